@@ -1,0 +1,48 @@
+// A cross-process, cross-thread lock on a path: the engine behind fl_handle.
+// Implemented in core/lock/ on top of one platform backend (core/platform/).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace filelock {
+
+enum class LockMode { exclusive = 1, shared = 2 };
+
+enum class Backend { automatic = 0, flock = 1, ofd = 2, posix = 3, lockfile = 4, lockdir = 5,
+                     windows = 6 };
+
+struct LockOptions {
+  Backend backend = Backend::automatic;
+  std::string lock_dir;          // empty: lock file beside the path
+  bool sidecar = true;           // false: lock the path itself
+  unsigned file_mode = 0644;
+  std::string owner;             // label recorded with the holder
+  bool record_holder = true;
+  int32_t retry_interval_ms = 100;
+  int64_t stale_after_ms = 0;    // 0: never break another host's lock by age
+};
+
+// timeout_ms: 0 tries once (Status::busy), < 0 waits forever, > 0 waits that long.
+inline constexpr int64_t kNoWait = 0;
+inline constexpr int64_t kForever = -1;
+
+class Lock {
+ public:
+  // Opens (creating if needed) the lock file for `path`; does not lock. Throws Error.
+  static std::unique_ptr<Lock> open(const std::string &path, const LockOptions &options);
+  virtual ~Lock() = default;  // releases the lock if held
+
+  // Throws Error: busy, timeout, already, deadlock, canceled, io...
+  virtual void lock(LockMode mode, int64_t timeout_ms) = 0;
+  virtual void unlock() = 0;  // throws Error(not_locked) when nothing is held
+  // Thread-safe. Ends a wait in progress (canceled); if none, the next lock() is canceled.
+  virtual void cancel() noexcept = 0;
+  virtual bool locked() const noexcept = 0;
+  virtual const std::string &lock_path() const noexcept = 0;
+};
+
+}  // namespace filelock

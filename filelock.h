@@ -1,0 +1,216 @@
+/*
+ * filelock: cross-process file locks and crash-safe JSON state.
+ *
+ * The one public header. Conventions (they hold for every function below):
+ *  - Functions return an int status: FL_OK (0) or a negative FL_E* code. Codes are
+ *    never renumbered. After a failure, fl_last_error() holds this thread's full
+ *    message naming the operation, the path and the reason.
+ *  - Objects are opaque and created through a first `**out` argument; each has one
+ *    NULL-safe close/free function. Strings handed out (`char **`) are freed with
+ *    fl_free(), never with free().
+ *  - Options structs grow at the end only: call the *_init() function first (it sets
+ *    `size`), then change fields. Passing NULL options means "all defaults".
+ *  - Thread safety: a handle (fl_handle, fl_state) may be used by one thread at a
+ *    time, except fl_cancel(), which is meant to be called from another thread.
+ *    Distinct handles are independent and may be used concurrently. Everything not
+ *    tied to a handle is thread-safe.
+ */
+#ifndef FILELOCK_H
+#define FILELOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FILELOCK_VERSION_MAJOR 1
+#define FILELOCK_VERSION_MINOR 0
+#define FILELOCK_VERSION_PATCH 0
+#define FILELOCK_VERSION_STRING "1.0.0"
+/* Encoded as MAJOR*10000 + MINOR*100 + PATCH, comparable with fl_version_number(). */
+#define FILELOCK_VERSION_NUMBER \
+  (FILELOCK_VERSION_MAJOR * 10000 + FILELOCK_VERSION_MINOR * 100 + FILELOCK_VERSION_PATCH)
+
+#if defined(_WIN32) && defined(FILELOCK_BUILDING)
+#define FL_API __declspec(dllexport)
+#elif defined(_WIN32) && !defined(FILELOCK_STATIC)
+#define FL_API __declspec(dllimport)
+#elif defined(__GNUC__)
+#define FL_API __attribute__((visibility("default")))
+#else
+#define FL_API
+#endif
+
+/* ---- Status codes ------------------------------------------------------------ */
+enum {
+  FL_OK = 0,
+  FL_EINVAL = -1,       /* bad argument or input; nothing was changed */
+  FL_ENOMEM = -2,       /* out of memory */
+  FL_EIO = -3,          /* I/O error from the OS (read, write, fsync, rename, ...) */
+  FL_EPERM = -4,        /* permission denied, or a path refused for safety (symlink) */
+  FL_ENOTFOUND = -5,    /* file, directory, backup or JSON pointer target missing */
+  FL_EBUSY = -6,        /* FL_NOWAIT found the lock held */
+  FL_ETIMEOUT = -7,     /* the timeout passed before the lock could be had */
+  FL_EALREADY = -8,     /* this handle already holds a lock */
+  FL_ENOTLOCKED = -9,   /* unlock of a handle that holds no lock */
+  FL_EDEADLK = -10,     /* waiting forever would deadlock this thread */
+  FL_ECANCELED = -11,   /* fl_cancel() ended the wait */
+  FL_EUNSUPPORTED = -12,/* the backend or filesystem cannot do this */
+  FL_ECORRUPT = -13,    /* a file on disk is damaged (state, log, backup) */
+  FL_EVALIDATION = -14, /* the document does not satisfy the schema */
+  FL_ECONFLICT = -15,   /* fl_state_write_if: the generation moved */
+  FL_ERANGE = -16,      /* a value cannot be kept exactly (number out of range, ...) */
+  FL_ENOSPC = -17       /* no space left on the device, or a file size limit */
+};
+
+/* Lock modes. */
+enum { FL_EXCLUSIVE = 1, FL_SHARED = 2 };
+
+/* timeout_ms values with special meaning; any positive value waits that long. */
+#define FL_NOWAIT 0    /* try once: FL_EBUSY if held */
+#define FL_FOREVER (-1) /* wait until acquired or cancelled */
+
+/* Lock backends. AUTO picks the kernel lock that works on the path's filesystem
+ * (flock on Linux/macOS, LockFileEx on Windows) and falls back to a clear
+ * FL_EUNSUPPORTED naming LOCKFILE/LOCKDIR where kernel locks do not work. */
+typedef enum fl_backend {
+  FL_BACKEND_AUTO = 0,
+  FL_BACKEND_FLOCK = 1,    /* flock(2): interoperates with flock(1), py-filelock, gofrs */
+  FL_BACKEND_OFD = 2,      /* Linux open-file-description fcntl locks */
+  FL_BACKEND_POSIX = 3,    /* classic fcntl record locks (NFS); per-process, see docs */
+  FL_BACKEND_LOCKFILE = 4, /* O_EXCL lock file; no kernel lock needed; exclusive only */
+  FL_BACKEND_LOCKDIR = 5,  /* mkdir lock directory; no kernel lock needed; exclusive only */
+  FL_BACKEND_WINDOWS = 6   /* LockFileEx */
+} fl_backend;
+
+typedef struct fl_lock_options {
+  uint32_t size;          /* sizeof(fl_lock_options); set by fl_lock_options_init */
+  int32_t backend;        /* fl_backend; default FL_BACKEND_AUTO */
+  const char *lock_dir;   /* NULL: lock file beside the path; else inside this directory */
+  int32_t sidecar;        /* 1 (default): lock "<path>.lock"; 0: lock the path itself */
+  uint32_t file_mode;     /* permissions of a created lock file; default 0644 */
+  const char *owner;      /* label recorded with the holder; NULL: none */
+  int32_t record_holder;  /* 1 (default): exclusive holders record pid, host, ... */
+  int32_t retry_interval_ms; /* lock-file backends only: re-check interval where no
+                                wake-up is available (other hosts); default 100 */
+  int64_t stale_after_ms; /* lock-file backends: break another host's lock older than
+                             this; 0 (default): never break by age alone */
+} fl_lock_options;
+
+typedef struct fl_handle fl_handle; /* one lock: an open lock file and its state */
+
+/* ---- Version and errors -------------------------------------------------------- */
+FL_API const char *fl_version(void);      /* "1.0.0", static */
+FL_API int fl_version_number(void);       /* FILELOCK_VERSION_NUMBER of the loaded library */
+/* FL_OK if the loaded library is at least the header's version the caller was built
+ * with (same major); FL_EUNSUPPORTED with a message otherwise. */
+#define FL_CHECK_VERSION() fl_check_version(FILELOCK_VERSION_NUMBER)
+FL_API int fl_check_version(int built_against);
+FL_API const char *fl_strerror(int code); /* short static text for a code */
+FL_API const char *fl_last_error(void);   /* this thread's last failure message, or "" */
+FL_API void fl_free(void *p);             /* frees any string the library handed out */
+
+/* ---- Locks --------------------------------------------------------------------- */
+FL_API void fl_lock_options_init(fl_lock_options *opts);
+
+/* Opens (creating if needed) the lock file for `path`. Does not lock. */
+FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
+/* mode: FL_EXCLUSIVE or FL_SHARED; timeout_ms: FL_NOWAIT, FL_FOREVER or > 0.
+ * FL_EBUSY (NOWAIT), FL_ETIMEOUT, FL_EALREADY, FL_EDEADLK, FL_ECANCELED. */
+FL_API int fl_lock(fl_handle *h, int mode, int64_t timeout_ms);
+FL_API int fl_unlock(fl_handle *h); /* FL_ENOTLOCKED if nothing is held */
+/* Ends a wait in progress on h with FL_ECANCELED. If no wait is in progress, the
+ * request is kept and the next fl_lock() on h returns FL_ECANCELED at once, so a
+ * cancel that races the start of a wait is never lost. fl_unlock() and an
+ * FL_ECANCELED return clear the request. Safe to call from any thread. */
+FL_API int fl_cancel(fl_handle *h);
+FL_API void fl_close(fl_handle *h); /* NULL-safe; releases the lock if held */
+/* 1 if h holds a lock, 0 if not. */
+FL_API int fl_is_locked(const fl_handle *h);
+/* The lock file's path (owned by h, valid until fl_close). */
+FL_API const char *fl_lock_path(const fl_handle *h);
+
+/* State of the lock for `path` as JSON, without disturbing holders:
+ * {"path","lock_path","backend","locked","mode","holders":[{"pid"}],
+ *  "holder":{"pid","host","start_time","boot_id","acquired_at","mode","owner"},
+ *  "alive","stale","age_ms"}. */
+FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_json);
+/* Lock files under dir (not recursive) as a JSON report:
+ * {"dir","locks":[{"lock_path","backend","locked","mode","holder",...,"age_ms","stale"}]} */
+FL_API int fl_scan(const char *dir, char **report_json);
+/* Removes lock files under dir that nobody holds and that are older than min_age_ms,
+ * and dead holders' lock-file-backend locks. Safe against concurrent acquirers.
+ * report: {"dir","removed":[{"lock_path","reason"}],"kept":[...],"errors":[...]} */
+FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_json);
+
+/* ---- JSON state ---------------------------------------------------------------- */
+enum {
+  FL_DURABILITY_FULL = 0,  /* fsync the file and its directory before commit returns */
+  FL_DURABILITY_ATOMIC = 1 /* atomic rename, no fsync: never torn, may be lost on power cut */
+};
+
+/* Documents nested deeper than this are refused (FL_EINVAL input, FL_ECORRUPT on disk). */
+#define FL_JSON_MAX_DEPTH 256
+
+typedef struct fl_state_options {
+  uint32_t size;               /* sizeof(fl_state_options); set by fl_state_options_init */
+  int32_t durability;          /* FL_DURABILITY_FULL (default) or FL_DURABILITY_ATOMIC */
+  int32_t max_backups;         /* backups kept; default 50; 0: none */
+  int32_t backup_before_write; /* 1 (default): back up the outgoing document on commit */
+  int32_t audit_log;           /* 1 (default): one log line per commit/restore/failure */
+  int32_t validate_on_read;    /* 1: reads check the schema too; default 0 */
+  const char *schema_json;     /* JSON Schema (subset, see docs); NULL: none */
+  int64_t lock_timeout_ms;     /* wait for the lock this long; default 10000 */
+  const char *meta_dir;        /* backups, log, generation; NULL: ".<name>.filelock/" beside */
+  const char *initial_json;    /* document created when the file is missing; NULL: "{}" */
+  const fl_lock_options *lock; /* NULL: defaults; copied at open */
+  int64_t max_log_bytes;       /* audit log rotated past this size; default 8 MiB */
+} fl_state_options;
+
+typedef struct fl_state fl_state; /* one state file */
+typedef struct fl_txn fl_txn;     /* a transaction: holds the exclusive lock */
+
+FL_API void fl_state_options_init(fl_state_options *opts);
+FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
+FL_API void fl_state_close(fl_state *st); /* NULL-safe */
+
+/* The whole document and its generation (either out pointer may be NULL). */
+FL_API int fl_state_read(fl_state *st, char **json_out, uint64_t *generation_out);
+FL_API int fl_state_write(fl_state *st, const char *json);
+/* FL_ECONFLICT if the current generation is not expected_generation. */
+FL_API int fl_state_write_if(fl_state *st, const char *json, uint64_t expected_generation);
+
+FL_API int fl_txn_begin(fl_state *st, fl_txn **out);
+/* JSON pointers are RFC 6901; "" is the whole document. */
+FL_API int fl_txn_get(fl_txn *t, const char *pointer, char **json_out);
+FL_API int fl_txn_set(fl_txn *t, const char *pointer, const char *json); /* creates parents */
+FL_API int fl_txn_remove(fl_txn *t, const char *pointer);
+FL_API int fl_txn_merge(fl_txn *t, const char *merge_patch_json); /* RFC 7386 */
+/* The generation the transaction started from. */
+FL_API uint64_t fl_txn_generation(const fl_txn *t);
+FL_API int fl_txn_commit(fl_txn *t);   /* always consumes t, even on failure */
+FL_API void fl_txn_rollback(fl_txn *t); /* always consumes t; NULL-safe */
+
+/* Backups are named by time and generation; ids come from fl_state_backups. */
+FL_API int fl_state_backup(fl_state *st, char **backup_id_out);
+/* [{"id","generation","created_at","size"}], newest first. */
+FL_API int fl_state_backups(fl_state *st, char **list_json);
+FL_API int fl_state_restore(fl_state *st, const char *backup_id); /* a logged commit */
+/* Audit records, newest first; limit <= 0: all. */
+FL_API int fl_state_history(fl_state *st, int limit, char **records_json);
+/* {"ok","document","generation","log":{...},"backups":{...},"problems":[...]} */
+FL_API int fl_state_verify(fl_state *st, char **report_json);
+
+/* Appends one JSON value as a line to a JSONL file under its lock: whole or not at
+ * all; concurrent appenders never interleave. fl_append is durable (fsync before
+ * returning); fl_append_ex takes FL_DURABILITY_FULL or FL_DURABILITY_ATOMIC. */
+FL_API int fl_append(const char *path, const char *json_line, const fl_lock_options *opts);
+FL_API int fl_append_ex(const char *path, const char *json_line, const fl_lock_options *opts,
+                        int durability);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FILELOCK_H */
