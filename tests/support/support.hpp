@@ -1,0 +1,56 @@
+// Test support shared by every suite: temporary directories and helper processes.
+// Helper processes are this same test binary re-executed with "--helper ROLE ARGS...",
+// never fork(), so multi-process tests run unchanged wherever the binary can spawn itself.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fltest {
+
+// A fresh directory removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  const std::string &path() const { return path_; }
+  std::string file(const std::string &name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+using HelperFn = std::function<int(const std::vector<std::string> &args)>;
+
+// Registers a helper role; use FLTEST_HELPER at namespace scope.
+bool register_helper(const std::string &role, HelperFn fn);
+#define FLTEST_HELPER_CAT2(a, b) a##b
+#define FLTEST_HELPER_CAT(a, b) FLTEST_HELPER_CAT2(a, b)
+#define FLTEST_HELPER(role)                                                          \
+  static int FLTEST_HELPER_CAT(helper_fn_, __LINE__)(const std::vector<std::string> &); \
+  static const bool FLTEST_HELPER_CAT(helper_reg_, __LINE__) =                         \
+      ::fltest::register_helper(role, FLTEST_HELPER_CAT(helper_fn_, __LINE__));        \
+  static int FLTEST_HELPER_CAT(helper_fn_, __LINE__)(const std::vector<std::string> &args)
+
+// A running helper process.
+struct Process {
+  long pid = -1;
+  int stdout_fd = -1;  // read end of the helper's stdout
+};
+
+// Starts this binary as helper `role` with `args`; its stdout is piped back.
+Process spawn_helper(const std::string &role, const std::vector<std::string> &args);
+// Reads one line from the helper's stdout (blocks); "" at end of file.
+std::string read_line(Process &p);
+// Waits for exit: the exit code, or 128 + signal number if it was killed.
+int wait_exit(Process &p);
+// Sends SIGKILL (TerminateProcess on Windows).
+void kill_hard(Process &p);
+
+// Test main: dispatches "--helper ROLE ARGS..." or runs GoogleTest.
+int run_main(int argc, char **argv);
+
+}  // namespace fltest
