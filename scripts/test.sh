@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, runs the whole CTest suite
+# (C++, C, CLI, Python, Go, C#, ABI), the core and C API suites again under
+# AddressSanitizer + UndefinedBehaviorSanitizer, and the Debian package consumers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-2}
+
+bash scripts/install-deps.sh
+
+# The system Python is the one Debian's pytest and the wheel install target.
+py=/usr/bin/python3
+
+echo "== build"
+cmake -S . -B build -DPython3_EXECUTABLE=$py >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== tests"
+(cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
+
+echo "== tests under ASan + UBSan"
+cmake -S . -B build-asan -DFILELOCK_SANITIZE=ON -DFILELOCK_BUILD_BINDINGS=OFF \
+  -DFILELOCK_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j"$jobs" --timeout 600 -L sanitize)
+
+if [ -x tests/consumers/run.sh ]; then
+  echo "== Debian packages and their consumers"
+  bash tests/consumers/run.sh build
+fi
