@@ -1,0 +1,126 @@
+// `filelock clean-stale [DIR] --max-age AGE [--dry-run]`: remove abandoned lock files.
+#include <iostream>
+
+#include "args.hpp"
+#include "cli.hpp"
+#include "filelock.h"
+#include "format.hpp"
+#include "json.hpp"
+#include "locks.hpp"
+
+namespace filelock::cli {
+
+const char *const kCleanStaleHelp =
+    "Usage: filelock clean-stale [DIR] [--max-age AGE] [--dry-run] [--json]\n"
+    "\n"
+    "Removes lock files under DIR (default: the current directory, not recursive) that\n"
+    "nobody holds and that have not been used for at least AGE (default 1h), and the\n"
+    "lock files of lock-file-backend holders whose process is gone. A lock that is held\n"
+    "is never removed, and removal is safe against processes locking at the same time.\n"
+    "\n"
+    "Options:\n"
+    "  --max-age AGE   minimum age of an unheld lock file: 500ms, 30s, 15m, 2h, 1d\n"
+    "                  (a plain number is seconds); default 1h\n"
+    "  --dry-run       list what would be removed, and why, without removing anything\n"
+    "                  (same rule, applied to the 'filelock status' report)\n"
+    "  --json          print the report as JSON\n"
+    "  -h, --help      show this help\n"
+    "\n"
+    "Exit status: 0 if every removal that was tried succeeded, 4 if some failed.\n"
+    "\n"
+    "Examples:\n"
+    "  filelock clean-stale /var/lib/pipeline --max-age 2h --dry-run\n"
+    "  filelock clean-stale /var/lib/pipeline --max-age 2h\n";
+
+namespace {
+
+int dry_run(const std::string &dir, int64_t max_age_ms, bool json) {
+  LibString scan;
+  check(fl_scan(dir.c_str(), scan.out()));
+  Json report = parse_report(scan.str());
+  Json out(cJSON_CreateObject());
+  cJSON_AddStringToObject(out.get(), "dir", dir.c_str());
+  cJSON_AddTrueToObject(out.get(), "dry_run");
+  cJSON *would = cJSON_AddArrayToObject(out.get(), "would_remove");
+  cJSON *kept = cJSON_AddArrayToObject(out.get(), "kept");
+  Table table({"LOCK", "REASON"});
+  size_t kept_count = 0;
+  const cJSON *item = nullptr;
+  cJSON_ArrayForEach(item, field(report.get(), "locks")) {
+    LockEntry e = lock_entry(item);
+    std::string reason = removal_reason(e, max_age_ms);
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddStringToObject(entry, "lock_path", e.lock_path.c_str());
+    if (reason.empty()) {
+      cJSON_AddItemToArray(kept, entry);
+      ++kept_count;
+      continue;
+    }
+    cJSON_AddStringToObject(entry, "reason", reason.c_str());
+    cJSON_AddItemToArray(would, entry);
+    table.add({e.lock_path, reason});
+  }
+  if (json) {
+    char *text = cJSON_PrintUnformatted(out.get());
+    std::cout << pretty(text) << "\n";
+    cJSON_free(text);
+    return kExitOk;
+  }
+  if (table.empty()) {
+    std::cout << "dry run: nothing to remove in " << dir << " (" << kept_count << " kept)\n";
+    return kExitOk;
+  }
+  std::cout << "dry run: would remove:\n";
+  table.print(std::cout);
+  std::cout << "dry run: would remove " << (cJSON_GetArraySize(would)) << ", keep " << kept_count
+            << "; nothing was removed\n";
+  return kExitOk;
+}
+
+int clean(const std::string &dir, int64_t max_age_ms, bool json) {
+  LibString text;
+  check(fl_clean_stale(dir.c_str(), max_age_ms, text.out()));
+  Json report = parse_report(text.str());
+  const cJSON *errors = field(report.get(), "errors");
+  const bool failed = cJSON_GetArraySize(errors) > 0;
+  if (json) {
+    std::cout << pretty(text.str()) << "\n";
+    return failed ? kExitError : kExitOk;
+  }
+  Table table({"REMOVED", "REASON"});
+  const cJSON *item = nullptr;
+  cJSON_ArrayForEach(item, field(report.get(), "removed")) {
+    table.add({text_field(item, "lock_path"), display(field(item, "reason"))});
+  }
+  if (!table.empty()) table.print(std::cout);
+  cJSON_ArrayForEach(item, errors) {
+    std::string what = cJSON_IsObject(item) && field(item, "lock_path") != nullptr
+                           ? text_field(item, "lock_path") + ": " + display(field(item, "error"))
+                           : display(item);
+    std::cerr << "filelock: clean-stale: " << what << "\n";
+  }
+  std::cout << "removed " << cJSON_GetArraySize(field(report.get(), "removed")) << ", kept "
+            << cJSON_GetArraySize(field(report.get(), "kept"));
+  if (failed) std::cout << ", failed " << cJSON_GetArraySize(errors);
+  std::cout << "\n";
+  return failed ? kExitError : kExitOk;
+}
+
+}  // namespace
+
+int clean_stale_main(const Args &args) {
+  ParsedArgs p = parse_args(args, {{0, "max-age", OptionSpec::required},
+                                   {0, "dry-run", OptionSpec::none},
+                                   {0, "json", OptionSpec::none}});
+  if (p.help) {
+    std::cout << kCleanStaleHelp;
+    return kExitOk;
+  }
+  if (p.positional.size() > 1)
+    throw UsageError("expects at most one DIR, got '" + p.positional[1] + "' too");
+  const std::string dir = p.positional.empty() ? "." : p.positional[0];
+  const int64_t max_age = duration_option("--max-age", p.get("max-age", "1h"));
+  return p.has("dry-run") ? dry_run(dir, max_age, p.has("json")) : clean(dir, max_age, p.has("json"));
+}
+
+}  // namespace filelock::cli

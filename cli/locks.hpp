@@ -1,0 +1,30 @@
+// One lock as the library's scan and query reports describe it.
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include <cstdint>
+#include <string>
+
+namespace filelock::cli {
+
+struct LockEntry {
+  std::string lock_path;
+  std::string backend;
+  bool locked = false;
+  std::string mode;   // "exclusive", "shared" or "" when free
+  int64_t pid = -1;   // the recorded (or first) holder; -1: none known
+  std::string host;
+  std::string owner;
+  int64_t age_ms = -1;
+  bool stale = false;
+};
+
+LockEntry lock_entry(const cJSON *item);
+
+// Would clean-stale remove this lock file? The rule fl_clean_stale documents: nobody
+// holds it and it is at least min_age_ms old, or its lock-file-backend holder is dead.
+// Returns the reason, or "" to keep it.
+std::string removal_reason(const LockEntry &e, int64_t min_age_ms);
+
+}  // namespace filelock::cli

@@ -1,0 +1,240 @@
+// `filelock run PATH -- COMMAND...`: run a command while holding a lock, like flock(1).
+// The lock is held by this process for the command's whole life; signals that would
+// end us are passed on to the command instead, so the lock is released only after
+// the command has exited.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "args.hpp"
+#include "cli.hpp"
+#include "filelock.h"
+#include "json.hpp"
+#include "locks.hpp"
+
+namespace filelock::cli {
+
+const char *const kRunHelp =
+    "Usage: filelock run [OPTIONS] PATH [--] COMMAND [ARGS...]\n"
+    "       filelock run [OPTIONS] PATH -c 'SHELL COMMAND'\n"
+    "\n"
+    "Takes the lock of PATH (the lock file PATH.lock, the one the filelock library and\n"
+    "its bindings use for PATH), runs COMMAND, releases the lock when it exits, and exits\n"
+    "with COMMAND's status. Waits for the lock without polling. SIGINT, SIGTERM, SIGHUP\n"
+    "and SIGQUIT are forwarded to COMMAND.\n"
+    "\n"
+    "Options:\n"
+    "  -x, --exclusive            exclusive lock (the default)\n"
+    "  -s, --shared               shared lock: other shared holders may run too\n"
+    "  -n, --nonblock             fail at once if the lock is held\n"
+    "  -w, --timeout DURATION     wait at most DURATION (30s, 500ms, 2m; plain number:\n"
+    "                             seconds; 0 is the same as -n); default: wait forever\n"
+    "  -E, --conflict-exit-code N exit status when the lock cannot be had (default 1)\n"
+    "  -c, --command CMD          run CMD with /bin/sh -c\n"
+    "      --no-sidecar           lock PATH itself instead of PATH.lock (as flock(1)\n"
+    "                             does; interoperates with flock(1) on the same file)\n"
+    "      --owner LABEL          record LABEL as the holder's owner (see 'status')\n"
+    "  -q, --quiet                say nothing when the lock cannot be had\n"
+    "  -h, --help                 show this help\n"
+    "\n"
+    "Exit status: COMMAND's status; 128+N if COMMAND was killed by signal N; 1 (or -E's\n"
+    "N) if the lock could not be had; 126 if COMMAND cannot be executed; 127 if it is\n"
+    "not found; 2 for bad arguments; 3/4 if the lock file cannot be opened.\n"
+    "\n"
+    "Examples:\n"
+    "  filelock run pipeline.json -- ./update-pipeline.sh\n"
+    "  filelock run -n -E 75 /var/lock/backup -- rsync -a /src /dst\n"
+    "  filelock run -s -w 10s pipeline.json -c 'cat pipeline.json'\n";
+
+namespace {
+
+const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+volatile sig_atomic_t g_child = 0;
+
+void forward_signal(int sig) {
+  if (g_child > 0) kill(static_cast<pid_t>(g_child), sig);
+}
+
+class Handle {
+ public:
+  ~Handle() { fl_close(h_); }
+  fl_handle **out() { return &h_; }
+  fl_handle *get() const { return h_; }
+
+ private:
+  fl_handle *h_ = nullptr;
+};
+
+// "held by pid 42 (owner 'nightly') on host": who is in the way, if the library knows.
+std::string holder_description(const std::string &path, const fl_lock_options &opts) {
+  LibString info;
+  if (fl_query(path.c_str(), &opts, info.out()) != FL_OK) return "";
+  Json report(cJSON_Parse(info.str().c_str()));
+  if (!report) return "";
+  LockEntry e = lock_entry(report.get());
+  if (e.pid < 0) return "";
+  std::string s = " by pid " + std::to_string(e.pid);
+  if (!e.owner.empty()) s += " (owner '" + e.owner + "')";
+  if (!e.host.empty()) s += " on " + e.host;
+  return s;
+}
+
+struct Child {
+  pid_t pid = -1;
+  int exec_errno = 0;  // set when the command could not be started
+};
+
+// Starts argv with the forwarded signals blocked until g_child is set, so a signal
+// that arrives while the child is being created is delivered to it, not lost.
+Child spawn(const std::vector<std::string> &command) {
+  std::vector<char *> argv;
+  for (const auto &a : command) argv.push_back(const_cast<char *>(a.c_str()));
+  argv.push_back(nullptr);
+
+  // exec failures come back through a close-on-exec pipe: EOF means exec worked.
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0)
+    throw Failure(kExitError, std::string("pipe: ") + std::strerror(errno));
+
+  sigset_t forwarded, previous;
+  sigemptyset(&forwarded);
+  for (int sig : kForwarded) sigaddset(&forwarded, sig);
+  sigprocmask(SIG_BLOCK, &forwarded, &previous);
+  struct sigaction sa {};
+  sa.sa_handler = forward_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig : kForwarded) sigaction(sig, &sa, nullptr);
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig : kForwarded) sigaction(sig, &dfl, nullptr);
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
+    close(report[0]);
+    execvp(argv[0], argv.data());
+    int err = errno;
+    (void)!write(report[1], &err, sizeof err);
+    _exit(err == ENOENT ? 127 : 126);
+  }
+  int fork_errno = errno;
+  close(report[1]);
+  if (pid < 0) {
+    sigprocmask(SIG_SETMASK, &previous, nullptr);
+    close(report[0]);
+    throw Failure(kExitError, std::string("fork: ") + std::strerror(fork_errno));
+  }
+  g_child = pid;
+  sigprocmask(SIG_SETMASK, &previous, nullptr);
+
+  Child child;
+  child.pid = pid;
+  int err = 0;
+  ssize_t n;
+  do n = read(report[0], &err, sizeof err);
+  while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof err)) child.exec_errno = err;
+  close(report[0]);
+  return child;
+}
+
+int wait_for(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Failure(kExitError, std::string("waitpid: ") + std::strerror(errno));
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return kExitError;
+}
+
+}  // namespace
+
+int run_main(const Args &args) {
+  ParsedArgs p = parse_args(args,
+                            {{'x', "exclusive", OptionSpec::none},
+                             {'e', "exclusive", OptionSpec::none},
+                             {'s', "shared", OptionSpec::none},
+                             {'n', "nonblock", OptionSpec::none},
+                             {'w', "timeout", OptionSpec::required},
+                             {'E', "conflict-exit-code", OptionSpec::required},
+                             {'c', "command", OptionSpec::required},
+                             {0, "no-sidecar", OptionSpec::none},
+                             {0, "owner", OptionSpec::required},
+                             {'q', "quiet", OptionSpec::none}},
+                            1);
+  if (p.help) {
+    std::cout << kRunHelp;
+    return kExitOk;
+  }
+  if (p.positional.empty())
+    throw UsageError("expects PATH and a command: filelock run PATH -- COMMAND...");
+  const std::string path = p.positional[0];
+
+  std::vector<std::string> command = p.rest;
+  std::string shell_command = p.get("command");
+  if (!command.empty() && command[0] == "-c") {
+    if (command.size() != 2)
+      throw UsageError("-c takes one argument: quote the whole shell command");
+    shell_command = command[1];
+    command.clear();
+  }
+  if (p.has("command") || !shell_command.empty()) {
+    if (!command.empty())
+      throw UsageError("give either -c 'SHELL COMMAND' or -- COMMAND ARGS..., not both");
+    command = {"/bin/sh", "-c", shell_command};
+  }
+  if (command.empty())
+    throw UsageError("no command to run after PATH (filelock run " + path +
+                     " -- COMMAND... or -c 'SHELL COMMAND')");
+
+  if (p.has("shared") && p.has("exclusive"))
+    throw UsageError("-s/--shared and -x/--exclusive cannot both be given");
+  if (p.has("nonblock") && p.has("timeout"))
+    throw UsageError("-n/--nonblock and -w/--timeout cannot both be given");
+  const int mode = p.has("shared") ? FL_SHARED : FL_EXCLUSIVE;
+  int64_t timeout = FL_FOREVER;
+  if (p.has("nonblock")) timeout = FL_NOWAIT;
+  if (p.has("timeout")) timeout = duration_option("-w/--timeout", p.get("timeout"));
+  const int conflict_code =
+      p.has("conflict-exit-code")
+          ? static_cast<int>(int_option("-E/--conflict-exit-code", p.get("conflict-exit-code"), 0, 255))
+          : kExitLockNotHad;
+  const std::string owner = p.get("owner");
+
+  fl_lock_options opts;
+  fl_lock_options_init(&opts);
+  if (p.has("no-sidecar")) opts.sidecar = 0;
+  if (!owner.empty()) opts.owner = owner.c_str();
+
+  Handle lock;
+  check(fl_open(lock.out(), path.c_str(), &opts));
+  int rc = fl_lock(lock.get(), mode, timeout);
+  if (rc == FL_EBUSY || rc == FL_ETIMEOUT) {
+    if (!p.has("quiet")) {
+      std::cerr << "filelock: run: the lock of '" << path << "' is held"
+                << holder_description(path, opts)
+                << (rc == FL_ETIMEOUT ? "; gave up waiting" : "")
+                << "; the command was not run\n";
+    }
+    return conflict_code;
+  }
+  check(rc);
+
+  Child child = spawn(command);
+  int status = wait_for(child.pid);
+  if (child.exec_errno != 0)
+    std::cerr << "filelock: run: cannot run '" << command[0] << "': "
+              << std::strerror(child.exec_errno) << "\n";
+  return status;
+}
+
+}  // namespace filelock::cli
