@@ -1,0 +1,47 @@
+"""Access to the SWIG glue and the conversions every module shares."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Optional, Union
+
+from . import filelock_native as native  # noqa: F401  (re-exported for the modules)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def fspath(path: PathLike) -> str:
+    """A path argument as the str the library takes."""
+    return os.fspath(path)
+
+
+def loads(text: Optional[str]) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON; NaN and infinities are refused, as JSON has no such numbers."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def lock_options(*, backend: int = 0, lock_dir: Optional[PathLike] = None,
+                 sidecar: bool = True, owner: Optional[str] = None,
+                 record_holder: bool = True, retry_interval: Optional[float] = None,
+                 stale_after: Optional[float] = None,
+                 file_mode: Optional[int] = None) -> "native.fl_lock_options":
+    """An ``fl_lock_options`` from keyword arguments (seconds for durations)."""
+    opts = native.fl_lock_options()
+    opts.backend = int(backend)
+    if lock_dir is not None:
+        opts.lock_dir = fspath(lock_dir)
+    opts.sidecar = 1 if sidecar else 0
+    if owner is not None:
+        opts.owner = owner
+    opts.record_holder = 1 if record_holder else 0
+    if retry_interval is not None:
+        opts.retry_interval_ms = max(1, int(retry_interval * 1000))
+    if stale_after is not None:
+        opts.stale_after_ms = int(stale_after * 1000)
+    if file_mode is not None:
+        opts.file_mode = file_mode
+    return opts

@@ -1,0 +1,288 @@
+"""Crash-safe JSON state files: read, write and transactions under the file's lock,
+with backups and an audit log kept by the library."""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Dict, List, Optional, Tuple, Type, Union
+
+from ._errors import FL_EVALIDATION, StateError, StateValidationError
+from ._native import PathLike, dumps, fspath, loads, lock_options, native
+from .schema import check_model, schema_json
+
+_HISTORY_ALIASES = {
+    "timestamp": ("timestamp", "time", "at", "ts"),
+    "operation": ("operation", "op", "action", "event"),
+    "success": ("success", "ok"),
+    "details": ("details", "error", "message", "reason"),
+}
+
+
+@dataclass(frozen=True)
+class Backup:
+    """One backup of a state file; pass it (or its ``id``) to ``restore_backup``."""
+
+    id: str
+    generation: Optional[int] = None
+    created_at: Optional[str] = None
+    size: Optional[int] = None
+
+    @property
+    def name(self) -> str:
+        return self.id
+
+    def __str__(self) -> str:
+        return self.id
+
+
+def _normalize_record(record: Dict[str, Any]) -> Dict[str, Any]:
+    """Audit records with the keys pipeline tools read (timestamp, operation, success,
+    details) alongside the library's own."""
+    out = dict(record)
+    for key, candidates in _HISTORY_ALIASES.items():
+        if key not in out:
+            found = next((record[c] for c in candidates if c in record), None)
+            out[key] = found if key != "success" else bool(found if found is not None else True)
+    return out
+
+
+class StateTransaction:
+    """An update of the whole document under the exclusive lock.
+
+    ``data`` is the document (a dict for object documents); edit it in place. Leaving
+    the ``with`` block normally validates and commits it atomically; an exception rolls
+    back and leaves the file exactly as it was.
+    """
+
+    def __init__(self, state: "JsonState", validate: bool, seed_data: Any) -> None:
+        self._state = state  # kept alive as long as the transaction
+        self._validate = validate
+        self._seed = seed_data
+        self._txn: Any = None
+        self.data: Any = None
+        self.generation: Optional[int] = None
+
+    def __enter__(self) -> "StateTransaction":
+        txn = native.fl_txn_begin(self._state._native(self._validate))
+        try:
+            self.generation = native.fl_txn_generation(txn)
+            if self._seed is None:
+                self.data = loads(native.fl_txn_get(txn, ""))
+            else:
+                self.data = copy.deepcopy(self._seed)
+        except BaseException:
+            native.fl_txn_rollback(txn)
+            raise
+        self._txn = txn
+        self._state._active += 1
+        return self
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 exc_val: Optional[BaseException], exc_tb: Optional[TracebackType]) -> None:
+        txn, self._txn = self._txn, None
+        self._state._active -= 1
+        if exc_type is not None:
+            native.fl_txn_rollback(txn)
+            return
+        try:
+            if self._validate:
+                check_model(self._state.schema, self.data, "fl_txn_commit")
+            text = self._state._encode(self.data, "fl_txn_commit")
+            native.fl_txn_set(txn, "", text)
+        except BaseException:
+            native.fl_txn_rollback(txn)
+            raise
+        native.fl_txn_commit(txn)  # consumes the transaction even when it fails
+
+
+class BackupManager:
+    """Manual backup control for a state file (``state.backup_manager``)."""
+
+    def __init__(self, state: "JsonState") -> None:
+        self._state = state
+
+    def create_backup(self) -> Backup:
+        """Backs up the current document now and returns the new backup."""
+        backup_id = native.fl_state_backup(self._state._native(False))
+        for backup in self.list_backups(limit=0):
+            if backup.id == backup_id:
+                return backup
+        return Backup(backup_id)
+
+    def list_backups(self, limit: int = 10) -> List[Backup]:
+        """Backups, newest first; ``limit <= 0`` lists all."""
+        entries = loads(native.fl_state_backups(self._state._native(False))) or []
+        backups = [Backup(e["id"], e.get("generation"), e.get("created_at"), e.get("size"))
+                   for e in entries]
+        return backups[:limit] if limit > 0 else backups
+
+    def restore_backup(self, backup: Union[Backup, str, "os.PathLike[str]"]) -> bool:
+        """Makes a backup the current document (a logged commit, itself backed up)."""
+        if isinstance(backup, Backup):
+            backup_id = backup.id
+        elif isinstance(backup, os.PathLike):
+            backup_id = Path(backup).name
+        else:
+            backup_id = str(backup)
+        native.fl_state_restore(self._state._native(False), backup_id)
+        return True
+
+
+class JsonState:
+    """A JSON document in a file, shared safely by threads and processes.
+
+    Writes replace the file atomically (temp file, fsync, rename) under an exclusive
+    lock, after backing up the outgoing document; every commit is logged. A crash at
+    any point leaves either the old or the new document, never a torn one.
+
+    Args:
+        path: the state file; created (from ``initial``, else ``{}``) if missing.
+        validate_on_read: check reads against the schema too.
+        max_backups: backups kept (0: none).
+        backup_before_write: back up the outgoing document on every commit.
+        timeout: seconds to wait for the file's lock.
+        schema: a JSON Schema dict, or a pydantic model class.
+        durable: fsync before a commit returns (False: atomic but may be lost on power cut).
+        audit_log: keep the transaction log.
+        meta_dir: where backups and the log live (default: beside the file).
+        initial: the document created when the file is missing.
+    """
+
+    def __init__(self, path: PathLike, validate_on_read: bool = False, max_backups: int = 50,
+                 backup_before_write: bool = True, *, timeout: float = 10.0,
+                 schema: Any = None, durable: bool = True, audit_log: bool = True,
+                 meta_dir: Optional[PathLike] = None, initial: Any = None) -> None:
+        self.path = Path(path)
+        self.validate_on_read = validate_on_read
+        self.max_backups = max_backups
+        self.backup_before_write = backup_before_write
+        self.timeout = timeout
+        self.schema = schema
+        self._schema_json = schema_json(schema)
+        self._durable = durable
+        self._audit_log = audit_log
+        self._meta_dir = meta_dir
+        self._initial_json = None if initial is None else dumps(initial)
+        self._handles: Dict[Tuple[bool, bool], Any] = {}
+        self._active = 0
+        self.backup_manager = BackupManager(self)
+        self._native(True)  # opens now, so a bad path fails here
+
+    # -- reading and writing ---------------------------------------------------------
+    def read(self, validate: Optional[bool] = None) -> Any:
+        """The current document. ``validate`` (default: ``validate_on_read``) checks it
+        against the schema; a damaged file raises :class:`StateReadError`."""
+        return self.read_versioned(validate)[0]
+
+    def read_versioned(self, validate: Optional[bool] = None) -> Tuple[Any, int]:
+        """The current document and its generation (for :meth:`write_if`)."""
+        check = self.validate_on_read if validate is None else validate
+        text, generation = native.fl_state_read(self._native(True, check))
+        data = loads(text)
+        if check:
+            check_model(self.schema, data, "fl_state_read")
+        return data, generation
+
+    def write(self, data: Any, validate: bool = True) -> None:
+        """Replaces the document atomically (backed up, logged)."""
+        if validate:
+            check_model(self.schema, data, "fl_state_write")
+        native.fl_state_write(self._native(validate), self._encode(data, "fl_state_write"))
+
+    def write_if(self, data: Any, generation: int, validate: bool = True) -> None:
+        """Like :meth:`write`, but raises :class:`StateConflictError` if the document
+        is no longer at ``generation``."""
+        if validate:
+            check_model(self.schema, data, "fl_state_write_if")
+        native.fl_state_write_if(self._native(validate),
+                                 self._encode(data, "fl_state_write_if"), generation)
+
+    def transaction(self, validate: bool = True, seed_data: Any = None) -> StateTransaction:
+        """A read-modify-write of the document under the lock (use with ``with``).
+
+        ``seed_data`` starts the transaction from that document instead of the current
+        one (a full replacement).
+        """
+        return StateTransaction(self, validate, seed_data)
+
+    # -- backups, history, checks --------------------------------------------------------
+    def list_backups(self, limit: int = 10) -> List[Backup]:
+        """Backups, newest first; ``limit <= 0`` lists all."""
+        return self.backup_manager.list_backups(limit)
+
+    def restore_backup(self, backup: Union[Backup, str, "os.PathLike[str]"]) -> bool:
+        """Makes a backup the current document; returns True."""
+        return self.backup_manager.restore_backup(backup)
+
+    def get_transaction_history(self, limit: int = 50) -> List[Dict[str, Any]]:
+        """Audit records, newest first, each with ``timestamp``, ``operation``,
+        ``success`` and ``details``."""
+        records = loads(native.fl_state_history(self._native(False), limit)) or []
+        return [_normalize_record(r) for r in records]
+
+    def verify(self) -> Dict[str, Any]:
+        """Checks the document, log and backups; ``report['ok']`` is True if all is well."""
+        return loads(native.fl_state_verify(self._native(False)))
+
+    # -- lifetime -------------------------------------------------------------------
+    def close(self) -> None:
+        """Closes the state's files. Transactions must be finished first."""
+        if self._active:
+            raise StateError(f"close '{self.path}': a transaction is still open")
+        handles, self._handles = self._handles, {}
+        for handle in handles.values():
+            native.fl_state_close(handle)
+
+    def __enter__(self) -> "JsonState":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {str(self.path)!r}>"
+
+    # -- internals ------------------------------------------------------------------------
+    def _encode(self, data: Any, operation: str) -> str:
+        try:
+            return dumps(data)
+        except (TypeError, ValueError) as exc:
+            raise StateValidationError(f"{operation} '{self.path}': not storable as JSON: {exc}",
+                                       FL_EVALIDATION, operation) from exc
+
+    def _native(self, with_schema: bool, validate_on_read: bool = False) -> Any:
+        """The library handle for this combination of checks (opened on first use).
+
+        Writes that skip validation, and reads that check, need handles opened with
+        different options; all of them share the same file, lock, backups and log.
+        """
+        key = (bool(with_schema and self._schema_json), bool(validate_on_read))
+        handle = self._handles.get(key)
+        if handle is None:
+            opts = native.fl_state_options()
+            opts.durability = (native.FL_DURABILITY_FULL if self._durable
+                               else native.FL_DURABILITY_ATOMIC)
+            opts.max_backups = self.max_backups
+            opts.backup_before_write = 1 if self.backup_before_write else 0
+            opts.audit_log = 1 if self._audit_log else 0
+            opts.validate_on_read = 1 if key[1] else 0
+            opts.lock_timeout_ms = max(0, int(self.timeout * 1000))
+            if key[0]:
+                opts.schema_json = self._schema_json
+            if self._meta_dir is not None:
+                opts.meta_dir = fspath(self._meta_dir)
+            if self._initial_json is not None:
+                opts.initial_json = self._initial_json
+            lock = lock_options()
+            opts.lock = lock  # copied by fl_state_open
+            handle = native.fl_state_open(fspath(self.path), opts)
+            self._handles[key] = handle
+        return handle
+
+
+class PipelineState(JsonState):
+    """A pipeline's shared state file (``pipeline.json``): :class:`JsonState` under the
+    name pipeline tools use. Accepts the same arguments."""
