@@ -1,0 +1,503 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the `filelock` command: each test runs the built binary.
+
+Usage: test_cli.py PATH/TO/filelock [unittest options]
+Locks are held by real background `filelock run` processes; signals are real signals.
+"""
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = None
+
+
+def run(*args, input=None, timeout=30, cwd=None):
+    return subprocess.run([BIN, *args], input=input, capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd)
+
+
+class Holder:
+    """A background `filelock run PATH ... -c 'echo ready; ...'` holding a lock."""
+
+    def __init__(self, path, *options, script="exec sleep 60"):
+        self.proc = subprocess.Popen(
+            [BIN, "run", *options, path, "-c", "echo ready; " + script],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            self.proc.kill()
+            raise AssertionError("holder did not start: %r %r" % (line, self.proc.stderr.read()))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=10):
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, out, err
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="filelock-cli-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def assertExit(self, result, code):
+        self.assertEqual(result.returncode, code,
+                         "exit %d, expected %d\nstdout: %s\nstderr: %s" %
+                         (result.returncode, code, result.stdout, result.stderr))
+
+
+class HelpAndUsage(CliTest):
+    SUBCOMMANDS = ["status", "clean-stale", "run", "lock-info", "state"]
+
+    def test_main_help_lists_commands_and_exit_codes(self):
+        r = run("--help")
+        self.assertExit(r, 0)
+        for word in self.SUBCOMMANDS + ["Exit status", "Examples"]:
+            self.assertIn(word, r.stdout)
+
+    def test_every_subcommand_has_help_with_examples(self):
+        for sub in self.SUBCOMMANDS:
+            for form in ([sub, "--help"], [sub, "-h"], ["help", sub]):
+                r = run(*form)
+                self.assertExit(r, 0)
+                self.assertIn("Usage: filelock " + sub, r.stdout, form)
+                self.assertIn("Examples:", r.stdout, form)
+                self.assertIn("filelock " + sub + " ", r.stdout.split("Examples:")[1], form)
+
+    def test_state_subcommand_help(self):
+        r = run("state", "get", "--help")
+        self.assertExit(r, 0)
+        self.assertIn("filelock state get FILE", r.stdout)
+
+    def test_version(self):
+        r = run("--version")
+        self.assertExit(r, 0)
+        self.assertRegex(r.stdout, r"^filelock \d+\.\d+\.\d+ \(library \d+\.\d+\.\d+\)\n$")
+
+    def test_no_arguments_is_a_usage_error(self):
+        r = run()
+        self.assertExit(r, 2)
+        self.assertIn("Usage: filelock COMMAND", r.stderr)
+
+    def test_unknown_command(self):
+        r = run("stauts")
+        self.assertExit(r, 2)
+        self.assertIn("unknown command 'stauts'", r.stderr)
+        self.assertIn("filelock --help", r.stderr)
+
+    def test_unknown_option_points_to_help(self):
+        r = run("status", "--bogus")
+        self.assertExit(r, 2)
+        self.assertIn("filelock: status: unknown option '--bogus'", r.stderr)
+        self.assertIn("Try 'filelock status --help'", r.stderr)
+
+    def test_bad_duration_says_what_to_use(self):
+        r = run("clean-stale", self.dir, "--max-age", "2x")
+        self.assertExit(r, 2)
+        self.assertIn("filelock: clean-stale: --max-age: '2x' is not a duration (use e.g.",
+                      r.stderr)
+        r = run("run", "-w", "soon", self.path("f"), "--", "true")
+        self.assertExit(r, 2)
+        self.assertIn("-w/--timeout: 'soon' is not a duration", r.stderr)
+
+    def test_durations_are_accepted(self):
+        for d in ["500ms", "30s", "15m", "2h", "1d", "90", "1.5"]:
+            self.assertExit(run("clean-stale", self.dir, "--max-age", d, "--dry-run"), 0)
+
+    def test_run_usage_errors(self):
+        f = self.path("f")
+        cases = [
+            (["run"], "expects PATH"),
+            (["run", f], "no command to run"),
+            (["run", f, "--"], "no command to run"),
+            (["run", "-s", "-x", f, "--", "true"], "cannot both be given"),
+            (["run", "-n", "-w", "1", f, "--", "true"], "cannot both be given"),
+            (["run", "-E", "abc", f, "--", "true"], "-E/--conflict-exit-code: 'abc'"),
+            (["run", "-E", "300", f, "--", "true"], "from 0 to 255"),
+            (["run", f, "-c"], "-c takes one argument"),
+            (["run", "-c", "true", f, "--", "true"], "not both"),
+        ]
+        for args, message in cases:
+            r = run(*args)
+            self.assertExit(r, 2)
+            self.assertIn(message, r.stderr, args)
+        self.assertFalse(os.path.exists(f + ".lock"), "a usage error must not touch the lock")
+
+    def test_state_usage_errors(self):
+        f = self.path("s.json")
+        cases = [
+            (["state"], "expects a state command"),
+            (["state", "frobnicate", f], "unknown state command 'frobnicate'"),
+            (["state", "get"], "FILE is missing"),
+            (["state", "set", f, "/a"], "usage: filelock state set FILE POINTER JSON"),
+            (["state", "history", f, "-n", "x"], "-n/--limit: 'x'"),
+            (["state", "set", f, "/a", "1", "--raw"], "--raw is for 'state get' only"),
+        ]
+        for args, message in cases:
+            r = run(*args)
+            self.assertExit(r, 2)
+            self.assertIn(message, r.stderr, args)
+
+    def test_state_set_refuses_text_that_is_not_json(self):
+        f = self.path("s.json")
+        r = run("state", "set", f, "/name", "hello")
+        self.assertExit(r, 2)
+        self.assertIn("JSON is not valid JSON: 'hello'", r.stderr)
+        self.assertIn("'\"hello\"'", r.stderr)
+        self.assertFalse(os.path.exists(f), "invalid input must not create the file")
+
+
+class RunCommand(CliTest):
+    def test_exits_with_the_command_status(self):
+        lock = self.path("job")
+        self.assertExit(run("run", lock, "--", "sh", "-c", "exit 7"), 7)
+        self.assertExit(run("run", lock, "sh", "-c", "exit 0"), 0)
+        self.assertExit(run("run", lock, "-c", "exit 3"), 3)
+        self.assertExit(run("run", "-c", "exit 4", lock), 4)
+
+    def test_command_output_and_arguments_pass_through(self):
+        r = run("run", self.path("job"), "--", "printf", "%s|", "a b", "-x", "--", "c")
+        self.assertExit(r, 0)
+        self.assertEqual(r.stdout, "a b|-x|--|c|")
+
+    def test_command_runs_while_the_lock_is_held(self):
+        lock = self.path("job")
+        r = run("run", lock, "--", BIN, "lock-info", lock, "--json")
+        self.assertExit(r, 0)
+        info = json.loads(r.stdout)
+        self.assertTrue(info["locked"])
+        self.assertEqual(info["mode"], "exclusive")
+        info = json.loads(run("lock-info", lock, "--json").stdout)
+        self.assertFalse(info["locked"], "released after the command")
+
+    def test_missing_command_exits_127(self):
+        r = run("run", self.path("job"), "--", "no-such-command-filelock-test")
+        self.assertExit(r, 127)
+        self.assertIn("cannot run 'no-such-command-filelock-test'", r.stderr)
+
+    def test_command_that_cannot_execute_exits_126(self):
+        script = self.path("not-executable.sh")
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\nexit 0\n")
+        os.chmod(script, stat.S_IRUSR | stat.S_IWUSR)
+        r = run("run", self.path("job"), "--", script)
+        self.assertExit(r, 126)
+        self.assertIn("Permission denied", r.stderr)
+
+    def test_conflict_exits_1_or_the_chosen_code(self):
+        lock = self.path("job")
+        marker = self.path("ran")
+        with Holder(lock, "--owner", "nightly") as holder:
+            r = run("run", "-n", lock, "--", "touch", marker)
+            self.assertExit(r, 1)
+            self.assertIn("is held by pid %d (owner 'nightly')" % holder.pid, r.stderr)
+            self.assertIn("the command was not run", r.stderr)
+            self.assertExit(run("run", "-n", "-E", "75", lock, "--", "touch", marker), 75)
+            self.assertExit(run("run", "--nonblock", "--conflict-exit-code=9", lock,
+                                "--", "touch", marker), 9)
+            r = run("run", "-n", "-q", lock, "--", "touch", marker)
+            self.assertExit(r, 1)
+            self.assertEqual(r.stderr, "")
+            self.assertExit(run("run", "-s", "-n", lock, "--", "touch", marker), 1)
+            self.assertExit(run("run", "-w", "0", lock, "--", "touch", marker), 1)
+        self.assertFalse(os.path.exists(marker), "the command must not run without the lock")
+
+    def test_timeout_waits_then_gives_up(self):
+        lock = self.path("job")
+        with Holder(lock):
+            start = time.monotonic()
+            r = run("run", "-w", "400ms", lock, "--", "true")
+            elapsed = time.monotonic() - start
+            self.assertExit(r, 1)
+            self.assertIn("gave up waiting", r.stderr)
+            self.assertGreaterEqual(elapsed, 0.35)
+            self.assertLess(elapsed, 5)
+
+    def test_shared_locks_run_together(self):
+        lock = self.path("job")
+        with Holder(lock, "-s"):
+            self.assertExit(run("run", "-s", "-n", lock, "--", "true"), 0)
+            self.assertExit(run("run", "-x", "-n", lock, "--", "true"), 1)
+
+    def test_waiter_runs_as_soon_as_the_holder_releases(self):
+        lock = self.path("job")
+        holder = Holder(lock)
+        with holder:
+            waiter = subprocess.Popen([BIN, "run", lock, "--", "echo", "got it"],
+                                      stdout=subprocess.PIPE, text=True)
+            time.sleep(0.3)
+            self.assertIsNone(waiter.poll(), "the waiter must wait while the lock is held")
+            holder.signal(signal.SIGTERM)
+            holder.wait()
+            start = time.monotonic()
+            out, _ = waiter.communicate(timeout=10)
+            self.assertEqual(waiter.returncode, 0)
+            self.assertEqual(out, "got it\n")
+            self.assertLess(time.monotonic() - start, 1.0)
+
+    def test_signals_are_forwarded_to_the_command(self):
+        lock = self.path("job")
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+            name = sig.name[3:]
+            script = ("trap 'echo caught %s; exit 42' %s; echo armed; "
+                      "while :; do sleep 0.05; done" % (name, name))
+            with Holder(lock, script=script) as holder:
+                self.assertEqual(holder.proc.stdout.readline(), "armed\n")
+                holder.signal(sig)
+                code, out, _ = holder.wait()
+                self.assertEqual(out, "caught %s\n" % name)
+                self.assertEqual(code, 42, "exit with the command's status")
+
+    def test_command_killed_by_a_signal_exits_128_plus_signal(self):
+        lock = self.path("job")
+        with Holder(lock) as holder:
+            holder.signal(signal.SIGTERM)
+            code, _, _ = holder.wait()
+            self.assertEqual(code, 128 + signal.SIGTERM)
+        self.assertExit(run("run", "-n", lock, "--", "true"), 0)
+
+    def test_lock_is_the_sidecar_of_the_path(self):
+        data = self.path("pipeline.json")
+        self.assertExit(run("run", data, "--", "true"), 0)
+        self.assertTrue(os.path.exists(data + ".lock"))
+        self.assertFalse(os.path.exists(data), "the path itself is not created")
+
+    @unittest.skipIf(shutil.which("flock") is None, "util-linux flock(1) not installed")
+    def test_no_sidecar_interoperates_with_flock1(self):
+        lock = self.path("job.lock")
+        with Holder(lock, "--no-sidecar"):
+            r = subprocess.run(["flock", "-n", lock, "true"])
+            self.assertEqual(r.returncode, 1, "flock(1) must see the lock as held")
+        self.assertEqual(subprocess.run(["flock", "-n", lock, "true"]).returncode, 0)
+
+
+class Status(CliTest):
+    def test_table_shows_held_and_free_locks(self):
+        self.assertExit(run("run", self.path("free"), "--", "true"), 0)
+        with Holder(self.path("busy"), "--owner", "nightly-build") as holder:
+            r = run("status", self.dir)
+            self.assertExit(r, 0)
+            lines = r.stdout.splitlines()
+            self.assertEqual(lines[0].split(),
+                             ["LOCK", "STATE", "MODE", "PID", "HOST", "OWNER", "AGE", "STALE"])
+            rows = {line.split()[0]: line.split() for line in lines[1:]}
+            busy = rows["busy.lock"]
+            self.assertEqual(busy[1:4], ["held", "exclusive", str(holder.pid)])
+            self.assertEqual(busy[5], "nightly-build")
+            self.assertEqual(busy[-1], "no")
+            free = rows["free.lock"]
+            self.assertEqual(free[1:6], ["free", "-", "-", "-", "-"])
+
+    def test_json_report(self):
+        with Holder(self.path("busy"), "--owner", "o1") as holder:
+            r = run("status", self.dir, "--json")
+            self.assertExit(r, 0)
+            report = json.loads(r.stdout)
+            locks = {os.path.basename(l["lock_path"]): l for l in report["locks"]}
+            self.assertTrue(locks["busy.lock"]["locked"])
+            self.assertEqual(locks["busy.lock"]["holder"]["pid"], holder.pid)
+            self.assertEqual(locks["busy.lock"]["holder"]["owner"], "o1")
+
+    def test_default_dir_is_the_current_directory(self):
+        with Holder(self.path("busy")):
+            r = run("status", cwd=self.dir)
+            self.assertExit(r, 0)
+            self.assertIn("busy.lock", r.stdout)
+
+    def test_empty_and_missing_directories(self):
+        r = run("status", self.dir)
+        self.assertExit(r, 0)
+        self.assertIn("no lock files in " + self.dir, r.stdout)
+        missing = self.path("nope")
+        r = run("status", missing)
+        self.assertExit(r, 3)
+        self.assertIn(missing, r.stderr)
+
+    def test_watch_redraws_until_interrupted(self):
+        with Holder(self.path("busy")):
+            watcher = subprocess.Popen([BIN, "status", self.dir, "--watch", "200ms"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(1.0)
+            watcher.send_signal(signal.SIGINT)
+            out, err = watcher.communicate(timeout=10)
+        self.assertEqual(watcher.returncode, 0, err)
+        self.assertGreaterEqual(out.count("Every 200ms: " + self.dir), 3)
+        self.assertGreaterEqual(out.count("busy.lock"), 3)
+
+
+class CleanStale(CliTest):
+    def test_dry_run_lists_and_keeps_then_clean_removes_only_unheld(self):
+        free = self.path("old.lock")
+        busy = self.path("busy.lock")
+        self.assertExit(run("run", self.path("old"), "--", "true"), 0)
+        self.assertTrue(os.path.exists(free))
+        with Holder(self.path("busy")):
+            r = run("clean-stale", self.dir, "--max-age", "0", "--dry-run")
+            self.assertExit(r, 0)
+            self.assertIn("would remove", r.stdout)
+            self.assertIn(free, r.stdout)
+            self.assertNotIn(busy, r.stdout)
+            self.assertTrue(os.path.exists(free), "a dry run removes nothing")
+
+            r = run("clean-stale", self.dir, "--max-age", "0", "--dry-run", "--json")
+            self.assertExit(r, 0)
+            report = json.loads(r.stdout)
+            self.assertEqual([e["lock_path"] for e in report["would_remove"]], [free])
+
+            r = run("clean-stale", self.dir, "--max-age", "0")
+            self.assertExit(r, 0)
+            self.assertIn(free, r.stdout)
+            self.assertIn("removed 1", r.stdout)
+            self.assertFalse(os.path.exists(free))
+            self.assertTrue(os.path.exists(busy), "a held lock is never removed")
+
+    def test_recent_unheld_locks_are_kept(self):
+        free = self.path("fresh.lock")
+        self.assertExit(run("run", self.path("fresh"), "--", "true"), 0)
+        r = run("clean-stale", self.dir, "--max-age", "1h", "--dry-run")
+        self.assertExit(r, 0)
+        self.assertIn("nothing to remove", r.stdout)
+        r = run("clean-stale", self.dir, "--max-age", "1h", "--json")
+        self.assertExit(r, 0)
+        self.assertEqual(json.loads(r.stdout)["removed"], [])
+        self.assertTrue(os.path.exists(free))
+
+
+class State(CliTest):
+    def state(self, *args, **kw):
+        return run("state", *args, **kw)
+
+    def test_round_trip(self):
+        f = self.path("pipeline.json")
+        r = self.state("set", f, "/workers/w1", '{"status": "busy", "n": 1}')
+        self.assertExit(r, 0)
+        self.assertRegex(r.stdout, r"pipeline\.json: set /workers/w1 \(generation \d+\)")
+        self.assertEqual(json.loads(self.state("get", f, "--json").stdout),
+                         {"workers": {"w1": {"status": "busy", "n": 1}}})
+        r = self.state("get", f, "/workers/w1/status")
+        self.assertExit(r, 0)
+        self.assertEqual(r.stdout, '"busy"\n')
+        self.assertEqual(self.state("get", f, "/workers/w1/status", "--raw").stdout, "busy\n")
+        r = self.state("get", f, "/workers")
+        self.assertEqual(json.loads(r.stdout), {"w1": {"status": "busy", "n": 1}})
+        self.assertIn('\n  "w1": {\n', r.stdout, "readable output is indented")
+
+        self.assertExit(self.state("merge", f, '{"workers": {"w1": {"n": null}}, "paused": true}'), 0)
+        self.assertEqual(json.loads(self.state("get", f, "--json").stdout),
+                         {"workers": {"w1": {"status": "busy"}}, "paused": True})
+        self.assertExit(self.state("remove", f, "/paused"), 0)
+        self.assertExit(self.state("set", f, "/stage", "-", input='"done"\n'), 0)
+        self.assertEqual(json.loads(self.state("get", f, "--json").stdout),
+                         {"workers": {"w1": {"status": "busy"}}, "stage": "done"})
+        with open(f) as fh:
+            self.assertEqual(json.load(fh), {"workers": {"w1": {"status": "busy"}},
+                                             "stage": "done"})
+
+    def test_json_output_of_changes_reports_the_generation(self):
+        f = self.path("s.json")
+        g1 = json.loads(self.state("set", f, "/a", "1", "--json").stdout)["generation"]
+        g2 = json.loads(self.state("set", f, "/a", "2", "--json").stdout)["generation"]
+        self.assertGreater(g2, g1)
+
+    def test_history_backups_restore_verify(self):
+        f = self.path("s.json")
+        for v in ("1", "2", "3"):
+            self.assertExit(self.state("set", f, "/v", v), 0)
+        r = self.state("history", f)
+        self.assertExit(r, 0)
+        self.assertGreaterEqual(len(r.stdout.splitlines()), 3)
+        r = self.state("history", f, "-n", "2", "--json")
+        self.assertExit(r, 0)
+        self.assertEqual(len(json.loads(r.stdout)), 2)
+
+        r = self.state("backups", f, "--json")
+        self.assertExit(r, 0)
+        backups = json.loads(r.stdout)
+        self.assertGreaterEqual(len(backups), 2)
+        table = self.state("backups", f)
+        self.assertExit(table, 0)
+        self.assertEqual(table.stdout.split()[:4], ["ID", "GENERATION", "CREATED", "SIZE"])
+        self.assertIn(backups[0]["id"], table.stdout)
+
+        # The newest backup holds the document before the last commit: {"v": 2}.
+        r = self.state("restore", f, backups[0]["id"])
+        self.assertExit(r, 0)
+        self.assertIn("restored backup " + backups[0]["id"], r.stdout)
+        self.assertEqual(json.loads(self.state("get", f, "--json").stdout), {"v": 2})
+
+        r = self.state("verify", f)
+        self.assertExit(r, 0)
+        self.assertIn(": ok", r.stdout)
+        self.assertTrue(json.loads(self.state("verify", f, "--json").stdout)["ok"])
+
+    def test_not_found_cases_exit_3(self):
+        f = self.path("s.json")
+        for sub in ("get", "history", "backups", "verify"):
+            r = self.state(sub, f)
+            self.assertExit(r, 3)
+            self.assertIn("does not exist", r.stderr)
+            self.assertFalse(os.path.exists(f), "%s must not create the file" % sub)
+        self.assertExit(self.state("set", f, "/a", "1"), 0)
+        r = self.state("get", f, "/missing")
+        self.assertExit(r, 3)
+        self.assertIn("/missing", r.stderr)
+        r = self.state("restore", f, "no-such-backup")
+        self.assertExit(r, 3)
+        self.assertIn("no-such-backup", r.stderr)
+
+    def test_verify_reports_a_damaged_file(self):
+        f = self.path("s.json")
+        self.assertExit(self.state("set", f, "/a", "1"), 0)
+        with open(f, "w") as fh:
+            fh.write('{"a": ')
+        r = self.state("verify", f)
+        self.assertExit(r, 5)
+        self.assertIn("PROBLEMS FOUND", r.stdout)
+        self.assertFalse(json.loads(self.state("verify", f, "--json").stdout)["ok"])
+
+    def test_lock_timeout_when_a_holder_keeps_the_file(self):
+        f = self.path("s.json")
+        self.assertExit(self.state("set", f, "/a", "1"), 0)
+        with Holder(f):
+            r = self.state("set", f, "/a", "2", "-w", "300ms")
+            self.assertExit(r, 1)
+            self.assertIn(f, r.stderr)
+        self.assertEqual(json.loads(self.state("get", f, "--json").stdout), {"a": 1})
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_cli.py PATH/TO/filelock [unittest options]")
+    BIN = os.path.abspath(sys.argv[1])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[2:], verbosity=2)
