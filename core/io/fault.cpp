@@ -1,0 +1,40 @@
+#include "io/fault.hpp"
+
+#include <atomic>
+
+namespace filelock::io {
+
+namespace {
+constexpr int kSteps = static_cast<int>(Step::count_);
+// countdown[s] > 0: calls left before the failure; the armed flag keeps the fast path
+// a single relaxed load when no test has injected anything.
+std::atomic<bool> armed{false};
+std::atomic<int> countdown[kSteps];
+std::atomic<int> error_of[kSteps];
+}  // namespace
+
+void inject_fault(Step step, int nth, int err) noexcept {
+  const int s = static_cast<int>(step);
+  error_of[s].store(err);
+  countdown[s].store(err == 0 ? 0 : nth);
+  armed.store(true);
+}
+
+void clear_faults() noexcept {
+  for (int s = 0; s < kSteps; ++s) countdown[s].store(0);
+  armed.store(false);
+}
+
+int take_fault(Step step) noexcept {
+  if (!armed.load(std::memory_order_relaxed)) return 0;
+  const int s = static_cast<int>(step);
+  int left = countdown[s].load();
+  while (left > 0) {
+    if (countdown[s].compare_exchange_weak(left, left - 1)) {
+      return left == 1 ? error_of[s].load() : 0;
+    }
+  }
+  return 0;
+}
+
+}  // namespace filelock::io

@@ -1,0 +1,28 @@
+// Fault injection for the I/O layer. Every file operation in core/io/ asks here first,
+// so tests can make the Nth call of one step fail with a chosen errno (like LevelDB's
+// fault_injection_test) and check that each failure leaves the data as it was.
+// Internal to the engine: nothing outside core/ and its tests can reach it.
+#pragma once
+
+namespace filelock::io {
+
+enum class Step {
+  create,     // creating a temp or data file
+  write,      // writing file contents
+  fsync,      // fsync of a file
+  close,      // close of a written file
+  link,       // hard-linking a backup
+  rename,     // the atomic replace
+  dir_fsync,  // fsync of the directory after a rename or create
+  log_append, // the single write of an audit-log or JSONL line
+  pwrite,     // the in-place generation record
+  count_
+};
+
+// The nth (1-based) call of `step` from now on fails with `err`; 0 clears that step.
+void inject_fault(Step step, int nth, int err) noexcept;
+void clear_faults() noexcept;
+// 0, or the errno the current call of `step` must fail with.
+int take_fault(Step step) noexcept;
+
+}  // namespace filelock::io

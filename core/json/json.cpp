@@ -1,0 +1,214 @@
+#include "json/json.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_set>
+#include <vector>
+
+#include "json/scan.hpp"
+
+namespace filelock::json {
+
+namespace {
+
+// A decimal's value in canonical form: sign, significant digits, exponent.
+struct Decimal {
+  bool negative = false;
+  std::string digits;  // no leading or trailing zeros; empty for zero
+  long exponent = 0;   // value = 0.digits * 10^exponent
+  bool operator==(const Decimal &o) const {
+    return negative == o.negative && digits == o.digits && (digits.empty() || exponent == o.exponent);
+  }
+};
+
+Decimal to_decimal(std::string_view t) {
+  Decimal d;
+  size_t i = 0;
+  if (i < t.size() && t[i] == '-') { d.negative = true; ++i; }
+  long point = 0;
+  bool seen_point = false;
+  for (; i < t.size() && t[i] != 'e' && t[i] != 'E'; ++i) {
+    if (t[i] == '.') { seen_point = true; continue; }
+    if (d.digits.empty() && t[i] == '0') {
+      if (seen_point) --point;  // leading zeros after the point shift the exponent
+      continue;
+    }
+    d.digits += t[i];
+    if (!seen_point) ++point;
+  }
+  long exp = 0;
+  if (i < t.size()) exp = std::strtol(std::string(t.substr(i + 1)).c_str(), nullptr, 10);
+  while (!d.digits.empty() && d.digits.back() == '0') d.digits.pop_back();
+  d.exponent = point + exp;
+  return d;
+}
+
+struct Fixer {
+  std::string_view text;
+  const std::vector<NumberText> &numbers;
+  size_t next = 0;
+  std::string pointer = "";
+
+  // Walks in document order (cJSON keeps it), so the k-th number node is the k-th
+  // number text found by the scan.
+  void walk(cJSON *node) {
+    if (cJSON_IsNumber(node)) {
+      fix_number(node);
+    } else if (cJSON_IsObject(node)) {
+      std::unordered_set<std::string_view> keys;
+      for (cJSON *c = node->child; c != nullptr; c = c->next) {
+        if (!keys.insert(c->string).second) {
+          throw JsonError(Status::invalid, "duplicate key '" + std::string(c->string) +
+                                               "' in object '" + pointer + "'");
+        }
+        const size_t len = pointer.size();
+        pointer += "/" + escape_token(c->string);
+        walk(c);
+        pointer.resize(len);
+      }
+    } else if (cJSON_IsArray(node)) {
+      size_t index = 0;
+      for (cJSON *c = node->child; c != nullptr; c = c->next, ++index) {
+        const size_t len = pointer.size();
+        pointer += "/" + std::to_string(index);
+        walk(c);
+        pointer.resize(len);
+      }
+    }
+  }
+
+  // Every number keeps its own text: a double cannot carry every JSON number (2^53 + 1,
+  // 30 digits, 1e400, -0), and cJSON prints doubles with 15 digits when they compare
+  // "close enough", so its printer alone would silently change values.
+  void fix_number(cJSON *node) {
+    const NumberText &n = numbers.at(next++);
+    const std::string keep(text.substr(n.offset, n.length));
+    char *raw = static_cast<char *>(cJSON_malloc(keep.size() + 1));
+    if (raw == nullptr) throw std::bad_alloc();
+    std::memcpy(raw, keep.c_str(), keep.size() + 1);
+    node->type = cJSON_Raw;
+    node->valuestring = raw;
+  }
+};
+
+void compact_numbers_count(const cJSON *node, size_t &count) {
+  if (cJSON_IsNumber(node)) ++count;
+  for (const cJSON *c = node->child; c != nullptr; c = c->next) compact_numbers_count(c, count);
+}
+
+}  // namespace
+
+Doc parse(std::string_view text) {
+  std::vector<NumberText> numbers;
+  scan(text, numbers);
+  const char *end = nullptr;
+  Doc doc(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0));
+  if (!doc) {
+    const size_t at = end != nullptr && end >= text.data() ? static_cast<size_t>(end - text.data()) : 0;
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      throw JsonError(Status::invalid, "empty document");
+    }
+    throw JsonError(Status::invalid, "invalid JSON at byte " + std::to_string(at));
+  }
+  for (const char *p = end; p < text.data() + text.size(); ++p) {
+    if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+      throw JsonError(Status::invalid, "unexpected text after the JSON value at byte " +
+                                           std::to_string(p - text.data()));
+    }
+  }
+  size_t count = 0;
+  compact_numbers_count(doc.get(), count);
+  if (count != numbers.size()) throw JsonError(Status::invalid, "invalid JSON number");
+  Fixer{text, numbers}.walk(doc.get());
+  return doc;
+}
+
+std::string print(const cJSON *node, bool pretty) {
+  char *out = pretty ? cJSON_Print(node) : cJSON_PrintUnformatted(node);
+  if (out == nullptr) throw std::bad_alloc();
+  std::string s(out);
+  cJSON_free(out);
+  return s;
+}
+
+Doc duplicate(const cJSON *node) {
+  Doc copy(cJSON_Duplicate(node, 1));
+  if (!copy) throw std::bad_alloc();
+  return copy;
+}
+
+// parse() turns every number into a raw node holding its text; cJSON numbers only
+// appear in trees built by hand.
+bool is_number(const cJSON *node) { return cJSON_IsNumber(node) || cJSON_IsRaw(node); }
+
+bool is_integer(const cJSON *node) {
+  if (cJSON_IsNumber(node)) {
+    return std::isfinite(node->valuedouble) && std::floor(node->valuedouble) == node->valuedouble;
+  }
+  if (cJSON_IsRaw(node)) {
+    const Decimal d = to_decimal(node->valuestring);
+    return d.digits.empty() || d.exponent >= static_cast<long>(d.digits.size());
+  }
+  return false;
+}
+
+double number_value(const cJSON *node) {
+  return cJSON_IsRaw(node) ? std::strtod(node->valuestring, nullptr) : node->valuedouble;
+}
+
+int depth(const cJSON *node) {
+  if (!cJSON_IsArray(node) && !cJSON_IsObject(node)) return 0;
+  int deepest = 0;
+  for (const cJSON *c = node->child; c != nullptr; c = c->next) {
+    const int d = depth(c);
+    if (d > deepest) deepest = d;
+    if (deepest >= kMaxDepth) break;  // deep enough to refuse; no need to look further
+  }
+  return deepest + 1;
+}
+
+void check_depth(const cJSON *node) {
+  if (depth(node) > kMaxDepth) {
+    throw JsonError(Status::invalid, "document nests deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+}
+
+bool equal(const cJSON *a, const cJSON *b) {
+  if (is_number(a) && is_number(b)) {
+    if (cJSON_IsRaw(a) && cJSON_IsRaw(b)) {
+      return to_decimal(a->valuestring) == to_decimal(b->valuestring);
+    }
+    return number_value(a) == number_value(b);
+  }
+  if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
+    if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) return false;
+    for (const cJSON *c = a->child; c != nullptr; c = c->next) {
+      const cJSON *other = cJSON_GetObjectItemCaseSensitive(b, c->string);
+      if (other == nullptr || !equal(c, other)) return false;
+    }
+    return true;
+  }
+  if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
+    const cJSON *x = a->child;
+    const cJSON *y = b->child;
+    for (; x != nullptr && y != nullptr; x = x->next, y = y->next) {
+      if (!equal(x, y)) return false;
+    }
+    return x == nullptr && y == nullptr;
+  }
+  return cJSON_Compare(a, b, 1);
+}
+
+std::string escape_token(const std::string &token) {
+  std::string out;
+  for (const char c : token) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+}  // namespace filelock::json

@@ -1,0 +1,64 @@
+// JSON documents for the state engine: cJSON trees with strict input checks that cJSON
+// alone does not make, so that data is never silently changed on its way through.
+#pragma once
+
+#include <cjson/cJSON.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace filelock::json {
+
+// Documents nested deeper than this are refused (FL_JSON_MAX_DEPTH in filelock.h).
+inline constexpr int kMaxDepth = 256;
+
+// A JSON-level failure (bad input, schema rule, missing pointer). The caller adds the
+// operation and the file when it turns this into an Error.
+class JsonError : public std::runtime_error {
+ public:
+  JsonError(Status status, const std::string &reason)
+      : std::runtime_error(reason), status_(status) {}
+  Status status() const noexcept { return status_; }
+
+ private:
+  Status status_;
+};
+
+struct Deleter {
+  void operator()(cJSON *p) const noexcept { cJSON_Delete(p); }
+};
+using Doc = std::unique_ptr<cJSON, Deleter>;
+
+// Parses strict RFC 8259 JSON: valid UTF-8, no control characters in strings, no
+// duplicate keys, no NaN/Infinity, nesting at most kMaxDepth. Every number is kept as
+// its original text (a cJSON raw node), so values a double cannot carry (integers
+// beyond 2^53, 30 digits, 1e400) are written back exactly as they came.
+// Throws JsonError(invalid) naming the byte offset or the pointer.
+Doc parse(std::string_view text);
+
+// Compact (one line) or indented text; numbers print as their original text.
+std::string print(const cJSON *node, bool pretty);
+
+Doc duplicate(const cJSON *node);
+
+// Numbers: cJSON numbers and the raw nodes parse() makes for exact-text numbers.
+bool is_number(const cJSON *node);
+bool is_integer(const cJSON *node);
+double number_value(const cJSON *node);
+
+// Nesting depth (a scalar is 0, "[]" is 1).
+int depth(const cJSON *node);
+// Throws JsonError(invalid) if node nests deeper than kMaxDepth.
+void check_depth(const cJSON *node);
+
+// Deep equality; numbers compare by value.
+bool equal(const cJSON *a, const cJSON *b);
+
+// "/a/b~1c" for use in messages.
+std::string escape_token(const std::string &token);
+
+}  // namespace filelock::json
