@@ -1,0 +1,226 @@
+// Lock figures: filelock through its public C API beside the raw syscalls it is
+// built on, on the same disk in the same run.
+//   lock.*_us               uncontended exclusive lock+unlock on an open handle/fd
+//   lock.*open_lock_close_us open, lock, unlock, close (a lock taken once per use)
+//   lock.*handoff_*_us      release in another process -> the blocked waiter holds it
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "filelock.h"
+#include "harness.hpp"
+#include "suites.hpp"
+
+namespace bench {
+namespace {
+
+void check_fl(int rc, const char *what) {
+  if (rc != FL_OK) die(std::string(what) + ": " + fl_last_error());
+}
+void check_os(bool ok, const char *what) {
+  if (!ok) die(std::string(what) + ": " + std::strerror(errno));
+}
+
+int open_lock_file(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  check_os(fd >= 0, "open lock file");
+  return fd;
+}
+
+void ofd_set(int fd, short type) {
+  struct flock fl {};
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  check_os(::fcntl(fd, F_OFD_SETLKW, &fl) == 0, "fcntl(F_OFD_SETLKW)");
+}
+
+fl_handle *open_handle(const std::string &path, int backend, bool record_holder) {
+  fl_lock_options o;
+  fl_lock_options_init(&o);
+  o.backend = backend;
+  o.record_holder = record_holder ? 1 : 0;
+  fl_handle *h = nullptr;
+  check_fl(fl_open(&h, path.c_str(), &o), "fl_open");
+  return h;
+}
+
+void uncontended(const Config &cfg) {
+  const std::string d = cfg.dir + "/";
+  int flock_fd = open_lock_file(d + "raw_flock.lock");
+  int ofd_fd = open_lock_file(d + "raw_ofd.lock");
+  fl_handle *fl_flock = open_handle(d + "fl_flock", FL_BACKEND_FLOCK, false);
+  fl_handle *fl_ofd = open_handle(d + "fl_ofd", FL_BACKEND_OFD, false);
+  fl_handle *fl_holder = open_handle(d + "fl_holder", FL_BACKEND_FLOCK, true);
+  auto fl_cycle = [](fl_handle *h) {
+    check_fl(fl_lock(h, FL_EXCLUSIVE, FL_FOREVER), "fl_lock");
+    check_fl(fl_unlock(h), "fl_unlock");
+  };
+  std::vector<Variant> v = {
+      {"lock.raw_flock_us",
+       [&] {
+         check_os(::flock(flock_fd, LOCK_EX) == 0, "flock");
+         ::flock(flock_fd, LOCK_UN);
+       }},
+      {"lock.raw_ofd_us", [&] { ofd_set(ofd_fd, F_WRLCK); ofd_set(ofd_fd, F_UNLCK); }},
+      {"lock.fl_flock_us", [&] { fl_cycle(fl_flock); }},
+      {"lock.fl_ofd_us", [&] { fl_cycle(fl_ofd); }},
+      {"lock.fl_flock_holder_us", [&] { fl_cycle(fl_holder); }},
+  };
+  run_and_emit(v, cfg.quick ? 2 : 40, cfg.quick ? 10 : 2000);
+  fl_close(fl_flock);
+  fl_close(fl_ofd);
+  fl_close(fl_holder);
+  ::close(flock_fd);
+  ::close(ofd_fd);
+}
+
+void open_lock_close(const Config &cfg) {
+  const std::string raw = cfg.dir + "/raw_olc.lock";
+  const std::string fl = cfg.dir + "/fl_olc";
+  auto fl_olc = [&](bool record_holder) {
+    fl_handle *h = open_handle(fl, FL_BACKEND_AUTO, record_holder);
+    check_fl(fl_lock(h, FL_EXCLUSIVE, FL_FOREVER), "fl_lock");
+    check_fl(fl_unlock(h), "fl_unlock");
+    fl_close(h);
+  };
+  std::vector<Variant> v = {
+      {"lock.raw_open_lock_close_us",
+       [&] {
+         int fd = open_lock_file(raw);
+         check_os(::flock(fd, LOCK_EX) == 0, "flock");
+         ::flock(fd, LOCK_UN);
+         ::close(fd);
+       }},
+      {"lock.fl_open_lock_close_us", [&] { fl_olc(false); }},
+      {"lock.fl_open_lock_close_holder_us", [&] { fl_olc(true); }},
+  };
+  run_and_emit(v, cfg.quick ? 2 : 20, cfg.quick ? 10 : 500);
+}
+
+// One open lock, for the handoff measurement.
+class Locker {
+ public:
+  virtual ~Locker() = default;
+  virtual void lock() = 0;
+  virtual void unlock() = 0;
+};
+using LockerFactory = std::function<std::unique_ptr<Locker>()>;
+
+class RawFlock : public Locker {
+ public:
+  explicit RawFlock(const std::string &path) : fd_(open_lock_file(path)) {}
+  ~RawFlock() override { ::close(fd_); }
+  void lock() override { check_os(::flock(fd_, LOCK_EX) == 0, "flock"); }
+  void unlock() override { ::flock(fd_, LOCK_UN); }
+
+ private:
+  int fd_;
+};
+
+class FilelockHandle : public Locker {
+ public:
+  // Default options: what a user gets (AUTO backend, holder recorded).
+  explicit FilelockHandle(const std::string &path)
+      : h_(open_handle(path, FL_BACKEND_AUTO, true)) {}
+  ~FilelockHandle() override { fl_close(h_); }
+  void lock() override { check_fl(fl_lock(h_, FL_EXCLUSIVE, FL_FOREVER), "fl_lock"); }
+  void unlock() override { check_fl(fl_unlock(h_), "fl_unlock"); }
+
+ private:
+  fl_handle *h_;
+};
+
+// Shared with the holder process: when it released, as steady-clock µs.
+struct Stamp {
+  std::atomic<double> released_us;
+};
+
+void write_byte(int fd) {
+  char b = 1;
+  check_os(::write(fd, &b, 1) == 1, "write pipe");
+}
+bool read_byte(int fd) {
+  char b;
+  return ::read(fd, &b, 1) == 1;
+}
+
+// A holder process locks, says so, holds 2 ms (so the waiter is surely asleep in
+// the kernel), stamps the time and releases; this process, blocked in lock(),
+// measures how late it woke. Like the raw anchor, but with one holder process per
+// series so process start-up stays out of the figure. Returns the latencies in µs.
+std::vector<double> handoff(const LockerFactory &make, int rounds) {
+  auto *stamp = static_cast<Stamp *>(
+      ::mmap(nullptr, sizeof(Stamp), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  check_os(stamp != MAP_FAILED, "mmap");
+  int held[2], next[2];
+  check_os(::pipe(held) == 0 && ::pipe(next) == 0, "pipe");
+  pid_t pid = ::fork();
+  check_os(pid >= 0, "fork");
+  if (pid == 0) {
+    auto lk = make();
+    for (int r = 0; r < rounds; ++r) {
+      lk->lock();
+      write_byte(held[1]);
+      struct timespec hold = {0, 2000000};
+      ::nanosleep(&hold, nullptr);
+      stamp->released_us.store(now_us());
+      lk->unlock();
+      if (!read_byte(next[0])) break;
+    }
+    lk.reset();
+    ::_exit(0);
+  }
+  std::vector<double> lat;
+  {
+    auto lk = make();
+    for (int r = 0; r < rounds; ++r) {
+      if (!read_byte(held[0])) die("handoff: holder process ended early");
+      lk->lock();
+      lat.push_back(now_us() - stamp->released_us.load());
+      lk->unlock();
+      write_byte(next[1]);
+    }
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("handoff: holder process failed");
+  for (int fd : {held[0], held[1], next[0], next[1]}) ::close(fd);
+  ::munmap(stamp, sizeof(Stamp));
+  return lat;
+}
+
+void handoffs(const Config &cfg) {
+  const int series = cfg.quick ? 1 : 4, rounds = cfg.quick ? 3 : 50;
+  const std::string raw = cfg.dir + "/raw_handoff.lock";
+  const std::string fl = cfg.dir + "/fl_handoff";
+  LockerFactory make_raw = [&] { return std::make_unique<RawFlock>(raw); };
+  LockerFactory make_fl = [&] { return std::make_unique<FilelockHandle>(fl); };
+  std::vector<double> raw_lat, fl_lat;
+  // Series alternate so both see the same machine load.
+  for (int s = 0; s < series; ++s) {
+    for (double x : handoff(make_raw, rounds)) raw_lat.push_back(x);
+    for (double x : handoff(make_fl, rounds)) fl_lat.push_back(x);
+  }
+  emit("lock.raw_handoff_median_us", median(raw_lat));
+  emit("lock.raw_handoff_p99_us", percentile(raw_lat, 0.99));
+  emit("lock.fl_handoff_median_us", median(fl_lat));
+  emit("lock.fl_handoff_p99_us", percentile(fl_lat, 0.99));
+}
+
+}  // namespace
+
+void run_lock_suite(const Config &cfg) {
+  uncontended(cfg);
+  open_lock_close(cfg);
+  handoffs(cfg);
+}
+
+}  // namespace bench

@@ -1,0 +1,158 @@
+"""Turns "name value" figure lines (µs) into the benchmark table.
+
+Each row sets one filelock figure against a reference measured in the same run
+and gives the ratio ours/reference; rows with a target say PASS or MISS.
+Usage: python3 report.py FIGURES_FILE
+"""
+import sys
+
+# (what, our figure, reference label, reference figure, target ratio or None)
+LOCKS = [
+    ("lock+unlock, flock backend, record_holder off", "lock.fl_flock_us",
+     "raw flock(2)", "lock.raw_flock_us", 1.3),
+    ("lock+unlock, OFD backend, record_holder off", "lock.fl_ofd_us",
+     "raw OFD fcntl", "lock.raw_ofd_us", 1.3),
+    ("lock+unlock, flock backend, record_holder on", "lock.fl_flock_holder_us",
+     "raw flock(2)", "lock.raw_flock_us", 3.0),
+    ("open+lock+unlock+close, record_holder off", "lock.fl_open_lock_close_us",
+     "raw open+flock+close", "lock.raw_open_lock_close_us", None),
+    ("open+lock+unlock+close, record_holder on", "lock.fl_open_lock_close_holder_us",
+     "raw open+flock+close", "lock.raw_open_lock_close_us", None),
+    ("handoff to a blocked waiter, median", "lock.fl_handoff_median_us",
+     "raw blocking flock", "lock.raw_handoff_median_us", 2.0),
+    ("handoff to a blocked waiter, p99", "lock.fl_handoff_p99_us",
+     "raw blocking flock", "lock.raw_handoff_p99_us", None),
+]
+STATE = [
+    ("txn 1 KiB, FULL", "state.fl_full_1k_us",
+     "raw protocol, durable", "state.raw_full_1k_us", 1.15),
+    ("txn 1 KiB, FULL", "state.fl_full_1k_us",
+     "SQLite DELETE/FULL", "sqlite.delete_full_1k_us", 1.0),
+    ("txn 1 KiB, FULL", "state.fl_full_1k_us",
+     "SQLite WAL/FULL", "sqlite.wal_full_1k_us", None),
+    ("txn 1 KiB, FULL", "state.fl_full_1k_us",
+     "SQLite WAL/NORMAL", "sqlite.wal_normal_1k_us", None),
+    ("txn 1 KiB, FULL", "state.fl_full_1k_us",
+     "bare durable replace", "state.replace_durable_1k_us", None),
+    ("txn 1 KiB, ATOMIC", "state.fl_atomic_1k_us",
+     "raw protocol, no fsync", "state.raw_atomic_1k_us", 1.3),
+    ("txn 1 KiB, ATOMIC", "state.fl_atomic_1k_us",
+     "bare atomic replace", "state.replace_atomic_1k_us", None),
+    ("txn 64 KiB, FULL", "state.fl_full_64k_us",
+     "raw protocol, durable", "state.raw_full_64k_us", None),
+    ("txn 4 MiB, FULL", "state.fl_full_4m_us",
+     "raw protocol, durable", "state.raw_full_4m_us", None),
+]
+OTHERS = [
+    ("lock+unlock, defaults", "lock.fl_flock_holder_us", "py-filelock", "pylock.py_filelock_us"),
+    ("lock+unlock, defaults", "lock.fl_flock_holder_us", "portalocker", "pylock.portalocker_us"),
+    ("lock+unlock, defaults", "lock.fl_flock_holder_us", "fasteners", "pylock.fasteners_us"),
+    ("lock+unlock, defaults", "lock.fl_flock_holder_us", "gofrs/flock (Go)", "golock.gofrs_flock_us"),
+    ("lock+unlock, defaults", "lock.fl_flock_holder_us", "Boost.Interprocess file_lock",
+     "cxxlock.boost_file_lock_us"),
+    ("handoff median", "lock.fl_handoff_median_us", "py-filelock",
+     "pylock.py_filelock_handoff_median_us"),
+    ("handoff median", "lock.fl_handoff_median_us", "portalocker (1 ms check)",
+     "pylock.portalocker_handoff_median_us"),
+    ("handoff median", "lock.fl_handoff_median_us", "fasteners",
+     "pylock.fasteners_handoff_median_us"),
+    ("txn 1 KiB, FULL (+backup, log)", "state.fl_full_1k_us", "py-filelock + JSON replace",
+     "pylock.py_filelock_txn_1k_us"),
+    ("txn 1 KiB, FULL (+backup, log)", "state.fl_full_1k_us", "portalocker + JSON replace",
+     "pylock.portalocker_txn_1k_us"),
+]
+SIZES = [("1 KiB", "1k"), ("64 KiB", "64k"), ("4 MiB", "4m")]
+# A hard link costs the same at any size; a copy of 4 MiB would cost a sizeable
+# share of the commit. The backup must stay under this share of a 4 MiB commit.
+BACKUP_SHARE_LIMIT = 0.10
+
+
+def load(path):
+    figures = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 2:
+                try:
+                    figures[parts[0]] = float(parts[1])
+                except ValueError:
+                    pass
+    return figures
+
+
+def us(v):
+    if v is None:
+        return "-"
+    if v >= 10000:
+        return f"{v / 1000:.1f} ms"
+    if v >= 100:
+        return f"{v:.0f} µs"
+    if v >= 10:
+        return f"{v:.1f} µs"
+    return f"{v:.2f} µs"
+
+
+def table(title, header, rows):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    print(f"\n{title}")
+    for r in [header] + rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def compare(spec, fig):
+    rows, misses = [], 0
+    for what, ours, ref_label, ref, target in spec:
+        a, b = fig.get(ours), fig.get(ref)
+        if a is None or b is None:
+            rows.append([what, us(a), f"{ref_label} {us(b)}", "-", "", "not measured"])
+            continue
+        ratio = a / b
+        verdict = ""
+        if target is not None:
+            verdict = "PASS" if ratio <= target else "MISS"
+            misses += verdict == "MISS"
+        rows.append([what, us(a), f"{ref_label} {us(b)}", f"{ratio:.2f}x",
+                     f"<= {target}x" if target else "", verdict])
+    return rows, misses
+
+
+def main():
+    fig = load(sys.argv[1])
+    header = ["figure", "filelock", "reference", "ratio", "target", "result"]
+    lock_rows, m1 = compare(LOCKS, fig)
+    state_rows, m2 = compare(STATE, fig)
+    table("Locks (uncontended figures are µs per lock+unlock)", header, lock_rows)
+    table("JSON state (one read-modify-write transaction, backups and audit log on)",
+          header, state_rows)
+
+    rows, misses = [], m1 + m2
+    for label, tag in SIZES:
+        with_b, without = fig.get(f"state.fl_full_{tag}_us"), fig.get(f"state.fl_full_nobackup_{tag}_us")
+        if with_b is None or without is None:
+            continue
+        rows.append([label, us(with_b), us(without), us(with_b - without),
+                     f"{(with_b - without) / with_b * 100:.1f}%"])
+    if rows:
+        table("Backup cost (FULL commit with backups on minus off)",
+              ["document", "with backup", "without", "backup cost", "share"], rows)
+        w, wo = fig.get("state.fl_full_4m_us"), fig.get("state.fl_full_nobackup_4m_us")
+        if w and wo is not None:
+            ok = (w - wo) / w <= BACKUP_SHARE_LIMIT
+            misses += not ok
+            print(f"  backup cost independent of size (under {BACKUP_SHARE_LIMIT:.0%} of a 4 MiB "
+                  f"commit): {'PASS' if ok else 'MISS'}")
+
+    other_rows = []
+    for what, ours, lib, ref in OTHERS:
+        a, b = fig.get(ours), fig.get(ref)
+        if a is None or b is None:
+            continue
+        other_rows.append([what, us(a), f"{lib} {us(b)}", f"{a / b:.2f}x"])
+    if other_rows:
+        table("Other libraries (ratio below 1: filelock is faster)",
+              ["figure", "filelock", "other library", "ratio"], other_rows)
+    print(f"\n{misses} target(s) missed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Every benchmark in one run: filelock beside the raw syscalls, SQLite and the
+# other lock libraries that are installed, then one table of figures and ratios.
+# Usage: bench/run.sh [DIR]   (DIR: where the files live, i.e. the disk measured;
+#        default: the build directory. BUILD_DIR picks the build, default ./build.)
+# Ratios matter, absolute times do not travel between machines.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$repo/build}
+anchors=$repo/bench/anchors
+
+cmake -S "$repo" -B "$build" -DFILELOCK_BUILD_BENCHMARKS=ON >/dev/null
+cmake --build "$build" -j"${JOBS:-2}" --target filelock-bench >/dev/null
+cmake --build "$build" -j"${JOBS:-2}" --target filelock-bench-sqlite >/dev/null 2>&1 || true
+
+dir=${1:-$build}
+mkdir -p "$dir"
+work=$(mktemp -d "$dir/bench-run-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+figures=$build/bench-figures.txt
+
+echo "filelock $(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)" \
+     "on $(uname -sr), $(nproc) cores, $(stat -f -c %T "$dir") at $dir, $(date -u +%FT%TZ)"
+
+skip() { echo "skipped: $1" >&2; }
+{
+  "$build/bin/filelock-bench" "$work"
+  if [ -x "$build/bin/filelock-bench-sqlite" ]; then
+    "$build/bin/filelock-bench-sqlite" "$work"
+  else
+    skip "SQLite (install libsqlite3-dev and rebuild)"
+  fi
+  if /usr/bin/python3 -c 'import filelock, portalocker, fasteners' 2>/dev/null; then
+    /usr/bin/python3 "$anchors/py_locks.py" "$work"
+  else
+    skip "py-filelock, portalocker, fasteners (apt-get install python3-filelock python3-portalocker python3-fasteners)"
+  fi
+  if command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/gofrs/flock ]; then
+    GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= go run "$anchors/gofrs_flock.go" "$work/gofrs.lock"
+  else
+    skip "gofrs/flock (apt-get install golang-go golang-github-gofrs-flock-dev)"
+  fi
+  if [ -f /usr/include/boost/interprocess/sync/file_lock.hpp ]; then
+    g++ -O2 -std=c++17 -o "$work/boost_file_lock" "$anchors/boost_file_lock.cpp" -lpthread &&
+      "$work/boost_file_lock" "$work/boost.lock"
+  else
+    skip "Boost.Interprocess file_lock (apt-get install libboost-dev)"
+  fi
+} > "$figures"
+
+python3 "$repo/bench/report.py" "$figures"
+echo
+echo "raw figures: $figures"

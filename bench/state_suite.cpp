@@ -1,0 +1,235 @@
+// State figures: a read-modify-write transaction through the public C API beside
+// the same commit protocol written with raw syscalls, in the same run.
+//   state.fl_{full,atomic}_SIZE_us      fl_txn_begin, get, set one field, commit
+//   state.fl_full_nobackup_SIZE_us      the same with backups off (backup cost)
+//   state.raw_{full,atomic}_SIZE_us     the same protocol as plain syscalls
+//   state.replace_{durable,atomic}_1k_us a bare file replace, nothing else
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "filelock.h"
+#include "harness.hpp"
+#include "suites.hpp"
+
+namespace bench {
+namespace {
+
+void check_fl(int rc, const char *what) {
+  if (rc != FL_OK) die(std::string(what) + ": " + fl_last_error());
+}
+void check_os(bool ok, const std::string &what) {
+  if (!ok) die(what + ": " + std::strerror(errno));
+}
+
+// A document of about `bytes` bytes shaped like pipeline state: a counter and
+// many small records (so parsing cost grows with size, as it does in real use).
+std::string make_doc(size_t bytes) {
+  std::string doc = "{\"counter\":0,\"items\":[";
+  char item[160];
+  for (int i = 0; doc.size() + 2 < bytes; ++i) {
+    std::snprintf(item, sizeof item,
+                  "%s{\"id\":%d,\"name\":\"item-%06d\",\"status\":\"success\",\"ms\":42.5}",
+                  i ? "," : "", i, i);
+    doc += item;
+  }
+  return doc + "]}";
+}
+
+void write_all(int fd, const std::string &data, const std::string &what) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    check_os(n > 0, what);
+    off += static_cast<size_t>(n);
+  }
+}
+
+std::string read_all(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  check_os(fd >= 0, "open " + path);
+  struct stat st {};
+  check_os(::fstat(fd, &st) == 0, "fstat " + path);
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::read(fd, &data[off], data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    check_os(n > 0, "read " + path);
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return data;
+}
+
+class FilelockState {
+ public:
+  FilelockState(const std::string &path, const std::string &doc, int durability, bool backups) {
+    fl_state_options o;
+    fl_state_options_init(&o);
+    o.durability = durability;
+    if (!backups) {
+      o.max_backups = 0;
+      o.backup_before_write = 0;
+    }
+    o.initial_json = doc.c_str();
+    check_fl(fl_state_open(&st_, path.c_str(), &o), "fl_state_open");
+  }
+  ~FilelockState() { fl_state_close(st_); }
+
+  void transaction() {
+    fl_txn *t = nullptr;
+    check_fl(fl_txn_begin(st_, &t), "fl_txn_begin");
+    char *value = nullptr;
+    check_fl(fl_txn_get(t, "/counter", &value), "fl_txn_get");
+    long long n = std::atoll(value);
+    fl_free(value);
+    check_fl(fl_txn_set(t, "/counter", std::to_string(n + 1).c_str()), "fl_txn_set");
+    check_fl(fl_txn_commit(t), "fl_txn_commit");
+  }
+
+ private:
+  fl_state *st_ = nullptr;
+};
+
+// The commit protocol with plain syscalls and no JSON work: the floor filelock's
+// transaction is measured against. Same steps as a filelock commit: lock the
+// sidecar, read the document, temp file (O_EXCL) in the same directory, write,
+// fsync, keep the mode, hard-link the outgoing file as a backup (rotating the
+// oldest out), rename, fsync the directory, append one log line, unlock.
+// `durable` false drops the fsyncs (ATOMIC durability).
+class RawState {
+ public:
+  RawState(const std::string &dir, const std::string &name, const std::string &doc,
+           bool durable)
+      : dir_(dir), target_(dir + "/" + name), durable_(durable) {
+    const std::string meta = dir + "/." + name + ".raw";
+    backups_ = meta + "/backups";
+    check_os(::mkdir(meta.c_str(), 0755) == 0 || errno == EEXIST, "mkdir " + meta);
+    check_os(::mkdir(backups_.c_str(), 0755) == 0 || errno == EEXIST, "mkdir " + backups_);
+    lock_fd_ = ::open((target_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    log_fd_ = ::open((meta + "/log.jsonl").c_str(),
+                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    check_os(lock_fd_ >= 0 && dir_fd_ >= 0 && log_fd_ >= 0, "open " + target_);
+    int fd = ::open(target_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    check_os(fd >= 0, "create " + target_);
+    write_all(fd, doc, "write " + target_);
+    ::close(fd);
+  }
+  ~RawState() {
+    ::close(lock_fd_);
+    ::close(dir_fd_);
+    ::close(log_fd_);
+  }
+
+  void transaction() {
+    check_os(::flock(lock_fd_, LOCK_EX) == 0, "flock");
+    std::string doc = read_all(target_);
+    doc[doc.size() / 2] ^= 1;  // "set one field": same size, different bytes
+    ++generation_;
+    const std::string tmp = target_ + ".tmp-" + std::to_string(generation_);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    check_os(fd >= 0, "open " + tmp);
+    write_all(fd, doc, "write " + tmp);
+    if (durable_) check_os(::fsync(fd) == 0, "fsync " + tmp);
+    check_os(::fchmod(fd, 0644) == 0, "fchmod " + tmp);
+    check_os(::close(fd) == 0, "close " + tmp);
+    const std::string backup = backups_ + "/" + std::to_string(generation_) + ".json";
+    check_os(::link(target_.c_str(), backup.c_str()) == 0, "link " + backup);
+    if (generation_ > kMaxBackups) {
+      ::unlink((backups_ + "/" + std::to_string(generation_ - kMaxBackups) + ".json").c_str());
+    }
+    check_os(::rename(tmp.c_str(), target_.c_str()) == 0, "rename " + tmp);
+    if (durable_) check_os(::fsync(dir_fd_) == 0, "fsync " + dir_);
+    const std::string line = "{\"gen\":" + std::to_string(generation_) +
+                             ",\"op\":\"commit\",\"ok\":true,\"pid\":" +
+                             std::to_string(::getpid()) + "}\n";
+    write_all(log_fd_, line, "append log");
+    ::flock(lock_fd_, LOCK_UN);
+  }
+
+ private:
+  static constexpr long kMaxBackups = 50;
+  std::string dir_, target_, backups_;
+  bool durable_;
+  int lock_fd_ = -1, dir_fd_ = -1, log_fd_ = -1;
+  long generation_ = 0;
+};
+
+// A bare replace of the file: temp, write, (fsync,) rename, (fsync dir).
+class Replace {
+ public:
+  Replace(const std::string &dir, const std::string &name, const std::string &doc, bool durable)
+      : dir_(dir), target_(dir + "/" + name), doc_(doc), durable_(durable) {
+    dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    check_os(dir_fd_ >= 0, "open " + dir);
+  }
+  ~Replace() { ::close(dir_fd_); }
+
+  void replace() {
+    const std::string tmp = target_ + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    check_os(fd >= 0, "open " + tmp);
+    write_all(fd, doc_, "write " + tmp);
+    if (durable_) check_os(::fsync(fd) == 0, "fsync " + tmp);
+    ::close(fd);
+    check_os(::rename(tmp.c_str(), target_.c_str()) == 0, "rename " + tmp);
+    if (durable_) check_os(::fsync(dir_fd_) == 0, "fsync " + dir_);
+  }
+
+ private:
+  std::string dir_, target_, doc_;
+  bool durable_;
+  int dir_fd_;
+};
+
+void one_kib(const Config &cfg) {
+  const std::string doc = make_doc(1024), d = cfg.dir;
+  FilelockState fl_full(d + "/fl_full_1k.json", doc, FL_DURABILITY_FULL, true);
+  FilelockState fl_nobackup(d + "/fl_nobackup_1k.json", doc, FL_DURABILITY_FULL, false);
+  FilelockState fl_atomic(d + "/fl_atomic_1k.json", doc, FL_DURABILITY_ATOMIC, true);
+  RawState raw_full(d, "raw_full_1k.json", doc, true);
+  RawState raw_atomic(d, "raw_atomic_1k.json", doc, false);
+  Replace durable(d, "replace_durable_1k.json", doc, true);
+  Replace atomic(d, "replace_atomic_1k.json", doc, false);
+  std::vector<Variant> v = {
+      {"state.fl_full_1k_us", [&] { fl_full.transaction(); }},
+      {"state.raw_full_1k_us", [&] { raw_full.transaction(); }},
+      {"state.fl_full_nobackup_1k_us", [&] { fl_nobackup.transaction(); }},
+      {"state.replace_durable_1k_us", [&] { durable.replace(); }},
+      {"state.fl_atomic_1k_us", [&] { fl_atomic.transaction(); }},
+      {"state.raw_atomic_1k_us", [&] { raw_atomic.transaction(); }},
+      {"state.replace_atomic_1k_us", [&] { atomic.replace(); }},
+  };
+  run_and_emit(v, cfg.quick ? 2 : 40, cfg.quick ? 2 : 8);
+}
+
+void larger(const Config &cfg, size_t bytes, const std::string &tag, int rounds, int batch) {
+  const std::string doc = make_doc(bytes), d = cfg.dir;
+  FilelockState fl_full(d + "/fl_full_" + tag + ".json", doc, FL_DURABILITY_FULL, true);
+  FilelockState fl_nobackup(d + "/fl_nobackup_" + tag + ".json", doc, FL_DURABILITY_FULL, false);
+  RawState raw_full(d, "raw_full_" + tag + ".json", doc, true);
+  std::vector<Variant> v = {
+      {"state.fl_full_" + tag + "_us", [&] { fl_full.transaction(); }},
+      {"state.fl_full_nobackup_" + tag + "_us", [&] { fl_nobackup.transaction(); }},
+      {"state.raw_full_" + tag + "_us", [&] { raw_full.transaction(); }},
+  };
+  run_and_emit(v, cfg.quick ? 1 : rounds, cfg.quick ? 1 : batch);
+}
+
+}  // namespace
+
+void run_state_suite(const Config &cfg) {
+  one_kib(cfg);
+  larger(cfg, 64 * 1024, "64k", 20, 5);
+  larger(cfg, 4 * 1024 * 1024, "4m", 6, 2);
+}
+
+}  // namespace bench

@@ -1,0 +1,16 @@
+// The benchmark suites of filelock-bench; each prints "name value" lines.
+#pragma once
+
+#include <string>
+
+namespace bench {
+
+struct Config {
+  std::string dir;     // where the files live: the disk being measured
+  bool quick = false;  // a few iterations only: proves the suite runs, measures nothing
+};
+
+void run_lock_suite(const Config &cfg);
+void run_state_suite(const Config &cfg);
+
+}  // namespace bench
