@@ -1,0 +1,123 @@
+// C API for locks: fl_handle wraps one filelock::Lock.
+#include <memory>
+#include <string>
+
+#include "guard.hpp"
+#include "lock/lock.hpp"
+
+struct fl_handle {
+  std::unique_ptr<filelock::Lock> lock;
+};
+
+namespace filelock::capi {
+
+// Fields beyond the caller's `size` keep their defaults (an older caller's struct is shorter).
+#define FL_HAS_FIELD(opts, field) \
+  ((opts)->size >= offsetof(fl_lock_options, field) + sizeof((opts)->field))
+
+LockOptions to_lock_options(const fl_lock_options *opts, const char *op) {
+  LockOptions out;
+  if (opts == nullptr) return out;
+  if (opts->size < offsetof(fl_lock_options, backend) + sizeof opts->backend)
+    throw Error(Status::invalid, std::string(op) +
+                                     ": fl_lock_options.size is not set; call fl_lock_options_init");
+  if (opts->backend < FL_BACKEND_AUTO || opts->backend > FL_BACKEND_WINDOWS)
+    throw Error(Status::invalid, std::string(op) + ": unknown backend " + std::to_string(opts->backend));
+  out.backend = static_cast<Backend>(opts->backend);
+  if (FL_HAS_FIELD(opts, lock_dir) && opts->lock_dir != nullptr) {
+    out.lock_dir = opts->lock_dir;
+    if (out.lock_dir.empty()) throw Error(Status::invalid, std::string(op) + ": lock_dir is empty");
+  }
+  if (FL_HAS_FIELD(opts, sidecar)) out.sidecar = opts->sidecar != 0;
+  if (FL_HAS_FIELD(opts, file_mode)) {
+    if (opts->file_mode > 07777)
+      throw Error(Status::invalid, std::string(op) + ": file_mode is not a permission mode");
+    out.file_mode = opts->file_mode;
+  }
+  if (FL_HAS_FIELD(opts, owner) && opts->owner != nullptr) out.owner = opts->owner;
+  if (FL_HAS_FIELD(opts, record_holder)) out.record_holder = opts->record_holder != 0;
+  if (FL_HAS_FIELD(opts, retry_interval_ms)) {
+    if (opts->retry_interval_ms <= 0)
+      throw Error(Status::invalid, std::string(op) + ": retry_interval_ms must be > 0");
+    out.retry_interval_ms = opts->retry_interval_ms;
+  }
+  if (FL_HAS_FIELD(opts, stale_after_ms)) {
+    if (opts->stale_after_ms < 0)
+      throw Error(Status::invalid, std::string(op) + ": stale_after_ms must be >= 0");
+    out.stale_after_ms = opts->stale_after_ms;
+  }
+  return out;
+}
+
+}  // namespace filelock::capi
+
+using filelock::Error;
+using filelock::Status;
+using filelock::capi::guard;
+using filelock::capi::require;
+
+extern "C" {
+
+FL_API void fl_lock_options_init(fl_lock_options *opts) {
+  if (opts == nullptr) return;
+  *opts = fl_lock_options{};
+  opts->size = sizeof(fl_lock_options);
+  opts->backend = FL_BACKEND_AUTO;
+  opts->lock_dir = nullptr;
+  opts->sidecar = 1;
+  opts->file_mode = 0644;
+  opts->owner = nullptr;
+  opts->record_holder = 1;
+  opts->retry_interval_ms = 100;
+  opts->stale_after_ms = 0;
+}
+
+FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts) {
+  return guard([&] {
+    require(out, "open lock", "out");
+    *out = nullptr;
+    require(path, "open lock", "path");
+    auto options = filelock::capi::to_lock_options(opts, "open lock");
+    auto handle = std::make_unique<fl_handle>();
+    handle->lock = filelock::Lock::open(path, options);
+    *out = handle.release();
+  });
+}
+
+FL_API int fl_lock(fl_handle *h, int mode, int64_t timeout_ms) {
+  return guard([&] {
+    require(h, "lock", "handle");
+    if (mode != FL_EXCLUSIVE && mode != FL_SHARED)
+      throw Error(Status::invalid, "lock '" + h->lock->lock_path() + "': mode " +
+                                       std::to_string(mode) + " is not FL_EXCLUSIVE or FL_SHARED");
+    if (timeout_ms < FL_FOREVER)
+      throw Error(Status::invalid, "lock '" + h->lock->lock_path() + "': timeout_ms " +
+                                       std::to_string(timeout_ms) +
+                                       " is not FL_NOWAIT, FL_FOREVER or positive");
+    h->lock->lock(static_cast<filelock::LockMode>(mode), timeout_ms);
+  });
+}
+
+FL_API int fl_unlock(fl_handle *h) {
+  return guard([&] {
+    require(h, "unlock", "handle");
+    h->lock->unlock();
+  });
+}
+
+FL_API int fl_cancel(fl_handle *h) {
+  return guard([&] {
+    require(h, "cancel", "handle");
+    h->lock->cancel();
+  });
+}
+
+FL_API void fl_close(fl_handle *h) { delete h; }
+
+FL_API int fl_is_locked(const fl_handle *h) { return h != nullptr && h->lock->locked() ? 1 : 0; }
+
+FL_API const char *fl_lock_path(const fl_handle *h) {
+  return h == nullptr ? nullptr : h->lock->lock_path().c_str();
+}
+
+}  // extern "C"

@@ -1,0 +1,86 @@
+#include "lock/holder_record.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <cstring>
+
+namespace filelock {
+
+namespace {
+
+std::string json_string(const std::string &s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+// Room left for the acquisition time, "}" and the final newline.
+constexpr size_t kTailRoom = 24;
+
+}  // namespace
+
+HolderRecordTemplate::HolderRecordTemplate(const platform::ProcessIdentity &self,
+                                           const std::string &owner) {
+  std::string head = "{\"pid\":" + std::to_string(self.pid) + ",\"host\":" + json_string(self.host) +
+                     ",\"start_time\":" + std::to_string(self.start_time) +
+                     ",\"boot_id\":" + json_string(self.boot_id) + ",\"mode\":\"exclusive\"";
+  std::string tail = ",\"acquired_at\":";
+  // An owner label too long for the record is cut (at a character, not inside an escape).
+  std::string label = owner;
+  while (!label.empty() &&
+         head.size() + json_string(label).size() + 9 + tail.size() + kTailRoom > kHolderRecordSize) {
+    label.pop_back();
+    while (!label.empty() && (static_cast<unsigned char>(label.back()) & 0xC0) == 0x80)
+      label.pop_back();
+    if (!label.empty() && static_cast<unsigned char>(label.back()) >= 0xC0) label.pop_back();
+  }
+  prefix_ = head + (owner.empty() ? "" : ",\"owner\":" + json_string(label)) + tail;
+}
+
+void HolderRecordTemplate::render(int64_t acquired_at_ms, char *out) const noexcept {
+  std::memset(out, ' ', kHolderRecordSize);
+  std::memcpy(out, prefix_.data(), prefix_.size());
+  char digits[24];
+  int n = std::snprintf(digits, sizeof digits, "%lld}", static_cast<long long>(acquired_at_ms));
+  std::memcpy(out + prefix_.size(), digits, static_cast<size_t>(n));
+  out[kHolderRecordSize - 1] = '\n';
+}
+
+bool parse_holder_record(const std::string &bytes, HolderRecord &out) {
+  const char *end = nullptr;
+  cJSON *root = cJSON_ParseWithLengthOpts(bytes.data(), bytes.size(), &end, 0);
+  if (root == nullptr) return false;
+  bool ok = cJSON_IsObject(root) && cJSON_IsNumber(cJSON_GetObjectItem(root, "pid"));
+  if (ok) {
+    auto num = [&](const char *k) {
+      cJSON *v = cJSON_GetObjectItem(root, k);
+      return cJSON_IsNumber(v) ? static_cast<int64_t>(v->valuedouble) : int64_t{0};
+    };
+    auto str = [&](const char *k) {
+      cJSON *v = cJSON_GetObjectItem(root, k);
+      return cJSON_IsString(v) ? std::string(v->valuestring) : std::string();
+    };
+    out.pid = num("pid");
+    out.host = str("host");
+    out.start_time = num("start_time");
+    out.boot_id = str("boot_id");
+    out.acquired_at = num("acquired_at");
+    out.mode = str("mode");
+    out.owner = str("owner");
+  }
+  cJSON_Delete(root);
+  return ok;
+}
+
+}  // namespace filelock

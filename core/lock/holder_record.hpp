@@ -1,0 +1,46 @@
+// The holder record: who holds an exclusive lock, written into the lock file.
+//
+// Layout: one JSON object at offset 0, space-padded to kHolderRecordSize bytes and ending
+// in '\n'. Fixed size so recording is ONE pwrite, with no truncate on the hot path, and a
+// shorter later record never leaves a tail of an older one. Kernel locks cover the whole
+// file on POSIX; a Windows backend must lock a byte range beyond the record, because
+// Windows locks are mandatory and would block readers of the record.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "lock/lock.hpp"
+#include "platform/process.hpp"
+
+namespace filelock {
+
+inline constexpr size_t kHolderRecordSize = 512;
+
+struct HolderRecord {
+  int64_t pid = 0;
+  std::string host;
+  int64_t start_time = 0;
+  std::string boot_id;
+  int64_t acquired_at = 0;  // ms since the Unix epoch
+  std::string mode;         // "exclusive" or "shared"
+  std::string owner;
+};
+
+// Everything but the acquisition time, formatted once at open.
+class HolderRecordTemplate {
+ public:
+  HolderRecordTemplate() = default;
+  HolderRecordTemplate(const platform::ProcessIdentity &self, const std::string &owner);
+  // Fills out[kHolderRecordSize] for an acquisition at `acquired_at_ms`; no allocation.
+  void render(int64_t acquired_at_ms, char *out) const noexcept;
+
+ private:
+  std::string prefix_;  // ... "acquired_at":
+};
+
+// Parses a record (padding and trailing bytes ignored); false if it is not one.
+bool parse_holder_record(const std::string &bytes, HolderRecord &out);
+
+}  // namespace filelock

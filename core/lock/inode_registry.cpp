@@ -1,0 +1,68 @@
+#include "lock/inode_registry.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+namespace filelock {
+
+namespace {
+InodeRegistry *g_registry = nullptr;
+// A fork while another thread holds the registry mutex would leave it locked forever in
+// the child; holding it across fork() makes the child's copy consistent.
+void before_fork() { g_registry->mutex().lock(); }
+void after_fork() { g_registry->mutex().unlock(); }
+}  // namespace
+
+InodeRegistry::InodeRegistry() = default;
+
+InodeRegistry &InodeRegistry::instance() {
+  // Never destroyed: handles may still be closed while static destructors run.
+  static InodeRegistry *registry = [] {
+    g_registry = new InodeRegistry();
+    ::pthread_atfork(before_fork, after_fork, after_fork);
+    return g_registry;
+  }();
+  return *registry;
+}
+
+std::shared_ptr<InodeEntry> InodeRegistry::join(const platform::FileIdentity &id,
+                                                const HolderSlot *slot) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  for (auto &entry : entries_) {
+    if (entry->id == id) {
+      entry->slots.push_back(slot);
+      return entry;
+    }
+  }
+  auto entry = std::make_shared<InodeEntry>();
+  entry->id = id;
+  entry->slots.push_back(slot);
+  entries_.push_back(entry);
+  return entry;
+}
+
+void InodeRegistry::leave(const std::shared_ptr<InodeEntry> &entry,
+                          const HolderSlot *slot) noexcept {
+  if (!entry) return;
+  std::lock_guard<std::mutex> guard(mutex_);
+  auto &slots = entry->slots;
+  slots.erase(std::remove(slots.begin(), slots.end(), slot), slots.end());
+  if (slots.empty())
+    entries_.erase(std::remove(entries_.begin(), entries_.end(), entry), entries_.end());
+}
+
+bool InodeRegistry::would_deadlock(const InodeEntry &entry, const HolderSlot *self,
+                                   uint64_t thread, LockMode want) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  for (const HolderSlot *slot : entry.slots) {
+    if (slot == self || slot->thread.load(std::memory_order_acquire) != thread) continue;
+    const int held = slot->mode.load(std::memory_order_acquire);
+    if (held == static_cast<int>(LockMode::exclusive) ||
+        (held == static_cast<int>(LockMode::shared) && want == LockMode::exclusive))
+      return true;
+  }
+  return false;
+}
+
+}  // namespace filelock

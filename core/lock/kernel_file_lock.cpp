@@ -1,0 +1,149 @@
+#include "lock/kernel_file_lock.hpp"
+
+#include <chrono>
+
+#include "common/error.hpp"
+#include "platform/process.hpp"
+
+namespace filelock {
+
+KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options,
+                               platform::KernelLockKind kind)
+    : path_(std::move(lock_path)),
+      options_(options),
+      kind_(kind),
+      fd_(platform::kInvalidFile),
+      fork_generation_(platform::fork_generation()),
+      wakeup_(std::make_unique<platform::Wakeup>()) {
+  if (options_.record_holder) record_ = HolderRecordTemplate(platform::self_identity(), options_.owner);
+  open_file();
+}
+
+KernelFileLock::~KernelFileLock() {
+  if (held_.load() != 0 && !inherited()) {
+    try {
+      platform::kernel_unlock(fd_, kind_, path_);
+    } catch (const Error &) {
+      // Closing the descriptor below releases the lock anyway.
+    }
+  }
+  close_file();
+}
+
+void KernelFileLock::open_file() {
+  platform::OpenedFile f = platform::open_lock_file(path_, options_.file_mode);
+  try {
+    inode_ = InodeRegistry::instance().join(platform::identify(f.file, path_), &slot_);
+  } catch (...) {
+    platform::close_file(f.file);
+    throw;
+  }
+  fd_ = f.file;
+  read_only_ = f.read_only;
+}
+
+void KernelFileLock::close_file() noexcept {
+  InodeRegistry::instance().leave(inode_, &slot_);
+  inode_.reset();
+  platform::close_file(fd_);
+  fd_ = platform::kInvalidFile;
+}
+
+bool KernelFileLock::inherited() const noexcept {
+  return fork_generation_ != platform::fork_generation();
+}
+
+bool KernelFileLock::still_linked() { return platform::identify(fd_, path_).nlink > 0; }
+
+// Non-blocking attempt. A lock on a file someone unlinked (fl_clean_stale) protects
+// nothing: the next acquirer creates a new file. Then drop it, re-open and try again.
+bool KernelFileLock::try_acquire(LockMode mode) {
+  while (platform::kernel_try_lock(fd_, kind_, mode, path_)) {
+    if (still_linked()) return true;
+    platform::kernel_unlock(fd_, kind_, path_);
+    close_file();
+    open_file();
+  }
+  return false;
+}
+
+void KernelFileLock::on_acquired(LockMode mode) noexcept {
+  slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
+  slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
+  held_.store(static_cast<int>(mode), std::memory_order_release);
+  if (mode == LockMode::exclusive && options_.record_holder && !read_only_) {
+    record_.render(platform::wall_clock_ms(), record_buf_);
+    try {
+      platform::write_at(fd_, 0, record_buf_, kHolderRecordSize, path_);
+    } catch (const Error &) {
+      // The record is advisory (fl_query); a full disk must not make the lock fail.
+    }
+  }
+}
+
+void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
+  if (held_.load(std::memory_order_acquire) != 0)
+    throw_error(Status::already, "lock", path_, "this handle already holds the lock");
+  if (inherited()) {
+    // The descriptor is shared with the parent: a lock on it would be the parent's lock.
+    close_file();
+    wakeup_ = std::make_unique<platform::Wakeup>();
+    if (options_.record_holder) record_ = HolderRecordTemplate(platform::self_identity(), options_.owner);
+    fork_generation_ = platform::fork_generation();
+    open_file();
+  }
+  if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
+    throw_error(Status::canceled, "lock", path_, "canceled by fl_cancel before the wait began");
+  if (try_acquire(mode)) {
+    on_acquired(mode);
+    return;
+  }
+  if (timeout_ms == kNoWait)
+    throw_error(Status::busy, "lock", path_,
+                "held by another process or handle (Resource temporarily unavailable)");
+  const bool forever = timeout_ms < 0;
+  if (forever && InodeRegistry::instance().would_deadlock(*inode_, &slot_,
+                                                          platform::current_thread_id(), mode))
+    throw_error(Status::deadlock, "lock", path_,
+                "this thread already holds this lock through another handle; waiting "
+                "forever would deadlock");
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(forever ? 0 : timeout_ms);
+  while (true) {
+    auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, *wakeup_,
+                                              cancel_, path_);
+    if (outcome == platform::WaitOutcome::canceled) {
+      cancel_.store(false, std::memory_order_release);
+      throw_error(Status::canceled, "lock", path_, "wait canceled by fl_cancel");
+    }
+    if (outcome == platform::WaitOutcome::timed_out)
+      throw_error(Status::timeout, "lock", path_,
+                  "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+    if (still_linked()) break;
+    platform::kernel_unlock(fd_, kind_, path_);
+    close_file();
+    open_file();
+    if (try_acquire(mode)) break;
+  }
+  on_acquired(mode);
+}
+
+void KernelFileLock::unlock() {
+  if (held_.load(std::memory_order_acquire) == 0)
+    throw_error(Status::not_locked, "unlock", path_, "this handle holds no lock");
+  cancel_.store(false, std::memory_order_release);
+  slot_.thread.store(0, std::memory_order_release);
+  slot_.mode.store(0, std::memory_order_release);
+  // In a forked child the lock is the parent's: forget it here, never release it.
+  if (!inherited()) platform::kernel_unlock(fd_, kind_, path_);
+  held_.store(0, std::memory_order_release);
+}
+
+void KernelFileLock::cancel() noexcept {
+  cancel_.store(true, std::memory_order_release);
+  wakeup_->signal();
+}
+
+bool KernelFileLock::locked() const noexcept { return held_.load(std::memory_order_acquire) != 0; }
+
+}  // namespace filelock

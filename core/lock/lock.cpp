@@ -1,0 +1,26 @@
+// Lock::open: picks the backend for a path.
+#include "lock/lock.hpp"
+
+#include "common/error.hpp"
+#include "lock/kernel_file_lock.hpp"
+#include "lock/lock_path.hpp"
+
+namespace filelock {
+
+std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &options) {
+  std::string lock_path = resolve_lock_path(path, options);
+  switch (options.backend) {
+    case Backend::automatic:  // flock: the lock every other Linux/macOS tool speaks
+    case Backend::flock:
+      return std::make_unique<KernelFileLock>(std::move(lock_path), options,
+                                              platform::KernelLockKind::flock);
+    case Backend::ofd:
+      return std::make_unique<KernelFileLock>(std::move(lock_path), options,
+                                              platform::KernelLockKind::ofd);
+    default:
+      throw_error(Status::unsupported, "open lock", lock_path,
+                  "this backend is not available on this platform");
+  }
+}
+
+}  // namespace filelock

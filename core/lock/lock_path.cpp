@@ -1,0 +1,47 @@
+#include "lock/lock_path.hpp"
+
+#include <cstdint>
+#include <cstdio>
+
+#include "common/error.hpp"
+#include "platform/paths.hpp"
+
+namespace filelock {
+
+namespace {
+
+uint64_t fnv1a64(const std::string &s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string escape_name(const std::string &name) {
+  std::string out;
+  for (char c : name) {
+    bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '-' || c == '_';
+    out.push_back(keep ? c : '_');
+    if (out.size() >= 96) break;  // keeps the whole name well under NAME_MAX
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string resolve_lock_path(const std::string &path, const LockOptions &options) {
+  if (path.empty()) throw Error(Status::invalid, "open lock: path is empty");
+  if (!options.sidecar) return path;
+  if (options.lock_dir.empty()) return path + ".lock";
+  const std::string absolute = platform::absolute_path(path);
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(absolute)));
+  std::string dir = options.lock_dir;
+  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + "/" + escape_name(platform::base_name(absolute)) + "." + hash + ".lock";
+}
+
+}  // namespace filelock

@@ -1,0 +1,38 @@
+// The OS's own file locks. They die with their holder, so a crash never leaves one held.
+//
+//   flock  whole-file lock owned by the open file description (BSD flock(2)); the same
+//          lock as flock(1), py-filelock, portalocker and gofrs/flock use.
+//   ofd    Linux open-file-description fcntl record lock over the whole file: owned like
+//          flock, but also works on NFS (the server sees it as a POSIX lock).
+//   posix  classic fcntl record lock: owned by the PROCESS, and dropped when the process
+//          closes ANY descriptor of the file. Only for filesystems where nothing else
+//          works; the engine shares one descriptor per inode to live with it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "lock/lock.hpp"
+#include "platform/file.hpp"
+#include "platform/wakeup.hpp"
+
+namespace filelock::platform {
+
+enum class KernelLockKind { flock, ofd, posix };
+
+// true: acquired; false: someone holds a conflicting lock. Throws Error otherwise
+// (unsupported when the filesystem has no such locks: ENOLCK, EOPNOTSUPP...).
+bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path);
+void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path);
+
+enum class WaitOutcome { acquired, timed_out, canceled };
+
+// Blocks until the lock is acquired, `deadline` passes (unless `forever`) or `cancel` is
+// set (cancel() sets it and then signals `wakeup`). The kernel wakes us on release: this
+// never polls. On timed_out/canceled nothing is held.
+WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool forever,
+                             std::chrono::steady_clock::time_point deadline, Wakeup &wakeup,
+                             const std::atomic<bool> &cancel, const std::string &path);
+
+}  // namespace filelock::platform

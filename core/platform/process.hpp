@@ -1,0 +1,31 @@
+// Who we are (recorded with exclusive holders) and whether a recorded holder still lives.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace filelock::platform {
+
+struct ProcessIdentity {
+  int64_t pid = 0;
+  int64_t start_time = 0;  // OS-specific start stamp; with pid, immune to pid reuse
+  std::string host;
+  std::string boot_id;     // changes at every boot
+};
+
+// This process, as of now (recomputed after fork).
+ProcessIdentity self_identity();
+
+enum class Liveness { alive, dead, unknown };
+// Same host and boot only: alive if a process `pid` with `start_time` exists.
+Liveness local_process_liveness(int64_t pid, int64_t start_time);
+
+// Bumped in the child at every fork(); handles compare it to notice they were inherited.
+uint64_t fork_generation() noexcept;
+
+// A stable id of the calling thread, never 0.
+uint64_t current_thread_id() noexcept;
+
+int64_t wall_clock_ms() noexcept;  // milliseconds since the Unix epoch
+
+}  // namespace filelock::platform
