@@ -48,6 +48,8 @@ int clean_stale_main(const Args &args);
 int run_main(const Args &args);
 int state_main(const Args &args);
 int lock_info_main(const Args &args);
+// "get", "set", ...: messages name them ("filelock: state set: ...").
+bool is_state_command(const std::string &name);
 
 extern const char *const kStatusHelp;
 extern const char *const kCleanStaleHelp;

@@ -120,6 +120,9 @@ int main(int argc, char **argv) {
   }
   if (name == "--help" || name == "-h") return help_main({});
   const Command *command = find_command(name);
+  // Messages name the subcommand as typed: "filelock: state set: ...".
+  std::string label = name;
+  if (name == "state" && !rest.empty() && is_state_command(rest[0])) label += " " + rest[0];
   try {
     if (name == "help") return help_main(rest);
     if (command == nullptr)
@@ -127,15 +130,15 @@ int main(int argc, char **argv) {
                        "' (commands: status, clean-stale, run, lock-info, state, help)");
     return command->main(rest);
   } catch (const UsageError &e) {
-    std::cerr << "filelock: " << (command != nullptr ? name + ": " : "") << e.what() << "\n"
+    std::cerr << "filelock: " << (command != nullptr ? label + ": " : "") << e.what() << "\n"
               << "Try 'filelock " << (command != nullptr ? name + " --help" : "--help")
               << "' for more information.\n";
     return e.code();
   } catch (const Failure &e) {
-    std::cerr << "filelock: " << name << ": " << e.what() << "\n";
+    std::cerr << "filelock: " << label << ": " << e.what() << "\n";
     return e.code();
   } catch (const std::exception &e) {
-    std::cerr << "filelock: " << name << ": " << e.what() << "\n";
+    std::cerr << "filelock: " << label << ": " << e.what() << "\n";
     return kExitError;
   }
 }

@@ -105,7 +105,7 @@ std::string json_argument(const std::string &what, const std::string &text) {
     std::string hint = json.empty() || json[0] == '{' || json[0] == '[' || json[0] == '"'
                            ? ""
                            : " (a JSON string needs quotes: '\"" + json + "\"')";
-    throw UsageError(what + " is not valid JSON: '" + json + "'" + hint);
+    throw UsageError(what + " '" + json + "' is not valid JSON" + hint);
   }
   return json;
 }
@@ -257,6 +257,14 @@ int verify(const Context &c) {
 
 }  // namespace
 
+bool is_state_command(const std::string &name) {
+  static const char *const kCommands[] = {"get",     "set",     "remove",  "merge",
+                                          "history", "backups", "restore", "verify"};
+  for (const char *c : kCommands)
+    if (name == c) return true;
+  return false;
+}
+
 int state_main(const Args &args) {
   if (args.empty())
     throw UsageError("expects a state command: get, set, remove, merge, history, backups, "
@@ -267,11 +275,7 @@ int state_main(const Args &args) {
   }
   Context c;
   c.sub = args[0];
-  static const char *const kSubs[] = {"get",     "set",     "remove",  "merge",
-                                      "history", "backups", "restore", "verify"};
-  bool known = false;
-  for (const char *s : kSubs) known = known || c.sub == s;
-  if (!known)
+  if (!is_state_command(c.sub))
     throw UsageError("unknown state command '" + c.sub +
                      "' (get, set, remove, merge, history, backups, restore, verify)");
   c.args = parse_args(Args(args.begin() + 1, args.end()),
@@ -287,7 +291,7 @@ int state_main(const Args &args) {
   if (c.args.has("raw") && c.sub != "get") throw UsageError("-r/--raw is for 'state get' only");
   if (c.args.has("limit") && c.sub != "history")
     throw UsageError("-n/--limit is for 'state history' only");
-  if (c.args.positional.empty()) throw UsageError("state " + c.sub + ": FILE is missing");
+  if (c.args.positional.empty()) throw UsageError("FILE is missing");
   c.file = c.args.positional[0];
   c.json = c.args.has("json");
 

@@ -173,7 +173,7 @@ class HelpAndUsage(CliTest):
         f = self.path("s.json")
         r = run("state", "set", f, "/name", "hello")
         self.assertExit(r, 2)
-        self.assertIn("JSON is not valid JSON: 'hello'", r.stderr)
+        self.assertIn("filelock: state set: JSON 'hello' is not valid JSON", r.stderr)
         self.assertIn("'\"hello\"'", r.stderr)
         self.assertFalse(os.path.exists(f), "invalid input must not create the file")
 
