@@ -149,22 +149,26 @@ class FileLock:
             native.fl_lock(handle, mode, wait_ms)
             return
         outcome: Dict[str, BaseException] = {}
+        # An Event, not Thread.join: a join interrupted by Ctrl-C can report a running
+        # thread as finished (CPython bpo-45274).
+        finished = threading.Event()
 
         def wait() -> None:
             try:
                 native.fl_lock(handle, mode, wait_ms)
             except BaseException as exc:  # handed to the caller's thread
                 outcome["error"] = exc
+            finally:
+                finished.set()
 
-        waiter = threading.Thread(target=wait, name="libfilelock-wait", daemon=True)
-        waiter.start()
+        threading.Thread(target=wait, name="libfilelock-wait", daemon=True).start()
         try:
-            waiter.join()
+            finished.wait()
         except BaseException:
             native.fl_cancel(handle)
-            while waiter.is_alive():
+            while not finished.is_set():
                 try:
-                    waiter.join()
+                    finished.wait()
                 except KeyboardInterrupt:
                     pass  # already cancelling; the wait ends promptly
             self._settle_cancel(handle, outcome.get("error"))

@@ -1,0 +1,86 @@
+"""Shared fixtures: child Python processes that hold locks or run snippets."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+
+class Child:
+    """A Python subprocess running a snippet; talks over stdin/stdout lines."""
+
+    def __init__(self, code: str, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(code), *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, bufsize=1, env=dict(os.environ))
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def expect(self, line: str, timeout: float = 10.0) -> None:
+        """Waits for the child to print ``line``; fails with its stderr otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.proc.stdout.readline()
+            if got.strip() == line:
+                return
+            if not got and self.proc.poll() is not None:
+                break
+        self.proc.kill()
+        pytest.fail(f"child never printed {line!r}; stderr:\n{self.proc.stderr.read()}")
+
+    def send(self, line: str) -> None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def wait(self, timeout: float = 10.0) -> int:
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+# Holds a lock on argv[1] until told to go; mode from argv[2].
+HOLDER = """
+import sys
+from libfilelock import FileLock
+lock = FileLock(sys.argv[1], timeout=5, shared=(sys.argv[2] == "shared"))
+lock.acquire()
+print("locked", flush=True)
+sys.stdin.readline()
+lock.release()
+print("released", flush=True)
+sys.stdin.readline()
+"""
+
+
+@pytest.fixture
+def children() -> Iterator[List[Child]]:
+    """Spawned children, killed at the end of the test whatever happened."""
+    spawned: List[Child] = []
+    yield spawned
+    for child in spawned:
+        child.kill()
+
+
+@pytest.fixture
+def hold(children: List[Child]):
+    """hold(path, mode="exclusive") -> Child holding the lock on path in another process."""
+
+    def start(path: Path, mode: str = "exclusive") -> Child:
+        child = Child(HOLDER, str(path), mode)
+        children.append(child)
+        child.expect("locked")
+        return child
+
+    return start

@@ -1,0 +1,172 @@
+"""Lock inspection and cleanup helpers, against locks held by real processes."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from libfilelock import (FileLock, cleanup_stale_locks, get_lock_age, get_lock_holder_pid,
+                         get_lock_info, get_locked_files, is_file_locked, is_lock_stale,
+                         is_process_running, print_lock_status, wait_for_lock_release)
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_is_file_locked_follows_another_process(tmp_path, hold):
+    target = tmp_path / "data.csv"
+    assert not is_file_locked(target)
+    child = hold(target)
+    assert is_file_locked(target)
+    assert is_file_locked(tmp_path / "data.csv.lock")  # the lock file works too
+    child.send("go")
+    child.expect("released")
+    assert not is_file_locked(target)
+
+
+def test_inspection_does_not_create_or_take_locks(tmp_path):
+    target = tmp_path / "data.csv"
+    assert not is_file_locked(target)
+    with FileLock(target, timeout=0) as lock:
+        assert is_file_locked(target)
+        assert lock.is_locked
+
+
+def test_get_lock_holder_pid_names_the_holder(tmp_path, hold):
+    target = tmp_path / "data.csv"
+    assert get_lock_holder_pid(target) is None
+    child = hold(target)
+    assert get_lock_holder_pid(target) == child.pid
+    child.send("go")
+    child.expect("released")
+    assert get_lock_holder_pid(target) is None
+
+
+def test_is_process_running():
+    assert is_process_running(os.getpid())
+    assert not is_process_running(_dead_pid())
+    assert not is_process_running(0)
+    assert not is_process_running(-5)
+
+
+def test_wait_for_lock_release_wakes_on_release(tmp_path, hold):
+    target = tmp_path / "f"
+    child = hold(target)
+    assert wait_for_lock_release(target, timeout=0.2) is False
+    threading.Timer(0.3, lambda: child.send("go")).start()
+    start = time.monotonic()
+    assert wait_for_lock_release(target, timeout=10) is True
+    assert time.monotonic() - start < 2.0
+    assert not is_file_locked(target)  # waiting does not keep the lock
+
+
+def test_wait_for_lock_release_on_a_free_lock(tmp_path):
+    assert wait_for_lock_release(tmp_path / "f", timeout=0.1) is True
+
+
+def test_get_locked_files_lists_held_locks_only(tmp_path, hold):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    hold(tmp_path / "a")
+    hold(sub / "b")
+    FileLock(tmp_path / "free").acquire(blocking=False)  # released by the finalizer
+    locked = get_locked_files(tmp_path)
+    assert tmp_path / "a.lock" in locked
+    assert sub / "b.lock" in locked
+    assert tmp_path / "free.lock" not in locked
+    assert get_locked_files(tmp_path, recursive=False) == [tmp_path / "a.lock"]
+
+
+def test_get_lock_age_grows_while_held(tmp_path, hold):
+    hold(tmp_path / "f")
+    first = get_lock_age(tmp_path / "f.lock")
+    time.sleep(0.3)
+    second = get_lock_age(tmp_path / "f.lock")
+    assert 0 <= first < second
+    assert second - first >= 0.25
+
+
+def test_lock_held_by_a_live_process_is_never_stale(tmp_path, hold):
+    hold(tmp_path / "f")
+    assert not is_lock_stale(tmp_path / "f.lock", threshold_hours=0)
+
+
+def test_free_old_lock_is_stale_and_young_one_is_not(tmp_path):
+    with FileLock(tmp_path / "f"):
+        pass
+    lock_file = tmp_path / "f.lock"
+    assert not is_lock_stale(lock_file, threshold_hours=1)
+    old = time.time() - 3 * 3600
+    os.utime(lock_file, (old, old))
+    assert is_lock_stale(lock_file, threshold_hours=1)
+
+
+def test_get_lock_info_describes_holder(tmp_path, hold):
+    child = hold(tmp_path / "f")
+    info = get_lock_info(tmp_path / "f.lock")
+    assert info["locked"] is True
+    assert info["pid"] == child.pid
+    assert info["process_running"] is True
+    assert info["exists"] is True
+    assert info["lock_file"] == tmp_path / "f.lock"
+    assert info["age_seconds"] is not None and info["age_seconds"] >= 0
+    assert info["stale"] is False
+
+
+def test_killed_holder_leaves_a_free_lock(tmp_path, hold):
+    child = hold(tmp_path / "f")
+    child.proc.send_signal(signal.SIGKILL)
+    child.wait()
+    info = get_lock_info(tmp_path / "f")
+    assert info["locked"] is False
+    assert not is_process_running(child.pid)
+
+
+def test_print_lock_status(tmp_path, hold):
+    child = hold(tmp_path / "a")
+    with FileLock(tmp_path / "b"):
+        pass
+    out = io.StringIO()
+    print_lock_status(tmp_path, file=out)
+    text = out.getvalue()
+    assert "2 lock file(s)" in text
+    assert f"{tmp_path / 'a.lock'}  LOCKED  pid={child.pid}" in text
+    assert f"{tmp_path / 'b.lock'}  free" in text
+
+
+def test_cleanup_stale_locks_removes_old_free_locks_only(tmp_path, hold):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for name in ("old", "young"):
+        with FileLock(sub / name):
+            pass
+    hold(tmp_path / "held")
+    old = time.time() - 5 * 3600
+    os.utime(sub / "old.lock", (old, old))
+    os.utime(tmp_path / "held.lock", (old, old))
+
+    report = cleanup_stale_locks(tmp_path, max_age_hours=1)
+
+    assert set(report) == {"count", "stale_locks", "errors"}
+    assert report["count"] == 1
+    assert [entry["lock_path"] for entry in report["stale_locks"]] == [str(sub / "old.lock")]
+    assert report["errors"] == []
+    assert not (sub / "old.lock").exists()
+    assert (sub / "young.lock").exists()
+    assert (tmp_path / "held.lock").exists() and is_file_locked(tmp_path / "held")
+
+
+def test_cleanup_of_a_missing_directory_reports_an_error(tmp_path):
+    report = cleanup_stale_locks(tmp_path / "missing", max_age_hours=1)
+    assert report["count"] == 0
+    assert len(report["errors"]) == 1
+    assert str(tmp_path / "missing") in report["errors"][0]
