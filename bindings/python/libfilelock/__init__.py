@@ -40,7 +40,8 @@ from .monitor import (
     print_lock_status,
     wait_for_lock_release,
 )
-from .state import Backup, BackupManager, JsonState, PipelineState, StateTransaction
+from .state import (PIPELINE_SCHEMA, Backup, BackupManager, JsonState, PipelineState,
+                    StateTransaction)
 
 Timeout = LockTimeout  # the name py-filelock users know
 
@@ -54,7 +55,7 @@ __version__ = "1.0.0"
 
 __all__ = [
     "Backend", "Backup", "BackupManager", "EXCLUSIVE", "FileLock", "FileLockError",
-    "JsonState", "LockBusyError", "LockCancelledError", "LockError", "LockTimeout",
+    "JsonState", "LockBusyError", "PIPELINE_SCHEMA", "LockCancelledError", "LockError", "LockTimeout",
     "PipelineState", "SHARED", "StateConflictError", "StateError", "StateLockError",
     "StateReadError", "StateTransaction", "StateValidationError", "Timeout",
     "append_jsonl", "cleanup_stale_locks", "get_lock_age", "get_lock_holder_pid",

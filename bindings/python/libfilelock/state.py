@@ -283,6 +283,26 @@ class JsonState:
         return handle
 
 
+# Pipeline phases hold objects with a string status; everything else is free-form.
+PIPELINE_SCHEMA: Dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        f"phase{n}": {"type": "object", "properties": {"status": {"type": "string"}}}
+        for n in range(1, 10)
+    },
+}
+
+
 class PipelineState(JsonState):
-    """A pipeline's shared state file (``pipeline.json``): :class:`JsonState` under the
-    name pipeline tools use. Accepts the same arguments."""
+    """A pipeline's shared state file (``pipeline.json``).
+
+    A :class:`JsonState` whose schema defaults to :data:`PIPELINE_SCHEMA` (each
+    ``phaseN`` entry is an object whose ``status`` is a string); pass ``schema=None``
+    for none, or your own JSON Schema dict or pydantic model.
+    """
+
+    def __init__(self, path: PathLike, validate_on_read: bool = False, max_backups: int = 50,
+                 backup_before_write: bool = True, *, schema: Any = PIPELINE_SCHEMA,
+                 **options: Any) -> None:
+        super().__init__(path, validate_on_read, max_backups, backup_before_write,
+                         schema=schema, **options)

@@ -139,6 +139,19 @@ def test_schema_violation_raises_and_leaves_the_file_unchanged(tmp_path):
     assert _stray_files(tmp_path) == []
 
 
+def test_pipeline_state_checks_phases_by_default(tmp_path):
+    state = PipelineState(tmp_path / "pipeline.json", validate_on_read=True)
+    with state.transaction() as txn:
+        txn.data["phase1"] = {"status": "success", "metrics": {"duration": 42.0}}
+    with pytest.raises(StateValidationError):
+        with state.transaction() as txn:
+            txn.data["phase1"] = "not a dict"
+    assert state.read()["phase1"]["status"] == "success"
+    free = PipelineState(tmp_path / "other.json", schema=None)
+    free.write({"phase1": "anything"})
+    assert JsonState(tmp_path / "other.json").read() == {"phase1": "anything"}
+
+
 def test_validate_false_skips_the_schema(tmp_path):
     state = PipelineState(tmp_path / "pipeline.json", schema=PHASE_SCHEMA)
     state.write({"phase1": "anything"}, validate=False)
