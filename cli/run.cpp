@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 
 #include "args.hpp"
 #include "cli.hpp"
@@ -106,18 +107,20 @@ Child spawn(const std::vector<std::string> &command) {
   sigemptyset(&forwarded);
   for (int sig : kForwarded) sigaddset(&forwarded, sig);
   sigprocmask(SIG_BLOCK, &forwarded, &previous);
-  struct sigaction sa {};
+  // A signal we were started ignoring (nohup, a background job's SIGINT) stays
+  // ignored, for us and for the command, as the caller asked.
+  struct sigaction sa {}, original[std::size(kForwarded)];
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  for (int sig : kForwarded) sigaction(sig, &sa, nullptr);
+  for (size_t i = 0; i < std::size(kForwarded); ++i) {
+    sigaction(kForwarded[i], nullptr, &original[i]);
+    if (original[i].sa_handler != SIG_IGN) sigaction(kForwarded[i], &sa, nullptr);
+  }
 
   pid_t pid = fork();
   if (pid == 0) {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    for (int sig : kForwarded) sigaction(sig, &dfl, nullptr);
+    for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &original[i], nullptr);
     sigprocmask(SIG_SETMASK, &previous, nullptr);
     close(report[0]);
     execvp(argv[0], argv.data());
