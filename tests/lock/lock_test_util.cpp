@@ -1,0 +1,23 @@
+#include "lock_test_util.hpp"
+
+#include <ctime>
+
+namespace locktest {
+
+int64_t mono_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t elapsed_ms_since(int64_t start_ns) { return (mono_ns() - start_ns) / 1000000; }
+
+std::unique_ptr<filelock::Lock> open_lock(const std::string &path, filelock::LockOptions options) {
+  return filelock::Lock::open(path, options);
+}
+
+filelock::LockMode parse_mode(const std::string &s) {
+  return s == "shared" ? filelock::LockMode::shared : filelock::LockMode::exclusive;
+}
+
+}  // namespace locktest

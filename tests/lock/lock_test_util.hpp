@@ -1,0 +1,39 @@
+// Shared by the lock tests: clocks, a few shortcuts, and the helper process roles.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/error.hpp"
+#include "lock/lock.hpp"
+#include "support.hpp"
+
+namespace locktest {
+
+int64_t mono_ns();  // CLOCK_MONOTONIC, comparable across processes
+int64_t elapsed_ms_since(int64_t start_ns);
+
+std::unique_ptr<filelock::Lock> open_lock(const std::string &path,
+                                          filelock::LockOptions options = {});
+// The Status a call fails with, or Status::ok when it succeeds.
+template <typename Fn>
+filelock::Status status_of(Fn &&fn) {
+  try {
+    fn();
+    return filelock::Status::ok;
+  } catch (const filelock::Error &e) {
+    return e.status();
+  }
+}
+
+// Helper roles (lock_helpers.cpp). Each prints one line per event.
+//   hold PATH MODE HOLD_MS [BACKEND]: lock (forever), print "locked", hold, print
+//     "releasing <mono_ns>", unlock, exit 0.
+//   try PATH MODE [BACKEND]: NOWAIT attempt; prints the status number; exits 0.
+//   wait PATH MODE [BACKEND]: prints "waiting <cpu_us>", waits forever, then prints
+//     "locked <mono_ns> <cpu_us>"; cpu_us is this process's user+system CPU time so far.
+//   raw_flock PATH HOLD_MS: flock(LOCK_EX) the path directly, print "locked", hold, exit.
+filelock::LockMode parse_mode(const std::string &s);
+
+}  // namespace locktest

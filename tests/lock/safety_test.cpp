@@ -1,0 +1,164 @@
+// Opening safely: symlinks, FIFOs, directories refused untouched; lock_dir naming;
+// holder records; another user's lock file in a shared sticky directory.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "lock/holder_record.hpp"
+#include "lock_test_util.hpp"
+
+using filelock::LockMode;
+using filelock::LockOptions;
+using filelock::Status;
+using locktest::open_lock;
+using locktest::status_of;
+
+namespace {
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status open_status(const std::string &path, LockOptions o = {}) {
+  return status_of([&] { open_lock(path, o); });
+}
+
+TEST(Safety, SymlinkLockFileIsRefusedAndTargetUntouched) {
+  fltest::TempDir dir;
+  const std::string target = dir.file("precious");
+  { std::ofstream(target) << "keep me"; }
+  chmod(target.c_str(), 0600);
+  ASSERT_EQ(symlink(target.c_str(), dir.file("x.lock").c_str()), 0);
+  EXPECT_EQ(open_status(dir.file("x")), Status::permission);
+  struct stat st;
+  ASSERT_EQ(stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(slurp(target), "keep me");
+}
+
+TEST(Safety, DanglingSymlinkIsRefusedAndNothingCreated) {
+  fltest::TempDir dir;
+  ASSERT_EQ(symlink(dir.file("nowhere").c_str(), dir.file("x.lock").c_str()), 0);
+  EXPECT_EQ(open_status(dir.file("x")), Status::permission);
+  EXPECT_NE(access(dir.file("nowhere").c_str(), F_OK), 0);
+}
+
+TEST(Safety, FifoIsRefusedWithoutHanging) {
+  fltest::TempDir dir;
+  ASSERT_EQ(mkfifo(dir.file("x.lock").c_str(), 0644), 0);
+  EXPECT_EQ(open_status(dir.file("x")), Status::invalid);
+}
+
+TEST(Safety, DirectoryIsRefused) {
+  fltest::TempDir dir;
+  ASSERT_EQ(mkdir(dir.file("x.lock").c_str(), 0755), 0);
+  EXPECT_EQ(open_status(dir.file("x")), Status::invalid);
+}
+
+TEST(Safety, LockDirGivesDistinctNamesToDistinctPaths) {
+  fltest::TempDir dir;
+  ASSERT_EQ(mkdir(dir.file("a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.file("b").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.file("locks").c_str(), 0755), 0);
+  LockOptions o;
+  o.lock_dir = dir.file("locks");
+  auto a = open_lock(dir.file("a/state.json"), o);
+  auto b = open_lock(dir.file("b/state.json"), o);
+  auto a2 = open_lock(dir.file("a/../a/state.json"), o);
+  EXPECT_NE(a->lock_path(), b->lock_path());
+  EXPECT_EQ(a->lock_path(), a2->lock_path());
+  EXPECT_EQ(a->lock_path().rfind(dir.file("locks/state.json."), 0), 0u) << a->lock_path();
+  a->lock(LockMode::exclusive, 0);
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 0); }), Status::ok);
+  EXPECT_EQ(status_of([&] { a2->lock(LockMode::exclusive, 0); }), Status::busy);
+}
+
+TEST(Safety, ExclusiveHolderIsRecordedInOneFixedSizeRecord) {
+  fltest::TempDir dir;
+  LockOptions o;
+  o.owner = "orchestrator \"main\"";
+  auto a = open_lock(dir.file("x"), o);
+  a->lock(LockMode::exclusive, 0);
+  const std::string bytes = slurp(dir.file("x.lock"));
+  EXPECT_EQ(bytes.size(), filelock::kHolderRecordSize);
+  filelock::HolderRecord rec;
+  ASSERT_TRUE(filelock::parse_holder_record(bytes, rec)) << bytes;
+  EXPECT_EQ(rec.pid, getpid());
+  EXPECT_EQ(rec.owner, o.owner);
+  EXPECT_EQ(rec.mode, "exclusive");
+  EXPECT_GT(rec.start_time, 0);
+  EXPECT_FALSE(rec.boot_id.empty());
+  EXPECT_GT(rec.acquired_at, 0);
+}
+
+TEST(Safety, NoRecordWhenDisabledOrShared) {
+  fltest::TempDir dir;
+  LockOptions off;
+  off.record_holder = false;
+  auto a = open_lock(dir.file("x"), off);
+  a->lock(LockMode::exclusive, 0);
+  EXPECT_EQ(slurp(dir.file("x.lock")), "");
+  a->unlock();
+  auto b = open_lock(dir.file("y"));
+  b->lock(LockMode::shared, 0);
+  EXPECT_EQ(slurp(dir.file("y.lock")), "");
+}
+
+// Root bypasses file permissions, so the other user is played by a forked child that
+// drops to "nobody"; skipped when the tests do not run as root.
+TEST(Safety, OtherUsersLockFileInStickyDirIsLockableReadOnly) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to act as two users";
+  struct passwd *nobody = getpwnam("nobody");
+  if (nobody == nullptr) GTEST_SKIP() << "no 'nobody' user";
+  fltest::TempDir dir;
+  const std::string shared = dir.file("shared");
+  ASSERT_EQ(mkdir(shared.c_str(), 0777), 0);
+  ASSERT_EQ(chmod(shared.c_str(), 01777), 0);
+  chmod(dir.path().c_str(), 0755);
+  auto mine = open_lock(shared + "/x");  // root creates the 0644 lock file
+  mine->lock(LockMode::exclusive, 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) _exit(10);
+    try {
+      auto theirs = open_lock(shared + "/x");
+      if (status_of([&] { theirs->lock(LockMode::shared, 0); }) != Status::busy) _exit(11);
+      mine.release();  // the inherited handle is the parent's; never touched here
+      _exit(0);
+    } catch (...) {
+      _exit(12);
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  mine->unlock();
+  pid = fork();
+  if (pid == 0) {
+    if (setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) _exit(10);
+    try {
+      auto theirs = open_lock(shared + "/x");
+      theirs->lock(LockMode::exclusive, 0);  // held through a read-only descriptor
+      _exit(0);
+    } catch (...) {
+      _exit(13);
+    }
+  }
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
