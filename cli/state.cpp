@@ -173,27 +173,29 @@ int history(const Context &c) {
     return kExitOk;
   }
   Json list = parse_report(records.str());
-  if (cJSON_GetArraySize(list.get()) == 0) std::cout << c.file << ": no history\n";
-  // One line per record: its time first, then every other field as key=value.
+  if (cJSON_GetArraySize(list.get()) == 0) {
+    std::cout << c.file << ": no history\n";
+    return kExitOk;
+  }
+  // RESULT comes last: a failure's message is long and would push the columns apart.
+  Table table({"TIME", "GENERATION", "OP", "PID", "HOST", "OWNER", "CHANGED", "RESULT"});
   const cJSON *rec = nullptr;
   cJSON_ArrayForEach(rec, list.get()) {
-    std::string line;
-    static const char *const kTimeKeys[] = {"time", "at", "timestamp", "ts"};
-    const char *time_key = nullptr;
-    for (const char *k : kTimeKeys)
-      if (field(rec, k) != nullptr) {
-        time_key = k;
-        line = format_time(field(rec, k));
-        break;
-      }
-    const cJSON *item = nullptr;
-    cJSON_ArrayForEach(item, rec) {
-      if (time_key != nullptr && std::string(item->string) == time_key) continue;
-      if (!line.empty()) line += "  ";
-      line += std::string(item->string) + "=" + display(item);
+    std::string changed;
+    const cJSON *member = nullptr;
+    cJSON_ArrayForEach(member, field(rec, "changed")) {
+      std::string pointer = display(member);
+      changed += (changed.empty() ? "" : ",") + (pointer.empty() ? std::string("(all)") : pointer);
     }
-    std::cout << line << "\n";
+    const cJSON *error = field(rec, "error");
+    std::string result = cJSON_IsFalse(field(rec, "ok")) ? "FAILED" : "ok";
+    if (cJSON_IsString(error)) result += ": " + std::string(error->valuestring);
+    table.add({format_time(field(rec, "time")), display(field(rec, "generation")),
+               display(field(rec, "op")), display(field(rec, "pid")),
+               display(field(rec, "host")), display(field(rec, "owner")),
+               changed.empty() ? "-" : changed, result});
   }
+  table.print(std::cout);
   return kExitOk;
 }
 
