@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+
+namespace Filelock.Tests;
+
+/// <summary>
+/// Entry point of the test assembly when a test starts it as another process:
+/// `dotnet Filelock.Tests.dll --helper ROLE ARGS`. Each role prints progress lines the test
+/// waits for, so the test knows exactly what the other process has done.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length < 2 || args[0] != "--helper")
+        {
+            Console.Error.WriteLine("usage: Filelock.Tests --helper ROLE ARGS (tests run under dotnet test)");
+            return 2;
+        }
+        var rest = args[2..];
+        switch (args[1])
+        {
+            case "hold": return Hold(rest[0], Enum.Parse<LockMode>(rest[1]));
+            case "try": return Try(rest[0], Enum.Parse<LockMode>(rest[1]));
+            case "increment": return Increment(rest[0], int.Parse(rest[1]));
+            case "hold-transaction": return HoldTransaction(rest[0]);
+            case "append": return Append(rest[0], rest[1], int.Parse(rest[2]));
+            default:
+                Console.Error.WriteLine($"unknown helper role {args[1]}");
+                return 2;
+        }
+    }
+
+    // Takes the lock, says so, and keeps it until stdin closes (or the process is killed).
+    static int Hold(string path, LockMode mode)
+    {
+        using var l = FileLock.Acquire(path, TimeSpan.FromSeconds(30), mode);
+        Console.WriteLine("locked");
+        Console.Out.Flush();
+        Console.In.ReadToEnd();
+        return 0;
+    }
+
+    static int Try(string path, LockMode mode)
+    {
+        using var l = FileLock.TryAcquire(path, mode);
+        Console.WriteLine(l is null ? "busy" : "acquired");
+        return 0;
+    }
+
+    // Increments {"count"} `times` times, one transaction each, printing each acknowledged one.
+    static int Increment(string path, int times)
+    {
+        using var state = new JsonState(path, new StateOptions { LockTimeout = TimeSpan.FromSeconds(60) });
+        for (var i = 0; i < times; i++)
+        {
+            state.Update(doc => doc!["count"] = (doc["count"]?.GetValue<long>() ?? 0) + 1);
+            Console.WriteLine("ack");
+            Console.Out.Flush();
+        }
+        return 0;
+    }
+
+    // Changes the document inside a transaction and never commits: the test kills it.
+    static int HoldTransaction(string path)
+    {
+        using var state = new JsonState(path);
+        var txn = state.BeginTransaction();
+        txn.Data!["count"] = 999;
+        Console.WriteLine("inside");
+        Console.Out.Flush();
+        Console.In.ReadToEnd();
+        return 0;
+    }
+
+    static int Append(string path, string writer, int lines)
+    {
+        for (var i = 0; i < lines; i++)
+            JsonLines.Append(path, new JsonObject { ["writer"] = writer, ["seq"] = i, ["pad"] = new string('x', 512) },
+                             Durability.Atomic);
+        Console.WriteLine("done");
+        return 0;
+    }
+}

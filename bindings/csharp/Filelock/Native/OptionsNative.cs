@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+
+namespace Filelock;
+
+// Mirrors of fl_lock_options and fl_state_options (filelock.h), passed by reference.
+// Field order and types must match the header exactly; a test checks the sizes against
+// the `size` the library's *_init functions write.
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct LockOptionsNative
+{
+    public uint size;
+    public int backend;
+    public IntPtr lock_dir;
+    public int sidecar;
+    public uint file_mode;
+    public IntPtr owner;
+    public int record_holder;
+    public int retry_interval_ms;
+    public long stale_after_ms;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct StateOptionsNative
+{
+    public uint size;
+    public int durability;
+    public int max_backups;
+    public int backup_before_write;
+    public int audit_log;
+    public int validate_on_read;
+    public IntPtr schema_json;
+    public long lock_timeout_ms;
+    public IntPtr meta_dir;
+    public IntPtr initial_json;
+    public IntPtr @lock;
+    public long max_log_bytes;
+}
