@@ -1,0 +1,130 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"filelock.dev/filelock/internal/native"
+)
+
+// Code is a filelock status code. Codes are stable: they are never renumbered.
+type Code int
+
+// The status codes of the C library (filelock.h).
+const (
+	CodeInvalid       Code = -1
+	CodeNoMemory      Code = -2
+	CodeIO            Code = -3
+	CodePermission    Code = -4
+	CodeNotFound      Code = -5
+	CodeBusy          Code = -6
+	CodeTimeout       Code = -7
+	CodeAlreadyLocked Code = -8
+	CodeNotLocked     Code = -9
+	CodeDeadlock      Code = -10
+	CodeCanceled      Code = -11
+	CodeUnsupported   Code = -12
+	CodeCorrupt       Code = -13
+	CodeValidation    Code = -14
+	CodeConflict      Code = -15
+	CodeRange         Code = -16
+	CodeNoSpace       Code = -17
+)
+
+// Sentinels for errors.Is. An *Error matches the one for its Code.
+var (
+	ErrInvalid       = errors.New("filelock: invalid argument")
+	ErrNoMemory      = errors.New("filelock: out of memory")
+	ErrIO            = errors.New("filelock: I/O error")
+	ErrPermission    = errors.New("filelock: permission denied")
+	ErrNotFound      = errors.New("filelock: not found")
+	ErrBusy          = errors.New("filelock: lock is held")
+	ErrTimeout       = errors.New("filelock: timed out waiting for the lock")
+	ErrAlreadyLocked = errors.New("filelock: already locked by this lock")
+	ErrNotLocked     = errors.New("filelock: not locked")
+	ErrDeadlock      = errors.New("filelock: waiting would deadlock")
+	ErrCanceled      = errors.New("filelock: wait canceled")
+	ErrUnsupported   = errors.New("filelock: not supported")
+	ErrCorrupt       = errors.New("filelock: file is corrupt")
+	ErrValidation    = errors.New("filelock: document does not satisfy the schema")
+	ErrConflict      = errors.New("filelock: the state changed since it was read")
+	ErrRange         = errors.New("filelock: value out of range")
+	ErrNoSpace       = errors.New("filelock: no space left")
+	ErrClosed        = errors.New("filelock: used after Close")
+
+	errNeverLocked = errors.New("this lock was never locked")
+)
+
+var sentinels = map[Code]error{
+	CodeInvalid:       ErrInvalid,
+	CodeNoMemory:      ErrNoMemory,
+	CodeIO:            ErrIO,
+	CodePermission:    ErrPermission,
+	CodeNotFound:      ErrNotFound,
+	CodeBusy:          ErrBusy,
+	CodeTimeout:       ErrTimeout,
+	CodeAlreadyLocked: ErrAlreadyLocked,
+	CodeNotLocked:     ErrNotLocked,
+	CodeDeadlock:      ErrDeadlock,
+	CodeCanceled:      ErrCanceled,
+	CodeUnsupported:   ErrUnsupported,
+	CodeCorrupt:       ErrCorrupt,
+	CodeValidation:    ErrValidation,
+	CodeConflict:      ErrConflict,
+	CodeRange:         ErrRange,
+	CodeNoSpace:       ErrNoSpace,
+}
+
+// Error is a failed filelock call.
+type Error struct {
+	Code    Code   // the library's status code
+	Op      string // the operation that failed, e.g. "lock", "state update"
+	Path    string // the path the call was about, if any
+	Message string // the library's message: operation, path and OS reason
+	Err     error  // the Go-side cause (JSON encoding, a callback's error), if any
+}
+
+func (e *Error) Error() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return fmt.Sprintf("%s '%s': %s", e.Op, e.Path, native.Fl_strerror(int(e.Code)))
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches the sentinel for e.Code, and the standard errors that mean the same:
+// fs.ErrNotExist, fs.ErrPermission, context.Canceled. A try-lock that found the lock
+// held (ErrBusy) also matches ErrTimeout: it is a wait of zero length that timed out.
+func (e *Error) Is(target error) bool {
+	if sentinels[e.Code] == target {
+		return true
+	}
+	switch e.Code {
+	case CodeBusy:
+		return target == ErrTimeout
+	case CodeNotFound:
+		return target == fs.ErrNotExist
+	case CodePermission:
+		return target == fs.ErrPermission
+	case CodeCanceled:
+		return target == context.Canceled
+	}
+	return false
+}
+
+// statusError turns a native status into an *Error, or nil for success.
+func statusError(st *native.Status, op, path string) error {
+	if st == nil {
+		return nil
+	}
+	return &Error{Code: Code(st.Code), Op: op, Path: path, Message: st.Message}
+}
+
+// goError is a failure found on the Go side (bad argument, JSON encoding).
+func goError(code Code, op, path string, err error) error {
+	return &Error{Code: code, Op: op, Path: path, Err: err,
+		Message: fmt.Sprintf("%s '%s': %v", op, path, err)}
+}

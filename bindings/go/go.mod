@@ -1,0 +1,3 @@
+module filelock.dev/filelock
+
+go 1.19

@@ -1,0 +1,185 @@
+package filelock
+
+import (
+	"encoding/json"
+	"errors"
+	"runtime"
+
+	"filelock.dev/filelock/internal/native"
+)
+
+// Txn is a transaction on a State: it holds the state's exclusive lock, and the State
+// itself, until Commit or Rollback. Finish every Txn (defer txn.Rollback() is safe
+// after Commit); other calls on the State wait for it.
+type Txn struct {
+	state  *State // kept alive, and kept to this transaction, until the end
+	handle native.Fl_txn
+	done   bool
+}
+
+// Begin starts a transaction: it waits for the exclusive lock (StateOptions.LockTimeout)
+// and reads the current document.
+func (s *State) Begin() (*Txn, error) {
+	s.mu.Lock()
+	if s.handle == nil {
+		s.mu.Unlock()
+		return nil, goError(CodeInvalid, "state begin", s.path, ErrClosed)
+	}
+	var h uintptr
+	if err := statusError(native.Fl_txn_begin(s.handle, &h), "state begin", s.path); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	t := &Txn{state: s, handle: native.SwigcptrFl_txn(h)}
+	// A forgotten transaction rolls back, releasing the lock and the State.
+	runtime.SetFinalizer(t, (*Txn).Rollback)
+	return t, nil
+}
+
+// Generation is the generation the transaction started from.
+func (t *Txn) Generation() uint64 {
+	if t.done {
+		return 0
+	}
+	return native.Fl_txn_generation(t.handle)
+}
+
+// Get decodes the value at the JSON pointer (RFC 6901; "" is the whole document) into v.
+// ErrNotFound if nothing is there.
+func (t *Txn) Get(pointer string, v any) error {
+	if err := t.live("state get"); err != nil {
+		return err
+	}
+	var out string
+	if err := statusError(native.Fl_txn_get(t.handle, pointer, &out), "state get", t.state.path); err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		return goError(CodeInvalid, "state get", t.state.path, err)
+	}
+	return nil
+}
+
+// Set puts v at the JSON pointer, creating missing parents; "" replaces the document.
+func (t *Txn) Set(pointer string, v any) error {
+	if err := t.live("state set"); err != nil {
+		return err
+	}
+	doc, err := marshalJSON(v)
+	if err != nil {
+		return goError(CodeInvalid, "state set", t.state.path, err)
+	}
+	return statusError(native.Fl_txn_set(t.handle, pointer, string(doc)), "state set", t.state.path)
+}
+
+// Remove deletes the value at the JSON pointer.
+func (t *Txn) Remove(pointer string) error {
+	if err := t.live("state remove"); err != nil {
+		return err
+	}
+	return statusError(native.Fl_txn_remove(t.handle, pointer), "state remove", t.state.path)
+}
+
+// Merge applies a JSON merge patch (RFC 7386): null members delete.
+func (t *Txn) Merge(patch any) error {
+	if err := t.live("state merge"); err != nil {
+		return err
+	}
+	doc, err := marshalJSON(patch)
+	if err != nil {
+		return goError(CodeInvalid, "state merge", t.state.path, err)
+	}
+	return statusError(native.Fl_txn_merge(t.handle, string(doc)), "state merge", t.state.path)
+}
+
+// Commit validates, backs up, writes and logs the new document atomically, and ends
+// the transaction either way. On failure the file is as it was.
+func (t *Txn) Commit() error {
+	if err := t.live("state commit"); err != nil {
+		return err
+	}
+	st := native.Fl_txn_commit(t.handle)
+	t.finish()
+	return statusError(st, "state commit", t.state.path)
+}
+
+// Rollback ends the transaction without changing the file. It does nothing after
+// Commit or Rollback, so it can always be deferred.
+func (t *Txn) Rollback() error {
+	if t.done {
+		return nil
+	}
+	native.Fl_txn_rollback(t.handle)
+	t.finish()
+	return nil
+}
+
+func (t *Txn) finish() {
+	t.done = true
+	t.handle = nil
+	runtime.SetFinalizer(t, nil)
+	t.state.mu.Unlock()
+}
+
+func (t *Txn) live(op string) error {
+	if t.done {
+		return goError(CodeInvalid, op, t.state.path, errTxnDone)
+	}
+	return nil
+}
+
+var errTxnDone = errors.New("the transaction has ended")
+
+// transact runs fn in a transaction and commits if fn returns nil. An error or panic
+// from fn rolls back and is passed on unchanged.
+func (s *State) transact(fn func(t *Txn) error) error {
+	t, err := s.Begin()
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.Commit()
+}
+
+// Update runs fn on the document, decoded into a map (numbers as float64, as
+// encoding/json does), and commits what fn leaves there, all under the exclusive lock.
+// If fn returns an error nothing changes and Update returns that error. fn must not
+// call methods of s.
+func (s *State) Update(fn func(doc map[string]any) error) error {
+	return s.transact(func(t *Txn) error {
+		var doc map[string]any
+		if err := t.Get("", &doc); err != nil {
+			return err
+		}
+		if doc == nil {
+			doc = map[string]any{}
+		}
+		if err := fn(doc); err != nil {
+			return err
+		}
+		return t.Set("", doc)
+	})
+}
+
+// UpdateAs is Update with the document decoded into a T (a struct describing the
+// whole document: members T does not have are not written back).
+//
+//	err := filelock.UpdateAs(st, func(reg *Registry) error {
+//		reg.Workers = append(reg.Workers, name)
+//		return nil
+//	})
+func UpdateAs[T any](s *State, fn func(v *T) error) error {
+	return s.transact(func(t *Txn) error {
+		var v T
+		if err := t.Get("", &v); err != nil {
+			return err
+		}
+		if err := fn(&v); err != nil {
+			return err
+		}
+		return t.Set("", &v)
+	})
+}

@@ -1,0 +1,99 @@
+/*
+ * Go glue for filelock: the low-level package filelock.dev/filelock/internal/native,
+ * generated with `swig -go -cgo -intgosize 64`. Only the idiomatic package
+ * filelock.dev/filelock uses it.
+ *
+ * Typemaps, and why:
+ *  - fl_status crosses as *Status (nil on success). The wrapper reads fl_last_error()
+ *    right after the call, inside the same cgo call: a goroutine can move to another OS
+ *    thread between two cgo calls, so a second call could read another thread's message.
+ *  - Out-parameters are Go pointers the C wrapper fills (*uintptr for handles, *string for
+ *    strings, *uint64 for generations); strings the library hands out are copied into Go
+ *    memory and freed with fl_free inside the wrapper.
+ */
+%module native
+
+%go_import("strconv", "strings")
+
+/* cgo finds the library and its header through pkg-config (filelock.pc). */
+%insert(cgo_comment_typedefs) %{
+#cgo pkg-config: filelock
+%}
+
+/* ---- Status: code and this call's message, together --------------------------------- */
+%insert(go_wrapper) %{
+// Status is a failed call's code and the message the library set for that call.
+type Status struct {
+	Code    int
+	Message string
+}
+%}
+
+%fragment("StatusString", "header") %{
+#include <stdio.h>
+
+/* "" on success; else the code in decimal, a newline, and fl_last_error(). */
+static _gostring_ fl_go_status(int code) {
+  _gostring_ none = {0, 0};
+  if (code == FL_OK) return none;
+  const char *message = fl_last_error();
+  size_t len = strlen(message);
+  char *buf = (char *)malloc(len + 16);
+  if (!buf) {
+    /* Go treats running out of memory as fatal too. */
+    _swig_gopanic("filelock: out of memory reporting an error");
+    return none;
+  }
+  int n = snprintf(buf, 16, "%d\n", code);
+  memcpy(buf + n, message, len);
+  _gostring_ s = {buf, (intgo)(n + len)};
+  return s;
+}
+%}
+
+%fragment("StatusDecode", "go_runtime", fragment="CopyString") %{
+func swigStatus(s string) *Status {
+	if len(s) == 0 {
+		return nil
+	}
+	s = swigCopyString(s)
+	nl := strings.IndexByte(s, '\n')
+	code, _ := strconv.Atoi(s[:nl])
+	return &Status{Code: code, Message: s[nl+1:]}
+}
+%}
+
+%typemap(gotype) fl_status "*Status"
+%typemap(imtype) fl_status "string"
+%typemap(out, fragment="StatusString") fl_status %{ $result = fl_go_status($1); %}
+%typemap(goout, fragment="StatusDecode") fl_status %{ $result = swigStatus($1) %}
+
+/* ---- Out-parameters ------------------------------------------------------------------- */
+/* The caller passes pointers to zero values ("" for strings): the wrapper writes C
+ * memory into them, which the Go side copies and frees. */
+/* Handles cross as the C pointer in a uintptr: C memory, never moved by Go. */
+%define FL_GO_HANDLE_OUT(TYPE)
+%typemap(gotype) TYPE **out "*uintptr"
+%typemap(in) TYPE **out %{ $1 = ($1_ltype)$input; %}
+%enddef
+FL_GO_HANDLE_OUT(fl_handle)
+FL_GO_HANDLE_OUT(fl_state)
+FL_GO_HANDLE_OUT(fl_txn)
+
+%typemap(gotype) char **json_out "*string"
+%typemap(in) char **json_out (char *tmp = NULL) %{ $1 = &tmp; %}
+%typemap(argout, fragment="AllocateString") char **json_out %{
+  if (tmp$argnum && *tmp$argnum)
+    *$input = Swig_AllocateString(tmp$argnum, strlen(tmp$argnum));
+%}
+%typemap(freearg) char **json_out %{ fl_free(tmp$argnum); %}
+%typemap(goargout, fragment="CopyString") char **json_out %{
+	if $input != nil && len(*$input) > 0 {
+		*$input = swigCopyString(*$input)
+	}
+%}
+
+%typemap(gotype) uint64_t *generation_out "*uint64"
+%typemap(in) uint64_t *generation_out %{ $1 = ($1_ltype)$input; %}
+
+%include "filelock.i"
