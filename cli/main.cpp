@@ -97,7 +97,7 @@ void check(int status) {
   switch (status) {
     case FL_EPERM: message += " (check the permissions of the file and its directory)"; break;
     case FL_ETIMEOUT: message += " (wait longer with -w/--timeout)"; break;
-    case FL_ECORRUPT: message += " (see 'filelock state verify' and 'state restore')"; break;
+    case FL_ECORRUPT: message += " (see 'filelock state verify' and 'filelock state restore')"; break;
     default: break;
   }
   throw Failure(exit_code_for(status), message);

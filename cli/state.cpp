@@ -237,7 +237,9 @@ int verify(const Context &c) {
   expect_positionals(c, 1, "verify FILE");
   State st = open_state(c, false);
   LibString report_json;
-  check(fl_state_verify(st.get(), report_json.out()));
+  // A damaged file is a finding, not a failure to verify: the report comes with it.
+  const int rc = fl_state_verify(st.get(), report_json.out());
+  if (!(rc == FL_ECORRUPT && !report_json.str().empty())) check(rc);
   Json report = parse_report(report_json.str());
   const bool ok = bool_field(report.get(), "ok");
   if (c.json) {
@@ -249,11 +251,22 @@ int verify(const Context &c) {
   cJSON_ArrayForEach(item, report.get()) {
     std::string key = item->string;
     if (key == "ok" || key == "problems") continue;
-    std::cout << "  " << key << ": " << display(item) << "\n";
+    std::cout << "  " << key << ":";
+    if (cJSON_IsObject(item)) {
+      const cJSON *member = nullptr;
+      cJSON_ArrayForEach(member, item) std::cout << " " << member->string << "=" << display(member);
+    } else {
+      std::cout << " " << display(item);
+    }
+    std::cout << "\n";
   }
   cJSON_ArrayForEach(item, field(report.get(), "problems")) {
     std::cout << "  problem: " << display(item) << "\n";
   }
+  const std::string newest = text_field(field(report.get(), "backups"), "newest");
+  if (!ok && !newest.empty())
+    std::cout << "To go back to the newest backup: filelock state restore " << c.file << " "
+              << newest << "\n";
   return ok ? kExitOk : kExitDamaged;
 }
 
