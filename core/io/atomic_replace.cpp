@@ -14,7 +14,8 @@ namespace filelock::io {
 std::string temp_prefix(const std::string &target) { return "." + base_of(target) + ".tmp-"; }
 
 void atomic_replace(const std::string &target, std::string_view content,
-                    const ReplaceOptions &options) {
+                    const ReplaceOptions &options, bool *renamed) {
+  if (renamed != nullptr) *renamed = false;
   const std::string dir = dir_of(target);
   const std::string temp = dir + "/" + temp_prefix(target) + random_token();
 
@@ -39,6 +40,7 @@ void atomic_replace(const std::string &target, std::string_view content,
     if (options.before_rename) options.before_rename();
     // 6. The switch: atomic, readers see either file whole.
     rename_file(temp, target);
+    if (renamed != nullptr) *renamed = true;
   } catch (...) {
     if (fd >= 0) ::close(fd);
     remove_quietly(temp);

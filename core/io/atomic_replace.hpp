@@ -19,8 +19,9 @@ struct ReplaceOptions {
 // Throws Error; on any failure no temp file is left behind and the target is as it was,
 // except when only the final directory fsync fails: then the new contents are in place
 // (readers see them) but may not survive a power cut, and the message says so.
+// *renamed (when given) tells, after a failure, whether the new contents were in place.
 void atomic_replace(const std::string &target, std::string_view content,
-                    const ReplaceOptions &options);
+                    const ReplaceOptions &options, bool *renamed = nullptr);
 
 // Temp files for `target` are named "<dir>/.<name>.tmp-<random>", so a crash leaves
 // names that remove_stale_temps() recognizes. Call only while holding the file's

@@ -1,0 +1,54 @@
+// The audit log: one JSON line per commit, restore and failed commit, each ending with
+// its own checksum ("crc": CRC-32 of the line without that member), so damage is found
+// line by line. Appended with a single write() while the state's exclusive lock is
+// held, so lines never interleave. Not fsynced on its own: the state file is the truth
+// and the log a record of how it got there; a crash can lose or tear the last line,
+// which readers skip and verify reports. Rotated to "<log>.1" past max_bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "json/json.hpp"
+
+namespace filelock::state {
+
+struct AuditEntry {
+  uint64_t generation = 0;
+  std::string op;  // "create", "commit", "restore"
+  bool ok = true;
+  std::string owner;
+  std::vector<std::string> changed;  // pointers of what changed
+  std::string error;
+};
+
+struct LogScan {
+  std::vector<json::Doc> records;  // oldest first, without "crc"; damaged lines skipped
+  bool torn_tail = false;          // last line incomplete or damaged (crash mid-append)
+  long damaged_line = 0;           // first damaged line before the end (1-based), or 0
+  std::string damaged_file;        // the file that line is in
+};
+
+class AuditLog {
+ public:
+  AuditLog(std::string path, int64_t max_bytes) : path_(std::move(path)), max_bytes_(max_bytes) {}
+  // Throws Error; on failure the log is as it was.
+  void append(const AuditEntry &entry);
+  // Records of the current file, preceded by the rotated one's when fewer than `want`.
+  LogScan scan(size_t want) const;
+  const std::string &path() const { return path_; }
+
+  // The line as written (checksum appended) and the check of one line.
+  static std::string format(const AuditEntry &entry);
+  static json::Doc parse_line(const std::string &line);  // null if damaged
+
+ private:
+  std::string path_;
+  int64_t max_bytes_;
+};
+
+// "2026-11-24T11:45:12.123456Z" (UTC, now).
+std::string utc_now();
+
+}  // namespace filelock::state

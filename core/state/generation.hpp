@@ -1,0 +1,47 @@
+// The generation record: which generation the document on disk is, without rewriting
+// the document. A fixed-size record in meta_dir, updated in place with one pwrite
+// (never replaced), holding the current generation with its document's checksum and
+// the previous pair. The commit writes it BEFORE the rename, so after a crash at any
+// point the document on disk matches one of the two pairs:
+//   matches current  -> that generation (the rename happened);
+//   matches previous -> the previous one (crash or failure before the rename);
+//   matches neither  -> the file was changed outside filelock: current + 1, written
+//                       down at the next commit.
+// No extra fsync: the record rides along with the document's own durability, and a
+// record lost in a power cut is corrected by the same matching.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace filelock::state {
+
+struct GenerationRecord {
+  uint64_t generation = 0;
+  uint64_t checksum = 0;
+  uint64_t previous_generation = 0;
+  uint64_t previous_checksum = 0;
+};
+
+class GenerationFile {
+ public:
+  explicit GenerationFile(const std::string &path);  // opens or creates
+  ~GenerationFile();
+  GenerationFile(const GenerationFile &) = delete;
+  GenerationFile &operator=(const GenerationFile &) = delete;
+
+  // A missing, empty or damaged record reads as all zeros (first document: generation 1).
+  GenerationRecord load() const;
+  void store(const GenerationRecord &record);
+  const std::string &path() const { return path_; }
+
+  // The generation of a document with this checksum, per the rules above.
+  static uint64_t resolve(const GenerationRecord &record, uint64_t checksum);
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+}  // namespace filelock::state

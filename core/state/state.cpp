@@ -1,0 +1,471 @@
+#include "state/state.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "common/error.hpp"
+#include "io/atomic_replace.hpp"
+#include "io/checksum.hpp"
+#include "io/file_io.hpp"
+#include "json/merge_patch.hpp"
+#include "json/pointer.hpp"
+
+namespace filelock::state {
+
+namespace {
+
+// Runs fn, turning a JSON-level failure into an Error naming the operation and file.
+template <typename Fn>
+auto with_context(const char *op, const std::string &path, Fn &&fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const json::JsonError &e) {
+    throw_error(e.status(), op, path, e.what());
+  }
+}
+
+json::Doc parse_input(const char *op, const std::string &path, std::string_view text) {
+  return with_context(op, path, [&] { return json::parse(text); });
+}
+
+std::string default_meta_dir(const std::string &path) {
+  return io::dir_of(path) + "/." + io::base_of(path) + ".filelock";
+}
+
+constexpr size_t kMaxChanged = 32;
+
+}  // namespace
+
+std::vector<std::string> changed_members(const cJSON *before, const cJSON *after) {
+  if (before == nullptr || !cJSON_IsObject(before) || !cJSON_IsObject(after)) return {""};
+  std::vector<std::string> out;
+  for (const cJSON *m = after->child; m != nullptr && out.size() < kMaxChanged; m = m->next) {
+    const cJSON *old = cJSON_GetObjectItemCaseSensitive(before, m->string);
+    if (old == nullptr || !json::equal(old, m)) out.push_back("/" + json::escape_token(m->string));
+  }
+  for (const cJSON *m = before->child; m != nullptr && out.size() < kMaxChanged; m = m->next) {
+    if (cJSON_GetObjectItemCaseSensitive(after, m->string) == nullptr) {
+      out.push_back("/" + json::escape_token(m->string));
+    }
+  }
+  return out;
+}
+
+// Holds the state's lock for one scope.
+class State::Held {
+ public:
+  Held(State &st, LockMode mode) : lock_(*st.lock_) { lock_.lock(mode, st.options_.lock_timeout_ms); }
+  // Adopts a lock already taken.
+  explicit Held(State &st) : lock_(*st.lock_) {}
+  ~Held() { release(); }
+  // Leaves the lock held past this scope (a transaction takes it over).
+  void keep() noexcept { held_ = false; }
+  void release() noexcept {
+    if (!held_) return;
+    held_ = false;
+    try {
+      lock_.unlock();
+    } catch (...) {
+      // Only fails when nothing is held; there is nothing left to release then.
+    }
+  }
+  Held(const Held &) = delete;
+  Held &operator=(const Held &) = delete;
+
+ private:
+  Lock &lock_;
+  bool held_ = true;
+};
+
+State::State(std::string path, StateOptions options)
+    : path_(std::move(path)),
+      options_(std::move(options)),
+      meta_dir_(options_.meta_dir.empty() ? default_meta_dir(path_) : options_.meta_dir),
+      backups_(meta_dir_ + "/backups"),
+      log_(meta_dir_ + "/audit.log", options_.max_log_bytes) {
+  if (path_.empty() || path_.back() == '/') {
+    throw_error(Status::invalid, "open state", path_, "not a file path");
+  }
+  if (!options_.schema_json.empty()) {
+    schema_ = with_context("open state", path_,
+                           [&] { return std::make_unique<json::Schema>(options_.schema_json); });
+  }
+  const json::Doc initial = with_context("open state", path_, [&] {
+    try {
+      return json::parse(options_.initial_json);
+    } catch (const json::JsonError &e) {
+      throw json::JsonError(e.status(), std::string("initial document: ") + e.what());
+    }
+  });
+  io::make_dir(meta_dir_, 0755);
+  io::make_dir(backups_.dir(), 0755);
+  generation_ = std::make_unique<GenerationFile>(meta_dir_ + "/generation");
+  lock_ = Lock::open(path_, options_.lock);
+
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0) {
+    // Leftovers of a crashed commit can only be told from a live one's temp file while
+    // nobody commits; if the lock is busy now, a later open cleans up.
+    try {
+      lock_->lock(LockMode::exclusive, kNoWait);
+    } catch (const Error &e) {
+      if (e.status() == Status::busy) return;
+      throw;
+    }
+    Held held(*this);
+    io::remove_stale_temps(path_);
+    backups_.remove_stale_temps();
+    return;
+  }
+  Held held(*this, LockMode::exclusive);
+  io::remove_stale_temps(path_);
+  backups_.remove_stale_temps();
+  Current cur = load(false);
+  if (!cur.exists) commit(cur, initial.get(), "create", {""});
+}
+
+State::~State() = default;
+
+Current State::load(bool parse_tree) {
+  Current cur;
+  cur.record = generation_->load();
+  cur.exists = io::read_file(path_, cur.bytes);
+  if (cur.exists) {
+    cur.checksum = io::hash64(cur.bytes);
+    cur.generation = GenerationFile::resolve(cur.record, cur.checksum);
+  } else {
+    cur.generation = cur.record.generation;
+  }
+  if (parse_tree) parse_current(cur, "read state");
+  return cur;
+}
+
+void State::parse_current(Current &cur, const char *op) {
+  if (!cur.exists) {
+    throw_error(Status::not_found, op, path_,
+                damaged_message("the state file is missing"));
+  }
+  try {
+    cur.tree = json::parse(cur.bytes);
+  } catch (const json::JsonError &e) {
+    throw_error(Status::corrupt, op, path_, damaged_message(e.what()));
+  }
+}
+
+std::string State::damaged_message(const std::string &reason) {
+  for (const auto &b : backups_.list()) {
+    std::string text;
+    try {
+      if (io::read_file(backups_.file_of(b.id), text)) {
+        json::parse(text);
+        return reason + "; newest valid backup: '" + b.id + "' (restore it with fl_state_restore)";
+      }
+    } catch (const std::exception &) {
+      // A damaged backup: try the next older one.
+    }
+  }
+  return reason + "; no valid backup";
+}
+
+void State::log(const AuditEntry &entry) {
+  if (options_.audit_log) log_.append(entry);
+}
+
+// The commit protocol around io::atomic_replace, with the lock held:
+//  1. check the new document (schema, depth) and print it; an unchanged document
+//     is not written (the generation counts changes);
+//  2. in atomic_replace: temp file, every byte, fsync, close;
+//  3. just before the rename: link the outgoing file into backups/, then pwrite the
+//     generation record (see generation.hpp for why this order survives a crash);
+//  4. rename, fsync the directory;
+//  5. log the outcome, rotate backups.
+// Any failure before the rename leaves the file, the backups and the generation as
+// they were (the record's "previous" pair still matches the file).
+uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed) {
+  AuditEntry entry;
+  entry.op = op;
+  entry.owner = options_.lock.owner;
+  entry.changed = std::move(changed);
+  entry.generation = cur.generation;
+  std::string text;
+  try {
+    with_context("commit", path_, [&] {
+      json::check_depth(next);
+      if (schema_) schema_->check(next);
+    });
+    text = json::print(next, true) + "\n";
+  } catch (const Error &e) {
+    entry.ok = false;
+    entry.error = e.what();
+    try {
+      log(entry);
+    } catch (const Error &) {
+      // The refusal is what the caller needs to hear; the log is secondary.
+    }
+    throw;
+  }
+  if (cur.exists && text == cur.bytes) return cur.generation;
+
+  const uint64_t new_generation = cur.generation + 1;
+  const bool back_up =
+      cur.exists && options_.backup_before_write && options_.max_backups > 0;
+  const std::string backup_id = back_up ? backups_.new_id(cur.generation) : "";
+  bool backed_up = false;
+  bool renamed = false;
+  io::ReplaceOptions replace;
+  replace.durable = options_.durable;
+  replace.before_rename = [&] {
+    if (back_up) {
+      backups_.add(path_, backup_id);
+      backed_up = true;
+    }
+    generation_->store({new_generation, io::hash64(text), cur.generation, cur.checksum});
+  };
+  try {
+    io::atomic_replace(path_, text, replace, &renamed);
+  } catch (const Error &e) {
+    if (!renamed && backed_up) backups_.remove(backup_id);
+    entry.ok = false;
+    entry.error = e.what();
+    if (renamed) entry.generation = new_generation;
+    try {
+      log(entry);
+    } catch (const Error &) {
+      // As above: report the commit's own failure.
+    }
+    throw;
+  }
+  if (back_up) backups_.rotate(options_.max_backups);
+  entry.generation = new_generation;
+  try {
+    log(entry);
+  } catch (const Error &e) {
+    throw Error(e.status(), "commit '" + path_ + "': generation " + std::to_string(new_generation) +
+                                " is committed, but the audit log could not be written: " + e.what());
+  }
+  return new_generation;
+}
+
+State::Snapshot State::read() {
+  Current cur;
+  {
+    Held held(*this, LockMode::shared);
+    cur = load(false);
+  }
+  parse_current(cur, "read state");
+  if (options_.validate_on_read && schema_) {
+    with_context("read state", path_, [&] { schema_->check(cur.tree.get()); });
+  }
+  return {std::move(cur.bytes), cur.generation};
+}
+
+uint64_t State::write(std::string_view json, const uint64_t *expected) {
+  const json::Doc next = parse_input("write state", path_, json);
+  Held held(*this, LockMode::exclusive);
+  Current cur = load(false);
+  if (expected != nullptr && cur.generation != *expected) {
+    throw_error(Status::conflict, "write state", path_,
+                "generation is " + std::to_string(cur.generation) + ", expected " +
+                    std::to_string(*expected));
+  }
+  json::Doc before;
+  if (cur.exists) {
+    try {
+      before = json::parse(cur.bytes);
+    } catch (const json::JsonError &) {
+      // A damaged file is replaced whole; there is nothing to compare with.
+    }
+  }
+  return commit(cur, next.get(), "commit", changed_members(before.get(), next.get()));
+}
+
+std::unique_ptr<Transaction> State::begin() {
+  lock_->lock(LockMode::exclusive, options_.lock_timeout_ms);
+  Held held(*this);
+  Current cur = load(false);
+  parse_current(cur, "begin transaction");
+  std::unique_ptr<Transaction> txn(new Transaction(*this, std::move(cur)));
+  held.keep();
+  return txn;
+}
+
+std::string State::backup() {
+  if (options_.max_backups <= 0) {
+    throw_error(Status::invalid, "back up", path_, "backups are disabled (max_backups is 0)");
+  }
+  Held held(*this, LockMode::exclusive);
+  const Current cur = load(false);
+  if (!cur.exists) throw_error(Status::not_found, "back up", path_, "the state file is missing");
+  const std::string id = backups_.new_id(cur.generation);
+  backups_.add(path_, id);
+  backups_.rotate(options_.max_backups);
+  return id;
+}
+
+std::vector<BackupInfo> State::backups() { return backups_.list(); }
+
+uint64_t State::restore(const std::string &id) {
+  Held held(*this, LockMode::exclusive);
+  const std::string file = backups_.file_of(id);
+  std::string text;
+  if (!io::read_file(file, text)) throw_error(Status::not_found, "restore", path_, "no backup '" + id + "'");
+  json::Doc restored;
+  try {
+    restored = json::parse(text);
+  } catch (const json::JsonError &e) {
+    throw_error(Status::corrupt, "restore", file, std::string("backup is damaged: ") + e.what());
+  }
+  Current cur = load(false);
+  json::Doc before;
+  if (cur.exists) {
+    try {
+      before = json::parse(cur.bytes);
+    } catch (const json::JsonError &) {
+      // Restoring over a damaged file is what restore is for.
+    }
+  }
+  return commit(cur, restored.get(), "restore", changed_members(before.get(), restored.get()));
+}
+
+std::string State::history(int limit) {
+  LogScan scan;
+  {
+    Held held(*this, LockMode::shared);
+    scan = log_.scan(limit > 0 ? static_cast<size_t>(limit) : SIZE_MAX);
+  }
+  if (scan.damaged_line != 0) {
+    throw_error(Status::corrupt, "read history", scan.damaged_file,
+                "line " + std::to_string(scan.damaged_line) + " is damaged");
+  }
+  json::Doc out(cJSON_CreateArray());
+  if (!out) throw std::bad_alloc();
+  size_t taken = 0;
+  for (auto it = scan.records.rbegin(); it != scan.records.rend(); ++it) {
+    if (limit > 0 && taken == static_cast<size_t>(limit)) break;
+    cJSON_AddItemToArray(out.get(), it->release());
+    ++taken;
+  }
+  return json::print(out.get(), false);
+}
+
+std::string State::verify(bool &damaged) {
+  Current cur;
+  LogScan scan;
+  {
+    Held held(*this, LockMode::shared);
+    cur = load(false);
+    scan = log_.scan(SIZE_MAX);
+  }
+  damaged = false;
+  json::Doc report(cJSON_CreateObject());
+  if (!report) throw std::bad_alloc();
+  cJSON *problems = cJSON_CreateArray();
+  const auto problem = [&](const std::string &text, bool counts) {
+    cJSON_AddItemToArray(problems, cJSON_CreateString(text.c_str()));
+    damaged = damaged || counts;
+  };
+
+  cJSON *doc = cJSON_CreateObject();
+  std::string doc_error;
+  if (!cur.exists) {
+    doc_error = "the state file is missing";
+  } else {
+    try {
+      cur.tree = json::parse(cur.bytes);
+      if (schema_) schema_->check(cur.tree.get());
+    } catch (const json::JsonError &e) {
+      doc_error = e.what();
+    }
+  }
+  cJSON_AddBoolToObject(doc, "ok", doc_error.empty());
+  cJSON_AddStringToObject(doc, "path", path_.c_str());
+  cJSON_AddRawToObject(doc, "size", std::to_string(cur.bytes.size()).c_str());
+  if (!doc_error.empty()) {
+    cJSON_AddStringToObject(doc, "error", doc_error.c_str());
+    problem("document: " + doc_error, true);
+  }
+
+  cJSON *log = cJSON_CreateObject();
+  cJSON_AddBoolToObject(log, "ok", scan.damaged_line == 0);
+  cJSON_AddStringToObject(log, "path", log_.path().c_str());
+  cJSON_AddRawToObject(log, "records", std::to_string(scan.records.size()).c_str());
+  cJSON_AddBoolToObject(log, "torn_tail", scan.torn_tail);
+  if (scan.torn_tail) problem("audit log: the last line is incomplete (a crash mid-append); it is ignored", false);
+  if (scan.damaged_line != 0) {
+    const std::string what = "'" + scan.damaged_file + "' line " + std::to_string(scan.damaged_line) + " is damaged";
+    cJSON_AddStringToObject(log, "error", what.c_str());
+    problem("audit log: " + what, true);
+  }
+
+  cJSON *backups = cJSON_CreateObject();
+  cJSON *invalid = cJSON_CreateArray();
+  const auto list = backups_.list();
+  for (const auto &b : list) {
+    std::string text;
+    bool ok = false;
+    try {
+      ok = io::read_file(backups_.file_of(b.id), text) && (json::parse(text), true);
+    } catch (const std::exception &) {
+      ok = false;
+    }
+    if (!ok) {
+      cJSON_AddItemToArray(invalid, cJSON_CreateString(b.id.c_str()));
+      problem("backup '" + b.id + "' is damaged", true);
+    }
+  }
+  cJSON_AddRawToObject(backups, "count", std::to_string(list.size()).c_str());
+  cJSON_AddItemToObject(backups, "invalid", invalid);
+  if (!list.empty()) cJSON_AddStringToObject(backups, "newest", list.front().id.c_str());
+
+  cJSON_AddBoolToObject(report.get(), "ok", !damaged);
+  cJSON_AddItemToObject(report.get(), "document", doc);
+  cJSON_AddRawToObject(report.get(), "generation", std::to_string(cur.generation).c_str());
+  cJSON_AddItemToObject(report.get(), "log", log);
+  cJSON_AddItemToObject(report.get(), "backups", backups);
+  cJSON_AddItemToObject(report.get(), "problems", problems);
+  return json::print(report.get(), false);
+}
+
+// ---- Transaction -----------------------------------------------------------------
+
+Transaction::Transaction(State &state, Current current)
+    : state_(state), current_(std::move(current)), work_(json::duplicate(current_.tree.get())) {}
+
+Transaction::~Transaction() { end(); }
+
+void Transaction::end() noexcept {
+  if (!open_) return;
+  open_ = false;
+  State::Held adopted(state_);  // releases on scope exit
+}
+
+std::string Transaction::get(const std::string &pointer) const {
+  return with_context("transaction get", state_.path_,
+                      [&] { return json::print(json::get(work_.get(), pointer), false); });
+}
+
+void Transaction::set(const std::string &pointer, std::string_view json) {
+  json::Doc value = parse_input("transaction set", state_.path_, json);
+  with_context("transaction set", state_.path_, [&] { json::set(work_, pointer, std::move(value)); });
+}
+
+void Transaction::remove(const std::string &pointer) {
+  with_context("transaction remove", state_.path_, [&] { json::remove(work_, pointer); });
+}
+
+void Transaction::merge(std::string_view patch) {
+  const json::Doc p = parse_input("transaction merge", state_.path_, patch);
+  json::merge_patch(work_, p.get());
+}
+
+uint64_t Transaction::commit() {
+  if (!open_) throw_error(Status::invalid, "commit", state_.path_, "the transaction has ended");
+  State::Held adopted(state_);
+  open_ = false;
+  return state_.commit(current_, work_.get(), "commit",
+                       changed_members(current_.tree.get(), work_.get()));
+}
+
+}  // namespace filelock::state

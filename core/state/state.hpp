@@ -1,0 +1,122 @@
+// A crash-safe JSON state file shared by processes: reads under the shared lock,
+// transactions under the exclusive lock, every commit validated, backed up, written
+// atomically and durably, and logged. The engine behind fl_state / fl_txn.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "json/json.hpp"
+#include "json/schema.hpp"
+#include "lock/lock.hpp"
+#include "state/audit_log.hpp"
+#include "state/backups.hpp"
+#include "state/generation.hpp"
+
+namespace filelock::state {
+
+struct StateOptions {
+  bool durable = true;           // FL_DURABILITY_FULL; false: ATOMIC (no fsync)
+  int max_backups = 50;          // 0: none
+  bool backup_before_write = true;
+  bool audit_log = true;
+  bool validate_on_read = false;
+  std::string schema_json;       // empty: no schema
+  int64_t lock_timeout_ms = 10000;
+  std::string meta_dir;          // empty: ".<name>.filelock" beside the file
+  std::string initial_json = "{}";
+  LockOptions lock;
+  int64_t max_log_bytes = 8 << 20;
+};
+
+// The file as it is on disk, read under a lock.
+struct Current {
+  bool exists = false;
+  std::string bytes;
+  uint64_t checksum = 0;
+  uint64_t generation = 0;
+  GenerationRecord record;
+  json::Doc tree;  // null until parsed
+};
+
+class Transaction;
+
+class State {
+ public:
+  // Creates meta_dir and, if the file is missing, the initial document (generation 1).
+  State(std::string path, StateOptions options);
+  ~State();
+  State(const State &) = delete;
+  State &operator=(const State &) = delete;
+
+  struct Snapshot {
+    std::string json;
+    uint64_t generation;
+  };
+  Snapshot read();
+  // Replaces the whole document; with `expected`, only if the generation is still that
+  // (Status::conflict otherwise). Returns the new generation.
+  uint64_t write(std::string_view json, const uint64_t *expected);
+  // Takes the exclusive lock until the transaction ends.
+  std::unique_ptr<Transaction> begin();
+
+  std::string backup();
+  std::vector<BackupInfo> backups();
+  uint64_t restore(const std::string &id);
+  // JSON array of audit records, newest first; limit <= 0: all.
+  std::string history(int limit);
+  // JSON report; `damaged` is set when anything but a torn log tail is wrong.
+  std::string verify(bool &damaged);
+
+  const std::string &path() const { return path_; }
+  const std::string &meta_dir() const { return meta_dir_; }
+
+ private:
+  friend class Transaction;
+  class Held;  // the lock, released on scope exit
+
+  Current load(bool parse_tree);
+  void parse_current(Current &cur, const char *op);
+  uint64_t commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed);
+  void log(const AuditEntry &entry);
+  std::string damaged_message(const std::string &reason);
+
+  std::string path_;
+  StateOptions options_;
+  std::string meta_dir_;
+  std::unique_ptr<Lock> lock_;
+  std::unique_ptr<GenerationFile> generation_;
+  std::unique_ptr<json::Schema> schema_;
+  Backups backups_;
+  AuditLog log_;
+};
+
+class Transaction {
+ public:
+  ~Transaction();  // rolls back if still open
+  std::string get(const std::string &pointer) const;
+  void set(const std::string &pointer, std::string_view json);
+  void remove(const std::string &pointer);
+  void merge(std::string_view patch);
+  uint64_t generation() const { return current_.generation; }
+  // Ends the transaction whatever happens; returns the new generation.
+  uint64_t commit();
+
+ private:
+  friend class State;
+  Transaction(State &state, Current current);
+  void end() noexcept;
+
+  State &state_;
+  Current current_;
+  json::Doc work_;
+  bool open_ = true;
+};
+
+// Top-level members that differ ("/key"), or "" when the root itself changed type.
+std::vector<std::string> changed_members(const cJSON *before, const cJSON *after);
+
+}  // namespace filelock::state
