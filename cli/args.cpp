@@ -121,12 +121,12 @@ ParsedArgs parse_args(const std::vector<std::string> &args, const std::vector<Op
 }
 
 bool parse_duration_ms(const std::string &text, int64_t *ms) {
-  if (text.empty() || !((text[0] >= '0' && text[0] <= '9') || text[0] == '.')) return false;
-  char *end = nullptr;
-  errno = 0;
-  double number = std::strtod(text.c_str(), &end);
-  if (errno != 0 || end == text.c_str()) return false;
-  std::string unit(end);
+  // Digits with an optional fraction, then a unit: no signs, exponents or hex.
+  size_t n = text.find_first_not_of("0123456789.");
+  if (text.empty() || n == 0 || text.find('.') != text.rfind('.') || text.compare(0, n, ".") == 0) return false;
+  const std::string digits = text.substr(0, n);
+  const double number = std::strtod(digits.c_str(), nullptr);
+  const std::string unit = n == std::string::npos ? "" : text.substr(n);
   double scale;
   if (unit.empty() || unit == "s" || unit == "sec") scale = 1000;
   else if (unit == "ms") scale = 1;

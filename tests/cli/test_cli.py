@@ -131,6 +131,12 @@ class HelpAndUsage(CliTest):
         self.assertExit(r, 2)
         self.assertIn("-w/--timeout: 'soon' is not a duration", r.stderr)
 
+    def test_malformed_durations_are_refused(self):
+        for d in ["", "2x", "-1", "1e3", "0x10", "1..2", "s", "5 s"]:
+            r = run("clean-stale", self.dir, "--max-age", d, "--dry-run")
+            self.assertExit(r, 2)
+            self.assertIn("is not a duration", r.stderr)
+
     def test_durations_are_accepted(self):
         for d in ["500ms", "30s", "15m", "2h", "1d", "90", "1.5"]:
             self.assertExit(run("clean-stale", self.dir, "--max-age", d, "--dry-run"), 0)
