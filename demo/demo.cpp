@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,8 +45,10 @@ void check(int rc, const char *what) {
 // One worker process: increments until the deadline and reports each commit on
 // stdout as "commit WORKER START_US WAIT_US VALUE", then "done WORKER COUNT".
 int worker(int id, const char *path, int64_t start_us, int64_t end_us) {
+  setvbuf(stdout, nullptr, _IOLBF, 0);  // one write per line: lines reach the parent whole
   fl_state *st = nullptr;
   check(fl_state_open(&st, path, nullptr), "fl_state_open");
+  while (now_us() < start_us) usleep(1000);  // all workers begin together
   long commits = 0;
   while (now_us() < end_us) {
     int64_t asked = now_us();
@@ -110,6 +113,8 @@ int run(int workers, double seconds, std::string dir) {
     const char *tmp = std::getenv("TMPDIR");
     dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/filelock-demo-XXXXXX";
     if (!mkdtemp(&dir[0])) fail("mkdtemp " + dir + ": " + std::strerror(errno));
+  } else if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    fail("mkdir " + dir + ": " + std::strerror(errno));
   }
   const std::string path = dir + "/counter.json";
   fl_state_options opts;
