@@ -123,17 +123,24 @@ ParsedArgs parse_args(const std::vector<std::string> &args, const std::vector<Op
 bool parse_duration_ms(const std::string &text, int64_t *ms) {
   // Digits with an optional fraction, then a unit: no signs, exponents or hex.
   size_t n = text.find_first_not_of("0123456789.");
-  if (text.empty() || n == 0 || text.find('.') != text.rfind('.') || text.compare(0, n, ".") == 0) return false;
+  if (text.empty() || n == 0 || text.compare(0, n, ".") == 0) return false;
+  if (text.find('.') != text.rfind('.')) return false;
   const std::string digits = text.substr(0, n);
   const double number = std::strtod(digits.c_str(), nullptr);
   const std::string unit = n == std::string::npos ? "" : text.substr(n);
   double scale;
-  if (unit.empty() || unit == "s" || unit == "sec") scale = 1000;
-  else if (unit == "ms") scale = 1;
-  else if (unit == "m" || unit == "min") scale = 60.0 * 1000;
-  else if (unit == "h") scale = 3600.0 * 1000;
-  else if (unit == "d") scale = 86400.0 * 1000;
-  else return false;
+  if (unit.empty() || unit == "s" || unit == "sec")
+    scale = 1000;
+  else if (unit == "ms")
+    scale = 1;
+  else if (unit == "m" || unit == "min")
+    scale = 60.0 * 1000;
+  else if (unit == "h")
+    scale = 3600.0 * 1000;
+  else if (unit == "d")
+    scale = 86400.0 * 1000;
+  else
+    return false;
   double value = number * scale;
   if (!std::isfinite(value) || value < 0 || value > 9.0e15) return false;
   *ms = static_cast<int64_t>(std::llround(value));
@@ -160,8 +167,8 @@ long long int_option(const std::string &option, const std::string &text, long lo
   errno = 0;
   long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno != 0 || v < min || v > max)
-    throw UsageError(option + ": '" + text + "' is not a whole number from " +
-                     std::to_string(min) + " to " + std::to_string(max));
+    throw UsageError(option + ": '" + text + "' is not a whole number from " + std::to_string(min) +
+                     " to " + std::to_string(max));
   return v;
 }
 

@@ -120,7 +120,8 @@ int clean_stale_main(const Args &args) {
     throw UsageError("expects at most one DIR, got '" + p.positional[1] + "' too");
   const std::string dir = p.positional.empty() ? "." : p.positional[0];
   const int64_t max_age = duration_option("--max-age", p.get("max-age", "1h"));
-  return p.has("dry-run") ? dry_run(dir, max_age, p.has("json")) : clean(dir, max_age, p.has("json"));
+  return p.has("dry-run") ? dry_run(dir, max_age, p.has("json"))
+                          : clean(dir, max_age, p.has("json"));
 }
 
 }  // namespace filelock::cli

@@ -78,9 +78,12 @@ std::string pretty(const std::string &json) {
     char c = json[i];
     if (in_string) {
       out += c;
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     switch (c) {
@@ -88,9 +91,13 @@ std::string pretty(const std::string &json) {
         in_string = true;
         out += c;
         break;
-      case ' ': case '\t': case '\n': case '\r':
+      case ' ':
+      case '\t':
+      case '\n':
+      case '\r':
         break;
-      case '{': case '[': {
+      case '{':
+      case '[': {
         // Empty containers stay on one line.
         size_t j = json.find_first_not_of(" \t\r\n", i + 1);
         if (j != std::string::npos && (json[j] == '}' || json[j] == ']')) {
@@ -104,7 +111,8 @@ std::string pretty(const std::string &json) {
         newline();
         break;
       }
-      case '}': case ']':
+      case '}':
+      case ']':
         --depth;
         newline();
         out += c;

@@ -33,9 +33,9 @@ Json parse_report(const std::string &text);
 // True if `text` is one complete JSON value.
 bool is_json(const std::string &text);
 
-const cJSON *field(const cJSON *obj, const char *name);  // NULL if missing or obj is NULL
+const cJSON *field(const cJSON *obj, const char *name);      // NULL if missing or obj is NULL
 std::string text_field(const cJSON *obj, const char *name);  // "" unless a string
-bool bool_field(const cJSON *obj, const char *name);  // false unless true
+bool bool_field(const cJSON *obj, const char *name);         // false unless true
 bool number_field(const cJSON *obj, const char *name, int64_t *out);
 // A value as a person reads it: strings unquoted, whole numbers without ".0",
 // containers as compact JSON, null or missing as "-".

@@ -27,8 +27,8 @@ const char *const kLockInfoHelp =
     "  filelock lock-info --no-sidecar /var/lock/backup.lock --json\n";
 
 int lock_info_main(const Args &args) {
-  ParsedArgs p = parse_args(args, {{0, "no-sidecar", OptionSpec::none},
-                                   {0, "json", OptionSpec::none}});
+  ParsedArgs p =
+      parse_args(args, {{0, "no-sidecar", OptionSpec::none}, {0, "json", OptionSpec::none}});
   if (p.help) {
     std::cout << kLockInfoHelp;
     return kExitOk;

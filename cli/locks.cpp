@@ -32,8 +32,7 @@ LockEntry lock_entry(const cJSON *item) {
 }
 
 std::string removal_reason(const LockEntry &e, int64_t min_age_ms) {
-  if (!e.locked && e.age_ms >= min_age_ms)
-    return "not held, unused for " + format_age(e.age_ms);
+  if (!e.locked && e.age_ms >= min_age_ms) return "not held, unused for " + format_age(e.age_ms);
   if (e.stale && (e.backend == "lockfile" || e.backend == "lockdir"))
     return "holder process is gone";
   return "";

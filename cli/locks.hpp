@@ -12,8 +12,8 @@ struct LockEntry {
   std::string lock_path;
   std::string backend;
   bool locked = false;
-  std::string mode;   // "exclusive", "shared" or "" when free
-  int64_t pid = -1;   // the recorded (or first) holder; -1: none known
+  std::string mode;  // "exclusive", "shared" or "" when free
+  int64_t pid = -1;  // the recorded (or first) holder; -1: none known
   std::string host;
   std::string owner;
   int64_t age_ms = -1;

@@ -51,10 +51,8 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"status", status_main, &kStatusHelp},
-    {"clean-stale", clean_stale_main, &kCleanStaleHelp},
-    {"run", run_main, &kRunHelp},
-    {"lock-info", lock_info_main, &kLockInfoHelp},
+    {"status", status_main, &kStatusHelp}, {"clean-stale", clean_stale_main, &kCleanStaleHelp},
+    {"run", run_main, &kRunHelp},          {"lock-info", lock_info_main, &kLockInfoHelp},
     {"state", state_main, &kStateHelp},
 };
 
@@ -79,14 +77,20 @@ int help_main(const Args &args) {
 
 int exit_code_for(int status) {
   switch (status) {
-    case FL_OK: return kExitOk;
+    case FL_OK:
+      return kExitOk;
     case FL_EBUSY:
-    case FL_ETIMEOUT: return kExitLockNotHad;
-    case FL_EINVAL: return kExitUsage;
-    case FL_ENOTFOUND: return kExitNotFound;
+    case FL_ETIMEOUT:
+      return kExitLockNotHad;
+    case FL_EINVAL:
+      return kExitUsage;
+    case FL_ENOTFOUND:
+      return kExitNotFound;
     case FL_ECORRUPT:
-    case FL_EVALIDATION: return kExitDamaged;
-    default: return kExitError;
+    case FL_EVALIDATION:
+      return kExitDamaged;
+    default:
+      return kExitError;
   }
 }
 
@@ -95,10 +99,17 @@ void check(int status) {
   std::string message = fl_last_error();
   if (message.empty()) message = fl_strerror(status);
   switch (status) {
-    case FL_EPERM: message += " (check the permissions of the file and its directory)"; break;
-    case FL_ETIMEOUT: message += " (wait longer with -w/--timeout)"; break;
-    case FL_ECORRUPT: message += " (see 'filelock state verify' and 'filelock state restore')"; break;
-    default: break;
+    case FL_EPERM:
+      message += " (check the permissions of the file and its directory)";
+      break;
+    case FL_ETIMEOUT:
+      message += " (wait longer with -w/--timeout)";
+      break;
+    case FL_ECORRUPT:
+      message += " (see 'filelock state verify' and 'filelock state restore')";
+      break;
+    default:
+      break;
   }
   throw Failure(exit_code_for(status), message);
 }

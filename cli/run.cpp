@@ -109,7 +109,8 @@ Child spawn(const std::vector<std::string> &command) {
   sigprocmask(SIG_BLOCK, &forwarded, &previous);
   // A signal we were started ignoring (nohup, a background job's SIGINT) stays
   // ignored, for us and for the command, as the caller asked.
-  struct sigaction sa {}, original[std::size(kForwarded)];
+  struct sigaction sa {
+  }, original[std::size(kForwarded)];
   sa.sa_handler = forward_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
@@ -120,7 +121,8 @@ Child spawn(const std::vector<std::string> &command) {
 
   pid_t pid = fork();
   if (pid == 0) {
-    for (size_t i = 0; i < std::size(kForwarded); ++i) sigaction(kForwarded[i], &original[i], nullptr);
+    for (size_t i = 0; i < std::size(kForwarded); ++i)
+      sigaction(kForwarded[i], &original[i], nullptr);
     sigprocmask(SIG_SETMASK, &previous, nullptr);
     close(report[0]);
     execvp(argv[0], argv.data());
@@ -207,10 +209,10 @@ int run_main(const Args &args) {
   int64_t timeout = FL_FOREVER;
   if (p.has("nonblock")) timeout = FL_NOWAIT;
   if (p.has("timeout")) timeout = duration_option("-w/--timeout", p.get("timeout"));
-  const int conflict_code =
-      p.has("conflict-exit-code")
-          ? static_cast<int>(int_option("-E/--conflict-exit-code", p.get("conflict-exit-code"), 0, 255))
-          : kExitLockNotHad;
+  const int conflict_code = p.has("conflict-exit-code")
+                                ? static_cast<int>(int_option("-E/--conflict-exit-code",
+                                                              p.get("conflict-exit-code"), 0, 255))
+                                : kExitLockNotHad;
   const std::string owner = p.get("owner");
 
   fl_lock_options opts;
@@ -224,8 +226,7 @@ int run_main(const Args &args) {
   if (rc == FL_EBUSY || rc == FL_ETIMEOUT) {
     if (!p.has("quiet")) {
       std::cerr << "filelock: run: the lock of '" << path << "' is held"
-                << holder_description(path, opts)
-                << (rc == FL_ETIMEOUT ? "; gave up waiting" : "")
+                << holder_description(path, opts) << (rc == FL_ETIMEOUT ? "; gave up waiting" : "")
                 << "; the command was not run\n";
     }
     return conflict_code;
@@ -235,8 +236,8 @@ int run_main(const Args &args) {
   Child child = spawn(command);
   int status = wait_for(child.pid);
   if (child.exec_errno != 0)
-    std::cerr << "filelock: run: cannot run '" << command[0] << "': "
-              << std::strerror(child.exec_errno) << "\n";
+    std::cerr << "filelock: run: cannot run '" << command[0]
+              << "': " << std::strerror(child.exec_errno) << "\n";
   return status;
 }
 

@@ -89,7 +89,8 @@ State open_state(const Context &c, bool may_create) {
                                      " \"\" {}' does)");
   fl_state_options opts;
   fl_state_options_init(&opts);
-  if (c.args.has("timeout")) opts.lock_timeout_ms = duration_option("-w/--timeout", c.args.get("timeout"));
+  if (c.args.has("timeout"))
+    opts.lock_timeout_ms = duration_option("-w/--timeout", c.args.get("timeout"));
   const std::string meta_dir = c.args.get("meta-dir");
   if (!meta_dir.empty()) opts.meta_dir = meta_dir.c_str();
   fl_state *st = nullptr;
@@ -191,9 +192,8 @@ int history(const Context &c) {
     std::string result = cJSON_IsFalse(field(rec, "ok")) ? "FAILED" : "ok";
     if (cJSON_IsString(error)) result += ": " + std::string(error->valuestring);
     table.add({format_time(field(rec, "time")), display(field(rec, "generation")),
-               display(field(rec, "op")), display(field(rec, "pid")),
-               display(field(rec, "host")), display(field(rec, "owner")),
-               changed.empty() ? "-" : changed, result});
+               display(field(rec, "op")), display(field(rec, "pid")), display(field(rec, "host")),
+               display(field(rec, "owner")), changed.empty() ? "-" : changed, result});
   }
   table.print(std::cout);
   return kExitOk;
@@ -215,8 +215,10 @@ int backups(const Context &c) {
     table.add({display(field(b, "id")), display(field(b, "generation")),
                format_time(field(b, "created_at")), display(field(b, "size"))});
   }
-  if (table.empty()) std::cout << c.file << ": no backups\n";
-  else table.print(std::cout);
+  if (table.empty())
+    std::cout << c.file << ": no backups\n";
+  else
+    table.print(std::cout);
   return kExitOk;
 }
 
@@ -282,8 +284,9 @@ bool is_state_command(const std::string &name) {
 
 int state_main(const Args &args) {
   if (args.empty())
-    throw UsageError("expects a state command: get, set, remove, merge, history, backups, "
-                     "restore or verify");
+    throw UsageError(
+        "expects a state command: get, set, remove, merge, history, backups, "
+        "restore or verify");
   if (args[0] == "-h" || args[0] == "--help") {
     std::cout << kStateHelp;
     return kExitOk;
@@ -293,12 +296,11 @@ int state_main(const Args &args) {
   if (!is_state_command(c.sub))
     throw UsageError("unknown state command '" + c.sub +
                      "' (get, set, remove, merge, history, backups, restore, verify)");
-  c.args = parse_args(Args(args.begin() + 1, args.end()),
-                      {{0, "json", OptionSpec::none},
-                       {'r', "raw", OptionSpec::none},
-                       {'n', "limit", OptionSpec::required},
-                       {'w', "timeout", OptionSpec::required},
-                       {0, "meta-dir", OptionSpec::required}});
+  c.args = parse_args(Args(args.begin() + 1, args.end()), {{0, "json", OptionSpec::none},
+                                                           {'r', "raw", OptionSpec::none},
+                                                           {'n', "limit", OptionSpec::required},
+                                                           {'w', "timeout", OptionSpec::required},
+                                                           {0, "meta-dir", OptionSpec::required}});
   if (c.args.help) {
     std::cout << kStateHelp;
     return kExitOk;

@@ -94,15 +94,19 @@ int watch(const std::string &dir, bool json, int64_t interval_ms) {
   const bool tty = isatty(STDOUT_FILENO) == 1;
   for (bool first = true; !g_interrupted; first = false) {
     std::string report = scan(dir);  // before clearing, so a failure leaves the last view
-    if (tty) std::cout << "\033[H\033[2J";
-    else if (!first) std::cout << "\n";
+    if (tty)
+      std::cout << "\033[H\033[2J";
+    else if (!first)
+      std::cout << "\n";
     time_t now = time(nullptr);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime(&now));
-    if (!json) std::cout << "Every " << format_age(interval_ms) << ": " << dir << "  " << stamp
-                         << "\n\n";
-    if (json) std::cout << pretty(report) << "\n";
-    else print_table(dir, report);
+    if (!json)
+      std::cout << "Every " << format_age(interval_ms) << ": " << dir << "  " << stamp << "\n\n";
+    if (json)
+      std::cout << pretty(report) << "\n";
+    else
+      print_table(dir, report);
     std::cout.flush();
     if (!pause_for(interval_ms)) break;
   }
@@ -112,14 +116,14 @@ int watch(const std::string &dir, bool json, int64_t interval_ms) {
 }  // namespace
 
 int status_main(const Args &args) {
-  ParsedArgs p = parse_args(args, {{0, "json", OptionSpec::none},
-                                   {0, "watch", OptionSpec::optional, is_duration}});
+  ParsedArgs p = parse_args(
+      args, {{0, "json", OptionSpec::none}, {0, "watch", OptionSpec::optional, is_duration}});
   if (p.help) {
     std::cout << kStatusHelp;
     return kExitOk;
   }
-  if (p.positional.size() > 1) throw UsageError("expects at most one DIR, got '" +
-                                                p.positional[1] + "' too");
+  if (p.positional.size() > 1)
+    throw UsageError("expects at most one DIR, got '" + p.positional[1] + "' too");
   const std::string dir = p.positional.empty() ? "." : p.positional[0];
   const bool json = p.has("json");
   if (!p.has("watch")) {
