@@ -98,12 +98,12 @@ public class StateTests
     }
 
     [Fact]
-    public void UpdateEditsInPlaceOrReplaces()
+    public void UpdateEditsInPlaceAndTransformReplaces()
     {
         using var dir = new TempDir();
         using var state = new JsonState(dir.File("pipeline.json"));
         state.Update(doc => doc!["count"] = 1);
-        state.Update(doc => new JsonObject { ["count"] = doc!["count"]!.GetValue<int>() + 1 });
+        state.Transform(doc => new JsonObject { ["count"] = doc!["count"]!.GetValue<int>() + 1 });
         Assert.Equal(2, state.Read()!["count"]!.GetValue<int>());
         Assert.Throws<InvalidOperationException>(() => state.Update(doc =>
         {
@@ -189,6 +189,7 @@ public class StateTests
         state.Write(new JsonObject { ["phase1"] = new JsonObject { ["status"] = "ok" } });
         var e = Assert.Throws<StateValidationException>(() => state.Update(doc => doc!["phase1"] = "not a dict"));
         Assert.Equal(ErrorCode.Validation, e.Code);
+        Assert.Contains(dir.File("pipeline.json"), e.Message);
         Assert.Contains("phase1", e.Message);
         Assert.Equal("ok", state.Read()!["phase1"]!["status"]!.GetValue<string>());
     }

@@ -86,8 +86,9 @@ public sealed class JsonState : IDisposable
     }
 
     /// <summary>Read-modify-write in one transaction: the document becomes what
-    /// <paramref name="transform"/> returns; an exception from it rolls back.</summary>
-    public void Update(Func<JsonNode?, JsonNode?> transform)
+    /// <paramref name="transform"/> returns; an exception from it rolls back. (Not an
+    /// overload of Update: `doc => doc["x"] = 1` would bind to it and return the 1.)</summary>
+    public void Transform(Func<JsonNode?, JsonNode?> transform)
     {
         ArgumentNullException.ThrowIfNull(transform);
         using var txn = BeginTransaction();
