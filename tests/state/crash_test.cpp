@@ -1,0 +1,277 @@
+// Crash safety with real faults: an injected failure at every I/O step of a commit,
+// a full disk (RLIMIT_FSIZE), writers killed with SIGKILL mid-commit, and concurrent
+// appenders in separate processes.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "io/fault.hpp"
+#include "state/append.hpp"
+#include "state/state.hpp"
+#include "state_test_util.hpp"
+#include "support.hpp"
+
+namespace filelock::state {
+namespace {
+
+using statetest::slurp;
+using statetest::status_of;
+using statetest::temp_files;
+
+int64_t counter_of(const std::string &json_text) {
+  const json::Doc doc = json::parse(json_text);
+  return static_cast<int64_t>(json::number_value(cJSON_GetObjectItem(doc.get(), "counter")));
+}
+
+StateOptions counter_options() {
+  StateOptions o;
+  o.initial_json = R"({"counter":0})";
+  return o;
+}
+
+struct FaultCase {
+  io::Step step;
+  int err;
+  Status status;
+  bool after_rename;  // the new document is already in place when the step fails
+};
+
+class CommitFault : public ::testing::TestWithParam<FaultCase> {
+ protected:
+  void TearDown() override { io::clear_faults(); }
+};
+
+TEST_P(CommitFault, LeavesOldOrNewDocumentWholeAndNothingBehind) {
+  const FaultCase c = GetParam();
+  fltest::TempDir dir;
+  const std::string path = dir.file("state.json");
+  State st(path, counter_options());
+  {
+    auto txn = st.begin();
+    txn->set("/counter", "1");
+    txn->commit();  // generation 2
+  }
+  const std::string old_bytes = slurp(path);
+  const size_t backups_before = st.backups().size();
+
+  io::inject_fault(c.step, 1, c.err);
+  std::string msg;
+  auto txn = st.begin();
+  txn->set("/counter", "2");
+  EXPECT_EQ(status_of([&] { txn->commit(); }, &msg), c.status);
+  io::clear_faults();
+  txn.reset();
+  // Every message names the operation, the file and the OS reason.
+  EXPECT_NE(msg.find(dir.path()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("errno " + std::to_string(c.err)), std::string::npos) << msg;
+
+  const auto snap = st.read();
+  if (c.after_rename) {
+    EXPECT_EQ(counter_of(snap.json), 2);
+    EXPECT_EQ(snap.generation, 3u);
+    EXPECT_EQ(st.backups().size(), backups_before + 1);
+  } else {
+    EXPECT_EQ(slurp(path), old_bytes);
+    EXPECT_EQ(snap.generation, 2u);
+    EXPECT_EQ(st.backups().size(), backups_before);
+  }
+  EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{});
+  // A failed commit is in the audit log (unless the log is what failed).
+  if (c.step != io::Step::log_append) {
+    const json::Doc last = json::parse(st.history(1));
+    EXPECT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(last.get(), 0), "ok")));
+  }
+  // The next commit goes on from the right generation.
+  auto next = st.begin();
+  next->set("/counter", "3");
+  EXPECT_EQ(next->commit(), snap.generation + 1);
+  bool damaged = true;
+  st.verify(damaged);
+  EXPECT_FALSE(damaged);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryStep, CommitFault,
+    ::testing::Values(FaultCase{io::Step::create, EACCES, Status::permission, false},
+                      FaultCase{io::Step::write, EIO, Status::io, false},
+                      FaultCase{io::Step::write, ENOSPC, Status::no_space, false},
+                      FaultCase{io::Step::write, EDQUOT, Status::no_space, false},
+                      FaultCase{io::Step::fsync, EIO, Status::io, false},
+                      FaultCase{io::Step::close, EIO, Status::io, false},
+                      FaultCase{io::Step::link, EIO, Status::io, false},
+                      FaultCase{io::Step::pwrite, EIO, Status::io, false},
+                      FaultCase{io::Step::rename, EIO, Status::io, false},
+                      FaultCase{io::Step::dir_fsync, EIO, Status::io, true},
+                      FaultCase{io::Step::log_append, ENOSPC, Status::no_space, true}));
+
+TEST(CommitFault, FsyncFailureIsFinal) {
+  // The failing fsync is the 1st; a retry would be the 2nd. The commit must fail
+  // without trying again, and the old document stay.
+  fltest::TempDir dir;
+  State st(dir.file("state.json"), counter_options());
+  io::inject_fault(io::Step::fsync, 1, EIO);
+  EXPECT_EQ(status_of([&] { st.write(R"({"counter":5})", nullptr); }), Status::io);
+  EXPECT_EQ(io::take_fault(io::Step::fsync), 0);  // countdown used up by exactly one call
+  io::clear_faults();
+  EXPECT_EQ(counter_of(st.read().json), 0);
+}
+
+TEST(Append, FaultsLeaveTheFileAsItWas) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("journal.jsonl");
+  append_line(path, R"({"n":1})", {}, true);
+  const std::string before = slurp(path);
+  for (const auto step : {io::Step::log_append, io::Step::fsync}) {
+    io::inject_fault(step, 1, EIO);
+    EXPECT_EQ(status_of([&] { append_line(path, R"({"n":2})", {}, true); }), Status::io);
+    io::clear_faults();
+    EXPECT_EQ(slurp(path), before);
+  }
+  std::string msg;
+  EXPECT_EQ(status_of([&] { append_line(path, "{\"n\":", {}, true); }, &msg), Status::invalid);
+  EXPECT_NE(msg.find(path), std::string::npos);
+  // Strings with newlines stay on one line; a file not ending in a newline gets one.
+  statetest::spit(path, before + "{\"foreign\":1}");
+  append_line(path, "{\"text\":\"a\\nb\"}", {}, false);
+  EXPECT_EQ(slurp(path), before + "{\"foreign\":1}\n{\"text\":\"a\\nb\"}\n");
+}
+
+// ---- Disk full: a size limit in a helper process -----------------------------------
+
+FLTEST_HELPER("state-fsize") {
+  // SIGXFSZ would kill us; ignored, the write fails with EFBIG instead.
+  ::signal(SIGXFSZ, SIG_IGN);
+  State st(args.at(0), counter_options());
+  const rlimit limit{4096, 4096};
+  if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 10;
+  int failures = 0;
+  const std::string big = R"({"counter":1,"pad":")" + std::string(8192, 'x') + "\"}";
+  failures += status_of([&] { st.write(big, nullptr); }) == Status::no_space;
+  failures += status_of([&] { append_line(args.at(1), big, {}, true); }) == Status::no_space;
+  return failures == 2 ? 0 : 20 + failures;
+}
+
+TEST(DiskFull, FileSizeLimitGivesNoSpaceAndChangesNothing) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("state.json");
+  const std::string journal = dir.file("journal.jsonl");
+  State st(path, counter_options());
+  append_line(journal, R"({"n":1})", {}, true);
+  const std::string before = slurp(path);
+  const std::string journal_before = slurp(journal);
+  auto p = fltest::spawn_helper("state-fsize", {path, journal});
+  EXPECT_EQ(fltest::wait_exit(p), 0);
+  EXPECT_EQ(slurp(path), before);
+  EXPECT_EQ(slurp(journal), journal_before);
+  EXPECT_EQ(st.read().generation, 1u);
+  EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{});
+}
+
+// ---- Writers killed mid-commit -------------------------------------------------------
+
+FLTEST_HELPER("state-increment") {
+  State st(args.at(0), counter_options());
+  const int count = std::stoi(args.at(1));
+  for (int i = 0; i < count; ++i) {
+    auto txn = st.begin();
+    const std::string value = txn->get("/counter");
+    txn->set("/counter", std::to_string(std::stoll(value) + 1));
+    txn->commit();
+    // Acknowledged only once commit() has returned.
+    if (::write(STDOUT_FILENO, "ok\n", 3) != 3) return 3;
+  }
+  return 0;
+}
+
+TEST(Kill, CounterMatchesAcknowledgedCommitsDespiteSigkills) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("state.json");
+  State observer(path, counter_options());
+  std::mt19937 rng(12345);
+  int64_t acked = 0;
+  int kills = 0;
+  for (int round = 0; round < 4; ++round) {
+    std::vector<fltest::Process> writers;
+    for (int w = 0; w < 3; ++w) writers.push_back(fltest::spawn_helper("state-increment", {path, "25"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 120));
+    for (int w = 0; w < 3; ++w) {
+      if (rng() % 2 == 0) {
+        fltest::kill_hard(writers[w]);
+        ++kills;
+      }
+    }
+    for (auto &p : writers) {
+      while (fltest::read_line(p) == "ok") ++acked;
+      const int code = fltest::wait_exit(p);
+      EXPECT_TRUE(code == 0 || code == 128 + SIGKILL) << code;
+    }
+    // The file always parses, and the generation belongs to the document.
+    const auto snap = observer.read();
+    const int64_t counter = counter_of(snap.json);
+    EXPECT_EQ(snap.generation, static_cast<uint64_t>(counter) + 1);
+    // A kill between commit() and the acknowledgement loses at most one ack.
+    EXPECT_GE(counter, acked);
+    EXPECT_LE(counter, acked + kills);
+  }
+  EXPECT_GT(kills, 0);
+  // A new open removes what the killed writers left; nothing else is left over.
+  State fresh(path, counter_options());
+  EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{});
+  bool damaged = true;
+  fresh.verify(damaged);
+  EXPECT_FALSE(damaged);
+  const int64_t counter = counter_of(fresh.read().json);
+  const json::Doc history = json::parse(fresh.history(0));
+  int64_t ok_commits = 0;
+  for (const cJSON *r = history->child; r != nullptr; r = r->next) {
+    ok_commits += cJSON_IsTrue(cJSON_GetObjectItem(r, "ok")) &&
+                  std::string(cJSON_GetObjectItem(r, "op")->valuestring) == "commit";
+  }
+  EXPECT_LE(ok_commits, counter);
+  EXPECT_GE(ok_commits, counter - kills);
+}
+
+// ---- Concurrent appenders ------------------------------------------------------------
+
+FLTEST_HELPER("state-append") {
+  const std::string pad(300, 'p');
+  for (int n = 0; n < std::stoi(args.at(2)); ++n) {
+    append_line(args.at(0), R"({"w":)" + args.at(1) + R"(,"n":)" + std::to_string(n) +
+                                R"(,"pad":")" + pad + "\"}",
+                {}, false);
+  }
+  return 0;
+}
+
+TEST(Append, ConcurrentAppendersNeverInterleave) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("journal.jsonl");
+  constexpr int kWriters = 4, kLines = 60;
+  std::vector<fltest::Process> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.push_back(fltest::spawn_helper("state-append", {path, std::to_string(w), std::to_string(kLines)}));
+  }
+  for (auto &p : writers) EXPECT_EQ(fltest::wait_exit(p), 0);
+  const std::string text = slurp(path);
+  std::set<std::pair<int, int>> seen;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t nl = text.find('\n', start);
+    ASSERT_NE(nl, std::string::npos);
+    const json::Doc line = json::parse(text.substr(start, nl - start));
+    seen.insert({static_cast<int>(json::number_value(cJSON_GetObjectItem(line.get(), "w"))),
+                 static_cast<int>(json::number_value(cJSON_GetObjectItem(line.get(), "n")))});
+    start = nl + 1;
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kWriters * kLines));
+}
+
+}  // namespace
+}  // namespace filelock::state
