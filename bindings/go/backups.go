@@ -8,24 +8,48 @@ import (
 
 // Backup describes one backup of a state document.
 type Backup struct {
-	ID         string          `json:"id"`
-	Generation uint64          `json:"generation"`
-	CreatedAt  json.RawMessage `json:"created_at"`
-	Size       int64           `json:"size"`
+	ID         string `json:"id"`
+	Generation uint64 `json:"generation"` // the generation the backup holds
+	CreatedAt  string `json:"created_at"` // UTC, ISO 8601
+	Size       int64  `json:"size"`
 }
 
-// HistoryRecord is one audit log record (commit, restore or failure), as the library
-// writes it.
-type HistoryRecord map[string]any
+// HistoryRecord is one audit log record: a commit, a restore or a failed attempt.
+type HistoryRecord struct {
+	Time       string   `json:"time"` // UTC, ISO 8601
+	Generation uint64   `json:"generation"`
+	Op         string   `json:"op"`
+	OK         bool     `json:"ok"`
+	PID        int      `json:"pid"`
+	Host       string   `json:"host"`
+	Owner      string   `json:"owner"`
+	Changed    []string `json:"changed"` // JSON pointers the commit changed
+	Error      string   `json:"error"`   // why it failed, when OK is false
+}
 
 // VerifyReport is the result of State.Verify.
 type VerifyReport struct {
-	OK         bool              `json:"ok"`
-	Document   json.RawMessage   `json:"document"`
-	Generation uint64            `json:"generation"`
-	Log        json.RawMessage   `json:"log"`
-	Backups    json.RawMessage   `json:"backups"`
-	Problems   []json.RawMessage `json:"problems"`
+	OK         bool     `json:"ok"` // nothing is damaged
+	Generation uint64   `json:"generation"`
+	Problems   []string `json:"problems"`
+	Document   struct {
+		OK    bool   `json:"ok"`
+		Path  string `json:"path"`
+		Size  int64  `json:"size"`
+		Error string `json:"error"`
+	} `json:"document"`
+	Log struct {
+		OK       bool   `json:"ok"`
+		Path     string `json:"path"`
+		Records  int    `json:"records"`
+		TornTail bool   `json:"torn_tail"` // a crash cut the last line; it is ignored
+		Error    string `json:"error"`
+	} `json:"log"`
+	Backups struct {
+		Count   int      `json:"count"`
+		Invalid []string `json:"invalid"`
+		Newest  string   `json:"newest"`
+	} `json:"backups"`
 }
 
 // jsonCall runs a native call that hands out JSON and decodes it into v.
@@ -75,11 +99,21 @@ func (s *State) History(limit int) ([]HistoryRecord, error) {
 }
 
 // Verify checks the document, the audit log and the backups without changing them.
-// A damaged document is reported (OK false, Problems), not returned as an error.
+// When something is damaged it returns the report (OK false, Problems) together with
+// an error matching ErrCorrupt.
 func (s *State) Verify() (*VerifyReport, error) {
-	var report VerifyReport
-	if err := s.jsonCall("state verify", native.Fl_state_verify, &report); err != nil {
-		return nil, err
-	}
-	return &report, nil
+	var report *VerifyReport
+	err := s.use("state verify", func(h native.Fl_state) error {
+		var out string
+		failed := statusError(native.Fl_state_verify(h, &out), "state verify", s.path)
+		if out == "" {
+			return failed
+		}
+		report = new(VerifyReport)
+		if err := json.Unmarshal([]byte(out), report); err != nil {
+			return goError(CodeCorrupt, "state verify", s.path, err)
+		}
+		return failed
+	})
+	return report, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"time"
 
 	"filelock.dev/filelock/internal/native"
 )
@@ -65,9 +66,8 @@ func (l *Lock) LockContext(ctx context.Context) error {
 // waitLocked runs fl_lock while a goroutine watching ctx cancels it via fl_cancel.
 // canceled reports whether fl_cancel was called.
 func (l *Lock) waitLocked(ctx context.Context) (st *native.Status, canceled bool) {
-	mode, timeout := l.opts.LockType.mode(), timeoutMillis(l.opts.Timeout)
 	if ctx.Done() == nil {
-		return native.Fl_lock(l.handle, mode, timeout), false
+		return l.lockNative(), false
 	}
 	stop, watcherDone := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -79,11 +79,31 @@ func (l *Lock) waitLocked(ctx context.Context) (st *native.Status, canceled bool
 		case <-stop:
 		}
 	}()
-	st = native.Fl_lock(l.handle, mode, timeout)
+	st = l.lockNative()
 	close(stop)
 	// After this no fl_cancel can arrive, so the handle is ours alone again.
 	<-watcherDone
 	return st, canceled
+}
+
+// foreverSlice is how long each fl_lock call of a wait without timeout lasts.
+const foreverSlice = int64(time.Hour / time.Millisecond)
+
+// lockNative waits as Options.Timeout says. A wait without timeout is a loop of long
+// timed waits, not FL_FOREVER: the library refuses FL_FOREVER when the calling OS
+// thread holds the lock through another handle, and a goroutine may run on the thread
+// that another goroutine (the holder, free to release) locked from.
+func (l *Lock) lockNative() *native.Status {
+	mode := l.opts.LockType.mode()
+	if l.opts.Timeout != 0 {
+		return native.Fl_lock(l.handle, mode, timeoutMillis(l.opts.Timeout))
+	}
+	for {
+		st := native.Fl_lock(l.handle, mode, foreverSlice)
+		if st == nil || st.Code != native.FL_ETIMEOUT {
+			return st
+		}
+	}
 }
 
 // forgetCancelLocked leaves the handle unlocked and without a pending cancel request

@@ -66,16 +66,13 @@ func nativeLockOptions(o Options) native.Fl_lock_options {
 	return n
 }
 
-// timeoutMillis maps the seed package's timeout rules onto fl_lock's timeout_ms.
+// timeoutMillis maps a non-zero timeout onto fl_lock's timeout_ms: positive waits,
+// negative tries once. (Zero, wait forever, is Lock.lockNative's loop.)
 func timeoutMillis(d time.Duration) int64 {
-	switch {
-	case d > 0:
+	if d > 0 {
 		return ceilMillis(d)
-	case d == 0:
-		return int64(native.FL_FOREVER)
-	default:
-		return int64(native.FL_NOWAIT)
 	}
+	return int64(native.FL_NOWAIT)
 }
 
 // ceilMillis rounds up, so a short positive duration never becomes "no wait".

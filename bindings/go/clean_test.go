@@ -1,0 +1,51 @@
+package filelock
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestCleanStaleLocksRemovesUnheldKeepsHeld(t *testing.T) {
+	dir := t.TempDir()
+	lockDir := filepath.Join(dir, "locks")
+	if err := os.Mkdir(lockDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	held := NewWithOptions(filepath.Join(dir, "held.json"), Options{LockDir: lockDir})
+	defer held.Close()
+	mustLock(t, held)
+
+	// A process that held a lock and was killed leaves its lock file behind.
+	crashed := filepath.Join(dir, "crashed.json")
+	h := startHelper(t, "hold", crashed, "exclusive")
+	h.expectLine(t, "locked")
+	h.kill(t)
+	// The helper locks beside the path; move nothing: clean the directory it used too.
+	n, err := CleanStaleLocks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 1 {
+		t.Fatalf("removed %d lock files, want the dead process's", n)
+	}
+	if n, err = CleanStaleLocks(lockDir); err != nil || n != 0 {
+		t.Fatalf("cleaning the held lock's directory removed %d (%v), want 0", n, err)
+	}
+	if _, err := os.Stat(held.LockPath()); err != nil {
+		t.Fatalf("held lock file removed: %v", err)
+	}
+	if _, err := CleanStaleLocks(filepath.Join(dir, "missing")); err == nil || !containsAll(err.Error(), "missing") {
+		t.Fatalf("clean of a missing directory: %v", err)
+	}
+}

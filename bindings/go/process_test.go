@@ -1,0 +1,72 @@
+package filelock
+
+import (
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestLockExcludesOtherProcessAndSurvivesItsCrash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	h := startHelper(t, "hold", path, "exclusive")
+	h.expectLine(t, "locked")
+
+	l := tryLock(path, Exclusive)
+	defer l.Close()
+	if err := l.Lock(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("lock held by another process: got %v, want ErrBusy", err)
+	}
+	h.kill(t) // SIGKILL: the holder never unlocks; the kernel releases its lock
+	if err := l.Lock(); err != nil {
+		t.Fatalf("lock after the holder was killed: %v", err)
+	}
+}
+
+func TestSharedLocksAcrossProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	h := startHelper(t, "hold", path, "shared")
+	h.expectLine(t, "locked")
+	r := tryLock(path, Shared)
+	defer r.Close()
+	if err := r.Lock(); err != nil {
+		t.Fatalf("reader beside another process's reader: %v", err)
+	}
+	w := tryLock(path, Exclusive)
+	defer w.Close()
+	r.Unlock()
+	if err := w.Lock(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("writer beside another process's reader: got %v, want ErrBusy", err)
+	}
+	h.release(t)
+	if err := w.Lock(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWaiterWakesWhenOtherProcessReleases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	h := startHelper(t, "hold", path, "exclusive")
+	h.expectLine(t, "locked")
+	w := NewWithOptions(path, Options{Timeout: 10 * time.Second})
+	defer w.Close()
+	done := make(chan time.Time, 1)
+	go func() {
+		if err := w.Lock(); err != nil {
+			t.Error(err)
+		}
+		done <- time.Now()
+	}()
+	time.Sleep(200 * time.Millisecond)
+	h.stdin.Close() // the holder unlocks and exits
+	released := time.Now()
+	select {
+	case at := <-done:
+		// Includes the helper's exit; a poller would add its interval on top.
+		if d := at.Sub(released); d > 500*time.Millisecond {
+			t.Fatalf("acquired %v after the release", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("waiter never acquired")
+	}
+}

@@ -1,0 +1,369 @@
+package filelock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func openTestState(t *testing.T, opts StateOptions) *State {
+	t.Helper()
+	st, err := OpenState(filepath.Join(t.TempDir(), "pipeline.json"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func readMap(t *testing.T, st *State) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := st.Read(&doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func TestOpenStateCreatesInitialDocument(t *testing.T) {
+	st := openTestState(t, StateOptions{Initial: map[string]any{"phase1": map[string]any{"status": "pending"}}})
+	doc := readMap(t, st)
+	if doc["phase1"].(map[string]any)["status"] != "pending" {
+		t.Fatalf("document %v, want the initial one", doc)
+	}
+	data, err := os.ReadFile(st.Path())
+	if err != nil || !strings.Contains(string(data), "pending") {
+		t.Fatalf("file on disk: %q, %v", data, err)
+	}
+}
+
+func TestWriteReadRawAndGenerations(t *testing.T) {
+	st := openTestState(t, StateOptions{})
+	_, gen0, err := st.ReadRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Write(map[string]any{"a": 1}); err != nil {
+		t.Fatal(err)
+	}
+	raw, gen1, err := st.ReadRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen1 != gen0+1 || !strings.Contains(string(raw), `"a"`) {
+		t.Fatalf("after Write: %s at generation %d (was %d)", raw, gen1, gen0)
+	}
+
+	if err := st.WriteIf(map[string]any{"a": 2}, gen0); !errors.Is(err, ErrConflict) {
+		t.Fatalf("WriteIf with a stale generation: got %v, want ErrConflict", err)
+	}
+	if doc := readMap(t, st); doc["a"] != 1.0 {
+		t.Fatalf("a conflicting WriteIf changed the document: %v", doc)
+	}
+	if err := st.WriteIf(map[string]any{"a": 2}, gen1); err != nil {
+		t.Fatal(err)
+	}
+	if doc := readMap(t, st); doc["a"] != 2.0 {
+		t.Fatalf("document %v after WriteIf, want a=2", doc)
+	}
+}
+
+func TestUpdateCommitsAndRollsBack(t *testing.T) {
+	st := openTestState(t, StateOptions{})
+	err := st.Update(func(doc map[string]any) error {
+		doc["phase1"] = map[string]any{"status": "success", "metrics": map[string]any{"duration": 42.0}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readMap(t, st)
+
+	failure := errors.New("tts failed")
+	err = st.Update(func(doc map[string]any) error {
+		doc["phase1"] = "broken"
+		return failure
+	})
+	if err != failure {
+		t.Fatalf("Update returned %v, want fn's error unchanged", err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not propagate")
+			}
+		}()
+		st.Update(func(doc map[string]any) error {
+			doc["phase1"] = "broken"
+			panic("boom")
+		})
+	}()
+	if got := readMap(t, st); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after failed updates the document is %v, want %v", got, want)
+	}
+	// The State is usable again: the lock and the handle were released.
+	if err := st.Update(incrementCount); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type registry struct {
+	Workers []string       `json:"workers"`
+	Count   int64          `json:"count"`
+	Meta    map[string]int `json:"meta,omitempty"`
+}
+
+func TestUpdateAsStruct(t *testing.T) {
+	st := openTestState(t, StateOptions{})
+	for _, name := range []string{"a", "b"} {
+		err := UpdateAs(st, func(r *registry) error {
+			r.Workers = append(r.Workers, name)
+			r.Count = 1 << 60 // exact in a struct, beyond float64's integers
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got registry
+	if err := st.Read(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, registry{Workers: []string{"a", "b"}, Count: 1 << 60}) {
+		t.Fatalf("read back %+v", got)
+	}
+}
+
+func TestTxnPointerOperations(t *testing.T) {
+	st := openTestState(t, StateOptions{Initial: map[string]any{"keep": true, "drop": 1}})
+	txn, err := st.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Rollback()
+	start := txn.Generation()
+	if err := txn.Set("/phase2/files/book.pdf", map[string]string{"hash": "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Remove("/drop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Merge(map[string]any{"keep": nil, "added": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	var hash string
+	if err := txn.Get("/phase2/files/book.pdf/hash", &hash); err != nil || hash != "abc" {
+		t.Fatalf("Get = %q, %v", hash, err)
+	}
+	var missing any
+	if err := txn.Get("/nope", &missing); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get of a missing member: got %v, want ErrNotFound", err)
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Set("/late", 1); err == nil {
+		t.Fatal("Set after Commit succeeded")
+	}
+	want := map[string]any{"added": "x", "phase2": map[string]any{"files": map[string]any{"book.pdf": map[string]any{"hash": "abc"}}}}
+	if got := readMap(t, st); !reflect.DeepEqual(got, want) {
+		t.Fatalf("document %v, want %v", got, want)
+	}
+	if _, gen, _ := st.ReadRaw(); gen != start+1 {
+		t.Fatalf("generation %d after one commit from %d", gen, start)
+	}
+}
+
+func TestSchemaValidationRefusesAndKeepsDocument(t *testing.T) {
+	schema := `{"type":"object","properties":{"count":{"type":"integer"}}}`
+	st := openTestState(t, StateOptions{Schema: schema, Initial: map[string]any{"count": 1}})
+	err := st.Write(map[string]any{"count": "many"})
+	if !errors.Is(err, ErrValidation) || !strings.Contains(err.Error(), st.Path()) {
+		t.Fatalf("invalid write: got %v, want ErrValidation naming the path", err)
+	}
+	if doc := readMap(t, st); doc["count"] != 1.0 {
+		t.Fatalf("document changed to %v", doc)
+	}
+	err = st.Update(func(doc map[string]any) error { doc["count"] = "many"; return nil })
+	if !errors.Is(err, ErrValidation) {
+		t.Fatalf("invalid update: got %v, want ErrValidation", err)
+	}
+}
+
+func TestBackupsRestoreHistoryVerify(t *testing.T) {
+	st := openTestState(t, StateOptions{})
+	gens := map[int]uint64{}
+	for i := 1; i <= 3; i++ {
+		if err := st.Write(map[string]any{"v": i}); err != nil {
+			t.Fatal(err)
+		}
+		_, gens[i], _ = st.ReadRaw()
+	}
+	id, err := st.Backup()
+	if err != nil || id == "" {
+		t.Fatalf("Backup = %q, %v", id, err)
+	}
+	backups, err := st.Backups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(backups) < 4 || backups[0].ID != id || backups[0].CreatedAt == "" {
+		t.Fatalf("backups %+v, want the automatic ones and %s first", backups, id)
+	}
+	var v1 *Backup // the automatic backup of {"v":1}, taken when v=2 was written
+	for i := range backups {
+		if i > 0 && backups[i].Generation > backups[i-1].Generation {
+			t.Fatalf("backups not newest first: %+v", backups)
+		}
+		if backups[i].Generation == gens[1] {
+			v1 = &backups[i]
+		}
+	}
+	if v1 == nil {
+		t.Fatalf("no backup of generation %d in %+v", gens[1], backups)
+	}
+	if err := st.Restore(v1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if doc := readMap(t, st); doc["v"] != 1.0 {
+		t.Fatalf("after restoring %s the document is %v, want v=1", v1.ID, doc)
+	}
+	if err := st.Restore("no-such-backup"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("restore of a missing backup: got %v, want ErrNotFound", err)
+	}
+
+	history, err := st.History(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(history) < 4 || !history[0].OK || history[0].PID != os.Getpid() {
+		t.Fatalf("history %+v, want the writes and the restore, newest first", history)
+	}
+	if limited, _ := st.History(2); len(limited) != 2 {
+		t.Fatalf("History(2) returned %d records", len(limited))
+	}
+
+	report, err := st.Verify()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !report.OK || !report.Document.OK || report.Backups.Count < len(backups) || len(report.Problems) != 0 {
+		t.Fatalf("verify report %+v", report)
+	}
+}
+
+func TestVerifyReportsDamagedDocument(t *testing.T) {
+	st := openTestState(t, StateOptions{})
+	if err := os.WriteFile(st.Path(), []byte(`{"torn":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report, err := st.Verify()
+	if !errors.Is(err, ErrCorrupt) || report == nil {
+		t.Fatalf("verify of a damaged document: got %v, want ErrCorrupt with a report", err)
+	}
+	if report.OK || report.Document.OK || len(report.Problems) == 0 {
+		t.Fatalf("damaged document verified as %+v", report)
+	}
+	var doc map[string]any
+	if err := st.Read(&doc); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), st.Path()) {
+		t.Fatalf("read of a damaged document: got %v, want ErrCorrupt naming the path", err)
+	}
+}
+
+func TestClosedStateRefusesUse(t *testing.T) {
+	st := openTestState(t, StateOptions{})
+	st.Close()
+	var doc any
+	if err := st.Read(&doc); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Read after Close: got %v, want ErrClosed", err)
+	}
+	if _, err := st.Begin(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Begin after Close: got %v, want ErrClosed", err)
+	}
+}
+
+// Goroutines sharing one *State and goroutines with their own State on the same file
+// never lose an increment.
+func TestConcurrentGoroutinesUpdateOneStateFile(t *testing.T) {
+	shared := openTestState(t, StateOptions{Durability: DurabilityAtomic, MaxBackups: -1})
+	const goroutines, rounds = 6, 20
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			st := shared
+			if g%2 == 1 {
+				own, err := OpenState(shared.Path(), StateOptions{Durability: DurabilityAtomic, MaxBackups: -1})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer own.Close()
+				st = own
+			}
+			for i := 0; i < rounds; i++ {
+				if err := st.Update(incrementCount); err != nil {
+					t.Error(fmt.Errorf("goroutine %d: %w", g, err))
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	if got := readMap(t, shared)["count"]; got != float64(goroutines*rounds) {
+		t.Fatalf("count = %v, want %d", got, goroutines*rounds)
+	}
+}
+
+// Processes increment one state file; one is killed midway. Every acknowledged
+// increment is there, and nothing else but at most the one the kill interrupted
+// after its commit.
+func TestProcessesIncrementOneStateWithOneKilled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pipeline.json")
+	const workers, rounds = 3, 30
+	var hs []*helper
+	for w := 0; w < workers; w++ {
+		hs = append(hs, startHelper(t, "increment", path, fmt.Sprint(rounds)))
+	}
+	victim := startHelper(t, "increment", path, "100000")
+	acked := 0
+	for acked < 10 {
+		victim.expectLine(t, "ok")
+		acked++
+	}
+	victim.kill(t)
+	for {
+		line, err := victim.out.ReadString('\n')
+		if err != nil {
+			break
+		}
+		if strings.TrimSpace(line) == "ok" {
+			acked++
+		}
+	}
+	for _, h := range hs {
+		if err := h.cmd.Wait(); err != nil {
+			t.Fatalf("worker: %v", err)
+		}
+	}
+	st, err := OpenState(path, StateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	count := readMap(t, st)["count"].(float64)
+	want := float64(workers*rounds + acked)
+	if count != want && count != want+1 {
+		t.Fatalf("count = %v, want %v acknowledged (+1 at most for the kill)", count, want)
+	}
+	report, err := st.Verify()
+	if err != nil || !report.Document.OK {
+		t.Fatalf("after the kill: %+v, %v", report, err)
+	}
+}
