@@ -83,13 +83,14 @@ def load(path):
 def us(v):
     if v is None:
         return "-"
+    sign, v = ("-" if v < 0 else ""), abs(v)
     if v >= 10000:
-        return f"{v / 1000:.1f} ms"
+        return f"{sign}{v / 1000:.1f} ms"
     if v >= 100:
-        return f"{v:.0f} µs"
+        return f"{sign}{v:.0f} µs"
     if v >= 10:
-        return f"{v:.1f} µs"
-    return f"{v:.2f} µs"
+        return f"{sign}{v:.1f} µs"
+    return f"{sign}{v:.2f} µs"
 
 
 def table(title, header, rows):
@@ -133,6 +134,7 @@ def main():
         rows.append([label, us(with_b), us(without), us(with_b - without),
                      f"{(with_b - without) / with_b * 100:.1f}%"])
     if rows:
+        # A difference of two medians: within the noise it can come out negative.
         table("Backup cost (FULL commit with backups on minus off)",
               ["document", "with backup", "without", "backup cost", "share"], rows)
         w, wo = fig.get("state.fl_full_4m_us"), fig.get("state.fl_full_nobackup_4m_us")

@@ -99,11 +99,12 @@ class FilelockState {
 };
 
 // The commit protocol with plain syscalls and no JSON work: the floor filelock's
-// transaction is measured against. Same steps as a filelock commit: lock the
-// sidecar, read the document, temp file (O_EXCL) in the same directory, write,
-// fsync, keep the mode, hard-link the outgoing file as a backup (rotating the
-// oldest out), rename, fsync the directory, append one log line, unlock.
-// `durable` false drops the fsyncs (ATOMIC durability).
+// transaction is measured against. Same steps and durability as a filelock
+// commit: lock the sidecar, read the document, temp file (O_EXCL) in the same
+// directory, write, keep the mode, fsync, hard-link the outgoing file as a backup,
+// pwrite a generation record, rename, fsync the directory, rotate the oldest
+// backup out, append one log line (open, write, close: other processes append
+// too; not fsynced, as in filelock), unlock. `durable` false drops the fsyncs.
 class RawState {
  public:
   RawState(const std::string &dir, const std::string &name, const std::string &doc,
@@ -115,9 +116,9 @@ class RawState {
     check_os(::mkdir(backups_.c_str(), 0755) == 0 || errno == EEXIST, "mkdir " + backups_);
     lock_fd_ = ::open((target_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     dir_fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    log_fd_ = ::open((meta + "/log.jsonl").c_str(),
-                     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    check_os(lock_fd_ >= 0 && dir_fd_ >= 0 && log_fd_ >= 0, "open " + target_);
+    log_ = meta + "/log.jsonl";
+    gen_fd_ = ::open((meta + "/generation").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    check_os(lock_fd_ >= 0 && dir_fd_ >= 0 && gen_fd_ >= 0, "open " + target_);
     int fd = ::open(target_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     check_os(fd >= 0, "create " + target_);
     write_all(fd, doc, "write " + target_);
@@ -126,7 +127,7 @@ class RawState {
   ~RawState() {
     ::close(lock_fd_);
     ::close(dir_fd_);
-    ::close(log_fd_);
+    ::close(gen_fd_);
   }
 
   void transaction() {
@@ -138,28 +139,33 @@ class RawState {
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     check_os(fd >= 0, "open " + tmp);
     write_all(fd, doc, "write " + tmp);
-    if (durable_) check_os(::fsync(fd) == 0, "fsync " + tmp);
     check_os(::fchmod(fd, 0644) == 0, "fchmod " + tmp);
+    if (durable_) check_os(::fsync(fd) == 0, "fsync " + tmp);
     check_os(::close(fd) == 0, "close " + tmp);
     const std::string backup = backups_ + "/" + std::to_string(generation_) + ".json";
     check_os(::link(target_.c_str(), backup.c_str()) == 0, "link " + backup);
+    const uint64_t record[4] = {static_cast<uint64_t>(generation_), doc.size(), 0, 0};
+    check_os(::pwrite(gen_fd_, record, sizeof record, 0) == sizeof record, "pwrite generation");
+    check_os(::rename(tmp.c_str(), target_.c_str()) == 0, "rename " + tmp);
+    if (durable_) check_os(::fsync(dir_fd_) == 0, "fsync " + dir_);
     if (generation_ > kMaxBackups) {
       ::unlink((backups_ + "/" + std::to_string(generation_ - kMaxBackups) + ".json").c_str());
     }
-    check_os(::rename(tmp.c_str(), target_.c_str()) == 0, "rename " + tmp);
-    if (durable_) check_os(::fsync(dir_fd_) == 0, "fsync " + dir_);
     const std::string line = "{\"gen\":" + std::to_string(generation_) +
                              ",\"op\":\"commit\",\"ok\":true,\"pid\":" +
                              std::to_string(::getpid()) + "}\n";
-    write_all(log_fd_, line, "append log");
+    int log_fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    check_os(log_fd >= 0, "open " + log_);
+    write_all(log_fd, line, "append " + log_);
+    ::close(log_fd);
     ::flock(lock_fd_, LOCK_UN);
   }
 
  private:
   static constexpr long kMaxBackups = 50;
-  std::string dir_, target_, backups_;
+  std::string dir_, target_, backups_, log_;
   bool durable_;
-  int lock_fd_ = -1, dir_fd_ = -1, log_fd_ = -1;
+  int lock_fd_ = -1, dir_fd_ = -1, gen_fd_ = -1;
   long generation_ = 0;
 };
 
