@@ -30,11 +30,27 @@ constexpr size_t kTailRoom = 24;
 
 }  // namespace
 
+const char *backend_name(Backend backend) noexcept {
+  switch (backend) {
+    case Backend::automatic: return "auto";
+    case Backend::flock: return "flock";
+    case Backend::ofd: return "ofd";
+    case Backend::posix: return "posix";
+    case Backend::lockfile: return "lockfile";
+    case Backend::lockdir: return "lockdir";
+    case Backend::windows: return "windows";
+  }
+  return "unknown";
+}
+
 HolderRecordTemplate::HolderRecordTemplate(const platform::ProcessIdentity &self,
-                                           const std::string &owner) {
+                                           const std::string &owner, const char *backend,
+                                           uint64_t handle_id) {
   std::string head = "{\"pid\":" + std::to_string(self.pid) + ",\"host\":" + json_string(self.host) +
                      ",\"start_time\":" + std::to_string(self.start_time) +
-                     ",\"boot_id\":" + json_string(self.boot_id) + ",\"mode\":\"exclusive\"";
+                     ",\"boot_id\":" + json_string(self.boot_id) +
+                     ",\"backend\":" + json_string(backend) + ",\"mode\":\"exclusive\"";
+  if (handle_id != 0) head += ",\"handle\":" + std::to_string(handle_id);
   std::string tail = ",\"acquired_at\":";
   // An owner label too long for the record is cut (at a character, not inside an escape).
   std::string label = owner;
@@ -55,6 +71,12 @@ void HolderRecordTemplate::render(int64_t acquired_at_ms, char *out) const noexc
   int n = std::snprintf(digits, sizeof digits, "%lld}", static_cast<long long>(acquired_at_ms));
   std::memcpy(out + prefix_.size(), digits, static_cast<size_t>(n));
   out[kHolderRecordSize - 1] = '\n';
+}
+
+std::string HolderRecordTemplate::render(int64_t acquired_at_ms) const {
+  std::string out(kHolderRecordSize, ' ');
+  render(acquired_at_ms, out.data());
+  return out;
 }
 
 bool parse_holder_record(const std::string &bytes, HolderRecord &out) {
@@ -78,6 +100,7 @@ bool parse_holder_record(const std::string &bytes, HolderRecord &out) {
     out.acquired_at = num("acquired_at");
     out.mode = str("mode");
     out.owner = str("owner");
+    out.backend = str("backend");
   }
   cJSON_Delete(root);
   return ok;

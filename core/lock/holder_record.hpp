@@ -26,19 +26,26 @@ struct HolderRecord {
   int64_t acquired_at = 0;  // ms since the Unix epoch
   std::string mode;         // "exclusive" or "shared"
   std::string owner;
+  std::string backend;      // "flock", "ofd", "posix", "lockfile", "lockdir"
 };
 
 // Everything but the acquisition time, formatted once at open.
 class HolderRecordTemplate {
  public:
   HolderRecordTemplate() = default;
-  HolderRecordTemplate(const platform::ProcessIdentity &self, const std::string &owner);
+  // handle_id (non-zero) tells apart two handles of one process acquiring in the same
+  // millisecond, so a record names one acquisition.
+  HolderRecordTemplate(const platform::ProcessIdentity &self, const std::string &owner,
+                       const char *backend, uint64_t handle_id = 0);
   // Fills out[kHolderRecordSize] for an acquisition at `acquired_at_ms`; no allocation.
   void render(int64_t acquired_at_ms, char *out) const noexcept;
+  std::string render(int64_t acquired_at_ms) const;
 
  private:
   std::string prefix_;  // ... "acquired_at":
 };
+
+const char *backend_name(Backend backend) noexcept;
 
 // Parses a record (padding and trailing bytes ignored); false if it is not one.
 bool parse_holder_record(const std::string &bytes, HolderRecord &out);

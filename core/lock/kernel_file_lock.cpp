@@ -15,7 +15,7 @@ KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options
       fd_(platform::kInvalidFile),
       fork_generation_(platform::fork_generation()),
       wakeup_(std::make_unique<platform::Wakeup>()) {
-  if (options_.record_holder) record_ = HolderRecordTemplate(platform::self_identity(), options_.owner);
+  make_record();
   open_file();
 }
 
@@ -28,6 +28,14 @@ KernelFileLock::~KernelFileLock() {
     }
   }
   close_file();
+}
+
+void KernelFileLock::make_record() {
+  if (!options_.record_holder) return;
+  const Backend named = kind_ == platform::KernelLockKind::flock ? Backend::flock
+                        : kind_ == platform::KernelLockKind::ofd ? Backend::ofd
+                                                                 : Backend::posix;
+  record_ = HolderRecordTemplate(platform::self_identity(), options_.owner, backend_name(named));
 }
 
 void KernelFileLock::open_file() {
@@ -88,7 +96,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     // The descriptor is shared with the parent: a lock on it would be the parent's lock.
     close_file();
     wakeup_ = std::make_unique<platform::Wakeup>();
-    if (options_.record_holder) record_ = HolderRecordTemplate(platform::self_identity(), options_.owner);
+    make_record();
     fork_generation_ = platform::fork_generation();
     open_file();
   }

@@ -31,6 +31,7 @@ class KernelFileLock final : public Lock {
   const std::string &lock_path() const noexcept override { return path_; }
 
  private:
+  void make_record();
   void open_file();
   void close_file() noexcept;
   bool inherited() const noexcept;

@@ -4,6 +4,7 @@
 #include "common/error.hpp"
 #include "lock/kernel_file_lock.hpp"
 #include "lock/lock_path.hpp"
+#include "lock/name_lock.hpp"
 
 namespace filelock {
 
@@ -17,6 +18,10 @@ std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &opt
     case Backend::ofd:
       return std::make_unique<KernelFileLock>(std::move(lock_path), options,
                                               platform::KernelLockKind::ofd);
+    case Backend::lockfile:
+      return std::make_unique<NameLock>(std::move(lock_path), options, false);
+    case Backend::lockdir:
+      return std::make_unique<NameLock>(std::move(lock_path), options, true);
     default:
       throw_error(Status::unsupported, "open lock", lock_path,
                   "this backend is not available on this platform");

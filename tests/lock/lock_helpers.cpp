@@ -65,3 +65,14 @@ FLTEST_HELPER("raw_flock") {
   sleep_ms(std::stoll(args.at(1)));
   return 0;
 }
+
+FLTEST_HELPER("try_hold") {
+  auto lock = locktest::open_lock(args.at(0), options_for(args, 2));
+  auto status = locktest::status_of([&] { lock->lock(filelock::LockMode::exclusive, 0); });
+  std::printf("%d\n", static_cast<int>(status));
+  if (status == filelock::Status::ok) {
+    sleep_ms(std::stoll(args.at(1)));
+    lock->unlock();
+  }
+  return 0;
+}

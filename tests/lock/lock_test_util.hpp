@@ -33,6 +33,8 @@ filelock::Status status_of(Fn &&fn) {
 //   try PATH MODE [BACKEND]: NOWAIT attempt; prints the status number; exits 0.
 //   wait PATH MODE [BACKEND]: prints "waiting <cpu_us>", waits forever, then prints
 //     "locked <mono_ns> <cpu_us>"; cpu_us is this process's user+system CPU time so far.
+//   try_hold PATH HOLD_MS [BACKEND]: NOWAIT exclusive attempt, prints the status number;
+//     on success holds HOLD_MS, then unlocks.
 //   raw_flock PATH HOLD_MS: flock(LOCK_EX) the path directly, print "locked", hold, exit.
 filelock::LockMode parse_mode(const std::string &s);
 

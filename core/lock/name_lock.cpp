@@ -1,0 +1,170 @@
+#include "lock/name_lock.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+
+#include "common/error.hpp"
+#include "lock/holder_judge.hpp"
+#include "lock/lock_entry.hpp"
+#include "platform/dir_watch.hpp"
+#include "platform/fs_ops.hpp"
+#include "platform/paths.hpp"
+#include "platform/process.hpp"
+
+namespace filelock {
+
+namespace {
+
+// Name locks have no inode while free; the registry keys them by their path instead.
+platform::FileIdentity path_identity(const std::string &lock_path) {
+  platform::FileIdentity id;
+  id.dev = ~uint64_t{0};
+  id.ino = std::hash<std::string>{}(platform::absolute_path(lock_path));
+  return id;
+}
+
+uint64_t next_handle_id() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
+
+}  // namespace
+
+NameLock::NameLock(std::string lock_path, const LockOptions &options, bool directory)
+    : path_(std::move(lock_path)),
+      options_(options),
+      directory_(directory),
+      fork_generation_(platform::fork_generation()),
+      handle_id_(next_handle_id()),
+      record_(platform::self_identity(), options.owner,
+              backend_name(directory ? Backend::lockdir : Backend::lockfile), handle_id_) {
+  if (!options_.sidecar)
+    throw_error(Status::invalid, "open lock", path_,
+                "the LOCKFILE and LOCKDIR backends create and delete their lock; they need a "
+                "sidecar lock name, not the file itself");
+  entry_ = InodeRegistry::instance().join(path_identity(path_), &slot_);
+}
+
+NameLock::~NameLock() {
+  if (held_.load() && !inherited()) {
+    try {
+      unlock();
+    } catch (const Error &) {
+      // Already broken by someone else: nothing of ours is left to remove.
+    }
+  }
+  InodeRegistry::instance().leave(entry_, &slot_);
+}
+
+bool NameLock::inherited() const noexcept {
+  return fork_generation_ != platform::fork_generation();
+}
+
+bool NameLock::create_entry(const std::string &record) {
+  if (!directory_) return platform::create_exclusive_file(path_, options_.file_mode, record);
+  if (!platform::create_exclusive_dir(path_, options_.file_mode | 0111)) return false;
+  try {
+    platform::create_exclusive_file(path_ + "/" + kLockDirRecordName, options_.file_mode, record);
+  } catch (...) {
+    platform::remove_dir(path_);
+    throw;
+  }
+  return true;
+}
+
+// One attempt: create the name; if taken by a holder proven dead, break it and retry.
+bool NameLock::try_acquire() {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string record = record_.render(platform::wall_clock_ms());
+    if (create_entry(record)) {
+      held_record_ = std::move(record);
+      if (!platform::identify_path(path_, held_id_))
+        throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
+      return true;
+    }
+    platform::FileIdentity id;
+    std::string bytes;
+    if (!read_lock_entry(path_, directory_, id, bytes)) continue;  // released meanwhile
+    HolderJudgement j = judge_holder(bytes, id.mtime_ms, options_.stale_after_ms);
+    if (!j.stale) return false;
+    break_lock_entry(path_, directory_, id, bytes);
+  }
+  return false;
+}
+
+void NameLock::lock(LockMode mode, int64_t timeout_ms) {
+  if (mode != LockMode::exclusive)
+    throw_error(Status::unsupported, "lock", path_,
+                "the LOCKFILE and LOCKDIR backends have exclusive locks only; use FL_EXCLUSIVE, "
+                "or a kernel backend (flock, OFD) for shared locks");
+  if (held_.load(std::memory_order_acquire))
+    throw_error(Status::already, "lock", path_, "this handle already holds the lock");
+  if (inherited()) {
+    fork_generation_ = platform::fork_generation();
+    record_ = HolderRecordTemplate(platform::self_identity(), options_.owner,
+                                   backend_name(directory_ ? Backend::lockdir : Backend::lockfile),
+                                   handle_id_);
+  }
+  if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
+    throw_error(Status::canceled, "lock", path_, "canceled by fl_cancel before the wait began");
+  const bool forever = timeout_ms < 0;
+  if (timeout_ms != kNoWait) {
+    if (forever && InodeRegistry::instance().would_deadlock(*entry_, &slot_,
+                                                            platform::current_thread_id(), mode))
+      throw_error(Status::deadlock, "lock", path_,
+                  "this thread already holds this lock through another handle; waiting "
+                  "forever would deadlock");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    // Watch before the first attempt so a release right after it is not missed.
+    platform::DirectoryWatch watch(platform::dir_name(path_));
+    while (!try_acquire()) {
+      if (cancel_.load(std::memory_order_acquire)) {
+        cancel_.store(false, std::memory_order_release);
+        throw_error(Status::canceled, "lock", path_, "wait canceled by fl_cancel");
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (!forever && now >= deadline)
+        throw_error(Status::timeout, "lock", path_,
+                    "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+      auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
+      if (!forever) next = std::min(next, deadline);
+      wakeup_.wait_until_either(watch.native(), false, next);
+      watch.drain();
+    }
+  } else if (!try_acquire()) {
+    throw_error(Status::busy, "lock", path_, "held by another process or handle (lock file exists)");
+  }
+  slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
+  slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
+  held_.store(true, std::memory_order_release);
+}
+
+void NameLock::unlock() {
+  if (!held_.load(std::memory_order_acquire))
+    throw_error(Status::not_locked, "unlock", path_, "this handle holds no lock");
+  cancel_.store(false, std::memory_order_release);
+  slot_.thread.store(0, std::memory_order_release);
+  slot_.mode.store(0, std::memory_order_release);
+  held_.store(false, std::memory_order_release);
+  if (inherited()) return;  // the parent's lock: a child never removes it
+  // Ours only if it is the inode we created with the record we wrote (inodes are reused).
+  platform::FileIdentity now;
+  std::string bytes;
+  if (!read_lock_entry(path_, directory_, now, bytes) || !(now == held_id_) ||
+      bytes != held_record_)
+    throw_error(Status::not_locked, "unlock", path_,
+                "the lock was broken by another process while held (judged stale); nothing "
+                "was removed");
+  remove_lock_entry(path_, directory_);
+}
+
+void NameLock::cancel() noexcept {
+  cancel_.store(true, std::memory_order_release);
+  wakeup_.signal();
+}
+
+bool NameLock::locked() const noexcept { return held_.load(std::memory_order_acquire); }
+
+}  // namespace filelock

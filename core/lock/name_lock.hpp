@@ -1,0 +1,56 @@
+// LOCKFILE and LOCKDIR backends, for filesystems without working kernel locks.
+//
+// The lock is a name: creating it (O_EXCL file, or mkdir) acquires, deleting it
+// releases. Exclusive only. The holder record (always written: it is what proves a
+// holder dead) lets a waiter break the lock of a holder that died (holder_judge.hpp);
+// breaking is atomic (lock_entry.hpp). Release deletes the name, but only if it is still
+// ours. No kernel wake-up exists: a waiter watches the directory (inotify) for the
+// name's removal and re-checks every retry_interval_ms for releases it cannot see
+// (other hosts). A forked child never releases the parent's lock through an inherited
+// handle.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "lock/holder_record.hpp"
+#include "lock/inode_registry.hpp"
+#include "lock/lock.hpp"
+#include "platform/file.hpp"
+#include "platform/wakeup.hpp"
+
+namespace filelock {
+
+class NameLock final : public Lock {
+ public:
+  NameLock(std::string lock_path, const LockOptions &options, bool directory);
+  ~NameLock() override;
+
+  void lock(LockMode mode, int64_t timeout_ms) override;
+  void unlock() override;
+  void cancel() noexcept override;
+  bool locked() const noexcept override;
+  const std::string &lock_path() const noexcept override { return path_; }
+
+ private:
+  bool try_acquire();
+  bool create_entry(const std::string &record);
+  bool inherited() const noexcept;
+
+  const std::string path_;
+  const LockOptions options_;
+  const bool directory_;
+  uint64_t fork_generation_;
+  const uint64_t handle_id_;
+  HolderRecordTemplate record_;
+  platform::FileIdentity held_id_;
+  std::string held_record_;
+  HolderSlot slot_;
+  std::shared_ptr<InodeEntry> entry_;
+  platform::Wakeup wakeup_;
+  std::atomic<bool> cancel_{false};
+  std::atomic<bool> held_{false};
+};
+
+}  // namespace filelock

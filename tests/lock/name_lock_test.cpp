@@ -1,0 +1,222 @@
+// LOCKFILE and LOCKDIR backends: exclusion, release, breaking dead holders' locks on
+// proof only, atomic breaking, waking on release without polling.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "lock/holder_record.hpp"
+#include "lock/lock_entry.hpp"
+#include "lock_test_util.hpp"
+#include "platform/process.hpp"
+
+using filelock::Backend;
+using filelock::LockMode;
+using filelock::LockOptions;
+using filelock::Status;
+using locktest::mono_ns;
+using locktest::open_lock;
+using locktest::status_of;
+
+namespace {
+
+class NameLocks : public ::testing::TestWithParam<Backend> {
+ protected:
+  LockOptions opts() const {
+    LockOptions o;
+    o.backend = GetParam();
+    return o;
+  }
+  bool is_dir() const { return GetParam() == Backend::lockdir; }
+  std::string backend_arg() const { return std::to_string(static_cast<int>(GetParam())); }
+  std::string lock_path() const { return dir.file("x.lock"); }
+  bool lock_exists() const { return access(lock_path().c_str(), F_OK) == 0; }
+
+  // Plants a lock as a holder with this identity would have left it.
+  void plant(const filelock::platform::ProcessIdentity &who, int64_t acquired_at) {
+    const std::string rec =
+        filelock::HolderRecordTemplate(who, "planted", "lockfile").render(acquired_at);
+    std::string file = lock_path();
+    if (is_dir()) {
+      ASSERT_EQ(mkdir(lock_path().c_str(), 0755), 0);
+      file += "/holder.json";
+    }
+    std::ofstream(file) << rec;
+  }
+
+  fltest::TempDir dir;
+};
+
+TEST_P(NameLocks, ExcludesAndReleaseDeletes) {
+  auto a = open_lock(dir.file("x"), opts());
+  auto b = open_lock(dir.file("x"), opts());
+  EXPECT_FALSE(lock_exists());
+  a->lock(LockMode::exclusive, 0);
+  EXPECT_TRUE(lock_exists());
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 0); }), Status::busy);
+  auto p = fltest::spawn_helper("try", {dir.file("x"), "exclusive", backend_arg()});
+  EXPECT_EQ(fltest::read_line(p), std::to_string(static_cast<int>(Status::busy)));
+  fltest::wait_exit(p);
+  a->unlock();
+  EXPECT_FALSE(lock_exists());
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 0); }), Status::ok);
+}
+
+TEST_P(NameLocks, SharedModeIsUnsupportedAndSaysSo) {
+  auto a = open_lock(dir.file("x"), opts());
+  try {
+    a->lock(LockMode::shared, 0);
+    FAIL() << "expected unsupported";
+  } catch (const filelock::Error &e) {
+    EXPECT_EQ(e.status(), Status::unsupported);
+    EXPECT_NE(std::string(e.what()).find("exclusive locks only"), std::string::npos) << e.what();
+  }
+}
+
+TEST_P(NameLocks, KilledHoldersLockIsBroken) {
+  auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "60000", backend_arg()});
+  ASSERT_EQ(fltest::read_line(p), "locked");
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
+  fltest::kill_hard(p);
+  fltest::wait_exit(p);
+  EXPECT_TRUE(lock_exists());  // nobody removed it
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::ok);
+}
+
+TEST_P(NameLocks, DeadPidRecordIsBrokenButLiveOneIsNot) {
+  auto self = filelock::platform::self_identity();
+  plant(self, filelock::platform::wall_clock_ms());  // this very process: alive
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
+  filelock::platform::ProcessIdentity reused = self;
+  reused.start_time += 1;  // our pid, but a process that started at another time: gone
+  filelock::remove_lock_entry(lock_path(), is_dir());
+  plant(reused, filelock::platform::wall_clock_ms());
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::ok);
+}
+
+TEST_P(NameLocks, RecordFromAnEarlierBootIsBroken) {
+  auto who = filelock::platform::self_identity();
+  who.boot_id = "00000000-0000-0000-0000-000000000000";
+  plant(who, filelock::platform::wall_clock_ms());
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::ok);
+}
+
+TEST_P(NameLocks, OtherHostsLockIsBrokenOnlyWhenOlderThanStaleAfter) {
+  auto who = filelock::platform::self_identity();
+  who.host = "some-other-host";
+  plant(who, filelock::platform::wall_clock_ms() - 60000);
+  auto never = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(status_of([&] { never->lock(LockMode::exclusive, 0); }), Status::busy);
+  LockOptions young = opts();
+  young.stale_after_ms = 120000;
+  auto a = open_lock(dir.file("x"), young);
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
+  LockOptions old = opts();
+  old.stale_after_ms = 30000;
+  auto b = open_lock(dir.file("x"), old);
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 0); }), Status::ok);
+}
+
+TEST_P(NameLocks, ConcurrentBreakersNeverBothWin) {
+  for (int round = 0; round < 2; ++round) {
+    auto who = filelock::platform::self_identity();
+    who.pid = 999999999;  // no such process
+    plant(who, filelock::platform::wall_clock_ms());
+    std::vector<fltest::Process> breakers;
+    for (int i = 0; i < 4; ++i)
+      breakers.push_back(fltest::spawn_helper("try_hold", {dir.file("x"), "700", backend_arg()}));
+    int winners = 0;
+    for (auto &p : breakers) {
+      const std::string line = fltest::read_line(p);
+      if (line == "0") ++winners;
+      else EXPECT_EQ(line, std::to_string(static_cast<int>(Status::busy)));
+    }
+    for (auto &p : breakers) EXPECT_EQ(fltest::wait_exit(p), 0);
+    EXPECT_EQ(winners, 1) << "round " << round;
+    EXPECT_FALSE(lock_exists());
+  }
+}
+
+TEST_P(NameLocks, WaiterWakesOnReleaseWithoutWaitingForTheRetryInterval) {
+  LockOptions o = opts();
+  o.retry_interval_ms = 10000;
+  auto a = open_lock(dir.file("x"), o);
+  auto b = open_lock(dir.file("x"), o);
+  a->lock(LockMode::exclusive, 0);
+  int64_t got_at = 0;
+  std::thread waiter([&] {
+    b->lock(LockMode::exclusive, filelock::kForever);
+    got_at = mono_ns();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const int64_t released_at = mono_ns();
+  a->unlock();
+  waiter.join();
+  EXPECT_LT((got_at - released_at) / 1000000, 50);
+}
+
+TEST_P(NameLocks, TimeoutAndCancel) {
+  auto a = open_lock(dir.file("x"), opts());
+  auto b = open_lock(dir.file("x"), opts());
+  a->lock(LockMode::exclusive, 0);
+  int64_t start = mono_ns();
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 80); }), Status::timeout);
+  EXPECT_LE(locktest::elapsed_ms_since(start), 110);
+  Status got = Status::ok;
+  std::thread waiter([&] { got = status_of([&] { b->lock(LockMode::exclusive, -1); }); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  start = mono_ns();
+  b->cancel();
+  waiter.join();
+  EXPECT_EQ(got, Status::canceled);
+  EXPECT_LT(locktest::elapsed_ms_since(start), 10);
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, -1); }), Status::deadlock);
+}
+
+TEST_P(NameLocks, UnlockAfterBeingBrokenRemovesNothing) {
+  auto a = open_lock(dir.file("x"), opts());
+  a->lock(LockMode::exclusive, 0);
+  filelock::remove_lock_entry(lock_path(), is_dir());  // broken by someone
+  auto b = open_lock(dir.file("x"), opts());
+  b->lock(LockMode::exclusive, 0);
+  EXPECT_EQ(status_of([&] { a->unlock(); }), Status::not_locked);
+  EXPECT_TRUE(lock_exists());
+  EXPECT_TRUE(b->locked());
+}
+
+TEST_P(NameLocks, ForkedChildNeverRemovesParentsLock) {
+  auto a = open_lock(dir.file("x"), opts());
+  a->lock(LockMode::exclusive, 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    try {
+      a->unlock();
+      a.reset();
+      _exit(0);
+    } catch (...) {
+      _exit(1);
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(lock_exists());
+  a->unlock();
+  EXPECT_FALSE(lock_exists());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, NameLocks,
+                         ::testing::Values(Backend::lockfile, Backend::lockdir),
+                         [](const auto &info) {
+                           return info.param == Backend::lockfile ? std::string("lockfile")
+                                                                  : std::string("lockdir");
+                         });
+
+}  // namespace
