@@ -11,7 +11,7 @@
 namespace filelock::cli {
 
 const char *const kLockInfoHelp =
-    "Usage: filelock lock-info PATH [--no-sidecar] [--json]\n"
+    "Usage: filelock lock-info PATH [--no-sidecar] [--backend NAME] [--json]\n"
     "\n"
     "Shows the state of the lock of PATH (its lock file PATH.lock): whether it is held,\n"
     "in which mode, by which process (pid, host, owner label, since when), and whether\n"
@@ -19,6 +19,7 @@ const char *const kLockInfoHelp =
     "\n"
     "Options:\n"
     "  --no-sidecar   PATH is the lock file itself (as with 'run --no-sidecar')\n"
+    "  --backend NAME the backend the holders use, if not auto (see 'run --help')\n"
     "  --json         print the library's report as JSON\n"
     "  -h, --help     show this help\n"
     "\n"
@@ -28,15 +29,14 @@ const char *const kLockInfoHelp =
 
 int lock_info_main(const Args &args) {
   ParsedArgs p =
-      parse_args(args, {{0, "no-sidecar", OptionSpec::none}, {0, "json", OptionSpec::none}});
+      parse_args(args, {kLockOptionSpecs[0], kLockOptionSpecs[1], {0, "json", OptionSpec::none}});
   if (p.help) {
     std::cout << kLockInfoHelp;
     return kExitOk;
   }
   if (p.positional.size() != 1) throw UsageError("expects exactly one PATH");
   fl_lock_options opts;
-  fl_lock_options_init(&opts);
-  if (p.has("no-sidecar")) opts.sidecar = 0;
+  lock_options_from(p, &opts);
   LibString info;
   check(fl_query(p.positional[0].c_str(), &opts, info.out()));
   if (p.has("json")) {

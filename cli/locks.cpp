@@ -1,10 +1,36 @@
 // Lock entries from fl_scan/fl_query reports, and clean-stale's removal rule.
 #include "locks.hpp"
 
+#include "cli.hpp"
 #include "format.hpp"
 #include "json.hpp"
 
 namespace filelock::cli {
+
+const OptionSpec kLockOptionSpecs[3] = {{0, "no-sidecar", OptionSpec::none},
+                                        {0, "backend", OptionSpec::required},
+                                        {0, "owner", OptionSpec::required}};
+
+void lock_options_from(const ParsedArgs &args, fl_lock_options *opts) {
+  fl_lock_options_init(opts);
+  if (args.has("no-sidecar")) opts->sidecar = 0;
+  if (args.has("owner")) opts->owner = args.values.at("owner").back().c_str();
+  if (!args.has("backend")) return;
+  static const struct {
+    const char *name;
+    int backend;
+  } kBackends[] = {{"auto", FL_BACKEND_AUTO},         {"flock", FL_BACKEND_FLOCK},
+                   {"ofd", FL_BACKEND_OFD},           {"posix", FL_BACKEND_POSIX},
+                   {"lockfile", FL_BACKEND_LOCKFILE}, {"lockdir", FL_BACKEND_LOCKDIR}};
+  const std::string name = args.get("backend");
+  for (const auto &b : kBackends)
+    if (name == b.name) {
+      opts->backend = b.backend;
+      return;
+    }
+  throw UsageError("--backend: '" + name +
+                   "' is not a backend (use auto, flock, ofd, posix, lockfile or lockdir)");
+}
 
 LockEntry lock_entry(const cJSON *item) {
   LockEntry e;

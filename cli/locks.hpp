@@ -6,7 +6,15 @@
 #include <cstdint>
 #include <string>
 
+#include "args.hpp"
+#include "filelock.h"
+
 namespace filelock::cli {
+
+// The lock options shared by run and lock-info: --no-sidecar, --backend NAME and
+// --owner LABEL. `opts` points into `args`, which must outlive it.
+extern const OptionSpec kLockOptionSpecs[3];
+void lock_options_from(const ParsedArgs &args, fl_lock_options *opts);
 
 struct LockEntry {
   std::string lock_path;

@@ -40,6 +40,8 @@ const char *const kRunHelp =
     "      --no-sidecar           lock PATH itself instead of PATH.lock (as flock(1)\n"
     "                             does; interoperates with flock(1) on the same file)\n"
     "      --owner LABEL          record LABEL as the holder's owner (see 'status')\n"
+    "      --backend NAME         auto (default), flock, ofd, posix, lockfile or lockdir\n"
+    "                             (lockfile/lockdir need no kernel locks; see filelock(1))\n"
     "  -q, --quiet                say nothing when the lock cannot be had\n"
     "  -h, --help                 show this help\n"
     "\n"
@@ -172,8 +174,9 @@ int run_main(const Args &args) {
                              {'w', "timeout", OptionSpec::required},
                              {'E', "conflict-exit-code", OptionSpec::required},
                              {'c', "command", OptionSpec::required},
-                             {0, "no-sidecar", OptionSpec::none},
-                             {0, "owner", OptionSpec::required},
+                             kLockOptionSpecs[0],
+                             kLockOptionSpecs[1],
+                             kLockOptionSpecs[2],
                              {'q', "quiet", OptionSpec::none}},
                             1);
   if (p.help) {
@@ -213,12 +216,9 @@ int run_main(const Args &args) {
                                 ? static_cast<int>(int_option("-E/--conflict-exit-code",
                                                               p.get("conflict-exit-code"), 0, 255))
                                 : kExitLockNotHad;
-  const std::string owner = p.get("owner");
 
   fl_lock_options opts;
-  fl_lock_options_init(&opts);
-  if (p.has("no-sidecar")) opts.sidecar = 0;
-  if (!owner.empty()) opts.owner = owner.c_str();
+  lock_options_from(p, &opts);
 
   Handle lock;
   check(fl_open(lock.out(), path.c_str(), &opts));

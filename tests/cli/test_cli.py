@@ -27,9 +27,10 @@ class Holder:
     """A background `filelock run PATH ... -c 'echo ready; ...'` holding a lock."""
 
     def __init__(self, path, *options, script="exec sleep 60"):
+        # Its own process group, so a crash test can kill the command along with it.
         self.proc = subprocess.Popen(
             [BIN, "run", *options, path, "-c", "echo ready; " + script],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         line = self.proc.stdout.readline()
         if line.strip() != "ready":
             self.proc.kill()
@@ -41,6 +42,11 @@ class Holder:
 
     def signal(self, sig):
         self.proc.send_signal(sig)
+
+    def crash(self):
+        """SIGKILLs `filelock run` and its command: nothing gets to clean up."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
 
     def wait(self, timeout=10):
         out, err = self.proc.communicate(timeout=timeout)
@@ -152,6 +158,7 @@ class HelpAndUsage(CliTest):
             (["run", "-E", "abc", f, "--", "true"], "-E/--conflict-exit-code: 'abc'"),
             (["run", "-E", "300", f, "--", "true"], "from 0 to 255"),
             (["run", f, "-c"], "-c takes one argument"),
+            (["run", "--backend", "nfs", f, "--", "true"], "--backend: 'nfs' is not a backend"),
             (["run", "-c", "true", f, "--", "true"], "not both"),
         ]
         for args, message in cases:
@@ -396,6 +403,30 @@ class CleanStale(CliTest):
             self.assertIn("removed 1", r.stdout)
             self.assertFalse(os.path.exists(free))
             self.assertTrue(os.path.exists(busy), "a held lock is never removed")
+
+    def test_crashed_lockfile_holder_is_reported_stale_and_cleaned(self):
+        lock = self.path("job")
+        holder = Holder(lock, "--backend", "lockfile")
+        with holder:
+            self.assertExit(run("run", "-n", "--backend", "lockfile", lock, "--", "true"), 1)
+            holder.crash()
+        self.assertTrue(os.path.exists(lock + ".lock"), "a crash leaves the lock file behind")
+        r = run("status", self.dir, "--json")
+        self.assertExit(r, 0)
+        entry = json.loads(r.stdout)["locks"][0]
+        self.assertTrue(entry["stale"], entry)
+        r = run("status", self.dir)
+        self.assertEqual(r.stdout.splitlines()[1].split()[-1], "yes")
+
+        r = run("clean-stale", self.dir, "--max-age", "1d", "--dry-run")
+        self.assertExit(r, 0)
+        self.assertIn("holder process is gone", r.stdout)
+        self.assertTrue(os.path.exists(lock + ".lock"))
+        r = run("clean-stale", self.dir, "--max-age", "1d")
+        self.assertExit(r, 0)
+        self.assertIn("removed 1", r.stdout)
+        self.assertFalse(os.path.exists(lock + ".lock"))
+        self.assertExit(run("run", "-n", "--backend", "lockfile", lock, "--", "true"), 0)
 
     def test_recent_unheld_locks_are_kept(self):
         free = self.path("fresh.lock")
