@@ -26,18 +26,19 @@ func TestCleanStaleLocksRemovesUnheldKeepsHeld(t *testing.T) {
 	defer held.Close()
 	mustLock(t, held)
 
-	// A process that held a lock and was killed leaves its lock file behind.
-	crashed := filepath.Join(dir, "crashed.json")
-	h := startHelper(t, "hold", crashed, "exclusive")
+	// A process that held a lock and was killed leaves its lock file ("<path>.lock").
+	h := startHelper(t, "hold", filepath.Join(dir, "crashed.json"), "exclusive")
 	h.expectLine(t, "locked")
 	h.kill(t)
-	// The helper locks beside the path; move nothing: clean the directory it used too.
 	n, err := CleanStaleLocks(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 1 {
+	if n != 1 {
 		t.Fatalf("removed %d lock files, want the dead process's", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "crashed.json.lock")); !os.IsNotExist(err) {
+		t.Fatalf("the dead process's lock file is still there: %v", err)
 	}
 	if n, err = CleanStaleLocks(lockDir); err != nil || n != 0 {
 		t.Fatalf("cleaning the held lock's directory removed %d (%v), want 0", n, err)

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func openTestState(t *testing.T, opts StateOptions) *State {
@@ -365,5 +367,45 @@ func TestProcessesIncrementOneStateWithOneKilled(t *testing.T) {
 	report, err := st.Verify()
 	if err != nil || !report.Document.OK {
 		t.Fatalf("after the kill: %+v, %v", report, err)
+	}
+}
+
+// A transaction dropped without Commit or Rollback is rolled back by its finalizer,
+// which frees the State and the file's lock.
+func TestForgottenTxnIsRolledBackByFinalizer(t *testing.T) {
+	st := openTestState(t, StateOptions{Initial: map[string]any{"count": 1}})
+	func() {
+		txn, err := st.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := txn.Set("/count", 99); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+				runtime.GC()
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- st.Update(incrementCount) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the forgotten transaction still holds the State")
+	}
+	if got := readMap(t, st)["count"]; got != 2.0 {
+		t.Fatalf("count = %v, want 2: the forgotten change must not commit", got)
 	}
 }

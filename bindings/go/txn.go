@@ -12,6 +12,8 @@ import (
 // itself, until Commit or Rollback. Finish every Txn (defer txn.Rollback() is safe
 // after Commit); other calls on the State wait for it. A Txn is for one goroutine.
 type Txn struct {
+	// Methods keep t alive across their native calls (runtime.KeepAlive): its
+	// finalizer would otherwise roll the transaction back mid-call.
 	state  *State // kept alive, and kept to this transaction, until the end
 	handle native.Fl_txn
 	done   bool
@@ -48,7 +50,6 @@ func (t *Txn) Generation() uint64 {
 // Get decodes the value at the JSON pointer (RFC 6901; "" is the whole document) into v.
 // ErrNotFound if nothing is there.
 func (t *Txn) Get(pointer string, v any) error {
-	// t must outlive the native call: its finalizer would roll the transaction back.
 	defer runtime.KeepAlive(t)
 	if err := t.live("state get"); err != nil {
 		return err
@@ -65,7 +66,6 @@ func (t *Txn) Get(pointer string, v any) error {
 
 // Set puts v at the JSON pointer, creating missing parents; "" replaces the document.
 func (t *Txn) Set(pointer string, v any) error {
-	// t must outlive the native call: its finalizer would roll the transaction back.
 	defer runtime.KeepAlive(t)
 	if err := t.live("state set"); err != nil {
 		return err
@@ -79,7 +79,6 @@ func (t *Txn) Set(pointer string, v any) error {
 
 // Remove deletes the value at the JSON pointer.
 func (t *Txn) Remove(pointer string) error {
-	// t must outlive the native call: its finalizer would roll the transaction back.
 	defer runtime.KeepAlive(t)
 	if err := t.live("state remove"); err != nil {
 		return err
@@ -89,7 +88,6 @@ func (t *Txn) Remove(pointer string) error {
 
 // Merge applies a JSON merge patch (RFC 7386): null members delete.
 func (t *Txn) Merge(patch any) error {
-	// t must outlive the native call: its finalizer would roll the transaction back.
 	defer runtime.KeepAlive(t)
 	if err := t.live("state merge"); err != nil {
 		return err
@@ -104,7 +102,6 @@ func (t *Txn) Merge(patch any) error {
 // Commit validates, backs up, writes and logs the new document atomically, and ends
 // the transaction either way. On failure the file is as it was.
 func (t *Txn) Commit() error {
-	// t must outlive the native call: its finalizer would roll the transaction back.
 	defer runtime.KeepAlive(t)
 	if err := t.live("state commit"); err != nil {
 		return err
