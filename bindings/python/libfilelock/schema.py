@@ -30,6 +30,6 @@ def check_model(schema: Any, data: Any, operation: str) -> None:
     validate = getattr(schema, "model_validate", None) or schema.parse_obj
     try:
         validate(data)
-    except Exception as exc:  # pydantic.ValidationError; pydantic is optional
+    except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
         raise StateValidationError(f"{operation}: schema validation failed: {exc}",
                                    FL_EVALIDATION, operation) from exc
