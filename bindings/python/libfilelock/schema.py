@@ -23,7 +23,7 @@ def schema_json(schema: Any) -> Optional[str]:
     return dumps(schema)
 
 
-def check_model(schema: Any, data: Any, operation: str) -> None:
+def check_model(schema: Any, data: Any, operation: str, path: str) -> None:
     """Validates ``data`` against a pydantic model; raises StateValidationError."""
     if not is_pydantic_model(schema):
         return
@@ -31,5 +31,5 @@ def check_model(schema: Any, data: Any, operation: str) -> None:
     try:
         validate(data)
     except (ValueError, TypeError) as exc:  # pydantic's ValidationError is a ValueError
-        raise StateValidationError(f"{operation}: schema validation failed: {exc}",
+        raise StateValidationError(f"{operation} '{path}': schema validation failed: {exc}",
                                    FL_EVALIDATION, operation) from exc

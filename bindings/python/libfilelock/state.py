@@ -89,7 +89,7 @@ class StateTransaction:
             return
         try:
             if self._validate:
-                check_model(self._state.schema, self.data, "fl_txn_commit")
+                check_model(self._state.schema, self.data, "fl_txn_commit", str(self._state.path))
             text = self._state._encode(self.data, "fl_txn_commit")
             native.fl_txn_set(txn, "", text)
         except BaseException:
@@ -183,20 +183,20 @@ class JsonState:
         text, generation = native.fl_state_read(self._native(True, check))
         data = loads(text)
         if check:
-            check_model(self.schema, data, "fl_state_read")
+            check_model(self.schema, data, "fl_state_read", str(self.path))
         return data, generation
 
     def write(self, data: Any, validate: bool = True) -> None:
         """Replaces the document atomically (backed up, logged)."""
         if validate:
-            check_model(self.schema, data, "fl_state_write")
+            check_model(self.schema, data, "fl_state_write", str(self.path))
         native.fl_state_write(self._native(validate), self._encode(data, "fl_state_write"))
 
     def write_if(self, data: Any, generation: int, validate: bool = True) -> None:
         """Like :meth:`write`, but raises :class:`StateConflictError` if the document
         is no longer at ``generation``."""
         if validate:
-            check_model(self.schema, data, "fl_state_write_if")
+            check_model(self.schema, data, "fl_state_write_if", str(self.path))
         native.fl_state_write_if(self._native(validate),
                                  self._encode(data, "fl_state_write_if"), generation)
 

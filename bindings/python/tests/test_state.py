@@ -179,9 +179,11 @@ def test_pydantic_model_as_schema(tmp_path):
 
     state = PipelineState(tmp_path / "pipeline.json", schema=Pipeline)
     state.write({"phase1": {"status": "pending"}})
-    with pytest.raises(StateValidationError):
+    with pytest.raises(StateValidationError) as info:
         with state.transaction() as txn:
             txn.data["phase1"] = "not a dict"
+    assert str(tmp_path / "pipeline.json") in info.value.message
+    assert "phase1" in info.value.message
     with pytest.raises(StateValidationError):
         state.write({"phase1": {"status": ["x"]}})
     assert state.read() == {"phase1": {"status": "pending"}}
