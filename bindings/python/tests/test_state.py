@@ -2,6 +2,7 @@
 history, errors and many processes updating one file."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -335,3 +336,26 @@ def test_killed_writer_loses_no_acknowledged_increment(tmp_path, children):
     # The kill can land after a commit and before its "ack": at most one more.
     assert acked + 30 <= count <= acked + 30 + 1
     assert _stray_files(tmp_path) == []
+
+
+def test_forgotten_transaction_and_state_are_released_by_finalizers(tmp_path):
+    path = tmp_path / "s.json"
+    state = JsonState(path)
+    txn = state.transaction()
+    txn.__enter__()
+    txn.data["lost"] = True
+    del txn, state
+    gc.collect()
+    other = JsonState(path, timeout=0.5)  # would time out if the lock were still held
+    other.write({"y": 1})
+    assert other.read() == {"y": 1}
+
+
+def test_exact_numbers_and_unicode_round_trip(tmp_path):
+    state = JsonState(tmp_path / "s.json")
+    doc = {"big": 2 ** 64 + 1, "neg": -(2 ** 63), "pi": 3.14159, "name": "Zoë ✓", "n": None}
+    state.write(doc)
+    assert state.read() == doc
+    with state.transaction() as txn:
+        txn.data["big"] += 1
+    assert state.read()["big"] == 2 ** 64 + 2
