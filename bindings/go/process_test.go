@@ -70,3 +70,30 @@ func TestWaiterWakesWhenOtherProcessReleases(t *testing.T) {
 		t.Fatal("waiter never acquired")
 	}
 }
+
+func TestQueryNamesTheHolderProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	info, err := Query(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Locked || info.Holder != nil {
+		t.Fatalf("unlocked path reported as %+v", info)
+	}
+	h := startHelper(t, "hold", path, "exclusive")
+	h.expectLine(t, "locked")
+	info, err = Query(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Locked || info.Mode != "exclusive" || info.Holder == nil || info.Holder.PID != h.cmd.Process.Pid {
+		t.Fatalf("held lock reported as %+v, want exclusive by pid %d", info, h.cmd.Process.Pid)
+	}
+	if info.Alive == nil || !*info.Alive || info.LockPath != path+".lock" {
+		t.Fatalf("held lock reported as %+v", info)
+	}
+	h.release(t)
+	if info, err = Query(path, Options{}); err != nil || info.Locked {
+		t.Fatalf("after release: %+v, %v", info, err)
+	}
+}
