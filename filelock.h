@@ -151,7 +151,10 @@ enum {
   FL_DURABILITY_ATOMIC = 1 /* atomic rename, no fsync: never torn, may be lost on power cut */
 };
 
-/* Documents nested deeper than this are refused (FL_EINVAL input, FL_ECORRUPT on disk). */
+/* JSON rules for every document, value and patch: strict RFC 8259, valid UTF-8, no
+ * duplicate keys, no NaN/Infinity. Numbers are kept as their original text, so values
+ * a double cannot carry (integers beyond 2^53, 1e400) are written back exactly.
+ * Documents nested deeper than this are refused (FL_EINVAL input, FL_ECORRUPT on disk). */
 #define FL_JSON_MAX_DEPTH 256
 
 typedef struct fl_state_options {
@@ -161,7 +164,12 @@ typedef struct fl_state_options {
   int32_t backup_before_write; /* 1 (default): back up the outgoing document on commit */
   int32_t audit_log;           /* 1 (default): one log line per commit/restore/failure */
   int32_t validate_on_read;    /* 1: reads check the schema too; default 0 */
-  const char *schema_json;     /* JSON Schema (subset, see docs); NULL: none */
+  const char *schema_json;     /* JSON Schema subset: type, properties, required,
+                                  additionalProperties, items, enum, const, minimum,
+                                  maximum, minLength, maxLength, minItems, maxItems,
+                                  pattern; other keywords are refused (FL_EINVAL) at
+                                  open, annotations ($schema, title, ...) ignored.
+                                  NULL: none */
   int64_t lock_timeout_ms;     /* wait for the lock this long; default 10000 */
   const char *meta_dir;        /* backups, log, generation; NULL: ".<name>.filelock/" beside */
   const char *initial_json;    /* document created when the file is missing; NULL: "{}" */
@@ -173,15 +181,23 @@ typedef struct fl_state fl_state; /* one state file */
 typedef struct fl_txn fl_txn;     /* a transaction: holds the exclusive lock */
 
 FL_API void fl_state_options_init(fl_state_options *opts);
+/* Creates meta_dir and, when the file is missing, writes initial_json as generation 1.
+ * Removes temp files a crashed commit left behind (when no one holds the lock). */
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 FL_API void fl_state_close(fl_state *st); /* NULL-safe */
 
-/* The whole document and its generation (either out pointer may be NULL). */
+/* The whole document, as stored, and its generation (either out pointer may be NULL),
+ * read under the shared lock. FL_ECORRUPT for a damaged file, naming the newest valid
+ * backup; FL_ENOTFOUND if the file was deleted (fl_state_restore brings it back). */
 FL_API int fl_state_read(fl_state *st, char **json_out, uint64_t *generation_out);
+/* A commit of the whole document. Writing the document that is already there changes
+ * nothing (the generation counts changes). */
 FL_API int fl_state_write(fl_state *st, const char *json);
 /* FL_ECONFLICT if the current generation is not expected_generation. */
 FL_API int fl_state_write_if(fl_state *st, const char *json, uint64_t expected_generation);
 
+/* Holds st's exclusive lock until commit or rollback: meanwhile use only the
+ * transaction, and end it before fl_state_close(st). */
 FL_API int fl_txn_begin(fl_state *st, fl_txn **out);
 /* JSON pointers are RFC 6901; "" is the whole document. */
 FL_API int fl_txn_get(fl_txn *t, const char *pointer, char **json_out);
@@ -193,19 +209,24 @@ FL_API uint64_t fl_txn_generation(const fl_txn *t);
 FL_API int fl_txn_commit(fl_txn *t);   /* always consumes t, even on failure */
 FL_API void fl_txn_rollback(fl_txn *t); /* always consumes t; NULL-safe */
 
-/* Backups are named by time and generation; ids come from fl_state_backups. */
+/* Backups are named by time and generation ("20261124T114512.123456Z-g00000000000000000042");
+ * ids come from fl_state_backups. */
 FL_API int fl_state_backup(fl_state *st, char **backup_id_out);
 /* [{"id","generation","created_at","size"}], newest first. */
 FL_API int fl_state_backups(fl_state *st, char **list_json);
 FL_API int fl_state_restore(fl_state *st, const char *backup_id); /* a logged commit */
 /* Audit records, newest first; limit <= 0: all. */
 FL_API int fl_state_history(fl_state *st, int limit, char **records_json);
-/* {"ok","document","generation","log":{...},"backups":{...},"problems":[...]} */
+/* {"ok","document","generation","log":{...},"backups":{...},"problems":[...]}. The report
+ * is returned in both cases: FL_OK, or FL_ECORRUPT when the document, a backup or a
+ * log line before the last is damaged (a torn last log line is only reported). */
 FL_API int fl_state_verify(fl_state *st, char **report_json);
 
 /* Appends one JSON value as a line to a JSONL file under its lock: whole or not at
  * all; concurrent appenders never interleave. fl_append is durable (fsync before
- * returning); fl_append_ex takes FL_DURABILITY_FULL or FL_DURABILITY_ATOMIC. */
+ * returning); fl_append_ex takes FL_DURABILITY_FULL or FL_DURABILITY_ATOMIC. The value
+ * is written compact (newlines inside strings are escaped); waits for the lock without
+ * a timeout; a file not ending in a newline gets one first. */
 FL_API int fl_append(const char *path, const char *json_line, const fl_lock_options *opts);
 FL_API int fl_append_ex(const char *path, const char *json_line, const fl_lock_options *opts,
                         int durability);
