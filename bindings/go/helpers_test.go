@@ -27,12 +27,15 @@ func TestMain(m *testing.M) {
 func runHelper(role string, args []string) int {
 	path, arg := args[0], args[1]
 	switch role {
-	case "hold": // lock path (arg: exclusive|shared), report, hold until stdin closes
-		t := Exclusive
-		if arg == "shared" {
-			t = Shared
+	case "hold": // lock path (arg: exclusive|shared|lockfile), report, hold until stdin closes
+		opts := Options{Owner: "go-helper"}
+		switch arg {
+		case "shared":
+			opts.LockType = Shared
+		case "lockfile":
+			opts.Backend = BackendLockFile
 		}
-		l := NewWithOptions(path, Options{LockType: t})
+		l := NewWithOptions(path, opts)
 		if err := l.Lock(); err != nil {
 			fmt.Println("error", err)
 			return 1

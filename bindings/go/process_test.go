@@ -3,6 +3,7 @@ package filelock
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,8 +87,9 @@ func TestQueryNamesTheHolderProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Locked || info.Mode != "exclusive" || info.Holder == nil || info.Holder.PID != h.cmd.Process.Pid {
-		t.Fatalf("held lock reported as %+v, want exclusive by pid %d", info, h.cmd.Process.Pid)
+	if !info.Locked || info.Mode != "exclusive" || info.Holder == nil ||
+		info.Holder.PID != h.cmd.Process.Pid || info.Holder.Owner != "go-helper" {
+		t.Fatalf("held lock reported as %+v, want exclusive by go-helper, pid %d", info, h.cmd.Process.Pid)
 	}
 	if info.Alive == nil || !*info.Alive || info.LockPath != path+".lock" {
 		t.Fatalf("held lock reported as %+v", info)
@@ -95,5 +97,34 @@ func TestQueryNamesTheHolderProcess(t *testing.T) {
 	h.release(t)
 	if info, err = Query(path, Options{}); err != nil || info.Locked {
 		t.Fatalf("after release: %+v, %v", info, err)
+	}
+}
+
+// The lock-file backend has no kernel lock: a waiter re-checks every RetryDelay, and
+// a killed holder's lock is broken because its process is gone.
+func TestLockFileBackendSurvivesHolderCrash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	h := startHelper(t, "hold", path, "lockfile")
+	h.expectLine(t, "locked")
+	opts := Options{Backend: BackendLockFile, Timeout: -1}
+	l := NewWithOptions(path, opts)
+	defer l.Close()
+	if err := l.Lock(); !errors.Is(err, ErrBusy) {
+		t.Fatalf("lock-file lock held by another process: got %v, want ErrBusy", err)
+	}
+	h.kill(t)
+	w := NewWithOptions(path, Options{Backend: BackendLockFile, Timeout: 5 * time.Second, RetryDelay: 10 * time.Millisecond})
+	defer w.Close()
+	start := time.Now()
+	if err := w.Lock(); err != nil {
+		t.Fatalf("lock after the lock-file holder was killed: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v to break a dead holder's lock", d)
+	}
+	opts.LockType = Shared
+	err := NewWithOptions(filepath.Join(t.TempDir(), "other.json"), opts).Lock()
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "exclusive") {
+		t.Fatalf("shared lock on the lock-file backend: got %v, want ErrUnsupported", err)
 	}
 }
