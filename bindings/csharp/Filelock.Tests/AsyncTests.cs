@@ -106,4 +106,20 @@ public class AsyncTests
         Assert.Equal(ErrorCode.Canceled, canceled.Code);
         Assert.False(waiter.IsLocked);
     }
+
+    [Fact]
+    public async Task DisposingEndsAWaitInProgress()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("data.json");
+        using var holder = FileLock.Acquire(path);
+        var waiter = FileLock.Open(path);
+        var waiting = waiter.LockAsync(LockMode.Exclusive, Timeout.InfiniteTimeSpan);
+        await Task.Delay(200);
+        waiter.Dispose();
+        await Assert.ThrowsAsync<LockCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        holder.Release();
+        using var after = FileLock.TryAcquire(path);
+        Assert.NotNull(after);
+    }
 }

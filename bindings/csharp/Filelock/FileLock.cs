@@ -168,10 +168,12 @@ public sealed class FileLock : IDisposable
         Mode = null;
     }
 
-    /// <summary>Releases the lock and closes the lock file.</summary>
+    /// <summary>Releases the lock and closes the lock file. A wait in progress on another
+    /// thread ends with <see cref="LockCanceledException"/>; the file is closed when it has.</summary>
     public void Dispose()
     {
         Mode = null;
+        Cancel();
         handle.Dispose();
     }
 
