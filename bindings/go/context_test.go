@@ -28,7 +28,9 @@ func TestLockContextCancelEndsWaitPromptly(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("got %v, want context.Canceled", err)
 		}
-		if d := time.Since(canceledAt); d > 200*time.Millisecond {
+		d := time.Since(canceledAt)
+		t.Logf("LockContext returned %v after cancel", d)
+		if d > 200*time.Millisecond {
 			t.Fatalf("returned %v after cancel", d)
 		}
 	case <-time.After(5 * time.Second):
