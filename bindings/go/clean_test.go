@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func containsAll(s string, parts ...string) bool {
@@ -48,5 +49,34 @@ func TestCleanStaleLocksRemovesUnheldKeepsHeld(t *testing.T) {
 	}
 	if _, err := CleanStaleLocks(filepath.Join(dir, "missing")); err == nil || !containsAll(err.Error(), "missing") {
 		t.Fatalf("clean of a missing directory: %v", err)
+	}
+}
+
+func TestCleanStaleLocksOlderThanKeepsRecentLocks(t *testing.T) {
+	dir := t.TempDir()
+	l := New(filepath.Join(dir, "recent.json"))
+	mustLock(t, l)
+	lockPath := l.LockPath()
+	l.Close() // unheld, but just used
+
+	report, err := CleanStaleLocksOlderThan(dir, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Dir != dir || len(report.Removed) != 0 || len(report.Kept) != 1 {
+		t.Fatalf("report %+v, want the recent lock kept", report)
+	}
+	report, err = CleanStaleLocksOlderThan(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Removed) != 1 || report.Removed[0].LockPath != lockPath || report.Removed[0].Reason == "" {
+		t.Fatalf("report %+v, want %s removed with a reason", report, lockPath)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	if v := Version(); !strings.HasPrefix(v, "1.") {
+		t.Fatalf("Version() = %q, want 1.x", v)
 	}
 }
