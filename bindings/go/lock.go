@@ -11,7 +11,8 @@ import (
 
 // Lock is a lock on one path. Goroutines that each use their own Lock on a path
 // exclude one another as processes do. One Lock is safe to share between goroutines,
-// but it is one holder: a second Lock on it while held returns ErrAlreadyLocked.
+// but it is one holder: a second Lock on it while held returns ErrAlreadyLocked, and
+// its calls run one at a time (Unlock waits for a Lock call that is still waiting).
 type Lock struct {
 	path string
 	opts Options
@@ -20,6 +21,11 @@ type Lock struct {
 	mu     sync.Mutex
 	handle native.Fl_handle // opened at the first Lock; nil before
 	closed bool
+
+	// waitMu guards what Close needs to end a wait in progress without mu.
+	waitMu  sync.Mutex
+	waiting native.Fl_handle // the handle while in fl_lock, else nil
+	closing bool             // Close has begun
 }
 
 // New returns an exclusive lock on path that waits up to DefaultTimeout.
@@ -55,12 +61,34 @@ func (l *Lock) LockContext(ctx context.Context) error {
 	if err := l.openLocked(); err != nil {
 		return err
 	}
+	if l.setWaiting(true) {
+		return goError(CodeCanceled, "lock", l.path, ErrClosed)
+	}
 	st, canceled := l.waitLocked(ctx)
+	if l.setWaiting(false) {
+		// Close canceled the wait, or will close the handle right after this.
+		if st == nil {
+			native.Fl_unlock(l.handle)
+		}
+		return goError(CodeCanceled, "lock", l.path, ErrClosed)
+	}
 	if canceled || (st == nil && ctx.Err() != nil) {
 		l.forgetCancelLocked(st)
 		return ctx.Err()
 	}
 	return statusError(st, "lock", l.path)
+}
+
+// setWaiting publishes (or withdraws) the handle for Close to cancel, and reports
+// whether Close has begun.
+func (l *Lock) setWaiting(on bool) (closing bool) {
+	l.waitMu.Lock()
+	defer l.waitMu.Unlock()
+	l.waiting = nil
+	if on && !l.closing {
+		l.waiting = l.handle
+	}
+	return l.closing
 }
 
 // waitLocked runs fl_lock while a goroutine watching ctx cancels it via fl_cancel.
@@ -167,8 +195,15 @@ func (l *Lock) LockPath() string {
 }
 
 // Close releases the lock if held and closes the lock file. The Lock cannot be used
-// again. Close waits for a Lock call in progress on l; cancel its context to end it.
+// again: a Lock call waiting on it returns at once with an error matching ErrClosed.
 func (l *Lock) Close() error {
+	l.waitMu.Lock()
+	l.closing = true
+	if l.waiting != nil {
+		native.Fl_cancel(l.waiting)
+	}
+	l.waitMu.Unlock()
+
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.handle != nil {

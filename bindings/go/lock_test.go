@@ -298,3 +298,25 @@ func TestSharedLockValueIsSafeAcrossGoroutines(t *testing.T) {
 		t.Fatalf("%d goroutines acquired one Lock, want 1", won)
 	}
 }
+
+func TestCloseEndsAWaitInProgress(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	holder := New(path)
+	defer holder.Close()
+	mustLock(t, holder)
+	w := NewWithOptions(path, Options{Timeout: 0})
+	done := make(chan error, 1)
+	go func() { done <- w.Lock() }()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	w.Close()
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Close took %v with a wait in progress", d)
+	}
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("the waiting Lock returned %v, want ErrClosed", err)
+	}
+	if !holder.Locked() {
+		t.Fatal("the holder lost its lock")
+	}
+}
