@@ -52,6 +52,13 @@ void InodeRegistry::leave(const std::shared_ptr<InodeEntry> &entry,
     entries_.erase(std::remove(entries_.begin(), entries_.end(), entry), entries_.end());
 }
 
+bool InodeRegistry::has_open(const platform::FileIdentity &id) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  for (const auto &entry : entries_)
+    if (entry->id == id) return true;
+  return false;
+}
+
 bool InodeRegistry::would_deadlock(const InodeEntry &entry, const HolderSlot *self,
                                    uint64_t thread, LockMode want) {
   std::lock_guard<std::mutex> guard(mutex_);

@@ -39,6 +39,9 @@ class InodeRegistry {
   bool would_deadlock(const InodeEntry &entry, const HolderSlot *self, uint64_t thread,
                       LockMode want);
 
+  // Whether any handle of this process has the inode open.
+  bool has_open(const platform::FileIdentity &id);
+
   std::mutex &mutex() { return mutex_; }
 
  private:

@@ -4,6 +4,8 @@
 #include <string>
 #include <thread>
 
+#include <unistd.h>
+
 #include "filelock.h"
 #include "support.hpp"
 
@@ -116,6 +118,42 @@ TEST(CapiLock, SymlinkRefusalIsPermissionWithPath) {
   const std::string msg = fl_last_error();
   EXPECT_NE(msg.find(dir.file("x.lock")), std::string::npos) << msg;
   EXPECT_NE(msg.find("symbolic link"), std::string::npos) << msg;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CapiLock, QueryScanAndCleanReturnJsonFreedWithFlFree) {
+  fltest::TempDir dir;
+  Handle a;
+  ASSERT_EQ(fl_open(&a.h, dir.file("x").c_str(), nullptr), FL_OK);
+  ASSERT_EQ(fl_lock(a.h, FL_EXCLUSIVE, FL_NOWAIT), FL_OK);
+  char *json = nullptr;
+  ASSERT_EQ(fl_query(dir.file("x").c_str(), nullptr, &json), FL_OK);
+  std::string q(json);
+  fl_free(json);
+  EXPECT_NE(q.find("\"locked\":true"), std::string::npos) << q;
+  EXPECT_NE(q.find("\"pid\":" + std::to_string(getpid())), std::string::npos) << q;
+  ASSERT_EQ(fl_scan(dir.path().c_str(), &json), FL_OK);
+  std::string s(json);
+  fl_free(json);
+  EXPECT_NE(s.find(dir.file("x.lock")), std::string::npos) << s;
+  ASSERT_EQ(fl_clean_stale(dir.path().c_str(), 0, &json), FL_OK);
+  std::string c(json);
+  fl_free(json);
+  EXPECT_NE(c.find("\"kept\":[{\"lock_path\":\"" + dir.file("x.lock")), std::string::npos) << c;
+  EXPECT_TRUE(fl_is_locked(a.h));
+}
+
+TEST(CapiLock, InspectArgumentErrors) {
+  char *json = reinterpret_cast<char *>(1);
+  EXPECT_EQ(fl_query(nullptr, nullptr, &json), FL_EINVAL);
+  EXPECT_EQ(json, nullptr);
+  EXPECT_EQ(fl_query("x", nullptr, nullptr), FL_EINVAL);
+  EXPECT_EQ(fl_scan("/nonexistent-filelock-dir", &json), FL_ENOTFOUND);
+  EXPECT_NE(std::string(fl_last_error()).find("/nonexistent-filelock-dir"), std::string::npos);
+  EXPECT_EQ(fl_clean_stale("/tmp", -1, &json), FL_EINVAL);
 }
 
 }  // namespace

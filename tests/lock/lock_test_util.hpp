@@ -35,6 +35,8 @@ filelock::Status status_of(Fn &&fn) {
 //     "locked <mono_ns> <cpu_us>"; cpu_us is this process's user+system CPU time so far.
 //   try_hold PATH HOLD_MS [BACKEND]: NOWAIT exclusive attempt, prints the status number;
 //     on success holds HOLD_MS, then unlocks.
+//   increment PATH COUNTER ITERATIONS [BACKEND]: read-increment-write COUNTER under the
+//     lock, with a fresh handle each time; prints "done".
 //   raw_flock PATH HOLD_MS: flock(LOCK_EX) the path directly, print "locked", hold, exit.
 filelock::LockMode parse_mode(const std::string &s);
 

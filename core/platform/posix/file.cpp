@@ -20,6 +20,8 @@ FileIdentity from_stat(const struct stat &st) {
   id.dev = static_cast<uint64_t>(st.st_dev);
   id.ino = static_cast<uint64_t>(st.st_ino);
   id.nlink = static_cast<uint64_t>(st.st_nlink);
+  id.regular = S_ISREG(st.st_mode);
+  id.directory = S_ISDIR(st.st_mode);
   id.mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
   return id;
 }

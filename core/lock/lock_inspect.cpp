@@ -1,0 +1,290 @@
+#include "lock/lock_inspect.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "common/error.hpp"
+#include "lock/holder_judge.hpp"
+#include "lock/inode_registry.hpp"
+#include "lock/lock_entry.hpp"
+#include "lock/lock_path.hpp"
+#include "platform/fs_ops.hpp"
+#include "platform/lock_listing.hpp"
+#include "platform/process.hpp"
+
+namespace filelock {
+
+namespace {
+
+using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
+
+JsonPtr new_object() {
+  cJSON *o = cJSON_CreateObject();
+  if (o == nullptr) throw std::bad_alloc();
+  return JsonPtr(o, cJSON_Delete);
+}
+
+std::string print(const cJSON *root) {
+  char *text = cJSON_PrintUnformatted(root);
+  if (text == nullptr) throw std::bad_alloc();
+  std::string out(text);
+  cJSON_free(text);
+  return out;
+}
+
+void add_liveness(cJSON *o, platform::Liveness alive) {
+  if (alive == platform::Liveness::unknown) cJSON_AddNullToObject(o, "alive");
+  else cJSON_AddBoolToObject(o, "alive", alive == platform::Liveness::alive);
+}
+
+cJSON *holder_json(const HolderRecord &r) {
+  cJSON *h = cJSON_CreateObject();
+  cJSON_AddNumberToObject(h, "pid", static_cast<double>(r.pid));
+  cJSON_AddStringToObject(h, "host", r.host.c_str());
+  cJSON_AddNumberToObject(h, "start_time", static_cast<double>(r.start_time));
+  cJSON_AddStringToObject(h, "boot_id", r.boot_id.c_str());
+  cJSON_AddNumberToObject(h, "acquired_at", static_cast<double>(r.acquired_at));
+  cJSON_AddStringToObject(h, "mode", r.mode.empty() ? "exclusive" : r.mode.c_str());
+  if (r.owner.empty()) cJSON_AddNullToObject(h, "owner");
+  else cJSON_AddStringToObject(h, "owner", r.owner.c_str());
+  return h;
+}
+
+enum class EntryKind { kernel, lockfile, lockdir, other };
+
+// What kind of lock the entry at lock_path is, judged by what is there.
+EntryKind classify(const std::string &lock_path, std::string &record_bytes) {
+  platform::FileIdentity id;
+  HolderRecord rec;
+  if (!read_lock_entry(lock_path, false, id, record_bytes)) return EntryKind::other;
+  if (id.directory) {
+    if (read_lock_entry(lock_path, true, id, record_bytes) && parse_holder_record(record_bytes, rec))
+      return EntryKind::lockdir;
+    return EntryKind::other;
+  }
+  if (!id.regular) return EntryKind::other;
+  if (parse_holder_record(record_bytes, rec))
+    return rec.backend == "lockfile" ? EntryKind::lockfile : EntryKind::kernel;
+  return record_bytes.empty() ? EntryKind::kernel : EntryKind::other;
+}
+
+// Fills the common fields for a kernel-locked file.
+void describe_kernel(cJSON *o, const std::string &lock_path, const platform::FileIdentity &id,
+                     const std::string &record_bytes, const char *backend) {
+  cJSON_AddStringToObject(o, "backend", backend);
+  std::vector<platform::KernelLockHolder> holders;
+  int probed = -1;
+  if (!platform::list_kernel_locks(id, holders)) probed = platform::probe_kernel_lock(lock_path);
+  bool exclusive = probed == 2;
+  for (const auto &h : holders) exclusive = exclusive || h.exclusive;
+  const bool locked = probed > 0 || !holders.empty();
+  cJSON_AddBoolToObject(o, "locked", locked);
+  if (locked) cJSON_AddStringToObject(o, "mode", exclusive ? "exclusive" : "shared");
+  else cJSON_AddNullToObject(o, "mode");
+  cJSON *list = cJSON_AddArrayToObject(o, "holders");
+  for (const auto &h : holders) {
+    cJSON *item = cJSON_CreateObject();
+    if (h.pid > 0) cJSON_AddNumberToObject(item, "pid", static_cast<double>(h.pid));
+    else cJSON_AddNullToObject(item, "pid");
+    cJSON_AddStringToObject(item, "kind", h.kind.c_str());
+    cJSON_AddStringToObject(item, "mode", h.exclusive ? "exclusive" : "shared");
+    cJSON_AddItemToArray(list, item);
+  }
+  // The record is the last exclusive holder's; it describes the current one only if
+  // that holder is among the lock's owners (OFD locks do not name their process).
+  HolderRecord rec;
+  bool current = false;
+  if (exclusive && parse_holder_record(record_bytes, rec)) {
+    current = probed == 2;
+    for (const auto &h : holders) current = current || h.pid == rec.pid || h.pid <= 0;
+  }
+  const int64_t now = platform::wall_clock_ms();
+  if (current) {
+    cJSON_AddItemToObject(o, "holder", holder_json(rec));
+    add_liveness(o, platform::Liveness::alive);
+    cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(std::max<int64_t>(0, now - rec.acquired_at)));
+  } else {
+    cJSON_AddNullToObject(o, "holder");
+    cJSON_AddNullToObject(o, "alive");
+    cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(std::max<int64_t>(0, now - id.mtime_ms)));
+  }
+  cJSON_AddBoolToObject(o, "stale", false);  // a kernel lock dies with its holder
+}
+
+void describe_name_lock(cJSON *o, const std::string &record_bytes, const platform::FileIdentity &id,
+                        bool directory, int64_t stale_after_ms) {
+  cJSON_AddStringToObject(o, "backend", directory ? "lockdir" : "lockfile");
+  cJSON_AddBoolToObject(o, "locked", true);
+  cJSON_AddStringToObject(o, "mode", "exclusive");
+  HolderJudgement j = judge_holder(record_bytes, id.mtime_ms, stale_after_ms);
+  cJSON *list = cJSON_AddArrayToObject(o, "holders");
+  if (j.has_record) {
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddNumberToObject(item, "pid", static_cast<double>(j.record.pid));
+    cJSON_AddStringToObject(item, "kind", directory ? "lockdir" : "lockfile");
+    cJSON_AddStringToObject(item, "mode", "exclusive");
+    cJSON_AddItemToArray(list, item);
+    cJSON_AddItemToObject(o, "holder", holder_json(j.record));
+  } else {
+    cJSON_AddNullToObject(o, "holder");
+  }
+  add_liveness(o, j.alive);
+  cJSON_AddBoolToObject(o, "stale", j.stale);
+  cJSON_AddStringToObject(o, "reason", j.reason.c_str());
+  cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(j.age_ms));
+}
+
+void describe_missing(cJSON *o, const char *backend) {
+  cJSON_AddStringToObject(o, "backend", backend);
+  cJSON_AddBoolToObject(o, "locked", false);
+  cJSON_AddNullToObject(o, "mode");
+  cJSON_AddArrayToObject(o, "holders");
+  cJSON_AddNullToObject(o, "holder");
+  cJSON_AddNullToObject(o, "alive");
+  cJSON_AddBoolToObject(o, "stale", false);
+  cJSON_AddNullToObject(o, "age_ms");
+}
+
+bool is_lock_name(const std::string &name) {
+  return name.size() > 5 && name.compare(name.size() - 5, 5, ".lock") == 0;
+}
+
+std::string join(const std::string &dir, const std::string &name) {
+  return dir.empty() || dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+// Describes one entry found by a scan; false if it is not a lock this library made.
+bool describe_found(cJSON *o, const std::string &lock_path, EntryKind &kind) {
+  std::string bytes;
+  kind = classify(lock_path, bytes);
+  platform::FileIdentity id;
+  if (kind == EntryKind::other || !platform::identify_path(lock_path, id)) return false;
+  if (kind == EntryKind::kernel) {
+    HolderRecord rec;
+    const bool has = parse_holder_record(bytes, rec);
+    describe_kernel(o, lock_path, id, bytes, has && !rec.backend.empty() ? rec.backend.c_str() : "flock");
+  } else {
+    describe_name_lock(o, bytes, id, kind == EntryKind::lockdir, 0);
+  }
+  return true;
+}
+
+bool open_in_this_process(const std::string &lock_path) {
+  platform::FileIdentity id;
+  return platform::identify_path(lock_path, id) && InodeRegistry::instance().has_open(id);
+}
+
+}  // namespace
+
+std::string query_lock(const std::string &path, const LockOptions &options) {
+  const std::string lock_path = resolve_lock_path(path, options);
+  auto root = new_object();
+  cJSON_AddStringToObject(root.get(), "path", path.c_str());
+  cJSON_AddStringToObject(root.get(), "lock_path", lock_path.c_str());
+  const bool name_lock = options.backend == Backend::lockfile || options.backend == Backend::lockdir;
+  const char *backend = backend_name(options.backend == Backend::automatic ? Backend::flock : options.backend);
+  platform::FileIdentity id;
+  std::string bytes;
+  if (!read_lock_entry(lock_path, options.backend == Backend::lockdir, id, bytes)) {
+    cJSON_AddBoolToObject(root.get(), "exists", false);
+    describe_missing(root.get(), backend);
+  } else {
+    cJSON_AddBoolToObject(root.get(), "exists", true);
+    if (name_lock) {
+      describe_name_lock(root.get(), bytes, id, options.backend == Backend::lockdir,
+                         options.stale_after_ms);
+    } else {
+      platform::FileIdentity checked;
+      if (!platform::identify_path(lock_path, checked))
+        throw_error(Status::not_found, "query lock", lock_path, "vanished while being read");
+      describe_kernel(root.get(), lock_path, id, bytes, backend);
+    }
+  }
+  return print(root.get());
+}
+
+std::string scan_locks(const std::string &dir) {
+  auto names = platform::list_dir(dir);
+  std::sort(names.begin(), names.end());
+  auto root = new_object();
+  cJSON_AddStringToObject(root.get(), "dir", dir.c_str());
+  cJSON *locks = cJSON_AddArrayToObject(root.get(), "locks");
+  for (const auto &name : names) {
+    if (!is_lock_name(name)) continue;
+    const std::string lock_path = join(dir, name);
+    JsonPtr item = new_object();
+    cJSON_AddStringToObject(item.get(), "lock_path", lock_path.c_str());
+    EntryKind kind;
+    try {
+      if (!describe_found(item.get(), lock_path, kind)) continue;
+    } catch (const Error &e) {
+      cJSON_AddStringToObject(item.get(), "error", e.what());
+    }
+    cJSON_AddItemToArray(locks, item.release());
+  }
+  return print(root.get());
+}
+
+std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
+  auto names = platform::list_dir(dir);
+  std::sort(names.begin(), names.end());
+  auto root = new_object();
+  cJSON_AddStringToObject(root.get(), "dir", dir.c_str());
+  cJSON *removed = cJSON_AddArrayToObject(root.get(), "removed");
+  cJSON *kept = cJSON_AddArrayToObject(root.get(), "kept");
+  cJSON *errors = cJSON_AddArrayToObject(root.get(), "errors");
+  auto note = [](cJSON *list, const std::string &lock_path, const std::string &reason) {
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "lock_path", lock_path.c_str());
+    cJSON_AddStringToObject(item, list == nullptr ? "error" : "reason", reason.c_str());
+    return item;
+  };
+  for (const auto &name : names) {
+    if (!is_lock_name(name)) continue;
+    const std::string lock_path = join(dir, name);
+    try {
+      std::string bytes;
+      const EntryKind kind = classify(lock_path, bytes);
+      platform::FileIdentity id;
+      if (kind == EntryKind::other || !platform::identify_path(lock_path, id)) {
+        cJSON_AddItemToArray(kept, note(kept, lock_path, "not a lock file made by filelock"));
+        continue;
+      }
+      if (kind == EntryKind::kernel) {
+        const int64_t age = platform::wall_clock_ms() - id.mtime_ms;
+        std::string reason;
+        if (age < min_age_ms) {
+          reason = "younger than min_age_ms";
+        } else if (open_in_this_process(lock_path)) {
+          // Opening and closing it here would drop this process's POSIX locks on it.
+          reason = "open in this process";
+        } else {
+          switch (platform::remove_unheld_lock_file(lock_path)) {
+            case platform::RemoveOutcome::removed:
+              cJSON_AddItemToArray(removed, note(removed, lock_path, "not held"));
+              continue;
+            case platform::RemoveOutcome::held: reason = "held"; break;
+            case platform::RemoveOutcome::changed: reason = "replaced while checking"; break;
+            case platform::RemoveOutcome::missing: continue;
+          }
+        }
+        cJSON_AddItemToArray(kept, note(kept, lock_path, reason));
+        continue;
+      }
+      const bool directory = kind == EntryKind::lockdir;
+      HolderJudgement j = judge_holder(bytes, id.mtime_ms, 0);
+      if (j.stale && j.age_ms >= min_age_ms && break_lock_entry(lock_path, directory, id, bytes)) {
+        cJSON_AddItemToArray(removed, note(removed, lock_path, j.reason));
+      } else {
+        cJSON_AddItemToArray(kept, note(kept, lock_path, j.stale ? "younger than min_age_ms" : j.reason));
+      }
+    } catch (const Error &e) {
+      cJSON_AddItemToArray(errors, note(nullptr, lock_path, e.what()));
+    }
+  }
+  return print(root.get());
+}
+
+}  // namespace filelock
