@@ -124,4 +124,23 @@ public class CrossProcessTests
             Assert.Equal(Enumerable.Range(0, lines), seqs);
         }
     }
+
+    [Fact]
+    public void AnIncrementerKilledMidwayLosesNothingItAcknowledged()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("pipeline.json");
+        using var survivor = Helper.Start("increment", path, "20");
+        using var victim = Helper.Start("increment", path, "1000");
+        var acknowledged = 0;
+        for (; acknowledged < 10; acknowledged++) Assert.Equal("ack", victim.ReadLine());
+        victim.Kill();
+        acknowledged += victim.RemainingOutput().Count(line => line == "ack");
+        Assert.Equal(0, survivor.WaitExit());
+        using var state = new JsonState(path);
+        var verify = state.Verify();
+        Assert.True(verify["ok"]!.GetValue<bool>(), verify.ToJsonString());
+        // The victim may have committed once more after its last "ack" reached us.
+        Assert.InRange(state.Read()!["count"]!.GetValue<long>(), 20 + acknowledged, 20 + acknowledged + 1);
+    }
 }

@@ -56,6 +56,10 @@ public sealed class Helper : IDisposable
             $"helper ended early: {process.StandardError.ReadToEnd()}");
     }
 
+    /// <summary>Every line the helper printed that was not read yet (after it exited).</summary>
+    public string[] RemainingOutput() =>
+        process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
     /// <summary>Closes the helper's stdin (its signal to finish) and waits for its exit code.</summary>
     public int Finish()
     {
