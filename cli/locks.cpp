@@ -39,6 +39,7 @@ LockEntry lock_entry(const cJSON *item) {
   e.locked = bool_field(item, "locked");
   e.mode = text_field(item, "mode");
   e.stale = bool_field(item, "stale");
+  e.reason = text_field(item, "reason");
   number_field(item, "age_ms", &e.age_ms);
   const cJSON *holder = field(item, "holder");
   if (cJSON_IsObject(holder)) {
@@ -58,9 +59,10 @@ LockEntry lock_entry(const cJSON *item) {
 }
 
 std::string removal_reason(const LockEntry &e, int64_t min_age_ms) {
-  if (!e.locked && e.age_ms >= min_age_ms) return "not held, unused for " + format_age(e.age_ms);
+  if (e.age_ms < 0 || e.age_ms < min_age_ms) return "";
+  if (!e.locked) return "not held, unused for " + format_age(e.age_ms);
   if (e.stale && (e.backend == "lockfile" || e.backend == "lockdir"))
-    return "holder process is gone";
+    return e.reason.empty() ? "the holder is gone" : e.reason;
   return "";
 }
 

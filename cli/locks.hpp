@@ -26,13 +26,14 @@ struct LockEntry {
   std::string owner;
   int64_t age_ms = -1;
   bool stale = false;
+  std::string reason;  // why the library judges it stale, when it does
 };
 
 LockEntry lock_entry(const cJSON *item);
 
-// Would clean-stale remove this lock file? The rule fl_clean_stale documents: nobody
-// holds it and it is at least min_age_ms old, or its lock-file-backend holder is dead.
-// Returns the reason, or "" to keep it.
+// Would clean-stale remove this lock file? fl_clean_stale's rule: it is at least
+// min_age_ms old, and either nobody holds it or it is a lock-file-backend lock whose
+// holder is gone. Returns the reason, or "" to keep it.
 std::string removal_reason(const LockEntry &e, int64_t min_age_ms);
 
 }  // namespace filelock::cli

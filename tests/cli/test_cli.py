@@ -418,12 +418,20 @@ class CleanStale(CliTest):
         r = run("status", self.dir)
         self.assertEqual(r.stdout.splitlines()[1].split()[-1], "yes")
 
+        # Younger than --max-age: kept, by the dry run and the real thing alike.
         r = run("clean-stale", self.dir, "--max-age", "1d", "--dry-run")
         self.assertExit(r, 0)
-        self.assertIn("holder process is gone", r.stdout)
+        self.assertIn("nothing to remove", r.stdout)
+        self.assertExit(run("clean-stale", self.dir, "--max-age", "1d"), 0)
         self.assertTrue(os.path.exists(lock + ".lock"))
-        r = run("clean-stale", self.dir, "--max-age", "1d")
+
+        r = run("clean-stale", self.dir, "--max-age", "0", "--dry-run")
         self.assertExit(r, 0)
+        self.assertIn("holder process %d is gone" % holder.pid, r.stdout)
+        self.assertTrue(os.path.exists(lock + ".lock"))
+        r = run("clean-stale", self.dir, "--max-age", "0")
+        self.assertExit(r, 0)
+        self.assertIn("holder process %d is gone" % holder.pid, r.stdout)
         self.assertIn("removed 1", r.stdout)
         self.assertFalse(os.path.exists(lock + ".lock"))
         self.assertExit(run("run", "-n", "--backend", "lockfile", lock, "--", "true"), 0)
