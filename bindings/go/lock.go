@@ -62,7 +62,7 @@ func (l *Lock) LockContext(ctx context.Context) error {
 		return err
 	}
 	if l.setWaiting(true) {
-		return goError(CodeCanceled, "lock", l.path, ErrClosed)
+		return goError(CodeInvalid, "lock", l.path, ErrClosed)
 	}
 	st, canceled := l.waitLocked(ctx)
 	if l.setWaiting(false) {
@@ -70,7 +70,7 @@ func (l *Lock) LockContext(ctx context.Context) error {
 		if st == nil {
 			native.Fl_unlock(l.handle)
 		}
-		return goError(CodeCanceled, "lock", l.path, ErrClosed)
+		return goError(CodeInvalid, "lock", l.path, ErrClosed)
 	}
 	if canceled || (st == nil && ctx.Err() != nil) {
 		l.forgetCancelLocked(st)
