@@ -52,6 +52,8 @@ int dry_run(const std::string &dir, int64_t max_age_ms, bool json) {
     cJSON *entry = cJSON_CreateObject();
     cJSON_AddStringToObject(entry, "lock_path", e.lock_path.c_str());
     if (reason.empty()) {
+      const bool young = e.age_ms < max_age_ms;
+      cJSON_AddStringToObject(entry, "reason", young ? "younger than --max-age" : "held");
       cJSON_AddItemToArray(kept, entry);
       ++kept_count;
       continue;

@@ -396,6 +396,7 @@ class CleanStale(CliTest):
             self.assertExit(r, 0)
             report = json.loads(r.stdout)
             self.assertEqual([e["lock_path"] for e in report["would_remove"]], [free])
+            self.assertEqual(report["kept"], [{"lock_path": busy, "reason": "held"}])
 
             r = run("clean-stale", self.dir, "--max-age", "0")
             self.assertExit(r, 0)
