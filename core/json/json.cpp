@@ -45,38 +45,65 @@ Decimal to_decimal(std::string_view t) {
   return d;
 }
 
+// The JSON pointer of a node, from the chain of its ancestors; built only for messages.
+std::string pointer_of(const std::vector<const cJSON *> &path) {
+  std::string out;
+  for (size_t i = 1; i < path.size(); ++i) {
+    const cJSON *parent = path[i - 1];
+    if (cJSON_IsObject(parent)) {
+      out += "/" + escape_token(path[i]->string);
+    } else {
+      size_t index = 0;
+      for (const cJSON *c = parent->child; c != path[i]; c = c->next) ++index;
+      out += "/" + std::to_string(index);
+    }
+  }
+  return out;
+}
+
+// Small objects are checked pairwise (no allocation), large ones with a hash set.
+const cJSON *find_duplicate_key(const cJSON *object) {
+  constexpr int kPairwise = 16;
+  int count = 0;
+  for (const cJSON *c = object->child; c != nullptr && count <= kPairwise; c = c->next) ++count;
+  if (count <= kPairwise) {
+    for (const cJSON *a = object->child; a != nullptr; a = a->next) {
+      for (const cJSON *b = a->next; b != nullptr; b = b->next) {
+        if (std::strcmp(a->string, b->string) == 0) return b;
+      }
+    }
+    return nullptr;
+  }
+  std::unordered_set<std::string_view> keys;
+  for (const cJSON *c = object->child; c != nullptr; c = c->next) {
+    if (!keys.insert(c->string).second) return c;
+  }
+  return nullptr;
+}
+
 struct Fixer {
   std::string_view text;
   const std::vector<NumberText> &numbers;
   size_t next = 0;
-  std::string pointer = "";
+  std::vector<const cJSON *> path{};
 
   // Walks in document order (cJSON keeps it), so the k-th number node is the k-th
   // number text found by the scan.
   void walk(cJSON *node) {
     if (cJSON_IsNumber(node)) {
       fix_number(node);
-    } else if (cJSON_IsObject(node)) {
-      std::unordered_set<std::string_view> keys;
-      for (cJSON *c = node->child; c != nullptr; c = c->next) {
-        if (!keys.insert(c->string).second) {
-          throw JsonError(Status::invalid, "duplicate key '" + std::string(c->string) +
-                                               "' in object '" + pointer + "'");
-        }
-        const size_t len = pointer.size();
-        pointer += "/" + escape_token(c->string);
-        walk(c);
-        pointer.resize(len);
-      }
-    } else if (cJSON_IsArray(node)) {
-      size_t index = 0;
-      for (cJSON *c = node->child; c != nullptr; c = c->next, ++index) {
-        const size_t len = pointer.size();
-        pointer += "/" + std::to_string(index);
-        walk(c);
-        pointer.resize(len);
+      return;
+    }
+    if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) return;
+    path.push_back(node);
+    if (cJSON_IsObject(node)) {
+      if (const cJSON *dup = find_duplicate_key(node)) {
+        throw JsonError(Status::invalid, "duplicate key '" + std::string(dup->string) +
+                                             "' in object '" + pointer_of(path) + "'");
       }
     }
+    for (cJSON *c = node->child; c != nullptr; c = c->next) walk(c);
+    path.pop_back();
   }
 
   // Every number keeps its own text: a double cannot carry every JSON number (2^53 + 1,
@@ -84,10 +111,10 @@ struct Fixer {
   // "close enough", so its printer alone would silently change values.
   void fix_number(cJSON *node) {
     const NumberText &n = numbers.at(next++);
-    const std::string keep(text.substr(n.offset, n.length));
-    char *raw = static_cast<char *>(cJSON_malloc(keep.size() + 1));
+    char *raw = static_cast<char *>(cJSON_malloc(n.length + 1));
     if (raw == nullptr) throw std::bad_alloc();
-    std::memcpy(raw, keep.c_str(), keep.size() + 1);
+    std::memcpy(raw, text.data() + n.offset, n.length);
+    raw[n.length] = '\0';
     node->type = cJSON_Raw;
     node->valuestring = raw;
   }

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 
 #include "common/error.hpp"
 #include "io/file_io.hpp"
@@ -17,6 +18,7 @@ namespace filelock::state {
 namespace {
 
 constexpr const char *kSuffix = ".json";
+constexpr size_t kIdSize = 23 + 2 + 20;  // "<yyyymmddThhmmss.uuuuuuZ>-g<20 digits>"
 constexpr const char *kTempPrefix = ".tmp-";
 
 // "2026-11-24T11:45:12.123456Z" -> "20261124T114512.123456Z"
@@ -30,14 +32,20 @@ std::string compact_time(const std::string &iso) {
 
 // Parses "<yyyymmddThhmmss.uuuuuuZ>-g<digits>"; false if the name is not one of ours.
 bool parse_id(const std::string &id, BackupInfo &info) {
-  if (id.size() != 23 + 2 + 20 || id[8] != 'T' || id[22] != 'Z' || id.compare(23, 2, "-g") != 0) {
+  if (id.size() != kIdSize || id[8] != 'T' || id[22] != 'Z' || id.compare(23, 2, "-g") != 0) {
     return false;
   }
   for (size_t i = 25; i < id.size(); ++i) {
     if (id[i] < '0' || id[i] > '9') return false;
   }
-  info.id = id;
   info.generation = std::strtoull(id.c_str() + 25, nullptr, 10);
+  return true;
+}
+
+// The id's fields for listing: the id itself and its time in ISO 8601.
+bool describe_id(const std::string &id, BackupInfo &info) {
+  if (!parse_id(id, info)) return false;
+  info.id = id;
   info.created_at = id.substr(0, 4) + "-" + id.substr(4, 2) + "-" + id.substr(6, 2) + "T" +
                     id.substr(9, 2) + ":" + id.substr(11, 2) + ":" + id.substr(13, 2) +
                     id.substr(15, 8);
@@ -88,7 +96,7 @@ std::vector<BackupInfo> Backups::list() const {
     const size_t suffix = std::string(kSuffix).size();
     if (name.size() <= suffix || name.compare(name.size() - suffix, suffix, kSuffix) != 0) continue;
     BackupInfo info;
-    if (!parse_id(name.substr(0, name.size() - suffix), info)) continue;
+    if (!describe_id(name.substr(0, name.size() - suffix), info)) continue;
     struct stat st {};
     if (::stat((dir_ + "/" + name).c_str(), &st) == 0) info.size = st.st_size;
     out.push_back(std::move(info));
@@ -100,10 +108,24 @@ std::vector<BackupInfo> Backups::list() const {
   return out;
 }
 
+// Runs after every commit, so it only reads names: no stat, no parsing beyond the
+// generation digits.
 void Backups::rotate(int keep) noexcept {
   try {
-    const auto all = list();
-    for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < all.size(); ++i) remove(all[i].id);
+    std::vector<std::pair<uint64_t, std::string>> names;
+    DIR *d = ::opendir(dir_.c_str());
+    if (d == nullptr) return;
+    BackupInfo info;
+    while (const dirent *e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() != kIdSize + 5 || name.compare(kIdSize, 5, kSuffix) != 0) continue;
+      if (!parse_id(name.substr(0, kIdSize), info)) continue;
+      names.emplace_back(info.generation, name.substr(0, kIdSize));
+    }
+    ::closedir(d);
+    if (names.size() <= static_cast<size_t>(std::max(keep, 0))) return;
+    std::sort(names.begin(), names.end(), std::greater<>());
+    for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < names.size(); ++i) remove(names[i].second);
   } catch (...) {
     // Rotation is housekeeping; the next commit tries again.
   }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <climits>
 
 #include "common/error.hpp"
@@ -33,8 +34,6 @@ json::Doc parse_input(const char *op, const std::string &path, std::string_view 
 std::string default_meta_dir(const std::string &path) {
   return io::dir_of(path) + "/." + io::base_of(path) + ".filelock";
 }
-
-constexpr size_t kMaxChanged = 32;
 
 }  // namespace
 
@@ -254,7 +253,11 @@ State::Snapshot State::read() {
     Held held(*this, LockMode::shared);
     cur = load(false);
   }
-  parse_current(cur, "read state");
+  // A document whose checksum the generation record holds is one a commit wrote after
+  // checking it; anything else (an outside edit, damage) is parsed and checked here.
+  const bool committed = cur.exists && (cur.checksum == cur.record.checksum ||
+                                        cur.checksum == cur.record.previous_checksum);
+  if (!committed || options_.validate_on_read) parse_current(cur, "read state");
   if (options_.validate_on_read && schema_) {
     with_context("read state", path_, [&] { schema_->check(cur.tree.get()); });
   }
@@ -430,8 +433,15 @@ std::string State::verify(bool &damaged) {
 
 // ---- Transaction -----------------------------------------------------------------
 
+// The tree parsed at begin becomes the private copy: the file is the original.
 Transaction::Transaction(State &state, Current current)
-    : state_(state), current_(std::move(current)), work_(json::duplicate(current_.tree.get())) {}
+    : state_(state), current_(std::move(current)), work_(std::move(current_.tree)) {}
+
+void Transaction::touched(std::string pointer) {
+  if (changed_.size() < kMaxChanged && std::find(changed_.begin(), changed_.end(), pointer) == changed_.end()) {
+    changed_.push_back(std::move(pointer));
+  }
+}
 
 Transaction::~Transaction() { end(); }
 
@@ -449,23 +459,28 @@ std::string Transaction::get(const std::string &pointer) const {
 void Transaction::set(const std::string &pointer, std::string_view json) {
   json::Doc value = parse_input("transaction set", state_.path_, json);
   with_context("transaction set", state_.path_, [&] { json::set(work_, pointer, std::move(value)); });
+  touched(pointer);
 }
 
 void Transaction::remove(const std::string &pointer) {
   with_context("transaction remove", state_.path_, [&] { json::remove(work_, pointer); });
+  touched(pointer);
 }
 
 void Transaction::merge(std::string_view patch) {
   const json::Doc p = parse_input("transaction merge", state_.path_, patch);
   json::merge_patch(work_, p.get());
+  if (!cJSON_IsObject(p.get())) touched("");
+  for (const cJSON *m = p->child; m != nullptr && cJSON_IsObject(p.get()); m = m->next) {
+    touched("/" + json::escape_token(m->string));
+  }
 }
 
 uint64_t Transaction::commit() {
   if (!open_) throw_error(Status::invalid, "commit", state_.path_, "the transaction has ended");
   State::Held adopted(state_);
   open_ = false;
-  return state_.commit(current_, work_.get(), "commit",
-                       changed_members(current_.tree.get(), work_.get()));
+  return state_.commit(current_, work_.get(), "commit", std::move(changed_));
 }
 
 }  // namespace filelock::state

@@ -109,12 +109,17 @@ class Transaction {
   friend class State;
   Transaction(State &state, Current current);
   void end() noexcept;
+  void touched(std::string pointer);  // for the audit log's "changed"
 
   State &state_;
   Current current_;
   json::Doc work_;
+  std::vector<std::string> changed_;
   bool open_ = true;
 };
+
+// At most this many entries in an audit record's "changed".
+inline constexpr size_t kMaxChanged = 32;
 
 // Top-level members that differ ("/key"), or "" when the root itself changed type.
 std::vector<std::string> changed_members(const cJSON *before, const cJSON *after);
