@@ -62,10 +62,20 @@ inline std::vector<std::vector<double>> interleave(const std::vector<Variant> &v
   return samples;
 }
 
-// interleave() and emit the median batch mean of each variant.
-inline void run_and_emit(const std::vector<Variant> &variants, int rounds, int batch) {
+// interleave() and emit the median batch mean of each variant; returns the samples.
+inline std::vector<std::vector<double>> run_and_emit(const std::vector<Variant> &variants,
+                                                     int rounds, int batch) {
   auto samples = interleave(variants, rounds, batch);
   for (size_t i = 0; i < variants.size(); ++i) emit(variants[i].name, median(samples[i]));
+  return samples;
+}
+
+// The median of round-by-round differences a - b: far steadier than the
+// difference of two medians when a small cost rides on a large, noisy one.
+inline double median_difference(const std::vector<double> &a, const std::vector<double> &b) {
+  std::vector<double> d;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) d.push_back(a[i] - b[i]);
+  return median(d);
 }
 
 }  // namespace bench
