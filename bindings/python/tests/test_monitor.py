@@ -9,7 +9,6 @@ import sys
 import threading
 import time
 
-import pytest
 
 from libfilelock import (FileLock, cleanup_stale_locks, get_lock_age, get_lock_holder_pid,
                          get_lock_info, get_locked_files, is_file_locked, is_lock_stale,

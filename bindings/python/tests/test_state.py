@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import textwrap
 
 import pytest
 
-from libfilelock import (Backup, FileLock, FileLockError, JsonState, PipelineState,
+from libfilelock import (Backup, FileLockError, JsonState, PipelineState,
                          StateError, StateLockError, StateReadError, StateValidationError)
 from libfilelock import filelock_native as native
 
