@@ -59,6 +59,13 @@ bool InodeRegistry::has_open(const platform::FileIdentity &id) {
   return false;
 }
 
+bool InodeRegistry::has_posix_open(const platform::FileIdentity &id) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  for (const auto &entry : entries_)
+    if (entry->id == id && entry->posix) return true;
+  return false;
+}
+
 bool InodeRegistry::would_deadlock(const InodeEntry &entry, const HolderSlot *self,
                                    uint64_t thread, LockMode want) {
   std::lock_guard<std::mutex> guard(mutex_);

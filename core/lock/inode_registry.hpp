@@ -23,9 +23,12 @@ struct HolderSlot {
   std::atomic<int> mode{0};         // LockMode value, 0: none
 };
 
+struct PosixInodeState;  // posix_lock.hpp
+
 struct InodeEntry {
   platform::FileIdentity id;
-  std::vector<const HolderSlot *> slots;  // guarded by the registry mutex
+  std::vector<const HolderSlot *> slots;   // guarded by the registry mutex
+  std::shared_ptr<PosixInodeState> posix;  // POSIX backend only; set under the registry mutex
 };
 
 class InodeRegistry {
@@ -39,8 +42,10 @@ class InodeRegistry {
   bool would_deadlock(const InodeEntry &entry, const HolderSlot *self, uint64_t thread,
                       LockMode want);
 
-  // Whether any handle of this process has the inode open.
+  // Whether any handle of this process has the inode open / open with the POSIX backend
+  // (then no other descriptor of it may be opened and closed: that drops our locks).
   bool has_open(const platform::FileIdentity &id);
+  bool has_posix_open(const platform::FileIdentity &id);
 
   std::mutex &mutex() { return mutex_; }
 

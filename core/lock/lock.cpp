@@ -5,6 +5,7 @@
 #include "lock/kernel_file_lock.hpp"
 #include "lock/lock_path.hpp"
 #include "lock/name_lock.hpp"
+#include "lock/posix_lock.hpp"
 
 namespace filelock {
 
@@ -18,6 +19,8 @@ std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &opt
     case Backend::ofd:
       return std::make_unique<KernelFileLock>(std::move(lock_path), options,
                                               platform::KernelLockKind::ofd);
+    case Backend::posix:
+      return std::make_unique<PosixLock>(std::move(lock_path), options);
     case Backend::lockfile:
       return std::make_unique<NameLock>(std::move(lock_path), options, false);
     case Backend::lockdir:

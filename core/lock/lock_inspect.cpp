@@ -55,10 +55,26 @@ cJSON *holder_json(const HolderRecord &r) {
 enum class EntryKind { kernel, lockfile, lockdir, other };
 
 // What kind of lock the entry at lock_path is, judged by what is there.
+// Reading a lock file this process holds with the POSIX backend would close a descriptor
+// of it and drop the lock: such a file is not read, and shows no holder record.
+bool held_posix_here(const std::string &lock_path) {
+  platform::FileIdentity id;
+  return platform::identify_path(lock_path, id) && InodeRegistry::instance().has_posix_open(id);
+}
+
+bool read_entry_safely(const std::string &lock_path, bool directory, platform::FileIdentity &id,
+                       std::string &record_bytes) {
+  if (!directory && held_posix_here(lock_path)) {
+    record_bytes.clear();
+    return platform::identify_path(lock_path, id);
+  }
+  return read_lock_entry(lock_path, directory, id, record_bytes);
+}
+
 EntryKind classify(const std::string &lock_path, std::string &record_bytes) {
   platform::FileIdentity id;
   HolderRecord rec;
-  if (!read_lock_entry(lock_path, false, id, record_bytes)) return EntryKind::other;
+  if (!read_entry_safely(lock_path, false, id, record_bytes)) return EntryKind::other;
   if (id.directory) {
     if (read_lock_entry(lock_path, true, id, record_bytes) && parse_holder_record(record_bytes, rec))
       return EntryKind::lockdir;
@@ -76,7 +92,8 @@ void describe_kernel(cJSON *o, const std::string &lock_path, const platform::Fil
   cJSON_AddStringToObject(o, "backend", backend);
   std::vector<platform::KernelLockHolder> holders;
   int probed = -1;
-  if (!platform::list_kernel_locks(id, holders)) probed = platform::probe_kernel_lock(lock_path);
+  if (!platform::list_kernel_locks(id, holders) && !held_posix_here(lock_path))
+    probed = platform::probe_kernel_lock(lock_path);
   bool exclusive = probed == 2;
   for (const auto &h : holders) exclusive = exclusive || h.exclusive;
   const bool locked = probed > 0 || !holders.empty();
@@ -187,7 +204,7 @@ std::string query_lock(const std::string &path, const LockOptions &options) {
   const char *backend = backend_name(options.backend == Backend::automatic ? Backend::flock : options.backend);
   platform::FileIdentity id;
   std::string bytes;
-  if (!read_lock_entry(lock_path, options.backend == Backend::lockdir, id, bytes)) {
+  if (!read_entry_safely(lock_path, options.backend == Backend::lockdir, id, bytes)) {
     cJSON_AddBoolToObject(root.get(), "exists", false);
     describe_missing(root.get(), backend);
   } else {

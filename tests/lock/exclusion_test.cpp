@@ -118,11 +118,8 @@ TEST_P(Exclusion, AnotherThreadWaitingIsNotDeadlock) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelBackends, Exclusion,
-                         ::testing::Values(Backend::flock, Backend::ofd),
-                         [](const auto &info) {
-                           return info.param == Backend::flock ? std::string("flock")
-                                                               : std::string("ofd");
-                         });
+                         ::testing::Values(Backend::flock, Backend::ofd, Backend::posix),
+                         locktest::BackendName());
 
 TEST(ExclusionInterop, FlockBackendExcludesRawFlockOfTheSameFile) {
   fltest::TempDir dir;

@@ -74,10 +74,8 @@ TEST_P(Fork, ChildLockingAgainIsExcludedByParent) {
   EXPECT_EQ(other_process_try(dir.file("x"), GetParam()), Status::busy);
 }
 
-INSTANTIATE_TEST_SUITE_P(KernelBackends, Fork, ::testing::Values(Backend::flock, Backend::ofd),
-                         [](const auto &info) {
-                           return info.param == Backend::flock ? std::string("flock")
-                                                               : std::string("ofd");
-                         });
+INSTANTIATE_TEST_SUITE_P(KernelBackends, Fork,
+                         ::testing::Values(Backend::flock, Backend::ofd, Backend::posix),
+                         locktest::BackendName());
 
 }  // namespace

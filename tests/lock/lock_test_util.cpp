@@ -20,4 +20,15 @@ filelock::LockMode parse_mode(const std::string &s) {
   return s == "shared" ? filelock::LockMode::shared : filelock::LockMode::exclusive;
 }
 
+std::string backend_label(filelock::Backend backend) {
+  switch (backend) {
+    case filelock::Backend::flock: return "flock";
+    case filelock::Backend::ofd: return "ofd";
+    case filelock::Backend::posix: return "posix";
+    case filelock::Backend::lockfile: return "lockfile";
+    case filelock::Backend::lockdir: return "lockdir";
+    default: return "other";
+  }
+}
+
 }  // namespace locktest

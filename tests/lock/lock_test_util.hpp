@@ -40,4 +40,11 @@ filelock::Status status_of(Fn &&fn) {
 //   raw_flock PATH HOLD_MS: flock(LOCK_EX) the path directly, print "locked", hold, exit.
 filelock::LockMode parse_mode(const std::string &s);
 
+// Test-name suffix for a parameterised backend.
+std::string backend_label(filelock::Backend backend);
+struct BackendName {
+  template <typename Info>
+  std::string operator()(const Info &info) const { return backend_label(info.param); }
+};
+
 }  // namespace locktest

@@ -214,9 +214,6 @@ TEST_P(NameLocks, ForkedChildNeverRemovesParentsLock) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, NameLocks,
                          ::testing::Values(Backend::lockfile, Backend::lockdir),
-                         [](const auto &info) {
-                           return info.param == Backend::lockfile ? std::string("lockfile")
-                                                                  : std::string("lockdir");
-                         });
+                         locktest::BackendName());
 
 }  // namespace

@@ -52,9 +52,7 @@ TEST_P(UnlinkRace, OpenedBeforeUnlinkTryLockUsesThePath) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelBackends, UnlinkRace,
-                         ::testing::Values(Backend::flock, Backend::ofd), [](const auto &info) {
-                           return info.param == Backend::flock ? std::string("flock")
-                                                               : std::string("ofd");
-                         });
+                         ::testing::Values(Backend::flock, Backend::ofd, Backend::posix),
+                         locktest::BackendName());
 
 }  // namespace

@@ -24,7 +24,7 @@ TEST(Waiting, TimeoutFiresOnTime) {
     EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, timeout); }), Status::timeout);
     const int64_t took = elapsed_ms_since(start);
     EXPECT_GE(took, timeout);
-    EXPECT_LE(took, timeout + 15);
+    EXPECT_LE(took, timeout + 25);  // typically < 1 ms late; slack for a loaded machine
   }
   EXPECT_FALSE(b->locked());
 }

@@ -1,0 +1,220 @@
+#include "lock/posix_lock.hpp"
+
+#include <chrono>
+
+#include "common/error.hpp"
+#include "platform/kernel_lock.hpp"
+#include "platform/process.hpp"
+
+namespace filelock {
+
+using platform::KernelLockKind;
+
+PosixInodeState::~PosixInodeState() {
+  platform::close_file(fd);
+  for (auto spare_fd : spare) platform::close_file(spare_fd);
+}
+
+PosixLock::PosixLock(std::string lock_path, const LockOptions &options)
+    : path_(std::move(lock_path)),
+      options_(options),
+      fork_generation_(platform::fork_generation()) {
+  if (options_.record_holder)
+    record_ = HolderRecordTemplate(platform::self_identity(), options_.owner, "posix");
+  open_file();
+}
+
+PosixLock::~PosixLock() {
+  if (held_.load() != 0 && fork_generation_ == platform::fork_generation()) {
+    try {
+      unlock();
+    } catch (const Error &) {
+      // The last descriptor closes below and the kernel drops the lock with it.
+    }
+  }
+  close_file();
+}
+
+void PosixLock::sync_after_fork(PosixInodeState &state) {
+  // The child holds none of the parent's POSIX locks: its copy of the counts is void.
+  const uint64_t now = platform::fork_generation();
+  if (state.fork_generation == now) return;
+  state.fork_generation = now;
+  state.readers = 0;
+  state.writer = false;
+  state.acquiring = false;
+}
+
+void PosixLock::open_file() {
+  platform::OpenedFile f = platform::open_lock_file(path_, options_.file_mode);
+  std::shared_ptr<PosixInodeState> state;
+  try {
+    inode_ = InodeRegistry::instance().join(platform::identify(f.file, path_), &slot_);
+    std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
+    if (!inode_->posix) {
+      inode_->posix = std::make_shared<PosixInodeState>();
+      inode_->posix->fd = f.file;
+      inode_->posix->read_only = f.read_only;
+      inode_->posix->fork_generation = platform::fork_generation();
+      f.file = platform::kInvalidFile;
+    }
+    state = inode_->posix;
+  } catch (...) {
+    platform::close_file(f.file);
+    throw;
+  }
+  std::atomic_store(&state_, state);  // cancel() may read it from another thread
+  if (f.file == platform::kInvalidFile) return;
+  std::lock_guard<std::mutex> guard(state->mutex);
+  sync_after_fork(*state);
+  if (state->readers == 0 && !state->writer && !state->acquiring) platform::close_file(f.file);
+  else state->spare.push_back(f.file);  // closing it now would drop the process's lock
+}
+
+void PosixLock::close_file() noexcept {
+  InodeRegistry::instance().leave(inode_, &slot_);
+  inode_.reset();
+  // The last handle's reference closes the descriptors.
+  std::atomic_store(&state_, std::shared_ptr<PosixInodeState>());
+}
+
+bool PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
+                               std::chrono::steady_clock::time_point deadline, bool &canceled) {
+  if (platform::kernel_try_lock(state_->fd, KernelLockKind::posix, mode, path_)) return true;
+  if (!wait) return false;
+  auto outcome = platform::kernel_wait_lock(state_->fd, KernelLockKind::posix, mode, forever,
+                                            deadline, wakeup_, cancel_, path_);
+  canceled = outcome == platform::WaitOutcome::canceled;
+  return outcome == platform::WaitOutcome::acquired;
+}
+
+void PosixLock::release(PosixInodeState &state, LockMode mode) {
+  bool drop_kernel = true;
+  if (mode == LockMode::exclusive) state.writer = false;
+  else drop_kernel = --state.readers == 0;
+  if (drop_kernel) {
+    try {
+      platform::kernel_unlock(state.fd, KernelLockKind::posix, path_);
+    } catch (...) {
+      state.changed.notify_all();
+      throw;
+    }
+    for (auto fd : state.spare) platform::close_file(fd);
+    state.spare.clear();
+  }
+  state.changed.notify_all();
+}
+
+void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
+  if (held_.load(std::memory_order_acquire) != 0)
+    throw_error(Status::already, "lock", path_, "this handle already holds the lock");
+  fork_generation_ = platform::fork_generation();
+  if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
+    throw_error(Status::canceled, "lock", path_, "canceled by fl_cancel before the wait began");
+  const bool forever = timeout_ms < 0;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(forever ? 0 : timeout_ms);
+  while (true) {
+    std::shared_ptr<PosixInodeState> keep = state_;
+    PosixInodeState &state = *keep;
+    std::unique_lock<std::mutex> lk(state.mutex);
+    sync_after_fork(state);
+    // In-process phase: handles of this process exclude each other here.
+    auto compatible = [&] {
+      return !state.writer && !state.acquiring && (mode == LockMode::shared || state.readers == 0);
+    };
+    while (!compatible()) {
+      if (timeout_ms == kNoWait)
+        throw_error(Status::busy, "lock", path_, "held by another handle of this process");
+      if (forever && InodeRegistry::instance().would_deadlock(*inode_, &slot_,
+                                                              platform::current_thread_id(), mode))
+        throw_error(Status::deadlock, "lock", path_,
+                    "this thread already holds this lock through another handle; waiting "
+                    "forever would deadlock");
+      if (cancel_.exchange(false))
+        throw_error(Status::canceled, "lock", path_, "wait canceled by fl_cancel");
+      if (forever) state.changed.wait(lk);
+      else if (state.changed.wait_until(lk, deadline) == std::cv_status::timeout && !compatible())
+        throw_error(Status::timeout, "lock", path_,
+                    "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+    }
+    if (mode == LockMode::shared && state.readers > 0) {
+      ++state.readers;  // the process already holds the kernel lock shared
+      break;
+    }
+    // Kernel phase: one thread takes the process's lock; others wait in-process.
+    state.acquiring = true;
+    lk.unlock();
+    bool canceled = false, got = false;
+    try {
+      got = acquire_kernel(mode, timeout_ms != kNoWait, forever, deadline, canceled);
+    } catch (...) {
+      lk.lock();
+      state.acquiring = false;
+      state.changed.notify_all();
+      throw;
+    }
+    lk.lock();
+    state.acquiring = false;
+    if (!got) {
+      if (state.readers == 0 && !state.writer) {
+        for (auto fd : state.spare) platform::close_file(fd);
+        state.spare.clear();
+      }
+      state.changed.notify_all();
+      if (canceled) {
+        cancel_.store(false, std::memory_order_release);
+        throw_error(Status::canceled, "lock", path_, "wait canceled by fl_cancel");
+      }
+      if (timeout_ms == kNoWait)
+        throw_error(Status::busy, "lock", path_,
+                    "held by another process (Resource temporarily unavailable)");
+      throw_error(Status::timeout, "lock", path_,
+                  "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+    }
+    if (mode == LockMode::exclusive) state.writer = true;
+    else state.readers = 1;
+    if (platform::identify(state.fd, path_).nlink > 0) break;
+    // Unlinked under us (fl_clean_stale): let go and lock the file now at the path.
+    release(state, mode);
+    lk.unlock();
+    close_file();
+    open_file();
+  }
+  slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
+  slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
+  held_.store(static_cast<int>(mode), std::memory_order_release);
+  if (mode == LockMode::exclusive && options_.record_holder && !state_->read_only) {
+    record_.render(platform::wall_clock_ms(), record_buf_);
+    try {
+      platform::write_at(state_->fd, 0, record_buf_, kHolderRecordSize, path_);
+    } catch (const Error &) {
+      // Advisory only, as for the other kernel backends.
+    }
+  }
+}
+
+void PosixLock::unlock() {
+  const int mode = held_.load(std::memory_order_acquire);
+  if (mode == 0) throw_error(Status::not_locked, "unlock", path_, "this handle holds no lock");
+  cancel_.store(false, std::memory_order_release);
+  slot_.thread.store(0, std::memory_order_release);
+  slot_.mode.store(0, std::memory_order_release);
+  held_.store(0, std::memory_order_release);
+  if (fork_generation_ != platform::fork_generation()) return;  // the parent's, not ours
+  std::lock_guard<std::mutex> lk(state_->mutex);
+  release(*state_, static_cast<LockMode>(mode));
+}
+
+void PosixLock::cancel() noexcept {
+  cancel_.store(true, std::memory_order_release);
+  wakeup_.signal();
+  std::shared_ptr<PosixInodeState> state = std::atomic_load(&state_);
+  if (!state) return;
+  { std::lock_guard<std::mutex> lk(state->mutex); }
+  state->changed.notify_all();
+}
+
+bool PosixLock::locked() const noexcept { return held_.load(std::memory_order_acquire) != 0; }
+
+}  // namespace filelock

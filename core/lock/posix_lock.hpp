@@ -1,0 +1,77 @@
+// The POSIX fcntl backend, for filesystems where only classic record locks work.
+//
+// Caveat, and why this file exists: a POSIX record lock belongs to the PROCESS, not to
+// a descriptor. Two handles of one process never exclude each other through it, and
+// closing ANY descriptor of the file drops ALL of the process's locks on it. So all
+// handles of an inode share one descriptor (kept in the inode's registry entry), other
+// descriptors of it are closed only while the process holds no lock on it, and an
+// in-process reader/writer lock makes handles of this process exclude each other; the
+// kernel lock is taken once for the process (shared while any handle reads, exclusive
+// for a writer). Code outside filelock that opens and closes the lock file in this
+// process still drops the lock: prefer flock or OFD wherever they work.
+// After fork() the child holds none of the parent's POSIX locks (they are not
+// inherited); its inherited handles forget them and start afresh.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lock/holder_record.hpp"
+#include "lock/inode_registry.hpp"
+#include "lock/lock.hpp"
+#include "platform/file.hpp"
+#include "platform/wakeup.hpp"
+
+namespace filelock {
+
+struct PosixInodeState {
+  ~PosixInodeState();
+  std::mutex mutex;
+  std::condition_variable changed;
+  platform::NativeFile fd = platform::kInvalidFile;  // every lock goes through this one
+  std::vector<platform::NativeFile> spare;  // closed once the process holds no lock
+  bool read_only = false;
+  int readers = 0;         // handles holding shared
+  bool writer = false;     // a handle holds exclusive
+  bool acquiring = false;  // one thread is taking the kernel lock for the process
+  uint64_t fork_generation = 0;
+};
+
+class PosixLock final : public Lock {
+ public:
+  PosixLock(std::string lock_path, const LockOptions &options);
+  ~PosixLock() override;
+
+  void lock(LockMode mode, int64_t timeout_ms) override;
+  void unlock() override;
+  void cancel() noexcept override;
+  bool locked() const noexcept override;
+  const std::string &lock_path() const noexcept override { return path_; }
+
+ private:
+  void open_file();
+  void close_file() noexcept;
+  // Takes the process's kernel lock; false on busy (try), timeout or cancel (outcome).
+  bool acquire_kernel(LockMode mode, bool wait, bool forever,
+                      std::chrono::steady_clock::time_point deadline, bool &canceled);
+  void release(PosixInodeState &state, LockMode mode);
+  void sync_after_fork(PosixInodeState &state);
+
+  const std::string path_;
+  const LockOptions options_;
+  uint64_t fork_generation_;
+  HolderSlot slot_;
+  std::shared_ptr<InodeEntry> inode_;
+  std::shared_ptr<PosixInodeState> state_;
+  platform::Wakeup wakeup_;
+  std::atomic<bool> cancel_{false};
+  std::atomic<int> held_{0};
+  HolderRecordTemplate record_;
+  char record_buf_[kHolderRecordSize];
+};
+
+}  // namespace filelock
