@@ -103,7 +103,7 @@ def main():
         print(f"{key}_us {uncontended(make_lock(name, path), 200 if quick else 20000):.3f}")
         print(f"{key}_handoff_median_us {handoff(name, path, 2 if quick else 30):.3f}")
         dst = os.path.join(base, name + ".json")
-        print(f"{key}_txn_1k_us {txn(make_lock(name, path), dst, 5 if quick else 1000):.3f}",
+        print(f"{key}_txn_1k_us {txn(make_lock(name, path), dst, 5 if quick else 500):.3f}",
               flush=True)
     for entry in os.listdir(base):
         os.unlink(os.path.join(base, entry))
