@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -407,5 +408,41 @@ func TestForgottenTxnIsRolledBackByFinalizer(t *testing.T) {
 	}
 	if got := readMap(t, st)["count"]; got != 2.0 {
 		t.Fatalf("count = %v, want 2: the forgotten change must not commit", got)
+	}
+}
+
+// Numbers Update's fn does not touch are written back exactly, even those a float64
+// cannot hold.
+func TestUpdateKeepsNumbersExactly(t *testing.T) {
+	const doc = `{"big":9007199254740993,"long":0.1000000000000000000001,"huge":1e400,` +
+		`"list":[18446744073709551615,2.5],"count":1}`
+	st := openTestState(t, StateOptions{})
+	if err := st.Write(json.RawMessage(doc)); err != nil {
+		t.Fatal(err)
+	}
+	err := st.Update(func(d map[string]any) error {
+		if _, ok := d["big"].(json.Number); !ok {
+			t.Errorf("big arrived as %T, want json.Number", d["big"])
+		}
+		if d["list"].([]any)[1] != 2.5 {
+			t.Errorf("2.5 arrived as %#v, want float64", d["list"].([]any)[1])
+		}
+		return incrementCount(d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _, err := st.ReadRaw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"9007199254740993", "0.1000000000000000000001", "1e400",
+		"18446744073709551615"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("%s lost %s", raw, want)
+		}
+	}
+	if got, err := decodeObject(raw); err != nil || got["count"] != 2.0 {
+		t.Errorf("count = %v (%v), want 2", got["count"], err)
 	}
 }

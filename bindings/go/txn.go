@@ -152,15 +152,21 @@ func (s *State) transact(fn func(t *Txn) error) error {
 	return t.Commit()
 }
 
-// Update runs fn on the document, decoded into a map (numbers as float64, as
-// encoding/json does), and commits what fn leaves there, all under the exclusive lock.
+// Update runs fn on the document, decoded into a map, and commits what fn leaves
+// there, all under the exclusive lock. Numbers arrive as float64, as encoding/json
+// decodes them, except those a float64 cannot hold exactly (2^53+1, 30 digits), which
+// arrive as json.Number so they are written back unchanged.
 // If fn returns an error nothing changes and Update returns that error. fn must not
 // call methods of s.
 func (s *State) Update(fn func(doc map[string]any) error) error {
 	return s.transact(func(t *Txn) error {
-		var doc map[string]any
-		if err := t.Get("", &doc); err != nil {
+		var raw json.RawMessage
+		if err := t.Get("", &raw); err != nil {
 			return err
+		}
+		doc, err := decodeObject(raw)
+		if err != nil {
+			return goError(CodeInvalid, "state update", t.state.path, err)
 		}
 		if doc == nil {
 			doc = map[string]any{}
