@@ -33,6 +33,56 @@ public sealed class JsonTransaction : IDisposable
     /// <summary>Whether <see cref="Commit"/> succeeded.</summary>
     public bool IsCommitted { get; private set; }
 
+    /// <summary>The value at an RFC 6901 JSON pointer ("" is the whole document).</summary>
+    /// <exception cref="FileLockException">Nothing is there (<see cref="ErrorCode.NotFound"/>).</exception>
+    public JsonNode? Get(string pointer)
+    {
+        ArgumentNullException.ThrowIfNull(pointer);
+        Flush();
+        FilelockNative.fl_txn_get(handle, pointer, out var json);
+        return Json.Parse(json);
+    }
+
+    /// <summary>Sets the value at a JSON pointer, creating missing parent objects.</summary>
+    public void Set(string pointer, JsonNode? value)
+    {
+        ArgumentNullException.ThrowIfNull(pointer);
+        var json = Json.Serialize(value);
+        Apply(() => FilelockNative.fl_txn_set(handle, pointer, json));
+    }
+
+    /// <summary>Removes the value at a JSON pointer.</summary>
+    /// <exception cref="FileLockException">Nothing is there (<see cref="ErrorCode.NotFound"/>).</exception>
+    public void Remove(string pointer)
+    {
+        ArgumentNullException.ThrowIfNull(pointer);
+        Apply(() => FilelockNative.fl_txn_remove(handle, pointer));
+    }
+
+    /// <summary>Applies an RFC 7386 JSON merge patch (null members delete).</summary>
+    public void Merge(JsonNode? patch)
+    {
+        var json = Json.Serialize(patch);
+        Apply(() => FilelockNative.fl_txn_merge(handle, json));
+    }
+
+    // The library edits its copy of the document: hand it Data first, then take the result
+    // back, so Data and the pointer operations always see the same document.
+    void Apply(Action edit)
+    {
+        Flush();
+        edit();
+        FilelockNative.fl_txn_get(handle, "", out var json);
+        Data = Json.Parse(json);
+    }
+
+    void Flush()
+    {
+        if (handle.IsClosed)
+            throw new InvalidOperationException("the transaction is already committed or rolled back");
+        FilelockNative.fl_txn_set(handle, "", Json.Serialize(Data));
+    }
+
     /// <summary>Writes <see cref="Data"/> atomically and releases the lock. On failure
     /// nothing changed on disk, and the transaction is over either way.</summary>
     /// <exception cref="StateValidationException">Data does not satisfy the schema.</exception>
