@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any, Optional, Union
 
@@ -45,3 +46,12 @@ def lock_options(*, backend: int = 0, lock_dir: Optional[PathLike] = None,
     if file_mode is not None:
         opts.file_mode = file_mode
     return opts
+
+
+def timeout_ms(timeout: Optional[float]) -> int:
+    """Seconds to the library's milliseconds: None or negative waits forever."""
+    if timeout is None or timeout < 0:
+        return native.FL_FOREVER
+    if timeout == 0:
+        return native.FL_NOWAIT
+    return max(1, math.ceil(timeout * 1000))

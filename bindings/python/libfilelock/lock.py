@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import enum
-import math
 import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Dict, Optional, Type
 
 from ._errors import FL_ETIMEOUT, LockBusyError, LockCancelledError, LockTimeout
-from ._native import PathLike, fspath, lock_options, native
+from ._native import PathLike, fspath, lock_options, native, timeout_ms
 
 EXCLUSIVE = 1
 SHARED = 2
@@ -25,15 +24,6 @@ class Backend(enum.IntEnum):
     LOCKFILE = 4
     LOCKDIR = 5
     WINDOWS = 6
-
-
-def _timeout_ms(timeout: Optional[float]) -> int:
-    """Seconds to the library's milliseconds: None or negative waits forever."""
-    if timeout is None or timeout < 0:
-        return native.FL_FOREVER
-    if timeout == 0:
-        return native.FL_NOWAIT
-    return max(1, math.ceil(timeout * 1000))
 
 
 class FileLock:
@@ -98,7 +88,7 @@ class FileLock:
         except LockBusyError as busy:
             if not blocking:
                 return False
-            wait_ms = _timeout_ms(self.timeout if timeout is None else timeout)
+            wait_ms = timeout_ms(self.timeout if timeout is None else timeout)
             if wait_ms == native.FL_NOWAIT:
                 raise LockTimeout(busy.message, FL_ETIMEOUT, busy.operation) from None
         self._wait(handle, mode, wait_ms)

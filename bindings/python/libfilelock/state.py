@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Dict, List, Optional, Tuple, Type, Union
 
 from ._errors import FL_EVALIDATION, StateError, StateValidationError
-from ._native import PathLike, dumps, fspath, loads, lock_options, native
+from ._native import PathLike, dumps, fspath, loads, lock_options, native, timeout_ms
 from .schema import check_model, schema_json
 
 _HISTORY_ALIASES = {
@@ -77,13 +78,13 @@ class StateTransaction:
             native.fl_txn_rollback(txn)
             raise
         self._txn = txn
-        self._state._active += 1
+        self._state._count_transaction(+1)
         return self
 
     def __exit__(self, exc_type: Optional[Type[BaseException]],
                  exc_val: Optional[BaseException], exc_tb: Optional[TracebackType]) -> None:
         txn, self._txn = self._txn, None
-        self._state._active -= 1
+        self._state._count_transaction(-1)
         if exc_type is not None:
             native.fl_txn_rollback(txn)
             return
@@ -138,12 +139,15 @@ class JsonState:
     lock, after backing up the outgoing document; every commit is logged. A crash at
     any point leaves either the old or the new document, never a torn one.
 
+    An object may be shared by threads: each thread uses its own library handles, so
+    transactions in different threads exclude each other as processes do.
+
     Args:
         path: the state file; created (from ``initial``, else ``{}``) if missing.
         validate_on_read: check reads against the schema too.
         max_backups: backups kept (0: none).
         backup_before_write: back up the outgoing document on every commit.
-        timeout: seconds to wait for the file's lock.
+        timeout: seconds to wait for the file's lock; ``None`` waits forever.
         schema: a JSON Schema dict, or a pydantic model class.
         durable: fsync before a commit returns (False: atomic but may be lost on power cut).
         audit_log: keep the transaction log.
@@ -152,7 +156,7 @@ class JsonState:
     """
 
     def __init__(self, path: PathLike, validate_on_read: bool = False, max_backups: int = 50,
-                 backup_before_write: bool = True, *, timeout: float = 10.0,
+                 backup_before_write: bool = True, *, timeout: Optional[float] = 10.0,
                  schema: Any = None, durable: bool = True, audit_log: bool = True,
                  meta_dir: Optional[PathLike] = None, initial: Any = None) -> None:
         self.path = Path(path)
@@ -166,7 +170,11 @@ class JsonState:
         self._audit_log = audit_log
         self._meta_dir = meta_dir
         self._initial_json = None if initial is None else dumps(initial)
-        self._handles: Dict[Tuple[bool, bool], Any] = {}
+        # Library handles are single-threaded: each thread opens its own, and they
+        # exclude each other like handles in different processes.
+        self._local = threading.local()
+        self._mutex = threading.Lock()
+        self._all_handles: List[Any] = []
         self._active = 0
         self.backup_manager = BackupManager(self)
         self._native(True)  # opens now, so a bad path fails here
@@ -230,10 +238,12 @@ class JsonState:
     # -- lifetime -------------------------------------------------------------------
     def close(self) -> None:
         """Closes the state's files. Transactions must be finished first."""
-        if self._active:
-            raise StateError(f"close '{self.path}': a transaction is still open")
-        handles, self._handles = self._handles, {}
-        for handle in handles.values():
+        with self._mutex:
+            if self._active:
+                raise StateError(f"close '{self.path}': a transaction is still open")
+            handles, self._all_handles = self._all_handles, []
+            self._local = threading.local()
+        for handle in handles:
             native.fl_state_close(handle)
 
     def __enter__(self) -> "JsonState":
@@ -260,7 +270,8 @@ class JsonState:
         different options; all of them share the same file, lock, backups and log.
         """
         key = (bool(with_schema and self._schema_json), bool(validate_on_read))
-        handle = self._handles.get(key)
+        handles: Dict[Tuple[bool, bool], Any] = self._local.__dict__.setdefault("handles", {})
+        handle = handles.get(key)
         if handle is None:
             opts = native.fl_state_options()
             opts.durability = (native.FL_DURABILITY_FULL if self._durable
@@ -269,7 +280,7 @@ class JsonState:
             opts.backup_before_write = 1 if self.backup_before_write else 0
             opts.audit_log = 1 if self._audit_log else 0
             opts.validate_on_read = 1 if key[1] else 0
-            opts.lock_timeout_ms = max(0, int(self.timeout * 1000))
+            opts.lock_timeout_ms = timeout_ms(self.timeout)
             if key[0]:
                 opts.schema_json = self._schema_json
             if self._meta_dir is not None:
@@ -279,8 +290,14 @@ class JsonState:
             lock = lock_options()
             opts.lock = lock  # copied by fl_state_open
             handle = native.fl_state_open(fspath(self.path), opts)
-            self._handles[key] = handle
+            handles[key] = handle
+            with self._mutex:
+                self._all_handles.append(handle)
         return handle
+
+    def _count_transaction(self, delta: int) -> None:
+        with self._mutex:
+            self._active += delta
 
 
 # Pipeline phases hold objects with a string status; everything else is free-form.

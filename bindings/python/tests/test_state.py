@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -358,3 +359,20 @@ def test_exact_numbers_and_unicode_round_trip(tmp_path):
     with state.transaction() as txn:
         txn.data["big"] += 1
     assert state.read()["big"] == 2 ** 64 + 2
+
+
+def test_one_state_object_shared_by_threads_loses_nothing(tmp_path):
+    state = PipelineState(tmp_path / "pipeline.json", timeout=None)
+
+    def work():
+        for _ in range(25):
+            with state.transaction() as txn:
+                txn.data["count"] = txn.data.get("count", 0) + 1
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert state.read() == {"count": 150}
+    state.close()
