@@ -446,3 +446,28 @@ func TestUpdateKeepsNumbersExactly(t *testing.T) {
 		t.Errorf("count = %v (%v), want 2", got["count"], err)
 	}
 }
+
+// A struct that knows part of a shared document leaves the rest as it was.
+func TestUpdateAsKeepsMembersTheStructDoesNotKnow(t *testing.T) {
+	st := openTestState(t, StateOptions{Initial: json.RawMessage(
+		`{"workers":["py"],"meta":{"a":1},"phase1":{"status":"success"},"id":9007199254740993}`)})
+	err := UpdateAs(st, func(r *registry) error {
+		r.Workers = append(r.Workers, "go")
+		r.Meta = nil // known to the struct: removing it is the caller's choice
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _, _ := st.ReadRaw()
+	doc, err := decodeObject(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc["phase1"].(map[string]any)["status"] != "success" || !strings.Contains(string(raw), "9007199254740993") {
+		t.Fatalf("unknown members lost: %s", raw)
+	}
+	if _, ok := doc["meta"]; ok || len(doc["workers"].([]any)) != 2 {
+		t.Fatalf("known members not updated: %s", raw)
+	}
+}

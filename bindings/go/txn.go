@@ -178,8 +178,9 @@ func (s *State) Update(fn func(doc map[string]any) error) error {
 	})
 }
 
-// UpdateAs is Update with the document decoded into a T (a struct describing the
-// whole document: members T does not have are not written back).
+// UpdateAs is Update with the document decoded into a T, usually a struct. Top-level
+// members T does not know are kept as they were, so a program that knows part of a
+// shared document does not erase the rest; unknown members of nested objects are not.
 //
 //	err := filelock.UpdateAs(st, func(reg *Registry) error {
 //		reg.Workers = append(reg.Workers, name)
@@ -187,13 +188,52 @@ func (s *State) Update(fn func(doc map[string]any) error) error {
 //	})
 func UpdateAs[T any](s *State, fn func(v *T) error) error {
 	return s.transact(func(t *Txn) error {
-		var v T
-		if err := t.Get("", &v); err != nil {
+		var raw json.RawMessage
+		if err := t.Get("", &raw); err != nil {
 			return err
+		}
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return goError(CodeInvalid, "state update", t.state.path, err)
+		}
+		before, err := json.Marshal(&v)
+		if err != nil {
+			return goError(CodeInvalid, "state update", t.state.path, err)
 		}
 		if err := fn(&v); err != nil {
 			return err
 		}
-		return t.Set("", &v)
+		after, err := json.Marshal(&v)
+		if err != nil {
+			return goError(CodeInvalid, "state update", t.state.path, err)
+		}
+		return t.Set("", json.RawMessage(keepUnknownMembers(raw, before, after)))
 	})
+}
+
+// keepUnknownMembers adds to the object after the members of the object orig that T
+// did not produce when decoded from orig (before), unless after has them. Anything
+// that is not an object is returned as after.
+func keepUnknownMembers(orig, before, after []byte) []byte {
+	var o, b, a map[string]json.RawMessage
+	if json.Unmarshal(orig, &o) != nil || json.Unmarshal(before, &b) != nil ||
+		json.Unmarshal(after, &a) != nil || o == nil || a == nil {
+		return after
+	}
+	kept := false
+	for k, val := range o {
+		_, known := b[k]
+		if _, set := a[k]; !known && !set {
+			a[k] = val
+			kept = true
+		}
+	}
+	if !kept {
+		return after
+	}
+	merged, err := json.Marshal(a)
+	if err != nil {
+		return after
+	}
+	return merged
 }
