@@ -471,3 +471,43 @@ func TestUpdateAsKeepsMembersTheStructDoesNotKnow(t *testing.T) {
 		t.Fatalf("known members not updated: %s", raw)
 	}
 }
+
+func openFDs(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(entries)
+}
+
+// States and Locks dropped without Close give their files back through finalizers.
+func TestForgottenStatesAndLocksAreClosedByFinalizers(t *testing.T) {
+	dir := t.TempDir()
+	runtime.GC()
+	before := openFDs(t)
+	func() {
+		for i := 0; i < 10; i++ {
+			path := filepath.Join(dir, fmt.Sprintf("s%d.json", i))
+			st, err := OpenState(path, StateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc any
+			if err := st.Read(&doc); err != nil {
+				t.Fatal(err)
+			}
+			mustLock(t, New(path+".other"))
+		}
+	}()
+	if opened := openFDs(t); opened <= before {
+		t.Fatalf("%d descriptors open, %d before: the test opened nothing", opened, before)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for openFDs(t) > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors still open, %d before", openFDs(t), before)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
