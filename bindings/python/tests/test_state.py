@@ -376,3 +376,24 @@ def test_one_state_object_shared_by_threads_loses_nothing(tmp_path):
         t.join()
     assert state.read() == {"count": 150}
     state.close()
+
+
+def test_gil_is_released_while_waiting_for_the_state_lock(tmp_path, hold):
+    path = tmp_path / "pipeline.json"
+    state = PipelineState(path, timeout=0.4)
+    hold(path)
+    counter = [0]
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            counter[0] += 1
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    with pytest.raises(StateLockError):
+        with state.transaction():
+            pass
+    stop.set()
+    spinner.join()
+    assert counter[0] > 10000
