@@ -14,7 +14,7 @@ KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options
       kind_(kind),
       fd_(platform::kInvalidFile),
       fork_generation_(platform::fork_generation()),
-      wakeup_(std::make_unique<platform::Wakeup>()) {
+      wakeup_(std::make_shared<platform::Wakeup>()) {
   make_record();
   open_file();
 }
@@ -95,7 +95,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   if (inherited()) {
     // The descriptor is shared with the parent: a lock on it would be the parent's lock.
     close_file();
-    wakeup_ = std::make_unique<platform::Wakeup>();
+    wakeup_ = std::make_shared<platform::Wakeup>();
     make_record();
     fork_generation_ = platform::fork_generation();
     open_file();
@@ -118,7 +118,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(forever ? 0 : timeout_ms);
   while (true) {
-    auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, *wakeup_,
+    auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup_,
                                               cancel_, path_);
     if (outcome == platform::WaitOutcome::canceled) {
       cancel_.store(false, std::memory_order_release);

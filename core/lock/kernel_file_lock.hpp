@@ -47,7 +47,7 @@ class KernelFileLock final : public Lock {
   uint64_t fork_generation_;
   HolderSlot slot_;
   std::shared_ptr<InodeEntry> inode_;
-  std::unique_ptr<platform::Wakeup> wakeup_;
+  std::shared_ptr<platform::Wakeup> wakeup_;
   std::atomic<bool> cancel_{false};
   std::atomic<int> held_{0};  // LockMode value, 0: none
   HolderRecordTemplate record_;

@@ -208,7 +208,7 @@ void PosixLock::unlock() {
 
 void PosixLock::cancel() noexcept {
   cancel_.store(true, std::memory_order_release);
-  wakeup_.signal();
+  wakeup_->signal();
   std::shared_ptr<PosixInodeState> state = std::atomic_load(&state_);
   if (!state) return;
   { std::lock_guard<std::mutex> lk(state->mutex); }

@@ -67,7 +67,7 @@ class PosixLock final : public Lock {
   HolderSlot slot_;
   std::shared_ptr<InodeEntry> inode_;
   std::shared_ptr<PosixInodeState> state_;
-  platform::Wakeup wakeup_;
+  const std::shared_ptr<platform::Wakeup> wakeup_ = std::make_shared<platform::Wakeup>();
   std::atomic<bool> cancel_{false};
   std::atomic<int> held_{0};
   HolderRecordTemplate record_;

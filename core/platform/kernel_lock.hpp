@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "lock/lock.hpp"
@@ -30,9 +31,11 @@ enum class WaitOutcome { acquired, timed_out, canceled };
 
 // Blocks until the lock is acquired, `deadline` passes (unless `forever`) or `cancel` is
 // set (cancel() sets it and then signals `wakeup`). The kernel wakes us on release: this
-// never polls. On timed_out/canceled nothing is held.
+// never polls. On timed_out/canceled nothing is held. `wakeup` is shared because a
+// finished waiter thread may still be signalling it after this returns.
 WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool forever,
-                             std::chrono::steady_clock::time_point deadline, Wakeup &wakeup,
+                             std::chrono::steady_clock::time_point deadline,
+                             const std::shared_ptr<Wakeup> &wakeup,
                              const std::atomic<bool> &cancel, const std::string &path);
 
 }  // namespace filelock::platform

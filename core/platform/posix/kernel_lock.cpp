@@ -71,14 +71,22 @@ const char *kind_name(KernelLockKind kind) {
   throw_os_error("lock", path, err);
 }
 
+// Shared by the caller and the waiter thread; whoever lets go last frees it. After a
+// successful wait the caller detaches the thread instead of joining it, so the handoff
+// does not wait for the thread to finish exiting.
 struct Waiter {
   NativeFile fd;
   KernelLockKind kind;
   LockMode mode;
-  Wakeup *wakeup;
+  std::shared_ptr<Wakeup> wakeup;
   std::atomic<int> state{0};  // 0 waiting, 1 acquired, 2 failed (err)
   int err = 0;
+  std::atomic<int> refs{2};
 };
+
+void release(Waiter *w) {
+  if (w->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete w;
+}
 
 void *waiter_main(void *arg) {
   auto *w = static_cast<Waiter *>(arg);
@@ -91,9 +99,11 @@ void *waiter_main(void *arg) {
   } while (rc == EINTR);
   // From here on the result must be reported, not cut short by a late cancel.
   ::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &ignored);
+  std::shared_ptr<Wakeup> wakeup = w->wakeup;  // outlives the handle if it is closed first
   w->err = rc;
   w->state.store(rc == 0 ? 1 : 2, std::memory_order_release);
-  w->wakeup->signal();
+  wakeup->signal();
+  release(w);
   return nullptr;
 }
 
@@ -121,41 +131,53 @@ void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path
 }
 
 WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool forever,
-                             std::chrono::steady_clock::time_point deadline, Wakeup &wakeup,
+                             std::chrono::steady_clock::time_point deadline,
+                             const std::shared_ptr<Wakeup> &wakeup,
                              const std::atomic<bool> &cancel, const std::string &path) {
-  Waiter w{file, kind, mode, &wakeup};
+  auto *w = new Waiter{file, kind, mode, wakeup};
   pthread_attr_t attr;
   ::pthread_attr_init(&attr);
   ::pthread_attr_setstacksize(&attr, 64 * 1024);  // it only makes one system call
   pthread_t thread;
-  int rc = ::pthread_create(&thread, &attr, waiter_main, &w);
+  int rc = ::pthread_create(&thread, &attr, waiter_main, w);
   ::pthread_attr_destroy(&attr);
-  if (rc != 0) throw_os_error("lock (start waiter thread)", path, rc);
+  if (rc != 0) {
+    delete w;
+    throw_os_error("lock (start waiter thread)", path, rc);
+  }
 
   WaitOutcome outcome = WaitOutcome::acquired;
-  while (w.state.load(std::memory_order_acquire) == 0) {
+  while (w->state.load(std::memory_order_acquire) == 0) {
     if (cancel.load(std::memory_order_acquire)) {
       outcome = WaitOutcome::canceled;
       break;
     }
-    if (!wakeup.wait_until(forever, deadline) && !forever) {
+    if (!wakeup->wait_until(forever, deadline) && !forever) {
       outcome = WaitOutcome::timed_out;
       break;
     }
   }
-  if (w.state.load(std::memory_order_acquire) == 0) ::pthread_cancel(thread);
+  int state = w->state.load(std::memory_order_acquire);
+  if (state != 0) {
+    const int err = w->err;
+    ::pthread_detach(thread);
+    release(w);
+    if (state == 2) throw_lock_error(kind, path, err);
+    return WaitOutcome::acquired;
+  }
+  ::pthread_cancel(thread);
   ::pthread_join(thread, nullptr);
-  wakeup.drain();
-
-  const int state = w.state.load(std::memory_order_acquire);
-  if (state == 2) throw_lock_error(kind, path, w.err);
+  state = w->state.load(std::memory_order_acquire);
+  const int err = w->err;
+  delete w;  // the thread is gone; it let go of its share only if it finished
+  wakeup->drain();
+  if (state == 2) throw_lock_error(kind, path, err);
   // A waiter cancelled right after its call returned leaves the lock on our descriptor;
   // a non-blocking retry tells (it is a no-op for a lock we already own).
-  bool held = state == 1 || (outcome != WaitOutcome::acquired && kernel_try_lock(file, kind, mode, path));
-  if (state == 1) return WaitOutcome::acquired;
-  if (outcome == WaitOutcome::timed_out) return held ? WaitOutcome::acquired : outcome;
+  const bool held = state == 1 || kernel_try_lock(file, kind, mode, path);
+  if (state == 1 || (held && outcome == WaitOutcome::timed_out)) return WaitOutcome::acquired;
   if (held) kernel_unlock(file, kind, path);
-  return WaitOutcome::canceled;
+  return outcome;
 }
 
 }  // namespace filelock::platform
