@@ -8,6 +8,9 @@ from typing import Any, Optional, Union
 
 from . import filelock_native as native  # noqa: F401  (re-exported for the modules)
 
+# Refuse to run on a libfilelock older than the header the glue was built with.
+native.fl_check_version(native.FILELOCK_VERSION_NUMBER)
+
 PathLike = Union[str, "os.PathLike[str]"]
 
 
