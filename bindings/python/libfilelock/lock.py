@@ -133,7 +133,7 @@ class FileLock:
 
         Python runs signal handlers only in the main thread, between bytecodes, so a
         main-thread wait happens in a worker thread while the main thread sits in an
-        interruptible join; on KeyboardInterrupt it cancels the native wait.
+        interruptible Event wait; on KeyboardInterrupt it cancels the native wait.
         """
         if threading.current_thread() is not threading.main_thread():
             native.fl_lock(handle, mode, wait_ms)
