@@ -85,14 +85,43 @@ typedef enum fl_backend {
   FL_BACKEND_WINDOWS = 6   /* LockFileEx */
 } fl_backend;
 
+/* What each backend guarantees:
+ *  FLOCK  whole-file flock(2) lock owned by the handle's open file: threads and
+ *         processes exclude each other, released when the holder dies. Shares the lock
+ *         with flock(1), py-filelock, portalocker, gofrs/flock on the same file.
+ *  OFD    the same guarantees with Linux open-file-description fcntl locks (which NFS
+ *         also honours); does not exclude flock holders.
+ *  POSIX  classic fcntl locks, which belong to the process and which the OS drops when
+ *         the process closes ANY descriptor of the lock file. filelock shares one
+ *         descriptor per file among its handles and excludes them from each other
+ *         in-process; code outside filelock that opens and closes the lock file in the
+ *         same process still drops the lock. Use only where nothing else works.
+ *  LOCKFILE, LOCKDIR  the lock is a name (an O_EXCL file, or a directory with
+ *         "holder.json" inside), so they work where no kernel lock does. Exclusive only
+ *         (FL_SHARED: FL_EUNSUPPORTED). Released by deleting the name; a holder that
+ *         died leaves it, and it is broken only on proof of death (same host and boot:
+ *         its pid no longer names a process with its start time; same host, later
+ *         boot: dead) or, for another host's lock, once older than stale_after_ms.
+ *         Waiters are woken by a directory watch and re-check every retry_interval_ms.
+ * Kernel-lock waits are woken by the kernel the moment the holder releases (no polling,
+ * no signal handlers installed). After fork() a child never releases its parent's lock
+ * through an inherited handle: fl_unlock/fl_close there only forget it, and a later
+ * fl_lock in the child takes a lock of its own. */
 typedef struct fl_lock_options {
   uint32_t size;          /* sizeof(fl_lock_options); set by fl_lock_options_init */
   int32_t backend;        /* fl_backend; default FL_BACKEND_AUTO */
-  const char *lock_dir;   /* NULL: lock file beside the path; else inside this directory */
-  int32_t sidecar;        /* 1 (default): lock "<path>.lock"; 0: lock the path itself */
-  uint32_t file_mode;     /* permissions of a created lock file; default 0644 */
+  const char *lock_dir;   /* NULL: lock file beside the path; else inside this directory,
+                             named "<basename>.<hash of the absolute path>.lock" so two
+                             paths never share a lock file */
+  int32_t sidecar;        /* 1 (default): lock "<path>.lock"; 0: lock the path itself
+                             (kernel backends only; never with LOCKFILE/LOCKDIR, which
+                             delete their lock) */
+  uint32_t file_mode;     /* permissions of a created lock file; default 0644 (the umask
+                             applies; the file is never chmodded afterwards) */
   const char *owner;      /* label recorded with the holder; NULL: none */
-  int32_t record_holder;  /* 1 (default): exclusive holders record pid, host, ... */
+  int32_t record_holder;  /* 1 (default): exclusive holders record pid, host, ... in the
+                             lock file (one fixed-size record, written after locking).
+                             LOCKFILE/LOCKDIR always record: it proves a holder dead */
   int32_t retry_interval_ms; /* lock-file backends only: re-check interval where no
                                 wake-up is available (other hosts); default 100 */
   int64_t stale_after_ms; /* lock-file backends: break another host's lock older than
@@ -115,10 +144,17 @@ FL_API void fl_free(void *p);             /* frees any string the library handed
 /* ---- Locks --------------------------------------------------------------------- */
 FL_API void fl_lock_options_init(fl_lock_options *opts);
 
-/* Opens (creating if needed) the lock file for `path`. Does not lock. */
+/* Opens (creating if needed) the lock file for `path`. Does not lock. A lock file that
+ * is a symlink is refused with FL_EPERM, a FIFO, directory or other non-regular file
+ * with FL_EINVAL, the target untouched. Another user's lock file that may not be opened
+ * for writing is opened read-only: locking works, the holder is not recorded. */
 FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
 /* mode: FL_EXCLUSIVE or FL_SHARED; timeout_ms: FL_NOWAIT, FL_FOREVER or > 0.
- * FL_EBUSY (NOWAIT), FL_ETIMEOUT, FL_EALREADY, FL_EDEADLK, FL_ECANCELED. */
+ * FL_EBUSY (NOWAIT), FL_ETIMEOUT, FL_EALREADY, FL_ECANCELED; FL_EDEADLK when a
+ * FL_FOREVER wait would be for a lock the calling thread holds through another handle
+ * in a conflicting mode; FL_EUNSUPPORTED when the filesystem has no such kernel lock
+ * (the message names LOCKFILE/LOCKDIR). Shared holders are not recorded, and a shared
+ * lock is not upgraded in place: unlock, then lock exclusively. */
 FL_API int fl_lock(fl_handle *h, int mode, int64_t timeout_ms);
 FL_API int fl_unlock(fl_handle *h); /* FL_ENOTLOCKED if nothing is held */
 /* Ends a wait in progress on h with FL_ECANCELED. If no wait is in progress, the
@@ -133,16 +169,34 @@ FL_API int fl_is_locked(const fl_handle *h);
 FL_API const char *fl_lock_path(const fl_handle *h);
 
 /* State of the lock for `path` as JSON, without disturbing holders:
- * {"path","lock_path","backend","locked","mode","holders":[{"pid"}],
+ * {"path","lock_path","exists","backend","locked","mode","holders":[{"pid","kind","mode"}],
  *  "holder":{"pid","host","start_time","boot_id","acquired_at","mode","owner"},
- *  "alive","stale","age_ms"}. */
+ *  "alive","stale","age_ms"}.
+ * Kernel backends: "holders" lists every granted kernel lock on the lock file (Linux
+ * /proc/locks; "pid" is null for OFD locks, which name no process); "holder" is the
+ * recorded exclusive holder, given only while it holds the lock (else null); "stale" is
+ * always false (a kernel lock dies with its holder); "age_ms" counts from the holder's
+ * acquisition, or from the lock file's last change when there is no holder.
+ * LOCKFILE/LOCKDIR (pass the same options): "locked" while the name exists; "alive" is
+ * true/false/null (unknown: another host); "stale" says the lock may be broken, and
+ * "reason" why or why not. "mode" is null when nothing is locked, "age_ms" when there
+ * is no lock file ("exists": false). */
 FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_json);
 /* Lock files under dir (not recursive) as a JSON report:
- * {"dir","locks":[{"lock_path","backend","locked","mode","holder",...,"age_ms","stale"}]} */
+ * {"dir","locks":[{"lock_path","backend","locked","mode","holders","holder","alive",
+ *  "stale","age_ms"}]}, each entry as in fl_query. Only "*.lock" entries this library
+ * made are listed (empty or holder-recorded files, lock directories with a record); an
+ * entry that could not be read has "error" instead. */
 FL_API int fl_scan(const char *dir, char **report_json);
 /* Removes lock files under dir that nobody holds and that are older than min_age_ms,
  * and dead holders' lock-file-backend locks. Safe against concurrent acquirers.
- * report: {"dir","removed":[{"lock_path","reason"}],"kept":[...],"errors":[...]} */
+ * report: {"dir","removed":[{"lock_path","reason"}],"kept":[{"lock_path","reason"}],
+ *          "errors":[{"lock_path","error"}]}
+ * A kernel lock file is removed while this call holds it (flock and OFD, without
+ * waiting), and every acquirer re-checks after locking that its file is still linked,
+ * so no one is left holding a removed file while another holds its successor. Files
+ * this process has open through the POSIX backend are kept. Another host's
+ * LOCKFILE/LOCKDIR lock is never removed here (no proof of death). */
 FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_json);
 
 /* ---- JSON state ---------------------------------------------------------------- */
