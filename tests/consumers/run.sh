@@ -3,7 +3,8 @@
 # three consumers against the installed packages only, then removes the packages and
 # checks nothing is left behind.
 #   run.sh BUILD_DIR    (a configured and built tree; needs root for dpkg)
-# Consumers: find_package (CMake), pkg-config, and dlopen("libfilelock.so.1") + dlvsym.
+# Consumers: find_package (CMake), pkg-config, dlopen("libfilelock.so.1") + dlvsym, and
+# the Python package when python3-libfilelock was built.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
@@ -25,6 +26,7 @@ step "packages (cpack -G DEB)"
 runtime_deb=$(ls "$work"/debs/libfilelock[0-9]*_*.deb)
 dev_deb=$(ls "$work"/debs/libfilelock-dev_*.deb)
 debs=("$runtime_deb" "$dev_deb")
+python_deb=$(ls "$work"/debs/python3-libfilelock_*.deb 2>/dev/null || true)
 runtime=$(dpkg-deb -f "$runtime_deb" Package)
 version=$(dpkg-deb -f "$runtime_deb" Version)
 for deb in "${debs[@]}"; do
@@ -32,19 +34,29 @@ for deb in "${debs[@]}"; do
 done
 
 # What the packages must declare to be good Debian citizens.
-dpkg-deb -f "$runtime_deb" Depends | grep -q 'libcjson1' || fail "$runtime does not depend on libcjson1"
-dpkg-deb -f "$dev_deb" Depends | grep -qF "$runtime (= $version)" ||
+dpkg-deb -f "$runtime_deb" Depends | grep 'libcjson1' >/dev/null || fail "$runtime does not depend on libcjson1"
+dpkg-deb -f "$dev_deb" Depends | grep -F "$runtime (= $version)" >/dev/null ||
   fail "libfilelock-dev does not depend on $runtime (= $version)"
-dpkg-deb -I "$runtime_deb" shlibs | grep -q "^libfilelock 1 $runtime" || fail "$runtime has no shlibs"
-dpkg-deb -I "$runtime_deb" triggers | grep -q 'ldconfig' || fail "$runtime has no ldconfig trigger"
-dpkg-deb -c "$runtime_deb" | grep -q '/libfilelock\.so\.1 -> ' || fail "$runtime lacks libfilelock.so.1"
-dpkg-deb -c "$dev_deb" | grep -q '/libfilelock\.so -> ' || fail "libfilelock-dev lacks libfilelock.so"
+dpkg-deb -I "$runtime_deb" shlibs | grep "^libfilelock 1 $runtime" >/dev/null || fail "$runtime has no shlibs"
+dpkg-deb -I "$runtime_deb" triggers | grep 'ldconfig' >/dev/null || fail "$runtime has no ldconfig trigger"
+dpkg-deb -c "$runtime_deb" >"$work/runtime.contents"
+dpkg-deb -c "$dev_deb" >"$work/dev.contents"
+grep -q '/libfilelock\.so\.1 -> ' "$work/runtime.contents" || fail "$runtime lacks libfilelock.so.1"
+if [ -x "$build/bin/filelock" ]; then
+  grep -q '/usr/bin/filelock$' "$work/runtime.contents" || fail "$runtime lacks the filelock command"
+fi
+grep -q '/libfilelock\.so -> ' "$work/dev.contents" || fail "libfilelock-dev lacks libfilelock.so"
 
 # Files the packages will own; refuse to overwrite files nobody owns (a manual install).
-for deb in "${debs[@]}"; do
-  dpkg-deb --fsys-tarfile "$deb" | tar -t | sed 's|^\./|/|' | grep -v '/$'
-done >"$work/files"
-for pkg in "$runtime" libfilelock-dev; do
+packages=("$runtime" libfilelock-dev)
+if [ -n "$python_deb" ]; then
+  debs+=("$python_deb")
+  packages+=(python3-libfilelock)
+  dpkg-deb -c "$python_deb" >"$work/python.contents"
+fi
+cat "$work"/*.contents | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' \
+  >"$work/files"
+for pkg in "${packages[@]}"; do
   if dpkg -s "$pkg" >/dev/null 2>&1; then fail "$pkg is already installed; remove it first"; fi
 done
 while read -r f; do
@@ -52,9 +64,9 @@ while read -r f; do
 done <"$work/files"
 
 step "install (dpkg -i)"
-installed=(libfilelock-dev "$runtime")
+installed=("${packages[@]}")
 dpkg -i "${debs[@]}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -i"; }
-ldconfig -p | grep -q 'libfilelock.so.1 ' || fail "libfilelock.so.1 not in the ld.so cache"
+ldconfig -p | grep 'libfilelock.so.1 ' >/dev/null || fail "libfilelock.so.1 not in the ld.so cache"
 
 # Consumers see only the system: nothing from the build tree or the environment.
 clean_env=(env -u LD_LIBRARY_PATH -u LIBRARY_PATH -u CPATH -u C_INCLUDE_PATH
@@ -63,6 +75,7 @@ cc=${CC:-cc}
 check_loads_installed() {
   local exe=$1 resolved
   resolved=$(ldd "$exe" | awk '$1 == "libfilelock.so.1" { print $3 }')
+  resolved=$(readlink -f "$resolved")  # merged /usr: /lib is /usr/lib
   case "$resolved" in
     /usr/lib/*) ;;
     *) fail "$exe loads libfilelock.so.1 from '${resolved:-nowhere}', not the package" ;;
@@ -92,17 +105,23 @@ step "consumer: dlopen(\"libfilelock.so.1\")"
 "${clean_env[@]}" "$cc" -o "$work/consumer_dlopen" "$here/dlopen/main.c" -ldl
 "${clean_env[@]}" "$work/consumer_dlopen" dlopen "$work/dl.state"
 
+if [ -n "$python_deb" ]; then
+  step "consumer: Python (python3-libfilelock)"
+  (cd "$work" && env -i PATH=/usr/bin:/bin /usr/bin/python3 -I "$here/python_consumer.py" "$work/py.state")
+fi
+
 step "remove (dpkg -P)"
 dpkg -P "${installed[@]}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -P"; }
 installed=()
-for pkg in "$runtime" libfilelock-dev; do
+for pkg in "${packages[@]}"; do
   if dpkg -s "$pkg" >/dev/null 2>&1; then fail "$pkg still installed"; fi
 done
 while read -r f; do
   if [ -e "$f" ] || [ -L "$f" ]; then fail "$f left behind"; fi
 done <"$work/files"
-for d in /usr/lib/cmake/filelock /usr/lib/*/cmake/filelock; do
-  if [ -e "$d" ]; then fail "$d left behind"; fi
-done
-if ldconfig -p | grep -q 'libfilelock\.so'; then fail "libfilelock still in the ld.so cache"; fi
-echo "packages built, installed, used by 3 consumers and removed cleanly"
+cat "$work"/*.contents | awk '$1 ~ /^d/ && $6 ~ /filelock\/$/ { sub(/^\./, "", $6); print $6 }' |
+  while read -r d; do
+    if [ -e "$d" ]; then fail "$d left behind"; fi
+  done
+if ldconfig -p | grep 'libfilelock\.so' >/dev/null; then fail "libfilelock still in the ld.so cache"; fi
+echo "packages built, installed, used by every consumer and removed cleanly"
