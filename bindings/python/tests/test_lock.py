@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from libfilelock import (FileLock, FileLockError, LockBusyError, LockCancelledError,
+from libfilelock import (Backend, FileLock, FileLockError, LockBusyError, LockCancelledError,
                          LockError, LockTimeout, get_lock_info, is_file_locked)
 from libfilelock import filelock_native as native
 
@@ -288,3 +288,20 @@ def test_lock_dir_and_owner_options(tmp_path):
         assert info["locked"] and info["owner"] == "worker-7"
         assert info["pid"] == os.getpid()
     assert not get_lock_info(lock.lock_file)["locked"]
+
+
+@pytest.mark.parametrize("backend", [Backend.FLOCK, Backend.OFD, Backend.POSIX,
+                                     Backend.LOCKFILE, Backend.LOCKDIR])
+def test_every_posix_backend_excludes(tmp_path, backend):
+    holder = FileLock(tmp_path / "f", backend=backend)
+    assert holder.acquire(blocking=False)
+    assert FileLock(tmp_path / "f", backend=backend).acquire(blocking=False) is False
+    holder.release()
+    assert FileLock(tmp_path / "f", backend=backend).acquire(blocking=False)
+
+
+def test_unavailable_backend_is_a_clear_error(tmp_path):
+    with pytest.raises(LockError) as info:
+        FileLock(tmp_path / "f", backend=Backend.WINDOWS)
+    assert info.value.code == native.FL_EUNSUPPORTED
+    assert str(tmp_path / "f.lock") in info.value.message

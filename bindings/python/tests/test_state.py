@@ -397,3 +397,12 @@ def test_gil_is_released_while_waiting_for_the_state_lock(tmp_path, hold):
     stop.set()
     spinner.join()
     assert counter[0] > 10000
+
+
+def test_restore_accepts_a_backup_path(tmp_path):
+    state = JsonState(tmp_path / "s.json")
+    state.write({"v": 1})
+    state.write({"v": 2})
+    newest = state.list_backups(limit=1)[0]
+    assert state.restore_backup(tmp_path / "backups" / newest.id) is True
+    assert state.read() == {"v": 1}
