@@ -406,3 +406,31 @@ def test_restore_accepts_a_backup_path(tmp_path):
     newest = state.list_backups(limit=1)[0]
     assert state.restore_backup(tmp_path / "backups" / newest.id) is True
     assert state.read() == {"v": 1}
+
+
+DISK_FULL_WRITER = """
+import resource, signal, sys
+from libfilelock import PipelineState, StateError
+state = PipelineState(sys.argv[1])
+state.write({"small": True})
+# Every file this process writes may grow to 4 KiB: the big commit cannot fit.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    state.write({"big": "x" * 100000})
+except StateError as e:
+    print(type(e).__name__, e.code, e.message)
+"""
+
+
+def test_disk_full_commit_fails_cleanly_and_keeps_the_document(tmp_path):
+    path = tmp_path / "pipeline.json"
+    run = subprocess.run([sys.executable, "-c", DISK_FULL_WRITER, str(path)],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    name, code, message = run.stdout.strip().split(" ", 2)
+    assert name == "StateError" and int(code) == native.FL_ENOSPC
+    assert str(tmp_path) in message and "File too large" in message
+    assert json.loads(path.read_text()) == {"small": True}
+    leftovers = [p.name for p in tmp_path.rglob("*") if ".tmp" in p.name]
+    assert leftovers == []
