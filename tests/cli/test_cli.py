@@ -479,6 +479,24 @@ class State(CliTest):
             self.assertEqual(json.load(fh), {"workers": {"w1": {"status": "busy"}},
                                              "stage": "done"})
 
+    def test_values_print_exactly_as_stored(self):
+        f = self.path("s.json")
+        big = '{"id": 12345678901234567890, "x": 1e400, "s": "tab\\t \\"q\\" é ,:{}[]"}'
+        self.assertExit(self.state("set", f, "/v", big), 0)
+        self.assertEqual(self.state("get", f, "/v/id").stdout, "12345678901234567890\n")
+        r = self.state("get", f, "/v")
+        self.assertEqual(r.stdout,
+                         '{\n  "id": 12345678901234567890,\n  "x": 1e400,\n'
+                         '  "s": "tab\\t \\"q\\" é ,:{}[]"\n}\n')
+        self.assertEqual(self.state("get", f, "/v/s", "--raw").stdout, 'tab\t "q" é ,:{}[]\n')
+
+    def test_owner_is_recorded_in_history(self):
+        f = self.path("s.json")
+        self.assertExit(self.state("set", f, "/a", "1", "--owner", "deploy-bot"), 0)
+        records = json.loads(self.state("history", f, "-n", "1", "--json").stdout)
+        self.assertEqual(records[0]["owner"], "deploy-bot")
+        self.assertIn("deploy-bot", self.state("history", f).stdout)
+
     def test_json_output_of_changes_reports_the_generation(self):
         f = self.path("s.json")
         g1 = json.loads(self.state("set", f, "/a", "1", "--json").stdout)["generation"]
