@@ -236,7 +236,8 @@ typedef struct fl_txn fl_txn;     /* a transaction: holds the exclusive lock */
 
 FL_API void fl_state_options_init(fl_state_options *opts);
 /* Creates meta_dir and, when the file is missing, writes initial_json as generation 1.
- * Removes temp files a crashed commit left behind (when no one holds the lock). */
+ * Removes temp files a crashed commit left behind (when no one holds the lock).
+ * FL_EPERM if path is a symbolic link (a commit would replace the link itself). */
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 FL_API void fl_state_close(fl_state *st); /* NULL-safe */
 
@@ -260,7 +261,10 @@ FL_API int fl_txn_remove(fl_txn *t, const char *pointer);
 FL_API int fl_txn_merge(fl_txn *t, const char *merge_patch_json); /* RFC 7386 */
 /* The generation the transaction started from. */
 FL_API uint64_t fl_txn_generation(const fl_txn *t);
-FL_API int fl_txn_commit(fl_txn *t);   /* always consumes t, even on failure */
+/* Always consumes t, even on failure. A failure leaves the old document in place,
+ * except when only the final directory fsync or the audit-log append fails: then the
+ * new document is in place and the message says so. */
+FL_API int fl_txn_commit(fl_txn *t);
 FL_API void fl_txn_rollback(fl_txn *t); /* always consumes t; NULL-safe */
 
 /* Backups are named by time and generation ("20261124T114512.123456Z-g00000000000000000042");

@@ -104,6 +104,12 @@ State::State(std::string path, StateOptions options)
   lock_ = Lock::open(path_, options_.lock);
 
   struct stat st {};
+  // The commit replaces the name by rename: a symlink there would silently become a
+  // plain file and stop pointing at its target.
+  if (::lstat(path_.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    throw_error(Status::permission, "open state", path_,
+                "is a symbolic link; open the file it points to instead");
+  }
   if (::stat(path_.c_str(), &st) == 0) {
     // Leftovers of a crashed commit can only be told from a live one's temp file while
     // nobody commits; if the lock is busy now, a later open cleans up.

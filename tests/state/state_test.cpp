@@ -345,5 +345,24 @@ TEST_F(StateTest, StaleTempFilesAreRemovedAtOpen) {
   EXPECT_EQ(slurp(dir.file("other.tmp-keep")), "x");
 }
 
+TEST_F(StateTest, CommitKeepsThePermissionsOfTheFile) {
+  auto st = open();
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  counter_commit(*st, 1);
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_mode & 07777, 0600u);
+}
+
+TEST_F(StateTest, SymlinkedStateFileIsRefused) {
+  const std::string real = dir.file("real.json");
+  spit(real, "{}");
+  ASSERT_EQ(::symlink(real.c_str(), path.c_str()), 0);
+  std::string msg;
+  EXPECT_EQ(status_of([&] { open(); }, &msg), Status::permission);
+  EXPECT_NE(msg.find("symbolic link"), std::string::npos);
+  EXPECT_EQ(slurp(real), "{}");
+}
+
 }  // namespace
 }  // namespace filelock::state
