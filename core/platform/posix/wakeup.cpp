@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,7 +21,12 @@ Wakeup::~Wakeup() { ::close(event_); }
 
 void Wakeup::signal() noexcept {
   uint64_t one = 1;
-  while (::write(event_, &one, sizeof one) < 0 && errno == EINTR) {
+  // A raw system call, not write(): write() is a cancellation point, and the waiter
+  // thread signals right after a pthread_cancel may have been sent to it. glibc 2.36
+  // acts on a pending cancel inside any cancellation point that turns asynchronous
+  // cancellation on, even with cancellation disabled, and the unwind through this
+  // noexcept function would terminate the process.
+  while (::syscall(SYS_write, event_, &one, sizeof one) < 0 && errno == EINTR) {
   }
 }
 
