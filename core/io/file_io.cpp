@@ -109,9 +109,11 @@ void rename_file(const std::string &from, const std::string &to) {
 }
 
 bool link_file(const std::string &from, const std::string &to) {
-  if (const int err = take_fault(Step::link)) throw_os_error("link", to, err);
-  if (::link(from.c_str(), to.c_str()) == 0) return true;
-  const int err = errno;
+  int err = take_fault(Step::link);
+  if (err == 0) {
+    if (::link(from.c_str(), to.c_str()) == 0) return true;
+    err = errno;
+  }
   if (err == EPERM || err == EXDEV || err == ENOTSUP || err == EMLINK) return false;
   throw_os_error("link", to, err);
 }

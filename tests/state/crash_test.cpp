@@ -6,6 +6,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <random>
@@ -111,6 +114,26 @@ INSTANTIATE_TEST_SUITE_P(
                       FaultCase{io::Step::dir_fsync, EIO, Status::io, true},
                       FaultCase{io::Step::log_append, ENOSPC, Status::no_space, true}));
 
+TEST(CommitFault, BackupIsCopiedWhereLinksAreRefused) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("state.json");
+  State st(path, counter_options());
+  const std::string outgoing = slurp(path);
+  struct stat before {};
+  ::stat(path.c_str(), &before);
+  io::inject_fault(io::Step::link, 1, EXDEV);
+  EXPECT_EQ(st.write(R"({"counter":1})", nullptr), 2u);
+  io::clear_faults();
+  const auto list = st.backups();
+  ASSERT_EQ(list.size(), 1u);
+  const std::string copy = dir.file(".state.json.filelock/backups/" + list[0].id + ".json");
+  struct stat backup {};
+  ::stat(copy.c_str(), &backup);
+  EXPECT_NE(backup.st_ino, before.st_ino);
+  EXPECT_EQ(slurp(copy), outgoing);
+  EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{});
+}
+
 TEST(CommitFault, FsyncFailureIsFinal) {
   // The failing fsync is the 1st; a retry would be the 2nd. The commit must fail
   // without trying again, and the old document stay.
@@ -200,6 +223,19 @@ TEST(Kill, CounterMatchesAcknowledgedCommitsDespiteSigkills) {
   for (int round = 0; round < 4; ++round) {
     std::vector<fltest::Process> writers;
     for (int w = 0; w < 3; ++w) writers.push_back(fltest::spawn_helper("state-increment", {path, "25"}));
+    // Other tools read the file directly, without the lock: they must only ever see a
+    // whole document.
+    std::atomic<bool> stop{false};
+    int unparsable = 0;
+    std::thread reader([&] {
+      while (!stop.load()) {
+        try {
+          json::parse(slurp(path));
+        } catch (const json::JsonError &) {
+          ++unparsable;
+        }
+      }
+    });
     std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 120));
     for (int w = 0; w < 3; ++w) {
       if (rng() % 2 == 0) {
@@ -212,6 +248,9 @@ TEST(Kill, CounterMatchesAcknowledgedCommitsDespiteSigkills) {
       const int code = fltest::wait_exit(p);
       EXPECT_TRUE(code == 0 || code == 128 + SIGKILL) << code;
     }
+    stop = true;
+    reader.join();
+    EXPECT_EQ(unparsable, 0);
     // The file always parses, and the generation belongs to the document.
     const auto snap = observer.read();
     const int64_t counter = counter_of(snap.json);
@@ -236,6 +275,29 @@ TEST(Kill, CounterMatchesAcknowledgedCommitsDespiteSigkills) {
   }
   EXPECT_LE(ok_commits, counter);
   EXPECT_GE(ok_commits, counter - kills);
+}
+
+TEST(Threads, HandlesInOneProcessExcludeEachOther) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("state.json");
+  State(path, counter_options());
+  auto work = [&] {
+    StateOptions o = counter_options();
+    o.durable = false;
+    State st(path, o);
+    for (int i = 0; i < 40; ++i) {
+      auto txn = st.begin();
+      txn->set("/counter", std::to_string(std::stoll(txn->get("/counter")) + 1));
+      txn->commit();
+    }
+  };
+  std::thread a(work), b(work);
+  a.join();
+  b.join();
+  State st(path, counter_options());
+  const auto snap = st.read();
+  EXPECT_EQ(counter_of(snap.json), 80);
+  EXPECT_EQ(snap.generation, 81u);
 }
 
 // ---- Concurrent appenders ------------------------------------------------------------
