@@ -111,18 +111,20 @@ Child spawn(const std::vector<std::string> &command) {
   sigprocmask(SIG_BLOCK, &forwarded, &previous);
   // A signal we were started ignoring (nohup, a background job's SIGINT) stays
   // ignored, for us and for the command, as the caller asked.
-  struct sigaction sa {
-  }, original[std::size(kForwarded)];
-  sa.sa_handler = forward_signal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
+  struct sigaction forward = {};
+  struct sigaction original[std::size(kForwarded)] = {};
+  forward.sa_handler = forward_signal;
+  sigemptyset(&forward.sa_mask);
+  forward.sa_flags = SA_RESTART;
   for (size_t i = 0; i < std::size(kForwarded); ++i) {
     sigaction(kForwarded[i], nullptr, &original[i]);
-    if (original[i].sa_handler != SIG_IGN) sigaction(kForwarded[i], &sa, nullptr);
+    if (original[i].sa_handler != SIG_IGN) sigaction(kForwarded[i], &forward, nullptr);
   }
 
   pid_t pid = fork();
   if (pid == 0) {
+    // Dispositions first: a signal arriving before exec must act on the command as
+    // it would after, not run our forwarder in the child.
     for (size_t i = 0; i < std::size(kForwarded); ++i)
       sigaction(kForwarded[i], &original[i], nullptr);
     sigprocmask(SIG_SETMASK, &previous, nullptr);

@@ -86,7 +86,7 @@ bool pause_for(int64_t ms) {
 }
 
 int watch(const std::string &dir, bool json, int64_t interval_ms) {
-  struct sigaction sa {};
+  struct sigaction sa = {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
