@@ -122,4 +122,20 @@ public class AsyncTests
         using var after = FileLock.TryAcquire(path);
         Assert.NotNull(after);
     }
+
+    [Fact]
+    public void ACancelRequestKeptForTheNextWaitCanBeDiscarded()
+    {
+        using var dir = new TempDir();
+        using var l = FileLock.Open(dir.File("data.json"));
+        l.Cancel();
+        Assert.Throws<LockCanceledException>(() => l.Lock(LockMode.Exclusive, TimeSpan.FromSeconds(1)));
+        l.Cancel();
+        l.DiscardCancelRequest();
+        Assert.True(l.TryLock(LockMode.Exclusive));
+        l.Release();
+        l.DiscardCancelRequest();
+        Assert.False(l.IsLocked);
+        Assert.True(l.TryLock(LockMode.Exclusive));
+    }
 }

@@ -142,7 +142,27 @@ public sealed class FileLock : IDisposable
         {
             throw new LockCanceledException(e.Message, cancellationToken);
         }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // The token fired as the wait ended some other way (a timeout): its request
+            // is still kept and would end this object's next wait at once.
+            DiscardCancelRequest();
+            throw;
+        }
         Mode = mode;
+    }
+
+    /// <summary>Drops a cancel request kept for the next wait, on a handle not locked.
+    /// A request makes a try-once lock fail with Canceled (clearing it); with none, the
+    /// try either finds the lock busy or takes it, and then releases it again.</summary>
+    internal void DiscardCancelRequest()
+    {
+        try
+        {
+            FilelockNative.fl_lock(handle, (int)LockMode.Shared, 0);
+            FilelockNative.fl_unlock(handle);
+        }
+        catch (Exception e) when (e is IFileLockException { Code: ErrorCode.Canceled or ErrorCode.Busy }) { }
     }
 
     /// <summary>Ends a wait in progress on this object (it throws <see cref="LockCanceledException"/>);
