@@ -4,10 +4,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
+#include <cstring>
 
 #include "common/error.hpp"
 #include "io/file_io.hpp"
@@ -108,24 +109,33 @@ std::vector<BackupInfo> Backups::list() const {
   return out;
 }
 
-// Runs after every commit, so it only reads names: no stat, no parsing beyond the
-// generation digits.
+// Runs after every commit, so it only reads names: no stat, no allocation per name.
+// The generation is zero-padded, so comparing its digits as text orders by number.
 void Backups::rotate(int keep) noexcept {
   try {
-    std::vector<std::pair<uint64_t, std::string>> names;
+    using Name = std::array<char, kIdSize>;
+    std::vector<Name> names;
     DIR *d = ::opendir(dir_.c_str());
     if (d == nullptr) return;
-    BackupInfo info;
     while (const dirent *e = ::readdir(d)) {
-      const std::string name = e->d_name;
-      if (name.size() != kIdSize + 5 || name.compare(kIdSize, 5, kSuffix) != 0) continue;
-      if (!parse_id(name.substr(0, kIdSize), info)) continue;
-      names.emplace_back(info.generation, name.substr(0, kIdSize));
+      const std::string_view name = e->d_name;
+      if (name.size() != kIdSize + 5 || name.substr(kIdSize) != kSuffix || name[8] != 'T' ||
+          name[22] != 'Z' || name.substr(23, 2) != "-g") {
+        continue;
+      }
+      Name n;
+      std::memcpy(n.data(), name.data(), kIdSize);
+      names.push_back(n);
     }
     ::closedir(d);
-    if (names.size() <= static_cast<size_t>(std::max(keep, 0))) return;
-    std::sort(names.begin(), names.end(), std::greater<>());
-    for (size_t i = static_cast<size_t>(std::max(keep, 0)); i < names.size(); ++i) remove(names[i].second);
+    const size_t kept = static_cast<size_t>(std::max(keep, 0));
+    if (names.size() <= kept) return;
+    // Newest first: by generation, then by time.
+    std::sort(names.begin(), names.end(), [](const Name &a, const Name &b) {
+      const int by_generation = std::memcmp(a.data() + 25, b.data() + 25, kIdSize - 25);
+      return by_generation != 0 ? by_generation > 0 : std::memcmp(a.data(), b.data(), 25) > 0;
+    });
+    for (size_t i = kept; i < names.size(); ++i) remove(std::string(names[i].data(), kIdSize));
   } catch (...) {
     // Rotation is housekeeping; the next commit tries again.
   }
