@@ -66,6 +66,24 @@ std::string quote_json(const std::string &s) {
   return out;
 }
 
+std::string compact(const std::string &json) {
+  std::string out;
+  bool in_string = false, escaped = false;
+  for (char c : json) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      continue;
+    } else if (c == '"') {
+      in_string = true;
+    }
+    out += c;
+  }
+  return out;
+}
+
 std::string pretty(const std::string &json) {
   std::string out;
   int depth = 0;

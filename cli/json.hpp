@@ -44,6 +44,9 @@ std::string display(const cJSON *value);
 // `s` as a JSON string literal, quotes and escapes included.
 std::string quote_json(const std::string &s);
 
+// JSON text on one line: whitespace outside strings removed, values untouched.
+std::string compact(const std::string &json);
+
 // Re-indents JSON text (two spaces) without re-encoding any value, so numbers and
 // strings print exactly as the library stored them.
 std::string pretty(const std::string &json);

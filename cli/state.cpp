@@ -166,7 +166,7 @@ int get(const Context &c) {
       return kExitOk;
     }
   }
-  std::cout << (c.json ? value.str() : pretty(value.str())) << "\n";
+  std::cout << (c.json ? compact(value.str()) : pretty(value.str())) << "\n";
   return kExitOk;
 }
 
@@ -179,7 +179,7 @@ int history(const Context &c) {
   LibString records;
   check(fl_state_history(st.get(), limit, records.out()));
   if (c.json) {
-    std::cout << records.str() << "\n";
+    std::cout << compact(records.str()) << "\n";
     return kExitOk;
   }
   Json list = parse_report(records.str());
@@ -214,7 +214,7 @@ int backups(const Context &c) {
   LibString list_json;
   check(fl_state_backups(st.get(), list_json.out()));
   if (c.json) {
-    std::cout << list_json.str() << "\n";
+    std::cout << compact(list_json.str()) << "\n";
     return kExitOk;
   }
   Json list = parse_report(list_json.str());
@@ -254,7 +254,7 @@ int verify(const Context &c) {
   Json report = parse_report(report_json.str());
   const bool ok = bool_field(report.get(), "ok");
   if (c.json) {
-    std::cout << report_json.str() << "\n";
+    std::cout << compact(report_json.str()) << "\n";
     return ok ? kExitOk : kExitDamaged;
   }
   std::cout << c.file << ": " << (ok ? "ok" : "PROBLEMS FOUND") << "\n";

@@ -478,6 +478,8 @@ class State(CliTest):
         with open(f) as fh:
             self.assertEqual(json.load(fh), {"workers": {"w1": {"status": "busy"}},
                                              "stage": "done"})
+        self.assertEqual(self.state("get", f, "--json").stdout,
+                         '{"workers":{"w1":{"status":"busy"}},"stage":"done"}\n')
 
     def test_values_print_exactly_as_stored(self):
         f = self.path("s.json")
