@@ -63,7 +63,7 @@ OTHERS = [
 ]
 SIZES = [("1 KiB", "1k"), ("64 KiB", "64k"), ("4 MiB", "4m")]
 # A hard link costs the same at any size; a copy of 4 MiB would cost a sizeable
-# share of the commit. The backup must stay under this share of a 4 MiB commit.
+# share of the commit. The backup must stay under this share of a 4 MiB ATOMIC commit.
 BACKUP_SHARE_LIMIT = 0.10
 
 
@@ -128,15 +128,15 @@ def main():
 
     rows, misses = [], m1 + m2
     for label, tag in SIZES:
-        cost, commit = fig.get(f"state.backup_cost_{tag}_us"), fig.get(f"state.fl_full_{tag}_us")
+        cost, commit = fig.get(f"state.backup_cost_{tag}_us"), fig.get(f"state.fl_atomic_{tag}_us")
         if cost is None or commit is None:
             continue
         rows.append([label, us(commit), us(cost), f"{cost / commit * 100:.1f}%"])
     if rows:
         # Median of paired differences; within the noise it can come out negative.
-        table("Backup cost (what backing up adds to a FULL commit)",
-              ["document", "commit", "backup cost", "share"], rows)
-        cost, commit = fig.get("state.backup_cost_4m_us"), fig.get("state.fl_full_4m_us")
+        table("Backup cost (ATOMIC commit with backups minus without, paired by round)",
+              ["document", "ATOMIC commit", "backup cost", "share"], rows)
+        cost, commit = fig.get("state.backup_cost_4m_us"), fig.get("state.fl_atomic_4m_us")
         if cost is not None and commit:
             ok = cost / commit <= BACKUP_SHARE_LIMIT
             misses += not ok

@@ -1,8 +1,10 @@
 // State figures: a read-modify-write transaction through the public C API beside
 // the same commit protocol written with raw syscalls, in the same run.
 //   state.fl_{full,atomic}_SIZE_us      fl_txn_begin, get, set one field, commit
-//   state.fl_full_nobackup_SIZE_us      the same with backups off
-//   state.backup_cost_SIZE_us           what the backup adds to a commit (paired rounds)
+//   state.fl_atomic_nobackup_SIZE_us    ATOMIC with backups off
+//   state.backup_cost_SIZE_us           what the backup adds to a commit: ATOMIC with
+//                                       minus without, paired by round (without fsyncs,
+//                                       whose jitter would bury a hard link's cost)
 //   state.raw_{full,atomic}_SIZE_us     the same protocol as plain syscalls
 //   state.replace_{durable,atomic}_1k_us a bare file replace, nothing else
 #include <fcntl.h>
@@ -71,14 +73,13 @@ std::string read_all(const std::string &path) {
 
 class FilelockState {
  public:
-  FilelockState(const std::string &path, const std::string &doc, int durability, bool backups) {
+  // max_backups 0: backups off.
+  FilelockState(const std::string &path, const std::string &doc, int durability, int max_backups) {
     fl_state_options o;
     fl_state_options_init(&o);
     o.durability = durability;
-    if (!backups) {
-      o.max_backups = 0;
-      o.backup_before_write = 0;
-    }
+    o.max_backups = max_backups;
+    o.backup_before_write = max_backups > 0;
     o.initial_json = doc.c_str();
     check_fl(fl_state_open(&st_, path.c_str(), &o), "fl_state_open");
   }
@@ -109,8 +110,8 @@ class FilelockState {
 class RawState {
  public:
   RawState(const std::string &dir, const std::string &name, const std::string &doc,
-           bool durable)
-      : dir_(dir), target_(dir + "/" + name), durable_(durable) {
+           bool durable, int max_backups)
+      : dir_(dir), target_(dir + "/" + name), durable_(durable), max_backups_(max_backups) {
     const std::string meta = dir + "/." + name + ".raw";
     backups_ = meta + "/backups";
     check_os(::mkdir(meta.c_str(), 0755) == 0 || errno == EEXIST, "mkdir " + meta);
@@ -149,8 +150,8 @@ class RawState {
     check_os(::pwrite(gen_fd_, record, sizeof record, 0) == sizeof record, "pwrite generation");
     check_os(::rename(tmp.c_str(), target_.c_str()) == 0, "rename " + tmp);
     if (durable_) check_os(::fsync(dir_fd_) == 0, "fsync " + dir_);
-    if (generation_ > kMaxBackups) {
-      ::unlink((backups_ + "/" + std::to_string(generation_ - kMaxBackups) + ".json").c_str());
+    if (generation_ > max_backups_) {
+      ::unlink((backups_ + "/" + std::to_string(generation_ - max_backups_) + ".json").c_str());
     }
     const std::string line = "{\"gen\":" + std::to_string(generation_) +
                              ",\"op\":\"commit\",\"ok\":true,\"pid\":" +
@@ -163,9 +164,9 @@ class RawState {
   }
 
  private:
-  static constexpr long kMaxBackups = 50;
   std::string dir_, target_, backups_, log_;
   bool durable_;
+  long max_backups_;
   int lock_fd_ = -1, dir_fd_ = -1, gen_fd_ = -1;
   long generation_ = 0;
 };
@@ -199,19 +200,20 @@ class Replace {
 
 void one_kib(const Config &cfg) {
   const std::string doc = make_doc(1024), d = cfg.dir;
-  FilelockState fl_full(d + "/fl_full_1k.json", doc, FL_DURABILITY_FULL, true);
-  FilelockState fl_nobackup(d + "/fl_nobackup_1k.json", doc, FL_DURABILITY_FULL, false);
-  FilelockState fl_atomic(d + "/fl_atomic_1k.json", doc, FL_DURABILITY_ATOMIC, true);
-  RawState raw_full(d, "raw_full_1k.json", doc, true);
-  RawState raw_atomic(d, "raw_atomic_1k.json", doc, false);
+  const int keep = 50;  // the default
+  FilelockState fl_full(d + "/fl_full_1k.json", doc, FL_DURABILITY_FULL, keep);
+  FilelockState fl_nobackup(d + "/fl_nobackup_1k.json", doc, FL_DURABILITY_ATOMIC, 0);
+  FilelockState fl_atomic(d + "/fl_atomic_1k.json", doc, FL_DURABILITY_ATOMIC, keep);
+  RawState raw_full(d, "raw_full_1k.json", doc, true, keep);
+  RawState raw_atomic(d, "raw_atomic_1k.json", doc, false, keep);
   Replace durable(d, "replace_durable_1k.json", doc, true);
   Replace atomic(d, "replace_atomic_1k.json", doc, false);
   std::vector<Variant> v = {
+      {"state.fl_atomic_1k_us", [&] { fl_atomic.transaction(); }},
+      {"state.fl_atomic_nobackup_1k_us", [&] { fl_nobackup.transaction(); }},
       {"state.fl_full_1k_us", [&] { fl_full.transaction(); }},
-      {"state.fl_full_nobackup_1k_us", [&] { fl_nobackup.transaction(); }},
       {"state.raw_full_1k_us", [&] { raw_full.transaction(); }},
       {"state.replace_durable_1k_us", [&] { durable.replace(); }},
-      {"state.fl_atomic_1k_us", [&] { fl_atomic.transaction(); }},
       {"state.raw_atomic_1k_us", [&] { raw_atomic.transaction(); }},
       {"state.replace_atomic_1k_us", [&] { atomic.replace(); }},
   };
@@ -221,12 +223,23 @@ void one_kib(const Config &cfg) {
 
 void larger(const Config &cfg, size_t bytes, const std::string &tag, int rounds, int batch) {
   const std::string doc = make_doc(bytes), d = cfg.dir;
-  FilelockState fl_full(d + "/fl_full_" + tag + ".json", doc, FL_DURABILITY_FULL, true);
-  FilelockState fl_nobackup(d + "/fl_nobackup_" + tag + ".json", doc, FL_DURABILITY_FULL, false);
-  RawState raw_full(d, "raw_full_" + tag + ".json", doc, true);
+  // Few backups kept, and that many commits first: every measured commit then also
+  // rotates one backup out, freeing its blocks, as in a long-running steady state
+  // (with 50 kept, a short run would never free any and flatter the backup).
+  const int keep = 2;
+  FilelockState fl_full(d + "/fl_full_" + tag + ".json", doc, FL_DURABILITY_FULL, keep);
+  FilelockState fl_atomic(d + "/fl_atomic_" + tag + ".json", doc, FL_DURABILITY_ATOMIC, keep);
+  FilelockState fl_nobackup(d + "/fl_nobackup_" + tag + ".json", doc, FL_DURABILITY_ATOMIC, 0);
+  RawState raw_full(d, "raw_full_" + tag + ".json", doc, true, keep);
+  for (int i = 0; i < keep; ++i) {
+    fl_full.transaction();
+    fl_atomic.transaction();
+    raw_full.transaction();
+  }
   std::vector<Variant> v = {
+      {"state.fl_atomic_" + tag + "_us", [&] { fl_atomic.transaction(); }},
+      {"state.fl_atomic_nobackup_" + tag + "_us", [&] { fl_nobackup.transaction(); }},
       {"state.fl_full_" + tag + "_us", [&] { fl_full.transaction(); }},
-      {"state.fl_full_nobackup_" + tag + "_us", [&] { fl_nobackup.transaction(); }},
       {"state.raw_full_" + tag + "_us", [&] { raw_full.transaction(); }},
   };
   auto samples = run_and_emit(v, cfg.quick ? 1 : rounds, cfg.quick ? 1 : batch);
