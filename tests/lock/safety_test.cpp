@@ -151,6 +151,12 @@ TEST(Safety, OtherUsersLockFileInStickyDirIsLockableReadOnly) {
     try {
       auto theirs = open_lock(shared + "/x");
       theirs->lock(LockMode::exclusive, 0);  // held through a read-only descriptor
+      theirs->unlock();
+      // OFD write locks need a writable descriptor: refused clearly, not an I/O error.
+      LockOptions ofd;
+      ofd.backend = filelock::Backend::ofd;
+      auto via_ofd = open_lock(shared + "/x", ofd);
+      if (status_of([&] { via_ofd->lock(LockMode::exclusive, 0); }) != Status::permission) _exit(14);
       _exit(0);
     } catch (...) {
       _exit(13);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "common/error.hpp"
 
@@ -63,10 +64,15 @@ const char *kind_name(KernelLockKind kind) {
 }
 
 [[noreturn]] void throw_lock_error(KernelLockKind kind, const std::string &path, int err) {
+  if (err == EBADF && kind != KernelLockKind::flock)
+    throw_error(Status::permission, "lock", path,
+                std::string(kind_name(kind)) +
+                    " locks need the lock file open for writing, and it may only be read by "
+                    "this user (Bad file descriptor, errno 9); flock locks work read-only");
   if (err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL)
     throw_error(Status::unsupported, "lock", path,
                 std::string(kind_name(kind)) + " locks are not supported on this filesystem (" +
-                    std::to_string(err) +
+                    strerrordesc_np(err) + ", errno " + std::to_string(err) +
                     "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)");
   throw_os_error("lock", path, err);
 }
