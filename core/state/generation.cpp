@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "io/checksum.hpp"
 #include "io/fault.hpp"
+#include "io/file_io.hpp"
 
 namespace filelock::state {
 
@@ -21,8 +22,19 @@ constexpr size_t kSize = kFields * sizeof(uint64_t);
 }  // namespace
 
 GenerationFile::GenerationFile(const std::string &path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd_ >= 0) return;
+  if (errno != ENOENT) throw_os_error("open generation record", path, errno);
+  // Created once per state file; made durable at once so it is never lost later.
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd_ < 0) throw_os_error("open generation record", path, errno);
+  if (fd_ < 0) throw_os_error("create generation record", path, errno);
+  try {
+    io::sync_file(fd_, path);
+    io::sync_dir(io::dir_of(path));
+  } catch (...) {
+    ::close(fd_);
+    throw;
+  }
 }
 
 GenerationFile::~GenerationFile() {

@@ -7,8 +7,11 @@
 //   matches previous -> the previous one (crash or failure before the rename);
 //   matches neither  -> the file was changed outside filelock: current + 1, written
 //                       down at the next commit.
-// No extra fsync: the record rides along with the document's own durability, and a
-// record lost in a power cut is corrected by the same matching.
+// No extra fsync per commit: after a process crash at any point the matching above
+// gives the right generation. A power cut can lose recent in-place record updates that
+// the document itself survived (the document is fsynced, the record is not); the
+// generation then resumes from the older record + 1, still consistent for readers but
+// possibly lower than one handed out before the cut.
 #pragma once
 
 #include <cstdint>
