@@ -3,9 +3,12 @@
 //   lock.*_us               uncontended exclusive lock+unlock on an open handle/fd
 //   lock.*open_lock_close_us open, lock, unlock, close (a lock taken once per use)
 //   lock.*handoff_*_us      release in another process -> the blocked waiter holds it
+//   lock.*wait_cpu_us       CPU time (all threads) the waiter spends per ~2 ms wait:
+//                           near zero unless waiting polls
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,8 +158,19 @@ bool read_byte(int fd) {
 // A holder process locks, says so, holds 2 ms (so the waiter is surely asleep in
 // the kernel), stamps the time and releases; this process, blocked in lock(),
 // measures how late it woke. Like the raw anchor, but with one holder process per
-// series so process start-up stays out of the figure. Returns the latencies in µs.
-std::vector<double> handoff(const LockerFactory &make, int rounds) {
+// series so process start-up stays out of the figure.
+struct Handoffs {
+  std::vector<double> latency_us;
+  double cpu_us = 0;  // this process's CPU time over the series
+};
+
+double cpu_time_us() {
+  struct rusage ru {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+Handoffs handoff(const LockerFactory &make, int rounds) {
   auto *stamp = static_cast<Stamp *>(
       ::mmap(nullptr, sizeof(Stamp), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   check_os(stamp != MAP_FAILED, "mmap");
@@ -178,23 +192,25 @@ std::vector<double> handoff(const LockerFactory &make, int rounds) {
     lk.reset();
     ::_exit(0);
   }
-  std::vector<double> lat;
+  Handoffs out;
   {
     auto lk = make();
+    const double cpu_before = cpu_time_us();
     for (int r = 0; r < rounds; ++r) {
       if (!read_byte(held[0])) die("handoff: holder process ended early");
       lk->lock();
-      lat.push_back(now_us() - stamp->released_us.load());
+      out.latency_us.push_back(now_us() - stamp->released_us.load());
       lk->unlock();
       write_byte(next[1]);
     }
+    out.cpu_us = cpu_time_us() - cpu_before;
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("handoff: holder process failed");
   for (int fd : {held[0], held[1], next[0], next[1]}) ::close(fd);
   ::munmap(stamp, sizeof(Stamp));
-  return lat;
+  return out;
 }
 
 void handoffs(const Config &cfg) {
@@ -203,16 +219,23 @@ void handoffs(const Config &cfg) {
   const std::string fl = cfg.dir + "/fl_handoff";
   LockerFactory make_raw = [&] { return std::make_unique<RawFlock>(raw); };
   LockerFactory make_fl = [&] { return std::make_unique<FilelockHandle>(fl); };
-  std::vector<double> raw_lat, fl_lat;
+  Handoffs raw_all, fl_all;
+  auto add = [](Handoffs &all, const Handoffs &h) {
+    all.latency_us.insert(all.latency_us.end(), h.latency_us.begin(), h.latency_us.end());
+    all.cpu_us += h.cpu_us;
+  };
   // Series alternate so both see the same machine load.
   for (int s = 0; s < series; ++s) {
-    for (double x : handoff(make_raw, rounds)) raw_lat.push_back(x);
-    for (double x : handoff(make_fl, rounds)) fl_lat.push_back(x);
+    add(raw_all, handoff(make_raw, rounds));
+    add(fl_all, handoff(make_fl, rounds));
   }
-  emit("lock.raw_handoff_median_us", median(raw_lat));
-  emit("lock.raw_handoff_p99_us", percentile(raw_lat, 0.99));
-  emit("lock.fl_handoff_median_us", median(fl_lat));
-  emit("lock.fl_handoff_p99_us", percentile(fl_lat, 0.99));
+  const double waits = static_cast<double>(series) * rounds;
+  for (auto [name, h] : {std::pair{"raw", &raw_all}, std::pair{"fl", &fl_all}}) {
+    const std::string prefix = std::string("lock.") + name;
+    emit(prefix + "_handoff_median_us", median(h->latency_us));
+    emit(prefix + "_handoff_p99_us", percentile(h->latency_us, 0.99));
+    emit(prefix + "_wait_cpu_us", h->cpu_us / waits);
+  }
 }
 
 }  // namespace

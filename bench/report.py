@@ -22,6 +22,8 @@ LOCKS = [
      "raw blocking flock", "lock.raw_handoff_median_us", 2.0),
     ("handoff to a blocked waiter, p99", "lock.fl_handoff_p99_us",
      "raw blocking flock", "lock.raw_handoff_p99_us", None),
+    ("CPU time spent per ~2 ms wait", "lock.fl_wait_cpu_us",
+     "raw blocking flock", "lock.raw_wait_cpu_us", None),
 ]
 STATE = [
     ("txn 1 KiB, FULL", "state.fl_full_1k_us",
