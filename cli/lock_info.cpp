@@ -52,12 +52,8 @@ int lock_info_main(const Args &args) {
             << "state:      " << (e.locked ? "held" : "free") << "\n";
   if (e.locked) {
     std::cout << "mode:       " << (e.mode.empty() ? "-" : e.mode) << "\n";
-    const cJSON *holders = field(report.get(), "holders");
-    std::string pids;
-    const cJSON *h = nullptr;
-    cJSON_ArrayForEach(h, holders) pids += (pids.empty() ? "" : ", ") + display(field(h, "pid"));
     std::cout << "holder pid: " << (e.pid >= 0 ? std::to_string(e.pid) : "-") << "\n";
-    if (!pids.empty()) std::cout << "holders:    " << pids << "\n";
+    if (!e.pids.empty()) std::cout << "holders:    " << e.pids << "\n";
     std::cout << "host:       " << (e.host.empty() ? "-" : e.host) << "\n"
               << "owner:      " << (e.owner.empty() ? "-" : e.owner) << "\n"
               << "since:      " << format_time(field(holder, "acquired_at")) << "\n";

@@ -52,6 +52,11 @@ LockEntry lock_entry(const cJSON *item) {
   const cJSON *holders = field(item, "holders");
   if (e.pid < 0 && cJSON_IsArray(holders) && cJSON_GetArraySize(holders) > 0)
     number_field(cJSON_GetArrayItem(holders, 0), "pid", &e.pid);
+  const cJSON *h = nullptr;
+  cJSON_ArrayForEach(h, holders) {
+    int64_t pid;
+    if (number_field(h, "pid", &pid)) e.pids += (e.pids.empty() ? "" : ",") + std::to_string(pid);
+  }
   if (e.pid < 0) number_field(item, "pid", &e.pid);
   if (e.host.empty()) e.host = text_field(item, "host");
   if (e.owner.empty()) e.owner = text_field(item, "owner");

@@ -22,6 +22,7 @@ struct LockEntry {
   bool locked = false;
   std::string mode;  // "exclusive", "shared" or "" when free
   int64_t pid = -1;  // the recorded (or first) holder; -1: none known
+  std::string pids;  // every holder the kernel names ("12,34"), shared holders included
   std::string host;
   std::string owner;
   int64_t age_ms = -1;

@@ -55,7 +55,10 @@ void print_table(const std::string &dir, const std::string &report_json) {
     std::string prefix = dir + (dir.empty() || dir.back() == '/' ? "" : "/");
     if (name.compare(0, prefix.size(), prefix) == 0) name = name.substr(prefix.size());
     table.add({name, e.locked ? "held" : "free", e.locked && !e.mode.empty() ? e.mode : "-",
-               e.locked && e.pid >= 0 ? std::to_string(e.pid) : "-",
+               !e.locked         ? "-"
+               : !e.pids.empty() ? e.pids
+               : e.pid >= 0      ? std::to_string(e.pid)
+                                 : "-",
                e.locked && !e.host.empty() ? e.host : "-",
                e.locked && !e.owner.empty() ? e.owner : "-", format_age(e.age_ms),
                e.stale ? "yes" : "no"});

@@ -341,6 +341,14 @@ class Status(CliTest):
             free = rows["free.lock"]
             self.assertEqual(free[1:6], ["free", "-", "-", "-", "-"])
 
+    def test_every_shared_holder_is_listed(self):
+        with Holder(self.path("shared"), "-s") as a, Holder(self.path("shared"), "-s") as b:
+            r = run("status", self.dir)
+            self.assertExit(r, 0)
+            row = r.stdout.splitlines()[1].split()
+            self.assertEqual(row[:3], ["shared.lock", "held", "shared"])
+            self.assertEqual(sorted(row[3].split(",")), sorted([str(a.pid), str(b.pid)]))
+
     def test_json_report(self):
         with Holder(self.path("busy"), "--owner", "o1") as holder:
             r = run("status", self.dir, "--json")
