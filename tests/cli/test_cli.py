@@ -143,6 +143,14 @@ class HelpAndUsage(CliTest):
             self.assertExit(r, 2)
             self.assertIn("is not a duration", r.stderr)
 
+    def test_watch_interval_must_be_positive(self):
+        r = run("status", self.dir, "--watch=0")
+        self.assertExit(r, 2)
+        self.assertIn("--watch: the interval must be more than 0", r.stderr)
+        r = run("status", self.dir, "--watch=soon")
+        self.assertExit(r, 2)
+        self.assertIn("--watch: 'soon' is not a duration", r.stderr)
+
     def test_durations_are_accepted(self):
         for d in ["500ms", "30s", "15m", "2h", "1d", "90", "1.5"]:
             self.assertExit(run("clean-stale", self.dir, "--max-age", d, "--dry-run"), 0)
@@ -348,6 +356,22 @@ class Status(CliTest):
             row = r.stdout.splitlines()[1].split()
             self.assertEqual(row[:3], ["shared.lock", "held", "shared"])
             self.assertEqual(sorted(row[3].split(",")), sorted([str(a.pid), str(b.pid)]))
+
+    def test_lock_info_names_the_holder(self):
+        data = self.path("pipeline.json")
+        r = run("lock-info", data)
+        self.assertExit(r, 0)
+        self.assertRegex(r.stdout, r"state: +free\n")
+        with Holder(data, "--owner", "orchestrator") as holder:
+            r = run("lock-info", data)
+            self.assertExit(r, 0)
+            self.assertRegex(r.stdout, r"lock file: +%s\.lock\n" % data)
+            self.assertRegex(r.stdout, r"state: +held\n")
+            self.assertRegex(r.stdout, r"mode: +exclusive\n")
+            self.assertRegex(r.stdout, r"holder pid: +%d\n" % holder.pid)
+            self.assertRegex(r.stdout, r"owner: +orchestrator\n")
+            self.assertRegex(r.stdout, r"since: +\d{4}-\d\d-\d\dT")
+            self.assertRegex(r.stdout, r"stale: +no\n")
 
     def test_json_report(self):
         with Holder(self.path("busy"), "--owner", "o1") as holder:
