@@ -13,11 +13,19 @@ build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 work=$(mktemp -d)
 installed=()
 cleanup() {
-  if [ ${#installed[@]} -gt 0 ]; then dpkg -P "${installed[@]}" >/dev/null 2>&1 || true; fi
+  if [ ${#installed[@]} -gt 0 ]; then dpkg_waiting -P "${installed[@]}" || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "FAIL $*" >&2; exit 1; }
+# dpkg refuses, rather than waits, while apt or dpkg runs elsewhere: wait up to 10 min.
+dpkg_waiting() {
+  local tries=0
+  until dpkg "$@" >"$work/dpkg.log" 2>&1; do
+    grep 'locked by another process' "$work/dpkg.log" >/dev/null && [ $((tries += 1)) -le 120 ] || return 1
+    sleep 5
+  done
+}
 step() { echo "== $*"; }
 
 step "packages (cpack -G DEB)"
@@ -65,7 +73,7 @@ done <"$work/files"
 
 step "install (dpkg -i)"
 installed=("${packages[@]}")
-dpkg -i "${debs[@]}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -i"; }
+dpkg_waiting -i "${debs[@]}" || { cat "$work/dpkg.log" >&2; fail "dpkg -i"; }
 ldconfig -p | grep 'libfilelock.so.1 ' >/dev/null || fail "libfilelock.so.1 not in the ld.so cache"
 
 # Consumers see only the system: nothing from the build tree or the environment.
@@ -111,7 +119,7 @@ if [ -n "$python_deb" ]; then
 fi
 
 step "remove (dpkg -P)"
-dpkg -P "${installed[@]}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg -P"; }
+dpkg_waiting -P "${installed[@]}" || { cat "$work/dpkg.log" >&2; fail "dpkg -P"; }
 installed=()
 for pkg in "${packages[@]}"; do
   if dpkg -s "$pkg" >/dev/null 2>&1; then fail "$pkg still installed"; fi
