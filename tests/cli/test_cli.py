@@ -300,6 +300,19 @@ class RunCommand(CliTest):
                 self.assertEqual(out, "caught %s\n" % name)
                 self.assertEqual(code, 42, "exit with the command's status")
 
+    def test_lock_stays_held_until_the_signalled_command_exits(self):
+        lock = self.path("job")
+        script = ("trap 'echo cleaning; sleep 0.5; exit 3' TERM; echo armed; "
+                  "while :; do sleep 0.05; done")
+        with Holder(lock, script=script) as holder:
+            self.assertEqual(holder.proc.stdout.readline(), "armed\n")
+            holder.signal(signal.SIGTERM)
+            self.assertEqual(holder.proc.stdout.readline(), "cleaning\n")
+            self.assertExit(run("run", "-n", lock, "--", "true"), 1)
+            code, _, _ = holder.wait()
+            self.assertEqual(code, 3)
+        self.assertExit(run("run", "-n", lock, "--", "true"), 0)
+
     def test_signals_the_caller_ignores_stay_ignored(self):
         # nohup-style: SIGHUP ignored by the caller must not end the command.
         script = "trap '' HUP; exec \"$0\" run \"$1\" -c 'kill -HUP $$; echo survived'"
