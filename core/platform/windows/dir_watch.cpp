@@ -1,0 +1,28 @@
+// Directory watch on a change notification handle: it is signalled when a name in the
+// directory is created, deleted or renamed, and can be waited on like any event.
+#include "platform/dir_watch.hpp"
+
+#include "platform/windows/win_util.hpp"
+
+namespace filelock::platform {
+
+DirectoryWatch::DirectoryWatch(const std::string &dir) noexcept : fd_(kInvalidFile) {
+  try {
+    const std::wstring wide = win::widen(dir, dir);
+    HANDLE h = ::FindFirstChangeNotificationW(
+        wide.c_str(), FALSE, FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME);
+    if (h != INVALID_HANDLE_VALUE) fd_ = h;  // else: callers re-check every retry interval
+  } catch (const Error &) {
+  }
+}
+
+DirectoryWatch::~DirectoryWatch() {
+  if (fd_ != kInvalidFile) ::FindCloseChangeNotification(fd_);
+}
+
+void DirectoryWatch::drain() noexcept {
+  // Re-arms the notification; changes since the last call signal it again at once.
+  if (fd_ != kInvalidFile) ::FindNextChangeNotification(fd_);
+}
+
+}  // namespace filelock::platform

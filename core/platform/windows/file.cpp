@@ -1,0 +1,164 @@
+// Windows files for the lock engine. Lock files are opened with every FILE_SHARE_* flag
+// (other processes open, read and delete them while we hold them; a lock file is never
+// replaced), without following reparse points (a symlinked lock file is refused, like
+// O_NOFOLLOW), and overlapped, because waiting for a lock is an overlapped LockFileEx
+// (kernel_lock.cpp). Every read and write on such a handle therefore carries an OVERLAPPED.
+#include "platform/file.hpp"
+
+#include "platform/windows/win_util.hpp"
+
+namespace filelock::platform {
+
+const NativeFile kInvalidFile = INVALID_HANDLE_VALUE;
+
+namespace {
+
+constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+
+FileIdentity from_info(const BY_HANDLE_FILE_INFORMATION &info, bool delete_pending) {
+  FileIdentity id;
+  id.dev = info.dwVolumeSerialNumber;
+  id.ino = (static_cast<uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
+  // A file whose deletion is pending is as good as unlinked: its name is going away.
+  id.nlink = delete_pending ? 0 : info.nNumberOfLinks;
+  id.directory = (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+  id.regular = !id.directory && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) == 0;
+  id.mtime_ms = win::filetime_to_unix_ms(info.ftLastWriteTime);
+  return id;
+}
+
+bool query_identity(HANDLE h, FileIdentity &out) {
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!::GetFileInformationByHandle(h, &info)) return false;
+  FILE_STANDARD_INFO standard = {};
+  const bool pending = ::GetFileInformationByHandleEx(h, FileStandardInfo, &standard,
+                                                      sizeof standard) &&
+                       standard.DeletePending;
+  out = from_info(info, pending);
+  return true;
+}
+
+// One overlapped transfer at `offset`, waited for; false with GetLastError() set.
+bool transfer(HANDLE h, bool write, uint64_t offset, void *data, DWORD size, DWORD &done) {
+  OVERLAPPED ov = {};
+  ov.Offset = static_cast<DWORD>(offset);
+  ov.OffsetHigh = static_cast<DWORD>(offset >> 32);
+  ov.hEvent = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (ov.hEvent == nullptr) return false;
+  BOOL ok = write ? ::WriteFile(h, data, size, nullptr, &ov) : ::ReadFile(h, data, size, nullptr, &ov);
+  if (!ok && ::GetLastError() == ERROR_IO_PENDING) ok = TRUE;
+  if (ok) ok = ::GetOverlappedResult(h, &ov, &done, TRUE);
+  const DWORD err = ::GetLastError();
+  ::CloseHandle(ov.hEvent);
+  ::SetLastError(err);
+  return ok != FALSE;
+}
+
+HANDLE open_handle(const std::wstring &wide, DWORD access, DWORD disposition) {
+  return ::CreateFileW(wide.c_str(), access, kShareAll, nullptr, disposition,
+                       FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_OVERLAPPED,
+                       nullptr);
+}
+
+}  // namespace
+
+OpenedFile open_lock_file(const std::string &path, unsigned /*mode: Windows has ACLs*/) {
+  const std::wstring wide = win::widen(path, path);
+  bool read_only = false;
+  HANDLE h = open_handle(wide, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS);
+  if (h == INVALID_HANDLE_VALUE && ::GetLastError() == ERROR_ACCESS_DENIED) {
+    // A directory cannot be opened as a file and says only "access denied": name it.
+    const DWORD attrs = ::GetFileAttributesW(wide.c_str());
+    if (attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY))
+      throw_error(Status::invalid, "open lock file", path, "is a directory, not a regular file");
+    // Another user's lock file we may not write: lock it through a read-only handle.
+    h = open_handle(wide, GENERIC_READ, OPEN_EXISTING);
+    if (h == INVALID_HANDLE_VALUE) ::SetLastError(ERROR_ACCESS_DENIED);
+    read_only = true;
+  }
+  if (h == INVALID_HANDLE_VALUE) win::throw_win32("open lock file", path, ::GetLastError());
+
+  BY_HANDLE_FILE_INFORMATION info;
+  if (!::GetFileInformationByHandle(h, &info)) {
+    const DWORD err = ::GetLastError();
+    ::CloseHandle(h);
+    win::throw_win32("stat lock file", path, err);
+  }
+  if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+    ::CloseHandle(h);
+    throw_error(Status::permission, "open lock file", path,
+                "is a symbolic link or other reparse point; refusing to follow it");
+  }
+  if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+    ::CloseHandle(h);
+    throw_error(Status::invalid, "open lock file", path, "is a directory, not a regular file");
+  }
+  if (::GetFileType(h) != FILE_TYPE_DISK) {
+    ::CloseHandle(h);
+    throw_error(Status::invalid, "open lock file", path,
+                "is not a regular file (pipe, console or device)");
+  }
+  return OpenedFile{h, read_only, from_info(info, false)};
+}
+
+void close_file(NativeFile file) noexcept {
+  if (file != INVALID_HANDLE_VALUE && file != nullptr) ::CloseHandle(file);
+}
+
+FileIdentity identify(NativeFile file, const std::string &path) {
+  FileIdentity id;
+  if (!query_identity(file, id)) win::throw_win32("stat lock file", path, ::GetLastError());
+  return id;
+}
+
+bool identify_path(const std::string &path, FileIdentity &out) {
+  const std::wstring wide = win::widen(path, path);
+  // No access rights needed to read attributes; BACKUP_SEMANTICS lets directories open.
+  HANDLE h = ::CreateFileW(wide.c_str(), 0, kShareAll, nullptr, OPEN_EXISTING,
+                           FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (h == INVALID_HANDLE_VALUE) {
+    const DWORD err = ::GetLastError();
+    // ERROR_ACCESS_DENIED here is a name whose deletion is pending: already gone for us.
+    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND ||
+        err == ERROR_DELETE_PENDING || err == ERROR_ACCESS_DENIED)
+      return false;
+    win::throw_win32("stat", path, err);
+  }
+  const bool ok = query_identity(h, out);
+  const DWORD err = ::GetLastError();
+  ::CloseHandle(h);
+  if (!ok) win::throw_win32("stat", path, err);
+  return true;
+}
+
+void write_at(NativeFile file, uint64_t offset, const char *data, size_t size,
+              const std::string &path) {
+  while (size > 0) {
+    DWORD done = 0;
+    const DWORD chunk = size > 0x40000000 ? 0x40000000 : static_cast<DWORD>(size);
+    if (!transfer(file, true, offset, const_cast<char *>(data), chunk, done))
+      win::throw_win32("write holder record", path, ::GetLastError());
+    if (done == 0) win::throw_win32("write holder record", path, ERROR_WRITE_FAULT);
+    data += done;
+    size -= done;
+    offset += done;
+  }
+}
+
+std::string read_head(NativeFile file, size_t max, const std::string &path) {
+  std::string out(max, '\0');
+  size_t got = 0;
+  while (got < max) {
+    DWORD done = 0;
+    if (!transfer(file, false, got, out.data() + got, static_cast<DWORD>(max - got), done)) {
+      if (::GetLastError() == ERROR_HANDLE_EOF) break;
+      win::throw_win32("read lock file", path, ::GetLastError());
+    }
+    if (done == 0) break;
+    got += done;
+  }
+  out.resize(got);
+  return out;
+}
+
+}  // namespace filelock::platform

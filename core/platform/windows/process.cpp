@@ -1,0 +1,72 @@
+// Process identity on Windows: the pid with the process creation time (FILETIME ticks)
+// names one process, whatever pid reuse. Liveness opens the process by pid and compares
+// its creation time, so a recycled pid is never mistaken for the holder. There is no
+// fork() on Windows: the fork generation never changes.
+#include "platform/process.hpp"
+
+#include "platform/windows/win_util.hpp"
+
+namespace filelock::platform {
+
+namespace {
+
+int64_t creation_time(HANDLE process) {
+  FILETIME created, exited, kernel, user;
+  if (!::GetProcessTimes(process, &created, &exited, &kernel, &user)) return 0;
+  return static_cast<int64_t>(win::filetime_ticks(created));
+}
+
+std::string host_name() {
+  wchar_t buf[256];
+  DWORD size = 256;
+  if (!::GetComputerNameExW(ComputerNameDnsHostname, buf, &size)) return "";
+  return win::narrow(buf, size);
+}
+
+}  // namespace
+
+ProcessIdentity self_identity() {
+  ProcessIdentity id;
+  id.pid = static_cast<int64_t>(::GetCurrentProcessId());
+  id.start_time = creation_time(::GetCurrentProcess());
+  id.host = host_name();
+  // No boot id: Windows offers no stable one, and creation times already differ across
+  // boots, so a holder from before a reboot is judged dead by start time instead.
+  return id;
+}
+
+Liveness local_process_liveness(int64_t pid, int64_t start_time) {
+  if (pid <= 0 || pid > 0xFFFFFFFFll) return Liveness::unknown;
+  HANDLE h = ::OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, static_cast<DWORD>(pid));
+  if (h == nullptr) {
+    // ERROR_INVALID_PARAMETER: no such process. Access denied: it exists, we cannot look.
+    return ::GetLastError() == ERROR_INVALID_PARAMETER ? Liveness::dead : Liveness::unknown;
+  }
+  DWORD code = 0;
+  Liveness result = Liveness::unknown;
+  if (::GetExitCodeProcess(h, &code)) {
+    if (code != STILL_ACTIVE) {
+      result = Liveness::dead;  // exited; only our handle keeps the record around
+    } else {
+      const int64_t now_start = creation_time(h);
+      // STILL_ACTIVE is also a possible exit code; a waitable handle settles it.
+      if (::WaitForSingleObject(h, 0) == WAIT_OBJECT_0) result = Liveness::dead;
+      else if (now_start == 0 || start_time == 0) result = Liveness::unknown;
+      else result = now_start == start_time ? Liveness::alive : Liveness::dead;
+    }
+  }
+  ::CloseHandle(h);
+  return result;
+}
+
+uint64_t fork_generation() noexcept { return 0; }
+
+uint64_t current_thread_id() noexcept { return static_cast<uint64_t>(::GetCurrentThreadId()); }
+
+int64_t wall_clock_ms() noexcept {
+  FILETIME ft;
+  ::GetSystemTimePreciseAsFileTime(&ft);
+  return win::filetime_to_unix_ms(ft);
+}
+
+}  // namespace filelock::platform

@@ -1,0 +1,90 @@
+#include "platform/windows/win_util.hpp"
+
+namespace filelock::platform::win {
+
+std::wstring widen(const std::string &utf8, const std::string &path_for_errors) {
+  if (utf8.empty()) return std::wstring();
+  const int n = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(),
+                                      static_cast<int>(utf8.size()), nullptr, 0);
+  if (n <= 0) throw_error(Status::invalid, "convert path", path_for_errors, "is not valid UTF-8");
+  std::wstring out(static_cast<size_t>(n), L'\0');
+  ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(), static_cast<int>(utf8.size()),
+                        out.data(), n);
+  return out;
+}
+
+std::string narrow(const wchar_t *utf16, size_t length) {
+  if (length == 0) return std::string();
+  const int n = ::WideCharToMultiByte(CP_UTF8, 0, utf16, static_cast<int>(length), nullptr, 0,
+                                      nullptr, nullptr);
+  if (n <= 0) return std::string();
+  std::string out(static_cast<size_t>(n), '\0');
+  ::WideCharToMultiByte(CP_UTF8, 0, utf16, static_cast<int>(length), out.data(), n, nullptr,
+                        nullptr);
+  return out;
+}
+
+Status status_from_win32(DWORD err) noexcept {
+  switch (err) {
+    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE:
+      return Status::not_found;
+    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_WRITE_PROTECT:
+    case ERROR_PRIVILEGE_NOT_HELD: case ERROR_CANT_ACCESS_FILE:
+      return Status::permission;
+    case ERROR_LOCK_VIOLATION:
+      return Status::busy;
+    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY:
+      return Status::no_memory;
+    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: case ERROR_FILE_TOO_LARGE:
+      return Status::no_space;
+    case ERROR_INVALID_NAME: case ERROR_INVALID_PARAMETER: case ERROR_DIRECTORY:
+    case ERROR_FILENAME_EXCED_RANGE: case ERROR_BAD_PATHNAME: case ERROR_CANT_RESOLVE_FILENAME:
+      return Status::invalid;
+    case ERROR_NOT_SUPPORTED: case ERROR_INVALID_FUNCTION: case ERROR_CALL_NOT_IMPLEMENTED:
+      return Status::unsupported;
+    case ERROR_OPERATION_ABORTED:
+      return Status::canceled;
+    case ERROR_TIMEOUT: case WAIT_TIMEOUT:
+      return Status::timeout;
+    case ERROR_POSSIBLE_DEADLOCK:
+      return Status::deadlock;
+    case ERROR_NOT_LOCKED:
+      return Status::not_locked;
+    default:
+      return Status::io;
+  }
+}
+
+std::string win32_reason(DWORD err) {
+  wchar_t *text = nullptr;
+  const DWORD n = ::FormatMessageW(
+      FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+      nullptr, err, 0, reinterpret_cast<wchar_t *>(&text), 0, nullptr);
+  std::string message = n > 0 ? narrow(text, n) : std::string("unknown error");
+  if (text != nullptr) ::LocalFree(text);
+  // System messages end in ".\r\n"; the engine's messages carry no trailing punctuation.
+  while (!message.empty() && (message.back() == '\n' || message.back() == '\r' ||
+                              message.back() == '.' || message.back() == ' '))
+    message.pop_back();
+  return message + " (Win32 error " + std::to_string(err) + ")";
+}
+
+void throw_win32(const char *op, const std::string &path, DWORD err) {
+  throw_win32(status_from_win32(err), op, path, err);
+}
+
+void throw_win32(Status status, const char *op, const std::string &path, DWORD err) {
+  throw_error(status, op, path, win32_reason(err));
+}
+
+uint64_t filetime_ticks(const FILETIME &ft) noexcept {
+  return (static_cast<uint64_t>(ft.dwHighDateTime) << 32) | ft.dwLowDateTime;
+}
+
+int64_t filetime_to_unix_ms(const FILETIME &ft) noexcept {
+  constexpr uint64_t kUnixEpochTicks = 116444736000000000ull;  // 1970-01-01 in FILETIME
+  const uint64_t t = filetime_ticks(ft);
+  return t < kUnixEpochTicks ? 0 : static_cast<int64_t>((t - kUnixEpochTicks) / 10000);
+}
+
+}  // namespace filelock::platform::win

@@ -1,0 +1,30 @@
+// Shared by the Windows platform files: UTF-8 <-> UTF-16 paths and Win32 errors turned
+// into the engine's Error with the operation, the path and the system's own message.
+#pragma once
+
+#include <windows.h>
+
+#include <cstdint>
+#include <string>
+
+#include "common/error.hpp"
+
+namespace filelock::platform::win {
+
+// Paths arrive as UTF-8 (the C API's encoding) and go to the W functions; invalid UTF-8
+// throws Status::invalid rather than being mangled into another file's name.
+std::wstring widen(const std::string &utf8, const std::string &path_for_errors);
+std::string narrow(const wchar_t *utf16, size_t length);
+
+Status status_from_win32(DWORD err) noexcept;
+// "<system message> (Win32 error N)"
+std::string win32_reason(DWORD err);
+// "<op> '<path>': <system message> (Win32 error N)"
+[[noreturn]] void throw_win32(const char *op, const std::string &path, DWORD err);
+[[noreturn]] void throw_win32(Status status, const char *op, const std::string &path, DWORD err);
+
+// FILETIME (100 ns since 1601) as milliseconds since the Unix epoch.
+int64_t filetime_to_unix_ms(const FILETIME &ft) noexcept;
+uint64_t filetime_ticks(const FILETIME &ft) noexcept;
+
+}  // namespace filelock::platform::win
