@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config dpkg-dev file
   libcjson-dev libgtest-dev libgmock-dev libbenchmark-dev
-  swig python3-dev python3-pytest python3-setuptools python3-wheel python3-pip
+  swig python3-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-pydantic
   golang-go
   abigail-tools
   libsqlite3-dev python3-filelock python3-portalocker python3-fasteners
