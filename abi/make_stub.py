@@ -10,6 +10,7 @@ deliberately broken copies of the header.
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import filelock_api  # noqa: E402
 
