@@ -13,8 +13,7 @@ KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options
       options_(options),
       kind_(kind),
       fd_(platform::kInvalidFile),
-      fork_generation_(platform::fork_generation()),
-      wakeup_(std::make_shared<platform::Wakeup>()) {
+      fork_generation_(platform::fork_generation()) {
   make_record();
   open_file();
 }
@@ -41,7 +40,7 @@ void KernelFileLock::make_record() {
 void KernelFileLock::open_file() {
   platform::OpenedFile f = platform::open_lock_file(path_, options_.file_mode);
   try {
-    inode_ = InodeRegistry::instance().join(platform::identify(f.file, path_), &slot_);
+    inode_ = InodeRegistry::instance().join(f.id, &slot_);
   } catch (...) {
     platform::close_file(f.file);
     throw;
@@ -95,7 +94,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   if (inherited()) {
     // The descriptor is shared with the parent: a lock on it would be the parent's lock.
     close_file();
-    wakeup_ = std::make_shared<platform::Wakeup>();
+    std::atomic_store(&wakeup_, std::shared_ptr<platform::Wakeup>());  // the parent's
     make_record();
     fork_generation_ = platform::fork_generation();
     open_file();
@@ -117,8 +116,15 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
                 "forever would deadlock");
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(forever ? 0 : timeout_ms);
+  // Created only for a wait: most handles never wait and need no event. It exists before
+  // the wait checks the cancel flag, so a cancel() that finds none is seen by the flag.
+  std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
+  if (!wakeup) {
+    wakeup = std::make_shared<platform::Wakeup>();
+    std::atomic_store(&wakeup_, wakeup);
+  }
   while (true) {
-    auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup_,
+    auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup,
                                               cancel_, path_);
     if (outcome == platform::WaitOutcome::canceled) {
       cancel_.store(false, std::memory_order_release);
@@ -148,8 +154,8 @@ void KernelFileLock::unlock() {
 }
 
 void KernelFileLock::cancel() noexcept {
-  cancel_.store(true, std::memory_order_release);
-  wakeup_->signal();
+  cancel_.store(true);
+  if (auto wakeup = std::atomic_load(&wakeup_)) wakeup->signal();
 }
 
 bool KernelFileLock::locked() const noexcept { return held_.load(std::memory_order_acquire) != 0; }

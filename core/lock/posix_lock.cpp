@@ -49,7 +49,7 @@ void PosixLock::open_file() {
   platform::OpenedFile f = platform::open_lock_file(path_, options_.file_mode);
   std::shared_ptr<PosixInodeState> state;
   try {
-    inode_ = InodeRegistry::instance().join(platform::identify(f.file, path_), &slot_);
+    inode_ = InodeRegistry::instance().join(f.id, &slot_);
     std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
     if (!inode_->posix) {
       inode_->posix = std::make_shared<PosixInodeState>();

@@ -29,6 +29,7 @@ struct FileIdentity {
 struct OpenedFile {
   NativeFile file;
   bool read_only;  // another user's lock file we may lock but not write
+  FileIdentity id;
 };
 
 // Opens (creating with `mode` if missing) a regular file to lock. Never follows a

@@ -176,7 +176,7 @@ TEST_P(NameLocks, TimeoutAndCancel) {
   b->cancel();
   waiter.join();
   EXPECT_EQ(got, Status::canceled);
-  EXPECT_LT(locktest::elapsed_ms_since(start), 10);
+  EXPECT_LT(locktest::elapsed_ms_since(start), 25);  // typically < 1 ms; slack for load
   EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, -1); }), Status::deadlock);
 }
 

@@ -54,7 +54,7 @@ TEST(Waiting, CancelEndsAWaitPromptly) {
   b->cancel();
   waiter.join();
   EXPECT_EQ(got, Status::canceled);
-  EXPECT_LT((returned_at - canceled_at) / 1000000, 10);
+  EXPECT_LT((returned_at - canceled_at) / 1000000, 25);  // typically < 1 ms; slack for load
   EXPECT_FALSE(b->locked());
   // The request was consumed: after the holder leaves, b locks normally.
   a->unlock();

@@ -63,13 +63,13 @@ OpenedFile open_lock_file(const std::string &path, unsigned mode) {
                 S_ISDIR(st.st_mode) ? "is a directory, not a regular file"
                                     : "is not a regular file (FIFO, socket or device)");
   }
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+  // Only O_NONBLOCK is among the status flags we set, so clearing them all is exact.
+  if (::fcntl(fd, F_SETFL, 0) != 0) {
     int err = errno;
     ::close(fd);
     throw_os_error("open lock file", path, err);
   }
-  return OpenedFile{fd, read_only};
+  return OpenedFile{fd, read_only, from_stat(st)};
 }
 
 void close_file(NativeFile file) noexcept {

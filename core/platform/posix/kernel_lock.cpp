@@ -154,7 +154,7 @@ WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode
 
   WaitOutcome outcome = WaitOutcome::acquired;
   while (w->state.load(std::memory_order_acquire) == 0) {
-    if (cancel.load(std::memory_order_acquire)) {
+    if (cancel.load()) {  // seq_cst: pairs with cancel()'s store-then-load of the wake-up
       outcome = WaitOutcome::canceled;
       break;
     }

@@ -67,13 +67,20 @@ std::string host_name() {
 }  // namespace
 
 ProcessIdentity self_identity() {
-  (void)g_atfork_registered;
+  // Cached per fork generation: pid and start time change only across fork(). The cache
+  // is per thread, so it needs no lock.
+  static thread_local ProcessIdentity cached;
+  static thread_local uint64_t cached_generation = ~uint64_t{0};
+  const uint64_t generation = fork_generation();
+  if (cached_generation == generation) return cached;
   ProcessIdentity id;
   id.pid = static_cast<int64_t>(::getpid());
   id.start_time = proc_start_time(id.pid);
   static const std::string boot = read_boot_id();
   id.boot_id = boot;
   id.host = host_name();
+  cached = id;
+  cached_generation = generation;
   return id;
 }
 
