@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `cmake --install` into a temporary prefix: the files land where GNUInstallDirs says,
+# the CMake package (with its SameMajorVersion version file) and filelock.pc work from
+# there, and consumers built through each run against the installed library.
+# No root needed; run.sh does the same through the Debian packages.
+#   install_tree.sh BUILD_DIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:?usage: install_tree.sh BUILD_DIR}" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL $*" >&2; exit 1; }
+prefix=$work/prefix
+libdir=$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' "$build/CMakeCache.txt")
+includedir=$(sed -n 's/^CMAKE_INSTALL_INCLUDEDIR:PATH=//p' "$build/CMakeCache.txt")
+
+for component in Runtime Development; do
+  cmake --install "$build" --prefix "$prefix" --component "$component" >"$work/install.log" 2>&1 ||
+    { cat "$work/install.log" >&2; fail "install $component"; }
+done
+
+echo "== installed files"
+for f in "$libdir/libfilelock.so.1.0.0" "$includedir/filelock.h" \
+         "$libdir/cmake/filelock/filelockConfig.cmake" \
+         "$libdir/cmake/filelock/filelockConfigVersion.cmake" \
+         "$libdir/cmake/filelock/filelockTargets.cmake" "$libdir/pkgconfig/filelock.pc"; do
+  [ -f "$prefix/$f" ] || fail "$f not installed"
+done
+[ "$(readlink "$prefix/$libdir/libfilelock.so.1")" = libfilelock.so.1.0.0 ] || fail "libfilelock.so.1 link"
+[ "$(readlink "$prefix/$libdir/libfilelock.so")" = libfilelock.so.1 ] || fail "libfilelock.so link"
+grep -qx "prefix=$prefix" "$prefix/$libdir/pkgconfig/filelock.pc" ||
+  fail "filelock.pc does not name the install prefix $prefix"
+
+echo "== find_package version rules"
+cmake -S "$here/version_compat" -B "$work/version_compat" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$work/vc.log" 2>&1 || { cat "$work/vc.log" >&2; fail "version rules"; }
+grep 'version file accepts' "$work/vc.log"
+
+echo "== find_package consumer"
+cmake -S "$here/find_package" -B "$work/find_package" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_C_COMPILER="${CC:-cc}" >"$work/fp.log" 2>&1 &&
+  cmake --build "$work/find_package" >>"$work/fp.log" 2>&1 || { cat "$work/fp.log" >&2; fail "find_package consumer"; }
+grep -F "from $prefix/" "$work/fp.log" >/dev/null || fail "find_package found filelock outside $prefix"
+LD_LIBRARY_PATH=$prefix/$libdir "$work/find_package/consumer_find_package" find_package "$work/fp.state"
+
+echo "== pkg-config consumer"
+flags=$(PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig pkg-config --cflags --libs filelock)
+# shellcheck disable=SC2086  # pkg-config output is meant to be split
+"${CC:-cc}" -o "$work/consumer_pkg_config" "$here/linked_main.c" $flags
+LD_LIBRARY_PATH=$prefix/$libdir "$work/consumer_pkg_config" pkg-config "$work/pc.state"
+echo "install tree at GNUInstallDirs paths, used through find_package and pkg-config"
