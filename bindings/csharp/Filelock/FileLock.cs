@@ -132,22 +132,25 @@ public sealed class FileLock : IDisposable
         var timeoutMs = Timeouts.ToMilliseconds(timeout);
         // fl_cancel keeps a request that races the start of the wait, so a cancel between
         // here and fl_lock is not lost; a cancel after success is cleared by the unlock.
-        using var registration = cancellationToken.Register(Cancel);
+        var registration = cancellationToken.Register(Cancel);
         try
         {
             await Task.Run(() => FilelockNative.fl_lock(handle, (int)mode, timeoutMs), CancellationToken.None)
                       .ConfigureAwait(false);
         }
-        catch (LockCanceledException e) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
-            throw new LockCanceledException(e.Message, cancellationToken);
-        }
-        catch (Exception) when (cancellationToken.IsCancellationRequested)
-        {
+            registration.Dispose(); // from here on no cancel callback runs
+            if (!cancellationToken.IsCancellationRequested) throw;
+            if (e is LockCanceledException) throw new LockCanceledException(e.Message, cancellationToken);
             // The token fired as the wait ended some other way (a timeout): its request
             // is still kept and would end this object's next wait at once.
             DiscardCancelRequest();
             throw;
+        }
+        finally
+        {
+            registration.Dispose();
         }
         Mode = mode;
     }
@@ -157,6 +160,7 @@ public sealed class FileLock : IDisposable
     /// try either finds the lock busy or takes it, and then releases it again.</summary>
     internal void DiscardCancelRequest()
     {
+        if (handle.IsClosed) return;
         try
         {
             FilelockNative.fl_lock(handle, (int)LockMode.Shared, 0);
