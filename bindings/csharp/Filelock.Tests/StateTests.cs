@@ -242,6 +242,24 @@ public class StateTests
     }
 
     [Fact]
+    public void ThreadsEachWithTheirOwnStateNeverLoseAnUpdate()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("pipeline.json");
+        const int threads = 4, perThread = 25;
+        var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() =>
+        {
+            using var state = new JsonState(path, new StateOptions { Durability = Durability.Atomic });
+            for (var i = 0; i < perThread; i++)
+                state.Update(doc => doc!["count"] = (doc["count"]?.GetValue<long>() ?? 0) + 1);
+        })).ToList();
+        workers.ForEach(t => t.Start());
+        workers.ForEach(t => t.Join());
+        using var check = new JsonState(path);
+        Assert.Equal(threads * perThread, check.Read()!["count"]!.GetValue<long>());
+    }
+
+    [Fact]
     public void JsonLinesAppendsOneLinePerValue()
     {
         using var dir = new TempDir();
