@@ -1,0 +1,370 @@
+// The part of the cJSON API the lock engine and the lock C API use (holder records and
+// fl_query output), for the MinGW check build: Debian ships cJSON for the host only.
+// scripts/windows-check.sh compiles it against the system cJSON.h; the .cc suffix keeps
+// it out of filelock_core, which links the real cJSON wherever one is available.
+#include <cjson/cJSON.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+cJSON *new_item(int type) {
+  auto *item = static_cast<cJSON *>(std::calloc(1, sizeof(cJSON)));
+  if (item != nullptr) item->type = type;
+  return item;
+}
+
+char *copy(const char *s, size_t n) {
+  auto *out = static_cast<char *>(std::malloc(n + 1));
+  if (out == nullptr) return nullptr;
+  std::memcpy(out, s, n);
+  out[n] = '\0';
+  return out;
+}
+
+void append(cJSON *parent, cJSON *item) {
+  if (parent->child == nullptr) {
+    parent->child = item;
+    item->prev = item;  // cJSON keeps the last element in the first one's prev
+    return;
+  }
+  cJSON *last = parent->child->prev;
+  last->next = item;
+  item->prev = last;
+  parent->child->prev = item;
+}
+
+struct Parser {
+  const char *p;
+  const char *end;
+  int depth = 0;
+
+  void skip_space() {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
+  }
+  bool literal(const char *word) {
+    const size_t n = std::strlen(word);
+    if (static_cast<size_t>(end - p) < n || std::strncmp(p, word, n) != 0) return false;
+    p += n;
+    return true;
+  }
+  static void put_utf8(std::string &out, unsigned long cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xC0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+  bool hex4(unsigned long &v) {
+    if (end - p < 4) return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = *p++;
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= static_cast<unsigned long>(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= static_cast<unsigned long>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= static_cast<unsigned long>(c - 'A' + 10);
+      else return false;
+    }
+    return true;
+  }
+  char *string() {
+    if (p >= end || *p != '"') return nullptr;
+    ++p;
+    std::string out;
+    while (p < end && *p != '"') {
+      if (*p != '\\') {
+        out += *p++;
+        continue;
+      }
+      if (++p >= end) return nullptr;
+      const char e = *p++;
+      switch (e) {
+        case '"': case '\\': case '/': out += e; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          unsigned long cp;
+          if (!hex4(cp)) return nullptr;
+          if (cp >= 0xD800 && cp < 0xDC00) {
+            unsigned long low;
+            if (!literal("\\u") || !hex4(low) || low < 0xDC00 || low > 0xDFFF) return nullptr;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          }
+          put_utf8(out, cp);
+          break;
+        }
+        default: return nullptr;
+      }
+    }
+    if (p >= end) return nullptr;
+    ++p;
+    return copy(out.data(), out.size());
+  }
+  cJSON *value() {
+    skip_space();
+    if (p >= end || ++depth > CJSON_NESTING_LIMIT) return nullptr;
+    cJSON *item = nullptr;
+    if (literal("null")) item = new_item(cJSON_NULL);
+    else if (literal("true")) item = new_item(cJSON_True);
+    else if (literal("false")) item = new_item(cJSON_False);
+    else if (*p == '"') {
+      char *s = string();
+      if (s == nullptr) return nullptr;
+      item = new_item(cJSON_String);
+      item->valuestring = s;
+    } else if (*p == '[' || *p == '{') {
+      item = container(*p == '{');
+    } else {
+      item = number();
+    }
+    --depth;
+    return item;
+  }
+  cJSON *number() {
+    std::string text;
+    while (p < end && std::strchr("+-0123456789.eE", *p) != nullptr) text += *p++;
+    if (text.empty()) return nullptr;
+    char *stop = nullptr;
+    const double d = std::strtod(text.c_str(), &stop);
+    if (stop != text.c_str() + text.size()) return nullptr;
+    cJSON *item = new_item(cJSON_Number);
+    cJSON_SetNumberHelper(item, d);
+    return item;
+  }
+  cJSON *container(bool object) {
+    cJSON *item = new_item(object ? cJSON_Object : cJSON_Array);
+    ++p;
+    skip_space();
+    if (p < end && *p == (object ? '}' : ']')) {
+      ++p;
+      return item;
+    }
+    while (true) {
+      char *key = nullptr;
+      if (object) {
+        skip_space();
+        key = string();
+        skip_space();
+        if (key == nullptr || p >= end || *p++ != ':') {
+          std::free(key);
+          cJSON_Delete(item);
+          return nullptr;
+        }
+      }
+      cJSON *child = value();
+      if (child == nullptr) {
+        std::free(key);
+        cJSON_Delete(item);
+        return nullptr;
+      }
+      child->string = key;
+      append(item, child);
+      skip_space();
+      if (p < end && *p == ',') {
+        ++p;
+        continue;
+      }
+      if (p < end && *p == (object ? '}' : ']')) {
+        ++p;
+        return item;
+      }
+      cJSON_Delete(item);
+      return nullptr;
+    }
+  }
+};
+
+void print_string(std::string &out, const char *s) {
+  out += '"';
+  for (; *s != '\0'; ++s) {
+    const unsigned char c = static_cast<unsigned char>(*s);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void print(std::string &out, const cJSON *item) {
+  switch (item->type & 0xFF) {
+    case cJSON_NULL: out += "null"; break;
+    case cJSON_True: out += "true"; break;
+    case cJSON_False: out += "false"; break;
+    case cJSON_String: print_string(out, item->valuestring ? item->valuestring : ""); break;
+    case cJSON_Number: {
+      const double d = item->valuedouble;
+      char buf[32];
+      if (std::isnan(d) || std::isinf(d)) std::snprintf(buf, sizeof buf, "null");
+      else if (d == std::floor(d) && std::fabs(d) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", d);
+      else std::snprintf(buf, sizeof buf, "%1.17g", d);
+      out += buf;
+      break;
+    }
+    case cJSON_Array:
+    case cJSON_Object: {
+      const bool object = (item->type & 0xFF) == cJSON_Object;
+      out += object ? '{' : '[';
+      for (const cJSON *c = item->child; c != nullptr; c = c->next) {
+        if (c != item->child) out += ',';
+        if (object) {
+          print_string(out, c->string ? c->string : "");
+          out += ':';
+        }
+        print(out, c);
+      }
+      out += object ? '}' : ']';
+      break;
+    }
+    default: break;
+  }
+}
+
+cJSON *add(cJSON *object, const char *name, cJSON *item) {
+  if (object == nullptr || item == nullptr) {
+    cJSON_Delete(item);
+    return nullptr;
+  }
+  item->string = copy(name, std::strlen(name));
+  append(object, item);
+  return item;
+}
+
+}  // namespace
+
+extern "C" {
+
+CJSON_PUBLIC(double) cJSON_SetNumberHelper(cJSON *object, double number) {
+  object->valuedouble = number;
+  object->valueint = number >= 2147483647.0 ? 2147483647
+                     : number <= -2147483648.0 ? -2147483647 - 1
+                                               : static_cast<int>(number);
+  return number;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t length,
+                                                const char **return_parse_end,
+                                                cJSON_bool require_null_terminated) {
+  if (value == nullptr) return nullptr;
+  Parser parser{value, value + length};
+  cJSON *item = parser.value();
+  if (item != nullptr) {
+    parser.skip_space();
+    if (require_null_terminated && parser.p < parser.end && *parser.p != '\0') {
+      cJSON_Delete(item);
+      item = nullptr;
+    }
+  }
+  if (return_parse_end != nullptr) *return_parse_end = parser.p;
+  return item;
+}
+
+CJSON_PUBLIC(void) cJSON_Delete(cJSON *item) {
+  while (item != nullptr) {
+    cJSON *next = item->next;
+    if (item->child != nullptr) cJSON_Delete(item->child);
+    std::free(item->valuestring);
+    std::free(item->string);
+    std::free(item);
+    item = next;
+  }
+}
+
+CJSON_PUBLIC(void) cJSON_free(void *object) { std::free(object); }
+
+CJSON_PUBLIC(cJSON_bool) cJSON_IsObject(const cJSON *const item) {
+  return item != nullptr && (item->type & 0xFF) == cJSON_Object;
+}
+CJSON_PUBLIC(cJSON_bool) cJSON_IsNumber(const cJSON *const item) {
+  return item != nullptr && (item->type & 0xFF) == cJSON_Number;
+}
+CJSON_PUBLIC(cJSON_bool) cJSON_IsString(const cJSON *const item) {
+  return item != nullptr && (item->type & 0xFF) == cJSON_String;
+}
+
+// Case-insensitive, as in cJSON.
+CJSON_PUBLIC(cJSON *) cJSON_GetObjectItem(const cJSON *const object, const char *const string) {
+  if (object == nullptr || string == nullptr) return nullptr;
+  for (cJSON *c = object->child; c != nullptr; c = c->next)
+    if (c->string != nullptr && _stricmp(c->string, string) == 0) return c;
+  return nullptr;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_CreateObject(void) { return new_item(cJSON_Object); }
+
+CJSON_PUBLIC(cJSON_bool) cJSON_AddItemToArray(cJSON *array, cJSON *item) {
+  if (array == nullptr || item == nullptr || array == item) return 0;
+  append(array, item);
+  return 1;
+}
+
+CJSON_PUBLIC(cJSON_bool) cJSON_AddItemToObject(cJSON *object, const char *string, cJSON *item) {
+  if (object == nullptr || item == nullptr || string == nullptr || object == item) return 0;
+  std::free(item->string);
+  item->string = copy(string, std::strlen(string));
+  append(object, item);
+  return 1;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_AddNullToObject(cJSON *const object, const char *const name) {
+  return add(object, name, new_item(cJSON_NULL));
+}
+CJSON_PUBLIC(cJSON *) cJSON_AddBoolToObject(cJSON *const object, const char *const name,
+                                            const cJSON_bool boolean) {
+  return add(object, name, new_item(boolean ? cJSON_True : cJSON_False));
+}
+CJSON_PUBLIC(cJSON *) cJSON_AddNumberToObject(cJSON *const object, const char *const name,
+                                              const double number) {
+  cJSON *item = new_item(cJSON_Number);
+  if (item != nullptr) cJSON_SetNumberHelper(item, number);
+  return add(object, name, item);
+}
+CJSON_PUBLIC(cJSON *) cJSON_AddStringToObject(cJSON *const object, const char *const name,
+                                              const char *const string) {
+  cJSON *item = new_item(cJSON_String);
+  if (item != nullptr) item->valuestring = copy(string, std::strlen(string));
+  return add(object, name, item);
+}
+CJSON_PUBLIC(cJSON *) cJSON_AddArrayToObject(cJSON *const object, const char *const name) {
+  return add(object, name, new_item(cJSON_Array));
+}
+
+CJSON_PUBLIC(char *) cJSON_PrintUnformatted(const cJSON *item) {
+  if (item == nullptr) return nullptr;
+  std::string out;
+  print(out, item);
+  return copy(out.data(), out.size());
+}
+
+}  // extern "C"
