@@ -62,6 +62,8 @@ OTHERS = [
      "pylock.py_filelock_txn_1k_us"),
     ("txn 1 KiB, FULL (+backup, log)", "state.fl_full_1k_us", "portalocker + JSON replace",
      "pylock.portalocker_txn_1k_us"),
+    ("txn 1 KiB, FULL (+backup, log)", "state.fl_full_1k_us", "fasteners + JSON replace",
+     "pylock.fasteners_txn_1k_us"),
 ]
 SIZES = [("1 KiB", "1k"), ("64 KiB", "64k"), ("4 MiB", "4m")]
 # A hard link costs the same at any size; a copy of 4 MiB would cost a sizeable
