@@ -8,31 +8,3 @@ public enum LockMode
     /// <summary>Any number of shared holders, no exclusive one (readers).</summary>
     Shared = 2,
 }
-
-/// <summary>The locking mechanism (filelock.h fl_backend).</summary>
-public enum LockBackend
-{
-    /// <summary>The kernel lock that works on the path's filesystem.</summary>
-    Auto = 0,
-    /// <summary>flock(2): interoperates with flock(1), py-filelock and gofrs/flock.</summary>
-    Flock = 1,
-    /// <summary>Linux open-file-description fcntl locks.</summary>
-    Ofd = 2,
-    /// <summary>Classic fcntl record locks (NFS); per process.</summary>
-    Posix = 3,
-    /// <summary>An O_EXCL lock file; exclusive only.</summary>
-    LockFile = 4,
-    /// <summary>A lock directory made with mkdir; exclusive only.</summary>
-    LockDir = 5,
-    /// <summary>LockFileEx (Windows).</summary>
-    Windows = 6,
-}
-
-/// <summary>How hard a commit or append pushes data to disk.</summary>
-public enum Durability
-{
-    /// <summary>fsync the file and its directory before returning.</summary>
-    Full = 0,
-    /// <summary>Atomic rename, no fsync: never torn, may be lost on power cut.</summary>
-    Atomic = 1,
-}
