@@ -77,6 +77,14 @@ TEST_P(NameLocks, SharedModeIsUnsupportedAndSaysSo) {
   }
 }
 
+TEST_P(NameLocks, LockingThePathItselfIsRefused) {
+  LockOptions o = opts();
+  o.sidecar = false;  // releasing would delete the data file itself
+  { std::ofstream(dir.file("data")) << "data"; }
+  EXPECT_EQ(status_of([&] { open_lock(dir.file("data"), o); }), Status::invalid);
+  EXPECT_EQ(access(dir.file("data").c_str(), F_OK), 0);
+}
+
 TEST_P(NameLocks, KilledHoldersLockIsBroken) {
   auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "60000", backend_arg()});
   ASSERT_EQ(fltest::read_line(p), "locked");
