@@ -176,4 +176,33 @@ public class LockTests
         Assert.False(l.IsLocked);
         Assert.Throws<ObjectDisposedException>(() => l.Lock(LockMode.Exclusive, Short));
     }
+
+    [Fact]
+    public void EachThreadsExceptionCarriesTheMessageOfItsOwnCall()
+    {
+        using var dir = new TempDir();
+        var wrong = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var threads = Enumerable.Range(0, 8).Select(i => new Thread(() =>
+        {
+            var path = Path.Combine(dir.Path, $"missing-{i}", "data.json");
+            for (var n = 0; n < 200; n++)
+            {
+                try
+                {
+                    FileLock.Open(path).Dispose();
+                    wrong.Add($"{path}: opened");
+                }
+                catch (FileLockException e) when (!e.Message.Contains(path))
+                {
+                    wrong.Add($"{path}: {e.Message}");
+                }
+                catch (FileLockException)
+                {
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Empty(wrong);
+    }
 }

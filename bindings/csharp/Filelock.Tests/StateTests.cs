@@ -192,6 +192,7 @@ public class StateTests
         Assert.Contains(dir.File("pipeline.json"), e.Message);
         Assert.Contains("phase1", e.Message);
         Assert.Equal("ok", state.Read()!["phase1"]!["status"]!.GetValue<string>());
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp-*", SearchOption.AllDirectories));
     }
 
     [Fact]
