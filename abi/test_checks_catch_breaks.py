@@ -27,7 +27,8 @@ def run(*cmd):
 class Fixture:
     """A stub library built from an edited copy of the header."""
 
-    def __init__(self, root, name, edit=lambda text: text, map_text=None, extra_source=None):
+    def __init__(self, root, name, edit=lambda text: text, map_text=None, extra_source=None,
+                 soname=None):
         self.dir = Path(root) / name
         self.dir.mkdir()
         original = HEADER.read_text()
@@ -42,7 +43,10 @@ class Fixture:
         if extra_source:
             extra = [self.dir / "extra.cpp"]
             extra[0].write_text(extra_source)
-        build = run("bash", HERE / "build-stub.sh", self.header, self.dir, self.map, *extra)
+        env = dict(os.environ, STUB_SONAME=soname) if soname else None
+        build = subprocess.run(["bash", str(HERE / "build-stub.sh"), str(self.header),
+                                str(self.dir), str(self.map), *map(str, extra)],
+                               capture_output=True, text=True, env=env)
         if build.returncode:
             raise AssertionError(f"fixture {name} does not build:\n{build.stderr}")
         self.lib = self.dir / "libfilelock.so.1"
@@ -127,6 +131,13 @@ class AbiChecksCatchBreaks(unittest.TestCase):
         fixture = Fixture(self.tmp, "removed_constant",
                           replace_once(r"^#define FL_JSON_MAX_DEPTH 256$", ""))
         self.assert_fails_with(self.check_abi(fixture), "constant FL_JSON_MAX_DEPTH removed")
+
+    def test_changed_soname_fails(self):
+        major = int(re.search(r"#define FILELOCK_VERSION_MAJOR (\d+)", HEADER.read_text()).group(1))
+        other = f"libfilelock.so.{major + 1}"
+        fixture = Fixture(self.tmp, "soname", soname=other)
+        self.assert_fails_with(self.check_abi(fixture), "ELF SONAME changed")
+        self.assert_fails_with(self.check_symbols(fixture), f"soname is {other}")
 
     def test_additions_pass_and_are_reported(self):
         def add(text):
