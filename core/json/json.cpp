@@ -185,6 +185,35 @@ double number_value(const cJSON *node) {
   return cJSON_IsRaw(node) ? std::strtod(node->valuestring, nullptr) : node->valuedouble;
 }
 
+namespace {
+
+Decimal decimal_of(const cJSON *node) {
+  if (cJSON_IsRaw(node)) return to_decimal(node->valuestring);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", node->valuedouble);
+  return to_decimal(buf);
+}
+
+// Orders magnitudes: value = 0.digits * 10^exponent, no leading zeros, "" for zero.
+int compare_magnitude(const Decimal &a, const Decimal &b) {
+  if (a.digits.empty() || b.digits.empty()) return !a.digits.empty() - !b.digits.empty();
+  if (a.exponent != b.exponent) return a.exponent < b.exponent ? -1 : 1;
+  const int c = a.digits.compare(b.digits);  // "12" < "123" as 0.12 < 0.123
+  return (c > 0) - (c < 0);
+}
+
+}  // namespace
+
+int compare_numbers(const cJSON *a, const cJSON *b) {
+  const Decimal x = decimal_of(a);
+  const Decimal y = decimal_of(b);
+  const bool x_neg = x.negative && !x.digits.empty();
+  const bool y_neg = y.negative && !y.digits.empty();
+  if (x_neg != y_neg) return x_neg ? -1 : 1;
+  const int m = compare_magnitude(x, y);
+  return x_neg ? -m : m;
+}
+
 int depth(const cJSON *node) {
   if (!cJSON_IsArray(node) && !cJSON_IsObject(node)) return 0;
   int deepest = 0;
@@ -204,10 +233,7 @@ void check_depth(const cJSON *node) {
 
 bool equal(const cJSON *a, const cJSON *b) {
   if (is_number(a) && is_number(b)) {
-    if (cJSON_IsRaw(a) && cJSON_IsRaw(b)) {
-      return to_decimal(a->valuestring) == to_decimal(b->valuestring);
-    }
-    return number_value(a) == number_value(b);
+    return compare_numbers(a, b) == 0;
   }
   if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
     if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) return false;

@@ -50,6 +50,10 @@ bool is_number(const cJSON *node);
 bool is_integer(const cJSON *node);
 double number_value(const cJSON *node);
 
+// Exact order of two numbers by their decimal values (-1, 0, 1), even where a double
+// would round them together (2^53 and 2^53 + 1).
+int compare_numbers(const cJSON *a, const cJSON *b);
+
 // Nesting depth (a scalar is 0, "[]" is 1).
 int depth(const cJSON *node);
 // Throws JsonError(invalid) if node nests deeper than kMaxDepth.

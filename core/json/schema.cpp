@@ -141,11 +141,11 @@ void Schema::check(const cJSON *schema, const cJSON *value, std::string &pointer
     } else if (std::strcmp(key, "const") == 0) {
       if (!equal(rule, value)) violation(pointer, "const: must be " + print(rule, false));
     } else if (std::strcmp(key, "minimum") == 0 && is_number(value)) {
-      if (number_value(value) < number_value(rule)) {
+      if (compare_numbers(value, rule) < 0) {
         violation(pointer, "minimum: " + print(value, false) + " is less than " + print(rule, false));
       }
     } else if (std::strcmp(key, "maximum") == 0 && is_number(value)) {
-      if (number_value(value) > number_value(rule)) {
+      if (compare_numbers(value, rule) > 0) {
         violation(pointer, "maximum: " + print(value, false) + " is greater than " + print(rule, false));
       }
     } else if (std::strcmp(key, "minLength") == 0 && cJSON_IsString(value)) {

@@ -86,6 +86,21 @@ TEST(JsonNumbers, KeepEveryValueExactly) {
   EXPECT_FALSE(is_integer(parse("[1.5]")->child));
 }
 
+TEST(JsonNumbers, CompareExactly) {
+  const auto cmp = [](const char *a, const char *b) {
+    return compare_numbers(parse(a).get(), parse(b).get());
+  };
+  EXPECT_EQ(cmp("9007199254740993", "9007199254740992"), 1);
+  EXPECT_EQ(cmp("1.0", "1"), 0);
+  EXPECT_EQ(cmp("-0", "0"), 0);
+  EXPECT_EQ(cmp("-2", "1"), -1);
+  EXPECT_EQ(cmp("-2", "-10"), 1);
+  EXPECT_EQ(cmp("0.12", "0.123"), -1);
+  EXPECT_EQ(cmp("1e400", "1e399"), 1);
+  EXPECT_EQ(cmp("0.001", "0"), 1);
+  EXPECT_EQ(cmp("1500", "1.5e3"), 0);
+}
+
 TEST(JsonPointer, GetFollowsRfc6901) {
   const Doc doc = parse(R"({"a/b":{"m~n":[10,20]},"":1})");
   EXPECT_EQ(print(get(doc.get(), "/a~1b/m~0n/1"), false), "20");
@@ -207,6 +222,10 @@ TEST(JsonSchema, EveryRuleNamesPointerAndRule) {
   EXPECT_NE(violation(s, R"({"phase":{"extra":"s"}})").find("must be null or number"), std::string::npos);
   // A big integer kept as text is still a number and an integer.
   EXPECT_NE(violation(s, R"({"phase":{"count":9007199254740993}})").find("maximum"), std::string::npos);
+  // Bounds compare exactly, beyond what a double can tell apart.
+  const Schema big(R"({"maximum":9007199254740992})");
+  EXPECT_EQ(violation(big, "9007199254740992"), "");
+  EXPECT_NE(violation(big, "9007199254740993").find("maximum"), std::string::npos);
 }
 
 TEST(JsonSchema, RefusesWhatItCannotEnforce) {
