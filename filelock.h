@@ -252,7 +252,8 @@ FL_API int fl_state_write(fl_state *st, const char *json);
 FL_API int fl_state_write_if(fl_state *st, const char *json, uint64_t expected_generation);
 
 /* Holds st's exclusive lock until commit or rollback: meanwhile use only the
- * transaction, and end it before fl_state_close(st). */
+ * transaction. fl_state_close(st) before then is safe: the transaction keeps what it
+ * needs until it ends. */
 FL_API int fl_txn_begin(fl_state *st, fl_txn **out);
 /* JSON pointers are RFC 6901; "" is the whole document. */
 FL_API int fl_txn_get(fl_txn *t, const char *pointer, char **json_out);

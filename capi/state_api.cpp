@@ -10,11 +10,13 @@
 #include "state/state.hpp"
 
 struct fl_state {
-  std::unique_ptr<filelock::state::State> impl;
+  std::shared_ptr<filelock::state::State> impl;
 };
 
+// Keeps its state alive, so fl_state_close before the transaction ends is safe.
 struct fl_txn {
-  std::unique_ptr<filelock::state::Transaction> impl;
+  std::shared_ptr<filelock::state::State> state;
+  std::unique_ptr<filelock::state::Transaction> impl;  // destroyed first
 };
 
 static_assert(FL_JSON_MAX_DEPTH == filelock::json::kMaxDepth);
@@ -102,7 +104,7 @@ FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_option
     *out = nullptr;
     require(path, "fl_state_open", "path");
     auto st = std::make_unique<fl_state>();
-    st->impl = std::make_unique<filelock::state::State>(path, filelock::capi::to_state_options(opts));
+    st->impl = std::make_shared<filelock::state::State>(path, filelock::capi::to_state_options(opts));
     *out = st.release();
   });
 }
@@ -141,6 +143,7 @@ FL_API int fl_txn_begin(fl_state *st, fl_txn **out) {
     *out = nullptr;
     require(st, "fl_txn_begin", "st");
     auto txn = std::make_unique<fl_txn>();
+    txn->state = st->impl;
     txn->impl = st->impl->begin();
     *out = txn.release();
   });

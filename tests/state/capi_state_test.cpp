@@ -141,6 +141,20 @@ TEST_F(CapiState, VerifyReportsDamageWithTheReport) {
   EXPECT_NE(report.str().find(R"("ok":false)"), std::string::npos);
 }
 
+TEST_F(CapiState, TransactionOutlivesItsClosedState) {
+  open();
+  fl_txn *txn = nullptr;
+  ASSERT_EQ(fl_txn_begin(st, &txn), FL_OK);
+  fl_state_close(st);
+  st = nullptr;
+  EXPECT_EQ(fl_txn_set(txn, "/late", "true"), FL_OK);
+  EXPECT_EQ(fl_txn_commit(txn), FL_OK);
+  open();
+  Owned doc;
+  ASSERT_EQ(fl_state_read(st, &doc.p, nullptr), FL_OK);
+  EXPECT_NE(doc.str().find("\"late\":\ttrue"), std::string::npos) << doc.str();
+}
+
 TEST(CapiAppend, AppendsLines) {
   fltest::TempDir dir;
   const std::string path = dir.file("journal.jsonl");
