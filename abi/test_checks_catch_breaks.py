@@ -110,6 +110,11 @@ class AbiChecksCatchBreaks(unittest.TestCase):
         self.assert_fails_with(self.check_abi(Fixture(self.tmp, "moved_field", move_lock_dir)),
                                "function(s) changed")
 
+    def test_options_field_inserted_in_the_middle_fails(self):
+        insert = replace_once(r"^(  int32_t backend;.*)$", r"\1\n  int32_t inserted;")
+        self.assert_fails_with(self.check_abi(Fixture(self.tmp, "inserted_field", insert)),
+                               "function(s) changed")
+
     def test_removed_function_fails(self):
         fixture = Fixture(self.tmp, "removed_function",
                           replace_once(r"^FL_API int fl_unlock\(fl_handle \*h\);.*$", ""))
