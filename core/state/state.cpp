@@ -87,6 +87,11 @@ State::State(std::string path, StateOptions options)
   if (path_.empty() || path_.back() == '/') {
     throw_error(Status::invalid, "open state", path_, "not a file path");
   }
+  // Locking the state file itself would lock an inode the next commit replaces.
+  if (!options_.lock.sidecar) {
+    throw_error(Status::invalid, "open state", path_,
+                "a state file needs a sidecar lock (lock option sidecar = 1): commits replace the file");
+  }
   if (!options_.schema_json.empty()) {
     schema_ = with_context("open state", path_,
                            [&] { return std::make_unique<json::Schema>(options_.schema_json); });
@@ -132,6 +137,13 @@ State::State(std::string path, StateOptions options)
 }
 
 State::~State() = default;
+
+// Lock-file backends have no shared mode: readers then take the exclusive lock.
+LockMode State::read_mode() const {
+  const bool exclusive_only =
+      options_.lock.backend == Backend::lockfile || options_.lock.backend == Backend::lockdir;
+  return exclusive_only ? LockMode::exclusive : LockMode::shared;
+}
 
 Current State::load(bool parse_tree) {
   Current cur;
@@ -256,7 +268,7 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
 State::Snapshot State::read() {
   Current cur;
   {
-    Held held(*this, LockMode::shared);
+    Held held(*this, read_mode());
     cur = load(false);
   }
   // A document whose checksum the generation record holds is one a commit wrote after
@@ -341,7 +353,7 @@ uint64_t State::restore(const std::string &id) {
 std::string State::history(int limit) {
   LogScan scan;
   {
-    Held held(*this, LockMode::shared);
+    Held held(*this, read_mode());
     scan = log_.scan(limit > 0 ? static_cast<size_t>(limit) : SIZE_MAX);
   }
   if (scan.damaged_line != 0) {
@@ -363,7 +375,7 @@ std::string State::verify(bool &damaged) {
   Current cur;
   LogScan scan;
   {
-    Held held(*this, LockMode::shared);
+    Held held(*this, read_mode());
     cur = load(false);
     scan = log_.scan(SIZE_MAX);
   }

@@ -78,6 +78,7 @@ class State {
   friend class Transaction;
   class Held;  // the lock, released on scope exit
 
+  LockMode read_mode() const;
   Current load(bool parse_tree);
   void parse_current(Current &cur, const char *op);
   uint64_t commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed);

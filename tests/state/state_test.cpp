@@ -354,6 +354,23 @@ TEST_F(StateTest, CommitKeepsThePermissionsOfTheFile) {
   EXPECT_EQ(after.st_mode & 07777, 0600u);
 }
 
+TEST_F(StateTest, LockMustBeASidecarAndLockFileBackendsWork) {
+  StateOptions o;
+  o.lock.sidecar = false;
+  std::string msg;
+  EXPECT_EQ(status_of([&] { open(o); }, &msg), Status::invalid);
+  EXPECT_NE(msg.find("sidecar"), std::string::npos);
+  for (const Backend backend : {Backend::lockfile, Backend::lockdir}) {
+    StateOptions lf;
+    lf.lock.backend = backend;
+    auto st = open(lf);
+    counter_commit(*st, static_cast<int>(backend));
+    EXPECT_NE(st->read().json.find("\"counter\":\t" + std::to_string(static_cast<int>(backend))),
+              std::string::npos);
+    EXPECT_FALSE(st->history(1).empty());
+  }
+}
+
 TEST_F(StateTest, SymlinkedStateFileIsRefused) {
   const std::string real = dir.file("real.json");
   spit(real, "{}");
