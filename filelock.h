@@ -227,7 +227,8 @@ typedef struct fl_state_options {
   int64_t lock_timeout_ms;     /* wait for the lock this long; default 10000 */
   const char *meta_dir;        /* backups, log, generation; NULL: ".<name>.filelock/" beside */
   const char *initial_json;    /* document created when the file is missing; NULL: "{}" */
-  const fl_lock_options *lock; /* NULL: defaults; copied at open */
+  const fl_lock_options *lock; /* NULL: defaults; copied at open. sidecar must stay 1
+                                  (FL_EINVAL): commits replace the file itself */
   int64_t max_log_bytes;       /* audit log rotated past this size; default 8 MiB */
 } fl_state_options;
 
