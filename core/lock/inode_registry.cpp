@@ -46,8 +46,10 @@ void InodeRegistry::leave(const std::shared_ptr<InodeEntry> &entry,
                           const HolderSlot *slot) noexcept {
   if (!entry) return;
   std::lock_guard<std::mutex> guard(mutex_);
+  // One occurrence only: a handle re-opening the same inode joins before it leaves.
   auto &slots = entry->slots;
-  slots.erase(std::remove(slots.begin(), slots.end(), slot), slots.end());
+  auto it = std::find(slots.begin(), slots.end(), slot);
+  if (it != slots.end()) slots.erase(it);
   if (slots.empty())
     entries_.erase(std::remove(entries_.begin(), entries_.end(), entry), entries_.end());
 }

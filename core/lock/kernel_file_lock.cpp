@@ -49,6 +49,16 @@ void KernelFileLock::open_file() {
   read_only_ = f.read_only;
 }
 
+// Opens the path afresh and only then lets go of the old descriptor, so a failure to
+// open leaves the handle as it was.
+void KernelFileLock::reopen() {
+  std::shared_ptr<InodeEntry> old_inode = inode_;
+  const platform::NativeFile old_fd = fd_;
+  open_file();
+  InodeRegistry::instance().leave(old_inode, &slot_);
+  platform::close_file(old_fd);
+}
+
 void KernelFileLock::close_file() noexcept {
   InodeRegistry::instance().leave(inode_, &slot_);
   inode_.reset();
@@ -68,8 +78,7 @@ bool KernelFileLock::try_acquire(LockMode mode) {
   while (platform::kernel_try_lock(fd_, kind_, mode, path_)) {
     if (still_linked()) return true;
     platform::kernel_unlock(fd_, kind_, path_);
-    close_file();
-    open_file();
+    reopen();
   }
   return false;
 }
@@ -93,11 +102,10 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     throw_error(Status::already, "lock", path_, "this handle already holds the lock");
   if (inherited()) {
     // The descriptor is shared with the parent: a lock on it would be the parent's lock.
-    close_file();
+    reopen();
     std::atomic_store(&wakeup_, std::shared_ptr<platform::Wakeup>());  // the parent's
     make_record();
     fork_generation_ = platform::fork_generation();
-    open_file();
   }
   if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
     throw_error(Status::canceled, "lock", path_, "canceled by fl_cancel before the wait began");
@@ -135,8 +143,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
                   "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
     if (still_linked()) break;
     platform::kernel_unlock(fd_, kind_, path_);
-    close_file();
-    open_file();
+    reopen();
     if (try_acquire(mode)) break;
   }
   on_acquired(mode);

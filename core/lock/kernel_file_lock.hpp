@@ -33,6 +33,7 @@ class KernelFileLock final : public Lock {
  private:
   void make_record();
   void open_file();
+  void reopen();
   void close_file() noexcept;
   bool inherited() const noexcept;
   bool try_acquire(LockMode mode);

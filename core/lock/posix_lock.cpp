@@ -178,8 +178,9 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
     // Unlinked under us (fl_clean_stale): let go and lock the file now at the path.
     release(state, mode);
     lk.unlock();
-    close_file();
-    open_file();
+    std::shared_ptr<InodeEntry> old_inode = inode_;
+    open_file();  // joins the new inode before leaving the old: a failure changes nothing
+    InodeRegistry::instance().leave(old_inode, &slot_);
   }
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);

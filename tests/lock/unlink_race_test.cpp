@@ -3,6 +3,7 @@
 // holds the lock file that now exists at the path.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lock_test_util.hpp"
@@ -49,6 +50,22 @@ TEST_P(UnlinkRace, OpenedBeforeUnlinkTryLockUsesThePath) {
                                         std::to_string(static_cast<int>(GetParam()))});
   EXPECT_EQ(fltest::read_line(p), std::to_string(static_cast<int>(Status::busy)));
   fltest::wait_exit(p);
+}
+
+TEST_P(UnlinkRace, FailedReopenLeavesTheHandleUsable) {
+  fltest::TempDir dir;
+  const std::string sub = dir.file("sub");
+  ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+  LockOptions o;
+  o.backend = GetParam();
+  auto lock = open_lock(sub + "/x", o);
+  ASSERT_EQ(unlink(lock->lock_path().c_str()), 0);
+  ASSERT_EQ(rmdir(sub.c_str()), 0);  // nowhere to re-create the lock file
+  EXPECT_EQ(status_of([&] { lock->lock(LockMode::exclusive, 0); }), Status::not_found);
+  EXPECT_FALSE(lock->locked());
+  EXPECT_EQ(status_of([&] { lock->unlock(); }), Status::not_locked);
+  ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+  EXPECT_EQ(status_of([&] { lock->lock(LockMode::exclusive, 0); }), Status::ok);
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelBackends, UnlinkRace,
