@@ -252,11 +252,12 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
   cJSON *removed = cJSON_AddArrayToObject(root.get(), "removed");
   cJSON *kept = cJSON_AddArrayToObject(root.get(), "kept");
   cJSON *errors = cJSON_AddArrayToObject(root.get(), "errors");
-  auto note = [](cJSON *list, const std::string &lock_path, const std::string &reason) {
+  auto note = [](cJSON *list, const std::string &lock_path, const char *key,
+                 const std::string &text) {
     cJSON *item = cJSON_CreateObject();
     cJSON_AddStringToObject(item, "lock_path", lock_path.c_str());
-    cJSON_AddStringToObject(item, list == nullptr ? "error" : "reason", reason.c_str());
-    return item;
+    cJSON_AddStringToObject(item, key, text.c_str());
+    cJSON_AddItemToArray(list, item);
   };
   for (const auto &name : names) {
     if (!is_lock_name(name)) continue;
@@ -266,7 +267,7 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
       const EntryKind kind = classify(lock_path, bytes);
       platform::FileIdentity id;
       if (kind == EntryKind::other || !platform::identify_path(lock_path, id)) {
-        cJSON_AddItemToArray(kept, note(kept, lock_path, "not a lock file made by filelock"));
+        note(kept, lock_path, "reason", "not a lock file made by filelock");
         continue;
       }
       if (kind == EntryKind::kernel) {
@@ -280,25 +281,25 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
         } else {
           switch (platform::remove_unheld_lock_file(lock_path)) {
             case platform::RemoveOutcome::removed:
-              cJSON_AddItemToArray(removed, note(removed, lock_path, "not held"));
+              note(removed, lock_path, "reason", "not held");
               continue;
             case platform::RemoveOutcome::held: reason = "held"; break;
             case platform::RemoveOutcome::changed: reason = "replaced while checking"; break;
             case platform::RemoveOutcome::missing: continue;
           }
         }
-        cJSON_AddItemToArray(kept, note(kept, lock_path, reason));
+        note(kept, lock_path, "reason", reason);
         continue;
       }
       const bool directory = kind == EntryKind::lockdir;
       HolderJudgement j = judge_holder(bytes, id.mtime_ms, 0);
       if (j.stale && j.age_ms >= min_age_ms && break_lock_entry(lock_path, directory, id, bytes)) {
-        cJSON_AddItemToArray(removed, note(removed, lock_path, j.reason));
+        note(removed, lock_path, "reason", j.reason);
       } else {
-        cJSON_AddItemToArray(kept, note(kept, lock_path, j.stale ? "younger than min_age_ms" : j.reason));
+        note(kept, lock_path, "reason", j.stale ? "younger than min_age_ms" : j.reason);
       }
     } catch (const Error &e) {
-      cJSON_AddItemToArray(errors, note(nullptr, lock_path, e.what()));
+      note(errors, lock_path, "error", e.what());
     }
   }
   return print(root.get());
