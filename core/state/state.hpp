@@ -62,6 +62,9 @@ class State {
   uint64_t write(std::string_view json, const uint64_t *expected);
   // Takes the exclusive lock until the transaction ends.
   std::unique_ptr<Transaction> begin();
+  // From another thread: a lock wait in progress on this state ends with
+  // Status::canceled (with Lock::cancel's rules for a cancel that races the wait).
+  void cancel() { lock_->cancel(); }
 
   std::string backup();
   std::vector<BackupInfo> backups();
