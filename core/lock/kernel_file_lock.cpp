@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "platform/process.hpp"
 
@@ -122,8 +123,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     throw_error(Status::deadlock, "lock", path_,
                 "this thread already holds this lock through another handle; waiting "
                 "forever would deadlock");
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(forever ? 0 : timeout_ms);
+  const auto deadline = deadline_after(forever ? 0 : timeout_ms);
   // Created only for a wait: most handles never wait and need no event. It exists before
   // the wait checks the cancel flag, so a cancel() that finds none is seen by the flag.
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);

@@ -9,7 +9,11 @@
 
 namespace filelock {
 
-std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &options) {
+std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &requested) {
+  LockOptions options = requested;
+  // Without a sidecar the lock file is the user's own file: its bytes are theirs, so no
+  // holder record is written into it.
+  if (!options.sidecar) options.record_holder = false;
   std::string lock_path = resolve_lock_path(path, options);
   switch (options.backend) {
     case Backend::automatic:  // flock: the lock every other Linux/macOS tool speaks

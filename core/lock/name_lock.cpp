@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 
+#include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "lock/holder_judge.hpp"
 #include "lock/lock_entry.hpp"
@@ -116,7 +117,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
       throw_error(Status::deadlock, "lock", path_,
                   "this thread already holds this lock through another handle; waiting "
                   "forever would deadlock");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    const auto deadline = deadline_after(timeout_ms);
     // Watch before the first attempt so a release right after it is not missed.
     platform::DirectoryWatch watch(platform::dir_name(path_));
     while (!try_acquire()) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/process.hpp"
@@ -112,8 +113,7 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
   if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
     throw_error(Status::canceled, "lock", path_, "canceled by fl_cancel before the wait began");
   const bool forever = timeout_ms < 0;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(forever ? 0 : timeout_ms);
+  const auto deadline = deadline_after(forever ? 0 : timeout_ms);
   while (true) {
     std::shared_ptr<PosixInodeState> keep = state_;
     PosixInodeState &state = *keep;
