@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds filelock's Debian packages, installs them on this machine, builds and runs
-# three consumers against the installed packages only, then removes the packages and
-# checks nothing is left behind.
+# consumers against the installed packages only, then removes the packages and checks
+# nothing is left behind.
 #   run.sh BUILD_DIR    (a configured and built tree; needs root for dpkg)
 # Consumers: find_package (CMake), pkg-config, dlopen("libfilelock.so.1") + dlvsym, and
-# the Python package when python3-libfilelock was built.
+# for each binding that was packaged: Python, Go (module replace and GOPATH mode) and C#
+# (restored from the installed NuGet feed). None uses LD_LIBRARY_PATH or the network.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
@@ -35,6 +36,8 @@ runtime_deb=$(ls "$work"/debs/libfilelock[0-9]*_*.deb)
 dev_deb=$(ls "$work"/debs/libfilelock-dev_*.deb)
 debs=("$runtime_deb" "$dev_deb")
 python_deb=$(ls "$work"/debs/python3-libfilelock_*.deb 2>/dev/null || true)
+go_deb=$(ls "$work"/debs/golang-filelock-dev_*.deb 2>/dev/null || true)
+cil_deb=$(ls "$work"/debs/libfilelock-cil-dev_*.deb 2>/dev/null || true)
 runtime=$(dpkg-deb -f "$runtime_deb" Package)
 version=$(dpkg-deb -f "$runtime_deb" Version)
 for deb in "${debs[@]}"; do
@@ -62,6 +65,37 @@ if [ -n "$python_deb" ]; then
   packages+=(python3-libfilelock)
   dpkg-deb -c "$python_deb" >"$work/python.contents"
 fi
+go_dir=/usr/share/gocode/src/filelock.dev/filelock
+if [ -n "$go_deb" ]; then
+  debs+=("$go_deb")
+  packages+=(golang-filelock-dev)
+  dpkg-deb -c "$go_deb" >"$work/go.contents"
+  echo "$(basename "$go_deb"): Depends: $(dpkg-deb -f "$go_deb" Depends)"
+  dpkg-deb -f "$go_deb" Depends | grep -F "libfilelock-dev (= $version)" >/dev/null ||
+    fail "golang-filelock-dev does not depend on libfilelock-dev (= $version)"
+  dpkg-deb -f "$go_deb" Depends | grep -w 'golang-go' >/dev/null || fail "golang-filelock-dev does not depend on golang-go"
+  [ "$(dpkg-deb -f "$go_deb" Architecture)" = all ] || fail "golang-filelock-dev is not Architecture: all"
+  for f in go.mod lock.go state.go internal/native/native.go internal/native/native_wrap.c; do
+    grep -q " \.$go_dir/$f\$" "$work/go.contents" || fail "golang-filelock-dev lacks $go_dir/$f"
+  done
+  if grep -q '_test\.go$' "$work/go.contents"; then fail "golang-filelock-dev ships tests"; fi
+fi
+if [ -n "$cil_deb" ]; then
+  debs+=("$cil_deb")
+  packages+=(libfilelock-cil-dev)
+  dpkg-deb -c "$cil_deb" >"$work/cil.contents"
+  echo "$(basename "$cil_deb"): Depends: $(dpkg-deb -f "$cil_deb" Depends)"
+  dpkg-deb -f "$cil_deb" Depends | grep -F "$runtime (= $version)" >/dev/null ||
+    fail "libfilelock-cil-dev does not depend on $runtime (= $version)"
+  nupkg=$(awk '$6 ~ /\/filelock\/nuget\/Filelock\.[^/]*\.nupkg$/ { sub(/^\./, "", $6); print $6 }' "$work/cil.contents")
+  [ -n "$nupkg" ] || fail "libfilelock-cil-dev has no filelock/nuget/Filelock.*.nupkg"
+  # The feed's package must carry the binding's glue but not a private libfilelock.so.1.
+  dpkg-deb -x "$cil_deb" "$work/cil"
+  cmake -E tar tf "$work/cil$nupkg" >"$work/nupkg.entries"
+  grep -qx 'runtimes/linux-x64/native/libfilelock_csharp_native.so' "$work/nupkg.entries" ||
+    fail "$nupkg lacks the glue libfilelock_csharp_native.so"
+  if grep -q 'libfilelock\.so' "$work/nupkg.entries"; then fail "$nupkg carries its own libfilelock.so.1"; fi
+fi
 cat "$work"/*.contents | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' \
   >"$work/files"
 for pkg in "${packages[@]}"; do
@@ -70,6 +104,11 @@ done
 while read -r f; do
   if [ -e "$f" ] || [ -L "$f" ]; then fail "$f exists and is not from these packages"; fi
 done <"$work/files"
+# Directories the packages create must go again when they are purged.
+cat "$work"/*.contents | awk '$1 ~ /^d/ { sub(/^\./, "", $6); print $6 }' | sort -u |
+  while read -r d; do
+    if [ ! -e "$d" ]; then echo "$d"; fi
+  done >"$work/new-dirs"
 
 step "install (dpkg -i)"
 installed=("${packages[@]}")
@@ -118,6 +157,76 @@ if [ -n "$python_deb" ]; then
   (cd "$work" && env -i PATH=/usr/bin:/bin /usr/bin/python3 -I "$here/python_consumer.py" "$work/py.state")
 fi
 
+if [ -n "$go_deb" ]; then
+  # Only the system's files: a private cache and GOPATH, no proxy, no toolchain download.
+  go_env=(env -i PATH=/usr/bin:/bin HOME="$work/home" GOCACHE="$work/gocache"
+          GOPROXY=off GOTOOLCHAIN=local GOFLAGS= CGO_ENABLED=1 CC="$cc")
+  check_go_consumer() {
+    local exe=$1 out loaded
+    check_loads_installed "$exe"
+    mkdir "$exe.d"
+    out=$("${go_env[@]}" "$exe" "${version%-*}" "$exe.d") || fail "$exe"
+    echo "$out"
+    grep -qx "ok ${version%-*}" <<<"$out" || fail "$exe did not finish"
+    loaded=$(sed -n 's/^loaded //p' <<<"$out")
+    case "$(readlink -f "$loaded")" in
+      /usr/lib/*) ;;
+      *) fail "$exe mapped libfilelock.so.1 from '$loaded', not the package" ;;
+    esac
+  }
+
+  step "consumer: Go module (replace => $go_dir)"
+  cp -r "$here/go" "$work/go-module"
+  (cd "$work/go-module" && "${go_env[@]}" GOPATH="$work/gopath" go build -o "$work/go-module-consumer" .) ||
+    fail "build the Go module consumer"
+  check_go_consumer "$work/go-module-consumer"
+
+  step "consumer: Go GOPATH mode (GOPATH=.../gocode)"
+  mkdir -p "$work/gopath-mode/src/consumer"
+  cp "$here/go/main.go" "$work/gopath-mode/src/consumer/"
+  (cd "$work/gopath-mode/src/consumer" &&
+    "${go_env[@]}" GO111MODULE=off GOPATH="$work/gopath-mode:${go_dir%/src/*}" go build -o "$work/go-gopath-consumer" .) ||
+    fail "build the Go consumer in GOPATH mode"
+  check_go_consumer "$work/go-gopath-consumer"
+fi
+
+if [ -n "$cil_deb" ] && command -v dotnet >/dev/null; then
+  step "consumer: C# (Filelock from $(dirname "$nupkg"))"
+  mkdir -p "$work/cs/app" "$work/home"
+  cp "$here/csharp/SystemConsumer.csproj" "$here/csharp/Program.cs" "$work/cs/app/"
+  # Nothing from above the work directory: no Directory.Build.props, no nuget.config.
+  echo '<Project />' >"$work/cs/app/Directory.Build.props"
+  sdk_feed=/opt/nuget/packages  # the SDK's own packages on this offline machine, if present
+  {
+    echo '<?xml version="1.0" encoding="utf-8"?>'
+    echo '<configuration><packageSources><clear />'
+    echo "<add key=\"filelock\" value=\"$(dirname "$nupkg")\" />"
+    if [ -d "$sdk_feed" ]; then echo "<add key=\"sdk\" value=\"$sdk_feed\" />"; fi
+    echo '</packageSources></configuration>'
+  } >"$work/cs/nuget.config"
+  dotnet_env=(env -i PATH=/usr/bin:/bin HOME="$work/home" DOTNET_CLI_HOME="$work/home"
+              DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+              NUGET_PACKAGES="$work/cs/packages")
+  "${dotnet_env[@]}" dotnet restore "$work/cs/app/SystemConsumer.csproj" --configfile "$work/cs/nuget.config" \
+    --disable-build-servers >"$work/cs.log" 2>&1 || { cat "$work/cs.log" >&2; fail "restore the C# consumer"; }
+  "${dotnet_env[@]}" dotnet build "$work/cs/app/SystemConsumer.csproj" --no-restore -c Release \
+    -o "$work/cs/out" --disable-build-servers -nodeReuse:false >>"$work/cs.log" 2>&1 ||
+    { cat "$work/cs.log" >&2; fail "build the C# consumer"; }
+  if find "$work/cs/out" -name 'libfilelock.so*' | grep . >/dev/null; then
+    fail "the C# consumer's output carries its own libfilelock.so.1"
+  fi
+  out=$("${dotnet_env[@]}" dotnet "$work/cs/out/SystemConsumer.dll" "${version%-*}") || fail "the C# consumer"
+  echo "$out"
+  grep -qx "ok ${version%-*}" <<<"$out" || fail "the C# consumer did not finish"
+  core=$(sed -n 's/^loaded \(.*\/libfilelock\.so\.1[.0-9]*\)$/\1/p' <<<"$out")
+  case "$(readlink -f "${core:-/nowhere}")" in
+    /usr/lib/*) ;;
+    *) fail "the C# consumer loaded libfilelock.so.1 from '${core:-nowhere}', not the system" ;;
+  esac
+  grep -qx "loaded $work/cs/out/runtimes/linux-x64/native/libfilelock_csharp_native.so" <<<"$out" ||
+    fail "the C# consumer did not load the package's glue"
+fi
+
 step "remove (dpkg -P)"
 dpkg_waiting -P "${installed[@]}" || { cat "$work/dpkg.log" >&2; fail "dpkg -P"; }
 installed=()
@@ -127,9 +236,8 @@ done
 while read -r f; do
   if [ -e "$f" ] || [ -L "$f" ]; then fail "$f left behind"; fi
 done <"$work/files"
-cat "$work"/*.contents | awk '$1 ~ /^d/ && $6 ~ /filelock\/$/ { sub(/^\./, "", $6); print $6 }' |
-  while read -r d; do
-    if [ -e "$d" ]; then fail "$d left behind"; fi
-  done
+while read -r d; do
+  if [ -e "$d" ]; then fail "$d left behind"; fi
+done <"$work/new-dirs"
 if ldconfig -p | grep 'libfilelock\.so' >/dev/null; then fail "libfilelock still in the ld.so cache"; fi
 echo "packages built, installed, used by every consumer and removed cleanly"
