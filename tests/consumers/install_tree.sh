@@ -48,4 +48,37 @@ flags=$(PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig pkg-config --cflags --libs fil
 # shellcheck disable=SC2086  # pkg-config output is meant to be split
 "${CC:-cc}" -o "$work/consumer_pkg_config" "$here/linked_main.c" $flags
 LD_LIBRARY_PATH=$prefix/$libdir "$work/consumer_pkg_config" pkg-config "$work/pc.state"
-echo "install tree at GNUInstallDirs paths, used through find_package and pkg-config"
+
+# The language packages, when this build has them: Go sources where Debian keeps them,
+# the NuGet feed under the libdir. The Go consumer builds from the installed sources only
+# (run.sh runs it, and the C# consumer, against the Debian packages).
+if grep -q 'gocode' "$build/bindings/go/cmake_install.cmake" 2>/dev/null; then
+  echo "== Go module sources and a consumer built from them"
+  cmake --install "$build" --prefix "$prefix" --component go >"$work/install.log" 2>&1 ||
+    { cat "$work/install.log" >&2; fail "install go"; }
+  go_dir=$prefix/share/gocode/src/filelock.dev/filelock
+  for f in go.mod lock.go internal/native/native.go internal/native/native_wrap.c; do
+    [ -f "$go_dir/$f" ] || fail "share/gocode/src/filelock.dev/filelock/$f not installed"
+  done
+  if find "$go_dir" -name '*_test.go' | grep . >/dev/null; then fail "Go tests installed"; fi
+  if command -v go >/dev/null; then
+    cp -r "$here/go" "$work/go"
+    (cd "$work/go" && go mod edit -replace=filelock.dev/filelock="$go_dir" &&
+      env PKG_CONFIG_PATH="$prefix/$libdir/pkgconfig" GOCACHE="$work/gocache" GOPATH="$work/gopath" \
+        GOFLAGS= GOPROXY=off GOTOOLCHAIN=local CGO_ENABLED=1 go build -o "$work/go-consumer" .) ||
+      fail "build the Go consumer against $go_dir"
+    mkdir "$work/go.d"
+    version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
+    out=$(LD_LIBRARY_PATH=$prefix/$libdir "$work/go-consumer" "$version" "$work/go.d") || fail "the Go consumer"
+    echo "$out"
+    grep -x "loaded $prefix/$libdir/libfilelock\.so\.1.*" <<<"$out" >/dev/null ||
+      fail "the Go consumer did not use $prefix/$libdir"
+  fi
+fi
+if grep -q 'nuget' "$build/bindings/csharp/cmake_install.cmake" 2>/dev/null; then
+  echo "== NuGet feed"
+  cmake --install "$build" --prefix "$prefix" --component csharp >"$work/install.log" 2>&1 ||
+    { cat "$work/install.log" >&2; fail "install csharp"; }
+  ls "$prefix/$libdir"/filelock/nuget/Filelock.*.nupkg >/dev/null || fail "no $libdir/filelock/nuget/Filelock.*.nupkg"
+fi
+echo "install tree at GNUInstallDirs paths, used through find_package, pkg-config and the Go module"
