@@ -11,7 +11,8 @@
  *  - Options structs grow at the end only: call the *_init() function first (it sets
  *    `size`), then change fields. Passing NULL options means "all defaults".
  *  - Thread safety: a handle (fl_handle, fl_state) may be used by one thread at a
- *    time, except fl_cancel(), which is meant to be called from another thread.
+ *    time, except fl_cancel() and fl_state_cancel(), which are meant to be called
+ *    from another thread.
  *    Distinct handles are independent and may be used concurrently. Everything not
  *    tied to a handle is thread-safe.
  */
@@ -55,8 +56,8 @@ enum {
   FL_ETIMEOUT = -7,     /* the timeout passed before the lock could be had */
   FL_EALREADY = -8,     /* this handle already holds a lock */
   FL_ENOTLOCKED = -9,   /* unlock of a handle that holds no lock */
-  FL_EDEADLK = -10,     /* waiting forever would deadlock this thread */
-  FL_ECANCELED = -11,   /* fl_cancel() ended the wait */
+  FL_EDEADLK = -10,     /* waiting forever would deadlock this thread (see below) */
+  FL_ECANCELED = -11,   /* fl_cancel() or fl_state_cancel() ended the wait */
   FL_EUNSUPPORTED = -12,/* the backend or filesystem cannot do this */
   FL_ECORRUPT = -13,    /* a file on disk is damaged (state, log, backup) */
   FL_EVALIDATION = -14, /* the document does not satisfy the schema */
@@ -64,6 +65,12 @@ enum {
   FL_ERANGE = -16,      /* a value cannot be kept exactly (number out of range, ...) */
   FL_ENOSPC = -17       /* no space left on the device, or a file size limit */
 };
+
+/* FL_EDEADLK compares OS threads: the thread that calls fl_lock against the threads
+ * holding the lock through other handles of this process. Runtimes that move work
+ * between OS threads (Go goroutines, .NET async tasks) can make it misfire (two
+ * goroutines on one thread look like one) or miss (one goroutine that moved looks like
+ * two, and waits forever). Bindings for such runtimes document what they do about it. */
 
 /* Lock modes. */
 enum { FL_EXCLUSIVE = 1, FL_SHARED = 2 };
@@ -167,6 +174,12 @@ FL_API void fl_close(fl_handle *h); /* NULL-safe; releases the lock if held */
 FL_API int fl_is_locked(const fl_handle *h);
 /* The lock file's path (owned by h, valid until fl_close). */
 FL_API const char *fl_lock_path(const fl_handle *h);
+/* While h holds a lock: a file descriptor that carries it into a child process, or -1
+ * (nothing held; the POSIX, LOCKFILE and LOCKDIR backends; Windows). A child that
+ * inherits it (clear FD_CLOEXEC between fork and exec) shares the lock, which then lasts
+ * until both have let go: the child keeps it if this process dies, as with flock(1).
+ * It stays owned by h: do not close it here; fl_unlock(h) releases it for both. */
+FL_API int fl_lock_fd(const fl_handle *h);
 
 /* State of the lock for `path` as JSON, without disturbing holders:
  * {"path","lock_path","exists","backend","locked","mode","holders":[{"pid","kind","mode"}],
@@ -281,6 +294,14 @@ FL_API int fl_state_history(fl_state *st, int limit, char **records_json);
  * is returned in both cases: FL_OK, or FL_ECORRUPT when the document, a backup or a
  * log line before the last is damaged (a torn last log line is only reported). */
 FL_API int fl_state_verify(fl_state *st, char **report_json);
+/* Ends a lock wait in progress on st (fl_state_read, fl_state_write, fl_state_write_if,
+ * fl_txn_begin, fl_state_backup, fl_state_restore, ...) with FL_ECANCELED, nothing
+ * changed. If no wait is in progress, the request is kept and the next wait on st
+ * returns FL_ECANCELED at once, so a cancel that races the start of a wait is never
+ * lost; an FL_ECANCELED return clears it, and so does the end of an operation that
+ * already held the lock (it is not interrupted). Safe to call from any thread while
+ * another uses st (st must stay open until both return). */
+FL_API int fl_state_cancel(fl_state *st);
 
 /* Appends one JSON value as a line to a JSONL file under its lock: whole or not at
  * all; concurrent appenders never interleave. fl_append is durable (fsync before

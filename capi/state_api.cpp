@@ -250,6 +250,13 @@ FL_API int fl_state_verify(fl_state *st, char **report_json) {
   });
 }
 
+FL_API int fl_state_cancel(fl_state *st) {
+  return guard([&] {
+    require(st, "fl_state_cancel", "st");
+    st->impl->cancel();
+  });
+}
+
 FL_API int fl_append(const char *path, const char *json_line, const fl_lock_options *opts) {
   return fl_append_ex(path, json_line, opts, FL_DURABILITY_FULL);
 }

@@ -189,6 +189,7 @@ fl_status fl_state_backups(fl_state *st, char **json_out);
 fl_status fl_state_restore(fl_state *st, const char *backup_id);
 fl_status fl_state_history(fl_state *st, int limit, char **json_out);
 fl_status fl_state_verify(fl_state *st, char **json_out);
+fl_status fl_state_cancel(fl_state *st);
 
 fl_status fl_append(const char *path, const char *json_line, const fl_lock_options *opts);
 fl_status fl_append_ex(const char *path, const char *json_line, const fl_lock_options *opts,

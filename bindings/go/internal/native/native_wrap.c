@@ -1839,6 +1839,19 @@ _gostring_ _wrap_fl_state_verify_native_3f05d0eaf11c3256(struct fl_state *_swig_
 }
 
 
+_gostring_ _wrap_fl_state_cancel_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  
+  result = (fl_status)fl_state_cancel(arg1);
+  _swig_go_result = fl_go_status(result); 
+  return _swig_go_result;
+}
+
+
 _gostring_ _wrap_fl_append_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
