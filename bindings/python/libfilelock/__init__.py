@@ -26,6 +26,7 @@ from ._errors import (
     StateValidationError,
 )
 from ._native import native as _native_module
+from ._numbers import ExactDecimal
 from .jsonl import append_jsonl
 from .lock import EXCLUSIVE, SHARED, Backend, FileLock
 from .monitor import (
@@ -54,7 +55,7 @@ def library_version() -> str:
 __version__ = "1.0.0"
 
 __all__ = [
-    "Backend", "Backup", "BackupManager", "EXCLUSIVE", "FileLock", "FileLockError",
+    "Backend", "Backup", "BackupManager", "EXCLUSIVE", "ExactDecimal", "FileLock", "FileLockError",
     "JsonState", "LockBusyError", "PIPELINE_SCHEMA", "LockCancelledError", "LockError", "LockTimeout",
     "PipelineState", "SHARED", "StateConflictError", "StateError", "StateLockError",
     "StateReadError", "StateTransaction", "StateValidationError", "Timeout",

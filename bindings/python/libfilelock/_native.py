@@ -1,11 +1,11 @@
 """Access to the SWIG glue and the conversions every module shares."""
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Any, Optional, Union
 
+from . import _numbers
 from . import filelock_native as native  # noqa: F401  (re-exported for the modules)
 
 # Refuse to run on a libfilelock older than the header the glue was built with.
@@ -20,12 +20,14 @@ def fspath(path: PathLike) -> str:
 
 
 def loads(text: Optional[str]) -> Any:
-    return None if text is None else json.loads(text)
+    """A document as Python values; numbers a float would change arrive as Decimal."""
+    return None if text is None else _numbers.loads(text)
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON; NaN and infinities are refused, as JSON has no such numbers."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    """Compact JSON that keeps every number (Decimals with all their digits); NaN and
+    infinities are refused, as JSON has no such numbers."""
+    return _numbers.dumps(value)
 
 
 def lock_options(*, backend: int = 0, lock_dir: Optional[PathLike] = None,

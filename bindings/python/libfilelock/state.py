@@ -8,9 +8,10 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Dict, List, Optional, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
-from ._errors import FL_EVALIDATION, StateError, StateValidationError
+from ._errors import FL_ECANCELED, FL_EVALIDATION, FileLockError, StateError, StateValidationError
+from ._interrupt import call_interruptibly
 from ._native import PathLike, dumps, fspath, loads, lock_options, native, timeout_ms
 from .schema import check_model, schema_json
 
@@ -67,7 +68,8 @@ class StateTransaction:
         self.generation: Optional[int] = None
 
     def __enter__(self) -> "StateTransaction":
-        txn = native.fl_txn_begin(self._state._native(self._validate))
+        txn = self._state._waiting(self._state._native(self._validate), native.fl_txn_begin,
+                                   undo=native.fl_txn_rollback)
         try:
             self.generation = native.fl_txn_generation(txn)
             if self._seed is None:
@@ -107,7 +109,7 @@ class BackupManager:
 
     def create_backup(self) -> Backup:
         """Backs up the current document now and returns the new backup."""
-        backup_id = native.fl_state_backup(self._state._native(False))
+        backup_id = self._state._waiting(self._state._native(False), native.fl_state_backup)
         for backup in self.list_backups(limit=0):
             if backup.id == backup_id:
                 return backup
@@ -128,7 +130,7 @@ class BackupManager:
             backup_id = Path(backup).name
         else:
             backup_id = str(backup)
-        native.fl_state_restore(self._state._native(False), backup_id)
+        self._state._waiting(self._state._native(False), native.fl_state_restore, backup_id)
         return True
 
 
@@ -188,7 +190,7 @@ class JsonState:
     def read_versioned(self, validate: Optional[bool] = None) -> Tuple[Any, int]:
         """The current document and its generation (for :meth:`write_if`)."""
         check = self.validate_on_read if validate is None else validate
-        text, generation = native.fl_state_read(self._native(True, check))
+        text, generation = self._waiting(self._native(True, check), native.fl_state_read)
         data = loads(text)
         if check:
             check_model(self.schema, data, "fl_state_read", str(self.path))
@@ -198,15 +200,16 @@ class JsonState:
         """Replaces the document atomically (backed up, logged)."""
         if validate:
             check_model(self.schema, data, "fl_state_write", str(self.path))
-        native.fl_state_write(self._native(validate), self._encode(data, "fl_state_write"))
+        self._waiting(self._native(validate), native.fl_state_write,
+                      self._encode(data, "fl_state_write"))
 
     def write_if(self, data: Any, generation: int, validate: bool = True) -> None:
         """Like :meth:`write`, but raises :class:`StateConflictError` if the document
         is no longer at ``generation``."""
         if validate:
             check_model(self.schema, data, "fl_state_write_if", str(self.path))
-        native.fl_state_write_if(self._native(validate),
-                                 self._encode(data, "fl_state_write_if"), generation)
+        self._waiting(self._native(validate), native.fl_state_write_if,
+                      self._encode(data, "fl_state_write_if"), generation)
 
     def transaction(self, validate: bool = True, seed_data: Any = None) -> StateTransaction:
         """A read-modify-write of the document under the lock (use with ``with``).
@@ -228,12 +231,12 @@ class JsonState:
     def get_transaction_history(self, limit: int = 50) -> List[Dict[str, Any]]:
         """Audit records, newest first, each with ``timestamp``, ``operation``,
         ``success`` and ``details``."""
-        records = loads(native.fl_state_history(self._native(False), limit)) or []
+        records = loads(self._waiting(self._native(False), native.fl_state_history, limit)) or []
         return [_normalize_record(r) for r in records]
 
     def verify(self) -> Dict[str, Any]:
         """Checks the document, log and backups; ``report['ok']`` is True if all is well."""
-        return loads(native.fl_state_verify(self._native(False)))
+        return loads(self._waiting(self._native(False), native.fl_state_verify))
 
     # -- lifetime -------------------------------------------------------------------
     def close(self) -> None:
@@ -256,6 +259,32 @@ class JsonState:
         return f"<{type(self).__name__} {str(self.path)!r}>"
 
     # -- internals ------------------------------------------------------------------------
+    def _waiting(self, handle: Any, function: Callable[..., Any], *args: Any,
+                 undo: Optional[Callable[[Any], None]] = None) -> Any:
+        """``function(handle, *args)``, a call that may wait for the file's lock, with
+        Ctrl-C ending the wait (KeyboardInterrupt). ``undo`` reverses a call that
+        succeeded anyway (a transaction begun just before the cancel landed)."""
+        def settle(outcome: Dict[str, Any]) -> None:
+            if "result" in outcome and undo is not None:
+                undo(outcome["result"])
+            error = outcome.get("error")
+            if not (isinstance(error, FileLockError) and error.code == FL_ECANCELED):
+                # The cancel came after the wait: the handle would keep the request and
+                # fail its next call, so this thread gets a fresh one.
+                self._retire(handle)
+
+        return call_interruptibly(lambda: function(handle, *args),
+                                  lambda: native.fl_state_cancel(handle), settle)
+
+    def _retire(self, handle: Any) -> None:
+        handles: Dict[Tuple[bool, bool], Any] = self._local.__dict__.get("handles", {})
+        for key, value in list(handles.items()):
+            if value is handle:
+                del handles[key]
+        with self._mutex:
+            self._all_handles = [h for h in self._all_handles if h is not handle]
+        native.fl_state_close(handle)
+
     def _encode(self, data: Any, operation: str) -> str:
         try:
             return dumps(data)

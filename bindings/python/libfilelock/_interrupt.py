@@ -1,0 +1,76 @@
+"""Native calls that may wait for a lock, made so that Ctrl-C ends the wait.
+
+Python runs signal handlers only in the main thread, between bytecodes, so a native
+wait there would hold back Ctrl-C until the lock came. A main-thread call therefore runs
+on one long-lived worker thread while the main thread waits interruptibly, and Ctrl-C
+cancels the native wait. One worker, not one thread per call, so the library sees the
+same OS thread for every main-thread call, as its deadlock check (FL_EDEADLK) needs.
+Calls from other threads run directly: the native wrapper releases the GIL.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from typing import Any, Callable, Dict, Optional
+
+_Outcome = Dict[str, Any]  # "result" or "error"
+
+
+class _Worker:
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.jobs: "queue.SimpleQueue[Callable[[], None]]" = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="libfilelock-wait", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self.jobs.get()()
+
+
+_worker: Optional[_Worker] = None
+_worker_lock = threading.Lock()
+
+
+def _current_worker() -> _Worker:
+    global _worker
+    with _worker_lock:
+        # A forked child has the object but not the thread: start its own.
+        if _worker is None or _worker.pid != os.getpid():
+            _worker = _Worker()
+        return _worker
+
+
+def call_interruptibly(call: Callable[[], Any], cancel: Callable[[], None],
+                       settle: Callable[[_Outcome], None]) -> Any:
+    """Returns ``call()``. In the main thread, an exception while it runs (Ctrl-C) calls
+    ``cancel()``, waits for ``call`` to end, hands its outcome to ``settle`` (which
+    undoes or cleans up what it did) and re-raises."""
+    if threading.current_thread() is not threading.main_thread():
+        return call()
+    outcome: _Outcome = {}
+    finished = threading.Event()
+
+    def job() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    _current_worker().jobs.put(job)
+    try:
+        finished.wait()
+    except BaseException:
+        cancel()
+        while not finished.is_set():
+            try:
+                finished.wait()
+            except KeyboardInterrupt:
+                pass  # already cancelling; the wait ends promptly
+        settle(outcome)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
