@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"context"
 	"encoding/json"
 
 	"filelock.dev/filelock/internal/native"
@@ -54,9 +55,9 @@ type VerifyReport struct {
 
 // jsonCall runs a native call that hands out JSON and decodes it into v.
 func (s *State) jsonCall(op string, call func(h native.Fl_state, out *string) *native.Status, v any) error {
-	return s.use(op, func(h native.Fl_state) error {
+	return s.use(context.Background(), op, func() error {
 		var out string
-		if err := statusError(call(h, &out), op, s.path); err != nil {
+		if err := statusError(call(s.handle, &out), op, s.path); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(out), v); err != nil {
@@ -68,9 +69,16 @@ func (s *State) jsonCall(op string, call func(h native.Fl_state, out *string) *n
 
 // Backup backs up the current document now and returns the backup's id.
 func (s *State) Backup() (string, error) {
+	return s.BackupContext(context.Background())
+}
+
+// BackupContext is Backup that gives up waiting for the lock when ctx is done.
+func (s *State) BackupContext(ctx context.Context) (string, error) {
 	var id string
-	err := s.use("state backup", func(h native.Fl_state) error {
-		return statusError(native.Fl_state_backup(h, &id), "state backup", s.path)
+	err := s.use(ctx, "state backup", func() error {
+		return s.wait(ctx, "state backup", func(h native.Fl_state) *native.Status {
+			return native.Fl_state_backup(h, &id)
+		})
 	})
 	return id, err
 }
@@ -84,8 +92,15 @@ func (s *State) Backups() ([]Backup, error) {
 
 // Restore makes the backup with this id the document, as a logged commit.
 func (s *State) Restore(backupID string) error {
-	return s.use("state restore", func(h native.Fl_state) error {
-		return statusError(native.Fl_state_restore(h, backupID), "state restore", s.path)
+	return s.RestoreContext(context.Background(), backupID)
+}
+
+// RestoreContext is Restore that gives up waiting for the lock when ctx is done.
+func (s *State) RestoreContext(ctx context.Context, backupID string) error {
+	return s.use(ctx, "state restore", func() error {
+		return s.wait(ctx, "state restore", func(h native.Fl_state) *native.Status {
+			return native.Fl_state_restore(h, backupID)
+		})
 	})
 }
 
@@ -103,9 +118,9 @@ func (s *State) History(limit int) ([]HistoryRecord, error) {
 // an error matching ErrCorrupt.
 func (s *State) Verify() (*VerifyReport, error) {
 	var report *VerifyReport
-	err := s.use("state verify", func(h native.Fl_state) error {
+	err := s.use(context.Background(), "state verify", func() error {
 		var out string
-		failed := statusError(native.Fl_state_verify(h, &out), "state verify", s.path)
+		failed := statusError(native.Fl_state_verify(s.handle, &out), "state verify", s.path)
 		if out == "" {
 			return failed
 		}

@@ -110,7 +110,8 @@ func (e *Error) Is(target error) bool {
 	case CodePermission:
 		return target == fs.ErrPermission
 	case CodeCanceled:
-		return target == context.Canceled
+		// A context's deadline wraps context.DeadlineExceeded instead (Unwrap).
+		return target == context.Canceled && (e.Err == nil || errors.Is(e.Err, context.Canceled))
 	}
 	return false
 }
@@ -121,6 +122,16 @@ func statusError(st *native.Status, op, path string) error {
 		return nil
 	}
 	return &Error{Code: Code(st.Code), Op: op, Path: path, Message: st.Message}
+}
+
+// canceledError is a wait ended because ctx was done; it wraps ctx's error. detail is
+// the library's message, if the library ended the wait.
+func canceledError(op, path string, ctxErr error, detail string) error {
+	msg := fmt.Sprintf("%s '%s': %v", op, path, ctxErr)
+	if detail != "" {
+		msg += " (" + detail + ")"
+	}
+	return &Error{Code: CodeCanceled, Op: op, Path: path, Err: ctxErr, Message: msg}
 }
 
 // goError is a failure found on the Go side (bad argument, JSON encoding).

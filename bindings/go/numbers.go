@@ -22,6 +22,33 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	return doc, nil
 }
 
+// decodeJSON is json.Unmarshal, except into a map[string]any, []any or any, where a
+// number a float64 cannot hold exactly arrives as json.Number (1e400 would fail,
+// 12345678901234567890123 would be rounded) and every other number as float64.
+func decodeJSON(raw []byte, v any) error {
+	switch p := v.(type) {
+	case *map[string]any:
+		return decodeExact(raw, p)
+	case *[]any:
+		return decodeExact(raw, p)
+	case *any:
+		return decodeExact(raw, p)
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func decodeExact[T any](raw []byte, p *T) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(p); err != nil {
+		return err
+	}
+	if v, ok := exactNumbers(*p).(T); ok {
+		*p = v
+	}
+	return nil
+}
+
 // exactNumbers replaces, in place, each json.Number that a float64 holds exactly.
 func exactNumbers(v any) any {
 	switch t := v.(type) {

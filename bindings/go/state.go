@@ -1,7 +1,7 @@
 package filelock
 
 import (
-	"encoding/json"
+	"context"
 	"runtime"
 	"sync"
 
@@ -10,17 +10,37 @@ import (
 
 // State is a JSON document in a file that processes share: every change is a
 // transaction under the file's exclusive lock, written by atomic replace, backed up
-// and logged. A State is safe for concurrent goroutines; each call runs alone on it.
+// and logged.
+// A State is safe for concurrent goroutines; each call runs alone on it.
+//
+// The ...Context methods give up when their context is done: a wait for the file's
+// lock, or for another goroutine's call on the same State, ends at once with an error
+// that wraps ctx.Err() (errors.Is(err, context.Canceled) or
+// context.DeadlineExceeded), and nothing changed. A call that got the lock before the
+// cancel took effect completes and reports its own result.
 type State struct {
 	path string
-	// mu serialises use of the C handle, which allows one thread at a time.
-	mu     sync.Mutex
+	opts StateOptions // to open a fresh handle (refresh)
+	// sem serialises use of the C handle, which allows one thread at a time; a channel
+	// rather than a mutex, so a context can stop waiting for it.
+	sem    chan struct{}
 	handle native.Fl_state // nil after Close
 }
 
 // OpenState opens the state file at path, creating it with opts.Initial (or {}) if
 // missing.
 func OpenState(path string, opts StateOptions) (*State, error) {
+	h, err := openNative(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &State{path: path, opts: opts, sem: make(chan struct{}, 1), handle: h}
+	// A State dropped without Close still closes its files.
+	runtime.SetFinalizer(s, (*State).Close)
+	return s, nil
+}
+
+func openNative(path string, opts StateOptions) (native.Fl_state, error) {
 	lockOpts := nativeLockOptions(opts.Lock)
 	defer native.DeleteFl_lock_options(lockOpts)
 	n := native.NewFl_state_options()
@@ -32,10 +52,7 @@ func OpenState(path string, opts StateOptions) (*State, error) {
 	if err := statusError(native.Fl_state_open(&h, path, n), "open state", path); err != nil {
 		return nil, err
 	}
-	s := &State{path: path, handle: native.SwigcptrFl_state(h)}
-	// A State dropped without Close still closes its files.
-	runtime.SetFinalizer(s, (*State).Close)
-	return s, nil
+	return native.SwigcptrFl_state(h), nil
 }
 
 // Path is the state file's path.
@@ -43,8 +60,8 @@ func (s *State) Path() string { return s.path }
 
 // Close closes the state. Later calls return ErrClosed.
 func (s *State) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.sem <- struct{}{}
+	defer s.release()
 	if s.handle != nil {
 		native.Fl_state_close(s.handle)
 		s.handle = nil
@@ -53,36 +70,120 @@ func (s *State) Close() error {
 	return nil
 }
 
-// use runs fn with the handle held alone, or fails with ErrClosed.
-func (s *State) use(op string, fn func(h native.Fl_state) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// acquire takes the handle for one call (or a transaction), or fails with ErrClosed
+// or ctx's error.
+func (s *State) acquire(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return canceledError(op, s.path, err, "")
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return canceledError(op, s.path, ctx.Err(), "")
+	}
 	if s.handle == nil {
+		s.release()
 		return goError(CodeInvalid, op, s.path, ErrClosed)
 	}
-	return fn(s.handle)
+	return nil
+}
+
+func (s *State) release() { <-s.sem }
+
+// use runs fn with the handle held alone.
+func (s *State) use(ctx context.Context, op string, fn func() error) error {
+	if err := s.acquire(ctx, op); err != nil {
+		return err
+	}
+	defer s.release()
+	return fn()
+}
+
+// wait runs call, a native call that may wait for the file's lock, on the handle
+// (held by the caller), and ends that wait through fl_state_cancel once ctx is done.
+func (s *State) wait(ctx context.Context, op string, call func(h native.Fl_state) *native.Status) error {
+	h := s.handle
+	if ctx.Done() == nil {
+		return statusError(call(h), op, s.path)
+	}
+	var mu sync.Mutex // orders the cancel against the end of the call
+	finished, canceled := false, false
+	stop, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-ctx.Done():
+			mu.Lock()
+			if !finished {
+				native.Fl_state_cancel(h)
+				canceled = true
+			}
+			mu.Unlock()
+		case <-stop:
+		}
+	}()
+	st := call(h)
+	mu.Lock()
+	finished = true
+	mu.Unlock()
+	close(stop)
+	<-watched
+	if !canceled {
+		return statusError(st, op, s.path)
+	}
+	if st != nil && Code(st.Code) == CodeCanceled {
+		return canceledError(op, s.path, ctx.Err(), st.Message)
+	}
+	// The cancel came after the wait had ended: the handle keeps the request and would
+	// fail its next call with it, so it is replaced by a fresh one.
+	s.refresh()
+	return statusError(st, op, s.path)
+}
+
+// refresh replaces the handle (held by the caller) with a newly opened one. If that
+// fails the old one stays: at worst its next call reports a cancel.
+func (s *State) refresh() {
+	fresh, err := openNative(s.path, s.opts)
+	if err != nil {
+		return
+	}
+	native.Fl_state_close(s.handle)
+	s.handle = fresh
 }
 
 // ReadRaw returns the document as JSON and its generation (which counts commits).
 func (s *State) ReadRaw() (doc []byte, generation uint64, err error) {
-	err = s.use("state read", func(h native.Fl_state) error {
-		var out string
-		if err := statusError(native.Fl_state_read(h, &out, &generation), "state read", s.path); err != nil {
-			return err
-		}
-		doc = []byte(out)
-		return nil
-	})
-	return doc, generation, err
+	return s.ReadRawContext(context.Background())
 }
 
-// Read decodes the document into v, as json.Unmarshal does.
+// ReadRawContext is ReadRaw that gives up when ctx is done (see State).
+func (s *State) ReadRawContext(ctx context.Context) (doc []byte, generation uint64, err error) {
+	var out string
+	err = s.use(ctx, "state read", func() error {
+		return s.wait(ctx, "state read", func(h native.Fl_state) *native.Status {
+			return native.Fl_state_read(h, &out, &generation)
+		})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return []byte(out), generation, nil
+}
+
+// Read decodes the document into v, as json.Unmarshal does, except that a number a
+// float64 cannot hold exactly (1e400, 12345678901234567890123) arrives in a
+// map[string]any, []any or any as json.Number instead of failing or being rounded.
 func (s *State) Read(v any) error {
-	doc, _, err := s.ReadRaw()
+	return s.ReadContext(context.Background(), v)
+}
+
+// ReadContext is Read that gives up when ctx is done (see State).
+func (s *State) ReadContext(ctx context.Context, v any) error {
+	doc, _, err := s.ReadRawContext(ctx)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(doc, v); err != nil {
+	if err := decodeJSON(doc, v); err != nil {
 		return goError(CodeInvalid, "state read", s.path, err)
 	}
 	return nil
@@ -91,23 +192,37 @@ func (s *State) Read(v any) error {
 // Write replaces the whole document with v (encoded as json.Marshal does; JSON given
 // as json.RawMessage passes through) in one commit.
 func (s *State) Write(v any) error {
+	return s.WriteContext(context.Background(), v)
+}
+
+// WriteContext is Write that gives up when ctx is done (see State).
+func (s *State) WriteContext(ctx context.Context, v any) error {
 	doc, err := marshalJSON(v)
 	if err != nil {
 		return goError(CodeInvalid, "state write", s.path, err)
 	}
-	return s.use("state write", func(h native.Fl_state) error {
-		return statusError(native.Fl_state_write(h, string(doc)), "state write", s.path)
+	return s.use(ctx, "state write", func() error {
+		return s.wait(ctx, "state write", func(h native.Fl_state) *native.Status {
+			return native.Fl_state_write(h, string(doc))
+		})
 	})
 }
 
 // WriteIf is Write only if the document is still at generation (from ReadRaw);
 // otherwise ErrConflict and nothing changes.
 func (s *State) WriteIf(v any, generation uint64) error {
+	return s.WriteIfContext(context.Background(), v, generation)
+}
+
+// WriteIfContext is WriteIf that gives up when ctx is done (see State).
+func (s *State) WriteIfContext(ctx context.Context, v any, generation uint64) error {
 	doc, err := marshalJSON(v)
 	if err != nil {
 		return goError(CodeInvalid, "state write", s.path, err)
 	}
-	return s.use("state write", func(h native.Fl_state) error {
-		return statusError(native.Fl_state_write_if(h, string(doc), generation), "state write", s.path)
+	return s.use(ctx, "state write", func() error {
+		return s.wait(ctx, "state write", func(h native.Fl_state) *native.Status {
+			return native.Fl_state_write_if(h, string(doc), generation)
+		})
 	})
 }

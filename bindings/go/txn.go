@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"runtime"
@@ -22,14 +23,21 @@ type Txn struct {
 // Begin starts a transaction: it waits for the exclusive lock (StateOptions.LockTimeout)
 // and reads the current document.
 func (s *State) Begin() (*Txn, error) {
-	s.mu.Lock()
-	if s.handle == nil {
-		s.mu.Unlock()
-		return nil, goError(CodeInvalid, "state begin", s.path, ErrClosed)
+	return s.BeginContext(context.Background())
+}
+
+// BeginContext is Begin that gives up when ctx is done (see State). ctx governs only
+// the start: the transaction, once begun, runs until Commit or Rollback.
+func (s *State) BeginContext(ctx context.Context) (*Txn, error) {
+	if err := s.acquire(ctx, "state begin"); err != nil {
+		return nil, err
 	}
 	var h uintptr
-	if err := statusError(native.Fl_txn_begin(s.handle, &h), "state begin", s.path); err != nil {
-		s.mu.Unlock()
+	err := s.wait(ctx, "state begin", func(sh native.Fl_state) *native.Status {
+		return native.Fl_txn_begin(sh, &h)
+	})
+	if err != nil {
+		s.release()
 		return nil, err
 	}
 	t := &Txn{state: s, handle: native.SwigcptrFl_txn(h)}
@@ -49,6 +57,8 @@ func (t *Txn) Generation() uint64 {
 
 // Get decodes the value at the JSON pointer (RFC 6901; "" is the whole document) into v.
 // ErrNotFound if nothing is there.
+// Into a map[string]any, []any or any, numbers a float64 cannot hold exactly arrive as
+// json.Number (see State.Read).
 func (t *Txn) Get(pointer string, v any) error {
 	defer runtime.KeepAlive(t)
 	if err := t.live("state get"); err != nil {
@@ -58,7 +68,7 @@ func (t *Txn) Get(pointer string, v any) error {
 	if err := statusError(native.Fl_txn_get(t.handle, pointer, &out), "state get", t.state.path); err != nil {
 		return err
 	}
-	if err := json.Unmarshal([]byte(out), v); err != nil {
+	if err := decodeJSON([]byte(out), v); err != nil {
 		return goError(CodeInvalid, "state get", t.state.path, err)
 	}
 	return nil
@@ -126,7 +136,7 @@ func (t *Txn) finish() {
 	t.done = true
 	t.handle = nil
 	runtime.SetFinalizer(t, nil)
-	t.state.mu.Unlock()
+	t.state.release()
 }
 
 func (t *Txn) live(op string) error {
@@ -140,8 +150,8 @@ var errTxnDone = errors.New("the transaction has ended")
 
 // transact runs fn in a transaction and commits if fn returns nil. An error or panic
 // from fn rolls back and is passed on unchanged.
-func (s *State) transact(fn func(t *Txn) error) error {
-	t, err := s.Begin()
+func (s *State) transact(ctx context.Context, fn func(t *Txn) error) error {
+	t, err := s.BeginContext(ctx)
 	if err != nil {
 		return err
 	}
@@ -159,7 +169,13 @@ func (s *State) transact(fn func(t *Txn) error) error {
 // If fn returns an error nothing changes and Update returns that error. fn must not
 // call methods of s.
 func (s *State) Update(fn func(doc map[string]any) error) error {
-	return s.transact(func(t *Txn) error {
+	return s.UpdateContext(context.Background(), fn)
+}
+
+// UpdateContext is Update that gives up waiting for the lock when ctx is done (see
+// State); once fn runs, the update completes or fails on its own terms.
+func (s *State) UpdateContext(ctx context.Context, fn func(doc map[string]any) error) error {
+	return s.transact(ctx, func(t *Txn) error {
 		var raw json.RawMessage
 		if err := t.Get("", &raw); err != nil {
 			return err
@@ -187,7 +203,12 @@ func (s *State) Update(fn func(doc map[string]any) error) error {
 //		return nil
 //	})
 func UpdateAs[T any](s *State, fn func(v *T) error) error {
-	return s.transact(func(t *Txn) error {
+	return UpdateAsContext(context.Background(), s, fn)
+}
+
+// UpdateAsContext is UpdateAs that gives up waiting for the lock when ctx is done.
+func UpdateAsContext[T any](ctx context.Context, s *State, fn func(v *T) error) error {
+	return s.transact(ctx, func(t *Txn) error {
 		var raw json.RawMessage
 		if err := t.Get("", &raw); err != nil {
 			return err
