@@ -135,7 +135,7 @@ public sealed class FileLock : IDisposable
         var registration = cancellationToken.Register(Cancel);
         try
         {
-            await Task.Run(() => FilelockNative.fl_lock(handle, (int)mode, timeoutMs), CancellationToken.None)
+            await Task.Run(() => LockOnPoolThread(mode, timeoutMs), CancellationToken.None)
                       .ConfigureAwait(false);
         }
         catch (Exception e)
@@ -153,6 +153,31 @@ public sealed class FileLock : IDisposable
             registration.Dispose();
         }
         Mode = mode;
+    }
+
+    /// <summary>How long each fl_lock call of an async wait without timeout lasts.</summary>
+    const long ForeverSliceMs = 60 * 60 * 1000;
+
+    /// <summary>fl_lock for the async methods. A wait without timeout is a loop of long
+    /// timed waits, not FL_FOREVER: the library refuses FL_FOREVER (Deadlock) when the
+    /// calling OS thread holds the lock through another handle, and a pool thread may
+    /// well have taken it for another task that is free to release it.</summary>
+    void LockOnPoolThread(LockMode mode, long timeoutMs)
+    {
+        if (timeoutMs != Timeouts.Forever)
+        {
+            FilelockNative.fl_lock(handle, (int)mode, timeoutMs);
+            return;
+        }
+        while (true)
+        {
+            try
+            {
+                FilelockNative.fl_lock(handle, (int)mode, ForeverSliceMs);
+                return;
+            }
+            catch (LockTimeoutException) { }
+        }
     }
 
     /// <summary>Drops a cancel request kept for the next wait, on a handle not locked.

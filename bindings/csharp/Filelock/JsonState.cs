@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json.Nodes;
 using Filelock.Native;
 
@@ -9,7 +10,12 @@ namespace Filelock;
 /// and never loses an acknowledged write.
 /// </summary>
 /// <remarks>One thread at a time may use an instance; open one per thread to share a file
-/// across threads. Dispose closes it; so does the finalizer if Dispose is forgotten.</remarks>
+/// across threads. Dispose closes it; so does the finalizer if Dispose is forgotten.
+/// The overloads taking a <see cref="CancellationToken"/> (and the ...Async methods) end a
+/// wait for the file's lock when the token is cancelled, with
+/// <see cref="LockCanceledException"/> (an <see cref="OperationCanceledException"/>
+/// carrying the token) and nothing changed; a call that got the lock before the cancel
+/// took effect completes normally.</remarks>
 /// <example><code>
 /// using var state = new JsonState("pipeline.json");
 /// using (var txn = state.BeginTransaction())
@@ -20,7 +26,8 @@ namespace Filelock;
 /// </code></example>
 public sealed class JsonState : IDisposable
 {
-    readonly StateHandle handle;
+    StateHandle handle; // replaced by Refresh after a cancel that came too late
+    readonly StateOptions? options;
 
     /// <summary>Opens the state file at <paramref name="path"/>, creating it from
     /// <see cref="StateOptions.InitialDocument"/> (default {}) when missing.</summary>
@@ -28,9 +35,16 @@ public sealed class JsonState : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         Path = path;
+        this.options = options;
+        handle = Open(path, options);
+    }
+
+    static StateHandle Open(string path, StateOptions? options)
+    {
         using var native = new NativeOptions();
         var opts = native.State(options);
-        FilelockNative.fl_state_open(out handle, path, ref opts);
+        FilelockNative.fl_state_open(out var opened, path, ref opts);
+        return opened;
     }
 
     /// <summary>The state file's path.</summary>
@@ -40,11 +54,26 @@ public sealed class JsonState : IDisposable
     public JsonNode? Read() => Read(out _);
 
     /// <summary>The whole document and its generation (incremented by every commit).</summary>
-    public JsonNode? Read(out ulong generation)
+    public JsonNode? Read(out ulong generation) => Read(out generation, CancellationToken.None);
+
+    /// <summary>The whole document; <paramref name="cancellationToken"/> ends a wait for the lock.</summary>
+    /// <exception cref="LockCanceledException">The token was cancelled during the wait.</exception>
+    public JsonNode? Read(CancellationToken cancellationToken) => Read(out _, cancellationToken);
+
+    /// <summary>The whole document and its generation; <paramref name="cancellationToken"/>
+    /// ends a wait for the lock.</summary>
+    public JsonNode? Read(out ulong generation, CancellationToken cancellationToken)
     {
-        FilelockNative.fl_state_read(handle, out var json, out generation);
+        string? json = null;
+        ulong read = 0;
+        Waiting(cancellationToken, h => FilelockNative.fl_state_read(h, out json, out read));
+        generation = read;
         return Json.Parse(json);
     }
+
+    /// <summary>The whole document, waiting for the lock on a thread-pool thread.</summary>
+    public Task<JsonNode?> ReadAsync(CancellationToken cancellationToken = default) =>
+        Task.Run(() => Read(cancellationToken), CancellationToken.None);
 
     /// <summary>The current generation.</summary>
     public ulong Generation
@@ -57,7 +86,19 @@ public sealed class JsonState : IDisposable
     }
 
     /// <summary>Replaces the whole document in one commit.</summary>
-    public void Write(JsonNode? document) => FilelockNative.fl_state_write(handle, Json.Serialize(document));
+    public void Write(JsonNode? document) => Write(document, CancellationToken.None);
+
+    /// <summary>Replaces the whole document in one commit; <paramref name="cancellationToken"/>
+    /// ends a wait for the lock (nothing is written then).</summary>
+    public void Write(JsonNode? document, CancellationToken cancellationToken)
+    {
+        var json = Json.Serialize(document);
+        Waiting(cancellationToken, h => FilelockNative.fl_state_write(h, json));
+    }
+
+    /// <summary>Replaces the whole document, waiting for the lock on a thread-pool thread.</summary>
+    public Task WriteAsync(JsonNode? document, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Write(document, cancellationToken), CancellationToken.None);
 
     /// <summary>Replaces the document only if the generation is still
     /// <paramref name="expectedGeneration"/>.</summary>
@@ -68,21 +109,43 @@ public sealed class JsonState : IDisposable
     /// <summary>Takes the state's exclusive lock and loads the document into
     /// <see cref="JsonTransaction.Data"/>. Commit to keep the changes; Dispose without
     /// commit rolls back.</summary>
-    public JsonTransaction BeginTransaction()
+    public JsonTransaction BeginTransaction() => BeginTransaction(CancellationToken.None);
+
+    /// <summary><see cref="BeginTransaction()"/>; <paramref name="cancellationToken"/> ends the
+    /// wait for the lock. Once begun, the transaction is not affected by the token.</summary>
+    /// <exception cref="LockCanceledException">The token was cancelled during the wait.</exception>
+    public JsonTransaction BeginTransaction(CancellationToken cancellationToken)
     {
-        FilelockNative.fl_txn_begin(handle, out var txn);
-        txn.KeepAlive(handle);
+        TxnHandle? txn = null;
+        var state = Waiting(cancellationToken, h => FilelockNative.fl_txn_begin(h, out txn));
+        txn!.KeepAlive(state);
         return new JsonTransaction(this, txn);
     }
 
+    /// <summary>Begins a transaction, waiting for the lock on a thread-pool thread. The
+    /// transaction then belongs to the awaiting code (one thread at a time).</summary>
+    public Task<JsonTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default) =>
+        Task.Run(() => BeginTransaction(cancellationToken), CancellationToken.None);
+
     /// <summary>Read-modify-write in one transaction: <paramref name="change"/> edits the
     /// document in place; an exception from it rolls back.</summary>
-    public void Update(Action<JsonNode?> change)
+    public void Update(Action<JsonNode?> change) => Update(change, CancellationToken.None);
+
+    /// <summary><see cref="Update(Action{JsonNode})"/>; <paramref name="cancellationToken"/>
+    /// ends the wait for the lock (then <paramref name="change"/> never runs).</summary>
+    public void Update(Action<JsonNode?> change, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(change);
-        using var txn = BeginTransaction();
+        using var txn = BeginTransaction(cancellationToken);
         change(txn.Data);
         txn.Commit();
+    }
+
+    /// <summary><see cref="Update(Action{JsonNode}, CancellationToken)"/> on a thread-pool thread.</summary>
+    public Task UpdateAsync(Action<JsonNode?> change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return Task.Run(() => Update(change, cancellationToken), CancellationToken.None);
     }
 
     /// <summary>Read-modify-write in one transaction: the document becomes what
@@ -138,4 +201,68 @@ public sealed class JsonState : IDisposable
 
     /// <summary>Closes the state; open transactions keep it open until they end.</summary>
     public void Dispose() => handle.Dispose();
+
+    /// <summary>Runs <paramref name="call"/>, a native call that may wait for the file's
+    /// lock, on the handle (which it returns); the token ends that wait through
+    /// fl_state_cancel.</summary>
+    internal StateHandle Waiting(CancellationToken token, Func<StateHandle, int> call)
+    {
+        token.ThrowIfCancellationRequested();
+        var h = handle;
+        if (!token.CanBeCanceled)
+        {
+            call(h);
+            return h;
+        }
+        var gate = new object(); // orders the cancel against the end of the call
+        bool finished = false, canceled = false;
+        var registration = token.Register(() =>
+        {
+            lock (gate)
+            {
+                if (finished || h.IsClosed) return;
+                FilelockNative.fl_state_cancel(h);
+                canceled = true;
+            }
+        });
+        Exception? failure = null;
+        try
+        {
+            call(h);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        lock (gate) finished = true;
+        registration.Dispose();
+        if (canceled)
+        {
+            if (failure is LockCanceledException) throw new LockCanceledException(failure.Message, token);
+            // The cancel came after the wait had ended: the handle keeps the request and
+            // would fail its next call with it, so it is replaced by a fresh one.
+            Refresh();
+        }
+        if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
+        return h;
+    }
+
+    /// <summary>Replaces the handle with a newly opened one (transactions keep the old one
+    /// open until they end). If that fails the old one stays: at worst its next call
+    /// reports a cancel.</summary>
+    void Refresh()
+    {
+        StateHandle fresh;
+        try
+        {
+            fresh = Open(Path, options);
+        }
+        catch (Exception e) when (e is IFileLockException)
+        {
+            return;
+        }
+        var old = handle;
+        handle = fresh;
+        old.Dispose();
+    }
 }

@@ -5,7 +5,7 @@ namespace Filelock;
 
 /// <summary>
 /// A transaction on a <see cref="JsonState"/>: holds the state's exclusive lock from
-/// <see cref="JsonState.BeginTransaction"/> until <see cref="Commit"/> or Dispose. Edit
+/// <see cref="JsonState.BeginTransaction()"/> until <see cref="Commit"/> or Dispose. Edit
 /// <see cref="Data"/> in place (or replace it); Dispose without a commit rolls back.
 /// </summary>
 public sealed class JsonTransaction : IDisposable
