@@ -120,4 +120,6 @@ FL_API const char *fl_lock_path(const fl_handle *h) {
   return h == nullptr ? nullptr : h->lock->lock_path().c_str();
 }
 
+FL_API int fl_lock_fd(const fl_handle *h) { return h == nullptr ? -1 : h->lock->inheritable_fd(); }
+
 }  // extern "C"

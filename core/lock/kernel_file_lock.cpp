@@ -30,6 +30,10 @@ KernelFileLock::~KernelFileLock() {
   close_file();
 }
 
+int KernelFileLock::inheritable_fd() const noexcept {
+  return locked() ? platform::inheritable_descriptor(fd_, kind_) : -1;
+}
+
 void KernelFileLock::make_record() {
   if (!options_.record_holder) return;
   const Backend named = kind_ == platform::KernelLockKind::flock ? Backend::flock

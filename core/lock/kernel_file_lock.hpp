@@ -29,6 +29,7 @@ class KernelFileLock final : public Lock {
   void cancel() noexcept override;
   bool locked() const noexcept override;
   const std::string &lock_path() const noexcept override { return path_; }
+  int inheritable_fd() const noexcept override;
 
  private:
   void make_record();

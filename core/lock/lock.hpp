@@ -43,6 +43,9 @@ class Lock {
   virtual void cancel() noexcept = 0;
   virtual bool locked() const noexcept = 0;
   virtual const std::string &lock_path() const noexcept = 0;
+  // While held: a descriptor that carries the lock into a child process that inherits
+  // it (kernel locks owned by the open file), or -1 where no descriptor does.
+  virtual int inheritable_fd() const noexcept { return -1; }
 };
 
 }  // namespace filelock

@@ -27,6 +27,10 @@ enum class KernelLockKind { flock, ofd, posix };
 bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path);
 void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path);
 
+// The descriptor number of `file` if a child process that inherits it shares a lock of
+// this kind (so the lock lasts while either holds it, as with flock(1)); -1 otherwise.
+int inheritable_descriptor(NativeFile file, KernelLockKind kind) noexcept;
+
 enum class WaitOutcome { acquired, timed_out, canceled };
 
 // Blocks until the lock is acquired, `deadline` passes (unless `forever`) or `cancel` is

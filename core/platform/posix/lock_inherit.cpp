@@ -1,0 +1,11 @@
+// flock and OFD locks belong to the open file description, which a child shares through
+// an inherited descriptor; classic POSIX locks belong to the process and do not pass.
+#include "platform/kernel_lock.hpp"
+
+namespace filelock::platform {
+
+int inheritable_descriptor(NativeFile file, KernelLockKind kind) noexcept {
+  return kind == KernelLockKind::posix ? -1 : file;
+}
+
+}  // namespace filelock::platform
