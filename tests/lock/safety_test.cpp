@@ -167,4 +167,46 @@ TEST(Safety, OtherUsersLockFileInStickyDirIsLockableReadOnly) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// 0 when opening a lock in `dir` (which the caller may not write) fails with the
+// creation's EACCES, naming the operation and the lock file; else what it got instead.
+int refused_creation_code(const std::string &dir) {
+  try {
+    open_lock(dir + "/x");
+    return 20;
+  } catch (const filelock::Error &e) {
+    const std::string msg = e.what();
+    if (e.status() != Status::permission) return 21;
+    if (msg.find("create lock file '" + dir + "/x.lock'") == std::string::npos) return 22;
+    if (msg.find("Permission denied (errno 13)") == std::string::npos) return 23;
+  }
+  struct stat st;
+  return stat((dir + "/x.lock").c_str(), &st) == 0 ? 24 : 0;
+}
+
+// The fallbacks for another user's lock file (open without O_CREAT) then fail with
+// ENOENT; the reason reported must stay the first one. Root bypasses permissions, so a
+// forked child plays a user without write access.
+TEST(Safety, UnwritableDirectoryReportsPermissionDeniedOnCreate) {
+  fltest::TempDir dir;
+  const std::string locked_dir = dir.file("ro");
+  ASSERT_EQ(mkdir(locked_dir.c_str(), 0555), 0);
+  ASSERT_EQ(chmod(locked_dir.c_str(), 0555), 0);
+  if (geteuid() != 0) {
+    EXPECT_EQ(refused_creation_code(locked_dir), 0);
+    return;
+  }
+  struct passwd *nobody = getpwnam("nobody");
+  if (nobody == nullptr) GTEST_SKIP() << "no 'nobody' user";
+  chmod(dir.path().c_str(), 0755);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) _exit(10);
+    _exit(refused_creation_code(locked_dir));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 }  // namespace

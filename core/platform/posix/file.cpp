@@ -43,6 +43,7 @@ constexpr int kOpenFlags = O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
 OpenedFile open_lock_file(const std::string &path, unsigned mode) {
   bool read_only = false;
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | kOpenFlags, static_cast<mode_t>(mode));
+  const int create_err = fd < 0 ? errno : 0;
   // A sticky shared directory (fs.protected_regular) refuses O_CREAT on another user's
   // file, and its mode may refuse writing: lock it through what we may open.
   if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDWR | kOpenFlags);
@@ -50,7 +51,13 @@ OpenedFile open_lock_file(const std::string &path, unsigned mode) {
     fd = ::open(path.c_str(), O_RDONLY | kOpenFlags);
     read_only = true;
   }
-  if (fd < 0) throw_open_error(path, errno);
+  if (fd < 0) {
+    // ENOENT from a fallback means there is no file to open: the creation's refusal (a
+    // directory we may not write) is the real reason.
+    if (errno == ENOENT && create_err != ENOENT)
+      throw_os_error("create lock file", path, create_err);
+    throw_open_error(path, errno);
+  }
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     int err = errno;
