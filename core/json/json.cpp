@@ -4,10 +4,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unordered_set>
-#include <vector>
-
-#include "json/scan.hpp"
 
 namespace filelock::json {
 
@@ -45,120 +41,7 @@ Decimal to_decimal(std::string_view t) {
   return d;
 }
 
-// The JSON pointer of a node, from the chain of its ancestors; built only for messages.
-std::string pointer_of(const std::vector<const cJSON *> &path) {
-  std::string out;
-  for (size_t i = 1; i < path.size(); ++i) {
-    const cJSON *parent = path[i - 1];
-    if (cJSON_IsObject(parent)) {
-      out += "/" + escape_token(path[i]->string);
-    } else {
-      size_t index = 0;
-      for (const cJSON *c = parent->child; c != path[i]; c = c->next) ++index;
-      out += "/" + std::to_string(index);
-    }
-  }
-  return out;
-}
-
-// Small objects are checked pairwise (no allocation), large ones with a hash set.
-const cJSON *find_duplicate_key(const cJSON *object) {
-  constexpr int kPairwise = 16;
-  int count = 0;
-  for (const cJSON *c = object->child; c != nullptr && count <= kPairwise; c = c->next) ++count;
-  if (count <= kPairwise) {
-    for (const cJSON *a = object->child; a != nullptr; a = a->next) {
-      for (const cJSON *b = a->next; b != nullptr; b = b->next) {
-        if (std::strcmp(a->string, b->string) == 0) return b;
-      }
-    }
-    return nullptr;
-  }
-  std::unordered_set<std::string_view> keys;
-  for (const cJSON *c = object->child; c != nullptr; c = c->next) {
-    if (!keys.insert(c->string).second) return c;
-  }
-  return nullptr;
-}
-
-struct Fixer {
-  std::string_view text;
-  const std::vector<NumberText> &numbers;
-  size_t next = 0;
-  std::vector<const cJSON *> path{};
-
-  // Walks in document order (cJSON keeps it), so the k-th number node is the k-th
-  // number text found by the scan.
-  void walk(cJSON *node) {
-    if (cJSON_IsNumber(node)) {
-      fix_number(node);
-      return;
-    }
-    if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) return;
-    path.push_back(node);
-    if (cJSON_IsObject(node)) {
-      if (const cJSON *dup = find_duplicate_key(node)) {
-        throw JsonError(Status::invalid, "duplicate key '" + std::string(dup->string) +
-                                             "' in object '" + pointer_of(path) + "'");
-      }
-    }
-    for (cJSON *c = node->child; c != nullptr; c = c->next) walk(c);
-    path.pop_back();
-  }
-
-  // Every number keeps its own text: a double cannot carry every JSON number (2^53 + 1,
-  // 30 digits, 1e400, -0), and cJSON prints doubles with 15 digits when they compare
-  // "close enough", so its printer alone would silently change values.
-  void fix_number(cJSON *node) {
-    const NumberText &n = numbers.at(next++);
-    char *raw = static_cast<char *>(cJSON_malloc(n.length + 1));
-    if (raw == nullptr) throw std::bad_alloc();
-    std::memcpy(raw, text.data() + n.offset, n.length);
-    raw[n.length] = '\0';
-    node->type = cJSON_Raw;
-    node->valuestring = raw;
-  }
-};
-
-void compact_numbers_count(const cJSON *node, size_t &count) {
-  if (cJSON_IsNumber(node)) ++count;
-  for (const cJSON *c = node->child; c != nullptr; c = c->next) compact_numbers_count(c, count);
-}
-
 }  // namespace
-
-Doc parse(std::string_view text) {
-  std::vector<NumberText> numbers;
-  scan(text, numbers);
-  const char *end = nullptr;
-  Doc doc(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0));
-  if (!doc) {
-    const size_t at = end != nullptr && end >= text.data() ? static_cast<size_t>(end - text.data()) : 0;
-    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-      throw JsonError(Status::invalid, "empty document");
-    }
-    throw JsonError(Status::invalid, "invalid JSON at byte " + std::to_string(at));
-  }
-  for (const char *p = end; p < text.data() + text.size(); ++p) {
-    if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-      throw JsonError(Status::invalid, "unexpected text after the JSON value at byte " +
-                                           std::to_string(p - text.data()));
-    }
-  }
-  size_t count = 0;
-  compact_numbers_count(doc.get(), count);
-  if (count != numbers.size()) throw JsonError(Status::invalid, "invalid JSON number");
-  Fixer{text, numbers}.walk(doc.get());
-  return doc;
-}
-
-std::string print(const cJSON *node, bool pretty) {
-  char *out = pretty ? cJSON_Print(node) : cJSON_PrintUnformatted(node);
-  if (out == nullptr) throw std::bad_alloc();
-  std::string s(out);
-  cJSON_free(out);
-  return s;
-}
 
 Doc duplicate(const cJSON *node) {
   Doc copy(cJSON_Duplicate(node, 1));
@@ -215,7 +98,8 @@ int compare_numbers(const cJSON *a, const cJSON *b) {
 }
 
 int depth(const cJSON *node) {
-  if (!cJSON_IsArray(node) && !cJSON_IsObject(node)) return 0;
+  const int type = node->type & 0xFF;
+  if (type != cJSON_Array && type != cJSON_Object) return 0;
   int deepest = 0;
   for (const cJSON *c = node->child; c != nullptr; c = c->next) {
     const int d = depth(c);
@@ -237,9 +121,10 @@ bool equal(const cJSON *a, const cJSON *b) {
   }
   if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
     if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b)) return false;
+    const KeyIndex other(b);
     for (const cJSON *c = a->child; c != nullptr; c = c->next) {
-      const cJSON *other = cJSON_GetObjectItemCaseSensitive(b, c->string);
-      if (other == nullptr || !equal(c, other)) return false;
+      const cJSON *o = other.find(c->string);
+      if (o == nullptr || !equal(c, o)) return false;
     }
     return true;
   }
@@ -252,6 +137,20 @@ bool equal(const cJSON *a, const cJSON *b) {
     return x == nullptr && y == nullptr;
   }
   return cJSON_Compare(a, b, 1);
+}
+
+KeyIndex::KeyIndex(const cJSON *object) : object_(object) {
+  size_t count = 0;
+  for (const cJSON *c = object->child; c != nullptr; c = c->next) ++count;
+  if (count <= kLinearKeys) return;
+  index_.reserve(count);
+  for (const cJSON *c = object->child; c != nullptr; c = c->next) index_.emplace(c->string, c);
+}
+
+const cJSON *KeyIndex::find(const char *key) const {
+  if (index_.empty()) return cJSON_GetObjectItemCaseSensitive(object_, key);
+  const auto it = index_.find(key);
+  return it == index_.end() ? nullptr : it->second;
 }
 
 std::string escape_token(const std::string &token) {

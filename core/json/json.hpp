@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/error.hpp"
 
@@ -36,12 +37,17 @@ using Doc = std::unique_ptr<cJSON, Deleter>;
 // Parses strict RFC 8259 JSON: valid UTF-8, no control characters in strings, no
 // duplicate keys, no NaN/Infinity, nesting at most kMaxDepth. Every number is kept as
 // its original text (a cJSON raw node), so values a double cannot carry (integers
-// beyond 2^53, 30 digits, 1e400) are written back exactly as they came.
-// Throws JsonError(invalid) naming the byte offset or the pointer.
+// beyond 2^53, 30 digits, 1e400) are written back exactly as they came. A leading
+// UTF-8 byte order mark is skipped; \u0000 is refused (strings are NUL-terminated).
+// One pass, linear in the text. Throws JsonError(invalid) naming the byte offset or
+// the pointer.
 Doc parse(std::string_view text);
 
-// Compact (one line) or indented text; numbers print as their original text.
+// Compact (one line) or indented text, exactly as cJSON_Print(Unformatted) would;
+// numbers print as their original text.
 std::string print(const cJSON *node, bool pretty);
+// The same, appended to `out` (a caller that knows the size can reserve it first).
+void print(const cJSON *node, bool pretty, std::string &out);
 
 Doc duplicate(const cJSON *node);
 
@@ -61,6 +67,20 @@ void check_depth(const cJSON *node);
 
 // Deep equality; numbers compare by value.
 bool equal(const cJSON *a, const cJSON *b);
+
+// Member lookup by key for an object: a linear search for small objects, a hash index
+// for large ones, so that matching every member of one object against another is
+// linear rather than quadratic (cJSON keeps members in a linked list).
+class KeyIndex {
+ public:
+  explicit KeyIndex(const cJSON *object);
+  const cJSON *find(const char *key) const;
+
+ private:
+  static constexpr size_t kLinearKeys = 16;
+  const cJSON *object_;
+  std::unordered_map<std::string_view, const cJSON *> index_;
+};
 
 // "/a/b~1c" for use in messages.
 std::string escape_token(const std::string &token);

@@ -1,8 +1,5 @@
 #include "state/state.hpp"
 
-#include <sys/stat.h>
-
-#include <cerrno>
 #include <algorithm>
 #include <climits>
 
@@ -12,6 +9,7 @@
 #include "io/file_io.hpp"
 #include "json/merge_patch.hpp"
 #include "json/pointer.hpp"
+#include "platform/file.hpp"
 
 namespace filelock::state {
 
@@ -40,12 +38,15 @@ std::string default_meta_dir(const std::string &path) {
 std::vector<std::string> changed_members(const cJSON *before, const cJSON *after) {
   if (before == nullptr || !cJSON_IsObject(before) || !cJSON_IsObject(after)) return {""};
   std::vector<std::string> out;
+  const json::KeyIndex before_keys(before);
   for (const cJSON *m = after->child; m != nullptr && out.size() < kMaxChanged; m = m->next) {
-    const cJSON *old = cJSON_GetObjectItemCaseSensitive(before, m->string);
+    const cJSON *old = before_keys.find(m->string);
     if (old == nullptr || !json::equal(old, m)) out.push_back("/" + json::escape_token(m->string));
   }
+  if (out.size() >= kMaxChanged) return out;
+  const json::KeyIndex after_keys(after);
   for (const cJSON *m = before->child; m != nullptr && out.size() < kMaxChanged; m = m->next) {
-    if (cJSON_GetObjectItemCaseSensitive(after, m->string) == nullptr) {
+    if (after_keys.find(m->string) == nullptr) {
       out.push_back("/" + json::escape_token(m->string));
     }
   }
@@ -108,14 +109,18 @@ State::State(std::string path, StateOptions options)
   generation_ = std::make_unique<GenerationFile>(meta_dir_ + "/generation");
   lock_ = Lock::open(path_, options_.lock);
 
-  struct stat st {};
+  platform::FileIdentity existing;
+  const bool exists = platform::identify_path(path_, existing);
   // The commit replaces the name by rename: a symlink there would silently become a
   // plain file and stop pointing at its target.
-  if (::lstat(path_.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-    throw_error(Status::permission, "open state", path_,
-                "is a symbolic link; open the file it points to instead");
+  if (exists && existing.directory) {
+    throw_error(Status::invalid, "open state", path_, "is a directory");
   }
-  if (::stat(path_.c_str(), &st) == 0) {
+  if (exists && !existing.regular) {
+    throw_error(Status::permission, "open state", path_,
+                "is a symbolic link or a special file, not a regular file; open the file a link points to instead");
+  }
+  if (exists) {
     // Leftovers of a crashed commit can only be told from a live one's temp file while
     // nobody commits; if the lock is busy now, a later open cleans up.
     try {
@@ -212,7 +217,10 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
       json::check_depth(next);
       if (schema_) schema_->check(next);
     });
-    text = json::print(next, true) + "\n";
+    // Printed in place: a 4 MiB document should not be copied again to add the newline.
+    text.reserve(cur.bytes.size() + 256);
+    json::print(next, true, text);
+    text += '\n';
   } catch (const Error &e) {
     entry.ok = false;
     entry.error = e.what();

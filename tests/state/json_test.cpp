@@ -59,6 +59,50 @@ TEST(JsonParse, RefusesWhatJsonForbids) {
   EXPECT_EQ(parse_status(std::string("\"a\0b\"", 5)), Status::invalid);
 }
 
+TEST(JsonParse, StringEscapes) {
+  EXPECT_EQ(roundtrip(R"(["\ud83d\ude00","\/","\b\f\r\t","\u001f\u007f"])"),
+            "[\"\xF0\x9F\x98\x80\",\"/\",\"\\b\\f\\r\\t\",\"\\u001f\x7F\"]");
+  EXPECT_NE(parse_error(R"(["\ud83d"])").find("unpaired UTF-16 surrogate"), std::string::npos);
+  EXPECT_NE(parse_error(R"(["\ude00"])").find("unpaired UTF-16 surrogate"), std::string::npos);
+  EXPECT_NE(parse_error(R"(["\u12G4"])").find("invalid \\u escape"), std::string::npos);
+  EXPECT_NE(parse_error(R"(["\x"])").find("invalid escape"), std::string::npos);
+  // A NUL would end the stored C string early and silently shorten the value.
+  EXPECT_NE(parse_error(R"({"a":"x\u0000y"})").find("\\u0000"), std::string::npos);
+  EXPECT_NE(parse_error(R"(["abc)").find("unterminated string"), std::string::npos);
+  EXPECT_EQ(roundtrip("\xEF\xBB\xBF[1]"), "[1]");  // a byte order mark is skipped
+}
+
+// The printer must write exactly what cJSON writes: state files already on disk hold
+// cJSON's indented form, and a commit that changes nothing is recognised by its bytes.
+TEST(JsonPrint, MatchesCjsonByteForByte) {
+  const std::string text =
+      R"({"a":[1,{"b":[],"c":{}},[[]],"x\"y\\z\n\u0001"],"":{"d":{"e":[true,false,null,-0.5e+3]}},"f":[{}]})";
+  const Doc doc = parse(text);
+  for (const bool pretty : {true, false}) {
+    char *expected = pretty ? cJSON_Print(doc.get()) : cJSON_PrintUnformatted(doc.get());
+    ASSERT_NE(expected, nullptr);
+    EXPECT_EQ(print(doc.get(), pretty), expected) << (pretty ? "pretty" : "compact");
+    cJSON_free(expected);
+  }
+  // Trees built by hand print their double numbers as cJSON does.
+  Doc built(cJSON_CreateObject());
+  cJSON_AddNumberToObject(built.get(), "n", 0.1);
+  cJSON_AddNumberToObject(built.get(), "i", 42);
+  char *expected = cJSON_Print(built.get());
+  EXPECT_EQ(print(built.get(), true), expected);
+  cJSON_free(expected);
+}
+
+// Large objects stay linear: with a pairwise duplicate-key check or a lookup per
+// member in equal(), 200000 members would take minutes (past the suite's timeout).
+TEST(JsonParse, LargeObjectsStayLinear) {
+  std::string big = "{";
+  for (int i = 0; i < 200000; ++i) big += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  const std::string unique = big + "\"end\":[1,2,3]}";
+  EXPECT_TRUE(equal(parse(unique).get(), parse(unique).get()));
+  EXPECT_NE(parse_error(big + "\"k7\":0}").find("duplicate key 'k7' in object ''"), std::string::npos);
+}
+
 TEST(JsonParse, DepthLimitIsExact) {
   const std::string ok = std::string(kMaxDepth, '[') + std::string(kMaxDepth, ']');
   const std::string deep = "[" + ok + "]";
