@@ -43,9 +43,22 @@ Decimal to_decimal(std::string_view t) {
 
 }  // namespace
 
+// cJSON_Duplicate would share a key flagged StringIsConst with the original, and
+// parse() keeps keys that way (inside the node's block): each key is copied here.
 Doc duplicate(const cJSON *node) {
-  Doc copy(cJSON_Duplicate(node, 1));
+  Doc copy(cJSON_Duplicate(node, 0));
   if (!copy) throw std::bad_alloc();
+  if ((copy->type & cJSON_StringIsConst) && copy->string != nullptr) {
+    const size_t size = std::strlen(copy->string) + 1;
+    auto *key = static_cast<char *>(cJSON_malloc(size));
+    if (key == nullptr) throw std::bad_alloc();
+    std::memcpy(key, copy->string, size);
+    copy->string = key;
+    copy->type &= ~cJSON_StringIsConst;
+  }
+  for (const cJSON *c = node->child; c != nullptr; c = c->next) {
+    cJSON_AddItemToArray(copy.get(), duplicate(c).release());
+  }
   return copy;
 }
 

@@ -20,20 +20,37 @@ constexpr size_t kPairwiseKeys = 16;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-cJSON *new_node(int type) {
-  auto *node = static_cast<cJSON *>(cJSON_malloc(sizeof(cJSON)));
-  if (node == nullptr) throw std::bad_alloc();
+// One allocation per node: the key and the text of a string or number live in the
+// same block, flagged so that cJSON_Delete frees only the block (StringIsConst: the
+// key is not freed on its own; IsReference on a leaf: its valuestring is not). Three
+// mallocs per member made allocation most of a large document's parse.
+struct Piece {
+  const char *data = nullptr;  // nullptr: none
+  size_t size = 0;
+};
+
+cJSON *new_node(int type, Piece key, Piece text) {
+  const size_t bytes = sizeof(cJSON) + (key.data ? key.size + 1 : 0) + (text.data ? text.size + 1 : 0);
+  auto *block = static_cast<char *>(cJSON_malloc(bytes));
+  if (block == nullptr) throw std::bad_alloc();
+  auto *node = reinterpret_cast<cJSON *>(block);
   std::memset(node, 0, sizeof(cJSON));
   node->type = type;
+  char *next = block + sizeof(cJSON);
+  if (key.data != nullptr) {
+    std::memcpy(next, key.data, key.size);
+    next[key.size] = '\0';
+    node->string = next;
+    node->type |= cJSON_StringIsConst;
+    next += key.size + 1;
+  }
+  if (text.data != nullptr) {
+    std::memcpy(next, text.data, text.size);
+    next[text.size] = '\0';
+    node->valuestring = next;
+    node->type |= cJSON_IsReference;
+  }
   return node;
-}
-
-char *new_text(const char *data, size_t length) {
-  auto *text = static_cast<char *>(cJSON_malloc(length + 1));
-  if (text == nullptr) throw std::bad_alloc();
-  std::memcpy(text, data, length);
-  text[length] = '\0';
-  return text;
 }
 
 // Appends keeping cJSON's list invariant (the first child's prev is the last child),
@@ -59,11 +76,10 @@ class Parser {
     if (s_.substr(0, 3) == "\xEF\xBB\xBF") i_ = 3;
     skip_space();
     if (i_ == s_.size()) throw JsonError(Status::invalid, "empty document");
-    Doc root(new_node(cJSON_Invalid));
-    value(root.get(), 0);
+    value(nullptr, Piece{}, 0);
     skip_space();
     if (i_ != s_.size()) fail(i_, "unexpected text after the JSON value");
-    return root;
+    return std::move(root_);
   }
 
  private:
@@ -81,34 +97,44 @@ class Parser {
     ++i_;
   }
 
-  // Fills `node` (already linked into the tree) with the value at i_.
-  void value(cJSON *node, int depth) {
+  // Links a new node into the tree at once, so that the tree is whole (and freed
+  // whole) wherever parsing stops.
+  void attach(cJSON *parent, cJSON *node) {
+    if (parent == nullptr) root_.reset(node);
+    else append_child(parent, node);
+  }
+
+  // Parses the value at i_ into a new child of `parent` (the root if null).
+  void value(cJSON *parent, Piece key, int depth) {
     if (i_ >= s_.size()) fail_syntax();
     const char c = s_[i_];
-    if (c == '{') {
-      container(node, cJSON_Object, depth);
-    } else if (c == '[') {
-      container(node, cJSON_Array, depth);
+    if (c == '{' || c == '[') {
+      const int type = c == '{' ? cJSON_Object : cJSON_Array;
+      if (depth + 1 > kMaxDepth) fail(i_, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+      cJSON *node = new_node(type, key, Piece{});
+      attach(parent, node);
+      container(node, depth);
     } else if (c == '"') {
-      node->type = cJSON_String;
-      node->valuestring = string();
+      const Piece text = string(text_);
+      attach(parent, new_node(cJSON_String, key, text));
     } else if (c == '-' || is_digit(c)) {
       const size_t start = i_;
       number();
-      node->type = cJSON_Raw;
-      node->valuestring = new_text(s_.data() + start, i_ - start);
+      attach(parent, new_node(cJSON_Raw, key, Piece{s_.data() + start, i_ - start}));
     } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-      literal(node);
+      const int type = literal();
+      cJSON *node = new_node(type, key, Piece{});
+      if (type == cJSON_True) node->valueint = 1;  // as cJSON sets it
+      attach(parent, node);
     } else {
       fail_syntax();
     }
   }
 
-  void container(cJSON *node, int type, int depth) {
-    if (depth + 1 > kMaxDepth) fail(i_, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-    node->type = type;
+  void container(cJSON *node, int depth) {
+    const bool object = cJSON_IsObject(node);
     path_.push_back(node);
-    const char close = type == cJSON_Object ? '}' : ']';
+    const char close = object ? '}' : ']';
     ++i_;
     skip_space();
     if (i_ < s_.size() && s_[i_] == close) {
@@ -118,17 +144,16 @@ class Parser {
     }
     size_t count = 0;
     for (;;) {
-      cJSON *item = new_node(cJSON_Invalid);
-      append_child(node, item);
       ++count;
-      if (type == cJSON_Object) {
+      Piece key;
+      if (object) {
         if (i_ >= s_.size() || s_[i_] != '"') fail_syntax();
-        item->string = string();
+        key = string(key_);
         skip_space();
         expect(':');
         skip_space();
       }
-      value(item, depth + 1);
+      value(node, key, depth + 1);
       skip_space();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -138,7 +163,7 @@ class Parser {
       expect(close);
       break;
     }
-    if (type == cJSON_Object) check_keys(node, count);
+    if (object) check_keys(node, count);
     path_.pop_back();
   }
 
@@ -211,26 +236,20 @@ class Parser {
     }
   }
 
-  void literal(cJSON *node) {
+  int literal() {
     const size_t start = i_;
     while (i_ < s_.size() && ((s_[i_] >= 'a' && s_[i_] <= 'z') || (s_[i_] >= 'A' && s_[i_] <= 'Z'))) ++i_;
     const std::string_view word = s_.substr(start, i_ - start);
-    if (word == "true") {
-      node->type = cJSON_True;
-      node->valueint = 1;
-    } else if (word == "false") {
-      node->type = cJSON_False;
-    } else if (word == "null") {
-      node->type = cJSON_NULL;
-    } else {
-      fail(start, "'" + std::string(word) + "' is not a JSON value (NaN and Infinity are not allowed)");
-    }
+    if (word == "true") return cJSON_True;
+    if (word == "false") return cJSON_False;
+    if (word == "null") return cJSON_NULL;
+    fail(start, "'" + std::string(word) + "' is not a JSON value (NaN and Infinity are not allowed)");
   }
 
-  // The string starting at i_ (a '"'), unescaped into a new C string.
-  char *string() {
+  // The string starting at i_ (a '"'), unescaped: a view into the text itself when
+  // it has no escapes, else into `scratch`. Valid until the next call with `scratch`.
+  Piece string(std::string &scratch) {
     const size_t open = i_++;
-    // Plain strings (no escapes) are copied in one piece.
     size_t k = i_;
     while (k < s_.size()) {
       const auto c = static_cast<unsigned char>(s_[k]);
@@ -242,11 +261,11 @@ class Parser {
       ++k;
     }
     if (k < s_.size() && s_[k] == '"') {
-      char *out = new_text(s_.data() + i_, k - i_);
+      const Piece plain{s_.data() + i_, k - i_};
       i_ = k + 1;
-      return out;
+      return plain;
     }
-    std::string out(s_.substr(i_, k - i_));
+    scratch.assign(s_.data() + i_, k - i_);
     i_ = k;
     for (;;) {
       if (i_ >= s_.size()) fail(open, "unterminated string");
@@ -254,18 +273,18 @@ class Parser {
       if (c == '"') break;
       if (c < 0x20) fail(i_, "unescaped control character in string");
       if (c == '\\') {
-        escape(out);
+        escape(scratch);
       } else if (c >= 0x80) {
         const size_t end = utf8_end(i_);
-        out.append(s_.data() + i_, end - i_);
+        scratch.append(s_.data() + i_, end - i_);
         i_ = end;
       } else {
-        out += static_cast<char>(c);
+        scratch += static_cast<char>(c);
         ++i_;
       }
     }
     ++i_;
-    return new_text(out.data(), out.size());
+    return Piece{scratch.data(), scratch.size()};
   }
 
   // End of the UTF-8 sequence starting at k; refuses what is not UTF-8: bad lead or
@@ -360,6 +379,8 @@ class Parser {
 
   std::string_view s_;
   size_t i_ = 0;
+  Doc root_;
+  std::string key_, text_;                     // unescaped strings, reused
   std::vector<const cJSON *> path_;         // open containers, root first
   std::unordered_set<std::string_view> keys_;  // reused across large objects
 };
