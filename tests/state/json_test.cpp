@@ -103,6 +103,18 @@ TEST(JsonParse, LargeObjectsStayLinear) {
   EXPECT_NE(parse_error(big + "\"k7\":0}").find("duplicate key 'k7' in object ''"), std::string::npos);
 }
 
+// parse() keeps keys and texts inside each node's block; a copy must own its own.
+TEST(JsonParse, DuplicateOutlivesTheOriginal) {
+  Doc original = parse(R"({"k":{"inner":"v","n":[1,2.5]},"s":"x\ny"})");
+  const Doc copy = duplicate(original.get());
+  original.reset();
+  EXPECT_EQ(print(copy.get(), false), R"({"k":{"inner":"v","n":[1,2.5]},"s":"x\ny"})");
+  Doc target = parse(R"({"keep":1})");
+  set(target, "/k", duplicate(copy->child));
+  cJSON_ReplaceItemInObjectCaseSensitive(target.get(), "keep", duplicate(copy->child->next).release());
+  EXPECT_EQ(print(target.get(), false), R"({"keep":"x\ny","k":{"inner":"v","n":[1,2.5]}})");
+}
+
 TEST(JsonParse, DepthLimitIsExact) {
   const std::string ok = std::string(kMaxDepth, '[') + std::string(kMaxDepth, ']');
   const std::string deep = "[" + ok + "]";
