@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -23,7 +24,7 @@ func TestAppendFromGoroutinesAndProcesses(t *testing.T) {
 		go func(g int) {
 			defer wg.Done()
 			for i := 0; i < perGoroutine; i++ {
-				rec := map[string]any{"goroutine": g, "i": i, "pad": string(make([]byte, 512))}
+				rec := map[string]any{"goroutine": g, "i": i, "pad": strings.Repeat("x", 512)}
 				if err := AppendWithOptions(path, rec, AppendOptions{Durability: DurabilityAtomic}); err != nil {
 					t.Error(err)
 					return
