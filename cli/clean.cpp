@@ -1,5 +1,11 @@
 // `filelock clean-stale [DIR] --max-age AGE [--dry-run]`: remove abandoned lock files.
+#include <dirent.h>
+
+#include <algorithm>
 #include <iostream>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "args.hpp"
 #include "cli.hpp"
@@ -34,6 +40,26 @@ const char *const kCleanStaleHelp =
 
 namespace {
 
+// Names fl_clean_stale considers (any "*.lock") that the scan leaves out because the
+// library did not make them: the real run keeps and lists them, so the dry run does.
+std::vector<std::string> foreign_lock_names(const std::string &dir, const cJSON *scanned) {
+  std::set<std::string> known;
+  const cJSON *item = nullptr;
+  cJSON_ArrayForEach(item, scanned) known.insert(text_field(item, "lock_path"));
+  std::vector<std::string> out;
+  DIR *d = opendir(dir.c_str());
+  if (d == nullptr) return out;  // fl_scan just read it: vanished since, nothing to keep
+  while (const dirent *e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".lock") != 0) continue;
+    const std::string path = dir + (dir.back() == '/' ? "" : "/") + name;
+    if (known.count(path) == 0) out.push_back(path);
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 int dry_run(const std::string &dir, int64_t max_age_ms, bool json) {
   LibString scan;
   check(fl_scan(dir.c_str(), scan.out()));
@@ -60,7 +86,14 @@ int dry_run(const std::string &dir, int64_t max_age_ms, bool json) {
     }
     cJSON_AddStringToObject(entry, "reason", reason.c_str());
     cJSON_AddItemToArray(would, entry);
-    table.add({e.lock_path, reason});
+    table.add({printable(e.lock_path), printable(reason)});
+  }
+  for (const std::string &path : foreign_lock_names(dir, field(report.get(), "locks"))) {
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddStringToObject(entry, "lock_path", path.c_str());
+    cJSON_AddStringToObject(entry, "reason", "not a lock file made by filelock");
+    cJSON_AddItemToArray(kept, entry);
+    ++kept_count;
   }
   if (json) {
     char *text = cJSON_PrintUnformatted(out.get());
@@ -92,14 +125,14 @@ int clean(const std::string &dir, int64_t max_age_ms, bool json) {
   Table table({"REMOVED", "REASON"});
   const cJSON *item = nullptr;
   cJSON_ArrayForEach(item, field(report.get(), "removed")) {
-    table.add({text_field(item, "lock_path"), display(field(item, "reason"))});
+    table.add({printable(text_field(item, "lock_path")), printable(display(field(item, "reason")))});
   }
   if (!table.empty()) table.print(std::cout);
   cJSON_ArrayForEach(item, errors) {
     std::string what = cJSON_IsObject(item) && field(item, "lock_path") != nullptr
                            ? text_field(item, "lock_path") + ": " + display(field(item, "error"))
                            : display(item);
-    std::cerr << "filelock: clean-stale: " << what << "\n";
+    std::cerr << "filelock: clean-stale: " << printable(what) << "\n";
   }
   std::cout << "removed " << cJSON_GetArraySize(field(report.get(), "removed")) << ", kept "
             << cJSON_GetArraySize(field(report.get(), "kept"));

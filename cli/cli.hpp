@@ -41,6 +41,13 @@ int exit_code_for(int status);
 // (it names the operation, the path and the reason) and a hint where one helps.
 void check(int status);
 
+// SIGXFSZ (a write past `ulimit -f`) would kill this process silently mid-write, so
+// main() ignores it: the write fails with EFBIG and the library reports it and removes
+// its temp file. A command started by `run` gets the disposition we were started with;
+// restore_file_size_signal() is async-signal-safe, for use between fork and exec.
+void ignore_file_size_signal();
+void restore_file_size_signal();
+
 using Args = std::vector<std::string>;
 
 int status_main(const Args &args);

@@ -16,6 +16,11 @@ std::string format_age(int64_t ms);
 // milliseconds, by size); strings print as they are.
 std::string format_time(const cJSON *value);
 
+// `text` safe to print on a terminal: control characters (C0, DEL, C1), bytes that
+// are not UTF-8 and backslashes become \xNN / \\, so a label or path cannot move
+// the cursor, retitle the window or hide itself, and what is shown is unambiguous.
+std::string printable(const std::string &text);
+
 class Table {
  public:
   explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}

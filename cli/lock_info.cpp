@@ -46,16 +46,16 @@ int lock_info_main(const Args &args) {
   Json report = parse_report(info.str());
   LockEntry e = lock_entry(report.get());
   const cJSON *holder = field(report.get(), "holder");
-  std::cout << "path:       " << text_field(report.get(), "path") << "\n"
-            << "lock file:  " << e.lock_path << "\n"
+  std::cout << "path:       " << printable(text_field(report.get(), "path")) << "\n"
+            << "lock file:  " << printable(e.lock_path) << "\n"
             << "backend:    " << (e.backend.empty() ? "-" : e.backend) << "\n"
             << "state:      " << (e.locked ? "held" : "free") << "\n";
   if (e.locked) {
     std::cout << "mode:       " << (e.mode.empty() ? "-" : e.mode) << "\n";
     std::cout << "holder pid: " << (e.pid >= 0 ? std::to_string(e.pid) : "-") << "\n";
     if (!e.pids.empty()) std::cout << "holders:    " << e.pids << "\n";
-    std::cout << "host:       " << (e.host.empty() ? "-" : e.host) << "\n"
-              << "owner:      " << (e.owner.empty() ? "-" : e.owner) << "\n"
+    std::cout << "host:       " << (e.host.empty() ? "-" : printable(e.host)) << "\n"
+              << "owner:      " << (e.owner.empty() ? "-" : printable(e.owner)) << "\n"
               << "since:      " << format_time(field(holder, "acquired_at")) << "\n";
   }
   std::cout << "age:        " << format_age(e.age_ms) << "\n"

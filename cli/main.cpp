@@ -1,6 +1,8 @@
 // `filelock`: see, clean and use filelock locks and JSON state from a shell.
 // Dispatches to one subcommand per file; every failure ends here as one message
 // "filelock: ..." on stderr and a documented exit code.
+#include <signal.h>
+
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -9,6 +11,7 @@
 
 #include "cli.hpp"
 #include "filelock.h"
+#include "format.hpp"
 
 namespace filelock::cli {
 namespace {
@@ -44,6 +47,8 @@ const char *const kMainHelp =
     "\n"
     "  filelock --version   print the command's and the library's versions\n";
 
+struct sigaction g_original_xfsz;
+
 struct Command {
   const char *name;
   int (*main)(const Args &);
@@ -74,6 +79,15 @@ int help_main(const Args &args) {
 }
 
 }  // namespace
+
+void ignore_file_size_signal() {
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGXFSZ, &ignore, &g_original_xfsz);
+}
+
+void restore_file_size_signal() { sigaction(SIGXFSZ, &g_original_xfsz, nullptr); }
 
 int exit_code_for(int status) {
   switch (status) {
@@ -118,6 +132,7 @@ void check(int status) {
 
 int main(int argc, char **argv) {
   using namespace filelock::cli;
+  ignore_file_size_signal();
   Args args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kMainHelp;
@@ -146,10 +161,10 @@ int main(int argc, char **argv) {
               << "' for more information.\n";
     return e.code();
   } catch (const Failure &e) {
-    std::cerr << "filelock: " << label << ": " << e.what() << "\n";
+    std::cerr << "filelock: " << printable(label) << ": " << printable(e.what()) << "\n";
     return e.code();
   } catch (const std::exception &e) {
-    std::cerr << "filelock: " << label << ": " << e.what() << "\n";
+    std::cerr << "filelock: " << printable(label) << ": " << printable(e.what()) << "\n";
     return kExitError;
   }
 }

@@ -1,9 +1,14 @@
 // `filelock run PATH -- COMMAND...`: run a command while holding a lock, like flock(1).
-// The lock is held by this process for the command's whole life; signals that would
-// end us are passed on to the command instead, so the lock is released only after
-// the command has exited.
+// The command must never run without the lock, even if this process is killed:
+//  - a kernel lock (flock/OFD) lives on its open file description, so the command
+//    inherits the descriptor and holds the lock with us, as under flock(1);
+//  - other backends cannot be shared that way: the lock stays ours, and the kernel
+//    kills the command if we die (PR_SET_PDEATHSIG).
+// Catchable signals that would end us are passed on to the command instead, so the
+// lock is released only after the command has exited.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +20,7 @@
 #include "args.hpp"
 #include "cli.hpp"
 #include "filelock.h"
+#include "format.hpp"
 #include "json.hpp"
 #include "locks.hpp"
 
@@ -26,8 +32,15 @@ const char *const kRunHelp =
     "\n"
     "Takes the lock of PATH (the lock file PATH.lock, the one the filelock library and\n"
     "its bindings use for PATH), runs COMMAND, releases the lock when it exits, and exits\n"
-    "with COMMAND's status. Waits for the lock without polling. SIGINT, SIGTERM, SIGHUP\n"
-    "and SIGQUIT are forwarded to COMMAND.\n"
+    "with COMMAND's status. Waits for the lock without polling. The signals that would\n"
+    "end filelock (HUP, INT, QUIT, TERM, USR1, USR2, ALRM, PIPE, VTALRM, PROF, XCPU, IO,\n"
+    "PWR) are forwarded to COMMAND; the lock is released after COMMAND exits.\n"
+    "\n"
+    "If filelock itself is killed (kill -9): with a kernel lock (backends auto, flock,\n"
+    "ofd) COMMAND inherits the lock's descriptor and keeps the lock until it and every\n"
+    "process it started that still has the descriptor exit, exactly as with flock(1);\n"
+    "with the posix, lockfile and lockdir backends, whose lock cannot be shared,\n"
+    "COMMAND is killed (SIGKILL) with filelock, so it never runs without the lock.\n"
     "\n"
     "Options:\n"
     "  -x, --exclusive            exclusive lock (the default)\n"
@@ -56,7 +69,10 @@ const char *const kRunHelp =
 
 namespace {
 
-const int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+// Every catchable signal whose default action ends the process (SIGXFSZ aside: this
+// process ignores it, see main.cpp).
+const int kForwarded[] = {SIGHUP,  SIGINT,    SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+                          SIGPIPE, SIGVTALRM, SIGPROF, SIGXCPU, SIGIO,   SIGPWR};
 
 volatile sig_atomic_t g_child = 0;
 
@@ -83,8 +99,8 @@ std::string holder_description(const std::string &path, const fl_lock_options &o
   LockEntry e = lock_entry(report.get());
   if (e.pid < 0) return "";
   std::string s = " by pid " + std::to_string(e.pid);
-  if (!e.owner.empty()) s += " (owner '" + e.owner + "')";
-  if (!e.host.empty()) s += " on " + e.host;
+  if (!e.owner.empty()) s += " (owner '" + printable(e.owner) + "')";
+  if (!e.host.empty()) s += " on " + printable(e.host);
   return s;
 }
 
@@ -95,7 +111,9 @@ struct Child {
 
 // Starts argv with the forwarded signals blocked until g_child is set, so a signal
 // that arrives while the child is being created is delivered to it, not lost.
-Child spawn(const std::vector<std::string> &command) {
+// lock_fd: the descriptor carrying the kernel lock, for the child to inherit; -1 if
+// none does, in which case the child dies with this process instead.
+Child spawn(const std::vector<std::string> &command, int lock_fd) {
   std::vector<char *> argv;
   for (const auto &a : command) argv.push_back(const_cast<char *>(a.c_str()));
   argv.push_back(nullptr);
@@ -121,16 +139,27 @@ Child spawn(const std::vector<std::string> &command) {
     if (original[i].sa_handler != SIG_IGN) sigaction(kForwarded[i], &forward, nullptr);
   }
 
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
     // Dispositions first: a signal arriving before exec must act on the command as
     // it would after, not run our forwarder in the child.
     for (size_t i = 0; i < std::size(kForwarded); ++i)
       sigaction(kForwarded[i], &original[i], nullptr);
+    restore_file_size_signal();
     sigprocmask(SIG_SETMASK, &previous, nullptr);
     close(report[0]);
-    execvp(argv[0], argv.data());
-    int err = errno;
+    int err = 0;
+    if (lock_fd >= 0) {
+      const int flags = fcntl(lock_fd, F_GETFD);
+      if (flags < 0 || fcntl(lock_fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) err = errno;
+    } else if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+      err = errno;
+    } else if (getppid() != parent) {
+      _exit(kExitError);  // we died before the death signal was armed
+    }
+    if (err == 0) execvp(argv[0], argv.data());
+    if (err == 0) err = errno;
     (void)!write(report[1], &err, sizeof err);
     _exit(err == ENOENT ? 127 : 126);
   }
@@ -156,6 +185,13 @@ Child spawn(const std::vector<std::string> &command) {
 }
 
 int wait_for(pid_t pid) {
+  // Wait without reaping first: until the forwarder forgets the pid, it must stay a
+  // zombie, or a signal could reach an unrelated process that reused it.
+  siginfo_t info;
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0) {
+    if (errno != EINTR) throw Failure(kExitError, std::string("waitid: ") + std::strerror(errno));
+  }
+  g_child = 0;
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) throw Failure(kExitError, std::string("waitpid: ") + std::strerror(errno));
@@ -227,7 +263,7 @@ int run_main(const Args &args) {
   int rc = fl_lock(lock.get(), mode, timeout);
   if (rc == FL_EBUSY || rc == FL_ETIMEOUT) {
     if (!p.has("quiet")) {
-      std::cerr << "filelock: run: the lock of '" << path << "' is held"
+      std::cerr << "filelock: run: the lock of '" << printable(path) << "' is held"
                 << holder_description(path, opts) << (rc == FL_ETIMEOUT ? "; gave up waiting" : "")
                 << "; the command was not run\n";
     }
@@ -235,10 +271,10 @@ int run_main(const Args &args) {
   }
   check(rc);
 
-  Child child = spawn(command);
+  Child child = spawn(command, fl_lock_fd(lock.get()));
   int status = wait_for(child.pid);
   if (child.exec_errno != 0)
-    std::cerr << "filelock: run: cannot run '" << command[0]
+    std::cerr << "filelock: run: cannot run '" << printable(command[0])
               << "': " << std::strerror(child.exec_errno) << "\n";
   return status;
 }

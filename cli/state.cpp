@@ -202,8 +202,9 @@ int history(const Context &c) {
     std::string result = cJSON_IsFalse(field(rec, "ok")) ? "FAILED" : "ok";
     if (cJSON_IsString(error)) result += ": " + std::string(error->valuestring);
     table.add({format_time(field(rec, "time")), display(field(rec, "generation")),
-               display(field(rec, "op")), display(field(rec, "pid")), display(field(rec, "host")),
-               display(field(rec, "owner")), changed.empty() ? "-" : changed, result});
+               printable(display(field(rec, "op"))), display(field(rec, "pid")),
+               printable(display(field(rec, "host"))), printable(display(field(rec, "owner"))),
+               changed.empty() ? "-" : printable(changed), printable(result)});
   }
   table.print(std::cout);
   return kExitOk;

@@ -54,17 +54,17 @@ void print_table(const std::string &dir, const std::string &report_json) {
     // Paths under DIR print relative to it: the table is about DIR.
     std::string prefix = dir + (dir.empty() || dir.back() == '/' ? "" : "/");
     if (name.compare(0, prefix.size(), prefix) == 0) name = name.substr(prefix.size());
-    table.add({name, e.locked ? "held" : "free", e.locked && !e.mode.empty() ? e.mode : "-",
+    table.add({printable(name), e.locked ? "held" : "free", e.locked && !e.mode.empty() ? e.mode : "-",
                !e.locked         ? "-"
                : !e.pids.empty() ? e.pids
                : e.pid >= 0      ? std::to_string(e.pid)
                                  : "-",
-               e.locked && !e.host.empty() ? e.host : "-",
-               e.locked && !e.owner.empty() ? e.owner : "-", format_age(e.age_ms),
+               e.locked && !e.host.empty() ? printable(e.host) : "-",
+               e.locked && !e.owner.empty() ? printable(e.owner) : "-", format_age(e.age_ms),
                e.stale ? "yes" : "no"});
   }
   if (table.empty())
-    std::cout << "no lock files in " << dir << "\n";
+    std::cout << "no lock files in " << printable(dir) << "\n";
   else
     table.print(std::cout);
 }
@@ -105,7 +105,7 @@ int watch(const std::string &dir, bool json, int64_t interval_ms) {
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime(&now));
     if (!json)
-      std::cout << "Every " << format_age(interval_ms) << ": " << dir << "  " << stamp << "\n\n";
+      std::cout << "Every " << format_age(interval_ms) << ": " << printable(dir) << "  " << stamp << "\n\n";
     if (json)
       std::cout << pretty(report) << "\n";
     else

@@ -6,6 +6,7 @@ Locks are held by real background `filelock run` processes; signals are real sig
 """
 import json
 import os
+import resource
 import shutil
 import signal
 import stat
@@ -330,6 +331,52 @@ class RunCommand(CliTest):
             self.assertEqual(code, 128 + signal.SIGTERM)
         self.assertExit(run("run", "-n", lock, "--", "true"), 0)
 
+    def test_more_terminating_signals_are_forwarded(self):
+        lock = self.path("job")
+        for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGPIPE):
+            name = sig.name[3:]
+            script = ("trap 'echo caught %s; exit 42' %s; echo armed; "
+                      "while :; do sleep 0.05; done" % (name, name))
+            with Holder(lock, script=script) as holder:
+                self.assertEqual(holder.proc.stdout.readline(), "armed\n")
+                holder.signal(sig)
+                code, out, _ = holder.wait()
+                self.assertEqual((code, out), (42, "caught %s\n" % name))
+
+    def test_kernel_lock_outlives_a_killed_filelock_like_flock1(self):
+        lock = self.path("job")
+        marker = self.path("finished")
+        holder = Holder(lock, script="sleep 1.5; touch '%s'" % marker)
+        with holder:
+            holder.proc.kill()  # SIGKILL to filelock alone: the command goes on
+            holder.proc.wait()
+            self.assertExit(run("run", "-n", lock, "--", "true"), 1)
+            # The command touches the marker just before it exits: the lock may only
+            # come free once the marker is there.
+            deadline = time.monotonic() + 10
+            while True:
+                r = run("run", "-n", "-q", lock, "--", "true")
+                if r.returncode == 0:
+                    self.assertTrue(os.path.exists(marker), "freed while the command ran")
+                    break
+                self.assertExit(r, 1)
+                self.assertLess(time.monotonic(), deadline, "released when the command ends")
+                time.sleep(0.05)
+
+    def test_without_a_kernel_lock_the_command_dies_with_filelock(self):
+        for backend in ("posix", "lockfile"):
+            lock = self.path("job-" + backend)
+            marker = self.path("ran-unlocked-" + backend)
+            holder = Holder(lock, "--backend", backend, script="sleep 1; touch '%s'" % marker)
+            with holder:
+                holder.proc.kill()
+                holder.proc.wait()
+                time.sleep(1.5)
+                self.assertFalse(os.path.exists(marker),
+                                 "%s: the command must not go on without the lock" % backend)
+            if backend == "posix":
+                self.assertExit(run("run", "-n", "--backend", backend, lock, "--", "true"), 0)
+
     def test_lock_is_the_sidecar_of_the_path(self):
         data = self.path("pipeline.json")
         self.assertExit(run("run", data, "--", "true"), 0)
@@ -423,7 +470,77 @@ class Status(CliTest):
         self.assertGreaterEqual(out.count("busy.lock"), 3)
 
 
+class Escaping(CliTest):
+    OWNER = "ops\x1b]0;owned\x07\x1b[2J\u009b31m"
+    NAME = "job\x1b]0;owned\x07\x1b[2J\u009b31m"
+
+    def assertNoControls(self, text):
+        for c in ("\x1b", "\x07", "\u009b"):
+            self.assertNotIn(c, text)
+
+    def test_control_characters_in_names_and_labels_print_escaped(self):
+        # The library refuses such labels, but a lock file's record is anyone's to
+        # write: here a lockfile-backend record held by this (live) process, in a lock
+        # file whose name carries the same escape sequences.
+        lock = self.path(self.NAME)
+        record = {"pid": os.getpid(), "host": "h\x1b[1mx", "backend": "lockfile",
+                  "mode": "exclusive", "owner": self.OWNER,
+                  "acquired_at": int(time.time() * 1000)}
+        with open(lock + ".lock", "w") as fh:
+            fh.write(json.dumps(record) + "\n")
+        shown = "job\\x1b]0;owned\\x07\\x1b[2J\\xc2\\x9b31m"
+        out = run("status", self.dir).stdout
+        self.assertNoControls(out)
+        self.assertIn(shown + ".lock", out)
+        out = run("lock-info", "--backend", "lockfile", lock).stdout
+        self.assertNoControls(out)
+        self.assertIn(shown + ".lock", out)
+        r = run("run", "-n", "--backend", "lockfile", lock, "--", "true")
+        self.assertExit(r, 1)
+        self.assertNoControls(r.stderr)
+        self.assertIn(shown, r.stderr)
+        r = run("lock-info", "--backend", "lockfile", lock, "--json")
+        self.assertEqual(json.loads(r.stdout)["path"], lock, "JSON output keeps names exact")
+
+    def test_utf8_text_prints_as_it_is(self):
+        lock = self.path("job")
+        with Holder(lock, "--owner", "équipe €"):
+            self.assertIn("équipe €", run("status", self.dir).stdout)
+
+
+class FileSizeLimit(CliTest):
+    def test_a_write_past_ulimit_f_fails_with_a_message_and_no_temp_file(self):
+        f = self.path("s.json")
+        self.assertExit(run("state", "set", f, "/a", "1"), 0)
+        limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
+        r = subprocess.run([BIN, "state", "set", f, "/big", json.dumps("x" * 20000)],
+                           capture_output=True, text=True, timeout=30, preexec_fn=limit)
+        self.assertExit(r, 4)
+        self.assertIn(self.dir, r.stderr)
+        self.assertIn("File too large", r.stderr)
+        self.assertEqual([n for n in os.listdir(self.dir) if "tmp" in n], [])
+        self.assertEqual(json.loads(run("state", "get", f, "--json").stdout), {"a": 1})
+
+
 class CleanStale(CliTest):
+    def test_dry_run_counts_foreign_lock_names_the_run_keeps(self):
+        os.mkdir(self.path("cache.lock"))
+        with open(self.path("cache.lock/data"), "w") as fh:
+            fh.write("not ours\n")
+        with open(self.path("notes.lock"), "w") as fh:
+            fh.write("not ours\n")
+        r = run("clean-stale", self.dir, "--max-age", "0", "--dry-run", "--json")
+        self.assertExit(r, 0)
+        dry = json.loads(r.stdout)
+        r = run("clean-stale", self.dir, "--max-age", "0", "--dry-run")
+        self.assertIn("(2 kept)", r.stdout)
+        r = run("clean-stale", self.dir, "--max-age", "0", "--json")
+        self.assertExit(r, 0)
+        real = json.loads(r.stdout)
+        self.assertEqual(dry["kept"], real["kept"])
+        self.assertEqual(len(real["kept"]), 2)
+        self.assertIn("kept 2", run("clean-stale", self.dir, "--max-age", "0").stdout)
+
     def test_dry_run_lists_and_keeps_then_clean_removes_only_unheld(self):
         free = self.path("old.lock")
         busy = self.path("busy.lock")
