@@ -219,7 +219,8 @@ enum {
 };
 
 /* JSON rules for every document, value and patch: strict RFC 8259, valid UTF-8, no
- * duplicate keys, no NaN/Infinity. Numbers are kept as their original text, so values
+ * duplicate keys, no NaN/Infinity, no U+0000 in strings (refused rather than cut short:
+ * strings are kept as C strings). Numbers are kept as their original text, so values
  * a double cannot carry (integers beyond 2^53, 1e400) are written back exactly.
  * Documents nested deeper than this are refused (FL_EINVAL input, FL_ECORRUPT on disk). */
 #define FL_JSON_MAX_DEPTH 256
