@@ -30,6 +30,13 @@ struct LockOptions {
 inline constexpr int64_t kNoWait = 0;
 inline constexpr int64_t kForever = -1;
 
+// Owner labels end up in JSON documents and on terminals: they must be valid UTF-8
+// without control characters.
+bool is_printable_utf8(const std::string &text) noexcept;
+// `text` with each byte that is not part of valid UTF-8 (and, if drop_controls, each
+// control character) replaced by U+FFFD: for bytes read from files anyone could write.
+std::string to_printable_utf8(const std::string &text, bool drop_controls);
+
 class Lock {
  public:
   // Opens (creating if needed) the lock file for `path`; does not lock. Throws Error.

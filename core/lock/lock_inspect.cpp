@@ -34,6 +34,16 @@ std::string print(const cJSON *root) {
   return out;
 }
 
+// Every string comes from a file or a name anyone could have made: keep the document
+// valid UTF-8 whatever bytes they hold; record fields also lose control characters.
+void add_text(cJSON *o, const char *key, const std::string &text) {
+  cJSON_AddStringToObject(o, key, to_printable_utf8(text, false).c_str());
+}
+
+void add_label(cJSON *o, const char *key, const std::string &text) {
+  cJSON_AddStringToObject(o, key, to_printable_utf8(text, true).c_str());
+}
+
 void add_liveness(cJSON *o, platform::Liveness alive) {
   if (alive == platform::Liveness::unknown) cJSON_AddNullToObject(o, "alive");
   else cJSON_AddBoolToObject(o, "alive", alive == platform::Liveness::alive);
@@ -42,19 +52,16 @@ void add_liveness(cJSON *o, platform::Liveness alive) {
 cJSON *holder_json(const HolderRecord &r) {
   cJSON *h = cJSON_CreateObject();
   cJSON_AddNumberToObject(h, "pid", static_cast<double>(r.pid));
-  cJSON_AddStringToObject(h, "host", r.host.c_str());
+  add_label(h, "host", r.host);
   cJSON_AddNumberToObject(h, "start_time", static_cast<double>(r.start_time));
-  cJSON_AddStringToObject(h, "boot_id", r.boot_id.c_str());
+  add_label(h, "boot_id", r.boot_id);
   cJSON_AddNumberToObject(h, "acquired_at", static_cast<double>(r.acquired_at));
-  cJSON_AddStringToObject(h, "mode", r.mode.empty() ? "exclusive" : r.mode.c_str());
+  add_label(h, "mode", r.mode.empty() ? "exclusive" : r.mode);
   if (r.owner.empty()) cJSON_AddNullToObject(h, "owner");
-  else cJSON_AddStringToObject(h, "owner", r.owner.c_str());
+  else add_label(h, "owner", r.owner);
   return h;
 }
 
-enum class EntryKind { kernel, lockfile, lockdir, other };
-
-// What kind of lock the entry at lock_path is, judged by what is there.
 // Reading a lock file this process holds with the POSIX backend would close a descriptor
 // of it and drop the lock: such a file is not read, and shows no holder record.
 bool held_posix_here(const std::string &lock_path) {
@@ -71,19 +78,8 @@ bool read_entry_safely(const std::string &lock_path, bool directory, platform::F
   return read_lock_entry(lock_path, directory, id, record_bytes);
 }
 
-EntryKind classify(const std::string &lock_path, std::string &record_bytes) {
-  platform::FileIdentity id;
-  HolderRecord rec;
-  if (!read_entry_safely(lock_path, false, id, record_bytes)) return EntryKind::other;
-  if (id.directory) {
-    if (read_lock_entry(lock_path, true, id, record_bytes) && parse_holder_record(record_bytes, rec))
-      return EntryKind::lockdir;
-    return EntryKind::other;
-  }
-  if (!id.regular) return EntryKind::other;
-  if (parse_holder_record(record_bytes, rec))
-    return rec.backend == "lockfile" ? EntryKind::lockfile : EntryKind::kernel;
-  return record_bytes.empty() ? EntryKind::kernel : EntryKind::other;
+LockEntry inspect_safely(const std::string &lock_path) {
+  return inspect_lock_entry(lock_path, held_posix_here(lock_path));
 }
 
 // Fills the common fields for a kernel-locked file.
@@ -149,7 +145,7 @@ void describe_name_lock(cJSON *o, const std::string &record_bytes, const platfor
   }
   add_liveness(o, j.alive);
   cJSON_AddBoolToObject(o, "stale", j.stale);
-  cJSON_AddStringToObject(o, "reason", j.reason.c_str());
+  add_label(o, "reason", j.reason);
   cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(j.age_ms));
 }
 
@@ -173,17 +169,17 @@ std::string join(const std::string &dir, const std::string &name) {
 }
 
 // Describes one entry found by a scan; false if it is not a lock this library made.
-bool describe_found(cJSON *o, const std::string &lock_path, EntryKind &kind) {
-  std::string bytes;
-  kind = classify(lock_path, bytes);
-  platform::FileIdentity id;
-  if (kind == EntryKind::other || !platform::identify_path(lock_path, id)) return false;
-  if (kind == EntryKind::kernel) {
+bool describe_found(cJSON *o, const std::string &lock_path, LockEntry &entry) {
+  entry = inspect_safely(lock_path);
+  if (entry.kind == EntryKind::missing || entry.kind == EntryKind::other) return false;
+  if (entry.kind == EntryKind::orphan && !entry.directory) {
     HolderRecord rec;
-    const bool has = parse_holder_record(bytes, rec);
-    describe_kernel(o, lock_path, id, bytes, has && !rec.backend.empty() ? rec.backend.c_str() : "flock");
+    const bool has = parse_holder_record(entry.record_bytes, rec);
+    describe_kernel(o, lock_path, entry.id, entry.record_bytes,
+                    has && (rec.backend == "ofd" || rec.backend == "posix") ? rec.backend.c_str()
+                                                                             : "flock");
   } else {
-    describe_name_lock(o, bytes, id, kind == EntryKind::lockdir, 0);
+    describe_name_lock(o, entry.record_bytes, entry.id, entry.directory, 0);
   }
   return true;
 }
@@ -193,13 +189,52 @@ bool open_in_this_process(const std::string &lock_path) {
   return platform::identify_path(lock_path, id) && InodeRegistry::instance().has_open(id);
 }
 
+// A kernel lock file nobody holds is removed; one without any record, or a directory
+// without its holder record, must also be older than kOrphanGraceMs (lock_entry.hpp).
+// False with an empty reason if it vanished meanwhile.
+bool clean_orphan(const std::string &lock_path, const LockEntry &entry, int64_t min_age_ms,
+                  std::string &reason) {
+  const int64_t age = orphan_age_ms(entry);
+  if (age < min_age_ms) {
+    reason = "younger than min_age_ms";
+    return false;
+  }
+  if ((entry.directory || entry.record_bytes.empty()) && !orphan_expired(entry, 0)) {
+    reason = "no holder record and younger than the grace period";
+    return false;
+  }
+  if (entry.directory) {
+    const bool gone = remove_orphan_entry(lock_path, entry);
+    reason = gone ? "lock directory without a holder record" : "replaced while checking";
+    return gone;
+  }
+  if (open_in_this_process(lock_path)) {
+    // Opening and closing it here would drop this process's POSIX locks on it.
+    reason = "open in this process";
+    return false;
+  }
+  platform::FileIdentity now;
+  if (!platform::identify_path(lock_path, now)) return false;
+  if (!(now == entry.id)) {
+    reason = "replaced while checking";
+    return false;
+  }
+  switch (platform::remove_unheld_lock_file(lock_path)) {
+    case platform::RemoveOutcome::removed: reason = "not held"; return true;
+    case platform::RemoveOutcome::held: reason = "held"; return false;
+    case platform::RemoveOutcome::changed: reason = "replaced while checking"; return false;
+    case platform::RemoveOutcome::missing: return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string query_lock(const std::string &path, const LockOptions &options) {
   const std::string lock_path = resolve_lock_path(path, options);
   auto root = new_object();
-  cJSON_AddStringToObject(root.get(), "path", path.c_str());
-  cJSON_AddStringToObject(root.get(), "lock_path", lock_path.c_str());
+  add_text(root.get(), "path", path);
+  add_text(root.get(), "lock_path", lock_path);
   const bool name_lock = options.backend == Backend::lockfile || options.backend == Backend::lockdir;
   const char *backend = backend_name(options.backend == Backend::automatic ? Backend::flock : options.backend);
   platform::FileIdentity id;
@@ -208,6 +243,12 @@ std::string query_lock(const std::string &path, const LockOptions &options) {
     cJSON_AddBoolToObject(root.get(), "exists", false);
     describe_missing(root.get(), backend);
   } else {
+    // Matches fl_open, which refuses these rather than lock through them.
+    if (!id.regular && !(id.directory && name_lock))
+      throw_error(Status::invalid, "query lock", lock_path,
+                  id.directory ? "is a directory, not a lock file"
+                               : "is not a regular file (symbolic link, FIFO, socket or "
+                                 "device); it is not a lock file");
     cJSON_AddBoolToObject(root.get(), "exists", true);
     if (name_lock) {
       describe_name_lock(root.get(), bytes, id, options.backend == Backend::lockdir,
@@ -226,18 +267,18 @@ std::string scan_locks(const std::string &dir) {
   auto names = platform::list_dir(dir);
   std::sort(names.begin(), names.end());
   auto root = new_object();
-  cJSON_AddStringToObject(root.get(), "dir", dir.c_str());
+  add_text(root.get(), "dir", dir);
   cJSON *locks = cJSON_AddArrayToObject(root.get(), "locks");
   for (const auto &name : names) {
     if (!is_lock_name(name)) continue;
     const std::string lock_path = join(dir, name);
     JsonPtr item = new_object();
-    cJSON_AddStringToObject(item.get(), "lock_path", lock_path.c_str());
-    EntryKind kind;
+    add_text(item.get(), "lock_path", lock_path);
+    LockEntry entry;
     try {
-      if (!describe_found(item.get(), lock_path, kind)) continue;
+      if (!describe_found(item.get(), lock_path, entry)) continue;
     } catch (const Error &e) {
-      cJSON_AddStringToObject(item.get(), "error", e.what());
+      add_text(item.get(), "error", e.what());
     }
     cJSON_AddItemToArray(locks, item.release());
   }
@@ -248,52 +289,36 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
   auto names = platform::list_dir(dir);
   std::sort(names.begin(), names.end());
   auto root = new_object();
-  cJSON_AddStringToObject(root.get(), "dir", dir.c_str());
+  add_text(root.get(), "dir", dir);
   cJSON *removed = cJSON_AddArrayToObject(root.get(), "removed");
   cJSON *kept = cJSON_AddArrayToObject(root.get(), "kept");
   cJSON *errors = cJSON_AddArrayToObject(root.get(), "errors");
   auto note = [](cJSON *list, const std::string &lock_path, const char *key,
                  const std::string &text) {
     cJSON *item = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "lock_path", lock_path.c_str());
-    cJSON_AddStringToObject(item, key, text.c_str());
+    add_text(item, "lock_path", lock_path);
+    add_label(item, key, text);
     cJSON_AddItemToArray(list, item);
   };
   for (const auto &name : names) {
     if (!is_lock_name(name)) continue;
     const std::string lock_path = join(dir, name);
     try {
-      std::string bytes;
-      const EntryKind kind = classify(lock_path, bytes);
-      platform::FileIdentity id;
-      if (kind == EntryKind::other || !platform::identify_path(lock_path, id)) {
+      const LockEntry entry = inspect_safely(lock_path);
+      if (entry.kind == EntryKind::missing) continue;
+      if (entry.kind == EntryKind::other) {
         note(kept, lock_path, "reason", "not a lock file made by filelock");
         continue;
       }
-      if (kind == EntryKind::kernel) {
-        const int64_t age = platform::wall_clock_ms() - id.mtime_ms;
+      if (entry.kind == EntryKind::orphan) {
         std::string reason;
-        if (age < min_age_ms) {
-          reason = "younger than min_age_ms";
-        } else if (open_in_this_process(lock_path)) {
-          // Opening and closing it here would drop this process's POSIX locks on it.
-          reason = "open in this process";
-        } else {
-          switch (platform::remove_unheld_lock_file(lock_path)) {
-            case platform::RemoveOutcome::removed:
-              note(removed, lock_path, "reason", "not held");
-              continue;
-            case platform::RemoveOutcome::held: reason = "held"; break;
-            case platform::RemoveOutcome::changed: reason = "replaced while checking"; break;
-            case platform::RemoveOutcome::missing: continue;
-          }
-        }
-        note(kept, lock_path, "reason", reason);
+        if (clean_orphan(lock_path, entry, min_age_ms, reason)) note(removed, lock_path, "reason", reason);
+        else if (!reason.empty()) note(kept, lock_path, "reason", reason);
         continue;
       }
-      const bool directory = kind == EntryKind::lockdir;
-      HolderJudgement j = judge_holder(bytes, id.mtime_ms, 0);
-      if (j.stale && j.age_ms >= min_age_ms && break_lock_entry(lock_path, directory, id, bytes)) {
+      HolderJudgement j = judge_holder(entry.record_bytes, entry.id.mtime_ms, 0);
+      if (j.stale && j.age_ms >= min_age_ms &&
+          break_lock_entry(lock_path, entry.directory, entry.id, entry.record_bytes)) {
         note(removed, lock_path, "reason", j.reason);
       } else {
         note(kept, lock_path, "reason", j.stale ? "younger than min_age_ms" : j.reason);

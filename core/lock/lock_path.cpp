@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/error.hpp"
+#include "platform/file.hpp"
 #include "platform/paths.hpp"
 
 namespace filelock {
@@ -34,6 +35,14 @@ std::string escape_name(const std::string &name) {
 
 std::string resolve_lock_path(const std::string &path, const LockOptions &options) {
   if (path.empty()) throw Error(Status::invalid, "open lock: path is empty");
+  // "dir/" would lock "dir/.lock" while "dir" locks "dir.lock": a lock names a file.
+  if (path.back() == '/')
+    throw_error(Status::invalid, "open lock", path,
+                "path ends in '/'; a lock is taken on a file path, not a directory");
+  platform::FileIdentity id;
+  if (options.sidecar && platform::identify_path(path, id) && id.directory)
+    throw_error(Status::invalid, "open lock", path,
+                "is a directory; a lock is taken on a file path, not a directory");
   if (!options.sidecar) return path;
   if (options.lock_dir.empty()) return path + ".lock";
   const std::string absolute = platform::absolute_path(path);

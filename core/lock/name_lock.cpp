@@ -64,7 +64,7 @@ bool NameLock::inherited() const noexcept {
 }
 
 bool NameLock::create_entry(const std::string &record) {
-  if (!directory_) return platform::create_exclusive_file(path_, options_.file_mode, record);
+  if (!directory_) return create_lock_file(path_, options_.file_mode, record);
   if (!platform::create_exclusive_dir(path_, options_.file_mode | 0111)) return false;
   try {
     platform::create_exclusive_file(path_ + "/" + kLockDirRecordName, options_.file_mode, record);
@@ -85,12 +85,17 @@ bool NameLock::try_acquire() {
         throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
       return true;
     }
-    platform::FileIdentity id;
-    std::string bytes;
-    if (!read_lock_entry(path_, directory_, id, bytes)) continue;  // released meanwhile
-    HolderJudgement j = judge_holder(bytes, id.mtime_ms, options_.stale_after_ms);
+    const LockEntry e = inspect_lock_entry(path_);
+    if (e.kind == EntryKind::missing) continue;  // released meanwhile
+    if (e.kind == EntryKind::orphan) {
+      if (!orphan_expired(e, options_.stale_after_ms)) return false;
+      remove_orphan_entry(path_, e);
+      continue;
+    }
+    if (e.kind != EntryKind::name_lock) return false;
+    HolderJudgement j = judge_holder(e.record_bytes, e.id.mtime_ms, options_.stale_after_ms);
     if (!j.stale) return false;
-    break_lock_entry(path_, directory_, id, bytes);
+    break_lock_entry(path_, e.directory, e.id, e.record_bytes);
   }
   return false;
 }

@@ -3,13 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 #include <memory>
 
+#include "lock/holder_record.hpp"
 #include "lock/lock_inspect.hpp"
+#include "lock/lock_entry.hpp"
 #include "lock_test_util.hpp"
 
 using filelock::Backend;
@@ -176,6 +180,108 @@ TEST(Inspect, CleanStaleRacingAcquirersLosesNoUpdate) {
   }
   EXPECT_EQ(counter(), kProcs * kIters);
   EXPECT_GT(removed, 0) << "the race was never exercised";
+}
+
+// Labels reach JSON documents and terminals: bytes that are not UTF-8 and control
+// characters (escape sequences) are refused at open, naming the option.
+TEST(Inspect, OwnerThatIsNotPrintableUtf8IsRefused) {
+  fltest::TempDir dir;
+  for (const char *bad : {"\xff\xfe", "ok\x1b[31mred", "tab\there", "\xc0\xaf", "\xed\xa0\x80",
+                          "c1\xc2\x9b"}) {
+    LockOptions o;
+    o.owner = bad;
+    try {
+      open_lock(dir.file("x"), o);
+      ADD_FAILURE() << "accepted owner " << bad;
+    } catch (const filelock::Error &e) {
+      EXPECT_EQ(e.status(), Status::invalid);
+      EXPECT_NE(std::string(e.what()).find("'owner'"), std::string::npos) << e.what();
+    }
+  }
+  LockOptions ok;
+  ok.owner = "Zo\xc3\xab's worker \xe2\x9c\x93";
+  EXPECT_EQ(status_of([&] { open_lock(dir.file("x"), ok)->lock(LockMode::exclusive, 0); }),
+            Status::ok);
+}
+
+// A record written by an older version or another program may hold any bytes: query and
+// scan still produce valid UTF-8 JSON, with such bytes replaced by U+FFFD.
+TEST(Inspect, ForeignRecordBytesStillGiveValidJson) {
+  fltest::TempDir dir;
+  auto self = filelock::platform::self_identity();
+  const std::string rec =
+      filelock::HolderRecordTemplate(self, "bad\xff\x1b[2Jowner", "lockfile").render(1);
+  { std::ofstream(dir.file("x.lock")) << rec; }
+  for (const std::string &text : {filelock::query_lock(dir.file("x"), with_backend(Backend::lockfile)),
+                                  filelock::scan_locks(dir.path())}) {
+    EXPECT_EQ(text.find('\xff'), std::string::npos) << text;
+    EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+    EXPECT_EQ(text.find("\\u001b"), std::string::npos) << text;
+    EXPECT_NE(text.find("bad\xef\xbf\xbd\xef\xbf\xbd[2Jowner"), std::string::npos) << text;
+    Json parsed(text);
+    EXPECT_NE(parsed.root, nullptr) << text;
+  }
+}
+
+// "dir/" would lock "dir/.lock" and "dir" would lock "dir.lock": both refused.
+TEST(Inspect, DirectoryPathsAreRefused) {
+  fltest::TempDir dir;
+  ASSERT_EQ(mkdir(dir.file("sub").c_str(), 0755), 0);
+  for (const std::string &path : {dir.file("sub"), dir.file("sub/"), dir.file("nothing/")}) {
+    try {
+      open_lock(path);
+      ADD_FAILURE() << "accepted " << path;
+    } catch (const filelock::Error &e) {
+      EXPECT_EQ(e.status(), Status::invalid);
+      EXPECT_NE(std::string(e.what()).find("directory"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(access(dir.file("sub.lock").c_str(), F_OK), -1);
+  EXPECT_EQ(access(dir.file("sub/.lock").c_str(), F_OK), -1);
+}
+
+// fl_open refuses a symlink or FIFO as lock file; fl_query says so too instead of
+// reporting a free lock.
+TEST(Inspect, QueryOfSymlinkOrFifoIsRefused) {
+  fltest::TempDir dir;
+  { std::ofstream(dir.file("target")) << ""; }
+  ASSERT_EQ(symlink(dir.file("target").c_str(), dir.file("s.lock").c_str()), 0);
+  ASSERT_EQ(mkfifo(dir.file("f.lock").c_str(), 0644), 0);
+  for (const char *name : {"s", "f"}) {
+    for (Backend b : {Backend::automatic, Backend::lockfile}) {
+      EXPECT_NE(status_of([&] { open_lock(dir.file(name), with_backend(b))->lock(LockMode::exclusive, 0); }),
+                Status::ok);
+      try {
+        filelock::query_lock(dir.file(name), with_backend(b));
+        ADD_FAILURE() << "query accepted " << name;
+      } catch (const filelock::Error &e) {
+        EXPECT_EQ(e.status(), Status::invalid);
+        EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
+// A bare lock directory (crash before its record was written) is removed by cleaning
+// only once older than the grace period; a young one may be a lock being made.
+TEST(Inspect, CleanRemovesBareLockDirectoryOnlyAfterTheGracePeriod) {
+  fltest::TempDir dir;
+  ASSERT_EQ(mkdir(dir.file("bare.lock").c_str(), 0755), 0);
+  { std::ofstream(dir.file("empty.lock")); }
+  Json young(filelock::clean_stale_locks(dir.path(), 0));
+  EXPECT_NE(find_lock(young, "kept", dir.file("bare.lock")), nullptr) << young.text;
+  EXPECT_NE(find_lock(young, "kept", dir.file("empty.lock")), nullptr) << young.text;
+  struct timespec when[2];
+  clock_gettime(CLOCK_REALTIME, &when[0]);
+  when[0].tv_sec -= filelock::kOrphanGraceMs / 1000 + 2;
+  when[1] = when[0];
+  ASSERT_EQ(utimensat(AT_FDCWD, dir.file("bare.lock").c_str(), when, 0), 0);
+  ASSERT_EQ(utimensat(AT_FDCWD, dir.file("empty.lock").c_str(), when, 0), 0);
+  Json old(filelock::clean_stale_locks(dir.path(), 0));
+  EXPECT_NE(find_lock(old, "removed", dir.file("bare.lock")), nullptr) << old.text;
+  EXPECT_NE(find_lock(old, "removed", dir.file("empty.lock")), nullptr) << old.text;
+  EXPECT_EQ(access(dir.file("bare.lock").c_str(), F_OK), -1);
+  EXPECT_EQ(access(dir.file("empty.lock").c_str(), F_OK), -1);
 }
 
 }  // namespace

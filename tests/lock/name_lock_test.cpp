@@ -2,6 +2,7 @@
 // proof only, atomic breaking, waking on release without polling.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,7 +12,9 @@
 
 #include "lock/holder_record.hpp"
 #include "lock/lock_entry.hpp"
+#include "lock/lock_inspect.hpp"
 #include "lock_test_util.hpp"
+#include "platform/fs_ops.hpp"
 #include "platform/process.hpp"
 
 using filelock::Backend;
@@ -47,6 +50,16 @@ class NameLocks : public ::testing::TestWithParam<Backend> {
     }
     std::ofstream(file) << rec;
   }
+
+  // Makes an entry look as if it was last written `seconds` ago.
+  static void age(const std::string &path, int seconds) {
+    struct timespec when[2];
+    clock_gettime(CLOCK_REALTIME, &when[0]);
+    when[0].tv_sec -= seconds;
+    when[1] = when[0];
+    ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), when, AT_SYMLINK_NOFOLLOW), 0);
+  }
+  static constexpr int kPastGrace = filelock::kOrphanGraceMs / 1000 + 2;
 
   fltest::TempDir dir;
 };
@@ -218,6 +231,96 @@ TEST_P(NameLocks, ForkedChildNeverRemovesParentsLock) {
   EXPECT_TRUE(lock_exists());
   a->unlock();
   EXPECT_FALSE(lock_exists());
+}
+
+// A LOCKFILE never exists without its record: cleaning stale locks in a loop while
+// several processes take turns must not remove a live lock (a lost update would show).
+TEST_P(NameLocks, CleanStaleInALoopNeverBreaksALiveLock) {
+  const int kProcs = 3, kIters = 50;
+  std::vector<fltest::Process> procs;
+  for (int i = 0; i < kProcs; ++i)
+    procs.push_back(fltest::spawn_helper(
+        "increment", {dir.file("x"), dir.file("counter"), std::to_string(kIters), backend_arg()}));
+  auto counter = [&] {
+    long value = 0;
+    std::ifstream in(dir.file("counter"));
+    in >> value;
+    return value;
+  };
+  const int64_t start = mono_ns();
+  while (counter() < kProcs * kIters && locktest::elapsed_ms_since(start) < 25000)
+    filelock::clean_stale_locks(dir.path(), 0);
+  for (auto &p : procs) {
+    EXPECT_EQ(fltest::read_line(p), "done");
+    EXPECT_EQ(fltest::wait_exit(p), 0);
+  }
+  EXPECT_EQ(counter(), kProcs * kIters);
+}
+
+// flock(1) leftovers and empty files from a crash: kept while young (a lock may be
+// being made), broken once older than the grace period.
+TEST_P(NameLocks, EmptyFileAtTheNameIsBrokenOnlyAfterTheGracePeriod) {
+  { std::ofstream empty(lock_path()); }
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
+  age(lock_path(), kPastGrace);
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::ok);
+  a->unlock();
+  EXPECT_FALSE(lock_exists());
+}
+
+// A flock-backend lock file (never deleted by design) is not a name lock: once old and
+// unheld it gives way; while a kernel lock is held on it, it does not.
+TEST_P(NameLocks, KernelLockFileAtTheNameGivesWayOnlyWhenUnheld) {
+  open_lock(dir.file("x"))->lock(LockMode::exclusive, 0);  // flock record left behind
+  auto p = fltest::spawn_helper("raw_flock", {lock_path(), "60000"});
+  ASSERT_EQ(fltest::read_line(p), "locked");
+  age(lock_path(), kPastGrace);
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
+  fltest::kill_hard(p);
+  fltest::wait_exit(p);
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::ok);
+}
+
+// A crash between mkdir and the record write leaves a bare directory.
+TEST_P(NameLocks, DirectoryWithoutRecordIsBrokenOnlyAfterTheGracePeriod) {
+  ASSERT_EQ(mkdir(lock_path().c_str(), 0755), 0);
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
+  age(lock_path(), kPastGrace);
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::ok);
+  a->unlock();
+  EXPECT_FALSE(lock_exists());
+}
+
+// A directory holding anything else is someone's data: never removed.
+TEST_P(NameLocks, DirectoryWithOtherFilesIsNeverRemoved) {
+  ASSERT_EQ(mkdir(lock_path().c_str(), 0755), 0);
+  { std::ofstream(lock_path() + "/notes.txt") << "mine"; }
+  age(lock_path(), kPastGrace);
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
+  filelock::clean_stale_locks(dir.path(), 0);
+  EXPECT_EQ(access((lock_path() + "/notes.txt").c_str(), F_OK), 0);
+}
+
+// A breaker whose judgement is out of date (the dead holder's lock was already broken
+// and retaken) leaves the live holder's lock exactly where it was.
+TEST_P(NameLocks, OutdatedBreakLeavesTheLiveLockInPlace) {
+  auto who = filelock::platform::self_identity();
+  who.pid = 999999999;  // no such process
+  plant(who, filelock::platform::wall_clock_ms());
+  filelock::platform::FileIdentity judged;
+  std::string judged_bytes;
+  ASSERT_TRUE(filelock::read_lock_entry(lock_path(), is_dir(), judged, judged_bytes));
+  auto live = open_lock(dir.file("x"), opts());
+  ASSERT_EQ(status_of([&] { live->lock(LockMode::exclusive, 0); }), Status::ok);
+  EXPECT_FALSE(filelock::break_lock_entry(lock_path(), is_dir(), judged, judged_bytes));
+  EXPECT_TRUE(lock_exists());
+  EXPECT_EQ(status_of([&] { live->unlock(); }), Status::ok);
+  EXPECT_FALSE(lock_exists());
+  EXPECT_EQ(filelock::platform::list_dir(dir.path()).size(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, NameLocks,
