@@ -43,15 +43,53 @@ std::vector<std::string> lines_of(const std::string &text, bool &incomplete_tail
   return lines;
 }
 
-// Cuts a torn last line (a writer died mid-append) so the next line starts clean.
-void drop_torn_tail(int fd, off_t size, const std::string &path) {
+// Cuts a torn last line (a writer died mid-append) so the next line starts clean:
+// done under the lock by the next writer, the log never holds a torn line anywhere
+// but at its end, where readers skip it. Returns the size after the cut.
+off_t drop_torn_tail(int fd, off_t size, const std::string &path) {
   char last = '\n';
-  if (size == 0 || ::pread(fd, &last, 1, size - 1) != 1 || last == '\n') return;
+  if (size == 0 || ::pread(fd, &last, 1, size - 1) != 1 || last == '\n') return size;
   std::string text;
   io::read_file(path, text);
   const size_t nl = text.rfind('\n');
   const off_t keep = nl == std::string::npos ? 0 : static_cast<off_t>(nl + 1);
   if (::ftruncate(fd, keep) != 0) throw_os_error("truncate audit log", path, errno);
+  return keep;
+}
+
+// `text` as valid UTF-8, so every line is valid JSON (a path may hold any bytes, e.g.
+// Latin-1 "caf\xe9.json"). A byte that is not part of a valid UTF-8 sequence becomes
+// U+00XX with the same value (what \u00XX would say), not U+FFFD: the line still
+// shows which byte it was, and Latin-1 names read right.
+std::string valid_utf8(const std::string &text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n > 1 && i + n <= text.size()) {
+      uint32_t code = c & (0xff >> (n + 1));
+      for (size_t k = 1; k < n && n != 0; ++k) {
+        const auto b = static_cast<unsigned char>(text[i + k]);
+        if ((b & 0xc0) != 0x80) n = 0;
+        else code = code << 6 | (b & 0x3f);
+      }
+      const uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+      if (n != 0 && (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))) n = 0;
+    } else if (n > 1) {
+      n = 0;
+    }
+    if (n == 0) {
+      out += static_cast<char>(0xc0 | c >> 6);
+      out += static_cast<char>(0x80 | (c & 0x3f));
+      ++i;
+    } else {
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -76,16 +114,16 @@ std::string AuditLog::format(const AuditEntry &e) {
   if (!rec) throw std::bad_alloc();
   cJSON_AddStringToObject(rec.get(), "time", utc_now().c_str());
   cJSON_AddRawToObject(rec.get(), "generation", std::to_string(e.generation).c_str());
-  cJSON_AddStringToObject(rec.get(), "op", e.op.c_str());
+  cJSON_AddStringToObject(rec.get(), "op", valid_utf8(e.op).c_str());
   cJSON_AddBoolToObject(rec.get(), "ok", e.ok);
   cJSON_AddRawToObject(rec.get(), "pid", std::to_string(::getpid()).c_str());
-  cJSON_AddStringToObject(rec.get(), "host", host.c_str());
+  cJSON_AddStringToObject(rec.get(), "host", valid_utf8(host).c_str());
   if (e.owner.empty()) cJSON_AddNullToObject(rec.get(), "owner");
-  else cJSON_AddStringToObject(rec.get(), "owner", e.owner.c_str());
+  else cJSON_AddStringToObject(rec.get(), "owner", valid_utf8(e.owner).c_str());
   cJSON *changed = cJSON_AddArrayToObject(rec.get(), "changed");
-  for (const auto &c : e.changed) cJSON_AddItemToArray(changed, cJSON_CreateString(c.c_str()));
+  for (const auto &c : e.changed) cJSON_AddItemToArray(changed, cJSON_CreateString(valid_utf8(c).c_str()));
   if (e.error.empty()) cJSON_AddNullToObject(rec.get(), "error");
-  else cJSON_AddStringToObject(rec.get(), "error", e.error.c_str());
+  else cJSON_AddStringToObject(rec.get(), "error", valid_utf8(e.error).c_str());
   std::string body = json::print(rec.get(), false);
   char crc[16];
   std::snprintf(crc, sizeof crc, "%08x", io::crc32(body));
@@ -126,7 +164,7 @@ void AuditLog::append(const AuditEntry &entry) {
     st.st_size = 0;
   }
   try {
-    drop_torn_tail(fd, st.st_size, path_);
+    st.st_size = drop_torn_tail(fd, st.st_size, path_);
     if (const int err = io::take_fault(io::Step::log_append)) throw_os_error("append to audit log", path_, err);
     // One write() under the lock: the line lands whole or, on error, is cut back off.
     ssize_t n;
@@ -162,7 +200,9 @@ LogScan AuditLog::scan(size_t want) const {
     for (size_t i = 0; i < lines.size(); ++i) {
       json::Doc rec = parse_line(lines[i]);
       if (!rec) {
-        if (i + 1 == lines.size() && f == 0) {
+        // Only a last line without its '\n' is a crash mid-append (the writer adds
+        // the newline last); a damaged complete line is damage, wherever it is.
+        if (i + 1 == lines.size() && incomplete) {
           result.torn_tail = true;
           continue;
         }

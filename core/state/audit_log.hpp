@@ -25,8 +25,8 @@ struct AuditEntry {
 
 struct LogScan {
   std::vector<json::Doc> records;  // oldest first, without "crc"; damaged lines skipped
-  bool torn_tail = false;          // last line incomplete or damaged (crash mid-append)
-  long damaged_line = 0;           // first damaged line before the end (1-based), or 0
+  bool torn_tail = false;          // last line without its '\n' (crash mid-append)
+  long damaged_line = 0;           // first damaged complete line (1-based), or 0
   std::string damaged_file;        // the file that line is in
 };
 

@@ -66,9 +66,13 @@ std::string Backups::new_id(uint64_t generation) const {
 }
 
 void Backups::add(const std::string &file, const std::string &id) {
+  if (io::link_file(file, dir_ + "/" + id + kSuffix)) return;
+  copy(file, id);  // no hard links here
+}
+
+// Through a temp file, so a backup is never seen half-written.
+void Backups::copy(const std::string &file, const std::string &id) {
   const std::string target = dir_ + "/" + id + kSuffix;
-  if (io::link_file(file, target)) return;
-  // No hard links here: copy through a temp file so a backup is never seen half-written.
   std::string contents;
   if (!io::read_file(file, contents)) throw_os_error("back up", file, ENOENT);
   const std::string temp = dir_ + "/" + kTempPrefix + io::random_token();

@@ -328,7 +328,7 @@ std::string State::backup() {
   const Current cur = load(false);
   if (!cur.exists) throw_error(Status::not_found, "back up", path_, "the state file is missing");
   const std::string id = backups_.new_id(cur.generation);
-  backups_.add(path_, id);
+  backups_.copy(path_, id);  // the live file: a link would follow in-place edits
   backups_.rotate(options_.max_backups);
   return id;
 }
