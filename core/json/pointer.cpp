@@ -10,13 +10,39 @@ std::string join(const std::vector<std::string> &tokens, size_t count) {
   return out;
 }
 
+// Offset of the first byte that is not strict UTF-8 (overlong forms, surrogates and
+// code points past U+10FFFF included), or npos. A key that is not UTF-8 would make a
+// file the parser refuses on the next read.
+size_t invalid_utf8_at(const std::string &s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const int len = b < 0x80 ? 1 : b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (b == 0xE0) lo = 0xA0;
+    if (b == 0xED) hi = 0x9F;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;
+    for (int k = 1; k < len; ++k) {
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += len;
+  }
+  return std::string::npos;
+}
+
 // An array index: digits without a leading zero; -1 when the token is not one.
+// "01" is refused outright: RFC 6901 does not allow it, so it names no element.
 long array_index(const std::string &token) {
-  if (token.empty() || token.size() > 9 || (token.size() > 1 && token[0] == '0')) return -1;
+  if (token.empty() || token.size() > 9) return -1;
   long value = 0;
   for (const char c : token) {
     if (c < '0' || c > '9') return -1;
     value = value * 10 + (c - '0');
+  }
+  if (token.size() > 1 && token[0] == '0') {
+    throw JsonError(Status::invalid, "array index '" + token + "' has a leading zero");
   }
   return value;
 }
@@ -58,6 +84,12 @@ std::vector<std::string> parse_pointer(const std::string &pointer) {
   if (pointer[0] != '/') {
     throw JsonError(Status::invalid, "JSON pointer '" + pointer + "' must be empty or start with '/'");
   }
+  const size_t bad = invalid_utf8_at(pointer);
+  if (bad != std::string::npos) {
+    // The pointer itself cannot be echoed: it is not text.
+    throw JsonError(Status::invalid, "JSON pointer '" + pointer.substr(0, bad) +
+                                         "...' is not valid UTF-8 at byte " + std::to_string(bad));
+  }
   std::string token;
   for (size_t i = 1; i <= pointer.size(); ++i) {
     if (i == pointer.size() || pointer[i] == '/') {
@@ -84,6 +116,14 @@ const cJSON *get(const cJSON *root, const std::string &pointer) {
 
 void set(Doc &root, const std::string &pointer, Doc value) {
   const auto tokens = parse_pointer(pointer);
+  // A pointer longer than the limit is refused before anything changes: it could build
+  // a chain deep enough to overflow the stack of anything that walks the document.
+  // Within it, the document (at most twice the limit deep) is checked at commit.
+  if (tokens.size() > static_cast<size_t>(kMaxDepth)) {
+    throw JsonError(Status::invalid, "setting '" + pointer.substr(0, 64) + (pointer.size() > 64 ? "...'" : "'") +
+                                         " would nest the document deeper than " +
+                                         std::to_string(kMaxDepth) + " levels");
+  }
   if (tokens.empty()) {
     root = std::move(value);
     return;

@@ -9,14 +9,17 @@
 
 namespace filelock::json {
 
-// The unescaped reference tokens. Throws JsonError(invalid) for a malformed pointer.
+// The unescaped reference tokens. Throws JsonError(invalid) for a malformed pointer,
+// including one that is not valid UTF-8. An array index with a leading zero ("01") is
+// invalid wherever it meets an array.
 std::vector<std::string> parse_pointer(const std::string &pointer);
 
 // The node the pointer names; throws JsonError(not_found) when there is none.
 const cJSON *get(const cJSON *root, const std::string &pointer);
 
 // Puts value at pointer, creating missing parents as objects; "-" (or the array's
-// size) appends. Setting "" replaces the whole document.
+// size) appends. Setting "" replaces the whole document. Refused (invalid), with
+// nothing changed, when the pointer has more than kMaxDepth tokens.
 void set(Doc &root, const std::string &pointer, Doc value);
 
 // Removes the node; throws JsonError(not_found) when there is none, (invalid) for "".

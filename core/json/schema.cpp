@@ -99,8 +99,8 @@ void Schema::compile(const cJSON *schema, const std::string &where) {
     } else if (key == "pattern") {
       if (!cJSON_IsString(rule)) bad_schema(at, "must be a string");
       try {
-        patterns_.emplace(rule, std::regex(rule->valuestring, std::regex::ECMAScript));
-      } catch (const std::regex_error &e) {
+        patterns_.emplace(rule, Regex(rule->valuestring));
+      } catch (const RegexError &e) {
         bad_schema(at, std::string("invalid regular expression: ") + e.what());
       }
     } else {
@@ -165,7 +165,7 @@ void Schema::check(const cJSON *schema, const cJSON *value, std::string &pointer
         violation(pointer, "maxItems: more than " + number_text(number_value(rule)) + " items");
       }
     } else if (std::strcmp(key, "pattern") == 0 && cJSON_IsString(value)) {
-      if (!std::regex_search(value->valuestring, patterns_.at(rule))) {
+      if (!patterns_.at(rule).search(value->valuestring)) {
         violation(pointer, "pattern: does not match " + print(rule, false));
       }
     } else if (std::strcmp(key, "required") == 0 && cJSON_IsObject(value)) {

@@ -1,16 +1,17 @@
 // A JSON Schema subset checked before every commit (and on read when asked): type,
 // properties, required, additionalProperties, items, enum, const, minimum, maximum,
-// minLength/maxLength (code points), minItems/maxItems, pattern (ECMAScript, unanchored).
+// minLength/maxLength (code points), minItems/maxItems, pattern (the ECMA-262 subset of
+// json/regex.hpp, unanchored, linear time).
 // Annotations ($schema, $id, title, description, default, examples, $comment) are
 // ignored; any other keyword is refused when the schema is loaded, so a rule is never
 // silently not enforced.
 #pragma once
 
 #include <map>
-#include <regex>
 #include <string_view>
 
 #include "json/json.hpp"
+#include "json/regex.hpp"
 
 namespace filelock::json {
 
@@ -26,7 +27,7 @@ class Schema {
   void check(const cJSON *schema, const cJSON *value, std::string &pointer) const;
 
   Doc schema_;
-  std::map<const cJSON *, std::regex> patterns_;
+  std::map<const cJSON *, Regex> patterns_;
 };
 
 }  // namespace filelock::json

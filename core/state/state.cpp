@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <exception>
+#include <filesystem>
 
 #include "common/error.hpp"
 #include "io/atomic_replace.hpp"
@@ -10,6 +12,7 @@
 #include "json/merge_patch.hpp"
 #include "json/pointer.hpp"
 #include "platform/file.hpp"
+#include "platform/paths.hpp"
 
 namespace filelock::state {
 
@@ -32,6 +35,75 @@ json::Doc parse_input(const char *op, const std::string &path, std::string_view 
 std::string default_meta_dir(const std::string &path) {
   return io::dir_of(path) + "/." + io::base_of(path) + ".filelock";
 }
+
+// The directory part made absolute, so a later chdir cannot move the state; an empty
+// path or one ending in '/' is kept as given for the constructor to refuse.
+std::string resolve_path(const std::string &path) {
+  if (path.empty() || path.back() == '/') return path;
+  return platform::absolute_path(path);
+}
+
+bool path_exists(const std::string &path) {
+  platform::FileIdentity unused;
+  return platform::identify_path(path, unused);
+}
+
+// A meta_dir names its state file in this file, so two state files never share one
+// generation, log and backups (a restore could put one's document into the other).
+void claim_meta_dir(const std::string &meta_dir, const std::string &path, bool record) {
+  const std::string owner_file = meta_dir + "/owner";
+  std::string owner;
+  if (!io::read_file(owner_file, owner)) {
+    if (!record) return;
+    bool created = false;
+    try {
+      const auto file = io::create_exclusive(owner_file, 0644);
+      created = true;
+      try {
+        io::write_all(file, path, owner_file);
+      } catch (...) {
+        platform::close_file(file);
+        throw;
+      }
+      io::close_file(file, owner_file);
+      return;
+    } catch (const Error &) {
+      if (created) {
+        io::remove_quietly(owner_file);
+        throw;
+      }
+      // Another open of the same meta_dir wrote it first: compare with its claim.
+      if (!io::read_file(owner_file, owner)) throw;
+    }
+  }
+  // Empty only after a crash between creating and writing it: nobody's claim.
+  if (!owner.empty() && owner != path) {
+    throw_error(Status::invalid, "open state", path,
+                "meta_dir '" + meta_dir + "' belongs to the state file '" + owner +
+                    "'; give each state file its own meta_dir");
+  }
+}
+
+// Removes, when the open fails, the directories it created (only if still empty).
+class CreatedDirs {
+ public:
+  void make(const std::string &dir) {
+    if (path_exists(dir)) return;
+    io::make_dir(dir, 0755);
+    made_.push_back(dir);
+  }
+  ~CreatedDirs() {
+    if (std::uncaught_exceptions() == exceptions_) return;  // the open succeeded
+    for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
+      std::error_code ignored;
+      std::filesystem::remove(*it, ignored);
+    }
+  }
+
+ private:
+  std::vector<std::string> made_;
+  const int exceptions_ = std::uncaught_exceptions();
+};
 
 }  // namespace
 
@@ -80,9 +152,9 @@ class State::Held {
 };
 
 State::State(std::string path, StateOptions options)
-    : path_(std::move(path)),
+    : path_(resolve_path(path)),
       options_(std::move(options)),
-      meta_dir_(options_.meta_dir.empty() ? default_meta_dir(path_) : options_.meta_dir),
+      meta_dir_(options_.meta_dir.empty() ? default_meta_dir(path_) : resolve_path(options_.meta_dir)),
       backups_(meta_dir_ + "/backups"),
       log_(meta_dir_ + "/audit.log", options_.max_log_bytes) {
   if (path_.empty() || path_.back() == '/') {
@@ -104,11 +176,7 @@ State::State(std::string path, StateOptions options)
       throw json::JsonError(e.status(), std::string("initial document: ") + e.what());
     }
   });
-  io::make_dir(meta_dir_, 0755);
-  io::make_dir(backups_.dir(), 0755);
-  generation_ = std::make_unique<GenerationFile>(meta_dir_ + "/generation");
-  lock_ = Lock::open(path_, options_.lock);
-
+  // Everything that can be refused is refused before anything is created.
   platform::FileIdentity existing;
   const bool exists = platform::identify_path(path_, existing);
   // The commit replaces the name by rename: a symlink there would silently become a
@@ -120,6 +188,22 @@ State::State(std::string path, StateOptions options)
     throw_error(Status::permission, "open state", path_,
                 "is a symbolic link or a special file, not a regular file; open the file a link points to instead");
   }
+  if (!exists && schema_) {
+    with_context("open state", path_, [&] {
+      try {
+        schema_->check(initial.get());
+      } catch (const json::JsonError &e) {
+        throw json::JsonError(e.status(), std::string("initial document: ") + e.what());
+      }
+    });
+  }
+  CreatedDirs created;
+  created.make(meta_dir_);
+  claim_meta_dir(meta_dir_, path_, !options_.meta_dir.empty());
+  created.make(backups_.dir());
+  generation_ = std::make_unique<GenerationFile>(meta_dir_ + "/generation");
+  lock_ = Lock::open(path_, options_.lock);
+
   if (exists) {
     // Leftovers of a crashed commit can only be told from a live one's temp file while
     // nobody commits; if the lock is busy now, a later open cleans up.
