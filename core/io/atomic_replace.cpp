@@ -1,15 +1,11 @@
 #include "io/atomic_replace.hpp"
 
-#include <dirent.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "common/error.hpp"
 #include "io/file_io.hpp"
 
 namespace filelock::io {
+
+namespace fs = platform::fs;
 
 std::string temp_prefix(const std::string &target) { return "." + base_of(target) + ".tmp-"; }
 
@@ -20,29 +16,31 @@ void atomic_replace(const std::string &target, std::string_view content,
   const std::string temp = dir + "/" + temp_prefix(target) + random_token();
 
   // The new file keeps the target's permissions; a first version gets 0666 & ~umask.
-  struct stat st {};
-  const bool had_target = ::stat(target.c_str(), &st) == 0;
-  const unsigned mode = had_target ? (st.st_mode & 07777) : 0666;
+  fs::FileInfo st;
+  const bool had_target = !fs::path_info(target, st);
+  const unsigned mode = had_target ? st.mode : 0666;
 
   // 1. A fresh temp file in the same directory (rename is atomic only within one
   //    filesystem); O_EXCL so two writers can never share one.
-  int fd = create_exclusive(temp, mode);
+  File file = create_exclusive(temp, mode);
+  bool open = true;
   try {
     // 2. Every byte, then 3. fsync: the contents are on disk before any name points at them.
-    write_all(fd, content, temp);
-    if (had_target && ::fchmod(fd, mode) != 0) throw_os_error("chmod", temp, errno);
-    if (options.durable) sync_file(fd, temp);
+    write_all(file, content, temp);
+    if (had_target) {
+      if (const fs::OsError e = fs::set_mode(file, mode)) fs::fail("chmod", temp, e);
+    }
+    if (options.durable) sync_file(file, temp);
     // 4. close is checked: on some filesystems it reports a deferred write error.
-    const int closing = fd;
-    fd = -1;
-    close_file(closing, temp);
+    open = false;
+    close_file(file, temp);
     // 5. Work that must happen before the switch (backup link, generation record).
     if (options.before_rename) options.before_rename();
     // 6. The switch: atomic, readers see either file whole.
     rename_file(temp, target);
     if (renamed != nullptr) *renamed = true;
   } catch (...) {
-    if (fd >= 0) ::close(fd);
+    if (open) fs::close(file);
     remove_quietly(temp);
     throw;
   }
@@ -61,14 +59,10 @@ void atomic_replace(const std::string &target, std::string_view content,
 void remove_stale_temps(const std::string &target) {
   const std::string dir = dir_of(target);
   const std::string prefix = temp_prefix(target);
-  DIR *d = ::opendir(dir.c_str());
-  if (d == nullptr) throw_os_error("open directory", dir, errno);
-  while (const dirent *e = ::readdir(d)) {
-    if (std::string_view(e->d_name).substr(0, prefix.size()) == prefix) {
-      remove_quietly(dir + "/" + e->d_name);
-    }
-  }
-  ::closedir(d);
+  const fs::OsError e = fs::list_dir(dir, [&](std::string_view name) {
+    if (name.substr(0, prefix.size()) == prefix) remove_quietly(dir + "/" + std::string(name));
+  });
+  if (e) fs::fail("open directory", dir, e);
 }
 
 }  // namespace filelock::io

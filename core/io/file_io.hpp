@@ -1,14 +1,18 @@
 // The one I/O layer every file write of the state engine goes through. Each call
-// checks the fault-injection hook first, handles EINTR and short transfers, and fails
-// with an Error naming the operation, the path and the OS reason.
+// checks the fault-injection hook first, then calls the platform layer (which handles
+// EINTR and short transfers), and fails with an Error naming the operation, the path
+// and the OS reason.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "platform/fs_io.hpp"
+
 namespace filelock::io {
 
-// "dir" of "dir/name" ("." when there is no slash) and "name".
+// "dir" of "dir/name" ("." when there is no separator) and "name", as the platform
+// spells paths.
 std::string dir_of(const std::string &path);
 std::string base_of(const std::string &path);
 // 16 random hex digits, for names nobody else can predict or collide with.
@@ -17,13 +21,15 @@ std::string random_token();
 // Whole file contents. Returns false if it does not exist; throws on other errors.
 bool read_file(const std::string &path, std::string &out);
 
-// A new file that must not exist yet (O_EXCL|O_CLOEXEC), write-only.
-int create_exclusive(const std::string &path, unsigned mode);
+using File = platform::NativeFile;
+
+// A new file that must not exist yet (exclusive, never through a symlink), write-only.
+File create_exclusive(const std::string &path, unsigned mode);
 // Every byte, retrying short writes and EINTR.
-void write_all(int fd, std::string_view data, const std::string &path);
-void sync_file(int fd, const std::string &path);
-// Closes fd (always) and reports a failed close, which can carry a deferred write error.
-void close_file(int fd, const std::string &path);
+void write_all(File file, std::string_view data, const std::string &path);
+void sync_file(File file, const std::string &path);
+// Closes the file (always) and reports a failed close, which can carry a deferred write error.
+void close_file(File file, const std::string &path);
 void sync_dir(const std::string &dir);
 void rename_file(const std::string &from, const std::string &to);
 // Hard link. Returns false where the filesystem cannot link (EPERM, EXDEV, ENOTSUP,

@@ -1,9 +1,5 @@
 #include "state/append.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 
 #include "common/error.hpp"
@@ -15,22 +11,22 @@ namespace filelock::state {
 
 namespace {
 
+namespace fs = platform::fs;
+
 struct OpenedFile {
-  int fd = -1;
+  io::File file = platform::kInvalidFile;
   bool created = false;
 };
 
 // Opens for appending (and reading its last byte); under the lock, so "did we create it" is exact.
 OpenedFile open_for_append(const std::string &path) {
   OpenedFile f;
-  do {
-    f.fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-  } while (f.fd < 0 && errno == EINTR);
-  if (f.fd < 0 && errno == ENOENT) {
-    f.fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    f.created = f.fd >= 0;
+  fs::OsError e = fs::open_write(path, fs::Create::never, true, 0644, f.file);
+  if (e.err == ENOENT) {
+    e = fs::open_write(path, fs::Create::exclusive, true, 0644, f.file);
+    f.created = !e;
   }
-  if (f.fd < 0) throw_os_error("append", path, errno);
+  if (e) fs::fail("append", path, e);
   return f;
 }
 
@@ -49,37 +45,34 @@ void append_line(const std::string &path, std::string_view json, const LockOptio
   lock->lock(LockMode::exclusive, kForever);
 
   const OpenedFile f = open_for_append(path);
-  struct stat st {};
-  bool wrote = false;
+  fs::FileInfo st;
+  size_t written = 0;
   try {
-    if (::fstat(f.fd, &st) != 0) throw_os_error("append", path, errno);
+    if (const fs::OsError e = fs::info(f.file, st)) fs::fail("append", path, e);
     // A file that does not end in a newline (written by someone else, or torn by a
     // crash) gets one first, so this line stays a line of its own.
     char last = '\n';
-    if (st.st_size > 0 && ::pread(f.fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+    size_t got = 0;
+    if (st.size > 0 && !fs::read_at(f.file, st.size - 1, &last, 1, got) && got == 1 &&
+        last != '\n') {
       line.insert(line.begin(), '\n');
     }
     if (const int err = io::take_fault(io::Step::log_append)) throw_os_error("append", path, err);
-    ssize_t n;
-    do {
-      n = ::write(f.fd, line.data(), line.size());
-    } while (n < 0 && errno == EINTR);
-    wrote = n > 0;
-    // A short write means the disk or a size limit is full.
-    if (n != static_cast<ssize_t>(line.size())) throw_os_error("append", path, n < 0 ? errno : ENOSPC);
-    if (durable) io::sync_file(f.fd, path);
+    if (const fs::OsError e = fs::write_append(f.file, line, written)) fs::fail("append", path, e);
+    if (durable) io::sync_file(f.file, path);
   } catch (...) {
     // Whole or not at all: cut back what this call wrote (a failed fsync included).
-    if (wrote && ::ftruncate(f.fd, st.st_size) != 0) {
-      const int err = errno;
-      ::close(f.fd);
-      throw_os_error("append (cutting back a partial line)", path, err);
+    if (written > 0) {
+      if (const fs::OsError e = fs::truncate(f.file, st.size)) {
+        fs::close(f.file);
+        fs::fail("append (cutting back a partial line)", path, e);
+      }
     }
-    ::close(f.fd);
+    fs::close(f.file);
     if (f.created) io::remove_quietly(path);
     throw;
   }
-  io::close_file(f.fd, path);
+  io::close_file(f.file, path);
   if (durable && f.created) io::sync_dir(io::dir_of(path));
 }
 

@@ -1,13 +1,8 @@
 #include "state/audit_log.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include "common/error.hpp"
 #include "io/checksum.hpp"
@@ -18,13 +13,9 @@ namespace filelock::state {
 
 namespace {
 
-constexpr size_t kCrcTail = sizeof(",\"crc\":\"00000000\"}") - 1;
+namespace fs = platform::fs;
 
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
+constexpr size_t kCrcTail = sizeof(",\"crc\":\"00000000\"}") - 1;
 
 // Splits file contents into lines; a last line without '\n' is marked incomplete.
 std::vector<std::string> lines_of(const std::string &text, bool &incomplete_tail) {
@@ -46,14 +37,15 @@ std::vector<std::string> lines_of(const std::string &text, bool &incomplete_tail
 // Cuts a torn last line (a writer died mid-append) so the next line starts clean:
 // done under the lock by the next writer, the log never holds a torn line anywhere
 // but at its end, where readers skip it. Returns the size after the cut.
-off_t drop_torn_tail(int fd, off_t size, const std::string &path) {
+uint64_t drop_torn_tail(io::File file, uint64_t size, const std::string &path) {
   char last = '\n';
-  if (size == 0 || ::pread(fd, &last, 1, size - 1) != 1 || last == '\n') return size;
+  size_t got = 0;
+  if (size == 0 || fs::read_at(file, size - 1, &last, 1, got) || got != 1 || last == '\n') return size;
   std::string text;
   io::read_file(path, text);
   const size_t nl = text.rfind('\n');
-  const off_t keep = nl == std::string::npos ? 0 : static_cast<off_t>(nl + 1);
-  if (::ftruncate(fd, keep) != 0) throw_os_error("truncate audit log", path, errno);
+  const uint64_t keep = nl == std::string::npos ? 0 : nl + 1;
+  if (const fs::OsError e = fs::truncate(file, keep)) fs::fail("truncate audit log", path, e);
   return keep;
 }
 
@@ -92,31 +84,48 @@ std::string valid_utf8(const std::string &text) {
   return out;
 }
 
+io::File open_log(const std::string &path) {
+  io::File file;
+  if (const fs::OsError e = fs::open_write(path, fs::Create::if_missing, true, 0644, file))
+    fs::fail("open audit log", path, e);
+  return file;
+}
+
 }  // namespace
 
 std::string utc_now() {
   const auto now = std::chrono::system_clock::now();
-  const auto micros =
+  const int64_t micros =
       std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(micros / 1000000);
-  std::tm tm{};
-  ::gmtime_r(&secs, &tm);
+  const int64_t secs = micros / 1000000;
+  // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm): no gmtime_r, which
+  // not every platform's C library has.
+  const int64_t z = secs / 86400 + 719468;
+  const int64_t era = z / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  const int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
+  const int64_t sod = secs % 86400;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(micros % 1000000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", year, month, day,
+                static_cast<int>(sod / 3600), static_cast<int>(sod / 60 % 60),
+                static_cast<int>(sod % 60), static_cast<int>(micros % 1000000));
   return buf;
 }
 
 std::string AuditLog::format(const AuditEntry &e) {
-  static const std::string host = host_name();
+  static const std::string host = fs::host_name();
   json::Doc rec(cJSON_CreateObject());
   if (!rec) throw std::bad_alloc();
   cJSON_AddStringToObject(rec.get(), "time", utc_now().c_str());
   cJSON_AddRawToObject(rec.get(), "generation", std::to_string(e.generation).c_str());
   cJSON_AddStringToObject(rec.get(), "op", valid_utf8(e.op).c_str());
   cJSON_AddBoolToObject(rec.get(), "ok", e.ok);
-  cJSON_AddRawToObject(rec.get(), "pid", std::to_string(::getpid()).c_str());
+  cJSON_AddRawToObject(rec.get(), "pid", std::to_string(fs::current_pid()).c_str());
   cJSON_AddStringToObject(rec.get(), "host", valid_utf8(host).c_str());
   if (e.owner.empty()) cJSON_AddNullToObject(rec.get(), "owner");
   else cJSON_AddStringToObject(rec.get(), "owner", valid_utf8(e.owner).c_str());
@@ -148,44 +157,33 @@ json::Doc AuditLog::parse_line(const std::string &line) {
 
 void AuditLog::append(const AuditEntry &entry) {
   const std::string line = format(entry);
-  int fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd < 0) throw_os_error("open audit log", path_, errno);
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw_os_error("stat audit log", path_, err);
+  io::File file = open_log(path_);
+  fs::FileInfo st;
+  if (const fs::OsError e = fs::info(file, st)) {
+    fs::close(file);
+    fs::fail("stat audit log", path_, e);
   }
-  if (max_bytes_ > 0 && st.st_size > 0 && st.st_size + static_cast<off_t>(line.size()) > max_bytes_) {
-    ::close(fd);
+  if (max_bytes_ > 0 && st.size > 0 && st.size + line.size() > static_cast<uint64_t>(max_bytes_)) {
+    fs::close(file);
     io::rename_file(path_, path_ + ".1");
-    fd = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) throw_os_error("open audit log", path_, errno);
-    st.st_size = 0;
+    file = open_log(path_);
+    st.size = 0;
   }
   try {
-    st.st_size = drop_torn_tail(fd, st.st_size, path_);
+    st.size = drop_torn_tail(file, st.size, path_);
     if (const int err = io::take_fault(io::Step::log_append)) throw_os_error("append to audit log", path_, err);
-    // One write() under the lock: the line lands whole or, on error, is cut back off.
-    ssize_t n;
-    do {
-      n = ::write(fd, line.data(), line.size());
-    } while (n < 0 && errno == EINTR);
-    if (n != static_cast<ssize_t>(line.size())) {
-      const int err = n < 0 ? errno : ENOSPC;
-      if (n > 0) {
-        // Cut the partial line back off; should even that fail, the next append's
-        // drop_torn_tail() does it.
-        const int ignored = ::ftruncate(fd, st.st_size);
-        (void)ignored;
-      }
-      throw_os_error("append to audit log", path_, err);
+    // Under the lock: the line lands whole or, on error, is cut back off.
+    size_t written = 0;
+    if (const fs::OsError e = fs::write_append(file, line, written)) {
+      // Should even the cut fail, the next append's drop_torn_tail() does it.
+      if (written > 0) fs::truncate(file, st.size);
+      fs::fail("append to audit log", path_, e);
     }
   } catch (...) {
-    ::close(fd);
+    fs::close(file);
     throw;
   }
-  ::close(fd);  // not fsynced (see the header): a close error cannot lose more than that
+  fs::close(file);  // not fsynced (see the header): a close error cannot lose more than that
 }
 
 LogScan AuditLog::scan(size_t want) const {

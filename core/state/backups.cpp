@@ -1,8 +1,5 @@
 #include "state/backups.hpp"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -17,6 +14,8 @@
 namespace filelock::state {
 
 namespace {
+
+namespace fs = platform::fs;
 
 constexpr const char *kSuffix = ".json";
 constexpr size_t kIdSize = 23 + 2 + 20;  // "<yyyymmddThhmmss.uuuuuuZ>-g<20 digits>"
@@ -60,8 +59,8 @@ std::string Backups::new_id(uint64_t generation) const {
   std::snprintf(gen, sizeof gen, "%020llu", static_cast<unsigned long long>(generation));
   for (;;) {
     const std::string id = compact_time(utc_now()) + "-g" + gen;
-    struct stat st {};
-    if (::stat((dir_ + "/" + id + kSuffix).c_str(), &st) != 0) return id;
+    fs::FileInfo st;
+    if (fs::path_info(dir_ + "/" + id + kSuffix, st)) return id;
   }
 }
 
@@ -76,10 +75,10 @@ void Backups::copy(const std::string &file, const std::string &id) {
   std::string contents;
   if (!io::read_file(file, contents)) throw_os_error("back up", file, ENOENT);
   const std::string temp = dir_ + "/" + kTempPrefix + io::random_token();
-  const int fd = io::create_exclusive(temp, 0644);
+  const io::File out = io::create_exclusive(temp, 0644);
   try {
-    io::write_all(fd, contents, temp);
-    io::close_file(fd, temp);
+    io::write_all(out, contents, temp);
+    io::close_file(out, temp);
     io::rename_file(temp, target);
   } catch (...) {
     io::remove_quietly(temp);
@@ -91,22 +90,20 @@ void Backups::remove(const std::string &id) noexcept { io::remove_quietly(dir_ +
 
 std::vector<BackupInfo> Backups::list() const {
   std::vector<BackupInfo> out;
-  DIR *d = ::opendir(dir_.c_str());
-  if (d == nullptr) {
-    if (errno == ENOENT) return out;
-    throw_os_error("list backups", dir_, errno);
-  }
-  while (const dirent *e = ::readdir(d)) {
-    std::string name = e->d_name;
+  const fs::OsError e = fs::list_dir(dir_, [&](std::string_view entry) {
+    const std::string name(entry);
     const size_t suffix = std::string(kSuffix).size();
-    if (name.size() <= suffix || name.compare(name.size() - suffix, suffix, kSuffix) != 0) continue;
+    if (name.size() <= suffix || name.compare(name.size() - suffix, suffix, kSuffix) != 0) return;
     BackupInfo info;
-    if (!describe_id(name.substr(0, name.size() - suffix), info)) continue;
-    struct stat st {};
-    if (::stat((dir_ + "/" + name).c_str(), &st) == 0) info.size = st.st_size;
+    if (!describe_id(name.substr(0, name.size() - suffix), info)) return;
+    fs::FileInfo st;
+    if (!fs::path_info(dir_ + "/" + name, st)) info.size = static_cast<int64_t>(st.size);
     out.push_back(std::move(info));
+  });
+  if (e) {
+    if (e.err == ENOENT) return out;
+    fs::fail("list backups", dir_, e);
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end(), [](const BackupInfo &a, const BackupInfo &b) {
     return a.generation != b.generation ? a.generation > b.generation : a.id > b.id;
   });
@@ -119,19 +116,16 @@ void Backups::rotate(int keep) noexcept {
   try {
     using Name = std::array<char, kIdSize>;
     std::vector<Name> names;
-    DIR *d = ::opendir(dir_.c_str());
-    if (d == nullptr) return;
-    while (const dirent *e = ::readdir(d)) {
-      const std::string_view name = e->d_name;
+    const fs::OsError e = fs::list_dir(dir_, [&](std::string_view name) {
       if (name.size() != kIdSize + 5 || name.substr(kIdSize) != kSuffix || name[8] != 'T' ||
           name[22] != 'Z' || name.substr(23, 2) != "-g") {
-        continue;
+        return;
       }
       Name n;
       std::memcpy(n.data(), name.data(), kIdSize);
       names.push_back(n);
-    }
-    ::closedir(d);
+    });
+    if (e) return;
     const size_t kept = static_cast<size_t>(std::max(keep, 0));
     if (names.size() <= kept) return;
     // Newest first: by generation, then by time.
@@ -152,12 +146,15 @@ std::string Backups::file_of(const std::string &id) const {
 }
 
 void Backups::remove_stale_temps() noexcept {
-  DIR *d = ::opendir(dir_.c_str());
-  if (d == nullptr) return;
-  while (const dirent *e = ::readdir(d)) {
-    if (std::string(e->d_name).rfind(kTempPrefix, 0) == 0) io::remove_quietly(dir_ + "/" + e->d_name);
+  try {
+    fs::list_dir(dir_, [&](std::string_view name) {
+      if (name.substr(0, std::string_view(kTempPrefix).size()) == kTempPrefix) {
+        io::remove_quietly(dir_ + "/" + std::string(name));
+      }
+    });
+  } catch (...) {
+    // Housekeeping (out of memory building a name); the next open tries again.
   }
-  ::closedir(d);
 }
 
 }  // namespace filelock::state

@@ -1,8 +1,5 @@
 #include "state/generation.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -14,6 +11,7 @@
 namespace filelock::state {
 
 namespace {
+namespace fs = platform::fs;
 // Layout: magic, the four fields, a checksum of the first 40 bytes; 48 bytes in all,
 // well inside one disk sector, so the in-place write cannot tear.
 constexpr uint64_t kMagic = 0x3130304E45474C46ULL;  // "FLGEN001"
@@ -22,33 +20,28 @@ constexpr size_t kSize = kFields * sizeof(uint64_t);
 }  // namespace
 
 GenerationFile::GenerationFile(const std::string &path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-  if (fd_ >= 0) return;
-  if (errno != ENOENT) throw_os_error("open generation record", path, errno);
+  fs::OsError e = fs::open_write(path, fs::Create::never, false, 0644, file_);
+  if (!e) return;
+  if (e.err != ENOENT) fs::fail("open generation record", path, e);
   // Created once per state file; made durable at once so it is never lost later.
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd_ < 0) throw_os_error("create generation record", path, errno);
+  e = fs::open_write(path, fs::Create::if_missing, false, 0644, file_);
+  if (e) fs::fail("create generation record", path, e);
   try {
-    io::sync_file(fd_, path);
+    io::sync_file(file_, path);
     io::sync_dir(io::dir_of(path));
   } catch (...) {
-    ::close(fd_);
+    fs::close(file_);
     throw;
   }
 }
 
-GenerationFile::~GenerationFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
+GenerationFile::~GenerationFile() { fs::close(file_); }
 
 GenerationRecord GenerationFile::load() const {
   uint64_t f[kFields] = {};
-  ssize_t n;
-  do {
-    n = ::pread(fd_, f, kSize, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw_os_error("read generation record", path_, errno);
-  if (static_cast<size_t>(n) != kSize || f[0] != kMagic ||
+  size_t n = 0;
+  if (const fs::OsError e = fs::read_at(file_, 0, f, kSize, n)) fs::fail("read generation record", path_, e);
+  if (n != kSize || f[0] != kMagic ||
       f[5] != io::hash64(std::string_view(reinterpret_cast<const char *>(f), 5 * sizeof(uint64_t)))) {
     return {};
   }
@@ -59,12 +52,7 @@ void GenerationFile::store(const GenerationRecord &r) {
   uint64_t f[kFields] = {kMagic, r.generation, r.checksum, r.previous_generation, r.previous_checksum, 0};
   f[5] = io::hash64(std::string_view(reinterpret_cast<const char *>(f), 5 * sizeof(uint64_t)));
   if (const int err = io::take_fault(io::Step::pwrite)) throw_os_error("write generation record", path_, err);
-  ssize_t n;
-  do {
-    n = ::pwrite(fd_, f, kSize, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw_os_error("write generation record", path_, errno);
-  if (static_cast<size_t>(n) != kSize) throw_os_error("write generation record", path_, EIO);
+  if (const fs::OsError e = fs::write_at(file_, 0, f, kSize)) fs::fail("write generation record", path_, e);
 }
 
 uint64_t GenerationFile::resolve(const GenerationRecord &r, uint64_t checksum) {

@@ -18,6 +18,8 @@
 #include <string>
 #include <string_view>
 
+#include "platform/file.hpp"
+
 namespace filelock::state {
 
 struct GenerationRecord {
@@ -44,7 +46,7 @@ class GenerationFile {
 
  private:
   std::string path_;
-  int fd_ = -1;
+  platform::NativeFile file_;
 };
 
 }  // namespace filelock::state

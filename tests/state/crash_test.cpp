@@ -167,6 +167,8 @@ TEST(Append, FaultsLeaveTheFileAsItWas) {
 }
 
 // ---- Disk full: a size limit in a helper process -----------------------------------
+// Only where a process can limit its file sizes (RLIMIT_FSIZE): Windows cannot.
+#ifdef RLIMIT_FSIZE
 
 FLTEST_HELPER("state-fsize") {
   // SIGXFSZ would kill us; ignored, the write fails with EFBIG instead.
@@ -196,6 +198,8 @@ TEST(DiskFull, FileSizeLimitGivesNoSpaceAndChangesNothing) {
   EXPECT_EQ(st.read().generation, 1u);
   EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{});
 }
+
+#endif  // RLIMIT_FSIZE
 
 // ---- Writers killed mid-commit -------------------------------------------------------
 

@@ -1,0 +1,190 @@
+// POSIX file I/O for the state engine: plain descriptors, O_CLOEXEC everywhere, EINTR
+// retried wherever retrying is safe.
+#include "platform/fs_io.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/error.hpp"
+
+namespace filelock::platform::fs {
+
+namespace {
+
+OsError last_error() { return OsError{errno, 0, nullptr}; }
+OsError ok() { return OsError{}; }
+
+FileInfo from_stat(const struct stat &st) {
+  FileInfo i;
+  i.size = static_cast<uint64_t>(st.st_size);
+  i.mode = static_cast<unsigned>(st.st_mode & 07777);
+  i.mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  i.dev = static_cast<uint64_t>(st.st_dev);
+  i.ino = static_cast<uint64_t>(st.st_ino);
+  i.directory = S_ISDIR(st.st_mode);
+  return i;
+}
+
+OsError open_retrying(const std::string &path, int flags, unsigned mode, NativeFile &out) {
+  do {
+    out = ::open(path.c_str(), flags, mode);
+  } while (out < 0 && errno == EINTR);
+  return out < 0 ? last_error() : ok();
+}
+
+}  // namespace
+
+void fail(const char *op, const std::string &path, const OsError &e) {
+  throw_os_error(e.op != nullptr ? e.op : op, path, e.err);
+}
+
+OsError open_read(const std::string &path, NativeFile &out) {
+  return open_retrying(path, O_RDONLY | O_CLOEXEC, 0, out);
+}
+
+OsError open_write(const std::string &path, Create create, bool append, unsigned mode,
+                   NativeFile &out) {
+  // A new temp file is only written; files that are kept are also read back.
+  const bool write_only = create == Create::exclusive && !append;
+  int flags = O_CLOEXEC | O_NOFOLLOW | (write_only ? O_WRONLY : O_RDWR) | (append ? O_APPEND : 0);
+  if (create == Create::if_missing) flags |= O_CREAT;
+  if (create == Create::exclusive) flags |= O_CREAT | O_EXCL;
+  return open_retrying(path, flags, mode, out);
+}
+
+void close(NativeFile file) noexcept { ::close(file); }
+
+OsError close_checked(NativeFile file) {
+  // EINTR on close still releases the descriptor on Linux; retrying could close another's.
+  if (::close(file) != 0 && errno != EINTR) return last_error();
+  return ok();
+}
+
+OsError info(NativeFile file, FileInfo &out) {
+  struct stat st {};
+  if (::fstat(file, &st) != 0) return last_error();
+  out = from_stat(st);
+  return ok();
+}
+
+OsError path_info(const std::string &path, FileInfo &out) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return last_error();
+  out = from_stat(st);
+  return ok();
+}
+
+OsError set_mode(NativeFile file, unsigned mode) {
+  return ::fchmod(file, mode) != 0 ? last_error() : ok();
+}
+
+OsError read_all(NativeFile file, std::string &out) {
+  out.clear();
+  struct stat st {};
+  if (::fstat(file, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(file, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return last_error();
+    if (n == 0) return ok();
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+OsError read_at(NativeFile file, uint64_t offset, void *data, size_t size, size_t &got) {
+  ssize_t n;
+  do {
+    n = ::pread(file, data, size, static_cast<off_t>(offset));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return last_error();
+  got = static_cast<size_t>(n);
+  return ok();
+}
+
+OsError write_all(NativeFile file, std::string_view data, size_t &written) {
+  written = 0;
+  while (written < data.size()) {
+    const ssize_t n = ::write(file, data.data() + written, data.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return last_error();
+    // A write that makes no progress means the disk or a size limit is full.
+    if (n == 0) return OsError{ENOSPC, 0, nullptr};
+    written += static_cast<size_t>(n);
+  }
+  return ok();
+}
+
+// O_APPEND already puts every write at the end.
+OsError write_append(NativeFile file, std::string_view data, size_t &written) {
+  return write_all(file, data, written);
+}
+
+OsError write_at(NativeFile file, uint64_t offset, const void *data, size_t size) {
+  ssize_t n;
+  do {
+    n = ::pwrite(file, data, size, static_cast<off_t>(offset));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return last_error();
+  return static_cast<size_t>(n) == size ? ok() : OsError{EIO, 0, nullptr};
+}
+
+OsError truncate(NativeFile file, uint64_t size) {
+  return ::ftruncate(file, static_cast<off_t>(size)) != 0 ? last_error() : ok();
+}
+
+OsError sync(NativeFile file) { return ::fsync(file) != 0 ? last_error() : ok(); }
+
+OsError sync_dir(const std::string &dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return OsError{errno, 0, "open directory"};
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc != 0 ? OsError{err, 0, nullptr} : ok();
+}
+
+OsError rename_replace(const std::string &from, const std::string &to) {
+  return ::rename(from.c_str(), to.c_str()) != 0 ? last_error() : ok();
+}
+
+OsError hard_link(const std::string &from, const std::string &to) {
+  return ::link(from.c_str(), to.c_str()) != 0 ? last_error() : ok();
+}
+
+OsError remove(const std::string &path) { return ::unlink(path.c_str()) != 0 ? last_error() : ok(); }
+
+OsError make_dir(const std::string &path, unsigned mode) {
+  return ::mkdir(path.c_str(), mode) != 0 ? last_error() : ok();
+}
+
+OsError list_dir(const std::string &dir, const std::function<void(std::string_view)> &each) {
+  DIR *d = ::opendir(dir.c_str());
+  if (d == nullptr) return last_error();
+  while (const dirent *e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    try {
+      each(name);
+    } catch (...) {
+      ::closedir(d);
+      throw;
+    }
+  }
+  ::closedir(d);
+  return ok();
+}
+
+int64_t current_pid() noexcept { return static_cast<int64_t>(::getpid()); }
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+}  // namespace filelock::platform::fs
