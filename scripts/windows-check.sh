@@ -55,6 +55,87 @@ cat > "$PROJECT/include/mingw_compat.h" <<'EOF'
 static inline int pthread_atfork(void (*)(void), void (*)(void), void (*)(void)) { return 0; }
 EOF
 
+# Just enough POSIX for the test sources that use it (getrusage, flock, O_CLOEXEC,
+# mkdir with a mode, symlink); the engine itself never sees these.
+mkdir -p "$PROJECT/include/posix_shim/sys"
+cat > "$PROJECT/include/posix_shim/sys/resource.h" <<'EOF'
+#pragma once
+#include <windows.h>
+#include <sys/time.h>
+#define RUSAGE_SELF 0
+struct rusage {
+  struct timeval ru_utime;
+  struct timeval ru_stime;
+};
+static inline void fl_shim_tv(const FILETIME *ft, struct timeval *tv) {
+  unsigned long long t = ((unsigned long long)ft->dwHighDateTime << 32) | ft->dwLowDateTime;
+  tv->tv_sec = (long)(t / 10000000ull);
+  tv->tv_usec = (long)(t % 10000000ull / 10);
+}
+static inline int getrusage(int who, struct rusage *ru) {
+  FILETIME c, e, k, u;
+  (void)who;
+  if (!GetProcessTimes(GetCurrentProcess(), &c, &e, &k, &u)) return -1;
+  fl_shim_tv(&u, &ru->ru_utime);
+  fl_shim_tv(&k, &ru->ru_stime);
+  return 0;
+}
+EOF
+cat > "$PROJECT/include/posix_shim/sys/file.h" <<'EOF'
+#pragma once
+#include <windows.h>
+#include <io.h>
+#define LOCK_SH 1
+#define LOCK_EX 2
+#define LOCK_NB 4
+#define LOCK_UN 8
+static inline int flock(int fd, int op) {
+  HANDLE h = (HANDLE)_get_osfhandle(fd);
+  OVERLAPPED ov = {0};
+  if (op & LOCK_UN) return UnlockFileEx(h, 0, MAXDWORD, MAXDWORD, &ov) ? 0 : -1;
+  DWORD flags = ((op & LOCK_EX) ? LOCKFILE_EXCLUSIVE_LOCK : 0) | ((op & LOCK_NB) ? LOCKFILE_FAIL_IMMEDIATELY : 0);
+  return LockFileEx(h, flags, 0, MAXDWORD, MAXDWORD, &ov) ? 0 : -1;
+}
+EOF
+cat > "$PROJECT/include/posix_shim/posix_shim.h" <<'EOF'
+#pragma once
+#include <windows.h>
+#include <fcntl.h>
+#ifndef O_CLOEXEC
+#define O_CLOEXEC _O_NOINHERIT
+#endif
+#include <direct.h>
+#include <signal.h>
+#ifndef SIGKILL
+#define SIGKILL 9  /* what fltest::wait_exit reports after kill_hard: 128 + 9 */
+#endif
+// POSIX mkdir takes a mode, Windows' _mkdir does not (the ACL of the parent applies).
+static inline int fl_shim_mkdir(const char *path, int) { return _mkdir(path); }
+#define mkdir(path, mode) fl_shim_mkdir((path), (mode))
+static inline int symlink(const char *target, const char *link) {
+  return CreateSymbolicLinkA(link, target, SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE) ? 0 : -1;
+}
+EOF
+# The C test makes its directory with mkdtemp(), which the Windows C library lacks.
+cat > "$PROJECT/include/posix_shim/posix_shim_c.h" <<'EOF'
+#pragma once
+#include <direct.h>
+#include <errno.h>
+#include <io.h>
+#include <string.h>
+static inline char *mkdtemp(char *tmpl) {
+  /* "/tmp" need not exist on Windows: the parent is made on demand. */
+  char *slash = strrchr(tmpl, '/');
+  if (slash != NULL) {
+    *slash = '\0';
+    _mkdir(tmpl);
+    *slash = '/';
+  }
+  if (_mktemp_s(tmpl, strlen(tmpl) + 1) != 0) return NULL;
+  return _mkdir(tmpl) == 0 ? tmpl : NULL;
+}
+EOF
+
 cat > "$PROJECT/CMakeLists.txt" <<'EOF'
 cmake_minimum_required(VERSION 3.25)
 project(filelock_windows_check LANGUAGES C CXX)
@@ -73,14 +154,16 @@ add_library(cjson_subset STATIC ${R}/core/platform/windows/cjson_subset.cc)
 target_include_directories(cjson_subset PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_compile_definitions(cjson_subset PUBLIC CJSON_HIDE_SYMBOLS)
 
-file(GLOB CORE_SOURCES ${R}/core/common/*.cpp ${R}/core/lock/*.cpp ${R}/core/platform/windows/*.cpp)
+file(GLOB CORE_SOURCES ${R}/core/common/*.cpp ${R}/core/lock/*.cpp ${R}/core/state/*.cpp
+     ${R}/core/json/*.cpp ${R}/core/io/*.cpp ${R}/core/platform/windows/*.cpp)
 add_library(filelock_core STATIC ${CORE_SOURCES})
 target_include_directories(filelock_core PUBLIC ${R}/core)
 target_compile_options(filelock_core PRIVATE -Wall -Wextra
-  -include ${CMAKE_CURRENT_SOURCE_DIR}/include/mingw_compat.h)
+  "SHELL:-include ${CMAKE_CURRENT_SOURCE_DIR}/include/mingw_compat.h")
 target_link_libraries(filelock_core PUBLIC cjson_subset)
 
-add_library(filelock SHARED ${R}/capi/errors.cpp ${R}/capi/lock_api.cpp ${R}/capi/lock_query.cpp)
+file(GLOB CAPI_SOURCES ${R}/capi/*.cpp)
+add_library(filelock SHARED ${CAPI_SOURCES})
 target_compile_definitions(filelock PRIVATE FILELOCK_BUILDING)
 target_include_directories(filelock PUBLIC ${R})
 target_link_libraries(filelock PRIVATE filelock_core)
@@ -88,6 +171,10 @@ target_link_libraries(filelock PRIVATE filelock_core)
 add_library(test_support STATIC ${R}/tests/support/support_windows.cpp ${R}/tests/support/main.cpp)
 target_include_directories(test_support PUBLIC ${R}/tests/support)
 target_link_libraries(test_support PUBLIC gtest)
+target_include_directories(test_support PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include/posix_shim)
+target_compile_options(test_support PUBLIC
+  "SHELL:-include ${CMAKE_CURRENT_SOURCE_DIR}/include/mingw_compat.h"
+  "SHELL:-include ${CMAKE_CURRENT_SOURCE_DIR}/include/posix_shim/posix_shim.h")
 
 set(LOCK_TESTS ${FILELOCK_LOCK_TESTS})
 list(TRANSFORM LOCK_TESTS PREPEND ${R}/tests/lock/)
@@ -97,17 +184,27 @@ add_executable(capi_lock_tests ${R}/tests/capi/lock_api_test.cpp)
 target_link_libraries(capi_lock_tests PRIVATE filelock test_support)
 add_executable(c_api_test ${R}/tests/c/c_api_test.c)
 target_link_libraries(c_api_test PRIVATE filelock)
+target_compile_options(c_api_test PRIVATE
+  "SHELL:-include ${CMAKE_CURRENT_SOURCE_DIR}/include/posix_shim/posix_shim_c.h")
+
+add_executable(state_core_test ${R}/tests/state/json_test.cpp ${R}/tests/state/state_test.cpp
+               ${R}/tests/state/crash_test.cpp ${R}/tests/state/fs_io_test.cpp)
+target_link_libraries(state_core_test PRIVATE filelock_core test_support)
+add_executable(state_capi_test ${R}/tests/state/capi_state_test.cpp)
+target_link_libraries(state_capi_test PRIVATE filelock test_support)
 EOF
 
-# The lock suites that build for Windows (fork_test and posix_lock_test need fork() and
-# fcntl locks).
-LOCK_TESTS="lock_test_util.cpp;lock_helpers.cpp;exclusion_test.cpp;waiting_test.cpp;safety_test.cpp;unlink_race_test.cpp;name_lock_test.cpp;inspect_test.cpp"
+# The lock suites that build for Windows: fork_test needs fork(), posix_lock_test fcntl
+# locks, safety_test and name_lock_test <pwd.h> and <sys/wait.h>, inspect_test mkfifo and
+# utimensat.
+LOCK_TESTS="lock_test_util.cpp;lock_helpers.cpp;exclusion_test.cpp;waiting_test.cpp;unlink_race_test.cpp"
 
 cmake -S "$PROJECT" -B "$OUT" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchain-mingw64.cmake" \
   -DFILELOCK_ROOT="$ROOT" -DFILELOCK_LOCK_TESTS="$LOCK_TESTS" >"$BUILD/configure.log" ||
   { cat "$BUILD/configure.log"; fail "configure failed"; }
-cmake --build "$OUT" -j2 --target lock_tests capi_lock_tests c_api_test ||
+cmake --build "$OUT" -j2 --target lock_tests capi_lock_tests c_api_test state_core_test \
+  state_capi_test ||
   fail "build failed"
 
 export WINEPREFIX="$BUILD/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
@@ -129,6 +226,8 @@ run() {
 run c_api_test ./c_api_test.exe
 run lock_tests ./lock_tests.exe --gtest_brief=1 "--gtest_filter=${LOCK_FILTER:-*}"
 run capi_lock_tests ./capi_lock_tests.exe --gtest_brief=1 "--gtest_filter=${CAPI_FILTER:-*}"
+run state_core_test ./state_core_test.exe --gtest_brief=1 "--gtest_filter=${STATE_FILTER:-*}"
+run state_capi_test ./state_capi_test.exe --gtest_brief=1 "--gtest_filter=${STATE_CAPI_FILTER:-*}"
 "$WINE" wineserver -k >/dev/null 2>&1 || true
 [[ $failed == 0 ]] || fail "some suites failed"
 echo "windows-check: all suites passed"

@@ -1,5 +1,6 @@
-// The part of the cJSON API the lock engine and the lock C API use (holder records and
-// fl_query output), for the MinGW check build: Debian ships cJSON for the host only.
+// The part of the cJSON API the engine (holder records, the JSON layer, the audit log),
+// the C API and the tests use, for the MinGW check build: Debian ships cJSON for the
+// host only. Each function behaves as cJSON 1.7's does.
 // scripts/windows-check.sh compiles it against the system cJSON.h; the .cc suffix keeps
 // it out of filelock_core, which links the real cJSON wherever one is available.
 #include <cjson/cJSON.h>
@@ -290,6 +291,16 @@ CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t length
   return item;
 }
 
+CJSON_PUBLIC(cJSON *) cJSON_Parse(const char *value) {
+  return value == nullptr ? nullptr : cJSON_ParseWithLengthOpts(value, std::strlen(value), nullptr, 0);
+}
+
+CJSON_PUBLIC(int) cJSON_GetArraySize(const cJSON *array) {
+  int n = 0;
+  for (const cJSON *c = array != nullptr ? array->child : nullptr; c != nullptr; c = c->next) ++n;
+  return n;
+}
+
 CJSON_PUBLIC(void) cJSON_Delete(cJSON *item) {
   while (item != nullptr) {
     cJSON *next = item->next;
@@ -308,6 +319,12 @@ CJSON_PUBLIC(cJSON_bool) cJSON_IsObject(const cJSON *const item) {
 }
 CJSON_PUBLIC(cJSON_bool) cJSON_IsNumber(const cJSON *const item) {
   return item != nullptr && (item->type & 0xFF) == cJSON_Number;
+}
+CJSON_PUBLIC(cJSON_bool) cJSON_IsNull(const cJSON *const item) {
+  return item != nullptr && (item->type & 0xFF) == cJSON_NULL;
+}
+CJSON_PUBLIC(cJSON_bool) cJSON_IsTrue(const cJSON *const item) {
+  return item != nullptr && (item->type & 0xFF) == cJSON_True;
 }
 CJSON_PUBLIC(cJSON_bool) cJSON_IsString(const cJSON *const item) {
   return item != nullptr && (item->type & 0xFF) == cJSON_String;
@@ -365,6 +382,185 @@ CJSON_PUBLIC(char *) cJSON_PrintUnformatted(const cJSON *item) {
   std::string out;
   print(out, item);
   return copy(out.data(), out.size());
+}
+
+CJSON_PUBLIC(void *) cJSON_malloc(size_t size) { return std::malloc(size); }
+
+CJSON_PUBLIC(cJSON_bool) cJSON_IsArray(const cJSON *const item) {
+  return item != nullptr && (item->type & 0xFF) == cJSON_Array;
+}
+CJSON_PUBLIC(cJSON_bool) cJSON_IsFalse(const cJSON *const item) {
+  return item != nullptr && (item->type & 0xFF) == cJSON_False;
+}
+CJSON_PUBLIC(cJSON_bool) cJSON_IsBool(const cJSON *const item) {
+  return item != nullptr && (item->type & (cJSON_True | cJSON_False)) != 0;
+}
+CJSON_PUBLIC(cJSON_bool) cJSON_IsRaw(const cJSON *const item) {
+  return item != nullptr && (item->type & 0xFF) == cJSON_Raw;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_GetObjectItemCaseSensitive(const cJSON *const object,
+                                                       const char *const string) {
+  if (object == nullptr || string == nullptr) return nullptr;
+  for (cJSON *c = object->child; c != nullptr; c = c->next)
+    if (c->string != nullptr && std::strcmp(c->string, string) == 0) return c;
+  return nullptr;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_GetArrayItem(const cJSON *array, int index) {
+  if (array == nullptr || index < 0) return nullptr;
+  cJSON *c = array->child;
+  while (c != nullptr && index-- > 0) c = c->next;
+  return c;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_CreateArray(void) { return new_item(cJSON_Array); }
+
+CJSON_PUBLIC(cJSON *) cJSON_CreateString(const char *string) {
+  cJSON *item = new_item(cJSON_String);
+  if (item == nullptr) return nullptr;
+  item->valuestring = copy(string, std::strlen(string));
+  if (item->valuestring == nullptr) {
+    cJSON_Delete(item);
+    return nullptr;
+  }
+  return item;
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_AddRawToObject(cJSON *const object, const char *const name,
+                                           const char *const raw) {
+  cJSON *item = new_item(cJSON_Raw);
+  if (item != nullptr) item->valuestring = copy(raw, std::strlen(raw));
+  return add(object, name, item);
+}
+CJSON_PUBLIC(cJSON *) cJSON_AddObjectToObject(cJSON *const object, const char *const name) {
+  return add(object, name, new_item(cJSON_Object));
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_DetachItemViaPointer(cJSON *parent, cJSON *const item) {
+  if (parent == nullptr || item == nullptr) return nullptr;
+  if (item != parent->child) item->prev->next = item->next;
+  if (item->next != nullptr) item->next->prev = item->prev;
+  if (item == parent->child) {
+    parent->child = item->next;
+  } else if (item->next == nullptr) {
+    parent->child->prev = item->prev;  // the last one moved
+  }
+  item->prev = nullptr;
+  item->next = nullptr;
+  return item;
+}
+
+CJSON_PUBLIC(cJSON_bool) cJSON_ReplaceItemViaPointer(cJSON *const parent, cJSON *const item,
+                                                     cJSON *replacement) {
+  if (parent == nullptr || parent->child == nullptr || replacement == nullptr || item == nullptr)
+    return 0;
+  if (replacement == item) return 1;
+  replacement->next = item->next;
+  replacement->prev = item->prev;
+  if (replacement->next != nullptr) replacement->next->prev = replacement;
+  if (parent->child == item) {
+    if (parent->child->prev == parent->child) replacement->prev = replacement;
+    parent->child = replacement;
+  } else {
+    if (replacement->prev != nullptr) replacement->prev->next = replacement;
+    if (replacement->next == nullptr) parent->child->prev = replacement;
+  }
+  item->next = nullptr;
+  item->prev = nullptr;
+  cJSON_Delete(item);
+  return 1;
+}
+
+CJSON_PUBLIC(cJSON_bool) cJSON_ReplaceItemInArray(cJSON *array, int which, cJSON *newitem) {
+  if (which < 0) return 0;
+  return cJSON_ReplaceItemViaPointer(array, cJSON_GetArrayItem(array, which), newitem);
+}
+
+CJSON_PUBLIC(cJSON_bool) cJSON_ReplaceItemInObjectCaseSensitive(cJSON *object,
+                                                                const char *string,
+                                                                cJSON *newitem) {
+  if (newitem == nullptr || string == nullptr) return 0;
+  std::free(newitem->string);
+  newitem->string = copy(string, std::strlen(string));
+  if (newitem->string == nullptr) return 0;
+  newitem->type &= ~cJSON_StringIsConst;
+  return cJSON_ReplaceItemViaPointer(object, cJSON_GetObjectItemCaseSensitive(object, string),
+                                     newitem);
+}
+
+CJSON_PUBLIC(cJSON *) cJSON_Duplicate(const cJSON *item, cJSON_bool recurse) {
+  if (item == nullptr) return nullptr;
+  // Every string is copied (this subset's cJSON_Delete frees them all).
+  cJSON *out = new_item(item->type & ~(cJSON_IsReference | cJSON_StringIsConst));
+  if (out == nullptr) return nullptr;
+  out->valueint = item->valueint;
+  out->valuedouble = item->valuedouble;
+  if (item->valuestring != nullptr) {
+    out->valuestring = copy(item->valuestring, std::strlen(item->valuestring));
+    if (out->valuestring == nullptr) goto fail;
+  }
+  if (item->string != nullptr) {
+    out->string = copy(item->string, std::strlen(item->string));
+    if (out->string == nullptr) goto fail;
+  }
+  if (recurse) {
+    for (const cJSON *c = item->child; c != nullptr; c = c->next) {
+      cJSON *dup = cJSON_Duplicate(c, 1);
+      if (dup == nullptr) goto fail;
+      append(out, dup);
+    }
+  }
+  return out;
+fail:
+  cJSON_Delete(out);
+  return nullptr;
+}
+
+CJSON_PUBLIC(cJSON_bool) cJSON_Compare(const cJSON *const a, const cJSON *const b,
+                                       const cJSON_bool case_sensitive) {
+  if (a == nullptr || b == nullptr || (a->type & 0xFF) != (b->type & 0xFF)) return 0;
+  switch (a->type & 0xFF) {
+    case cJSON_False: case cJSON_True: case cJSON_NULL: case cJSON_Number: case cJSON_String:
+    case cJSON_Raw: case cJSON_Array: case cJSON_Object:
+      break;
+    default:
+      return 0;
+  }
+  if (a == b) return 1;
+  switch (a->type & 0xFF) {
+    case cJSON_False: case cJSON_True: case cJSON_NULL:
+      return 1;
+    case cJSON_Number: {
+      const double m = std::fmax(std::fabs(a->valuedouble), std::fabs(b->valuedouble));
+      return std::fabs(a->valuedouble - b->valuedouble) <= m * 2.220446049250313e-16;
+    }
+    case cJSON_String: case cJSON_Raw:
+      if (a->valuestring == nullptr || b->valuestring == nullptr) return 0;
+      return std::strcmp(a->valuestring, b->valuestring) == 0;
+    case cJSON_Array: {
+      const cJSON *x = a->child;
+      const cJSON *y = b->child;
+      for (; x != nullptr && y != nullptr; x = x->next, y = y->next)
+        if (!cJSON_Compare(x, y, case_sensitive)) return 0;
+      return x == y;
+    }
+    default: {  // objects: the same keys with equal values, in any order
+      const auto find = [case_sensitive](const cJSON *o, const char *key) {
+        return case_sensitive ? cJSON_GetObjectItemCaseSensitive(o, key)
+                              : cJSON_GetObjectItem(o, key);
+      };
+      for (const cJSON *x = a->child; x != nullptr; x = x->next) {
+        const cJSON *y = find(b, x->string);
+        if (y == nullptr || !cJSON_Compare(x, y, case_sensitive)) return 0;
+      }
+      for (const cJSON *y = b->child; y != nullptr; y = y->next) {
+        const cJSON *x = find(a, y->string);
+        if (x == nullptr || !cJSON_Compare(y, x, case_sensitive)) return 0;
+      }
+      return 1;
+    }
+  }
 }
 
 }  // extern "C"
