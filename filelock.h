@@ -110,6 +110,13 @@ typedef enum fl_backend {
  *         its pid no longer names a process with its start time; same host, later
  *         boot: dead) or, for another host's lock, once older than stale_after_ms.
  *         Waiters are woken by a directory watch and re-check every retry_interval_ms.
+ *         A LOCKFILE appears with its record already written. An entry at the lock
+ *         name with no LOCKFILE/LOCKDIR record (an empty file, a kernel backend's lock
+ *         file, a directory with nothing but an unreadable or missing holder.json) is
+ *         not a live name lock: it is broken once older than 10 s (or stale_after_ms, if
+ *         shorter) and, for a file, only while no kernel lock is held on it. Anything
+ *         else at the name (symlink, FIFO, a directory holding other files, a file with
+ *         other contents) is never removed.
  * Kernel-lock waits are woken by the kernel the moment the holder releases (no polling,
  * no signal handlers installed). After fork() a child never releases its parent's lock
  * through an inherited handle: fl_unlock/fl_close there only forget it, and a later
@@ -125,7 +132,8 @@ typedef struct fl_lock_options {
                              delete their lock) */
   uint32_t file_mode;     /* permissions of a created lock file; default 0644 (the umask
                              applies; the file is never chmodded afterwards) */
-  const char *owner;      /* label recorded with the holder; NULL: none */
+  const char *owner;      /* label recorded with the holder: valid UTF-8, no control
+                             characters (else FL_EINVAL); NULL: none */
   int32_t record_holder;  /* 1 (default): exclusive holders record pid, host, ... in the
                              lock file (one fixed-size record, written after locking).
                              LOCKFILE/LOCKDIR always record: it proves a holder dead */
@@ -154,7 +162,8 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
 /* Opens (creating if needed) the lock file for `path`. Does not lock. A lock file that
  * is a symlink is refused with FL_EPERM, a FIFO, directory or other non-regular file
  * with FL_EINVAL, the target untouched. Another user's lock file that may not be opened
- * for writing is opened read-only: locking works, the holder is not recorded. */
+ * for writing is opened read-only: locking works, the holder is not recorded. A path
+ * ending in '/' or naming a directory is refused (FL_EINVAL). */
 FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
 /* mode: FL_EXCLUSIVE or FL_SHARED; timeout_ms: FL_NOWAIT, FL_FOREVER or > 0.
  * FL_EBUSY (NOWAIT), FL_ETIMEOUT, FL_EALREADY, FL_ECANCELED; FL_EDEADLK when a
@@ -193,7 +202,10 @@ FL_API int fl_lock_fd(const fl_handle *h);
  * LOCKFILE/LOCKDIR (pass the same options): "locked" while the name exists; "alive" is
  * true/false/null (unknown: another host); "stale" says the lock may be broken, and
  * "reason" why or why not. "mode" is null when nothing is locked, "age_ms" when there
- * is no lock file ("exists": false). */
+ * is no lock file ("exists": false). A lock path that is a symlink, FIFO, socket or
+ * device (or a directory, for kernel backends) is refused with FL_EINVAL. Every string
+ * is valid UTF-8: bytes that are not, and control characters in record fields, read as
+ * U+FFFD. */
 FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_json);
 /* Lock files under dir (not recursive) as a JSON report:
  * {"dir","locks":[{"lock_path","backend","locked","mode","holders","holder","alive",
@@ -209,7 +221,8 @@ FL_API int fl_scan(const char *dir, char **report_json);
  * waiting), and every acquirer re-checks after locking that its file is still linked,
  * so no one is left holding a removed file while another holds its successor. Files
  * this process has open through the POSIX backend are kept. Another host's
- * LOCKFILE/LOCKDIR lock is never removed here (no proof of death). */
+ * LOCKFILE/LOCKDIR lock is never removed here (no proof of death). An empty lock file or
+ * a lock directory without its record is removed only once older than 10 s. */
 FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_json);
 
 /* ---- JSON state ---------------------------------------------------------------- */
