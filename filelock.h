@@ -250,9 +250,13 @@ typedef struct fl_state_options {
                                   maximum, minLength, maxLength, minItems, maxItems,
                                   pattern; other keywords are refused (FL_EINVAL) at
                                   open, annotations ($schema, title, ...) ignored.
+                                  pattern: ECMA-262 without backreferences, lookaround
+                                  or \p (refused at open), matched in linear time.
                                   NULL: none */
   int64_t lock_timeout_ms;     /* wait for the lock this long; default 10000 */
-  const char *meta_dir;        /* backups, log, generation; NULL: ".<name>.filelock/" beside */
+  const char *meta_dir;        /* backups, log, generation; NULL: ".<name>.filelock/" beside.
+                                  One state file's own: another file opening it gets
+                                  FL_EINVAL (meta_dir/owner names the file) */
   const char *initial_json;    /* document created when the file is missing; NULL: "{}" */
   const fl_lock_options *lock; /* NULL: defaults; copied at open. sidecar must stay 1
                                   (FL_EINVAL): commits replace the file itself */
@@ -265,7 +269,9 @@ typedef struct fl_txn fl_txn;     /* a transaction: holds the exclusive lock */
 FL_API void fl_state_options_init(fl_state_options *opts);
 /* Creates meta_dir and, when the file is missing, writes initial_json as generation 1.
  * Removes temp files a crashed commit left behind (when no one holds the lock).
- * FL_EPERM if path is a symbolic link (a commit would replace the link itself). */
+ * FL_EPERM if path is a symbolic link (a commit would replace the link itself),
+ * FL_EINVAL if it is a directory; a failed open leaves nothing behind but the lock file.
+ * A relative path is made absolute at open, so a later chdir() changes nothing. */
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 FL_API void fl_state_close(fl_state *st); /* NULL-safe */
 
