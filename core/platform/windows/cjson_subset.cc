@@ -218,36 +218,53 @@ void print_string(std::string &out, const char *s) {
   out += '"';
 }
 
-void print(std::string &out, const cJSON *item) {
+// As cJSON prints: pretty output indents objects with tabs, one member a line, and
+// keeps arrays on one line with ", " between elements.
+void print(std::string &out, const cJSON *item, bool pretty = false, int depth = 0) {
   switch (item->type & 0xFF) {
     case cJSON_NULL: out += "null"; break;
     case cJSON_True: out += "true"; break;
     case cJSON_False: out += "false"; break;
     case cJSON_String: print_string(out, item->valuestring ? item->valuestring : ""); break;
+    case cJSON_Raw: out += item->valuestring ? item->valuestring : ""; break;
     case cJSON_Number: {
       const double d = item->valuedouble;
       char buf[32];
-      if (std::isnan(d) || std::isinf(d)) std::snprintf(buf, sizeof buf, "null");
-      else if (d == std::floor(d) && std::fabs(d) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", d);
-      else std::snprintf(buf, sizeof buf, "%1.17g", d);
+      double back = 0;
+      if (std::isnan(d) || std::isinf(d)) {
+        std::snprintf(buf, sizeof buf, "null");
+      } else if (d == static_cast<double>(item->valueint)) {
+        std::snprintf(buf, sizeof buf, "%d", item->valueint);
+      } else {
+        std::snprintf(buf, sizeof buf, "%1.15g", d);
+        if (std::sscanf(buf, "%lg", &back) != 1 || back != d) std::snprintf(buf, sizeof buf, "%1.17g", d);
+      }
       out += buf;
       break;
     }
     case cJSON_Array:
-    case cJSON_Object: {
-      const bool object = (item->type & 0xFF) == cJSON_Object;
-      out += object ? '{' : '[';
+      out += '[';
       for (const cJSON *c = item->child; c != nullptr; c = c->next) {
-        if (c != item->child) out += ',';
-        if (object) {
-          print_string(out, c->string ? c->string : "");
-          out += ':';
-        }
-        print(out, c);
+        if (c != item->child) out += pretty ? ", " : ",";
+        print(out, c, pretty, depth + 1);
       }
-      out += object ? '}' : ']';
+      out += ']';
       break;
-    }
+    case cJSON_Object:
+      out += '{';
+      if (pretty) out += '\n';
+      for (const cJSON *c = item->child; c != nullptr; c = c->next) {
+        if (pretty) out.append(static_cast<size_t>(depth + 1), '\t');
+        print_string(out, c->string ? c->string : "");
+        out += ':';
+        if (pretty) out += '\t';
+        print(out, c, pretty, depth + 1);
+        if (c->next != nullptr) out += ',';
+        if (pretty) out += '\n';
+      }
+      if (pretty) out.append(static_cast<size_t>(depth), '\t');
+      out += '}';
+      break;
     default: break;
   }
 }
@@ -375,6 +392,13 @@ CJSON_PUBLIC(cJSON *) cJSON_AddStringToObject(cJSON *const object, const char *c
 }
 CJSON_PUBLIC(cJSON *) cJSON_AddArrayToObject(cJSON *const object, const char *const name) {
   return add(object, name, new_item(cJSON_Array));
+}
+
+CJSON_PUBLIC(char *) cJSON_Print(const cJSON *item) {
+  if (item == nullptr) return nullptr;
+  std::string out;
+  print(out, item, true);
+  return copy(out.data(), out.size());
 }
 
 CJSON_PUBLIC(char *) cJSON_PrintUnformatted(const cJSON *item) {
