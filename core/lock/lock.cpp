@@ -77,6 +77,11 @@ std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &req
     throw_error(Status::invalid, "open lock", lock_path,
                 "option 'owner' must be valid UTF-8 without control characters");
   switch (options.backend) {
+    case Backend::windows:
+      if (!platform::whole_file_lock_is_lockfileex())
+        throw_error(Status::unsupported, "open lock", lock_path,
+                    "the WINDOWS backend (LockFileEx) exists only on Windows; use AUTO");
+      [[fallthrough]];
     case Backend::automatic:  // flock: the lock every other Linux/macOS tool speaks
     case Backend::flock:
       return std::make_unique<KernelFileLock>(std::move(lock_path), options,

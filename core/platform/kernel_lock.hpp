@@ -31,6 +31,10 @@ void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path
 // this kind (so the lock lasts while either holds it, as with flock(1)); -1 otherwise.
 int inheritable_descriptor(NativeFile file, KernelLockKind kind) noexcept;
 
+// true where KernelLockKind::flock is carried out by LockFileEx (Windows): there the
+// WINDOWS backend is that lock, and AUTO picks it.
+bool whole_file_lock_is_lockfileex() noexcept;
+
 enum class WaitOutcome { acquired, timed_out, canceled };
 
 // Blocks until the lock is acquired, `deadline` passes (unless `forever`) or `cancel` is

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "lock_test_util.hpp"
+#include "platform/kernel_lock.hpp"
 
 using filelock::Backend;
 using filelock::LockMode;
@@ -80,5 +81,31 @@ TEST_P(HugeTimeout, WaitsUntilReleased) {
 INSTANTIATE_TEST_SUITE_P(Backends, HugeTimeout,
                          ::testing::Values(Backend::flock, Backend::ofd, Backend::posix,
                                            Backend::lockfile, Backend::lockdir));
+
+}  // namespace
+
+namespace {
+
+// WINDOWS names LockFileEx: the lock AUTO takes there, refused elsewhere with a pointer
+// to AUTO.
+TEST(WindowsBackend, OnlyWhereLockFileExIsTheLock) {
+  fltest::TempDir dir;
+  LockOptions o;
+  o.backend = Backend::windows;
+  if (filelock::platform::whole_file_lock_is_lockfileex()) {
+    auto a = open_lock(dir.file("x"), o);
+    auto b = open_lock(dir.file("x"), o);
+    a->lock(LockMode::exclusive, filelock::kNoWait);
+    EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, filelock::kNoWait); }), Status::busy);
+  } else {
+    try {
+      open_lock(dir.file("x"), o);
+      ADD_FAILURE() << "the WINDOWS backend opened";
+    } catch (const filelock::Error &e) {
+      EXPECT_EQ(e.status(), Status::unsupported);
+      EXPECT_NE(std::string(e.what()).find("use AUTO"), std::string::npos) << e.what();
+    }
+  }
+}
 
 }  // namespace

@@ -1,9 +1,0 @@
-// LockFileEx locks belong to the process that took them and end with it, whoever else
-// holds a copy of the handle: no descriptor carries one into a child.
-#include "platform/kernel_lock.hpp"
-
-namespace filelock::platform {
-
-int inheritable_descriptor(NativeFile, KernelLockKind) noexcept { return -1; }
-
-}  // namespace filelock::platform
