@@ -113,7 +113,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     fork_generation_ = platform::fork_generation();
   }
   if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
-    throw_error(Status::canceled, "lock", path_, "canceled by fl_cancel before the wait began");
+    throw_error(Status::canceled, "lock", path_, "canceled (a cancel request came before the wait began)");
   if (try_acquire(mode)) {
     on_acquired(mode);
     return;
@@ -140,7 +140,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
                                               cancel_, path_);
     if (outcome == platform::WaitOutcome::canceled) {
       cancel_.store(false, std::memory_order_release);
-      throw_error(Status::canceled, "lock", path_, "wait canceled by fl_cancel");
+      throw_error(Status::canceled, "lock", path_, "wait canceled");
     }
     if (outcome == platform::WaitOutcome::timed_out)
       throw_error(Status::timeout, "lock", path_,

@@ -114,7 +114,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
                                    handle_id_);
   }
   if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
-    throw_error(Status::canceled, "lock", path_, "canceled by fl_cancel before the wait began");
+    throw_error(Status::canceled, "lock", path_, "canceled (a cancel request came before the wait began)");
   const bool forever = timeout_ms < 0;
   if (timeout_ms != kNoWait) {
     if (forever && InodeRegistry::instance().would_deadlock(*entry_, &slot_,
@@ -128,7 +128,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
     while (!try_acquire()) {
       if (cancel_.load(std::memory_order_acquire)) {
         cancel_.store(false, std::memory_order_release);
-        throw_error(Status::canceled, "lock", path_, "wait canceled by fl_cancel");
+        throw_error(Status::canceled, "lock", path_, "wait canceled");
       }
       const auto now = std::chrono::steady_clock::now();
       if (!forever && now >= deadline)

@@ -111,7 +111,7 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
     throw_error(Status::already, "lock", path_, "this handle already holds the lock");
   fork_generation_ = platform::fork_generation();
   if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
-    throw_error(Status::canceled, "lock", path_, "canceled by fl_cancel before the wait began");
+    throw_error(Status::canceled, "lock", path_, "canceled (a cancel request came before the wait began)");
   const bool forever = timeout_ms < 0;
   const auto deadline = deadline_after(forever ? 0 : timeout_ms);
   while (true) {
@@ -132,7 +132,7 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
                     "this thread already holds this lock through another handle; waiting "
                     "forever would deadlock");
       if (cancel_.exchange(false))
-        throw_error(Status::canceled, "lock", path_, "wait canceled by fl_cancel");
+        throw_error(Status::canceled, "lock", path_, "wait canceled");
       if (forever) state.changed.wait(lk);
       else if (state.changed.wait_until(lk, deadline) == std::cv_status::timeout && !compatible())
         throw_error(Status::timeout, "lock", path_,
@@ -164,7 +164,7 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
       state.changed.notify_all();
       if (canceled) {
         cancel_.store(false, std::memory_order_release);
-        throw_error(Status::canceled, "lock", path_, "wait canceled by fl_cancel");
+        throw_error(Status::canceled, "lock", path_, "wait canceled");
       }
       if (timeout_ms == kNoWait)
         throw_error(Status::busy, "lock", path_,
