@@ -127,9 +127,11 @@ TEST(CommitFault, BackupIsCopiedWhereLinksAreRefused) {
   const auto list = st.backups();
   ASSERT_EQ(list.size(), 1u);
   const std::string copy = dir.file(".state.json.filelock/backups/" + list[0].id + ".json");
+#ifndef _WIN32  // the Windows C runtime's stat() reports no inode numbers (st_ino is 0)
   struct stat backup {};
   ::stat(copy.c_str(), &backup);
   EXPECT_NE(backup.st_ino, before.st_ino);
+#endif
   EXPECT_EQ(slurp(copy), outgoing);
   EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{});
 }

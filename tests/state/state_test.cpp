@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "platform/paths.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"
@@ -19,6 +20,8 @@ struct StateTest : ::testing::Test {
   fltest::TempDir dir;
   std::string path = dir.file("state.json");
   std::string meta = dir.file(".state.json.filelock");
+  // Messages name the path in the engine's absolute form (backslashed on Windows).
+  std::string reported = platform::absolute_path(path);
 
   std::unique_ptr<State> open(StateOptions options = {}) {
     return std::make_unique<State>(path, std::move(options));
@@ -78,7 +81,7 @@ TEST_F(StateTest, WriteIfConflictsWhenTheGenerationMoved) {
   EXPECT_EQ(st->write(R"({"x":1})", &g), g + 1);
   std::string msg;
   EXPECT_EQ(status_of([&] { st->write(R"({"x":2})", &g); }, &msg), Status::conflict);
-  EXPECT_NE(msg.find(path), std::string::npos);
+  EXPECT_NE(msg.find(reported), std::string::npos);
   EXPECT_NE(msg.find("generation is 2, expected 1"), std::string::npos);
   EXPECT_NE(st->read().json.find("\"x\":\t1"), std::string::npos);
 }
@@ -131,7 +134,7 @@ TEST_F(StateTest, BadInputIsRefusedAndNothingChanges) {
   for (const std::string &bad : inputs) {
     std::string msg;
     EXPECT_EQ(status_of([&] { st->write(bad, nullptr); }, &msg), Status::invalid) << bad;
-    EXPECT_NE(msg.find("write state '" + path + "'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("write state '" + reported + "'"), std::string::npos) << msg;
   }
   auto txn = st->begin();
   EXPECT_EQ(status_of([&] { txn->set("/b", "{"); }), Status::invalid);
@@ -172,7 +175,7 @@ TEST_F(StateTest, SchemaViolationWritesNothingAndNamesPointerAndRule) {
   std::string msg;
   EXPECT_EQ(status_of([&] { txn->commit(); }, &msg), Status::validation);
   EXPECT_NE(msg.find("'/phase1/status': enum"), std::string::npos) << msg;
-  EXPECT_NE(msg.find(path), std::string::npos);
+  EXPECT_NE(msg.find(reported), std::string::npos);
   EXPECT_EQ(slurp(path), before);
   EXPECT_EQ(st->read().generation, 1u);
   EXPECT_EQ(status_of([&] { st->write(R"({"phase1":"not a dict"})", nullptr); }), Status::validation);
@@ -248,7 +251,7 @@ TEST_F(StateTest, CorruptFileNamesNewestValidBackupAndRestoreWorks) {
   spit(path, "{\"counter\": 3,");  // torn by some other writer
   std::string msg;
   EXPECT_EQ(status_of([&] { st->read(); }, &msg), Status::corrupt);
-  EXPECT_NE(msg.find(path), std::string::npos);
+  EXPECT_NE(msg.find(reported), std::string::npos);
   EXPECT_NE(msg.find("newest valid backup: '" + newest + "'"), std::string::npos) << msg;
   EXPECT_EQ(status_of([&] { st->begin(); }), Status::corrupt);
   bool damaged = false;
