@@ -1,6 +1,8 @@
 #include "lock_test_util.hpp"
 
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 namespace locktest {
 
@@ -11,6 +13,13 @@ int64_t mono_ns() {
 }
 
 int64_t elapsed_ms_since(int64_t start_ns) { return (mono_ns() - start_ns) / 1000000; }
+
+std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 std::unique_ptr<filelock::Lock> open_lock(const std::string &path, filelock::LockOptions options) {
   return filelock::Lock::open(path, options);

@@ -17,6 +17,7 @@ inline constexpr int64_t kSchedulingSlackMs = 40;
 
 int64_t mono_ns();  // CLOCK_MONOTONIC, comparable across processes
 int64_t elapsed_ms_since(int64_t start_ns);
+std::string slurp(const std::string &path);  // a whole file, "" if unreadable
 
 std::unique_ptr<filelock::Lock> open_lock(const std::string &path,
                                           filelock::LockOptions options = {});

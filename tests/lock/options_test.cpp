@@ -18,16 +18,10 @@ using filelock::LockMode;
 using filelock::LockOptions;
 using filelock::Status;
 using locktest::open_lock;
+using locktest::slurp;
 using locktest::status_of;
 
 namespace {
-
-std::string slurp(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class NoSidecar : public ::testing::TestWithParam<Backend> {};
 

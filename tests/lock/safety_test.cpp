@@ -19,16 +19,10 @@ using filelock::LockMode;
 using filelock::LockOptions;
 using filelock::Status;
 using locktest::open_lock;
+using locktest::slurp;
 using locktest::status_of;
 
 namespace {
-
-std::string slurp(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 Status open_status(const std::string &path, LockOptions o = {}) {
   return status_of([&] { open_lock(path, o); });
