@@ -27,6 +27,9 @@
 #   - Waiting.WaitingProcessBurnsNoCpuAndWakesQuickly: Wine never completes an overlapped
 #     LockFileEx that has to wait, so under Wine only the wait retries (see
 #     core/platform/windows/kernel_lock.cpp) and the waiter spends CPU.
+#   - Waiting.HandoffBetweenProcessesIsFast: for the same reason, and with Wine's process
+#     scheduling on a loaded machine the 20 ms median bound fails intermittently in the
+#     full run (it passes alone).
 #   - Kill.CounterMatchesAcknowledgedCommitsDespiteSigkills: under Wine the surviving
 #     writers' "ok" writes to their stdout pipe fail after a sibling is killed (exit 3),
 #     and the unlocked reader's open during MoveFileExW's replace fails (read as empty).
@@ -246,7 +249,7 @@ run() {
 }
 # The exclusions listed in the header (gtest negative filters).
 LOCK_SKIP="*/ofd:*/posix:KernelBackends/UnlinkRace.FailedReopenLeavesTheHandleUsable/flock"
-LOCK_SKIP+=":Waiting.WaitingProcessBurnsNoCpuAndWakesQuickly"
+LOCK_SKIP+=":Waiting.WaitingProcessBurnsNoCpuAndWakesQuickly:Waiting.HandoffBetweenProcessesIsFast"
 CAPI_SKIP="CapiLock.SymlinkRefusalIsPermissionWithPath:CapiLock.QueryScanAndCleanReturnJsonFreedWithFlFree"
 STATE_SKIP="StateTest.CommitKeepsThePermissionsOfTheFile:StateTest.SymlinkedStateFileIsRefused"
 STATE_SKIP+=":Kill.CounterMatchesAcknowledgedCommitsDespiteSigkills"
