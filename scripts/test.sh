@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, runs the whole CTest suite
 # (C++, C, CLI, Python, Go, C#, ABI), the core and C API suites again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, and the Debian package consumers.
+# AddressSanitizer + UndefinedBehaviorSanitizer, the Windows build of the core and C API
+# suites under Wine, and the Debian package consumers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
@@ -26,6 +27,9 @@ cmake --build build-asan -j"$jobs"
 # (google/sanitizers#1399), which is how a lock wait stops its waiter thread.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" --timeout 600 -L sanitize)
+
+echo "== Windows: MinGW-w64 cross-build, core and C API suites under Wine"
+bash scripts/windows-check.sh build-win
 
 if [ -x tests/consumers/run.sh ]; then
   echo "== Debian packages and their consumers"
