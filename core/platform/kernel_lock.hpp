@@ -39,9 +39,8 @@ enum class WaitOutcome { acquired, timed_out, canceled };
 
 // Blocks until the lock is acquired, `deadline` passes (unless `forever`) or `cancel` is
 // set (cancel() sets it and then signals `wakeup`). The kernel wakes us on release: this
-// never polls. On timed_out/canceled nothing is held. `wakeup` is the handle's own: a
-// platform may keep its waiting machinery with it between waits (POSIX parks a waiter
-// thread there) and must release it when the wake-up is destroyed.
+// never polls. On timed_out/canceled nothing is held. `wakeup` is shared because a
+// finished waiter thread may still be signalling it after this returns.
 WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool forever,
                              std::chrono::steady_clock::time_point deadline,
                              const std::shared_ptr<Wakeup> &wakeup,

@@ -1,12 +1,8 @@
 // A wake-up a thread can sleep on with a deadline and another thread can trigger:
-// the one waiting primitive of the engine (a futex and an eventfd on Linux, an event on
-// Windows).
+// the one waiting primitive of the engine (eventfd on Linux, an event on Windows).
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <cstdint>
-#include <memory>
 
 #include "platform/file.hpp"
 
@@ -28,18 +24,8 @@ class Wakeup {
   bool wait_until_either(NativeFile other, bool forever,
                          std::chrono::steady_clock::time_point deadline) noexcept;
 
-  // What a platform keeps for its owner's lock waits between them (POSIX: the parked
-  // waiter thread, see kernel_lock.cpp); released before the event closes.
-  std::shared_ptr<void> &parked() noexcept { return parked_; }
-
  private:
   NativeFile event_;
-  std::shared_ptr<void> parked_;
-  // POSIX: signals counted in a futex word; the waiting thread's count of those it saw;
-  // threads sleeping on event_ (only they need it written).
-  std::atomic<uint32_t> signals_{0};
-  uint32_t consumed_ = 0;
-  std::atomic<int> pollers_{0};
 };
 
 }  // namespace filelock::platform
