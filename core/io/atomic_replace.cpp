@@ -17,8 +17,8 @@ void atomic_replace(const std::string &target, std::string_view content,
 
   // The new file keeps the target's permissions; a first version gets 0666 & ~umask.
   fs::FileInfo st;
-  const bool had_target = !fs::path_info(target, st);
-  const unsigned mode = had_target ? st.mode : 0666;
+  const bool had_target = options.mode >= 0 || !fs::path_info(target, st);
+  const unsigned mode = options.mode >= 0 ? static_cast<unsigned>(options.mode) : had_target ? st.mode : 0666;
 
   // 1. A fresh temp file in the same directory (rename is atomic only within one
   //    filesystem); O_EXCL so two writers can never share one.
@@ -48,7 +48,8 @@ void atomic_replace(const std::string &target, std::string_view content,
   //    is reported, not retried: the new contents are visible but not known durable.
   if (!options.durable) return;
   try {
-    sync_dir(dir);
+    if (options.dir_handle != nullptr) sync_dir(*options.dir_handle, dir);
+    else sync_dir(dir);
   } catch (const Error &e) {
     throw Error(e.status(), std::string(e.what()) +
                                 "; the new contents of '" + target +

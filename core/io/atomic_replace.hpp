@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "platform/file.hpp"
+
 namespace filelock::io {
 
 struct ReplaceOptions {
@@ -13,6 +15,12 @@ struct ReplaceOptions {
   // Runs once the temp file is complete, just before the rename (backups, generation
   // record). If it throws, the target is untouched and the temp file removed.
   std::function<void()> before_rename;
+  // The target's permission bits when the caller read them under the same lock (-1:
+  // looked up here).
+  int mode = -1;
+  // An open handle on the target's directory (fs::open_dir), fsynced instead of
+  // opening the directory again.
+  const platform::NativeFile *dir_handle = nullptr;
 };
 
 // Writes `content` to `target` atomically (see the protocol in atomic_replace.cpp).

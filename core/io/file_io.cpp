@@ -25,13 +25,13 @@ std::string random_token() {
   return buf;
 }
 
-bool read_file(const std::string &path, std::string &out) {
+bool read_file(const std::string &path, std::string &out, fs::FileInfo *info) {
   File file;
   if (const fs::OsError e = fs::open_read(path, file)) {
     if (e.err == ENOENT) return false;
     fs::fail("open", path, e);
   }
-  const fs::OsError e = fs::read_all(file, out);
+  const fs::OsError e = fs::read_all(file, out, info);
   fs::close(file);  // read-only: nothing a failed close could lose
   if (e) fs::fail("read", path, e);
   return true;
@@ -69,18 +69,30 @@ void sync_dir(const std::string &dir) {
   if (const fs::OsError e = fs::sync_dir(dir)) fs::fail("fsync directory", dir, e);
 }
 
+void sync_dir(File handle, const std::string &dir) {
+  if (const int err = take_fault(Step::dir_fsync)) throw_os_error("fsync directory", dir, err);
+  if (const fs::OsError e = fs::sync_dir(handle)) fs::fail("fsync directory", dir, e);
+}
+
+DirHandle::DirHandle(const std::string &dir) {
+  if (const fs::OsError e = fs::open_dir(dir, file_)) fs::fail("open directory", dir, e);
+}
+
+DirHandle::~DirHandle() { fs::close(file_); }
+
 void rename_file(const std::string &from, const std::string &to) {
   if (const int err = take_fault(Step::rename)) throw_os_error("rename", to, err);
   if (const fs::OsError e = fs::rename_replace(from, to)) fs::fail("rename", to, e);
 }
 
-bool link_file(const std::string &from, const std::string &to) {
+Link link_file(const std::string &from, const std::string &to) {
   fs::OsError e{take_fault(Step::link), 0, nullptr};
   if (!e) {
     e = fs::hard_link(from, to);
-    if (!e) return true;
+    if (!e) return Link::made;
   }
-  if (e.err == EPERM || e.err == EXDEV || e.err == ENOTSUP || e.err == EMLINK) return false;
+  if (e.err == EEXIST) return Link::exists;
+  if (e.err == EPERM || e.err == EXDEV || e.err == ENOTSUP || e.err == EMLINK) return Link::unsupported;
   fs::fail("link", to, e);
 }
 

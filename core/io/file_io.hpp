@@ -18,8 +18,9 @@ std::string base_of(const std::string &path);
 // 16 random hex digits, for names nobody else can predict or collide with.
 std::string random_token();
 
-// Whole file contents. Returns false if it does not exist; throws on other errors.
-bool read_file(const std::string &path, std::string &out);
+// Whole file contents (and, when asked, its attributes as of the read). Returns false
+// if it does not exist; throws on other errors.
+bool read_file(const std::string &path, std::string &out, platform::fs::FileInfo *info = nullptr);
 
 using File = platform::NativeFile;
 
@@ -31,10 +32,28 @@ void sync_file(File file, const std::string &path);
 // Closes the file (always) and reports a failed close, which can carry a deferred write error.
 void close_file(File file, const std::string &path);
 void sync_dir(const std::string &dir);
+// Through a handle from fs::open_dir; `dir` names it in errors.
+void sync_dir(File handle, const std::string &dir);
+
+// A directory kept open for sync_dir (fewer system calls per commit); closed on
+// destruction.
+class DirHandle {
+ public:
+  explicit DirHandle(const std::string &dir);  // throws Error
+  ~DirHandle();
+  DirHandle(const DirHandle &) = delete;
+  DirHandle &operator=(const DirHandle &) = delete;
+  const File *get() const { return &file_; }
+
+ private:
+  File file_;
+};
 void rename_file(const std::string &from, const std::string &to);
-// Hard link. Returns false where the filesystem cannot link (EPERM, EXDEV, ENOTSUP,
-// EMLINK) so the caller can copy instead; throws on other errors.
-bool link_file(const std::string &from, const std::string &to);
+// Hard link. `unsupported` where the filesystem cannot link (EPERM, EXDEV, ENOTSUP,
+// EMLINK) so the caller can copy instead, `exists` when `to` is taken; throws on
+// other errors.
+enum class Link { made, exists, unsupported };
+Link link_file(const std::string &from, const std::string &to);
 // Best-effort unlink used on cleanup paths; never throws.
 void remove_quietly(const std::string &path) noexcept;
 // Creates dir if missing (one level). Throws if it cannot.

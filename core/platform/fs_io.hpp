@@ -58,8 +58,9 @@ OsError info(NativeFile file, FileInfo &out);
 OsError path_info(const std::string &path, FileInfo &out);
 OsError set_mode(NativeFile file, unsigned mode);
 
-// Everything from the current position to the end (short reads and EINTR retried).
-OsError read_all(NativeFile file, std::string &out);
+// Everything from the current position to the end (short reads and EINTR retried);
+// `info` (when given) receives the file's attributes from the same open file.
+OsError read_all(NativeFile file, std::string &out, FileInfo *info = nullptr);
 // Up to `size` bytes at `offset`; `got` says how many.
 OsError read_at(NativeFile file, uint64_t offset, void *data, size_t size, size_t &got);
 // Every byte at the current position, retrying short writes and EINTR. `written` counts
@@ -75,6 +76,11 @@ OsError truncate(NativeFile file, uint64_t size);
 OsError sync(NativeFile file);
 // Makes the directory's entries (a rename, a create) durable.
 OsError sync_dir(const std::string &dir);
+// The same through a handle kept open across commits (one open and close fewer per
+// commit). Where directories need no flush (Windows) open_dir gives kInvalidFile
+// and sync_dir of it succeeds.
+OsError open_dir(const std::string &dir, NativeFile &out);
+OsError sync_dir(NativeFile dir);
 
 // Replaces `to` atomically: readers see the old file or the new one, whole.
 OsError rename_replace(const std::string &from, const std::string &to);

@@ -155,35 +155,60 @@ json::Doc AuditLog::parse_line(const std::string &line) {
   }
 }
 
-void AuditLog::append(const AuditEntry &entry) {
-  const std::string line = format(entry);
-  io::File file = open_log(path_);
+AuditLog::~AuditLog() { close_open(); }
+
+void AuditLog::close_open() noexcept {
+  if (open_) fs::close(file_);
+  open_ = false;
+  end_ = UINT64_MAX;
+}
+
+bool AuditLog::still_open(uint64_t &size) const {
   fs::FileInfo st;
-  if (const fs::OsError e = fs::info(file, st)) {
-    fs::close(file);
+  if (!open_ || fs::path_info(path_, st) || st.dev != dev_ || st.ino != ino_) return false;
+  size = st.size;
+  return true;
+}
+
+void AuditLog::open_fresh(uint64_t &size) {
+  close_open();
+  file_ = open_log(path_);
+  open_ = true;
+  fs::FileInfo st;
+  if (const fs::OsError e = fs::info(file_, st)) {
+    close_open();
     fs::fail("stat audit log", path_, e);
   }
-  if (max_bytes_ > 0 && st.size > 0 && st.size + line.size() > static_cast<uint64_t>(max_bytes_)) {
-    fs::close(file);
+  dev_ = st.dev;
+  ino_ = st.ino;
+  size = st.size;
+}
+
+void AuditLog::append(const AuditEntry &entry) {
+  const std::string line = format(entry);
+  uint64_t size = 0;
+  if (!still_open(size)) open_fresh(size);
+  if (max_bytes_ > 0 && size > 0 && size + line.size() > static_cast<uint64_t>(max_bytes_)) {
+    close_open();
     io::rename_file(path_, path_ + ".1");
-    file = open_log(path_);
-    st.size = 0;
+    open_fresh(size);
   }
   try {
-    st.size = drop_torn_tail(file, st.size, path_);
+    if (size != end_) size = drop_torn_tail(file_, size, path_);
     if (const int err = io::take_fault(io::Step::log_append)) throw_os_error("append to audit log", path_, err);
     // Under the lock: the line lands whole or, on error, is cut back off.
     size_t written = 0;
-    if (const fs::OsError e = fs::write_append(file, line, written)) {
+    if (const fs::OsError e = fs::write_append(file_, line, written)) {
       // Should even the cut fail, the next append's drop_torn_tail() does it.
-      if (written > 0) fs::truncate(file, st.size);
+      if (written > 0) fs::truncate(file_, size);
       fs::fail("append to audit log", path_, e);
     }
   } catch (...) {
-    fs::close(file);
+    close_open();
     throw;
   }
-  fs::close(file);  // not fsynced (see the header): a close error cannot lose more than that
+  // Not fsynced (see the header).
+  end_ = size + line.size();
 }
 
 LogScan AuditLog::scan(size_t want) const {

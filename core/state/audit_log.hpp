@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "json/json.hpp"
+#include "platform/file.hpp"
 
 namespace filelock::state {
 
@@ -33,6 +34,9 @@ struct LogScan {
 class AuditLog {
  public:
   AuditLog(std::string path, int64_t max_bytes) : path_(std::move(path)), max_bytes_(max_bytes) {}
+  ~AuditLog();
+  AuditLog(const AuditLog &) = delete;
+  AuditLog &operator=(const AuditLog &) = delete;
   // Throws Error; on failure the log is as it was.
   void append(const AuditEntry &entry);
   // Records of the current file, preceded by the rotated one's when fewer than `want`.
@@ -44,8 +48,20 @@ class AuditLog {
   static json::Doc parse_line(const std::string &line);  // null if damaged
 
  private:
+  // The log stays open between appends. A stat of the path tells whether it is still
+  // the same file (another process may have rotated it) and its size; a size equal to
+  // where this object's last line ended means nobody appended since, so there is no
+  // torn tail to look for.
+  bool still_open(uint64_t &size) const;
+  void open_fresh(uint64_t &size);
+  void close_open() noexcept;
+
   std::string path_;
   int64_t max_bytes_;
+  platform::NativeFile file_{};
+  bool open_ = false;
+  uint64_t dev_ = 0, ino_ = 0;
+  uint64_t end_ = UINT64_MAX;  // size after this object's last line; MAX: unknown
 };
 
 // "2026-11-24T11:45:12.123456Z" (UTC, now).

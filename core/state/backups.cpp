@@ -1,7 +1,6 @@
 #include "state/backups.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,7 +17,7 @@ namespace {
 namespace fs = platform::fs;
 
 constexpr const char *kSuffix = ".json";
-constexpr size_t kIdSize = 23 + 2 + 20;  // "<yyyymmddThhmmss.uuuuuuZ>-g<20 digits>"
+constexpr size_t kIdSize = Backups::kIdSize;
 constexpr const char *kTempPrefix = ".tmp-";
 
 // "2026-11-24T11:45:12.123456Z" -> "20261124T114512.123456Z"
@@ -54,24 +53,36 @@ bool describe_id(const std::string &id, BackupInfo &info) {
 
 }  // namespace
 
+std::string Backups::path_of(const std::string &id) const { return dir_ + "/" + id + kSuffix; }
+
+// Unique in practice: two backups of one generation within one microsecond take the
+// same name, which add() and copy() detect and retry.
 std::string Backups::new_id(uint64_t generation) const {
   char gen[24];
   std::snprintf(gen, sizeof gen, "%020llu", static_cast<unsigned long long>(generation));
+  return compact_time(utc_now()) + "-g" + gen;
+}
+
+std::string Backups::add(const std::string &file, uint64_t generation) {
   for (;;) {
-    const std::string id = compact_time(utc_now()) + "-g" + gen;
-    fs::FileInfo st;
-    if (fs::path_info(dir_ + "/" + id + kSuffix, st)) return id;
+    const std::string id = new_id(generation);
+    switch (io::link_file(file, path_of(id))) {
+      case io::Link::made:
+        return id;
+      case io::Link::exists:
+        continue;  // the clock moves on: the next name differs
+      case io::Link::unsupported:
+        return copy(file, generation);
+    }
   }
 }
 
-void Backups::add(const std::string &file, const std::string &id) {
-  if (io::link_file(file, dir_ + "/" + id + kSuffix)) return;
-  copy(file, id);  // no hard links here
-}
-
-// Through a temp file, so a backup is never seen half-written.
-void Backups::copy(const std::string &file, const std::string &id) {
-  const std::string target = dir_ + "/" + id + kSuffix;
+// Through a temp file, so a backup is never seen half-written. The final rename would
+// silently replace a backup of the same name, so the name is checked first (on-demand
+// backups are rare; the commit path links instead).
+std::string Backups::copy(const std::string &file, uint64_t generation) {
+  std::string id = new_id(generation);
+  for (fs::FileInfo st; !fs::path_info(path_of(id), st);) id = new_id(generation);
   std::string contents;
   if (!io::read_file(file, contents)) throw_os_error("back up", file, ENOENT);
   const std::string temp = dir_ + "/" + kTempPrefix + io::random_token();
@@ -79,14 +90,15 @@ void Backups::copy(const std::string &file, const std::string &id) {
   try {
     io::write_all(out, contents, temp);
     io::close_file(out, temp);
-    io::rename_file(temp, target);
+    io::rename_file(temp, path_of(id));
   } catch (...) {
     io::remove_quietly(temp);
     throw;
   }
+  return id;
 }
 
-void Backups::remove(const std::string &id) noexcept { io::remove_quietly(dir_ + "/" + id + kSuffix); }
+void Backups::remove(const std::string &id) noexcept { io::remove_quietly(path_of(id)); }
 
 std::vector<BackupInfo> Backups::list() const {
   std::vector<BackupInfo> out;
@@ -110,32 +122,69 @@ std::vector<BackupInfo> Backups::list() const {
   return out;
 }
 
-// Runs after every commit, so it only reads names: no stat, no allocation per name.
-// The generation is zero-padded, so comparing its digits as text orders by number.
-void Backups::rotate(int keep) noexcept {
+namespace {
+
+// Oldest first: by generation (zero-padded, so its digits compare as text), then time.
+bool older(const Backups::Name &a, const Backups::Name &b) {
+  constexpr size_t gen = 25;
+  const int by_generation = std::memcmp(a.data() + gen, b.data() + gen, Backups::kIdSize - gen);
+  return by_generation != 0 ? by_generation < 0 : std::memcmp(a.data(), b.data(), gen) < 0;
+}
+
+bool to_name(std::string_view id, Backups::Name &out) {
+  if (id.size() != Backups::kIdSize || id[8] != 'T' || id[22] != 'Z' || id.substr(23, 2) != "-g") {
+    return false;
+  }
+  std::memcpy(out.data(), id.data(), Backups::kIdSize);
+  return true;
+}
+
+}  // namespace
+
+// Reads names only: no stat, no allocation per name.
+bool Backups::list_names() {
+  names_known_ = false;
+  names_.clear();
+  const fs::OsError e = fs::list_dir(dir_, [&](std::string_view name) {
+    Name n;
+    const size_t suffix = std::string_view(kSuffix).size();
+    if (name.size() == kIdSize + suffix && name.substr(kIdSize) == kSuffix &&
+        to_name(name.substr(0, kIdSize), n)) {
+      names_.push_back(n);
+    }
+  });
+  if (e) return false;
+  std::sort(names_.begin(), names_.end(), older);
+  return true;
+}
+
+void Backups::rotate(int keep, uint64_t seen, uint64_t now, const std::string &added) noexcept {
   try {
-    using Name = std::array<char, kIdSize>;
-    std::vector<Name> names;
-    const fs::OsError e = fs::list_dir(dir_, [&](std::string_view name) {
-      if (name.size() != kIdSize + 5 || name.substr(kIdSize) != kSuffix || name[8] != 'T' ||
-          name[22] != 'Z' || name.substr(23, 2) != "-g") {
-        return;
-      }
-      Name n;
-      std::memcpy(n.data(), name.data(), kIdSize);
-      names.push_back(n);
-    });
-    if (e) return;
+    Name fresh;
+    if (names_known_ && names_epoch_ == seen && to_name(added, fresh)) {
+      names_.insert(std::upper_bound(names_.begin(), names_.end(), fresh, older), fresh);
+    } else if (!list_names()) {
+      return;
+    }
+    names_known_ = false;  // until the directory is known to match again
     const size_t kept = static_cast<size_t>(std::max(keep, 0));
-    if (names.size() <= kept) return;
-    // Newest first: by generation, then by time.
-    std::sort(names.begin(), names.end(), [](const Name &a, const Name &b) {
-      const int by_generation = std::memcmp(a.data() + 25, b.data() + 25, kIdSize - 25);
-      return by_generation != 0 ? by_generation > 0 : std::memcmp(a.data(), b.data(), 25) > 0;
-    });
-    for (size_t i = kept; i < names.size(); ++i) remove(std::string(names[i].data(), kIdSize));
+    bool listed_again = false;
+    while (names_.size() > kept) {
+      const fs::OsError e = fs::remove(path_of(std::string(names_.front().data(), kIdSize)));
+      if (e && e.err == ENOENT && !listed_again) {
+        // Removed by hand or by a process that did not raise the epoch: look again.
+        listed_again = true;
+        if (!list_names()) return;
+        continue;
+      }
+      if (e && e.err != ENOENT) return;  // the next rotation lists and tries again
+      names_.erase(names_.begin());
+    }
+    names_epoch_ = now;
+    names_known_ = true;
   } catch (...) {
-    // Rotation is housekeeping; the next commit tries again.
+    // Rotation is housekeeping; the next commit lists and tries again.
+    names_known_ = false;
   }
 }
 

@@ -6,6 +6,7 @@
 // a copy: another program may still edit that file in place.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,27 +24,43 @@ class Backups {
  public:
   explicit Backups(std::string dir) : dir_(std::move(dir)) {}
 
-  // A new id for a backup of `generation`, unique even within one microsecond.
-  std::string new_id(uint64_t generation) const;
-  // Links (or copies) `file` as backup `id`: only for a file nobody writes again (the
-  // outgoing file of a commit, about to be replaced by rename). Throws Error.
-  void add(const std::string &file, const std::string &id);
-  // Copies `file` as backup `id`: for the live file, which another program may still
-  // rewrite in place (a link would change with it). Throws Error.
-  void copy(const std::string &file, const std::string &id);
+  // Links (or, where links are not supported, copies) `file` as a new backup of
+  // `generation` and returns its id: only for a file nobody writes again (the outgoing
+  // file of a commit, about to be replaced by rename). Throws Error.
+  std::string add(const std::string &file, uint64_t generation);
+  // Copies `file` as a new backup of `generation` and returns its id: for the live
+  // file, which another program may still rewrite in place (a link would change with
+  // it). Throws Error.
+  std::string copy(const std::string &file, uint64_t generation);
   void remove(const std::string &id) noexcept;
   // Newest first (by generation, then time).
   std::vector<BackupInfo> list() const;
-  // Removes the oldest beyond `keep`; best effort.
-  void rotate(int keep) noexcept;
+  // Removes the oldest beyond `keep` after this holder of the exclusive lock added
+  // backup `added`; best effort. `seen` is the generation record's backups_epoch as
+  // read under the lock before the change, `now` the value written for it. When
+  // `seen` is the epoch this object wrote last, nobody else changed backups/ since and
+  // the names kept from then (plus `added`) are the directory's: no listing needed.
+  void rotate(int keep, uint64_t seen, uint64_t now, const std::string &added) noexcept;
   // Throws Error(not_found) for an unknown or malformed id.
   std::string file_of(const std::string &id) const;
   // Leftover copy temp files from a crash; call under the exclusive lock.
   void remove_stale_temps() noexcept;
   const std::string &dir() const { return dir_; }
 
+  static constexpr size_t kIdSize = 23 + 2 + 20;  // "<yyyymmddThhmmss.uuuuuuZ>-g<20 digits>"
+  using Name = std::array<char, kIdSize>;
+
  private:
+  std::string new_id(uint64_t generation) const;
+  std::string path_of(const std::string &id) const;
+  bool list_names();
+
   std::string dir_;
+  // Backup ids oldest first, as of backups_epoch `names_epoch_`; valid only while
+  // `names_known_`.
+  std::vector<Name> names_;
+  uint64_t names_epoch_ = 0;
+  bool names_known_ = false;
 };
 
 }  // namespace filelock::state

@@ -12,10 +12,11 @@ namespace filelock::state {
 
 namespace {
 namespace fs = platform::fs;
-// Layout: magic, the four fields, a checksum of the first 40 bytes; 48 bytes in all,
+// Layout: magic, the five fields, a checksum of the first 48 bytes; 56 bytes in all,
 // well inside one disk sector, so the in-place write cannot tear.
-constexpr uint64_t kMagic = 0x3130304E45474C46ULL;  // "FLGEN001"
-constexpr size_t kFields = 6;
+constexpr uint64_t kMagic = 0x3230304E45474C46ULL;  // "FLGEN002"
+constexpr size_t kFields = 7;
+constexpr size_t kSummed = (kFields - 1) * sizeof(uint64_t);
 constexpr size_t kSize = kFields * sizeof(uint64_t);
 }  // namespace
 
@@ -42,15 +43,16 @@ GenerationRecord GenerationFile::load() const {
   size_t n = 0;
   if (const fs::OsError e = fs::read_at(file_, 0, f, kSize, n)) fs::fail("read generation record", path_, e);
   if (n != kSize || f[0] != kMagic ||
-      f[5] != io::hash64(std::string_view(reinterpret_cast<const char *>(f), 5 * sizeof(uint64_t)))) {
+      f[kFields - 1] != io::hash64(std::string_view(reinterpret_cast<const char *>(f), kSummed))) {
     return {};
   }
-  return {f[1], f[2], f[3], f[4]};
+  return {f[1], f[2], f[3], f[4], f[5]};
 }
 
 void GenerationFile::store(const GenerationRecord &r) {
-  uint64_t f[kFields] = {kMagic, r.generation, r.checksum, r.previous_generation, r.previous_checksum, 0};
-  f[5] = io::hash64(std::string_view(reinterpret_cast<const char *>(f), 5 * sizeof(uint64_t)));
+  uint64_t f[kFields] = {kMagic, r.generation, r.checksum, r.previous_generation, r.previous_checksum,
+                         r.backups_epoch, 0};
+  f[kFields - 1] = io::hash64(std::string_view(reinterpret_cast<const char *>(f), kSummed));
   if (const int err = io::take_fault(io::Step::pwrite)) throw_os_error("write generation record", path_, err);
   if (const fs::OsError e = fs::write_at(file_, 0, f, kSize)) fs::fail("write generation record", path_, e);
 }

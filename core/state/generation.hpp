@@ -27,6 +27,10 @@ struct GenerationRecord {
   uint64_t checksum = 0;
   uint64_t previous_generation = 0;
   uint64_t previous_checksum = 0;
+  // Raised by every operation that adds backups (written before it adds them), so a
+  // process that finds the value it wrote itself knows nobody else changed backups/
+  // since, and may rotate from the names it kept instead of listing the directory.
+  uint64_t backups_epoch = 0;
 };
 
 class GenerationFile {

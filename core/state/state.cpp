@@ -237,8 +237,10 @@ LockMode State::read_mode() const {
 Current State::load(bool parse_tree) {
   Current cur;
   cur.record = generation_->load();
-  cur.exists = io::read_file(path_, cur.bytes);
+  platform::fs::FileInfo info;
+  cur.exists = io::read_file(path_, cur.bytes, &info);
   if (cur.exists) {
+    cur.mode = info.mode;
     cur.checksum = io::hash64(cur.bytes);
     cur.generation = GenerationFile::resolve(cur.record, cur.checksum);
   } else {
@@ -320,22 +322,28 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   const uint64_t new_generation = cur.generation + 1;
   const bool back_up =
       cur.exists && options_.backup_before_write && options_.max_backups > 0;
-  const std::string backup_id = back_up ? backups_.new_id(cur.generation) : "";
-  bool backed_up = false;
+  const uint64_t epoch = cur.record.backups_epoch + (back_up ? 1 : 0);
+  std::string backup_id;
   bool renamed = false;
   io::ReplaceOptions replace;
   replace.durable = options_.durable;
-  replace.before_rename = [&] {
-    if (back_up) {
-      backups_.add(path_, backup_id);
-      backed_up = true;
+  if (cur.exists) replace.mode = static_cast<int>(cur.mode);
+  if (options_.durable) {
+    try {
+      if (!dir_) dir_ = std::make_unique<io::DirHandle>(io::dir_of(path_));
+      replace.dir_handle = dir_->get();
+    } catch (const Error &) {
+      // atomic_replace opens the directory itself and reports what fails.
     }
-    generation_->store({new_generation, io::hash64(text), cur.generation, cur.checksum});
+  }
+  replace.before_rename = [&] {
+    if (back_up) backup_id = backups_.add(path_, cur.generation);
+    generation_->store({new_generation, io::hash64(text), cur.generation, cur.checksum, epoch});
   };
   try {
     io::atomic_replace(path_, text, replace, &renamed);
   } catch (const Error &e) {
-    if (!renamed && backed_up) backups_.remove(backup_id);
+    if (!renamed && !backup_id.empty()) backups_.remove(backup_id);
     entry.ok = false;
     entry.error = e.what();
     if (renamed) entry.generation = new_generation;
@@ -346,7 +354,7 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
     }
     throw;
   }
-  if (back_up) backups_.rotate(options_.max_backups);
+  if (back_up) backups_.rotate(options_.max_backups, cur.record.backups_epoch, epoch, backup_id);
   entry.generation = new_generation;
   try {
     log(entry);
@@ -411,9 +419,12 @@ std::string State::backup() {
   Held held(*this, LockMode::exclusive);
   const Current cur = load(false);
   if (!cur.exists) throw_error(Status::not_found, "back up", path_, "the state file is missing");
-  const std::string id = backups_.new_id(cur.generation);
-  backups_.copy(path_, id);  // the live file: a link would follow in-place edits
-  backups_.rotate(options_.max_backups);
+  // Raised before backups/ changes, so no process rotates from names kept before this.
+  GenerationRecord record = cur.record;
+  ++record.backups_epoch;
+  generation_->store(record);
+  const std::string id = backups_.copy(path_, cur.generation);  // the live file: a link would follow in-place edits
+  backups_.rotate(options_.max_backups, cur.record.backups_epoch, record.backups_epoch, id);
   return id;
 }
 

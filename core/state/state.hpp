@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/file_io.hpp"
 #include "json/json.hpp"
 #include "json/schema.hpp"
 #include "lock/lock.hpp"
@@ -36,6 +37,7 @@ struct StateOptions {
 struct Current {
   bool exists = false;
   std::string bytes;
+  unsigned mode = 0;  // permission bits, kept by the commit
   uint64_t checksum = 0;
   uint64_t generation = 0;
   GenerationRecord record;
@@ -94,6 +96,7 @@ class State {
   std::unique_ptr<Lock> lock_;
   std::unique_ptr<GenerationFile> generation_;
   std::unique_ptr<json::Schema> schema_;
+  std::unique_ptr<io::DirHandle> dir_;  // opened by the first durable commit
   Backups backups_;
   AuditLog log_;
 };

@@ -94,13 +94,14 @@ TEST(FsIo, RenameReplacesAndLinkSharesTheFile) {
   EXPECT_EQ(slurp(dir.file("old")), "new");
   fs::FileInfo gone;
   EXPECT_EQ(fs::path_info(dir.file("new"), gone).err, ENOENT);
-  ASSERT_TRUE(filelock::io::link_file(dir.file("old"), dir.file("link")));
+  ASSERT_EQ(filelock::io::link_file(dir.file("old"), dir.file("link")), filelock::io::Link::made);
   fs::FileInfo a, b;
   ASSERT_FALSE(fs::path_info(dir.file("old"), a));
   ASSERT_FALSE(fs::path_info(dir.file("link"), b));
   EXPECT_EQ(a.ino, b.ino);
   EXPECT_EQ(a.dev, b.dev);
   EXPECT_EQ(fs::hard_link(dir.file("old"), dir.file("link")).err, EEXIST);
+  EXPECT_EQ(filelock::io::link_file(dir.file("old"), dir.file("link")), filelock::io::Link::exists);
 }
 
 TEST(FsIo, ListDirNamesEveryEntryButDots) {

@@ -82,18 +82,32 @@ OsError set_mode(NativeFile file, unsigned mode) {
   return ::fchmod(file, mode) != 0 ? last_error() : ok();
 }
 
-OsError read_all(NativeFile file, std::string &out) {
+OsError read_all(NativeFile file, std::string &out, FileInfo *info) {
   out.clear();
   struct stat st {};
-  if (::fstat(file, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
-  char buf[65536];
+  if (::fstat(file, &st) != 0) return last_error();
+  if (info != nullptr) *info = from_stat(st);
+  // A regular file is read in one call asking for one byte more than fstat reported:
+  // a read of a regular file that returns less than asked has reached the end, so the
+  // usual extra read that returns 0 is not needed. A file that grew meanwhile fills
+  // the request and the loop goes on.
+  const bool regular = S_ISREG(st.st_mode);
+  size_t want = regular && st.st_size > 0 ? static_cast<size_t>(st.st_size) + 1 : 65536;
+  size_t have = 0;
   for (;;) {
-    const ssize_t n = ::read(file, buf, sizeof buf);
+    out.resize(have + want);
+    const ssize_t n = ::read(file, &out[have], want);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return last_error();
-    if (n == 0) return ok();
-    out.append(buf, static_cast<size_t>(n));
+    if (n < 0) {
+      out.clear();
+      return last_error();
+    }
+    have += static_cast<size_t>(n);
+    if (n == 0 || (regular && static_cast<size_t>(n) < want)) break;
+    want = 65536;
   }
+  out.resize(have);
+  return ok();
 }
 
 OsError read_at(NativeFile file, uint64_t offset, void *data, size_t size, size_t &got) {
@@ -147,6 +161,12 @@ OsError sync_dir(const std::string &dir) {
   ::close(fd);
   return rc != 0 ? OsError{err, 0, nullptr} : ok();
 }
+
+OsError open_dir(const std::string &dir, NativeFile &out) {
+  return open_retrying(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, out);
+}
+
+OsError sync_dir(NativeFile dir) { return ::fsync(dir) != 0 ? last_error() : ok(); }
 
 OsError rename_replace(const std::string &from, const std::string &to) {
   return ::rename(from.c_str(), to.c_str()) != 0 ? last_error() : ok();

@@ -147,7 +147,9 @@ OsError open_write(const std::string &path, Create create, bool append, unsigned
   return ok();
 }
 
-void close(NativeFile file) noexcept { ::CloseHandle(file); }
+void close(NativeFile file) noexcept {
+  if (file != kInvalidFile) ::CloseHandle(file);
+}
 
 OsError close_checked(NativeFile file) { return ::CloseHandle(file) ? ok() : last_error(); }
 
@@ -171,8 +173,11 @@ OsError path_info(const std::string &path, FileInfo &out) {
 // The replacement inherits the directory's ACL; there are no mode bits to copy.
 OsError set_mode(NativeFile, unsigned) { return ok(); }
 
-OsError read_all(NativeFile file, std::string &out) {
+OsError read_all(NativeFile file, std::string &out, FileInfo *attrs) {
   out.clear();
+  if (attrs != nullptr) {
+    if (const OsError e = info(file, *attrs)) return e;
+  }
   LARGE_INTEGER size;
   if (::GetFileSizeEx(file, &size) && size.QuadPart > 0)
     out.reserve(static_cast<size_t>(size.QuadPart));
@@ -225,6 +230,14 @@ OsError sync(NativeFile file) { return ::FlushFileBuffers(file) ? ok() : last_er
 // durable is MoveFileExW with MOVEFILE_WRITE_THROUGH, which returns only once the
 // change is on disk. Windows offers no flush of a directory that ordinary users may call.
 OsError sync_dir(const std::string &) { return ok(); }
+
+// No handle is kept: an open directory handle would stop others from removing it.
+OsError open_dir(const std::string &, NativeFile &out) {
+  out = kInvalidFile;
+  return ok();
+}
+
+OsError sync_dir(NativeFile) { return ok(); }
 
 OsError rename_replace(const std::string &from, const std::string &to) {
   std::wstring wfrom, wto;
