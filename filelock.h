@@ -289,7 +289,9 @@ FL_API int fl_state_write_if(fl_state *st, const char *json, uint64_t expected_g
  * transaction. fl_state_close(st) before then is safe: the transaction keeps what it
  * needs until it ends. */
 FL_API int fl_txn_begin(fl_state *st, fl_txn **out);
-/* JSON pointers are RFC 6901; "" is the whole document. */
+/* JSON pointers are RFC 6901; "" is the whole document. A failed set, remove or merge
+ * changes nothing; fl_txn_set refuses (FL_EINVAL) a value that would sit deeper than
+ * FL_JSON_MAX_DEPTH levels (the pointer's tokens plus the value's own nesting). */
 FL_API int fl_txn_get(fl_txn *t, const char *pointer, char **json_out);
 FL_API int fl_txn_set(fl_txn *t, const char *pointer, const char *json); /* creates parents */
 FL_API int fl_txn_remove(fl_txn *t, const char *pointer);

@@ -116,10 +116,12 @@ const cJSON *get(const cJSON *root, const std::string &pointer) {
 
 void set(Doc &root, const std::string &pointer, Doc value) {
   const auto tokens = parse_pointer(pointer);
-  // A pointer longer than the limit is refused before anything changes: it could build
-  // a chain deep enough to overflow the stack of anything that walks the document.
-  // Within it, the document (at most twice the limit deep) is checked at commit.
-  if (tokens.size() > static_cast<size_t>(kMaxDepth)) {
+  // Refused before anything changes when the value would end up deeper than the limit:
+  // each token is one level above it, and the rest of the document is unchanged.
+  // (A long pointer could also build a chain deep enough to overflow the stack of
+  // anything that walks the document.)
+  if (tokens.size() > static_cast<size_t>(kMaxDepth) ||
+      static_cast<int>(tokens.size()) + depth(value.get()) > kMaxDepth) {
     throw JsonError(Status::invalid, "setting '" + pointer.substr(0, 64) + (pointer.size() > 64 ? "...'" : "'") +
                                          " would nest the document deeper than " +
                                          std::to_string(kMaxDepth) + " levels");

@@ -19,7 +19,8 @@ const cJSON *get(const cJSON *root, const std::string &pointer);
 
 // Puts value at pointer, creating missing parents as objects; "-" (or the array's
 // size) appends. Setting "" replaces the whole document. Refused (invalid), with
-// nothing changed, when the pointer has more than kMaxDepth tokens.
+// nothing changed, when the value would sit deeper than kMaxDepth levels (pointer
+// tokens plus the value's own nesting).
 void set(Doc &root, const std::string &pointer, Doc value);
 
 // Removes the node; throws JsonError(not_found) when there is none, (invalid) for "".

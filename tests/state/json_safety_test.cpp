@@ -193,6 +193,28 @@ TEST(Pointer, TooManyTokensAreRefusedBeforeAnythingChanges) {
   set(doc, limit, parse("1"));  // exactly at the limit is allowed
 }
 
+// The value's own nesting counts: 250 tokens hold a value 6 deep, not 7, and the
+// refusal comes at set, not later at commit.
+TEST(Pointer, ADeepValueUnderALongPointerIsRefusedAtSet) {
+  Doc doc = parse(R"({"a":1})");
+  std::string pointer;
+  for (int i = 0; i < kMaxDepth - 6; ++i) pointer += "/k";
+  const auto nested = [](int levels) {
+    return std::string(static_cast<size_t>(levels), '[') + std::string(static_cast<size_t>(levels), ']');
+  };
+  try {
+    set(doc, pointer, parse(nested(7)));
+    FAIL() << "accepted";
+  } catch (const JsonError &e) {
+    EXPECT_EQ(e.status(), Status::invalid);
+    EXPECT_NE(std::string(e.what()).find("deeper than 256"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(print(doc.get(), false), R"({"a":1})");
+  set(doc, pointer, parse(nested(6)));
+  EXPECT_EQ(depth(doc.get()), kMaxDepth);
+  check_depth(doc.get());
+}
+
 struct StateSafety : ::testing::Test {
   fltest::TempDir dir;
   std::string path = dir.file("state.json");
