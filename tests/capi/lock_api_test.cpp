@@ -124,6 +124,17 @@ TEST(CapiLock, SymlinkRefusalIsPermissionWithPath) {
 
 namespace {
 
+// A path as it appears inside a JSON string: Windows paths carry backslashes, which JSON
+// escapes.
+std::string json_escaped(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 TEST(CapiLock, QueryScanAndCleanReturnJsonFreedWithFlFree) {
   fltest::TempDir dir;
   Handle a;
@@ -138,13 +149,26 @@ TEST(CapiLock, QueryScanAndCleanReturnJsonFreedWithFlFree) {
   ASSERT_EQ(fl_scan(dir.path().c_str(), &json), FL_OK);
   std::string s(json);
   fl_free(json);
-  EXPECT_NE(s.find(dir.file("x.lock")), std::string::npos) << s;
+  EXPECT_NE(s.find(json_escaped(dir.file("x.lock"))), std::string::npos) << s;
   ASSERT_EQ(fl_clean_stale(dir.path().c_str(), 0, &json), FL_OK);
   std::string c(json);
   fl_free(json);
-  EXPECT_NE(c.find("\"kept\":[{\"lock_path\":\"" + dir.file("x.lock")), std::string::npos) << c;
+  EXPECT_NE(c.find("\"kept\":[{\"lock_path\":\"" + json_escaped(dir.file("x.lock"))), std::string::npos)
+      << c;
   EXPECT_TRUE(fl_is_locked(a.h));
 }
+
+#ifdef _WIN32
+// fl_lock_fd passes a lock on to a child through an inherited descriptor, which a
+// LockFileEx lock cannot do: Windows always says -1 (the POSIX cases: lock_fd_test.cpp).
+TEST(CapiLock, LockFdIsMinusOneOnWindows) {
+  fltest::TempDir dir;
+  Handle a;
+  ASSERT_EQ(fl_open(&a.h, dir.file("x").c_str(), nullptr), FL_OK);
+  ASSERT_EQ(fl_lock(a.h, FL_EXCLUSIVE, FL_NOWAIT), FL_OK);
+  EXPECT_EQ(fl_lock_fd(a.h), -1);
+}
+#endif
 
 TEST(CapiLock, InspectArgumentErrors) {
   char *json = reinterpret_cast<char *>(1);

@@ -1,10 +1,9 @@
 // LOCKFILE and LOCKDIR backends: exclusion, release, breaking dead holders' locks on
-// proof only, atomic breaking, waking on release without polling.
+// proof only, atomic breaking, waking on release without polling. What a forked child
+// may do is in name_lock_posix_test.cpp.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "lock/lock_entry.hpp"
 #include "lock/lock_inspect.hpp"
 #include "lock_test_util.hpp"
+#include "name_lock_fixture.hpp"
 #include "platform/fs_ops.hpp"
 #include "platform/process.hpp"
 
@@ -22,47 +22,11 @@ using filelock::LockMode;
 using filelock::LockOptions;
 using filelock::Status;
 using locktest::mono_ns;
+using locktest::NameLocks;
 using locktest::open_lock;
 using locktest::status_of;
 
 namespace {
-
-class NameLocks : public ::testing::TestWithParam<Backend> {
- protected:
-  LockOptions opts() const {
-    LockOptions o;
-    o.backend = GetParam();
-    return o;
-  }
-  bool is_dir() const { return GetParam() == Backend::lockdir; }
-  std::string backend_arg() const { return std::to_string(static_cast<int>(GetParam())); }
-  std::string lock_path() const { return dir.file("x.lock"); }
-  bool lock_exists() const { return access(lock_path().c_str(), F_OK) == 0; }
-
-  // Plants a lock as a holder with this identity would have left it.
-  void plant(const filelock::platform::ProcessIdentity &who, int64_t acquired_at) {
-    const std::string rec =
-        filelock::HolderRecordTemplate(who, "planted", "lockfile").render(acquired_at);
-    std::string file = lock_path();
-    if (is_dir()) {
-      ASSERT_EQ(mkdir(lock_path().c_str(), 0755), 0);
-      file += "/holder.json";
-    }
-    std::ofstream(file) << rec;
-  }
-
-  // Makes an entry look as if it was last written `seconds` ago.
-  static void age(const std::string &path, int seconds) {
-    struct timespec when[2];
-    clock_gettime(CLOCK_REALTIME, &when[0]);
-    when[0].tv_sec -= seconds;
-    when[1] = when[0];
-    ASSERT_EQ(utimensat(AT_FDCWD, path.c_str(), when, AT_SYMLINK_NOFOLLOW), 0);
-  }
-  static constexpr int kPastGrace = filelock::kOrphanGraceMs / 1000 + 2;
-
-  fltest::TempDir dir;
-};
 
 TEST_P(NameLocks, ExcludesAndReleaseDeletes) {
   auto a = open_lock(dir.file("x"), opts());
@@ -210,27 +174,6 @@ TEST_P(NameLocks, UnlockAfterBeingBrokenRemovesNothing) {
   EXPECT_EQ(status_of([&] { a->unlock(); }), Status::not_locked);
   EXPECT_TRUE(lock_exists());
   EXPECT_TRUE(b->locked());
-}
-
-TEST_P(NameLocks, ForkedChildNeverRemovesParentsLock) {
-  auto a = open_lock(dir.file("x"), opts());
-  a->lock(LockMode::exclusive, 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    try {
-      a->unlock();
-      a.reset();
-      _exit(0);
-    } catch (...) {
-      _exit(1);
-    }
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  EXPECT_TRUE(lock_exists());
-  a->unlock();
-  EXPECT_FALSE(lock_exists());
 }
 
 // A LOCKFILE never exists without its record: cleaning stale locks in a loop while

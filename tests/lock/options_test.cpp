@@ -42,7 +42,8 @@ TEST_P(NoSidecar, ExclusiveLockLeavesTheFilesBytesAlone) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernel, NoSidecar,
-                         ::testing::Values(Backend::flock, Backend::ofd, Backend::posix));
+                         ::testing::Values(Backend::flock, Backend::ofd, Backend::posix),
+                         locktest::BackendName());
 
 class HugeTimeout : public ::testing::TestWithParam<Backend> {};
 
@@ -74,7 +75,8 @@ TEST_P(HugeTimeout, WaitsUntilReleased) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, HugeTimeout,
                          ::testing::Values(Backend::flock, Backend::ofd, Backend::posix,
-                                           Backend::lockfile, Backend::lockdir));
+                                           Backend::lockfile, Backend::lockdir),
+                         locktest::BackendName());
 
 }  // namespace
 

@@ -23,6 +23,11 @@ class TempDir {
   std::string path_;
 };
 
+// Sets the access and modification times of `path` (a file or directory, never a
+// symlink's target) to `seconds` before now; false on failure. Tests age lock entries
+// with it past grace periods instead of waiting.
+bool backdate(const std::string &path, int seconds);
+
 using HelperFn = std::function<int(const std::vector<std::string> &args)>;
 
 // Registers a helper role; use FLTEST_HELPER at namespace scope.

@@ -1,12 +1,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <map>
 #include <stdexcept>
@@ -39,6 +41,14 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+bool backdate(const std::string &path, int seconds) {
+  struct timespec when[2];
+  clock_gettime(CLOCK_REALTIME, &when[0]);
+  when[0].tv_sec -= seconds;
+  when[1] = when[0];
+  return utimensat(AT_FDCWD, path.c_str(), when, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 bool register_helper(const std::string &role, HelperFn fn) {

@@ -94,6 +94,25 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(std::filesystem::u8path(path_), ec);
 }
 
+bool backdate(const std::string &path, int seconds) {
+  // Backup semantics open directories too; the reparse point flag keeps a link itself.
+  HANDLE h = CreateFileW(std::filesystem::u8path(path).wstring().c_str(), FILE_WRITE_ATTRIBUTES,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                         OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
+                         nullptr);
+  if (h == INVALID_HANDLE_VALUE) return false;
+  FILETIME now;
+  GetSystemTimeAsFileTime(&now);
+  ULARGE_INTEGER t;
+  t.LowPart = now.dwLowDateTime;
+  t.HighPart = now.dwHighDateTime;
+  t.QuadPart -= static_cast<ULONGLONG>(seconds) * 10000000ull;  // 100 ns ticks
+  FILETIME when = {t.LowPart, t.HighPart};
+  const BOOL ok = SetFileTime(h, nullptr, &when, &when);
+  CloseHandle(h);
+  return ok != FALSE;
+}
+
 bool register_helper(const std::string &role, HelperFn fn) {
   roles()[role] = std::move(fn);
   return true;

@@ -79,10 +79,17 @@ bool remove_file(const std::string &path) {
 }
 
 bool remove_dir(const std::string &path) {
-  if (::RemoveDirectoryW(win::widen(path, path).c_str())) return true;
-  const DWORD err = ::GetLastError();
-  if (is_missing(err)) return false;
-  win::throw_win32("remove directory", path, err);
+  const std::wstring wide = win::widen(path, path);
+  // A file deleted while another process had it open (a reader of holder.json) lingers,
+  // delete-pending, until that handle closes, and keeps the directory non-empty until
+  // then: retry for a moment before taking "not empty" at its word.
+  for (int attempt = 0;; ++attempt) {
+    if (::RemoveDirectoryW(wide.c_str())) return true;
+    const DWORD err = ::GetLastError();
+    if (is_missing(err)) return false;
+    if (err != ERROR_DIR_NOT_EMPTY || attempt == 100) win::throw_win32("remove directory", path, err);
+    ::Sleep(1);
+  }
 }
 
 bool read_small_file(const std::string &path, size_t max, std::string &out) {

@@ -61,6 +61,9 @@ RemoveOutcome remove_unheld_lock_file(const std::string &path) {
   if (h == INVALID_HANDLE_VALUE) {
     const DWORD err = ::GetLastError();
     if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) return RemoveOutcome::missing;
+    // Another program has it open without FILE_SHARE_DELETE (a CRT open(), say): in use,
+    // and it could not be removed anyway.
+    if (err == ERROR_SHARING_VIOLATION) return RemoveOutcome::held;
     win::throw_win32("open lock file", path, err);
   }
   RemoveOutcome outcome = RemoveOutcome::held;

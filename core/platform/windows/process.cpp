@@ -1,4 +1,4 @@
-// Process identity on Windows: the pid with the process creation time (FILETIME ticks)
+// Process identity on Windows: the pid with the process creation time (in microseconds)
 // names one process, whatever pid reuse. Liveness opens the process by pid and compares
 // its creation time, so a recycled pid is never mistaken for the holder. There is no
 // fork() on Windows: the fork generation never changes.
@@ -10,10 +10,16 @@ namespace filelock::platform {
 
 namespace {
 
+// Microseconds since the Unix epoch. Holder records are read back as JSON numbers
+// (doubles), exact only up to 2^53: raw FILETIME ticks (about 1.3e17) lose their last
+// bits there, and a live holder would then be judged dead. Microseconds stay exact
+// until the year 2255.
 int64_t creation_time(HANDLE process) {
   FILETIME created, exited, kernel, user;
   if (!::GetProcessTimes(process, &created, &exited, &kernel, &user)) return 0;
-  return static_cast<int64_t>(win::filetime_ticks(created));
+  constexpr uint64_t kUnixEpochTicks = 116444736000000000ull;  // 1970-01-01 in FILETIME
+  const uint64_t t = win::filetime_ticks(created);
+  return t <= kUnixEpochTicks ? 0 : static_cast<int64_t>((t - kUnixEpochTicks) / 10);
 }
 
 std::string host_name() {
