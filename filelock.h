@@ -209,20 +209,39 @@ FL_API int fl_lock_fd(const fl_handle *h);
 FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_json);
 /* Lock files under dir (not recursive) as a JSON report:
  * {"dir","locks":[{"lock_path","backend","locked","mode","holders","holder","alive",
- *  "stale","age_ms"}]}, each entry as in fl_query. Only "*.lock" entries this library
- * made are listed (empty or holder-recorded files, lock directories with a record); an
- * entry that could not be read has "error" instead. */
+ *  "stale","age_ms"}],
+ *  "leftovers":[{"path","leftover_of","kind","age_ms","stale","reason"}]}.
+ * "locks": each entry as in fl_query. Only "*.lock" entries this library made are listed
+ * (empty or holder-recorded files, lock directories with a record); an entry that could
+ * not be read has "error" instead.
+ * "leftovers": what a LOCKFILE/LOCKDIR process killed mid-step leaves beside the lock
+ * "leftover_of" (see fl_clean_stale): "kind" "new" ("<lock>.new-<pid>-<tid>-<n>") or
+ * "breaking" ("<lock>.breaking-..."); "stale" true if fl_clean_stale would remove it
+ * (min_age_ms 0), "reason" why or why not. */
 FL_API int fl_scan(const char *dir, char **report_json);
 /* Removes lock files under dir that nobody holds and that are older than min_age_ms,
- * and dead holders' lock-file-backend locks. Safe against concurrent acquirers.
+ * dead holders' lock-file-backend locks, and crash leftovers of those backends. Safe
+ * against concurrent acquirers.
  * report: {"dir","removed":[{"lock_path","reason"}],"kept":[{"lock_path","reason"}],
  *          "errors":[{"lock_path","error"}]}
+ * An item about a leftover names it in "lock_path" and has "leftover_of", the lock it
+ * belongs to.
  * A kernel lock file is removed while this call holds it (flock and OFD, without
  * waiting), and every acquirer re-checks after locking that its file is still linked,
  * so no one is left holding a removed file while another holds its successor. Files
  * this process has open through the POSIX backend are kept. Another host's
  * LOCKFILE/LOCKDIR lock is never removed here (no proof of death). An empty lock file or
- * a lock directory without its record is removed only once older than 10 s. */
+ * a lock directory without its record is removed only once older than 10 s.
+ * Leftovers, also only once older than min_age_ms:
+ *  - "<lock>.new-<pid>-<tid>-<n>", a LOCKFILE written but not yet moved to its name, is
+ *    removed when its creator is proven dead (as a holder is), and otherwise (another
+ *    host, no readable record) once older than 1 hour, which no live creator needs.
+ *  - "<lock>.breaking-...", an entry moved aside by a process breaking a stale lock. That
+ *    process may still put it back, so it is removed only if it would be removed at the
+ *    lock name itself: a lock whose holder is proven dead, or a file no one holds a
+ *    kernel lock on (if empty, older than 10 s), or a directory without a record older
+ *    than 10 s. A live or another host's holder's lock, or anything the library did not
+ *    make, is kept however old. */
 FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_json);
 
 /* ---- JSON state ---------------------------------------------------------------- */

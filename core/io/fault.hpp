@@ -16,6 +16,8 @@ enum class Step {
   dir_fsync,  // fsync of the directory after a rename or create
   log_append, // the single write of an audit-log or JSONL line
   pwrite,     // the in-place generation record
+  kernel_lock,  // a flock/OFD/POSIX lock call, taken in core/lock (ENOLCK, EOPNOTSUPP: a
+                // filesystem without such locks; core/platform cannot depend on this)
   count_
 };
 

@@ -4,9 +4,15 @@
 
 #include "common/deadline.hpp"
 #include "common/error.hpp"
+#include "io/fault.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
+
+void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &path) {
+  if (const int err = io::take_fault(io::Step::kernel_lock))
+    platform::throw_kernel_lock_error(kind, path, err);
+}
 
 KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options,
                                platform::KernelLockKind kind)
@@ -80,12 +86,13 @@ bool KernelFileLock::still_linked() { return platform::identify(fd_, path_).nlin
 // Non-blocking attempt. A lock on a file someone unlinked (fl_clean_stale) protects
 // nothing: the next acquirer creates a new file. Then drop it, re-open and try again.
 bool KernelFileLock::try_acquire(LockMode mode) {
-  while (platform::kernel_try_lock(fd_, kind_, mode, path_)) {
+  while (true) {
+    take_kernel_lock_fault(kind_, path_);
+    if (!platform::kernel_try_lock(fd_, kind_, mode, path_)) return false;
     if (still_linked()) return true;
     platform::kernel_unlock(fd_, kind_, path_);
     reopen();
   }
-  return false;
 }
 
 void KernelFileLock::on_acquired(LockMode mode) noexcept {
@@ -136,6 +143,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     std::atomic_store(&wakeup_, wakeup);
   }
   while (true) {
+    take_kernel_lock_fault(kind_, path_);
     auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup,
                                               cancel_, path_);
     if (outcome == platform::WaitOutcome::canceled) {

@@ -19,6 +19,11 @@
 
 namespace filelock {
 
+// Fault injection (io::Step::kernel_lock): throws, as the kernel's lock call would have,
+// when a test made this call fail (ENOLCK or EOPNOTSUPP: a filesystem without such
+// locks). Called just before each lock call; a no-op otherwise.
+void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &path);
+
 class KernelFileLock final : public Lock {
  public:
   KernelFileLock(std::string lock_path, const LockOptions &options, platform::KernelLockKind kind);

@@ -36,6 +36,28 @@ std::string judged_name(const std::string &lock_path, const platform::FileIdenti
   return lock_path + ".breaking-" + hex;
 }
 
+bool all_of_class(const std::string &s, size_t from, size_t to, bool hex) {
+  if (from >= to) return false;
+  for (size_t i = from; i < to; ++i) {
+    const char c = s[i];
+    const bool ok = (c >= '0' && c <= '9') || (hex && c >= 'a' && c <= 'f');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// "<d>-<d>-<d>" exactly, as unique_name writes it; the first number out in `first`.
+bool parse_unique_suffix(const std::string &s, size_t from, int64_t &first) {
+  const size_t a = s.find('-', from);
+  const size_t b = a == std::string::npos ? a : s.find('-', a + 1);
+  if (b == std::string::npos || !all_of_class(s, from, a, false) ||
+      !all_of_class(s, a + 1, b, false) || !all_of_class(s, b + 1, s.size(), false) ||
+      a - from > 18)
+    return false;
+  first = std::stoll(s.substr(from, a - from));
+  return true;
+}
+
 // Moves the entry at lock_path to `aside` without replacing anything there. Directories
 // on filesystems without a no-replace rename fall back to a unique name.
 bool move_aside(const std::string &lock_path, bool directory, std::string &aside) {
@@ -72,6 +94,41 @@ bool only_record_inside(const std::string &dir) {
 }
 
 }  // namespace
+
+LeftoverName parse_leftover_name(const std::string &name) {
+  struct Tag {
+    const char *text;
+    LeftoverKind kind;
+  };
+  static const Tag kTags[] = {{".lock.new-", LeftoverKind::placing},
+                              {".lock.breaking-", LeftoverKind::breaking}};
+  LeftoverName out;
+  for (const Tag &tag : kTags) {
+    const std::string text = tag.text;
+    const size_t at = name.rfind(text);
+    if (at == std::string::npos || at == 0) continue;
+    const size_t rest = at + text.size();
+    int64_t pid = 0;
+    const bool ok =
+        tag.kind == LeftoverKind::placing
+            ? parse_unique_suffix(name, rest, pid) && pid > 0
+            : (name.size() - rest == 16 && all_of_class(name, rest, name.size(), true)) ||
+                  parse_unique_suffix(name, rest, pid);
+    if (!ok) continue;
+    out.kind = tag.kind;
+    out.lock_name = name.substr(0, at + 5);  // up to and with ".lock"
+    if (tag.kind == LeftoverKind::placing) out.pid = pid;
+    return out;
+  }
+  return out;
+}
+
+std::string placing_name(const std::string &lock_path) { return unique_name(lock_path, ".new-"); }
+
+std::string breaking_name(const std::string &lock_path, const platform::FileIdentity &id,
+                          const std::string &bytes) {
+  return judged_name(lock_path, id, bytes);
+}
 
 bool read_lock_entry(const std::string &lock_path, bool directory, platform::FileIdentity &id,
                      std::string &record_bytes) {
@@ -150,7 +207,7 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged) 
 }
 
 bool create_lock_file(const std::string &lock_path, unsigned mode, const std::string &record) {
-  const std::string temp = unique_name(lock_path, ".new-");
+  const std::string temp = placing_name(lock_path);
   if (!platform::create_exclusive_file(temp, mode, record))
     throw_error(Status::io, "create lock file", temp, "temporary name already exists");
   bool placed = false;

@@ -13,6 +13,16 @@
 //     one never looks like an orphan; the grace period covers LOCKDIR's mkdir-then-write
 //     window and writers older than this rule.
 // Anything else (symlink, FIFO, a directory holding other files) is never touched.
+//
+// Crash leftovers: placing a LOCKFILE and breaking a lock each use a second name beside
+// the lock for a moment, and a process killed in between leaves it there:
+//   "<lock>.new-<pid>-<tid>-<n>"       a LOCKFILE with its record, not yet moved to the
+//                                      lock name (create_lock_file); <pid> created it
+//   "<lock>.breaking-<16 hex digits>"  an entry moved aside to be deleted or put back
+//   "<lock>.breaking-<pid>-<tid>-<n>"  the same, where directories cannot be renamed
+//                                      without replacing (break_lock_entry)
+// <lock> ends in ".lock" (the lock-file backends always use a sidecar name). Only
+// fl_clean_stale removes them (lock_inspect.cpp says when).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +35,27 @@ namespace filelock {
 
 inline constexpr const char *kLockDirRecordName = "holder.json";
 inline constexpr int64_t kOrphanGraceMs = 10000;
+// A "<lock>.new-" leftover whose creator cannot be proven dead (another host, no
+// readable record) is removed once this old. A live creator keeps the name for one
+// create, write and rename, so an hour never cuts one short.
+inline constexpr int64_t kPlacingGraceMs = 3600 * 1000;
+
+enum class LeftoverKind { none, placing, breaking };
+
+struct LeftoverName {
+  LeftoverKind kind = LeftoverKind::none;
+  std::string lock_name;  // the name of the lock it belongs to ("x.lock")
+  int64_t pid = 0;        // placing: the creator's pid, from the name
+};
+
+// Recognises a leftover by its name alone (a directory entry's name, not a path).
+LeftoverName parse_leftover_name(const std::string &name);
+
+// The temporary name create_lock_file places a LOCKFILE through, unique to this call.
+std::string placing_name(const std::string &lock_path);
+// The name break_lock_entry moves an entry judged as (id, record bytes) to.
+std::string breaking_name(const std::string &lock_path, const platform::FileIdentity &id,
+                          const std::string &bytes);
 
 // Reads what is at lock_path now; false if nothing is there.
 bool read_lock_entry(const std::string &lock_path, bool directory, platform::FileIdentity &id,

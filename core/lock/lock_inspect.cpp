@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "common/error.hpp"
 #include "lock/holder_judge.hpp"
@@ -228,6 +229,153 @@ bool clean_orphan(const std::string &lock_path, const LockEntry &entry, int64_t 
   return false;
 }
 
+// Crash leftovers (lock_entry.hpp), removed only when provably not in use:
+//  - "<lock>.new-...": a LOCKFILE not yet moved to its name. Its creator moves it in or
+//    deletes it within one create-write-rename, so it is a leftover once that creator is
+//    proven dead (its record: same host and boot, pid no longer names a process with its
+//    start time; or the host rebooted) or, when that cannot be proven (another host, no
+//    readable record), once older than kPlacingGraceMs. A creator still running that
+//    late only finds its rename failing: it has not taken the lock.
+//  - "<lock>.breaking-...": an entry a breaker moved aside, which that breaker deletes if
+//    it is the stale lock it judged and otherwise puts back at the lock name (or leaves,
+//    if the name was taken). A live breaker may still act on it, so it is removed only
+//    if it is removable at the lock name itself by the same rules: a LOCKFILE/LOCKDIR
+//    lock whose holder is proven dead, or an orphan past kOrphanGraceMs that no one holds
+//    a kernel lock on. Deleting it first then changes nothing a breaker could rely on:
+//    putting back a dead holder's lock only lets the next acquirer break it again.
+//    Anything else there (a live or another host's holder, foreign content) is kept.
+// Both must also be at least min_age_ms old.
+struct LeftoverVerdict {
+  bool found = false;
+  bool removable = false;
+  std::string reason;
+  int64_t age_ms = 0;
+  LockEntry entry;  // as judged; removal acts only on this same entry
+};
+
+LeftoverVerdict judge_placing(const std::string &path, const LeftoverName &name,
+                              int64_t min_age_ms) {
+  LeftoverVerdict v;
+  LockEntry &e = v.entry;
+  if (!read_lock_entry(path, false, e.id, e.record_bytes)) return v;  // moved in or removed
+  v.found = true;
+  v.age_ms = std::max<int64_t>(0, platform::wall_clock_ms() - e.id.mtime_ms);
+  if (!e.id.regular) {
+    v.reason = "not a regular file: not made by filelock";
+    return v;
+  }
+  e.kind = EntryKind::name_lock;
+  HolderRecord rec;
+  const bool own_record = parse_holder_record(e.record_bytes, rec) &&
+                          rec.backend == "lockfile" && rec.pid == name.pid;
+  HolderJudgement j;
+  if (own_record) j = judge_holder(e.record_bytes, e.id.mtime_ms, 0);
+  const bool old = v.age_ms > kPlacingGraceMs;
+  if (v.age_ms < min_age_ms) {
+    v.reason = "younger than min_age_ms";
+  } else if (own_record && j.alive == platform::Liveness::dead) {
+    v.removable = true;
+    v.reason = "lock file left while being placed: " + j.reason;
+  } else if (old) {
+    v.removable = true;
+    v.reason = "lock file left while being placed, older than the grace period";
+  } else {
+    v.reason = own_record ? "lock file being placed: " + j.reason
+                          : "lock file being placed without a readable record, younger "
+                            "than the grace period";
+  }
+  return v;
+}
+
+LeftoverVerdict judge_breaking(const std::string &path, int64_t min_age_ms) {
+  LeftoverVerdict v;
+  LockEntry &e = v.entry;
+  e = inspect_safely(path);
+  if (e.kind == EntryKind::missing) return v;  // deleted or put back by its breaker
+  v.found = true;
+  if (e.kind == EntryKind::other) {
+    v.age_ms = orphan_age_ms(e);
+    v.reason = "not a lock entry made by filelock";
+    return v;
+  }
+  if (e.kind == EntryKind::name_lock) {
+    HolderJudgement j = judge_holder(e.record_bytes, e.id.mtime_ms, 0);
+    v.age_ms = j.age_ms;
+    if (!j.stale) {
+      v.reason = "moved aside while breaking a lock, and may be put back: " + j.reason;
+    } else if (v.age_ms < min_age_ms) {
+      v.reason = "younger than min_age_ms";
+    } else {
+      v.removable = true;
+      v.reason = "lock moved aside while being broken: " + j.reason;
+    }
+    return v;
+  }
+  v.age_ms = orphan_age_ms(e);
+  std::vector<platform::KernelLockHolder> holders;
+  if (v.age_ms < min_age_ms) {
+    v.reason = "younger than min_age_ms";
+  } else if ((e.directory || e.record_bytes.empty()) && !orphan_expired(e, 0)) {
+    v.reason = "no holder record and younger than the grace period";
+  } else if (!e.directory && platform::list_kernel_locks(e.id, holders) && !holders.empty()) {
+    v.reason = "held";
+  } else {
+    v.removable = true;
+    v.reason = "lock moved aside while being broken: no holder record";
+  }
+  return v;
+}
+
+// Removes the leftover judged removable if it is still the entry judged. True if this
+// call removed it; else `reason` says why not (empty: it vanished meanwhile).
+bool remove_leftover(const std::string &path, const LeftoverVerdict &judged, std::string &reason) {
+  const LockEntry &e = judged.entry;
+  if (e.kind == EntryKind::orphan && !e.directory) {
+    if (open_in_this_process(path)) {
+      reason = "open in this process";  // closing it here would drop our POSIX locks
+      return false;
+    }
+    platform::FileIdentity now;
+    if (!platform::identify_path(path, now)) return false;
+    if (!(now == e.id)) {
+      reason = "replaced while checking";
+      return false;
+    }
+    switch (platform::remove_unheld_lock_file(path)) {
+      case platform::RemoveOutcome::removed: return true;
+      case platform::RemoveOutcome::held: reason = "held"; return false;
+      case platform::RemoveOutcome::changed: reason = "replaced while checking"; return false;
+      case platform::RemoveOutcome::missing: return false;
+    }
+    return false;
+  }
+  if (e.kind == EntryKind::orphan) {  // a directory with no record inside
+    const LockEntry again = inspect_lock_entry(path);
+    if (again.kind == EntryKind::missing) return false;
+    if (again.kind != EntryKind::orphan || !again.directory || !(again.id == e.id)) {
+      reason = "replaced while checking";
+      return false;
+    }
+    remove_lock_entry(path, true);
+    return true;
+  }
+  platform::FileIdentity now;
+  std::string bytes;
+  if (!read_lock_entry(path, e.directory, now, bytes)) return false;
+  if (!(now == e.id) || now.directory != e.directory || bytes != e.record_bytes) {
+    reason = "replaced while checking";
+    return false;
+  }
+  remove_lock_entry(path, e.directory);
+  return true;
+}
+
+LeftoverVerdict judge_leftover(const std::string &path, const LeftoverName &name,
+                               int64_t min_age_ms) {
+  return name.kind == LeftoverKind::placing ? judge_placing(path, name, min_age_ms)
+                                            : judge_breaking(path, min_age_ms);
+}
+
 }  // namespace
 
 std::string query_lock(const std::string &path, const LockOptions &options) {
@@ -269,10 +417,29 @@ std::string scan_locks(const std::string &dir) {
   auto root = new_object();
   add_text(root.get(), "dir", dir);
   cJSON *locks = cJSON_AddArrayToObject(root.get(), "locks");
+  cJSON *leftovers = cJSON_AddArrayToObject(root.get(), "leftovers");
   for (const auto &name : names) {
-    if (!is_lock_name(name)) continue;
+    const LeftoverName leftover = parse_leftover_name(name);
+    if (!is_lock_name(name) && leftover.kind == LeftoverKind::none) continue;
     const std::string lock_path = join(dir, name);
     JsonPtr item = new_object();
+    if (leftover.kind != LeftoverKind::none) {
+      add_text(item.get(), "path", lock_path);
+      add_text(item.get(), "leftover_of", join(dir, leftover.lock_name));
+      cJSON_AddStringToObject(item.get(), "kind",
+                              leftover.kind == LeftoverKind::placing ? "new" : "breaking");
+      try {
+        const LeftoverVerdict v = judge_leftover(lock_path, leftover, 0);
+        if (!v.found) continue;
+        cJSON_AddNumberToObject(item.get(), "age_ms", static_cast<double>(v.age_ms));
+        cJSON_AddBoolToObject(item.get(), "stale", v.removable);
+        add_label(item.get(), "reason", v.reason);
+      } catch (const Error &e) {
+        add_text(item.get(), "error", e.what());
+      }
+      cJSON_AddItemToArray(leftovers, item.release());
+      continue;
+    }
     add_text(item.get(), "lock_path", lock_path);
     LockEntry entry;
     try {
@@ -294,13 +461,30 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
   cJSON *kept = cJSON_AddArrayToObject(root.get(), "kept");
   cJSON *errors = cJSON_AddArrayToObject(root.get(), "errors");
   auto note = [](cJSON *list, const std::string &lock_path, const char *key,
-                 const std::string &text) {
+                 const std::string &text, const std::string &leftover_of = std::string()) {
     cJSON *item = cJSON_CreateObject();
     add_text(item, "lock_path", lock_path);
     add_label(item, key, text);
+    if (!leftover_of.empty()) add_text(item, "leftover_of", leftover_of);
     cJSON_AddItemToArray(list, item);
   };
   for (const auto &name : names) {
+    const LeftoverName leftover = parse_leftover_name(name);
+    if (leftover.kind != LeftoverKind::none) {
+      const std::string path = join(dir, name);
+      const std::string of = join(dir, leftover.lock_name);
+      try {
+        const LeftoverVerdict v = judge_leftover(path, leftover, min_age_ms);
+        if (!v.found) continue;
+        std::string why_kept;
+        if (!v.removable) note(kept, path, "reason", v.reason, of);
+        else if (remove_leftover(path, v, why_kept)) note(removed, path, "reason", v.reason, of);
+        else if (!why_kept.empty()) note(kept, path, "reason", why_kept, of);
+      } catch (const Error &e) {
+        note(errors, path, "error", e.what(), of);
+      }
+      continue;
+    }
     if (!is_lock_name(name)) continue;
     const std::string lock_path = join(dir, name);
     try {

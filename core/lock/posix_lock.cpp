@@ -4,6 +4,7 @@
 
 #include "common/deadline.hpp"
 #include "common/error.hpp"
+#include "lock/kernel_file_lock.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/process.hpp"
 
@@ -81,8 +82,10 @@ void PosixLock::close_file() noexcept {
 
 bool PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
                                std::chrono::steady_clock::time_point deadline, bool &canceled) {
+  take_kernel_lock_fault(KernelLockKind::posix, path_);
   if (platform::kernel_try_lock(state_->fd, KernelLockKind::posix, mode, path_)) return true;
   if (!wait) return false;
+  take_kernel_lock_fault(KernelLockKind::posix, path_);
   auto outcome = platform::kernel_wait_lock(state_->fd, KernelLockKind::posix, mode, forever,
                                             deadline, wakeup_, cancel_, path_);
   canceled = outcome == platform::WaitOutcome::canceled;

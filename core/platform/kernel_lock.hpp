@@ -27,6 +27,11 @@ enum class KernelLockKind { flock, ofd, posix };
 bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path);
 void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path);
 
+// Throws what kernel_try_lock throws when its lock call fails with errno `err`:
+// unsupported for a filesystem without such locks (ENOLCK, EOPNOTSUPP, ...), with a
+// message naming the backends that need none. core/lock reports injected faults with it.
+[[noreturn]] void throw_kernel_lock_error(KernelLockKind kind, const std::string &path, int err);
+
 // The descriptor number of `file` if a child process that inherits it shares a lock of
 // this kind (so the lock lasts while either holds it, as with flock(1)); -1 otherwise.
 int inheritable_descriptor(NativeFile file, KernelLockKind kind) noexcept;

@@ -72,20 +72,6 @@ const char *kind_name(KernelLockKind kind) {
   }
 }
 
-[[noreturn]] void throw_lock_error(KernelLockKind kind, const std::string &path, int err) {
-  if (err == EBADF && kind != KernelLockKind::flock)
-    throw_error(Status::permission, "lock", path,
-                std::string(kind_name(kind)) +
-                    " locks need the lock file open for writing, and it may only be read by "
-                    "this user (Bad file descriptor, errno 9); flock locks work read-only");
-  if (err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL)
-    throw_error(Status::unsupported, "lock", path,
-                std::string(kind_name(kind)) + " locks are not supported on this filesystem (" +
-                    strerrordesc_np(err) + ", errno " + std::to_string(err) +
-                    "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)");
-  throw_os_error("lock", path, err);
-}
-
 // Shared by the caller and the waiter thread; whoever lets go last frees it. After a
 // successful wait the caller detaches the thread instead of joining it, so the handoff
 // does not wait for the thread to finish exiting.
@@ -124,6 +110,20 @@ FL_NO_STACK_REDZONES void *waiter_main(void *arg) {
 
 }  // namespace
 
+[[noreturn]] void throw_kernel_lock_error(KernelLockKind kind, const std::string &path, int err) {
+  if (err == EBADF && kind != KernelLockKind::flock)
+    throw_error(Status::permission, "lock", path,
+                std::string(kind_name(kind)) +
+                    " locks need the lock file open for writing, and it may only be read by "
+                    "this user (Bad file descriptor, errno 9); flock locks work read-only");
+  if (err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL)
+    throw_error(Status::unsupported, "lock", path,
+                std::string(kind_name(kind)) + " locks are not supported on this filesystem (" +
+                    strerrordesc_np(err) + ", errno " + std::to_string(err) +
+                    "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)");
+  throw_os_error("lock", path, err);
+}
+
 bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path) {
   int err;
   do {
@@ -131,7 +131,7 @@ bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const 
   } while (err == EINTR);
   if (err == 0) return true;
   if (err == EWOULDBLOCK || err == EAGAIN || err == EACCES) return false;
-  throw_lock_error(kind, path, err);
+  throw_kernel_lock_error(kind, path, err);
 }
 
 void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path) {
@@ -177,7 +177,7 @@ WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode
     const int err = w->err;
     ::pthread_detach(thread);
     release(w);
-    if (state == 2) throw_lock_error(kind, path, err);
+    if (state == 2) throw_kernel_lock_error(kind, path, err);
     return WaitOutcome::acquired;
   }
   ::pthread_cancel(thread);
@@ -186,7 +186,7 @@ WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode
   const int err = w->err;
   delete w;  // the thread is gone; it let go of its share only if it finished
   wakeup->drain();
-  if (state == 2) throw_lock_error(kind, path, err);
+  if (state == 2) throw_kernel_lock_error(kind, path, err);
   // A waiter cancelled right after its call returned leaves the lock on our descriptor;
   // a non-blocking retry tells (it is a no-op for a lock we already own).
   const bool held = state == 1 || kernel_try_lock(file, kind, mode, path);

@@ -17,6 +17,8 @@
 #include "platform/kernel_lock.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "platform/windows/win_util.hpp"
 
@@ -78,6 +80,18 @@ WaitOutcome wait_by_retry(NativeFile file, KernelLockKind kind, LockMode mode, b
 }
 
 }  // namespace
+
+// LockFileEx reports Win32 errors, never these errno values: only injected faults (tests)
+// arrive here, and they read as they do on POSIX.
+[[noreturn]] void throw_kernel_lock_error(KernelLockKind kind, const std::string &path, int err) {
+  require_lockfileex(kind, path);
+  if (err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL)
+    throw_error(Status::unsupported, "lock", path,
+                "LockFileEx locks are not supported on this filesystem (" +
+                    std::string(std::strerror(err)) + ", errno " + std::to_string(err) +
+                    "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)");
+  throw_os_error("lock", path, err);
+}
 
 bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path) {
   require_lockfileex(kind, path);
