@@ -94,7 +94,7 @@ bool exists(const std::string &path) {
 
 // Ages a file or directory as if untouched for `seconds`.
 void backdate(const std::string &path, int seconds) {
-  fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::seconds(seconds));
+  ASSERT_TRUE(fltest::backdate(path, seconds)) << path;
 }
 
 constexpr int kPastPlacingGrace = static_cast<int>(filelock::kPlacingGraceMs / 1000) + 60;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -143,10 +144,12 @@ TEST(FsIo, ProcessIdIsOurs) {
 
 // utc_now computes the civil date itself; it must agree with the C library's.
 TEST(FsIo, UtcNowAgreesWithGmtime) {
+  // The same clock as utc_now (time() may read a coarser one that lags by a tick).
+  const auto seconds = [] { return std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()); };
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const std::time_t before = std::time(nullptr);
+    const std::time_t before = seconds();
     const std::string now = filelock::state::utc_now();
-    if (std::time(nullptr) != before) continue;  // crossed a second: try again
+    if (seconds() != before) continue;  // crossed a second: try again
     char expected[32];
     std::strftime(expected, sizeof expected, "%Y-%m-%dT%H:%M:%S", std::gmtime(&before));
     EXPECT_EQ(now.substr(0, 19), expected);

@@ -142,12 +142,17 @@ TEST_F(StateTest, BadInputIsRefusedAndNothingChanges) {
   EXPECT_EQ(status_of([&] { txn->remove("/zz"); }), Status::not_found);
   EXPECT_EQ(status_of([&] { txn->get("/zz"); }), Status::not_found);
   EXPECT_EQ(status_of([&] { txn->merge("[1,"); }), Status::invalid);
-  // Nesting past the limit, built from values each within it, is refused at commit.
+  // Nesting past the limit, built from values each within it, is refused at the set
+  // that would cross it, and the transaction's document stays as it was.
   txn->set("/deep", std::string(200, '[') + std::string(200, ']'));
   std::string innermost = "/deep";
   for (int i = 0; i < 199; ++i) innermost += "/0";
-  txn->set(innermost, std::string(100, '[') + std::string(100, ']'));
-  EXPECT_EQ(status_of([&] { txn->commit(); }), Status::invalid);
+  std::string msg;
+  EXPECT_EQ(status_of([&] { txn->set(innermost, std::string(100, '[') + std::string(100, ']')); }, &msg),
+            Status::invalid);
+  EXPECT_NE(msg.find("deeper than 256"), std::string::npos) << msg;
+  EXPECT_EQ(txn->get(innermost), "[]");
+  txn.reset();
   EXPECT_EQ(slurp(path), before);
 }
 
