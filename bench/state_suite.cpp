@@ -250,7 +250,7 @@ void larger(const Config &cfg, size_t bytes, const std::string &tag, int rounds,
 void run_state_suite(const Config &cfg) {
   one_kib(cfg);
   larger(cfg, 64 * 1024, "64k", 20, 5);
-  if (!cfg.quick) larger(cfg, 4 * 1024 * 1024, "4m", 6, 1);  // seconds even in quick mode
+  if (!cfg.quick) larger(cfg, 4 * 1024 * 1024, "4m", 16, 1);  // seconds even in quick mode
 }
 
 }  // namespace bench
