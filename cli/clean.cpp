@@ -21,8 +21,10 @@ const char *const kCleanStaleHelp =
     "\n"
     "Removes lock files under DIR (default: the current directory, not recursive) that\n"
     "are at least AGE old (default 1h) and that nobody holds, or whose holder is gone\n"
-    "(lock-file backends, where a crash leaves the file behind). A lock that is held is\n"
-    "never removed, and removal is safe against processes locking at the same time.\n"
+    "(lock-file backends, where a crash leaves the file behind), and what a process\n"
+    "killed while creating or breaking such a lock left beside it (<lock>.new-*,\n"
+    "<lock>.breaking-*) once that is provably abandoned. A lock that is held is never\n"
+    "removed, and removal is safe against processes locking at the same time.\n"
     "\n"
     "Options:\n"
     "  --max-age AGE   minimum age of an unheld lock file: 500ms, 30s, 15m, 2h, 1d\n"
@@ -87,6 +89,22 @@ int dry_run(const std::string &dir, int64_t max_age_ms, bool json) {
     cJSON_AddStringToObject(entry, "reason", reason.c_str());
     cJSON_AddItemToArray(would, entry);
     table.add({printable(e.lock_path), printable(reason)});
+  }
+  // Crash leftovers of the lock-file backends: the scan judged them with min age 0.
+  cJSON_ArrayForEach(item, field(report.get(), "leftovers")) {
+    const std::string path = text_field(item, "path");
+    const std::string reason = text_field(item, "reason");
+    int64_t age_ms = 0;
+    number_field(item, "age_ms", &age_ms);
+    const bool remove = bool_field(item, "stale") && age_ms >= max_age_ms;
+    cJSON *entry = cJSON_CreateObject();
+    cJSON_AddStringToObject(entry, "lock_path", path.c_str());
+    cJSON_AddStringToObject(entry, "leftover_of", text_field(item, "leftover_of").c_str());
+    cJSON_AddStringToObject(entry, "reason",
+                            remove || !bool_field(item, "stale") ? reason.c_str() : "younger than --max-age");
+    cJSON_AddItemToArray(remove ? would : kept, entry);
+    if (remove) table.add({printable(path), printable(reason)});
+    else ++kept_count;
   }
   for (const std::string &path : foreign_lock_names(dir, field(report.get(), "locks"))) {
     cJSON *entry = cJSON_CreateObject();

@@ -567,6 +567,31 @@ class CleanStale(CliTest):
             self.assertFalse(os.path.exists(free))
             self.assertTrue(os.path.exists(busy), "a held lock is never removed")
 
+    def test_crash_leftovers_are_listed_by_the_dry_run_and_removed_alike(self):
+        # What a lock-file process killed mid-create leaves: "<lock>.new-<pid>-<tid>-<n>".
+        # Without a readable creator record only age (past the grace period) proves it
+        # abandoned; a fresh one is kept.
+        old = self.path("job.lock.new-4194300-1-1")
+        fresh = self.path("job.lock.new-4194300-1-2")
+        for name in (old, fresh):
+            open(name, "w").close()
+        past = time.time() - 3 * 3600
+        os.utime(old, (past, past))
+        r = run("clean-stale", self.dir, "--max-age", "1s", "--dry-run", "--json")
+        self.assertExit(r, 0)
+        dry = json.loads(r.stdout)
+        self.assertEqual([e["lock_path"] for e in dry["would_remove"]], [old])
+        self.assertEqual(dry["would_remove"][0]["leftover_of"], self.path("job.lock"))
+        self.assertIn(fresh, [e["lock_path"] for e in dry["kept"]])
+        self.assertTrue(os.path.exists(old), "a dry run removes nothing")
+        r = run("clean-stale", self.dir, "--max-age", "1s", "--json")
+        self.assertExit(r, 0)
+        real = json.loads(r.stdout)
+        self.assertEqual([e["lock_path"] for e in real["removed"]], [old])
+        self.assertEqual(real["removed"][0]["reason"], dry["would_remove"][0]["reason"])
+        self.assertFalse(os.path.exists(old))
+        self.assertTrue(os.path.exists(fresh))
+
     def test_crashed_lockfile_holder_is_reported_stale_and_cleaned(self):
         lock = self.path("job")
         holder = Holder(lock, "--backend", "lockfile")
