@@ -20,6 +20,8 @@ const char *const kStatusHelp =
     "Lists the lock files under DIR (default: the current directory, not recursive):\n"
     "whether each is held, in which mode, the holder's pid, host and owner label, how\n"
     "long it has been held or unused (AGE), and whether the holder is gone (STALE).\n"
+    "Files a lock-file process left when killed mid-step (<lock>.new-*,\n"
+    "<lock>.breaking-*) are counted below the table; --json lists them.\n"
     "\n"
     "Options:\n"
     "  --json               print the library's report as JSON\n"
@@ -67,6 +69,17 @@ void print_table(const std::string &dir, const std::string &report_json) {
     std::cout << "no lock files in " << printable(dir) << "\n";
   else
     table.print(std::cout);
+  // Crash leftovers of the lock-file backends: counted here, itemized by clean-stale.
+  size_t leftovers = 0, stale = 0;
+  cJSON_ArrayForEach(item, field(report.get(), "leftovers")) {
+    ++leftovers;
+    if (bool_field(item, "stale")) ++stale;
+  }
+  if (leftovers > 0) {
+    std::cout << leftovers << " crash leftover" << (leftovers == 1 ? "" : "s")
+              << " of lock-file locks (" << stale
+              << " abandoned); see 'filelock clean-stale --dry-run'\n";
+  }
 }
 
 void print_once(const std::string &dir, bool json) {
