@@ -25,12 +25,7 @@ using locktest::status_of;
 
 namespace {
 
-struct Json {
-  explicit Json(const std::string &text) : root(cJSON_Parse(text.c_str()), cJSON_Delete), text(text) {}
-  cJSON *get(const char *key) const { return cJSON_GetObjectItem(root.get(), key); }
-  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root;
-  std::string text;
-};
+using locktest::Json;
 
 bool is_true(const cJSON *v) { return cJSON_IsTrue(v); }
 std::string str(const cJSON *v) { return cJSON_IsString(v) ? v->valuestring : "<not a string>"; }

@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include <cjson/cJSON.h>
+
 #include "common/error.hpp"
 #include "lock/lock.hpp"
 #include "support.hpp"
@@ -31,6 +33,20 @@ filelock::Status status_of(Fn &&fn) {
     return e.status();
   }
 }
+
+// The Status opening a lock at `path` fails with, or Status::ok.
+inline filelock::Status open_status(const std::string &path, filelock::LockOptions options = {}) {
+  return status_of([&] { open_lock(path, options); });
+}
+
+// A JSON report (fl_query, fl_scan, fl_clean_stale) parsed for assertions; `text` is
+// kept for failure messages.
+struct Json {
+  explicit Json(const std::string &text) : root(cJSON_Parse(text.c_str()), cJSON_Delete), text(text) {}
+  cJSON *get(const char *key) const { return cJSON_GetObjectItem(root.get(), key); }
+  std::unique_ptr<cJSON, decltype(&cJSON_Delete)> root;
+  std::string text;
+};
 
 // Helper roles (lock_helpers.cpp). Each prints one line per event.
 //   hold PATH MODE HOLD_MS [BACKEND]: lock (forever), print "locked", hold, print

@@ -17,14 +17,11 @@ using filelock::LockMode;
 using filelock::LockOptions;
 using filelock::Status;
 using locktest::open_lock;
+using locktest::open_status;
 using locktest::slurp;
 using locktest::status_of;
 
 namespace {
-
-Status open_status(const std::string &path, LockOptions o = {}) {
-  return status_of([&] { open_lock(path, o); });
-}
 
 TEST(Safety, SymlinkLockFileIsRefusedAndTargetUntouched) {
   fltest::TempDir dir;
