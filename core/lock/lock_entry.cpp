@@ -232,6 +232,16 @@ void remove_lock_entry(const std::string &lock_path, bool directory) {
 
 bool break_lock_entry(const std::string &lock_path, bool directory,
                       const platform::FileIdentity &judged, const std::string &judged_bytes) {
+  // The verdict is as old as the judging (a process check): meanwhile the holder may
+  // have released and exited and a new holder taken the name. Moving that entry aside,
+  // even to put it back, would leave the name free for a third process. Looking again
+  // right before the move leaves only the gap between this read and the rename.
+  platform::FileIdentity current;
+  std::string current_bytes;
+  if (!read_lock_entry(lock_path, directory, current, current_bytes) || !(current == judged) ||
+      current_bytes != judged_bytes) {
+    return false;
+  }
   std::string aside = judged_name(lock_path, judged, judged_bytes);
   if (!move_aside(lock_path, directory, aside)) return false;  // gone, or being broken
   platform::FileIdentity now;

@@ -88,11 +88,14 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged);
 // record. False if the name is taken. Throws Error; never leaves the temporary file.
 bool create_lock_file(const std::string &lock_path, unsigned mode, const std::string &record);
 
-// Breaks the lock judged stale. The entry is moved (never replacing) to a name derived
-// from the judged entry, so concurrent breakers of one entry exclude each other; it is
-// deleted only if it is the judged one (same inode, same record). Otherwise it is put
+// Breaks the lock judged stale. Nothing is moved unless the entry at the name is still
+// the judged one (read again first). The entry is then moved (never replacing) to a
+// name derived from the judged entry, so concurrent breakers of one entry exclude each
+// other; it is deleted only if it is the judged one (same inode, same record).
+// Otherwise (replaced in the instant between the second read and the move) it is put
 // back where it was; if a third process took the name meanwhile, the moved entry is
-// left aside, never deleted. Returns true if this call removed the judged lock.
+// left aside, never deleted, and its holder's unlock reports the lock broken. Returns
+// true if this call removed the judged lock.
 bool break_lock_entry(const std::string &lock_path, bool directory,
                       const platform::FileIdentity &judged, const std::string &judged_bytes);
 

@@ -1,10 +1,18 @@
-// LOCKFILE and LOCKDIR backends after fork(): the child inherits the parent's handle
-// but never its lock. POSIX only; instantiated with the rest in name_lock_test.cpp.
+// LOCKFILE and LOCKDIR backends where POSIX is needed to set up or observe: after
+// fork() the child inherits the parent's handle but never its lock; a breaker with a
+// stale verdict never renames the entry now at the name (seen by its ctime). The
+// NameLocks tests are instantiated with the rest in name_lock_test.cpp.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "lock/lock_entry.hpp"
 #include "name_lock_fixture.hpp"
 
 using filelock::LockMode;
@@ -32,6 +40,51 @@ TEST_P(NameLocks, ForkedChildNeverRemovesParentsLock) {
   EXPECT_TRUE(lock_exists());
   a->unlock();
   EXPECT_FALSE(lock_exists());
+}
+
+// Places a LOCKFILE or LOCKDIR entry whose record is `record`.
+void place(const std::string &lock, bool directory, const std::string &record) {
+  if (!directory) {
+    ASSERT_TRUE(filelock::create_lock_file(lock, 0644, record));
+    return;
+  }
+  ASSERT_EQ(mkdir(lock.c_str(), 0755), 0);
+  std::ofstream(lock + "/" + filelock::kLockDirRecordName) << record;
+}
+
+struct timespec ctime_of(const std::string &path) {
+  struct stat st {};
+  EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+  return st.st_ctim;
+}
+
+// A breaker judged one holder's entry dead; before it acts, that entry is released and
+// a new holder takes the name. Moving the new entry aside, even to put it back, would
+// leave the name free for a third process, so it must not be moved at all: its ctime
+// (which a rename changes) stays as it was.
+TEST(NameLockBreak, AStaleVerdictNeverMovesTheEntryNowAtTheName) {
+  for (const bool directory : {false, true}) {
+    SCOPED_TRACE(directory ? "lockdir" : "lockfile");
+    fltest::TempDir dir;
+    const std::string lock = dir.file("x.lock");
+    place(lock, directory, "{\"pid\":1,\"judged\":true}");
+    filelock::platform::FileIdentity judged;
+    std::string judged_bytes;
+    ASSERT_TRUE(filelock::read_lock_entry(lock, directory, judged, judged_bytes));
+    filelock::remove_lock_entry(lock, directory);
+    place(lock, directory, "{\"pid\":2,\"live\":true}");
+    // Past the filesystem clock's tick, so a rename would show in the ctime.
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    const struct timespec before = ctime_of(lock);
+    EXPECT_FALSE(filelock::break_lock_entry(lock, directory, judged, judged_bytes));
+    const struct timespec after = ctime_of(lock);
+    EXPECT_EQ(before.tv_sec, after.tv_sec);
+    EXPECT_EQ(before.tv_nsec, after.tv_nsec);
+    filelock::platform::FileIdentity now;
+    std::string bytes;
+    ASSERT_TRUE(filelock::read_lock_entry(lock, directory, now, bytes));
+    EXPECT_NE(bytes.find("\"live\""), std::string::npos) << bytes;
+  }
 }
 
 }  // namespace

@@ -82,12 +82,14 @@ bool remove_dir(const std::string &path) {
   const std::wstring wide = win::widen(path, path);
   // A file deleted while another process had it open (a reader of holder.json) lingers,
   // delete-pending, until that handle closes, and keeps the directory non-empty until
-  // then: retry for a moment before taking "not empty" at its word.
+  // then; a process listing the directory may hold it open without delete sharing
+  // (Wine's FindFirstFileW does): retry for a moment before taking either at its word.
   for (int attempt = 0;; ++attempt) {
     if (::RemoveDirectoryW(wide.c_str())) return true;
     const DWORD err = ::GetLastError();
     if (is_missing(err)) return false;
-    if (err != ERROR_DIR_NOT_EMPTY || attempt == 100) win::throw_win32("remove directory", path, err);
+    const bool transient = err == ERROR_DIR_NOT_EMPTY || err == ERROR_SHARING_VIOLATION;
+    if (!transient || attempt == 100) win::throw_win32("remove directory", path, err);
     ::Sleep(1);
   }
 }
