@@ -194,6 +194,10 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged) 
     if (now.kind != EntryKind::orphan || !(now.id == judged.id) || now.directory) return false;
     return platform::remove_unheld_lock_file(lock_path) == platform::RemoveOutcome::removed;
   }
+  // As in break_lock_entry: move nothing but the judged entry.
+  const LockEntry now = inspect_lock_entry(lock_path);
+  if (now.kind != EntryKind::orphan || !(now.id == judged.id) || now.record_bytes != judged.record_bytes)
+    return false;
   std::string aside = judged_name(lock_path, judged.id, judged.record_bytes);
   if (!move_aside(lock_path, true, aside)) return false;
   LockEntry moved = inspect_lock_entry(aside);
