@@ -123,11 +123,7 @@ func TestStateContextDeadlineWrapsDeadlineExceeded(t *testing.T) {
 
 // A context already done fails at once, even when the lock is free.
 func TestStateContextAlreadyCanceled(t *testing.T) {
-	st, err := OpenState(filepath.Join(t.TempDir(), "s.json"), StateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestState(t, StateOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := st.WriteContext(ctx, map[string]any{"a": 1}); !errors.Is(err, context.Canceled) {
@@ -141,11 +137,7 @@ func TestStateContextAlreadyCanceled(t *testing.T) {
 // A goroutine waiting for another goroutine's transaction on the same State also
 // gives up when its context is done.
 func TestStateContextCancelWhileAnotherGoroutineHoldsTheState(t *testing.T) {
-	st, err := OpenState(filepath.Join(t.TempDir(), "s.json"), StateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestState(t, StateOptions{})
 	txn, err := st.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -164,11 +156,7 @@ func TestStateContextCancelWhileAnotherGoroutineHoldsTheState(t *testing.T) {
 // A cancel that lands after the native call took the lock must not stay behind on the
 // handle and fail the next call: it gets a fresh handle.
 func TestStateCancelRacingTheCallLeavesNoRequestBehind(t *testing.T) {
-	st, err := OpenState(filepath.Join(t.TempDir(), "s.json"), StateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestState(t, StateOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := st.use(ctx, "test", func() error {
 		return st.wait(ctx, "test", func(h native.Fl_state) *native.Status {
@@ -193,11 +181,7 @@ func TestStateCancelRacingTheCallLeavesNoRequestBehind(t *testing.T) {
 // json.Number and are written back byte for byte.
 func TestReadAndWriteBackKeepsExactNumbers(t *testing.T) {
 	const stored = `{"huge":1e400,"big":12345678901234567890123,"tiny":-2.5E-400,"close":0.30000000000000001,"plain":0.5}`
-	st, err := OpenState(filepath.Join(t.TempDir(), "s.json"), StateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openTestState(t, StateOptions{})
 	if err := st.Write(json.RawMessage(stored)); err != nil {
 		t.Fatal(err)
 	}

@@ -190,6 +190,30 @@ bool open_in_this_process(const std::string &lock_path) {
   return platform::identify_path(lock_path, id) && InodeRegistry::instance().has_open(id);
 }
 
+// Removes a lock file that is still `judged` and that no kernel lock is held on. True
+// if this call removed it; else `reason` says why not (empty: it vanished meanwhile).
+bool remove_unheld_file(const std::string &path, const platform::FileIdentity &judged,
+                        std::string &reason) {
+  if (open_in_this_process(path)) {
+    // Opening and closing it here would drop this process's POSIX locks on it.
+    reason = "open in this process";
+    return false;
+  }
+  platform::FileIdentity now;
+  if (!platform::identify_path(path, now)) return false;
+  if (!(now == judged)) {
+    reason = "replaced while checking";
+    return false;
+  }
+  switch (platform::remove_unheld_lock_file(path)) {
+    case platform::RemoveOutcome::removed: return true;
+    case platform::RemoveOutcome::held: reason = "held"; return false;
+    case platform::RemoveOutcome::changed: reason = "replaced while checking"; return false;
+    case platform::RemoveOutcome::missing: return false;
+  }
+  return false;
+}
+
 // A kernel lock file nobody holds is removed; one without any record, or a directory
 // without its holder record, must also be older than kOrphanGraceMs (lock_entry.hpp).
 // False with an empty reason if it vanished meanwhile.
@@ -209,24 +233,9 @@ bool clean_orphan(const std::string &lock_path, const LockEntry &entry, int64_t 
     reason = gone ? "lock directory without a holder record" : "replaced while checking";
     return gone;
   }
-  if (open_in_this_process(lock_path)) {
-    // Opening and closing it here would drop this process's POSIX locks on it.
-    reason = "open in this process";
-    return false;
-  }
-  platform::FileIdentity now;
-  if (!platform::identify_path(lock_path, now)) return false;
-  if (!(now == entry.id)) {
-    reason = "replaced while checking";
-    return false;
-  }
-  switch (platform::remove_unheld_lock_file(lock_path)) {
-    case platform::RemoveOutcome::removed: reason = "not held"; return true;
-    case platform::RemoveOutcome::held: reason = "held"; return false;
-    case platform::RemoveOutcome::changed: reason = "replaced while checking"; return false;
-    case platform::RemoveOutcome::missing: return false;
-  }
-  return false;
+  if (!remove_unheld_file(lock_path, entry.id, reason)) return false;
+  reason = "not held";
+  return true;
 }
 
 // Crash leftovers (lock_entry.hpp), removed only when provably not in use:
@@ -330,25 +339,7 @@ LeftoverVerdict judge_breaking(const std::string &path, int64_t min_age_ms) {
 // call removed it; else `reason` says why not (empty: it vanished meanwhile).
 bool remove_leftover(const std::string &path, const LeftoverVerdict &judged, std::string &reason) {
   const LockEntry &e = judged.entry;
-  if (e.kind == EntryKind::orphan && !e.directory) {
-    if (open_in_this_process(path)) {
-      reason = "open in this process";  // closing it here would drop our POSIX locks
-      return false;
-    }
-    platform::FileIdentity now;
-    if (!platform::identify_path(path, now)) return false;
-    if (!(now == e.id)) {
-      reason = "replaced while checking";
-      return false;
-    }
-    switch (platform::remove_unheld_lock_file(path)) {
-      case platform::RemoveOutcome::removed: return true;
-      case platform::RemoveOutcome::held: reason = "held"; return false;
-      case platform::RemoveOutcome::changed: reason = "replaced while checking"; return false;
-      case platform::RemoveOutcome::missing: return false;
-    }
-    return false;
-  }
+  if (e.kind == EntryKind::orphan && !e.directory) return remove_unheld_file(path, e.id, reason);
   if (e.kind == EntryKind::orphan) {  // a directory with no record inside
     const LockEntry again = inspect_lock_entry(path);
     if (again.kind == EntryKind::missing) return false;

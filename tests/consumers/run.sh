@@ -48,10 +48,22 @@ for deb in "${debs[@]}"; do
   echo "$(basename "$deb"): Depends: $(dpkg-deb -f "$deb" Depends)"
 done
 
+# depends_on DEB TEXT: DEB's Depends field names TEXT (whole words).
+depends_on() {
+  dpkg-deb -f "$1" Depends | grep -wF "$2" >/dev/null ||
+    fail "$(dpkg-deb -f "$1" Package) does not depend on $2"
+}
+# optional_deb DEB NAME: an optional package joins the install; its file list goes to
+# $work/NAME.contents.
+optional_deb() {
+  debs+=("$1")
+  packages+=("$(dpkg-deb -f "$1" Package)")
+  dpkg-deb -c "$1" >"$work/$2.contents"
+}
+
 # What the packages must declare to be good Debian citizens.
-dpkg-deb -f "$runtime_deb" Depends | grep 'libcjson1' >/dev/null || fail "$runtime does not depend on libcjson1"
-dpkg-deb -f "$dev_deb" Depends | grep -F "$runtime (= $version)" >/dev/null ||
-  fail "libfilelock-dev does not depend on $runtime (= $version)"
+depends_on "$runtime_deb" libcjson1
+depends_on "$dev_deb" "$runtime (= $version)"
 dpkg-deb -I "$runtime_deb" shlibs | grep "^libfilelock 1 $runtime" >/dev/null || fail "$runtime has no shlibs"
 dpkg-deb -I "$runtime_deb" triggers | grep 'ldconfig' >/dev/null || fail "$runtime has no ldconfig trigger"
 dpkg-deb -c "$runtime_deb" >"$work/runtime.contents"
@@ -64,20 +76,13 @@ grep -q '/libfilelock\.so -> ' "$work/dev.contents" || fail "libfilelock-dev lac
 
 # Files the packages will own; refuse to overwrite files nobody owns (a manual install).
 packages=("$runtime" libfilelock-dev)
-if [ -n "$python_deb" ]; then
-  debs+=("$python_deb")
-  packages+=(python3-libfilelock)
-  dpkg-deb -c "$python_deb" >"$work/python.contents"
-fi
+if [ -n "$python_deb" ]; then optional_deb "$python_deb" python; fi
 go_dir=/usr/share/gocode/src/filelock.dev/filelock
 if [ -n "$go_deb" ]; then
-  debs+=("$go_deb")
-  packages+=(golang-filelock-dev)
-  dpkg-deb -c "$go_deb" >"$work/go.contents"
+  optional_deb "$go_deb" go
   echo "$(basename "$go_deb"): Depends: $(dpkg-deb -f "$go_deb" Depends)"
-  dpkg-deb -f "$go_deb" Depends | grep -F "libfilelock-dev (= $version)" >/dev/null ||
-    fail "golang-filelock-dev does not depend on libfilelock-dev (= $version)"
-  dpkg-deb -f "$go_deb" Depends | grep -w 'golang-go' >/dev/null || fail "golang-filelock-dev does not depend on golang-go"
+  depends_on "$go_deb" "libfilelock-dev (= $version)"
+  depends_on "$go_deb" golang-go
   [ "$(dpkg-deb -f "$go_deb" Architecture)" = all ] || fail "golang-filelock-dev is not Architecture: all"
   for f in go.mod lock.go state.go internal/native/native.go internal/native/native_wrap.c; do
     grep -q " \.$go_dir/$f\$" "$work/go.contents" || fail "golang-filelock-dev lacks $go_dir/$f"
@@ -85,12 +90,9 @@ if [ -n "$go_deb" ]; then
   if grep -q '_test\.go$' "$work/go.contents"; then fail "golang-filelock-dev ships tests"; fi
 fi
 if [ -n "$cil_deb" ]; then
-  debs+=("$cil_deb")
-  packages+=(libfilelock-cil-dev)
-  dpkg-deb -c "$cil_deb" >"$work/cil.contents"
+  optional_deb "$cil_deb" cil
   echo "$(basename "$cil_deb"): Depends: $(dpkg-deb -f "$cil_deb" Depends)"
-  dpkg-deb -f "$cil_deb" Depends | grep -F "$runtime (= $version)" >/dev/null ||
-    fail "libfilelock-cil-dev does not depend on $runtime (= $version)"
+  depends_on "$cil_deb" "$runtime (= $version)"
   nupkg=$(awk '$6 ~ /\/filelock\/nuget\/Filelock\.[^/]*\.nupkg$/ { sub(/^\./, "", $6); print $6 }' "$work/cil.contents")
   [ -n "$nupkg" ] || fail "libfilelock-cil-dev has no filelock/nuget/Filelock.*.nupkg"
   # The feed's package must carry the binding's glue but not a private libfilelock.so.1.

@@ -20,11 +20,7 @@ using locktest::status_of;
 
 namespace {
 
-LockOptions with_backend(Backend b) {
-  LockOptions o;
-  o.backend = b;
-  return o;
-}
+using locktest::with_backend;
 
 // fl_open refuses a symlink or FIFO as lock file; fl_query says so too instead of
 // reporting a free lock.

@@ -49,11 +49,7 @@ constexpr bool kKernelHoldersListed = true;
 const Backend kKernelBackends[] = {Backend::flock, Backend::ofd};
 #endif
 
-LockOptions with_backend(Backend b) {
-  LockOptions o;
-  o.backend = b;
-  return o;
-}
+using locktest::with_backend;
 
 TEST(Inspect, QueryShowsAnotherProcessAsHolder) {
   fltest::TempDir dir;

@@ -116,11 +116,7 @@ struct Helper {
 
 std::string backend_arg(Backend b) { return std::to_string(static_cast<int>(b)); }
 
-LockOptions with_backend(Backend b) {
-  LockOptions o;
-  o.backend = b;
-  return o;
-}
+using locktest::with_backend;
 
 TEST(Leftovers, NamesAreRecognisedExactly) {
   using filelock::LeftoverKind;

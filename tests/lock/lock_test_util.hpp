@@ -34,6 +34,13 @@ filelock::Status status_of(Fn &&fn) {
   }
 }
 
+// Default options but for the backend.
+inline filelock::LockOptions with_backend(filelock::Backend backend) {
+  filelock::LockOptions o;
+  o.backend = backend;
+  return o;
+}
+
 // The Status opening a lock at `path` fails with, or Status::ok.
 inline filelock::Status open_status(const std::string &path, filelock::LockOptions options = {}) {
   return status_of([&] { open_lock(path, options); });

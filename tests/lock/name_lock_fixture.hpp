@@ -19,11 +19,7 @@ namespace locktest {
 
 class NameLocks : public ::testing::TestWithParam<filelock::Backend> {
  protected:
-  filelock::LockOptions opts() const {
-    filelock::LockOptions o;
-    o.backend = GetParam();
-    return o;
-  }
+  filelock::LockOptions opts() const { return with_backend(GetParam()); }
   bool is_dir() const { return GetParam() == filelock::Backend::lockdir; }
   std::string backend_arg() const { return std::to_string(static_cast<int>(GetParam())); }
   std::string lock_path() const { return dir.file("x.lock"); }
@@ -46,6 +42,17 @@ class NameLocks : public ::testing::TestWithParam<filelock::Backend> {
     ASSERT_TRUE(fltest::backdate(path, seconds)) << path;
   }
   static constexpr int kPastGrace = filelock::kOrphanGraceMs / 1000 + 2;
+
+  // An entry at the name without a name-lock record keeps the lock busy while young
+  // (a lock may be being made) and is broken once older than the grace period.
+  void expect_broken_only_after_grace() {
+    auto a = open_lock(dir.file("x"), opts());
+    EXPECT_EQ(status_of([&] { a->lock(filelock::LockMode::exclusive, 0); }), filelock::Status::busy);
+    age(lock_path(), kPastGrace);
+    EXPECT_EQ(status_of([&] { a->lock(filelock::LockMode::exclusive, 0); }), filelock::Status::ok);
+    a->unlock();
+    EXPECT_FALSE(lock_exists());
+  }
 
   fltest::TempDir dir;
 };

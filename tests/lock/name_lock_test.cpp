@@ -204,12 +204,7 @@ TEST_P(NameLocks, CleanStaleInALoopNeverBreaksALiveLock) {
 // being made), broken once older than the grace period.
 TEST_P(NameLocks, EmptyFileAtTheNameIsBrokenOnlyAfterTheGracePeriod) {
   { std::ofstream empty(lock_path()); }
-  auto a = open_lock(dir.file("x"), opts());
-  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
-  age(lock_path(), kPastGrace);
-  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::ok);
-  a->unlock();
-  EXPECT_FALSE(lock_exists());
+  expect_broken_only_after_grace();
 }
 
 // A flock-backend lock file (never deleted by design) is not a name lock: once old and
@@ -229,12 +224,7 @@ TEST_P(NameLocks, KernelLockFileAtTheNameGivesWayOnlyWhenUnheld) {
 // A crash between mkdir and the record write leaves a bare directory.
 TEST_P(NameLocks, DirectoryWithoutRecordIsBrokenOnlyAfterTheGracePeriod) {
   ASSERT_EQ(mkdir(lock_path().c_str(), 0755), 0);
-  auto a = open_lock(dir.file("x"), opts());
-  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
-  age(lock_path(), kPastGrace);
-  EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::ok);
-  a->unlock();
-  EXPECT_FALSE(lock_exists());
+  expect_broken_only_after_grace();
 }
 
 // A directory holding anything else is someone's data: never removed.

@@ -50,11 +50,7 @@ std::string case_name(const testing::TestParamInfo<Case> &info) {
   return b + (info.param.err == ENOLCK ? "_ENOLCK" : "_EOPNOTSUPP");
 }
 
-LockOptions with_backend(Backend b) {
-  LockOptions o;
-  o.backend = b;
-  return o;
-}
+using locktest::with_backend;
 
 class UnsupportedFs : public testing::TestWithParam<Case> {
  protected:

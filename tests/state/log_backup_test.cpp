@@ -20,20 +20,30 @@ using statetest::slurp;
 using statetest::spit;
 using statetest::status_of;
 
-std::string log_of(const std::string &state_path) {
+// The default meta_dir of a state file: ".<name>.filelock" beside it.
+std::string meta_of(const std::string &state_path) {
   const size_t slash = state_path.rfind('/');
-  return state_path.substr(0, slash + 1) + "." + state_path.substr(slash + 1) +
-         ".filelock/audit.log";
+  return state_path.substr(0, slash + 1) + "." + state_path.substr(slash + 1) + ".filelock";
 }
 
-TEST(AuditLog, RecordsWithBytesThatAreNotUtf8StayReadable) {
+std::string log_of(const std::string &state_path) { return meta_of(state_path) + "/audit.log"; }
+
+// A temporary directory, the state file's path in it, and options from the defaults
+// with "{}" as the initial document.
+struct StateFiles : ::testing::Test {
   fltest::TempDir dir;
+  const std::string path = dir.file("state.json");
   StateOptions o;
-  o.initial_json = "{}";
+  StateFiles() { o.initial_json = "{}"; }
+};
+struct AuditLog : StateFiles {};
+struct Backups : StateFiles {};
+
+TEST_F(AuditLog, RecordsWithBytesThatAreNotUtf8StayReadable) {
   o.schema_json = R"({"type":"object","properties":{"n":{"type":"integer"}}})";
   // A Latin-1 file name: its path lands in the log through a refused commit's error.
-  const std::string path = dir.file("caf\xe9.json");
-  State st(path, o);
+  const std::string latin1_path = dir.file("caf\xe9.json");
+  State st(latin1_path, o);
   std::string message;
   EXPECT_EQ(status_of([&] { st.write(R"({"n":"x"})", nullptr); }, &message), Status::validation);
   ASSERT_NE(message.find("caf\xe9"), std::string::npos);
@@ -44,17 +54,13 @@ TEST(AuditLog, RecordsWithBytesThatAreNotUtf8StayReadable) {
   const json::Doc records = json::parse(history);
   EXPECT_EQ(cJSON_GetArraySize(records.get()), 4);  // create, refused, 2 writes
   // The byte 0xE9 is kept as U+00E9 (UTF-8 C3 A9), not lost to U+FFFD.
-  EXPECT_NE(slurp(log_of(path)).find("caf\xc3\xa9"), std::string::npos);
+  EXPECT_NE(slurp(log_of(latin1_path)).find("caf\xc3\xa9"), std::string::npos);
   bool damaged = true;
   st.verify(damaged);
   EXPECT_FALSE(damaged);
 }
 
-TEST(AuditLog, ADamagedCompleteLastLineIsDamageNotATornTail) {
-  fltest::TempDir dir;
-  StateOptions o;
-  o.initial_json = "{}";
-  const std::string path = dir.file("state.json");
+TEST_F(AuditLog, ADamagedCompleteLastLineIsDamageNotATornTail) {
   State st(path, o);
   st.write(R"({"n":1})", nullptr);
   const std::string log = log_of(path);
@@ -69,11 +75,7 @@ TEST(AuditLog, ADamagedCompleteLastLineIsDamageNotATornTail) {
   EXPECT_TRUE(damaged);
 }
 
-TEST(AuditLog, ATornTailIsSkippedAndTheNextAppendStartsAFreshLine) {
-  fltest::TempDir dir;
-  StateOptions o;
-  o.initial_json = "{}";
-  const std::string path = dir.file("state.json");
+TEST_F(AuditLog, ATornTailIsSkippedAndTheNextAppendStartsAFreshLine) {
   State st(path, o);
   st.write(R"({"n":1})", nullptr);
   const std::string log = log_of(path);
@@ -87,25 +89,20 @@ TEST(AuditLog, ATornTailIsSkippedAndTheNextAppendStartsAFreshLine) {
   EXPECT_FALSE(damaged);
 }
 
-TEST(Backups, AnOnDemandBackupIsNotChangedByAnInPlaceRewrite) {
-  fltest::TempDir dir;
-  StateOptions o;
+TEST_F(Backups, AnOnDemandBackupIsNotChangedByAnInPlaceRewrite) {
   o.initial_json = R"({"n":1})";
-  const std::string path = dir.file("state.json");
   State st(path, o);
   const std::string before = slurp(path);
   const std::string id = st.backup();
   // Another program rewrites the state file in place (same inode).
   spit(path, "{\"n\":99}\n");
-  const std::string backup = dir.file(".state.json.filelock/backups/" + id + ".json");
+  const std::string backup = meta_of(path) + "/backups/" + id + ".json";
   EXPECT_EQ(slurp(backup), before);
 }
 
-// Backups written through this handle's files, oldest first by name order.
+// The backup files of a state file, oldest first (names start with their time).
 std::vector<std::string> backup_names(const std::string &state_path) {
-  const size_t slash = state_path.rfind('/');
-  auto names = statetest::entries(state_path.substr(0, slash + 1) + "." +
-                                  state_path.substr(slash + 1) + ".filelock/backups");
+  auto names = statetest::entries(meta_of(state_path) + "/backups");
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -114,13 +111,10 @@ std::vector<std::string> backup_names(const std::string &state_path) {
 // handle (here in the same process; processes alike) changed backups/ meanwhile. The
 // other handle's commits and on-demand backups must make it look again: the directory
 // never holds more than max_backups, and the newest are kept.
-TEST(Backups, RotationStaysAtTheLimitWhenSeveralHandlesAddBackups) {
-  fltest::TempDir dir;
-  StateOptions o;
+TEST_F(Backups, RotationStaysAtTheLimitWhenSeveralHandlesAddBackups) {
   o.initial_json = R"({"n":0})";
   o.max_backups = 3;
   o.durable = false;
-  const std::string path = dir.file("state.json");
   State a(path, o);
   State b(path, o);
   int n = 0;
@@ -160,7 +154,7 @@ TEST(Backups, RotationStaysAtTheLimitWhenSeveralHandlesAddBackups) {
   // A backup removed by hand: the kept names are wrong, the next rotation finds out.
   const auto names = backup_names(path);
   ASSERT_FALSE(names.empty());
-  ASSERT_EQ(::remove((dir.file(".state.json.filelock/backups/") + names.front()).c_str()), 0);
+  ASSERT_EQ(::remove((meta_of(path) + "/backups/" + names.front()).c_str()), 0);
   made = 2;
   write(a);
   check("a writes after a backup was removed by hand");
@@ -170,13 +164,10 @@ TEST(Backups, RotationStaysAtTheLimitWhenSeveralHandlesAddBackups) {
 
 // Each handle keeps the log open between commits; when another handle rotates it to
 // audit.log.1, the next line must go to the new audit.log, not into the rotated file.
-TEST(AuditLog, AHandleFollowsARotationByAnotherHandle) {
-  fltest::TempDir dir;
-  StateOptions o;
+TEST_F(AuditLog, AHandleFollowsARotationByAnotherHandle) {
   o.initial_json = R"({"n":0})";
   o.durable = false;
   o.max_log_bytes = 700;  // three or four lines per file
-  const std::string path = dir.file("state.json");
   State a(path, o);
   State b(path, o);
   for (int n = 1; n <= 20; ++n) (n % 2 ? a : b).write("{\"n\":" + std::to_string(n) + "}", nullptr);

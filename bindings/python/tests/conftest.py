@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -48,6 +49,16 @@ class Child:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+
+    def interrupt_wait(self) -> float:
+        """Once the child says "waiting" and has had time to block in the native wait,
+        sends SIGINT and returns the seconds until it says "interrupted"."""
+        self.expect("waiting")
+        time.sleep(0.3)
+        start = time.monotonic()
+        self.proc.send_signal(signal.SIGINT)
+        self.expect("interrupted", timeout=5)
+        return time.monotonic() - start
 
 
 # Holds a lock on argv[1] until told to go; mode from argv[2].
