@@ -46,11 +46,6 @@
 #     waiter's listing makes the holder's RemoveDirectoryW fail (now retried briefly, as
 #     a non-empty directory is). Not yet run on real Windows. The kernel-lock counterpart
 #     (Inspect.CleanStaleRacingAcquirersLosesNoUpdate) passes.
-#   Not yet understood (to investigate on real Windows):
-#   - Kill.CounterMatchesAcknowledgedCommitsDespiteSigkills: under Wine the surviving
-#     writers' "ok" writes to their stdout pipe fail after a sibling is killed (exit 3),
-#     and the unlocked reader's open during MoveFileExW's replace fails (read as empty).
-#     Not yet shown to be a Wine-only effect: to investigate on real Windows.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -273,7 +268,6 @@ LOCK_SKIP+=":Backends/NameLocks.RecordFromAnEarlierBootIsBroken/*"
 LOCK_SKIP+=":Backends/NameLocks.CleanStaleInALoopNeverBreaksALiveLock/*"
 CAPI_SKIP="CapiLock.SymlinkRefusalIsPermissionWithPath"
 STATE_SKIP="StateTest.CommitKeepsThePermissionsOfTheFile:StateTest.SymlinkedStateFileIsRefused"
-STATE_SKIP+=":Kill.CounterMatchesAcknowledgedCommitsDespiteSigkills"
 run c_api_test ./c_api_test.exe
 run lock_tests ./lock_tests.exe --gtest_brief=1 "--gtest_filter=${LOCK_FILTER:-*-$LOCK_SKIP}"
 run capi_lock_tests ./capi_lock_tests.exe --gtest_brief=1 "--gtest_filter=${CAPI_FILTER:-*-$CAPI_SKIP}"

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <fstream>
+#include <thread>
+
 #include "platform/paths.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
@@ -342,6 +346,45 @@ TEST_F(StateTest, AtomicDurabilityStillReplacesWhole) {
   counter_commit(*st, 5);
   EXPECT_NE(slurp(path).find("\"counter\":\t5"), std::string::npos);
 }
+
+// Tools read the state file without the lock, and most open it without delete sharing
+// (fopen, .NET's File.ReadAllText, Python's open): on Windows that refuses a rename over
+// the file while they have it open. A commit waits such a short read out.
+TEST_F(StateTest, CommitWaitsOutAReaderHoldingTheFileOpen) {
+  auto st = open();
+  std::ifstream reader(path, std::ios::binary);
+  ASSERT_TRUE(reader.is_open());
+  std::thread closer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reader.close();
+  });
+  std::string msg;
+  const Status status = status_of([&] { counter_commit(*st, 7); }, &msg);
+  closer.join();
+  EXPECT_EQ(status, Status::ok) << msg;
+  EXPECT_EQ(st->read().generation, 2u);
+  EXPECT_NE(slurp(path).find("\"counter\":\t7"), std::string::npos);
+  EXPECT_EQ(statetest::temp_files(dir.path()), std::vector<std::string>{});
+}
+
+#ifdef _WIN32
+// A reader that never lets go: the commit fails after its retries, says why, and leaves
+// the document and the generation as they were, with no temp file behind.
+TEST_F(StateTest, CommitFailsCleanlyWhenAReaderNeverLetsGo) {
+  auto st = open();
+  const std::string before = slurp(path);
+  std::ifstream reader(path, std::ios::binary);
+  ASSERT_TRUE(reader.is_open());
+  std::string msg;
+  EXPECT_EQ(status_of([&] { counter_commit(*st, 7); }, &msg), Status::permission);
+  EXPECT_NE(msg.find("without delete sharing"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(reported), std::string::npos) << msg;
+  reader.close();
+  EXPECT_EQ(slurp(path), before);
+  EXPECT_EQ(st->read().generation, 1u);
+  EXPECT_EQ(statetest::temp_files(dir.path()), std::vector<std::string>{});
+}
+#endif
 
 TEST_F(StateTest, StaleTempFilesAreRemovedAtOpen) {
   open();

@@ -239,13 +239,32 @@ OsError open_dir(const std::string &, NativeFile &out) {
 
 OsError sync_dir(NativeFile) { return ok(); }
 
+// A process reading `to` without FILE_SHARE_DELETE (the C library's fopen, .NET's
+// File.ReadAllText, Python's open, Go's os.ReadFile) makes the replace fail with
+// ERROR_ACCESS_DENIED or ERROR_SHARING_VIOLATION until it closes the file; a POSIX
+// rename never fails so. Such reads last milliseconds: the replace is retried, with a
+// growing pause, for up to kReplaceRetryMs before the commit fails.
+constexpr ULONGLONG kReplaceRetryMs = 1000;
+
 OsError rename_replace(const std::string &from, const std::string &to) {
   std::wstring wfrom, wto;
   if (!widen(from, wfrom) || !widen(to, wto)) return from_win32(ERROR_INVALID_NAME);
-  return ::MoveFileExW(wfrom.c_str(), wto.c_str(),
-                       MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)
-             ? ok()
-             : last_error();
+  const ULONGLONG start = ::GetTickCount64();
+  DWORD pause = 1;
+  while (true) {
+    if (::MoveFileExW(wfrom.c_str(), wto.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+      return ok();
+    const DWORD err = ::GetLastError();
+    if (err != ERROR_ACCESS_DENIED && err != ERROR_SHARING_VIOLATION) return from_win32(err);
+    if (::GetTickCount64() - start >= kReplaceRetryMs) {
+      OsError e = from_win32(err);
+      e.op = "rename (for 1 s another process kept the file open without delete sharing, "
+             "or this user may not replace it)";
+      return e;
+    }
+    ::Sleep(pause);
+    pause = std::min<DWORD>(pause * 2, 32);
+  }
 }
 
 OsError hard_link(const std::string &from, const std::string &to) {
