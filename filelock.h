@@ -279,7 +279,9 @@ typedef struct fl_state_options {
   const char *initial_json;    /* document created when the file is missing; NULL: "{}" */
   const fl_lock_options *lock; /* NULL: defaults; copied at open. sidecar must stay 1
                                   (FL_EINVAL): commits replace the file itself */
-  int64_t max_log_bytes;       /* audit log rotated past this size; default 8 MiB */
+  int64_t max_log_bytes;       /* audit log rotated past this size; default 8 MiB (a rotation
+                                  that cannot rename the log, e.g. while a Windows viewer
+                                  holds it open, leaves it growing until one can) */
 } fl_state_options;
 
 typedef struct fl_state fl_state; /* one state file */

@@ -48,7 +48,7 @@ class DirHandle {
  private:
   File file_;
 };
-void rename_file(const std::string &from, const std::string &to);
+void rename_file(const std::string &from, const std::string &to, bool wait_for_readers = true);
 // Hard link. `unsupported` where the filesystem cannot link (EPERM, EXDEV, ENOTSUP,
 // EMLINK) so the caller can copy instead, `exists` when `to` is taken; throws on
 // other errors.

@@ -83,7 +83,9 @@ OsError open_dir(const std::string &dir, NativeFile &out);
 OsError sync_dir(NativeFile dir);
 
 // Replaces `to` atomically: readers see the old file or the new one, whole.
-OsError rename_replace(const std::string &from, const std::string &to);
+// `wait_for_readers`: where a reader holding `to` open blocks the replace (Windows,
+// without delete sharing), retry for a while before failing; else fail at once.
+OsError rename_replace(const std::string &from, const std::string &to, bool wait_for_readers);
 // Hard link; EPERM, EXDEV, ENOTSUP or EMLINK when the filesystem cannot.
 OsError hard_link(const std::string &from, const std::string &to);
 OsError remove(const std::string &path);

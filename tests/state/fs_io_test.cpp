@@ -91,7 +91,7 @@ TEST(FsIo, RenameReplacesAndLinkSharesTheFile) {
   fltest::TempDir dir;
   spit(dir.file("old"), "old");
   spit(dir.file("new"), "new");
-  ASSERT_FALSE(fs::rename_replace(dir.file("new"), dir.file("old")));
+  ASSERT_FALSE(fs::rename_replace(dir.file("new"), dir.file("old"), true));
   EXPECT_EQ(slurp(dir.file("old")), "new");
   fs::FileInfo gone;
   EXPECT_EQ(fs::path_info(dir.file("new"), gone).err, ENOENT);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "io/fault.hpp"
 #include "platform/paths.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
@@ -338,6 +339,48 @@ TEST_F(StateTest, LogRotatesPastMaxBytes) {
   EXPECT_GT(static_cast<size_t>(cJSON_GetArraySize(json::parse(st->history(0)).get())), lines_now);
   EXPECT_EQ(cJSON_GetArraySize(json::parse(st->history(5)).get()), 5);
 }
+
+// A log that cannot be rotated (here: the rename fails; on Windows, a viewer holding it
+// open) keeps taking entries past its limit, and the commits succeed; the next append
+// that can rotate does.
+TEST_F(StateTest, LogThatCannotRotateKeepsGrowingAndCommitsSucceed) {
+  StateOptions o;
+  o.max_log_bytes = 1000;
+  auto st = open(o);
+  const std::string log = meta + "/audit.log";
+  const int commits = 12;
+  for (int i = 1; i <= commits; ++i) {
+    io::inject_fault(io::Step::rename, 2, EACCES);  // 1: the document's, 2: the log's
+    std::string msg;
+    EXPECT_EQ(status_of([&] { counter_commit(*st, i); }, &msg), Status::ok) << msg;
+  }
+  io::clear_faults();
+  struct stat now {}, old {};
+  ASSERT_EQ(::stat(log.c_str(), &now), 0);
+  EXPECT_GT(now.st_size, 1000);
+  EXPECT_NE(::stat((log + ".1").c_str(), &old), 0);
+  EXPECT_EQ(cJSON_GetArraySize(json::parse(st->history(0)).get()), commits + 1);
+  counter_commit(*st, commits + 1);
+  ASSERT_EQ(::stat(log.c_str(), &now), 0);
+  EXPECT_LE(now.st_size, 1000);
+  EXPECT_EQ(::stat((log + ".1").c_str(), &old), 0);
+  EXPECT_EQ(cJSON_GetArraySize(json::parse(st->history(0)).get()), commits + 2);
+}
+
+#ifdef _WIN32
+// A viewer tailing the log without delete sharing costs a commit no wait at all.
+TEST_F(StateTest, LogViewerHoldingTheLogOpenDoesNotSlowCommits) {
+  StateOptions o;
+  o.max_log_bytes = 1000;
+  auto st = open(o);
+  std::ifstream viewer(meta + "/audit.log", std::ios::binary);
+  ASSERT_TRUE(viewer.is_open());
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 12; ++i) counter_commit(*st, i);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  EXPECT_EQ(cJSON_GetArraySize(json::parse(st->history(0)).get()), 13);
+}
+#endif
 
 TEST_F(StateTest, AtomicDurabilityStillReplacesWhole) {
   StateOptions o;

@@ -168,7 +168,7 @@ OsError open_dir(const std::string &dir, NativeFile &out) {
 
 OsError sync_dir(NativeFile dir) { return ::fsync(dir) != 0 ? last_error() : ok(); }
 
-OsError rename_replace(const std::string &from, const std::string &to) {
+OsError rename_replace(const std::string &from, const std::string &to, bool /*wait_for_readers*/) {
   return ::rename(from.c_str(), to.c_str()) != 0 ? last_error() : ok();
 }
 

@@ -246,7 +246,7 @@ OsError sync_dir(NativeFile) { return ok(); }
 // growing pause, for up to kReplaceRetryMs before the commit fails.
 constexpr ULONGLONG kReplaceRetryMs = 1000;
 
-OsError rename_replace(const std::string &from, const std::string &to) {
+OsError rename_replace(const std::string &from, const std::string &to, bool wait_for_readers) {
   std::wstring wfrom, wto;
   if (!widen(from, wfrom) || !widen(to, wto)) return from_win32(ERROR_INVALID_NAME);
   const ULONGLONG start = ::GetTickCount64();
@@ -255,7 +255,8 @@ OsError rename_replace(const std::string &from, const std::string &to) {
     if (::MoveFileExW(wfrom.c_str(), wto.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
       return ok();
     const DWORD err = ::GetLastError();
-    if (err != ERROR_ACCESS_DENIED && err != ERROR_SHARING_VIOLATION) return from_win32(err);
+    if (!wait_for_readers || (err != ERROR_ACCESS_DENIED && err != ERROR_SHARING_VIOLATION))
+      return from_win32(err);
     if (::GetTickCount64() - start >= kReplaceRetryMs) {
       OsError e = from_win32(err);
       e.op = "rename (for 1 s another process kept the file open without delete sharing, "
