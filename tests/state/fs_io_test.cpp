@@ -2,12 +2,16 @@
 // the same calls on every platform: what each call promises its callers in core/io
 // and core/state (errno-like reasons to branch on, appends at the end, whole reads).
 #include <gtest/gtest.h>
+#ifdef _WIN32
+#include <windows.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "io/file_io.hpp"
@@ -71,6 +75,40 @@ TEST(FsIo, AppendWritesAtTheEndEvenAfterATruncate) {
   fs::close(f);
   EXPECT_EQ(slurp(path), "one\nthree\nfour\n");
 }
+
+#ifdef _WIN32
+// A handle of another program that denies write sharing (.NET's File.OpenRead, many
+// editors) refuses our open while it is held: a short hold is waited out, a long one
+// is reported as the sharing violation it is.
+TEST(FsIo, OpenWaitsOutAHandleThatDeniesSharing) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("journal.jsonl");
+  spit(path, "{}\n");
+  auto deny_writers = [&] {
+    return CreateFileA(path.c_str(), GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING, 0,
+                       nullptr);
+  };
+  HANDLE held = deny_writers();
+  ASSERT_NE(held, INVALID_HANDLE_VALUE);
+  std::thread closer([&] {
+    Sleep(100);
+    CloseHandle(held);
+  });
+  filelock::io::File f;
+  const fs::OsError e = fs::open_write(path, fs::Create::never, true, 0644, f);
+  closer.join();
+  ASSERT_FALSE(e) << e.native;
+  fs::close(f);
+
+  held = deny_writers();
+  ASSERT_NE(held, INVALID_HANDLE_VALUE);
+  const auto start = std::chrono::steady_clock::now();
+  const fs::OsError refused = fs::open_write(path, fs::Create::never, true, 0644, f);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  CloseHandle(held);
+  EXPECT_EQ(refused.native, static_cast<uint32_t>(ERROR_SHARING_VIOLATION));
+}
+#endif
 
 TEST(FsIo, WriteAtAndReadAllSeeTheSameBytes) {
   fltest::TempDir dir;

@@ -64,12 +64,37 @@ bool widen(const std::string &path, std::wstring &out) {
   }
 }
 
+// Another process's handle refuses ours for as long as it is open when it denies the
+// sharing we ask for (ERROR_SHARING_VIOLATION: .NET's File.OpenRead denies writers) or,
+// for a replace, lacks delete sharing (ERROR_ACCESS_DENIED: the C library's fopen,
+// .NET's File.ReadAllText, Python's open, Go's os.ReadFile); POSIX never refuses so.
+// Such handles are mostly held for milliseconds: `attempt` (0 or a Win32 error) is
+// retried with a growing pause for up to kInUseRetryMs. Returns its last result.
+constexpr ULONGLONG kInUseRetryMs = 1000;
+
+template <typename Attempt>
+DWORD retry_while_in_use(bool access_denied_too, Attempt attempt) {
+  const ULONGLONG start = ::GetTickCount64();
+  DWORD pause = 1;
+  while (true) {
+    const DWORD err = attempt();
+    const bool in_use =
+        err == ERROR_SHARING_VIOLATION || (access_denied_too && err == ERROR_ACCESS_DENIED);
+    if (!in_use || ::GetTickCount64() - start >= kInUseRetryMs) return err;
+    ::Sleep(pause);
+    pause = std::min<DWORD>(pause * 2, 32);
+  }
+}
+
 OsError open_handle(const std::string &path, DWORD access, DWORD disposition, DWORD flags,
                     NativeFile &out) {
   std::wstring wide;
   if (!widen(path, wide)) return from_win32(ERROR_INVALID_NAME);
-  out = ::CreateFileW(wide.c_str(), access, kShareAll, nullptr, disposition, flags, nullptr);
-  return out == INVALID_HANDLE_VALUE ? last_error() : ok();
+  const DWORD err = retry_while_in_use(false, [&]() -> DWORD {
+    out = ::CreateFileW(wide.c_str(), access, kShareAll, nullptr, disposition, flags, nullptr);
+    return out == INVALID_HANDLE_VALUE ? ::GetLastError() : ERROR_SUCCESS;
+  });
+  return err == ERROR_SUCCESS ? ok() : from_win32(err);
 }
 
 FileInfo from_info(const BY_HANDLE_FILE_INFORMATION &i) {
@@ -239,33 +264,25 @@ OsError open_dir(const std::string &, NativeFile &out) {
 
 OsError sync_dir(NativeFile) { return ok(); }
 
-// A process reading `to` without FILE_SHARE_DELETE (the C library's fopen, .NET's
-// File.ReadAllText, Python's open, Go's os.ReadFile) makes the replace fail with
-// ERROR_ACCESS_DENIED or ERROR_SHARING_VIOLATION until it closes the file; a POSIX
-// rename never fails so. Such reads last milliseconds: the replace is retried, with a
-// growing pause, for up to kReplaceRetryMs before the commit fails.
-constexpr ULONGLONG kReplaceRetryMs = 1000;
-
 OsError rename_replace(const std::string &from, const std::string &to, bool wait_for_readers) {
   std::wstring wfrom, wto;
   if (!widen(from, wfrom) || !widen(to, wto)) return from_win32(ERROR_INVALID_NAME);
-  const ULONGLONG start = ::GetTickCount64();
-  DWORD pause = 1;
-  while (true) {
-    if (::MoveFileExW(wfrom.c_str(), wto.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-      return ok();
-    const DWORD err = ::GetLastError();
-    if (!wait_for_readers || (err != ERROR_ACCESS_DENIED && err != ERROR_SHARING_VIOLATION))
-      return from_win32(err);
-    if (::GetTickCount64() - start >= kReplaceRetryMs) {
-      OsError e = from_win32(err);
-      e.op = "rename (for 1 s another process kept the file open without delete sharing, "
-             "or this user may not replace it)";
-      return e;
-    }
-    ::Sleep(pause);
-    pause = std::min<DWORD>(pause * 2, 32);
+  auto attempt = [&]() -> DWORD {
+    return ::MoveFileExW(wfrom.c_str(), wto.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)
+               ? ERROR_SUCCESS
+               : ::GetLastError();
+  };
+  if (!wait_for_readers) {
+    const DWORD err = attempt();
+    return err == ERROR_SUCCESS ? ok() : from_win32(err);
   }
+  const DWORD err = retry_while_in_use(true, attempt);
+  if (err == ERROR_SUCCESS) return ok();
+  OsError e = from_win32(err);
+  if (err == ERROR_ACCESS_DENIED || err == ERROR_SHARING_VIOLATION)
+    e.op = "rename (for 1 s another process kept the file open without delete sharing, "
+           "or this user may not replace it)";
+  return e;
 }
 
 OsError hard_link(const std::string &from, const std::string &to) {
