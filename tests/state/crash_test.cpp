@@ -11,10 +11,8 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <fstream>
 #include <random>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "io/fault.hpp"
@@ -239,15 +237,13 @@ TEST(Kill, CounterMatchesAcknowledgedCommitsDespiteSigkills) {
     int unopenable = 0;
     std::thread reader([&] {
       while (!stop.load()) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in.is_open()) {
+        std::string text;
+        if (!statetest::read_if_open(path, text)) {
           ++unopenable;
           continue;
         }
-        std::stringstream text;
-        text << in.rdbuf();
         try {
-          json::parse(text.str());
+          json::parse(text);
         } catch (const json::JsonError &) {
           ++unparsable;
         }

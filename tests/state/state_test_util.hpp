@@ -14,11 +14,19 @@
 
 namespace statetest {
 
-inline std::string slurp(const std::string &path) {
+// The whole file into `out`; false (and `out` empty) if it could not be opened.
+inline bool read_if_open(const std::string &path, std::string &out) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  if (in.is_open()) ss << in.rdbuf();
+  out = ss.str();
+  return in.is_open();
+}
+
+inline std::string slurp(const std::string &path) {
+  std::string text;
+  read_if_open(path, text);
+  return text;
 }
 
 inline void spit(const std::string &path, const std::string &text) {

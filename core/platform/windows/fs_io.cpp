@@ -272,14 +272,10 @@ OsError rename_replace(const std::string &from, const std::string &to, bool wait
                ? ERROR_SUCCESS
                : ::GetLastError();
   };
-  if (!wait_for_readers) {
-    const DWORD err = attempt();
-    return err == ERROR_SUCCESS ? ok() : from_win32(err);
-  }
-  const DWORD err = retry_while_in_use(true, attempt);
+  const DWORD err = wait_for_readers ? retry_while_in_use(true, attempt) : attempt();
   if (err == ERROR_SUCCESS) return ok();
   OsError e = from_win32(err);
-  if (err == ERROR_ACCESS_DENIED || err == ERROR_SHARING_VIOLATION)
+  if (wait_for_readers && (err == ERROR_ACCESS_DENIED || err == ERROR_SHARING_VIOLATION))
     e.op = "rename (for 1 s another process kept the file open without delete sharing, "
            "or this user may not replace it)";
   return e;
