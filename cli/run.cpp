@@ -3,12 +3,15 @@
 //  - a kernel lock (flock/OFD) lives on its open file description, so the command
 //    inherits the descriptor and holds the lock with us, as under flock(1);
 //  - other backends cannot be shared that way: the lock stays ours, and the kernel
-//    kills the command if we die (PR_SET_PDEATHSIG).
+//    kills the command if we die (PR_SET_PDEATHSIG). Only Linux has that: elsewhere
+//    those backends are refused here.
 // Catchable signals that would end us are passed on to the command instead, so the
 // lock is released only after the command has exited.
 #include <fcntl.h>
 #include <signal.h>
+#ifdef __linux__
 #include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,7 +75,11 @@ namespace {
 // Every catchable signal whose default action ends the process (SIGXFSZ aside: this
 // process ignores it, see main.cpp).
 const int kForwarded[] = {SIGHUP,  SIGINT,    SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
-                          SIGPIPE, SIGVTALRM, SIGPROF, SIGXCPU, SIGIO,   SIGPWR};
+                          SIGPIPE, SIGVTALRM, SIGPROF, SIGXCPU, SIGIO,
+#ifdef SIGPWR  // Linux's
+                          SIGPWR
+#endif
+};
 
 volatile sig_atomic_t g_child = 0;
 
@@ -114,14 +121,25 @@ struct Child {
 // lock_fd: the descriptor carrying the kernel lock, for the child to inherit; -1 if
 // none does, in which case the child dies with this process instead.
 Child spawn(const std::vector<std::string> &command, int lock_fd) {
+#ifndef __linux__
+  if (lock_fd < 0)
+    throw Failure(kExitError,
+                  "this backend's lock cannot be passed to the command, and only Linux can "
+                  "make the command die with us; use the flock backend");
+#endif
   std::vector<char *> argv;
   for (const auto &a : command) argv.push_back(const_cast<char *>(a.c_str()));
   argv.push_back(nullptr);
 
   // exec failures come back through a close-on-exec pipe: EOF means exec worked.
   int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0)
-    throw Failure(kExitError, std::string("pipe: ") + std::strerror(errno));
+#ifdef __linux__
+  const int piped = pipe2(report, O_CLOEXEC);
+#else  // no pipe2; this process has one thread, so nothing inherits the pipe meanwhile
+  const int piped = pipe(report) != 0 ? -1
+                    : fcntl(report[0], F_SETFD, FD_CLOEXEC) | fcntl(report[1], F_SETFD, FD_CLOEXEC);
+#endif
+  if (piped != 0) throw Failure(kExitError, std::string("pipe: ") + std::strerror(errno));
 
   sigset_t forwarded, previous;
   sigemptyset(&forwarded);
@@ -139,7 +157,7 @@ Child spawn(const std::vector<std::string> &command, int lock_fd) {
     if (original[i].sa_handler != SIG_IGN) sigaction(kForwarded[i], &forward, nullptr);
   }
 
-  const pid_t parent = getpid();
+  [[maybe_unused]] const pid_t parent = getpid();  // for the death signal's check
   pid_t pid = fork();
   if (pid == 0) {
     // Dispositions first: a signal arriving before exec must act on the command as
@@ -153,11 +171,14 @@ Child spawn(const std::vector<std::string> &command, int lock_fd) {
     if (lock_fd >= 0) {
       const int flags = fcntl(lock_fd, F_GETFD);
       if (flags < 0 || fcntl(lock_fd, F_SETFD, flags & ~FD_CLOEXEC) != 0) err = errno;
-    } else if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    }
+#ifdef __linux__
+    else if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
       err = errno;
     } else if (getppid() != parent) {
       _exit(kExitError);  // we died before the death signal was armed
     }
+#endif
     if (err == 0) execvp(argv[0], argv.data());
     if (err == 0) err = errno;
     (void)!write(report[1], &err, sizeof err);

@@ -6,15 +6,8 @@
 # Checked: a DLL and an .exe using std::thread, std::mutex and std::condition_variable
 # build with it and pass under CTest through Wine (the first Wine start in a fresh
 # WINEPREFIX takes about a minute).
-# What the Windows build of filelock still needs besides this file:
-#  - cJSON and GoogleTest built with this toolchain and installed into
-#    FILELOCK_MINGW_PREFIX (Debian ships neither for mingw; both build with CMake from
-#    their Debian source packages, googletest from /usr/src/googletest);
-#  - core/platform/windows/*.cpp (LockFileEx backend, ReplaceFileW/MoveFileExW commit),
-#    picked up by core/CMakeLists.txt when WIN32;
-#  - a Windows tests/support (CreateProcessW re-executing the test binary) and the
-#    CLI's process handling;
-#  - the ELF-only checks (abi/) are skipped on WIN32; abi-version still runs.
+# scripts/windows-check.sh uses it, in a project of its own that also builds GoogleTest
+# and cJSON's stand-in (cmake/cjson_subset.cc): Debian ships neither for MinGW.
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 set(FILELOCK_MINGW_TRIPLE x86_64-w64-mingw32)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, runs the whole CTest suite
 # (C++, C, CLI, Python, Go, C#, ABI), the core and C API suites again under
-# AddressSanitizer + UndefinedBehaviorSanitizer, the Windows build of the core and C API
-# suites under Wine, and the Debian package consumers.
+# AddressSanitizer + UndefinedBehaviorSanitizer and again built to wait the way macOS
+# does, the Windows build of the core and C API suites under Wine, the macOS
+# cross-build, and the Debian package consumers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
@@ -28,8 +29,17 @@ cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" --timeout 600 -L sanitize)
 
+echo "== the macOS way of waiting, on Linux: parked flock waiters, a pipe wake-up"
+cmake -S . -B build-macwaits -DFILELOCK_MACOS_WAITS=ON -DFILELOCK_BUILD_BINDINGS=OFF \
+  -DFILELOCK_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-macwaits -j"$jobs"
+(cd build-macwaits && ctest --output-on-failure -j"$jobs" --timeout 600 -L sanitize)
+
 echo "== Windows: MinGW-w64 cross-build, core and C API suites under Wine"
 bash scripts/windows-check.sh build-win
+
+echo "== macOS: Zig cross-build of the library, CLI and test suites (built, not run)"
+bash scripts/macos-check.sh build-mac
 
 if [ -x tests/consumers/run.sh ]; then
   echo "== Debian packages and their consumers"

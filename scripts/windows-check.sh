@@ -186,7 +186,7 @@ set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
 set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
 add_subdirectory(/usr/src/googletest ${PROJECT_BINARY_DIR}/googletest EXCLUDE_FROM_ALL)
 
-add_library(cjson_subset STATIC ${R}/core/platform/windows/cjson_subset.cc)
+add_library(cjson_subset STATIC ${R}/cmake/cjson_subset.cc)
 target_include_directories(cjson_subset PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_compile_definitions(cjson_subset PUBLIC CJSON_HIDE_SYMBOLS)
 

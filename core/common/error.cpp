@@ -34,7 +34,7 @@ Status status_from_errno(int err) noexcept {
   }
 }
 
-static std::string os_reason(int err) {
+std::string os_reason(int err) {
   char buf[256];
   // Portable strerror_r: the GNU variant may return a static string instead of filling buf.
 #if defined(__GLIBC__) && defined(_GNU_SOURCE)

@@ -42,6 +42,9 @@ class Error : public std::runtime_error {
 // The status an OS error number stands for (EACCES -> permission, ENOSPC -> no_space...).
 Status status_from_errno(int err) noexcept;
 
+// "<strerror> (errno N)": the OS's reason as every message spells it.
+std::string os_reason(int err);
+
 // "<op> '<path>': <strerror> (errno N)", with the status that errno maps to.
 [[noreturn]] void throw_os_error(const char *op, const std::string &path, int err);
 [[noreturn]] void throw_os_error(Status status, const char *op, const std::string &path, int err);

@@ -116,6 +116,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     // The descriptor is shared with the parent: a lock on it would be the parent's lock.
     reopen();
     std::atomic_store(&wakeup_, std::shared_ptr<platform::Wakeup>());  // the parent's
+    parked_.forget();  // the parent's waiter thread, which the child does not have
     make_record();
     fork_generation_ = platform::fork_generation();
   }
@@ -145,7 +146,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   while (true) {
     take_kernel_lock_fault(kind_, path_);
     auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup,
-                                              cancel_, path_);
+                                              cancel_, path_, &parked_);
     if (outcome == platform::WaitOutcome::canceled) {
       cancel_.store(false, std::memory_order_release);
       throw_error(Status::canceled, "lock", path_, "wait canceled");
@@ -153,9 +154,11 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     if (outcome == platform::WaitOutcome::timed_out)
       throw_error(Status::timeout, "lock", path_,
                   "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
-    if (still_linked()) break;
-    platform::kernel_unlock(fd_, kind_, path_);
-    reopen();
+    if (outcome == platform::WaitOutcome::acquired) {
+      if (still_linked()) break;
+      platform::kernel_unlock(fd_, kind_, path_);
+    }
+    reopen();  // unlinked while we waited, or (replaced) before
     if (try_acquire(mode)) break;
   }
   on_acquired(mode);

@@ -55,6 +55,7 @@ class KernelFileLock final : public Lock {
   HolderSlot slot_;
   std::shared_ptr<InodeEntry> inode_;
   std::shared_ptr<platform::Wakeup> wakeup_;
+  platform::ParkedWait parked_;
   std::atomic<bool> cancel_{false};
   std::atomic<int> held_{0};  // LockMode value, 0: none
   HolderRecordTemplate record_;

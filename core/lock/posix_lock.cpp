@@ -87,7 +87,7 @@ bool PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
   if (!wait) return false;
   take_kernel_lock_fault(KernelLockKind::posix, path_);
   auto outcome = platform::kernel_wait_lock(state_->fd, KernelLockKind::posix, mode, forever,
-                                            deadline, wakeup_, cancel_, path_);
+                                            deadline, wakeup_, cancel_, path_, nullptr);
   canceled = outcome == platform::WaitOutcome::canceled;
   return outcome == platform::WaitOutcome::acquired;
 }

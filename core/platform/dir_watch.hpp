@@ -1,6 +1,6 @@
-// Wakes a waiter when a name disappears from a directory (inotify on Linux), so the
-// lock-file backends learn of a release without polling. Where no watch is available
-// (other platforms, or a watch limit) native() is kInvalidFile and callers fall back to
+// Wakes a waiter when a name disappears from a directory (inotify on Linux, kqueue on
+// macOS), so the lock-file backends learn of a release without polling. Where no watch
+// is available (a watch limit) native() is kInvalidFile and callers fall back to
 // re-checking every retry_interval_ms; they do so anyway, for releases made on other
 // hosts (NFS), which no local watch sees.
 #pragma once
@@ -23,6 +23,7 @@ class DirectoryWatch {
 
  private:
   NativeFile fd_;
+  NativeFile dir_ = kInvalidFile;  // the watched directory, where a watch needs it open
 };
 
 }  // namespace filelock::platform

@@ -40,15 +40,38 @@ int inheritable_descriptor(NativeFile file, KernelLockKind kind) noexcept;
 // WINDOWS backend is that lock, and AUTO picks it.
 bool whole_file_lock_is_lockfileex() noexcept;
 
-enum class WaitOutcome { acquired, timed_out, canceled };
+// replaced: the path names another file than `file` now (fl_clean_stale removed it);
+// nothing is held, and the caller re-opens the path and tries again.
+enum class WaitOutcome { acquired, timed_out, canceled, replaced };
+
+// What a handle's waits leave for the next one. Where a blocked flock() cannot be
+// interrupted without a signal handler of ours (macOS, see posix/kernel_lock.cpp), a wait
+// that times out or is cancelled leaves its waiter thread blocked, parked here: the next
+// wait in the same mode takes it over instead of starting another, so a caller retrying
+// with short timeouts keeps one waiter, not one per attempt. A parked waiter that gets
+// the lock releases it at once and ends; so does one left behind when the handle closes.
+struct ParkedWait {
+  ParkedWait() = default;
+  ~ParkedWait();
+  ParkedWait(const ParkedWait &) = delete;
+  ParkedWait &operator=(const ParkedWait &) = delete;
+  // After fork(): the waiter thread does not exist in the child; drop it unseen.
+  void forget() noexcept { waiter = nullptr; }
+
+  void *waiter = nullptr;  // the platform's own
+};
 
 // Blocks until the lock is acquired, `deadline` passes (unless `forever`) or `cancel` is
 // set (cancel() sets it and then signals `wakeup`). The kernel wakes us on release: this
-// never polls. On timed_out/canceled nothing is held. `wakeup` is shared because a
-// finished waiter thread may still be signalling it after this returns.
-WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool forever,
+// never polls. On timed_out/canceled/replaced nothing is held. `wakeup` is shared because
+// a finished waiter thread may still be signalling it after this returns. `path` names
+// the file `file` has open. A flock wait may hand back the lock on a new descriptor of
+// the same file: `file` is then replaced by it (the old one closed). `parked` keeps a
+// waiter between waits (see ParkedWait); nullptr for kinds that never park (posix).
+WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
                              std::chrono::steady_clock::time_point deadline,
                              const std::shared_ptr<Wakeup> &wakeup,
-                             const std::atomic<bool> &cancel, const std::string &path);
+                             const std::atomic<bool> &cancel, const std::string &path,
+                             ParkedWait *parked);
 
 }  // namespace filelock::platform

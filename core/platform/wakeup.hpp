@@ -1,5 +1,6 @@
 // A wake-up a thread can sleep on with a deadline and another thread can trigger:
-// the one waiting primitive of the engine (eventfd on Linux, an event on Windows).
+// the one waiting primitive of the engine (eventfd on Linux, a pipe on other POSIX
+// systems, an event on Windows).
 #pragma once
 
 #include <chrono>
@@ -26,6 +27,7 @@ class Wakeup {
 
  private:
   NativeFile event_;
+  NativeFile write_end_ = kInvalidFile;  // where the wake-up is a pipe
 };
 
 }  // namespace filelock::platform

@@ -1,5 +1,6 @@
 /* Uses the lock API from C99: every call's status is checked. */
 #define _POSIX_C_SOURCE 200809L
+#define _DARWIN_C_SOURCE /* mkdtemp on macOS */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -55,7 +55,11 @@ void place(const std::string &lock, bool directory, const std::string &record) {
 struct timespec ctime_of(const std::string &path) {
   struct stat st {};
   EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
+#ifdef __APPLE__
+  return st.st_ctimespec;
+#else
   return st.st_ctim;
+#endif
 }
 
 // A breaker judged one holder's entry dead; before it acts, that entry is released and

@@ -1,4 +1,7 @@
 #include <fcntl.h>
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#endif
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -27,7 +30,14 @@ std::map<std::string, HelperFn> &roles() {
   return r;
 }
 std::string self_exe() {
+#ifdef __APPLE__
+  char buf[4096];
+  uint32_t size = sizeof buf;
+  if (_NSGetExecutablePath(buf, &size) != 0) throw std::runtime_error("executable path too long");
+  return std::filesystem::canonical(buf).string();
+#else
   return std::filesystem::read_symlink("/proc/self/exe").string();
+#endif
 }
 }  // namespace
 
@@ -58,7 +68,14 @@ bool register_helper(const std::string &role, HelperFn fn) {
 
 Process spawn_helper(const std::string &role, const std::vector<std::string> &args) {
   int pipefd[2];
+#ifdef __linux__
   if (pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+#else
+  // No pipe2: a helper spawned by another thread meanwhile may inherit this pipe.
+  if (pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
+  fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+  fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
+#endif
   std::string exe = self_exe();
   std::vector<std::string> argv_s = {exe, "--helper", role};
   argv_s.insert(argv_s.end(), args.begin(), args.end());

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "common/error.hpp"
+#include "platform/posix/stat_time.hpp"
 
 namespace filelock::platform {
 
@@ -22,7 +23,7 @@ FileIdentity from_stat(const struct stat &st) {
   id.nlink = static_cast<uint64_t>(st.st_nlink);
   id.regular = S_ISREG(st.st_mode);
   id.directory = S_ISDIR(st.st_mode);
-  id.mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  id.mtime_ms = stat_mtime_ms(st);
   return id;
 }
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 
 #include "common/error.hpp"
+#include "platform/posix/stat_time.hpp"
 
 namespace filelock::platform::fs {
 
@@ -22,7 +23,7 @@ FileInfo from_stat(const struct stat &st) {
   FileInfo i;
   i.size = static_cast<uint64_t>(st.st_size);
   i.mode = static_cast<unsigned>(st.st_mode & 07777);
-  i.mtime_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
+  i.mtime_ms = stat_mtime_ms(st);
   i.dev = static_cast<uint64_t>(st.st_dev);
   i.ino = static_cast<uint64_t>(st.st_ino);
   i.directory = S_ISDIR(st.st_mode);
@@ -151,12 +152,26 @@ OsError truncate(NativeFile file, uint64_t size) {
   return ::ftruncate(file, static_cast<off_t>(size)) != 0 ? last_error() : ok();
 }
 
-OsError sync(NativeFile file) { return ::fsync(file) != 0 ? last_error() : ok(); }
+namespace {
+
+// macOS's fsync leaves the data in the drive's cache; F_FULLFSYNC flushes it, where the
+// filesystem supports it.
+int full_fsync(int fd) {
+#ifdef F_FULLFSYNC
+  if (::fcntl(fd, F_FULLFSYNC) == 0) return 0;
+  if (errno != ENOTSUP && errno != EINVAL && errno != ENOTTY) return -1;
+#endif
+  return ::fsync(fd);
+}
+
+}  // namespace
+
+OsError sync(NativeFile file) { return full_fsync(file) != 0 ? last_error() : ok(); }
 
 OsError sync_dir(const std::string &dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return OsError{errno, 0, "open directory"};
-  const int rc = ::fsync(fd);
+  const int rc = full_fsync(fd);
   const int err = errno;
   ::close(fd);
   return rc != 0 ? OsError{err, 0, nullptr} : ok();
@@ -166,7 +181,7 @@ OsError open_dir(const std::string &dir, NativeFile &out) {
   return open_retrying(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, out);
 }
 
-OsError sync_dir(NativeFile dir) { return ::fsync(dir) != 0 ? last_error() : ok(); }
+OsError sync_dir(NativeFile dir) { return full_fsync(dir) != 0 ? last_error() : ok(); }
 
 OsError rename_replace(const std::string &from, const std::string &to, bool /*wait_for_readers*/) {
   return ::rename(from.c_str(), to.c_str()) != 0 ? last_error() : ok();

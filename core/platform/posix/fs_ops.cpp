@@ -48,9 +48,17 @@ bool rename_path(const std::string &from, const std::string &to) {
 }
 
 bool rename_no_replace(const std::string &from, const std::string &to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+#if defined(__linux__)
+  const int rc = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
+#elif defined(__APPLE__)
+  const int rc = ::renamex_np(from.c_str(), to.c_str(), RENAME_EXCL);
+#else
+  errno = EINVAL;  // no such rename here: link() below
+  const int rc = -1;
+#endif
+  if (rc == 0) return true;
   if (errno == EEXIST || errno == ENOTEMPTY || errno == ENOENT) return false;
-  if (errno == EINVAL) {
+  if (errno == EINVAL || errno == ENOTSUP) {
     // No RENAME_NOREPLACE on this filesystem: link() never replaces either (files only).
     struct stat st;
     if (::lstat(from.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {

@@ -1,19 +1,16 @@
-// Process identity on Linux: /proc/PID/stat field 22 (start time in clock ticks since
-// boot) together with the pid names one process for the whole boot, whatever pid reuse.
+// Process identity on POSIX systems: a pid with its start stamp (os_process.hpp, per
+// system) names one process for the whole boot, whatever pid reuse.
 #include "platform/process.hpp"
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
+
+#include "platform/posix/os_process.hpp"
 
 namespace filelock::platform {
 
@@ -28,35 +25,6 @@ const bool g_atfork_registered = [] {
   ::pthread_atfork(nullptr, nullptr, on_fork_child);
   return true;
 }();
-
-// -1 when the process does not exist (or /proc is unavailable: then 0).
-int64_t proc_start_time(int64_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%lld/stat", static_cast<long long>(pid));
-  FILE *f = std::fopen(path, "re");
-  if (f == nullptr) return errno == ENOENT ? -1 : 0;
-  char buf[1024];
-  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  // The command name (field 2) may hold spaces and parentheses: skip to the last ')'.
-  const char *p = std::strrchr(buf, ')');
-  if (p == nullptr) return 0;
-  p += 2;  // now at field 3 (state)
-  for (int field = 3; field < 22 && *p; ++field) {
-    p = std::strchr(p, ' ');
-    if (p == nullptr) return 0;
-    ++p;
-  }
-  return std::strtoll(p, nullptr, 10);
-}
-
-std::string read_boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
-}
 
 std::string host_name() {
   char buf[256] = {};
@@ -75,8 +43,8 @@ ProcessIdentity self_identity() {
   if (cached_generation == generation) return cached;
   ProcessIdentity id;
   id.pid = static_cast<int64_t>(::getpid());
-  id.start_time = proc_start_time(id.pid);
-  static const std::string boot = read_boot_id();
+  id.start_time = os::process_start_time(id.pid);
+  static const std::string boot = os::boot_id();
   id.boot_id = boot;
   id.host = host_name();
   cached = id;
@@ -86,9 +54,9 @@ ProcessIdentity self_identity() {
 
 Liveness local_process_liveness(int64_t pid, int64_t start_time) {
   if (pid <= 0) return Liveness::unknown;
-  int64_t now_start = proc_start_time(pid);
+  int64_t now_start = os::process_start_time(pid);
   if (now_start < 0) {
-    // No /proc entry; kill(0) confirms the process is gone rather than hidden from us.
+    // No such process; kill(0) confirms it is gone rather than hidden from us.
     if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return Liveness::dead;
     return Liveness::unknown;
   }
@@ -102,7 +70,7 @@ uint64_t fork_generation() noexcept {
 }
 
 uint64_t current_thread_id() noexcept {
-  static thread_local uint64_t id = static_cast<uint64_t>(::syscall(SYS_gettid));
+  static thread_local uint64_t id = os::thread_id();
   return id;
 }
 

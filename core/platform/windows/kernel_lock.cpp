@@ -118,10 +118,14 @@ void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path
   if (!::UnlockFileEx(file, 0, 1, 0, &ov)) win::throw_win32("unlock", path, ::GetLastError());
 }
 
-WaitOutcome kernel_wait_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool forever,
+// An overlapped LockFileEx is cancelled with CancelIoEx: nothing is ever parked.
+ParkedWait::~ParkedWait() = default;
+
+WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
                              std::chrono::steady_clock::time_point deadline,
                              const std::shared_ptr<Wakeup> &wakeup,
-                             const std::atomic<bool> &cancel, const std::string &path) {
+                             const std::atomic<bool> &cancel, const std::string &path,
+                             ParkedWait * /*parked*/) {
   require_lockfileex(kind, path);
   if (running_on_wine())
     return wait_by_retry(file, kind, mode, forever, deadline, wakeup, cancel, path);

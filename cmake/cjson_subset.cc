@@ -1,10 +1,11 @@
 // The part of the cJSON API the engine (holder records, the JSON layer, the audit log),
-// the C API and the tests use, for the MinGW check build: Debian ships cJSON for the
-// host only. Each function behaves as cJSON 1.7's does.
-// scripts/windows-check.sh compiles it against the system cJSON.h; the .cc suffix keeps
-// it out of filelock_core, which links the real cJSON wherever one is available.
+// the C API and the tests use, for the Windows and macOS check builds: Debian ships
+// cJSON for the host only. Each function behaves as cJSON 1.7's does.
+// scripts/windows-check.sh and scripts/macos-check.sh compile it against the system
+// cJSON.h; everywhere else filelock links the real cJSON.
 #include <cjson/cJSON.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -308,6 +309,13 @@ CJSON_PUBLIC(cJSON *) cJSON_ParseWithLengthOpts(const char *value, size_t length
   return item;
 }
 
+CJSON_PUBLIC(cJSON *) cJSON_ParseWithOpts(const char *value, const char **return_parse_end,
+                                          cJSON_bool require_null_terminated) {
+  return value == nullptr ? nullptr
+                          : cJSON_ParseWithLengthOpts(value, std::strlen(value) + 1,
+                                                      return_parse_end, require_null_terminated);
+}
+
 CJSON_PUBLIC(cJSON *) cJSON_Parse(const char *value) {
   return value == nullptr ? nullptr : cJSON_ParseWithLengthOpts(value, std::strlen(value), nullptr, 0);
 }
@@ -347,11 +355,18 @@ CJSON_PUBLIC(cJSON_bool) cJSON_IsString(const cJSON *const item) {
   return item != nullptr && (item->type & 0xFF) == cJSON_String;
 }
 
-// Case-insensitive, as in cJSON.
+// Case-insensitive over ASCII, as cJSON's own comparison is.
+static bool same_ignoring_case(const char *a, const char *b) {
+  for (; *a != '\0' && *b != '\0'; ++a, ++b)
+    if (std::tolower(static_cast<unsigned char>(*a)) != std::tolower(static_cast<unsigned char>(*b)))
+      return false;
+  return *a == *b;
+}
+
 CJSON_PUBLIC(cJSON *) cJSON_GetObjectItem(const cJSON *const object, const char *const string) {
   if (object == nullptr || string == nullptr) return nullptr;
   for (cJSON *c = object->child; c != nullptr; c = c->next)
-    if (c->string != nullptr && _stricmp(c->string, string) == 0) return c;
+    if (c->string != nullptr && same_ignoring_case(c->string, string)) return c;
   return nullptr;
 }
 
@@ -373,6 +388,9 @@ CJSON_PUBLIC(cJSON_bool) cJSON_AddItemToObject(cJSON *object, const char *string
 
 CJSON_PUBLIC(cJSON *) cJSON_AddNullToObject(cJSON *const object, const char *const name) {
   return add(object, name, new_item(cJSON_NULL));
+}
+CJSON_PUBLIC(cJSON *) cJSON_AddTrueToObject(cJSON *const object, const char *const name) {
+  return add(object, name, new_item(cJSON_True));
 }
 CJSON_PUBLIC(cJSON *) cJSON_AddBoolToObject(cJSON *const object, const char *const name,
                                             const cJSON_bool boolean) {

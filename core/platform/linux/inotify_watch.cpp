@@ -1,3 +1,4 @@
+// DirectoryWatch on Linux: an inotify watch on the directory for names deleted or renamed away.
 #include "platform/dir_watch.hpp"
 
 #include <sys/inotify.h>

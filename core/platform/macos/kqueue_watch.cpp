@@ -1,0 +1,40 @@
+// DirectoryWatch on macOS: a kqueue with a vnode filter on the directory. A name removed
+// or renamed away writes the directory (NOTE_WRITE), and a kqueue descriptor polls
+// readable while an event is pending, so Wakeup::wait_until_either can sleep on it.
+#include <fcntl.h>
+#include <sys/event.h>
+#include <unistd.h>
+
+#include "platform/dir_watch.hpp"
+
+namespace filelock::platform {
+
+DirectoryWatch::DirectoryWatch(const std::string &dir) noexcept : fd_(::kqueue()) {
+  if (fd_ < 0) return;
+  ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
+  // O_EVTONLY: watching must not keep the directory's volume from being unmounted.
+  dir_ = ::open(dir.c_str(), O_EVTONLY | O_DIRECTORY | O_CLOEXEC);
+  struct kevent change;
+  EV_SET(&change, dir_, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_WRITE | NOTE_DELETE, 0, nullptr);
+  if (dir_ < 0 || ::kevent(fd_, &change, 1, nullptr, 0, nullptr) != 0) {
+    if (dir_ >= 0) ::close(dir_);
+    ::close(fd_);
+    fd_ = kInvalidFile;
+    dir_ = kInvalidFile;
+  }
+}
+
+DirectoryWatch::~DirectoryWatch() {
+  if (fd_ >= 0) ::close(fd_);
+  if (dir_ >= 0) ::close(dir_);
+}
+
+void DirectoryWatch::drain() noexcept {
+  if (fd_ < 0) return;
+  struct kevent events[8];
+  const struct timespec zero = {0, 0};
+  while (::kevent(fd_, nullptr, 0, events, 8, &zero) > 0) {
+  }
+}
+
+}  // namespace filelock::platform

@@ -1,0 +1,8 @@
+// macOS keeps no list of granted locks a process may read: fl_query and fl_scan probe.
+#include "platform/lock_listing.hpp"
+
+namespace filelock::platform {
+
+bool list_kernel_locks(const FileIdentity &, std::vector<KernelLockHolder> &) { return false; }
+
+}  // namespace filelock::platform
