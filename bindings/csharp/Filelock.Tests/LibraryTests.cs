@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Filelock.Native;
 using Xunit;
 
 namespace Filelock.Tests;
@@ -73,9 +74,10 @@ public class LibraryTests
         // Opening loads the glue; closing calls libfilelock directly (the SafeHandle's release).
         FileLock.Open(dir.File("x")).Dispose();
         var maps = File.ReadAllText("/proc/self/maps");
+        var names = NativeLibraryResolver.NamesFor(OSPlatform.Linux, RuntimeInformation.ProcessArchitecture);
         var native = Path.Combine(Path.GetDirectoryName(typeof(FileLock).Assembly.Location)!,
-                                  "runtimes", "linux-x64", "native");
-        Assert.Contains(Path.Combine(native, "libfilelock.so.1"), maps);
-        Assert.Contains(Path.Combine(native, "libfilelock_csharp_native.so"), maps);
+                                  "runtimes", names.RuntimeIdentifier, "native");
+        Assert.Contains(Path.Combine(native, names.CoreFile), maps);
+        Assert.Contains(Path.Combine(native, names.GlueFile), maps);
     }
 }

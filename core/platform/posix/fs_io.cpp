@@ -155,11 +155,11 @@ OsError truncate(NativeFile file, uint64_t size) {
 namespace {
 
 // macOS's fsync leaves the data in the drive's cache; F_FULLFSYNC flushes it, where the
-// filesystem supports it.
+// filesystem supports it. Any refusal but a write error falls back to fsync.
 int full_fsync(int fd) {
 #ifdef F_FULLFSYNC
   if (::fcntl(fd, F_FULLFSYNC) == 0) return 0;
-  if (errno != ENOTSUP && errno != EINVAL && errno != ENOTTY) return -1;
+  if (errno == EIO || errno == ENOSPC || errno == EDQUOT) return -1;
 #endif
   return ::fsync(fd);
 }

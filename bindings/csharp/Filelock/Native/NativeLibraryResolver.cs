@@ -6,14 +6,32 @@ namespace Filelock.Native;
 
 /// <summary>
 /// Finds libfilelock and the SWIG glue without LD_LIBRARY_PATH: beside the assembly, in
-/// runtimes/linux-x64/native/ below it (the NuGet layout), then the system's libfilelock.so.1.
+/// runtimes/&lt;rid&gt;/native/ below it (the NuGet layout), then the system's library
+/// (libfilelock.so.1 on Linux, libfilelock.1.dylib on macOS, filelock.dll on Windows).
 /// </summary>
 internal static class NativeLibraryResolver
 {
     internal const string CoreName = "filelock";
     internal const string GlueName = "filelock_csharp_native";
-    const string CoreFile = "libfilelock.so.1";
-    const string GlueFile = "libfilelock_csharp_native.so";
+
+    /// <summary>The file names and NuGet runtime folder of one platform.</summary>
+    internal sealed record Names(string CoreFile, string GlueFile, string RuntimeIdentifier);
+
+    internal static Names NamesFor(OSPlatform os, Architecture arch)
+    {
+        var cpu = arch == Architecture.Arm64 ? "arm64" : "x64";
+        if (os == OSPlatform.OSX)
+            return new("libfilelock.1.dylib", "libfilelock_csharp_native.dylib", "osx-" + cpu);
+        if (os == OSPlatform.Windows)
+            return new("filelock.dll", "filelock_csharp_native.dll", "win-" + cpu);
+        return new("libfilelock.so.1", "libfilelock_csharp_native.so", "linux-" + cpu);
+    }
+
+    static readonly Names Here = NamesFor(
+        RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? OSPlatform.OSX
+        : RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? OSPlatform.Windows
+        : OSPlatform.Linux,
+        RuntimeInformation.ProcessArchitecture);
 
     static readonly object Gate = new();
     static IntPtr core;
@@ -38,7 +56,7 @@ internal static class NativeLibraryResolver
     {
         lock (Gate)
         {
-            if (core == IntPtr.Zero) core = LoadFirst(CoreFile, systemFallback: true);
+            if (core == IntPtr.Zero) core = LoadFirst(Here.CoreFile, systemFallback: true);
             return core;
         }
     }
@@ -48,10 +66,10 @@ internal static class NativeLibraryResolver
         lock (Gate)
         {
             if (glue != IntPtr.Zero) return glue;
-            // The glue needs libfilelock.so.1; loading ours first means the dynamic linker
-            // finds it by soname instead of searching the system paths.
+            // The glue needs libfilelock; loading ours first means the dynamic linker finds
+            // it by soname instead of searching the system paths.
             LoadCore();
-            glue = LoadFirst(GlueFile, systemFallback: true);
+            glue = LoadFirst(Here.GlueFile, systemFallback: true);
             return glue;
         }
     }
@@ -76,13 +94,7 @@ internal static class NativeLibraryResolver
         foreach (var dir in dirs.Distinct())
         {
             yield return dir;
-            yield return Path.Combine(dir, "runtimes", RuntimeIdentifier(), "native");
+            yield return Path.Combine(dir, "runtimes", Here.RuntimeIdentifier, "native");
         }
     }
-
-    static string RuntimeIdentifier() => RuntimeInformation.ProcessArchitecture switch
-    {
-        Architecture.Arm64 => "linux-arm64",
-        _ => "linux-x64",
-    };
 }
