@@ -27,6 +27,14 @@ int thread_count() {
   return n;
 }
 
+// Unlocks `holder` from another thread 50 ms from now, once the wait under test began.
+std::thread unlock_soon(filelock::Lock &holder) {
+  return std::thread([&holder] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    holder.unlock();
+  });
+}
+
 TEST(EarlyEndedWaits, RetryingWithShortTimeoutsKeepsAtMostOneWaiter) {
   if (thread_count() < 0) GTEST_SKIP() << "no /proc/self/task to count threads in";
   fltest::TempDir dir;
@@ -49,10 +57,7 @@ TEST(EarlyEndedWaits, AWaitAfterATimeoutHoldsTheLockItGets) {
   auto c = open_lock(dir.file("x"));
   a->lock(LockMode::exclusive, 0);
   ASSERT_EQ(status_of([&] { b->lock(LockMode::exclusive, 20); }), Status::timeout);
-  std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    a->unlock();
-  });
+  std::thread releaser = unlock_soon(*a);
   EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 5000); }), Status::ok);
   releaser.join();
   ASSERT_TRUE(b->locked());
@@ -96,10 +101,7 @@ TEST(EarlyEndedWaits, AParkedWaiterServesOnlyItsOwnMode) {
   auto c = open_lock(dir.file("x"));
   a->lock(LockMode::exclusive, 0);
   ASSERT_EQ(status_of([&] { b->lock(LockMode::exclusive, 10); }), Status::timeout);
-  std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    a->unlock();
-  });
+  std::thread releaser = unlock_soon(*a);
   EXPECT_EQ(status_of([&] { b->lock(LockMode::shared, 5000); }), Status::ok);
   releaser.join();
   // Shared, as asked: another shared holder gets in.

@@ -1,7 +1,6 @@
-// Wakeup on an eventfd: ppoll gives a nanosecond deadline and can watch a second fd.
+// Wakeup on an eventfd (waiting on it: posix/wakeup_wait.cpp).
 #include "platform/wakeup.hpp"
 
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -33,33 +32,6 @@ void Wakeup::signal() noexcept {
 void Wakeup::drain() noexcept {
   uint64_t value;
   while (::read(event_, &value, sizeof value) < 0 && errno == EINTR) {
-  }
-}
-
-bool Wakeup::wait_until(bool forever, std::chrono::steady_clock::time_point deadline) noexcept {
-  return wait_until_either(kInvalidFile, forever, deadline);
-}
-
-bool Wakeup::wait_until_either(NativeFile other, bool forever,
-                               std::chrono::steady_clock::time_point deadline) noexcept {
-  struct pollfd fds[2] = {{event_, POLLIN, 0}, {other, POLLIN, 0}};
-  const nfds_t count = other >= 0 ? 2 : 1;
-  while (true) {
-    struct timespec ts;
-    struct timespec *timeout = nullptr;
-    if (!forever) {
-      auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::steady_clock::duration::zero()) return false;
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-      ts.tv_sec = static_cast<time_t>(ns / 1000000000);
-      ts.tv_nsec = static_cast<long>(ns % 1000000000);
-      timeout = &ts;
-    }
-    int n = ::ppoll(fds, count, timeout, nullptr);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    if (fds[0].revents & POLLIN) drain();
-    return true;
   }
 }
 

@@ -1,13 +1,11 @@
-// Wakeup on a pipe, for POSIX systems without eventfd (macOS). poll's millisecond
-// timeout is rounded up, so a deadline is never cut short.
+// Wakeup on a pipe, for POSIX systems without eventfd (macOS); waiting on it:
+// wakeup_wait.cpp.
 #include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/syscall.h>
 #endif
 
-#include <algorithm>
 #include <cerrno>
 
 #include "common/error.hpp"
@@ -58,31 +56,6 @@ void Wakeup::drain() noexcept {
     ssize_t n = ::read(event_, buf, sizeof buf);
     if (n > 0 || (n < 0 && errno == EINTR)) continue;
     break;
-  }
-}
-
-bool Wakeup::wait_until(bool forever, std::chrono::steady_clock::time_point deadline) noexcept {
-  return wait_until_either(kInvalidFile, forever, deadline);
-}
-
-bool Wakeup::wait_until_either(NativeFile other, bool forever,
-                               std::chrono::steady_clock::time_point deadline) noexcept {
-  struct pollfd fds[2] = {{event_, POLLIN, 0}, {other, POLLIN, 0}};
-  const nfds_t count = other >= 0 ? 2 : 1;
-  while (true) {
-    int timeout_ms = -1;
-    if (!forever) {
-      auto left = deadline - std::chrono::steady_clock::now();
-      if (left <= std::chrono::steady_clock::duration::zero()) return false;
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(left).count();
-      timeout_ms = static_cast<int>(std::min<long long>((us + 999) / 1000, 1 << 30));
-    }
-    int n = ::poll(fds, count, timeout_ms);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    if (n == 0) continue;  // the loop head tells a passed deadline from early rounding
-    if (fds[0].revents & POLLIN) drain();
-    return true;
   }
 }
 
