@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Cross-builds the core, the C API (filelock.dll), the lock and state test suites and the C
-# API test for 64-bit Windows with MinGW-w64, and runs them under Wine, helper processes included.
+# Cross-builds the core, the C API (filelock.dll), the lock and state test suites, the C
+# API test and the Go binding's test suite (cgo) for 64-bit Windows with MinGW-w64, and
+# runs them under Wine, helper processes included.
 #
 #   scripts/windows-check.sh [BUILD_DIR]      (default: build-win in the source tree)
 #
 # Needs: g++-mingw-w64-x86-64, wine64 (wine), cmake, googletest (sources in
-# /usr/src/googletest), libcjson-dev (its header; the code is cjson_subset.cc).
+# /usr/src/googletest), libcjson-dev (its header; the code is cmake/cjson_subset.cc),
+# golang-go.
 #
-# Left out here: the CLI, bindings and benchmarks. Lock test files that do not build for
+# Left out here: the CLI, the Python and C# bindings and the benchmarks. Lock test files that do not build for
 # Windows (fork(), fcntl locks, symlinks, FIFOs, users and mode bits) are listed at
 # LOCK_TESTS below. tests/capi/lock_fd_test.cpp is not built: fl_lock_fd hands a lock to a
 # child through an inherited descriptor, which a LockFileEx lock cannot do, so on Windows
@@ -55,6 +57,7 @@ OUT="$BUILD/out"
 
 fail() { echo "windows-check: $*" >&2; exit 1; }
 
+command -v go >/dev/null || fail "go not found (apt-get install golang-go)"
 command -v x86_64-w64-mingw32-g++-posix >/dev/null ||
   fail "x86_64-w64-mingw32-g++-posix not found (apt-get install g++-mingw-w64-x86-64)"
 WINE=${WINE:-}
@@ -245,6 +248,21 @@ cmake --build "$OUT" -j2 --target lock_tests capi_lock_tests c_api_test state_co
   state_capi_test ||
   fail "build failed"
 
+# The Go binding's tests, built with cgo against this filelock.dll through a pkg-config
+# file of its own (the system's filelock.pc describes the Linux library).
+mkdir -p "$BUILD/pkgconfig"
+cat > "$BUILD/pkgconfig/filelock.pc" <<EOF
+Name: filelock
+Description: filelock, Windows cross-build
+Version: 0
+Cflags: -I$ROOT
+Libs: -L$OUT/bin -lfilelock
+EOF
+(cd "$ROOT/bindings/go" &&
+  GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc-posix \
+  PKG_CONFIG_PATH="$BUILD/pkgconfig" GOFLAGS=-mod=mod \
+  go test -c -o "$OUT/bin/filelock_go_test.exe" .) || fail "Go test build failed"
+
 export WINEPREFIX="$BUILD/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 if [[ ! -f "$WINEPREFIX/system.reg" ]]; then
   echo "windows-check: creating the Wine prefix (first run only)"
@@ -273,6 +291,7 @@ run lock_tests ./lock_tests.exe --gtest_brief=1 "--gtest_filter=${LOCK_FILTER:-*
 run capi_lock_tests ./capi_lock_tests.exe --gtest_brief=1 "--gtest_filter=${CAPI_FILTER:-*-$CAPI_SKIP}"
 run state_core_test ./state_core_test.exe --gtest_brief=1 "--gtest_filter=${STATE_FILTER:-*-$STATE_SKIP}"
 run state_capi_test ./state_capi_test.exe --gtest_brief=1 "--gtest_filter=${STATE_CAPI_FILTER:-*}"
+run go_binding ./filelock_go_test.exe "-test.run=${GO_FILTER:-.}"
 "$WINE" wineserver -k >/dev/null 2>&1 || true
 [[ $failed == 0 ]] || fail "some suites failed"
 echo "windows-check: all suites passed"

@@ -9,6 +9,7 @@
 #include "lock/holder_record.hpp"
 #include "platform/fs_ops.hpp"
 #include "platform/lock_listing.hpp"
+#include "platform/paths.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
@@ -16,7 +17,7 @@ namespace filelock {
 namespace {
 
 std::string record_path(const std::string &lock_path, bool directory) {
-  return directory ? lock_path + "/" + kLockDirRecordName : lock_path;
+  return directory ? platform::join_path(lock_path, kLockDirRecordName) : lock_path;
 }
 
 // Unique in this process and across processes; never ends in ".lock", so scans skip it.

@@ -13,6 +13,7 @@
 #include "lock/lock_path.hpp"
 #include "platform/fs_ops.hpp"
 #include "platform/lock_listing.hpp"
+#include "platform/paths.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
@@ -163,10 +164,6 @@ void describe_missing(cJSON *o, const char *backend) {
 
 bool is_lock_name(const std::string &name) {
   return name.size() > 5 && name.compare(name.size() - 5, 5, ".lock") == 0;
-}
-
-std::string join(const std::string &dir, const std::string &name) {
-  return dir.empty() || dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
 // Describes one entry found by a scan; false if it is not a lock this library made.
@@ -412,11 +409,11 @@ std::string scan_locks(const std::string &dir) {
   for (const auto &name : names) {
     const LeftoverName leftover = parse_leftover_name(name);
     if (!is_lock_name(name) && leftover.kind == LeftoverKind::none) continue;
-    const std::string lock_path = join(dir, name);
+    const std::string lock_path = platform::join_path(dir, name);
     JsonPtr item = new_object();
     if (leftover.kind != LeftoverKind::none) {
       add_text(item.get(), "path", lock_path);
-      add_text(item.get(), "leftover_of", join(dir, leftover.lock_name));
+      add_text(item.get(), "leftover_of", platform::join_path(dir, leftover.lock_name));
       cJSON_AddStringToObject(item.get(), "kind",
                               leftover.kind == LeftoverKind::placing ? "new" : "breaking");
       try {
@@ -462,8 +459,8 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
   for (const auto &name : names) {
     const LeftoverName leftover = parse_leftover_name(name);
     if (leftover.kind != LeftoverKind::none) {
-      const std::string path = join(dir, name);
-      const std::string of = join(dir, leftover.lock_name);
+      const std::string path = platform::join_path(dir, name);
+      const std::string of = platform::join_path(dir, leftover.lock_name);
       try {
         const LeftoverVerdict v = judge_leftover(path, leftover, min_age_ms);
         if (!v.found) continue;
@@ -477,7 +474,7 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
       continue;
     }
     if (!is_lock_name(name)) continue;
-    const std::string lock_path = join(dir, name);
+    const std::string lock_path = platform::join_path(dir, name);
     try {
       const LockEntry entry = inspect_safely(lock_path);
       if (entry.kind == EntryKind::missing) continue;

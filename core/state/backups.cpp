@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "io/file_io.hpp"
+#include "platform/paths.hpp"
 #include "state/audit_log.hpp"
 
 namespace filelock::state {
@@ -53,7 +54,9 @@ bool describe_id(const std::string &id, BackupInfo &info) {
 
 }  // namespace
 
-std::string Backups::path_of(const std::string &id) const { return dir_ + "/" + id + kSuffix; }
+std::string Backups::path_of(const std::string &id) const {
+  return platform::join_path(dir_, id + kSuffix);
+}
 
 // Unique in practice: two backups of one generation within one microsecond take the
 // same name, which add() and copy() detect and retry.
@@ -85,7 +88,7 @@ std::string Backups::copy(const std::string &file, uint64_t generation) {
   for (fs::FileInfo st; !fs::path_info(path_of(id), st);) id = new_id(generation);
   std::string contents;
   if (!io::read_file(file, contents)) throw_os_error("back up", file, ENOENT);
-  const std::string temp = dir_ + "/" + kTempPrefix + io::random_token();
+  const std::string temp = platform::join_path(dir_, kTempPrefix + io::random_token());
   const io::File out = io::create_exclusive(temp, 0644);
   try {
     io::write_all(out, contents, temp);
@@ -109,7 +112,7 @@ std::vector<BackupInfo> Backups::list() const {
     BackupInfo info;
     if (!describe_id(name.substr(0, name.size() - suffix), info)) return;
     fs::FileInfo st;
-    if (!fs::path_info(dir_ + "/" + name, st)) info.size = static_cast<int64_t>(st.size);
+    if (!fs::path_info(platform::join_path(dir_, name), st)) info.size = static_cast<int64_t>(st.size);
     out.push_back(std::move(info));
   });
   if (e) {
@@ -191,14 +194,14 @@ void Backups::rotate(int keep, uint64_t seen, uint64_t now, const std::string &a
 std::string Backups::file_of(const std::string &id) const {
   BackupInfo info;
   if (!parse_id(id, info)) throw_error(Status::not_found, "restore", dir_, "no backup '" + id + "'");
-  return dir_ + "/" + id + kSuffix;
+  return platform::join_path(dir_, id + kSuffix);
 }
 
 void Backups::remove_stale_temps() noexcept {
   try {
     fs::list_dir(dir_, [&](std::string_view name) {
       if (name.substr(0, std::string_view(kTempPrefix).size()) == kTempPrefix) {
-        io::remove_quietly(dir_ + "/" + std::string(name));
+        io::remove_quietly(platform::join_path(dir_, std::string(name)));
       }
     });
   } catch (...) {

@@ -66,12 +66,16 @@ FLTEST_HELPER("raw_flock") {
   return 0;
 }
 
-FLTEST_HELPER("try_hold") {
+// Tries PATH once and prints the status; a winner holds the lock until the file GO
+// exists (the test makes it once every contender has reported, however slowly each
+// started), then releases.
+FLTEST_HELPER("try_hold_until") {
   auto lock = locktest::open_lock(args.at(0), options_for(args, 2));
   auto status = locktest::status_of([&] { lock->lock(filelock::LockMode::exclusive, 0); });
   std::printf("%d\n", static_cast<int>(status));
+  std::fflush(stdout);
   if (status == filelock::Status::ok) {
-    sleep_ms(std::stoll(args.at(1)));
+    for (int i = 0; i < 6000 && locktest::slurp(args.at(1)).empty(); ++i) sleep_ms(5);
     lock->unlock();
   }
   return 0;

@@ -114,15 +114,17 @@ TEST_P(NameLocks, ConcurrentBreakersNeverBothWin) {
     auto who = filelock::platform::self_identity();
     who.pid = 999999999;  // no such process
     plant(who, filelock::platform::wall_clock_ms());
+    const std::string go = dir.file("go" + std::to_string(round));
     std::vector<fltest::Process> breakers;
     for (int i = 0; i < 4; ++i)
-      breakers.push_back(fltest::spawn_helper("try_hold", {dir.file("x"), "700", backend_arg()}));
+      breakers.push_back(fltest::spawn_helper("try_hold_until", {dir.file("x"), go, backend_arg()}));
     int winners = 0;
     for (auto &p : breakers) {
       const std::string line = fltest::read_line(p);
       if (line == "0") ++winners;
       else EXPECT_EQ(line, std::to_string(static_cast<int>(Status::busy)));
     }
+    std::ofstream(go) << "go";  // every breaker has tried: the winner may let go
     for (auto &p : breakers) EXPECT_EQ(fltest::wait_exit(p), 0);
     EXPECT_EQ(winners, 1) << "round " << round;
     EXPECT_FALSE(lock_exists());

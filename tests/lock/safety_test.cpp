@@ -39,7 +39,8 @@ TEST(Safety, LockDirGivesDistinctNamesToDistinctPaths) {
   auto a2 = open_lock(dir.file("a/../a/state.json"), o);
   EXPECT_NE(a->lock_path(), b->lock_path());
   EXPECT_EQ(a->lock_path(), a2->lock_path());
-  EXPECT_EQ(a->lock_path().rfind(dir.file("locks/state.json."), 0), 0u) << a->lock_path();
+  const std::string in_locks = dir.file("locks") + fltest::kSeparator + "state.json.";
+  EXPECT_EQ(a->lock_path().rfind(in_locks, 0), 0u) << a->lock_path();
   a->lock(LockMode::exclusive, 0);
   EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 0); }), Status::ok);
   EXPECT_EQ(status_of([&] { a2->lock(LockMode::exclusive, 0); }), Status::busy);

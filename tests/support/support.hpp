@@ -9,6 +9,12 @@
 
 namespace fltest {
 
+#ifdef _WIN32
+inline constexpr char kSeparator = '\\';
+#else
+inline constexpr char kSeparator = '/';
+#endif
+
 // A fresh directory removed (recursively) on destruction.
 class TempDir {
  public:
@@ -17,7 +23,8 @@ class TempDir {
   TempDir(const TempDir &) = delete;
   TempDir &operator=(const TempDir &) = delete;
   const std::string &path() const { return path_; }
-  std::string file(const std::string &name) const { return path_ + "/" + name; }
+  // Joined the way the platform writes paths, as the library's reports are.
+  std::string file(const std::string &name) const { return path_ + kSeparator + name; }
 
  private:
   std::string path_;

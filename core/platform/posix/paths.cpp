@@ -19,6 +19,10 @@ std::string base_name(const std::string &path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+std::string join_path(const std::string &dir, const std::string &name) {
+  return dir.empty() || dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
 std::string absolute_path(const std::string &path) {
   const std::string dir = dir_name(path);
   char buf[PATH_MAX];

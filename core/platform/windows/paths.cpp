@@ -32,6 +32,11 @@ std::string base_name(const std::string &path) {
   return sep == std::string::npos ? path : path.substr(sep + 1);
 }
 
+std::string join_path(const std::string &dir, const std::string &name) {
+  if (dir.empty() || dir.back() == '\\' || dir.back() == '/') return dir + name;
+  return dir + "\\" + name;
+}
+
 std::string absolute_path(const std::string &path) {
   const std::string dir = dir_name(path);
   const std::wstring wide = win::widen(dir, dir);
