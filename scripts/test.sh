@@ -2,7 +2,7 @@
 # Runs every test: installs what is missing, builds, runs the whole CTest suite
 # (C++, C, CLI, Python, Go, C#, ABI), the core and C API suites again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and again built to wait the way macOS
-# does, the Windows build of the core and C API suites under Wine, the macOS
+# does, the Windows build of the core, C API and Go binding suites under Wine, the macOS
 # cross-build, and the Debian package consumers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ cmake -S . -B build-macwaits -DFILELOCK_MACOS_WAITS=ON -DFILELOCK_BUILD_BINDINGS
 cmake --build build-macwaits -j"$jobs"
 (cd build-macwaits && ctest --output-on-failure -j"$jobs" --timeout 600 -L sanitize)
 
-echo "== Windows: MinGW-w64 cross-build, core and C API suites under Wine"
+echo "== Windows: MinGW-w64 cross-build; core, C API and Go binding suites under Wine"
 bash scripts/windows-check.sh build-win
 
 echo "== macOS: Zig cross-build of the library, CLI and test suites (built, not run)"
