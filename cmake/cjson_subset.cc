@@ -357,9 +357,9 @@ CJSON_PUBLIC(cJSON_bool) cJSON_IsString(const cJSON *const item) {
 
 // Case-insensitive over ASCII, as cJSON's own comparison is.
 static bool same_ignoring_case(const char *a, const char *b) {
+  const auto lower = [](char c) { return std::tolower(static_cast<unsigned char>(c)); };
   for (; *a != '\0' && *b != '\0'; ++a, ++b)
-    if (std::tolower(static_cast<unsigned char>(*a)) != std::tolower(static_cast<unsigned char>(*b)))
-      return false;
+    if (lower(*a) != lower(*b)) return false;
   return *a == *b;
 }
 

@@ -82,7 +82,8 @@ DirHandle::~DirHandle() { fs::close(file_); }
 
 void rename_file(const std::string &from, const std::string &to, bool wait_for_readers) {
   if (const int err = take_fault(Step::rename)) throw_os_error("rename", to, err);
-  if (const fs::OsError e = fs::rename_replace(from, to, wait_for_readers)) fs::fail("rename", to, e);
+  if (const fs::OsError e = fs::rename_replace(from, to, wait_for_readers))
+    fs::fail("rename", to, e);
 }
 
 Link link_file(const std::string &from, const std::string &to) {

@@ -48,9 +48,8 @@ std::string resolve_lock_path(const std::string &path, const LockOptions &option
   const std::string absolute = platform::absolute_path(path);
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(absolute)));
-  std::string dir = options.lock_dir;
-  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return platform::join_path(dir, escape_name(platform::base_name(absolute)) + "." + hash + ".lock");
+  return platform::join_path(options.lock_dir,
+                             escape_name(platform::base_name(absolute)) + "." + hash + ".lock");
 }
 
 }  // namespace filelock

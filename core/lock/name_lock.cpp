@@ -67,7 +67,8 @@ bool NameLock::create_entry(const std::string &record) {
   if (!directory_) return create_lock_file(path_, options_.file_mode, record);
   if (!platform::create_exclusive_dir(path_, options_.file_mode | 0111)) return false;
   try {
-    platform::create_exclusive_file(platform::join_path(path_, kLockDirRecordName), options_.file_mode, record);
+    platform::create_exclusive_file(platform::join_path(path_, kLockDirRecordName),
+                                    options_.file_mode, record);
   } catch (...) {
     platform::remove_dir(path_);
     throw;

@@ -67,7 +67,8 @@ struct ParkedWait {
 // a finished waiter thread may still be signalling it after this returns. `path` names
 // the file `file` has open. A flock wait may hand back the lock on a new descriptor of
 // the same file: `file` is then replaced by it (the old one closed). `parked` keeps a
-// waiter between waits (see ParkedWait); nullptr for kinds that never park (posix).
+// waiter between waits (see ParkedWait): required for flock, nullptr for posix (which
+// never parks).
 WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
                              std::chrono::steady_clock::time_point deadline,
                              const std::shared_ptr<Wakeup> &wakeup,

@@ -112,7 +112,8 @@ std::vector<BackupInfo> Backups::list() const {
     BackupInfo info;
     if (!describe_id(name.substr(0, name.size() - suffix), info)) return;
     fs::FileInfo st;
-    if (!fs::path_info(platform::join_path(dir_, name), st)) info.size = static_cast<int64_t>(st.size);
+    if (!fs::path_info(platform::join_path(dir_, name), st))
+      info.size = static_cast<int64_t>(st.size);
     out.push_back(std::move(info));
   });
   if (e) {

@@ -117,7 +117,8 @@ TEST_P(NameLocks, ConcurrentBreakersNeverBothWin) {
     const std::string go = dir.file("go" + std::to_string(round));
     std::vector<fltest::Process> breakers;
     for (int i = 0; i < 4; ++i)
-      breakers.push_back(fltest::spawn_helper("try_hold_until", {dir.file("x"), go, backend_arg()}));
+      breakers.push_back(
+          fltest::spawn_helper("try_hold_until", {dir.file("x"), go, backend_arg()}));
     int winners = 0;
     for (auto &p : breakers) {
       const std::string line = fltest::read_line(p);

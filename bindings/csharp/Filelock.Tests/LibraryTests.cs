@@ -74,7 +74,8 @@ public class LibraryTests
         // Opening loads the glue; closing calls libfilelock directly (the SafeHandle's release).
         FileLock.Open(dir.File("x")).Dispose();
         var maps = File.ReadAllText("/proc/self/maps");
-        var names = NativeLibraryResolver.NamesFor(OSPlatform.Linux, RuntimeInformation.ProcessArchitecture);
+        var names = NativeLibraryResolver.NamesFor(OSPlatform.Linux,
+                                                   RuntimeInformation.ProcessArchitecture);
         var native = Path.Combine(Path.GetDirectoryName(typeof(FileLock).Assembly.Location)!,
                                   "runtimes", names.RuntimeIdentifier, "native");
         Assert.Contains(Path.Combine(native, names.CoreFile), maps);

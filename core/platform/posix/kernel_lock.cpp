@@ -175,11 +175,12 @@ void abandon(Waiter *w) {
   release(w);
 }
 
-// The parked waiter if it waits for this mode on this file and can be taken over.
-Waiter *take_parked(ParkedWait *parked, LockMode mode, const struct stat &st) {
-  if (parked == nullptr || parked->waiter == nullptr) return nullptr;
-  auto *w = static_cast<Waiter *>(parked->waiter);
-  parked->waiter = nullptr;
+// The parked waiter if it waits for this mode on this file and can be taken over;
+// `parked` is left empty either way.
+Waiter *take_parked(ParkedWait &parked, LockMode mode, const struct stat &st) {
+  auto *w = static_cast<Waiter *>(parked.waiter);
+  if (w == nullptr) return nullptr;
+  parked.waiter = nullptr;
   int state = Waiter::abandoned;
   if (w->mode == mode && w->dev == static_cast<uint64_t>(st.st_dev) &&
       w->ino == static_cast<uint64_t>(st.st_ino) &&
@@ -218,7 +219,8 @@ void start_waiter(Waiter *w, const std::string &path, pthread_t &thread) {
   if (err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL)
     throw_error(Status::unsupported, "lock", path,
                 std::string(kind_name(kind)) + " locks are not supported on this filesystem (" +
-                    os_reason(err) + "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)");
+                    os_reason(err) +
+                    "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)");
   throw_os_error("lock", path, err);
 }
 
@@ -262,7 +264,7 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
   if (parks) {
     struct stat st;
     if (::fstat(file, &st) != 0) throw_os_error("lock (stat lock file)", path, errno);
-    w = take_parked(parked, mode, st);
+    w = take_parked(*parked, mode, st);
     if (w == nullptr) {
       const NativeFile own = open_own(file, path, st);
       if (own == kInvalidFile) return WaitOutcome::replaced;
@@ -293,12 +295,7 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
     int state = Waiter::waiting;
     if (outcome != WaitOutcome::acquired &&
         w->state.compare_exchange_strong(state, Waiter::abandoned, std::memory_order_acq_rel)) {
-      if (parked == nullptr) {
-        release(w);
-      } else {
-        if (parked->waiter != nullptr) abandon(static_cast<Waiter *>(parked->waiter));
-        parked->waiter = w;
-      }
+      parked->waiter = w;  // emptied by take_parked above
       wakeup->drain();
       // The lock may be free by now: one non-blocking try on our own descriptor.
       const bool held = kernel_try_lock(file, kind, mode, path);

@@ -22,7 +22,7 @@ void set_flags(int fd) {
 
 }  // namespace
 
-// event_ is the read end; the write end follows it, as event_ + 1 is not guaranteed.
+// event_ is the pipe's read end (what waiters poll), write_end_ its write end.
 Wakeup::Wakeup() : event_(kInvalidFile) {
   int fds[2];
   if (::pipe(fds) != 0) throw_os_error("create wake-up event", "pipe", errno);

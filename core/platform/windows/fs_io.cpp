@@ -268,9 +268,8 @@ OsError rename_replace(const std::string &from, const std::string &to, bool wait
   std::wstring wfrom, wto;
   if (!widen(from, wfrom) || !widen(to, wto)) return from_win32(ERROR_INVALID_NAME);
   auto attempt = [&]() -> DWORD {
-    return ::MoveFileExW(wfrom.c_str(), wto.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)
-               ? ERROR_SUCCESS
-               : ::GetLastError();
+    const DWORD flags = MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH;
+    return ::MoveFileExW(wfrom.c_str(), wto.c_str(), flags) ? ERROR_SUCCESS : ::GetLastError();
   };
   const DWORD err = wait_for_readers ? retry_while_in_use(true, attempt) : attempt();
   if (err == ERROR_SUCCESS) return ok();
