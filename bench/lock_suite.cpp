@@ -5,10 +5,16 @@
 //   lock.*handoff_*_us      release in another process -> the blocked waiter holds it
 //   lock.*wait_cpu_us       CPU time (all threads) the waiter spends per ~2 ms wait:
 //                           near zero unless waiting polls
+//   lock.floor_*            the design's floor written as raw syscalls: what filelock's
+//                           rules cost before any of its own code runs (see BENCHMARKS.md)
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +64,7 @@ fl_handle *open_handle(const std::string &path, int backend, bool record_holder)
 void uncontended(const Config &cfg) {
   const std::string d = cfg.dir + "/";
   int flock_fd = open_lock_file(d + "raw_flock.lock");
+  int floor_fd = open_lock_file(d + "floor_flock.lock");
   int ofd_fd = open_lock_file(d + "raw_ofd.lock");
   fl_handle *fl_flock = open_handle(d + "fl_flock", FL_BACKEND_FLOCK, false);
   fl_handle *fl_ofd = open_handle(d + "fl_ofd", FL_BACKEND_OFD, false);
@@ -72,6 +79,14 @@ void uncontended(const Config &cfg) {
          check_os(::flock(flock_fd, LOCK_EX) == 0, "flock");
          ::flock(flock_fd, LOCK_UN);
        }},
+      // The unlink rule: after the lock, an fstat proves the file is still linked.
+      {"lock.floor_flock_us",
+       [&] {
+         check_os(::flock(floor_fd, LOCK_EX | LOCK_NB) == 0, "flock");
+         struct stat st;
+         check_os(::fstat(floor_fd, &st) == 0 && st.st_nlink > 0, "fstat");
+         ::flock(floor_fd, LOCK_UN);
+       }},
       {"lock.raw_ofd_us", [&] { ofd_set(ofd_fd, F_WRLCK); ofd_set(ofd_fd, F_UNLCK); }},
       {"lock.fl_flock_us", [&] { fl_cycle(fl_flock); }},
       {"lock.fl_ofd_us", [&] { fl_cycle(fl_ofd); }},
@@ -82,6 +97,7 @@ void uncontended(const Config &cfg) {
   fl_close(fl_ofd);
   fl_close(fl_holder);
   ::close(flock_fd);
+  ::close(floor_fd);
   ::close(ofd_fd);
 }
 
@@ -126,6 +142,49 @@ class RawFlock : public Locker {
 
  private:
   int fd_;
+};
+
+// A wait that can be cancelled and timed out without a signal handler, as raw
+// syscalls: a try, then a thread started for the wait blocks in flock and wakes the
+// caller through an eventfd; then the unlink rule's fstat.
+class ThreadedFlock : public Locker {
+ public:
+  explicit ThreadedFlock(const std::string &path)
+      : fd_(open_lock_file(path)), event_(::eventfd(0, EFD_CLOEXEC)) {
+    check_os(event_ >= 0, "eventfd");
+  }
+  ~ThreadedFlock() override {
+    ::close(fd_);
+    ::close(event_);
+  }
+  void lock() override {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      pthread_attr_t attr;
+      ::pthread_attr_init(&attr);
+      ::pthread_attr_setstacksize(&attr, 64 * 1024);
+      pthread_t thread;
+      check_os(::pthread_create(&thread, &attr, wait_main, this) == 0, "pthread_create");
+      ::pthread_attr_destroy(&attr);
+      struct pollfd p = {event_, POLLIN, 0};
+      check_os(::poll(&p, 1, -1) == 1, "poll");
+      uint64_t n;
+      check_os(::read(event_, &n, sizeof n) == sizeof n, "read eventfd");
+      ::pthread_detach(thread);
+    }
+    struct stat st;
+    check_os(::fstat(fd_, &st) == 0 && st.st_nlink > 0, "fstat");
+  }
+  void unlock() override { ::flock(fd_, LOCK_UN); }
+
+ private:
+  static void *wait_main(void *self) {
+    auto *me = static_cast<ThreadedFlock *>(self);
+    check_os(::flock(me->fd_, LOCK_EX) == 0, "flock");
+    const uint64_t one = 1;
+    check_os(::write(me->event_, &one, sizeof one) == sizeof one, "write eventfd");
+    return nullptr;
+  }
+  int fd_, event_;
 };
 
 class FilelockHandle : public Locker {
@@ -216,10 +275,12 @@ Handoffs handoff(const LockerFactory &make, int rounds) {
 void handoffs(const Config &cfg) {
   const int series = cfg.quick ? 1 : 4, rounds = cfg.quick ? 3 : 50;
   const std::string raw = cfg.dir + "/raw_handoff.lock";
+  const std::string floor = cfg.dir + "/floor_handoff.lock";
   const std::string fl = cfg.dir + "/fl_handoff";
   LockerFactory make_raw = [&] { return std::make_unique<RawFlock>(raw); };
+  LockerFactory make_floor = [&] { return std::make_unique<ThreadedFlock>(floor); };
   LockerFactory make_fl = [&] { return std::make_unique<FilelockHandle>(fl); };
-  Handoffs raw_all, fl_all;
+  Handoffs raw_all, floor_all, fl_all;
   auto add = [](Handoffs &all, const Handoffs &h) {
     all.latency_us.insert(all.latency_us.end(), h.latency_us.begin(), h.latency_us.end());
     all.cpu_us += h.cpu_us;
@@ -227,10 +288,12 @@ void handoffs(const Config &cfg) {
   // Series alternate so both see the same machine load.
   for (int s = 0; s < series; ++s) {
     add(raw_all, handoff(make_raw, rounds));
+    add(floor_all, handoff(make_floor, rounds));
     add(fl_all, handoff(make_fl, rounds));
   }
   const double waits = static_cast<double>(series) * rounds;
-  for (auto [name, h] : {std::pair{"raw", &raw_all}, std::pair{"fl", &fl_all}}) {
+  for (auto [name, h] : {std::pair{"raw", &raw_all}, std::pair{"floor", &floor_all},
+                         std::pair{"fl", &fl_all}}) {
     const std::string prefix = std::string("lock.") + name;
     emit(prefix + "_handoff_median_us", median(h->latency_us));
     emit(prefix + "_handoff_p99_us", percentile(h->latency_us, 0.99));
