@@ -270,6 +270,18 @@ void print(std::string &out, const cJSON *item, bool pretty = false, int depth =
   }
 }
 
+// A string-valued item (cJSON_String, cJSON_Raw); nullptr if out of memory.
+cJSON *text_item(int type, const char *text) {
+  cJSON *item = new_item(type);
+  if (item == nullptr) return nullptr;
+  item->valuestring = copy(text, std::strlen(text));
+  if (item->valuestring == nullptr) {
+    cJSON_Delete(item);
+    return nullptr;
+  }
+  return item;
+}
+
 cJSON *add(cJSON *object, const char *name, cJSON *item) {
   if (object == nullptr || item == nullptr) {
     cJSON_Delete(item);
@@ -404,9 +416,7 @@ CJSON_PUBLIC(cJSON *) cJSON_AddNumberToObject(cJSON *const object, const char *c
 }
 CJSON_PUBLIC(cJSON *) cJSON_AddStringToObject(cJSON *const object, const char *const name,
                                               const char *const string) {
-  cJSON *item = new_item(cJSON_String);
-  if (item != nullptr) item->valuestring = copy(string, std::strlen(string));
-  return add(object, name, item);
+  return add(object, name, text_item(cJSON_String, string));
 }
 CJSON_PUBLIC(cJSON *) cJSON_AddArrayToObject(cJSON *const object, const char *const name) {
   return add(object, name, new_item(cJSON_Array));
@@ -459,21 +469,12 @@ CJSON_PUBLIC(cJSON *) cJSON_GetArrayItem(const cJSON *array, int index) {
 CJSON_PUBLIC(cJSON *) cJSON_CreateArray(void) { return new_item(cJSON_Array); }
 
 CJSON_PUBLIC(cJSON *) cJSON_CreateString(const char *string) {
-  cJSON *item = new_item(cJSON_String);
-  if (item == nullptr) return nullptr;
-  item->valuestring = copy(string, std::strlen(string));
-  if (item->valuestring == nullptr) {
-    cJSON_Delete(item);
-    return nullptr;
-  }
-  return item;
+  return text_item(cJSON_String, string);
 }
 
 CJSON_PUBLIC(cJSON *) cJSON_AddRawToObject(cJSON *const object, const char *const name,
                                            const char *const raw) {
-  cJSON *item = new_item(cJSON_Raw);
-  if (item != nullptr) item->valuestring = copy(raw, std::strlen(raw));
-  return add(object, name, item);
+  return add(object, name, text_item(cJSON_Raw, raw));
 }
 CJSON_PUBLIC(cJSON *) cJSON_AddObjectToObject(cJSON *const object, const char *const name) {
   return add(object, name, new_item(cJSON_Object));

@@ -195,7 +195,7 @@ void Backups::rotate(int keep, uint64_t seen, uint64_t now, const std::string &a
 std::string Backups::file_of(const std::string &id) const {
   BackupInfo info;
   if (!parse_id(id, info)) throw_error(Status::not_found, "restore", dir_, "no backup '" + id + "'");
-  return platform::join_path(dir_, id + kSuffix);
+  return path_of(id);
 }
 
 void Backups::remove_stale_temps() noexcept {
