@@ -27,9 +27,9 @@ extern "C" {
 #endif
 
 #define FILELOCK_VERSION_MAJOR 1
-#define FILELOCK_VERSION_MINOR 0
+#define FILELOCK_VERSION_MINOR 1
 #define FILELOCK_VERSION_PATCH 0
-#define FILELOCK_VERSION_STRING "1.0.0"
+#define FILELOCK_VERSION_STRING "1.1.0"
 /* Encoded as MAJOR*10000 + MINOR*100 + PATCH, comparable with fl_version_number(). */
 #define FILELOCK_VERSION_NUMBER \
   (FILELOCK_VERSION_MAJOR * 10000 + FILELOCK_VERSION_MINOR * 100 + FILELOCK_VERSION_PATCH)
@@ -146,7 +146,7 @@ typedef struct fl_lock_options {
 typedef struct fl_handle fl_handle; /* one lock: an open lock file and its state */
 
 /* ---- Version and errors -------------------------------------------------------- */
-FL_API const char *fl_version(void);      /* "1.0.0", static */
+FL_API const char *fl_version(void);      /* "1.1.0", static */
 FL_API int fl_version_number(void);       /* FILELOCK_VERSION_NUMBER of the loaded library */
 /* FL_OK if the loaded library is at least the header's version the caller was built
  * with (same major); FL_EUNSUPPORTED with a message otherwise. */
@@ -154,6 +154,13 @@ FL_API int fl_version_number(void);       /* FILELOCK_VERSION_NUMBER of the load
 FL_API int fl_check_version(int built_against);
 FL_API const char *fl_strerror(int code); /* short static text for a code */
 FL_API const char *fl_last_error(void);   /* this thread's last failure message, or "" */
+/* Since 1.1. The OS error behind this thread's last failure, as an errno value (ENOENT,
+ * EACCES, ...; on Windows the Win32 error mapped to the nearest errno), or 0 when the
+ * failure did not come from the OS (a bad argument, a busy lock, a corrupt file). */
+FL_API int fl_last_os_error(void);
+/* Since 1.1. The path this thread's last failure was about (the one its message names),
+ * or "" when it names none. Valid until this thread's next failing call. */
+FL_API const char *fl_last_error_path(void);
 FL_API void fl_free(void *p);             /* frees any string the library handed out */
 
 /* ---- Locks --------------------------------------------------------------------- */

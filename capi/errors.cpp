@@ -8,6 +8,8 @@ namespace filelock::capi {
 
 namespace {
 thread_local std::string last_error_message;
+thread_local std::string last_error_path;
+thread_local int last_os_error = 0;
 }
 
 static_assert(FL_OK == static_cast<int>(Status::ok));
@@ -29,16 +31,24 @@ static_assert(FL_ECONFLICT == static_cast<int>(Status::conflict));
 static_assert(FL_ERANGE == static_cast<int>(Status::range));
 static_assert(FL_ENOSPC == static_cast<int>(Status::no_space));
 
-void set_last_error(int code, std::string message) noexcept {
+void set_last_error(int code, std::string message, const std::string &path,
+                    int os_error) noexcept {
   (void)code;
+  last_os_error = os_error;
   try {
     last_error_message = std::move(message);
+    last_error_path = path;
   } catch (...) {
     last_error_message.clear();  // out of memory: an empty message beats none
+    last_error_path.clear();
   }
 }
 
-void clear_last_error() noexcept { last_error_message.clear(); }
+void clear_last_error() noexcept {
+  last_error_message.clear();
+  last_error_path.clear();
+  last_os_error = 0;
+}
 
 void require(const void *p, const char *op, const char *what) {
   if (p == nullptr) throw Error(Status::invalid, std::string(op) + ": " + what + " is NULL");
@@ -95,6 +105,10 @@ FL_API const char *fl_strerror(int code) {
 }
 
 FL_API const char *fl_last_error(void) { return filelock::capi::last_error_message.c_str(); }
+
+FL_API int fl_last_os_error(void) { return filelock::capi::last_os_error; }
+
+FL_API const char *fl_last_error_path(void) { return filelock::capi::last_error_path.c_str(); }
 
 FL_API void fl_free(void *p) { std::free(p); }
 

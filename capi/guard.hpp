@@ -12,7 +12,9 @@
 
 namespace filelock::capi {
 
-void set_last_error(int code, std::string message) noexcept;
+// path and os_error: what the failure was about and the errno behind it, if known.
+void set_last_error(int code, std::string message, const std::string &path = {},
+                    int os_error = 0) noexcept;
 void clear_last_error() noexcept;
 
 // Returns FL_OK or the failure's status; `fn` returns void or an int status.
@@ -26,7 +28,7 @@ int guard(Fn &&fn) noexcept {
       return fn();
     }
   } catch (const Error &e) {
-    set_last_error(static_cast<int>(e.status()), e.what());
+    set_last_error(static_cast<int>(e.status()), e.what(), e.path(), e.os_error());
     return static_cast<int>(e.status());
   } catch (const std::bad_alloc &) {
     set_last_error(FL_ENOMEM, "out of memory");

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"syscall"
 
 	"filelock.dev/filelock/internal/native"
 )
@@ -84,6 +85,10 @@ type Error struct {
 	Path    string // the path the call was about, if any
 	Message string // the library's message: operation, path and OS reason
 	Err     error  // the Go-side cause (JSON encoding, a callback's error), if any
+	// The OS error behind the failure (0: none) and the file it was about (the lock
+	// file, a backup...; "" if the library named none).
+	Errno  syscall.Errno
+	OSPath string
 }
 
 func (e *Error) Error() string {
@@ -98,9 +103,17 @@ func (e *Error) Unwrap() error { return e.Err }
 // Is matches the sentinel for e.Code, and the standard errors that mean the same:
 // fs.ErrNotExist, fs.ErrPermission, context.Canceled. A try-lock that found the lock
 // held (ErrBusy) also matches ErrTimeout: it is a wait of zero length that timed out.
+//
+// Where the OS caused the failure, e also matches its syscall.Errno
+// (errors.Is(err, syscall.ENOENT)) and errors.As finds an *fs.PathError for it.
 func (e *Error) Is(target error) bool {
 	if sentinels[e.Code] == target {
 		return true
+	}
+	if e.Errno != 0 {
+		if errno, ok := target.(syscall.Errno); ok && errno == e.Errno {
+			return true
+		}
 	}
 	switch e.Code {
 	case CodeBusy:
@@ -116,12 +129,26 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
+// As gives the *fs.PathError of a failure the OS caused, as package os would return it.
+func (e *Error) As(target any) bool {
+	if pe, ok := target.(**fs.PathError); ok && e.Errno != 0 {
+		path := e.OSPath
+		if path == "" {
+			path = e.Path
+		}
+		*pe = &fs.PathError{Op: e.Op, Path: path, Err: e.Errno}
+		return true
+	}
+	return false
+}
+
 // statusError turns a native status into an *Error, or nil for success.
 func statusError(st *native.Status, op, path string) error {
 	if st == nil {
 		return nil
 	}
-	return &Error{Code: Code(st.Code), Op: op, Path: path, Message: st.Message}
+	return &Error{Code: Code(st.Code), Op: op, Path: path, Message: st.Message,
+		Errno: osErrno(st.Errno), OSPath: st.Path}
 }
 
 // canceledError is a wait ended because ctx was done; it wraps ctx's error. detail is

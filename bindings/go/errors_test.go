@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -78,5 +79,36 @@ func TestErrorGoSideCauseUnwraps(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), st.Path()) {
 		t.Fatalf("%v should name the path", err)
+	}
+}
+
+// A failure the OS caused carries its errno: the standard ways of asking work.
+func TestErrorCarriesTheOSError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no-such-dir", "data.json")
+	err := NewWithOptions(path, Options{Timeout: -1}).Lock()
+	if !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("errors.Is(%v, syscall.ENOENT) = false", err)
+	}
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Err != syscall.ENOENT || pe.Path != path+".lock" || pe.Op != "lock" {
+		t.Fatalf("errors.As *fs.PathError: %#v", pe)
+	}
+	var fe *Error
+	if !errors.As(err, &fe) || fe.Errno != syscall.ENOENT {
+		t.Fatalf("*Error without the errno: %#v", fe)
+	}
+
+	// A busy lock is not an OS failure: no errno, no PathError.
+	held := filepath.Join(t.TempDir(), "held")
+	a := New(held)
+	defer a.Close()
+	if err := a.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	b := NewWithOptions(held, Options{Timeout: -1})
+	defer b.Close()
+	err = b.Lock()
+	if !errors.Is(err, ErrBusy) || errors.As(err, &pe) {
+		t.Fatalf("busy lock: %v (PathError %v)", err, pe)
 	}
 }

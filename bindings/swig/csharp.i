@@ -26,7 +26,7 @@
 %insert(runtime) %{
 #include "filelock.h"
 
-typedef void (SWIGSTDCALL *FilelockErrorCallback)(int, const char *);
+typedef void (SWIGSTDCALL *FilelockErrorCallback)(int, int, const char *, const char *);
 static FilelockErrorCallback filelock_error_callback = NULL;
 
 #ifdef __cplusplus
@@ -38,20 +38,21 @@ SWIGEXPORT void SWIGSTDCALL FilelockRegisterErrorCallback_$module(FilelockErrorC
 
 /* Called right after the failing call, on the same thread, inside the same P/Invoke. */
 static void filelock_raise(int code) {
-  if (filelock_error_callback) filelock_error_callback(code, fl_last_error());
+  if (filelock_error_callback)
+    filelock_error_callback(code, fl_last_os_error(), fl_last_error_path(), fl_last_error());
 }
 %}
 
 %pragma(csharp) imclasscode=%{
   internal sealed class FilelockErrorHelper {
-    internal delegate void ErrorDelegate(int code, string message);
+    internal delegate void ErrorDelegate(int code, int osError, string path, string message);
     static readonly ErrorDelegate errorDelegate = new ErrorDelegate(Raise);
 
     [global::System.Runtime.InteropServices.DllImport("$dllimport", EntryPoint="FilelockRegisterErrorCallback_$module")]
     static extern void FilelockRegisterErrorCallback_$module(ErrorDelegate cb);
 
-    static void Raise(int code, string message) {
-      SWIGPendingException.Set(global::Filelock.FileLockException.FromStatus(code, message));
+    static void Raise(int code, int osError, string path, string message) {
+      SWIGPendingException.Set(global::Filelock.FileLockException.FromStatus(code, message, osError, path));
     }
 
     static FilelockErrorHelper() {
@@ -132,6 +133,8 @@ FL_OPTIONS(fl_state_options, StateOptionsNative)
 %ignore fl_state;
 %ignore fl_txn;
 %ignore fl_last_error;
+%ignore fl_last_os_error;
+%ignore fl_last_error_path;
 %ignore fl_close;
 %ignore fl_state_close;
 %ignore fl_txn_rollback;

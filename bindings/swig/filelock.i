@@ -156,6 +156,8 @@ int fl_version_number(void);
 fl_status fl_check_version(int built_against);
 const char *fl_strerror(int code);
 const char *fl_last_error(void);
+int fl_last_os_error(void);
+const char *fl_last_error_path(void);
 
 fl_status fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
 fl_status fl_lock(fl_handle *h, int mode, int64_t timeout_ms);

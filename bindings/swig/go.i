@@ -25,6 +25,8 @@
 // Status is a failed call's code and the message the library set for that call.
 type Status struct {
 	Code    int
+	Errno   int    // the OS error behind it (fl_last_os_error), 0 if none
+	Path    string // the path it is about (fl_last_error_path), "" if none
 	Message string
 }
 %}
@@ -32,21 +34,24 @@ type Status struct {
 %fragment("StatusString", "header") %{
 #include <stdio.h>
 
-/* "" on success; else the code in decimal, a newline, and fl_last_error(). */
+/* "" on success; else "<code> <errno> <path length>\n<path><message>": this call's
+ * fl_last_error(), fl_last_os_error() and fl_last_error_path(), read on its thread. */
 static _gostring_ fl_go_status(int code) {
   _gostring_ none = {0, 0};
   if (code == FL_OK) return none;
   const char *message = fl_last_error();
-  size_t len = strlen(message);
-  char *buf = (char *)malloc(len + 16);
+  const char *path = fl_last_error_path();
+  size_t mlen = strlen(message), plen = strlen(path);
+  char *buf = (char *)malloc(mlen + plen + 64);
   if (!buf) {
     /* Go treats running out of memory as fatal too. */
     _swig_gopanic("filelock: out of memory reporting an error");
     return none;
   }
-  int n = snprintf(buf, 16, "%d\n", code);
-  memcpy(buf + n, message, len);
-  _gostring_ s = {buf, (intgo)(n + len)};
+  int n = snprintf(buf, 64, "%d %d %zu\n", code, fl_last_os_error(), plen);
+  memcpy(buf + n, path, plen);
+  memcpy(buf + n + plen, message, mlen);
+  _gostring_ s = {buf, (intgo)(n + plen + mlen)};
   return s;
 }
 %}
@@ -58,8 +63,12 @@ func swigStatus(s string) *Status {
 	}
 	s = swigCopyString(s)
 	nl := strings.IndexByte(s, '\n')
-	code, _ := strconv.Atoi(s[:nl])
-	return &Status{Code: code, Message: s[nl+1:]}
+	head := strings.Fields(s[:nl])
+	code, _ := strconv.Atoi(head[0])
+	errno, _ := strconv.Atoi(head[1])
+	plen, _ := strconv.Atoi(head[2])
+	rest := s[nl+1:]
+	return &Status{Code: code, Errno: errno, Path: rest[:plen], Message: rest[plen:]}
 }
 %}
 

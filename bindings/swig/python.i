@@ -13,12 +13,13 @@
 
 /* Raises the exception that libfilelock._errors maps this status to. Called in the
  * wrapper right after the library call, on the same OS thread, so fl_last_error() is
- * this call's message. */
+ * this call's message (with its OS errno and path). */
 static void fl_py_raise(int code, const char *operation) {
   const char *message = fl_last_error();
   PyObject *mod = PyImport_ImportModule("libfilelock._errors");
   if (!mod) return; /* ImportError is already set and is the clearer failure */
-  PyObject *exc = PyObject_CallMethod(mod, "from_status", "iss", code, message, operation);
+  PyObject *exc = PyObject_CallMethod(mod, "from_status", "issis", code, message, operation,
+                                      fl_last_os_error(), fl_last_error_path());
   Py_DECREF(mod);
   if (!exc) return;
   PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);

@@ -50,12 +50,12 @@ void throw_os_error(const char *op, const std::string &path, int err) {
 }
 
 void throw_os_error(Status status, const char *op, const std::string &path, int err) {
-  throw_error(status, op, path, os_reason(err));
+  throw_error(status, op, path, os_reason(err), err);
 }
 
 void throw_error(Status status, const char *op, const std::string &path,
-                 const std::string &reason) {
-  throw Error(status, std::string(op) + " '" + path + "': " + reason);
+                 const std::string &reason, int os_error) {
+  throw Error(status, std::string(op) + " '" + path + "': " + reason, path, os_error);
 }
 
 }  // namespace filelock

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace filelock {
 
@@ -29,14 +30,21 @@ enum class Status : int {
   no_space = -17,
 };
 
+// Besides the status and message, an error keeps what bindings turn into their own
+// error types: the path it is about and the OS error number behind it (0: none).
 class Error : public std::runtime_error {
  public:
-  Error(Status status, const std::string &message)
-      : std::runtime_error(message), status_(status) {}
+  Error(Status status, const std::string &message, std::string path = {}, int os_error = 0)
+      : std::runtime_error(message), status_(status), path_(std::move(path)),
+        os_error_(os_error) {}
   Status status() const noexcept { return status_; }
+  const std::string &path() const noexcept { return path_; }
+  int os_error() const noexcept { return os_error_; }  // an errno value
 
  private:
   Status status_;
+  std::string path_;
+  int os_error_;
 };
 
 // The status an OS error number stands for (EACCES -> permission, ENOSPC -> no_space...).
@@ -49,8 +57,8 @@ std::string os_reason(int err);
 [[noreturn]] void throw_os_error(const char *op, const std::string &path, int err);
 [[noreturn]] void throw_os_error(Status status, const char *op, const std::string &path, int err);
 
-// "<op> '<path>': <reason>".
+// "<op> '<path>': <reason>"; os_error: the errno value behind it, if any.
 [[noreturn]] void throw_error(Status status, const char *op, const std::string &path,
-                              const std::string &reason);
+                              const std::string &reason, int os_error = 0);
 
 }  // namespace filelock

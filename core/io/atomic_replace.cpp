@@ -53,7 +53,8 @@ void atomic_replace(const std::string &target, std::string_view content,
   } catch (const Error &e) {
     throw Error(e.status(), std::string(e.what()) +
                                 "; the new contents of '" + target +
-                                "' are in place but may not be durable");
+                                "' are in place but may not be durable",
+                e.path(), e.os_error());
   }
 }
 

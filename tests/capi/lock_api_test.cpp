@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <string>
 #include <thread>
@@ -178,6 +179,35 @@ TEST(CapiLock, InspectArgumentErrors) {
   EXPECT_EQ(fl_scan("/nonexistent-filelock-dir", &json), FL_ENOTFOUND);
   EXPECT_NE(std::string(fl_last_error()).find("/nonexistent-filelock-dir"), std::string::npos);
   EXPECT_EQ(fl_clean_stale("/tmp", -1, &json), FL_EINVAL);
+}
+
+// Bindings build their OS error types (FileNotFoundError, fs.PathError, IOException) from
+// these two: they must describe this thread's last failure, and nothing when it was not
+// the OS's.
+TEST(CapiLock, LastErrorCarriesOsErrorAndPath) {
+  fltest::TempDir dir;
+  const std::string missing = dir.file("no-such-dir") + "/x";
+  Handle a;
+  ASSERT_EQ(fl_open(&a.h, missing.c_str(), nullptr), FL_ENOTFOUND);
+  EXPECT_EQ(fl_last_os_error(), ENOENT);
+  EXPECT_EQ(std::string(fl_last_error_path()), missing + ".lock");
+  EXPECT_NE(std::string(fl_last_error()).find(missing), std::string::npos);
+
+  Handle b, c;
+  ASSERT_EQ(fl_open(&b.h, dir.file("y").c_str(), nullptr), FL_OK);
+  ASSERT_EQ(fl_open(&c.h, dir.file("y").c_str(), nullptr), FL_OK);
+  ASSERT_EQ(fl_lock(b.h, FL_EXCLUSIVE, FL_NOWAIT), FL_OK);
+  ASSERT_EQ(fl_lock(c.h, FL_EXCLUSIVE, FL_NOWAIT), FL_EBUSY);
+  EXPECT_EQ(fl_last_os_error(), 0) << "a busy lock is not an OS failure";
+  EXPECT_EQ(std::string(fl_last_error_path()), dir.file("y.lock"));
+
+  // Per thread: another thread's failure leaves this thread's report alone.
+  std::thread([&] {
+    Handle d;
+    EXPECT_EQ(fl_open(&d.h, missing.c_str(), nullptr), FL_ENOTFOUND);
+  }).join();
+  EXPECT_EQ(fl_last_os_error(), 0);
+  EXPECT_EQ(std::string(fl_last_error_path()), dir.file("y.lock"));
 }
 
 }  // namespace

@@ -95,7 +95,7 @@ public class LockTests
     {
         using var dir = new TempDir();
         var path = Path.Combine(dir.Path, "missing-dir", "data.json");
-        var e = Assert.Throws<FileLockException>(() => FileLock.Acquire(path, Short));
+        var e = Assert.Throws<FileLockNotFoundException>(() => FileLock.Acquire(path, Short));
         Assert.Equal(ErrorCode.NotFound, e.Code);
         Assert.Contains(path, e.Message);
         Assert.Contains("No such file or directory", e.Message);
@@ -192,11 +192,12 @@ public class LockTests
                     FileLock.Open(path).Dispose();
                     wrong.Add($"{path}: opened");
                 }
-                catch (FileLockException e) when (!e.Message.Contains(path))
+                catch (FileLockNotFoundException e) when (!e.Message.Contains(path) ||
+                                                          e.FileName != path + ".lock")
                 {
-                    wrong.Add($"{path}: {e.Message}");
+                    wrong.Add($"{path}: {e.Message} ({e.FileName})");
                 }
-                catch (FileLockException)
+                catch (FileLockNotFoundException)
                 {
                 }
             }

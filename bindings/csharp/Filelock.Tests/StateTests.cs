@@ -276,7 +276,7 @@ public class StateTests
     {
         using var dir = new TempDir();
         var path = Path.Combine(dir.Path, "missing", "journal.jsonl");
-        var e = Assert.Throws<FileLockException>(() => JsonLines.Append(path, new JsonObject()));
+        var e = Assert.Throws<FileLockNotFoundException>(() => JsonLines.Append(path, new JsonObject()));
         Assert.Contains(path, e.Message);
     }
 }

@@ -14,7 +14,7 @@ namespace Filelock;
 /// <example><code>
 /// using var l = FileLock.Acquire("pipeline.json", TimeSpan.FromSeconds(10), LockMode.Shared);
 /// </code></example>
-public sealed class FileLock : IDisposable
+public sealed class FileLock : IDisposable, IAsyncDisposable
 {
     readonly FileLockHandle handle;
 
@@ -224,6 +224,13 @@ public sealed class FileLock : IDisposable
         Mode = null;
         Cancel();
         handle.Dispose();
+    }
+
+    /// <summary>As <see cref="Dispose"/>, for <c>await using</c>; it never blocks.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>The state of the lock for <paramref name="path"/> (holders, pid, age, staleness),

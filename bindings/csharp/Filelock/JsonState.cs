@@ -24,7 +24,7 @@ namespace Filelock;
 ///     txn.Commit();
 /// }
 /// </code></example>
-public sealed class JsonState : IDisposable
+public sealed class JsonState : IDisposable, IAsyncDisposable
 {
     StateHandle handle; // replaced by Refresh after a cancel that came too late
     readonly StateOptions? options;
@@ -201,6 +201,13 @@ public sealed class JsonState : IDisposable
 
     /// <summary>Closes the state; open transactions keep it open until they end.</summary>
     public void Dispose() => handle.Dispose();
+
+    /// <summary>As <see cref="Dispose"/>, for <c>await using</c>; it never blocks.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>Runs <paramref name="call"/>, a native call that may wait for the file's
     /// lock, on the handle (which it returns); the token ends that wait through

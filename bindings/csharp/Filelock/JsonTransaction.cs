@@ -8,7 +8,7 @@ namespace Filelock;
 /// <see cref="JsonState.BeginTransaction()"/> until <see cref="Commit"/> or Dispose. Edit
 /// <see cref="Data"/> in place (or replace it); Dispose without a commit rolls back.
 /// </summary>
-public sealed class JsonTransaction : IDisposable
+public sealed class JsonTransaction : IDisposable, IAsyncDisposable
 {
     readonly TxnHandle handle;
 
@@ -108,4 +108,11 @@ public sealed class JsonTransaction : IDisposable
 
     /// <summary>Ends the transaction; without a commit, nothing is written.</summary>
     public void Dispose() => handle.Dispose();
+
+    /// <summary>As <see cref="Dispose"/>, for <c>await using</c>; it never blocks.</summary>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

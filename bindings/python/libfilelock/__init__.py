@@ -18,10 +18,16 @@ from ._errors import (
     LockBusyError,
     LockCancelledError,
     LockError,
+    LockFileNotFoundError,
+    LockOSError,
+    LockPermissionError,
     LockTimeout,
     StateConflictError,
     StateError,
+    StateFileNotFoundError,
     StateLockError,
+    StateOSError,
+    StatePermissionError,
     StateReadError,
     StateValidationError,
 )
@@ -48,18 +54,20 @@ Timeout = LockTimeout  # the name py-filelock users know
 
 
 def library_version() -> str:
-    """Version of the loaded native filelock library, e.g. ``"1.0.0"``."""
+    """Version of the loaded native filelock library, e.g. ``"1.1.0"``."""
     return _native_module.fl_version()
 
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
-    "Backend", "Backup", "BackupManager", "EXCLUSIVE", "ExactDecimal", "FileLock", "FileLockError",
-    "JsonState", "LockBusyError", "PIPELINE_SCHEMA", "LockCancelledError", "LockError", "LockTimeout",
-    "PipelineState", "SHARED", "StateConflictError", "StateError", "StateLockError",
-    "StateReadError", "StateTransaction", "StateValidationError", "Timeout",
-    "append_jsonl", "cleanup_stale_locks", "get_lock_age", "get_lock_holder_pid",
-    "get_lock_info", "get_locked_files", "is_file_locked", "is_lock_stale",
-    "is_process_running", "library_version", "print_lock_status", "wait_for_lock_release",
+    "Backend", "Backup", "BackupManager", "EXCLUSIVE", "ExactDecimal", "FileLock",
+    "FileLockError", "JsonState", "LockBusyError", "LockCancelledError", "LockError",
+    "LockFileNotFoundError", "LockOSError", "LockPermissionError", "LockTimeout",
+    "PIPELINE_SCHEMA", "PipelineState", "SHARED", "StateConflictError", "StateError",
+    "StateFileNotFoundError", "StateLockError", "StateOSError", "StatePermissionError",
+    "StateReadError", "StateTransaction", "StateValidationError", "Timeout", "append_jsonl",
+    "cleanup_stale_locks", "get_lock_age", "get_lock_holder_pid", "get_lock_info",
+    "get_locked_files", "is_file_locked", "is_lock_stale", "is_process_running",
+    "library_version", "print_lock_status", "wait_for_lock_release",
 ]

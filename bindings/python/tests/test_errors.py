@@ -2,6 +2,10 @@
 of it (code, message and operation of the failing call)."""
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -84,7 +88,57 @@ def test_unlock_without_lock_is_reported(tmp_path):
 
 
 def test_library_version():
-    assert libfilelock.library_version() == "1.0.0"
+    assert libfilelock.library_version() == "1.1.0"
     native.fl_check_version(native.FILELOCK_VERSION_NUMBER)
     with pytest.raises(libfilelock.FileLockError):
         native.fl_check_version(native.FILELOCK_VERSION_NUMBER + 10000)
+
+
+def test_missing_folder_is_a_file_not_found_error(tmp_path):
+    missing = tmp_path / "no-such-dir" / "data.json"
+    with pytest.raises(FileNotFoundError) as info:
+        libfilelock.FileLock(missing).acquire(timeout=0)
+    error = info.value
+    assert isinstance(error, libfilelock.LockError)
+    assert error.errno == errno.ENOENT
+    assert error.filename == str(missing) + ".lock"
+    assert str(missing) in str(error)
+    with pytest.raises(FileNotFoundError) as info:
+        libfilelock.JsonState(missing).read()
+    assert isinstance(info.value, libfilelock.StateError)
+    assert info.value.errno == errno.ENOENT
+
+
+def test_errors_not_from_the_os_carry_no_errno(tmp_path):
+    path = tmp_path / "f"
+    with libfilelock.FileLock(path):
+        with pytest.raises(libfilelock.LockTimeout) as info:
+            libfilelock.FileLock(path).acquire(timeout=0.01)
+    assert not isinstance(info.value, (FileNotFoundError, PermissionError))
+    assert info.value.errno is None
+
+
+# A refusal needs a user the OS refuses: run the call as "nobody" in a child process.
+_REFUSED = """
+import errno, sys
+import libfilelock
+try:
+    libfilelock.FileLock(sys.argv[1]).acquire(timeout=0)
+except PermissionError as e:
+    ok = isinstance(e, libfilelock.LockError) and e.errno == errno.EACCES
+    print("permission", ok, e.filename.startswith(sys.argv[1]))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="needs root to run a child as another user")
+def test_refusal_is_a_permission_error(tmp_path):
+    locked_dir = tmp_path / "root-only"
+    locked_dir.mkdir(mode=0o755)
+    tmp_path.chmod(0o755)
+    target = locked_dir / "data.json"
+    run = subprocess.run([sys.executable, "-c", _REFUSED, str(target)], user=65534,
+                         capture_output=True, text=True, env=dict(os.environ))
+    if "ModuleNotFoundError" in run.stderr or "ImportError" in run.stderr:
+        pytest.skip(f"user nobody cannot import the build's libfilelock: {run.stderr[-200:]}")
+    assert run.stdout.split() == ["permission", "True", "True"], run.stderr

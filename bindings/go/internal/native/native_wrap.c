@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_3f05d0eaf11c3256(const char*);
+  void cgo_panic__native_3bb11a9a63784af1(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_3f05d0eaf11c3256(p);
+  cgo_panic__native_3bb11a9a63784af1(p);
 }
 
 
@@ -227,21 +227,24 @@ SWIGINTERN void delete_fl_txn(struct fl_txn *self){ fl_txn_rollback(self); }
 
 #include <stdio.h>
 
-/* "" on success; else the code in decimal, a newline, and fl_last_error(). */
+/* "" on success; else "<code> <errno> <path length>\n<path><message>": this call's
+ * fl_last_error(), fl_last_os_error() and fl_last_error_path(), read on its thread. */
 static _gostring_ fl_go_status(int code) {
   _gostring_ none = {0, 0};
   if (code == FL_OK) return none;
   const char *message = fl_last_error();
-  size_t len = strlen(message);
-  char *buf = (char *)malloc(len + 16);
+  const char *path = fl_last_error_path();
+  size_t mlen = strlen(message), plen = strlen(path);
+  char *buf = (char *)malloc(mlen + plen + 64);
   if (!buf) {
     /* Go treats running out of memory as fatal too. */
     _swig_gopanic("filelock: out of memory reporting an error");
     return none;
   }
-  int n = snprintf(buf, 16, "%d\n", code);
-  memcpy(buf + n, message, len);
-  _gostring_ s = {buf, (intgo)(n + len)};
+  int n = snprintf(buf, 64, "%d %d %zu\n", code, fl_last_os_error(), plen);
+  memcpy(buf + n, path, plen);
+  memcpy(buf + n + plen, message, mlen);
+  _gostring_ s = {buf, (intgo)(n + plen + mlen)};
   return s;
 }
 
@@ -249,7 +252,7 @@ static _gostring_ fl_go_status(int code) {
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_3f05d0eaf11c3256(void *_swig_go_0) {
+void _wrap_Swig_free_native_3bb11a9a63784af1(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -259,7 +262,7 @@ void _wrap_Swig_free_native_3f05d0eaf11c3256(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_3f05d0eaf11c3256(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_3bb11a9a63784af1(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -272,7 +275,7 @@ void *_wrap_Swig_malloc_native_3f05d0eaf11c3256(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_FL_OK_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_OK_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -283,7 +286,7 @@ intgo _wrap_FL_OK_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EINVAL_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EINVAL_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -294,7 +297,7 @@ intgo _wrap_FL_EINVAL_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ENOMEM_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ENOMEM_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -305,7 +308,7 @@ intgo _wrap_FL_ENOMEM_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EIO_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EIO_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -316,7 +319,7 @@ intgo _wrap_FL_EIO_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EPERM_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EPERM_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -327,7 +330,7 @@ intgo _wrap_FL_EPERM_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ENOTFOUND_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ENOTFOUND_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -338,7 +341,7 @@ intgo _wrap_FL_ENOTFOUND_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EBUSY_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EBUSY_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -349,7 +352,7 @@ intgo _wrap_FL_EBUSY_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ETIMEOUT_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ETIMEOUT_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -360,7 +363,7 @@ intgo _wrap_FL_ETIMEOUT_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EALREADY_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EALREADY_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -371,7 +374,7 @@ intgo _wrap_FL_EALREADY_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ENOTLOCKED_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ENOTLOCKED_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -382,7 +385,7 @@ intgo _wrap_FL_ENOTLOCKED_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EDEADLK_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EDEADLK_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -393,7 +396,7 @@ intgo _wrap_FL_EDEADLK_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ECANCELED_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ECANCELED_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -404,7 +407,7 @@ intgo _wrap_FL_ECANCELED_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EUNSUPPORTED_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EUNSUPPORTED_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -415,7 +418,7 @@ intgo _wrap_FL_EUNSUPPORTED_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ECORRUPT_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ECORRUPT_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -426,7 +429,7 @@ intgo _wrap_FL_ECORRUPT_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EVALIDATION_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EVALIDATION_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -437,7 +440,7 @@ intgo _wrap_FL_EVALIDATION_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ECONFLICT_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ECONFLICT_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -448,7 +451,7 @@ intgo _wrap_FL_ECONFLICT_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ERANGE_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ERANGE_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -459,7 +462,7 @@ intgo _wrap_FL_ERANGE_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_ENOSPC_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_ENOSPC_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -470,7 +473,7 @@ intgo _wrap_FL_ENOSPC_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_EXCLUSIVE_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_EXCLUSIVE_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -481,7 +484,7 @@ intgo _wrap_FL_EXCLUSIVE_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_SHARED_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_SHARED_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -492,7 +495,7 @@ intgo _wrap_FL_SHARED_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_NOWAIT_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_NOWAIT_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -503,7 +506,7 @@ intgo _wrap_FL_NOWAIT_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_FOREVER_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_FOREVER_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -514,7 +517,7 @@ intgo _wrap_FL_FOREVER_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_BACKEND_AUTO_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_BACKEND_AUTO_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -525,7 +528,7 @@ intgo _wrap_FL_BACKEND_AUTO_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_BACKEND_FLOCK_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_BACKEND_FLOCK_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -536,7 +539,7 @@ intgo _wrap_FL_BACKEND_FLOCK_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_BACKEND_OFD_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_BACKEND_OFD_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -547,7 +550,7 @@ intgo _wrap_FL_BACKEND_OFD_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_BACKEND_POSIX_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_BACKEND_POSIX_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -558,7 +561,7 @@ intgo _wrap_FL_BACKEND_POSIX_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_BACKEND_LOCKFILE_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_BACKEND_LOCKFILE_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -569,7 +572,7 @@ intgo _wrap_FL_BACKEND_LOCKFILE_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_BACKEND_LOCKDIR_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_BACKEND_LOCKDIR_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -580,7 +583,7 @@ intgo _wrap_FL_BACKEND_LOCKDIR_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_BACKEND_WINDOWS_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_BACKEND_WINDOWS_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -591,7 +594,7 @@ intgo _wrap_FL_BACKEND_WINDOWS_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_DURABILITY_FULL_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_DURABILITY_FULL_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -602,7 +605,7 @@ intgo _wrap_FL_DURABILITY_FULL_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_DURABILITY_ATOMIC_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_DURABILITY_ATOMIC_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -613,7 +616,7 @@ intgo _wrap_FL_DURABILITY_ATOMIC_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FL_JSON_MAX_DEPTH_native_3f05d0eaf11c3256() {
+intgo _wrap_FL_JSON_MAX_DEPTH_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -624,7 +627,7 @@ intgo _wrap_FL_JSON_MAX_DEPTH_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_FILELOCK_VERSION_NUMBER_native_3f05d0eaf11c3256() {
+intgo _wrap_FILELOCK_VERSION_NUMBER_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -635,7 +638,7 @@ intgo _wrap_FILELOCK_VERSION_NUMBER_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_fl_lock_options_size_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_size_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -648,7 +651,7 @@ intgo _wrap_fl_lock_options_size_get_native_3f05d0eaf11c3256(struct fl_lock_opti
 }
 
 
-void _wrap_fl_lock_options_backend_set_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_backend_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -660,7 +663,7 @@ void _wrap_fl_lock_options_backend_set_native_3f05d0eaf11c3256(struct fl_lock_op
 }
 
 
-intgo _wrap_fl_lock_options_backend_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_backend_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -673,7 +676,7 @@ intgo _wrap_fl_lock_options_backend_get_native_3f05d0eaf11c3256(struct fl_lock_o
 }
 
 
-void _wrap_fl_lock_options_lock_dir_set_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_lock_options_lock_dir_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -693,7 +696,7 @@ void _wrap_fl_lock_options_lock_dir_set_native_3f05d0eaf11c3256(struct fl_lock_o
 }
 
 
-_gostring_ _wrap_fl_lock_options_lock_dir_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+_gostring_ _wrap_fl_lock_options_lock_dir_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -706,7 +709,7 @@ _gostring_ _wrap_fl_lock_options_lock_dir_get_native_3f05d0eaf11c3256(struct fl_
 }
 
 
-void _wrap_fl_lock_options_sidecar_set_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_sidecar_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -718,7 +721,7 @@ void _wrap_fl_lock_options_sidecar_set_native_3f05d0eaf11c3256(struct fl_lock_op
 }
 
 
-intgo _wrap_fl_lock_options_sidecar_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_sidecar_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -731,7 +734,7 @@ intgo _wrap_fl_lock_options_sidecar_get_native_3f05d0eaf11c3256(struct fl_lock_o
 }
 
 
-void _wrap_fl_lock_options_file_mode_set_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_file_mode_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t arg2 ;
   
@@ -743,7 +746,7 @@ void _wrap_fl_lock_options_file_mode_set_native_3f05d0eaf11c3256(struct fl_lock_
 }
 
 
-intgo _wrap_fl_lock_options_file_mode_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_file_mode_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -756,7 +759,7 @@ intgo _wrap_fl_lock_options_file_mode_get_native_3f05d0eaf11c3256(struct fl_lock
 }
 
 
-void _wrap_fl_lock_options_owner_set_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_lock_options_owner_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -776,7 +779,7 @@ void _wrap_fl_lock_options_owner_set_native_3f05d0eaf11c3256(struct fl_lock_opti
 }
 
 
-_gostring_ _wrap_fl_lock_options_owner_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+_gostring_ _wrap_fl_lock_options_owner_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -789,7 +792,7 @@ _gostring_ _wrap_fl_lock_options_owner_get_native_3f05d0eaf11c3256(struct fl_loc
 }
 
 
-void _wrap_fl_lock_options_record_holder_set_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_record_holder_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -801,7 +804,7 @@ void _wrap_fl_lock_options_record_holder_set_native_3f05d0eaf11c3256(struct fl_l
 }
 
 
-intgo _wrap_fl_lock_options_record_holder_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_record_holder_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -814,7 +817,7 @@ intgo _wrap_fl_lock_options_record_holder_get_native_3f05d0eaf11c3256(struct fl_
 }
 
 
-void _wrap_fl_lock_options_retry_interval_ms_set_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_retry_interval_ms_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -826,7 +829,7 @@ void _wrap_fl_lock_options_retry_interval_ms_set_native_3f05d0eaf11c3256(struct 
 }
 
 
-intgo _wrap_fl_lock_options_retry_interval_ms_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_retry_interval_ms_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -839,7 +842,7 @@ intgo _wrap_fl_lock_options_retry_interval_ms_get_native_3f05d0eaf11c3256(struct
 }
 
 
-void _wrap_fl_lock_options_stale_after_ms_set_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_lock_options_stale_after_ms_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int64_t arg2 ;
   
@@ -851,7 +854,7 @@ void _wrap_fl_lock_options_stale_after_ms_set_native_3f05d0eaf11c3256(struct fl_
 }
 
 
-long long _wrap_fl_lock_options_stale_after_ms_get_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+long long _wrap_fl_lock_options_stale_after_ms_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -864,7 +867,7 @@ long long _wrap_fl_lock_options_stale_after_ms_get_native_3f05d0eaf11c3256(struc
 }
 
 
-struct fl_lock_options *_wrap_new_fl_lock_options_native_3f05d0eaf11c3256() {
+struct fl_lock_options *_wrap_new_fl_lock_options_native_3bb11a9a63784af1() {
   struct fl_lock_options *result = 0 ;
   struct fl_lock_options *_swig_go_result;
   
@@ -875,7 +878,7 @@ struct fl_lock_options *_wrap_new_fl_lock_options_native_3f05d0eaf11c3256() {
 }
 
 
-void _wrap_delete_fl_lock_options_native_3f05d0eaf11c3256(struct fl_lock_options *_swig_go_0) {
+void _wrap_delete_fl_lock_options_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   
   arg1 = *(struct fl_lock_options **)&_swig_go_0; 
@@ -885,7 +888,7 @@ void _wrap_delete_fl_lock_options_native_3f05d0eaf11c3256(struct fl_lock_options
 }
 
 
-intgo _wrap_fl_state_options_size_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_size_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -898,7 +901,7 @@ intgo _wrap_fl_state_options_size_get_native_3f05d0eaf11c3256(struct fl_state_op
 }
 
 
-void _wrap_fl_state_options_durability_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_durability_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -910,7 +913,7 @@ void _wrap_fl_state_options_durability_set_native_3f05d0eaf11c3256(struct fl_sta
 }
 
 
-intgo _wrap_fl_state_options_durability_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_durability_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -923,7 +926,7 @@ intgo _wrap_fl_state_options_durability_get_native_3f05d0eaf11c3256(struct fl_st
 }
 
 
-void _wrap_fl_state_options_max_backups_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_max_backups_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -935,7 +938,7 @@ void _wrap_fl_state_options_max_backups_set_native_3f05d0eaf11c3256(struct fl_st
 }
 
 
-intgo _wrap_fl_state_options_max_backups_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_max_backups_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -948,7 +951,7 @@ intgo _wrap_fl_state_options_max_backups_get_native_3f05d0eaf11c3256(struct fl_s
 }
 
 
-void _wrap_fl_state_options_backup_before_write_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_backup_before_write_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -960,7 +963,7 @@ void _wrap_fl_state_options_backup_before_write_set_native_3f05d0eaf11c3256(stru
 }
 
 
-intgo _wrap_fl_state_options_backup_before_write_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_backup_before_write_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -973,7 +976,7 @@ intgo _wrap_fl_state_options_backup_before_write_get_native_3f05d0eaf11c3256(str
 }
 
 
-void _wrap_fl_state_options_audit_log_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_audit_log_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -985,7 +988,7 @@ void _wrap_fl_state_options_audit_log_set_native_3f05d0eaf11c3256(struct fl_stat
 }
 
 
-intgo _wrap_fl_state_options_audit_log_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_audit_log_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -998,7 +1001,7 @@ intgo _wrap_fl_state_options_audit_log_get_native_3f05d0eaf11c3256(struct fl_sta
 }
 
 
-void _wrap_fl_state_options_validate_on_read_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_validate_on_read_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -1010,7 +1013,7 @@ void _wrap_fl_state_options_validate_on_read_set_native_3f05d0eaf11c3256(struct 
 }
 
 
-intgo _wrap_fl_state_options_validate_on_read_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_validate_on_read_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1023,7 +1026,7 @@ intgo _wrap_fl_state_options_validate_on_read_get_native_3f05d0eaf11c3256(struct
 }
 
 
-void _wrap_fl_state_options_schema_json_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_schema_json_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1043,7 +1046,7 @@ void _wrap_fl_state_options_schema_json_set_native_3f05d0eaf11c3256(struct fl_st
 }
 
 
-_gostring_ _wrap_fl_state_options_schema_json_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_schema_json_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1056,7 +1059,7 @@ _gostring_ _wrap_fl_state_options_schema_json_get_native_3f05d0eaf11c3256(struct
 }
 
 
-void _wrap_fl_state_options_lock_timeout_ms_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_state_options_lock_timeout_ms_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t arg2 ;
   
@@ -1068,7 +1071,7 @@ void _wrap_fl_state_options_lock_timeout_ms_set_native_3f05d0eaf11c3256(struct f
 }
 
 
-long long _wrap_fl_state_options_lock_timeout_ms_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+long long _wrap_fl_state_options_lock_timeout_ms_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1081,7 +1084,7 @@ long long _wrap_fl_state_options_lock_timeout_ms_get_native_3f05d0eaf11c3256(str
 }
 
 
-void _wrap_fl_state_options_meta_dir_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_meta_dir_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1101,7 +1104,7 @@ void _wrap_fl_state_options_meta_dir_set_native_3f05d0eaf11c3256(struct fl_state
 }
 
 
-_gostring_ _wrap_fl_state_options_meta_dir_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_meta_dir_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1114,7 +1117,7 @@ _gostring_ _wrap_fl_state_options_meta_dir_get_native_3f05d0eaf11c3256(struct fl
 }
 
 
-void _wrap_fl_state_options_initial_json_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_initial_json_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1134,7 +1137,7 @@ void _wrap_fl_state_options_initial_json_set_native_3f05d0eaf11c3256(struct fl_s
 }
 
 
-_gostring_ _wrap_fl_state_options_initial_json_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_initial_json_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1147,7 +1150,7 @@ _gostring_ _wrap_fl_state_options_initial_json_get_native_3f05d0eaf11c3256(struc
 }
 
 
-void _wrap_fl_state_options_lock_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, struct fl_lock_options *_swig_go_1) {
+void _wrap_fl_state_options_lock_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, struct fl_lock_options *_swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   fl_lock_options *arg2 = (fl_lock_options *) 0 ;
   
@@ -1159,7 +1162,7 @@ void _wrap_fl_state_options_lock_set_native_3f05d0eaf11c3256(struct fl_state_opt
 }
 
 
-struct fl_lock_options *_wrap_fl_state_options_lock_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+struct fl_lock_options *_wrap_fl_state_options_lock_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   fl_lock_options *result = 0 ;
   struct fl_lock_options *_swig_go_result;
@@ -1172,7 +1175,7 @@ struct fl_lock_options *_wrap_fl_state_options_lock_get_native_3f05d0eaf11c3256(
 }
 
 
-void _wrap_fl_state_options_max_log_bytes_set_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_state_options_max_log_bytes_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t arg2 ;
   
@@ -1184,7 +1187,7 @@ void _wrap_fl_state_options_max_log_bytes_set_native_3f05d0eaf11c3256(struct fl_
 }
 
 
-long long _wrap_fl_state_options_max_log_bytes_get_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+long long _wrap_fl_state_options_max_log_bytes_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1197,7 +1200,7 @@ long long _wrap_fl_state_options_max_log_bytes_get_native_3f05d0eaf11c3256(struc
 }
 
 
-struct fl_state_options *_wrap_new_fl_state_options_native_3f05d0eaf11c3256() {
+struct fl_state_options *_wrap_new_fl_state_options_native_3bb11a9a63784af1() {
   struct fl_state_options *result = 0 ;
   struct fl_state_options *_swig_go_result;
   
@@ -1208,7 +1211,7 @@ struct fl_state_options *_wrap_new_fl_state_options_native_3f05d0eaf11c3256() {
 }
 
 
-void _wrap_delete_fl_state_options_native_3f05d0eaf11c3256(struct fl_state_options *_swig_go_0) {
+void _wrap_delete_fl_state_options_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   
   arg1 = *(struct fl_state_options **)&_swig_go_0; 
@@ -1218,7 +1221,7 @@ void _wrap_delete_fl_state_options_native_3f05d0eaf11c3256(struct fl_state_optio
 }
 
 
-void _wrap_delete_fl_handle_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0) {
+void _wrap_delete_fl_handle_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
   struct fl_handle *arg1 = (struct fl_handle *) 0 ;
   
   arg1 = *(struct fl_handle **)&_swig_go_0; 
@@ -1228,7 +1231,7 @@ void _wrap_delete_fl_handle_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0
 }
 
 
-void _wrap_delete_fl_state_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0) {
+void _wrap_delete_fl_state_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) {
   struct fl_state *arg1 = (struct fl_state *) 0 ;
   
   arg1 = *(struct fl_state **)&_swig_go_0; 
@@ -1238,7 +1241,7 @@ void _wrap_delete_fl_state_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0) 
 }
 
 
-void _wrap_delete_fl_txn_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0) {
+void _wrap_delete_fl_txn_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
   struct fl_txn *arg1 = (struct fl_txn *) 0 ;
   
   arg1 = *(struct fl_txn **)&_swig_go_0; 
@@ -1248,7 +1251,7 @@ void _wrap_delete_fl_txn_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_version_native_3f05d0eaf11c3256() {
+_gostring_ _wrap_fl_version_native_3bb11a9a63784af1() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1259,7 +1262,7 @@ _gostring_ _wrap_fl_version_native_3f05d0eaf11c3256() {
 }
 
 
-intgo _wrap_fl_version_number_native_3f05d0eaf11c3256() {
+intgo _wrap_fl_version_number_native_3bb11a9a63784af1() {
   int result;
   intgo _swig_go_result;
   
@@ -1270,7 +1273,7 @@ intgo _wrap_fl_version_number_native_3f05d0eaf11c3256() {
 }
 
 
-_gostring_ _wrap_fl_check_version_native_3f05d0eaf11c3256(intgo _swig_go_0) {
+_gostring_ _wrap_fl_check_version_native_3bb11a9a63784af1(intgo _swig_go_0) {
   int arg1 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1283,7 +1286,7 @@ _gostring_ _wrap_fl_check_version_native_3f05d0eaf11c3256(intgo _swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_strerror_native_3f05d0eaf11c3256(intgo _swig_go_0) {
+_gostring_ _wrap_fl_strerror_native_3bb11a9a63784af1(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1296,7 +1299,7 @@ _gostring_ _wrap_fl_strerror_native_3f05d0eaf11c3256(intgo _swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_last_error_native_3f05d0eaf11c3256() {
+_gostring_ _wrap_fl_last_error_native_3bb11a9a63784af1() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1307,7 +1310,29 @@ _gostring_ _wrap_fl_last_error_native_3f05d0eaf11c3256() {
 }
 
 
-_gostring_ _wrap_fl_open_native_3f05d0eaf11c3256(fl_handle **_swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
+intgo _wrap_fl_last_os_error_native_3bb11a9a63784af1() {
+  int result;
+  intgo _swig_go_result;
+  
+  
+  result = (int)fl_last_os_error();
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_last_error_path_native_3bb11a9a63784af1() {
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  result = (char *)fl_last_error_path();
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_open_native_3bb11a9a63784af1(fl_handle **_swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
   fl_handle **arg1 = (fl_handle **) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -1329,7 +1354,7 @@ _gostring_ _wrap_fl_open_native_3f05d0eaf11c3256(fl_handle **_swig_go_0, _gostri
 }
 
 
-_gostring_ _wrap_fl_lock_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_fl_lock_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int arg2 ;
   int64_t arg3 ;
@@ -1346,7 +1371,7 @@ _gostring_ _wrap_fl_lock_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0, i
 }
 
 
-_gostring_ _wrap_fl_unlock_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_unlock_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1359,7 +1384,7 @@ _gostring_ _wrap_fl_unlock_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0)
 }
 
 
-_gostring_ _wrap_fl_cancel_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_cancel_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1372,7 +1397,7 @@ _gostring_ _wrap_fl_cancel_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0)
 }
 
 
-void _wrap_fl_close_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0) {
+void _wrap_fl_close_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   
   arg1 = *(fl_handle **)&_swig_go_0; 
@@ -1382,7 +1407,7 @@ void _wrap_fl_close_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0) {
 }
 
 
-intgo _wrap_fl_is_locked_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0) {
+intgo _wrap_fl_is_locked_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1395,7 +1420,7 @@ intgo _wrap_fl_is_locked_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_lock_path_native_3f05d0eaf11c3256(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_lock_path_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1408,7 +1433,7 @@ _gostring_ _wrap_fl_lock_path_native_3f05d0eaf11c3256(struct fl_handle *_swig_go
 }
 
 
-_gostring_ _wrap_fl_query_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, struct fl_lock_options *_swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_query_native_3bb11a9a63784af1(_gostring_ _swig_go_0, struct fl_lock_options *_swig_go_1, _gostring_* _swig_go_2) {
   char *arg1 = (char *) 0 ;
   fl_lock_options *arg2 = (fl_lock_options *) 0 ;
   char **arg3 = (char **) 0 ;
@@ -1436,7 +1461,7 @@ _gostring_ _wrap_fl_query_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, struct 
 }
 
 
-_gostring_ _wrap_fl_scan_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_scan_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _gostring_* _swig_go_1) {
   char *arg1 = (char *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1462,7 +1487,7 @@ _gostring_ _wrap_fl_scan_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, _gostrin
 }
 
 
-_gostring_ _wrap_fl_clean_stale_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, long long _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_clean_stale_native_3bb11a9a63784af1(_gostring_ _swig_go_0, long long _swig_go_1, _gostring_* _swig_go_2) {
   char *arg1 = (char *) 0 ;
   int64_t arg2 ;
   char **arg3 = (char **) 0 ;
@@ -1490,7 +1515,7 @@ _gostring_ _wrap_fl_clean_stale_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, l
 }
 
 
-_gostring_ _wrap_fl_state_open_native_3f05d0eaf11c3256(fl_state **_swig_go_0, _gostring_ _swig_go_1, struct fl_state_options *_swig_go_2) {
+_gostring_ _wrap_fl_state_open_native_3bb11a9a63784af1(fl_state **_swig_go_0, _gostring_ _swig_go_1, struct fl_state_options *_swig_go_2) {
   fl_state **arg1 = (fl_state **) 0 ;
   char *arg2 = (char *) 0 ;
   fl_state_options *arg3 = (fl_state_options *) 0 ;
@@ -1512,7 +1537,7 @@ _gostring_ _wrap_fl_state_open_native_3f05d0eaf11c3256(fl_state **_swig_go_0, _g
 }
 
 
-void _wrap_fl_state_close_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0) {
+void _wrap_fl_state_close_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) {
   fl_state *arg1 = (fl_state *) 0 ;
   
   arg1 = *(fl_state **)&_swig_go_0; 
@@ -1522,7 +1547,7 @@ void _wrap_fl_state_close_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_state_read_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2) {
+_gostring_ _wrap_fl_state_read_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   uint64_t *arg3 = (uint64_t *) 0 ;
@@ -1545,7 +1570,7 @@ _gostring_ _wrap_fl_state_read_native_3f05d0eaf11c3256(struct fl_state *_swig_go
 }
 
 
-_gostring_ _wrap_fl_state_write_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_state_write_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1565,7 +1590,7 @@ _gostring_ _wrap_fl_state_write_native_3f05d0eaf11c3256(struct fl_state *_swig_g
 }
 
 
-_gostring_ _wrap_fl_state_write_if_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_fl_state_write_if_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   uint64_t arg3 ;
@@ -1587,7 +1612,7 @@ _gostring_ _wrap_fl_state_write_if_native_3f05d0eaf11c3256(struct fl_state *_swi
 }
 
 
-_gostring_ _wrap_fl_txn_begin_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, fl_txn **_swig_go_1) {
+_gostring_ _wrap_fl_txn_begin_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, fl_txn **_swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   fl_txn **arg2 = (fl_txn **) 0 ;
   fl_status result;
@@ -1602,7 +1627,7 @@ _gostring_ _wrap_fl_txn_begin_native_3f05d0eaf11c3256(struct fl_state *_swig_go_
 }
 
 
-_gostring_ _wrap_fl_txn_get_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_txn_get_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   char **arg3 = (char **) 0 ;
@@ -1630,7 +1655,7 @@ _gostring_ _wrap_fl_txn_get_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0, _
 }
 
 
-_gostring_ _wrap_fl_txn_set_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+_gostring_ _wrap_fl_txn_set_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1657,7 +1682,7 @@ _gostring_ _wrap_fl_txn_set_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0, _
 }
 
 
-_gostring_ _wrap_fl_txn_remove_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_txn_remove_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1677,7 +1702,7 @@ _gostring_ _wrap_fl_txn_remove_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0
 }
 
 
-_gostring_ _wrap_fl_txn_merge_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_txn_merge_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1697,7 +1722,7 @@ _gostring_ _wrap_fl_txn_merge_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0,
 }
 
 
-long long _wrap_fl_txn_generation_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0) {
+long long _wrap_fl_txn_generation_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1710,7 +1735,7 @@ long long _wrap_fl_txn_generation_native_3f05d0eaf11c3256(struct fl_txn *_swig_g
 }
 
 
-_gostring_ _wrap_fl_txn_commit_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0) {
+_gostring_ _wrap_fl_txn_commit_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1723,7 +1748,7 @@ _gostring_ _wrap_fl_txn_commit_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0
 }
 
 
-void _wrap_fl_txn_rollback_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0) {
+void _wrap_fl_txn_rollback_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   
   arg1 = *(fl_txn **)&_swig_go_0; 
@@ -1733,7 +1758,7 @@ void _wrap_fl_txn_rollback_native_3f05d0eaf11c3256(struct fl_txn *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_state_backup_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_backup_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1754,7 +1779,7 @@ _gostring_ _wrap_fl_state_backup_native_3f05d0eaf11c3256(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_state_backups_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_backups_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1775,7 +1800,7 @@ _gostring_ _wrap_fl_state_backups_native_3f05d0eaf11c3256(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_restore_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_state_restore_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1795,7 +1820,7 @@ _gostring_ _wrap_fl_state_restore_native_3f05d0eaf11c3256(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_history_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_state_history_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   int arg2 ;
   char **arg3 = (char **) 0 ;
@@ -1818,7 +1843,7 @@ _gostring_ _wrap_fl_state_history_native_3f05d0eaf11c3256(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_verify_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_verify_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1839,7 +1864,7 @@ _gostring_ _wrap_fl_state_verify_native_3f05d0eaf11c3256(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_state_cancel_native_3f05d0eaf11c3256(struct fl_state *_swig_go_0) {
+_gostring_ _wrap_fl_state_cancel_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) {
   fl_state *arg1 = (fl_state *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1852,7 +1877,7 @@ _gostring_ _wrap_fl_state_cancel_native_3f05d0eaf11c3256(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_append_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
+_gostring_ _wrap_fl_append_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -1879,7 +1904,7 @@ _gostring_ _wrap_fl_append_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, _gostr
 }
 
 
-_gostring_ _wrap_fl_append_ex_native_3f05d0eaf11c3256(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3) {
+_gostring_ _wrap_fl_append_ex_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
