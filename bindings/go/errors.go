@@ -54,8 +54,6 @@ var (
 	ErrRange         = errors.New("filelock: value out of range")
 	ErrNoSpace       = errors.New("filelock: no space left")
 	ErrClosed        = errors.New("filelock: used after Close")
-
-	errNeverLocked = errors.New("this lock was never locked")
 )
 
 var sentinels = map[Code]error{

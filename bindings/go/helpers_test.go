@@ -59,6 +59,22 @@ func runHelper(role string, args []string) int {
 			fmt.Println("ok")
 		}
 		return 0
+	case "lockloop": // arg rounds of New, Lock, Unlock and no Close, under 128 descriptors
+		n, _ := strconv.Atoi(arg)
+		if err := limitDescriptors(128); err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+		for i := 0; i < n; i++ {
+			l := New(path)
+			if err := l.Lock(); err != nil {
+				fmt.Println("error at call", i, err)
+				return 1
+			}
+			l.Unlock()
+		}
+		fmt.Println("done")
+		return 0
 	case "append": // arg JSON lines appended to the JSONL file at path
 		n, _ := strconv.Atoi(arg)
 		for i := 0; i < n; i++ {

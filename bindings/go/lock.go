@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"time"
@@ -9,18 +10,29 @@ import (
 	"filelock.dev/filelock/internal/native"
 )
 
-// Lock is a lock on one path. Goroutines that each use their own Lock on a path
-// exclude one another as processes do. One Lock is safe to share between goroutines,
-// but it is one holder: a second Lock on it while held returns ErrAlreadyLocked, and
-// its calls run one at a time (Unlock waits for a Lock call that is still waiting).
+// Lock is a lock on one path, shaped like gofrs/flock's Flock: Lock/RLock wait,
+// TryLock/TryRLock try once, the Context forms wait until ctx is done, Unlock releases
+// (nil if nothing is held), and locking in the other mode converts the lock (by
+// releasing and re-acquiring, as flock(2) itself does). Goroutines that each use their
+// own Lock on a path exclude one another as processes do. One Lock is safe to share
+// between goroutines, but it is one holder: locking it again in the mode it holds
+// returns ErrAlreadyLocked (gofrs returns nil there), and its calls run one at a time.
+//
+// The lock file is open only while the Lock holds or waits: an idle Lock keeps no
+// descriptor, so the pattern `l := New(p); l.Lock(); defer l.Unlock()` without Close
+// costs nothing per call. Released handles are kept in a small per-process pool, so
+// locking the same path again does not re-open its file.
 type Lock struct {
 	path string
 	opts Options
 
 	// mu serialises use of the C handle, which allows one thread at a time.
-	mu     sync.Mutex
-	handle native.Fl_handle // opened at the first Lock; nil before
-	closed bool
+	mu       sync.Mutex
+	handle   native.Fl_handle // while held or waiting; nil otherwise
+	held     bool
+	mode     LockType // the mode held, if held
+	lockPath string   // the lock file, known from the first open on
+	closed   bool
 
 	// waitMu guards what Close needs to end a wait in progress without mu.
 	waitMu  sync.Mutex
@@ -37,7 +49,7 @@ func New(path string) *Lock {
 // NewWithOptions returns a lock on path configured by opts. Nothing is opened until Lock.
 func NewWithOptions(path string, opts Options) *Lock {
 	l := &Lock{path: path, opts: opts}
-	// A Lock dropped without Close still releases its lock and file.
+	// A Lock dropped while it holds still releases its lock and file.
 	runtime.SetFinalizer(l, (*Lock).Close)
 	return l
 }
@@ -45,38 +57,128 @@ func NewWithOptions(path string, opts Options) *Lock {
 // Path is the path the lock protects.
 func (l *Lock) Path() string { return l.path }
 
-// Lock acquires the lock, waiting as Options.Timeout says.
+// Lock acquires the lock in the Lock's mode (Options.LockType, exclusive by default),
+// waiting as Options.Timeout says.
 func (l *Lock) Lock() error {
-	return l.LockContext(context.Background())
+	return l.acquire(context.Background(), l.opts.LockType, l.opts.Timeout, "lock")
+}
+
+// RLock acquires a shared lock, waiting as Options.Timeout says.
+func (l *Lock) RLock() error {
+	return l.acquire(context.Background(), Shared, l.opts.Timeout, "lock")
 }
 
 // LockContext acquires the lock like Lock, and also gives up when ctx is done, returning
 // ctx.Err(). The wait ends at once on cancellation: it is woken, not polled.
 func (l *Lock) LockContext(ctx context.Context) error {
+	return l.acquire(ctx, l.opts.LockType, l.opts.Timeout, "lock")
+}
+
+// RLockContext acquires a shared lock like RLock, giving up when ctx is done.
+func (l *Lock) RLockContext(ctx context.Context) error {
+	return l.acquire(ctx, Shared, l.opts.Timeout, "lock")
+}
+
+// TryLock takes the lock in the Lock's mode if it is free now: (true, nil) if taken,
+// (false, nil) if another holder has it, (false, err) on any other failure.
+func (l *Lock) TryLock() (bool, error) {
+	return tried(l.acquire(context.Background(), l.opts.LockType, tryOnce, "lock"))
+}
+
+// TryRLock takes a shared lock if no exclusive holder has it now, as TryLock.
+func (l *Lock) TryRLock() (bool, error) {
+	return tried(l.acquire(context.Background(), Shared, tryOnce, "lock"))
+}
+
+// TryLockContext waits for the lock until it is taken (true, nil) or ctx is done
+// (false, ctx.Err()). retryDelay is gofrs/flock's polling interval: kernel locks wake
+// the waiter at release instead, so it only sets Options.RetryDelay's role for the
+// lock-file backends when positive and no RetryDelay was given.
+func (l *Lock) TryLockContext(ctx context.Context, retryDelay time.Duration) (bool, error) {
+	return l.tryContext(ctx, l.opts.LockType, retryDelay)
+}
+
+// TryRLockContext waits for a shared lock as TryLockContext does.
+func (l *Lock) TryRLockContext(ctx context.Context, retryDelay time.Duration) (bool, error) {
+	return l.tryContext(ctx, Shared, retryDelay)
+}
+
+func (l *Lock) tryContext(ctx context.Context, mode LockType, retryDelay time.Duration) (bool, error) {
+	if retryDelay > 0 && l.opts.RetryDelay == 0 {
+		l.mu.Lock()
+		if l.handle == nil && !l.held {
+			l.opts.RetryDelay = retryDelay
+		}
+		l.mu.Unlock()
+	}
+	err := l.acquire(ctx, mode, waitForever, "lock")
+	if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// tried maps a try-once result onto gofrs's (bool, error): busy is (false, nil).
+func tried(err error) (bool, error) {
+	if err == nil {
+		return true, nil
+	}
+	var fe *Error
+	if errors.As(err, &fe) && fe.Code == CodeBusy {
+		return false, nil
+	}
+	return false, err
+}
+
+// tryOnce and waitForever are Options.Timeout values: negative tries once, zero waits
+// until acquired.
+const (
+	tryOnce     time.Duration = -1
+	waitForever time.Duration = 0
+)
+
+// acquire takes the lock in mode, waiting as timeout says (Options.Timeout's meaning)
+// or until ctx is done.
+func (l *Lock) acquire(ctx context.Context, mode LockType, timeout time.Duration, op string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if l.held {
+		if l.mode == mode {
+			return goError(CodeAlreadyLocked, op, l.path, ErrAlreadyLocked)
+		}
+		// A conversion: release, then wait for the other mode like any acquirer.
+		if err := l.releaseLocked(); err != nil {
+			return err
+		}
+	}
 	if err := l.openLocked(); err != nil {
 		return err
 	}
 	if l.setWaiting(true) {
-		return goError(CodeInvalid, "lock", l.path, ErrClosed)
+		return goError(CodeInvalid, op, l.path, ErrClosed)
 	}
-	st, canceled := l.waitLocked(ctx)
+	st, canceled := l.waitLocked(ctx, mode, timeout)
 	if l.setWaiting(false) {
 		// Close canceled the wait, or will close the handle right after this.
 		if st == nil {
 			native.Fl_unlock(l.handle)
 		}
-		return goError(CodeInvalid, "lock", l.path, ErrClosed)
+		return goError(CodeInvalid, op, l.path, ErrClosed)
 	}
 	if canceled || (st == nil && ctx.Err() != nil) {
-		l.forgetCancelLocked(st)
+		l.forgetCancelLocked(st, mode)
+		l.idleLocked()
 		return ctx.Err()
 	}
-	return statusError(st, "lock", l.path)
+	if st != nil {
+		l.idleLocked()
+		return statusError(st, op, l.path)
+	}
+	l.held, l.mode = true, mode
+	return nil
 }
 
 // setWaiting publishes (or withdraws) the handle for Close to cancel, and reports
@@ -93,9 +195,9 @@ func (l *Lock) setWaiting(on bool) (closing bool) {
 
 // waitLocked runs fl_lock while a goroutine watching ctx cancels it via fl_cancel.
 // canceled reports whether fl_cancel was called.
-func (l *Lock) waitLocked(ctx context.Context) (st *native.Status, canceled bool) {
+func (l *Lock) waitLocked(ctx context.Context, mode LockType, timeout time.Duration) (st *native.Status, canceled bool) {
 	if ctx.Done() == nil {
-		return l.lockNative(), false
+		return l.lockNative(mode, timeout), false
 	}
 	stop, watcherDone := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -107,7 +209,7 @@ func (l *Lock) waitLocked(ctx context.Context) (st *native.Status, canceled bool
 		case <-stop:
 		}
 	}()
-	st = l.lockNative()
+	st = l.lockNative(mode, timeout)
 	close(stop)
 	// After this no fl_cancel can arrive, so the handle is ours alone again.
 	<-watcherDone
@@ -117,14 +219,14 @@ func (l *Lock) waitLocked(ctx context.Context) (st *native.Status, canceled bool
 // foreverSlice is how long each fl_lock call of a wait without timeout lasts.
 const foreverSlice = int64(time.Hour / time.Millisecond)
 
-// lockNative waits as Options.Timeout says. A wait without timeout is a loop of long
+// lockNative waits as timeout says (Options.Timeout's meaning). A wait without timeout is a loop of long
 // timed waits, not FL_FOREVER: the library refuses FL_FOREVER when the calling OS
 // thread holds the lock through another handle, and a goroutine may run on the thread
 // that another goroutine (the holder, free to release) locked from.
-func (l *Lock) lockNative() *native.Status {
-	mode := l.opts.LockType.mode()
-	if l.opts.Timeout != 0 {
-		return native.Fl_lock(l.handle, mode, timeoutMillis(l.opts.Timeout))
+func (l *Lock) lockNative(t LockType, timeout time.Duration) *native.Status {
+	mode := t.mode()
+	if timeout != 0 {
+		return native.Fl_lock(l.handle, mode, timeoutMillis(timeout))
 	}
 	for {
 		st := native.Fl_lock(l.handle, mode, foreverSlice)
@@ -137,14 +239,14 @@ func (l *Lock) lockNative() *native.Status {
 // forgetCancelLocked leaves the handle unlocked and without a pending cancel request
 // after a wait that ctx ended. fl_cancel's request is sticky until fl_unlock or an
 // FL_ECANCELED return consumes it.
-func (l *Lock) forgetCancelLocked(st *native.Status) {
+func (l *Lock) forgetCancelLocked(st *native.Status, t LockType) {
 	switch {
 	case st == nil:
 		native.Fl_unlock(l.handle) // acquired as ctx ended: release; clears the request
 	case st.Code != native.FL_ECANCELED:
 		// The wait ended another way (timeout) before the cancel landed: consume the
 		// request with a try-lock that returns FL_ECANCELED at once.
-		if native.Fl_lock(l.handle, l.opts.LockType.mode(), int64(native.FL_NOWAIT)) == nil {
+		if native.Fl_lock(l.handle, t.mode(), int64(native.FL_NOWAIT)) == nil {
 			native.Fl_unlock(l.handle)
 		}
 	}
@@ -157,6 +259,10 @@ func (l *Lock) openLocked() error {
 	if l.handle != nil {
 		return nil
 	}
+	if h := takeIdle(l.path, l.opts); h != nil {
+		l.handle = h
+		return nil
+	}
 	opts := nativeLockOptions(l.opts)
 	defer native.DeleteFl_lock_options(opts)
 	var h uintptr
@@ -164,34 +270,65 @@ func (l *Lock) openLocked() error {
 		return err
 	}
 	l.handle = native.SwigcptrFl_handle(h)
+	if l.lockPath == "" {
+		l.lockPath = native.Fl_lock_path(l.handle)
+	}
 	return nil
 }
 
-// Unlock releases the lock. ErrNotLocked if it is not held.
+// idleLocked gives the handle, unlocked and without a pending cancel, back to the pool.
+func (l *Lock) idleLocked() {
+	if l.lockPath == "" {
+		l.lockPath = native.Fl_lock_path(l.handle)
+	}
+	putIdle(l.path, l.opts, l.handle)
+	l.handle = nil
+}
+
+// releaseLocked unlocks the held lock and lets go of its handle.
+func (l *Lock) releaseLocked() error {
+	st := native.Fl_unlock(l.handle)
+	l.held = false
+	if st != nil {
+		// Broken by another process (lock-file backends): this handle is done with.
+		native.Fl_close(l.handle)
+		l.handle = nil
+		return statusError(st, "unlock", l.path)
+	}
+	l.idleLocked()
+	return nil
+}
+
+// Unlock releases the lock; nil if nothing is held (as gofrs/flock). An error means
+// the lock was broken by another process while held (lock-file backends only).
 func (l *Lock) Unlock() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.handle == nil {
-		return goError(CodeNotLocked, "unlock", l.path, errNeverLocked)
+	if !l.held {
+		return nil
 	}
-	return statusError(native.Fl_unlock(l.handle), "unlock", l.path)
+	return l.releaseLocked()
 }
 
-// Locked reports whether this Lock holds its lock.
+// Locked reports whether this Lock holds an exclusive lock (gofrs/flock's meaning).
 func (l *Lock) Locked() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.handle != nil && native.Fl_is_locked(l.handle) == 1
+	return l.held && l.mode == Exclusive
+}
+
+// RLocked reports whether this Lock holds a shared lock.
+func (l *Lock) RLocked() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.held && l.mode == Shared
 }
 
 // LockPath is the lock file's path, or "" before the first Lock.
 func (l *Lock) LockPath() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.handle == nil {
-		return ""
-	}
-	return native.Fl_lock_path(l.handle)
+	return l.lockPath
 }
 
 // Close releases the lock if held and closes the lock file. The Lock cannot be used
@@ -210,6 +347,7 @@ func (l *Lock) Close() error {
 		native.Fl_close(l.handle)
 		l.handle = nil
 	}
+	l.held = false
 	l.closed = true
 	runtime.SetFinalizer(l, nil)
 	return nil

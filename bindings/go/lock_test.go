@@ -94,8 +94,8 @@ func TestAlreadyLockedAndNotLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data.json")
 	l := New(path)
 	defer l.Close()
-	if err := l.Unlock(); !errors.Is(err, ErrNotLocked) {
-		t.Fatalf("unlock before lock: got %v, want ErrNotLocked", err)
+	if err := l.Unlock(); err != nil {
+		t.Fatalf("unlock before lock: got %v, want nil (as gofrs/flock)", err)
 	}
 	mustLock(t, l)
 	if err := l.Lock(); !errors.Is(err, ErrAlreadyLocked) {
@@ -104,8 +104,8 @@ func TestAlreadyLockedAndNotLocked(t *testing.T) {
 	if err := l.Unlock(); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Unlock(); !errors.Is(err, ErrNotLocked) {
-		t.Fatalf("second Unlock: got %v, want ErrNotLocked", err)
+	if err := l.Unlock(); err != nil {
+		t.Fatalf("second Unlock: got %v, want nil", err)
 	}
 }
 
