@@ -157,6 +157,9 @@ func (l *Lock) openLocked() error {
 	if l.handle != nil {
 		return nil
 	}
+	if err := checkPaths("lock", l.path, l.opts.LockDir); err != nil {
+		return err
+	}
 	opts := nativeLockOptions(l.opts)
 	defer native.DeleteFl_lock_options(opts)
 	var h uintptr

@@ -39,7 +39,7 @@ public sealed class FileLock : IDisposable
     /// <summary>Opens (creating if needed) the lock file for <paramref name="path"/> without locking.</summary>
     public static FileLock Open(string path, LockOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        NativePath.Check(path, nameof(path));
         using var native = new NativeOptions();
         var opts = native.Lock(options);
         FilelockNative.fl_open(out var handle, path, ref opts);
@@ -230,7 +230,7 @@ public sealed class FileLock : IDisposable
     /// without disturbing anyone.</summary>
     public static JsonObject Query(string path, LockOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        NativePath.Check(path, nameof(path));
         using var native = new NativeOptions();
         var opts = native.Lock(options);
         FilelockNative.fl_query(path, ref opts, out var json);
@@ -241,7 +241,7 @@ public sealed class FileLock : IDisposable
     /// {"dir","locks":[...]}.</summary>
     public static JsonObject Scan(string directory)
     {
-        ArgumentNullException.ThrowIfNull(directory);
+        NativePath.Check(directory, nameof(directory));
         FilelockNative.fl_scan(directory, out var json);
         return Json.ParseObject(json);
     }
@@ -250,7 +250,7 @@ public sealed class FileLock : IDisposable
     /// <paramref name="minAge"/>; returns {"dir","removed","kept","errors"}.</summary>
     public static JsonObject CleanStale(string directory, TimeSpan minAge)
     {
-        ArgumentNullException.ThrowIfNull(directory);
+        NativePath.Check(directory, nameof(directory));
         FilelockNative.fl_clean_stale(directory, Timeouts.ToMilliseconds(minAge), out var json);
         return Json.ParseObject(json);
     }
