@@ -380,6 +380,36 @@ class RunCommand(CliTest):
             self.assertEqual(r.returncode, 1, "flock(1) must see the lock as held")
         self.assertEqual(subprocess.run(["flock", "-n", lock, "true"]).returncode, 0)
 
+    @unittest.skipIf(shutil.which("flock") is None, "util-linux flock(1) not installed")
+    def test_no_sidecar_excludes_and_waits_for_flock1_both_ways(self):
+        lock = self.path("job.lock")
+        # flock(1) holds: our try fails, our waiter runs once flock(1) lets go.
+        holder = subprocess.Popen(["flock", lock, "-c", "echo ready; cat >/dev/null"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), "ready")
+            self.assertExit(run("run", "-n", "-q", "--no-sidecar", lock, "--", "true"), 1)
+            self.assertExit(run("run", "-n", "-q", lock, "--", "true"), 0)  # the sidecar: another file
+            waiter = subprocess.Popen([BIN, "run", "--no-sidecar", lock, "-c", "echo got"],
+                                      stdout=subprocess.PIPE, text=True)
+            holder.stdin.close()
+            self.assertEqual(holder.wait(30), 0)
+            self.assertEqual(waiter.communicate(timeout=30)[0].strip(), "got")
+            self.assertEqual(waiter.returncode, 0)
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+                holder.wait()
+            holder.stdout.close()
+        # We hold: flock(1)'s waiter runs once we let go.
+        with Holder(lock, "--no-sidecar") as ours:
+            waiter = subprocess.Popen(["flock", lock, "-c", "echo got"], stdout=subprocess.PIPE,
+                                      text=True)
+            time.sleep(0.3)
+            self.assertIsNone(waiter.poll(), "flock(1) ran while we held the lock")
+            ours.signal(signal.SIGTERM)  # forwarded to the command; then we release
+            self.assertEqual(waiter.communicate(timeout=30)[0].strip(), "got")
+
 
 class Status(CliTest):
     def test_table_shows_held_and_free_locks(self):
