@@ -436,6 +436,27 @@ class Status(CliTest):
             self.assertEqual(row[:3], ["shared.lock", "held", "shared"])
             self.assertEqual(sorted(row[3].split(",")), sorted([str(a.pid), str(b.pid)]))
 
+    def test_lock_info_finds_a_lock_file_backend_holder_without_being_told(self):
+        for backend in ("lockfile", "lockdir"):
+            data = self.path("pipeline-%s.json" % backend)
+            holder = Holder(data, "--backend", backend, "--owner", "nightly")
+            with holder:
+                r = run("lock-info", data)
+                self.assertExit(r, 0)
+                self.assertRegex(r.stdout, r"backend: +%s\n" % backend)
+                self.assertRegex(r.stdout, r"state: +held\n")
+                self.assertRegex(r.stdout, r"holder pid: +%d\n" % holder.pid)
+                self.assertRegex(r.stdout, r"owner: +nightly\n")
+                self.assertRegex(r.stdout, r"stale: +no\n")
+                info = json.loads(run("lock-info", data, "--json").stdout)
+                self.assertEqual((info["backend"], info["locked"], info["holder"]["pid"]),
+                                 (backend, True, holder.pid))
+                holder.crash()
+                # The crash leaves the lock behind, and its holder provably dead.
+                r = run("lock-info", data)
+                self.assertRegex(r.stdout, r"backend: +%s\n" % backend)
+                self.assertRegex(r.stdout, r"stale: +yes")
+
     def test_lock_info_names_the_holder(self):
         data = self.path("pipeline.json")
         r = run("lock-info", data)
