@@ -18,11 +18,11 @@ that a failure instead.
 """
 import argparse
 import os
+import selectors
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -66,7 +66,6 @@ def python_side(kind, python):
 
 def read_line(proc, timeout=WAIT):
     """The process's next stdout line; fails the test if none comes in time."""
-    import selectors
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     if not sel.select(timeout):
@@ -82,7 +81,6 @@ def read_line(proc, timeout=WAIT):
 
 def printed_nothing_yet(proc, seconds):
     """True if proc has printed nothing for `seconds` (it is still waiting)."""
-    import selectors
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     return not sel.select(seconds)
