@@ -3,8 +3,9 @@
 
 Usage: neighbour.py KIND ACTION PATH
   KIND    libfilelock (this project's binding: FileLock(lock_file=PATH)),
-          libfilelock-ofd (the same with the OFD backend), py-filelock, portalocker,
-          fasteners
+          libfilelock-ofd (the same with the OFD backend), libfilelock-sidecar
+          (FileLock(X) for PATH "X.lock": the default sidecar), py-filelock,
+          portalocker, fasteners
   ACTION  hold: lock (waiting), print "locked", hold until stdin closes
           try:  try once: print "locked" (exit 0) or "busy" (exit 1)
           wait: lock (waiting), print "locked", release
@@ -16,6 +17,11 @@ import sys
 def locker(kind, path):
     """(acquire(blocking) -> bool, release()) for KIND on PATH."""
     try:
+        if kind == "libfilelock-sidecar":
+            # The default lock of "x" is the sidecar "x.lock": PATH minus its ".lock".
+            import libfilelock
+            lock = libfilelock.FileLock(path[:-len(".lock")], timeout=None)
+            return lambda blocking: lock.acquire(blocking=blocking), lock.release
         if kind.startswith("libfilelock"):
             import libfilelock
             backend = libfilelock.Backend.OFD if kind.endswith("-ofd") else libfilelock.Backend.AUTO

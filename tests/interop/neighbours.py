@@ -8,6 +8,7 @@ Sides that lock the path itself: `filelock run --no-sidecar`, the Python binding
 FileLock(lock_file=PATH) (neighbour.py), and the neighbours: flock(1), gofrs/flock (a Go
 program built against Debian's golang-github-gofrs-flock-dev), py-filelock, portalocker
 (all flock(2)) and fasteners (fcntl record locks, met by filelock's OFD backend).
+py-filelock on "X.lock" also meets the binding's default FileLock("X") (the sidecar).
 For each filelock side F and neighbour N, in both directions (A holds, B asks):
   - while A holds, B's non-blocking try fails;
   - a blocking waiter B does not get the lock while A holds it, and gets it once A
@@ -180,8 +181,12 @@ def add_tests():
         "portalocker": ("flock", python_side("portalocker", npy)),
         "fasteners": ("fcntl", python_side("fasteners", npy)),
     }
+    # py-filelock users lock "data.csv.lock" by convention: filelock's default lock of
+    # "data.csv", a file into which filelock writes its holder record and which
+    # py-filelock truncates when it opens it.
+    ours["py-filelock"] = ours["flock"] + [python_side("libfilelock-sidecar", sys.executable)]
     for kind, (family, neighbour) in theirs.items():
-        for side in ours[family]:
+        for side in ours["py-filelock" if kind == "py-filelock" else family]:
             def test(self, side=side, neighbour=neighbour, kind=kind):
                 why = neighbour_available(kind, npy)
                 if why:
