@@ -17,6 +17,9 @@ func Append(path string, v any) error {
 
 // AppendWithOptions is Append with options.
 func AppendWithOptions(path string, v any, opts AppendOptions) error {
+	if err := checkPaths("append", path, opts.Lock.LockDir); err != nil {
+		return err
+	}
 	line, err := marshalJSON(v)
 	if err != nil {
 		return goError(CodeInvalid, "append", path, err)

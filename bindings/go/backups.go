@@ -97,6 +97,9 @@ func (s *State) Restore(backupID string) error {
 
 // RestoreContext is Restore that gives up waiting for the lock when ctx is done.
 func (s *State) RestoreContext(ctx context.Context, backupID string) error {
+	if err := checkPaths("state restore", backupID); err != nil {
+		return err // a backup id names a file; a NUL would cut it short
+	}
 	return s.use(ctx, "state restore", func() error {
 		return s.wait(ctx, "state restore", func(h native.Fl_state) *native.Status {
 			return native.Fl_state_restore(h, backupID)

@@ -35,6 +35,9 @@ func CleanStaleLocks(dir string) (int, error) {
 // CleanStaleLocksOlderThan is CleanStaleLocks for lock files unused for at least minAge,
 // with the full report.
 func CleanStaleLocksOlderThan(dir string, minAge time.Duration) (*CleanReport, error) {
+	if err := checkPaths("clean stale locks", dir); err != nil {
+		return nil, err
+	}
 	var out string
 	if err := statusError(native.Fl_clean_stale(dir, ceilMillis(minAge), &out), "clean stale locks", dir); err != nil {
 		return nil, err

@@ -259,6 +259,9 @@ func (l *Lock) openLocked() error {
 	if l.handle != nil {
 		return nil
 	}
+	if err := checkPaths("lock", l.path, l.opts.LockDir); err != nil {
+		return err
+	}
 	if h := takeIdle(l.path, l.opts); h != nil {
 		l.handle = h
 		return nil

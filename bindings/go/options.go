@@ -47,6 +47,11 @@ type Options struct {
 	Backend Backend
 	// Owner is a label recorded with an exclusive holder, shown by lock queries.
 	Owner string
+	// NoSidecar locks the path itself instead of "<path>.lock", as flock(1),
+	// gofrs/flock, Go's lockedfile and py-filelock lock the path they are given: set it
+	// to exclude them on that file. Kernel backends only (LOCKFILE/LOCKDIR delete their
+	// lock, so they refuse it); not for OpenState, whose lock must be a sidecar.
+	NoSidecar bool
 }
 
 // nativeLockOptions builds the C options; the caller frees them with
@@ -59,6 +64,9 @@ func nativeLockOptions(o Options) native.Fl_lock_options {
 	}
 	if o.Owner != "" {
 		n.SetOwner(o.Owner)
+	}
+	if o.NoSidecar {
+		n.SetSidecar(0)
 	}
 	if o.RetryDelay > 0 {
 		n.SetRetry_interval_ms(int(ceilMillis(o.RetryDelay)))

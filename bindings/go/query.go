@@ -48,6 +48,9 @@ func (i *LockInfo) Age() time.Duration {
 
 // Query reports the state of the lock for path, as opts locate it (LockDir, Backend).
 func Query(path string, opts Options) (*LockInfo, error) {
+	if err := checkPaths("query", path, opts.LockDir); err != nil {
+		return nil, err
+	}
 	lockOpts := nativeLockOptions(opts)
 	defer native.DeleteFl_lock_options(lockOpts)
 	var out string

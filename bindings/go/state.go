@@ -41,6 +41,9 @@ func OpenState(path string, opts StateOptions) (*State, error) {
 }
 
 func openNative(path string, opts StateOptions) (native.Fl_state, error) {
+	if err := checkPaths("open state", path, opts.MetaDir, opts.Lock.LockDir); err != nil {
+		return nil, err
+	}
 	lockOpts := nativeLockOptions(opts.Lock)
 	defer native.DeleteFl_lock_options(lockOpts)
 	n := native.NewFl_state_options()

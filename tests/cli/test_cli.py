@@ -380,6 +380,36 @@ class RunCommand(CliTest):
             self.assertEqual(r.returncode, 1, "flock(1) must see the lock as held")
         self.assertEqual(subprocess.run(["flock", "-n", lock, "true"]).returncode, 0)
 
+    @unittest.skipIf(shutil.which("flock") is None, "util-linux flock(1) not installed")
+    def test_no_sidecar_excludes_and_waits_for_flock1_both_ways(self):
+        lock = self.path("job.lock")
+        # flock(1) holds: our try fails, our waiter runs once flock(1) lets go.
+        holder = subprocess.Popen(["flock", lock, "-c", "echo ready; cat >/dev/null"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), "ready")
+            self.assertExit(run("run", "-n", "-q", "--no-sidecar", lock, "--", "true"), 1)
+            self.assertExit(run("run", "-n", "-q", lock, "--", "true"), 0)  # the sidecar: another file
+            waiter = subprocess.Popen([BIN, "run", "--no-sidecar", lock, "-c", "echo got"],
+                                      stdout=subprocess.PIPE, text=True)
+            holder.stdin.close()
+            self.assertEqual(holder.wait(30), 0)
+            self.assertEqual(waiter.communicate(timeout=30)[0].strip(), "got")
+            self.assertEqual(waiter.returncode, 0)
+        finally:
+            if holder.poll() is None:
+                holder.kill()
+                holder.wait()
+            holder.stdout.close()
+        # We hold: flock(1)'s waiter runs once we let go.
+        with Holder(lock, "--no-sidecar") as ours:
+            waiter = subprocess.Popen(["flock", lock, "-c", "echo got"], stdout=subprocess.PIPE,
+                                      text=True)
+            time.sleep(0.3)
+            self.assertIsNone(waiter.poll(), "flock(1) ran while we held the lock")
+            ours.signal(signal.SIGTERM)  # forwarded to the command; then we release
+            self.assertEqual(waiter.communicate(timeout=30)[0].strip(), "got")
+
 
 class Status(CliTest):
     def test_table_shows_held_and_free_locks(self):
@@ -405,6 +435,27 @@ class Status(CliTest):
             row = r.stdout.splitlines()[1].split()
             self.assertEqual(row[:3], ["shared.lock", "held", "shared"])
             self.assertEqual(sorted(row[3].split(",")), sorted([str(a.pid), str(b.pid)]))
+
+    def test_lock_info_finds_a_lock_file_backend_holder_without_being_told(self):
+        for backend in ("lockfile", "lockdir"):
+            data = self.path("pipeline-%s.json" % backend)
+            holder = Holder(data, "--backend", backend, "--owner", "nightly")
+            with holder:
+                r = run("lock-info", data)
+                self.assertExit(r, 0)
+                self.assertRegex(r.stdout, r"backend: +%s\n" % backend)
+                self.assertRegex(r.stdout, r"state: +held\n")
+                self.assertRegex(r.stdout, r"holder pid: +%d\n" % holder.pid)
+                self.assertRegex(r.stdout, r"owner: +nightly\n")
+                self.assertRegex(r.stdout, r"stale: +no\n")
+                info = json.loads(run("lock-info", data, "--json").stdout)
+                self.assertEqual((info["backend"], info["locked"], info["holder"]["pid"]),
+                                 (backend, True, holder.pid))
+                holder.crash()
+                # The crash leaves the lock behind, and its holder provably dead.
+                r = run("lock-info", data)
+                self.assertRegex(r.stdout, r"backend: +%s\n" % backend)
+                self.assertRegex(r.stdout, r"stale: +yes")
 
     def test_lock_info_names_the_holder(self):
         data = self.path("pipeline.json")

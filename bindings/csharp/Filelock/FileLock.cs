@@ -39,7 +39,7 @@ public sealed class FileLock : IDisposable, IAsyncDisposable
     /// <summary>Opens (creating if needed) the lock file for <paramref name="path"/> without locking.</summary>
     public static FileLock Open(string path, LockOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        NativePath.Check(path, nameof(path));
         using var native = new NativeOptions();
         var opts = native.Lock(options);
         FilelockNative.fl_open(out var handle, path, ref opts);
@@ -237,7 +237,7 @@ public sealed class FileLock : IDisposable, IAsyncDisposable
     /// without disturbing anyone.</summary>
     public static JsonObject Query(string path, LockOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        NativePath.Check(path, nameof(path));
         using var native = new NativeOptions();
         var opts = native.Lock(options);
         FilelockNative.fl_query(path, ref opts, out var json);
@@ -248,7 +248,7 @@ public sealed class FileLock : IDisposable, IAsyncDisposable
     /// {"dir","locks":[...]}.</summary>
     public static JsonObject Scan(string directory)
     {
-        ArgumentNullException.ThrowIfNull(directory);
+        NativePath.Check(directory, nameof(directory));
         FilelockNative.fl_scan(directory, out var json);
         return Json.ParseObject(json);
     }
@@ -257,7 +257,7 @@ public sealed class FileLock : IDisposable, IAsyncDisposable
     /// <paramref name="minAge"/>; returns {"dir","removed","kept","errors"}.</summary>
     public static JsonObject CleanStale(string directory, TimeSpan minAge)
     {
-        ArgumentNullException.ThrowIfNull(directory);
+        NativePath.Check(directory, nameof(directory));
         FilelockNative.fl_clean_stale(directory, Timeouts.ToMilliseconds(minAge), out var json);
         return Json.ParseObject(json);
     }

@@ -11,7 +11,7 @@ public static class JsonLines
     public static void Append(string path, JsonNode? value, Durability durability = Durability.Full,
                               LockOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        NativePath.Check(path, nameof(path));
         using var native = new NativeOptions();
         var opts = native.Lock(options);
         FilelockNative.fl_append_ex(path, Json.Serialize(value), ref opts, (int)durability);

@@ -33,7 +33,7 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
     /// <see cref="StateOptions.InitialDocument"/> (default {}) when missing.</summary>
     public JsonState(string path, StateOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        NativePath.Check(path, nameof(path));
         Path = path;
         this.options = options;
         handle = Open(path, options);
@@ -177,7 +177,7 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
     /// <summary>Makes the backup <paramref name="backupId"/> the current document (a logged commit).</summary>
     public void Restore(string backupId)
     {
-        ArgumentNullException.ThrowIfNull(backupId);
+        NativePath.Check(backupId, nameof(backupId)); // an id names a backup file
         FilelockNative.fl_state_restore(handle, backupId);
     }
 

@@ -15,8 +15,15 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 
 def fspath(path: PathLike) -> str:
-    """A path argument as the str the library takes."""
-    return os.fspath(path)
+    """A path argument as the str the library takes.
+
+    Raises ValueError for an embedded NUL, as ``open()`` does: the C library would read
+    "a\\0b" as "a" and lock or write a different file than the one named.
+    """
+    text = os.fspath(path)
+    if "\0" in text:
+        raise ValueError(f"embedded null byte in path {text!r}")
+    return text
 
 
 def loads(text: Optional[str]) -> Any:

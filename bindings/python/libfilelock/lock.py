@@ -27,7 +27,8 @@ class Backend(enum.IntEnum):
 
 
 class FileLock:
-    """A lock on ``file_path``, held through the sidecar ``<file_path>.lock``.
+    """A lock on ``file_path``, held through the sidecar ``<file_path>.lock``, or on a
+    lock file named exactly (``lock_file=``, or ``sidecar=False``).
 
     Excludes other processes and other ``FileLock`` objects in this process. The lock is
     released when the holder releases it, closes it, or dies: it never goes stale. A
@@ -45,19 +46,37 @@ class FileLock:
         backend: a :class:`Backend`; ``AUTO`` by default.
         lock_dir: keep the lock file in this directory instead of beside the file.
         owner: a label recorded with the holder (shown by :func:`get_lock_info`).
+        sidecar: False locks ``file_path`` itself, as flock(1), py-filelock, portalocker
+            and gofrs/flock lock the path they are given (kernel backends only).
+        lock_file: lock exactly this file (no ``.lock`` added), as py-filelock's
+            ``FileLock(lock_file=...)`` does; ``file_path`` may then be left out.
+            ``FileLock(lock_file="x.lock")`` and a py-filelock ``FileLock("x.lock")``
+            exclude each other. Cannot be combined with ``lock_dir``.
+
+    A positional ``FileLock("x.lock")`` is the sidecar ``x.lock.lock``: a program moving
+    from py-filelock keeps excluding py-filelock processes with ``lock_file=``.
     """
 
-    def __init__(self, file_path: PathLike, timeout: Optional[float] = 30.0,
+    def __init__(self, file_path: Optional[PathLike] = None, timeout: Optional[float] = 30.0,
                  poll_interval: float = 0.5, shared: bool = False, *,
                  backend: Backend = Backend.AUTO, lock_dir: Optional[PathLike] = None,
-                 owner: Optional[str] = None) -> None:
-        self.file_path = Path(file_path)
+                 owner: Optional[str] = None, sidecar: bool = True,
+                 lock_file: Optional[PathLike] = None) -> None:
+        if lock_file is not None:
+            if lock_dir is not None:
+                raise ValueError("FileLock: lock_file names the lock file; lock_dir cannot move it")
+            target, sidecar = lock_file, False
+        elif file_path is None:
+            raise TypeError("FileLock: give file_path, or lock_file for the lock file itself")
+        else:
+            target = file_path
+        self.file_path = Path(fspath(file_path if file_path is not None else target))
         self.timeout = timeout
         self.poll_interval = poll_interval
         self.shared = shared
-        opts = lock_options(backend=backend, lock_dir=lock_dir, owner=owner,
+        opts = lock_options(backend=backend, lock_dir=lock_dir, owner=owner, sidecar=sidecar,
                             retry_interval=poll_interval)
-        self._handle: Any = native.fl_open(fspath(file_path), opts)
+        self._handle: Any = native.fl_open(fspath(target), opts)
 
     @property
     def lock_file(self) -> Path:

@@ -12,27 +12,63 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, TextIO
 
-from ._errors import LockTimeout
+from ._errors import FileLockError, LockTimeout
 from ._native import PathLike, fspath, loads, lock_options, native
+from .lock import Backend
 
 LOCK_SUFFIX = ".lock"
+_BACKENDS = {"lockfile": Backend.LOCKFILE, "lockdir": Backend.LOCKDIR}
+
+
+KERNEL_BACKENDS = ("flock", "ofd", "posix", "windows")
 
 
 def _query(path: PathLike) -> Dict[str, Any]:
-    """fl_query for a protected file or for a lock file itself."""
+    """fl_query for a protected file or for a lock file itself, for whichever backend
+    the holder chose: what is on disk says which (a directory is a LOCKDIR lock; a file
+    no kernel lock is held on may be a LOCKFILE lock, which fl_scan recognises)."""
     text = fspath(path)
     if text.endswith(LOCK_SUFFIX):
         text = text[: -len(LOCK_SUFFIX)]
-    return loads(native.fl_query(text, lock_options()))
+    lock_path = text + LOCK_SUFFIX
+    if os.path.isdir(lock_path) and not os.path.islink(lock_path):
+        return loads(native.fl_query(text, lock_options(backend=Backend.LOCKDIR)))
+    info = loads(native.fl_query(text, lock_options()))
+    if info.get("locked") or not info.get("exists"):
+        return info
+    found = _scanned_entry(info.get("lock_path", lock_path))
+    if found is not None and found.get("backend") not in KERNEL_BACKENDS:
+        return {**info, **found}
+    return info
+
+
+def _scanned_entry(lock_path: str) -> Optional[Dict[str, Any]]:
+    """fl_scan's entry for lock_path: the library's judgement of a lock it did not
+    configure (LOCKFILE records; whatever else it recognises)."""
+    directory, name = os.path.split(lock_path)
+    try:
+        report = loads(native.fl_scan(directory or "."))
+    except FileLockError:
+        return None
+    for entry in report.get("locks", []):
+        if os.path.basename(entry.get("lock_path", "")) == name and "error" not in entry:
+            return entry
+    return None
 
 
 def _holder(info: Dict[str, Any]) -> Dict[str, Any]:
     return info.get("holder") or {}
 
 
+def _held(info: Dict[str, Any]) -> bool:
+    """Held by someone now: a lock-file lock whose holder is proven dead is not."""
+    return bool(info.get("locked")) and info.get("alive") is not False
+
+
 def is_file_locked(path: PathLike) -> bool:
-    """True if some process (or another handle) holds the lock on ``path`` now."""
-    return bool(_query(path).get("locked"))
+    """True if some process (or another handle) holds the lock on ``path`` now, with
+    any backend."""
+    return _held(_query(path))
 
 
 def wait_for_lock_release(path: PathLike, timeout: Optional[float] = 30.0) -> bool:
@@ -43,7 +79,8 @@ def wait_for_lock_release(path: PathLike, timeout: Optional[float] = 30.0) -> bo
     """
     from .lock import FileLock
 
-    probe = FileLock(path, timeout=timeout)
+    backend = _query(path).get("backend")
+    probe = FileLock(path, timeout=timeout, backend=_BACKENDS.get(backend, Backend.AUTO))
     try:
         probe.acquire()
         return True
@@ -56,7 +93,7 @@ def wait_for_lock_release(path: PathLike, timeout: Optional[float] = 30.0) -> bo
 def get_lock_holder_pid(path: PathLike) -> Optional[int]:
     """PID of the process holding the lock on ``path``, or None if it is free."""
     info = _query(path)
-    if not info.get("locked"):
+    if not _held(info):
         return None
     pid = _holder(info).get("pid")
     if pid is None:
@@ -102,28 +139,34 @@ def get_lock_age(lock_file: PathLike) -> float:
 
 
 def is_lock_stale(lock_file: PathLike, threshold_hours: float = 1) -> bool:
-    """True if the lock is older than the threshold and its holder is gone.
+    """True if nobody holds the lock and it is older than the threshold, or its holder
+    (a lock-file backend's) is proven dead.
 
-    A lock held by a live process is never stale, however old.
+    A held lock is never stale, however old, unless the library proved its holder dead:
+    a kernel lock dies with its holder, and a holder on another host is presumed alive.
     """
     info = _query(lock_file)
-    if info.get("locked") and info.get("alive", True):
-        return False
+    if info.get("locked"):
+        return bool(info.get("stale")) and info.get("alive") is False
     return bool(info.get("stale")) or get_lock_age(lock_file) > threshold_hours * 3600
 
 
 def get_lock_info(lock_file: PathLike) -> Dict[str, Any]:
     """Everything known about a lock: ``lock_file``, ``exists``, ``locked``, ``mode``,
-    ``pid``, ``process_running``, ``host``, ``owner``, ``age_seconds``, ``stale``."""
+    ``pid``, ``process_running``, ``host``, ``owner``, ``age_seconds``, ``stale``.
+    ``locked`` is False for a lock-file lock whose holder is proven dead (``stale``)."""
     info = _query(lock_file)
     holder = _holder(info)
     lock_path = Path(info.get("lock_path", fspath(lock_file)))
-    pid = get_lock_holder_pid(lock_file) if info.get("locked") else holder.get("pid")
+    pid = holder.get("pid")
+    if pid is None and info.get("locked"):
+        holders = info.get("holders") or []
+        pid = holders[0].get("pid") if holders else None
     return {
         "lock_file": lock_path,
         "path": Path(info.get("path", fspath(lock_file))),
         "exists": lock_path.exists(),
-        "locked": bool(info.get("locked")),
+        "locked": _held(info),
         "mode": info.get("mode"),
         "backend": info.get("backend"),
         "pid": pid,

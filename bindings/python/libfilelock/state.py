@@ -130,6 +130,7 @@ class BackupManager:
             backup_id = Path(backup).name
         else:
             backup_id = str(backup)
+        fspath(backup_id)  # a NUL would cut the id short in the library
         self._state._waiting(self._state._native(False), native.fl_state_restore, backup_id)
         return True
 

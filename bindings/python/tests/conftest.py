@@ -64,8 +64,10 @@ class Child:
 # Holds a lock on argv[1] until told to go; mode from argv[2].
 HOLDER = """
 import sys
-from libfilelock import FileLock
-lock = FileLock(sys.argv[1], timeout=5, shared=(sys.argv[2] == "shared"))
+from libfilelock import Backend, FileLock
+mode = sys.argv[2]  # exclusive, shared, or the backend "lockfile"/"lockdir" (exclusive)
+backend = {"lockfile": Backend.LOCKFILE, "lockdir": Backend.LOCKDIR}.get(mode, Backend.AUTO)
+lock = FileLock(sys.argv[1], timeout=5, shared=(mode == "shared"), backend=backend)
 lock.acquire()
 print("locked", flush=True)
 sys.stdin.readline()

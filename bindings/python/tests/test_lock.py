@@ -300,3 +300,32 @@ def test_unavailable_backend_is_a_clear_error(tmp_path):
         FileLock(tmp_path / "f", backend=Backend.WINDOWS)
     assert info.value.code == native.FL_EUNSUPPORTED
     assert str(tmp_path / "f.lock") in info.value.message
+
+
+def test_lock_file_locks_exactly_that_file_as_py_filelock_does(tmp_path):
+    target = tmp_path / "x.lock"
+    lock = FileLock(lock_file=target, timeout=1)
+    assert lock.lock_file == target
+    assert lock.file_path == target
+    with lock:
+        assert target.exists() and not (tmp_path / "x.lock.lock").exists()
+        assert not FileLock(lock_file=target).acquire(blocking=False)
+    protected = FileLock(tmp_path / "data.csv", lock_file=target)
+    assert protected.file_path == tmp_path / "data.csv" and protected.lock_file == target
+
+
+def test_sidecar_false_locks_the_path_itself_and_leaves_its_bytes(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_bytes(b"a,b\n")
+    with FileLock(data, sidecar=False) as lock:
+        assert lock.lock_file == data
+        assert not FileLock(lock_file=data).acquire(blocking=False)
+    assert data.read_bytes() == b"a,b\n"
+    assert not (tmp_path / "data.csv.lock").exists()
+
+
+def test_lock_file_needs_no_lock_dir_and_something_to_lock(tmp_path):
+    with pytest.raises(ValueError, match="lock_dir"):
+        FileLock(lock_file=tmp_path / "x.lock", lock_dir=tmp_path)
+    with pytest.raises(TypeError):
+        FileLock()

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 
+import pytest
 
 from libfilelock import (FileLock, cleanup_stale_locks, get_lock_age, get_lock_holder_pid,
                          get_lock_info, get_locked_files, is_file_locked, is_lock_stale,
@@ -169,3 +171,59 @@ def test_cleanup_of_a_missing_directory_reports_an_error(tmp_path):
     assert report["count"] == 0
     assert len(report["errors"]) == 1
     assert str(tmp_path / "missing") in report["errors"][0]
+
+
+@pytest.mark.parametrize("backend", ["exclusive", "lockfile", "lockdir"])
+def test_helpers_find_a_holder_of_any_backend_without_being_told(tmp_path, hold, backend):
+    target = tmp_path / "data.csv"
+    child = hold(target, backend)
+    for path in (target, tmp_path / "data.csv.lock"):
+        assert is_file_locked(path)
+        assert get_lock_holder_pid(path) == child.pid
+        info = get_lock_info(path)
+        assert info["locked"] is True and info["pid"] == child.pid
+        assert info["process_running"] is True and info["stale"] is False
+        assert info["backend"] == {"exclusive": "flock"}.get(backend, backend)
+        assert not is_lock_stale(path, threshold_hours=0)
+        assert 0 <= get_lock_age(path) < 3600
+    old = time.time() - 3 * 3600  # an old lock whose holder lives is still not stale
+    os.utime(tmp_path / "data.csv.lock", (old, old))
+    assert not is_lock_stale(target, threshold_hours=1)
+    assert not wait_for_lock_release(target, timeout=0.2)
+    child.send("go")
+    child.expect("released")
+    assert not is_file_locked(target)
+    assert get_lock_holder_pid(target) is None
+    assert wait_for_lock_release(target, timeout=5)
+
+
+@pytest.mark.parametrize("backend", ["lockfile", "lockdir"])
+def test_a_dead_lock_file_holder_is_stale_and_holds_nothing(tmp_path, hold, backend):
+    target = tmp_path / "data.csv"
+    child = hold(target, backend)
+    child.proc.send_signal(signal.SIGKILL)
+    child.wait()
+    assert (tmp_path / "data.csv.lock").exists()  # left behind by the crash
+    assert not is_file_locked(target)
+    assert get_lock_holder_pid(target) is None
+    assert is_lock_stale(target, threshold_hours=1000)
+    info = get_lock_info(target)
+    assert info["locked"] is False and info["stale"] is True
+    assert info["pid"] == child.pid and info["process_running"] is False
+
+
+@pytest.mark.skipif(shutil.which("flock") is None, reason="util-linux flock(1) not installed")
+def test_a_flock1_holder_without_a_record_is_never_stale(tmp_path):
+    lock_file = tmp_path / "job.lock"
+    holder = subprocess.Popen(["flock", str(lock_file), "-c", "echo ready; cat >/dev/null"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        old = time.time() - 3 * 3600
+        os.utime(lock_file, (old, old))
+        assert is_file_locked(lock_file)
+        assert not is_lock_stale(lock_file, threshold_hours=1)
+    finally:
+        holder.stdin.close()
+        holder.wait(30)
+        holder.stdout.close()

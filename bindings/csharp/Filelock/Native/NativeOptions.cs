@@ -20,7 +20,7 @@ internal sealed class NativeOptions : IDisposable
         var native = Defaults<LockOptionsNative>(FilelockNative.fl_lock_options_init);
         if (options is null) return native;
         if (options.Backend is { } backend) native.backend = (int)backend;
-        if (options.LockDirectory is { } dir) native.lock_dir = Utf8(dir);
+        if (options.LockDirectory is { } dir) native.lock_dir = Utf8(NativePath.Check(dir, nameof(LockOptions.LockDirectory)));
         if (options.Sidecar is { } sidecar) native.sidecar = sidecar ? 1 : 0;
         if (options.FileMode is { } mode) native.file_mode = mode;
         if (options.Owner is { } owner) native.owner = Utf8(owner);
@@ -41,7 +41,7 @@ internal sealed class NativeOptions : IDisposable
         if (options.ValidateOnRead is { } validate) native.validate_on_read = validate ? 1 : 0;
         if (options.Schema is { } schema) native.schema_json = Utf8(schema.ToJsonString());
         if (options.LockTimeout is { } timeout) native.lock_timeout_ms = Timeouts.ToMilliseconds(timeout);
-        if (options.MetaDirectory is { } meta) native.meta_dir = Utf8(meta);
+        if (options.MetaDirectory is { } meta) native.meta_dir = Utf8(NativePath.Check(meta, nameof(StateOptions.MetaDirectory)));
         if (options.InitialDocument is { } initial) native.initial_json = Utf8(initial.ToJsonString());
         if (options.MaxLogBytes is { } maxLog) native.max_log_bytes = maxLog;
         if (options.Lock is { } lockOptions)
