@@ -7,7 +7,8 @@
 # build with it and pass under CTest through Wine (the first Wine start in a fresh
 # WINEPREFIX takes about a minute).
 # scripts/windows-check.sh uses it, in a project of its own that also builds GoogleTest
-# and cJSON's stand-in (cmake/cjson_subset.cc): Debian ships neither for MinGW.
+# and cJSON from its upstream sources (scripts/fetch-cjson.sh): Debian ships neither
+# for MinGW.
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 set(FILELOCK_MINGW_TRIPLE x86_64-w64-mingw32)

@@ -9,8 +9,8 @@
 #   scripts/macos-check.sh [BUILD_DIR]      (default: build-mac in the source tree)
 #
 # Needs: npm (Zig comes from the npm registry, pinned and checked below), cmake,
-# googletest sources (/usr/src/googletest), libcjson-dev (its header; the code is
-# cmake/cjson_subset.cc), llvm (llvm-nm reads Mach-O objects).
+# googletest sources (/usr/src/googletest), dpkg-dev (cJSON's upstream sources come from
+# Debian's source package: scripts/fetch-cjson.sh), llvm (llvm-nm reads Mach-O objects).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,7 +23,7 @@ fail() { echo "macos-check: $*" >&2; exit 1; }
 command -v npm >/dev/null || fail "npm not found"
 command -v llvm-nm >/dev/null || fail "llvm-nm not found (apt-get install llvm)"
 [[ -f /usr/src/googletest/CMakeLists.txt ]] || fail "/usr/src/googletest missing (apt-get install googletest)"
-[[ -f /usr/include/cjson/cJSON.h ]] || fail "cJSON.h missing (apt-get install libcjson-dev)"
+bash "$ROOT/scripts/fetch-cjson.sh" "$BUILD/cjson" || fail "cannot fetch cJSON's sources"
 
 mkdir -p "$BUILD"
 ZIG="$BUILD/zig/package/zig"
@@ -36,7 +36,7 @@ if [[ ! -x "$ZIG" ]]; then
 fi
 export ZIG_GLOBAL_CACHE_DIR="$BUILD/zig-cache" ZIG_LOCAL_CACHE_DIR="$BUILD/zig-cache"
 
-# One build per target: compiler wrappers, then GoogleTest and cJSON's stand-in in a
+# One build per target: compiler wrappers, then GoogleTest and cJSON in a
 # prefix of their own, then filelock's own CMake build with cmake/toolchain-zig-macos.cmake.
 build_target() {
   local target=$1 tests=$2
@@ -59,9 +59,10 @@ EOF
                    -DFILELOCK_ZIG_WRAPPERS="$wrappers" -DFILELOCK_MACOS_PREFIX="$deps"
                    -DCMAKE_BUILD_TYPE=Release)
 
-  cp /usr/include/cjson/cJSON.h "$deps/include/cjson/"
-  "$wrappers/c++" -std=c++17 -O2 -fPIC -Wall -Wextra -Werror -DCJSON_HIDE_SYMBOLS \
-    -I"$deps/include" -c "$ROOT/cmake/cjson_subset.cc" -o "$dir/cjson.o"
+  cp "$BUILD/cjson/cjson/cJSON.h" "$deps/include/cjson/"
+  # Hidden: the library's only visible symbols are fl_* (checked below).
+  "$wrappers/cc" -std=c89 -O2 -fPIC -fvisibility=hidden -DCJSON_HIDE_SYMBOLS \
+    -I"$BUILD/cjson/cjson" -c "$BUILD/cjson/cJSON.c" -o "$dir/cjson.o"
   "$wrappers/ar" rcs "$deps/lib/libcjson.a" "$dir/cjson.o"
   cat > "$deps/lib/cmake/cJSON/cJSONConfig.cmake" <<'EOF'
 get_filename_component(_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)

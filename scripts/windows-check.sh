@@ -6,8 +6,8 @@
 #   scripts/windows-check.sh [BUILD_DIR]      (default: build-win in the source tree)
 #
 # Needs: g++-mingw-w64-x86-64, wine64 (wine), cmake, googletest (sources in
-# /usr/src/googletest), libcjson-dev (its header; the code is cmake/cjson_subset.cc),
-# golang-go.
+# /usr/src/googletest), golang-go, dpkg-dev (cJSON's upstream sources come from
+# Debian's source package: scripts/fetch-cjson.sh).
 #
 # Left out here: the CLI, the Python and C# bindings and the benchmarks. Lock test files that do not build for
 # Windows (fork(), fcntl locks, symlinks, FIFOs, users and mode bits) are listed at
@@ -68,11 +68,11 @@ if [[ -z "$WINE" ]]; then
 fi
 [[ -n "$WINE" ]] || fail "wine not found (apt-get install wine64)"
 [[ -f /usr/src/googletest/CMakeLists.txt ]] || fail "/usr/src/googletest missing (apt-get install googletest)"
-[[ -f /usr/include/cjson/cJSON.h ]] || fail "cJSON.h missing (apt-get install libcjson-dev)"
+bash "$ROOT/scripts/fetch-cjson.sh" "$BUILD/cjson" || fail "cannot fetch cJSON's sources"
 
 mkdir -p "$PROJECT/include"
-# Only the cJSON header from the host: /usr/include itself must stay out of a cross build.
-ln -sfn /usr/include/cjson "$PROJECT/include/cjson"
+# cJSON's own header: /usr/include itself must stay out of a cross build.
+ln -sfn "$BUILD/cjson/cjson" "$PROJECT/include/cjson"
 
 # Parts of core/common and core/lock that do not build with MinGW yet (EDQUOT, strerror_r,
 # pthread_atfork, which winpthreads defines as a macro); there is no fork() to prepare for.
@@ -189,9 +189,11 @@ set(BUILD_GMOCK OFF CACHE BOOL "" FORCE)
 set(INSTALL_GTEST OFF CACHE BOOL "" FORCE)
 add_subdirectory(/usr/src/googletest ${PROJECT_BINARY_DIR}/googletest EXCLUDE_FROM_ALL)
 
-add_library(cjson_subset STATIC ${R}/cmake/cjson_subset.cc)
-target_include_directories(cjson_subset PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
-target_compile_definitions(cjson_subset PUBLIC CJSON_HIDE_SYMBOLS)
+# cJSON's upstream sources (scripts/fetch-cjson.sh), linked in statically.
+add_library(cjson STATIC ${CMAKE_CURRENT_SOURCE_DIR}/../cjson/cJSON.c)
+target_include_directories(cjson PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+                           PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/../cjson/cjson)
+target_compile_definitions(cjson PUBLIC CJSON_HIDE_SYMBOLS)
 
 file(GLOB CORE_SOURCES ${R}/core/common/*.cpp ${R}/core/lock/*.cpp ${R}/core/state/*.cpp
      ${R}/core/json/*.cpp ${R}/core/io/*.cpp ${R}/core/platform/windows/*.cpp)
@@ -199,7 +201,7 @@ add_library(filelock_core STATIC ${CORE_SOURCES})
 target_include_directories(filelock_core PUBLIC ${R}/core)
 target_compile_options(filelock_core PRIVATE -Wall -Wextra
   "SHELL:-include ${CMAKE_CURRENT_SOURCE_DIR}/include/mingw_compat.h")
-target_link_libraries(filelock_core PUBLIC cjson_subset)
+target_link_libraries(filelock_core PUBLIC cjson)
 
 file(GLOB CAPI_SOURCES ${R}/capi/*.cpp)
 add_library(filelock SHARED ${CAPI_SOURCES})
