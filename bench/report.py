@@ -75,6 +75,24 @@ OTHERS = [
     ("txn 1 KiB, FULL (+backup, log)", "state.fl_full_1k_us", "fasteners + JSON replace",
      "pylock.fasteners_txn_1k_us"),
 ]
+# (binding, its lock+unlock, its 1 KiB FULL transaction): each against the C API's
+# figures of the same run (lock.fl_flock_holder_us, state.fl_full_1k_us).
+BINDINGS = [("Python", "binding.py_lock_us", "binding.py_txn_1k_us"),
+            ("Go", "binding.go_lock_us", "binding.go_txn_1k_us"),
+            ("C#", "binding.cs_lock_us", "binding.cs_txn_1k_us")]
+BINDING_LOCK_OVERHEAD_US = 1.5  # per lock+unlock, above C's
+BINDING_TXN_OVERHEAD = 0.10     # per transaction, share above C's
+# (what, binding figure, other library, its figure): the binding as its users' code
+# would call it, beside the library they would otherwise use.
+BINDING_OTHERS = [
+    ("lock+unlock", "binding.py_lock_us", "py-filelock", "pylock.py_filelock_us"),
+    ("lock+unlock", "binding.py_lock_us", "portalocker", "pylock.portalocker_us"),
+    ("lock+unlock", "binding.go_lock_us", "gofrs/flock", "golock.gofrs_flock_us"),
+    ("txn 1 KiB, FULL", "binding.py_txn_1k_us", "py-filelock + JSON replace",
+     "pylock.py_filelock_txn_1k_us"),
+    ("txn 1 KiB, FULL", "binding.py_txn_1k_us", "portalocker + JSON replace",
+     "pylock.portalocker_txn_1k_us"),
+]
 SIZES = [("1 KiB", "1k"), ("64 KiB", "64k"), ("4 MiB", "4m")]
 # A hard link costs the same at any size; a copy of 4 MiB would cost a sizeable
 # share of the commit. The backup must stay under this share of a 4 MiB ATOMIC commit.
@@ -166,7 +184,42 @@ def main():
     if other_rows:
         table("Other libraries (ratio below 1: filelock is faster)",
               ["figure", "filelock", "other library", "ratio"], other_rows)
+    rows, binding_misses = binding_rows(fig)
+    misses += binding_misses
+    if rows:
+        table(f"Bindings beside the C API (targets: under {BINDING_LOCK_OVERHEAD_US} µs more per "
+              f"lock+unlock, under {BINDING_TXN_OVERHEAD:.0%} more per transaction)",
+              ["binding", "figure", "binding", "C API", "overhead", "result"], rows)
+    rows = []
+    for what, ours, lib, ref in BINDING_OTHERS:
+        a, b = fig.get(ours), fig.get(ref)
+        if a is not None and b is not None:
+            rows.append([what, f"{ours.split('.')[1].split('_')[0]} {us(a)}", f"{lib} {us(b)}",
+                         f"{a / b:.2f}x"])
+    if rows:
+        table("Bindings beside the libraries their users would otherwise pick",
+              ["figure", "binding", "other library", "ratio"], rows)
     print(f"\n{misses} target(s) missed")
+
+
+def binding_rows(fig):
+    rows, misses = [], 0
+    lock_c, txn_c = fig.get("lock.fl_flock_holder_us"), fig.get("state.fl_full_1k_us")
+    for name, lock_fig, txn_fig in BINDINGS:
+        lock, txn = fig.get(lock_fig), fig.get(txn_fig)
+        if lock is not None and lock_c is not None:
+            extra = lock - lock_c
+            ok = extra < BINDING_LOCK_OVERHEAD_US
+            misses += not ok
+            rows.append([name, "lock+unlock", us(lock), us(lock_c), f"{extra:+.2f} µs",
+                         "PASS" if ok else "MISS"])
+        if txn is not None and txn_c is not None:
+            share = txn / txn_c - 1
+            ok = share < BINDING_TXN_OVERHEAD
+            misses += not ok
+            rows.append([name, "txn 1 KiB, FULL", us(txn), us(txn_c), f"{share:+.1%}",
+                         "PASS" if ok else "MISS"])
+    return rows, misses
 
 
 if __name__ == "__main__":

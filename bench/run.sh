@@ -11,6 +11,8 @@ anchors=$repo/bench/anchors
 
 cmake -S "$repo" -B "$build" -DFILELOCK_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" --target filelock-bench >/dev/null
+# The bindings (when configured): the Python package, the Go pkg-config file, the C# assembly.
+cmake --build "$build" -j"${JOBS:-2}" >/dev/null 2>&1 || true
 cmake --build "$build" -j"${JOBS:-2}" --target filelock-bench-sqlite >/dev/null 2>&1 || true
 
 dir=${1:-$build}
@@ -45,6 +47,30 @@ skip() { echo "skipped: $1" >&2; }
       "$work/boost_file_lock" "$work/boost.lock"
   else
     skip "Boost.Interprocess file_lock (apt-get install libboost-dev)"
+  fi
+  # The bindings, as users call them, for their overhead over the C figures above.
+  if PYTHONPATH="$build/python" /usr/bin/python3 -c 'import libfilelock' 2>/dev/null; then
+    PYTHONPATH="$build/python" /usr/bin/python3 "$repo/bench/bindings/py_binding.py" "$work"
+  else
+    skip "the Python binding (build with FILELOCK_BUILD_BINDINGS=ON)"
+  fi
+  if command -v go >/dev/null && [ -f "$build/bindings/go/pkgconfig/filelock.pc" ]; then
+    (cd "$repo/bindings/go" &&
+      env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
+        GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
+        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 \
+        go test -run '^$' -bench 'BenchmarkLockUnlock$|BenchmarkStateUpdateDurable1K$' \
+          -benchtime "${GO_BENCHTIME:-2s}" .) |
+      awk '/^BenchmarkLockUnlock/ {printf "binding.go_lock_us %.3f\n", $3 / 1000}
+           /^BenchmarkStateUpdateDurable1K/ {printf "binding.go_txn_1k_us %.3f\n", $3 / 1000}'
+  else
+    skip "the Go binding (build with FILELOCK_BUILD_BINDINGS=ON)"
+  fi
+  cs_bench=$build/bindings/csharp/artifacts/bin/Filelock.Tests/release/Filelock.Tests.dll
+  if command -v dotnet >/dev/null && [ -f "$cs_bench" ]; then
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 dotnet "$cs_bench" --helper bench "$work"
+  else
+    skip "the C# binding (build with FILELOCK_BUILD_BINDINGS=ON and the .NET SDK)"
   fi
 } > "$figures"
 

@@ -28,8 +28,7 @@ func idleKey(path string, o Options) string {
 	return fmt.Sprintf("%q %#v", path, o)
 }
 
-func takeIdle(path string, o Options) native.Fl_handle {
-	key := idleKey(path, o)
+func takeIdle(key string) native.Fl_handle {
 	idle.Lock()
 	defer idle.Unlock()
 	list := idle.handles[key]
@@ -46,8 +45,7 @@ func takeIdle(path string, o Options) native.Fl_handle {
 	return h
 }
 
-func putIdle(path string, o Options, h native.Fl_handle) {
-	key := idleKey(path, o)
+func putIdle(key string, h native.Fl_handle) {
 	idle.Lock()
 	if idle.n < maxIdle && len(idle.handles[key]) < maxIdlePerKey {
 		if idle.handles == nil {

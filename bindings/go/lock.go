@@ -25,6 +25,7 @@ import (
 type Lock struct {
 	path string
 	opts Options
+	key  string // idleKey(path, opts): where its released handles wait
 
 	// mu serialises use of the C handle, which allows one thread at a time.
 	mu       sync.Mutex
@@ -48,7 +49,7 @@ func New(path string) *Lock {
 
 // NewWithOptions returns a lock on path configured by opts. Nothing is opened until Lock.
 func NewWithOptions(path string, opts Options) *Lock {
-	l := &Lock{path: path, opts: opts}
+	l := &Lock{path: path, opts: opts, key: idleKey(path, opts)}
 	// A Lock dropped while it holds still releases its lock and file.
 	runtime.SetFinalizer(l, (*Lock).Close)
 	return l
@@ -108,6 +109,7 @@ func (l *Lock) tryContext(ctx context.Context, mode LockType, retryDelay time.Du
 		l.mu.Lock()
 		if l.handle == nil && !l.held {
 			l.opts.RetryDelay = retryDelay
+			l.key = idleKey(l.path, l.opts)
 		}
 		l.mu.Unlock()
 	}
@@ -262,7 +264,7 @@ func (l *Lock) openLocked() error {
 	if err := checkPaths("lock", l.path, l.opts.LockDir); err != nil {
 		return err
 	}
-	if h := takeIdle(l.path, l.opts); h != nil {
+	if h := takeIdle(l.key); h != nil {
 		l.handle = h
 		return nil
 	}
@@ -284,7 +286,7 @@ func (l *Lock) idleLocked() {
 	if l.lockPath == "" {
 		l.lockPath = native.Fl_lock_path(l.handle)
 	}
-	putIdle(l.path, l.opts, l.handle)
+	putIdle(l.key, l.handle)
 	l.handle = nil
 }
 
