@@ -79,12 +79,17 @@ bool NameLock::create_entry(const std::string &record) {
 // One attempt: create the name; if taken by a holder proven dead, break it and retry.
 bool NameLock::try_acquire() {
   for (int attempt = 0; attempt < 8; ++attempt) {
-    std::string record = record_.render(platform::wall_clock_ms());
-    if (create_entry(record)) {
-      held_record_ = std::move(record);
-      if (!platform::identify_path(path_, held_id_))
-        throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
-      return true;
+    // Look first: a try against a taken name then changes nothing in the directory, so
+    // it wakes no waiter's watch (this one's included: a waiter would spin).
+    platform::FileIdentity seen;
+    if (!platform::identify_path(path_, seen)) {
+      std::string record = record_.render(platform::wall_clock_ms());
+      if (create_entry(record)) {
+        held_record_ = std::move(record);
+        if (!platform::identify_path(path_, held_id_))
+          throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
+        return true;
+      }
     }
     const LockEntry e = inspect_lock_entry(path_);
     if (e.kind == EntryKind::missing) continue;  // released meanwhile
@@ -125,7 +130,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
                   "forever would deadlock");
     const auto deadline = deadline_after(timeout_ms);
     // Watch before the first attempt so a release right after it is not missed.
-    platform::DirectoryWatch watch(platform::dir_name(path_));
+    platform::DirectoryWatch watch(platform::dir_name(path_), platform::base_name(path_));
     while (!try_acquire()) {
       if (cancel_.load(std::memory_order_acquire)) {
         cancel_.store(false, std::memory_order_release);
@@ -137,8 +142,11 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
                     "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
       auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
       if (!forever) next = std::min(next, deadline);
-      wakeup_.wait_until_either(watch.native(), false, next);
-      watch.drain();
+      // Sleeps until the name goes away, or for the retry interval (a release the watch
+      // cannot see: another host's, a holder that died). Other names' events sleep on.
+      while (wakeup_.wait_until_either(watch.native(), false, next) && !watch.drain() &&
+             !cancel_.load(std::memory_order_acquire)) {
+      }
     }
   } else if (!try_acquire()) {
     throw_error(Status::busy, "lock", path_, "held by another process or handle (lock file exists)");
