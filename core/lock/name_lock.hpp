@@ -38,7 +38,8 @@ class NameLock final : public Lock {
   bool create_entry(const std::string &record);
   bool inherited() const noexcept;
 
-  const std::string path_;
+  const std::string path_;  // as the caller named it (reports)
+  const std::string at_;    // the same, its directory resolved at open (every step)
   const LockOptions options_;
   const bool directory_;
   uint64_t fork_generation_;

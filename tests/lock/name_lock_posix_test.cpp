@@ -42,6 +42,24 @@ TEST_P(NameLocks, ForkedChildNeverRemovesParentsLock) {
   EXPECT_FALSE(lock_exists());
 }
 
+// A lock taken through a symlinked directory is released where it was taken, even once
+// the symlink points elsewhere (unlock used to resolve the path again, find nothing of
+// its own there, report the lock broken and leave the entry behind).
+TEST_P(NameLocks, UnlockReleasesWhatLockTookAfterTheSymlinkedDirectoryMoves) {
+  ASSERT_EQ(mkdir(dir.file("a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.file("b").c_str(), 0755), 0);
+  ASSERT_EQ(symlink(dir.file("a").c_str(), dir.file("link").c_str()), 0);
+  auto lock = open_lock(dir.file("link") + "/x", opts());
+  lock->lock(LockMode::exclusive, 0);
+  ASSERT_EQ(access(dir.file("a/x.lock").c_str(), F_OK), 0);
+  // Retargeted in one step, as a deployment switching a "current" link does.
+  ASSERT_EQ(symlink(dir.file("b").c_str(), dir.file("link2").c_str()), 0);
+  ASSERT_EQ(rename(dir.file("link2").c_str(), dir.file("link").c_str()), 0);
+  EXPECT_EQ(locktest::status_of([&] { lock->unlock(); }), filelock::Status::ok);
+  EXPECT_NE(access(dir.file("a/x.lock").c_str(), F_OK), 0) << "the lock was left behind";
+  EXPECT_NE(access(dir.file("b/x.lock").c_str(), F_OK), 0);
+}
+
 // Places a LOCKFILE or LOCKDIR entry whose record is `record`.
 void place(const std::string &lock, bool directory, const std::string &record) {
   if (!directory) {
