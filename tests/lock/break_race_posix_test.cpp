@@ -87,7 +87,7 @@ FLTEST_HELPER("break_paused") {
 }
 
 // hammer LOCK_BASE BACKEND DIR PAUSE(0|1): takes the lock again and again until DIR/stop
-// exists. Inside, it creates DIR/inside (O_EXCL, holding its pid): finding one whose
+// exists. Inside, it places DIR/inside (never replacing, holding its pid): finding one whose
 // process lives means two holders; it appends a line to DIR/overlaps and exits 3. A
 // marker of a dead process is a holder killed inside: removed. Each acquisition appends
 // a byte to DIR/count. Prints "done <count>".
@@ -112,23 +112,21 @@ FLTEST_HELPER("hammer") {
   while (!exists(dir + "/stop")) {
     auto lock = locktest::open_lock(args.at(0), o);
     if (locktest::status_of([&] { lock->lock(LockMode::exclusive, 2000); }) != Status::ok) continue;
-    for (int tries = 0;; ++tries) {
-      int fd = ::open(inside.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-      if (fd >= 0) {
-        if (::write(fd, me.data(), me.size()) < 0) report("cannot write the marker");
-        ::close(fd);
-        break;
-      }
+    // The marker is placed with its pid in one step (link), so a holder killed while
+    // placing it never leaves one without a pid.
+    const std::string mine = dir + "/marker." + me;
+    int fd = ::open(mine.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0 || ::write(fd, me.data(), me.size()) < 0) report("cannot write the marker");
+    ::close(fd);
+    while (::link(mine.c_str(), inside.c_str()) != 0) {
+      if (errno != EEXIST) report("cannot place the marker");
       const std::string other = locktest::slurp(inside);
-      if (other.empty()) {
-        if (tries > 1000) report("marker without a pid");  // being written: look again
-        sleep_ms(0);
-        continue;
-      }
+      if (other.empty()) continue;  // removed meanwhile: only by a second holder
       if (::kill(static_cast<pid_t>(std::stol(other)), 0) == 0 || errno != ESRCH)
         report("inside with " + other);
       ::unlink(inside.c_str());  // left by a holder killed inside
     }
+    ::unlink(mine.c_str());
     std::this_thread::sleep_for(std::chrono::microseconds(200));
     int counter = ::open((dir + "/count").c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
     if (counter >= 0 && ::write(counter, "+", 1) < 0) report("cannot count");
