@@ -96,6 +96,7 @@ TEST_P(NameLocks, RecordFromAnEarlierBootIsBroken) {
 TEST_P(NameLocks, OtherHostsLockIsBrokenOnlyWhenOlderThanStaleAfter) {
   auto who = filelock::platform::self_identity();
   who.host = "some-other-host";
+  who.machine_id = "another machine's id";
   plant(who, filelock::platform::wall_clock_ms() - 60000);
   auto never = open_lock(dir.file("x"), opts());
   EXPECT_EQ(status_of([&] { never->lock(LockMode::exclusive, 0); }), Status::busy);
