@@ -47,6 +47,7 @@ uint64_t next_handle_id() {
 NameLock::NameLock(std::string lock_path, const LockOptions &options, bool directory)
     : path_(std::move(lock_path)),
       at_(resolved_at_open(path_)),
+      gate_(at_),
       options_(options),
       directory_(directory),
       fork_generation_(platform::fork_generation()),
@@ -118,6 +119,30 @@ bool NameLock::try_acquire() {
   return false;
 }
 
+// Waits for the name itself, with this process's turn (gate_) taken.
+void NameLock::wait_for_name(bool forever, std::chrono::steady_clock::time_point deadline,
+                             int64_t timeout_ms) {
+  // Watch before the first attempt so a release right after it is not missed.
+  platform::DirectoryWatch watch(platform::dir_name(at_), platform::base_name(at_));
+  while (!try_acquire()) {
+    if (cancel_.load(std::memory_order_acquire)) {
+      cancel_.store(false, std::memory_order_release);
+      throw_error(Status::canceled, "lock", path_, "wait canceled");
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!forever && now >= deadline)
+      throw_error(Status::timeout, "lock", path_,
+                  "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+    auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
+    if (!forever) next = std::min(next, deadline);
+    // Sleeps until the name goes away, or for the retry interval (a release the watch
+    // cannot see: another host's, a holder that died). Other names' events sleep on.
+    while (wakeup_.wait_until_either(watch.native(), false, next) && !watch.drain() &&
+           !cancel_.load(std::memory_order_acquire)) {
+    }
+  }
+}
+
 void NameLock::lock(LockMode mode, int64_t timeout_ms) {
   if (mode != LockMode::exclusive)
     throw_error(Status::unsupported, "lock", path_,
@@ -141,27 +166,32 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
                   "this thread already holds this lock through another handle; waiting "
                   "forever would deadlock");
     const auto deadline = deadline_after(timeout_ms);
-    // Watch before the first attempt so a release right after it is not missed.
-    platform::DirectoryWatch watch(platform::dir_name(at_), platform::base_name(at_));
-    while (!try_acquire()) {
-      if (cancel_.load(std::memory_order_acquire)) {
-        cancel_.store(false, std::memory_order_release);
-        throw_error(Status::canceled, "lock", path_, "wait canceled");
-      }
-      const auto now = std::chrono::steady_clock::now();
-      if (!forever && now >= deadline)
-        throw_error(Status::timeout, "lock", path_,
-                    "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
-      auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
-      if (!forever) next = std::min(next, deadline);
-      // Sleeps until the name goes away, or for the retry interval (a release the watch
-      // cannot see: another host's, a holder that died). Other names' events sleep on.
-      while (wakeup_.wait_until_either(watch.native(), false, next) && !watch.drain() &&
-             !cancel_.load(std::memory_order_acquire)) {
-      }
+    if (!gate_.enter(wakeup_, forever, deadline, cancel_)) {
+      if (cancel_.exchange(false)) throw_error(Status::canceled, "lock", path_, "wait canceled");
+      throw_error(Status::timeout, "lock", path_,
+                  "timed out after " + std::to_string(timeout_ms) +
+                      " ms; the lock is still held (by, or waited for through, another handle of this process)");
     }
-  } else if (!try_acquire()) {
-    throw_error(Status::busy, "lock", path_, "held by another process or handle (lock file exists)");
+    try {
+      wait_for_name(forever, deadline, timeout_ms);
+    } catch (...) {
+      gate_.leave();
+      throw;
+    }
+  } else {
+    if (!gate_.try_enter())
+      throw_error(Status::busy, "lock", path_, "held by, or being taken through, another handle of this process");
+    bool taken = false;
+    try {
+      taken = try_acquire();
+    } catch (...) {
+      gate_.leave();
+      throw;
+    }
+    if (!taken) {
+      gate_.leave();
+      throw_error(Status::busy, "lock", path_, "held by another process or handle (lock file exists)");
+    }
   }
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
@@ -175,6 +205,11 @@ void NameLock::unlock() {
   slot_.thread.store(0, std::memory_order_release);
   slot_.mode.store(0, std::memory_order_release);
   held_.store(false, std::memory_order_release);
+  // The next thread of this process goes on once the name is free (one wake-up, not two).
+  struct LeaveGate {
+    NameGate &gate;
+    ~LeaveGate() { gate.leave(); }
+  } leave_gate{gate_};
   if (inherited()) return;  // the parent's lock: a child never removes it
   // Ours only if it is the inode we created with the record we wrote (inodes are reused).
   platform::FileIdentity now;

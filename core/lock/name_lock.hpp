@@ -11,12 +11,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "lock/holder_record.hpp"
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
+#include "lock/name_gate.hpp"
 #include "platform/file.hpp"
 #include "platform/wakeup.hpp"
 
@@ -35,11 +37,14 @@ class NameLock final : public Lock {
 
  private:
   bool try_acquire();
+  void wait_for_name(bool forever, std::chrono::steady_clock::time_point deadline,
+                     int64_t timeout_ms);
   bool create_entry(const std::string &record);
   bool inherited() const noexcept;
 
   const std::string path_;  // as the caller named it (reports)
   const std::string at_;    // the same, its directory resolved at open (every step)
+  NameGate gate_;           // this process's threads take the lock one at a time
   const LockOptions options_;
   const bool directory_;
   uint64_t fork_generation_;

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,13 +84,17 @@ class CreationCounter {
 class NameLockWait : public ::testing::TestWithParam<Backend> {
  protected:
   fltest::TempDir dir;
+  fltest::TempDir go;  // the holder's go-ahead file, apart from the watched directory
 };
 
 // A 1.5 s wait behind a live holder: the waiting thread uses under 10% of the wall time
 // (it used all of it) and creates no more than a few temporary files (tens of thousands).
 TEST_P(NameLockWait, AWaiterSleepsBehindALiveHolder) {
-  auto holder = open_lock(dir.file("x"), with_backend(GetParam()));
-  holder->lock(LockMode::exclusive, 0);
+  // The holder is another process: this process's own handles wait in-process.
+  const std::string backend = std::to_string(static_cast<int>(GetParam()));
+  fltest::Process holder =
+      fltest::spawn_helper("try_hold_until", {dir.file("x"), go.file("go"), backend});
+  ASSERT_EQ(fltest::read_line(holder), "0");
   CreationCounter created(dir.path());
   auto waiter = open_lock(dir.file("x"), with_backend(GetParam()));
   constexpr int64_t kWaitMs = 1500;
@@ -112,12 +117,14 @@ TEST_P(NameLockWait, AWaiterSleepsBehindALiveHolder) {
     std::printf("temporary files created during the wait: %ld\n", temps);
     EXPECT_LE(temps, 20) << "each retry places a temporary file";
   }
-  holder->unlock();
+  std::ofstream(go.file("go")) << "go";
+  EXPECT_EQ(fltest::wait_exit(holder), 0);
 }
 
-// Many threads taking one lock in turn, each through its own handle: every release wakes
-// the waiters, and they finish quickly (100 threads x 100 acquisitions on LOCKFILE took
-// more than 90 s while waiters spun).
+// Many threads taking one lock in turn, each through its own handle, finish quickly: they
+// pass in-process one at a time, woken in turn (100 threads x 100 acquisitions on
+// LOCKFILE took more than 90 s while waiters spun, and over a minute while every
+// release still woke every waiter).
 TEST_P(NameLockWait, ManyThreadsTakeTurnsQuickly) {
   constexpr int kThreads = 20;
   constexpr int kRounds = 50;
