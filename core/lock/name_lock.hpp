@@ -6,8 +6,10 @@
 // breaking is atomic (lock_entry.hpp). Release deletes the name, but only if it is still
 // ours. No kernel wake-up exists: a waiter watches the directory (inotify) for the
 // name's removal and re-checks every retry_interval_ms for releases it cannot see
-// (other hosts). A forked child never releases the parent's lock through an inherited
-// handle.
+// (other hosts); a try against a taken name changes nothing in the directory, so it
+// wakes no watch. Threads of one process take the lock in turn (name_gate.hpp): only
+// one of them watches. The lock's directory is resolved once, at open. A forked child
+// never releases the parent's lock through an inherited handle.
 #pragma once
 
 #include <atomic>
