@@ -223,7 +223,8 @@ FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_j
  * not be read has "error" instead.
  * "leftovers": what a LOCKFILE/LOCKDIR process killed mid-step leaves beside the lock
  * "leftover_of" (see fl_clean_stale): "kind" "new" ("<lock>.new-<pid>-<tid>-<n>") or
- * "breaking" ("<lock>.breaking-..."); "stale" true if fl_clean_stale would remove it
+ * "breaking" ("<lock>.breaking-...") or "break_claim" ("<lock>.break-<tag>-<n>"); "stale"
+ * true if fl_clean_stale would remove it
  * (min_age_ms 0), "reason" why or why not. */
 FL_API int fl_scan(const char *dir, char **report_json);
 /* Removes lock files under dir that nobody holds and that are older than min_age_ms,
@@ -248,7 +249,10 @@ FL_API int fl_scan(const char *dir, char **report_json);
  *    lock name itself: a lock whose holder is proven dead, or a file no one holds a
  *    kernel lock on (if empty, older than 10 s), or a directory without a record older
  *    than 10 s. A live or another host's holder's lock, or anything the library did not
- *    make, is kept however old. */
+ *    make, is kept however old.
+ *  - "<lock>.break-<tag>-<n>", the claim a process breaking a stale lock takes first (so
+ *    two breakers never act on one lock at once), is kept while the lock it was taken
+ *    for is still at the lock name, and removed once that lock is gone. */
 FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_json);
 
 /* ---- JSON state ---------------------------------------------------------------- */

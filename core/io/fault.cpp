@@ -37,4 +37,14 @@ int take_fault(Step step) noexcept {
   return 0;
 }
 
+namespace {
+std::atomic<PauseHook> pause_hook{nullptr};
+}  // namespace
+
+void set_pause_hook(PauseHook hook) noexcept { pause_hook.store(hook); }
+
+void pause_point(Pause point) noexcept {
+  if (PauseHook hook = pause_hook.load(std::memory_order_relaxed)) hook(point);
+}
+
 }  // namespace filelock::io

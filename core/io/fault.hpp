@@ -27,4 +27,16 @@ void clear_faults() noexcept;
 // 0, or the errno the current call of `step` must fail with.
 int take_fault(Step step) noexcept;
 
+// Pause points: places inside a multi-step protocol where a test stops one process to
+// widen a race window another process then runs into (lock breaking, lock_entry.cpp).
+// Without a hook a pause point costs one relaxed load.
+enum class Pause {
+  break_before_move,  // a breaker has re-read the judged entry and is about to move it
+  break_after_move,   // ... has moved an entry aside and is about to check it
+  count_
+};
+using PauseHook = void (*)(Pause point);
+void set_pause_hook(PauseHook hook) noexcept;  // nullptr removes it
+void pause_point(Pause point) noexcept;
+
 }  // namespace filelock::io

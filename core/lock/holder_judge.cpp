@@ -17,17 +17,39 @@ HolderJudgement judge_holder(const std::string &record_bytes, int64_t mtime_ms,
     return j;
   }
   const platform::ProcessIdentity self = platform::self_identity();
-  if (j.record.host == self.host && !self.host.empty()) {
+  // Same machine: by machine id where both records have one (host names repeat across
+  // machines), else by host name as records of older versions allow.
+  const bool both_ids = !j.record.machine_id.empty() && !self.machine_id.empty();
+  const bool same_machine = both_ids ? j.record.machine_id == self.machine_id
+                                     : j.record.host == self.host && !self.host.empty();
+  if (same_machine) {
     if (!j.record.boot_id.empty() && !self.boot_id.empty() && j.record.boot_id != self.boot_id) {
       j.alive = platform::Liveness::dead;
       j.stale = true;
       j.reason = "holder's host has rebooted since";
       return j;
     }
+    if (j.record.pid_ns != 0 && self.pid_ns != 0 && j.record.pid_ns != self.pid_ns) {
+      // Its pid names another process here, or none: nothing can be proven, as for
+      // another host's holder.
+      j.stale = old;
+      j.reason = "holder process " + std::to_string(j.record.pid) +
+                 " is in another PID namespace" +
+                 (old ? " and older than stale_after_ms" : "; it cannot be proven gone");
+      return j;
+    }
     j.alive = platform::local_process_liveness(j.record.pid, j.record.start_time);
     j.stale = j.alive == platform::Liveness::dead;
     j.reason = j.stale ? "holder process " + std::to_string(j.record.pid) + " is gone"
                        : "holder process " + std::to_string(j.record.pid) + " is alive";
+    return j;
+  }
+  if (both_ids && j.record.host == self.host) {
+    j.stale = old;
+    j.reason = old ? "holder on another machine named '" + j.record.host +
+                         "' is older than stale_after_ms"
+                   : "holder on another machine named '" + j.record.host +
+                         "' (its machine id differs)";
     return j;
   }
   j.stale = old;

@@ -1,9 +1,13 @@
 // Is a recorded holder gone? The lock-file backends break a lock only on proof:
 //   same host, same boot:  the pid no longer names a process started at start_time
 //                          (so a reused pid does not keep a dead holder's lock alive);
+//   ... another PID namespace: no proof (its pid means another process here, or none):
+//                          kept, like another host's;
 //   same host, other boot: dead (every process of that boot is gone);
 //   another host:          no proof is possible; the lock counts as stale only when it is
 //                          older than stale_after_ms (0: never).
+// "Same host" is the same machine id where both sides have one (NFS clients may share a
+// host name), else the same host name (records of older versions).
 // A lock without a readable record (still being written, or damaged) is stale only by
 // age, and likewise only when stale_after_ms is set.
 #pragma once

@@ -50,6 +50,8 @@ HolderRecordTemplate::HolderRecordTemplate(const platform::ProcessIdentity &self
                      ",\"start_time\":" + std::to_string(self.start_time) +
                      ",\"boot_id\":" + json_string(self.boot_id) +
                      ",\"backend\":" + json_string(backend) + ",\"mode\":\"exclusive\"";
+  if (!self.machine_id.empty()) head += ",\"machine_id\":" + json_string(self.machine_id);
+  if (self.pid_ns != 0) head += ",\"pid_ns\":" + std::to_string(self.pid_ns);
   if (handle_id != 0) head += ",\"handle\":" + std::to_string(handle_id);
   std::string tail = ",\"acquired_at\":";
   // An owner label too long for the record is cut (at a character, not inside an escape).
@@ -101,6 +103,8 @@ bool parse_holder_record(const std::string &bytes, HolderRecord &out) {
     out.mode = str("mode");
     out.owner = str("owner");
     out.backend = str("backend");
+    out.machine_id = str("machine_id");
+    out.pid_ns = static_cast<uint64_t>(num("pid_ns"));
   }
   cJSON_Delete(root);
   return ok;

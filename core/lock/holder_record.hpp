@@ -27,6 +27,8 @@ struct HolderRecord {
   std::string mode;         // "exclusive" or "shared"
   std::string owner;
   std::string backend;      // "flock", "ofd", "posix", "lockfile", "lockdir"
+  std::string machine_id;   // "" in records of older versions, or where none is read
+  uint64_t pid_ns = 0;      // the holder's PID namespace; 0: unknown
 };
 
 // Everything but the acquisition time, formatted once at open.

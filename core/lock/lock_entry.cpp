@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "io/fault.hpp"
+#include "lock/holder_judge.hpp"
 #include "lock/holder_record.hpp"
 #include "platform/fs_ops.hpp"
 #include "platform/lock_listing.hpp"
@@ -27,14 +29,34 @@ std::string unique_name(const std::string &lock_path, const char *tag) {
          std::to_string(platform::current_thread_id()) + "-" + std::to_string(++counter);
 }
 
-// The same for every breaker that judged this entry, so only one of them can move it.
+// FNV-1a: the same in every build, so breakers built by different compilers agree on
+// the names derived from an entry.
+uint64_t stable_hash(const std::string &s) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Names one entry: its inode and its record (a record names one acquisition). The device
+// is left out: NFS clients number a mount each their own way, the inode is the server's.
+std::string entry_tag(const platform::FileIdentity &id, const std::string &bytes) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(stable_hash(std::to_string(id.ino) + ":" + bytes)));
+  return hex;
+}
+
+// The same for every breaker that judged this entry.
 std::string judged_name(const std::string &lock_path, const platform::FileIdentity &id,
                         const std::string &bytes) {
-  const size_t h = std::hash<std::string>{}(std::to_string(id.dev) + ":" +
-                                            std::to_string(id.ino) + ":" + bytes);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return lock_path + ".breaking-" + hex;
+  return lock_path + ".breaking-" + entry_tag(id, bytes);
+}
+
+std::string claim_name(const std::string &lock_path, const std::string &tag, int generation) {
+  return lock_path + ".break-" + tag + "-" + std::to_string(generation);
 }
 
 bool all_of_class(const std::string &s, size_t from, size_t to, bool hex) {
@@ -80,6 +102,85 @@ void put_back(const std::string &aside, const std::string &lock_path) {
   }
 }
 
+// A claim's record: the breaker's identity, judged as a holder's is when the claim is
+// found left behind. Written as a LOCKFILE record, so a crash while placing it leaves a
+// "<lock>.new-" leftover judged like any other.
+std::string claim_record() {
+  static std::atomic<uint64_t> counter{0};
+  return HolderRecordTemplate(platform::self_identity(), "", "lockfile", ++counter)
+      .render(platform::wall_clock_ms());
+}
+
+// Places a claim with its record in one step (as create_lock_file places a lock); false
+// if the name is taken.
+bool place_claim(const std::string &lock_path, const std::string &claim, const std::string &record) {
+  const std::string temp = placing_name(lock_path);
+  if (!platform::create_exclusive_file(temp, 0644, record))
+    throw_error(Status::io, "claim lock break", temp, "temporary name already exists");
+  bool placed = false;
+  try {
+    placed = platform::rename_no_replace(temp, claim);
+  } catch (...) {
+    platform::remove_file(temp);
+    throw;
+  }
+  if (!placed) platform::remove_file(temp);
+  return placed;
+}
+
+// The breaker claim on one entry (lock_entry.hpp): generation 0, or the first one after
+// claims whose breakers are proven gone. Released on destruction: its own claim, or every
+// claim of the entry once the entry has left the name for good (entry_gone()).
+class BreakClaim {
+ public:
+  BreakClaim(const std::string &lock_path, const std::string &tag) : lock_path_(lock_path), tag_(tag) {
+    const std::string record = claim_record();
+    for (int g = 0, looks = 0; looks < 1000; ++looks) {
+      const std::string name = claim_name(lock_path, tag, g);
+      if (place_claim(lock_path, name, record)) {
+        generation_ = g;
+        return;
+      }
+      platform::FileIdentity id;
+      std::string bytes;
+      if (!read_lock_entry(name, false, id, bytes)) continue;  // released meanwhile
+      // Another host's claim, or one without a record, cannot be proven abandoned: it
+      // is given an hour (a live breaker holds it for a few file operations).
+      if (!judge_holder(bytes, id.mtime_ms, kPlacingGraceMs).stale) return;  // at work
+      ++g;
+    }
+  }
+  ~BreakClaim() {
+    if (generation_ < 0) return;
+    for (int g = entry_gone_ ? 0 : generation_; g <= generation_; ++g) {
+      try {
+        platform::remove_file(claim_name(lock_path_, tag_, g));
+      } catch (const Error &) {
+        // Left for fl_clean_stale: a claim on a gone entry stops no one.
+      }
+    }
+  }
+  BreakClaim(const BreakClaim &) = delete;
+  BreakClaim &operator=(const BreakClaim &) = delete;
+
+  bool held() const { return generation_ >= 0; }
+  void entry_gone() { entry_gone_ = true; }
+
+ private:
+  const std::string lock_path_;
+  const std::string tag_;
+  int generation_ = -1;
+  bool entry_gone_ = false;
+};
+
+bool still_judged(const std::string &lock_path, bool directory, const platform::FileIdentity &judged,
+                  const std::string &judged_bytes) {
+  platform::FileIdentity current;
+  std::string current_bytes;
+  return read_lock_entry(lock_path, directory, current, current_bytes) && current == judged &&
+         current_bytes == judged_bytes;
+}
+
 // A directory an orphan may be: nothing in it but (an unreadable) holder.json.
 // False if it cannot be listed (removed meanwhile): then it is looked at again later.
 bool only_record_inside(const std::string &dir) {
@@ -102,7 +203,8 @@ LeftoverName parse_leftover_name(const std::string &name) {
     LeftoverKind kind;
   };
   static const Tag kTags[] = {{".lock.new-", LeftoverKind::placing},
-                              {".lock.breaking-", LeftoverKind::breaking}};
+                              {".lock.breaking-", LeftoverKind::breaking},
+                              {".lock.break-", LeftoverKind::claim}};
   LeftoverName out;
   for (const Tag &tag : kTags) {
     const std::string text = tag.text;
@@ -110,15 +212,24 @@ LeftoverName parse_leftover_name(const std::string &name) {
     if (at == std::string::npos || at == 0) continue;
     const size_t rest = at + text.size();
     int64_t pid = 0;
-    const bool ok =
-        tag.kind == LeftoverKind::placing
-            ? parse_unique_suffix(name, rest, pid) && pid > 0
-            : (name.size() - rest == 16 && all_of_class(name, rest, name.size(), true)) ||
-                  parse_unique_suffix(name, rest, pid);
+    bool ok = false;
+    switch (tag.kind) {
+      case LeftoverKind::placing: ok = parse_unique_suffix(name, rest, pid) && pid > 0; break;
+      case LeftoverKind::breaking:
+        ok = (name.size() - rest == 16 && all_of_class(name, rest, name.size(), true)) ||
+             parse_unique_suffix(name, rest, pid);
+        break;
+      default:  // "<16 hex digits>-<generation>"
+        ok = name.size() > rest + 17 && name[rest + 16] == '-' &&
+             all_of_class(name, rest, rest + 16, true) &&
+             all_of_class(name, rest + 17, name.size(), false) && name.size() - rest - 17 <= 9;
+        break;
+    }
     if (!ok) continue;
     out.kind = tag.kind;
     out.lock_name = name.substr(0, at + 5);  // up to and with ".lock"
     if (tag.kind == LeftoverKind::placing) out.pid = pid;
+    if (tag.kind == LeftoverKind::claim) out.tag = name.substr(rest, 16);
     return out;
   }
   return out;
@@ -195,10 +306,17 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged) 
     if (now.kind != EntryKind::orphan || !(now.id == judged.id) || now.directory) return false;
     return platform::remove_unheld_lock_file(lock_path) == platform::RemoveOutcome::removed;
   }
-  // As in break_lock_entry: move nothing but the judged entry.
-  const LockEntry now = inspect_lock_entry(lock_path);
-  if (now.kind != EntryKind::orphan || !(now.id == judged.id) || now.record_bytes != judged.record_bytes)
-    return false;
+  // As in break_lock_entry: move nothing but the judged entry, under the claim on it.
+  // An orphan is broken by age, not proof: its maker may still be writing its record,
+  // and then it is put back. Its tag (inode, no record) is not unique: a later orphan
+  // may reuse the inode, so only this breaker's own claim is released.
+  auto unchanged = [&](const LockEntry &now) {
+    return now.kind == EntryKind::orphan && now.id == judged.id && now.directory &&
+           now.id.mtime_ms == judged.id.mtime_ms && now.record_bytes == judged.record_bytes;
+  };
+  if (!unchanged(inspect_lock_entry(lock_path))) return false;
+  BreakClaim claim(lock_path, entry_tag(judged.id, judged.record_bytes));
+  if (!claim.held() || !unchanged(inspect_lock_entry(lock_path))) return false;
   std::string aside = judged_name(lock_path, judged.id, judged.record_bytes);
   if (!move_aside(lock_path, true, aside)) return false;
   LockEntry moved = inspect_lock_entry(aside);
@@ -237,27 +355,42 @@ void remove_lock_entry(const std::string &lock_path, bool directory) {
 
 bool break_lock_entry(const std::string &lock_path, bool directory,
                       const platform::FileIdentity &judged, const std::string &judged_bytes) {
-  // The verdict is as old as the judging (a process check): meanwhile the holder may
-  // have released and exited and a new holder taken the name. Moving that entry aside,
-  // even to put it back, would leave the name free for a third process. Looking again
-  // right before the move leaves only the gap between this read and the rename.
-  platform::FileIdentity current;
-  std::string current_bytes;
-  if (!read_lock_entry(lock_path, directory, current, current_bytes) || !(current == judged) ||
-      current_bytes != judged_bytes) {
+  // The verdict is as old as the judging: meanwhile the entry may have been broken and
+  // the name retaken. A look first spares the claim then.
+  if (!still_judged(lock_path, directory, judged, judged_bytes)) return false;
+  BreakClaim claim(lock_path, entry_tag(judged, judged_bytes));
+  if (!claim.held()) return false;  // another breaker is at work on it
+  // Under the claim: if the judged entry is still at the name, nobody else can remove it
+  // until this call does (lock_entry.hpp says why).
+  if (!still_judged(lock_path, directory, judged, judged_bytes)) {
+    claim.entry_gone();
     return false;
   }
+  io::pause_point(io::Pause::break_before_move);
   std::string aside = judged_name(lock_path, judged, judged_bytes);
-  if (!move_aside(lock_path, directory, aside)) return false;  // gone, or being broken
+  const bool moved = move_aside(lock_path, directory, aside);
+  // Moved by this call, or removed by its own holder: it never comes back.
+  if (moved || !still_judged(lock_path, directory, judged, judged_bytes)) claim.entry_gone();
+  if (!moved) return false;
+  io::pause_point(io::Pause::break_after_move);
   platform::FileIdentity now;
   std::string bytes;
   if (read_lock_entry(aside, directory, now, bytes) && now == judged && bytes == judged_bytes) {
     remove_lock_entry(aside, directory);
     return true;
   }
-  // A newer holder's lock: give it back; never delete it.
+  // Only a holder judged stale by age, alive after all, releases its entry under a
+  // claim: the entry moved is then a newer holder's. Give it back; never delete it.
   put_back(aside, lock_path);
   return false;
+}
+
+bool claim_entry_present(const std::string &lock_path, const std::string &tag) {
+  platform::FileIdentity id;
+  std::string bytes;
+  if (!platform::identify_path(lock_path, id)) return false;
+  if (!read_lock_entry(lock_path, id.directory, id, bytes)) return false;
+  return entry_tag(id, bytes) == tag;
 }
 
 }  // namespace filelock

@@ -14,13 +14,40 @@
 //     window and writers older than this rule.
 // Anything else (symlink, FIFO, a directory holding other files) is never touched.
 //
+// Breaking never frees a name that may hold a live lock. The danger: breaker X judges
+// entry E dead; another breaker removes E and a new holder C places its entry; X then
+// moves or deletes what is at the name, C's entry, and a third process takes the free
+// name while C believes it holds the lock. So breakers of an entry exclude each other:
+// a breaker first places a claim "<lock>.break-<tag>-<g>" (<tag> hashes E's inode and
+// record bytes, the same for every breaker that judged E; placed atomically with the
+// breaker's own holder record, never replacing), reads the name again under it, and
+// moves the entry away only if it is still E (same inode, same record bytes). Why the
+// name cannot change between that read and the move:
+//   - while E is at the name, only E's holder or a breaker of E removes it (acquirers
+//     only create a free name, and a breaker of another entry finds its own entry gone);
+//   - E's holder is proven dead (the judged-by-age exception is below);
+//   - breakers of E hold a claim on E, and at most one claim on E has a live breaker:
+//     generation g is created only after generations 0..g-1 were each found held by a
+//     breaker proven dead, and a claim is removed only by its own breaker, or once E has
+//     left the name (E's record names one acquisition: it never comes back, and a claim
+//     on a gone entry protects nothing: its breaker's read finds E gone and stops).
+// A claim whose breaker cannot be proven dead (another host, no readable record) is
+// stepped over once older than kPlacingGraceMs. A holder judged stale only by age
+// (stale_after_ms, another host) may be alive and release E itself under a claim: the
+// entry moved is then a newer holder's, and it is put back (the one remaining window,
+// inherent in breaking a possibly live lock). Orphans are broken by age, under a claim
+// the same way; their tag (inode, no record) can recur when an inode is reused, so only
+// a breaker's own claim on an orphan is released.
+//
 // Crash leftovers: placing a LOCKFILE and breaking a lock each use a second name beside
 // the lock for a moment, and a process killed in between leaves it there:
-//   "<lock>.new-<pid>-<tid>-<n>"       a LOCKFILE with its record, not yet moved to the
-//                                      lock name (create_lock_file); <pid> created it
+//   "<lock>.new-<pid>-<tid>-<n>"       a LOCKFILE (or a claim) with its record, not yet
+//                                      moved to its name (create_lock_file); <pid> made it
 //   "<lock>.breaking-<16 hex digits>"  an entry moved aside to be deleted or put back
 //   "<lock>.breaking-<pid>-<tid>-<n>"  the same, where directories cannot be renamed
 //                                      without replacing (break_lock_entry)
+//   "<lock>.break-<16 hex digits>-<g>" a breaker's claim (above); removable once the
+//                                      entry it was taken for has left the lock name
 // <lock> ends in ".lock" (the lock-file backends always use a sidecar name). Only
 // fl_clean_stale removes them (lock_inspect.cpp says when).
 #pragma once
@@ -40,12 +67,13 @@ inline constexpr int64_t kOrphanGraceMs = 10000;
 // create, write and rename, so an hour never cuts one short.
 inline constexpr int64_t kPlacingGraceMs = 3600 * 1000;
 
-enum class LeftoverKind { none, placing, breaking };
+enum class LeftoverKind { none, placing, breaking, claim };
 
 struct LeftoverName {
   LeftoverKind kind = LeftoverKind::none;
   std::string lock_name;  // the name of the lock it belongs to ("x.lock")
   int64_t pid = 0;        // placing: the creator's pid, from the name
+  std::string tag;        // claim: the tag of the entry it was taken for
 };
 
 // Recognises a leftover by its name alone (a directory entry's name, not a path).
@@ -88,16 +116,16 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged);
 // record. False if the name is taken. Throws Error; never leaves the temporary file.
 bool create_lock_file(const std::string &lock_path, unsigned mode, const std::string &record);
 
-// Breaks the lock judged stale. Nothing is moved unless the entry at the name is still
-// the judged one (read again first). The entry is then moved (never replacing) to a
-// name derived from the judged entry, so concurrent breakers of one entry exclude each
-// other; it is deleted only if it is the judged one (same inode, same record).
-// Otherwise (replaced in the instant between the second read and the move) it is put
-// back where it was; if a third process took the name meanwhile, the moved entry is
-// left aside, never deleted, and its holder's unlock reports the lock broken. Returns
-// true if this call removed the judged lock.
+// Breaks the lock judged stale, under the breaker claim on the judged entry (above):
+// nothing is moved unless the entry at the name is still the judged one, read again
+// under the claim. It is then moved aside (never replacing) and deleted. False if
+// another breaker holds the claim, or the name holds another entry now. Returns true if
+// this call removed the judged lock.
 bool break_lock_entry(const std::string &lock_path, bool directory,
                       const platform::FileIdentity &judged, const std::string &judged_bytes);
+
+// True while the entry at lock_path is the one a claim with this tag was taken for.
+bool claim_entry_present(const std::string &lock_path, const std::string &tag);
 
 // Deletes an entry (its record first, for a directory). Throws Error.
 void remove_lock_entry(const std::string &lock_path, bool directory);

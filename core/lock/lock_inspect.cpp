@@ -250,7 +250,10 @@ bool clean_orphan(const std::string &lock_path, const LockEntry &entry, int64_t 
 //    a kernel lock on. Deleting it first then changes nothing a breaker could rely on:
 //    putting back a dead holder's lock only lets the next acquirer break it again.
 //    Anything else there (a live or another host's holder, foreign content) is kept.
-// Both must also be at least min_age_ms old.
+//  - "<lock>.break-<tag>-<g>": a breaker's claim. Kept while the entry it was taken for
+//    is still at the lock name (removing a dead breaker's claim then could let two
+//    breakers in at once); removed once that entry has gone, as it then stops no one.
+// All must also be at least min_age_ms old.
 struct LeftoverVerdict {
   bool found = false;
   bool removable = false;
@@ -358,10 +361,47 @@ bool remove_leftover(const std::string &path, const LeftoverVerdict &judged, std
   return true;
 }
 
+LeftoverVerdict judge_claim(const std::string &path, const LeftoverName &name,
+                            int64_t min_age_ms) {
+  LeftoverVerdict v;
+  LockEntry &e = v.entry;
+  if (!read_lock_entry(path, false, e.id, e.record_bytes)) return v;  // released
+  v.found = true;
+  v.age_ms = std::max<int64_t>(0, platform::wall_clock_ms() - e.id.mtime_ms);
+  if (!e.id.regular) {
+    v.reason = "not a regular file: not made by filelock";
+    return v;
+  }
+  e.kind = EntryKind::name_lock;
+  const std::string lock_path = platform::join_path(platform::dir_name(path), name.lock_name);
+  if (v.age_ms < min_age_ms) {
+    v.reason = "younger than min_age_ms";
+  } else if (claim_entry_present(lock_path, name.tag)) {
+    const HolderJudgement j = judge_holder(e.record_bytes, e.id.mtime_ms, 0);
+    v.reason = "breaker's claim on the lock still at the name (" + j.reason +
+               "); kept until that lock is gone";
+  } else {
+    v.removable = true;
+    v.reason = "breaker's claim on a lock that is gone";
+  }
+  return v;
+}
+
 LeftoverVerdict judge_leftover(const std::string &path, const LeftoverName &name,
                                int64_t min_age_ms) {
-  return name.kind == LeftoverKind::placing ? judge_placing(path, name, min_age_ms)
-                                            : judge_breaking(path, min_age_ms);
+  switch (name.kind) {
+    case LeftoverKind::placing: return judge_placing(path, name, min_age_ms);
+    case LeftoverKind::claim: return judge_claim(path, name, min_age_ms);
+    default: return judge_breaking(path, min_age_ms);
+  }
+}
+
+const char *leftover_kind_name(LeftoverKind kind) {
+  switch (kind) {
+    case LeftoverKind::placing: return "new";
+    case LeftoverKind::claim: return "break_claim";
+    default: return "breaking";
+  }
 }
 
 }  // namespace
@@ -414,8 +454,7 @@ std::string scan_locks(const std::string &dir) {
     if (leftover.kind != LeftoverKind::none) {
       add_text(item.get(), "path", lock_path);
       add_text(item.get(), "leftover_of", platform::join_path(dir, leftover.lock_name));
-      cJSON_AddStringToObject(item.get(), "kind",
-                              leftover.kind == LeftoverKind::placing ? "new" : "breaking");
+      cJSON_AddStringToObject(item.get(), "kind", leftover_kind_name(leftover.kind));
       try {
         const LeftoverVerdict v = judge_leftover(lock_path, leftover, 0);
         if (!v.found) continue;

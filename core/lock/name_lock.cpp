@@ -26,6 +26,17 @@ platform::FileIdentity path_identity(const std::string &lock_path) {
   return id;
 }
 
+// The lock's directory resolved now: every later step acts on the directory the handle
+// opened, even once a symlink on the way is retargeted (unlock must remove what lock
+// placed). A directory that cannot be resolved yet is used as given.
+std::string resolved_at_open(const std::string &lock_path) {
+  try {
+    return platform::absolute_path(lock_path);
+  } catch (const Error &) {
+    return lock_path;
+  }
+}
+
 uint64_t next_handle_id() {
   static std::atomic<uint64_t> counter{0};
   return ++counter;
@@ -35,6 +46,8 @@ uint64_t next_handle_id() {
 
 NameLock::NameLock(std::string lock_path, const LockOptions &options, bool directory)
     : path_(std::move(lock_path)),
+      at_(resolved_at_open(path_)),
+      gate_(at_),
       options_(options),
       directory_(directory),
       fork_generation_(platform::fork_generation()),
@@ -64,13 +77,13 @@ bool NameLock::inherited() const noexcept {
 }
 
 bool NameLock::create_entry(const std::string &record) {
-  if (!directory_) return create_lock_file(path_, options_.file_mode, record);
-  if (!platform::create_exclusive_dir(path_, options_.file_mode | 0111)) return false;
+  if (!directory_) return create_lock_file(at_, options_.file_mode, record);
+  if (!platform::create_exclusive_dir(at_, options_.file_mode | 0111)) return false;
   try {
-    platform::create_exclusive_file(platform::join_path(path_, kLockDirRecordName),
+    platform::create_exclusive_file(platform::join_path(at_, kLockDirRecordName),
                                     options_.file_mode, record);
   } catch (...) {
-    platform::remove_dir(path_);
+    platform::remove_dir(at_);
     throw;
   }
   return true;
@@ -79,26 +92,55 @@ bool NameLock::create_entry(const std::string &record) {
 // One attempt: create the name; if taken by a holder proven dead, break it and retry.
 bool NameLock::try_acquire() {
   for (int attempt = 0; attempt < 8; ++attempt) {
-    std::string record = record_.render(platform::wall_clock_ms());
-    if (create_entry(record)) {
-      held_record_ = std::move(record);
-      if (!platform::identify_path(path_, held_id_))
-        throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
-      return true;
+    // Look first: a try against a taken name then changes nothing in the directory, so
+    // it wakes no waiter's watch (this one's included: a waiter would spin).
+    platform::FileIdentity seen;
+    if (!platform::identify_path(at_, seen)) {
+      std::string record = record_.render(platform::wall_clock_ms());
+      if (create_entry(record)) {
+        held_record_ = std::move(record);
+        if (!platform::identify_path(at_, held_id_))
+          throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
+        return true;
+      }
     }
-    const LockEntry e = inspect_lock_entry(path_);
+    const LockEntry e = inspect_lock_entry(at_);
     if (e.kind == EntryKind::missing) continue;  // released meanwhile
     if (e.kind == EntryKind::orphan) {
       if (!orphan_expired(e, options_.stale_after_ms)) return false;
-      remove_orphan_entry(path_, e);
+      remove_orphan_entry(at_, e);
       continue;
     }
     if (e.kind != EntryKind::name_lock) return false;
     HolderJudgement j = judge_holder(e.record_bytes, e.id.mtime_ms, options_.stale_after_ms);
     if (!j.stale) return false;
-    break_lock_entry(path_, e.directory, e.id, e.record_bytes);
+    break_lock_entry(at_, e.directory, e.id, e.record_bytes);
   }
   return false;
+}
+
+// Waits for the name itself, with this process's turn (gate_) taken.
+void NameLock::wait_for_name(bool forever, std::chrono::steady_clock::time_point deadline,
+                             int64_t timeout_ms) {
+  // Watch before the first attempt so a release right after it is not missed.
+  platform::DirectoryWatch watch(platform::dir_name(at_), platform::base_name(at_));
+  while (!try_acquire()) {
+    if (cancel_.load(std::memory_order_acquire)) {
+      cancel_.store(false, std::memory_order_release);
+      throw_error(Status::canceled, "lock", path_, "wait canceled");
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!forever && now >= deadline)
+      throw_error(Status::timeout, "lock", path_,
+                  "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+    auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
+    if (!forever) next = std::min(next, deadline);
+    // Sleeps until the name goes away, or for the retry interval (a release the watch
+    // cannot see: another host's, a holder that died). Other names' events sleep on.
+    while (wakeup_.wait_until_either(watch.native(), false, next) && !watch.drain() &&
+           !cancel_.load(std::memory_order_acquire)) {
+    }
+  }
 }
 
 void NameLock::lock(LockMode mode, int64_t timeout_ms) {
@@ -124,24 +166,32 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
                   "this thread already holds this lock through another handle; waiting "
                   "forever would deadlock");
     const auto deadline = deadline_after(timeout_ms);
-    // Watch before the first attempt so a release right after it is not missed.
-    platform::DirectoryWatch watch(platform::dir_name(path_));
-    while (!try_acquire()) {
-      if (cancel_.load(std::memory_order_acquire)) {
-        cancel_.store(false, std::memory_order_release);
-        throw_error(Status::canceled, "lock", path_, "wait canceled");
-      }
-      const auto now = std::chrono::steady_clock::now();
-      if (!forever && now >= deadline)
-        throw_error(Status::timeout, "lock", path_,
-                    "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
-      auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
-      if (!forever) next = std::min(next, deadline);
-      wakeup_.wait_until_either(watch.native(), false, next);
-      watch.drain();
+    if (!gate_.enter(wakeup_, forever, deadline, cancel_)) {
+      if (cancel_.exchange(false)) throw_error(Status::canceled, "lock", path_, "wait canceled");
+      throw_error(Status::timeout, "lock", path_,
+                  "timed out after " + std::to_string(timeout_ms) +
+                      " ms; the lock is still held (by, or waited for through, another handle of this process)");
     }
-  } else if (!try_acquire()) {
-    throw_error(Status::busy, "lock", path_, "held by another process or handle (lock file exists)");
+    try {
+      wait_for_name(forever, deadline, timeout_ms);
+    } catch (...) {
+      gate_.leave();
+      throw;
+    }
+  } else {
+    if (!gate_.try_enter())
+      throw_error(Status::busy, "lock", path_, "held by, or being taken through, another handle of this process");
+    bool taken = false;
+    try {
+      taken = try_acquire();
+    } catch (...) {
+      gate_.leave();
+      throw;
+    }
+    if (!taken) {
+      gate_.leave();
+      throw_error(Status::busy, "lock", path_, "held by another process or handle (lock file exists)");
+    }
   }
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
@@ -155,16 +205,21 @@ void NameLock::unlock() {
   slot_.thread.store(0, std::memory_order_release);
   slot_.mode.store(0, std::memory_order_release);
   held_.store(false, std::memory_order_release);
+  // The next thread of this process goes on once the name is free (one wake-up, not two).
+  struct LeaveGate {
+    NameGate &gate;
+    ~LeaveGate() { gate.leave(); }
+  } leave_gate{gate_};
   if (inherited()) return;  // the parent's lock: a child never removes it
   // Ours only if it is the inode we created with the record we wrote (inodes are reused).
   platform::FileIdentity now;
   std::string bytes;
-  if (!read_lock_entry(path_, directory_, now, bytes) || !(now == held_id_) ||
+  if (!read_lock_entry(at_, directory_, now, bytes) || !(now == held_id_) ||
       bytes != held_record_)
     throw_error(Status::not_locked, "unlock", path_,
                 "the lock was broken by another process while held (judged stale); nothing "
                 "was removed");
-  remove_lock_entry(path_, directory_);
+  remove_lock_entry(at_, directory_);
 }
 
 void NameLock::cancel() noexcept {

@@ -6,17 +6,21 @@
 // breaking is atomic (lock_entry.hpp). Release deletes the name, but only if it is still
 // ours. No kernel wake-up exists: a waiter watches the directory (inotify) for the
 // name's removal and re-checks every retry_interval_ms for releases it cannot see
-// (other hosts). A forked child never releases the parent's lock through an inherited
-// handle.
+// (other hosts); a try against a taken name changes nothing in the directory, so it
+// wakes no watch. Threads of one process take the lock in turn (name_gate.hpp): only
+// one of them watches. The lock's directory is resolved once, at open. A forked child
+// never releases the parent's lock through an inherited handle.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
 #include "lock/holder_record.hpp"
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
+#include "lock/name_gate.hpp"
 #include "platform/file.hpp"
 #include "platform/wakeup.hpp"
 
@@ -35,10 +39,14 @@ class NameLock final : public Lock {
 
  private:
   bool try_acquire();
+  void wait_for_name(bool forever, std::chrono::steady_clock::time_point deadline,
+                     int64_t timeout_ms);
   bool create_entry(const std::string &record);
   bool inherited() const noexcept;
 
-  const std::string path_;
+  const std::string path_;  // as the caller named it (reports)
+  const std::string at_;    // the same, its directory resolved at open (every step)
+  NameGate gate_;           // this process's threads take the lock one at a time
   const LockOptions options_;
   const bool directory_;
   uint64_t fork_generation_;

@@ -1,5 +1,7 @@
 // Wakes a waiter when a name disappears from a directory (inotify on Linux, kqueue on
-// macOS), so the lock-file backends learn of a release without polling. Where no watch
+// macOS), so the lock-file backends learn of a release without polling. Where events
+// carry names (inotify) only the watched name counts: other waiters' temporary files
+// and breakers' claims come and go in the same directory. Where no watch
 // is available (a watch limit) native() is kInvalidFile and callers fall back to
 // re-checking every retry_interval_ms; they do so anyway, for releases made on other
 // hosts (NFS), which no local watch sees.
@@ -13,16 +15,20 @@ namespace filelock::platform {
 
 class DirectoryWatch {
  public:
-  explicit DirectoryWatch(const std::string &dir) noexcept;
+  // Watches `dir` for `name` (a name in it, no slash) being deleted or renamed away.
+  DirectoryWatch(const std::string &dir, const std::string &name) noexcept;
   ~DirectoryWatch();
   DirectoryWatch(const DirectoryWatch &) = delete;
   DirectoryWatch &operator=(const DirectoryWatch &) = delete;
 
   NativeFile native() const noexcept { return fd_; }
-  void drain() noexcept;  // consume pending events
+  // Consumes pending events; true if one may concern the name (always, where events
+  // carry no names).
+  bool drain() noexcept;
 
  private:
   NativeFile fd_;
+  std::string name_;
   NativeFile dir_ = kInvalidFile;  // the watched directory, where a watch needs it open
 };
 

@@ -11,6 +11,10 @@ struct ProcessIdentity {
   int64_t start_time = 0;  // OS-specific start stamp; with pid, immune to pid reuse
   std::string host;
   std::string boot_id;     // changes at every boot
+  // What tells apart machines sharing a host name (NFS) and processes whose pids mean
+  // nothing here (another PID namespace): "" and 0 where the system has no such thing.
+  std::string machine_id;  // /etc/machine-id on Linux
+  uint64_t pid_ns = 0;     // inode of the PID namespace (Linux)
 };
 
 // This process, as of now (recomputed after fork).

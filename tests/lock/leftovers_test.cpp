@@ -128,6 +128,14 @@ TEST(Leftovers, NamesAreRecognisedExactly) {
   EXPECT_EQ(parse_leftover_name("a.b.lock.breaking-0123456789abcdef").kind, LeftoverKind::breaking);
   EXPECT_EQ(parse_leftover_name("a.b.lock.breaking-0123456789abcdef").lock_name, "a.b.lock");
   EXPECT_EQ(parse_leftover_name("x.lock.breaking-1-2-3").kind, LeftoverKind::breaking);
+  const auto claim = parse_leftover_name("a.lock.break-0123456789abcdef-12");
+  EXPECT_EQ(claim.kind, LeftoverKind::claim);
+  EXPECT_EQ(claim.lock_name, "a.lock");
+  EXPECT_EQ(claim.tag, "0123456789abcdef");
+  for (const char *name : {"x.lock.break-0123456789abcdef", "x.lock.break-0123456789abcdef-",
+                           "x.lock.break-0123456789abcde-1", "x.lock.break-0123456789abcdef-1a",
+                           "x.lock.break-0123456789ABCDEF-1", "x.lock.break-0123456789abcdef1"})
+    EXPECT_EQ(parse_leftover_name(name).kind, LeftoverKind::none) << name;
   for (const char *name : {"x.lock", "x.new-1-2-3", "x.lock.new-1-2", "x.lock.new-1-2-3x",
                            "x.lock.new-a-2-3", "x.lock.new-0-2-3", "x.lock.breaking-0123",
                            "x.lock.breaking-0123456789ABCDEF", "x.lock.breaking-0123456789abcdefa",

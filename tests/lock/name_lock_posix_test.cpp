@@ -12,6 +12,7 @@
 #include <fstream>
 #include <thread>
 
+#include "lock/holder_judge.hpp"
 #include "lock/lock_entry.hpp"
 #include "name_lock_fixture.hpp"
 
@@ -40,6 +41,102 @@ TEST_P(NameLocks, ForkedChildNeverRemovesParentsLock) {
   EXPECT_TRUE(lock_exists());
   a->unlock();
   EXPECT_FALSE(lock_exists());
+}
+
+// A lock taken through a symlinked directory is released where it was taken, even once
+// the symlink points elsewhere (unlock used to resolve the path again, find nothing of
+// its own there, report the lock broken and leave the entry behind).
+TEST_P(NameLocks, UnlockReleasesWhatLockTookAfterTheSymlinkedDirectoryMoves) {
+  ASSERT_EQ(mkdir(dir.file("a").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.file("b").c_str(), 0755), 0);
+  ASSERT_EQ(symlink(dir.file("a").c_str(), dir.file("link").c_str()), 0);
+  auto lock = open_lock(dir.file("link") + "/x", opts());
+  lock->lock(LockMode::exclusive, 0);
+  ASSERT_EQ(access(dir.file("a/x.lock").c_str(), F_OK), 0);
+  // Retargeted in one step, as a deployment switching a "current" link does.
+  ASSERT_EQ(symlink(dir.file("b").c_str(), dir.file("link2").c_str()), 0);
+  ASSERT_EQ(rename(dir.file("link2").c_str(), dir.file("link").c_str()), 0);
+  EXPECT_EQ(locktest::status_of([&] { lock->unlock(); }), filelock::Status::ok);
+  EXPECT_NE(access(dir.file("a/x.lock").c_str(), F_OK), 0) << "the lock was left behind";
+  EXPECT_NE(access(dir.file("b/x.lock").c_str(), F_OK), 0);
+}
+
+// Two machines may share a host name (NFS clients): a record with another machine id is
+// another host's, never judged by this machine's processes, even with a dead pid here.
+TEST_P(NameLocks, ARecordFromAnotherMachineWithTheSameHostNameIsAnotherHosts) {
+  auto who = filelock::platform::self_identity();
+  if (who.machine_id.empty()) GTEST_SKIP() << "no machine id can be read on this system";
+  who.pid = 999999999;  // no such process here
+  who.machine_id = who.machine_id == "0123456789abcdef0123456789abcdef"
+                       ? "fedcba9876543210fedcba9876543210"
+                       : "0123456789abcdef0123456789abcdef";
+  plant(who, filelock::platform::wall_clock_ms());
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(locktest::status_of([&] { a->lock(LockMode::exclusive, 0); }), filelock::Status::busy);
+  const filelock::HolderJudgement j = filelock::judge_holder(
+      locktest::slurp(is_dir() ? lock_path() + "/holder.json" : lock_path()), 0, 0);
+  EXPECT_FALSE(j.stale);
+  EXPECT_NE(j.reason.find("another machine"), std::string::npos) << j.reason;
+  // Broken by age only, as another host's lock is.
+  auto b = open_lock(dir.file("x"), [&] {
+    auto o = opts();
+    o.stale_after_ms = 1;
+    return o;
+  }());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(locktest::status_of([&] { b->lock(LockMode::exclusive, 0); }), filelock::Status::ok);
+  b->unlock();
+}
+
+// A holder in another PID namespace on this machine (a container sharing the host's
+// network, `unshare --pid`): its pid means another process here, so it is never judged
+// dead. It used to be: pid 1 here is init, with another start time.
+TEST_P(NameLocks, AHolderInAnotherPidNamespaceIsNeverBroken) {
+#ifndef __linux__
+  GTEST_SKIP() << "PID namespaces are Linux's";
+#else
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  ASSERT_GT(n, 0);
+  exe[n] = '\0';
+  const std::string go = dir.file("go");
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    const std::string base = dir.file("x"), backend = backend_arg();
+    execlp("unshare", "unshare", "--pid", "--mount-proc", "--kill-child", exe, "--helper",
+           "try_hold_until", base.c_str(), go.c_str(), backend.c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  FILE *from = fdopen(out[0], "r");
+  char line[64] = {};
+  const bool got = fgets(line, sizeof line, from) != nullptr;
+  if (!got) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    fclose(from);
+    GTEST_SKIP() << "unshare --pid --mount-proc failed here (it needs root or user "
+                    "namespaces); exit status " << status;
+  }
+  EXPECT_EQ(std::string(line), "0\n") << "the holder in the namespace did not get the lock";
+  auto a = open_lock(dir.file("x"), opts());
+  EXPECT_EQ(locktest::status_of([&] { a->lock(LockMode::exclusive, 0); }), filelock::Status::busy)
+      << "a live holder in another PID namespace was judged dead";
+  const filelock::HolderJudgement j = filelock::judge_holder(
+      locktest::slurp(is_dir() ? lock_path() + "/holder.json" : lock_path()), 0, 0);
+  EXPECT_NE(j.reason.find("another PID namespace"), std::string::npos) << j.reason;
+  std::ofstream(go) << "go";
+  int status = 0;
+  waitpid(pid, &status, 0);
+  fclose(from);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(lock_exists()) << "the holder's own unlock failed";
+#endif
 }
 
 // Places a LOCKFILE or LOCKDIR entry whose record is `record`.

@@ -96,6 +96,7 @@ TEST_P(NameLocks, RecordFromAnEarlierBootIsBroken) {
 TEST_P(NameLocks, OtherHostsLockIsBrokenOnlyWhenOlderThanStaleAfter) {
   auto who = filelock::platform::self_identity();
   who.host = "some-other-host";
+  who.machine_id = "another machine's id";
   plant(who, filelock::platform::wall_clock_ms() - 60000);
   auto never = open_lock(dir.file("x"), opts());
   EXPECT_EQ(status_of([&] { never->lock(LockMode::exclusive, 0); }), Status::busy);
@@ -172,11 +173,14 @@ TEST_P(NameLocks, UnlockAfterBeingBrokenRemovesNothing) {
   auto a = open_lock(dir.file("x"), opts());
   a->lock(LockMode::exclusive, 0);
   filelock::remove_lock_entry(lock_path(), is_dir());  // broken by someone
-  auto b = open_lock(dir.file("x"), opts());
-  b->lock(LockMode::exclusive, 0);
+  // Taken by another process (this process's other handles wait for a's unlock).
+  fltest::Process b = fltest::spawn_helper("try_hold_until", {dir.file("x"), dir.file("go"), backend_arg()});
+  ASSERT_EQ(fltest::read_line(b), "0");
   EXPECT_EQ(status_of([&] { a->unlock(); }), Status::not_locked);
   EXPECT_TRUE(lock_exists());
-  EXPECT_TRUE(b->locked());
+  std::ofstream(dir.file("go")) << "go";
+  EXPECT_EQ(fltest::wait_exit(b), 0);
+  EXPECT_FALSE(lock_exists());
 }
 
 // A LOCKFILE never exists without its record: cleaning stale locks in a loop while

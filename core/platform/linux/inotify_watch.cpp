@@ -5,11 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 
 namespace filelock::platform {
 
-DirectoryWatch::DirectoryWatch(const std::string &dir) noexcept
-    : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {
+DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name) noexcept
+    : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), name_(name) {
   if (fd_ < 0) return;
   // A release deletes the lock name (or a breaker renames it away).
   if (::inotify_add_watch(fd_, dir.c_str(), IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR) < 0) {
@@ -22,15 +23,24 @@ DirectoryWatch::~DirectoryWatch() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void DirectoryWatch::drain() noexcept {
-  if (fd_ < 0) return;
+bool DirectoryWatch::drain() noexcept {
+  if (fd_ < 0) return true;
+  bool concerned = false;
   alignas(struct inotify_event) char buf[4096];
   while (true) {
     ssize_t n = ::read(fd_, buf, sizeof buf);
-    if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;
-    break;
+    if (n <= 0) break;
+    for (char *p = buf; p < buf + n;) {
+      const auto *ev = reinterpret_cast<const struct inotify_event *>(p);
+      // A lost event (queue overflow) or the watched directory gone: may be ours.
+      if ((ev->mask & (IN_Q_OVERFLOW | IN_IGNORED)) != 0 ||
+          (ev->len > 0 && name_ == ev->name))
+        concerned = true;
+      p += sizeof(struct inotify_event) + ev->len;
+    }
   }
+  return concerned;
 }
 
 }  // namespace filelock::platform

@@ -1,5 +1,7 @@
 // Process identity on Linux: /proc/PID/stat field 22 (start time in clock ticks since
-// boot) and the boot id the kernel makes at every boot.
+// boot), the boot id the kernel makes at every boot, the machine id and the PID
+// namespace (/proc/self/ns/pid).
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -13,9 +15,9 @@
 
 namespace filelock::platform::os {
 
-int64_t process_start_time(int64_t pid) {
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%lld/stat", static_cast<long long>(pid));
+namespace {
+
+int64_t start_time_from(const char *path) {
   FILE *f = std::fopen(path, "re");
   if (f == nullptr) return errno == ENOENT ? -1 : 0;
   char buf[1024];
@@ -34,12 +36,34 @@ int64_t process_start_time(int64_t pid) {
   return std::strtoll(p, nullptr, 10);
 }
 
-std::string boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
+std::string first_line(const char *path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+}  // namespace
+
+int64_t process_start_time(int64_t pid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%lld/stat", static_cast<long long>(pid));
+  return start_time_from(path);
+}
+
+std::string machine_id() {
+  // systemd's file, or D-Bus's where systemd is absent (the same id where both exist).
+  std::string id = first_line("/etc/machine-id");
+  if (id.empty()) id = first_line("/var/lib/dbus/machine-id");
   return id;
 }
+
+uint64_t pid_namespace() {
+  struct stat st;
+  return ::stat("/proc/self/ns/pid", &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+}
+
+std::string boot_id() { return first_line("/proc/sys/kernel/random/boot_id"); }
 
 uint64_t thread_id() noexcept { return static_cast<uint64_t>(::syscall(SYS_gettid)); }
 

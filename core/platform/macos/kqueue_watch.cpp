@@ -9,7 +9,8 @@
 
 namespace filelock::platform {
 
-DirectoryWatch::DirectoryWatch(const std::string &dir) noexcept : fd_(::kqueue()) {
+DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name) noexcept
+    : fd_(::kqueue()), name_(name) {
   if (fd_ < 0) return;
   ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
   // O_EVTONLY: watching must not keep the directory's volume from being unmounted.
@@ -29,12 +30,13 @@ DirectoryWatch::~DirectoryWatch() {
   if (dir_ >= 0) ::close(dir_);
 }
 
-void DirectoryWatch::drain() noexcept {
-  if (fd_ < 0) return;
+bool DirectoryWatch::drain() noexcept {
+  if (fd_ < 0) return true;
   struct kevent events[8];
   const struct timespec zero = {0, 0};
   while (::kevent(fd_, nullptr, 0, events, 8, &zero) > 0) {
   }
+  return true;  // a vnode event names no entry
 }
 
 }  // namespace filelock::platform

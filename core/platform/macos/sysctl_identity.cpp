@@ -20,6 +20,11 @@ int64_t process_start_time(int64_t pid) {
   return static_cast<int64_t>(t.tv_sec) * 1000000 + t.tv_usec;
 }
 
+// No machine id is read on macOS (records then compare host names, as before).
+std::string machine_id() { return ""; }
+
+uint64_t pid_namespace() { return 0; }  // macOS has no PID namespaces
+
 std::string boot_id() {
   char buf[64] = {};
   size_t size = sizeof buf - 1;

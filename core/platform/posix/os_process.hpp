@@ -12,6 +12,10 @@ namespace filelock::platform::os {
 int64_t process_start_time(int64_t pid);
 // Changes at every boot; "" where the system has no such id.
 std::string boot_id();
+// The machine's id, the same across boots; "" where none can be read.
+std::string machine_id();
+// The id of the calling process's PID namespace; 0 where there are none.
+uint64_t pid_namespace();
 // The kernel's id of the calling thread.
 uint64_t thread_id() noexcept;
 

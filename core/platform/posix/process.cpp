@@ -45,7 +45,10 @@ ProcessIdentity self_identity() {
   id.pid = static_cast<int64_t>(::getpid());
   id.start_time = os::process_start_time(id.pid);
   static const std::string boot = os::boot_id();
+  static const std::string machine = os::machine_id();
   id.boot_id = boot;
+  id.machine_id = machine;
+  id.pid_ns = os::pid_namespace();
   id.host = host_name();
   cached = id;
   cached_generation = generation;

@@ -6,7 +6,8 @@
 
 namespace filelock::platform {
 
-DirectoryWatch::DirectoryWatch(const std::string &dir) noexcept : fd_(kInvalidFile) {
+DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name) noexcept
+    : fd_(kInvalidFile), name_(name) {
   try {
     const std::wstring wide = win::widen(dir, dir);
     HANDLE h = ::FindFirstChangeNotificationW(
@@ -20,9 +21,10 @@ DirectoryWatch::~DirectoryWatch() {
   if (fd_ != kInvalidFile) ::FindCloseChangeNotification(fd_);
 }
 
-void DirectoryWatch::drain() noexcept {
+bool DirectoryWatch::drain() noexcept {
   // Re-arms the notification; changes since the last call signal it again at once.
   if (fd_ != kInvalidFile) ::FindNextChangeNotification(fd_);
+  return true;  // a change notification names no entry
 }
 
 }  // namespace filelock::platform
