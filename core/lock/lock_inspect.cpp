@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "lock/holder_judge.hpp"
 #include "lock/inode_registry.hpp"
+#include "lock/legacy_record.hpp"
 #include "lock/lock_entry.hpp"
 #include "lock/lock_path.hpp"
 #include "platform/fs_ops.hpp"
@@ -162,6 +163,27 @@ void describe_missing(cJSON *o, const char *backend) {
   cJSON_AddNullToObject(o, "age_ms");
 }
 
+// A legacy lock (legacy_record.hpp): held while its pid names a process, stale after.
+void describe_legacy(cJSON *o, const LegacyLock &l) {
+  cJSON_AddStringToObject(o, "backend", "legacy");
+  cJSON_AddStringToObject(o, "format", legacy_format_name(l.format));
+  cJSON_AddBoolToObject(o, "locked", true);
+  cJSON_AddStringToObject(o, "mode", "exclusive");
+  cJSON *list = cJSON_AddArrayToObject(o, "holders");
+  cJSON *item = cJSON_CreateObject();
+  cJSON_AddNumberToObject(item, "pid", static_cast<double>(l.pid));
+  cJSON_AddStringToObject(item, "kind", "legacy");
+  cJSON_AddStringToObject(item, "mode", "exclusive");
+  cJSON_AddItemToArray(list, item);
+  cJSON *h = cJSON_AddObjectToObject(o, "holder");
+  cJSON_AddNumberToObject(h, "pid", static_cast<double>(l.pid));
+  if (l.locked_at_ms > 0) cJSON_AddNumberToObject(h, "acquired_at", static_cast<double>(l.locked_at_ms));
+  add_liveness(o, l.stale ? platform::Liveness::dead : platform::Liveness::alive);
+  cJSON_AddBoolToObject(o, "stale", l.stale);
+  add_label(o, "reason", l.reason);
+  cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(l.age_ms));
+}
+
 bool is_lock_name(const std::string &name) {
   return name.size() > 5 && name.compare(name.size() - 5, 5, ".lock") == 0;
 }
@@ -169,6 +191,12 @@ bool is_lock_name(const std::string &name) {
 // Describes one entry found by a scan; false if it is not a lock this library made.
 bool describe_found(cJSON *o, const std::string &lock_path, LockEntry &entry) {
   entry = inspect_safely(lock_path);
+  LegacyLock legacy;
+  if (entry.kind == EntryKind::other &&
+      judge_legacy_entry(lock_path, entry.id, entry.record_bytes, legacy)) {
+    describe_legacy(o, legacy);
+    return true;
+  }
   if (entry.kind == EntryKind::missing || entry.kind == EntryKind::other) return false;
   if (entry.kind == EntryKind::orphan && !entry.directory) {
     HolderRecord rec;
@@ -478,6 +506,15 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
     try {
       const LockEntry entry = inspect_safely(lock_path);
       if (entry.kind == EntryKind::missing) continue;
+      LegacyLock legacy;
+      if (entry.kind == EntryKind::other &&
+          judge_legacy_entry(lock_path, entry.id, entry.record_bytes, legacy)) {
+        if (!legacy.stale) note(kept, lock_path, "reason", legacy.reason);
+        else if (legacy.age_ms < min_age_ms) note(kept, lock_path, "reason", "younger than min_age_ms");
+        else if (break_legacy_lock(lock_path, legacy)) note(removed, lock_path, "reason", legacy.reason);
+        else note(kept, lock_path, "reason", "replaced while checking");
+        continue;
+      }
       if (entry.kind == EntryKind::other) {
         note(kept, lock_path, "reason", "not a lock file made by filelock");
         continue;
