@@ -130,8 +130,9 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   }
   if (timeout_ms == kNoWait)
     throw_error(Status::busy, "lock", path_,
-                legacy_.empty() ? "held by another process or handle (Resource temporarily unavailable)"
-                                : "held by " + legacy_);
+                legacy_.empty()
+                    ? "held by another process or handle (Resource temporarily unavailable)"
+                    : "held by " + legacy_);
   const bool forever = timeout_ms < 0;
   if (forever && InodeRegistry::instance().would_deadlock(*inode_, &slot_,
                                                           platform::current_thread_id(), mode))

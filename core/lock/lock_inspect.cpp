@@ -177,7 +177,8 @@ void describe_legacy(cJSON *o, const LegacyLock &l) {
   cJSON_AddItemToArray(list, item);
   cJSON *h = cJSON_AddObjectToObject(o, "holder");
   cJSON_AddNumberToObject(h, "pid", static_cast<double>(l.pid));
-  if (l.locked_at_ms > 0) cJSON_AddNumberToObject(h, "acquired_at", static_cast<double>(l.locked_at_ms));
+  if (l.locked_at_ms > 0)
+    cJSON_AddNumberToObject(h, "acquired_at", static_cast<double>(l.locked_at_ms));
   add_liveness(o, l.stale ? platform::Liveness::dead : platform::Liveness::alive);
   cJSON_AddBoolToObject(o, "stale", l.stale);
   add_label(o, "reason", l.reason);
@@ -285,6 +286,7 @@ struct LeftoverVerdict {
   std::string reason;
   int64_t age_ms = 0;
   LockEntry entry;  // as judged; removal acts only on this same entry
+  LegacyLock legacy;  // a legacy lock moved aside (format none otherwise)
 };
 
 LeftoverVerdict judge_placing(const std::string &path, const LeftoverName &name,
@@ -330,6 +332,13 @@ LeftoverVerdict judge_breaking(const std::string &path, int64_t min_age_ms) {
   if (e.kind == EntryKind::other) {
     v.age_ms = orphan_age_ms(e);
     v.reason = "not a lock entry made by filelock";
+    if (judge_legacy_entry(path, e.id, e.record_bytes, v.legacy)) {  // legacy_record.hpp
+      v.age_ms = v.legacy.age_ms;
+      v.removable = v.legacy.stale && v.age_ms >= min_age_ms;
+      v.reason = !v.legacy.stale ? "moved aside while breaking a lock: " + v.legacy.reason
+                 : v.removable   ? "lock moved aside while being broken: " + v.legacy.reason
+                                 : "younger than min_age_ms";
+    }
     return v;
   }
   if (e.kind == EntryKind::name_lock) {
@@ -364,6 +373,11 @@ LeftoverVerdict judge_breaking(const std::string &path, int64_t min_age_ms) {
 // call removed it; else `reason` says why not (empty: it vanished meanwhile).
 bool remove_leftover(const std::string &path, const LeftoverVerdict &judged, std::string &reason) {
   const LockEntry &e = judged.entry;
+  if (judged.legacy.format != LegacyFormat::none) {
+    if (break_legacy_lock(path, judged.legacy)) return true;
+    reason = "replaced while checking";
+    return false;
+  }
   if (e.kind == EntryKind::orphan && !e.directory) return remove_unheld_file(path, e.id, reason);
   if (e.kind == EntryKind::orphan) {  // a directory with no record inside
     const LockEntry again = inspect_lock_entry(path);
@@ -509,10 +523,14 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
       LegacyLock legacy;
       if (entry.kind == EntryKind::other &&
           judge_legacy_entry(lock_path, entry.id, entry.record_bytes, legacy)) {
-        if (!legacy.stale) note(kept, lock_path, "reason", legacy.reason);
-        else if (legacy.age_ms < min_age_ms) note(kept, lock_path, "reason", "younger than min_age_ms");
-        else if (break_legacy_lock(lock_path, legacy)) note(removed, lock_path, "reason", legacy.reason);
-        else note(kept, lock_path, "reason", "replaced while checking");
+        const bool remove = legacy.stale && legacy.age_ms >= min_age_ms;
+        if (remove && break_legacy_lock(lock_path, legacy))
+          note(removed, lock_path, "reason", legacy.reason);
+        else
+          note(kept, lock_path, "reason",
+               !legacy.stale ? legacy.reason
+               : !remove     ? "younger than min_age_ms"
+                             : "replaced while checking");
         continue;
       }
       if (entry.kind == EntryKind::other) {

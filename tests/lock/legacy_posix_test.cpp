@@ -30,7 +30,9 @@ namespace {
 enum class Format { bare_pid, pid_locked_at, pid_directory };
 
 const char *format_name(Format f) {
-  return f == Format::bare_pid ? "bare-pid" : f == Format::pid_locked_at ? "pid-locked_at" : "pid-directory";
+  return f == Format::bare_pid        ? "bare-pid"
+         : f == Format::pid_locked_at ? "pid-locked_at"
+                                      : "pid-directory";
 }
 
 // What a busy or timeout message must say about the format.
@@ -123,8 +125,8 @@ TEST_P(Legacy, LivePidKeepsTheLock) {
   EXPECT_NE(now.message.find(pid_text), std::string::npos) << now.message;
 
   // A directory cannot carry a kernel lock: the kernel backends refuse it at open.
-  const bool refused_at_open = format() == Format::pid_directory && backend() != Backend::lockfile &&
-                               backend() != Backend::lockdir;
+  const bool refused_at_open = format() == Format::pid_directory &&
+                               backend() != Backend::lockfile && backend() != Backend::lockdir;
   Attempt waited = try_lock(path, backend(), 300);
   EXPECT_EQ(waited.status, refused_at_open ? Status::busy : Status::timeout) << waited.message;
   EXPECT_NE(waited.message.find(pid_text), std::string::npos) << waited.message;
@@ -271,6 +273,34 @@ TEST(LegacyInspect, CleanHonoursMinAge) {
             std::string::npos)
       << clean.text;
   EXPECT_TRUE(exists(dir.file("young.lock")));
+}
+
+// A breaker killed after moving a legacy lock aside leaves "<lock>.breaking-<hex>":
+// removed when its pid is dead, kept while it names a process.
+TEST(LegacyInspect, LegacyLockLeftAsideByACrashedBreaker) {
+  fltest::TempDir dir;
+  LiveProcess holder;
+  const std::string dead = dir.file("a.lock.breaking-0123456789abcdef");
+  const std::string live = dir.file("b.lock.breaking-0123456789abcdef");
+  std::ofstream(dead) << dead_pid();
+  ASSERT_EQ(::mkdir(live.c_str(), 0755), 0);
+  std::ofstream(live + "/pid") << holder.pid;
+
+  Json scan(filelock::scan_locks(dir.path()));
+  ASSERT_EQ(cJSON_GetArraySize(scan.get("leftovers")), 2) << scan.text;
+  cJSON *item = nullptr;
+  cJSON_ArrayForEach(item, scan.get("leftovers")) {
+    const bool is_dead = std::string(cJSON_GetObjectItem(item, "path")->valuestring) == dead;
+    EXPECT_EQ(cJSON_IsTrue(cJSON_GetObjectItem(item, "stale")), is_dead) << scan.text;
+  }
+  Json clean(filelock::clean_stale_locks(dir.path(), 0));
+  ASSERT_EQ(cJSON_GetArraySize(clean.get("removed")), 1) << clean.text;
+  ASSERT_EQ(cJSON_GetArraySize(clean.get("kept")), 1) << clean.text;
+  const std::string reason =
+      cJSON_GetObjectItem(cJSON_GetArrayItem(clean.get("kept"), 0), "reason")->valuestring;
+  EXPECT_NE(reason.find("pid " + std::to_string(holder.pid)), std::string::npos) << reason;
+  EXPECT_FALSE(exists(dead));
+  EXPECT_TRUE(exists(live + "/pid"));
 }
 
 }  // namespace
