@@ -50,7 +50,7 @@ void KernelFileLock::make_record() {
 }
 
 void KernelFileLock::open_file() {
-  platform::OpenedFile f = open_lock_file_past_legacy(path_, options_.file_mode);
+  platform::OpenedFile f = open_lock_file_past_legacy(path_, options_.file_mode, options_.sidecar);
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
   } catch (...) {
@@ -90,9 +90,11 @@ bool KernelFileLock::try_acquire(LockMode mode) {
     take_kernel_lock_fault(kind_, path_);
     if (!platform::kernel_try_lock(fd_, kind_, mode, path_)) return false;
     const platform::FileIdentity id = platform::identify(fd_, path_);
-    if (id.nlink > 0 && !held_by_legacy_lock(fd_, id, path_, legacy_)) return true;
+    const bool legacy =
+        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
+    if (id.nlink > 0 && !legacy) return true;
     platform::kernel_unlock(fd_, kind_, path_);
-    if (id.nlink > 0) return false;  // a live legacy lock holds it (legacy_record.hpp)
+    if (legacy) return false;  // a live legacy lock holds it (legacy_record.hpp)
     reopen();
   }
 }
@@ -160,9 +162,11 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
                   "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
     if (outcome == platform::WaitOutcome::acquired) {
       const platform::FileIdentity id = platform::identify(fd_, path_);
-      if (id.nlink > 0 && !held_by_legacy_lock(fd_, id, path_, legacy_)) break;
+      const bool legacy =
+          id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
+      if (id.nlink > 0 && !legacy) break;
       platform::kernel_unlock(fd_, kind_, path_);
-      if (id.nlink > 0) {  // a live legacy lock holds it by existence: poll until it goes
+      if (legacy) {  // a live legacy lock holds it by existence: poll until it goes
         wait_out_legacy_lock(*wakeup, cancel_, forever, deadline, timeout_ms,
                              options_.retry_interval_ms, path_, legacy_);
         continue;

@@ -248,7 +248,9 @@ void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel, b
   if (cancel.exchange(false)) throw_error(Status::canceled, "lock", path, "wait canceled");
 }
 
-platform::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode) {
+platform::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode,
+                                                bool sidecar) {
+  if (!sidecar) return platform::open_lock_file(path, mode);
   for (int attempt = 0;; ++attempt) {
     try {
       return platform::open_lock_file(path, mode);

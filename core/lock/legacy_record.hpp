@@ -3,13 +3,14 @@
 //   bare-pid        a regular file holding the pid ("1234" or "1234\n")
 //   pid-locked_at   a regular file of "pid=1234\nlocked_at=<float epoch seconds>\n"
 //   pid-directory   a directory holding only a file "pid" with the pid
-// Every backend that meets one at its lock name breaks it only when the pid provably
-// names no process on this host (they carry no host, boot or start time, so the host
-// whose filesystem holds them is taken as theirs): a dead pid is broken (removed, or a
-// kernel backend takes the file over); a pid that names a process now, or that cannot be
-// checked, keeps the lock, and the acquirer is busy or waits with a message naming the
-// format and the pid. A reused pid therefore keeps such a lock alive until that process
-// ends: the format cannot tell it apart.
+// Every backend that meets one at its (sidecar) lock name breaks it only when the pid
+// provably names no process on this host (they carry no host, boot or start time, so the
+// host whose filesystem holds them is taken as theirs): a dead pid is broken (removed, or
+// a kernel backend takes the file over); a pid that names a process now, or that cannot
+// be checked, keeps the lock, and the acquirer is busy or waits with a message naming
+// the format and the pid. A reused pid therefore keeps such a lock alive until that
+// process ends: the format cannot tell it apart. Without a sidecar the lock file is the
+// user's own file, whatever it holds: it is never judged so.
 #pragma once
 
 #include <atomic>
@@ -76,9 +77,10 @@ void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel, b
                           std::chrono::steady_clock::time_point deadline, int64_t timeout_ms,
                           int32_t retry_ms, const std::string &path, const std::string &why);
 
-// Kernel backends' open of their lock file: a pid-directory legacy lock at the name is
-// broken when its pid is dead, and otherwise refused as busy (a directory cannot carry a
-// kernel lock), naming it. Anything else as platform::open_lock_file.
-platform::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode);
+// Kernel backends' open of their lock file: with a sidecar lock name, a pid-directory
+// legacy lock there is broken when its pid is dead, and otherwise refused as busy (a
+// directory cannot carry a kernel lock), naming it. Else as platform::open_lock_file.
+platform::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode,
+                                                bool sidecar);
 
 }  // namespace filelock

@@ -49,7 +49,7 @@ void PosixLock::sync_after_fork(PosixInodeState &state) {
 }
 
 void PosixLock::open_file() {
-  platform::OpenedFile f = open_lock_file_past_legacy(path_, options_.file_mode);
+  platform::OpenedFile f = open_lock_file_past_legacy(path_, options_.file_mode, options_.sidecar);
   std::shared_ptr<PosixInodeState> state;
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
@@ -180,10 +180,12 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
     else state.readers = 1;
     const platform::FileIdentity id = platform::identify(state.fd, path_);
     std::string legacy;
-    if (id.nlink > 0 && !held_by_legacy_lock(state.fd, id, path_, legacy)) break;
+    const bool held_legacy =
+        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(state.fd, id, path_, legacy);
+    if (id.nlink > 0 && !held_legacy) break;
     release(state, mode);
     lk.unlock();
-    if (id.nlink > 0) {  // a live legacy lock holds it by existence (legacy_record.hpp)
+    if (held_legacy) {  // a live legacy lock holds it by existence (legacy_record.hpp)
       if (timeout_ms == kNoWait) throw_error(Status::busy, "lock", path_, "held by " + legacy);
       wait_out_legacy_lock(*wakeup_, cancel_, forever, deadline, timeout_ms,
                            options_.retry_interval_ms, path_, legacy);

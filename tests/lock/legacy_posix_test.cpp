@@ -131,6 +131,15 @@ TEST_P(Legacy, LivePidKeepsTheLock) {
   EXPECT_EQ(waited.status, refused_at_open ? Status::busy : Status::timeout) << waited.message;
   EXPECT_NE(waited.message.find(pid_text), std::string::npos) << waited.message;
 
+  // Locked as a file of its own (no sidecar), the same bytes are user data, not a lock.
+  if (format() != Format::pid_directory && backend() != Backend::lockfile &&
+      backend() != Backend::lockdir) {
+    filelock::LockOptions own = with_backend(backend());
+    own.sidecar = false;
+    auto lock = open_lock(path + ".lock", own);
+    EXPECT_EQ(locktest::status_of([&] { lock->lock(LockMode::exclusive, 0); }), Status::ok);
+  }
+
   if (format() == Format::pid_directory) {
     EXPECT_EQ(slurp(path + ".lock/pid"), before);
   } else {
