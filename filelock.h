@@ -126,6 +126,7 @@ typedef enum fl_backend {
  * checked keeps the lock, and the acquirer gets FL_EBUSY, or waits, polling every
  * retry_interval_ms, with a message naming the format and the pid. A kernel backend
  * cannot lock a directory: fl_open fails with FL_EBUSY on a live legacy lock directory.
+ * Only sidecar lock names are judged so (with sidecar = 0 the file is the user's own).
  * Kernel-lock waits are woken by the kernel the moment the holder releases (no polling,
  * no signal handlers installed). After fork() a child never releases its parent's lock
  * through an inherited handle: fl_unlock/fl_close there only forget it, and a later
