@@ -117,6 +117,16 @@ typedef enum fl_backend {
  *         shorter) and, for a file, only while no kernel lock is held on it. Anything
  *         else at the name (symlink, FIFO, a directory holding other files, a file with
  *         other contents) is never removed.
+ * Legacy locks: what older scripts leave at "<file>.lock" (a file holding a bare pid; a
+ * file of "pid=<pid>" and "locked_at=<epoch seconds>" lines; a directory holding only a
+ * file "pid"). They lock by existence and record no host or start time, so every
+ * backend judges them by the pid on this host alone: a pid that names no process is
+ * broken (LOCKFILE/LOCKDIR remove it if it is still the entry judged; a kernel backend
+ * takes the file over); a pid that names a process (even a reused one) or cannot be
+ * checked keeps the lock, and the acquirer gets FL_EBUSY, or waits, polling every
+ * retry_interval_ms, with a message naming the format and the pid. A kernel backend
+ * cannot lock a directory: fl_open fails with FL_EBUSY on a live legacy lock directory.
+ * Only sidecar lock names are judged so (with sidecar = 0 the file is the user's own).
  * Kernel-lock waits are woken by the kernel the moment the holder releases (no polling,
  * no signal handlers installed). After fork() a child never releases its parent's lock
  * through an inherited handle: fl_unlock/fl_close there only forget it, and a later
@@ -219,8 +229,11 @@ FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_j
  *  "stale","age_ms"}],
  *  "leftovers":[{"path","leftover_of","kind","age_ms","stale","reason"}]}.
  * "locks": each entry as in fl_query. Only "*.lock" entries this library made are listed
- * (empty or holder-recorded files, lock directories with a record); an entry that could
- * not be read has "error" instead.
+ * (empty or holder-recorded files, lock directories with a record), and legacy locks
+ * (see the backends above): "backend" "legacy", "format" "bare-pid", "pid-locked_at" or
+ * "pid-directory", "holder" {"pid"} ("acquired_at" from locked_at), "stale" true when
+ * the pid names no process, "reason" naming format and pid. An entry that could not be
+ * read has "error" instead.
  * "leftovers": what a LOCKFILE/LOCKDIR process killed mid-step leaves beside the lock
  * "leftover_of" (see fl_clean_stale): "kind" "new" ("<lock>.new-<pid>-<tid>-<n>") or
  * "breaking" ("<lock>.breaking-...") or "break_claim" ("<lock>.break-<tag>-<n>"); "stale"
@@ -228,8 +241,10 @@ FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_j
  * (min_age_ms 0), "reason" why or why not. */
 FL_API int fl_scan(const char *dir, char **report_json);
 /* Removes lock files under dir that nobody holds and that are older than min_age_ms,
- * dead holders' lock-file-backend locks, and crash leftovers of those backends. Safe
- * against concurrent acquirers.
+ * dead holders' lock-file-backend locks, legacy locks whose pid names no process (once
+ * older than min_age_ms, aged by locked_at or mtime; a live one is kept with a reason
+ * naming format and pid), and crash leftovers of those backends. Safe against
+ * concurrent acquirers.
  * report: {"dir","removed":[{"lock_path","reason"}],"kept":[{"lock_path","reason"}],
  *          "errors":[{"lock_path","error"}]}
  * An item about a leftover names it in "lock_path" and has "leftover_of", the lock it

@@ -23,7 +23,9 @@ const char *const kCleanStaleHelp =
     "are at least AGE old (default 1h) and that nobody holds, or whose holder is gone\n"
     "(lock-file backends, where a crash leaves the file behind), and what a process\n"
     "killed while creating or breaking such a lock left beside it (<lock>.new-*,\n"
-    "<lock>.breaking-*) once that is provably abandoned. A lock that is held is never\n"
+    "<lock>.breaking-*) once that is provably abandoned. Lock files older scripts leave\n"
+    "(a bare pid, pid=/locked_at= lines, a directory holding a pid file) are removed\n"
+    "when their pid names no process on this host. A lock that is held is never\n"
     "removed, and removal is safe against processes locking at the same time.\n"
     "\n"
     "Options:\n"
@@ -81,7 +83,9 @@ int dry_run(const std::string &dir, int64_t max_age_ms, bool json) {
     cJSON_AddStringToObject(entry, "lock_path", e.lock_path.c_str());
     if (reason.empty()) {
       const bool young = e.age_ms < max_age_ms;
-      cJSON_AddStringToObject(entry, "reason", young ? "younger than --max-age" : "held");
+      cJSON_AddStringToObject(entry, "reason", young ? "younger than --max-age"
+                                               : e.backend == "legacy" ? e.reason.c_str()
+                                                                       : "held");
       cJSON_AddItemToArray(kept, entry);
       ++kept_count;
       continue;

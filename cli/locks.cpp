@@ -36,6 +36,7 @@ LockEntry lock_entry(const cJSON *item) {
   LockEntry e;
   e.lock_path = text_field(item, "lock_path");
   e.backend = text_field(item, "backend");
+  e.format = text_field(item, "format");
   e.locked = bool_field(item, "locked");
   e.mode = text_field(item, "mode");
   e.stale = bool_field(item, "stale");
@@ -66,7 +67,7 @@ LockEntry lock_entry(const cJSON *item) {
 std::string removal_reason(const LockEntry &e, int64_t min_age_ms) {
   if (e.age_ms < 0 || e.age_ms < min_age_ms) return "";
   if (!e.locked) return "not held, unused for " + format_age(e.age_ms);
-  if (e.stale && (e.backend == "lockfile" || e.backend == "lockdir"))
+  if (e.stale && (e.backend == "lockfile" || e.backend == "lockdir" || e.backend == "legacy"))
     return e.reason.empty() ? "the holder is gone" : e.reason;
   return "";
 }

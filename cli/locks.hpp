@@ -19,6 +19,7 @@ void lock_options_from(const ParsedArgs &args, fl_lock_options *opts);
 struct LockEntry {
   std::string lock_path;
   std::string backend;
+  std::string format;  // a legacy lock's format ("bare-pid", ...), else ""
   bool locked = false;
   std::string mode;  // "exclusive", "shared" or "" when free
   int64_t pid = -1;  // the recorded (or first) holder; -1: none known
@@ -34,7 +35,8 @@ LockEntry lock_entry(const cJSON *item);
 
 // Would clean-stale remove this lock file? fl_clean_stale's rule: it is at least
 // min_age_ms old, and either nobody holds it or it is a lock-file-backend lock whose
-// holder is gone. Returns the reason, or "" to keep it.
+// holder is gone (a legacy lock: its pid names no process). Returns the reason, or ""
+// to keep it.
 std::string removal_reason(const LockEntry &e, int64_t min_age_ms);
 
 }  // namespace filelock::cli

@@ -280,12 +280,19 @@ int run_main(const Args &args) {
   lock_options_from(p, &opts);
 
   Handle lock;
-  check(fl_open(lock.out(), path.c_str(), &opts));
-  int rc = fl_lock(lock.get(), mode, timeout);
+  // Busy at open: a live legacy lock directory at the lock name (no kernel lock fits it).
+  int rc = fl_open(lock.out(), path.c_str(), &opts);
+  if (rc != FL_EBUSY) check(rc);
+  if (rc == FL_OK) rc = fl_lock(lock.get(), mode, timeout);
   if (rc == FL_EBUSY || rc == FL_ETIMEOUT) {
+    // A legacy lock's holder is named by the library's message, not by fl_query.
+    const std::string why = fl_last_error();
+    const size_t legacy = why.find("legacy lock");
     if (!p.has("quiet")) {
       std::cerr << "filelock: run: the lock of '" << printable(path) << "' is held"
-                << holder_description(path, opts) << (rc == FL_ETIMEOUT ? "; gave up waiting" : "")
+                << (legacy != std::string::npos ? " by " + printable(why.substr(legacy))
+                                                : holder_description(path, opts))
+                << (rc == FL_ETIMEOUT ? "; gave up waiting" : "")
                 << "; the command was not run\n";
     }
     return conflict_code;

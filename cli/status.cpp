@@ -20,6 +20,8 @@ const char *const kStatusHelp =
     "Lists the lock files under DIR (default: the current directory, not recursive):\n"
     "whether each is held, in which mode, the holder's pid, host and owner label, how\n"
     "long it has been held or unused (AGE), and whether the holder is gone (STALE).\n"
+    "Lock files older scripts leave (a bare pid, pid=/locked_at= lines, or a directory\n"
+    "holding a pid file) show as held by that pid, with OWNER 'legacy FORMAT'.\n"
     "Files a lock-file process left when killed mid-step (<lock>.new-*,\n"
     "<lock>.breaking-*) are counted below the table; --json lists them.\n"
     "\n"
@@ -62,7 +64,10 @@ void print_table(const std::string &dir, const std::string &report_json) {
                : e.pid >= 0      ? std::to_string(e.pid)
                                  : "-",
                e.locked && !e.host.empty() ? printable(e.host) : "-",
-               e.locked && !e.owner.empty() ? printable(e.owner) : "-", format_age(e.age_ms),
+               !e.format.empty()            ? "legacy " + e.format
+               : e.locked && !e.owner.empty() ? printable(e.owner)
+                                              : "-",
+               format_age(e.age_ms),
                e.stale ? "yes" : "no"});
   }
   if (table.empty())

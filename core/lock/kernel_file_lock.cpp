@@ -5,6 +5,7 @@
 #include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "io/fault.hpp"
+#include "lock/legacy_record.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
@@ -49,7 +50,7 @@ void KernelFileLock::make_record() {
 }
 
 void KernelFileLock::open_file() {
-  platform::OpenedFile f = platform::open_lock_file(path_, options_.file_mode);
+  platform::OpenedFile f = open_lock_file_past_legacy(path_, options_.file_mode, options_.sidecar);
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
   } catch (...) {
@@ -81,16 +82,19 @@ bool KernelFileLock::inherited() const noexcept {
   return fork_generation_ != platform::fork_generation();
 }
 
-bool KernelFileLock::still_linked() { return platform::identify(fd_, path_).nlink > 0; }
-
 // Non-blocking attempt. A lock on a file someone unlinked (fl_clean_stale) protects
 // nothing: the next acquirer creates a new file. Then drop it, re-open and try again.
 bool KernelFileLock::try_acquire(LockMode mode) {
+  legacy_.clear();
   while (true) {
     take_kernel_lock_fault(kind_, path_);
     if (!platform::kernel_try_lock(fd_, kind_, mode, path_)) return false;
-    if (still_linked()) return true;
+    const platform::FileIdentity id = platform::identify(fd_, path_);
+    const bool legacy =
+        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
+    if (id.nlink > 0 && !legacy) return true;
     platform::kernel_unlock(fd_, kind_, path_);
+    if (legacy) return false;  // a live legacy lock holds it (legacy_record.hpp)
     reopen();
   }
 }
@@ -128,7 +132,9 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   }
   if (timeout_ms == kNoWait)
     throw_error(Status::busy, "lock", path_,
-                "held by another process or handle (Resource temporarily unavailable)");
+                legacy_.empty()
+                    ? "held by another process or handle (Resource temporarily unavailable)"
+                    : "held by " + legacy_);
   const bool forever = timeout_ms < 0;
   if (forever && InodeRegistry::instance().would_deadlock(*inode_, &slot_,
                                                           platform::current_thread_id(), mode))
@@ -155,8 +161,16 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
       throw_error(Status::timeout, "lock", path_,
                   "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
     if (outcome == platform::WaitOutcome::acquired) {
-      if (still_linked()) break;
+      const platform::FileIdentity id = platform::identify(fd_, path_);
+      const bool legacy =
+          id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
+      if (id.nlink > 0 && !legacy) break;
       platform::kernel_unlock(fd_, kind_, path_);
+      if (legacy) {  // a live legacy lock holds it by existence: poll until it goes
+        wait_out_legacy_lock(*wakeup, cancel_, forever, deadline, timeout_ms,
+                             options_.retry_interval_ms, path_, legacy_);
+        continue;
+      }
     }
     reopen();  // unlinked while we waited, or (replaced) before
     if (try_acquire(mode)) break;

@@ -43,7 +43,6 @@ class KernelFileLock final : public Lock {
   void close_file() noexcept;
   bool inherited() const noexcept;
   bool try_acquire(LockMode mode);
-  bool still_linked();
   void on_acquired(LockMode mode) noexcept;
 
   const std::string path_;
@@ -60,6 +59,7 @@ class KernelFileLock final : public Lock {
   std::atomic<int> held_{0};  // LockMode value, 0: none
   HolderRecordTemplate record_;
   char record_buf_[kHolderRecordSize];
+  std::string legacy_;  // the live legacy lock the last attempt met (legacy_record.hpp)
 };
 
 }  // namespace filelock

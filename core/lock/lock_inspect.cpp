@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "lock/holder_judge.hpp"
 #include "lock/inode_registry.hpp"
+#include "lock/legacy_record.hpp"
 #include "lock/lock_entry.hpp"
 #include "lock/lock_path.hpp"
 #include "platform/fs_ops.hpp"
@@ -162,6 +163,28 @@ void describe_missing(cJSON *o, const char *backend) {
   cJSON_AddNullToObject(o, "age_ms");
 }
 
+// A legacy lock (legacy_record.hpp): held while its pid names a process, stale after.
+void describe_legacy(cJSON *o, const LegacyLock &l) {
+  cJSON_AddStringToObject(o, "backend", "legacy");
+  cJSON_AddStringToObject(o, "format", legacy_format_name(l.format));
+  cJSON_AddBoolToObject(o, "locked", true);
+  cJSON_AddStringToObject(o, "mode", "exclusive");
+  cJSON *list = cJSON_AddArrayToObject(o, "holders");
+  cJSON *item = cJSON_CreateObject();
+  cJSON_AddNumberToObject(item, "pid", static_cast<double>(l.pid));
+  cJSON_AddStringToObject(item, "kind", "legacy");
+  cJSON_AddStringToObject(item, "mode", "exclusive");
+  cJSON_AddItemToArray(list, item);
+  cJSON *h = cJSON_AddObjectToObject(o, "holder");
+  cJSON_AddNumberToObject(h, "pid", static_cast<double>(l.pid));
+  if (l.locked_at_ms > 0)
+    cJSON_AddNumberToObject(h, "acquired_at", static_cast<double>(l.locked_at_ms));
+  add_liveness(o, l.stale ? platform::Liveness::dead : platform::Liveness::alive);
+  cJSON_AddBoolToObject(o, "stale", l.stale);
+  add_label(o, "reason", l.reason);
+  cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(l.age_ms));
+}
+
 bool is_lock_name(const std::string &name) {
   return name.size() > 5 && name.compare(name.size() - 5, 5, ".lock") == 0;
 }
@@ -169,6 +192,12 @@ bool is_lock_name(const std::string &name) {
 // Describes one entry found by a scan; false if it is not a lock this library made.
 bool describe_found(cJSON *o, const std::string &lock_path, LockEntry &entry) {
   entry = inspect_safely(lock_path);
+  LegacyLock legacy;
+  if (entry.kind == EntryKind::other &&
+      judge_legacy_entry(lock_path, entry.id, entry.record_bytes, legacy)) {
+    describe_legacy(o, legacy);
+    return true;
+  }
   if (entry.kind == EntryKind::missing || entry.kind == EntryKind::other) return false;
   if (entry.kind == EntryKind::orphan && !entry.directory) {
     HolderRecord rec;
@@ -260,6 +289,7 @@ struct LeftoverVerdict {
   std::string reason;
   int64_t age_ms = 0;
   LockEntry entry;  // as judged; removal acts only on this same entry
+  LegacyLock legacy;  // a legacy lock moved aside (format none otherwise)
 };
 
 LeftoverVerdict judge_placing(const std::string &path, const LeftoverName &name,
@@ -305,6 +335,13 @@ LeftoverVerdict judge_breaking(const std::string &path, int64_t min_age_ms) {
   if (e.kind == EntryKind::other) {
     v.age_ms = orphan_age_ms(e);
     v.reason = "not a lock entry made by filelock";
+    if (judge_legacy_entry(path, e.id, e.record_bytes, v.legacy)) {  // legacy_record.hpp
+      v.age_ms = v.legacy.age_ms;
+      v.removable = v.legacy.stale && v.age_ms >= min_age_ms;
+      v.reason = !v.legacy.stale ? "moved aside while breaking a lock: " + v.legacy.reason
+                 : v.removable   ? "lock moved aside while being broken: " + v.legacy.reason
+                                 : "younger than min_age_ms";
+    }
     return v;
   }
   if (e.kind == EntryKind::name_lock) {
@@ -339,6 +376,11 @@ LeftoverVerdict judge_breaking(const std::string &path, int64_t min_age_ms) {
 // call removed it; else `reason` says why not (empty: it vanished meanwhile).
 bool remove_leftover(const std::string &path, const LeftoverVerdict &judged, std::string &reason) {
   const LockEntry &e = judged.entry;
+  if (judged.legacy.format != LegacyFormat::none) {
+    if (break_legacy_lock(path, judged.legacy)) return true;
+    reason = "replaced while checking";
+    return false;
+  }
   if (e.kind == EntryKind::orphan && !e.directory) return remove_unheld_file(path, e.id, reason);
   if (e.kind == EntryKind::orphan) {  // a directory with no record inside
     const LockEntry again = inspect_lock_entry(path);
@@ -517,6 +559,19 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
     try {
       const LockEntry entry = inspect_safely(lock_path);
       if (entry.kind == EntryKind::missing) continue;
+      LegacyLock legacy;
+      if (entry.kind == EntryKind::other &&
+          judge_legacy_entry(lock_path, entry.id, entry.record_bytes, legacy)) {
+        const bool remove = legacy.stale && legacy.age_ms >= min_age_ms;
+        if (remove && break_legacy_lock(lock_path, legacy))
+          note(removed, lock_path, "reason", legacy.reason);
+        else
+          note(kept, lock_path, "reason",
+               !legacy.stale ? legacy.reason
+               : !remove     ? "younger than min_age_ms"
+                             : "replaced while checking");
+        continue;
+      }
       if (entry.kind == EntryKind::other) {
         note(kept, lock_path, "reason", "not a lock file made by filelock");
         continue;

@@ -8,6 +8,7 @@
 #include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "lock/holder_judge.hpp"
+#include "lock/legacy_record.hpp"
 #include "lock/lock_entry.hpp"
 #include "platform/dir_watch.hpp"
 #include "platform/fs_ops.hpp"
@@ -91,6 +92,7 @@ bool NameLock::create_entry(const std::string &record) {
 
 // One attempt: create the name; if taken by a holder proven dead, break it and retry.
 bool NameLock::try_acquire() {
+  legacy_.clear();
   for (int attempt = 0; attempt < 8; ++attempt) {
     // Look first: a try against a taken name then changes nothing in the directory, so
     // it wakes no waiter's watch (this one's included: a waiter would spin).
@@ -111,6 +113,8 @@ bool NameLock::try_acquire() {
       remove_orphan_entry(at_, e);
       continue;
     }
+    if (e.kind == EntryKind::other && break_dead_legacy_at(at_, e.id, e.record_bytes, legacy_))
+      continue;
     if (e.kind != EntryKind::name_lock) return false;
     HolderJudgement j = judge_holder(e.record_bytes, e.id.mtime_ms, options_.stale_after_ms);
     if (!j.stale) return false;
@@ -132,7 +136,8 @@ void NameLock::wait_for_name(bool forever, std::chrono::steady_clock::time_point
     const auto now = std::chrono::steady_clock::now();
     if (!forever && now >= deadline)
       throw_error(Status::timeout, "lock", path_,
-                  "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+                  "timed out after " + std::to_string(timeout_ms) + " ms; " +
+                      (legacy_.empty() ? "the lock is still held" : "still held by " + legacy_));
     auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
     if (!forever) next = std::min(next, deadline);
     // Sleeps until the name goes away, or for the retry interval (a release the watch
@@ -190,7 +195,9 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
     }
     if (!taken) {
       gate_.leave();
-      throw_error(Status::busy, "lock", path_, "held by another process or handle (lock file exists)");
+      throw_error(Status::busy, "lock", path_,
+                  legacy_.empty() ? "held by another process or handle (lock file exists)"
+                                  : "held by " + legacy_);
     }
   }
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);

@@ -54,6 +54,7 @@ class NameLock final : public Lock {
   HolderRecordTemplate record_;
   platform::FileIdentity held_id_;
   std::string held_record_;
+  std::string legacy_;  // the live legacy lock the last attempt met (legacy_record.hpp)
   HolderSlot slot_;
   std::shared_ptr<InodeEntry> entry_;
   platform::Wakeup wakeup_;

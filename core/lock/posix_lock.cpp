@@ -5,6 +5,7 @@
 #include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "lock/kernel_file_lock.hpp"
+#include "lock/legacy_record.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/process.hpp"
 
@@ -48,7 +49,7 @@ void PosixLock::sync_after_fork(PosixInodeState &state) {
 }
 
 void PosixLock::open_file() {
-  platform::OpenedFile f = platform::open_lock_file(path_, options_.file_mode);
+  platform::OpenedFile f = open_lock_file_past_legacy(path_, options_.file_mode, options_.sidecar);
   std::shared_ptr<PosixInodeState> state;
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
@@ -177,10 +178,20 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
     }
     if (mode == LockMode::exclusive) state.writer = true;
     else state.readers = 1;
-    if (platform::identify(state.fd, path_).nlink > 0) break;
-    // Unlinked under us (fl_clean_stale): let go and lock the file now at the path.
+    const platform::FileIdentity id = platform::identify(state.fd, path_);
+    std::string legacy;
+    const bool held_legacy =
+        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(state.fd, id, path_, legacy);
+    if (id.nlink > 0 && !held_legacy) break;
     release(state, mode);
     lk.unlock();
+    if (held_legacy) {  // a live legacy lock holds it by existence (legacy_record.hpp)
+      if (timeout_ms == kNoWait) throw_error(Status::busy, "lock", path_, "held by " + legacy);
+      wait_out_legacy_lock(*wakeup_, cancel_, forever, deadline, timeout_ms,
+                           options_.retry_interval_ms, path_, legacy);
+      continue;
+    }
+    // Unlinked under us (fl_clean_stale): let go and lock the file now at the path.
     std::shared_ptr<InodeEntry> old_inode = inode_;
     open_file();  // joins the new inode before leaving the old: a failure changes nothing
     InodeRegistry::instance().leave(old_inode, &slot_);

@@ -21,6 +21,7 @@ struct FileIdentity {
   uint64_t ino = 0;
   uint64_t nlink = 0;
   int64_t mtime_ms = 0;
+  uint64_t size = 0;       // bytes (regular files)
   bool regular = false;    // a regular file
   bool directory = false;
   bool operator==(const FileIdentity &o) const { return dev == o.dev && ino == o.ino; }

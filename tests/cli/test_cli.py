@@ -679,6 +679,111 @@ class CleanStale(CliTest):
         self.assertTrue(os.path.exists(free))
 
 
+class LegacyLocks(CliTest):
+    """Lock files the scripts filelock replaces leave at <file>.lock: a bare pid, pid= and
+    locked_at= lines, a directory holding a pid file. A running `sleep` is a live holder;
+    a reaped child's pid is a dead one."""
+
+    FORMATS = ("bare-pid", "pid-locked_at", "pid-directory")
+    PHRASES = {"bare-pid": "legacy lock file (bare pid)",
+               "pid-locked_at": "legacy lock file (pid=/locked_at= lines)",
+               "pid-directory": "legacy lock directory (holding a pid file)"}
+    BACKENDS = ("flock", "ofd", "posix", "lockfile", "lockdir")
+
+    def setUp(self):
+        super().setUp()
+        self.live = subprocess.Popen(["sleep", "300"])
+        child = subprocess.Popen(["true"])
+        child.wait()
+        self.dead = child.pid
+
+    def tearDown(self):
+        self.live.kill()
+        self.live.wait()
+        super().tearDown()
+
+    def write(self, name, fmt, pid):
+        lock = self.path(name + ".lock")
+        if fmt == "pid-directory":
+            os.mkdir(lock)
+            with open(os.path.join(lock, "pid"), "w") as fh:
+                fh.write(str(pid))
+        elif fmt == "bare-pid":
+            with open(lock, "w") as fh:
+                fh.write(str(pid))
+        else:
+            with open(lock, "w") as fh:
+                fh.write("pid=%d\nlocked_at=%f\n" % (pid, time.time() - 60))
+        return lock
+
+    def test_every_backend_keeps_a_live_one_and_breaks_a_dead_one(self):
+        for fmt in self.FORMATS:
+            live = self.write("live-" + fmt, fmt, self.live.pid)
+            for backend in self.BACKENDS:
+                with self.subTest(fmt=fmt, backend=backend):
+                    r = run("run", "-n", "--backend", backend, live[:-5], "--", "true")
+                    self.assertExit(r, 1)
+                    self.assertIn(self.PHRASES[fmt], r.stderr)
+                    self.assertIn("pid %d" % self.live.pid, r.stderr)
+                    self.assertTrue(os.path.exists(live))
+                    dead = self.write("dead-%s-%s" % (fmt, backend), fmt, self.dead)
+                    r = run("run", "-n", "--backend", backend, dead[:-5], "--", "echo", "ran")
+                    self.assertExit(r, 0)
+                    self.assertEqual(r.stdout, "ran\n")
+
+    def test_status_lists_format_and_pid(self):
+        for fmt in self.FORMATS:
+            self.write("live-" + fmt, fmt, self.live.pid)
+            self.write("dead-" + fmt, fmt, self.dead)
+        r = run("status", self.dir)
+        self.assertExit(r, 0)
+        rows = {line.split()[0]: line.split() for line in r.stdout.splitlines()[1:]}
+        for fmt in self.FORMATS:
+            live, dead = rows["live-%s.lock" % fmt], rows["dead-%s.lock" % fmt]
+            self.assertEqual(live[1:4], ["held", "exclusive", str(self.live.pid)])
+            self.assertEqual(live[5:7], ["legacy", fmt])
+            self.assertEqual(live[-1], "no")
+            self.assertEqual(dead[3], str(self.dead))
+            self.assertEqual(dead[-1], "yes")
+        r = run("status", self.dir, "--json")
+        self.assertExit(r, 0)
+        locks = {os.path.basename(e["lock_path"]): e for e in json.loads(r.stdout)["locks"]}
+        self.assertEqual(len(locks), 6)
+        for fmt in self.FORMATS:
+            entry = locks["live-%s.lock" % fmt]
+            self.assertEqual((entry["backend"], entry["format"]), ("legacy", fmt))
+            self.assertEqual(entry["holder"]["pid"], self.live.pid)
+            self.assertFalse(entry["stale"])
+            self.assertTrue(locks["dead-%s.lock" % fmt]["stale"])
+
+    def test_clean_stale_removes_only_dead_ones(self):
+        for fmt in self.FORMATS:
+            self.write("live-" + fmt, fmt, self.live.pid)
+            self.write("dead-" + fmt, fmt, self.dead)
+        dead = sorted(self.path("dead-%s.lock" % fmt) for fmt in self.FORMATS)
+        live = sorted(self.path("live-%s.lock" % fmt) for fmt in self.FORMATS)
+        r = run("clean-stale", self.dir, "--max-age", "0", "--dry-run", "--json")
+        self.assertExit(r, 0)
+        dry = json.loads(r.stdout)
+        self.assertEqual(sorted(e["lock_path"] for e in dry["would_remove"]), dead)
+        self.assertEqual(sorted(e["lock_path"] for e in dry["kept"]), live)
+        for entry in dry["kept"]:
+            self.assertIn("pid %d" % self.live.pid, entry["reason"])
+        self.assertTrue(all(os.path.exists(p) for p in dead), "a dry run removes nothing")
+
+        r = run("clean-stale", self.dir, "--max-age", "0", "--json")
+        self.assertExit(r, 0)
+        real = json.loads(r.stdout)
+        self.assertEqual(sorted(e["lock_path"] for e in real["removed"]), dead)
+        self.assertEqual(sorted(e["lock_path"] for e in real["kept"]), live)
+        for entry in real["kept"]:
+            fmt = os.path.basename(entry["lock_path"])[len("live-"):-len(".lock")]
+            self.assertIn(self.PHRASES[fmt], entry["reason"])
+            self.assertIn("pid %d" % self.live.pid, entry["reason"])
+        self.assertFalse(any(os.path.exists(p) for p in dead))
+        self.assertTrue(all(os.path.exists(p) for p in live))
+
+
 class State(CliTest):
     def state(self, *args, **kw):
         return run("state", *args, **kw)

@@ -197,14 +197,23 @@ def print_lock_status(directory: PathLike, file: Optional[TextIO] = None) -> Non
 
 def cleanup_stale_locks(base_dir: PathLike, max_age_hours: float = 1) -> Dict[str, Any]:
     """Removes lock files under ``base_dir`` (recursively) that nobody holds and that
-    are older than ``max_age_hours``. Safe while other processes take those locks.
+    are older than ``max_age_hours``, and legacy lock files (a bare pid, ``pid=``/
+    ``locked_at=`` lines, a ``.lock`` directory holding a ``pid`` file) whose pid names
+    no process on this host. Safe while other processes take those locks.
 
-    Returns ``{'count': int, 'stale_locks': [dict], 'errors': [str]}``.
+    Returns ``{'count': int, 'stale_locks': [dict], 'kept': [dict], 'errors': [str]}``;
+    each ``kept`` entry has ``lock_path`` and ``reason`` (a live legacy lock's reason
+    names its format and pid).
     """
     removed: List[Dict[str, Any]] = []
+    kept: List[Dict[str, Any]] = []
     errors: List[str] = []
     roots = [fspath(base_dir)]
-    roots += [os.path.join(root, d) for root, dirs, _ in os.walk(roots[0]) for d in dirs]
+    for root, dirs, _ in os.walk(roots[0]):
+        # A "*.lock" directory is a lock (LOCKDIR, legacy), judged and maybe removed by
+        # the call for the directory holding it: never a directory of lock files.
+        dirs[:] = [d for d in dirs if not d.endswith(".lock")]
+        roots += [os.path.join(root, d) for d in dirs]
     min_age_ms = int(max_age_hours * 3600 * 1000)
     for root in roots:
         try:
@@ -213,6 +222,7 @@ def cleanup_stale_locks(base_dir: PathLike, max_age_hours: float = 1) -> Dict[st
             errors.append(str(exc))
             continue
         removed += report.get("removed", [])
+        kept += report.get("kept", [])
         errors += [e if isinstance(e, str) else e.get("message", str(e))
                    for e in report.get("errors", [])]
-    return {"count": len(removed), "stale_locks": removed, "errors": errors}
+    return {"count": len(removed), "stale_locks": removed, "kept": kept, "errors": errors}

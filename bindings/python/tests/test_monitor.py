@@ -157,7 +157,7 @@ def test_cleanup_stale_locks_removes_old_free_locks_only(tmp_path, hold):
 
     report = cleanup_stale_locks(tmp_path, max_age_hours=1)
 
-    assert set(report) == {"count", "stale_locks", "errors"}
+    assert set(report) == {"count", "stale_locks", "kept", "errors"}
     assert report["count"] == 1
     assert [entry["lock_path"] for entry in report["stale_locks"]] == [str(sub / "old.lock")]
     assert report["errors"] == []
@@ -227,3 +227,42 @@ def test_a_flock1_holder_without_a_record_is_never_stale(tmp_path):
         holder.stdin.close()
         holder.wait(30)
         holder.stdout.close()
+
+
+def test_cleanup_stale_locks_removes_dead_legacy_locks_and_says_what_it_kept(tmp_path):
+    # What the scripts filelock replaces leave: a bare pid, pid=/locked_at= lines, a
+    # directory holding a pid file. A running `sleep` holds the live ones.
+    live = subprocess.Popen(["sleep", "300"])
+    dead = _dead_pid()
+    try:
+        def write(name, fmt, pid):
+            lock = tmp_path / (name + ".lock")
+            if fmt == "pid-directory":
+                lock.mkdir()
+                (lock / "pid").write_text(str(pid))
+            elif fmt == "bare-pid":
+                lock.write_text(str(pid))
+            else:
+                lock.write_text(f"pid={pid}\nlocked_at={time.time() - 60}\n")
+            return lock
+
+        formats = ("bare-pid", "pid-locked_at", "pid-directory")
+        kept_locks = {write("live-" + fmt, fmt, live.pid): fmt for fmt in formats}
+        gone = [write("dead-" + fmt, fmt, dead) for fmt in formats]
+
+        report = cleanup_stale_locks(tmp_path, max_age_hours=0)
+
+        assert report["errors"] == []
+        assert sorted(entry["lock_path"] for entry in report["stale_locks"]) == \
+            sorted(str(p) for p in gone)
+        assert report["count"] == 3
+        kept = {entry["lock_path"]: entry["reason"] for entry in report["kept"]}
+        assert sorted(kept) == sorted(str(p) for p in kept_locks)
+        for lock in kept_locks:
+            assert f"pid {live.pid}" in kept[str(lock)]
+            assert "legacy lock" in kept[str(lock)]
+            assert lock.exists()
+        assert not any(p.exists() for p in gone)
+    finally:
+        live.kill()
+        live.wait()

@@ -24,6 +24,7 @@ FileIdentity from_stat(const struct stat &st) {
   id.regular = S_ISREG(st.st_mode);
   id.directory = S_ISDIR(st.st_mode);
   id.mtime_ms = stat_mtime_ms(st);
+  id.size = static_cast<uint64_t>(st.st_size);
   return id;
 }
 

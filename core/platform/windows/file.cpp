@@ -24,6 +24,7 @@ FileIdentity from_info(const BY_HANDLE_FILE_INFORMATION &info, bool delete_pendi
   id.directory = (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
   id.regular = !id.directory && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) == 0;
   id.mtime_ms = win::filetime_to_unix_ms(info.ftLastWriteTime);
+  id.size = (static_cast<uint64_t>(info.nFileSizeHigh) << 32) | info.nFileSizeLow;
   return id;
 }
 
