@@ -172,11 +172,11 @@ func (l *Lock) acquire(ctx context.Context, mode LockType, timeout time.Duration
 	}
 	if canceled || (st == nil && ctx.Err() != nil) {
 		l.forgetCancelLocked(st, mode)
-		l.idleLocked()
+		l.dropLocked()
 		return ctx.Err()
 	}
 	if st != nil {
-		l.idleLocked()
+		l.dropLocked()
 		return statusError(st, op, l.path)
 	}
 	l.held, l.mode = true, mode
@@ -287,6 +287,16 @@ func (l *Lock) idleLocked() {
 		l.lockPath = native.Fl_lock_path(l.handle)
 	}
 	putIdle(l.key, l.handle)
+	l.handle = nil
+}
+
+// dropLocked closes the handle after a wait that failed or was canceled: only a handle
+// that was cleanly unlocked goes back to the pool, never one a wait may still be using.
+func (l *Lock) dropLocked() {
+	if l.lockPath == "" {
+		l.lockPath = native.Fl_lock_path(l.handle)
+	}
+	native.Fl_close(l.handle)
 	l.handle = nil
 }
 
