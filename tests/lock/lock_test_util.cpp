@@ -31,6 +31,7 @@ filelock::LockMode parse_mode(const std::string &s) {
 
 std::string backend_label(filelock::Backend backend) {
   switch (backend) {
+    case filelock::Backend::automatic: return "auto";
     case filelock::Backend::flock: return "flock";
     case filelock::Backend::ofd: return "ofd";
     case filelock::Backend::posix: return "posix";
