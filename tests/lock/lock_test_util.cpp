@@ -1,8 +1,12 @@
 #include "lock_test_util.hpp"
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <thread>
+
+#include "platform/threads.hpp"
 
 namespace locktest {
 
@@ -23,6 +27,15 @@ std::string slurp(const std::string &path) {
 
 std::unique_ptr<filelock::Lock> open_lock(const std::string &path, filelock::LockOptions options) {
   return filelock::Lock::open(path, options);
+}
+
+bool only_thread_left() {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!filelock::platform::only_thread()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 filelock::LockMode parse_mode(const std::string &s) {
