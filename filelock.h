@@ -72,7 +72,9 @@ enum {
  * other threads running, any of them may unlock the handle (a pool thread takes a lock
  * for one task and the task's continuation releases it elsewhere): the call then waits
  * until the lock is released. A wait for one's own lock with other threads alive is
- * therefore not detected: give such waits a timeout. */
+ * therefore not detected: give such waits a timeout. The POSIX backend does not pass on
+ * the kernel's EDEADLK from fcntl(F_SETLKW) either: that check sees cycles between
+ * processes where their threads hold and wait independently, so the wait goes on. */
 
 /* Lock modes. */
 enum { FL_EXCLUSIVE = 1, FL_SHARED = 2 };
