@@ -32,9 +32,10 @@ bool exists(const std::string &path) {
 
 }  // namespace
 
-// cross_wait HOLD WAIT GO HOLD_MS: holds HOLD (POSIX) in this thread, prints "holding";
-// once GO exists, another thread waits forever for WAIT while this one releases HOLD
-// after HOLD_MS; prints the wait's status number.
+// cross_wait HOLD WAIT GO HOLD_MS [WAIT_MS]: holds HOLD (POSIX) in this thread, prints
+// "holding"; once GO exists, another thread waits for WAIT (forever, or WAIT_MS) while
+// this one releases HOLD after HOLD_MS (-1: only after the wait ended); prints the
+// wait's status number.
 FLTEST_HELPER("cross_wait") {
   auto held = open_lock(args.at(0), with_backend(Backend::posix));
   held->lock(LockMode::exclusive, 0);
@@ -45,13 +46,17 @@ FLTEST_HELPER("cross_wait") {
     if (std::chrono::steady_clock::now() > give_up) return 3;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  const int64_t wait_ms = args.size() > 4 ? std::stoll(args.at(4)) : filelock::kForever;
+  const int64_t hold_ms = std::stoll(args.at(3));
   Status got = Status::io;
   std::thread waiter([&] {
     auto wanted = open_lock(args.at(1), with_backend(Backend::posix));
-    got = status_of([&] { wanted->lock(LockMode::exclusive, filelock::kForever); });
+    got = status_of([&] { wanted->lock(LockMode::exclusive, wait_ms); });
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(std::stoll(args.at(3))));
-  held->unlock();
+  if (hold_ms >= 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+    held->unlock();
+  }
   waiter.join();
   std::printf("%d\n", static_cast<int>(got));
   return 0;
@@ -90,6 +95,23 @@ void cross_round(fltest::TempDir &dir, int round) {
 TEST(PosixKernelDeadlock, ThreadsHoldingAndWaitingAcrossTwoProcessesAreNoDeadlock) {
   fltest::TempDir dir;
   for (int round = 0; round < 3; ++round) cross_round(dir, round);
+}
+
+// A real cycle (neither releases before its wait ends) is not reported either: it
+// waits like a flock or OFD wait. P's timeout ends it; P then exits, and Q, which waits
+// forever, gets the lock.
+TEST(PosixKernelDeadlock, RealCycleBetweenProcessesEndsByTimeout) {
+  fltest::TempDir dir;
+  const std::string go = dir.file("go");
+  auto p = fltest::spawn_helper("cross_wait", {dir.file("A"), dir.file("B"), go, "-1", "300"});
+  auto q = fltest::spawn_helper("cross_wait", {dir.file("B"), dir.file("A"), go, "-1"});
+  ASSERT_EQ(fltest::read_line(p), "holding");
+  ASSERT_EQ(fltest::read_line(q), "holding");
+  std::ofstream(go).put('x');
+  EXPECT_EQ(fltest::read_line(p), std::to_string(static_cast<int>(Status::timeout)));
+  EXPECT_EQ(fltest::wait_exit(p), 0);
+  EXPECT_EQ(fltest::read_line(q), "0");
+  EXPECT_EQ(fltest::wait_exit(q), 0);
 }
 
 TEST(PosixKernelDeadlock, CleanStaleInALoopBesideHoldersAndWaitersReportsNoDeadlock) {
