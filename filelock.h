@@ -66,11 +66,15 @@ enum {
   FL_ENOSPC = -17       /* no space left on the device, or a file size limit */
 };
 
-/* FL_EDEADLK compares OS threads: the thread that calls fl_lock against the threads
- * holding the lock through other handles of this process. Runtimes that move work
- * between OS threads (Go goroutines, .NET async tasks) can make it misfire (two
- * goroutines on one thread look like one) or miss (one goroutine that moved looks like
- * two, and waits forever). Bindings for such runtimes document what they do about it. */
+/* FL_EDEADLK reports only a deadlock that is certain: the thread that calls fl_lock with
+ * FL_FOREVER holds the lock through another handle of this process in a conflicting mode,
+ * and it is the process's only thread, so nothing could ever release that handle. With
+ * other threads running, any of them may unlock the handle (a pool thread takes a lock
+ * for one task and the task's continuation releases it elsewhere): the call then waits
+ * until the lock is released. A wait for one's own lock with other threads alive is
+ * therefore not detected: give such waits a timeout. The POSIX backend does not pass on
+ * the kernel's EDEADLK from fcntl(F_SETLKW) either: that check sees cycles between
+ * processes where their threads hold and wait independently, so the wait goes on. */
 
 /* Lock modes. */
 enum { FL_EXCLUSIVE = 1, FL_SHARED = 2 };
@@ -185,7 +189,7 @@ FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opt
 /* mode: FL_EXCLUSIVE or FL_SHARED; timeout_ms: FL_NOWAIT, FL_FOREVER or > 0.
  * FL_EBUSY (NOWAIT), FL_ETIMEOUT, FL_EALREADY, FL_ECANCELED; FL_EDEADLK when a
  * FL_FOREVER wait would be for a lock the calling thread holds through another handle
- * in a conflicting mode; FL_EUNSUPPORTED when the filesystem has no such kernel lock
+ * in a conflicting mode and no other thread exists to release it (see above); FL_EUNSUPPORTED when the filesystem has no such kernel lock
  * (the message names LOCKFILE/LOCKDIR). Shared holders are not recorded, and a shared
  * lock is not upgraded in place: unlock, then lock exclusively. */
 FL_API int fl_lock(fl_handle *h, int mode, int64_t timeout_ms);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "platform/threads.hpp"
+
 namespace filelock {
 
 namespace {
@@ -70,15 +72,23 @@ bool InodeRegistry::has_posix_open(const platform::FileIdentity &id) {
 
 bool InodeRegistry::would_deadlock(const InodeEntry &entry, const HolderSlot *self,
                                    uint64_t thread, LockMode want) {
-  std::lock_guard<std::mutex> guard(mutex_);
-  for (const HolderSlot *slot : entry.slots) {
-    if (slot == self || slot->thread.load(std::memory_order_acquire) != thread) continue;
-    const int held = slot->mode.load(std::memory_order_acquire);
-    if (held == static_cast<int>(LockMode::exclusive) ||
-        (held == static_cast<int>(LockMode::shared) && want == LockMode::exclusive))
-      return true;
+  bool holds_conflicting = false;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    for (const HolderSlot *slot : entry.slots) {
+      if (slot == self || slot->thread.load(std::memory_order_acquire) != thread) continue;
+      const int held = slot->mode.load(std::memory_order_acquire);
+      if (held == static_cast<int>(LockMode::exclusive) ||
+          (held == static_cast<int>(LockMode::shared) && want == LockMode::exclusive)) {
+        holds_conflicting = true;
+        break;
+      }
+    }
   }
-  return false;
+  // The handle this thread locked may be unlocked by another thread (a pool thread took
+  // it for a task; the task's continuation releases it elsewhere): the wait is then no
+  // deadlock. Only with no other thread in the process is it certain to be one.
+  return holds_conflicting && platform::only_thread();
 }
 
 }  // namespace filelock

@@ -2,8 +2,9 @@
 //
 // Handles publish who holds them (thread id + mode) in their own atomics, so locking and
 // unlocking never touch the registry; it is consulted only on the slow paths: before
-// waiting forever (would this thread wait for itself? then FL_EDEADLK, not a hang) and by
-// the POSIX backend, whose locks belong to the process (see posix_lock.hpp).
+// waiting forever (would this thread wait for itself, with no other thread to release
+// it? then FL_EDEADLK, not a hang) and by the POSIX backend, whose locks belong to the
+// process (see posix_lock.hpp).
 #pragma once
 
 #include <atomic>
@@ -38,7 +39,8 @@ class InodeRegistry {
   std::shared_ptr<InodeEntry> join(const platform::FileIdentity &id, const HolderSlot *slot);
   void leave(const std::shared_ptr<InodeEntry> &entry, const HolderSlot *slot) noexcept;
   // True if `thread` holds `entry` through a handle other than `self` in a mode that
-  // conflicts with `want`: waiting forever for `want` could then never end.
+  // conflicts with `want` and is the process's only thread: waiting forever for `want`
+  // could then never end. With other threads, one of them may release that handle.
   bool would_deadlock(const InodeEntry &entry, const HolderSlot *self, uint64_t thread,
                       LockMode want);
 

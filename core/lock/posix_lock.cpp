@@ -1,5 +1,6 @@
 #include "lock/posix_lock.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/deadline.hpp"
@@ -86,11 +87,31 @@ bool PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
   take_kernel_lock_fault(KernelLockKind::posix, path_);
   if (platform::kernel_try_lock(state_->fd, KernelLockKind::posix, mode, path_)) return true;
   if (!wait) return false;
-  take_kernel_lock_fault(KernelLockKind::posix, path_);
-  auto outcome = platform::kernel_wait_lock(state_->fd, KernelLockKind::posix, mode, forever,
-                                            deadline, wakeup_, cancel_, path_, nullptr);
-  canceled = outcome == platform::WaitOutcome::canceled;
-  return outcome == platform::WaitOutcome::acquired;
+  // The kernel's EDEADLK only suspects a deadlock: it sees a cycle between processes
+  // where their threads hold and wait independently (and this process's own handles
+  // never reach the kernel twice: the in-process phase orders them). Back off and wait
+  // on; a cycle that is real waits like any flock or OFD wait, until timeout or cancel.
+  auto backoff = std::chrono::milliseconds(2);
+  while (true) {
+    take_kernel_lock_fault(KernelLockKind::posix, path_);
+    try {
+      auto outcome = platform::kernel_wait_lock(state_->fd, KernelLockKind::posix, mode,
+                                                forever, deadline, wakeup_, cancel_, path_,
+                                                nullptr);
+      canceled = outcome == platform::WaitOutcome::canceled;
+      return outcome == platform::WaitOutcome::acquired;
+    } catch (const Error &e) {
+      if (e.status() != Status::deadlock) throw;
+    }
+    auto until = std::chrono::steady_clock::now() + backoff;
+    if (!forever) until = std::min(until, deadline);
+    wakeup_->wait_until(false, until);  // cancel() signals it
+    canceled = cancel_.load(std::memory_order_acquire);
+    if (canceled) return false;
+    if (platform::kernel_try_lock(state_->fd, KernelLockKind::posix, mode, path_)) return true;
+    if (!forever && std::chrono::steady_clock::now() >= deadline) return false;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
+  }
 }
 
 void PosixLock::release(PosixInodeState &state, LockMode mode) {

@@ -27,7 +27,8 @@ Liveness local_process_liveness(int64_t pid, int64_t start_time);
 // Bumped in the child at every fork(); handles compare it to notice they were inherited.
 uint64_t fork_generation() noexcept;
 
-// A stable id of the calling thread, never 0.
+// A stable id of the calling thread, never 0, and never that of a thread of the parent
+// process after fork().
 uint64_t current_thread_id() noexcept;
 
 int64_t wall_clock_ms() noexcept;  // milliseconds since the Unix epoch

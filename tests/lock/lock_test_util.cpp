@@ -1,8 +1,12 @@
 #include "lock_test_util.hpp"
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <thread>
+
+#include "platform/threads.hpp"
 
 namespace locktest {
 
@@ -25,12 +29,22 @@ std::unique_ptr<filelock::Lock> open_lock(const std::string &path, filelock::Loc
   return filelock::Lock::open(path, options);
 }
 
+bool only_thread_left() {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!filelock::platform::only_thread()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
 filelock::LockMode parse_mode(const std::string &s) {
   return s == "shared" ? filelock::LockMode::shared : filelock::LockMode::exclusive;
 }
 
 std::string backend_label(filelock::Backend backend) {
   switch (backend) {
+    case filelock::Backend::automatic: return "auto";
     case filelock::Backend::flock: return "flock";
     case filelock::Backend::ofd: return "ofd";
     case filelock::Backend::posix: return "posix";

@@ -34,6 +34,13 @@ filelock::Status status_of(Fn &&fn) {
   }
 }
 
+// Whether the test process is down to its one thread (threads of earlier steps may take
+// a moment to go): only then is a thread's wait for its own lock a certain deadlock.
+bool only_thread_left();
+inline constexpr const char *kOtherThreadsSkip =
+    "other threads run in this test process (or the system cannot tell): one of them could "
+    "release the lock, so no deadlock is certain";
+
 // Default options but for the backend.
 inline filelock::LockOptions with_backend(filelock::Backend backend) {
   filelock::LockOptions o;

@@ -73,7 +73,17 @@ uint64_t fork_generation() noexcept {
 }
 
 uint64_t current_thread_id() noexcept {
-  static thread_local uint64_t id = os::thread_id();
+  // Cached per fork generation: after fork() the forking thread is another thread (of
+  // another process), and the slots of handles inherited from the parent still name the
+  // parent's threads. Folding the generation in keeps those from ever matching a thread
+  // of the child, even one whose kernel id a dead parent thread had.
+  static thread_local uint64_t id = 0;
+  static thread_local uint64_t id_generation = 0;
+  const uint64_t generation = fork_generation();
+  if (id == 0 || id_generation != generation) {
+    id = os::thread_id() ^ (generation << 48);
+    id_generation = generation;
+  }
   return id;
 }
 

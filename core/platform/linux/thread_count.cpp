@@ -1,0 +1,48 @@
+// The process's thread count on Linux: /proc/self/stat field 20 (num_threads).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "platform/threads.hpp"
+
+namespace filelock::platform {
+
+namespace {
+
+int thread_count() noexcept {
+  const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;  // no /proc: cannot be told
+  char buf[1024];
+  const ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  // The command name (field 2) may hold spaces and parentheses: skip to the last ')'.
+  const char *p = std::strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  ++p;  // now at the space before field 3
+  for (int field = 3; field <= 20; ++field) {
+    p = std::strchr(p, ' ');
+    if (p == nullptr) return -1;
+    ++p;
+  }
+  return static_cast<int>(std::strtol(p, nullptr, 10));
+}
+
+}  // namespace
+
+bool only_thread() noexcept {
+  // A thread just joined may still be counted for a moment (the kernel wakes the joiner
+  // before it unlinks the thread): give such a one a few milliseconds to go.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    const int count = thread_count();
+    if (count == 1) return true;
+    if (count < 1) return false;
+    ::usleep(1000);
+  }
+  return false;
+}
+
+}  // namespace filelock::platform
