@@ -55,7 +55,10 @@ void GenerationFile::store(const GenerationRecord &r) {
   f[kFields - 1] = io::hash64(std::string_view(reinterpret_cast<const char *>(f), kSummed));
   if (const int err = io::take_fault(io::Step::pwrite)) throw_os_error("write generation record", path_, err);
   if (const fs::OsError e = fs::write_at(file_, 0, f, kSize)) fs::fail("write generation record", path_, e);
+  io::observe(io::Step::pwrite, path_);
 }
+
+void GenerationFile::sync() { io::sync_file(file_, path_); }
 
 uint64_t GenerationFile::resolve(const GenerationRecord &r, uint64_t checksum) {
   if (r.generation != 0 && checksum == r.checksum) return r.generation;

@@ -7,10 +7,11 @@
 //   matches previous -> the previous one (crash or failure before the rename);
 //   matches neither  -> the file was changed outside filelock: current + 1, written
 //                       down at the next commit.
-// No extra fsync per commit: after a process crash at any point the matching above
-// gives the right generation. A power cut can lose recent in-place record updates that
-// the document itself survived (the document is fsynced, the record is not); the
-// generation then resumes from the older record + 1, still consistent for readers but
+// In FL_DURABILITY_FULL the record is fsynced after that write and before the rename,
+// so a power cut never leaves the new document beside an older record (which would
+// hand out a generation again, and let a write_if based on it through). Without FULL
+// nothing is synced and a cut can lose record updates the document survived: the
+// generation then resumes from the older record + 1, consistent for readers but
 // possibly lower than one handed out before the cut.
 #pragma once
 
@@ -43,6 +44,8 @@ class GenerationFile {
   // A missing, empty or damaged record reads as all zeros (first document: generation 1).
   GenerationRecord load() const;
   void store(const GenerationRecord &record);
+  // fsync: the last store() survives a power cut. Throws Error.
+  void sync();
   const std::string &path() const { return path_; }
 
   // The generation of a document with this checksum, per the rules above.

@@ -87,10 +87,13 @@ void claim_meta_dir(const std::string &meta_dir, const std::string &path, bool r
 // Removes, when the open fails, the directories it created (only if still empty).
 class CreatedDirs {
  public:
-  void make(const std::string &dir) {
+  // `durable`: the new entry is fsynced in its parent, so a power cut cannot take the
+  // directory (and the generation record in it) away from a durable document.
+  void make(const std::string &dir, bool durable) {
     if (path_exists(dir)) return;
     io::make_dir(dir, 0755);
     made_.push_back(dir);
+    if (durable) io::sync_dir(io::dir_of(dir));
   }
   ~CreatedDirs() {
     if (std::uncaught_exceptions() == exceptions_) return;  // the open succeeded
@@ -198,9 +201,9 @@ State::State(std::string path, StateOptions options)
     });
   }
   CreatedDirs created;
-  created.make(meta_dir_);
+  created.make(meta_dir_, options_.durable);
   claim_meta_dir(meta_dir_, path_, !options_.meta_dir.empty());
-  created.make(backups_.dir());
+  created.make(backups_.dir(), options_.durable);
   generation_ = std::make_unique<GenerationFile>(meta_dir_ + "/generation");
   lock_ = Lock::open(path_, options_.lock);
 
@@ -286,7 +289,8 @@ void State::log(const AuditEntry &entry) {
 //     is not written (the generation counts changes);
 //  2. in atomic_replace: temp file, every byte, fsync, close;
 //  3. just before the rename: link the outgoing file into backups/, then pwrite the
-//     generation record (see generation.hpp for why this order survives a crash);
+//     generation record and, when durable, fsync it (see generation.hpp for why this
+//     order survives a crash and a power cut);
 //  4. rename, fsync the directory;
 //  5. log the outcome, rotate backups.
 // Any failure before the rename leaves the file, the backups and the generation as
@@ -339,6 +343,8 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   replace.before_rename = [&] {
     if (back_up) backup_id = backups_.add(path_, cur.generation);
     generation_->store({new_generation, io::hash64(text), cur.generation, cur.checksum, epoch});
+    // Durable before the rename can be: see generation.hpp.
+    if (options_.durable) generation_->sync();
   };
   try {
     io::atomic_replace(path_, text, replace, &renamed);
