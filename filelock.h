@@ -292,6 +292,12 @@ FL_API void fl_state_options_init(fl_state_options *opts);
  * Removes temp files a crashed commit left behind (when no one holds the lock).
  * FL_EPERM if path is a symbolic link (a commit would replace the link itself),
  * FL_EINVAL if it is a directory; a failed open leaves nothing behind but the lock file.
+ * FL_EPERM, naming the owner, if meta_dir or its backups/ is owned by a user other than
+ * the caller, root or the state file's owner, or is writable by every user (on POSIX):
+ * in a shared directory another user could otherwise plant backups and a generation.
+ * The state file and every file in meta_dir are opened without following a symbolic
+ * link and only as regular files: a symlink or FIFO put in their place is FL_EPERM,
+ * never followed, never waited on.
  * A relative path is made absolute at open, so a later chdir() changes nothing. */
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 FL_API void fl_state_close(fl_state *st); /* NULL-safe */
@@ -320,8 +326,12 @@ FL_API int fl_txn_merge(fl_txn *t, const char *merge_patch_json); /* RFC 7386 */
 /* The generation the transaction started from. */
 FL_API uint64_t fl_txn_generation(const fl_txn *t);
 /* Always consumes t, even on failure. A failure leaves the old document in place,
- * except when only the final directory fsync or the audit-log append fails: then the
- * new document is in place and the message says so. */
+ * except when only the final directory fsync fails: then the new document is in place
+ * and the message says so. A commit in place is never reported as failed because of
+ * the audit log: an audit.log that cannot be opened (a symlink, FIFO, no permission)
+ * refuses the commit before anything changes, and a line that cannot be written after
+ * the rename is kept by st and written before its next one (fl_state_verify counts it
+ * in "log":{"unwritten"}). */
 FL_API int fl_txn_commit(fl_txn *t);
 FL_API void fl_txn_rollback(fl_txn *t); /* always consumes t; NULL-safe */
 

@@ -3,7 +3,8 @@
 // line by line. Appended with a single write() while the state's exclusive lock is
 // held, so lines never interleave. Not fsynced on its own: the state file is the truth
 // and the log a record of how it got there; a crash can lose or tear the last line,
-// which readers skip and verify reports. Rotated to "<log>.1" past max_bytes.
+// which readers skip and verify reports. Rotated to "<log>.1" past max_bytes. Only a
+// regular file is opened, never through a symlink.
 #pragma once
 
 #include <cstdint>
@@ -37,8 +38,17 @@ class AuditLog {
   ~AuditLog();
   AuditLog(const AuditLog &) = delete;
   AuditLog &operator=(const AuditLog &) = delete;
-  // Throws Error; on failure the log is as it was.
-  void append(const AuditEntry &entry);
+  // Opens the log (or checks that the open one is still the file at its name), so a
+  // log that cannot be written to (a symlink or FIFO in its place, no permission) is
+  // found before a commit changes anything. Throws Error.
+  void prepare();
+  // Throws Error; on failure the log is as it was. `keep`: a line that could not be
+  // written is kept and written before the next one (a commit already in place must
+  // not lose its record, nor be reported as failed because of it).
+  void append(const AuditEntry &entry, bool keep = false);
+  // Lines kept by a failed append(keep) and the reason, until an append succeeds.
+  size_t unwritten() const { return pending_count_; }
+  const std::string &unwritten_reason() const { return pending_reason_; }
   // Records of the current file, preceded by the rotated one's when fewer than `want`.
   LogScan scan(size_t want) const;
   const std::string &path() const { return path_; }
@@ -53,6 +63,8 @@ class AuditLog {
   // where this object's last line ended means nobody appended since, so there is no
   // torn tail to look for.
   bool still_open(uint64_t &size) const;
+  // One write of whole lines, rotating first when the log is past max_bytes.
+  void append_text(const std::string &lines);
   void open_fresh(uint64_t &size);
   void close_open() noexcept;
 
@@ -62,6 +74,9 @@ class AuditLog {
   bool open_ = false;
   uint64_t dev_ = 0, ino_ = 0;
   uint64_t end_ = UINT64_MAX;  // size after this object's last line; MAX: unknown
+  std::string pending_;        // kept lines, oldest first, each with its '\n'
+  size_t pending_count_ = 0;
+  std::string pending_reason_;
 };
 
 // "2026-11-24T11:45:12.123456Z" (UTC, now).

@@ -84,6 +84,40 @@ void claim_meta_dir(const std::string &meta_dir, const std::string &path, bool r
   }
 }
 
+// meta_dir and backups/ decide the generation and what a restore brings back, so one a
+// neighbour could write is refused, not trusted: in a shared directory (/tmp) another
+// user can create it before the first open, or anyone may write it (o+w). Trusted
+// owners: the caller, root, and the state file's owner (who could rewrite the document
+// anyway; a reader of another user's state file trusts that user).
+void check_trusted_dir(const std::string &dir, const std::string &state_path) {
+  namespace fs = platform::fs;
+  const auto refuse = [&](const std::string &why) {
+    throw_error(Status::permission, "open state", state_path,
+                "meta dir '" + dir + "' " + why +
+                    ": another user could forge its backups and generation; remove it, or give "
+                    "the state file a meta_dir of its own (option meta_dir)");
+  };
+  fs::Ownership own;
+  if (const fs::OsError e = fs::ownership(dir, false, own)) fs::fail("stat", dir, e);
+  if (!own.known) return;
+  fs::Ownership doc;
+  const bool doc_known = !fs::ownership(state_path, true, doc) && doc.known;
+  const uint64_t me = fs::current_uid();
+  const auto trusted = [&](uint64_t uid) { return uid == me || uid == 0 || (doc_known && uid == doc.uid); };
+  const auto check_owner = [&](const fs::Ownership &o) {
+    if (!trusted(o.uid)) {
+      refuse("is owned by " + fs::user_name(o.uid) + ", not by " + fs::user_name(me) +
+             ", root or the state file's owner");
+    }
+  };
+  check_owner(own);
+  if (own.symlink) {  // a link its owner may keep; what it points at is checked too
+    if (const fs::OsError e = fs::ownership(dir, true, own)) fs::fail("stat", dir, e);
+    check_owner(own);
+  }
+  if (own.others_write) refuse("is writable by every user");
+}
+
 // Removes, when the open fails, the directories it created (only if still empty).
 class CreatedDirs {
  public:
@@ -202,8 +236,10 @@ State::State(std::string path, StateOptions options)
   }
   CreatedDirs created;
   created.make(meta_dir_, options_.durable);
+  check_trusted_dir(meta_dir_, path_);
   claim_meta_dir(meta_dir_, path_, !options_.meta_dir.empty());
   created.make(backups_.dir(), options_.durable);
+  check_trusted_dir(backups_.dir(), path_);
   generation_ = std::make_unique<GenerationFile>(meta_dir_ + "/generation");
   lock_ = Lock::open(path_, options_.lock);
 
@@ -280,8 +316,8 @@ std::string State::damaged_message(const std::string &reason) {
   return reason + "; no valid backup";
 }
 
-void State::log(const AuditEntry &entry) {
-  if (options_.audit_log) log_.append(entry);
+void State::log(const AuditEntry &entry, bool keep) {
+  if (options_.audit_log) log_.append(entry, keep);
 }
 
 // The commit protocol around io::atomic_replace, with the lock held:
@@ -341,6 +377,9 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
     }
   }
   replace.before_rename = [&] {
+    // A log that cannot be written is found while the commit can still be refused:
+    // once the document is in place the commit must report success.
+    if (options_.audit_log) log_.prepare();
     if (back_up) backup_id = backups_.add(path_, cur.generation);
     generation_->store({new_generation, io::hash64(text), cur.generation, cur.checksum, epoch});
     // Durable before the rename can be: see generation.hpp.
@@ -363,10 +402,10 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   if (back_up) backups_.rotate(options_.max_backups, cur.record.backups_epoch, epoch, backup_id);
   entry.generation = new_generation;
   try {
-    log(entry);
-  } catch (const Error &e) {
-    throw Error(e.status(), "commit '" + path_ + "': generation " + std::to_string(new_generation) +
-                                " is committed, but the audit log could not be written: " + e.what());
+    // The commit is in place: reporting a failure now would make a caller that retries
+    // apply it twice. The line is kept and written before the next one; verify tells.
+    log(entry, true);
+  } catch (const Error &) {
   }
   return new_generation;
 }
@@ -523,6 +562,13 @@ std::string State::verify(bool &damaged) {
   cJSON_AddRawToObject(log, "records", std::to_string(scan.records.size()).c_str());
   cJSON_AddBoolToObject(log, "torn_tail", scan.torn_tail);
   if (scan.torn_tail) problem("audit log: the last line is incomplete (a crash mid-append); it is ignored", false);
+  cJSON_AddRawToObject(log, "unwritten", std::to_string(log_.unwritten()).c_str());
+  if (log_.unwritten() != 0) {
+    problem("audit log: " + std::to_string(log_.unwritten()) +
+                " record(s) of commits in place are not written yet (kept by this handle, written "
+                "before its next record): " + log_.unwritten_reason(),
+            false);
+  }
   if (scan.damaged_line != 0) {
     const std::string what = "'" + scan.damaged_file + "' line " + std::to_string(scan.damaged_line) + " is damaged";
     cJSON_AddStringToObject(log, "error", what.c_str());
