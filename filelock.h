@@ -298,6 +298,9 @@ FL_API void fl_state_options_init(fl_state_options *opts);
  * The state file and every file in meta_dir are opened without following a symbolic
  * link and only as regular files: a symlink or FIFO put in their place is FL_EPERM,
  * never followed, never waited on.
+ * A state file keeps the lock backend of its first open (meta_dir/backend; AUTO, FLOCK
+ * and, on Windows, WINDOWS are one): an open asking for another gets FL_EINVAL naming
+ * both, since handles with different backends may not exclude each other.
  * A relative path is made absolute at open, so a later chdir() changes nothing. */
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 FL_API void fl_state_close(fl_state *st); /* NULL-safe */

@@ -11,6 +11,8 @@
 #include "io/file_io.hpp"
 #include "json/merge_patch.hpp"
 #include "json/pointer.hpp"
+#include "lock/holder_record.hpp"
+#include "platform/kernel_lock.hpp"
 #include "platform/file.hpp"
 #include "platform/paths.hpp"
 
@@ -48,39 +50,73 @@ bool path_exists(const std::string &path) {
   return platform::identify_path(path, unused);
 }
 
+// Reads `file`, a one-line claim in meta_dir; when it is missing and `record`, writes
+// `value` there first (a concurrent first open that wins the exclusive create is read
+// back instead). Returns the claim, "" when there is none: a crash between creating and
+// writing it, or a reader that may not create it (no write permission).
+std::string claim(const std::string &file, const std::string &value, bool record) {
+  std::string held;
+  if (io::read_file(file, held)) return held;
+  if (!record) return "";
+  bool created = false;
+  try {
+    const auto out = io::create_exclusive(file, 0644);
+    created = true;
+    try {
+      io::write_all(out, value, file);
+    } catch (...) {
+      platform::close_file(out);
+      throw;
+    }
+    io::close_file(out, file);
+    return value;
+  } catch (const Error &e) {
+    if (created) {
+      io::remove_quietly(file);
+      throw;
+    }
+    // Another open wrote it first: its claim holds. A read-only reader claims nothing.
+    if (io::read_file(file, held)) return held;
+    if (e.status() == Status::permission) return "";
+    throw;
+  }
+}
+
 // A meta_dir names its state file in this file, so two state files never share one
 // generation, log and backups (a restore could put one's document into the other).
 void claim_meta_dir(const std::string &meta_dir, const std::string &path, bool record) {
   const std::string owner_file = meta_dir + "/owner";
-  std::string owner;
-  if (!io::read_file(owner_file, owner)) {
-    if (!record) return;
-    bool created = false;
-    try {
-      const auto file = io::create_exclusive(owner_file, 0644);
-      created = true;
-      try {
-        io::write_all(file, path, owner_file);
-      } catch (...) {
-        platform::close_file(file);
-        throw;
-      }
-      io::close_file(file, owner_file);
-      return;
-    } catch (const Error &) {
-      if (created) {
-        io::remove_quietly(owner_file);
-        throw;
-      }
-      // Another open of the same meta_dir wrote it first: compare with its claim.
-      if (!io::read_file(owner_file, owner)) throw;
-    }
-  }
-  // Empty only after a crash between creating and writing it: nobody's claim.
+  const std::string owner = claim(owner_file, path, record);
   if (!owner.empty() && owner != path) {
     throw_error(Status::invalid, "open state", path,
                 "meta_dir '" + meta_dir + "' belongs to the state file '" + owner +
                     "'; give each state file its own meta_dir");
+  }
+}
+
+// The kernel lock a backend takes; AUTO, FLOCK and WINDOWS take the same one.
+std::string backend_kind(Backend backend) {
+  if (backend == Backend::automatic || backend == Backend::flock || backend == Backend::windows) {
+    return platform::whole_file_lock_is_lockfileex() ? "windows" : "flock";
+  }
+  return backend_name(backend);
+}
+
+// Handles with different lock backends on one state file may not exclude each other
+// (FLOCK and OFD locks, say, are blind to each other on some systems), and a commit
+// between two such holders loses updates. The first open records its backend in
+// meta_dir/backend; an open asking for another is refused. Read once per open.
+void claim_backend(const std::string &meta_dir, const std::string &path, const LockOptions &lock) {
+  const std::string file = meta_dir + "/backend";
+  const std::string mine = backend_kind(lock.backend);
+  std::string recorded = claim(file, mine + "\n", true);
+  while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
+  if (!recorded.empty() && recorded != mine) {
+    throw_error(Status::invalid, "open state", path,
+                "the state file is locked with the '" + recorded + "' backend (recorded in '" + file +
+                    "') and this open asks for '" + mine +
+                    "': handles with different backends may not exclude each other, so every "
+                    "process must use '" + recorded + "' (or remove that file while no one uses the state)");
   }
 }
 
@@ -238,6 +274,7 @@ State::State(std::string path, StateOptions options)
   created.make(meta_dir_, options_.durable);
   check_trusted_dir(meta_dir_, path_);
   claim_meta_dir(meta_dir_, path_, !options_.meta_dir.empty());
+  claim_backend(meta_dir_, path_, options_.lock);
   created.make(backups_.dir(), options_.durable);
   check_trusted_dir(backups_.dir(), path_);
   generation_ = std::make_unique<GenerationFile>(meta_dir_ + "/generation");
