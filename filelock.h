@@ -301,6 +301,9 @@ FL_API void fl_state_options_init(fl_state_options *opts);
  * A state file keeps the lock backend of its first open (meta_dir/backend; AUTO, FLOCK
  * and, on Windows, WINDOWS are one): an open asking for another gets FL_EINVAL naming
  * both, since handles with different backends may not exclude each other.
+ * A user who may read the state file and its meta dir but not write them (another
+ * user's state) can open it and read, list backups, history and verify; a commit then
+ * fails with FL_EPERM and changes nothing.
  * A relative path is made absolute at open, so a later chdir() changes nothing. */
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 FL_API void fl_state_close(fl_state *st); /* NULL-safe */

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "platform/file.hpp"
+#include "platform/fs_io.hpp"
 
 namespace filelock::state {
 
@@ -36,7 +37,9 @@ struct GenerationRecord {
 
 class GenerationFile {
  public:
-  explicit GenerationFile(const std::string &path);  // opens or creates
+  // Opens or creates; without the right to write it (a reader of another user's state),
+  // opens it read-only, and store() fails with the reason the write open failed.
+  explicit GenerationFile(const std::string &path);
   ~GenerationFile();
   GenerationFile(const GenerationFile &) = delete;
   GenerationFile &operator=(const GenerationFile &) = delete;
@@ -52,8 +55,12 @@ class GenerationFile {
   static uint64_t resolve(const GenerationRecord &record, uint64_t checksum);
 
  private:
+  void open_read_only(const platform::fs::OsError &write_error);
+
   std::string path_;
-  platform::NativeFile file_;
+  platform::NativeFile file_ = platform::kInvalidFile;
+  bool read_only_ = false;
+  platform::fs::OsError write_error_;
 };
 
 }  // namespace filelock::state
