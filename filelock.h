@@ -245,9 +245,27 @@ FL_API int fl_scan(const char *dir, char **report_json);
 FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_json);
 
 /* ---- JSON state ---------------------------------------------------------------- */
+/* What a power cut (or OS crash) leaves, by durability mode. A process crash (SIGKILL)
+ * loses nothing in either mode: a returned commit is in place with its generation.
+ * FL_DURABILITY_FULL: when a commit returns, its document and its generation survive a
+ *   cut (the temp file and the generation record are fsynced before the rename, the
+ *   directory after it), so a write_if based on an older generation still fails after
+ *   it; a cut during the commit leaves the old document or the new one, whole, each
+ *   with its own generation. fl_state_backup's copy is fsynced with its name. Not
+ *   synced per commit (each would cost about what the commit's own fsyncs cost): the
+ *   backup link of the outgoing document, the rotation of old backups and the audit
+ *   line. A cut can lose the newest backups and log lines (verify reports a torn last
+ *   line) or bring back a rotated backup, never a returned commit.
+ * FL_DURABILITY_ATOMIC: nothing is fsynced. Readers and process crashes see the old
+ *   or the new document whole, but after a cut any recent commits may be lost, the
+ *   generation may go back (a write_if may then pass on a number handed out before),
+ *   and on filesystems without rename heuristics (XFS, ext4 mounted noauto_da_alloc)
+ *   the file can be left empty or zero-filled: reads then fail with FL_ECORRUPT
+ *   naming the newest valid backup, which fl_state_restore brings back. */
 enum {
-  FL_DURABILITY_FULL = 0,  /* fsync the file and its directory before commit returns */
-  FL_DURABILITY_ATOMIC = 1 /* atomic rename, no fsync: never torn, may be lost on power cut */
+  FL_DURABILITY_FULL = 0,  /* document and generation fsynced before commit returns */
+  FL_DURABILITY_ATOMIC = 1 /* atomic rename, no fsync: never torn by a crash; a power
+                              cut may lose commits or leave an empty file */
 };
 
 /* JSON rules for every document, value and patch: strict RFC 8259, valid UTF-8, no

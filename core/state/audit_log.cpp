@@ -160,6 +160,7 @@ AuditLog::~AuditLog() { close_open(); }
 void AuditLog::close_open() noexcept {
   if (open_) fs::close(file_);
   open_ = false;
+  prepared_ = false;
   end_ = UINT64_MAX;
 }
 
@@ -187,6 +188,8 @@ void AuditLog::open_fresh(uint64_t &size) {
 void AuditLog::prepare() {
   uint64_t size = 0;
   if (!still_open(size)) open_fresh(size);
+  prepared_ = true;
+  prepared_size_ = size;
 }
 
 // A kept line is at most this many bytes behind: past it the oldest are dropped (and
@@ -212,7 +215,13 @@ void AuditLog::append(const AuditEntry &entry, bool keep) {
 
 void AuditLog::append_text(const std::string &line) {
   uint64_t size = 0;
-  if (!still_open(size)) open_fresh(size);
+  if (prepared_) {
+    // Checked by prepare() under the lock still held: no second stat.
+    size = prepared_size_;
+    prepared_ = false;
+  } else if (!still_open(size)) {
+    open_fresh(size);
+  }
   if (max_bytes_ > 0 && size > 0 && size + line.size() > static_cast<uint64_t>(max_bytes_)) {
     close_open();
     try {

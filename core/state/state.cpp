@@ -402,6 +402,11 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   const uint64_t epoch = cur.record.backups_epoch + (back_up ? 1 : 0);
   std::string backup_id;
   bool renamed = false;
+  // What prepare() finds holds only while this commit holds the lock.
+  struct Unprepare {
+    AuditLog &log;
+    ~Unprepare() { log.unprepare(); }
+  } unprepare{log_};
   io::ReplaceOptions replace;
   replace.durable = options_.durable;
   if (cur.exists) replace.mode = static_cast<int>(cur.mode);
@@ -505,7 +510,9 @@ std::string State::backup() {
   GenerationRecord record = cur.record;
   ++record.backups_epoch;
   generation_->store(record);
-  const std::string id = backups_.copy(path_, cur.generation);  // the live file: a link would follow in-place edits
+  // A copy of the live file (a link would follow in-place edits); in FULL durable
+  // before this returns, as fl_state_backup promises.
+  const std::string id = backups_.copy(path_, cur.generation, options_.durable);
   backups_.rotate(options_.max_backups, cur.record.backups_epoch, record.backups_epoch, id);
   return id;
 }
