@@ -275,9 +275,27 @@ FL_API int fl_scan(const char *dir, char **report_json);
 FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_json);
 
 /* ---- JSON state ---------------------------------------------------------------- */
+/* What a power cut (or OS crash) leaves, by durability mode. A process crash (SIGKILL)
+ * loses nothing in either mode: a returned commit is in place with its generation.
+ * FL_DURABILITY_FULL: when a commit returns, its document and its generation survive a
+ *   cut (the temp file and the generation record are fsynced before the rename, the
+ *   directory after it), so a write_if based on an older generation still fails after
+ *   it; a cut during the commit leaves the old document or the new one, whole, each
+ *   with its own generation. fl_state_backup's copy is fsynced with its name. Not
+ *   synced per commit (each would cost about what the commit's own fsyncs cost): the
+ *   backup link of the outgoing document, the rotation of old backups and the audit
+ *   line. A cut can lose the newest backups and log lines (verify reports a torn last
+ *   line) or bring back a rotated backup, never a returned commit.
+ * FL_DURABILITY_ATOMIC: nothing is fsynced. Readers and process crashes see the old
+ *   or the new document whole, but after a cut any recent commits may be lost, the
+ *   generation may go back (a write_if may then pass on a number handed out before),
+ *   and on filesystems without rename heuristics (XFS, ext4 mounted noauto_da_alloc)
+ *   the file can be left empty or zero-filled: reads then fail with FL_ECORRUPT
+ *   naming the newest valid backup, which fl_state_restore brings back. */
 enum {
-  FL_DURABILITY_FULL = 0,  /* fsync the file and its directory before commit returns */
-  FL_DURABILITY_ATOMIC = 1 /* atomic rename, no fsync: never torn, may be lost on power cut */
+  FL_DURABILITY_FULL = 0,  /* document and generation fsynced before commit returns */
+  FL_DURABILITY_ATOMIC = 1 /* atomic rename, no fsync: never torn by a crash; a power
+                              cut may lose commits or leave an empty file */
 };
 
 /* JSON rules for every document, value and patch: strict RFC 8259, valid UTF-8, no
@@ -322,6 +340,18 @@ FL_API void fl_state_options_init(fl_state_options *opts);
  * Removes temp files a crashed commit left behind (when no one holds the lock).
  * FL_EPERM if path is a symbolic link (a commit would replace the link itself),
  * FL_EINVAL if it is a directory; a failed open leaves nothing behind but the lock file.
+ * FL_EPERM, naming the owner, if meta_dir or its backups/ is owned by a user other than
+ * the caller, root or the state file's owner, or is writable by every user (on POSIX):
+ * in a shared directory another user could otherwise plant backups and a generation.
+ * The state file and every file in meta_dir are opened without following a symbolic
+ * link and only as regular files: a symlink or FIFO put in their place is FL_EPERM,
+ * never followed, never waited on.
+ * A state file keeps the lock backend of its first open (meta_dir/backend; AUTO, FLOCK
+ * and, on Windows, WINDOWS are one): an open asking for another gets FL_EINVAL naming
+ * both, since handles with different backends may not exclude each other.
+ * A user who may read the state file and its meta dir but not write them (another
+ * user's state) can open it and read, list backups, history and verify; a commit then
+ * fails with FL_EPERM and changes nothing.
  * A relative path is made absolute at open, so a later chdir() changes nothing. */
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 FL_API void fl_state_close(fl_state *st); /* NULL-safe */
@@ -350,8 +380,12 @@ FL_API int fl_txn_merge(fl_txn *t, const char *merge_patch_json); /* RFC 7386 */
 /* The generation the transaction started from. */
 FL_API uint64_t fl_txn_generation(const fl_txn *t);
 /* Always consumes t, even on failure. A failure leaves the old document in place,
- * except when only the final directory fsync or the audit-log append fails: then the
- * new document is in place and the message says so. */
+ * except when only the final directory fsync fails: then the new document is in place
+ * and the message says so. A commit in place is never reported as failed because of
+ * the audit log: an audit.log that cannot be opened (a symlink, FIFO, no permission)
+ * refuses the commit before anything changes, and a line that cannot be written after
+ * the rename is kept by st and written before its next one (fl_state_verify counts it
+ * in "log":{"unwritten"}). */
 FL_API int fl_txn_commit(fl_txn *t);
 FL_API void fl_txn_rollback(fl_txn *t); /* always consumes t; NULL-safe */
 

@@ -103,7 +103,7 @@ class FilelockState {
 // transaction is measured against. Same steps and durability as a filelock
 // commit: lock the sidecar, read the document, temp file (O_EXCL) in the same
 // directory, write, keep the mode, fsync, hard-link the outgoing file as a backup,
-// pwrite a generation record, rename, fsync the directory, rotate the oldest
+// pwrite a generation record (and fsync it), rename, fsync the directory, rotate the oldest
 // backup out, append one log line (open, write, close: other processes append
 // too; not fsynced, as in filelock), unlock. `durable` false drops the fsyncs.
 class RawState {
@@ -147,6 +147,7 @@ class RawState {
     check_os(::link(target_.c_str(), backup.c_str()) == 0, "link " + backup);
     const uint64_t record[4] = {static_cast<uint64_t>(generation_), doc.size(), 0, 0};
     check_os(::pwrite(gen_fd_, record, sizeof record, 0) == sizeof record, "pwrite generation");
+    if (durable_) check_os(::fsync(gen_fd_) == 0, "fsync generation");
     check_os(::rename(tmp.c_str(), target_.c_str()) == 0, "rename " + tmp);
     if (durable_) check_os(::fsync(dir_fd_) == 0, "fsync " + dir_);
     if (generation_ > max_backups_) {

@@ -48,3 +48,21 @@ void pause_point(Pause point) noexcept {
 }
 
 }  // namespace filelock::io
+
+namespace filelock::io {
+
+namespace {
+Observer observer_fn = nullptr;
+void *observer_context = nullptr;
+}  // namespace
+
+void set_observer(Observer observer, void *context) noexcept {
+  observer_fn = observer;
+  observer_context = context;
+}
+
+void observe(Step step, const std::string &path) {
+  if (observer_fn != nullptr) observer_fn(step, path, observer_context);
+}
+
+}  // namespace filelock::io

@@ -1,8 +1,12 @@
 // Fault injection for the I/O layer. Every file operation in core/io/ asks here first,
 // so tests can make the Nth call of one step fail with a chosen errno (like LevelDB's
 // fault_injection_test) and check that each failure leaves the data as it was.
+// Tests can also watch every step that succeeded (set_observer), to model what a power
+// cut at that point would leave on disk.
 // Internal to the engine: nothing outside core/ and its tests can reach it.
 #pragma once
+
+#include <string>
 
 namespace filelock::io {
 
@@ -39,4 +43,10 @@ using PauseHook = void (*)(Pause point);
 void set_pause_hook(PauseHook hook) noexcept;  // nullptr removes it
 void pause_point(Pause point) noexcept;
 
+// Called after each step that succeeded, with the path it acted on (for rename and
+// link the new name; for dir_fsync the directory). nullptr: none (the default). Set it
+// only while no other thread does I/O.
+using Observer = void (*)(Step step, const std::string &path, void *context);
+void set_observer(Observer observer, void *context) noexcept;
+void observe(Step step, const std::string &path);
 }  // namespace filelock::io

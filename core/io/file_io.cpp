@@ -42,6 +42,7 @@ File create_exclusive(const std::string &path, unsigned mode) {
   File file;
   if (const fs::OsError e = fs::open_write(path, fs::Create::exclusive, false, mode, file))
     fs::fail("create", path, e);
+  observe(Step::create, path);
   return file;
 }
 
@@ -49,12 +50,14 @@ void write_all(File file, std::string_view data, const std::string &path) {
   if (const int err = take_fault(Step::write)) throw_os_error("write", path, err);
   size_t written = 0;
   if (const fs::OsError e = fs::write_all(file, data, written)) fs::fail("write", path, e);
+  observe(Step::write, path);
 }
 
 void sync_file(File file, const std::string &path) {
   // Never retried: see fs::sync.
   if (const int err = take_fault(Step::fsync)) throw_os_error("fsync", path, err);
   if (const fs::OsError e = fs::sync(file)) fs::fail("fsync", path, e);
+  observe(Step::fsync, path);
 }
 
 void close_file(File file, const std::string &path) {
@@ -67,11 +70,13 @@ void close_file(File file, const std::string &path) {
 void sync_dir(const std::string &dir) {
   if (const int err = take_fault(Step::dir_fsync)) throw_os_error("fsync directory", dir, err);
   if (const fs::OsError e = fs::sync_dir(dir)) fs::fail("fsync directory", dir, e);
+  observe(Step::dir_fsync, dir);
 }
 
 void sync_dir(File handle, const std::string &dir) {
   if (const int err = take_fault(Step::dir_fsync)) throw_os_error("fsync directory", dir, err);
   if (const fs::OsError e = fs::sync_dir(handle)) fs::fail("fsync directory", dir, e);
+  observe(Step::dir_fsync, dir);
 }
 
 DirHandle::DirHandle(const std::string &dir) {
@@ -84,13 +89,17 @@ void rename_file(const std::string &from, const std::string &to, bool wait_for_r
   if (const int err = take_fault(Step::rename)) throw_os_error("rename", to, err);
   if (const fs::OsError e = fs::rename_replace(from, to, wait_for_readers))
     fs::fail("rename", to, e);
+  observe(Step::rename, to);
 }
 
 Link link_file(const std::string &from, const std::string &to) {
   fs::OsError e{take_fault(Step::link), 0, nullptr};
   if (!e) {
     e = fs::hard_link(from, to);
-    if (!e) return Link::made;
+    if (!e) {
+      observe(Step::link, to);
+      return Link::made;
+    }
   }
   if (e.err == EEXIST) return Link::exists;
   if (e.err == EPERM || e.err == EXDEV || e.err == ENOTSUP || e.err == EMLINK) return Link::unsupported;

@@ -29,15 +29,21 @@ struct OsError {
 // Throws the Error for `op` on `path` with the OS reason of `e` (its own op if set).
 [[noreturn]] void fail(const char *op, const std::string &path, const OsError &e);
 
+// OsError::err of an open or read refused because the path names a FIFO, socket,
+// device or directory (which could block, or is not ours to write): fail() says so.
+inline constexpr int kNotRegularFile = -1;
+
 enum class Create {
   never,      // the file must exist
   if_missing,
   exclusive,  // the file must not exist yet
 };
 
-// Opens for reading.
+// Opens for reading, never following a final symlink (ELOOP) and never blocking (a FIFO
+// opens at once; read_all then refuses it with kNotRegularFile).
 OsError open_read(const std::string &path, NativeFile &out);
-// Opens for writing (and reading), never following a final symlink. `append`: every
+// Opens for writing (and reading), never following a final symlink (ELOOP), never
+// blocking, and only a regular file (anything else: kNotRegularFile). `append`: every
 // write goes to the current end of the file (write_append).
 OsError open_write(const std::string &path, Create create, bool append, unsigned mode,
                    NativeFile &out);
@@ -52,6 +58,7 @@ struct FileInfo {
   uint64_t dev = 0;         // with ino: the file's identity
   uint64_t ino = 0;
   bool directory = false;
+  bool regular = false;     // a regular file (not a FIFO, socket, device, directory)
 };
 OsError info(NativeFile file, FileInfo &out);
 // What `path` names now (following symlinks, as stat); ENOENT if nothing.
@@ -59,7 +66,8 @@ OsError path_info(const std::string &path, FileInfo &out);
 OsError set_mode(NativeFile file, unsigned mode);
 
 // Everything from the current position to the end (short reads and EINTR retried);
-// `info` (when given) receives the file's attributes from the same open file.
+// `info` (when given) receives the file's attributes from the same open file. Only a
+// regular file is read (else kNotRegularFile).
 OsError read_all(NativeFile file, std::string &out, FileInfo *info = nullptr);
 // Up to `size` bytes at `offset`; `got` says how many.
 OsError read_at(NativeFile file, uint64_t offset, void *data, size_t size, size_t &got);
@@ -92,6 +100,21 @@ OsError remove(const std::string &path);
 OsError make_dir(const std::string &path, unsigned mode);
 // Calls `each` with every name in `dir` but "." and "..".
 OsError list_dir(const std::string &dir, const std::function<void(std::string_view)> &each);
+
+// Who owns what `path` names, for refusing metadata another user planted. `follow`:
+// stat (else lstat). Where files have no owner ids to compare (Windows) `known` is false.
+struct Ownership {
+  bool known = false;
+  uint64_t uid = 0;
+  bool symlink = false;
+  bool directory = false;
+  bool others_write = false;  // writable by users other than the owner and group
+};
+OsError ownership(const std::string &path, bool follow, Ownership &out);
+// The effective user id (0 where there is none).
+uint64_t current_uid() noexcept;
+// "name (uid N)", or "uid N" when the name is unknown.
+std::string user_name(uint64_t uid);
 
 int64_t current_pid() noexcept;
 std::string host_name();

@@ -160,6 +160,7 @@ AuditLog::~AuditLog() { close_open(); }
 void AuditLog::close_open() noexcept {
   if (open_) fs::close(file_);
   open_ = false;
+  prepared_ = false;
   end_ = UINT64_MAX;
 }
 
@@ -184,10 +185,43 @@ void AuditLog::open_fresh(uint64_t &size) {
   size = st.size;
 }
 
-void AuditLog::append(const AuditEntry &entry) {
-  const std::string line = format(entry);
+void AuditLog::prepare() {
   uint64_t size = 0;
   if (!still_open(size)) open_fresh(size);
+  prepared_ = true;
+  prepared_size_ = size;
+}
+
+// A kept line is at most this many bytes behind: past it the oldest are dropped (and
+// the count says so) rather than letting memory grow while the log stays unwritable.
+constexpr size_t kMaxPending = 1 << 20;
+
+void AuditLog::append(const AuditEntry &entry, bool keep) {
+  const std::string own = format(entry);
+  try {
+    append_text(pending_ + own);
+  } catch (const Error &e) {
+    if (keep) {
+      if (pending_.size() + own.size() <= kMaxPending) pending_ += own;
+      ++pending_count_;
+      pending_reason_ = e.what();
+    }
+    throw;
+  }
+  pending_.clear();
+  pending_count_ = 0;
+  pending_reason_.clear();
+}
+
+void AuditLog::append_text(const std::string &line) {
+  uint64_t size = 0;
+  if (prepared_) {
+    // Checked by prepare() under the lock still held: no second stat.
+    size = prepared_size_;
+    prepared_ = false;
+  } else if (!still_open(size)) {
+    open_fresh(size);
+  }
   if (max_bytes_ > 0 && size > 0 && size + line.size() > static_cast<uint64_t>(max_bytes_)) {
     close_open();
     try {
@@ -202,7 +236,7 @@ void AuditLog::append(const AuditEntry &entry) {
   try {
     if (size != end_) size = drop_torn_tail(file_, size, path_);
     if (const int err = io::take_fault(io::Step::log_append)) throw_os_error("append to audit log", path_, err);
-    // Under the lock: the line lands whole or, on error, is cut back off.
+    // Under the lock: the lines land whole or, on error, are cut back off.
     size_t written = 0;
     if (const fs::OsError e = fs::write_append(file_, line, written)) {
       // Should even the cut fail, the next append's drop_torn_tail() does it.
@@ -215,6 +249,7 @@ void AuditLog::append(const AuditEntry &entry) {
   }
   // Not fsynced (see the header).
   end_ = size + line.size();
+  io::observe(io::Step::log_append, path_);
 }
 
 LogScan AuditLog::scan(size_t want) const {

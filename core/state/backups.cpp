@@ -75,7 +75,7 @@ std::string Backups::add(const std::string &file, uint64_t generation) {
       case io::Link::exists:
         continue;  // the clock moves on: the next name differs
       case io::Link::unsupported:
-        return copy(file, generation);
+        return copy(file, generation, false);
     }
   }
 }
@@ -83,7 +83,7 @@ std::string Backups::add(const std::string &file, uint64_t generation) {
 // Through a temp file, so a backup is never seen half-written. The final rename would
 // silently replace a backup of the same name, so the name is checked first (on-demand
 // backups are rare; the commit path links instead).
-std::string Backups::copy(const std::string &file, uint64_t generation) {
+std::string Backups::copy(const std::string &file, uint64_t generation, bool durable) {
   std::string id = new_id(generation);
   for (fs::FileInfo st; !fs::path_info(path_of(id), st);) id = new_id(generation);
   std::string contents;
@@ -92,12 +92,14 @@ std::string Backups::copy(const std::string &file, uint64_t generation) {
   const io::File out = io::create_exclusive(temp, 0644);
   try {
     io::write_all(out, contents, temp);
+    if (durable) io::sync_file(out, temp);
     io::close_file(out, temp);
     io::rename_file(temp, path_of(id));
   } catch (...) {
     io::remove_quietly(temp);
     throw;
   }
+  if (durable) io::sync_dir(dir_);
   return id;
 }
 

@@ -30,8 +30,8 @@ class Backups {
   std::string add(const std::string &file, uint64_t generation);
   // Copies `file` as a new backup of `generation` and returns its id: for the live
   // file, which another program may still rewrite in place (a link would change with
-  // it). Throws Error.
-  std::string copy(const std::string &file, uint64_t generation);
+  // it). `durable`: the copy and its name are fsynced before this returns. Throws Error.
+  std::string copy(const std::string &file, uint64_t generation, bool durable);
   void remove(const std::string &id) noexcept;
   // Newest first (by generation, then time).
   std::vector<BackupInfo> list() const;

@@ -23,10 +23,23 @@ constexpr size_t kSize = kFields * sizeof(uint64_t);
 GenerationFile::GenerationFile(const std::string &path) : path_(path) {
   fs::OsError e = fs::open_write(path, fs::Create::never, false, 0644, file_);
   if (!e) return;
+  if (e.err == EACCES || e.err == EPERM || e.err == EROFS) {
+    // A reader who may not write the meta dir still reads the generation.
+    open_read_only(e);
+    return;
+  }
   if (e.err != ENOENT) fs::fail("open generation record", path, e);
   // Created once per state file; made durable at once so it is never lost later.
   e = fs::open_write(path, fs::Create::if_missing, false, 0644, file_);
-  if (e) fs::fail("create generation record", path, e);
+  if (e) {
+    if (e.err == EACCES || e.err == EPERM || e.err == EROFS) {
+      // Nothing to read yet, and no right to create it: a record of zeros.
+      read_only_ = true;
+      write_error_ = e;
+      return;
+    }
+    fs::fail("create generation record", path, e);
+  }
   try {
     io::sync_file(file_, path);
     io::sync_dir(io::dir_of(path));
@@ -36,11 +49,28 @@ GenerationFile::GenerationFile(const std::string &path) : path_(path) {
   }
 }
 
-GenerationFile::~GenerationFile() { fs::close(file_); }
+void GenerationFile::open_read_only(const fs::OsError &write_error) {
+  read_only_ = true;
+  write_error_ = write_error;
+  if (const fs::OsError e = fs::open_read(path_, file_)) fs::fail("open generation record", path_, e);
+  fs::FileInfo info;
+  fs::OsError e = fs::info(file_, info);
+  if (!e && !info.regular) e = fs::OsError{fs::kNotRegularFile, 0, nullptr};
+  if (e) {
+    fs::close(file_);
+    file_ = platform::kInvalidFile;
+    fs::fail("open generation record", path_, e);
+  }
+}
+
+GenerationFile::~GenerationFile() {
+  if (file_ != platform::kInvalidFile) fs::close(file_);
+}
 
 GenerationRecord GenerationFile::load() const {
   uint64_t f[kFields] = {};
   size_t n = 0;
+  if (file_ == platform::kInvalidFile) return {};
   if (const fs::OsError e = fs::read_at(file_, 0, f, kSize, n)) fs::fail("read generation record", path_, e);
   if (n != kSize || f[0] != kMagic ||
       f[kFields - 1] != io::hash64(std::string_view(reinterpret_cast<const char *>(f), kSummed))) {
@@ -53,8 +83,15 @@ void GenerationFile::store(const GenerationRecord &r) {
   uint64_t f[kFields] = {kMagic, r.generation, r.checksum, r.previous_generation, r.previous_checksum,
                          r.backups_epoch, 0};
   f[kFields - 1] = io::hash64(std::string_view(reinterpret_cast<const char *>(f), kSummed));
+  if (read_only_) fs::fail("write generation record", path_, write_error_);
   if (const int err = io::take_fault(io::Step::pwrite)) throw_os_error("write generation record", path_, err);
   if (const fs::OsError e = fs::write_at(file_, 0, f, kSize)) fs::fail("write generation record", path_, e);
+  io::observe(io::Step::pwrite, path_);
+}
+
+void GenerationFile::sync() {
+  if (read_only_) fs::fail("fsync generation record", path_, write_error_);
+  io::sync_file(file_, path_);
 }
 
 uint64_t GenerationFile::resolve(const GenerationRecord &r, uint64_t checksum) {

@@ -7,10 +7,11 @@
 //   matches previous -> the previous one (crash or failure before the rename);
 //   matches neither  -> the file was changed outside filelock: current + 1, written
 //                       down at the next commit.
-// No extra fsync per commit: after a process crash at any point the matching above
-// gives the right generation. A power cut can lose recent in-place record updates that
-// the document itself survived (the document is fsynced, the record is not); the
-// generation then resumes from the older record + 1, still consistent for readers but
+// In FL_DURABILITY_FULL the record is fsynced after that write and before the rename,
+// so a power cut never leaves the new document beside an older record (which would
+// hand out a generation again, and let a write_if based on it through). Without FULL
+// nothing is synced and a cut can lose record updates the document survived: the
+// generation then resumes from the older record + 1, consistent for readers but
 // possibly lower than one handed out before the cut.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include <string_view>
 
 #include "platform/file.hpp"
+#include "platform/fs_io.hpp"
 
 namespace filelock::state {
 
@@ -35,7 +37,9 @@ struct GenerationRecord {
 
 class GenerationFile {
  public:
-  explicit GenerationFile(const std::string &path);  // opens or creates
+  // Opens or creates; without the right to write it (a reader of another user's state),
+  // opens it read-only, and store() fails with the reason the write open failed.
+  explicit GenerationFile(const std::string &path);
   ~GenerationFile();
   GenerationFile(const GenerationFile &) = delete;
   GenerationFile &operator=(const GenerationFile &) = delete;
@@ -43,14 +47,20 @@ class GenerationFile {
   // A missing, empty or damaged record reads as all zeros (first document: generation 1).
   GenerationRecord load() const;
   void store(const GenerationRecord &record);
+  // fsync: the last store() survives a power cut. Throws Error.
+  void sync();
   const std::string &path() const { return path_; }
 
   // The generation of a document with this checksum, per the rules above.
   static uint64_t resolve(const GenerationRecord &record, uint64_t checksum);
 
  private:
+  void open_read_only(const platform::fs::OsError &write_error);
+
   std::string path_;
-  platform::NativeFile file_;
+  platform::NativeFile file_ = platform::kInvalidFile;
+  bool read_only_ = false;
+  platform::fs::OsError write_error_;
 };
 
 }  // namespace filelock::state

@@ -11,6 +11,8 @@
 #include "io/file_io.hpp"
 #include "json/merge_patch.hpp"
 #include "json/pointer.hpp"
+#include "lock/holder_record.hpp"
+#include "platform/kernel_lock.hpp"
 #include "platform/file.hpp"
 #include "platform/paths.hpp"
 
@@ -48,35 +50,43 @@ bool path_exists(const std::string &path) {
   return platform::identify_path(path, unused);
 }
 
+// Reads `file`, a one-line claim in meta_dir; when it is missing and `record`, writes
+// `value` there first (a concurrent first open that wins the exclusive create is read
+// back instead). Returns the claim, "" when there is none: a crash between creating and
+// writing it, or a reader that may not create it (no write permission).
+std::string claim(const std::string &file, const std::string &value, bool record) {
+  std::string held;
+  if (io::read_file(file, held)) return held;
+  if (!record) return "";
+  bool created = false;
+  try {
+    const auto out = io::create_exclusive(file, 0644);
+    created = true;
+    try {
+      io::write_all(out, value, file);
+    } catch (...) {
+      platform::close_file(out);
+      throw;
+    }
+    io::close_file(out, file);
+    return value;
+  } catch (const Error &e) {
+    if (created) {
+      io::remove_quietly(file);
+      throw;
+    }
+    // Another open wrote it first: its claim holds. A read-only reader claims nothing.
+    if (io::read_file(file, held)) return held;
+    if (e.status() == Status::permission) return "";
+    throw;
+  }
+}
+
 // A meta_dir names its state file in this file, so two state files never share one
 // generation, log and backups (a restore could put one's document into the other).
 void claim_meta_dir(const std::string &meta_dir, const std::string &path, bool record) {
   const std::string owner_file = meta_dir + "/owner";
-  std::string owner;
-  if (!io::read_file(owner_file, owner)) {
-    if (!record) return;
-    bool created = false;
-    try {
-      const auto file = io::create_exclusive(owner_file, 0644);
-      created = true;
-      try {
-        io::write_all(file, path, owner_file);
-      } catch (...) {
-        platform::close_file(file);
-        throw;
-      }
-      io::close_file(file, owner_file);
-      return;
-    } catch (const Error &) {
-      if (created) {
-        io::remove_quietly(owner_file);
-        throw;
-      }
-      // Another open of the same meta_dir wrote it first: compare with its claim.
-      if (!io::read_file(owner_file, owner)) throw;
-    }
-  }
-  // Empty only after a crash between creating and writing it: nobody's claim.
+  const std::string owner = claim(owner_file, path, record);
   if (!owner.empty() && owner != path) {
     throw_error(Status::invalid, "open state", path,
                 "meta_dir '" + meta_dir + "' belongs to the state file '" + owner +
@@ -84,13 +94,76 @@ void claim_meta_dir(const std::string &meta_dir, const std::string &path, bool r
   }
 }
 
+// The kernel lock a backend takes; AUTO, FLOCK and WINDOWS take the same one.
+std::string backend_kind(Backend backend) {
+  if (backend == Backend::automatic || backend == Backend::flock || backend == Backend::windows) {
+    return platform::whole_file_lock_is_lockfileex() ? "windows" : "flock";
+  }
+  return backend_name(backend);
+}
+
+// Handles with different lock backends on one state file may not exclude each other
+// (FLOCK and OFD locks, say, are blind to each other on some systems), and a commit
+// between two such holders loses updates. The first open records its backend in
+// meta_dir/backend; an open asking for another is refused. Read once per open.
+void claim_backend(const std::string &meta_dir, const std::string &path, const LockOptions &lock) {
+  const std::string file = meta_dir + "/backend";
+  const std::string mine = backend_kind(lock.backend);
+  std::string recorded = claim(file, mine + "\n", true);
+  while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
+  if (!recorded.empty() && recorded != mine) {
+    throw_error(Status::invalid, "open state", path,
+                "the state file is locked with the '" + recorded + "' backend (recorded in '" + file +
+                    "') and this open asks for '" + mine +
+                    "': handles with different backends may not exclude each other, so every "
+                    "process must use '" + recorded + "' (or remove that file while no one uses the state)");
+  }
+}
+
+// meta_dir and backups/ decide the generation and what a restore brings back, so one a
+// neighbour could write is refused, not trusted: in a shared directory (/tmp) another
+// user can create it before the first open, or anyone may write it (o+w). Trusted
+// owners: the caller, root, and the state file's owner (who could rewrite the document
+// anyway; a reader of another user's state file trusts that user).
+void check_trusted_dir(const std::string &dir, const std::string &state_path) {
+  namespace fs = platform::fs;
+  const auto refuse = [&](const std::string &why) {
+    throw_error(Status::permission, "open state", state_path,
+                "meta dir '" + dir + "' " + why +
+                    ": another user could forge its backups and generation; remove it, or give "
+                    "the state file a meta_dir of its own (option meta_dir)");
+  };
+  fs::Ownership own;
+  if (const fs::OsError e = fs::ownership(dir, false, own)) fs::fail("stat", dir, e);
+  if (!own.known) return;
+  fs::Ownership doc;
+  const bool doc_known = !fs::ownership(state_path, true, doc) && doc.known;
+  const uint64_t me = fs::current_uid();
+  const auto trusted = [&](uint64_t uid) { return uid == me || uid == 0 || (doc_known && uid == doc.uid); };
+  const auto check_owner = [&](const fs::Ownership &o) {
+    if (!trusted(o.uid)) {
+      refuse("is owned by " + fs::user_name(o.uid) + ", not by " + fs::user_name(me) +
+             ", root or the state file's owner");
+    }
+  };
+  check_owner(own);
+  if (own.symlink) {  // a link its owner may keep; what it points at is checked too
+    if (const fs::OsError e = fs::ownership(dir, true, own)) fs::fail("stat", dir, e);
+    check_owner(own);
+  }
+  if (own.others_write) refuse("is writable by every user");
+}
+
 // Removes, when the open fails, the directories it created (only if still empty).
 class CreatedDirs {
  public:
-  void make(const std::string &dir) {
+  // `durable`: the new entry is fsynced in its parent, so a power cut cannot take the
+  // directory (and the generation record in it) away from a durable document.
+  void make(const std::string &dir, bool durable) {
     if (path_exists(dir)) return;
     io::make_dir(dir, 0755);
     made_.push_back(dir);
+    if (durable) io::sync_dir(io::dir_of(dir));
   }
   ~CreatedDirs() {
     if (std::uncaught_exceptions() == exceptions_) return;  // the open succeeded
@@ -198,9 +271,12 @@ State::State(std::string path, StateOptions options)
     });
   }
   CreatedDirs created;
-  created.make(meta_dir_);
+  created.make(meta_dir_, options_.durable);
+  check_trusted_dir(meta_dir_, path_);
   claim_meta_dir(meta_dir_, path_, !options_.meta_dir.empty());
-  created.make(backups_.dir());
+  claim_backend(meta_dir_, path_, options_.lock);
+  created.make(backups_.dir(), options_.durable);
+  check_trusted_dir(backups_.dir(), path_);
   generation_ = std::make_unique<GenerationFile>(meta_dir_ + "/generation");
   lock_ = Lock::open(path_, options_.lock);
 
@@ -277,8 +353,8 @@ std::string State::damaged_message(const std::string &reason) {
   return reason + "; no valid backup";
 }
 
-void State::log(const AuditEntry &entry) {
-  if (options_.audit_log) log_.append(entry);
+void State::log(const AuditEntry &entry, bool keep) {
+  if (options_.audit_log) log_.append(entry, keep);
 }
 
 // The commit protocol around io::atomic_replace, with the lock held:
@@ -286,7 +362,8 @@ void State::log(const AuditEntry &entry) {
 //     is not written (the generation counts changes);
 //  2. in atomic_replace: temp file, every byte, fsync, close;
 //  3. just before the rename: link the outgoing file into backups/, then pwrite the
-//     generation record (see generation.hpp for why this order survives a crash);
+//     generation record and, when durable, fsync it (see generation.hpp for why this
+//     order survives a crash and a power cut);
 //  4. rename, fsync the directory;
 //  5. log the outcome, rotate backups.
 // Any failure before the rename leaves the file, the backups and the generation as
@@ -325,6 +402,11 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   const uint64_t epoch = cur.record.backups_epoch + (back_up ? 1 : 0);
   std::string backup_id;
   bool renamed = false;
+  // What prepare() finds holds only while this commit holds the lock.
+  struct Unprepare {
+    AuditLog &log;
+    ~Unprepare() { log.unprepare(); }
+  } unprepare{log_};
   io::ReplaceOptions replace;
   replace.durable = options_.durable;
   if (cur.exists) replace.mode = static_cast<int>(cur.mode);
@@ -337,8 +419,13 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
     }
   }
   replace.before_rename = [&] {
+    // A log that cannot be written is found while the commit can still be refused:
+    // once the document is in place the commit must report success.
+    if (options_.audit_log) log_.prepare();
     if (back_up) backup_id = backups_.add(path_, cur.generation);
     generation_->store({new_generation, io::hash64(text), cur.generation, cur.checksum, epoch});
+    // Durable before the rename can be: see generation.hpp.
+    if (options_.durable) generation_->sync();
   };
   try {
     io::atomic_replace(path_, text, replace, &renamed);
@@ -357,10 +444,10 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   if (back_up) backups_.rotate(options_.max_backups, cur.record.backups_epoch, epoch, backup_id);
   entry.generation = new_generation;
   try {
-    log(entry);
-  } catch (const Error &e) {
-    throw Error(e.status(), "commit '" + path_ + "': generation " + std::to_string(new_generation) +
-                                " is committed, but the audit log could not be written: " + e.what());
+    // The commit is in place: reporting a failure now would make a caller that retries
+    // apply it twice. The line is kept and written before the next one; verify tells.
+    log(entry, true);
+  } catch (const Error &) {
   }
   return new_generation;
 }
@@ -423,7 +510,9 @@ std::string State::backup() {
   GenerationRecord record = cur.record;
   ++record.backups_epoch;
   generation_->store(record);
-  const std::string id = backups_.copy(path_, cur.generation);  // the live file: a link would follow in-place edits
+  // A copy of the live file (a link would follow in-place edits); in FULL durable
+  // before this returns, as fl_state_backup promises.
+  const std::string id = backups_.copy(path_, cur.generation, options_.durable);
   backups_.rotate(options_.max_backups, cur.record.backups_epoch, record.backups_epoch, id);
   return id;
 }
@@ -517,6 +606,13 @@ std::string State::verify(bool &damaged) {
   cJSON_AddRawToObject(log, "records", std::to_string(scan.records.size()).c_str());
   cJSON_AddBoolToObject(log, "torn_tail", scan.torn_tail);
   if (scan.torn_tail) problem("audit log: the last line is incomplete (a crash mid-append); it is ignored", false);
+  cJSON_AddRawToObject(log, "unwritten", std::to_string(log_.unwritten()).c_str());
+  if (log_.unwritten() != 0) {
+    problem("audit log: " + std::to_string(log_.unwritten()) +
+                " record(s) of commits in place are not written yet (kept by this handle, written "
+                "before its next record): " + log_.unwritten_reason(),
+            false);
+  }
   if (scan.damaged_line != 0) {
     const std::string what = "'" + scan.damaged_file + "' line " + std::to_string(scan.damaged_line) + " is damaged";
     cJSON_AddStringToObject(log, "error", what.c_str());

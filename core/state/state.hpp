@@ -87,7 +87,7 @@ class State {
   Current load(bool parse_tree);
   void parse_current(Current &cur, const char *op);
   uint64_t commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed);
-  void log(const AuditEntry &entry);
+  void log(const AuditEntry &entry, bool keep = false);
   std::string damaged_message(const std::string &reason);
 
   std::string path_;

@@ -199,6 +199,23 @@ class HelpAndUsage(CliTest):
         self.assertIn("'\"hello\"'", r.stderr)
         self.assertFalse(os.path.exists(f), "invalid input must not create the file")
 
+    def test_state_read_commands_work_for_a_user_who_may_not_write(self):
+        if os.geteuid() != 0 or shutil.which("setpriv") is None:
+            self.skipTest("needs root and setpriv (util-linux) to run as uid 65534 (nobody)")
+        os.chmod(self.dir, 0o755)
+        f = self.path("s.json")
+        self.assertExit(run("state", "set", f, "/a", "1"), 0)
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BIN, "state"]
+        for command, expected in (("get", '"a": 1'), ("history", "commit"), ("verify", "ok")):
+            r = subprocess.run(as_nobody + [command, f], capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, (command, r.stderr))
+            self.assertIn(expected, r.stdout, command)
+        r = subprocess.run(as_nobody + ["set", f, "/a", "2"], capture_output=True, text=True, timeout=30)
+        self.assertExit(r, 4)
+        self.assertIn("Permission denied", r.stderr)
+        self.assertExit(run("state", "get", f, "/a"), 0)
+        self.assertEqual(run("state", "get", f, "/a").stdout.strip(), "1")
+
 
 class RunCommand(CliTest):
     def test_exits_with_the_command_status(self):

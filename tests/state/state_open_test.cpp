@@ -106,6 +106,40 @@ TEST_F(StateOpen, MetaDirBelongsToOneStateFile) {
   EXPECT_EQ(again.history(0).find("b.json"), std::string::npos);
 }
 
+// Handles on one state file with different lock backends may not exclude each other:
+// the backend of the first open is kept, and an open asking for another is refused.
+TEST_F(StateOpen, AStateFileKeepsTheLockBackendItWasFirstOpenedWith) {
+  const std::string path = dir.file("state.json");
+  State first(path, StateOptions{});
+  first.write(R"({"n":2})", nullptr);
+  std::vector<Backend> others = {Backend::lockfile, Backend::lockdir};
+#ifdef __linux__
+  others.push_back(Backend::ofd);
+  others.push_back(Backend::posix);
+#endif
+  for (const Backend other : others) {
+    StateOptions o;
+    o.lock.backend = other;
+    std::string msg;
+    EXPECT_EQ(status_of([&] { State second(path, o); }, &msg), Status::invalid) << static_cast<int>(other);
+    EXPECT_NE(msg.find("backend"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(dir.file(".state.json.filelock")), std::string::npos) << msg;
+    EXPECT_NE(msg.find(other == Backend::lockfile ? "'lockfile'" : other == Backend::lockdir ? "'lockdir'"
+                       : other == Backend::ofd    ? "'ofd'"
+                                                  : "'posix'"),
+              std::string::npos)
+        << msg;
+  }
+  // The same lock under another name is the same backend.
+  StateOptions same;
+  same.lock.backend = Backend::flock;
+#ifdef _WIN32
+  same.lock.backend = Backend::windows;
+#endif
+  State third(path, same);
+  EXPECT_EQ(third.read().generation, 2u);
+}
+
 TEST_F(StateOpen, SeparateMetaDirsKeepHistoriesApart) {
   StateOptions oa, ob;
   oa.meta_dir = dir.file("meta-a");

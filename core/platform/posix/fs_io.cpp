@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ FileInfo from_stat(const struct stat &st) {
   i.dev = static_cast<uint64_t>(st.st_dev);
   i.ino = static_cast<uint64_t>(st.st_ino);
   i.directory = S_ISDIR(st.st_mode);
+  i.regular = S_ISREG(st.st_mode);
   return i;
 }
 
@@ -40,11 +42,21 @@ OsError open_retrying(const std::string &path, int flags, unsigned mode, NativeF
 }  // namespace
 
 void fail(const char *op, const std::string &path, const OsError &e) {
-  throw_os_error(e.op != nullptr ? e.op : op, path, e.err);
+  const char *name = e.op != nullptr ? e.op : op;
+  if (e.err == kNotRegularFile) {
+    throw_error(Status::permission, name, path,
+                "not a regular file (a FIFO, socket, device or directory): refused");
+  }
+  if (e.err == ELOOP) {
+    throw_error(Status::permission, name, path, "a symbolic link, which is never followed here: refused");
+  }
+  throw_os_error(name, path, e.err);
 }
 
+// O_NONBLOCK: a FIFO put in a file's place must not block the open with the lock held;
+// on a regular file the flag changes nothing.
 OsError open_read(const std::string &path, NativeFile &out) {
-  return open_retrying(path, O_RDONLY | O_CLOEXEC, 0, out);
+  return open_retrying(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0, out);
 }
 
 OsError open_write(const std::string &path, Create create, bool append, unsigned mode,
@@ -54,7 +66,13 @@ OsError open_write(const std::string &path, Create create, bool append, unsigned
   int flags = O_CLOEXEC | O_NOFOLLOW | (write_only ? O_WRONLY : O_RDWR) | (append ? O_APPEND : 0);
   if (create == Create::if_missing) flags |= O_CREAT;
   if (create == Create::exclusive) flags |= O_CREAT | O_EXCL;
-  return open_retrying(path, flags, mode, out);
+  // O_EXCL with O_CREAT can only make a new regular file; anything else is checked.
+  if (create == Create::exclusive) return open_retrying(path, flags, mode, out);
+  if (const OsError e = open_retrying(path, flags | O_NONBLOCK, mode, out)) return e;
+  struct stat st {};
+  const OsError e = ::fstat(out, &st) != 0 ? last_error() : S_ISREG(st.st_mode) ? ok() : OsError{kNotRegularFile, 0, nullptr};
+  if (e) ::close(out);
+  return e;
 }
 
 void close(NativeFile file) noexcept { ::close(file); }
@@ -88,6 +106,7 @@ OsError read_all(NativeFile file, std::string &out, FileInfo *info) {
   struct stat st {};
   if (::fstat(file, &st) != 0) return last_error();
   if (info != nullptr) *info = from_stat(st);
+  if (!S_ISREG(st.st_mode)) return OsError{kNotRegularFile, 0, nullptr};
   // A regular file is read in one call asking for one byte more than fstat reported:
   // a read of a regular file that returns less than asked has reached the end, so the
   // usual extra read that returns 0 is not needed. A file that grew meanwhile fills
@@ -212,6 +231,30 @@ OsError list_dir(const std::string &dir, const std::function<void(std::string_vi
   }
   ::closedir(d);
   return ok();
+}
+
+OsError ownership(const std::string &path, bool follow, Ownership &out) {
+  struct stat st {};
+  if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) return last_error();
+  out.known = true;
+  out.uid = static_cast<uint64_t>(st.st_uid);
+  out.symlink = S_ISLNK(st.st_mode);
+  out.directory = S_ISDIR(st.st_mode);
+  out.others_write = (st.st_mode & S_IWOTH) != 0;
+  return ok();
+}
+
+uint64_t current_uid() noexcept { return static_cast<uint64_t>(::geteuid()); }
+
+std::string user_name(uint64_t uid) {
+  struct passwd pw {};
+  struct passwd *found = nullptr;
+  char buf[4096];
+  const std::string id = "uid " + std::to_string(uid);
+  if (::getpwuid_r(static_cast<uid_t>(uid), &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
+    return std::string(found->pw_name) + " (" + id + ")";
+  }
+  return id;
 }
 
 int64_t current_pid() noexcept { return static_cast<int64_t>(::getpid()); }
