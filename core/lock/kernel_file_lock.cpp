@@ -5,6 +5,8 @@
 #include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "io/fault.hpp"
+#include "lock/lock_entry.hpp"
+#include "platform/paths.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
@@ -12,6 +14,32 @@ namespace filelock {
 void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &path) {
   if (const int err = io::take_fault(io::Step::kernel_lock))
     platform::throw_kernel_lock_error(kind, path, err);
+}
+
+platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode) {
+  try {
+    return platform::open_lock_file(path, mode);
+  } catch (const Error &e) {
+    platform::FileIdentity id;
+    if (e.status() != Status::invalid || !platform::identify_path(path, id) || !id.directory ||
+        !platform::identify_path(platform::join_path(path, kLockDirRecordName), id))
+      throw;
+    throw_error(Status::busy, "lock", path,
+                "held through the LOCKDIR backend (a lock directory is at this name); a kernel "
+                "backend cannot wait for it: use FL_BACKEND_LOCKDIR for this path, or remove a "
+                "dead holder's directory with fl_clean_stale");
+  }
+}
+
+bool take_companion_flock(platform::NativeFile file, LockMode mode, const std::string &path,
+                          bool &with_flock) {
+  try {
+    return platform::kernel_try_lock(file, platform::KernelLockKind::flock, mode, path);
+  } catch (const Error &e) {
+    if (e.status() != Status::unsupported) throw;
+    with_flock = false;  // no flock here: nothing can hold one against us
+    return true;
+  }
 }
 
 KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options,
@@ -28,7 +56,7 @@ KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options
 KernelFileLock::~KernelFileLock() {
   if (held_.load() != 0 && !inherited()) {
     try {
-      platform::kernel_unlock(fd_, kind_, path_);
+      release_kernel();
     } catch (const Error &) {
       // Closing the descriptor below releases the lock anyway.
     }
@@ -49,7 +77,7 @@ void KernelFileLock::make_record() {
 }
 
 void KernelFileLock::open_file() {
-  platform::OpenedFile f = platform::open_lock_file(path_, options_.file_mode);
+  platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode);
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
   } catch (...) {
@@ -58,6 +86,7 @@ void KernelFileLock::open_file() {
   }
   fd_ = f.file;
   read_only_ = f.read_only;
+  with_flock_ = kind_ != platform::KernelLockKind::flock && platform::flock_apart_from_fcntl(fd_);
 }
 
 // Opens the path afresh and only then lets go of the old descriptor, so a failure to
@@ -83,14 +112,56 @@ bool KernelFileLock::inherited() const noexcept {
 
 bool KernelFileLock::still_linked() { return platform::identify(fd_, path_).nlink > 0; }
 
+void KernelFileLock::release_kernel() {
+  platform::kernel_unlock(fd_, kind_, path_);
+  if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+}
+
+// flock first, then the backend's own lock on top (see the header). A flock-only wait is
+// a single kernel wait; with both, the fcntl lock is normally free once flock is ours
+// (every filelock holder takes both) and is waited for only against a foreign holder.
+platform::WaitOutcome KernelFileLock::wait_kernel(LockMode mode, bool forever,
+                                                  std::chrono::steady_clock::time_point deadline,
+                                                  const std::shared_ptr<platform::Wakeup> &wakeup) {
+  using platform::KernelLockKind;
+  if (!with_flock_)
+    return platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup, cancel_,
+                                      path_, &parked_);
+  auto outcome = platform::kernel_wait_lock(fd_, KernelLockKind::flock, mode, forever, deadline,
+                                            wakeup, cancel_, path_, &parked_);
+  if (outcome != platform::WaitOutcome::acquired) return outcome;
+  try {
+    if (platform::kernel_try_lock(fd_, kind_, mode, path_)) return outcome;
+    outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup, cancel_,
+                                         path_, &parked_);
+  } catch (...) {
+    platform::kernel_unlock(fd_, KernelLockKind::flock, path_);
+    throw;
+  }
+  if (outcome != platform::WaitOutcome::acquired)
+    platform::kernel_unlock(fd_, KernelLockKind::flock, path_);
+  return outcome;
+}
+
 // Non-blocking attempt. A lock on a file someone unlinked (fl_clean_stale) protects
 // nothing: the next acquirer creates a new file. Then drop it, re-open and try again.
 bool KernelFileLock::try_acquire(LockMode mode) {
   while (true) {
-    take_kernel_lock_fault(kind_, path_);
-    if (!platform::kernel_try_lock(fd_, kind_, mode, path_)) return false;
+    take_kernel_lock_fault(kind_, path_);  // stands for the attempt's first lock call
+    if (with_flock_ && !take_companion_flock(fd_, mode, path_, with_flock_)) return false;
+    bool got;
+    try {
+      got = platform::kernel_try_lock(fd_, kind_, mode, path_);
+    } catch (...) {
+      if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+      throw;
+    }
+    if (!got) {
+      if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+      return false;
+    }
     if (still_linked()) return true;
-    platform::kernel_unlock(fd_, kind_, path_);
+    release_kernel();
     reopen();
   }
 }
@@ -145,8 +216,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   }
   while (true) {
     take_kernel_lock_fault(kind_, path_);
-    auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup,
-                                              cancel_, path_, &parked_);
+    auto outcome = wait_kernel(mode, forever, deadline, wakeup);
     if (outcome == platform::WaitOutcome::canceled) {
       cancel_.store(false, std::memory_order_release);
       throw_error(Status::canceled, "lock", path_, "wait canceled");
@@ -156,7 +226,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
                   "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
     if (outcome == platform::WaitOutcome::acquired) {
       if (still_linked()) break;
-      platform::kernel_unlock(fd_, kind_, path_);
+      release_kernel();
     }
     reopen();  // unlinked while we waited, or (replaced) before
     if (try_acquire(mode)) break;
@@ -171,7 +241,7 @@ void KernelFileLock::unlock() {
   slot_.thread.store(0, std::memory_order_release);
   slot_.mode.store(0, std::memory_order_release);
   // In a forked child the lock is the parent's: forget it here, never release it.
-  if (!inherited()) platform::kernel_unlock(fd_, kind_, path_);
+  if (!inherited()) release_kernel();
   held_.store(0, std::memory_order_release);
 }
 

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "lock/entry_guard.hpp"
 #include "lock/holder_record.hpp"
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
@@ -46,6 +47,7 @@ class NameLock final : public Lock {
   HolderRecordTemplate record_;
   platform::FileIdentity held_id_;
   std::string held_record_;
+  EntryGuard guard_;  // the kernel lock kept on the entry while held
   HolderSlot slot_;
   std::shared_ptr<InodeEntry> entry_;
   platform::Wakeup wakeup_;

@@ -45,10 +45,28 @@ void PosixLock::sync_after_fork(PosixInodeState &state) {
   state.readers = 0;
   state.writer = false;
   state.acquiring = false;
+  parked_.forget();  // the parent's waiter thread, which the child does not have
+  if (!state.with_flock) return;
+  // The descriptor's open file description, and any flock on it, is the parent's too:
+  // lock through one of our own. Closing the inherited ones drops nothing of the
+  // parent's (POSIX locks are per process; its flock lives on in its own descriptor).
+  platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode);
+  if (!(f.id == platform::identify(state.fd, path_))) {
+    // The path names another file now: this one is dead, and the lock taken on it is
+    // let go after the "still linked?" check; only POSIX is taken on it.
+    platform::close_file(f.file);
+    state.with_flock = false;
+    return;
+  }
+  platform::close_file(state.fd);
+  for (auto spare_fd : state.spare) platform::close_file(spare_fd);
+  state.spare.clear();
+  state.fd = f.file;
+  state.read_only = f.read_only;
 }
 
 void PosixLock::open_file() {
-  platform::OpenedFile f = platform::open_lock_file(path_, options_.file_mode);
+  platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode);
   std::shared_ptr<PosixInodeState> state;
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
@@ -57,6 +75,7 @@ void PosixLock::open_file() {
       inode_->posix = std::make_shared<PosixInodeState>();
       inode_->posix->fd = f.file;
       inode_->posix->read_only = f.read_only;
+      inode_->posix->with_flock = platform::flock_apart_from_fcntl(f.file);
       inode_->posix->fork_generation = platform::fork_generation();
       f.file = platform::kInvalidFile;
     }
@@ -82,14 +101,39 @@ void PosixLock::close_file() noexcept {
 
 bool PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
                                std::chrono::steady_clock::time_point deadline, bool &canceled) {
-  take_kernel_lock_fault(KernelLockKind::posix, path_);
-  if (platform::kernel_try_lock(state_->fd, KernelLockKind::posix, mode, path_)) return true;
-  if (!wait) return false;
-  take_kernel_lock_fault(KernelLockKind::posix, path_);
-  auto outcome = platform::kernel_wait_lock(state_->fd, KernelLockKind::posix, mode, forever,
-                                            deadline, wakeup_, cancel_, path_, nullptr);
-  canceled = outcome == platform::WaitOutcome::canceled;
-  return outcome == platform::WaitOutcome::acquired;
+  // Only this thread changes with_flock or the descriptor now (state.acquiring).
+  PosixInodeState &state = *state_;
+  take_kernel_lock_fault(KernelLockKind::posix, path_);  // for the first lock call
+  if (state.with_flock && !take_companion_flock(state.fd, mode, path_, state.with_flock)) {
+    if (!wait) return false;
+    take_kernel_lock_fault(KernelLockKind::posix, path_);
+    auto outcome = platform::kernel_wait_lock(state.fd, KernelLockKind::flock, mode, forever,
+                                              deadline, wakeup_, cancel_, path_, &parked_);
+    canceled = outcome == platform::WaitOutcome::canceled;
+    if (outcome != platform::WaitOutcome::acquired) return false;
+  }
+  const bool with_flock = state.with_flock;
+  bool got = false;
+  try {
+    got = platform::kernel_try_lock(state.fd, KernelLockKind::posix, mode, path_);
+    if (!got && wait) {
+      if (!with_flock) take_kernel_lock_fault(KernelLockKind::posix, path_);
+      auto outcome = platform::kernel_wait_lock(state.fd, KernelLockKind::posix, mode, forever,
+                                                deadline, wakeup_, cancel_, path_, nullptr);
+      canceled = outcome == platform::WaitOutcome::canceled;
+      got = outcome == platform::WaitOutcome::acquired;
+    }
+  } catch (...) {
+    if (with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+    throw;
+  }
+  if (!got && with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+  return got;
+}
+
+void PosixLock::unlock_kernel(PosixInodeState &state) {
+  platform::kernel_unlock(state.fd, KernelLockKind::posix, path_);
+  if (state.with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
 }
 
 void PosixLock::release(PosixInodeState &state, LockMode mode) {
@@ -98,7 +142,7 @@ void PosixLock::release(PosixInodeState &state, LockMode mode) {
   else drop_kernel = --state.readers == 0;
   if (drop_kernel) {
     try {
-      platform::kernel_unlock(state.fd, KernelLockKind::posix, path_);
+      unlock_kernel(state);
     } catch (...) {
       state.changed.notify_all();
       throw;
