@@ -6,7 +6,7 @@
 #include "common/error.hpp"
 #include "io/fault.hpp"
 #include "lock/lock_entry.hpp"
-#include "platform/paths.hpp"
+#include "platform/fs_ops.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
@@ -16,14 +16,32 @@ void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &pa
     platform::throw_kernel_lock_error(kind, path, err);
 }
 
-platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode) {
+namespace {
+
+// What LOCKDIR makes: a directory holding its record, or nothing yet (just created).
+bool looks_like_lockdir(const std::string &path) {
   try {
-    return platform::open_lock_file(path, mode);
-  } catch (const Error &e) {
-    platform::FileIdentity id;
-    if (e.status() != Status::invalid || !platform::identify_path(path, id) || !id.directory ||
-        !platform::identify_path(platform::join_path(path, kLockDirRecordName), id))
-      throw;
+    for (const auto &name : platform::list_dir(path))
+      if (name != kLockDirRecordName) return false;
+    return true;
+  } catch (const Error &) {
+    return true;  // removed meanwhile: it was a lock being released
+  }
+}
+
+}  // namespace
+
+platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      return platform::open_lock_file(path, mode);
+    } catch (const Error &e) {
+      if (e.status() != Status::invalid) throw;
+      platform::FileIdentity id;
+      // Released (and maybe replaced by a file) since the open: open again.
+      if ((!platform::identify_path(path, id) || id.regular) && attempt < 100) continue;
+      if (!id.directory || !looks_like_lockdir(path)) throw;
+    }
     throw_error(Status::busy, "lock", path,
                 "held through the LOCKDIR backend (a lock directory is at this name); a kernel "
                 "backend cannot wait for it: use FL_BACKEND_LOCKDIR for this path, or remove a "

@@ -34,8 +34,8 @@ namespace filelock {
 // locks). Called just before each lock call; a no-op otherwise.
 void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &path);
 
-// open_lock_file for a kernel backend: a directory holding a holder record at the name
-// is a LOCKDIR holder's, which no kernel lock can wait for; that fails at once with
+// open_lock_file for a kernel backend: a directory at the name holding nothing but a
+// holder record (or nothing yet) is a LOCKDIR holder's, which no kernel lock can wait for; that fails at once with
 // Status::busy naming it. (Any other directory stays Status::invalid.)
 platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode);
 
