@@ -44,8 +44,8 @@ platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mod
     }
     throw_error(Status::busy, "lock", path,
                 "held through the LOCKDIR backend (a lock directory is at this name); a kernel "
-                "backend cannot wait for it: use FL_BACKEND_LOCKDIR for this path, or remove a "
-                "dead holder's directory with fl_clean_stale");
+                "backend cannot wait for it: use the LOCKDIR backend for this path to wait, or "
+                "remove a dead holder's directory with fl_clean_stale");
   }
 }
 

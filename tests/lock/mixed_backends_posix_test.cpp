@@ -161,14 +161,16 @@ TEST_P(MixedBackends, TryIsBusyWhileHeldAndRecordIsKept) {
   EXPECT_EQ(fltest::wait_exit(h), 0);
 }
 
-// A waiting contender gets the lock only after the holder released it; a kernel backend
-// facing a LOCKDIR holder (a directory it cannot lock) fails at once with busy instead.
+// A waiting contender gets the lock only after the holder released it, and within its
+// 5 s wait: a kernel backend's file left behind is removed at once when unheld, not after
+// the 10 s orphan grace. A kernel backend facing a LOCKDIR holder (a directory it cannot
+// lock) fails at once with busy instead.
 TEST_P(MixedBackends, WaiterGetsItOnlyAfterRelease) {
   const std::string go = dir.file("go");
   auto h = fltest::spawn_helper("mx_hold", {dir.file("x"), arg(holder()), go});
   ASSERT_EQ(fltest::read_line(h), "locked");
   const std::string before = record();
-  auto w = fltest::spawn_helper("mx_wait", {dir.file("x"), arg(contender()), "20000"});
+  auto w = fltest::spawn_helper("mx_wait", {dir.file("x"), arg(contender()), "5000"});
   ASSERT_EQ(fltest::read_line(w), "waiting");
   sleep_ms(150);  // let it reach its wait (no harm if it has not: it must wait either way)
   EXPECT_EQ(record(), before) << "the waiter touched the holder's record";
