@@ -41,28 +41,30 @@ void PosixLock::sync_after_fork(PosixInodeState &state) {
   // The child holds none of the parent's POSIX locks: its copy of the counts is void.
   const uint64_t now = platform::fork_generation();
   if (state.fork_generation == now) return;
+  parked_.forget();  // the parent's waiter thread, which the child does not have
+  if (state.with_flock) {
+    // The descriptor's open file description, and any flock on it, is the parent's too:
+    // lock through one of our own (opened first: a failure changes nothing). Closing the
+    // inherited ones drops nothing of the parent's (POSIX locks are per process; its
+    // flock lives on in its own descriptor).
+    platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode);
+    if (f.id == platform::identify(state.fd, path_)) {
+      platform::close_file(state.fd);
+      for (auto spare_fd : state.spare) platform::close_file(spare_fd);
+      state.spare.clear();
+      state.fd = f.file;
+      state.read_only = f.read_only;
+    } else {
+      // The path names another file now: this one is dead, and a lock taken on it is let
+      // go at the "still linked?" check. Only POSIX is taken on it meanwhile.
+      platform::close_file(f.file);
+      state.with_flock = false;
+    }
+  }
   state.fork_generation = now;
   state.readers = 0;
   state.writer = false;
   state.acquiring = false;
-  parked_.forget();  // the parent's waiter thread, which the child does not have
-  if (!state.with_flock) return;
-  // The descriptor's open file description, and any flock on it, is the parent's too:
-  // lock through one of our own. Closing the inherited ones drops nothing of the
-  // parent's (POSIX locks are per process; its flock lives on in its own descriptor).
-  platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode);
-  if (!(f.id == platform::identify(state.fd, path_))) {
-    // The path names another file now: this one is dead, and the lock taken on it is
-    // let go after the "still linked?" check; only POSIX is taken on it.
-    platform::close_file(f.file);
-    state.with_flock = false;
-    return;
-  }
-  platform::close_file(state.fd);
-  for (auto spare_fd : state.spare) platform::close_file(spare_fd);
-  state.spare.clear();
-  state.fd = f.file;
-  state.read_only = f.read_only;
 }
 
 void PosixLock::open_file() {
