@@ -101,7 +101,7 @@ typedef enum fl_backend {
  *         processes exclude each other, released when the holder dies. Shares the lock
  *         with flock(1), py-filelock, portalocker, gofrs/flock on the same file.
  *  OFD    the same guarantees with Linux open-file-description fcntl locks (which NFS
- *         also honours); does not exclude flock holders.
+ *         also honours).
  *  POSIX  classic fcntl locks, which belong to the process and which the OS drops when
  *         the process closes ANY descriptor of the lock file. filelock shares one
  *         descriptor per file among its handles and excludes them from each other
@@ -131,6 +131,19 @@ typedef enum fl_backend {
  * retry_interval_ms, with a message naming the format and the pid. A kernel backend
  * cannot lock a directory: fl_open fails with FL_EBUSY on a live legacy lock directory.
  * Only sidecar lock names are judged so (with sidecar = 0 the file is the user's own).
+ * Mixed backends on one path: any two filelock handles exclude each other whatever
+ * backend each chose, or the later one fails at once with FL_EBUSY naming the holder's
+ * backend; no one breaks a live holder. OFD and POSIX take flock first and their own
+ * lock on top (Linux keeps the two apart on local filesystems; on NFS, SMB, macOS and
+ * the BSDs they already conflict and only the backend's own lock is taken). A LOCKFILE
+ * or LOCKDIR holder keeps an exclusive flock on its file or directory while it holds, so
+ * a kernel-backend waiter waits for its release. A kernel backend meeting a LOCKDIR
+ * directory cannot wait for it: FL_EBUSY at once. A kernel backend's lock file is never
+ * removed by a LOCKFILE/LOCKDIR acquirer while any kernel lock is held on it; once
+ * unheld, one carrying a kernel holder record is removed at once. Such a name-lock
+ * waiter re-checks every retry_interval_ms (no name changes when a kernel lock is
+ * released). On Windows a LOCKFILE/LOCKDIR holder takes no LockFileEx lock yet, so the
+ * WINDOWS backend does not exclude it there: do not mix them on Windows.
  * Kernel-lock waits are woken by the kernel the moment the holder releases (no polling,
  * no signal handlers installed). After fork() a child never releases its parent's lock
  * through an inherited handle: fl_unlock/fl_close there only forget it, and a later

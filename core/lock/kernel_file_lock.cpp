@@ -6,6 +6,8 @@
 #include "common/error.hpp"
 #include "io/fault.hpp"
 #include "lock/legacy_record.hpp"
+#include "lock/lock_entry.hpp"
+#include "platform/fs_ops.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
@@ -13,6 +15,52 @@ namespace filelock {
 void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &path) {
   if (const int err = io::take_fault(io::Step::kernel_lock))
     platform::throw_kernel_lock_error(kind, path, err);
+}
+
+namespace {
+
+// What LOCKDIR makes: a directory holding its record, or nothing yet (just created).
+bool looks_like_lockdir(const std::string &path) {
+  try {
+    for (const auto &name : platform::list_dir(path))
+      if (name != kLockDirRecordName) return false;
+    return true;
+  } catch (const Error &) {
+    return true;  // removed meanwhile: it was a lock being released
+  }
+}
+
+}  // namespace
+
+platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode,
+                                           bool sidecar) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      // A legacy lock directory is judged (broken or FL_EBUSY) before a LOCKDIR one.
+      return open_lock_file_past_legacy(path, mode, sidecar);
+    } catch (const Error &e) {
+      if (e.status() != Status::invalid) throw;
+      platform::FileIdentity id;
+      // Released (and maybe replaced by a file) since the open: open again.
+      if ((!platform::identify_path(path, id) || id.regular) && attempt < 100) continue;
+      if (!id.directory || !looks_like_lockdir(path)) throw;
+    }
+    throw_error(Status::busy, "lock", path,
+                "held through the LOCKDIR backend (a lock directory is at this name); a kernel "
+                "backend cannot wait for it: use the LOCKDIR backend for this path to wait, or "
+                "remove a dead holder's directory with fl_clean_stale");
+  }
+}
+
+bool take_companion_flock(platform::NativeFile file, LockMode mode, const std::string &path,
+                          bool &with_flock) {
+  try {
+    return platform::kernel_try_lock(file, platform::KernelLockKind::flock, mode, path);
+  } catch (const Error &e) {
+    if (e.status() != Status::unsupported) throw;
+    with_flock = false;  // no flock here: nothing can hold one against us
+    return true;
+  }
 }
 
 KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options,
@@ -29,7 +77,7 @@ KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options
 KernelFileLock::~KernelFileLock() {
   if (held_.load() != 0 && !inherited()) {
     try {
-      platform::kernel_unlock(fd_, kind_, path_);
+      release_kernel();
     } catch (const Error &) {
       // Closing the descriptor below releases the lock anyway.
     }
@@ -50,7 +98,7 @@ void KernelFileLock::make_record() {
 }
 
 void KernelFileLock::open_file() {
-  platform::OpenedFile f = open_lock_file_past_legacy(path_, options_.file_mode, options_.sidecar);
+  platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
   } catch (...) {
@@ -59,6 +107,7 @@ void KernelFileLock::open_file() {
   }
   fd_ = f.file;
   read_only_ = f.read_only;
+  with_flock_ = kind_ != platform::KernelLockKind::flock && platform::flock_apart_from_fcntl(fd_);
 }
 
 // Opens the path afresh and only then lets go of the old descriptor, so a failure to
@@ -82,18 +131,60 @@ bool KernelFileLock::inherited() const noexcept {
   return fork_generation_ != platform::fork_generation();
 }
 
+void KernelFileLock::release_kernel() {
+  platform::kernel_unlock(fd_, kind_, path_);
+  if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+}
+
+// flock first, then the backend's own lock on top (see the header). A flock-only wait is
+// a single kernel wait; with both, the fcntl lock is normally free once flock is ours
+// (every filelock holder takes both) and is waited for only against a foreign holder.
+platform::WaitOutcome KernelFileLock::wait_kernel(LockMode mode, bool forever,
+                                                  std::chrono::steady_clock::time_point deadline,
+                                                  const std::shared_ptr<platform::Wakeup> &wakeup) {
+  using platform::KernelLockKind;
+  if (!with_flock_)
+    return platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup, cancel_,
+                                      path_, &parked_);
+  auto outcome = platform::kernel_wait_lock(fd_, KernelLockKind::flock, mode, forever, deadline,
+                                            wakeup, cancel_, path_, &parked_);
+  if (outcome != platform::WaitOutcome::acquired) return outcome;
+  try {
+    if (platform::kernel_try_lock(fd_, kind_, mode, path_)) return outcome;
+    outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup, cancel_,
+                                         path_, &parked_);
+  } catch (...) {
+    platform::kernel_unlock(fd_, KernelLockKind::flock, path_);
+    throw;
+  }
+  if (outcome != platform::WaitOutcome::acquired)
+    platform::kernel_unlock(fd_, KernelLockKind::flock, path_);
+  return outcome;
+}
+
 // Non-blocking attempt. A lock on a file someone unlinked (fl_clean_stale) protects
 // nothing: the next acquirer creates a new file. Then drop it, re-open and try again.
 bool KernelFileLock::try_acquire(LockMode mode) {
   legacy_.clear();
   while (true) {
-    take_kernel_lock_fault(kind_, path_);
-    if (!platform::kernel_try_lock(fd_, kind_, mode, path_)) return false;
+    take_kernel_lock_fault(kind_, path_);  // stands for the attempt's first lock call
+    if (with_flock_ && !take_companion_flock(fd_, mode, path_, with_flock_)) return false;
+    bool got;
+    try {
+      got = platform::kernel_try_lock(fd_, kind_, mode, path_);
+    } catch (...) {
+      if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+      throw;
+    }
+    if (!got) {
+      if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+      return false;
+    }
     const platform::FileIdentity id = platform::identify(fd_, path_);
     const bool legacy =
         id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
     if (id.nlink > 0 && !legacy) return true;
-    platform::kernel_unlock(fd_, kind_, path_);
+    release_kernel();
     if (legacy) return false;  // a live legacy lock holds it (legacy_record.hpp)
     reopen();
   }
@@ -151,8 +242,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   }
   while (true) {
     take_kernel_lock_fault(kind_, path_);
-    auto outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup,
-                                              cancel_, path_, &parked_);
+    auto outcome = wait_kernel(mode, forever, deadline, wakeup);
     if (outcome == platform::WaitOutcome::canceled) {
       cancel_.store(false, std::memory_order_release);
       throw_error(Status::canceled, "lock", path_, "wait canceled");
@@ -165,7 +255,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
       const bool legacy =
           id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
       if (id.nlink > 0 && !legacy) break;
-      platform::kernel_unlock(fd_, kind_, path_);
+      release_kernel();
       if (legacy) {  // a live legacy lock holds it by existence: poll until it goes
         wait_out_legacy_lock(*wakeup, cancel_, forever, deadline, timeout_ms,
                              options_.retry_interval_ms, path_, legacy_);
@@ -185,7 +275,7 @@ void KernelFileLock::unlock() {
   slot_.thread.store(0, std::memory_order_release);
   slot_.mode.store(0, std::memory_order_release);
   // In a forked child the lock is the parent's: forget it here, never release it.
-  if (!inherited()) platform::kernel_unlock(fd_, kind_, path_);
+  if (!inherited()) release_kernel();
   held_.store(0, std::memory_order_release);
 }
 

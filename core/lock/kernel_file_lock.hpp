@@ -1,5 +1,14 @@
 // A lock held with a kernel lock (flock or OFD) on the handle's own open lock file.
 //
+// Mixed backends (entry_guard.hpp has the whole rule): on Linux flock and fcntl locks
+// (OFD, POSIX) do not see each other on a local filesystem, so an OFD or POSIX holder
+// and a FLOCK holder (or a LOCKFILE holder's entry lock) would both hold. So OFD and
+// POSIX take flock first, in the same mode, and their own lock on top. Always flock
+// first, so two filelock processes never wait for each other crosswise; a wait blocks
+// in flock. Where flock is an fcntl lock itself (NFS, SMB), where the two conflict
+// anyway (BSDs, macOS) or where flock is unsupported, only the backend's own lock is
+// taken (platform::flock_apart_from_fcntl). FLOCK is unchanged: one lock call.
+//
 // Hot path (uncontended): one non-blocking lock call, one fstat (the file may have been
 // unlinked by fl_clean_stale between our open and our lock: then re-open and retry), and,
 // for a recorded exclusive holder, one pwrite of the holder record.
@@ -8,6 +17,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -23,6 +33,17 @@ namespace filelock {
 // when a test made this call fail (ENOLCK or EOPNOTSUPP: a filesystem without such
 // locks). Called just before each lock call; a no-op otherwise.
 void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &path);
+
+// open_lock_file for a kernel backend: a directory at the name holding nothing but a
+// holder record (or nothing yet) is a LOCKDIR holder's, which no kernel lock can wait for; that fails at once with
+// Status::busy naming it. (Any other directory stays Status::invalid.)
+platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode,
+                                           bool sidecar);
+
+// The flock an OFD or POSIX lock takes first (see above), on `file`: try (wait false)
+// returns false if busy. Drops `with_flock` for good where flock is unsupported.
+bool take_companion_flock(platform::NativeFile file, LockMode mode, const std::string &path,
+                          bool &with_flock);
 
 class KernelFileLock final : public Lock {
  public:
@@ -43,6 +64,10 @@ class KernelFileLock final : public Lock {
   void close_file() noexcept;
   bool inherited() const noexcept;
   bool try_acquire(LockMode mode);
+  void release_kernel();
+  platform::WaitOutcome wait_kernel(LockMode mode, bool forever,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    const std::shared_ptr<platform::Wakeup> &wakeup);
   void on_acquired(LockMode mode) noexcept;
 
   const std::string path_;
@@ -50,6 +75,7 @@ class KernelFileLock final : public Lock {
   const platform::KernelLockKind kind_;
   platform::NativeFile fd_;
   bool read_only_ = false;
+  bool with_flock_ = false;  // OFD taking flock first (see above)
   uint64_t fork_generation_;
   HolderSlot slot_;
   std::shared_ptr<InodeEntry> inode_;

@@ -10,6 +10,7 @@
 #include "lock/holder_judge.hpp"
 #include "lock/holder_record.hpp"
 #include "platform/fs_ops.hpp"
+#include "platform/kernel_lock.hpp"
 #include "platform/lock_listing.hpp"
 #include "platform/paths.hpp"
 #include "platform/process.hpp"
@@ -329,18 +330,28 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged) 
   return false;
 }
 
-bool create_lock_file(const std::string &lock_path, unsigned mode, const std::string &record) {
+bool create_lock_file(const std::string &lock_path, unsigned mode, const std::string &record,
+                      platform::NativeFile *held) {
   const std::string temp = placing_name(lock_path);
   if (!platform::create_exclusive_file(temp, mode, record))
     throw_error(Status::io, "create lock file", temp, "temporary name already exists");
   bool placed = false;
+  platform::NativeFile guard = platform::kInvalidFile;
   try {
+    // Locked before it has the lock name, so it is never seen there unlocked (entry_guard.hpp).
+    if (held != nullptr) guard = platform::hold_entry_lock(temp, false);
     placed = platform::rename_no_replace(temp, lock_path);
   } catch (...) {
+    platform::drop_entry_lock(guard);
     platform::remove_file(temp);
     throw;
   }
-  if (!placed) platform::remove_file(temp);
+  if (!placed) {
+    platform::drop_entry_lock(guard);
+    platform::remove_file(temp);
+  } else if (held != nullptr) {
+    *held = guard;
+  }
   return placed;
 }
 

@@ -114,7 +114,9 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged);
 // Places a LOCKFILE atomically: the record is written under a temporary name first and
 // moved to lock_path only if that name is free, so a reader never sees it without its
 // record. False if the name is taken. Throws Error; never leaves the temporary file.
-bool create_lock_file(const std::string &lock_path, unsigned mode, const std::string &record);
+// `held`: receives the entry lock taken on it before it was placed (entry_guard.hpp).
+bool create_lock_file(const std::string &lock_path, unsigned mode, const std::string &record,
+                      platform::NativeFile *held = nullptr);
 
 // Breaks the lock judged stale, under the breaker claim on the judged entry (above):
 // nothing is moved unless the entry at the name is still the judged one, read again

@@ -7,6 +7,7 @@
 
 #include "common/deadline.hpp"
 #include "common/error.hpp"
+#include "lock/entry_guard.hpp"
 #include "lock/holder_judge.hpp"
 #include "lock/legacy_record.hpp"
 #include "lock/lock_entry.hpp"
@@ -78,12 +79,14 @@ bool NameLock::inherited() const noexcept {
 }
 
 bool NameLock::create_entry(const std::string &record) {
-  if (!directory_) return create_lock_file(at_, options_.file_mode, record);
+  if (!directory_) return create_lock_file(at_, options_.file_mode, record, guard_.slot());
   if (!platform::create_exclusive_dir(at_, options_.file_mode | 0111)) return false;
   try {
+    guard_.hold(at_, true);
     platform::create_exclusive_file(platform::join_path(at_, kLockDirRecordName),
                                     options_.file_mode, record);
   } catch (...) {
+    guard_.release();
     platform::remove_dir(at_);
     throw;
   }
@@ -109,7 +112,7 @@ bool NameLock::try_acquire() {
     const LockEntry e = inspect_lock_entry(at_);
     if (e.kind == EntryKind::missing) continue;  // released meanwhile
     if (e.kind == EntryKind::orphan) {
-      if (!orphan_expired(e, options_.stale_after_ms)) return false;
+      if (!orphan_expired(e, options_.stale_after_ms) && !kernel_backend_leftover(e)) return false;
       remove_orphan_entry(at_, e);
       continue;
     }
@@ -117,7 +120,7 @@ bool NameLock::try_acquire() {
       continue;
     if (e.kind != EntryKind::name_lock) return false;
     HolderJudgement j = judge_holder(e.record_bytes, e.id.mtime_ms, options_.stale_after_ms);
-    if (!j.stale) return false;
+    if (!j.stale || entry_guarded(at_, e)) return false;
     break_lock_entry(at_, e.directory, e.id, e.record_bytes);
   }
   return false;
@@ -156,6 +159,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
   if (held_.load(std::memory_order_acquire))
     throw_error(Status::already, "lock", path_, "this handle already holds the lock");
   if (inherited()) {
+    guard_.release();  // the parent's entry lock
     fork_generation_ = platform::fork_generation();
     record_ = HolderRecordTemplate(platform::self_identity(), options_.owner,
                                    backend_name(directory_ ? Backend::lockdir : Backend::lockfile),
@@ -196,8 +200,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
     if (!taken) {
       gate_.leave();
       throw_error(Status::busy, "lock", path_,
-                  legacy_.empty() ? "held by another process or handle (lock file exists)"
-                                  : "held by " + legacy_);
+                  legacy_.empty() ? name_taken_reason(at_) : "held by " + legacy_);
     }
   }
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
@@ -217,16 +220,22 @@ void NameLock::unlock() {
     NameGate &gate;
     ~LeaveGate() { gate.leave(); }
   } leave_gate{gate_};
-  if (inherited()) return;  // the parent's lock: a child never removes it
+  if (inherited()) {
+    guard_.release();  // closes our copy only: the parent's entry lock stays
+    return;            // the parent's lock: a child never removes it
+  }
   // Ours only if it is the inode we created with the record we wrote (inodes are reused).
   platform::FileIdentity now;
   std::string bytes;
   if (!read_lock_entry(at_, directory_, now, bytes) || !(now == held_id_) ||
-      bytes != held_record_)
+      bytes != held_record_) {
+    guard_.release();
     throw_error(Status::not_locked, "unlock", path_,
                 "the lock was broken by another process while held (judged stale); nothing "
                 "was removed");
+  }
   remove_lock_entry(at_, directory_);
+  guard_.release();  // after the name is gone: a kernel waiter then re-opens a fresh file
 }
 
 void NameLock::cancel() noexcept {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 
+#include "lock/entry_guard.hpp"
 #include "lock/holder_record.hpp"
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
@@ -55,6 +56,7 @@ class NameLock final : public Lock {
   platform::FileIdentity held_id_;
   std::string held_record_;
   std::string legacy_;  // the live legacy lock the last attempt met (legacy_record.hpp)
+  EntryGuard guard_;  // the kernel lock kept on the entry while held
   HolderSlot slot_;
   std::shared_ptr<InodeEntry> entry_;
   platform::Wakeup wakeup_;

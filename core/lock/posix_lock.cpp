@@ -43,6 +43,26 @@ void PosixLock::sync_after_fork(PosixInodeState &state) {
   // The child holds none of the parent's POSIX locks: its copy of the counts is void.
   const uint64_t now = platform::fork_generation();
   if (state.fork_generation == now) return;
+  parked_.forget();  // the parent's waiter thread, which the child does not have
+  if (state.with_flock) {
+    // The descriptor's open file description, and any flock on it, is the parent's too:
+    // lock through one of our own (opened first: a failure changes nothing). Closing the
+    // inherited ones drops nothing of the parent's (POSIX locks are per process; its
+    // flock lives on in its own descriptor).
+    platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
+    if (f.id == platform::identify(state.fd, path_)) {
+      platform::close_file(state.fd);
+      for (auto spare_fd : state.spare) platform::close_file(spare_fd);
+      state.spare.clear();
+      state.fd = f.file;
+      state.read_only = f.read_only;
+    } else {
+      // The path names another file now: this one is dead, and a lock taken on it is let
+      // go at the "still linked?" check. Only POSIX is taken on it meanwhile.
+      platform::close_file(f.file);
+      state.with_flock = false;
+    }
+  }
   state.fork_generation = now;
   state.readers = 0;
   state.writer = false;
@@ -50,7 +70,7 @@ void PosixLock::sync_after_fork(PosixInodeState &state) {
 }
 
 void PosixLock::open_file() {
-  platform::OpenedFile f = open_lock_file_past_legacy(path_, options_.file_mode, options_.sidecar);
+  platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
   std::shared_ptr<PosixInodeState> state;
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
@@ -59,6 +79,7 @@ void PosixLock::open_file() {
       inode_->posix = std::make_shared<PosixInodeState>();
       inode_->posix->fd = f.file;
       inode_->posix->read_only = f.read_only;
+      inode_->posix->with_flock = platform::flock_apart_from_fcntl(f.file);
       inode_->posix->fork_generation = platform::fork_generation();
       f.file = platform::kInvalidFile;
     }
@@ -84,20 +105,49 @@ void PosixLock::close_file() noexcept {
 
 bool PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
                                std::chrono::steady_clock::time_point deadline, bool &canceled) {
-  take_kernel_lock_fault(KernelLockKind::posix, path_);
-  if (platform::kernel_try_lock(state_->fd, KernelLockKind::posix, mode, path_)) return true;
-  if (!wait) return false;
-  // The kernel's EDEADLK only suspects a deadlock: it sees a cycle between processes
-  // where their threads hold and wait independently (and this process's own handles
-  // never reach the kernel twice: the in-process phase orders them). Back off and wait
-  // on; a cycle that is real waits like any flock or OFD wait, until timeout or cancel.
+  // Only this thread changes with_flock or the descriptor now (state.acquiring).
+  PosixInodeState &state = *state_;
+  take_kernel_lock_fault(KernelLockKind::posix, path_);  // for the first lock call
+  if (state.with_flock && !take_companion_flock(state.fd, mode, path_, state.with_flock)) {
+    if (!wait) return false;
+    take_kernel_lock_fault(KernelLockKind::posix, path_);
+    auto outcome = platform::kernel_wait_lock(state.fd, KernelLockKind::flock, mode, forever,
+                                              deadline, wakeup_, cancel_, path_, &parked_);
+    canceled = outcome == platform::WaitOutcome::canceled;
+    if (outcome != platform::WaitOutcome::acquired) return false;
+  }
+  const bool with_flock = state.with_flock;
+  bool got = false;
+  try {
+    got = platform::kernel_try_lock(state.fd, KernelLockKind::posix, mode, path_);
+    if (!got && wait) {
+      if (!with_flock) take_kernel_lock_fault(KernelLockKind::posix, path_);
+      got = wait_posix(state.fd, mode, forever, deadline, canceled);
+    }
+  } catch (...) {
+    if (with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+    throw;
+  }
+  if (!got && with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+  return got;
+}
+
+void PosixLock::unlock_kernel(PosixInodeState &state) {
+  platform::kernel_unlock(state.fd, KernelLockKind::posix, path_);
+  if (state.with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+}
+
+// The kernel's EDEADLK only suspects a deadlock: it sees a cycle between processes where
+// their threads hold and wait independently (and this process's own handles never reach
+// the kernel twice: the in-process phase orders them). Back off and wait on; a cycle that
+// is real waits like any flock or OFD wait, until timeout or cancel.
+bool PosixLock::wait_posix(platform::NativeFile fd, LockMode mode, bool forever,
+                           std::chrono::steady_clock::time_point deadline, bool &canceled) {
   auto backoff = std::chrono::milliseconds(2);
   while (true) {
-    take_kernel_lock_fault(KernelLockKind::posix, path_);
     try {
-      auto outcome = platform::kernel_wait_lock(state_->fd, KernelLockKind::posix, mode,
-                                                forever, deadline, wakeup_, cancel_, path_,
-                                                nullptr);
+      auto outcome = platform::kernel_wait_lock(fd, KernelLockKind::posix, mode, forever,
+                                                deadline, wakeup_, cancel_, path_, nullptr);
       canceled = outcome == platform::WaitOutcome::canceled;
       return outcome == platform::WaitOutcome::acquired;
     } catch (const Error &e) {
@@ -108,9 +158,10 @@ bool PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
     wakeup_->wait_until(false, until);  // cancel() signals it
     canceled = cancel_.load(std::memory_order_acquire);
     if (canceled) return false;
-    if (platform::kernel_try_lock(state_->fd, KernelLockKind::posix, mode, path_)) return true;
+    if (platform::kernel_try_lock(fd, KernelLockKind::posix, mode, path_)) return true;
     if (!forever && std::chrono::steady_clock::now() >= deadline) return false;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
+    take_kernel_lock_fault(KernelLockKind::posix, path_);
   }
 }
 
@@ -120,7 +171,7 @@ void PosixLock::release(PosixInodeState &state, LockMode mode) {
   else drop_kernel = --state.readers == 0;
   if (drop_kernel) {
     try {
-      platform::kernel_unlock(state.fd, KernelLockKind::posix, path_);
+      unlock_kernel(state);
     } catch (...) {
       state.changed.notify_all();
       throw;

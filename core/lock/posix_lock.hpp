@@ -11,6 +11,11 @@
 // process still drops the lock: prefer flock or OFD wherever they work.
 // After fork() the child holds none of the parent's POSIX locks (they are not
 // inherited); its inherited handles forget them and start afresh.
+// Mixed backends: as for OFD (kernel_file_lock.hpp), the process takes flock on the
+// shared descriptor first, in the same mode and for as long as it holds its POSIX lock.
+// The flock belongs to that open file description, which a forked child shares: the
+// child opens a descriptor of its own before it locks (sync_after_fork), so it can
+// neither take over nor release the parent's flock.
 #pragma once
 
 #include <atomic>
@@ -24,6 +29,7 @@
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
 #include "platform/file.hpp"
+#include "platform/kernel_lock.hpp"
 #include "platform/wakeup.hpp"
 
 namespace filelock {
@@ -35,6 +41,7 @@ struct PosixInodeState {
   platform::NativeFile fd = platform::kInvalidFile;  // every lock goes through this one
   std::vector<platform::NativeFile> spare;  // closed once the process holds no lock
   bool read_only = false;
+  bool with_flock = false;  // flock taken first (see above)
   int readers = 0;         // handles holding shared
   bool writer = false;     // a handle holds exclusive
   bool acquiring = false;  // one thread is taking the kernel lock for the process
@@ -60,6 +67,9 @@ class PosixLock final : public Lock {
                       std::chrono::steady_clock::time_point deadline, bool &canceled);
   void release(PosixInodeState &state, LockMode mode);
   void sync_after_fork(PosixInodeState &state);
+  void unlock_kernel(PosixInodeState &state);
+  bool wait_posix(platform::NativeFile fd, LockMode mode, bool forever,
+                  std::chrono::steady_clock::time_point deadline, bool &canceled);
 
   const std::string path_;
   const LockOptions options_;
@@ -68,6 +78,7 @@ class PosixLock final : public Lock {
   std::shared_ptr<InodeEntry> inode_;
   std::shared_ptr<PosixInodeState> state_;
   const std::shared_ptr<platform::Wakeup> wakeup_ = std::make_shared<platform::Wakeup>();
+  platform::ParkedWait parked_;  // for flock waits (never used where they cancel)
   std::atomic<bool> cancel_{false};
   std::atomic<int> held_{0};
   HolderRecordTemplate record_;

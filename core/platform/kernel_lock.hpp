@@ -40,6 +40,25 @@ int inheritable_descriptor(NativeFile file, KernelLockKind kind) noexcept;
 // WINDOWS backend is that lock, and AUTO picks it.
 bool whole_file_lock_is_lockfileex() noexcept;
 
+// Whether an fcntl lock (OFD, POSIX) on `file` leaves flock holders of it alone, so that
+// an OFD or POSIX holder must take flock too to exclude them (see kernel_file_lock.hpp):
+// Linux on a local filesystem. False where flock is itself an fcntl lock (NFS, SMB) and
+// where the two already conflict (the BSDs, macOS: one process's flock and fcntl locks
+// would there conflict with each other); false on Windows.
+bool flock_apart_from_fcntl(NativeFile file) noexcept;
+
+// The lock a LOCKFILE or LOCKDIR holder keeps on its own entry while it holds, so that a
+// kernel-backend acquirer of the same name finds it held (entry_guard.hpp): an exclusive
+// flock on the file or on the directory. kInvalidFile where the filesystem has no such
+// lock (the name alone then excludes, as before). Throws Error.
+NativeFile hold_entry_lock(const std::string &path, bool directory);
+// Lets go of it by closing the descriptor only: after fork() the child's copy must never
+// unlock the parent's lock.
+void drop_entry_lock(NativeFile file) noexcept;
+// True if someone holds a kernel lock on the entry at `path` now (a live name-lock
+// holder's entry lock); false if not, or if it is missing or cannot be probed.
+bool entry_lock_held(const std::string &path, bool directory);
+
 // replaced: the path names another file than `file` now (fl_clean_stale removed it);
 // nothing is held, and the caller re-opens the path and tries again.
 enum class WaitOutcome { acquired, timed_out, canceled, replaced };

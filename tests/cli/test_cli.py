@@ -272,6 +272,21 @@ class RunCommand(CliTest):
             self.assertExit(run("run", "-w", "0", lock, "--", "touch", marker), 1)
         self.assertFalse(os.path.exists(marker), "the command must not run without the lock")
 
+    def test_no_backend_runs_its_command_beside_a_lockfile_or_lockdir_holder(self):
+        lock = self.path("job")
+        marker = self.path("ran")
+        for held in ("lockfile", "lockdir"):
+            with Holder(lock, "--backend", held):
+                for backend in ("auto", "flock", "ofd", "posix", "lockfile", "lockdir"):
+                    r = run("run", "-n", "--backend", backend, lock, "--", "touch", marker)
+                    self.assertExit(r, 1)
+                    r = run("run", "-w", "300ms", "--backend", backend, lock, "--", "touch", marker)
+                    self.assertExit(r, 1)
+                r = run("run", "-n", lock, "--", "touch", marker)
+                # The default backend names the holder: its pid, or the LOCKDIR it cannot wait for.
+                self.assertIn("held by pid" if held == "lockfile" else "LOCKDIR", r.stderr)
+        self.assertFalse(os.path.exists(marker), "the command must not run without the lock")
+
     def test_timeout_waits_then_gives_up(self):
         lock = self.path("job")
         with Holder(lock):

@@ -24,6 +24,8 @@ namespace {
 TEST(Safety, DirectoryIsRefused) {
   fltest::TempDir dir;
   ASSERT_EQ(mkdir(dir.file("x.lock").c_str(), 0755), 0);
+  // Not a LOCKDIR lock (that holds nothing but its holder.json): a stray directory.
+  ASSERT_EQ(mkdir(dir.file("x.lock/other").c_str(), 0755), 0);
   EXPECT_EQ(open_status(dir.file("x")), Status::invalid);
 }
 

@@ -2,13 +2,40 @@
 #include <sys/sysmacros.h>
 
 #include <cstdio>
+#include <cstddef>
 #include <cstring>
 
 #include "platform/lock_listing.hpp"
 
 namespace filelock::platform {
 
+namespace {
+
+// A filelock OFD or POSIX holder also takes flock in the same mode (kernel_file_lock.hpp):
+// /proc/locks then shows two locks for one holder. Each fcntl lock is paired with one
+// flock of the same mode and process (an OFD lock names none: any pid) and listed once,
+// with the flock's pid where it had none. Pairs with the same pid are matched first.
+void merge_companions(std::vector<KernelLockHolder> &out, size_t first) {
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = first; i < out.size(); ++i) {
+      if (out[i].kind == "flock") continue;
+      for (size_t j = first; j < out.size(); ++j) {
+        const KernelLockHolder &fl = out[j];
+        if (fl.kind != "flock" || fl.exclusive != out[i].exclusive) continue;
+        if (pass == 0 ? fl.pid != out[i].pid : out[i].pid > 0) continue;
+        if (out[i].pid <= 0) out[i].pid = fl.pid;
+        out.erase(out.begin() + static_cast<std::ptrdiff_t>(j));
+        if (j < i) --i;
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
 bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
+  const size_t first = out.size();
   FILE *f = std::fopen("/proc/locks", "re");
   if (f == nullptr) return false;
   const unsigned want_major = major(static_cast<dev_t>(id.dev));
@@ -36,6 +63,7 @@ bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &ou
     out.push_back(h);
   }
   std::fclose(f);
+  merge_companions(out, first);
   return true;
 }
 

@@ -31,6 +31,7 @@ RemoveOutcome remove_unheld_lock_file(const std::string &path) {
   if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return RemoveOutcome::missing;
+    if (errno == EISDIR) return RemoveOutcome::changed;  // a LOCKDIR lock took the name since
     throw_os_error("open lock file", path, errno);
   }
   struct stat by_fd, by_path;
