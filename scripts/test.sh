@@ -59,11 +59,27 @@ cmake --build build-tsan --target lock_tests state_core_test state_capi_test -j"
 # slows them 5-15x (JsonParse.LargeObjectsStayLinear alone: 74 s; Regex.Pathological...
 # asserts a time bound). Inspect.QueryShowsAnotherProcessAsHolder once listed a second
 # OFD holder under TSan's slowdown: not a race report, but flaky there.
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
-build-tsan/bin/lock_tests --gtest_brief=1 --gtest_filter=-Inspect.QueryShowsAnotherProcessAsHolder
-build-tsan/bin/state_core_test --gtest_brief=1 --gtest_filter=-Json*:Regex.*:SchemaPattern.*:Pointer.*
-build-tsan/bin/state_capi_test --gtest_brief=1
+# Every report goes to a file (helper processes' too), so none can hide behind a rerun.
+rm -rf build-tsan/reports && mkdir -p build-tsan/reports
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp log_path=$PWD/build-tsan/reports/tsan"
+# A suite; tests that failed run once more on their own: the lock tests' timing
+# asserts allow 40 ms of scheduling slack, which TSan's slowdown can use up.
+tsan_suite() {
+  local log="build-tsan/reports/$(basename "$1").out" failed
+  "$1" --gtest_brief=1 --gtest_filter="$2" >"$log" 2>&1 && return 0
+  failed=$(sed -n 's/^\[  FAILED  \] \([^ ]*\) (.*/\1/p' "$log" | sort -u | paste -sd:)
+  [ -n "$failed" ] || { cat "$log" build-tsan/reports/tsan.* 2>/dev/null; return 1; }
+  echo "tsan: $(basename "$1"): once more: $failed"
+  "$1" --gtest_brief=1 --gtest_filter="$failed" || { cat "$log"; return 1; }
+}
+tsan_suite build-tsan/bin/lock_tests -Inspect.QueryShowsAnotherProcessAsHolder
+tsan_suite build-tsan/bin/state_core_test -Json*:Regex.*:SchemaPattern.*:Pointer.*
+tsan_suite build-tsan/bin/state_capi_test '*'
 unset TSAN_OPTIONS
+if ls build-tsan/reports/tsan.* >/dev/null 2>&1; then
+  cat build-tsan/reports/tsan.*
+  exit 1
+fi
 
 if [ -x tests/consumers/run.sh ]; then
   echo "== Debian packages and their consumers"
