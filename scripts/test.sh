@@ -67,7 +67,7 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/t
 tsan_suite() {
   local log="build-tsan/reports/$(basename "$1").out" failed
   "$1" --gtest_brief=1 --gtest_filter="$2" >"$log" 2>&1 && return 0
-  failed=$(sed -n 's/^\[  FAILED  \] \([^ ]*\) (.*/\1/p' "$log" | sort -u | paste -sd:)
+  failed=$(sed -n 's/^\[  FAILED  \] \([^ ,]*\.[^ ,]*\)[ ,].*/\1/p' "$log" | sort -u | paste -sd:)
   [ -n "$failed" ] || { cat "$log" build-tsan/reports/tsan.* 2>/dev/null; return 1; }
   echo "tsan: $(basename "$1"): once more: $failed"
   "$1" --gtest_brief=1 --gtest_filter="$failed" || { cat "$log"; return 1; }
