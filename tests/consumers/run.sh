@@ -27,7 +27,7 @@ dpkg_waiting() {
     sleep 5
   done
 }
-step() { echo "== $*"; }
+step() { echo "== $* (${SECONDS}s)"; }
 
 step "packages (cpack -G DEB)"
 (cd "$build" && cpack -G DEB -B "$work/debs" >"$work/cpack.log" 2>&1) ||
@@ -35,6 +35,7 @@ step "packages (cpack -G DEB)"
 runtime_deb=$(ls "$work"/debs/libfilelock[0-9]*_*.deb)
 dev_deb=$(ls "$work"/debs/libfilelock-dev_*.deb)
 debs=("$runtime_deb" "$dev_deb")
+cli_deb=$(ls "$work"/debs/filelock_*.deb 2>/dev/null || true)
 python_deb=$(ls "$work"/debs/python3-libfilelock_*.deb 2>/dev/null || true)
 go_deb=$(ls "$work"/debs/golang-filelock-dev_*.deb 2>/dev/null || true)
 if [ -n "$go_deb" ] && ! dpkg -s golang-go >/dev/null 2>&1; then
@@ -69,13 +70,26 @@ dpkg-deb -I "$runtime_deb" triggers | grep 'ldconfig' >/dev/null || fail "$runti
 dpkg-deb -c "$runtime_deb" >"$work/runtime.contents"
 dpkg-deb -c "$dev_deb" >"$work/dev.contents"
 grep -q '/libfilelock\.so\.1 -> ' "$work/runtime.contents" || fail "$runtime lacks libfilelock.so.1"
-if [ -x "$build/bin/filelock" ]; then
-  grep -q '/usr/bin/filelock$' "$work/runtime.contents" || fail "$runtime lacks the filelock command"
+# The runtime holds nothing a later major's runtime would also hold: only the library
+# named by its SONAME and its documentation directory.
+if awk '$1 !~ /^d/ { print $6 }' "$work/runtime.contents" |
+   grep -v -e '/libfilelock\.so\.1[.0-9]*$' -e "^\./usr/share/doc/$runtime/" ; then
+  fail "$runtime holds files beyond its library (above): a libfilelock2 could not install beside it"
 fi
 grep -q '/libfilelock\.so -> ' "$work/dev.contents" || fail "libfilelock-dev lacks libfilelock.so"
 
 # Files the packages will own; refuse to overwrite files nobody owns (a manual install).
 packages=("$runtime" libfilelock-dev)
+if [ -x "$build/bin/filelock" ]; then
+  [ -n "$cli_deb" ] || fail "the filelock command was built but no filelock package was made"
+fi
+if [ -n "$cli_deb" ]; then
+  optional_deb "$cli_deb" cli
+  echo "$(basename "$cli_deb"): Depends: $(dpkg-deb -f "$cli_deb" Depends)"
+  depends_on "$cli_deb" "$runtime (= $version)"
+  grep -q ' \./usr/bin/filelock$' "$work/cli.contents" || fail "the filelock package lacks /usr/bin/filelock"
+  grep -q ' \./usr/share/man/man1/filelock\.1' "$work/cli.contents" || fail "the filelock package lacks filelock(1)"
+fi
 if [ -n "$python_deb" ]; then optional_deb "$python_deb" python; fi
 go_dir=/usr/share/gocode/src/filelock.dev/filelock
 if [ -n "$go_deb" ]; then
@@ -120,6 +134,42 @@ step "install (dpkg -i)"
 installed=("${packages[@]}")
 dpkg_waiting -i "${debs[@]}" || { cat "$work/dpkg.log" >&2; fail "dpkg -i"; }
 ldconfig -p | grep 'libfilelock.so.1 ' >/dev/null || fail "libfilelock.so.1 not in the ld.so cache"
+if [ -n "$cli_deb" ]; then
+  env -u LD_LIBRARY_PATH /usr/bin/filelock --help >/dev/null || fail "the installed filelock command does not run"
+fi
+
+# The next major beside this one: the runtime package repacked as libfilelock2 (library
+# file, SONAME, package name, shlibs and doc directory renamed) must install next to
+# the runtime and the command, and go again leaving them whole.
+step "side by side: a SONAME-bumped runtime (libfilelock2) beside $runtime"
+next=libfilelock2
+dpkg-deb -R "$runtime_deb" "$work/next"
+(
+  cd "$work/next"
+  lib=$(find . -name 'libfilelock.so.1.*' -type f)
+  libdir=$(dirname "$lib")
+  # Same length, so the dynamic string table keeps its layout.
+  perl -0pi -e 's/libfilelock\.so\.1\0/libfilelock.so.2\0/g' "$lib"
+  mv "$lib" "$libdir/libfilelock.so.2.0.0"
+  rm "$libdir/libfilelock.so.1"
+  ln -s libfilelock.so.2.0.0 "$libdir/libfilelock.so.2"
+  if [ -d "usr/share/doc/$runtime" ]; then mv "usr/share/doc/$runtime" "usr/share/doc/$next"; fi
+  sed -i "s/^Package: .*/Package: $next/" DEBIAN/control
+  echo "libfilelock 2 $next (>= 2.0.0)" >DEBIAN/shlibs
+  find usr -type f -exec md5sum {} + >DEBIAN/md5sums
+)
+objdump -p "$work/next"/usr/lib/*/libfilelock.so.2.0.0 | grep -q 'SONAME *libfilelock\.so\.2$' ||
+  fail "the repacked library's SONAME is not libfilelock.so.2"
+dpkg-deb --root-owner-group -b "$work/next" "$work/next.deb" >/dev/null
+installed+=("$next")
+dpkg_waiting -i "$work/next.deb" || { cat "$work/dpkg.log" >&2; fail "install $next beside $runtime"; }
+ldconfig -p | grep 'libfilelock.so.2 ' >/dev/null || fail "libfilelock.so.2 not in the ld.so cache"
+dpkg_waiting -P "$next" || { cat "$work/dpkg.log" >&2; fail "remove $next"; }
+installed=("${packages[@]}")
+dpkg -s "$runtime" 2>/dev/null | grep -q '^Status: install ok installed' || fail "$runtime damaged by $next"
+dpkg_waiting --verify "${packages[@]}" && [ ! -s "$work/dpkg.log" ] ||
+  { cat "$work/dpkg.log" >&2; fail "files of ${packages[*]} changed by $next"; }
+ldconfig -p | grep 'libfilelock.so.1 ' >/dev/null || fail "libfilelock.so.1 left the ld.so cache with $next"
 
 # Consumers see only the system: nothing from the build tree or the environment.
 clean_env=(env -u LD_LIBRARY_PATH -u LIBRARY_PATH -u CPATH -u C_INCLUDE_PATH
