@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev python3-filelock python3-portalocker python3-fasteners
   golang-github-gofrs-flock-dev
   g++-mingw-w64-x86-64 wine wine64 googletest llvm
+  lintian
 )
 
 missing=()
