@@ -78,6 +78,7 @@ if awk '$1 !~ /^d/ { print $6 }' "$work/runtime.contents" |
   fail "$runtime holds files beyond its library (above): a libfilelock2 could not install beside it"
 fi
 grep -q '/libfilelock\.so -> ' "$work/dev.contents" || fail "libfilelock-dev lacks libfilelock.so"
+grep -q '/libfilelock\.a$' "$work/dev.contents" || fail "libfilelock-dev lacks libfilelock.a"
 
 # Files the packages will own; refuse to overwrite files nobody owns (a manual install).
 packages=("$runtime" libfilelock-dev)
@@ -207,6 +208,8 @@ grep -q "filelock .* from /usr/lib/" "$work/fp.log" || { cat "$work/fp.log" >&2;
   { cat "$work/fp.log" >&2; fail "build the find_package consumer"; }
 check_loads_installed "$work/find_package/consumer_find_package"
 "${clean_env[@]}" "$work/find_package/consumer_find_package" find_package "$work/fp.state"
+[ -x "$work/find_package/consumer_find_package_static" ] || fail "no filelock::filelock_static from /usr"
+"${clean_env[@]}" "$work/find_package/consumer_find_package_static" find_package-static "$work/fps.state"
 
 step "consumer: pkg-config filelock"
 "${clean_env[@]}" pkg-config --exact-version="${version%-*}" filelock ||
@@ -216,6 +219,9 @@ step "consumer: pkg-config filelock"
   $("${clean_env[@]}" pkg-config --cflags --libs filelock)
 check_loads_installed "$work/consumer_pkg_config"
 "${clean_env[@]}" "$work/consumer_pkg_config" pkg-config "$work/pc.state"
+
+step "consumer: pkg-config --static filelock (libfilelock.a)"
+"${clean_env[@]}" CC="$cc" bash "$here/static_consumer.sh" "$work/consumer_static"
 
 step "consumer: dlopen(\"libfilelock.so.1\")"
 "${clean_env[@]}" "$cc" -o "$work/consumer_dlopen" "$here/dlopen/main.c" -ldl
