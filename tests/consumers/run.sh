@@ -79,6 +79,15 @@ if awk '$1 !~ /^d/ { print $6 }' "$work/runtime.contents" |
 fi
 grep -q '/libfilelock\.so -> ' "$work/dev.contents" || fail "libfilelock-dev lacks libfilelock.so"
 grep -q '/libfilelock\.a$' "$work/dev.contents" || fail "libfilelock-dev lacks libfilelock.a"
+# A manual page (or a link to its family's page) for every function of filelock.h.
+for f in $(sed -n 's/^FL_API [^(]*[ *]\(fl_[a-z0-9_]*\)(.*/\1/p' "$here/../../filelock.h"); do
+  grep -q " \./usr/share/man/man3/$f\.3\.gz\( -> .*\)\?$" "$work/dev.contents" ||
+    fail "libfilelock-dev has no man page $f(3)"
+done
+examples=/usr/share/doc/libfilelock-dev/examples
+for f in quickstart.c counter.c; do
+  grep -q " \.$examples/$f\$" "$work/dev.contents" || fail "libfilelock-dev lacks $examples/$f"
+done
 
 # Files the packages will own; refuse to overwrite files nobody owns (a manual install).
 packages=("$runtime" libfilelock-dev)
@@ -222,6 +231,23 @@ check_loads_installed "$work/consumer_pkg_config"
 
 step "consumer: pkg-config --static filelock (libfilelock.a)"
 "${clean_env[@]}" CC="$cc" bash "$here/static_consumer.sh" "$work/consumer_static"
+
+step "consumer: the examples in $examples, and man fl_lock"
+mkdir "$work/examples"
+for f in quickstart counter; do
+  # shellcheck disable=SC2046  # pkg-config output is meant to be split
+  "${clean_env[@]}" "$cc" -o "$work/examples/$f" "$examples/$f.c" $("${clean_env[@]}" pkg-config --cflags --libs filelock) ||
+    fail "build $examples/$f.c"
+  check_loads_installed "$work/examples/$f"
+done
+(cd "$work/examples" && "${clean_env[@]}" ./quickstart) | grep -q '^generation [0-9]*: ' || fail "the quickstart example"
+"${clean_env[@]}" "$work/examples/counter" "$work/examples/count.json" a 3 >/dev/null || fail "the counter example"
+[ "$("${clean_env[@]}" "$work/examples/counter" "$work/examples/count.json" read)" = 3 ] || fail "the counter example's count"
+if command -v man >/dev/null; then
+  # fl_unlock.3.gz links to its family's page, which man -w names.
+  man -w fl_unlock 2>/dev/null | grep -q '^/usr/share/man/man3/fl_lock\.3\.gz$' || fail "man fl_unlock finds no page"
+  MANWIDTH=80 man 3 fl_unlock 2>/dev/null | grep -q 'fl_lock_options_init, fl_open, fl_lock' || fail "man fl_unlock is not fl_lock(3)"
+fi
 
 step "consumer: dlopen(\"libfilelock.so.1\")"
 "${clean_env[@]}" "$cc" -o "$work/consumer_dlopen" "$here/dlopen/main.c" -ldl
