@@ -341,9 +341,13 @@ CJSON_PUBLIC(int) cJSON_GetArraySize(const cJSON *array) {
 CJSON_PUBLIC(void) cJSON_Delete(cJSON *item) {
   while (item != nullptr) {
     cJSON *next = item->next;
-    if (item->child != nullptr) cJSON_Delete(item->child);
-    std::free(item->valuestring);
-    std::free(item->string);
+    // As cJSON does: a reference owns neither its children nor its string, and a
+    // StringIsConst key belongs to someone else (the engine's parser sets both flags).
+    if (!(item->type & cJSON_IsReference)) {
+      if (item->child != nullptr) cJSON_Delete(item->child);
+      std::free(item->valuestring);
+    }
+    if (!(item->type & cJSON_StringIsConst)) std::free(item->string);
     std::free(item);
     item = next;
   }
