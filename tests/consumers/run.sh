@@ -134,6 +134,36 @@ grep -v 'running with root privileges' "$work/lintian.log" || true
 [ "${lintian_rc:-0}" -eq 0 ] || fail "lintian found errors (E: above)"
 grep -q '^[EW]: ' "$work/lintian.log" || echo "lintian: no errors, no warnings"
 
+# No ELF file installed or packed may look for libraries in the build tree (or any
+# other fixed directory): a RUNPATH/RPATH may only name $ORIGIN-relative places. The
+# NuGet package's libfilelock.so.1 carries cJSON itself: it needs no libcjson1.
+step "RUNPATH of every ELF file in the packages and the NuGet packages"
+mkdir "$work/elf"
+for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/elf/$(basename "$deb" .deb)"; done
+for pkg in "$build"/bindings/csharp/packages/*.nupkg "$build"/bindings/csharp/system-feed/*.nupkg; do
+  [ -f "$pkg" ] || continue
+  dir=$work/elf/$(basename "$(dirname "$pkg")")-$(basename "$pkg")
+  mkdir -p "$dir" && (cd "$dir" && cmake -E tar xf "$pkg")
+done
+elf_count=0
+while IFS= read -r -d '' f; do
+  readelf -h "$f" >/dev/null 2>&1 || continue
+  elf_count=$((elf_count + 1))
+  paths=$(readelf -d "$f" | sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]$/\2/p')
+  for p in ${paths//:/ }; do
+    case "$p" in
+      '$ORIGIN' | '$ORIGIN/'*) ;;
+      *) fail "${f#"$work/elf/"} has RUNPATH/RPATH '$p'${build:+ (build tree: $build)}" ;;
+    esac
+  done
+  case "$f" in
+    *.nupkg/runtimes/*/libfilelock.so.1)
+      if readelf -d "$f" | grep -q 'NEEDED.*libcjson'; then fail "${f#"$work/elf/"} needs libcjson"; fi ;;
+  esac
+done < <(find "$work/elf" -type f -print0)
+[ "$elf_count" -gt 0 ] || fail "no ELF file found in the packages"
+echo "$elf_count ELF files: no RUNPATH outside \$ORIGIN"
+
 cat "$work"/*.contents | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' \
   >"$work/files"
 for pkg in "${packages[@]}"; do
