@@ -13,6 +13,7 @@ packages=(
   golang-github-gofrs-flock-dev
   g++-mingw-w64-x86-64 wine wine64 googletest llvm
   clang libclang-rt-14-dev
+  lintian
 )
 
 missing=()

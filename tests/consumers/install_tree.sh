@@ -20,7 +20,7 @@ for component in Runtime Development; do
 done
 
 echo "== installed files"
-for f in "$libdir/libfilelock.so.1.1.0" "$includedir/filelock.h" \
+for f in "$libdir/libfilelock.so.1.1.0" "$libdir/libfilelock.a" "$includedir/filelock.h" \
          "$libdir/cmake/filelock/filelockConfig.cmake" \
          "$libdir/cmake/filelock/filelockConfigVersion.cmake" \
          "$libdir/cmake/filelock/filelockTargets.cmake" "$libdir/pkgconfig/filelock.pc"; do
@@ -42,12 +42,23 @@ cmake -S "$here/find_package" -B "$work/find_package" -DCMAKE_PREFIX_PATH="$pref
   cmake --build "$work/find_package" >>"$work/fp.log" 2>&1 || { cat "$work/fp.log" >&2; fail "find_package consumer"; }
 grep -F "from $prefix/" "$work/fp.log" >/dev/null || fail "find_package found filelock outside $prefix"
 LD_LIBRARY_PATH=$prefix/$libdir "$work/find_package/consumer_find_package" find_package "$work/fp.state"
+if [ -f "$prefix/$libdir/libfilelock.a" ]; then
+  # Static: no libfilelock.so.1 needed, so it runs without LD_LIBRARY_PATH.
+  exe=$work/find_package/consumer_find_package_static
+  [ -x "$exe" ] || fail "find_package gave no filelock::filelock_static beside libfilelock.a"
+  if readelf -d "$exe" | grep -q 'NEEDED.*libfilelock'; then fail "$exe needs libfilelock.so"; fi
+  "$exe" find_package-static "$work/fps.state"
+fi
 
 echo "== pkg-config consumer"
 flags=$(PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig pkg-config --cflags --libs filelock)
 # shellcheck disable=SC2086  # pkg-config output is meant to be split
 "${CC:-cc}" -o "$work/consumer_pkg_config" "$here/linked_main.c" $flags
 LD_LIBRARY_PATH=$prefix/$libdir "$work/consumer_pkg_config" pkg-config "$work/pc.state"
+if [ -f "$prefix/$libdir/libfilelock.a" ]; then
+  echo "== pkg-config --static consumer"
+  PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig bash "$here/static_consumer.sh" "$work/consumer_static"
+fi
 
 # The language packages, when this build has them: Go sources where Debian keeps them,
 # the NuGet feed under the libdir. The Go consumer builds from the installed sources only

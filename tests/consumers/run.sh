@@ -27,7 +27,7 @@ dpkg_waiting() {
     sleep 5
   done
 }
-step() { echo "== $*"; }
+step() { echo "== $* (${SECONDS}s)"; }
 
 step "packages (cpack -G DEB)"
 (cd "$build" && cpack -G DEB -B "$work/debs" >"$work/cpack.log" 2>&1) ||
@@ -35,6 +35,7 @@ step "packages (cpack -G DEB)"
 runtime_deb=$(ls "$work"/debs/libfilelock[0-9]*_*.deb)
 dev_deb=$(ls "$work"/debs/libfilelock-dev_*.deb)
 debs=("$runtime_deb" "$dev_deb")
+cli_deb=$(ls "$work"/debs/filelock_*.deb 2>/dev/null || true)
 python_deb=$(ls "$work"/debs/python3-libfilelock_*.deb 2>/dev/null || true)
 go_deb=$(ls "$work"/debs/golang-filelock-dev_*.deb 2>/dev/null || true)
 if [ -n "$go_deb" ] && ! dpkg -s golang-go >/dev/null 2>&1; then
@@ -69,13 +70,37 @@ dpkg-deb -I "$runtime_deb" triggers | grep 'ldconfig' >/dev/null || fail "$runti
 dpkg-deb -c "$runtime_deb" >"$work/runtime.contents"
 dpkg-deb -c "$dev_deb" >"$work/dev.contents"
 grep -q '/libfilelock\.so\.1 -> ' "$work/runtime.contents" || fail "$runtime lacks libfilelock.so.1"
-if [ -x "$build/bin/filelock" ]; then
-  grep -q '/usr/bin/filelock$' "$work/runtime.contents" || fail "$runtime lacks the filelock command"
+# The runtime holds nothing a later major's runtime would also hold: only the library
+# named by its SONAME and its documentation directory.
+if awk '$1 !~ /^d/ { print $6 }' "$work/runtime.contents" |
+   grep -v -e '/libfilelock\.so\.1[.0-9]*$' -e "^\./usr/share/doc/$runtime/" \
+     -e "^\./usr/share/lintian/overrides/$runtime\$"; then
+  fail "$runtime holds files beyond its library (above): a libfilelock2 could not install beside it"
 fi
 grep -q '/libfilelock\.so -> ' "$work/dev.contents" || fail "libfilelock-dev lacks libfilelock.so"
+grep -q '/libfilelock\.a$' "$work/dev.contents" || fail "libfilelock-dev lacks libfilelock.a"
+# A manual page (or a link to its family's page) for every function of filelock.h.
+for f in $(sed -n 's/^FL_API [^(]*[ *]\(fl_[a-z0-9_]*\)(.*/\1/p' "$here/../../filelock.h"); do
+  grep -q " \./usr/share/man/man3/$f\.3\.gz\( -> .*\)\?$" "$work/dev.contents" ||
+    fail "libfilelock-dev has no man page $f(3)"
+done
+examples=/usr/share/doc/libfilelock-dev/examples
+for f in quickstart.c counter.c; do
+  grep -q " \.$examples/$f\$" "$work/dev.contents" || fail "libfilelock-dev lacks $examples/$f"
+done
 
 # Files the packages will own; refuse to overwrite files nobody owns (a manual install).
 packages=("$runtime" libfilelock-dev)
+if [ -x "$build/bin/filelock" ]; then
+  [ -n "$cli_deb" ] || fail "the filelock command was built but no filelock package was made"
+fi
+if [ -n "$cli_deb" ]; then
+  optional_deb "$cli_deb" cli
+  echo "$(basename "$cli_deb"): Depends: $(dpkg-deb -f "$cli_deb" Depends)"
+  depends_on "$cli_deb" "$runtime (= $version)"
+  grep -q ' \./usr/bin/filelock$' "$work/cli.contents" || fail "the filelock package lacks /usr/bin/filelock"
+  grep -q ' \./usr/share/man/man1/filelock\.1\.gz$' "$work/cli.contents" || fail "the filelock package lacks filelock(1)"
+fi
 if [ -n "$python_deb" ]; then optional_deb "$python_deb" python; fi
 go_dir=/usr/share/gocode/src/filelock.dev/filelock
 if [ -n "$go_deb" ]; then
@@ -102,6 +127,43 @@ if [ -n "$cil_deb" ]; then
     fail "$nupkg lacks the glue libfilelock_csharp_native.so"
   if grep -q 'libfilelock\.so' "$work/nupkg.entries"; then fail "$nupkg carries its own libfilelock.so.1"; fi
 fi
+# Every package as Debian would take it: lintian's errors fail, its warnings are shown.
+step "lintian"
+lintian --tag-display-limit 0 "$work"/debs/*.deb >"$work/lintian.log" 2>&1 || lintian_rc=$?
+grep -v 'running with root privileges' "$work/lintian.log" || true
+[ "${lintian_rc:-0}" -eq 0 ] || fail "lintian found errors (E: above)"
+grep -q '^[EW]: ' "$work/lintian.log" || echo "lintian: no errors, no warnings"
+
+# No ELF file installed or packed may look for libraries in the build tree (or any
+# other fixed directory): a RUNPATH/RPATH may only name $ORIGIN-relative places. The
+# NuGet package's libfilelock.so.1 carries cJSON itself: it needs no libcjson1.
+step "RUNPATH of every ELF file in the packages and the NuGet packages"
+mkdir "$work/elf"
+for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/elf/$(basename "$deb" .deb)"; done
+for pkg in "$build"/bindings/csharp/packages/*.nupkg "$build"/bindings/csharp/system-feed/*.nupkg; do
+  [ -f "$pkg" ] || continue
+  dir=$work/elf/$(basename "$(dirname "$pkg")")-$(basename "$pkg")
+  mkdir -p "$dir" && (cd "$dir" && cmake -E tar xf "$pkg")
+done
+elf_count=0
+while IFS= read -r -d '' f; do
+  readelf -h "$f" >/dev/null 2>&1 || continue
+  elf_count=$((elf_count + 1))
+  paths=$(readelf -d "$f" | sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]$/\2/p')
+  for p in ${paths//:/ }; do
+    case "$p" in
+      '$ORIGIN' | '$ORIGIN/'*) ;;
+      *) fail "${f#"$work/elf/"} has RUNPATH/RPATH '$p'${build:+ (build tree: $build)}" ;;
+    esac
+  done
+  case "$f" in
+    *.nupkg/runtimes/*/libfilelock.so.1)
+      if readelf -d "$f" | grep -q 'NEEDED.*libcjson'; then fail "${f#"$work/elf/"} needs libcjson"; fi ;;
+  esac
+done < <(find "$work/elf" -type f -print0)
+[ "$elf_count" -gt 0 ] || fail "no ELF file found in the packages"
+echo "$elf_count ELF files: no RUNPATH outside \$ORIGIN"
+
 cat "$work"/*.contents | awk '$1 !~ /^d/ { sub(/^\./, "", $6); print $6 }' \
   >"$work/files"
 for pkg in "${packages[@]}"; do
@@ -120,6 +182,47 @@ step "install (dpkg -i)"
 installed=("${packages[@]}")
 dpkg_waiting -i "${debs[@]}" || { cat "$work/dpkg.log" >&2; fail "dpkg -i"; }
 ldconfig -p | grep 'libfilelock.so.1 ' >/dev/null || fail "libfilelock.so.1 not in the ld.so cache"
+if [ -n "$cli_deb" ]; then
+  env -u LD_LIBRARY_PATH /usr/bin/filelock --help >/dev/null || fail "the installed filelock command does not run"
+fi
+
+# The next major beside this one: the runtime package repacked as libfilelock2 (library
+# file, SONAME, package name, shlibs and doc directory renamed) must install next to
+# the runtime and the command, and go again leaving them whole.
+step "side by side: a SONAME-bumped runtime (libfilelock2) beside $runtime"
+next=libfilelock2
+dpkg-deb -R "$runtime_deb" "$work/next"
+(
+  cd "$work/next"
+  lib=$(find . -name 'libfilelock.so.1.*' -type f)
+  libdir=$(dirname "$lib")
+  # Same length, so the dynamic string table keeps its layout.
+  perl -0pi -e 's/libfilelock\.so\.1\0/libfilelock.so.2\0/g' "$lib"
+  mv "$lib" "$libdir/libfilelock.so.2.0.0"
+  rm "$libdir/libfilelock.so.1"
+  ln -s libfilelock.so.2.0.0 "$libdir/libfilelock.so.2"
+  if [ -d "usr/share/doc/$runtime" ]; then mv "usr/share/doc/$runtime" "usr/share/doc/$next"; fi
+  overrides=usr/share/lintian/overrides
+  if [ -f "$overrides/$runtime" ]; then
+    sed "s/^$runtime:/$next:/" "$overrides/$runtime" >"$overrides/$next"
+    rm "$overrides/$runtime"
+  fi
+  sed -i "s/^Package: .*/Package: $next/" DEBIAN/control
+  echo "libfilelock 2 $next (>= 2.0.0)" >DEBIAN/shlibs
+  find usr -type f -exec md5sum {} + >DEBIAN/md5sums
+)
+objdump -p "$work/next"/usr/lib/*/libfilelock.so.2.0.0 | grep -q 'SONAME *libfilelock\.so\.2$' ||
+  fail "the repacked library's SONAME is not libfilelock.so.2"
+dpkg-deb --root-owner-group -b "$work/next" "$work/next.deb" >/dev/null
+installed+=("$next")
+dpkg_waiting -i "$work/next.deb" || { cat "$work/dpkg.log" >&2; fail "install $next beside $runtime"; }
+ldconfig -p | grep 'libfilelock.so.2 ' >/dev/null || fail "libfilelock.so.2 not in the ld.so cache"
+dpkg_waiting -P "$next" || { cat "$work/dpkg.log" >&2; fail "remove $next"; }
+installed=("${packages[@]}")
+dpkg -s "$runtime" 2>/dev/null | grep -q '^Status: install ok installed' || fail "$runtime damaged by $next"
+dpkg_waiting --verify "${packages[@]}" && [ ! -s "$work/dpkg.log" ] ||
+  { cat "$work/dpkg.log" >&2; fail "files of ${packages[*]} changed by $next"; }
+ldconfig -p | grep 'libfilelock.so.1 ' >/dev/null || fail "libfilelock.so.1 left the ld.so cache with $next"
 
 # Consumers see only the system: nothing from the build tree or the environment.
 clean_env=(env -u LD_LIBRARY_PATH -u LIBRARY_PATH -u CPATH -u C_INCLUDE_PATH
@@ -144,6 +247,8 @@ grep -q "filelock .* from /usr/lib/" "$work/fp.log" || { cat "$work/fp.log" >&2;
   { cat "$work/fp.log" >&2; fail "build the find_package consumer"; }
 check_loads_installed "$work/find_package/consumer_find_package"
 "${clean_env[@]}" "$work/find_package/consumer_find_package" find_package "$work/fp.state"
+[ -x "$work/find_package/consumer_find_package_static" ] || fail "no filelock::filelock_static from /usr"
+"${clean_env[@]}" "$work/find_package/consumer_find_package_static" find_package-static "$work/fps.state"
 
 step "consumer: pkg-config filelock"
 "${clean_env[@]}" pkg-config --exact-version="${version%-*}" filelock ||
@@ -153,6 +258,26 @@ step "consumer: pkg-config filelock"
   $("${clean_env[@]}" pkg-config --cflags --libs filelock)
 check_loads_installed "$work/consumer_pkg_config"
 "${clean_env[@]}" "$work/consumer_pkg_config" pkg-config "$work/pc.state"
+
+step "consumer: pkg-config --static filelock (libfilelock.a)"
+"${clean_env[@]}" CC="$cc" bash "$here/static_consumer.sh" "$work/consumer_static"
+
+step "consumer: the examples in $examples, and man fl_lock"
+mkdir "$work/examples"
+for f in quickstart counter; do
+  # shellcheck disable=SC2046  # pkg-config output is meant to be split
+  "${clean_env[@]}" "$cc" -o "$work/examples/$f" "$examples/$f.c" $("${clean_env[@]}" pkg-config --cflags --libs filelock) ||
+    fail "build $examples/$f.c"
+  check_loads_installed "$work/examples/$f"
+done
+(cd "$work/examples" && "${clean_env[@]}" ./quickstart) | grep -q '^generation [0-9]*: ' || fail "the quickstart example"
+"${clean_env[@]}" "$work/examples/counter" "$work/examples/count.json" a 3 >/dev/null || fail "the counter example"
+[ "$("${clean_env[@]}" "$work/examples/counter" "$work/examples/count.json" read)" = 3 ] || fail "the counter example's count"
+if command -v man >/dev/null; then
+  # fl_unlock.3.gz links to its family's page, which man -w names.
+  man -w fl_unlock 2>/dev/null | grep -q '^/usr/share/man/man3/fl_lock\.3\.gz$' || fail "man fl_unlock finds no page"
+  MANWIDTH=80 man 3 fl_unlock 2>/dev/null | grep -q 'fl_lock_options_init, fl_open, fl_lock' || fail "man fl_unlock is not fl_lock(3)"
+fi
 
 step "consumer: dlopen(\"libfilelock.so.1\")"
 "${clean_env[@]}" "$cc" -o "$work/consumer_dlopen" "$here/dlopen/main.c" -ldl
