@@ -35,6 +35,7 @@ from ._errors import (
 )
 from ._native import native as _native_module
 from ._numbers import ExactDecimal
+from .aio import AsyncAcquireReturnProxy, AsyncFileLock, AsyncStateTransaction
 from .jsonl import append_jsonl
 from .lock import EXCLUSIVE, SHARED, AcquireReturnProxy, Backend, FileLock
 from .monitor import (
@@ -67,7 +68,8 @@ def library_version() -> str:
 __version__ = "1.1.0"
 
 __all__ = [
-    "AcquireReturnProxy", "Backend", "Backup", "BackupManager", "EXCLUSIVE", "ExactDecimal", "FileLock",
+    "AcquireReturnProxy", "AsyncAcquireReturnProxy", "AsyncFileLock",
+    "AsyncStateTransaction", "Backend", "Backup", "BackupManager", "EXCLUSIVE", "ExactDecimal", "FileLock",
     "FileLockError", "JsonState", "LockBusyError", "LockCancelledError", "LockError",
     "LockFileNotFoundError", "LockOSError", "LockPermissionError", "LockTimeout",
     "PIPELINE_SCHEMA", "PipelineState", "SHARED", "StateConflictError", "StateError",

@@ -10,13 +10,16 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
 from ._errors import FL_ECANCELED, FL_EVALIDATION, FileLockError, StateError, StateValidationError
 from ._interrupt import call_interruptibly
 from ._native import PathLike, dumps, fspath, loads, lock_options, native, timeout_ms
 from .jsonl import append_jsonl
 from .schema import check_model, schema_json
+
+if TYPE_CHECKING:
+    from .aio import AsyncStateTransaction
 
 _log = logging.getLogger("libfilelock")
 # Transactions that roll back never reach the library's audit log (nothing was
@@ -200,6 +203,7 @@ class JsonState:
         self._local = threading.local()
         self._mutex = threading.Lock()
         self._all_handles: List[Any] = []
+        self._async_free: Dict[Tuple[bool, bool], List[Any]] = {}
         self._active = 0
         self.backup_manager = BackupManager(self)
         self._native(True)  # opens now, so a bad path fails here
@@ -242,6 +246,22 @@ class JsonState:
         """
         return StateTransaction(self, validate, seed_data)
 
+    def atransaction(self, validate: bool = True, seed_data: Any = None) -> "AsyncStateTransaction":
+        """:meth:`transaction` for asyncio: ``async with state.atransaction() as txn:``.
+        The lock wait and the commit run off the event loop; cancelling the task while
+        it waits for the lock leaves everything as it was."""
+        from .aio import AsyncStateTransaction
+        return AsyncStateTransaction(self, validate, seed_data)
+
+    async def aupdate(self, fn: Callable[[Any], Any], validate: bool = True) -> Any:
+        """Applies ``fn`` to the document in an async transaction and returns the
+        committed document. ``fn`` edits it in place or returns a replacement."""
+        async with self.atransaction(validate) as txn:
+            replacement = fn(txn.data)
+            if replacement is not None:
+                txn.data = replacement
+        return txn.data
+
     # -- backups, history, checks --------------------------------------------------------
     def list_backups(self, limit: int = 10) -> List[Backup]:
         """Backups, newest first; ``limit <= 0`` lists all."""
@@ -281,6 +301,7 @@ class JsonState:
                 raise StateError(f"close '{self.path}': a transaction is still open")
             handles, self._all_handles = self._all_handles, []
             self._local = threading.local()
+            self._async_free = {}
         for handle in handles:
             native.fl_state_close(handle)
 
@@ -365,27 +386,49 @@ class JsonState:
         handles: Dict[Tuple[bool, bool], Any] = self._local.__dict__.setdefault("handles", {})
         handle = handles.get(key)
         if handle is None:
-            opts = native.fl_state_options()
-            opts.durability = (native.FL_DURABILITY_FULL if self._durable
-                               else native.FL_DURABILITY_ATOMIC)
-            opts.max_backups = self.max_backups
-            opts.backup_before_write = 1 if self.backup_before_write else 0
-            opts.audit_log = 1 if self._audit_log else 0
-            opts.validate_on_read = 1 if key[1] else 0
-            opts.lock_timeout_ms = timeout_ms(self.timeout)
-            if key[0]:
-                opts.schema_json = self._schema_json
-            if self._meta_dir is not None:
-                opts.meta_dir = fspath(self._meta_dir)
-            if self._initial_json is not None:
-                opts.initial_json = self._initial_json
-            lock = lock_options()
-            opts.lock = lock  # copied by fl_state_open
-            handle = native.fl_state_open(fspath(self.path), opts)
+            handle = self._open_handle(key)
             handles[key] = handle
-            with self._mutex:
-                self._all_handles.append(handle)
         return handle
+
+    def _open_handle(self, key: Tuple[bool, bool]) -> Any:
+        opts = native.fl_state_options()
+        opts.durability = (native.FL_DURABILITY_FULL if self._durable
+                           else native.FL_DURABILITY_ATOMIC)
+        opts.max_backups = self.max_backups
+        opts.backup_before_write = 1 if self.backup_before_write else 0
+        opts.audit_log = 1 if self._audit_log else 0
+        opts.validate_on_read = 1 if key[1] else 0
+        opts.lock_timeout_ms = timeout_ms(self.timeout)
+        if key[0]:
+            opts.schema_json = self._schema_json
+        if self._meta_dir is not None:
+            opts.meta_dir = fspath(self._meta_dir)
+        if self._initial_json is not None:
+            opts.initial_json = self._initial_json
+        lock = lock_options()
+        opts.lock = lock  # copied by fl_state_open
+        handle = native.fl_state_open(fspath(self.path), opts)
+        with self._mutex:
+            self._all_handles.append(handle)
+        return handle
+
+    def _borrow_async_handle(self, validate: bool) -> Tuple[Tuple[bool, bool], Any]:
+        """A handle no other transaction uses (async transactions of one event loop may
+        overlap, and their calls run on several threads), with its options key."""
+        key = (bool(validate and self._schema_json), False)
+        with self._mutex:
+            free = self._async_free.setdefault(key, [])
+            if free:
+                return key, free.pop()
+        return key, self._open_handle(key)
+
+    def _return_async_handle(self, key: Tuple[bool, bool], handle: Any, reusable: bool) -> None:
+        if not reusable:
+            self._retire(handle)
+            return
+        with self._mutex:
+            if any(h is handle for h in self._all_handles):  # else closed meanwhile
+                self._async_free.setdefault(key, []).append(handle)
 
     def _count_transaction(self, delta: int) -> None:
         with self._mutex:
