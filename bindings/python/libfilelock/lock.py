@@ -169,8 +169,11 @@ class FileLock:
             blocking, timeout = timeout, None
         blocking = self.blocking if blocking is None else blocking
         ctx = self._ctx
-        handle = self._context_handle()
-        self._check_holder("acquire")
+        handle = ctx.handle
+        if handle is None or self._closed:
+            handle = self._context_handle()
+        if not self.thread_local:
+            self._check_holder("acquire")
         if ctx.counter > 0 and native.fl_is_locked(handle):
             ctx.counter += 1
             return AcquireReturnProxy(self)
@@ -196,7 +199,8 @@ class FileLock:
                 with self._mutex:
                     self._waiting.remove(handle)
         ctx.counter = 1
-        self._holder = threading.get_ident()
+        if not self.thread_local:
+            self._holder = threading.get_ident()
         if debug:
             _log.debug("acquired lock %s (%s)", self._target, "shared" if self.shared else "exclusive")
         return AcquireReturnProxy(self)
@@ -208,7 +212,8 @@ class FileLock:
         if ctx.handle is None or self._closed or not native.fl_is_locked(ctx.handle):
             ctx.counter = 0
             return
-        self._check_holder("release")
+        if not self.thread_local:
+            self._check_holder("release")
         ctx.counter = 0 if force else ctx.counter - 1
         if ctx.counter <= 0:
             ctx.counter = 0
