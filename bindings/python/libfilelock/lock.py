@@ -8,7 +8,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Dict, List, Optional, Type
 
-from ._errors import FL_ETIMEOUT, LockBusyError, LockCancelledError, LockTimeout
+from ._errors import FL_ECANCELED, FL_ETIMEOUT, LockBusyError, LockCancelledError, LockTimeout
 from ._native import PathLike, fspath, lock_options, native, timeout_ms
 
 EXCLUSIVE = 1
@@ -131,6 +131,7 @@ class FileLock:
         self._mutex = threading.Lock()
         self._handles: List[Any] = []  # every thread's handle, for close()
         self._waiting: List[Any] = []  # handles in a blocking wait, for cancel()
+        self._cancels = 0  # cancel() calls so far: one landing before the wait starts counts
         self._closed = False
         self._holder: Optional[int] = None  # thread_local=False: the holding thread
         self._ctx: Any = _Context() if thread_local else _SharedContext()
@@ -169,6 +170,7 @@ class FileLock:
             blocking, timeout = timeout, None
         blocking = self.blocking if blocking is None else blocking
         ctx = self._ctx
+        cancels = self._cancels
         handle = ctx.handle
         if handle is None or self._closed:
             handle = self._context_handle()
@@ -192,6 +194,9 @@ class FileLock:
             if debug:
                 _log.debug("waiting for lock %s (timeout %s ms)", self._target, wait_ms)
             with self._mutex:
+                if self._cancels != cancels:
+                    raise LockCancelledError(f"lock '{self._target}': cancelled",
+                                             FL_ECANCELED, "fl_lock")
                 self._waiting.append(handle)
             try:
                 self._wait(handle, mode, wait_ms)
@@ -224,11 +229,12 @@ class FileLock:
 
     def cancel(self) -> None:
         """Ends a wait in :meth:`acquire` running in another thread (it raises
-        :class:`LockCancelledError`). Safe to call from any thread; does nothing when no
-        acquire is waiting."""
+        :class:`LockCancelledError`), including one that has started but not yet begun
+        to wait. Safe to call from any thread; does nothing to later acquires."""
         with self._mutex:
             if self._closed:
                 raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
+            self._cancels += 1
             for handle in self._waiting:
                 native.fl_cancel(handle)
 

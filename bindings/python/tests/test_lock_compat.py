@@ -140,3 +140,24 @@ def test_logger_is_silent_by_default():
     logger = logging.getLogger("libfilelock")
     assert any(isinstance(h, logging.NullHandler) for h in logger.handlers)
     assert not logger.isEnabledFor(logging.DEBUG)
+
+
+def test_cancel_landing_before_the_wait_starts_is_not_lost(tmp_path, hold, monkeypatch):
+    hold(tmp_path / "f")
+    lock = FileLock(tmp_path / "f", timeout=5)  # a lost cancel would time out
+    real_lock = libfilelock.lock.native.fl_lock
+
+    def busy_then_cancelled(handle, mode, timeout):
+        if timeout == libfilelock.lock.native.FL_NOWAIT:
+            try:
+                return real_lock(handle, mode, timeout)
+            finally:
+                lock.cancel()  # between the failed try and the wait
+        return real_lock(handle, mode, timeout)
+
+    monkeypatch.setattr(libfilelock.lock.native, "fl_lock", busy_then_cancelled)
+    with pytest.raises(libfilelock.LockCancelledError):
+        lock.acquire()
+    monkeypatch.undo()
+    assert not lock.is_locked
+    assert lock.acquire(blocking=False) is False  # later acquires are unaffected
