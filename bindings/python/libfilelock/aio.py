@@ -11,6 +11,7 @@ import asyncio
 import copy
 import logging
 import threading
+import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Type
 
@@ -86,10 +87,10 @@ class AsyncFileLock:
     """A :class:`FileLock` for asyncio: ``async with lock:``, ``await lock.acquire()``.
 
     Takes the same arguments as :class:`FileLock`. Re-entrant within the task holding
-    it; another task that acquires or releases it while it is held or being waited for
-    gets a ``RuntimeError`` (give each task its own object: they then exclude each
-    other like processes). The wait never blocks the event loop, and cancelling the
-    task ends it promptly with the lock not held.
+    it; another task acquiring the same object waits until the holder releases it (up
+    to its timeout), as tasks with objects of their own do; releasing it from a task
+    that does not hold it raises ``RuntimeError``. The wait never blocks the event
+    loop, and cancelling the task ends it promptly with the lock not held.
     """
 
     def __init__(self, file_path: Optional[PathLike] = None, timeout: Optional[float] = 30.0,
@@ -99,6 +100,7 @@ class AsyncFileLock:
                               **options)
         self._counter = 0
         self._owner: Optional["asyncio.Task[Any]"] = None
+        self._freed: Optional[asyncio.Event] = None  # set when the owning task lets go
 
     file_path = property(lambda self: self._sync.file_path)
     lock_file = property(lambda self: self._sync.lock_file)
@@ -119,12 +121,28 @@ class AsyncFileLock:
         blocking = self._sync.blocking if blocking is None else blocking
         handle = self._sync._context_handle()
         task = asyncio.current_task()
+        if timeout is None:
+            timeout = self.timeout
         if self._owner is not None and self._owner is not task:
-            raise RuntimeError(f"AsyncFileLock acquire '{self.file_path}': held or awaited by "
-                               f"another task; give each task its own AsyncFileLock")
+            if not blocking:
+                return False
+            started = time.monotonic()
+            await self._wait_for_other_task(task, timeout)
+            if timeout is not None and timeout >= 0:
+                timeout = max(0.0, timeout - (time.monotonic() - started))
         if self._counter > 0 and native.fl_is_locked(handle):
             self._counter += 1
             return AsyncAcquireReturnProxy(self)
+        result: Any = False
+        try:
+            result = await self._take(handle, task, timeout, blocking)
+            return result
+        finally:
+            if not result and self._counter == 0 and self._owner is task:
+                self._let_go()  # not taken: the next task may try
+
+    async def _take(self, handle: Any, task: Any, timeout: Optional[float],
+                    blocking: bool) -> Any:
         mode = SHARED if self._sync.shared else EXCLUSIVE
         debug = _log.isEnabledFor(logging.DEBUG)
         try:
@@ -132,20 +150,16 @@ class AsyncFileLock:
         except LockBusyError as busy:
             if not blocking:
                 return False
-            wait_ms = timeout_ms(self.timeout if timeout is None else timeout)
+            wait_ms = timeout_ms(timeout)
             if wait_ms == native.FL_NOWAIT:
                 raise LockTimeout(busy.message, FL_ETIMEOUT, busy.operation) from None
             if debug:
                 _log.debug("waiting (async) for lock %s (timeout %s ms)", self.file_path, wait_ms)
-            self._owner = task
-            try:
-                await run_blocking(lambda: native.fl_lock(handle, mode, wait_ms),
-                                   lambda: native.fl_cancel(handle),
-                                   lambda outcome: FileLock._settle_cancel(
-                                       handle, outcome[1] if outcome[0] == "error" else None))
-            except BaseException:
-                self._owner = None
-                raise
+            self._owner = task  # other tasks of this object wait for this one
+            await run_blocking(lambda: native.fl_lock(handle, mode, wait_ms),
+                               lambda: native.fl_cancel(handle),
+                               lambda outcome: FileLock._settle_cancel(
+                                   handle, outcome[1] if outcome[0] == "error" else None))
         self._owner = task
         self._counter = 1
         if debug:
@@ -155,19 +169,45 @@ class AsyncFileLock:
     async def release(self, force: bool = False) -> None:
         """Releases one level (all with ``force=True``); an unheld lock does nothing."""
         if not self.is_locked:
-            self._counter, self._owner = 0, None
+            if self._owner is None or self._owner is asyncio.current_task():
+                self._counter = 0
+                self._let_go()
             return
         if self._owner is not None and self._owner is not asyncio.current_task():
             raise RuntimeError(f"AsyncFileLock release '{self.file_path}': held by another task")
         self._counter = 0 if force else self._counter - 1
         if self._counter <= 0:
-            self._counter, self._owner = 0, None
+            self._counter = 0
+            self._let_go()
             native.fl_unlock(self._sync._context_handle())
             if _log.isEnabledFor(logging.DEBUG):
                 _log.debug("released lock %s", self.file_path)
 
     def close(self) -> None:
         self._sync.close()
+
+    async def _wait_for_other_task(self, task: Any, timeout: Optional[float]) -> None:
+        """Until no other task of this loop owns the object (raises Timeout)."""
+        deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout
+        while self._owner is not None and self._owner is not task:
+            if self._freed is None:
+                self._freed = asyncio.Event()
+            freed = self._freed
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise LockTimeout(f"lock '{self.file_path}': timed out after {timeout} s; "
+                                  f"another task holds it", FL_ETIMEOUT, "fl_lock")
+            try:
+                await asyncio.wait_for(freed.wait(), remaining)
+            except asyncio.TimeoutError:
+                continue  # the loop condition reports it
+        self._owner = task  # claimed before any await: the next task waits in turn
+
+    def _let_go(self) -> None:
+        self._owner = None
+        if self._freed is not None:
+            self._freed.set()
+            self._freed = None
 
     async def __aenter__(self) -> "AsyncFileLock":
         await self.acquire()

@@ -97,17 +97,34 @@ def test_cancelling_the_task_ends_the_wait_with_nothing_held(tmp_path, hold):
     assert threading.active_count() <= threads_before  # the wait thread ended
 
 
-def test_another_task_is_refused_an_object_held_by_a_task(tmp_path):
+def test_tasks_sharing_one_object_exclude_each_other(tmp_path):
     async def main():
-        lock = AsyncFileLock(tmp_path / "f")
+        lock = AsyncFileLock(tmp_path / "f", timeout=10)
+        inside, order = [0], []
+
+        async def worker(name):
+            async with lock:
+                inside[0] += 1
+                assert inside[0] == 1  # never two tasks in the block
+                order.append(name)
+                await asyncio.sleep(0.05)
+                inside[0] -= 1
+
+        await asyncio.gather(*(worker(n) for n in range(4)))
+        assert sorted(order) == [0, 1, 2, 3]
+
         await lock.acquire()
 
         async def other():
-            await lock.acquire()
+            with pytest.raises(RuntimeError, match="another task"):
+                await lock.release()
+            assert await lock.acquire(blocking=False) is False
+            with pytest.raises(Timeout):
+                await lock.acquire(timeout=0.1)
 
-        with pytest.raises(RuntimeError, match="another task"):
-            await asyncio.create_task(other())
+        await asyncio.create_task(other())
         await lock.release()
+        assert not lock.is_locked
 
     asyncio.run(main())
 
