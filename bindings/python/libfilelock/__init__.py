@@ -13,6 +13,8 @@ are replaced atomically under a lock, with backups and an audit log.
     with state.transaction() as txn:
         txn.data["phase1"] = {"status": "success"}
 """
+import logging as _logging
+
 from ._errors import (
     FileLockError,
     LockBusyError,
@@ -33,8 +35,9 @@ from ._errors import (
 )
 from ._native import native as _native_module
 from ._numbers import ExactDecimal
+from .aio import AsyncAcquireReturnProxy, AsyncFileLock, AsyncStateTransaction
 from .jsonl import append_jsonl
-from .lock import EXCLUSIVE, SHARED, Backend, FileLock
+from .lock import EXCLUSIVE, SHARED, AcquireReturnProxy, Backend, FileLock
 from .monitor import (
     cleanup_stale_locks,
     get_lock_age,
@@ -52,6 +55,10 @@ from .state import (PIPELINE_SCHEMA, Backup, BackupManager, JsonState, PipelineS
 
 Timeout = LockTimeout  # the name py-filelock users know
 
+# DEBUG records of acquire/release/wait/commit; silent unless the application configures
+# logging (a library never prints by itself).
+_logging.getLogger("libfilelock").addHandler(_logging.NullHandler())
+
 
 def library_version() -> str:
     """Version of the loaded native filelock library, e.g. ``"1.1.0"``."""
@@ -61,7 +68,8 @@ def library_version() -> str:
 __version__ = "1.1.0"
 
 __all__ = [
-    "Backend", "Backup", "BackupManager", "EXCLUSIVE", "ExactDecimal", "FileLock",
+    "AcquireReturnProxy", "AsyncAcquireReturnProxy", "AsyncFileLock",
+    "AsyncStateTransaction", "Backend", "Backup", "BackupManager", "EXCLUSIVE", "ExactDecimal", "FileLock",
     "FileLockError", "JsonState", "LockBusyError", "LockCancelledError", "LockError",
     "LockFileNotFoundError", "LockOSError", "LockPermissionError", "LockTimeout",
     "PIPELINE_SCHEMA", "PipelineState", "SHARED", "StateConflictError", "StateError",

@@ -5,6 +5,7 @@ import math
 import os
 from typing import Any, Optional, Union
 
+from . import _bundled  # noqa: F401  (before the glue: loads a bundled libcjson)
 from . import _numbers
 from . import filelock_native as native  # noqa: F401  (re-exported for the modules)
 

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import enum
+import logging
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Dict, Optional, Type
+from typing import Any, Dict, List, Optional, Type
 
-from ._errors import FL_ETIMEOUT, LockBusyError, LockCancelledError, LockTimeout
+from ._errors import FL_ECANCELED, FL_ETIMEOUT, LockBusyError, LockCancelledError, LockTimeout
 from ._native import PathLike, fspath, lock_options, native, timeout_ms
 
 EXCLUSIVE = 1
 SHARED = 2
+
+_log = logging.getLogger("libfilelock")
 
 
 class Backend(enum.IntEnum):
@@ -26,22 +29,65 @@ class Backend(enum.IntEnum):
     WINDOWS = 6
 
 
+class AcquireReturnProxy:
+    """What :meth:`FileLock.acquire` returns once the lock is held: true, and a context
+    manager that releases one level on exit (``with lock.acquire(timeout=1):``)."""
+
+    def __init__(self, lock: "FileLock") -> None:
+        self.lock = lock
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        # Code written against ``acquire() -> bool`` may compare with True.
+        return other is True or other is self
+
+    def __hash__(self) -> int:
+        return hash(True)
+
+    def __enter__(self) -> "FileLock":
+        return self.lock
+
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 exc_val: Optional[BaseException], exc_tb: Optional[TracebackType]) -> None:
+        self.lock.release()
+
+    def __repr__(self) -> str:
+        return f"<AcquireReturnProxy {self.lock!r}>"
+
+
+class _Context(threading.local):
+    """One thread's view of a FileLock: its own lock handle and nesting counter."""
+
+    handle: Any = None
+    counter: int = 0
+
+
 class FileLock:
     """A lock on ``file_path``, held through the sidecar ``<file_path>.lock``, or on a
     lock file named exactly (``lock_file=``, or ``sidecar=False``).
 
     Excludes other processes and other ``FileLock`` objects in this process. The lock is
     released when the holder releases it, closes it, or dies: it never goes stale. A
-    waiter is woken as soon as the lock is free; ``poll_interval`` only matters for the
-    lock-file backends on filesystems without kernel locks.
+    waiter is woken by the kernel as soon as the lock is free, so ``poll_interval`` is
+    accepted for py-filelock compatibility and ignored by the kernel backends (only the
+    LOCKFILE/LOCKDIR backends, on filesystems without kernel locks, re-check at it).
 
-    One ``FileLock`` object is used by one thread at a time (except :meth:`cancel`);
-    give each thread its own object for the same path.
+    Re-entrant per object, as py-filelock: ``with lock: with lock:`` holds the lock
+    until the outer block exits; :attr:`lock_counter` counts the levels and
+    ``release(force=True)`` drops them all.
+
+    Threads: with ``thread_local=True`` (the default, as py-filelock) each thread using
+    the object has its own lock handle and counter, so threads sharing one object
+    exclude each other like separate objects. With ``thread_local=False`` the object
+    has one holder: a thread that acquires or releases it while another thread holds
+    it gets a ``RuntimeError`` (never a silent shared hold).
 
     Args:
         file_path: the file to protect (the lock file is created beside it).
         timeout: seconds :meth:`acquire` waits; ``None`` or negative waits forever.
-        poll_interval: re-check interval for lock-file backends, in seconds.
+        poll_interval: accepted for py-filelock compatibility (see above).
         shared: take a shared (reader) lock instead of an exclusive one.
         backend: a :class:`Backend`; ``AUTO`` by default.
         lock_dir: keep the lock file in this directory instead of beside the file.
@@ -52,6 +98,8 @@ class FileLock:
             ``FileLock(lock_file=...)`` does; ``file_path`` may then be left out.
             ``FileLock(lock_file="x.lock")`` and a py-filelock ``FileLock("x.lock")``
             exclude each other. Cannot be combined with ``lock_dir``.
+        blocking: the default of :meth:`acquire`'s ``blocking``.
+        thread_local: see Threads above.
 
     A positional ``FileLock("x.lock")`` is the sidecar ``x.lock.lock``: a program moving
     from py-filelock keeps excluding py-filelock processes with ``lock_file=``.
@@ -61,7 +109,8 @@ class FileLock:
                  poll_interval: float = 0.5, shared: bool = False, *,
                  backend: Backend = Backend.AUTO, lock_dir: Optional[PathLike] = None,
                  owner: Optional[str] = None, sidecar: bool = True,
-                 lock_file: Optional[PathLike] = None) -> None:
+                 lock_file: Optional[PathLike] = None, blocking: bool = True,
+                 thread_local: bool = True) -> None:
         if lock_file is not None:
             if lock_dir is not None:
                 raise ValueError("FileLock: lock_file names the lock file; lock_dir cannot move it")
@@ -74,59 +123,127 @@ class FileLock:
         self.timeout = timeout
         self.poll_interval = poll_interval
         self.shared = shared
-        opts = lock_options(backend=backend, lock_dir=lock_dir, owner=owner, sidecar=sidecar,
-                            retry_interval=poll_interval)
-        self._handle: Any = native.fl_open(fspath(target), opts)
+        self.blocking = blocking
+        self.thread_local = thread_local
+        self._target = fspath(target)
+        self._opts = lock_options(backend=backend, lock_dir=lock_dir, owner=owner,
+                                  sidecar=sidecar, retry_interval=poll_interval)
+        self._mutex = threading.Lock()
+        self._handles: List[Any] = []  # every thread's handle, for close()
+        self._waiting: List[Any] = []  # handles in a blocking wait, for cancel()
+        self._cancels = 0  # cancel() calls so far: one landing before the wait starts counts
+        self._closed = False
+        self._holder: Optional[int] = None  # thread_local=False: the holding thread
+        self._ctx: Any = _Context() if thread_local else _SharedContext()
+        self._context_handle()  # opens now, so a bad path fails here
 
     @property
     def lock_file(self) -> Path:
         """The path of the lock file."""
-        return Path(native.fl_lock_path(self._live_handle()))
+        return Path(native.fl_lock_path(self._context_handle()))
 
     @property
     def is_locked(self) -> bool:
-        """True while this object holds the lock."""
-        return self._handle is not None and bool(native.fl_is_locked(self._handle))
+        """True while this object holds the lock (in this thread, with ``thread_local``)."""
+        handle = self._ctx.handle
+        return handle is not None and not self._closed and bool(native.fl_is_locked(handle))
 
-    def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
-        """Takes the lock.
+    @property
+    def lock_counter(self) -> int:
+        """How many acquires are not yet matched by a release (0: not held)."""
+        return self._ctx.counter if self.is_locked else 0
 
-        Returns True once held (at once if this object already holds it). With
-        ``blocking=False`` returns False if another holder has it. A blocking call waits
-        up to ``timeout`` (default: the constructor's) and raises :class:`LockTimeout`
-        (a ``LockError`` and a ``TimeoutError``) when it passes. Ctrl-C interrupts the
-        wait with ``KeyboardInterrupt``, leaving the lock not held.
+    def acquire(self, timeout: Optional[float] = None, poll_interval: Optional[float] = None,
+                *, blocking: Optional[bool] = None) -> Any:
+        """Takes the lock, or one more level of it if this object already holds it.
+
+        Returns an :class:`AcquireReturnProxy` once held (true; ``with
+        lock.acquire(timeout=1):`` releases on exit). With ``blocking=False`` returns
+        False if another holder has it (seed API; py-filelock raises ``Timeout``
+        there). A blocking call waits up to ``timeout`` (default: the constructor's)
+        and raises :class:`LockTimeout` (alias ``Timeout``, a ``TimeoutError``) when it
+        passes. ``poll_interval`` is ignored: the kernel wakes the waiter. Ctrl-C
+        interrupts the wait with ``KeyboardInterrupt``, leaving the lock not held.
         """
-        handle = self._live_handle()
-        if native.fl_is_locked(handle):
-            return True
+        if isinstance(timeout, bool) and blocking is None:
+            # The seed's positional ``acquire(True)`` / ``acquire(False)``.
+            blocking, timeout = timeout, None
+        blocking = self.blocking if blocking is None else blocking
+        ctx = self._ctx
+        cancels = self._cancels
+        handle = ctx.handle
+        if handle is None or self._closed:
+            handle = self._context_handle()
+        if not self.thread_local:
+            self._check_holder("acquire")
+        if ctx.counter > 0 and native.fl_is_locked(handle):
+            ctx.counter += 1
+            return AcquireReturnProxy(self)
         mode = SHARED if self.shared else EXCLUSIVE
+        debug = _log.isEnabledFor(logging.DEBUG)
         try:
             native.fl_lock(handle, mode, native.FL_NOWAIT)
-            return True
         except LockBusyError as busy:
             if not blocking:
+                if debug:
+                    _log.debug("lock %s busy, not waiting", self._target)
                 return False
             wait_ms = timeout_ms(self.timeout if timeout is None else timeout)
             if wait_ms == native.FL_NOWAIT:
                 raise LockTimeout(busy.message, FL_ETIMEOUT, busy.operation) from None
-        self._wait(handle, mode, wait_ms)
-        return True
+            if debug:
+                _log.debug("waiting for lock %s (timeout %s ms)", self._target, wait_ms)
+            with self._mutex:
+                if self._cancels != cancels:
+                    raise LockCancelledError(f"lock '{self._target}': cancelled",
+                                             FL_ECANCELED, "fl_lock")
+                self._waiting.append(handle)
+            try:
+                self._wait(handle, mode, wait_ms)
+            finally:
+                with self._mutex:
+                    self._waiting.remove(handle)
+        ctx.counter = 1
+        if not self.thread_local:
+            self._holder = threading.get_ident()
+        if debug:
+            _log.debug("acquired lock %s (%s)", self._target, "shared" if self.shared else "exclusive")
+        return AcquireReturnProxy(self)
 
-    def release(self) -> None:
-        """Releases the lock if this object holds it; calling it again does nothing."""
-        if self.is_locked:
-            native.fl_unlock(self._handle)
+    def release(self, force: bool = False) -> None:
+        """Releases one level of the lock (all of them with ``force=True``); the lock
+        is let go when none is left. Releasing an unheld lock does nothing."""
+        ctx = self._ctx
+        if ctx.handle is None or self._closed or not native.fl_is_locked(ctx.handle):
+            ctx.counter = 0
+            return
+        if not self.thread_local:
+            self._check_holder("release")
+        ctx.counter = 0 if force else ctx.counter - 1
+        if ctx.counter <= 0:
+            ctx.counter = 0
+            self._holder = None
+            native.fl_unlock(ctx.handle)
+            if _log.isEnabledFor(logging.DEBUG):
+                _log.debug("released lock %s", self._target)
 
     def cancel(self) -> None:
         """Ends a wait in :meth:`acquire` running in another thread (it raises
-        :class:`LockCancelledError`). Safe to call from any thread."""
-        native.fl_cancel(self._live_handle())
+        :class:`LockCancelledError`), including one that has started but not yet begun
+        to wait. Safe to call from any thread; does nothing to later acquires."""
+        with self._mutex:
+            if self._closed:
+                raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
+            self._cancels += 1
+            for handle in self._waiting:
+                native.fl_cancel(handle)
 
     def close(self) -> None:
         """Releases the lock and closes the lock file. The object is unusable after."""
-        handle, self._handle = self._handle, None
-        if handle is not None:
+        with self._mutex:
+            handles, self._handles, self._closed = self._handles, [], True
+        self._ctx.counter = 0
+        for handle in handles:
             native.fl_close(handle)
 
     def __enter__(self) -> "FileLock":
@@ -138,14 +255,32 @@ class FileLock:
         self.release()
 
     def __repr__(self) -> str:
-        state = "closed" if self._handle is None else ("locked" if self.is_locked else "unlocked")
+        state = "closed" if self._closed else ("locked" if self.is_locked else "unlocked")
         mode = "shared" if self.shared else "exclusive"
         return f"<FileLock {str(self.file_path)!r} {mode} {state}>"
 
-    def _live_handle(self) -> Any:
-        if self._handle is None:
+    def _context_handle(self) -> Any:
+        """This thread's lock handle (the object's only one without thread_local)."""
+        if self._closed:
             raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
-        return self._handle
+        handle = self._ctx.handle
+        if handle is None:
+            handle = native.fl_open(self._target, self._opts)
+            with self._mutex:
+                if self._closed:
+                    native.fl_close(handle)
+                    raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
+                self._handles.append(handle)
+            self._ctx.handle = handle
+        return handle
+
+    def _check_holder(self, operation: str) -> None:
+        holder = self._holder
+        if not self.thread_local and holder is not None and holder != threading.get_ident():
+            raise RuntimeError(
+                f"FileLock {operation} '{self.file_path}': held by another thread of this "
+                f"object (thread_local=False); give each thread its own FileLock or use "
+                f"thread_local=True")
 
     def _wait(self, handle: Any, mode: int, wait_ms: int) -> None:
         """Blocks in fl_lock with the GIL released.
@@ -197,3 +332,10 @@ class FileLock:
             except (LockCancelledError, LockBusyError):
                 return
             native.fl_unlock(handle)
+
+
+class _SharedContext:
+    """thread_local=False: one handle and counter for every thread."""
+
+    handle: Any = None
+    counter: int = 0

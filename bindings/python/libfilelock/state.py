@@ -3,17 +3,28 @@ with backups and an audit log kept by the library."""
 from __future__ import annotations
 
 import copy
+import datetime
+import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Dict, List, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
 from ._errors import FL_ECANCELED, FL_EVALIDATION, FileLockError, StateError, StateValidationError
 from ._interrupt import call_interruptibly
 from ._native import PathLike, dumps, fspath, loads, lock_options, native, timeout_ms
+from .jsonl import append_jsonl
 from .schema import check_model, schema_json
+
+if TYPE_CHECKING:
+    from .aio import AsyncStateTransaction
+
+_log = logging.getLogger("libfilelock")
+# Transactions that roll back never reach the library's audit log (nothing was
+# committed), so the binding keeps them in this journal beside it.
+_ROLLBACK_JOURNAL = "rollbacks.jsonl"
 
 _HISTORY_ALIASES = {
     "timestamp": ("timestamp", "time", "at", "ts"),
@@ -25,12 +36,14 @@ _HISTORY_ALIASES = {
 
 @dataclass(frozen=True)
 class Backup:
-    """One backup of a state file; pass it (or its ``id``) to ``restore_backup``."""
+    """One backup of a state file; pass it, its ``id`` or its ``path`` to
+    ``restore_backup``."""
 
     id: str
     generation: Optional[int] = None
     created_at: Optional[str] = None
     size: Optional[int] = None
+    path: Optional[Path] = None  # the backup file (a JSON document)
 
     @property
     def name(self) -> str:
@@ -89,16 +102,21 @@ class StateTransaction:
         self._state._count_transaction(-1)
         if exc_type is not None:
             native.fl_txn_rollback(txn)
+            self._state._record_rollback(self.generation, exc_val or exc_type())
             return
         try:
             if self._validate:
                 check_model(self._state.schema, self.data, "fl_txn_commit", str(self._state.path))
             text = self._state._encode(self.data, "fl_txn_commit")
             native.fl_txn_set(txn, "", text)
-        except BaseException:
+        except BaseException as refused:
             native.fl_txn_rollback(txn)
+            self._state._record_rollback(self.generation, refused)
             raise
         native.fl_txn_commit(txn)  # consumes the transaction even when it fails
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("committed transaction on %s (from generation %s)", self._state.path,
+                       self.generation)
 
 
 class BackupManager:
@@ -118,18 +136,25 @@ class BackupManager:
     def list_backups(self, limit: int = 10) -> List[Backup]:
         """Backups, newest first; ``limit <= 0`` lists all."""
         entries = loads(native.fl_state_backups(self._state._native(False))) or []
-        backups = [Backup(e["id"], e.get("generation"), e.get("created_at"), e.get("size"))
+        folder = self._state.meta_dir / "backups"
+        backups = [Backup(e["id"], e.get("generation"), e.get("created_at"), e.get("size"),
+                          folder / (e["id"] + ".json"))
                    for e in entries]
         return backups[:limit] if limit > 0 else backups
 
     def restore_backup(self, backup: Union[Backup, str, "os.PathLike[str]"]) -> bool:
-        """Makes a backup the current document (a logged commit, itself backed up)."""
+        """Makes a backup the current document (a logged commit, itself backed up).
+
+        ``backup`` is a :class:`Backup`, its id, or its file (``Backup.path``, a path in
+        the backups folder)."""
         if isinstance(backup, Backup):
             backup_id = backup.id
-        elif isinstance(backup, os.PathLike):
-            backup_id = Path(backup).name
         else:
-            backup_id = str(backup)
+            text = os.fspath(backup) if isinstance(backup, os.PathLike) else str(backup)
+            name = Path(text).name
+            # A file of the backups folder is "<id>.json"; a bare id has no suffix.
+            is_file = isinstance(backup, os.PathLike) or name != text or name.endswith(".json")
+            backup_id = name[:-len(".json")] if is_file and name.endswith(".json") else name
         fspath(backup_id)  # a NUL would cut the id short in the library
         self._state._waiting(self._state._native(False), native.fl_state_restore, backup_id)
         return True
@@ -178,6 +203,7 @@ class JsonState:
         self._local = threading.local()
         self._mutex = threading.Lock()
         self._all_handles: List[Any] = []
+        self._async_free: Dict[Tuple[bool, bool], List[Any]] = {}
         self._active = 0
         self.backup_manager = BackupManager(self)
         self._native(True)  # opens now, so a bad path fails here
@@ -220,6 +246,22 @@ class JsonState:
         """
         return StateTransaction(self, validate, seed_data)
 
+    def atransaction(self, validate: bool = True, seed_data: Any = None) -> "AsyncStateTransaction":
+        """:meth:`transaction` for asyncio: ``async with state.atransaction() as txn:``.
+        The lock wait and the commit run off the event loop; cancelling the task while
+        it waits for the lock leaves everything as it was."""
+        from .aio import AsyncStateTransaction
+        return AsyncStateTransaction(self, validate, seed_data)
+
+    async def aupdate(self, fn: Callable[[Any], Any], validate: bool = True) -> Any:
+        """Applies ``fn`` to the document in an async transaction and returns the
+        committed document. ``fn`` edits it in place or returns a replacement."""
+        async with self.atransaction(validate) as txn:
+            replacement = fn(txn.data)
+            if replacement is not None:
+                txn.data = replacement
+        return txn.data
+
     # -- backups, history, checks --------------------------------------------------------
     def list_backups(self, limit: int = 10) -> List[Backup]:
         """Backups, newest first; ``limit <= 0`` lists all."""
@@ -231,9 +273,21 @@ class JsonState:
 
     def get_transaction_history(self, limit: int = 50) -> List[Dict[str, Any]]:
         """Audit records, newest first, each with ``timestamp``, ``operation``,
-        ``success`` and ``details``."""
+        ``success`` and ``details``. Transactions that rolled back (an exception in the
+        block, a schema refusal) are there with ``success: False`` and the reason."""
         records = loads(self._waiting(self._native(False), native.fl_state_history, limit)) or []
+        records.extend(self._rollbacks())
+        records.sort(key=lambda r: str(r.get("time", "")), reverse=True)
+        if limit > 0:
+            records = records[:limit]
         return [_normalize_record(r) for r in records]
+
+    @property
+    def meta_dir(self) -> Path:
+        """Where the backups and the logs are kept."""
+        if self._meta_dir is not None:
+            return Path(self._meta_dir)
+        return self.path.parent / f".{self.path.name}.filelock"
 
     def verify(self) -> Dict[str, Any]:
         """Checks the document, log and backups; ``report['ok']`` is True if all is well."""
@@ -247,6 +301,7 @@ class JsonState:
                 raise StateError(f"close '{self.path}': a transaction is still open")
             handles, self._all_handles = self._all_handles, []
             self._local = threading.local()
+            self._async_free = {}
         for handle in handles:
             native.fl_state_close(handle)
 
@@ -260,6 +315,34 @@ class JsonState:
         return f"<{type(self).__name__} {str(self.path)!r}>"
 
     # -- internals ------------------------------------------------------------------------
+    def _record_rollback(self, generation: Optional[int], reason: BaseException) -> None:
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug("rolled back transaction on %s: %r", self.path, reason)
+        if not self._audit_log:
+            return
+        now = datetime.datetime.now(datetime.timezone.utc)
+        record = {"time": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "generation": generation,
+                  "op": "transaction", "ok": False, "pid": os.getpid(), "rolled_back": True,
+                  "error": f"{type(reason).__name__}: {reason}"}
+        try:
+            append_jsonl(self.meta_dir / _ROLLBACK_JOURNAL, record, durable=False)
+        except FileLockError as exc:
+            # The rollback itself succeeded; a lost history line must not mask the reason.
+            _log.warning("could not record the rollback on %s: %s", self.path, exc)
+
+    def _rollbacks(self) -> List[Dict[str, Any]]:
+        try:
+            text = (self.meta_dir / _ROLLBACK_JOURNAL).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        records = []
+        for line in text.splitlines():
+            try:
+                records.append(loads(line))
+            except ValueError:
+                continue  # a torn last line after a crash
+        return records
+
     def _waiting(self, handle: Any, function: Callable[..., Any], *args: Any,
                  undo: Optional[Callable[[Any], None]] = None) -> Any:
         """``function(handle, *args)``, a call that may wait for the file's lock, with
@@ -303,27 +386,49 @@ class JsonState:
         handles: Dict[Tuple[bool, bool], Any] = self._local.__dict__.setdefault("handles", {})
         handle = handles.get(key)
         if handle is None:
-            opts = native.fl_state_options()
-            opts.durability = (native.FL_DURABILITY_FULL if self._durable
-                               else native.FL_DURABILITY_ATOMIC)
-            opts.max_backups = self.max_backups
-            opts.backup_before_write = 1 if self.backup_before_write else 0
-            opts.audit_log = 1 if self._audit_log else 0
-            opts.validate_on_read = 1 if key[1] else 0
-            opts.lock_timeout_ms = timeout_ms(self.timeout)
-            if key[0]:
-                opts.schema_json = self._schema_json
-            if self._meta_dir is not None:
-                opts.meta_dir = fspath(self._meta_dir)
-            if self._initial_json is not None:
-                opts.initial_json = self._initial_json
-            lock = lock_options()
-            opts.lock = lock  # copied by fl_state_open
-            handle = native.fl_state_open(fspath(self.path), opts)
+            handle = self._open_handle(key)
             handles[key] = handle
-            with self._mutex:
-                self._all_handles.append(handle)
         return handle
+
+    def _open_handle(self, key: Tuple[bool, bool]) -> Any:
+        opts = native.fl_state_options()
+        opts.durability = (native.FL_DURABILITY_FULL if self._durable
+                           else native.FL_DURABILITY_ATOMIC)
+        opts.max_backups = self.max_backups
+        opts.backup_before_write = 1 if self.backup_before_write else 0
+        opts.audit_log = 1 if self._audit_log else 0
+        opts.validate_on_read = 1 if key[1] else 0
+        opts.lock_timeout_ms = timeout_ms(self.timeout)
+        if key[0]:
+            opts.schema_json = self._schema_json
+        if self._meta_dir is not None:
+            opts.meta_dir = fspath(self._meta_dir)
+        if self._initial_json is not None:
+            opts.initial_json = self._initial_json
+        lock = lock_options()
+        opts.lock = lock  # copied by fl_state_open
+        handle = native.fl_state_open(fspath(self.path), opts)
+        with self._mutex:
+            self._all_handles.append(handle)
+        return handle
+
+    def _borrow_async_handle(self, validate: bool) -> Tuple[Tuple[bool, bool], Any]:
+        """A handle no other transaction uses (async transactions of one event loop may
+        overlap, and their calls run on several threads), with its options key."""
+        key = (bool(validate and self._schema_json), False)
+        with self._mutex:
+            free = self._async_free.setdefault(key, [])
+            if free:
+                return key, free.pop()
+        return key, self._open_handle(key)
+
+    def _return_async_handle(self, key: Tuple[bool, bool], handle: Any, reusable: bool) -> None:
+        if not reusable:
+            self._retire(handle)
+            return
+        with self._mutex:
+            if any(h is handle for h in self._all_handles):  # else closed meanwhile
+                self._async_free.setdefault(key, []).append(handle)
 
     def _count_transaction(self, delta: int) -> None:
         with self._mutex:
