@@ -1,5 +1,6 @@
 #include "json/json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +37,9 @@ Decimal to_decimal(std::string_view t) {
   }
   long exp = 0;
   if (i < t.size()) exp = std::strtol(std::string(t.substr(i + 1)).c_str(), nullptr, 10);
+  // strtol saturates at LONG_MAX; far beyond any digit count, yet point + exp cannot overflow.
+  constexpr long kExpLimit = 1L << 40;
+  exp = std::max(-kExpLimit, std::min(kExpLimit, exp));
   while (!d.digits.empty() && d.digits.back() == '0') d.digits.pop_back();
   d.exponent = point + exp;
   return d;

@@ -16,7 +16,8 @@ void apply_object(cJSON *target, const cJSON *patch) {
     } else if (cJSON_IsObject(p) && cJSON_IsObject(existing)) {
       apply_object(existing, p);
     } else if (existing != nullptr) {
-      cJSON_ReplaceItemViaPointer(target, existing, patched_fresh(p).release());
+      // By name, not by pointer: cJSON's pointer form leaves the new member without a key.
+      cJSON_ReplaceItemInObjectCaseSensitive(target, p->string, patched_fresh(p).release());
     } else {
       cJSON_AddItemToObject(target, p->string, patched_fresh(p).release());
     }

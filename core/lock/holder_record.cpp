@@ -43,10 +43,26 @@ const char *backend_name(Backend backend) noexcept {
   return "unknown";
 }
 
+namespace {
+
+// Linux allows any 64 bytes as a hostname; escaped, control characters take six bytes
+// each and could push the record past its fixed size. Printable, and at most 64 bytes.
+std::string record_host(const std::string &host) {
+  std::string out = to_printable_utf8(host, true);
+  while (out.size() > 64) {
+    out.pop_back();
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace
+
 HolderRecordTemplate::HolderRecordTemplate(const platform::ProcessIdentity &self,
                                            const std::string &owner, const char *backend,
                                            uint64_t handle_id) {
-  std::string head = "{\"pid\":" + std::to_string(self.pid) + ",\"host\":" + json_string(self.host) +
+  std::string head = "{\"pid\":" + std::to_string(self.pid) + ",\"host\":" + json_string(record_host(self.host)) +
                      ",\"start_time\":" + std::to_string(self.start_time) +
                      ",\"boot_id\":" + json_string(self.boot_id) +
                      ",\"backend\":" + json_string(backend) + ",\"mode\":\"exclusive\"";
@@ -89,7 +105,10 @@ bool parse_holder_record(const std::string &bytes, HolderRecord &out) {
   if (ok) {
     auto num = [&](const char *k) {
       cJSON *v = cJSON_GetObjectItem(root, k);
-      return cJSON_IsNumber(v) ? static_cast<int64_t>(v->valuedouble) : int64_t{0};
+      // Anyone may write a lock file: a number no int64 holds (1e300, NaN) reads as 0.
+      if (!cJSON_IsNumber(v) || !(v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18))
+        return int64_t{0};
+      return static_cast<int64_t>(v->valuedouble);
     };
     auto str = [&](const char *k) {
       cJSON *v = cJSON_GetObjectItem(root, k);

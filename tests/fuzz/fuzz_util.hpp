@@ -46,24 +46,10 @@ inline bool valid_utf8(std::string_view s) {
   return true;
 }
 
-// Known finding 6: an exponent past LONG_MAX overflows a signed long when numbers are
-// compared (json.cpp, decimal_of). Conservatively: 18 or more digits after an 'e'.
-inline bool has_huge_exponent(std::string_view text) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != 'e' && text[i] != 'E') continue;
-    size_t j = i + 1;
-    if (j < text.size() && (text[j] == '+' || text[j] == '-')) ++j;
-    size_t digits = 0;
-    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j, ++digits;
-    if (digits >= 18) return true;
-  }
-  return false;
-}
 
 // parse() or null for text the parser refuses (any refusal must be Status::invalid)
 // or that holds a known finding.
 inline filelock::json::Doc try_parse(std::string_view text) {
-  if (skip_known() && has_huge_exponent(text)) return nullptr;
   try {
     return filelock::json::parse(text);
   } catch (const filelock::json::JsonError &e) {

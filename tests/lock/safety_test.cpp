@@ -90,3 +90,32 @@ TEST(Safety, NoRecordWhenDisabledOrShared) {
 }
 
 }  // namespace
+
+// Found by fuzzing: anyone may write a lock file, so a number no int64 holds must read as
+// a plain 0 (before, the cast was undefined behaviour: UBSan's float-cast-overflow).
+TEST(Safety, RecordNumbersBeyondInt64ReadAsZero) {
+  filelock::HolderRecord rec;
+  ASSERT_TRUE(filelock::parse_holder_record(
+      R"({"pid":1e300,"host":"h","start_time":-1e300,"acquired_at":1e19})", rec));
+  EXPECT_EQ(rec.pid, 0);
+  EXPECT_EQ(rec.start_time, 0);
+  EXPECT_EQ(rec.acquired_at, 0);
+}
+
+// Found by fuzzing: Linux allows any 64 bytes as a hostname; escaped, control characters
+// took six bytes each and the record overflowed its fixed size (ASan: a write past the
+// end). The host is recorded printable and the record keeps its size.
+TEST(Safety, ControlCharacterHostnameFitsTheRecord) {
+  filelock::platform::ProcessIdentity self = filelock::platform::self_identity();
+  self.host = std::string(64, '\x01');
+  self.boot_id = std::string(36, 'b');
+  const filelock::HolderRecordTemplate tmpl(self, std::string(300, 'o'), "lockfile", ~uint64_t{0});
+  const std::string bytes = tmpl.render(1700000000000);
+  ASSERT_EQ(bytes.size(), filelock::kHolderRecordSize);
+  EXPECT_EQ(bytes.back(), '\n');
+  filelock::HolderRecord rec;
+  ASSERT_TRUE(filelock::parse_holder_record(bytes, rec)) << bytes;
+  EXPECT_EQ(rec.acquired_at, 1700000000000);
+  EXPECT_EQ(rec.host.find('\x01'), std::string::npos);
+  EXPECT_FALSE(rec.host.empty());
+}

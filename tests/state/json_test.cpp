@@ -226,6 +226,10 @@ TEST(JsonMergePatch, Rfc7386Examples) {
       {R"({"e":null})", R"({"a":1})", R"({"e":null,"a":1})"},
       {R"([1,2])", R"({"a":"b","c":null})", R"({"a":"b"})"},
       {R"({})", R"({"a":{"bb":{"ccc":null}}})", R"({"a":{"bb":{}}})"},
+      // Found by fuzzing: an object replacing a member that is not one lost its name.
+      {R"({"x":1})", R"({"x":{"y":1}})", R"({"x":{"y":1}})"},
+      {R"({"a":{"x":"s","k":2}})", R"({"a":{"x":{"y":{"z":null,"w":2}}}})",
+       R"({"a":{"x":{"y":{"w":2}},"k":2}})"},
   };
   for (const auto &c : rfc) {
     Doc target = parse(c.target);
@@ -290,6 +294,17 @@ TEST(JsonSchema, RefusesWhatItCannotEnforce) {
   EXPECT_THROW(Schema(R"({"pattern":"("})"), JsonError);
   EXPECT_THROW(Schema(R"({"minLength":-1})"), JsonError);
   EXPECT_THROW(Schema("{"), JsonError);
+}
+
+// Found by fuzzing: an exponent past LONG_MAX overflowed a signed long whenever numbers
+// were compared (UBSan: signed-integer-overflow). Huge exponents still order correctly.
+TEST(JsonNumbers, HugeExponentsCompareWithoutOverflow) {
+  Doc huge = parse("33e88888888888888888888888");
+  Doc tiny = parse("33e-88888888888888888888888");
+  Doc one = parse("1");
+  EXPECT_GT(compare_numbers(huge.get(), one.get()), 0);
+  EXPECT_LT(compare_numbers(tiny.get(), one.get()), 0);
+  EXPECT_TRUE(equal(huge.get(), parse("33e88888888888888888888888").get()));
 }
 
 }  // namespace
