@@ -190,8 +190,8 @@ class ThreadedFlock : public Locker {
 class FilelockHandle : public Locker {
  public:
   // Default options: what a user gets (AUTO backend, holder recorded).
-  explicit FilelockHandle(const std::string &path)
-      : h_(open_handle(path, FL_BACKEND_AUTO, true)) {}
+  explicit FilelockHandle(const std::string &path, int backend = FL_BACKEND_AUTO)
+      : h_(open_handle(path, backend, true)) {}
   ~FilelockHandle() override { fl_close(h_); }
   void lock() override { check_fl(fl_lock(h_, FL_EXCLUSIVE, FL_FOREVER), "fl_lock"); }
   void unlock() override { check_fl(fl_unlock(h_), "fl_unlock"); }
@@ -280,7 +280,15 @@ void handoffs(const Config &cfg) {
   LockerFactory make_raw = [&] { return std::make_unique<RawFlock>(raw); };
   LockerFactory make_floor = [&] { return std::make_unique<ThreadedFlock>(floor); };
   LockerFactory make_fl = [&] { return std::make_unique<FilelockHandle>(fl); };
-  Handoffs raw_all, floor_all, fl_all;
+  // The lock-file backends wait on the directory (inotify), not in the kernel's lock.
+  const std::string fl_file = cfg.dir + "/fl_handoff_lockfile", fl_dir = cfg.dir + "/fl_handoff_lockdir";
+  LockerFactory make_lockfile = [&] {
+    return std::make_unique<FilelockHandle>(fl_file, FL_BACKEND_LOCKFILE);
+  };
+  LockerFactory make_lockdir = [&] {
+    return std::make_unique<FilelockHandle>(fl_dir, FL_BACKEND_LOCKDIR);
+  };
+  Handoffs raw_all, floor_all, fl_all, lockfile_all, lockdir_all;
   auto add = [](Handoffs &all, const Handoffs &h) {
     all.latency_us.insert(all.latency_us.end(), h.latency_us.begin(), h.latency_us.end());
     all.cpu_us += h.cpu_us;
@@ -290,10 +298,13 @@ void handoffs(const Config &cfg) {
     add(raw_all, handoff(make_raw, rounds));
     add(floor_all, handoff(make_floor, rounds));
     add(fl_all, handoff(make_fl, rounds));
+    add(lockfile_all, handoff(make_lockfile, rounds));
+    add(lockdir_all, handoff(make_lockdir, rounds));
   }
   const double waits = static_cast<double>(series) * rounds;
   for (auto [name, h] : {std::pair{"raw", &raw_all}, std::pair{"floor", &floor_all},
-                         std::pair{"fl", &fl_all}}) {
+                         std::pair{"fl", &fl_all}, std::pair{"fl_lockfile", &lockfile_all},
+                         std::pair{"fl_lockdir", &lockdir_all}}) {
     const std::string prefix = std::string("lock.") + name;
     emit(prefix + "_handoff_median_us", median(h->latency_us));
     emit(prefix + "_handoff_p99_us", percentile(h->latency_us, 0.99));

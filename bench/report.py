@@ -34,6 +34,14 @@ LOCKS = [
      "raw blocking flock", "lock.raw_wait_cpu_us", None),
     ("CPU time spent per ~2 ms wait", "lock.fl_wait_cpu_us",
      "raw waiter thread", "lock.floor_wait_cpu_us", None),
+    ("CPU time per ~2 ms wait, LOCKFILE", "lock.fl_lockfile_wait_cpu_us",
+     "raw blocking flock", "lock.raw_wait_cpu_us", None),
+    ("CPU time per ~2 ms wait, LOCKDIR", "lock.fl_lockdir_wait_cpu_us",
+     "raw blocking flock", "lock.raw_wait_cpu_us", None),
+    ("handoff median, LOCKFILE (directory watch)", "lock.fl_lockfile_handoff_median_us",
+     "raw blocking flock", "lock.raw_handoff_median_us", None),
+    ("handoff median, LOCKDIR (directory watch)", "lock.fl_lockdir_handoff_median_us",
+     "raw blocking flock", "lock.raw_handoff_median_us", None),
 ]
 STATE = [
     ("txn 1 KiB, FULL", "state.fl_full_1k_us",
