@@ -289,9 +289,12 @@ int run_main(const Args &args) {
     const std::string why = fl_last_error();
     const size_t legacy = why.find("legacy lock");
     if (!p.has("quiet")) {
-      std::cerr << "filelock: run: the lock of '" << printable(path) << "' is held"
-                << (legacy != std::string::npos ? " by " + printable(why.substr(legacy))
-                                                : holder_description(path, opts))
+      std::string who = legacy != std::string::npos ? " by " + printable(why.substr(legacy))
+                                                    : holder_description(path, opts);
+      // No holder to name (a LOCKDIR directory a kernel backend cannot wait for): the
+      // library's own reason says what holds it.
+      if (who.empty()) who = " (" + printable(why) + ")";
+      std::cerr << "filelock: run: the lock of '" << printable(path) << "' is held" << who
                 << (rc == FL_ETIMEOUT ? "; gave up waiting" : "")
                 << "; the command was not run\n";
     }

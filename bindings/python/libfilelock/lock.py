@@ -80,9 +80,11 @@ class FileLock:
 
     Threads: with ``thread_local=True`` (the default, as py-filelock) each thread using
     the object has its own lock handle and counter, so threads sharing one object
-    exclude each other like separate objects. With ``thread_local=False`` the object
-    has one holder: a thread that acquires or releases it while another thread holds
-    it gets a ``RuntimeError`` (never a silent shared hold).
+    exclude each other like separate objects; a thread releases only what it took.
+    With ``thread_local=False`` the object has one holder: a thread that acquires it
+    while another thread holds it gets a ``RuntimeError`` (never a silent shared hold),
+    and any thread may release it (a lock taken on a pool thread by ``run_in_executor``
+    and released on the event loop's thread).
 
     Args:
         file_path: the file to protect (the lock file is created beside it).
@@ -217,8 +219,6 @@ class FileLock:
         if ctx.handle is None or self._closed or not native.fl_is_locked(ctx.handle):
             ctx.counter = 0
             return
-        if not self.thread_local:
-            self._check_holder("release")
         ctx.counter = 0 if force else ctx.counter - 1
         if ctx.counter <= 0:
             ctx.counter = 0

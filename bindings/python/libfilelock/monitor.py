@@ -34,7 +34,14 @@ def _query(path: PathLike) -> Dict[str, Any]:
     if os.path.isdir(lock_path) and not os.path.islink(lock_path):
         return loads(native.fl_query(text, lock_options(backend=Backend.LOCKDIR)))
     info = loads(native.fl_query(text, lock_options()))
-    if info.get("locked") or not info.get("exists"):
+    if info.get("locked"):
+        # A LOCKFILE holder also keeps a flock on its file: its record says which it is.
+        found = _scanned_entry(info.get("lock_path", lock_path))
+        backend = _BACKENDS.get((found or {}).get("backend", ""))
+        if backend is not None:
+            return loads(native.fl_query(text, lock_options(backend=backend)))
+        return info
+    if not info.get("exists"):
         return info
     found = _scanned_entry(info.get("lock_path", lock_path))
     if found is not None and found.get("backend") not in KERNEL_BACKENDS:
