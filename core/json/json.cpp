@@ -14,7 +14,7 @@ namespace {
 struct Decimal {
   bool negative = false;
   std::string digits;  // no leading or trailing zeros; empty for zero
-  long exponent = 0;   // value = 0.digits * 10^exponent
+  long long exponent = 0;  // value = 0.digits * 10^exponent
   bool operator==(const Decimal &o) const {
     return negative == o.negative && digits == o.digits && (digits.empty() || exponent == o.exponent);
   }
@@ -24,7 +24,7 @@ Decimal to_decimal(std::string_view t) {
   Decimal d;
   size_t i = 0;
   if (i < t.size() && t[i] == '-') { d.negative = true; ++i; }
-  long point = 0;
+  long long point = 0;
   bool seen_point = false;
   for (; i < t.size() && t[i] != 'e' && t[i] != 'E'; ++i) {
     if (t[i] == '.') { seen_point = true; continue; }
@@ -35,10 +35,11 @@ Decimal to_decimal(std::string_view t) {
     d.digits += t[i];
     if (!seen_point) ++point;
   }
-  long exp = 0;
-  if (i < t.size()) exp = std::strtol(std::string(t.substr(i + 1)).c_str(), nullptr, 10);
-  // strtol saturates at LONG_MAX; far beyond any digit count, yet point + exp cannot overflow.
-  constexpr long kExpLimit = 1L << 40;
+  long long exp = 0;
+  if (i < t.size()) exp = std::strtoll(std::string(t.substr(i + 1)).c_str(), nullptr, 10);
+  // strtoll saturates at LLONG_MAX; far beyond any digit count, yet point + exp cannot
+  // overflow (long is 32 bits on Windows, hence long long).
+  constexpr long long kExpLimit = 1LL << 40;
   exp = std::max(-kExpLimit, std::min(kExpLimit, exp));
   while (!d.digits.empty() && d.digits.back() == '0') d.digits.pop_back();
   d.exponent = point + exp;
