@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 )
 
@@ -86,15 +85,15 @@ func TestErrorGoSideCauseUnwraps(t *testing.T) {
 func TestErrorCarriesTheOSError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no-such-dir", "data.json")
 	err := NewWithOptions(path, Options{Timeout: -1}).Lock()
-	if !errors.Is(err, syscall.ENOENT) {
-		t.Fatalf("errors.Is(%v, syscall.ENOENT) = false", err)
+	if !errors.Is(err, notFoundErrno) {
+		t.Fatalf("errors.Is(%v, %v) = false", err, notFoundErrno)
 	}
 	var pe *fs.PathError
-	if !errors.As(err, &pe) || pe.Err != syscall.ENOENT || pe.Path != path+".lock" || pe.Op != "lock" {
+	if !errors.As(err, &pe) || pe.Err != notFoundErrno || pe.Path != path+".lock" || pe.Op != "lock" {
 		t.Fatalf("errors.As *fs.PathError: %#v", pe)
 	}
 	var fe *Error
-	if !errors.As(err, &fe) || fe.Errno != syscall.ENOENT {
+	if !errors.As(err, &fe) || fe.Errno != notFoundErrno {
 		t.Fatalf("*Error without the errno: %#v", fe)
 	}
 

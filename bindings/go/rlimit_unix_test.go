@@ -12,3 +12,6 @@ func limitDescriptors(n uint64) error {
 	lim.Cur = n
 	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 }
+
+// The errno the library reports for a missing file, as this platform's syscall.Errno.
+const notFoundErrno = syscall.ENOENT
