@@ -211,7 +211,8 @@ dpkg-deb -R "$runtime_deb" "$work/next"
   echo "libfilelock 2 $next (>= 2.0.0)" >DEBIAN/shlibs
   find usr -type f -exec md5sum {} + >DEBIAN/md5sums
 )
-objdump -p "$work/next"/usr/lib/*/libfilelock.so.2.0.0 | grep -q 'SONAME *libfilelock\.so\.2$' ||
+# Wherever the build put it: usr/lib, or usr/lib/<multiarch> with a /usr prefix.
+objdump -p "$(find "$work/next/usr" -name libfilelock.so.2.0.0)" | grep -q 'SONAME *libfilelock\.so\.2$' ||
   fail "the repacked library's SONAME is not libfilelock.so.2"
 dpkg-deb --root-owner-group -b "$work/next" "$work/next.deb" >/dev/null
 installed+=("$next")
