@@ -6,8 +6,18 @@
 
 namespace filelock::platform {
 
-// True only when the system shows the calling thread to be the process's only thread.
-// False when there are others, and when it cannot be told.
+// True only when the system shows the calling thread to be the process's only thread,
+// not counting the library's own helpers. False when there are others, and when it
+// cannot be told.
 bool only_thread() noexcept;
+
+// The library's own helper threads (lock waiters) never release a lock, so they are no
+// reason to wait: each is counted from before it starts until its last step.
+void helper_thread_starting() noexcept;
+void helper_thread_ending() noexcept;
+
+// Every thread of the process, as the system counts them; -1 when it cannot be told.
+// Each OS has its own.
+int thread_count() noexcept;
 
 }  // namespace filelock::platform

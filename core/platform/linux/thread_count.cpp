@@ -9,8 +9,6 @@
 
 namespace filelock::platform {
 
-namespace {
-
 int thread_count() noexcept {
   const int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;  // no /proc: cannot be told
@@ -29,20 +27,6 @@ int thread_count() noexcept {
     ++p;
   }
   return static_cast<int>(std::strtol(p, nullptr, 10));
-}
-
-}  // namespace
-
-bool only_thread() noexcept {
-  // A thread just joined may still be counted for a moment (the kernel wakes the joiner
-  // before it unlinks the thread): give such a one a few milliseconds to go.
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    const int count = thread_count();
-    if (count == 1) return true;
-    if (count < 1) return false;
-    ::usleep(1000);
-  }
-  return false;
 }
 
 }  // namespace filelock::platform

@@ -5,15 +5,15 @@
 
 namespace filelock::platform {
 
-bool only_thread() noexcept {
+int thread_count() noexcept {
   thread_act_array_t threads = nullptr;
   mach_msg_type_number_t count = 0;
-  if (::task_threads(::mach_task_self(), &threads, &count) != KERN_SUCCESS) return false;
+  if (::task_threads(::mach_task_self(), &threads, &count) != KERN_SUCCESS) return -1;
   for (mach_msg_type_number_t i = 0; i < count; ++i)
     ::mach_port_deallocate(::mach_task_self(), threads[i]);
   ::vm_deallocate(::mach_task_self(), reinterpret_cast<vm_address_t>(threads),
                   count * sizeof(thread_act_t));
-  return count == 1;
+  return static_cast<int>(count);
 }
 
 }  // namespace filelock::platform

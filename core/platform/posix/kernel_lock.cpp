@@ -16,6 +16,7 @@
 //    it and ends. Until then it is parked for the handle's next wait (ParkedWait). A
 //    won lock moves to the handle by handing over that descriptor.
 #include "platform/kernel_lock.hpp"
+#include "platform/threads.hpp"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -146,6 +147,7 @@ FL_NO_STACK_REDZONES void *waiter_main(void *arg) {
     break;
   }
   release(w);
+  helper_thread_ending();
   return nullptr;
 }
 
@@ -194,9 +196,11 @@ void start_waiter(Waiter *w, const std::string &path, pthread_t &thread) {
   pthread_attr_t attr;
   ::pthread_attr_init(&attr);
   ::pthread_attr_setstacksize(&attr, 64 * 1024);  // it only makes one system call
+  helper_thread_starting();
   const int rc = ::pthread_create(&thread, &attr, waiter_main, w);
   ::pthread_attr_destroy(&attr);
   if (rc != 0) {
+    helper_thread_ending();
     if (w->own_fd) ::close(w->fd);
     delete w;
     throw_os_error("lock (start waiter thread)", path, rc);

@@ -7,9 +7,9 @@
 
 namespace filelock::platform {
 
-bool only_thread() noexcept {
+int thread_count() noexcept {
   HANDLE snap = ::CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
-  if (snap == INVALID_HANDLE_VALUE) return false;
+  if (snap == INVALID_HANDLE_VALUE) return -1;
   const DWORD self = ::GetCurrentProcessId();
   THREADENTRY32 entry;
   entry.dwSize = sizeof entry;
@@ -17,7 +17,7 @@ bool only_thread() noexcept {
   for (BOOL more = ::Thread32First(snap, &entry); more; more = ::Thread32Next(snap, &entry))
     if (entry.th32OwnerProcessID == self) ++count;
   ::CloseHandle(snap);
-  return count == 1;
+  return static_cast<int>(count);
 }
 
 }  // namespace filelock::platform
