@@ -141,7 +141,10 @@ std::string AuditLog::format(const AuditEntry &e) {
 }
 
 json::Doc AuditLog::parse_line(const std::string &line) {
-  if (line.size() < kCrcTail + 2 || line.compare(line.size() - kCrcTail, 8, ",\"crc\":\"") != 0) {
+  // The frame around the checksum is compared byte for byte: the checksum covers the
+  // body only, so a damaged closing '"}' would otherwise pass.
+  if (line.size() < kCrcTail + 2 || line.compare(line.size() - kCrcTail, 8, ",\"crc\":\"") != 0 ||
+      line.compare(line.size() - 2, 2, "\"}") != 0) {
     return nullptr;
   }
   const std::string body = line.substr(0, line.size() - kCrcTail) + "}";

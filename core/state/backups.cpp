@@ -30,14 +30,23 @@ std::string compact_time(const std::string &iso) {
   return out;
 }
 
-// Parses "<yyyymmddThhmmss.uuuuuuZ>-g<digits>"; false if the name is not one of ours.
-bool parse_id(const std::string &id, BackupInfo &info) {
-  if (id.size() != kIdSize || id[8] != 'T' || id[22] != 'Z' || id.compare(23, 2, "-g") != 0) {
+// Whether `id` is "<yyyymmddThhmmss.uuuuuuZ>-g<20 digits>" with a generation that fits
+// in 64 bits: listing and rotation both ask this one question, so they agree on which
+// names are backups and on their order.
+bool well_formed_id(std::string_view id) {
+  if (id.size() != kIdSize || id[8] != 'T' || id[22] != 'Z' || id.substr(23, 2) != "-g") {
     return false;
   }
-  for (size_t i = 25; i < id.size(); ++i) {
-    if (id[i] < '0' || id[i] > '9') return false;
+  const std::string_view digits = id.substr(25);
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return false;
   }
+  return digits <= std::string_view("18446744073709551615");  // UINT64_MAX, 20 digits
+}
+
+// Parses a backup id; false if the name is not one of ours.
+bool parse_id(const std::string &id, BackupInfo &info) {
+  if (!well_formed_id(id)) return false;
   info.generation = std::strtoull(id.c_str() + 25, nullptr, 10);
   return true;
 }
@@ -138,9 +147,7 @@ bool older(const Backups::Name &a, const Backups::Name &b) {
 }
 
 bool to_name(std::string_view id, Backups::Name &out) {
-  if (id.size() != Backups::kIdSize || id[8] != 'T' || id[22] != 'Z' || id.substr(23, 2) != "-g") {
-    return false;
-  }
+  if (!well_formed_id(id)) return false;
   std::memcpy(out.data(), id.data(), Backups::kIdSize);
   return true;
 }

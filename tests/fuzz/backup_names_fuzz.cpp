@@ -34,22 +34,12 @@ std::string name_from(FuzzedDataProvider &in) {
       char digits[24];
       std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(in.ConsumeIntegral<uint64_t>()));
       id += digits;
-    } else if (!fuzz::skip_known()) {
-      // Known finding 4: 20 digits past UINT64_MAX list as UINT64_MAX but rotate by
-      // their text, so list and rotation disagree on which backup is newest.
+    } else {  // any 20 digits; past UINT64_MAX the name is no backup: neither listed nor rotated
       for (int i = 0; i < 20; ++i) id += static_cast<char>('0' + in.ConsumeIntegralInRange<int>(0, 9));
-    } else {
-      id += "00000000000000000001";
     }
     return id + (in.ConsumeBool() ? ".json" : in.ConsumeRandomLengthString(6));
   }
-  std::string name = in.ConsumeRandomLengthString(64);
-  // Known finding 4 again: a backup-shaped name with more than UINT64_MAX after "-g".
-  if (fuzz::skip_known() && name.size() == state::Backups::kIdSize + 5 && name.compare(23, 2, "-g") == 0 &&
-      name.compare(25, 20, "18446744073709551615") > 0) {
-    name[25] = '0';
-  }
-  return name;
+  return in.ConsumeRandomLengthString(64);
 }
 
 }  // namespace

@@ -19,13 +19,6 @@
 
 namespace fuzz {
 
-// Inputs that reach a finding already reported (tests/fuzz/README.md) are left out, so
-// that runs look for new ones; FUZZ_KNOWN_FINDINGS=1 lets them through to reproduce.
-inline bool skip_known() {
-  static const bool skip = std::getenv("FUZZ_KNOWN_FINDINGS") == nullptr;
-  return skip;
-}
-
 // True when s is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
 inline bool valid_utf8(std::string_view s) {
   for (size_t i = 0; i < s.size();) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,22 @@ TEST_F(AuditLog, ATornTailIsSkippedAndTheNextAppendStartsAFreshLine) {
   bool damaged = true;
   st.verify(damaged);
   EXPECT_FALSE(damaged);
+}
+
+// The checksum covers the record's body; the closing '"}' after it is compared as well.
+TEST_F(AuditLog, ADamagedClosingQuoteOrBraceIsDamage) {
+  State st(path, o);
+  st.write(R"({"n":1})", nullptr);
+  const std::string log = log_of(path);
+  const std::string good = slurp(log);
+  for (const size_t from_end : {2, 3}) {  // '}' then '"', each before the '\n'
+    std::string text = good;
+    text[text.size() - from_end] ^= 1;
+    spit(log, text);
+    std::string message;
+    EXPECT_EQ(status_of([&] { st.history(0); }, &message), Status::corrupt) << from_end;
+    EXPECT_NE(message.find("line 2 is damaged"), std::string::npos) << message;
+  }
 }
 
 TEST_F(Backups, AnOnDemandBackupIsNotChangedByAnInPlaceRewrite) {
@@ -183,6 +200,29 @@ TEST_F(AuditLog, AHandleFollowsARotationByAnotherHandle) {
   bool damaged = true;
   a.verify(damaged);
   EXPECT_FALSE(damaged);
+}
+
+// A name shaped like a backup's whose generation does not fit in 64 bits is not one of
+// ours: listing and rotation agree on that, so rotation never removes the backup that
+// listing calls newest.
+TEST_F(Backups, AGenerationPastUint64IsNoBackupForListingOrRotation) {
+  const std::string backups = dir.file("backups");
+  std::filesystem::create_directory(backups);
+  const std::string overflow = "20260101T000000.000000Z-g99999999999999999999";
+  spit(backups + "/" + overflow + ".json", "{}");
+  spit(backups + "/x.json", "{}");
+  state::Backups b(backups);
+  const std::string a1 = b.add(backups + "/x.json", 1);
+  const std::string a2 = b.copy(backups + "/x.json", 2, false);
+  const std::vector<BackupInfo> listed = b.list();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].id, a2);
+  EXPECT_THROW(b.file_of(overflow), Error);
+  b.rotate(1, 0, 1, a2);
+  const std::vector<BackupInfo> kept = b.list();
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].id, a2);  // the newest stays
+  EXPECT_EQ(slurp(backups + "/" + overflow + ".json"), "{}");  // not ours: left alone
 }
 
 }  // namespace
