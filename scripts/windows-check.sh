@@ -196,7 +196,8 @@ target_include_directories(cjson PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
 target_compile_definitions(cjson PUBLIC CJSON_HIDE_SYMBOLS)
 
 file(GLOB CORE_SOURCES ${R}/core/common/*.cpp ${R}/core/lock/*.cpp ${R}/core/state/*.cpp
-     ${R}/core/json/*.cpp ${R}/core/io/*.cpp ${R}/core/platform/windows/*.cpp)
+     ${R}/core/json/*.cpp ${R}/core/io/*.cpp ${R}/core/platform/*.cpp
+     ${R}/core/platform/windows/*.cpp)
 add_library(filelock_core STATIC ${CORE_SOURCES})
 target_include_directories(filelock_core PUBLIC ${R}/core)
 target_compile_options(filelock_core PRIVATE -Wall -Wextra
