@@ -1,11 +1,13 @@
-"""`pip install ./bindings/python` in a fresh venv compiles the native part, and the
-installed library needs nothing beyond libc and libstdc++ (libcjson travels with it)."""
+"""`pip wheel ./bindings/python` compiles the native part into a wheel that installs in a
+fresh venv, and the installed library needs nothing beyond libc and libstdc++ (libcjson
+travels with it). (`pip install <folder>` builds the same wheel on its way.)"""
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -49,9 +51,19 @@ def test_pip_install_from_source_in_a_fresh_venv(tmp_path):
         env.setdefault("CMAKE_CXX_COMPILER_LAUNCHER", "ccache")
         env.setdefault("CMAKE_C_COMPILER_LAUNCHER", "ccache")
         env.setdefault("CCACHE_BASEDIR", str(tmp_path))
-    install = subprocess.run([str(python), "-m", "pip", "install", "--no-build-isolation",
-                              "--no-index", "-q", str(source / "bindings" / "python")],
-                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
+    dist = tmp_path / "dist"
+    wheel = subprocess.run([str(python), "-m", "pip", "wheel", "--no-build-isolation",
+                            "--no-index", "--no-deps", "-q", "-w", str(dist),
+                            str(source / "bindings" / "python")],
+                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
+    assert wheel.returncode == 0, wheel.stdout[-3000:] + wheel.stderr[-3000:]
+    wheels = list(dist.glob("libfilelock-1.1.0-*.whl"))
+    assert len(wheels) == 1 and "-none-any" not in wheels[0].name, wheels
+    members = zipfile.ZipFile(wheels[0]).namelist()
+    assert {"libfilelock/libfilelock.so.1", "libfilelock/libcjson.so.1"} <= set(members)
+    install = subprocess.run([str(python), "-m", "pip", "install", "--no-index", "--no-deps",
+                              "-q", str(wheels[0])],
+                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
 
     script = (
