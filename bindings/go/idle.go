@@ -59,3 +59,16 @@ func putIdle(key string, h native.Fl_handle) {
 	idle.Unlock()
 	native.Fl_close(h)
 }
+
+// dropIdle closes the idle handles of key: Close leaves no descriptor open on the path,
+// so its folder can be removed (on Windows an open handle keeps a deleted name listed).
+func dropIdle(key string) {
+	idle.Lock()
+	list := idle.handles[key]
+	delete(idle.handles, key)
+	idle.n -= len(list)
+	idle.Unlock()
+	for _, h := range list {
+		native.Fl_close(h)
+	}
+}

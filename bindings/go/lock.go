@@ -346,8 +346,9 @@ func (l *Lock) LockPath() string {
 	return l.lockPath
 }
 
-// Close releases the lock if held and closes the lock file. The Lock cannot be used
-// again: a Lock call waiting on it returns at once with an error matching ErrClosed.
+// Close releases the lock if held and closes the lock file, with the released handles
+// of this path and options kept for reuse (so the folder can be removed, on Windows
+// too). The Lock cannot be used again: a Lock call waiting on it returns at once with an error matching ErrClosed.
 func (l *Lock) Close() error {
 	l.waitMu.Lock()
 	l.closing = true
@@ -362,6 +363,7 @@ func (l *Lock) Close() error {
 		native.Fl_close(l.handle)
 		l.handle = nil
 	}
+	dropIdle(l.key)
 	l.held = false
 	l.closed = true
 	runtime.SetFinalizer(l, nil)

@@ -148,7 +148,9 @@ TEST_P(NameLocks, WaiterWakesOnReleaseWithoutWaitingForTheRetryInterval) {
   const int64_t released_at = mono_ns();
   a->unlock();
   waiter.join();
-  EXPECT_LT((got_at - released_at) / 1000000, locktest::kSchedulingSlackMs);
+  // Woken by the release: far sooner than the 10 s retry interval (a loaded machine or
+  // Wine may take tens of milliseconds to schedule the waiter).
+  EXPECT_LT((got_at - released_at) / 1000000, 1000);
 }
 
 TEST_P(NameLocks, TimeoutAndCancel) {
