@@ -298,7 +298,8 @@ FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_jso
  *   synced per commit (each would cost about what the commit's own fsyncs cost): the
  *   backup link of the outgoing document, the rotation of old backups and the audit
  *   line. A cut can lose the newest backups and log lines (verify reports a torn last
- *   line) or bring back a rotated backup, never a returned commit.
+ *   line, or lost lines a file system left as zero bytes; both are skipped, not
+ *   damage) or bring back a rotated backup, never a returned commit.
  * FL_DURABILITY_ATOMIC: nothing is fsynced. Readers and process crashes see the old
  *   or the new document whole, but after a cut any recent commits may be lost, the
  *   generation may go back (a write_if may then pass on a number handed out before),
@@ -412,7 +413,8 @@ FL_API int fl_state_restore(fl_state *st, const char *backup_id); /* a logged co
 FL_API int fl_state_history(fl_state *st, int limit, char **records_json);
 /* {"ok","document","generation","log":{...},"backups":{...},"problems":[...]}. The report
  * is returned in both cases: FL_OK, or FL_ECORRUPT when the document, a backup or a
- * log line before the last is damaged (a torn last log line is only reported). */
+ * log line before the last is damaged (a torn last log line, or lines a power cut left
+ * as zero bytes, are only reported). */
 FL_API int fl_state_verify(fl_state *st, char **report_json);
 /* Ends a lock wait in progress on st (fl_state_read, fl_state_write, fl_state_write_if,
  * fl_txn_begin, fl_state_backup, fl_state_restore, ...) with FL_ECANCELED, nothing

@@ -606,6 +606,9 @@ std::string State::verify(bool &damaged) {
   cJSON_AddRawToObject(log, "records", std::to_string(scan.records.size()).c_str());
   cJSON_AddBoolToObject(log, "torn_tail", scan.torn_tail);
   if (scan.torn_tail) problem("audit log: the last line is incomplete (a crash mid-append); it is ignored", false);
+  if (scan.zero_filled) {
+    problem("audit log: lines lost to a power cut were left as zero bytes; they are ignored", false);
+  }
   cJSON_AddRawToObject(log, "unwritten", std::to_string(log_.unwritten()).c_str());
   if (log_.unwritten() != 0) {
     problem("audit log: " + std::to_string(log_.unwritten()) +
