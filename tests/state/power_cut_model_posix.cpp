@@ -64,6 +64,10 @@ bool ordered(const Op &earlier, const Op &later) {
   return false;
 }
 
+bool is_append(const Op &op) {
+  return !op.names && op.after.size() > op.before.size() && op.after.compare(0, op.before.size(), op.before) == 0;
+}
+
 }  // namespace
 
 Recorder::Recorder(std::string root, std::vector<std::string> dirs, uint64_t generation)
@@ -211,12 +215,16 @@ DiskImage Recorder::image_of(const Snapshot &s) const {
   return out;
 }
 
-DiskImage Recorder::image(const std::vector<bool> &wanted, bool tear) const {
-  // What may persist: an operation whose predecessors on the same name or file did.
+DiskImage Recorder::image(const std::vector<bool> &wanted, Persist how) const {
+  // What may persist: an operation whose predecessors on the same name or file did
+  // (with holes: a file's data in any order).
   std::vector<bool> keep = wanted;
   for (size_t i = 0; i < pending_.size(); ++i) {
     for (size_t j = 0; j < i && keep[i]; ++j) {
-      if (!keep[j] && ordered(pending_[j], pending_[i])) keep[i] = false;
+      const bool same_file_data = !pending_[i].names && !pending_[j].names;
+      if (!keep[j] && ordered(pending_[j], pending_[i]) && !(how == Persist::holes && same_file_data)) {
+        keep[i] = false;
+      }
     }
   }
   std::map<std::string, Listing> dirs = durable_dirs_;
@@ -230,16 +238,23 @@ DiskImage Recorder::image(const std::vector<bool> &wanted, bool tear) const {
         if (id == 0) dirs[op.dir].erase(name);
         else dirs[op.dir][name] = id;
       }
-    } else {
-      data[op.object] = op.after;
-      last_write[op.object] = i;
+      continue;
     }
+    std::string &bytes = data[op.object];
+    if (how == Persist::holes && is_append(op)) {
+      // An earlier append that did not persist reads as zeros below this one's size.
+      bytes.resize(op.before.size(), '\0');
+      bytes += op.after.substr(op.before.size());
+    } else {
+      bytes = op.after;
+    }
+    last_write[op.object] = i;
   }
-  if (tear) {
+  if (how == Persist::torn) {
     // The last kept append of each file, half written (a torn audit line).
     for (const auto &[id, i] : last_write) {
       const Op &op = pending_[i];
-      if (op.after.size() > op.before.size() + 1 && op.after.compare(0, op.before.size(), op.before) == 0) {
+      if (is_append(op) && op.after.size() > op.before.size() + 1) {
         data[id] = op.after.substr(0, op.before.size() + (op.after.size() - op.before.size()) / 2);
       }
     }
@@ -255,17 +270,18 @@ DiskImage Recorder::image(const std::vector<bool> &wanted, bool tear) const {
   return out;
 }
 
-// Per cut point, at most 4 + 3n subsets of the n pending operations (none, all, names
-// only, data only, each one dropped, each one alone, each program-order prefix), every
-// subset when n <= 5, and everything with the last appends torn.
+// Per cut point, at most 5 + 4n states from the n pending operations: none kept, all,
+// all with the last appends torn, names only, data only, each one dropped, each one
+// alone, each program-order prefix, each append dropped with the later ones of its file
+// kept (a hole); and every subset when n <= 5.
 void Recorder::take_cuts(const std::string &label) {
   const size_t n = pending_.size();
-  const auto add = [&](const std::string &variant, const std::vector<bool> &keep, bool tear = false) {
-    add_cut(label + ", " + variant, image(keep, tear));
+  const auto add = [&](const std::string &variant, const std::vector<bool> &keep, Persist how = Persist::in_order) {
+    add_cut(label + ", " + variant, image(keep, how));
   };
   add("only what was synced", std::vector<bool>(n, false));
   add("every pending operation", std::vector<bool>(n, true));
-  add("every pending operation, last appends torn", std::vector<bool>(n, true), true);
+  add("every pending operation, last appends torn", std::vector<bool>(n, true), Persist::torn);
   std::vector<bool> names(n), data(n);
   for (size_t i = 0; i < n; ++i) names[i] = pending_[i].names, data[i] = !pending_[i].names;
   add("names only", names);
@@ -278,6 +294,7 @@ void Recorder::take_cuts(const std::string &label) {
     add("all but pending #" + std::to_string(i), all_but);
     add("only pending #" + std::to_string(i), alone);
     add("first " + std::to_string(i) + " pending", prefix);
+    if (is_append(pending_[i])) add("all but pending #" + std::to_string(i) + ", a hole in its place", all_but, Persist::holes);
   }
   if (n <= 5) {
     for (unsigned mask = 0; mask < (1u << n); ++mask) {
@@ -286,7 +303,7 @@ void Recorder::take_cuts(const std::string &label) {
       add("subset " + std::to_string(mask), keep);
     }
   }
-  if (image(std::vector<bool>(n, true), false) != image_of(prev_)) model_errors_.push_back(label);
+  if (image(std::vector<bool>(n, true), Persist::in_order) != image_of(prev_)) model_errors_.push_back(label);
 }
 
 void Recorder::add_cut(const std::string &label, DiskImage image) {

@@ -13,7 +13,8 @@
 // create never persists without the rename that freed its name), and so do the data
 // operations of one file (appends persist as a prefix); names and data, and different
 // files or directories, persist independently (a rename may reach the disk before the
-// bytes written ahead of it, as on XFS or ext4 noauto_da_alloc).
+// bytes written ahead of it, as on XFS or ext4 noauto_da_alloc). Variants also tear
+// the last appends, or let a later append persist over a hole left by an earlier one.
 // POSIX only (inode numbers, directory listings).
 #pragma once
 
@@ -85,7 +86,11 @@ class Recorder {
   Snapshot snapshot();
   std::string abs(const std::string &d) const { return d.empty() ? root_ : root_ + "/" + d; }
   void diff(const Snapshot &now);
-  DiskImage image(const std::vector<bool> &keep, bool tear) const;
+  // How the data of one file persists: in program order (ext4 data=ordered); with the
+  // last kept append of each file torn; or in any order, an append that did not
+  // persist below a later one reading as zeros (XFS, ext4 data=writeback).
+  enum class Persist { in_order, torn, holes };
+  DiskImage image(const std::vector<bool> &keep, Persist how) const;
   DiskImage image_of(const Snapshot &s) const;
   void take_cuts(const std::string &label);
   void add_cut(const std::string &label, DiskImage image);
