@@ -70,9 +70,8 @@ bool is_append(const Op &op) {
 
 }  // namespace
 
-Recorder::Recorder(std::string root, std::vector<std::string> dirs, uint64_t generation)
-    : root_(std::move(root)), dirs_(std::move(dirs)), min_generation_(generation),
-      max_generation_(generation) {
+Recorder::Recorder(std::string root, std::vector<std::string> dirs, uint64_t generation, uint64_t may_reach)
+    : root_(std::move(root)), dirs_(std::move(dirs)), min_generation_(generation), max_generation_(may_reach) {
   prev_ = snapshot();
   durable_dirs_ = prev_.dirs;  // the start is durable: the test synced it
   durable_data_ = prev_.data;

@@ -54,8 +54,9 @@ struct Cut {
 
 class Recorder {
  public:
-  // `dirs` relative to `root`; the test syncs them (::sync) before calling this.
-  Recorder(std::string root, std::vector<std::string> dirs, uint64_t generation);
+  // `dirs` relative to `root`; the test syncs them (::sync) before calling this. The
+  // generation there (0: no state yet), which an operation may take up to `may_reach`.
+  Recorder(std::string root, std::vector<std::string> dirs, uint64_t generation, uint64_t may_reach);
   ~Recorder();
   Recorder(const Recorder &) = delete;
   Recorder &operator=(const Recorder &) = delete;

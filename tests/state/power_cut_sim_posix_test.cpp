@@ -1,12 +1,12 @@
 // The power-cut simulator (power_cut_model_posix.hpp) run over the state engine's
-// durable operations in FULL: commits with backup rotation, restores, on-demand backups
-// and audit-log rotation. Every state a cut could leave is rebuilt in a scratch
+// durable operations in FULL: the first open, commits with backup rotation, restores,
+// on-demand backups and audit-log rotation. Every state a cut could leave is rebuilt in a scratch
 // directory and opened, and must keep the promise of filelock.h: the document old or
 // new, whole, with its own generation; no returned commit or restore lost; a generation
 // never below a returned one, and a write_if on an older one refused; a returned
 // on-demand backup there; verify clean (a torn last log line aside); no log line for a
-// commit the document lacks. Each test prints how many distinct cut states it checked:
-// about 1,370 in all (of about 3,850 built before duplicates are dropped), a few seconds;
+// commit the document lacks; the recorded lock backend still refuses another. Each test prints how many distinct cut states it checked:
+// about 1,450 in all (of about 4,350 built before duplicates are dropped), a few seconds;
 // the bound per cut point is in Recorder::take_cuts().
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -55,7 +55,8 @@ struct Scenario {
     ::sync();
   }
   std::unique_ptr<Recorder> record() {
-    return std::make_unique<Recorder>(dir.path(), std::vector<std::string>{"", kMeta, kBackups}, generation);
+    return std::make_unique<Recorder>(dir.path(), std::vector<std::string>{"", kMeta, kBackups}, generation,
+                                      generation);
   }
   void write(Recorder &rec, int n) {
     rec.begin(generation + 1);
@@ -166,6 +167,12 @@ void check(const Cut &cut, const std::map<uint64_t, std::string> &docs, StateOpt
     }
   }
 
+  // The backend recorded by the first open still refuses another.
+  StateOptions other = options;
+  other.lock.backend = Backend::ofd;
+  EXPECT_EQ(status_of([&] { State(scratch.file("state.json"), other); }, &msg), Status::invalid)
+      << "an open with another lock backend was let in";
+
   // write_if: on an older generation refused, on this one accepted.
   const uint64_t stale = snap.generation - 1;
   EXPECT_EQ(status_of([&] { st->write(R"({"n":"stale"})", &stale); }), Status::conflict);
@@ -180,15 +187,32 @@ void check(const Cut &cut, const std::map<uint64_t, std::string> &docs, StateOpt
   EXPECT_EQ(snap.generation, next + 1);
 }
 
-void check_all(const Recorder &rec, const Scenario &s, const char *what) {
+void check_all(const Recorder &rec, const std::map<uint64_t, std::string> &docs, const StateOptions &options,
+               const char *what) {
   ASSERT_TRUE(rec.model_errors().empty()) << "the model missed an operation at " << rec.model_errors().front();
   for (const Cut &cut : rec.cuts()) {
     SCOPED_TRACE(cut.label);
-    check(cut, s.docs, s.options);
+    check(cut, docs, options);
     if (::testing::Test::HasFailure()) return;  // one broken state is enough to read
   }
   std::cout << "[ power cut] " << what << ": " << rec.cuts().size() << " distinct cut states checked (of "
             << rec.built() << " built)\n";
+}
+
+// The first open of a state file creates meta_dir, its claims, the generation record
+// and the first document.
+TEST(PowerCutSimulator, FullFirstOpen) {
+  fltest::TempDir dir;
+  ::sync();
+  // Opening a cut state creates what is missing: the first document, as generation 1,
+  // or 2 when the record of the create survived without its rename (1 was never
+  // handed out).
+  Recorder rec(dir.path(), {"", kMeta, kBackups}, 0, 2);
+  State st(dir.file("state.json"), StateOptions{});
+  rec.returned(1);
+  rec.stop();
+  const std::string first = st.read().json;
+  check_all(rec, {{1, first}, {2, first}}, StateOptions{}, "first open");
 }
 
 TEST(PowerCutSimulator, FullCommitsWithBackupRotation) {
@@ -199,7 +223,7 @@ TEST(PowerCutSimulator, FullCommitsWithBackupRotation) {
   for (int n = 4; n <= 6; ++n) s.write(*rec, n);
   rec->stop();
   ASSERT_GT(rec->cuts().size(), 100u);
-  check_all(*rec, s, "commits");
+  check_all(*rec, s.docs, s.options, "commits");
 }
 
 TEST(PowerCutSimulator, FullRestores) {
@@ -212,7 +236,7 @@ TEST(PowerCutSimulator, FullRestores) {
   s.restore(*rec, 3);  // generation 6: the document of 3
   rec->stop();
   ASSERT_EQ(s.generation, 6u);
-  check_all(*rec, s, "restores");
+  check_all(*rec, s.docs, s.options, "restores");
 }
 
 TEST(PowerCutSimulator, FullOnDemandBackups) {
@@ -225,7 +249,7 @@ TEST(PowerCutSimulator, FullOnDemandBackups) {
   s.backup(*rec);
   s.write(*rec, 5);
   rec->stop();
-  check_all(*rec, s, "on-demand backups");
+  check_all(*rec, s.docs, s.options, "on-demand backups");
 }
 
 TEST(PowerCutSimulator, FullCommitsWithAuditLogRotation) {
@@ -238,7 +262,7 @@ TEST(PowerCutSimulator, FullCommitsWithAuditLogRotation) {
   rec->stop();
   struct stat st {};
   ASSERT_EQ(::stat(s.dir.file(std::string(kMeta) + "/audit.log.1").c_str(), &st), 0) << "the log never rotated";
-  check_all(*rec, s, "audit-log rotation");
+  check_all(*rec, s.docs, s.options, "audit-log rotation");
 }
 
 }  // namespace

@@ -106,6 +106,21 @@ TEST_F(StateOpen, MetaDirBelongsToOneStateFile) {
   EXPECT_EQ(again.history(0).find("b.json"), std::string::npos);
 }
 
+// A claim left empty (a crash or power cut between creating and writing it, before
+// claims were linked in whole) is claimed again, not taken as "no backend recorded".
+TEST_F(StateOpen, AnEmptyBackendClaimIsClaimedAgain) {
+  const std::string path = dir.file("state.json");
+  const std::string claim = dir.file(".state.json.filelock/backend");
+  { State first(path, StateOptions{}); }
+  statetest::spit(claim, "");
+  { State again(path, StateOptions{}); }
+  EXPECT_FALSE(statetest::slurp(claim).empty());
+  StateOptions other;
+  other.lock.backend = Backend::lockfile;
+  std::string msg;
+  EXPECT_EQ(status_of([&] { State second(path, other); }, &msg), Status::invalid) << msg;
+}
+
 // Handles on one state file with different lock backends may not exclude each other:
 // the backend of the first open is kept, and an open asking for another is refused.
 TEST_F(StateOpen, AStateFileKeepsTheLockBackendItWasFirstOpenedWith) {
