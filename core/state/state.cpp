@@ -50,6 +50,35 @@ bool path_exists(const std::string &path) {
   return platform::identify_path(path, unused);
 }
 
+// Where hard links are not supported: the claim is created exclusively and written in
+// place (a crash between the two leaves it empty, which counts as no claim there).
+std::string claim_in_place(const std::string &file, const std::string &value) {
+  std::string held;
+  bool created = false;
+  try {
+    const auto out = io::create_exclusive(file, 0644);
+    created = true;
+    try {
+      io::write_all(out, value, file);
+      io::sync_file(out, file);
+    } catch (...) {
+      platform::close_file(out);
+      throw;
+    }
+    io::close_file(out, file);
+    io::sync_dir(io::dir_of(file));
+    return value;
+  } catch (const Error &e) {
+    if (created) {
+      io::remove_quietly(file);
+      throw;
+    }
+    // Another open created it first: its claim holds.
+    if (io::read_file(file, held)) return held;
+    throw;
+  }
+}
+
 // Reads `file`, a one-line claim in meta_dir; when it is missing (or empty: an older
 // version's crash between creating and writing it) and `record`, claims `value` first.
 // The claim is written and synced under a temp name, then linked in, so the name never
@@ -73,13 +102,16 @@ std::string claim(const std::string &file, const std::string &value, bool record
       throw;
     }
     io::close_file(out, temp);
-    io::Link made = io::link_file(temp, file);
+    const io::Link made = io::link_file(temp, file);
+    if (made == io::Link::unsupported) {
+      io::remove_quietly(temp);
+      return claim_in_place(file, value);
+    }
     if (made == io::Link::exists && io::read_file(file, held) && !held.empty()) {
       io::remove_quietly(temp);
       return held;  // another open claimed first: its claim holds
     }
-    // An empty leftover, or no hard links here: replaced whole.
-    if (made != io::Link::made) io::rename_file(temp, file);
+    if (made == io::Link::exists) io::rename_file(temp, file);  // an empty leftover: replaced whole
     io::remove_quietly(temp);
     io::sync_dir(io::dir_of(file));
     return value;

@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
+#include "io/fault.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"
@@ -119,6 +121,18 @@ TEST_F(StateOpen, AnEmptyBackendClaimIsClaimedAgain) {
   other.lock.backend = Backend::lockfile;
   std::string msg;
   EXPECT_EQ(status_of([&] { State second(path, other); }, &msg), Status::invalid) << msg;
+}
+
+// Without hard links the claim is created in place, and still refuses another backend.
+TEST_F(StateOpen, TheBackendClaimIsKeptWhereHardLinksAreNotSupported) {
+  const std::string path = dir.file("state.json");
+  io::inject_fault(io::Step::link, 1, EPERM);  // the first link: the backend claim's
+  { State first(path, StateOptions{}); }
+  io::clear_faults();
+  EXPECT_FALSE(slurp(dir.file(".state.json.filelock/backend")).empty());
+  StateOptions other;
+  other.lock.backend = Backend::lockfile;
+  EXPECT_EQ(status_of([&] { State second(path, other); }), Status::invalid);
 }
 
 // Handles on one state file with different lock backends may not exclude each other:
