@@ -300,8 +300,9 @@ FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_jso
  *   line. A cut can lose the newest backups and log lines (verify reports a torn last
  *   line, or lost lines a file system left as zero bytes; both are skipped, not
  *   damage) or bring back a rotated backup, never a returned commit.
- * FL_DURABILITY_ATOMIC: nothing is fsynced. Readers and process crashes see the old
- *   or the new document whole, but after a cut any recent commits may be lost, the
+ * FL_DURABILITY_ATOMIC: no commit is fsynced (only the meta_dir files that the first
+ *   open creates, once). Readers and process crashes see the old or the new document
+ *   whole, but after a cut any recent commits may be lost, the
  *   generation may go back (a write_if may then pass on a number handed out before),
  *   and on filesystems without rename heuristics (XFS, ext4 mounted noauto_da_alloc)
  *   the file can be left empty or zero-filled: reads then fail with FL_ECORRUPT
