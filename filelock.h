@@ -306,7 +306,8 @@ FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_jso
  *   generation may go back (a write_if may then pass on a number handed out before),
  *   and on filesystems without rename heuristics (XFS, ext4 mounted noauto_da_alloc)
  *   the file can be left empty or zero-filled: reads then fail with FL_ECORRUPT
- *   naming the newest valid backup, which fl_state_restore brings back. */
+ *   naming the newest valid backup, which fl_state_restore brings back (the backups
+ *   are links of unsynced documents: a cut can empty them too, leaving none). */
 enum {
   FL_DURABILITY_FULL = 0,  /* document and generation fsynced before commit returns */
   FL_DURABILITY_ATOMIC = 1 /* atomic rename, no fsync: never torn by a crash; a power
