@@ -9,7 +9,7 @@
 // An operation is durable once a barrier covers it: fsync of that file for its data,
 // fsync of that directory for its names. What a cut leaves is the durable state plus
 // any subset of the pending operations a kernel may have written back, with two rules
-// of every real file system: operations on one name persist in program order (a
+// real file systems keep: operations on one name persist in program order (a
 // create never persists without the rename that freed its name), and so do the data
 // operations of one file (appends persist as a prefix); names and data, and different
 // files or directories, persist independently (a rename may reach the disk before the
