@@ -100,9 +100,10 @@ class Scratch {
  public:
   Scratch() {
     struct stat st {};
-    std::string tmpl = ::stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && ::access("/dev/shm", W_OK) == 0
-                           ? "/dev/shm/filelock-cut-XXXXXX"
-                           : fallback_.file("cut-XXXXXX");
+    if (::stat("/dev/shm", &st) != 0 || !S_ISDIR(st.st_mode) || ::access("/dev/shm", W_OK) != 0) {
+      fallback_ = std::make_unique<fltest::TempDir>();
+    }
+    std::string tmpl = fallback_ ? fallback_->file("cut-XXXXXX") : "/dev/shm/filelock-cut-XXXXXX";
     if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
   }
   ~Scratch() {
@@ -115,7 +116,7 @@ class Scratch {
   std::string file(const std::string &name) const { return path_ + "/" + name; }
 
  private:
-  fltest::TempDir fallback_;
+  std::unique_ptr<fltest::TempDir> fallback_;
   std::string path_;
 };
 
