@@ -298,13 +298,16 @@ FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_jso
  *   synced per commit (each would cost about what the commit's own fsyncs cost): the
  *   backup link of the outgoing document, the rotation of old backups and the audit
  *   line. A cut can lose the newest backups and log lines (verify reports a torn last
- *   line) or bring back a rotated backup, never a returned commit.
- * FL_DURABILITY_ATOMIC: nothing is fsynced. Readers and process crashes see the old
- *   or the new document whole, but after a cut any recent commits may be lost, the
+ *   line, or lost lines a file system left as zero bytes; both are skipped, not
+ *   damage) or bring back a rotated backup, never a returned commit.
+ * FL_DURABILITY_ATOMIC: no commit is fsynced (only the meta_dir files that the first
+ *   open creates, once). Readers and process crashes see the old or the new document
+ *   whole, but after a cut any recent commits may be lost, the
  *   generation may go back (a write_if may then pass on a number handed out before),
  *   and on filesystems without rename heuristics (XFS, ext4 mounted noauto_da_alloc)
  *   the file can be left empty or zero-filled: reads then fail with FL_ECORRUPT
- *   naming the newest valid backup, which fl_state_restore brings back. */
+ *   naming the newest valid backup, which fl_state_restore brings back (the backups
+ *   are links of unsynced documents: a cut can empty them too, leaving none). */
 enum {
   FL_DURABILITY_FULL = 0,  /* document and generation fsynced before commit returns */
   FL_DURABILITY_ATOMIC = 1 /* atomic rename, no fsync: never torn by a crash; a power
@@ -412,7 +415,8 @@ FL_API int fl_state_restore(fl_state *st, const char *backup_id); /* a logged co
 FL_API int fl_state_history(fl_state *st, int limit, char **records_json);
 /* {"ok","document","generation","log":{...},"backups":{...},"problems":[...]}. The report
  * is returned in both cases: FL_OK, or FL_ECORRUPT when the document, a backup or a
- * log line before the last is damaged (a torn last log line is only reported). */
+ * log line before the last is damaged (a torn last log line, or lines a power cut left
+ * as zero bytes, are only reported). */
 FL_API int fl_state_verify(fl_state *st, char **report_json);
 /* Ends a lock wait in progress on st (fl_state_read, fl_state_write, fl_state_write_if,
  * fl_txn_begin, fl_state_backup, fl_state_restore, ...) with FL_ECANCELED, nothing

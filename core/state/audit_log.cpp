@@ -265,6 +265,16 @@ LogScan AuditLog::scan(size_t want) const {
     const auto lines = lines_of(text, incomplete);
     std::vector<json::Doc> records;
     for (size_t i = 0; i < lines.size(); ++i) {
+      const size_t zero = lines[i].rfind('\0');
+      if (zero != std::string::npos) {
+        // No line holds a zero byte (strings escape it): a power cut kept a later
+        // append's size but not the blocks of earlier ones (XFS, ext4 data=writeback),
+        // which read as zeros. Those lines are lost, not damaged; what follows the last
+        // zero is kept when it is a whole line.
+        result.zero_filled = true;
+        if (json::Doc rec = parse_line(lines[i].substr(zero + 1))) records.push_back(std::move(rec));
+        continue;
+      }
       json::Doc rec = parse_line(lines[i]);
       if (!rec) {
         // Only a last line without its '\n' is a crash mid-append (the writer adds

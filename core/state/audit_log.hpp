@@ -4,7 +4,8 @@
 // held, so lines never interleave. Not fsynced, not even in FULL (an fsync per commit
 // costs about what the commit's own cost): the state file and its generation are the
 // truth and the log a record of how it got there; a power cut can lose or tear the
-// last lines, which readers skip and verify reports; a process crash loses nothing. Rotated to "<log>.1" past max_bytes. Only a
+// last lines, or leave lines it lost as zeros below one it kept, which readers skip
+// and verify reports; a process crash loses nothing. Rotated to "<log>.1" past max_bytes. Only a
 // regular file is opened, never through a symlink.
 #pragma once
 
@@ -29,6 +30,7 @@ struct AuditEntry {
 struct LogScan {
   std::vector<json::Doc> records;  // oldest first, without "crc"; damaged lines skipped
   bool torn_tail = false;          // last line without its '\n' (crash mid-append)
+  bool zero_filled = false;        // lines lost to a power cut as zeros (skipped)
   long damaged_line = 0;           // first damaged complete line (1-based), or 0
   std::string damaged_file;        // the file that line is in
 };

@@ -50,33 +50,74 @@ bool path_exists(const std::string &path) {
   return platform::identify_path(path, unused);
 }
 
-// Reads `file`, a one-line claim in meta_dir; when it is missing and `record`, writes
-// `value` there first (a concurrent first open that wins the exclusive create is read
-// back instead). Returns the claim, "" when there is none: a crash between creating and
-// writing it, or a reader that may not create it (no write permission).
-std::string claim(const std::string &file, const std::string &value, bool record) {
+// Where hard links are not supported: the claim is created exclusively and written in
+// place (a crash between the two leaves it empty, which counts as no claim there).
+std::string claim_in_place(const std::string &file, const std::string &value) {
   std::string held;
-  if (io::read_file(file, held)) return held;
-  if (!record) return "";
   bool created = false;
   try {
     const auto out = io::create_exclusive(file, 0644);
     created = true;
     try {
       io::write_all(out, value, file);
+      io::sync_file(out, file);
     } catch (...) {
       platform::close_file(out);
       throw;
     }
     io::close_file(out, file);
+    io::sync_dir(io::dir_of(file));
     return value;
   } catch (const Error &e) {
     if (created) {
       io::remove_quietly(file);
       throw;
     }
-    // Another open wrote it first: its claim holds. A read-only reader claims nothing.
+    // Another open created it first: its claim holds.
     if (io::read_file(file, held)) return held;
+    throw;
+  }
+}
+
+// Reads `file`, a one-line claim in meta_dir; when it is missing (or empty: an older
+// version's crash between creating and writing it) and `record`, claims `value` first.
+// The claim is written and synced under a temp name, then linked in, so the name never
+// holds a partial claim: not for a concurrent open, nor after a crash or a power cut,
+// which would otherwise leave an empty claim that nobody writes again (once per state
+// file, so synced in every mode, as the generation record is). A concurrent first open
+// that links first is read back instead. Returns the claim, "" when there is none (a
+// reader that may not create it).
+std::string claim(const std::string &file, const std::string &value, bool record) {
+  std::string held;
+  if (io::read_file(file, held) && !held.empty()) return held;
+  if (!record) return "";
+  const std::string temp = file + ".tmp-" + io::random_token();
+  try {
+    const auto out = io::create_exclusive(temp, 0644);
+    try {
+      io::write_all(out, value, temp);
+      io::sync_file(out, temp);
+    } catch (...) {
+      platform::close_file(out);
+      throw;
+    }
+    io::close_file(out, temp);
+    const io::Link made = io::link_file(temp, file);
+    if (made == io::Link::unsupported) {
+      io::remove_quietly(temp);
+      return claim_in_place(file, value);
+    }
+    if (made == io::Link::exists && io::read_file(file, held) && !held.empty()) {
+      io::remove_quietly(temp);
+      return held;  // another open claimed first: its claim holds
+    }
+    if (made == io::Link::exists) io::rename_file(temp, file);  // an empty leftover: replaced whole
+    io::remove_quietly(temp);
+    io::sync_dir(io::dir_of(file));
+    return value;
+  } catch (const Error &e) {
+    io::remove_quietly(temp);
+    // A read-only reader claims nothing.
     if (e.status() == Status::permission) return "";
     throw;
   }
@@ -606,6 +647,9 @@ std::string State::verify(bool &damaged) {
   cJSON_AddRawToObject(log, "records", std::to_string(scan.records.size()).c_str());
   cJSON_AddBoolToObject(log, "torn_tail", scan.torn_tail);
   if (scan.torn_tail) problem("audit log: the last line is incomplete (a crash mid-append); it is ignored", false);
+  if (scan.zero_filled) {
+    problem("audit log: lines lost to a power cut were left as zero bytes; they are ignored", false);
+  }
   cJSON_AddRawToObject(log, "unwritten", std::to_string(log_.unwritten()).c_str());
   if (log_.unwritten() != 0) {
     problem("audit log: " + std::to_string(log_.unwritten()) +

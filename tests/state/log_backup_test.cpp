@@ -90,6 +90,37 @@ TEST_F(AuditLog, ATornTailIsSkippedAndTheNextAppendStartsAFreshLine) {
   EXPECT_FALSE(damaged);
 }
 
+// A power cut on XFS (or ext4 data=writeback) can keep a later append's size but not
+// the blocks of earlier ones, which then read as zeros: those lines are lost, as a cut
+// may lose them, and the log is not damaged.
+TEST_F(AuditLog, LinesAPowerCutLeftAsZerosAreLostNotDamage) {
+  State st(path, o);
+  for (int n = 2; n <= 4; ++n) st.write("{\"n\":" + std::to_string(n) + "}", nullptr);
+  const std::string log = log_of(path);
+  const std::string good = slurp(log);  // create, then generations 2, 3, 4
+  const size_t line2 = good.find('\n') + 1, line3 = good.find('\n', line2) + 1;
+  struct Hole {
+    size_t from, to;
+    int left;  // records still readable
+  };
+  // Line 2 whole (its '\n' too); from inside line 2 to inside line 3, as blocks fall.
+  for (const Hole hole : {Hole{line2, line3, 3}, Hole{line2 + 20, line3 + 20, 2}}) {
+    SCOPED_TRACE(hole.left);
+    std::string text = good;
+    std::fill(text.begin() + static_cast<long>(hole.from), text.begin() + static_cast<long>(hole.to), '\0');
+    spit(log, text);
+    std::string history, message;
+    ASSERT_EQ(status_of([&] { history = st.history(0); }, &message), Status::ok) << message;
+    EXPECT_EQ(cJSON_GetArraySize(json::parse(history).get()), hole.left);
+    bool damaged = true;
+    const std::string report = st.verify(damaged);
+    EXPECT_FALSE(damaged) << report;
+    EXPECT_NE(report.find("zero bytes"), std::string::npos) << report;
+  }
+  st.write(R"({"n":5})", nullptr);  // appends after the last whole line
+  EXPECT_EQ(cJSON_GetArraySize(json::parse(st.history(0)).get()), 3);
+}
+
 // The checksum covers the record's body; the closing '"}' after it is compared as well.
 TEST_F(AuditLog, ADamagedClosingQuoteOrBraceIsDamage) {
   State st(path, o);

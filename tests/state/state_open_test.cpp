@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 
+#include "io/fault.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"
@@ -104,6 +106,33 @@ TEST_F(StateOpen, MetaDirBelongsToOneStateFile) {
     EXPECT_EQ(again.read().json.find("\"b\""), std::string::npos);
   }
   EXPECT_EQ(again.history(0).find("b.json"), std::string::npos);
+}
+
+// A claim left empty (a crash or power cut between creating and writing it, before
+// claims were linked in whole) is claimed again, not taken as "no backend recorded".
+TEST_F(StateOpen, AnEmptyBackendClaimIsClaimedAgain) {
+  const std::string path = dir.file("state.json");
+  const std::string claim = dir.file(".state.json.filelock/backend");
+  { State first(path, StateOptions{}); }
+  statetest::spit(claim, "");
+  { State again(path, StateOptions{}); }
+  EXPECT_FALSE(statetest::slurp(claim).empty());
+  StateOptions other;
+  other.lock.backend = Backend::lockfile;
+  std::string msg;
+  EXPECT_EQ(status_of([&] { State second(path, other); }, &msg), Status::invalid) << msg;
+}
+
+// Without hard links the claim is created in place, and still refuses another backend.
+TEST_F(StateOpen, TheBackendClaimIsKeptWhereHardLinksAreNotSupported) {
+  const std::string path = dir.file("state.json");
+  io::inject_fault(io::Step::link, 1, EPERM);  // the first link: the backend claim's
+  { State first(path, StateOptions{}); }
+  io::clear_faults();
+  EXPECT_FALSE(slurp(dir.file(".state.json.filelock/backend")).empty());
+  StateOptions other;
+  other.lock.backend = Backend::lockfile;
+  EXPECT_EQ(status_of([&] { State second(path, other); }), Status::invalid);
 }
 
 // Handles on one state file with different lock backends may not exclude each other:
