@@ -22,7 +22,7 @@ bool only_thread() noexcept {
   for (int attempt = 0; attempt < 10; ++attempt) {
     const int count = thread_count();
     if (count < 1) return false;
-    if (count - helpers.load(std::memory_order_relaxed) <= 1) return true;
+    if (count - helpers.load(std::memory_order_relaxed) == 1) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return false;

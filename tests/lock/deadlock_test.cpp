@@ -26,9 +26,9 @@ class Deadlock : public ::testing::TestWithParam<Backend> {
 // A pool thread takes handle A for one task, then runs another task that waits forever
 // on handle B of the same path; the first task's continuation releases A on another
 // thread. The wait must end with the lock, not with Status::deadlock.
-TEST_P(Deadlock, PoolThreadWaitsForeverForAHandleAnotherThreadReleases) {
-  auto a = open_lock(dir.file("x"), with_backend(GetParam()));
-  auto b = open_lock(dir.file("x"), with_backend(GetParam()));
+void expect_pool_thread_gets_the_lock(const std::string &path, Backend backend) {
+  auto a = open_lock(path, with_backend(backend));
+  auto b = open_lock(path, with_backend(backend));
   std::promise<void> waiting;
   Status got = Status::io;
   std::thread pool_thread([&] {
@@ -43,6 +43,22 @@ TEST_P(Deadlock, PoolThreadWaitsForeverForAHandleAnotherThreadReleases) {
   pool_thread.join();
   EXPECT_EQ(got, Status::ok);
   EXPECT_TRUE(b->locked());
+}
+
+TEST_P(Deadlock, PoolThreadWaitsForeverForAHandleAnotherThreadReleases) {
+  expect_pool_thread_gets_the_lock(dir.file("x"), GetParam());
+}
+
+// Waits that timed out (their waiter threads cancelled) leave the count of the library's
+// own threads as it was: it must not hide the threads that can release.
+TEST_P(Deadlock, TimedOutWaitsLeaveTheThreadCountRight) {
+  auto holder = open_lock(dir.file("y"), with_backend(GetParam()));
+  auto waiter = open_lock(dir.file("y"), with_backend(GetParam()));
+  holder->lock(LockMode::exclusive, 0);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(status_of([&] { waiter->lock(LockMode::exclusive, 20); }), Status::timeout);
+  holder->unlock();
+  expect_pool_thread_gets_the_lock(dir.file("x"), GetParam());
 }
 
 // The same for a shared hold and an exclusive wait, the other conflicting pair.

@@ -332,6 +332,9 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
   ::pthread_cancel(thread);
   ::pthread_join(thread, nullptr);
   state = w->state.load(std::memory_order_acquire);
+  // Cancelled inside its lock call, the thread never reached its own count down (past
+  // that call it cannot be cancelled, and it reports a state).
+  if (state == Waiter::waiting) helper_thread_ending();
   const int err = w->err;
   delete w;  // the thread is gone; it let go of its share only if it finished
   wakeup->drain();
