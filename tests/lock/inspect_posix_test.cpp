@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include <fstream>
 #include <string>
@@ -41,6 +44,47 @@ TEST(Inspect, QueryOfSymlinkOrFifoIsRefused) {
         EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
       }
     }
+  }
+}
+
+// The pid of a child that has exited and been reaped: no process has it now.
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  ::waitpid(pid, nullptr, 0);
+  return pid;
+}
+
+// Default options (AUTO) find a legacy lock at the lock name, file or directory: held
+// while its pid names a process (this one), stale once it names none.
+TEST(Inspect, AutoQueryJudgesLegacyLocks) {
+  fltest::TempDir dir;
+  const pid_t gone = dead_pid();
+  struct Case {
+    const char *name;
+    pid_t pid;
+    bool directory;
+    const char *format;
+  } cases[] = {{"live-file", ::getpid(), false, "bare-pid"},
+               {"dead-file", gone, false, "bare-pid"},
+               {"live-dir", ::getpid(), true, "pid-directory"},
+               {"dead-dir", gone, true, "pid-directory"}};
+  for (const Case &c : cases) {
+    const std::string lock = dir.file(c.name) + ".lock";
+    if (c.directory) {
+      ASSERT_EQ(::mkdir(lock.c_str(), 0755), 0);
+      std::ofstream(lock + "/pid") << c.pid;
+    } else {
+      std::ofstream(lock) << c.pid << "\n";
+    }
+    locktest::Json q(filelock::query_lock(dir.file(c.name), {}));
+    const bool live = c.pid == ::getpid();
+    EXPECT_STREQ(cJSON_GetStringValue(q.get("backend")), "legacy") << q.text;
+    EXPECT_STREQ(cJSON_GetStringValue(q.get("format")), c.format) << q.text;
+    EXPECT_TRUE(cJSON_IsTrue(q.get("locked"))) << q.text;
+    EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(q.get("holder"), "pid")), c.pid) << q.text;
+    EXPECT_EQ(cJSON_IsTrue(q.get("alive")), live) << q.text;
+    EXPECT_EQ(cJSON_IsTrue(q.get("stale")), !live) << q.text;
   }
 }
 
