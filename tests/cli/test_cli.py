@@ -276,15 +276,16 @@ class RunCommand(CliTest):
         lock = self.path("job")
         marker = self.path("ran")
         for held in ("lockfile", "lockdir"):
-            with Holder(lock, "--backend", held):
+            with Holder(lock, "--backend", held) as holder:
                 for backend in ("auto", "flock", "ofd", "posix", "lockfile", "lockdir"):
                     r = run("run", "-n", "--backend", backend, lock, "--", "touch", marker)
                     self.assertExit(r, 1)
                     r = run("run", "-w", "300ms", "--backend", backend, lock, "--", "touch", marker)
                     self.assertExit(r, 1)
                 r = run("run", "-n", lock, "--", "touch", marker)
-                # The default backend names the holder: its pid, or the LOCKDIR it cannot wait for.
-                self.assertIn("held by pid" if held == "lockfile" else "LOCKDIR", r.stderr)
+                # The default backend names the holder: its pid and its backend.
+                self.assertIn("held by pid %d" % holder.pid, r.stderr)
+                self.assertIn("a %s lock" % held.upper(), r.stderr)
         self.assertFalse(os.path.exists(marker), "the command must not run without the lock")
 
     def test_timeout_waits_then_gives_up(self):
