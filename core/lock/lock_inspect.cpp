@@ -488,10 +488,19 @@ std::string state_backend(const std::string &path) {
   return std::string();
 }
 
+// Whether a kernel lock is held on the file: a kernel backend that took over a dead
+// pid's legacy file (holder record off) leaves its content, and holds it by the kernel.
+bool kernel_locked(const std::string &lock_path, const platform::FileIdentity &id) {
+  std::vector<platform::KernelLockHolder> holders;
+  if (platform::list_kernel_locks(id, holders)) return !holders.empty();
+  return held_posix_here(lock_path) || platform::probe_kernel_lock(lock_path) > 0;
+}
+
 // fl_query with AUTO: the backend is the one whose lock is at the lock name
 // (filelock.h). A LOCKFILE/LOCKDIR record, or a directory holding nothing but its
 // record's name, is a name lock; a legacy lock (sidecar names only) is judged by its
-// pid; any other regular file is a kernel lock file.
+// pid, unless a kernel lock is held on its file; any other regular file is a kernel
+// lock file.
 void describe_on_disk(cJSON *o, const std::string &path, const std::string &lock_path,
                       const LockOptions &options) {
   const LockEntry e = inspect_safely(lock_path);
@@ -504,7 +513,8 @@ void describe_on_disk(cJSON *o, const std::string &path, const std::string &lock
   }
   LegacyLock legacy;
   const bool is_legacy = e.kind == EntryKind::other && options.sidecar &&
-                         judge_legacy_entry(lock_path, e.id, e.record_bytes, legacy);
+                         judge_legacy_entry(lock_path, e.id, e.record_bytes, legacy) &&
+                         (e.directory || !kernel_locked(lock_path, e.id));
   if (!is_legacy && !e.id.regular &&
       !(e.directory && (e.kind == EntryKind::name_lock || e.kind == EntryKind::orphan)))
     throw_error(Status::invalid, "query lock", lock_path,

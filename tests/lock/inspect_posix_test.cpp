@@ -88,4 +88,23 @@ TEST(Inspect, AutoQueryJudgesLegacyLocks) {
   }
 }
 
+// A kernel backend takes a dead pid's legacy file over; without a holder record its
+// content stays, but the kernel lock held on it is what the query reports.
+TEST(Inspect, AutoQueryReportsTheKernelHolderOfATakenOverLegacyFile) {
+  fltest::TempDir dir;
+  std::ofstream(dir.file("x.lock")) << dead_pid() << "\n";
+  LockOptions no_record;
+  no_record.record_holder = false;
+  auto held = open_lock(dir.file("x"), no_record);
+  held->lock(LockMode::exclusive, 0);
+  locktest::Json q(filelock::query_lock(dir.file("x"), {}));
+  EXPECT_STREQ(cJSON_GetStringValue(q.get("backend")), "flock") << q.text;
+  EXPECT_TRUE(cJSON_IsTrue(q.get("locked"))) << q.text;
+  EXPECT_TRUE(cJSON_IsFalse(q.get("stale"))) << q.text;
+  held->unlock();
+  locktest::Json free(filelock::query_lock(dir.file("x"), {}));
+  EXPECT_STREQ(cJSON_GetStringValue(free.get("backend")), "legacy") << free.text;
+  EXPECT_TRUE(cJSON_IsTrue(free.get("stale"))) << free.text;
+}
+
 }  // namespace
