@@ -233,6 +233,16 @@ FL_API int fl_lock_fd(const fl_handle *h);
  * recorded exclusive holder, given only while it holds the lock (else null); "stale" is
  * always false (a kernel lock dies with its holder); "age_ms" counts from the holder's
  * acquisition, or from the lock file's last change when there is no holder.
+ * Backend: with opts NULL or backend FL_BACKEND_AUTO, "backend" is the one whose lock is
+ * on disk at the lock name, and the other fields are as if it had been named: a file
+ * carrying a LOCKFILE record is "lockfile"; a directory holding its record (or nothing
+ * yet) is "lockdir"; a legacy lock (sidecar names only, see above) no kernel lock is
+ * held on is "legacy", with "format", "holder" {"pid"}, "alive" and "stale" judged by
+ * its pid; any other regular file is a kernel lock file: "ofd" or "posix" when such a
+ * lock is held on it (when none is, as its last holder's record says), else "flock"
+ * ("windows" on Windows). With nothing at the lock name: the backend a state file's
+ * default meta dir records, else "flock" ("windows"). A named backend is reported as
+ * named, and its lock looked for alone.
  * LOCKFILE/LOCKDIR (pass the same options): "locked" while the name exists; "alive" is
  * true/false/null (unknown: another host); "stale" says the lock may be broken, and
  * "reason" why or why not. "mode" is null when nothing is locked, "age_ms" when there

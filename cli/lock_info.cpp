@@ -1,5 +1,4 @@
 // `filelock lock-info PATH`: who holds the lock of one path, without disturbing them.
-#include <filesystem>
 #include <iostream>
 
 #include "args.hpp"
@@ -16,8 +15,9 @@ const char *const kLockInfoHelp =
     "\n"
     "Shows the state of the lock of PATH (its lock file PATH.lock): whether it is held,\n"
     "in which mode, by which process (pid, host, owner label, since when), and whether\n"
-    "that holder is gone. Never takes or disturbs the lock. Without --backend, a\n"
-    "lockfile or lockdir lock is recognised by what is on disk.\n"
+    "that holder is gone. Never takes or disturbs the lock. Without --backend, the\n"
+    "backend is the one whose lock is on disk (lockfile, lockdir, a legacy pid lock,\n"
+    "or a kernel lock: flock, ofd, posix).\n"
     "\n"
     "Options:\n"
     "  --no-sidecar   PATH is the lock file itself (as with 'run --no-sidecar')\n"
@@ -28,32 +28,6 @@ const char *const kLockInfoHelp =
     "Examples:\n"
     "  filelock lock-info pipeline.json\n"
     "  filelock lock-info --no-sidecar /var/lock/backup.lock --json\n";
-
-namespace {
-
-// The backend whose lock is on disk at lock_path, when it is a lock-file backend's:
-// a directory is a LOCKDIR lock, and fl_scan recognises a LOCKFILE record in a file no
-// kernel lock is held on. FL_BACKEND_AUTO when neither.
-int backend_on_disk(const std::string &lock_path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path lock(lock_path);
-  if (fs::is_directory(fs::symlink_status(lock, ec))) return FL_BACKEND_LOCKDIR;
-  const std::string dir = lock.has_parent_path() ? lock.parent_path().string() : ".";
-  LibString scan;
-  if (fl_scan(dir.c_str(), scan.out()) != FL_OK) return FL_BACKEND_AUTO;
-  Json report = parse_report(scan.str());
-  const cJSON *entry = nullptr;
-  cJSON_ArrayForEach(entry, field(report.get(), "locks")) {
-    if (fs::path(text_field(entry, "lock_path")).filename() != lock.filename()) continue;
-    const std::string backend = text_field(entry, "backend");
-    if (backend == "lockfile") return FL_BACKEND_LOCKFILE;
-    if (backend == "lockdir") return FL_BACKEND_LOCKDIR;
-  }
-  return FL_BACKEND_AUTO;
-}
-
-}  // namespace
 
 int lock_info_main(const Args &args) {
   ParsedArgs p =
@@ -66,18 +40,6 @@ int lock_info_main(const Args &args) {
   fl_lock_options opts;
   lock_options_from(p, &opts);
   const std::string &path = p.positional[0];
-  LibString auto_info;
-  if (!p.has("backend") && opts.sidecar) {
-    // Not told the backend: find a LOCKFILE/LOCKDIR holder by what is on disk.
-    int on_disk = backend_on_disk(path + ".lock");
-    if (on_disk == FL_BACKEND_AUTO) {
-      check(fl_query(path.c_str(), &opts, auto_info.out()));
-      Json first = parse_report(auto_info.str());
-      if (!bool_field(first.get(), "locked") && bool_field(first.get(), "exists"))
-        on_disk = backend_on_disk(text_field(first.get(), "lock_path"));
-    }
-    opts.backend = on_disk;
-  }
   LibString info;
   check(fl_query(path.c_str(), &opts, info.out()));
   if (p.has("json")) {

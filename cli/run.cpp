@@ -97,7 +97,7 @@ class Handle {
   fl_handle *h_ = nullptr;
 };
 
-// "held by pid 42 (owner 'nightly') on host": who is in the way, if the library knows.
+// "held by pid 42 (owner 'nightly') on host (a LOCKDIR lock)": who is in the way, if the library knows.
 std::string holder_description(const std::string &path, const fl_lock_options &opts) {
   LibString info;
   if (fl_query(path.c_str(), &opts, info.out()) != FL_OK) return "";
@@ -108,6 +108,9 @@ std::string holder_description(const std::string &path, const fl_lock_options &o
   std::string s = " by pid " + std::to_string(e.pid);
   if (!e.owner.empty()) s += " (owner '" + printable(e.owner) + "')";
   if (!e.host.empty()) s += " on " + printable(e.host);
+  // The query found the holder's backend on disk: say which, when it is a name lock.
+  if (e.backend == "lockfile") s += " (a LOCKFILE lock)";
+  if (e.backend == "lockdir") s += " (a LOCKDIR lock)";
   return s;
 }
 

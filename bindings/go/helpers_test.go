@@ -27,13 +27,15 @@ func TestMain(m *testing.M) {
 func runHelper(role string, args []string) int {
 	path, arg := args[0], args[1]
 	switch role {
-	case "hold": // lock path (arg: exclusive|shared|lockfile|nosidecar), report, hold until stdin closes
+	case "hold": // lock path (arg: exclusive|shared|lockfile|lockdir|nosidecar), report, hold until stdin closes
 		opts := Options{Owner: "go-helper"}
 		switch arg {
 		case "shared":
 			opts.LockType = Shared
 		case "lockfile":
 			opts.Backend = BackendLockFile
+		case "lockdir":
+			opts.Backend = BackendLockDir
 		case "nosidecar":
 			opts.NoSidecar = true
 		}

@@ -13,6 +13,7 @@
 #include "lock/lock_entry.hpp"
 #include "lock/lock_path.hpp"
 #include "platform/fs_ops.hpp"
+#include "platform/kernel_lock.hpp"
 #include "platform/lock_listing.hpp"
 #include "platform/paths.hpp"
 #include "platform/process.hpp"
@@ -85,14 +86,41 @@ LockEntry inspect_safely(const std::string &lock_path) {
   return inspect_lock_entry(lock_path, held_posix_here(lock_path));
 }
 
-// Fills the common fields for a kernel-locked file.
+// The kernel lock AUTO takes here: flock, or LockFileEx on Windows.
+const char *default_kernel_backend() {
+  return platform::whole_file_lock_is_lockfileex() ? "windows" : "flock";
+}
+
+// AUTO: which kernel backend holds (or last held) a lock file. OFD and POSIX holders
+// also take flock, so their own lock kind decides; with no holder listed, the last
+// holder's record says, or this process's POSIX lock on it.
+std::string kernel_backend_on_disk(const std::string &lock_path,
+                                   const std::vector<platform::KernelLockHolder> &holders,
+                                   const std::string &record_bytes) {
+  bool ofd = false, posix = false;
+  for (const auto &h : holders) {
+    ofd = ofd || h.kind == "ofd";
+    posix = posix || h.kind == "posix";
+  }
+  if (ofd) return "ofd";
+  if (posix) return "posix";
+  if (!holders.empty()) return default_kernel_backend();
+  if (held_posix_here(lock_path)) return "posix";
+  HolderRecord rec;
+  if (parse_holder_record(record_bytes, rec) && (rec.backend == "ofd" || rec.backend == "posix"))
+    return rec.backend;
+  return default_kernel_backend();
+}
+
+// Fills the common fields for a kernel-locked file. `backend` null: found on disk (AUTO).
 void describe_kernel(cJSON *o, const std::string &lock_path, const platform::FileIdentity &id,
                      const std::string &record_bytes, const char *backend) {
-  cJSON_AddStringToObject(o, "backend", backend);
   std::vector<platform::KernelLockHolder> holders;
   int probed = -1;
   if (!platform::list_kernel_locks(id, holders) && !held_posix_here(lock_path))
     probed = platform::probe_kernel_lock(lock_path);
+  if (backend != nullptr) cJSON_AddStringToObject(o, "backend", backend);
+  else add_label(o, "backend", kernel_backend_on_disk(lock_path, holders, record_bytes));
   bool exclusive = probed == 2;
   for (const auto &h : holders) exclusive = exclusive || h.exclusive;
   const bool locked = probed > 0 || !holders.empty();
@@ -200,11 +228,7 @@ bool describe_found(cJSON *o, const std::string &lock_path, LockEntry &entry) {
   }
   if (entry.kind == EntryKind::missing || entry.kind == EntryKind::other) return false;
   if (entry.kind == EntryKind::orphan && !entry.directory) {
-    HolderRecord rec;
-    const bool has = parse_holder_record(entry.record_bytes, rec);
-    describe_kernel(o, lock_path, entry.id, entry.record_bytes,
-                    has && (rec.backend == "ofd" || rec.backend == "posix") ? rec.backend.c_str()
-                                                                             : "flock");
+    describe_kernel(o, lock_path, entry.id, entry.record_bytes, nullptr);
   } else {
     describe_name_lock(o, entry.record_bytes, entry.id, entry.directory, 0);
   }
@@ -446,6 +470,65 @@ const char *leftover_kind_name(LeftoverKind kind) {
   }
 }
 
+// A state file's meta dir records the backend its handles lock with (core/state): the
+// backend of a lock not taken right now, when nothing is at the lock name.
+std::string state_backend(const std::string &path) {
+  std::string text;
+  const std::string file = platform::join_path(
+      platform::join_path(platform::dir_name(path), "." + platform::base_name(path) + ".filelock"),
+      "backend");
+  try {
+    if (!platform::read_small_file(file, 32, text)) return std::string();
+  } catch (const Error &) {
+    return std::string();  // unreadable: no hint
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  for (const char *known : {"flock", "ofd", "posix", "lockfile", "lockdir", "windows"})
+    if (text == known) return text;
+  return std::string();
+}
+
+// Whether a kernel lock is held on the file: a kernel backend that took over a dead
+// pid's legacy file (holder record off) leaves its content, and holds it by the kernel.
+bool kernel_locked(const std::string &lock_path, const platform::FileIdentity &id) {
+  std::vector<platform::KernelLockHolder> holders;
+  if (platform::list_kernel_locks(id, holders)) return !holders.empty();
+  return held_posix_here(lock_path) || platform::probe_kernel_lock(lock_path) > 0;
+}
+
+// fl_query with AUTO: the backend is the one whose lock is at the lock name
+// (filelock.h). A LOCKFILE/LOCKDIR record, or a directory holding nothing but its
+// record's name, is a name lock; a legacy lock (sidecar names only) is judged by its
+// pid, unless a kernel lock is held on its file; any other regular file is a kernel
+// lock file.
+void describe_on_disk(cJSON *o, const std::string &path, const std::string &lock_path,
+                      const LockOptions &options) {
+  const LockEntry e = inspect_safely(lock_path);
+  if (e.kind == EntryKind::missing) {
+    cJSON_AddBoolToObject(o, "exists", false);
+    const std::string recorded = options.sidecar && options.lock_dir.empty() ? state_backend(path)
+                                                                             : std::string();
+    describe_missing(o, recorded.empty() ? default_kernel_backend() : recorded.c_str());
+    return;
+  }
+  LegacyLock legacy;
+  const bool is_legacy = e.kind == EntryKind::other && options.sidecar &&
+                         judge_legacy_entry(lock_path, e.id, e.record_bytes, legacy) &&
+                         (e.directory || !kernel_locked(lock_path, e.id));
+  if (!is_legacy && !e.id.regular &&
+      !(e.directory && (e.kind == EntryKind::name_lock || e.kind == EntryKind::orphan)))
+    throw_error(Status::invalid, "query lock", lock_path,
+                e.directory ? "is a directory that holds no lock (neither a LOCKDIR lock nor "
+                              "a legacy pid directory)"
+                            : "is not a regular file (symbolic link, FIFO, socket or device); "
+                              "it is not a lock file");
+  cJSON_AddBoolToObject(o, "exists", true);
+  if (is_legacy) describe_legacy(o, legacy);
+  else if (e.kind == EntryKind::name_lock || e.directory)
+    describe_name_lock(o, e.record_bytes, e.id, e.directory, options.stale_after_ms);
+  else describe_kernel(o, lock_path, e.id, e.record_bytes, nullptr);
+}
+
 }  // namespace
 
 std::string query_lock(const std::string &path, const LockOptions &options) {
@@ -453,6 +536,10 @@ std::string query_lock(const std::string &path, const LockOptions &options) {
   auto root = new_object();
   add_text(root.get(), "path", path);
   add_text(root.get(), "lock_path", lock_path);
+  if (options.backend == Backend::automatic) {
+    describe_on_disk(root.get(), path, lock_path, options);
+    return print(root.get());
+  }
   const bool name_lock = options.backend == Backend::lockfile || options.backend == Backend::lockdir;
   const char *backend = backend_name(options.backend == Backend::automatic ? Backend::flock : options.backend);
   platform::FileIdentity id;

@@ -171,6 +171,29 @@ TEST(CapiLock, LockFdIsMinusOneOnWindows) {
 }
 #endif
 
+// NULL options (AUTO) find the LOCKFILE/LOCKDIR lock on disk, as if the backend were named.
+TEST(CapiLock, QueryWithNullOptionsReportsTheBackendOnDisk) {
+  fltest::TempDir dir;
+  for (int backend : {FL_BACKEND_LOCKFILE, FL_BACKEND_LOCKDIR}) {
+    const std::string path = dir.file(backend == FL_BACKEND_LOCKDIR ? "d" : "f");
+    fl_lock_options opts;
+    fl_lock_options_init(&opts);
+    opts.backend = backend;
+    Handle a;
+    ASSERT_EQ(fl_open(&a.h, path.c_str(), &opts), FL_OK);
+    ASSERT_EQ(fl_lock(a.h, FL_EXCLUSIVE, FL_NOWAIT), FL_OK);
+    char *json = nullptr;
+    ASSERT_EQ(fl_query(path.c_str(), nullptr, &json), FL_OK) << fl_last_error();
+    const std::string q(json);
+    fl_free(json);
+    EXPECT_NE(q.find(backend == FL_BACKEND_LOCKDIR ? "\"backend\":\"lockdir\""
+                                                   : "\"backend\":\"lockfile\""),
+              std::string::npos) << q;
+    EXPECT_NE(q.find("\"alive\":true"), std::string::npos) << q;
+    EXPECT_NE(q.find("\"stale\":false"), std::string::npos) << q;
+  }
+}
+
 TEST(CapiLock, InspectArgumentErrors) {
   char *json = reinterpret_cast<char *>(1);
   EXPECT_EQ(fl_query(nullptr, nullptr, &json), FL_EINVAL);

@@ -276,15 +276,16 @@ class RunCommand(CliTest):
         lock = self.path("job")
         marker = self.path("ran")
         for held in ("lockfile", "lockdir"):
-            with Holder(lock, "--backend", held):
+            with Holder(lock, "--backend", held) as holder:
                 for backend in ("auto", "flock", "ofd", "posix", "lockfile", "lockdir"):
                     r = run("run", "-n", "--backend", backend, lock, "--", "touch", marker)
                     self.assertExit(r, 1)
                     r = run("run", "-w", "300ms", "--backend", backend, lock, "--", "touch", marker)
                     self.assertExit(r, 1)
                 r = run("run", "-n", lock, "--", "touch", marker)
-                # The default backend names the holder: its pid, or the LOCKDIR it cannot wait for.
-                self.assertIn("held by pid" if held == "lockfile" else "LOCKDIR", r.stderr)
+                # The default backend names the holder: its pid and its backend.
+                self.assertIn("held by pid %d" % holder.pid, r.stderr)
+                self.assertIn("a %s lock" % held.upper(), r.stderr)
         self.assertFalse(os.path.exists(marker), "the command must not run without the lock")
 
     def test_timeout_waits_then_gives_up(self):
@@ -488,6 +489,35 @@ class Status(CliTest):
                 r = run("lock-info", data)
                 self.assertRegex(r.stdout, r"backend: +%s\n" % backend)
                 self.assertRegex(r.stdout, r"stale: +yes")
+
+    def test_lock_info_judges_a_legacy_lock_by_its_pid(self):
+        # A legacy lock (what older scripts leave: a pid file, or a directory holding
+        # one) is found without --backend: held while its pid runs, stale once it is gone.
+        live = subprocess.Popen(["sleep", "300"])
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        try:
+            for directory in (False, True):
+                for name, pid in (("live", live.pid), ("dead", dead.pid)):
+                    data = self.path("%s-%s.json" % (name, "dir" if directory else "file"))
+                    if directory:
+                        os.mkdir(data + ".lock")
+                        with open(data + ".lock/pid", "w") as f:
+                            f.write(str(pid))
+                    else:
+                        with open(data + ".lock", "w") as f:
+                            f.write("%d\n" % pid)
+                    info = json.loads(run("lock-info", data, "--json").stdout)
+                    self.assertEqual((info["backend"], info["holder"]["pid"]), ("legacy", pid))
+                    self.assertEqual((info["alive"], info["stale"]), (name == "live", name == "dead"))
+                    r = run("lock-info", data)
+                    self.assertExit(r, 0)
+                    self.assertRegex(r.stdout, r"backend: +legacy\n")
+                    self.assertRegex(r.stdout, r"holder pid: +%d\n" % pid)
+                    self.assertRegex(r.stdout, r"stale: +%s" % ("no" if name == "live" else "yes"))
+        finally:
+            live.kill()
+            live.wait()
 
     def test_lock_info_names_the_holder(self):
         data = self.path("pipeline.json")

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include <fstream>
 #include <string>
@@ -42,6 +45,66 @@ TEST(Inspect, QueryOfSymlinkOrFifoIsRefused) {
       }
     }
   }
+}
+
+// The pid of a child that has exited and been reaped: no process has it now.
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(0);
+  ::waitpid(pid, nullptr, 0);
+  return pid;
+}
+
+// Default options (AUTO) find a legacy lock at the lock name, file or directory: held
+// while its pid names a process (this one), stale once it names none.
+TEST(Inspect, AutoQueryJudgesLegacyLocks) {
+  fltest::TempDir dir;
+  const pid_t gone = dead_pid();
+  struct Case {
+    const char *name;
+    pid_t pid;
+    bool directory;
+    const char *format;
+  } cases[] = {{"live-file", ::getpid(), false, "bare-pid"},
+               {"dead-file", gone, false, "bare-pid"},
+               {"live-dir", ::getpid(), true, "pid-directory"},
+               {"dead-dir", gone, true, "pid-directory"}};
+  for (const Case &c : cases) {
+    const std::string lock = dir.file(c.name) + ".lock";
+    if (c.directory) {
+      ASSERT_EQ(::mkdir(lock.c_str(), 0755), 0);
+      std::ofstream(lock + "/pid") << c.pid;
+    } else {
+      std::ofstream(lock) << c.pid << "\n";
+    }
+    locktest::Json q(filelock::query_lock(dir.file(c.name), {}));
+    const bool live = c.pid == ::getpid();
+    EXPECT_STREQ(cJSON_GetStringValue(q.get("backend")), "legacy") << q.text;
+    EXPECT_STREQ(cJSON_GetStringValue(q.get("format")), c.format) << q.text;
+    EXPECT_TRUE(cJSON_IsTrue(q.get("locked"))) << q.text;
+    EXPECT_EQ(cJSON_GetNumberValue(cJSON_GetObjectItem(q.get("holder"), "pid")), c.pid) << q.text;
+    EXPECT_EQ(cJSON_IsTrue(q.get("alive")), live) << q.text;
+    EXPECT_EQ(cJSON_IsTrue(q.get("stale")), !live) << q.text;
+  }
+}
+
+// A kernel backend takes a dead pid's legacy file over; without a holder record its
+// content stays, but the kernel lock held on it is what the query reports.
+TEST(Inspect, AutoQueryReportsTheKernelHolderOfATakenOverLegacyFile) {
+  fltest::TempDir dir;
+  std::ofstream(dir.file("x.lock")) << dead_pid() << "\n";
+  LockOptions no_record;
+  no_record.record_holder = false;
+  auto held = open_lock(dir.file("x"), no_record);
+  held->lock(LockMode::exclusive, 0);
+  locktest::Json q(filelock::query_lock(dir.file("x"), {}));
+  EXPECT_STREQ(cJSON_GetStringValue(q.get("backend")), "flock") << q.text;
+  EXPECT_TRUE(cJSON_IsTrue(q.get("locked"))) << q.text;
+  EXPECT_TRUE(cJSON_IsFalse(q.get("stale"))) << q.text;
+  held->unlock();
+  locktest::Json free(filelock::query_lock(dir.file("x"), {}));
+  EXPECT_STREQ(cJSON_GetStringValue(free.get("backend")), "legacy") << free.text;
+  EXPECT_TRUE(cJSON_IsTrue(free.get("stale"))) << free.text;
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ public static class Program
         switch (args[1])
         {
             case "hold": return Hold(rest[0], Enum.Parse<LockMode>(rest[1]));
+            case "hold-backend": return Hold(rest[0], LockMode.Exclusive, Enum.Parse<LockBackend>(rest[1]));
             case "try": return Try(rest[0], Enum.Parse<LockMode>(rest[1]));
             case "increment": return Increment(rest[0], int.Parse(rest[1]));
             case "hold-transaction": return HoldTransaction(rest[0]);
@@ -32,9 +33,10 @@ public static class Program
     }
 
     // Takes the lock, says so, and keeps it until stdin closes (or the process is killed).
-    static int Hold(string path, LockMode mode)
+    static int Hold(string path, LockMode mode, LockBackend backend = LockBackend.Auto)
     {
-        using var l = FileLock.Acquire(path, TimeSpan.FromSeconds(30), mode);
+        using var l = FileLock.Acquire(path, TimeSpan.FromSeconds(30), mode,
+                                       new LockOptions { Backend = backend, Owner = "cs-helper" });
         Console.WriteLine("locked");
         Console.Out.Flush();
         Console.In.ReadToEnd();

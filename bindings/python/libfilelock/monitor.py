@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, TextIO
 
-from ._errors import FileLockError, LockTimeout
+from ._errors import LockTimeout
 from ._native import PathLike, fspath, loads, lock_options, native
 from .lock import Backend
 
@@ -20,47 +20,14 @@ LOCK_SUFFIX = ".lock"
 _BACKENDS = {"lockfile": Backend.LOCKFILE, "lockdir": Backend.LOCKDIR}
 
 
-KERNEL_BACKENDS = ("flock", "ofd", "posix", "windows")
-
-
 def _query(path: PathLike) -> Dict[str, Any]:
-    """fl_query for a protected file or for a lock file itself, for whichever backend
-    the holder chose: what is on disk says which (a directory is a LOCKDIR lock; a file
-    no kernel lock is held on may be a LOCKFILE lock, which fl_scan recognises)."""
+    """fl_query for a protected file or for its lock file. With default options the
+    library reports the backend whose lock is on disk (LOCKFILE, LOCKDIR, a legacy lock
+    or a kernel lock) and judges its holder as if that backend had been named."""
     text = fspath(path)
     if text.endswith(LOCK_SUFFIX):
         text = text[: -len(LOCK_SUFFIX)]
-    lock_path = text + LOCK_SUFFIX
-    if os.path.isdir(lock_path) and not os.path.islink(lock_path):
-        return loads(native.fl_query(text, lock_options(backend=Backend.LOCKDIR)))
-    info = loads(native.fl_query(text, lock_options()))
-    if info.get("locked"):
-        # A LOCKFILE holder also keeps a flock on its file: its record says which it is.
-        found = _scanned_entry(info.get("lock_path", lock_path))
-        backend = _BACKENDS.get((found or {}).get("backend", ""))
-        if backend is not None:
-            return loads(native.fl_query(text, lock_options(backend=backend)))
-        return info
-    if not info.get("exists"):
-        return info
-    found = _scanned_entry(info.get("lock_path", lock_path))
-    if found is not None and found.get("backend") not in KERNEL_BACKENDS:
-        return {**info, **found}
-    return info
-
-
-def _scanned_entry(lock_path: str) -> Optional[Dict[str, Any]]:
-    """fl_scan's entry for lock_path: the library's judgement of a lock it did not
-    configure (LOCKFILE records; whatever else it recognises)."""
-    directory, name = os.path.split(lock_path)
-    try:
-        report = loads(native.fl_scan(directory or "."))
-    except FileLockError:
-        return None
-    for entry in report.get("locks", []):
-        if os.path.basename(entry.get("lock_path", "")) == name and "error" not in entry:
-            return entry
-    return None
+    return loads(native.fl_query(text, lock_options()))
 
 
 def _holder(info: Dict[str, Any]) -> Dict[str, Any]:
@@ -120,12 +87,21 @@ def is_process_running(pid: int) -> bool:
     return True
 
 
-def _lock_files(directory: PathLike, recursive: bool) -> List[Dict[str, Any]]:
-    reports = []
+def _lock_dirs(directory: PathLike, recursive: bool) -> List[str]:
+    """``directory`` and, if recursive, the directories under it that may hold lock
+    files. A "*.lock" directory is a lock (LOCKDIR, legacy), judged by the scan of the
+    directory holding it: never a directory of lock files."""
     roots = [fspath(directory)]
     if recursive:
-        roots += [os.path.join(root, d) for root, dirs, _ in os.walk(roots[0]) for d in dirs]
-    for root in roots:
+        for root, dirs, _ in os.walk(roots[0]):
+            dirs[:] = [d for d in dirs if not d.endswith(LOCK_SUFFIX)]
+            roots += [os.path.join(root, d) for d in dirs]
+    return roots
+
+
+def _lock_files(directory: PathLike, recursive: bool) -> List[Dict[str, Any]]:
+    reports = []
+    for root in _lock_dirs(directory, recursive):
         reports += loads(native.fl_scan(root)).get("locks", [])
     return reports
 
@@ -133,7 +109,7 @@ def _lock_files(directory: PathLike, recursive: bool) -> List[Dict[str, Any]]:
 def get_locked_files(directory: PathLike, recursive: bool = True) -> List[Path]:
     """Lock files under ``directory`` that are held right now."""
     return sorted(Path(lock["lock_path"]) for lock in _lock_files(directory, recursive)
-                  if lock.get("locked"))
+                  if _held(lock))
 
 
 def get_lock_age(lock_file: PathLike) -> float:
@@ -215,12 +191,7 @@ def cleanup_stale_locks(base_dir: PathLike, max_age_hours: float = 1) -> Dict[st
     removed: List[Dict[str, Any]] = []
     kept: List[Dict[str, Any]] = []
     errors: List[str] = []
-    roots = [fspath(base_dir)]
-    for root, dirs, _ in os.walk(roots[0]):
-        # A "*.lock" directory is a lock (LOCKDIR, legacy), judged and maybe removed by
-        # the call for the directory holding it: never a directory of lock files.
-        dirs[:] = [d for d in dirs if not d.endswith(".lock")]
-        roots += [os.path.join(root, d) for d in dirs]
+    roots = _lock_dirs(base_dir, recursive=True)
     min_age_ms = int(max_age_hours * 3600 * 1000)
     for root in roots:
         try:

@@ -266,3 +266,47 @@ def test_cleanup_stale_locks_removes_dead_legacy_locks_and_says_what_it_kept(tmp
     finally:
         live.kill()
         live.wait()
+
+
+@pytest.mark.parametrize("fmt", ["bare-pid", "pid-locked_at", "pid-directory"])
+def test_helpers_judge_a_legacy_lock_by_its_pid(tmp_path, fmt):
+    # The library's query finds a legacy lock at the lock name, file or directory: held
+    # while its pid runs, stale (and holding nothing) once the pid names no process.
+    live = subprocess.Popen(["sleep", "300"])
+    try:
+        for name, pid in (("live", live.pid), ("dead", _dead_pid())):
+            lock = tmp_path / f"{name}.lock"
+            if fmt == "pid-directory":
+                lock.mkdir()
+                (lock / "pid").write_text(str(pid))
+            elif fmt == "bare-pid":
+                lock.write_text(f"{pid}\n")
+            else:
+                lock.write_text(f"pid={pid}\nlocked_at={time.time() - 60}\n")
+            alive = name == "live"
+            for path in (tmp_path / name, lock):
+                assert is_file_locked(path) is alive
+                assert get_lock_holder_pid(path) == (pid if alive else None)
+                assert is_lock_stale(path, threshold_hours=1000) is not alive
+                info = get_lock_info(path)
+                assert info["backend"] == "legacy"
+                assert info["pid"] == pid and info["process_running"] is alive
+                assert info["locked"] is alive and info["stale"] is not alive
+        assert get_locked_files(tmp_path) == [tmp_path / "live.lock"]
+    finally:
+        live.kill()
+        live.wait()
+
+
+@pytest.mark.parametrize("backend", ["lockfile", "lockdir"])
+def test_locked_files_are_the_live_holders_at_every_depth(tmp_path, hold, backend):
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    holder = hold(sub / "held", backend)
+    dead = hold(tmp_path / "a" / "dead", backend)
+    dead.proc.send_signal(signal.SIGKILL)
+    dead.wait()
+    assert get_locked_files(tmp_path) == [sub / "held.lock"]
+    assert get_locked_files(tmp_path / "a", recursive=False) == []
+    assert get_lock_holder_pid(sub / "held") == holder.pid
+    assert get_lock_holder_pid(tmp_path / "a" / "dead") is None
