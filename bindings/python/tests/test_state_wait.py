@@ -35,7 +35,9 @@ def test_a_commit_of_another_process_wakes_the_wait(tmp_path, children):
         state.wait_for_change(before, timeout=0)
     assert nothing_yet.value.code == native.FL_ETIMEOUT
     got = []
-    waiter = threading.Thread(target=lambda: got.append(state.wait_for_change(timeout=60)))
+    # `before` given: the default (the generation at the call) could already be past it.
+    waiter = threading.Thread(
+        target=lambda: got.append(state.wait_for_change(before, timeout=60)))
     waiter.start()
     writer.send("go")
     writer.expect("written")
