@@ -27,9 +27,9 @@ extern "C" {
 #endif
 
 #define FILELOCK_VERSION_MAJOR 1
-#define FILELOCK_VERSION_MINOR 1
+#define FILELOCK_VERSION_MINOR 2
 #define FILELOCK_VERSION_PATCH 0
-#define FILELOCK_VERSION_STRING "1.1.0"
+#define FILELOCK_VERSION_STRING "1.2.0"
 /* Encoded as MAJOR*10000 + MINOR*100 + PATCH, comparable with fl_version_number(). */
 #define FILELOCK_VERSION_NUMBER \
   (FILELOCK_VERSION_MAJOR * 10000 + FILELOCK_VERSION_MINOR * 100 + FILELOCK_VERSION_PATCH)
@@ -165,7 +165,8 @@ typedef struct fl_lock_options {
                              lock file (one fixed-size record, written after locking).
                              LOCKFILE/LOCKDIR always record: it proves a holder dead */
   int32_t retry_interval_ms; /* lock-file backends only: re-check interval where no
-                                wake-up is available (other hosts); default 100 */
+                                wake-up is available (other hosts); default 100. Also
+                                fl_state_wait's, where no directory watch can be had */
   int64_t stale_after_ms; /* lock-file backends: break another host's lock older than
                              this; 0 (default): never break by age alone */
 } fl_lock_options;
@@ -173,7 +174,7 @@ typedef struct fl_lock_options {
 typedef struct fl_handle fl_handle; /* one lock: an open lock file and its state */
 
 /* ---- Version and errors -------------------------------------------------------- */
-FL_API const char *fl_version(void);      /* "1.1.0", static */
+FL_API const char *fl_version(void);      /* "1.2.0", static */
 FL_API int fl_version_number(void);       /* FILELOCK_VERSION_NUMBER of the loaded library */
 /* FL_OK if the loaded library is at least the header's version the caller was built
  * with (same major); FL_EUNSUPPORTED with a message otherwise. */
@@ -428,13 +429,26 @@ FL_API int fl_state_history(fl_state *st, int limit, char **records_json);
  * log line before the last is damaged (a torn last log line, or lines a power cut left
  * as zero bytes, are only reported). */
 FL_API int fl_state_verify(fl_state *st, char **report_json);
-/* Ends a lock wait in progress on st (fl_state_read, fl_state_write, fl_state_write_if,
- * fl_txn_begin, fl_state_backup, fl_state_restore, ...) with FL_ECANCELED, nothing
- * changed. If no wait is in progress, the request is kept and the next wait on st
- * returns FL_ECANCELED at once, so a cancel that races the start of a wait is never
- * lost; an FL_ECANCELED return clears it, and so does the end of an operation that
- * already held the lock (it is not interrupted). Safe to call from any thread while
- * another uses st (st must stay open until both return). */
+/* Since 1.2. Waits until the committed generation of the state file is greater than
+ * after_generation and returns FL_OK with it in *generation_out (may be NULL); at once
+ * if it already is. Any commit counts, from any process: a write, a transaction, a
+ * restore (a commit that leaves the document as it was changes no generation and wakes
+ * no one). Woken by the commit itself (a watch on the file's directory: inotify,
+ * kqueue, a change notification), not by polling; where no watch can be had (a watch
+ * limit) it re-checks every lock retry_interval_ms. Takes no lock: a transaction held
+ * elsewhere does not delay the wake-up of a later commit. timeout_ms: FL_NOWAIT (look
+ * once), FL_FOREVER or > 0; FL_ETIMEOUT when it passes, FL_ECANCELED when
+ * fl_state_cancel(st) ends the wait. Several threads may wait on one st. */
+FL_API int fl_state_wait(fl_state *st, uint64_t after_generation, int64_t timeout_ms,
+                         uint64_t *generation_out);
+/* Ends the fl_state_wait calls in progress on st with FL_ECANCELED; when there are
+ * none, a lock wait in progress on st (fl_state_read, fl_state_write, fl_state_write_if,
+ * fl_txn_begin, fl_state_backup, fl_state_restore, ...), nothing changed. If no wait is
+ * in progress, the request is kept and the next wait of either kind on st returns
+ * FL_ECANCELED at once, so a cancel that races the start of a wait is never lost; an
+ * FL_ECANCELED return clears it, and so does the end of an operation that already held
+ * the lock (it is not interrupted). Safe to call from any thread while another uses st
+ * (st must stay open until both return). */
 FL_API int fl_state_cancel(fl_state *st);
 
 /* Appends one JSON value as a line to a JSONL file under its lock: whole or not at

@@ -42,6 +42,12 @@ LOCKS = [
      "raw blocking flock", "lock.raw_handoff_median_us", None),
     ("handoff median, LOCKDIR (directory watch)", "lock.fl_lockdir_handoff_median_us",
      "raw blocking flock", "lock.raw_handoff_median_us", None),
+    ("fl_state_wait wake-up, median (commit incl.)",
+     "state.wait_wake_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", 2.0),
+    ("fl_state_wait wake-up, p99 (commit incl.)", "state.wait_wake_p99_us",
+     "filelock lock handoff, p99", "lock.fl_handoff_p99_us", None),
+    ("  the commit alone (ATOMIC, no backup/log)", "state.wait_commit_median_us",
+     "filelock lock handoff", "lock.fl_handoff_median_us", None),
 ]
 STATE = [
     ("txn 1 KiB, FULL", "state.fl_full_1k_us",

@@ -12,5 +12,6 @@ struct Config {
 
 void run_lock_suite(const Config &cfg);
 void run_state_suite(const Config &cfg);
+void run_state_wait_suite(const Config &cfg);
 
 }  // namespace bench

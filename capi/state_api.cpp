@@ -250,6 +250,15 @@ FL_API int fl_state_verify(fl_state *st, char **report_json) {
   });
 }
 
+FL_API int fl_state_wait(fl_state *st, uint64_t after_generation, int64_t timeout_ms,
+                         uint64_t *generation_out) {
+  return guard([&] {
+    require(st, "fl_state_wait", "st");
+    const uint64_t generation = st->impl->wait_for_change(after_generation, timeout_ms);
+    if (generation_out != nullptr) *generation_out = generation;
+  });
+}
+
 FL_API int fl_state_cancel(fl_state *st) {
   return guard([&] {
     require(st, "fl_state_cancel", "st");

@@ -2,6 +2,7 @@
 // every change is locked, atomic, backed up and logged exactly as from the library.
 #include <sys/stat.h>
 
+#include <climits>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -23,6 +24,7 @@ const char *const kStateHelp =
     "       filelock state backups FILE [--json]\n"
     "       filelock state restore FILE ID\n"
     "       filelock state verify FILE [--json]\n"
+    "       filelock state watch FILE [--once] [--after GEN] [-w DUR] [--json]\n"
     "\n"
     "Reads and changes the JSON state file FILE under its lock (the same lock, backups\n"
     "and audit log as programs using the library). POINTER is an RFC 6901 JSON pointer\n"
@@ -31,12 +33,18 @@ const char *const kStateHelp =
     "A JSON string needs its quotes: '\"done\"'. get, history, backups and verify never\n"
     "create FILE; set, remove and merge create it as {} if it is missing. Each command\n"
     "takes FILE's lock itself: do not wrap it in 'filelock run FILE' (it would wait).\n"
+    "watch prints FILE's generation each time a commit from any process changes it,\n"
+    "one line per change seen (commits close together may show as one line with the\n"
+    "latest generation), until interrupted; it is woken by the commit, not by polling.\n"
     "\n"
     "Options:\n"
     "  --json               machine-readable output (one line of JSON)\n"
     "  -r, --raw            get: print a string value without quotes\n"
     "  -n, --limit N        history: the newest N records (default: all)\n"
-    "  -w, --timeout DUR    wait at most DUR for the lock (default 10s)\n"
+    "      --once           watch: exit after the first change\n"
+    "      --after GEN      watch: changes past generation GEN (default: the current one)\n"
+    "  -w, --timeout DUR    wait at most DUR for the lock (default 10s); watch: for a\n"
+    "                       change (default: no limit), exit 1 when none came\n"
     "      --owner LABEL    who is changing FILE, recorded in its history\n"
     "      --meta-dir DIR   where backups and the log live, if not the default\n"
     "                       (.FILE.filelock/ beside FILE)\n"
@@ -53,7 +61,8 @@ const char *const kStateHelp =
     "  filelock state history pipeline.json -n 10\n"
     "  filelock state backups pipeline.json\n"
     "  filelock state restore pipeline.json 20260101T120000Z-g41\n"
-    "  filelock state verify pipeline.json\n";
+    "  filelock state verify pipeline.json\n"
+    "  filelock state watch pipeline.json --once -w 5m\n";
 
 namespace {
 
@@ -283,11 +292,37 @@ int verify(const Context &c) {
   return ok ? kExitOk : kExitDamaged;
 }
 
+// One line per change seen until interrupted, or until the first with --once; a wait
+// with -w that sees no change fails with the library's timeout (exit 1).
+int watch(const Context &c) {
+  expect_positionals(c, 1, "watch FILE");
+  State st = open_state(c, false);
+  uint64_t seen = 0;
+  if (c.args.has("after")) {
+    seen = static_cast<uint64_t>(int_option("--after", c.args.get("after"), 0, LLONG_MAX));
+  } else {
+    const int rc = fl_state_wait(st.get(), 0, FL_NOWAIT, &seen);  // the generation now
+    if (rc != FL_ETIMEOUT) check(rc);
+  }
+  const int64_t timeout =
+      c.args.has("timeout") ? duration_option("-w/--timeout", c.args.get("timeout")) : FL_FOREVER;
+  const bool once = c.args.has("once");
+  do {
+    check(fl_state_wait(st.get(), seen, timeout, &seen));
+    if (c.json)
+      std::cout << "{\"file\":" << quote_json(c.file) << ",\"generation\":" << seen << "}";
+    else
+      std::cout << seen;
+    std::cout << std::endl;  // flushed: a reader of a pipe sees each change as it comes
+  } while (!once);
+  return kExitOk;
+}
+
 }  // namespace
 
 bool is_state_command(const std::string &name) {
-  static const char *const kCommands[] = {"get",     "set",     "remove",  "merge",
-                                          "history", "backups", "restore", "verify"};
+  static const char *const kCommands[] = {"get",     "set",     "remove",  "merge",  "history",
+                                          "backups", "restore", "verify",  "watch"};
   for (const char *c : kCommands)
     if (name == c) return true;
   return false;
@@ -297,7 +332,7 @@ int state_main(const Args &args) {
   if (args.empty())
     throw UsageError(
         "expects a state command: get, set, remove, merge, history, backups, "
-        "restore or verify");
+        "restore, verify or watch");
   if (args[0] == "-h" || args[0] == "--help") {
     std::cout << kStateHelp;
     return kExitOk;
@@ -306,10 +341,12 @@ int state_main(const Args &args) {
   c.sub = args[0];
   if (!is_state_command(c.sub))
     throw UsageError("unknown state command '" + c.sub +
-                     "' (get, set, remove, merge, history, backups, restore, verify)");
+                     "' (get, set, remove, merge, history, backups, restore, verify, watch)");
   c.args = parse_args(Args(args.begin() + 1, args.end()), {{0, "json", OptionSpec::none},
                                                            {'r', "raw", OptionSpec::none},
                                                            {'n', "limit", OptionSpec::required},
+                                                           {0, "once", OptionSpec::none},
+                                                           {0, "after", OptionSpec::required},
                                                            {'w', "timeout", OptionSpec::required},
                                                            {0, "meta-dir", OptionSpec::required},
                        {0, "owner", OptionSpec::required}});
@@ -320,6 +357,8 @@ int state_main(const Args &args) {
   if (c.args.has("raw") && c.sub != "get") throw UsageError("-r/--raw is for 'state get' only");
   if (c.args.has("limit") && c.sub != "history")
     throw UsageError("-n/--limit is for 'state history' only");
+  if ((c.args.has("once") || c.args.has("after")) && c.sub != "watch")
+    throw UsageError("--once and --after are for 'state watch' only");
   if (c.args.positional.empty()) throw UsageError("FILE is missing");
   c.file = c.args.positional[0];
   c.json = c.args.has("json");
@@ -345,6 +384,7 @@ int state_main(const Args &args) {
   if (c.sub == "history") return history(c);
   if (c.sub == "backups") return backups(c);
   if (c.sub == "restore") return restore(c);
+  if (c.sub == "watch") return watch(c);
   return verify(c);
 }
 

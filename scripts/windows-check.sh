@@ -232,7 +232,7 @@ target_compile_options(c_api_test PRIVATE
 add_executable(state_core_test ${R}/tests/state/json_test.cpp ${R}/tests/state/state_test.cpp
                ${R}/tests/state/crash_test.cpp ${R}/tests/state/fs_io_test.cpp)
 target_link_libraries(state_core_test PRIVATE filelock_core test_support)
-add_executable(state_capi_test ${R}/tests/state/capi_state_test.cpp)
+add_executable(state_capi_test ${R}/tests/state/capi_state_test.cpp ${R}/tests/state/state_wait_test.cpp)
 target_link_libraries(state_capi_test PRIVATE filelock test_support)
 EOF
 

@@ -25,6 +25,7 @@ type State struct {
 	// rather than a mutex, so a context can stop waiting for it.
 	sem    chan struct{}
 	handle native.Fl_state // nil after Close
+	watch  stateWatch      // WaitForChange's own handle
 }
 
 // OpenState opens the state file at path, creating it with opts.Initial (or {}) if
@@ -63,6 +64,7 @@ func (s *State) Path() string { return s.path }
 
 // Close closes the state. Later calls return ErrClosed.
 func (s *State) Close() error {
+	s.watch.close()
 	s.sem <- struct{}{}
 	defer s.release()
 	if s.handle != nil {

@@ -191,6 +191,7 @@ fl_status fl_state_backups(fl_state *st, char **json_out);
 fl_status fl_state_restore(fl_state *st, const char *backup_id);
 fl_status fl_state_history(fl_state *st, int limit, char **json_out);
 fl_status fl_state_verify(fl_state *st, char **json_out);
+fl_status fl_state_wait(fl_state *st, uint64_t after_generation, int64_t timeout_ms, uint64_t *generation_out);
 fl_status fl_state_cancel(fl_state *st);
 
 fl_status fl_append(const char *path, const char *json_line, const fl_lock_options *opts);

@@ -284,6 +284,8 @@ void KernelFileLock::cancel() noexcept {
   if (auto wakeup = std::atomic_load(&wakeup_)) wakeup->signal();
 }
 
+void KernelFileLock::clear_cancel() noexcept { cancel_.store(false); }
+
 bool KernelFileLock::locked() const noexcept { return held_.load(std::memory_order_acquire) != 0; }
 
 }  // namespace filelock

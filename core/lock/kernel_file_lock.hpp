@@ -53,6 +53,7 @@ class KernelFileLock final : public Lock {
   void lock(LockMode mode, int64_t timeout_ms) override;
   void unlock() override;
   void cancel() noexcept override;
+  void clear_cancel() noexcept override;
   bool locked() const noexcept override;
   const std::string &lock_path() const noexcept override { return path_; }
   int inheritable_fd() const noexcept override;

@@ -48,6 +48,9 @@ class Lock {
   virtual void unlock() = 0;  // throws Error(not_locked) when nothing is held
   // Thread-safe. Ends a wait in progress (canceled); if none, the next lock() is canceled.
   virtual void cancel() noexcept = 0;
+  // Forgets a cancel request no lock() has consumed (another wait sharing the request,
+  // a state's change wait, consumed it).
+  virtual void clear_cancel() noexcept = 0;
   virtual bool locked() const noexcept = 0;
   virtual const std::string &lock_path() const noexcept = 0;
   // While held: a descriptor that carries the lock into a child process that inherits

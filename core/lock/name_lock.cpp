@@ -243,6 +243,8 @@ void NameLock::cancel() noexcept {
   wakeup_.signal();
 }
 
+void NameLock::clear_cancel() noexcept { cancel_.store(false, std::memory_order_release); }
+
 bool NameLock::locked() const noexcept { return held_.load(std::memory_order_acquire); }
 
 }  // namespace filelock

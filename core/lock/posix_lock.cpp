@@ -302,6 +302,8 @@ void PosixLock::cancel() noexcept {
   state->changed.notify_all();
 }
 
+void PosixLock::clear_cancel() noexcept { cancel_.store(false, std::memory_order_release); }
+
 bool PosixLock::locked() const noexcept { return held_.load(std::memory_order_acquire) != 0; }
 
 }  // namespace filelock

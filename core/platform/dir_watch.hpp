@@ -1,5 +1,6 @@
 // Wakes a waiter when a name disappears from a directory (inotify on Linux, kqueue on
-// macOS), so the lock-file backends learn of a release without polling. Where events
+// macOS), so the lock-file backends learn of a release without polling; or, watching
+// for arrivals, when a name is renamed or written into it (a state commit). Where events
 // carry names (inotify) only the watched name counts: other waiters' temporary files
 // and breakers' claims come and go in the same directory. Where no watch
 // is available (a watch limit) native() is kInvalidFile and callers fall back to
@@ -15,8 +16,12 @@ namespace filelock::platform {
 
 class DirectoryWatch {
  public:
-  // Watches `dir` for `name` (a name in it, no slash) being deleted or renamed away.
-  DirectoryWatch(const std::string &dir, const std::string &name) noexcept;
+  enum class Event {
+    gone,     // `name` deleted or renamed away
+    arrived,  // `name` renamed or created into the directory, or written and closed
+  };
+  // Watches `dir` for `event` on `name` (a name in it, no slash).
+  DirectoryWatch(const std::string &dir, const std::string &name, Event event = Event::gone) noexcept;
   ~DirectoryWatch();
   DirectoryWatch(const DirectoryWatch &) = delete;
   DirectoryWatch &operator=(const DirectoryWatch &) = delete;

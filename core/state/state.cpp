@@ -242,9 +242,9 @@ std::vector<std::string> changed_members(const cJSON *before, const cJSON *after
 // Holds the state's lock for one scope.
 class State::Held {
  public:
-  Held(State &st, LockMode mode) : lock_(*st.lock_) { lock_.lock(mode, st.options_.lock_timeout_ms); }
+  Held(State &st, LockMode mode) : st_(st) { st.lock_for(mode, st.options_.lock_timeout_ms); }
   // Adopts a lock already taken.
-  explicit Held(State &st) : lock_(*st.lock_) {}
+  explicit Held(State &st) : st_(st) {}
   ~Held() { release(); }
   // Leaves the lock held past this scope (a transaction takes it over).
   void keep() noexcept { held_ = false; }
@@ -252,18 +252,30 @@ class State::Held {
     if (!held_) return;
     held_ = false;
     try {
-      lock_.unlock();
+      st_.lock_->unlock();
     } catch (...) {
       // Only fails when nothing is held; there is nothing left to release then.
     }
+    // unlock() forgot a pending cancel request: so does the change wait's copy of it.
+    st_.cancel_requested_.store(false, std::memory_order_release);
   }
   Held(const Held &) = delete;
   Held &operator=(const Held &) = delete;
 
  private:
-  Lock &lock_;
+  State &st_;
   bool held_ = true;
 };
+
+void State::lock_for(LockMode mode, int64_t timeout_ms) {
+  try {
+    lock_->lock(mode, timeout_ms);
+  } catch (const Error &e) {
+    // The lock consumed the request: the change wait's copy of it goes too.
+    if (e.status() == Status::canceled) cancel_requested_.store(false, std::memory_order_release);
+    throw;
+  }
+}
 
 State::State(std::string path, StateOptions options)
     : path_(resolve_path(path)),
@@ -531,7 +543,7 @@ uint64_t State::write(std::string_view json, const uint64_t *expected) {
 }
 
 std::unique_ptr<Transaction> State::begin() {
-  lock_->lock(LockMode::exclusive, options_.lock_timeout_ms);
+  lock_for(LockMode::exclusive, options_.lock_timeout_ms);
   Held held(*this);
   Current cur = load(false);
   parse_current(cur, "begin transaction");

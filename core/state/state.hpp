@@ -3,8 +3,10 @@
 // atomically and durably, and logged. The engine behind fl_state / fl_txn.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,9 +66,16 @@ class State {
   uint64_t write(std::string_view json, const uint64_t *expected);
   // Takes the exclusive lock until the transaction ends.
   std::unique_ptr<Transaction> begin();
-  // From another thread: a lock wait in progress on this state ends with
-  // Status::canceled (with Lock::cancel's rules for a cancel that races the wait).
-  void cancel() { lock_->cancel(); }
+  // From another thread: the change waits in progress on this state end with
+  // Status::canceled; when there are none, a lock wait in progress does (with
+  // Lock::cancel's rules for a cancel that races the wait). One request: the next
+  // wait of either kind consumes a request no wait was there to take.
+  void cancel() noexcept;
+  // Returns the generation of the committed document as soon as it is greater than
+  // `after`, woken by a directory watch on the file's directory (commits rename onto
+  // it), not by polling. No lock is taken. Throws Error: timeout, canceled, io...
+  // timeout_ms: kNoWait (look once), kForever or > 0.
+  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms);
 
   std::string backup();
   std::vector<BackupInfo> backups();
@@ -89,6 +98,10 @@ class State {
   uint64_t commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed);
   void log(const AuditEntry &entry, bool keep = false);
   std::string damaged_message(const std::string &reason);
+  void lock_for(LockMode mode, int64_t timeout_ms);  // lock_->lock, clearing a consumed cancel
+  // The committed document's generation, read without the lock (change_wait.cpp).
+  uint64_t committed_generation();
+  struct ChangeWait;
 
   std::string path_;
   StateOptions options_;
@@ -99,6 +112,11 @@ class State {
   std::unique_ptr<io::DirHandle> dir_;  // opened by the first durable commit
   Backups backups_;
   AuditLog log_;
+  // Cancel requests for change waits: the waits in progress (each with its wake-up),
+  // and a request kept for the next wait when none was in progress.
+  std::mutex waits_mutex_;
+  std::vector<ChangeWait *> waits_;
+  std::atomic<bool> cancel_requested_{false};
 };
 
 class Transaction {

@@ -976,6 +976,57 @@ class State(CliTest):
         self.assertEqual(json.loads(self.state("get", f, "--json").stdout), {"a": 1})
 
 
+class StateWatch(CliTest):
+    """`state watch`: one line per change another process commits, woken by the commit."""
+
+    def start_watch(self, f, *options):
+        return subprocess.Popen([BIN, "state", "watch", f, *options], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def generation(self, f):
+        r = run("state", "set", f, "/n", "0", "--json")
+        self.assertExit(r, 0)
+        return json.loads(r.stdout)["generation"]
+
+    def test_prints_each_new_generation_until_interrupted(self):
+        f = self.path("s.json")
+        start = self.generation(f)
+        # --after: no change between starting the watch and its first wait is missed.
+        watch = self.start_watch(f, "--after", str(start))
+        try:
+            for n in (1, 2, 3):
+                self.assertExit(run("state", "set", f, "/n", str(n)), 0)
+                self.assertEqual(watch.stdout.readline(), "%d\n" % (start + n))
+        finally:
+            watch.send_signal(signal.SIGINT)
+            watch.communicate(timeout=10)
+        self.assertEqual(watch.returncode, -signal.SIGINT)
+
+    def test_once_json_and_a_commit_that_changes_nothing(self):
+        f = self.path("s.json")
+        start = self.generation(f)
+        self.assertExit(run("state", "set", f, "/n", "0"), 0)  # the same document: no change
+        r = run("state", "watch", f, "--once", "--after", str(start), "-w", "300ms")
+        self.assertExit(r, 1)
+        self.assertIn("timed out", r.stderr)
+        watch = self.start_watch(f, "--once", "--json", "--after", str(start))
+        self.assertExit(run("state", "merge", f, '{"m": 1}'), 0)
+        out, err = watch.communicate(timeout=30)
+        self.assertEqual(watch.returncode, 0, err)
+        self.assertEqual(json.loads(out), {"file": f, "generation": start + 1})
+
+    def test_usage(self):
+        f = self.path("s.json")
+        r = run("state", "watch", f)
+        self.assertExit(r, 3)  # never creates FILE
+        self.assertFalse(os.path.exists(f))
+        r = run("state", "get", f, "--once")
+        self.assertExit(r, 2)
+        self.assertIn("--once and --after are for 'state watch' only", r.stderr)
+        r = run("state", "watch", "--help")
+        self.assertIn("filelock state watch FILE", r.stdout)
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: test_cli.py PATH/TO/filelock [unittest options]")

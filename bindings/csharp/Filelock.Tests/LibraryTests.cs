@@ -9,8 +9,8 @@ public class LibraryTests
     [Fact]
     public void VersionOfTheLoadedLibraryMatchesTheBinding()
     {
-        Assert.Equal("1.1.0", Library.Version);
-        Assert.Equal(10100, Library.VersionNumber);
+        Assert.Equal("1.2.0", Library.Version);
+        Assert.Equal(10200, Library.VersionNumber);
         Assert.Equal(Library.VersionNumber, Library.BindingVersionNumber);
         Library.CheckVersion();
     }

@@ -100,6 +100,36 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
     public Task WriteAsync(JsonNode? document, CancellationToken cancellationToken = default) =>
         Task.Run(() => Write(document, cancellationToken), CancellationToken.None);
 
+    /// <summary>Waits until a commit from any process (a write, a transaction, a restore)
+    /// moves the generation past <paramref name="after"/> and returns the new generation;
+    /// at once if it already is. The commit itself wakes the wait (a watch on the file's
+    /// directory), not polling; a commit that leaves the document as it was wakes no one.
+    /// The instance is busy meanwhile: commit through another one.</summary>
+    /// <exception cref="LockCanceledException">The token was cancelled during the wait.</exception>
+    public ulong WaitForChange(ulong after, CancellationToken cancellationToken = default) =>
+        WaitForChange(after, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary><see cref="WaitForChange(ulong, CancellationToken)"/> for at most
+    /// <paramref name="timeout"/> (<see cref="TimeSpan.Zero"/>: look once).</summary>
+    /// <exception cref="LockTimeoutException">No change within the timeout.</exception>
+    public ulong WaitForChange(ulong after, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var ms = Timeouts.ToMilliseconds(timeout);
+        ulong generation = 0;
+        Waiting(cancellationToken, h => FilelockNative.fl_state_wait(h, after, ms, out generation));
+        return generation;
+    }
+
+    /// <summary><see cref="WaitForChange(ulong, CancellationToken)"/> on a thread-pool
+    /// thread; cancelling the token ends the wait at once.</summary>
+    public Task<ulong> WaitForChangeAsync(ulong after, CancellationToken cancellationToken = default) =>
+        Task.Run(() => WaitForChange(after, cancellationToken), CancellationToken.None);
+
+    /// <summary><see cref="WaitForChange(ulong, TimeSpan, CancellationToken)"/> on a
+    /// thread-pool thread.</summary>
+    public Task<ulong> WaitForChangeAsync(ulong after, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Task.Run(() => WaitForChange(after, timeout, cancellationToken), CancellationToken.None);
+
     /// <summary>Replaces the document only if the generation is still
     /// <paramref name="expectedGeneration"/>.</summary>
     /// <exception cref="StateConflictException">Someone committed in between.</exception>

@@ -12,7 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
-from ._errors import FL_ECANCELED, FL_EVALIDATION, FileLockError, StateError, StateValidationError
+from ._errors import (FL_ECANCELED, FL_ETIMEOUT, FL_EVALIDATION, FileLockError, StateError,
+                      StateValidationError)
 from ._interrupt import call_interruptibly
 from ._native import PathLike, dumps, fspath, loads, lock_options, native, timeout_ms
 from .jsonl import append_jsonl
@@ -263,6 +264,40 @@ class JsonState:
         return txn.data
 
     # -- backups, history, checks --------------------------------------------------------
+    # -- waiting for a change ----------------------------------------------------------
+    def wait_for_change(self, after: Optional[int] = None, timeout: Optional[float] = None) -> int:
+        """Waits until a commit from any process or thread (a write, a transaction, a
+        restore) moves the generation past ``after`` (default: the generation now) and
+        returns the new generation; at once if it already is past. Woken by the commit,
+        not by polling; a commit that leaves the document as it was wakes no one.
+        ``timeout`` in seconds (None: forever, 0: look once); when it passes,
+        :class:`StateLockError` (a ``TimeoutError``, code ``FL_ETIMEOUT``). Ctrl-C ends
+        the wait."""
+        handle = self._native(False)
+        return self._waiting(handle, _wait_for_change, after, timeout_ms(timeout))
+
+    async def await_for_change(self, after: Optional[int] = None,
+                               timeout: Optional[float] = None) -> int:
+        """:meth:`wait_for_change` for asyncio: the wait runs off the event loop, and
+        cancelling the awaiting task ends it promptly."""
+        from .aio import run_blocking
+        key, handle = self._borrow_async_handle(False)
+        reusable = True
+
+        def settle(outcome: Tuple[str, Any]) -> None:
+            nonlocal reusable
+            kind, value = outcome
+            # A cancel that came after the wait ended stays with the handle: not reused.
+            reusable = (kind == "error" and isinstance(value, FileLockError)
+                        and value.code == FL_ECANCELED)
+
+        try:
+            return await run_blocking(
+                lambda: _wait_for_change(handle, after, timeout_ms(timeout)),
+                lambda: native.fl_state_cancel(handle), settle)
+        finally:
+            self._return_async_handle(key, handle, reusable)
+
     def list_backups(self, limit: int = 10) -> List[Backup]:
         """Backups, newest first; ``limit <= 0`` lists all."""
         return self.backup_manager.list_backups(limit)
@@ -433,6 +468,18 @@ class JsonState:
     def _count_transaction(self, delta: int) -> None:
         with self._mutex:
             self._active += delta
+
+
+def _wait_for_change(handle: Any, after: Optional[int], wait_ms: int) -> int:
+    """fl_state_wait past ``after``, or past the generation now when it is None."""
+    if after is None:
+        try:
+            after = native.fl_state_wait(handle, 0, native.FL_NOWAIT)
+        except StateError as exc:
+            if exc.code != FL_ETIMEOUT:
+                raise
+            after = 0  # no generation yet
+    return int(native.fl_state_wait(handle, after, wait_ms))
 
 
 # Pipeline phases hold objects with a string status; everything else is free-form.

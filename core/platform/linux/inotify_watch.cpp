@@ -1,4 +1,4 @@
-// DirectoryWatch on Linux: an inotify watch on the directory for names deleted or renamed away.
+// DirectoryWatch on Linux: an inotify watch on the directory for a name going or arriving.
 #include "platform/dir_watch.hpp"
 
 #include <sys/inotify.h>
@@ -9,11 +9,14 @@
 
 namespace filelock::platform {
 
-DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name) noexcept
+DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event event) noexcept
     : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), name_(name) {
   if (fd_ < 0) return;
-  // A release deletes the lock name (or a breaker renames it away).
-  if (::inotify_add_watch(fd_, dir.c_str(), IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR) < 0) {
+  // A release deletes the lock name (or a breaker renames it away); a commit renames
+  // its temp file onto the name, an editor may write it in place.
+  const uint32_t mask = event == Event::gone ? (IN_DELETE | IN_MOVED_FROM)
+                                             : (IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE);
+  if (::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR) < 0) {
     ::close(fd_);
     fd_ = kInvalidFile;
   }

@@ -9,7 +9,8 @@
 
 namespace filelock::platform {
 
-DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name) noexcept
+// A name renamed into the directory writes it as well (NOTE_WRITE): one filter for both events.
+DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event) noexcept
     : fd_(::kqueue()), name_(name) {
   if (fd_ < 0) return;
   ::fcntl(fd_, F_SETFD, FD_CLOEXEC);

@@ -6,7 +6,8 @@
 
 namespace filelock::platform {
 
-DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name) noexcept
+// A rename onto a name is a FILE_NAME change, so both events share one filter.
+DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event) noexcept
     : fd_(kInvalidFile), name_(name) {
   try {
     const std::wstring wide = win::widen(dir, dir);

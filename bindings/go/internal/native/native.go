@@ -92,12 +92,15 @@ typedef _gostring_ swig_type_59;
 typedef _gostring_ swig_type_60;
 typedef _gostring_ swig_type_61;
 typedef _gostring_ swig_type_62;
-typedef _gostring_ swig_type_63;
-typedef _gostring_ swig_type_64;
+typedef long long swig_type_63;
+typedef long long swig_type_64;
 typedef _gostring_ swig_type_65;
 typedef _gostring_ swig_type_66;
 typedef _gostring_ swig_type_67;
 typedef _gostring_ swig_type_68;
+typedef _gostring_ swig_type_69;
+typedef _gostring_ swig_type_70;
+typedef _gostring_ swig_type_71;
 extern void _wrap_Swig_free_native_3bb11a9a63784af1(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_native_3bb11a9a63784af1(swig_intgo arg1);
 extern swig_intgo _wrap_FL_OK_native_3bb11a9a63784af1(void);
@@ -215,9 +218,10 @@ extern swig_type_57 _wrap_fl_state_backups_native_3bb11a9a63784af1(uintptr_t arg
 extern swig_type_58 _wrap_fl_state_restore_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_59 arg2);
 extern swig_type_60 _wrap_fl_state_history_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
 extern swig_type_61 _wrap_fl_state_verify_native_3bb11a9a63784af1(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_62 _wrap_fl_state_cancel_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_63 _wrap_fl_append_native_3bb11a9a63784af1(swig_type_64 arg1, swig_type_65 arg2, uintptr_t arg3);
-extern swig_type_66 _wrap_fl_append_ex_native_3bb11a9a63784af1(swig_type_67 arg1, swig_type_68 arg2, uintptr_t arg3, swig_intgo arg4);
+extern swig_type_62 _wrap_fl_state_wait_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_63 arg2, swig_type_64 arg3, swig_voidp arg4);
+extern swig_type_65 _wrap_fl_state_cancel_native_3bb11a9a63784af1(uintptr_t arg1);
+extern swig_type_66 _wrap_fl_append_native_3bb11a9a63784af1(swig_type_67 arg1, swig_type_68 arg2, uintptr_t arg3);
+extern swig_type_69 _wrap_fl_append_ex_native_3bb11a9a63784af1(swig_type_70 arg1, swig_type_71 arg2, uintptr_t arg3, swig_intgo arg4);
 #undef intgo
 */
 import "C"
@@ -1407,6 +1411,19 @@ func Fl_state_verify(arg1 Fl_state, arg2 *string) (_swig_ret *Status) {
 	return swig_r_1
 }
 
+func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r_p := C._wrap_fl_state_wait_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_type_63(_swig_i_1), C.swig_type_64(_swig_i_2), C.swig_voidp(_swig_i_3))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
 func Fl_state_cancel(arg1 Fl_state) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
@@ -1422,7 +1439,7 @@ func Fl_append(arg1 string, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_append_native_3bb11a9a63784af1(*(*C.swig_type_64)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_65)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_append_native_3bb11a9a63784af1(*(*C.swig_type_67)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1441,7 +1458,7 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_append_ex_native_3bb11a9a63784af1(*(*C.swig_type_67)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_append_ex_native_3bb11a9a63784af1(*(*C.swig_type_70)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1

@@ -1864,6 +1864,25 @@ _gostring_ _wrap_fl_state_verify_native_3bb11a9a63784af1(struct fl_state *_swig_
 }
 
 
+_gostring_ _wrap_fl_state_wait_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long *_swig_go_3) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  uint64_t *arg4 = (uint64_t *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  arg4 = (uint64_t *)_swig_go_3; 
+  
+  result = (fl_status)fl_state_wait(arg1,arg2,arg3,arg4);
+  _swig_go_result = fl_go_status(result); 
+  return _swig_go_result;
+}
+
+
 _gostring_ _wrap_fl_state_cancel_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) {
   fl_state *arg1 = (fl_state *) 0 ;
   fl_status result;

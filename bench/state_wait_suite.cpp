@@ -1,0 +1,128 @@
+// fl_state_wait figures: how late a waiter learns of a commit made in another process.
+//   state.wait_wake_median_us, _p99_us  the committer calls fl_state_write -> the
+//                                       waiter's fl_state_wait returns: the commit itself
+//                                       included, so an upper bound on the wake-up
+//   state.wait_commit_median_us         that commit alone (the committer's call)
+// The state is ATOMIC with backups and the audit log off, so the commit is little more
+// than the rename that wakes the waiter. (Measured from the call's return instead, the
+// figure goes below zero: the waiter is often back before the committer, which still
+// unlocks after its rename.) Beside lock.fl_handoff_median_us, the same hand-over for a
+// lock.
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "filelock.h"
+#include "harness.hpp"
+#include "suites.hpp"
+
+namespace bench {
+namespace {
+
+void check_fl(int rc, const char *what) {
+  if (rc != FL_OK) die(std::string(what) + ": " + fl_last_error());
+}
+void check_os(bool ok, const char *what) {
+  if (!ok) die(std::string(what) + ": " + std::strerror(errno));
+}
+void write_byte(int fd) { check_os(::write(fd, "x", 1) == 1, "write pipe"); }
+bool read_byte(int fd) {
+  char c;
+  ssize_t n;
+  do n = ::read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  return n == 1;
+}
+
+fl_state *open_state(const std::string &path) {
+  fl_state_options o;
+  fl_state_options_init(&o);
+  o.durability = FL_DURABILITY_ATOMIC;
+  o.max_backups = 0;
+  o.audit_log = 0;
+  fl_state *st = nullptr;
+  check_fl(fl_state_open(&st, path.c_str(), &o), "fl_state_open");
+  return st;
+}
+
+struct Stamps {
+  std::atomic<double> started{0}, committed{0};
+};
+
+struct Wakeups {
+  std::vector<double> wake_us, commit_us;
+};
+
+// One committer process per series: told "go", it sleeps 2 ms (so the waiter is surely
+// asleep) and commits, stamping the times around the call. This process waits for each
+// commit.
+Wakeups wakeups(const std::string &path, int rounds) {
+  auto *stamps = static_cast<Stamps *>(
+      ::mmap(nullptr, sizeof(Stamps), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  check_os(stamps != MAP_FAILED, "mmap");
+  int go[2];
+  check_os(::pipe(go) == 0, "pipe");
+  fl_state *st = open_state(path);
+  const pid_t pid = ::fork();
+  check_os(pid >= 0, "fork");
+  if (pid == 0) {
+    ::close(go[1]);  // else the parent's close would never end this loop
+    fl_state *mine = open_state(path);
+    for (int r = 0; read_byte(go[0]); ++r) {
+      struct timespec pause = {0, 2000000};
+      ::nanosleep(&pause, nullptr);
+      const std::string doc = "{\"round\":" + std::to_string(r) + "}";
+      stamps->started.store(now_us());
+      check_fl(fl_state_write(mine, doc.c_str()), "fl_state_write");
+      stamps->committed.store(now_us());
+    }
+    fl_state_close(mine);
+    ::_exit(0);
+  }
+  Wakeups out;
+  uint64_t seen = 0;
+  check_fl(fl_state_read(st, nullptr, &seen), "fl_state_read");
+  for (int r = 0; r < rounds; ++r) {
+    stamps->committed.store(0);
+    write_byte(go[1]);
+    check_fl(fl_state_wait(st, seen, 10000, &seen), "fl_state_wait");
+    const double woke = now_us();
+    // The committer may still be returning from its call: its stamps come next.
+    double done = 0;
+    while ((done = stamps->committed.load()) == 0) ::sched_yield();
+    out.wake_us.push_back(woke - stamps->started.load());
+    out.commit_us.push_back(done - stamps->started.load());
+  }
+  ::close(go[1]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("state wait: committer process failed");
+  ::close(go[0]);
+  fl_state_close(st);
+  ::munmap(stamps, sizeof(Stamps));
+  return out;
+}
+
+}  // namespace
+
+void run_state_wait_suite(const Config &cfg) {
+  const int series = cfg.quick ? 1 : 4, rounds = cfg.quick ? 3 : 50;
+  Wakeups all;
+  for (int s = 0; s < series; ++s) {
+    const Wakeups w = wakeups(cfg.dir + "/state_wait_" + std::to_string(s) + ".json", rounds);
+    all.wake_us.insert(all.wake_us.end(), w.wake_us.begin(), w.wake_us.end());
+    all.commit_us.insert(all.commit_us.end(), w.commit_us.begin(), w.commit_us.end());
+  }
+  emit("state.wait_wake_median_us", median(all.wake_us));
+  emit("state.wait_wake_p99_us", percentile(all.wake_us, 0.99));
+  emit("state.wait_commit_median_us", median(all.commit_us));
+}
+
+}  // namespace bench
