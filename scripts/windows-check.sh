@@ -196,7 +196,8 @@ target_include_directories(cjson PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
 target_compile_definitions(cjson PUBLIC CJSON_HIDE_SYMBOLS)
 
 file(GLOB CORE_SOURCES ${R}/core/common/*.cpp ${R}/core/lock/*.cpp ${R}/core/state/*.cpp
-     ${R}/core/json/*.cpp ${R}/core/io/*.cpp ${R}/core/platform/windows/*.cpp)
+     ${R}/core/json/*.cpp ${R}/core/io/*.cpp ${R}/core/platform/*.cpp
+     ${R}/core/platform/windows/*.cpp)
 add_library(filelock_core STATIC ${CORE_SOURCES})
 target_include_directories(filelock_core PUBLIC ${R}/core)
 target_compile_options(filelock_core PRIVATE -Wall -Wextra
@@ -229,7 +230,8 @@ target_compile_options(c_api_test PRIVATE
   "SHELL:-include ${CMAKE_CURRENT_SOURCE_DIR}/include/posix_shim/posix_shim_c.h")
 
 add_executable(state_core_test ${R}/tests/state/json_test.cpp ${R}/tests/state/state_test.cpp
-               ${R}/tests/state/crash_test.cpp ${R}/tests/state/fs_io_test.cpp)
+               ${R}/tests/state/crash_test.cpp ${R}/tests/state/fs_io_test.cpp
+               ${R}/tests/state/power_cut_test.cpp)
 target_link_libraries(state_core_test PRIVATE filelock_core test_support)
 add_executable(state_capi_test ${R}/tests/state/capi_state_test.cpp)
 target_link_libraries(state_capi_test PRIVATE filelock test_support)
@@ -240,7 +242,7 @@ EOF
 # bits).
 LOCK_TESTS="lock_test_util.cpp;lock_helpers.cpp;exclusion_test.cpp;waiting_test.cpp;unlink_race_test.cpp"
 LOCK_TESTS+=";safety_test.cpp;name_lock_test.cpp;inspect_test.cpp;options_test.cpp"
-LOCK_TESTS+=";leftovers_test.cpp;unsupported_fs_test.cpp"
+LOCK_TESTS+=";leftovers_test.cpp;unsupported_fs_test.cpp;mixed_backends_test.cpp;deadlock_test.cpp"
 
 cmake -S "$PROJECT" -B "$OUT" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchain-mingw64.cmake" \
