@@ -142,8 +142,10 @@ typedef enum fl_backend {
  * removed by a LOCKFILE/LOCKDIR acquirer while any kernel lock is held on it; once
  * unheld, one carrying a kernel holder record is removed at once. Such a name-lock
  * waiter re-checks every retry_interval_ms (no name changes when a kernel lock is
- * released). On Windows a LOCKFILE/LOCKDIR holder takes no LockFileEx lock yet, so the
- * WINDOWS backend does not exclude it there: do not mix them on Windows.
+ * released). On Windows the same holds with LockFileEx for flock: a LOCKFILE holder
+ * keeps the WINDOWS backend's LockFileEx lock on its file (a WINDOWS/AUTO waiter waits
+ * for its release), a LOCKDIR holder keeps none (a directory takes no LockFileEx lock;
+ * WINDOWS/AUTO fail at once with FL_EBUSY naming LOCKDIR, as above).
  * Kernel-lock waits are woken by the kernel the moment the holder releases (no polling,
  * no signal handlers installed). After fork() a child never releases its parent's lock
  * through an inherited handle: fl_unlock/fl_close there only forget it, and a later

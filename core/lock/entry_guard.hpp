@@ -9,7 +9,9 @@
 //     takes flock (kernel_file_lock.hpp), so it finds the file held and waits in the
 //     kernel; the release deletes, then unlocks, and the waiter's "still linked?" check
 //     re-opens a fresh file. A LOCKDIR's directory cannot be kernel-locked by a kernel
-//     backend: it fails at once (open_kernel_lock_file).
+//     backend: it fails at once (open_kernel_lock_file). On Windows the entry lock is
+//     the WINDOWS backend's LockFileEx lock; a directory takes none, so a LOCKDIR holder
+//     keeps no entry lock there (platform/windows/entry_lock.cpp).
 //   kernel backend holds, name lock comes: the file is an orphan to the name lock. It is
 //     never removed while any kernel lock (flock or fcntl) is held on it; unheld, a file
 //     carrying a kernel backend's record (left behind by design) is removed at once, an

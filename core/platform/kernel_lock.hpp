@@ -49,8 +49,9 @@ bool flock_apart_from_fcntl(NativeFile file) noexcept;
 
 // The lock a LOCKFILE or LOCKDIR holder keeps on its own entry while it holds, so that a
 // kernel-backend acquirer of the same name finds it held (entry_guard.hpp): an exclusive
-// flock on the file or on the directory. kInvalidFile where the filesystem has no such
-// lock (the name alone then excludes, as before). Throws Error.
+// flock on the file or on the directory (Windows: the WINDOWS backend's LockFileEx lock
+// on a file; none on a directory). kInvalidFile where there is no such lock (the name
+// alone then excludes, as before). Throws Error.
 NativeFile hold_entry_lock(const std::string &path, bool directory);
 // Lets go of it by closing the descriptor only: after fork() the child's copy must never
 // unlock the parent's lock.

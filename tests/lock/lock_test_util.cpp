@@ -50,6 +50,7 @@ std::string backend_label(filelock::Backend backend) {
     case filelock::Backend::posix: return "posix";
     case filelock::Backend::lockfile: return "lockfile";
     case filelock::Backend::lockdir: return "lockdir";
+    case filelock::Backend::windows: return "windows";
     default: return "other";
   }
 }

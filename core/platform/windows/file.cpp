@@ -61,12 +61,30 @@ HANDLE open_handle(const std::wstring &wide, DWORD access, DWORD disposition) {
                        nullptr);
 }
 
+// Whether the last failed call met a name whose deletion is pending (Win32 says only
+// "access denied"): the name goes when the last handle on the deleted file closes. Real
+// Windows removes a deleted lock file's name at once (POSIX semantics); Wine keeps it.
+bool delete_pending_now() {
+  using Fn = LONG(NTAPI *)();
+  static const Fn fn = reinterpret_cast<Fn>(reinterpret_cast<void *>(
+      ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "RtlGetLastNtStatus")));
+  constexpr LONG kStatusDeletePending = static_cast<LONG>(0xC0000056);
+  return fn != nullptr && fn() == kStatusDeletePending;
+}
+
 }  // namespace
 
 OpenedFile open_lock_file(const std::string &path, unsigned /*mode: Windows has ACLs*/) {
   const std::wstring wide = win::widen(path, path);
   bool read_only = false;
   HANDLE h = open_handle(wide, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS);
+  // A released lock file others still have open: wait a moment for its name to go.
+  for (int attempt = 0; h == INVALID_HANDLE_VALUE && ::GetLastError() == ERROR_ACCESS_DENIED &&
+                        delete_pending_now() && attempt < 500;
+       ++attempt) {
+    ::Sleep(2);
+    h = open_handle(wide, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS);
+  }
   if (h == INVALID_HANDLE_VALUE && ::GetLastError() == ERROR_ACCESS_DENIED) {
     // A directory cannot be opened as a file and says only "access denied": name it.
     const DWORD attrs = ::GetFileAttributesW(wide.c_str());

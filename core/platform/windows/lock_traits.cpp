@@ -11,10 +11,4 @@ bool whole_file_lock_is_lockfileex() noexcept { return true; }
 
 bool flock_apart_from_fcntl(NativeFile) noexcept { return false; }  // one kind of lock only
 
-// Not yet: a name lock's entry carries no LockFileEx lock on Windows, so a WINDOWS-backend
-// acquirer is not kept out of a held LOCKFILE's file there (issue 14's Windows part).
-NativeFile hold_entry_lock(const std::string &, bool) { return kInvalidFile; }
-void drop_entry_lock(NativeFile) noexcept {}
-bool entry_lock_held(const std::string &, bool) { return false; }
-
 }  // namespace filelock::platform
