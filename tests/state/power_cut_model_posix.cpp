@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#ifdef __linux__
 #include <sys/sysmacros.h>
+#endif
 
 #include "state_test_util.hpp"
 
@@ -18,12 +20,19 @@ struct Node {
 
 // The birth time tells a reused inode number from the file it named before.
 Node node_of(const std::string &path) {
+#ifdef __linux__
   struct statx st {};
   if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_INO | STATX_TYPE | STATX_BTIME, &st) != 0) return {};
   const int64_t born = (st.stx_mask & STATX_BTIME) != 0
                            ? static_cast<int64_t>(st.stx_btime.tv_sec) * 1000000000 + st.stx_btime.tv_nsec
                            : 0;
   return {makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino, S_ISREG(st.stx_mode), born};
+#else  // the BSDs and macOS keep a birth time in struct stat
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return {};
+  const int64_t born = static_cast<int64_t>(st.st_birthtimespec.tv_sec) * 1000000000 + st.st_birthtimespec.tv_nsec;
+  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), S_ISREG(st.st_mode), born};
+#endif
 }
 
 const char *step_name(io::Step step) {
