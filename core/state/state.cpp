@@ -91,7 +91,8 @@ std::string claim(const std::string &file, const std::string &value, bool record
   std::string held;
   if (io::read_file(file, held) && !held.empty()) return held;
   if (!record) return "";
-  const std::string temp = file + ".tmp-" + io::random_token();
+  // Named as remove_stale_temps() knows, so a crash's leftover goes at a later open.
+  const std::string temp = io::dir_of(file) + "/" + io::temp_prefix(file) + io::random_token();
   try {
     const auto out = io::create_exclusive(temp, 0644);
     try {
@@ -119,6 +120,8 @@ std::string claim(const std::string &file, const std::string &value, bool record
     io::remove_quietly(temp);
     // A read-only reader claims nothing.
     if (e.status() == Status::permission) return "";
+    // An open that held the lock removed our temp as a leftover: it claimed first.
+    if (e.status() == Status::not_found && io::read_file(file, held) && !held.empty()) return held;
     throw;
   }
 }
@@ -343,13 +346,11 @@ State::State(std::string path, StateOptions options)
       throw;
     }
     Held held(*this);
-    io::remove_stale_temps(path_);
-    backups_.remove_stale_temps();
+    remove_leftovers();
     return;
   }
   Held held(*this, LockMode::exclusive);
-  io::remove_stale_temps(path_);
-  backups_.remove_stale_temps();
+  remove_leftovers();
   Current cur = load(false);
   if (!cur.exists) commit(cur, initial.get(), "create", {""});
 }
@@ -377,6 +378,13 @@ Current State::load(bool parse_tree) {
   }
   if (parse_tree) parse_current(cur, "read state");
   return cur;
+}
+
+void State::remove_leftovers() {
+  io::remove_stale_temps(path_);
+  io::remove_stale_temps(meta_dir_ + "/owner");
+  io::remove_stale_temps(meta_dir_ + "/backend");
+  backups_.remove_stale_temps();
 }
 
 void State::parse_current(Current &cur, const char *op) {

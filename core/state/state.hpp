@@ -95,6 +95,7 @@ class State {
   LockMode read_mode() const;
   Current load(bool parse_tree);
   void parse_current(Current &cur, const char *op);
+  void remove_leftovers();  // temp files of crashed commits and claims; under the exclusive lock
   uint64_t commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed);
   void log(const AuditEntry &entry, bool keep = false);
   std::string damaged_message(const std::string &reason);

@@ -123,6 +123,24 @@ TEST_F(StateOpen, AnEmptyBackendClaimIsClaimedAgain) {
   EXPECT_EQ(status_of([&] { State second(path, other); }, &msg), Status::invalid) << msg;
 }
 
+// A crash between creating a claim's temp file and linking it in leaves the temp: the
+// next open that holds the lock removes it, as it does a crashed commit's.
+TEST_F(StateOpen, ClaimTempFilesACrashLeftAreRemoved) {
+  const std::string path = dir.file("state.json");
+  const std::string meta = dir.file(".state.json.filelock");
+  { State first(path, StateOptions{}); }
+  const auto sorted_entries = [&] {
+    std::vector<std::string> names = statetest::entries(meta);
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const std::vector<std::string> before = sorted_entries();
+  statetest::spit(meta + "/.backend.tmp-0123456789abcdef", "flock\n");
+  statetest::spit(meta + "/.owner.tmp-0123456789abcdef", path);
+  { State again(path, StateOptions{}); }
+  EXPECT_EQ(sorted_entries(), before);
+}
+
 // Without hard links the claim is created in place, and still refuses another backend.
 TEST_F(StateOpen, TheBackendClaimIsKeptWhereHardLinksAreNotSupported) {
   const std::string path = dir.file("state.json");
