@@ -25,14 +25,16 @@ class Deadlock : public ::testing::TestWithParam<Backend> {
 
 // A pool thread takes handle A for one task, then runs another task that waits forever
 // on handle B of the same path; the first task's continuation releases A on another
-// thread. The wait must end with the lock, not with Status::deadlock.
-void expect_pool_thread_gets_the_lock(const std::string &path, Backend backend) {
+// thread. The wait must end with the lock, not with Status::deadlock. `held`: the mode
+// of the first task's hold (either conflicts with the exclusive wait).
+void expect_pool_thread_gets_the_lock(const std::string &path, Backend backend,
+                                      LockMode held = LockMode::exclusive) {
   auto a = open_lock(path, with_backend(backend));
   auto b = open_lock(path, with_backend(backend));
   std::promise<void> waiting;
   Status got = Status::io;
   std::thread pool_thread([&] {
-    a->lock(LockMode::exclusive, 0);
+    a->lock(held, 0);
     waiting.set_value();
     got = status_of([&] { b->lock(LockMode::exclusive, filelock::kForever); });
   });
@@ -65,20 +67,7 @@ TEST_P(Deadlock, TimedOutWaitsLeaveTheThreadCountRight) {
 TEST_P(Deadlock, SharedHoldOfThePoolThreadReleasedElsewhereIsNoDeadlock) {
   if (GetParam() == Backend::lockfile || GetParam() == Backend::lockdir)
     GTEST_SKIP() << "LOCKFILE and LOCKDIR have exclusive locks only";
-  auto a = open_lock(dir.file("x"), with_backend(GetParam()));
-  auto b = open_lock(dir.file("x"), with_backend(GetParam()));
-  std::promise<void> waiting;
-  Status got = Status::io;
-  std::thread pool_thread([&] {
-    a->lock(LockMode::shared, 0);
-    waiting.set_value();
-    got = status_of([&] { b->lock(LockMode::exclusive, filelock::kForever); });
-  });
-  waiting.get_future().wait();
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  a->unlock();
-  pool_thread.join();
-  EXPECT_EQ(got, Status::ok);
+  expect_pool_thread_gets_the_lock(dir.file("x"), GetParam(), LockMode::shared);
 }
 
 // A thread whose earlier handle another thread released waits forever on another handle

@@ -88,16 +88,7 @@ FLTEST_HELPER("increment") {
   for (int i = 0; i < iterations; ++i) {
     auto lock = locktest::open_lock(args.at(0), options_for(args, 3));
     lock->lock(filelock::LockMode::exclusive, filelock::kForever);
-    long value = 0;
-    if (FILE *f = std::fopen(args.at(1).c_str(), "r")) {
-      if (std::fscanf(f, "%ld", &value) != 1) value = 0;
-      std::fclose(f);
-    }
-    std::this_thread::yield();  // widen the window a lost update would need
-    FILE *f = std::fopen(args.at(1).c_str(), "w");
-    if (f == nullptr) return 1;
-    std::fprintf(f, "%ld\n", value + 1);
-    std::fclose(f);
+    if (!locktest::increment_counter(args.at(1))) return 1;
     lock->unlock();
   }
   std::printf("done\n");

@@ -1,6 +1,7 @@
 #include "lock_test_util.hpp"
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,20 @@
 #include "platform/threads.hpp"
 
 namespace locktest {
+
+bool increment_counter(const std::string &path) {
+  long value = 0;
+  if (FILE *f = std::fopen(path.c_str(), "r")) {
+    if (std::fscanf(f, "%ld", &value) != 1) value = 0;
+    std::fclose(f);
+  }
+  std::this_thread::yield();  // widen the window a lost update would need
+  FILE *f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return false;
+  std::fprintf(f, "%ld\n", value + 1);
+  std::fclose(f);
+  return true;
+}
 
 int64_t mono_ns() {
   struct timespec ts;

@@ -20,6 +20,9 @@ inline constexpr int64_t kSchedulingSlackMs = 40;
 int64_t mono_ns();  // CLOCK_MONOTONIC, comparable across processes
 int64_t elapsed_ms_since(int64_t start_ns);
 std::string slurp(const std::string &path);  // a whole file, "" if unreadable
+// Reads the number in `path` (0 if none), yields, writes it back plus one: a lost update
+// under a lock that does not exclude shows as a low count. False if it cannot write.
+bool increment_counter(const std::string &path);
 
 std::unique_ptr<filelock::Lock> open_lock(const std::string &path,
                                           filelock::LockOptions options = {});

@@ -115,16 +115,7 @@ FLTEST_HELPER("mx_count") {
         sleep_ms(2);
       }
     }
-    long value = 0;
-    if (FILE *f = std::fopen(args.at(1).c_str(), "r")) {
-      if (std::fscanf(f, "%ld", &value) != 1) value = 0;
-      std::fclose(f);
-    }
-    std::this_thread::yield();  // widen the window a lost update would need
-    FILE *f = std::fopen(args.at(1).c_str(), "w");
-    if (f == nullptr) return 1;
-    std::fprintf(f, "%ld\n", value + 1);
-    std::fclose(f);
+    if (!locktest::increment_counter(args.at(1))) return 1;
     lock->unlock();
   }
   std::printf("done\n");

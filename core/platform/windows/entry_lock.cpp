@@ -14,22 +14,9 @@
 
 namespace filelock::platform {
 
-namespace {
-
-constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
-
-HANDLE open_entry(const std::string &path, DWORD access) {
-  // Overlapped, as kernel_try_lock expects of every lock file handle.
-  return ::CreateFileW(win::widen(path, path).c_str(), access, kShareAll, nullptr, OPEN_EXISTING,
-                       FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_OVERLAPPED,
-                       nullptr);
-}
-
-}  // namespace
-
 NativeFile hold_entry_lock(const std::string &path, bool directory) {
   if (directory) return kInvalidFile;
-  HANDLE h = open_entry(path, GENERIC_READ | GENERIC_WRITE);
+  HANDLE h = win::open_existing_lock_file(path, GENERIC_READ | GENERIC_WRITE);
   if (h == INVALID_HANDLE_VALUE)
     win::throw_win32("lock (hold the lock entry)", path, ::GetLastError());
   try {
@@ -55,7 +42,7 @@ void drop_entry_lock(NativeFile file) noexcept {
 
 bool entry_lock_held(const std::string &path, bool directory) {
   if (directory) return false;
-  HANDLE h = open_entry(path, GENERIC_READ);
+  HANDLE h = win::open_existing_lock_file(path, GENERIC_READ);
   if (h == INVALID_HANDLE_VALUE) return false;
   bool held = false;
   try {

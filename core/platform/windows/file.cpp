@@ -13,8 +13,6 @@ const NativeFile kInvalidFile = INVALID_HANDLE_VALUE;
 
 namespace {
 
-constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
-
 FileIdentity from_info(const BY_HANDLE_FILE_INFORMATION &info, bool delete_pending) {
   FileIdentity id;
   id.dev = info.dwVolumeSerialNumber;
@@ -56,7 +54,7 @@ bool transfer(HANDLE h, bool write, uint64_t offset, void *data, DWORD size, DWO
 }
 
 HANDLE open_handle(const std::wstring &wide, DWORD access, DWORD disposition) {
-  return ::CreateFileW(wide.c_str(), access, kShareAll, nullptr, disposition,
+  return ::CreateFileW(wide.c_str(), access, win::kShareAll, nullptr, disposition,
                        FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_OVERLAPPED,
                        nullptr);
 }
@@ -133,7 +131,7 @@ FileIdentity identify(NativeFile file, const std::string &path) {
 bool identify_path(const std::string &path, FileIdentity &out) {
   const std::wstring wide = win::widen(path, path);
   // No access rights needed to read attributes; BACKUP_SEMANTICS lets directories open.
-  HANDLE h = ::CreateFileW(wide.c_str(), 0, kShareAll, nullptr, OPEN_EXISTING,
+  HANDLE h = ::CreateFileW(wide.c_str(), 0, win::kShareAll, nullptr, OPEN_EXISTING,
                            FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr);
   if (h == INVALID_HANDLE_VALUE) {
     const DWORD err = ::GetLastError();

@@ -14,8 +14,6 @@ namespace filelock::platform::fs {
 
 namespace {
 
-constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
-
 int errno_of(DWORD err) {
   switch (err) {
     case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE:
@@ -91,7 +89,7 @@ OsError open_handle(const std::string &path, DWORD access, DWORD disposition, DW
   std::wstring wide;
   if (!widen(path, wide)) return from_win32(ERROR_INVALID_NAME);
   const DWORD err = retry_while_in_use(false, [&]() -> DWORD {
-    out = ::CreateFileW(wide.c_str(), access, kShareAll, nullptr, disposition, flags, nullptr);
+    out = ::CreateFileW(wide.c_str(), access, win::kShareAll, nullptr, disposition, flags, nullptr);
     return out == INVALID_HANDLE_VALUE ? ::GetLastError() : ERROR_SUCCESS;
   });
   return err == ERROR_SUCCESS ? ok() : from_win32(err);

@@ -9,8 +9,6 @@ namespace filelock::platform {
 
 namespace {
 
-constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
-
 bool is_missing(DWORD err) { return err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND; }
 
 bool write_all(HANDLE h, const std::string &content) {
@@ -29,7 +27,7 @@ bool write_all(HANDLE h, const std::string &content) {
 
 bool create_exclusive_file(const std::string &path, unsigned /*mode*/, const std::string &content) {
   const std::wstring wide = win::widen(path, path);
-  HANDLE h = ::CreateFileW(wide.c_str(), GENERIC_WRITE | DELETE, kShareAll, nullptr, CREATE_NEW,
+  HANDLE h = ::CreateFileW(wide.c_str(), GENERIC_WRITE | DELETE, win::kShareAll, nullptr, CREATE_NEW,
                            FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
   if (h == INVALID_HANDLE_VALUE) {
     const DWORD err = ::GetLastError();
@@ -95,7 +93,7 @@ bool remove_dir(const std::string &path) {
 }
 
 bool read_small_file(const std::string &path, size_t max, std::string &out) {
-  HANDLE h = ::CreateFileW(win::widen(path, path).c_str(), GENERIC_READ, kShareAll, nullptr,
+  HANDLE h = ::CreateFileW(win::widen(path, path).c_str(), GENERIC_READ, win::kShareAll, nullptr,
                            OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
   if (h == INVALID_HANDLE_VALUE) {
     const DWORD err = ::GetLastError();

@@ -9,14 +9,6 @@ namespace filelock::platform {
 
 namespace {
 
-constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
-
-HANDLE open_existing(const std::string &path, DWORD access) {
-  return ::CreateFileW(win::widen(path, path).c_str(), access, kShareAll, nullptr, OPEN_EXISTING,
-                       FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_OVERLAPPED,
-                       nullptr);
-}
-
 // Deletes the file `h` names. POSIX semantics (Windows 10 1709+, NTFS) remove the name at
 // once even while other handles stay open; the classic disposition hides it only when the
 // last handle closes, and until then new opens of the name fail with access denied.
@@ -36,7 +28,7 @@ bool delete_by_handle(HANDLE h) {
 bool list_kernel_locks(const FileIdentity &, std::vector<KernelLockHolder> &) { return false; }
 
 int probe_kernel_lock(const std::string &path) {
-  HANDLE h = open_existing(path, GENERIC_READ);
+  HANDLE h = win::open_existing_lock_file(path, GENERIC_READ);
   if (h == INVALID_HANDLE_VALUE) win::throw_win32("probe lock", path, ::GetLastError());
   int state = 0;
   try {
@@ -55,9 +47,9 @@ int probe_kernel_lock(const std::string &path) {
 }
 
 RemoveOutcome remove_unheld_lock_file(const std::string &path) {
-  HANDLE h = open_existing(path, GENERIC_READ | GENERIC_WRITE | DELETE);
+  HANDLE h = win::open_existing_lock_file(path, GENERIC_READ | GENERIC_WRITE | DELETE);
   if (h == INVALID_HANDLE_VALUE && ::GetLastError() == ERROR_ACCESS_DENIED)
-    h = open_existing(path, GENERIC_READ | DELETE);
+    h = win::open_existing_lock_file(path, GENERIC_READ | DELETE);
   if (h == INVALID_HANDLE_VALUE) {
     const DWORD err = ::GetLastError();
     if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) return RemoveOutcome::missing;

@@ -4,6 +4,12 @@
 
 namespace filelock::platform::win {
 
+HANDLE open_existing_lock_file(const std::string &path, DWORD access) {
+  return ::CreateFileW(widen(path, path).c_str(), access, kShareAll, nullptr, OPEN_EXISTING,
+                       FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_OVERLAPPED,
+                       nullptr);
+}
+
 std::wstring widen(const std::string &utf8, const std::string &path_for_errors) {
   if (utf8.empty()) return std::wstring();
   const int n = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(),

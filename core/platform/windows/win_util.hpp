@@ -11,6 +11,14 @@
 
 namespace filelock::platform::win {
 
+// Every handle shares reading, writing and deletion, as POSIX descriptors do: others read
+// a holder's record, and lock files are renamed and deleted while open.
+constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+
+// An existing lock file (or record), never followed through a reparse point, overlapped
+// as kernel_try_lock expects of every lock file handle; INVALID_HANDLE_VALUE on failure.
+HANDLE open_existing_lock_file(const std::string &path, DWORD access);
+
 // Paths arrive as UTF-8 (the C API's encoding) and go to the W functions; invalid UTF-8
 // throws Status::invalid rather than being mangled into another file's name.
 std::wstring widen(const std::string &utf8, const std::string &path_for_errors);
