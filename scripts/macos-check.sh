@@ -88,7 +88,7 @@ EOF
   cmake --build "$dir/out" -j"$JOBS" --target "${targets[@]}" -- --no-print-directory 2>&1 |
     grep -v "^\[" || true
   [[ ${PIPESTATUS[0]} == 0 ]] || fail "$target: build failed"
-  file -L "$dir/out/lib/libfilelock.1.dylib" | grep -q "Mach-O 64-bit" || fail "$target: no Mach-O library"
+  grep -q "Mach-O 64-bit" <<<"$(file -L "$dir/out/lib/libfilelock.1.dylib")" || fail "$target: no Mach-O library"
 
   # Zig's linker exports hidden symbols too (Apple's ld does not), so the symbols the
   # library would export are checked where visibility is decided: in its objects. Any

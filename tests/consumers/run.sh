@@ -7,6 +7,8 @@
 # for each binding that was packaged: Python, Go (module replace and GOPATH mode) and C#
 # (restored from the installed NuGet feed). None uses LD_LIBRARY_PATH or the network.
 set -euo pipefail
+# Under pipefail, `cmd | grep -q` fails at random: grep exits at the first match and cmd
+# dies of SIGPIPE. Matches are made on captured output instead.
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: installs system packages: run as root" >&2; exit 2; }
@@ -212,7 +214,7 @@ dpkg-deb -R "$runtime_deb" "$work/next"
   find usr -type f -exec md5sum {} + >DEBIAN/md5sums
 )
 # Wherever the build put it: usr/lib, or usr/lib/<multiarch> with a /usr prefix.
-objdump -p "$(find "$work/next/usr" -name libfilelock.so.2.0.0)" | grep -q 'SONAME *libfilelock\.so\.2$' ||
+grep -q 'SONAME *libfilelock\.so\.2$' <<<"$(objdump -p "$(find "$work/next/usr" -name libfilelock.so.2.0.0)")" ||
   fail "the repacked library's SONAME is not libfilelock.so.2"
 dpkg-deb --root-owner-group -b "$work/next" "$work/next.deb" >/dev/null
 installed+=("$next")
@@ -220,7 +222,7 @@ dpkg_waiting -i "$work/next.deb" || { cat "$work/dpkg.log" >&2; fail "install $n
 ldconfig -p | grep 'libfilelock.so.2 ' >/dev/null || fail "libfilelock.so.2 not in the ld.so cache"
 dpkg_waiting -P "$next" || { cat "$work/dpkg.log" >&2; fail "remove $next"; }
 installed=("${packages[@]}")
-dpkg -s "$runtime" 2>/dev/null | grep -q '^Status: install ok installed' || fail "$runtime damaged by $next"
+grep -q '^Status: install ok installed' <<<"$(dpkg -s "$runtime" 2>/dev/null)" || fail "$runtime damaged by $next"
 dpkg_waiting --verify "${packages[@]}" && [ ! -s "$work/dpkg.log" ] ||
   { cat "$work/dpkg.log" >&2; fail "files of ${packages[*]} changed by $next"; }
 ldconfig -p | grep 'libfilelock.so.1 ' >/dev/null || fail "libfilelock.so.1 left the ld.so cache with $next"
@@ -271,13 +273,13 @@ for f in quickstart counter; do
     fail "build $examples/$f.c"
   check_loads_installed "$work/examples/$f"
 done
-(cd "$work/examples" && "${clean_env[@]}" ./quickstart) | grep -q '^generation [0-9]*: ' || fail "the quickstart example"
+grep -q '^generation [0-9]*: ' <<<"$(cd "$work/examples" && "${clean_env[@]}" ./quickstart)" || fail "the quickstart example"
 "${clean_env[@]}" "$work/examples/counter" "$work/examples/count.json" a 3 >/dev/null || fail "the counter example"
 [ "$("${clean_env[@]}" "$work/examples/counter" "$work/examples/count.json" read)" = 3 ] || fail "the counter example's count"
 if command -v man >/dev/null; then
   # fl_unlock.3.gz links to its family's page, which man -w names.
-  man -w fl_unlock 2>/dev/null | grep -q '^/usr/share/man/man3/fl_lock\.3\.gz$' || fail "man fl_unlock finds no page"
-  MANWIDTH=80 man 3 fl_unlock 2>/dev/null | grep -q 'fl_lock_options_init, fl_open, fl_lock' || fail "man fl_unlock is not fl_lock(3)"
+  grep -q '^/usr/share/man/man3/fl_lock\.3\.gz$' <<<"$(man -w fl_unlock 2>/dev/null)" || fail "man fl_unlock finds no page"
+  grep -q 'fl_lock_options_init, fl_open, fl_lock' <<<"$(MANWIDTH=80 man 3 fl_unlock 2>/dev/null)" || fail "man fl_unlock is not fl_lock(3)"
 fi
 
 step "consumer: dlopen(\"libfilelock.so.1\")"
