@@ -13,7 +13,8 @@ set(CMAKE_RANLIB ${FILELOCK_ZIG_WRAPPERS}/ranlib CACHE FILEPATH "")
 # try_compile re-reads this file in a fresh project: pass the wrappers on.
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES FILELOCK_ZIG_WRAPPERS)
 
-# Dependencies (cJSON's stand-in, GoogleTest) come only from the given prefix.
+# Dependencies (cJSON built from its upstream sources, GoogleTest) come only from the
+# given prefix.
 set(CMAKE_FIND_ROOT_PATH ${FILELOCK_MACOS_PREFIX})
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
