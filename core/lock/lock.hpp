@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-namespace filelock {
+#include "common/lock_mode.hpp"
 
-enum class LockMode { exclusive = 1, shared = 2 };
+namespace filelock {
 
 enum class Backend { automatic = 0, flock = 1, ofd = 2, posix = 3, lockfile = 4, lockdir = 5,
                      windows = 6 };

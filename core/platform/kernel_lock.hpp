@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "lock/lock.hpp"
+#include "common/lock_mode.hpp"
 #include "platform/file.hpp"
 #include "platform/wakeup.hpp"
 
@@ -65,7 +65,7 @@ bool entry_lock_held(const std::string &path, bool directory);
 enum class WaitOutcome { acquired, timed_out, canceled, replaced };
 
 // What a handle's waits leave for the next one. Where a blocked flock() cannot be
-// interrupted without a signal handler of ours (macOS, see posix/kernel_lock.cpp), a wait
+// interrupted without a signal handler of ours (macOS, see posix/kernel_wait.cpp), a wait
 // that times out or is cancelled leaves its waiter thread blocked, parked here: the next
 // wait in the same mode takes it over instead of starting another, so a caller retrying
 // with short timeouts keeps one waiter, not one per attempt. A parked waiter that gets

@@ -66,7 +66,7 @@ TEST(HostileNeighbour, MetaDirOfTheStateFilesOwnerIsTrusted) {
   fltest::TempDir dir;
   const std::string path = dir.file("state.json");
   { State st(path, StateOptions{}); st.write(R"({"n":2})", nullptr); }
-  for (const std::string p : {path, dir.file(".state.json.filelock"), dir.file(".state.json.filelock/backups")}) {
+  for (const std::string &p : {path, dir.file(".state.json.filelock"), dir.file(".state.json.filelock/backups")}) {
     ASSERT_EQ(::chown(p.c_str(), kNobody, kNobody), 0);
   }
   State st(path, StateOptions{});

@@ -1,33 +1,15 @@
-// flock / OFD / POSIX locks, and waiting for them without polling.
-//
-// Waiting: a blocking flock()/F_OFD_SETLKW is the only way to be woken by the kernel the
-// moment the holder releases, but it cannot take a deadline and must not be interrupted
-// by a signal handler of ours (Python, Go and .NET own their signals). So the blocking
-// call runs in a short-lived waiter thread; the caller sleeps on its Wakeup with the
-// deadline. How a wait that ends early stops its waiter depends on the system:
-//  - cancelled: glibc leaves any blocking call by asynchronous cancellation (its
-//    reserved signal, not a handler of ours), and fcntl(F_SETLKW) is a cancellation
-//    point everywhere. The waiter locks the handle's own descriptor; the caller cancels
-//    and joins it, then asks the kernel once more without blocking: the waiter may have
-//    won just before it was cancelled, and the lock then already belongs to us.
-//  - parked: elsewhere (macOS) nothing but a signal ends a blocked flock(). The waiter
-//    locks a descriptor of its own (its own open file description), so that when the
-//    caller stops waiting, the lock the waiter may still get is not ours: it releases
-//    it and ends. Until then it is parked for the handle's next wait (ParkedWait). A
-//    won lock moves to the handle by handing over that descriptor.
+// flock / OFD / POSIX lock calls: try, unlock, and what their errors mean. Waiting for
+// them is kernel_wait.cpp.
 #include "platform/kernel_lock.hpp"
-#include "platform/threads.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "common/error.hpp"
+#include "platform/posix/lock_call.hpp"
 
 namespace filelock::platform {
 
@@ -42,20 +24,20 @@ struct flock whole_file(short type) {
   return fl;
 }
 
-// A cancelled waiter thread leaves its frames by forced unwinding, which AddressSanitizer
-// does not see: the frames it would un-poison on return stay poisoned and the thread's
-// exit then trips over them. The two functions on that path keep no redzones.
-#if defined(__GNUC__)
-#define FL_NO_STACK_REDZONES __attribute__((no_sanitize("address")))
-#else
-#define FL_NO_STACK_REDZONES
-#endif
-
 // OFD locks are Linux's (macOS declares F_OFD_* without documenting them): elsewhere
 // every OFD lock call fails with this, which throw_kernel_lock_error explains.
 constexpr int kNoOfdLocks = ENOSYS;
 
-// 0 or an errno; `wait` selects the blocking form.
+const char *kind_name(KernelLockKind kind) {
+  switch (kind) {
+    case KernelLockKind::flock: return "flock";
+    case KernelLockKind::ofd: return "OFD fcntl";
+    default: return "POSIX fcntl";
+  }
+}
+
+}  // namespace
+
 FL_NO_STACK_REDZONES int lock_call(NativeFile fd, KernelLockKind kind, LockMode mode, bool wait) {
   int rc;
   switch (kind) {
@@ -79,135 +61,6 @@ FL_NO_STACK_REDZONES int lock_call(NativeFile fd, KernelLockKind kind, LockMode 
   }
   return rc == 0 ? 0 : errno;
 }
-
-const char *kind_name(KernelLockKind kind) {
-  switch (kind) {
-    case KernelLockKind::flock: return "flock";
-    case KernelLockKind::ofd: return "OFD fcntl";
-    default: return "POSIX fcntl";
-  }
-}
-
-// Whether a blocked flock() is left by asynchronous cancellation. FL_FLOCK_WAIT_PARKS
-// selects parking on Linux too, so the test suite exercises the macOS way there.
-#if defined(__linux__) && !defined(FL_FLOCK_WAIT_PARKS)
-constexpr bool kFlockWaitCancels = true;
-#else
-constexpr bool kFlockWaitCancels = false;
-#endif
-
-// Shared by the caller (or a ParkedWait) and the waiter thread; whoever lets go last
-// frees it. After a successful wait the caller detaches the thread instead of joining
-// it, so the handoff does not wait for the thread to finish exiting.
-struct Waiter {
-  enum State { waiting, acquired, failed, abandoned, ended };
-  NativeFile fd;
-  bool own_fd;  // parked kind: a descriptor of its own, closed unless handed over
-  KernelLockKind kind;
-  LockMode mode;
-  std::shared_ptr<Wakeup> wakeup;
-  uint64_t dev = 0, ino = 0;  // the file own_fd has open
-  std::atomic<int> state{waiting};
-  int err = 0;
-  std::atomic<int> refs{2};
-};
-
-void release(Waiter *w) {
-  if (w->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete w;
-}
-
-FL_NO_STACK_REDZONES void *waiter_main(void *arg) {
-  auto *w = static_cast<Waiter *>(arg);
-  int rc;
-  int ignored;
-  do {
-    if (!w->own_fd) ::pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &ignored);
-    rc = lock_call(w->fd, w->kind, w->mode, true);
-    if (!w->own_fd) ::pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &ignored);
-  } while (rc == EINTR);
-  // From here on the result must be reported, not cut short by a late cancel.
-  ::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &ignored);
-  std::shared_ptr<Wakeup> wakeup = w->wakeup;  // outlives the handle if it is closed first
-  w->err = rc;
-  while (true) {
-    int state = w->state.load(std::memory_order_acquire);
-    if (state == Waiter::waiting) {
-      if (!w->state.compare_exchange_weak(state, rc == 0 ? Waiter::acquired : Waiter::failed,
-                                          std::memory_order_acq_rel))
-        continue;
-      wakeup->signal();
-      break;
-    }
-    // Abandoned: no one wants this lock now. Ending here races with a wait that takes
-    // the waiter over (abandoned -> waiting); the exchange decides.
-    if (!w->state.compare_exchange_weak(state, Waiter::ended, std::memory_order_acq_rel))
-      continue;
-    if (rc == 0) ::flock(w->fd, LOCK_UN);
-    ::close(w->fd);
-    break;
-  }
-  release(w);
-  helper_thread_ending();
-  return nullptr;
-}
-
-// A descriptor of its own for a parking waiter, opened like the handle's `file` (same
-// access, so a won lock can be handed over); kInvalidFile when the path names another
-// file than `st` (the handle's) now.
-NativeFile open_own(NativeFile file, const std::string &path, const struct stat &st) {
-  const int access = ::fcntl(file, F_GETFL) & O_ACCMODE;
-  const int fd = ::open(path.c_str(), access | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) {
-    if (errno == ENOENT) return kInvalidFile;
-    throw_os_error("lock (open a descriptor to wait on)", path, errno);
-  }
-  struct stat own;
-  if (::fstat(fd, &own) != 0 || own.st_dev != st.st_dev || own.st_ino != st.st_ino) {
-    ::close(fd);
-    return kInvalidFile;
-  }
-  ::fcntl(fd, F_SETFL, 0);  // only O_NONBLOCK was set: it kept a FIFO from hanging us
-  return fd;
-}
-
-// Lets go of a parked waiter: it ends by itself once its lock call returns.
-void abandon(Waiter *w) {
-  int state = Waiter::waiting;
-  w->state.compare_exchange_strong(state, Waiter::abandoned, std::memory_order_acq_rel);
-  release(w);
-}
-
-// The parked waiter if it waits for this mode on this file and can be taken over;
-// `parked` is left empty either way.
-Waiter *take_parked(ParkedWait &parked, LockMode mode, const struct stat &st) {
-  auto *w = static_cast<Waiter *>(parked.waiter);
-  if (w == nullptr) return nullptr;
-  parked.waiter = nullptr;
-  int state = Waiter::abandoned;
-  if (w->mode == mode && w->dev == static_cast<uint64_t>(st.st_dev) &&
-      w->ino == static_cast<uint64_t>(st.st_ino) &&
-      w->state.compare_exchange_strong(state, Waiter::waiting, std::memory_order_acq_rel))
-    return w;
-  abandon(w);  // ended already, or of no use to this wait
-  return nullptr;
-}
-
-void start_waiter(Waiter *w, const std::string &path, pthread_t &thread) {
-  pthread_attr_t attr;
-  ::pthread_attr_init(&attr);
-  ::pthread_attr_setstacksize(&attr, 64 * 1024);  // it only makes one system call
-  helper_thread_starting();
-  const int rc = ::pthread_create(&thread, &attr, waiter_main, w);
-  ::pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    helper_thread_ending();
-    if (w->own_fd) ::close(w->fd);
-    delete w;
-    throw_os_error("lock (start waiter thread)", path, rc);
-  }
-}
-
-}  // namespace
 
 [[noreturn]] void throw_kernel_lock_error(KernelLockKind kind, const std::string &path, int err) {
 #ifndef __linux__
@@ -251,101 +104,6 @@ void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path
 #endif
   }
   if (rc != 0) throw_os_error("unlock", path, errno);
-}
-
-ParkedWait::~ParkedWait() {
-  if (waiter != nullptr) abandon(static_cast<Waiter *>(waiter));
-}
-
-WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
-                             std::chrono::steady_clock::time_point deadline,
-                             const std::shared_ptr<Wakeup> &wakeup,
-                             const std::atomic<bool> &cancel, const std::string &path,
-                             ParkedWait *parked) {
-  const bool parks = kind == KernelLockKind::flock && !kFlockWaitCancels;
-  Waiter *w = nullptr;
-  pthread_t thread{};
-  if (parks) {
-    struct stat st;
-    if (::fstat(file, &st) != 0) throw_os_error("lock (stat lock file)", path, errno);
-    w = take_parked(*parked, mode, st);
-    if (w == nullptr) {
-      const NativeFile own = open_own(file, path, st);
-      if (own == kInvalidFile) return WaitOutcome::replaced;
-      w = new Waiter{own, true, kind, mode, wakeup};
-      w->dev = static_cast<uint64_t>(st.st_dev);
-      w->ino = static_cast<uint64_t>(st.st_ino);
-      start_waiter(w, path, thread);
-      ::pthread_detach(thread);  // never joined: it may outlive this wait
-    }
-  } else {
-    w = new Waiter{file, false, kind, mode, wakeup};
-    start_waiter(w, path, thread);
-  }
-
-  WaitOutcome outcome = WaitOutcome::acquired;
-  while (w->state.load(std::memory_order_acquire) == Waiter::waiting) {
-    if (cancel.load()) {  // seq_cst: pairs with cancel()'s store-then-load of the wake-up
-      outcome = WaitOutcome::canceled;
-      break;
-    }
-    if (!wakeup->wait_until(forever, deadline) && !forever) {
-      outcome = WaitOutcome::timed_out;
-      break;
-    }
-  }
-
-  if (parks) {
-    int state = Waiter::waiting;
-    if (outcome != WaitOutcome::acquired &&
-        w->state.compare_exchange_strong(state, Waiter::abandoned, std::memory_order_acq_rel)) {
-      parked->waiter = w;  // emptied by take_parked above
-      wakeup->drain();
-      // The lock may be free by now: one non-blocking try on our own descriptor.
-      const bool held = kernel_try_lock(file, kind, mode, path);
-      if (held && outcome == WaitOutcome::timed_out) return WaitOutcome::acquired;
-      if (held) kernel_unlock(file, kind, path);
-      return outcome;
-    }
-    // The waiter finished: its result is ours, whatever stopped us meanwhile.
-    state = w->state.load(std::memory_order_acquire);
-    const int err = w->err;
-    const NativeFile own = w->fd;
-    release(w);
-    if (state == Waiter::failed) {
-      ::close(own);
-      throw_kernel_lock_error(kind, path, err);
-    }
-    ::close(file);  // held no lock: the lock is on `own`, which takes its place
-    file = own;
-    return WaitOutcome::acquired;
-  }
-
-  int state = w->state.load(std::memory_order_acquire);
-  if (state != Waiter::waiting) {
-    const int err = w->err;
-    ::pthread_detach(thread);
-    release(w);
-    if (state == Waiter::failed) throw_kernel_lock_error(kind, path, err);
-    return WaitOutcome::acquired;
-  }
-  ::pthread_cancel(thread);
-  ::pthread_join(thread, nullptr);
-  state = w->state.load(std::memory_order_acquire);
-  // Cancelled inside its lock call, the thread never reached its own count down (past
-  // that call it cannot be cancelled, and it reports a state).
-  if (state == Waiter::waiting) helper_thread_ending();
-  const int err = w->err;
-  delete w;  // the thread is gone; it let go of its share only if it finished
-  wakeup->drain();
-  if (state == Waiter::failed) throw_kernel_lock_error(kind, path, err);
-  // A waiter cancelled right after its call returned leaves the lock on our descriptor;
-  // a non-blocking retry tells (it is a no-op for a lock we already own).
-  const bool held = state == Waiter::acquired || kernel_try_lock(file, kind, mode, path);
-  if (state == Waiter::acquired || (held && outcome == WaitOutcome::timed_out))
-    return WaitOutcome::acquired;
-  if (held) kernel_unlock(file, kind, path);
-  return outcome;
 }
 
 }  // namespace filelock::platform
