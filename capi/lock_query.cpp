@@ -1,6 +1,7 @@
 // C API for looking at locks from outside: fl_query, fl_scan, fl_clean_stale.
 #include "guard.hpp"
 #include "lock/lock_inspect.hpp"
+#include "reports.hpp"
 
 namespace filelock::capi {
 LockOptions to_lock_options(const fl_lock_options *opts, const char *op);  // lock_api.cpp
@@ -18,7 +19,7 @@ FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_j
     *info_json = nullptr;
     require(path, "query lock", "path");
     auto options = filelock::capi::to_lock_options(opts, "query lock");
-    *info_json = dup_string(filelock::query_lock(path, options));
+    *info_json = dup_string(filelock::capi::to_json(filelock::query_lock(path, options)));
   });
 }
 
@@ -27,7 +28,7 @@ FL_API int fl_scan(const char *dir, char **report_json) {
     require(report_json, "scan locks", "report_json");
     *report_json = nullptr;
     require(dir, "scan locks", "dir");
-    *report_json = dup_string(filelock::scan_locks(dir));
+    *report_json = dup_string(filelock::capi::to_json(filelock::scan_locks(dir)));
   });
 }
 
@@ -39,7 +40,7 @@ FL_API int fl_clean_stale(const char *dir, int64_t min_age_ms, char **report_jso
     if (min_age_ms < 0)
       throw filelock::Error(filelock::Status::invalid, "clean stale locks '" + std::string(dir) +
                                                            "': min_age_ms must be >= 0");
-    *report_json = dup_string(filelock::clean_stale_locks(dir, min_age_ms));
+    *report_json = dup_string(filelock::capi::to_json(filelock::clean_stale_locks(dir, min_age_ms)));
   });
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "guard.hpp"
+#include "reports.hpp"
 #include "json/json.hpp"
 #include "state/append.hpp"
 #include "state/state.hpp"
@@ -207,17 +208,7 @@ FL_API int fl_state_backups(fl_state *st, char **list_json) {
   return guard([&] {
     require(st, "fl_state_backups", "st");
     require(list_json, "fl_state_backups", "list_json");
-    filelock::json::Doc list(cJSON_CreateArray());
-    if (!list) throw std::bad_alloc();
-    for (const auto &b : st->impl->backups()) {
-      cJSON *item = cJSON_CreateObject();
-      cJSON_AddStringToObject(item, "id", b.id.c_str());
-      cJSON_AddRawToObject(item, "generation", std::to_string(b.generation).c_str());
-      cJSON_AddStringToObject(item, "created_at", b.created_at.c_str());
-      cJSON_AddRawToObject(item, "size", std::to_string(b.size).c_str());
-      cJSON_AddItemToArray(list.get(), item);
-    }
-    *list_json = dup_string(filelock::json::print(list.get(), false));
+    *list_json = dup_string(filelock::capi::to_json(st->impl->backups()));
   });
 }
 
@@ -241,10 +232,10 @@ FL_API int fl_state_verify(fl_state *st, char **report_json) {
   return guard([&]() -> int {
     require(st, "fl_state_verify", "st");
     require(report_json, "fl_state_verify", "report_json");
-    bool damaged = false;
-    const std::string report = st->impl->verify(damaged);
+    const filelock::state::VerifyReport verified = st->impl->verify();
+    const std::string report = filelock::capi::to_json(verified);
     *report_json = dup_string(report);
-    if (!damaged) return FL_OK;
+    if (verified.ok) return FL_OK;
     filelock::capi::set_last_error(FL_ECORRUPT, "verify '" + st->impl->path() + "': " + report);
     return FL_ECORRUPT;
   });

@@ -1,9 +1,6 @@
 #include "lock/lock_inspect.hpp"
 
-#include <cjson/cJSON.h>
-
 #include <algorithm>
-#include <memory>
 #include <vector>
 
 #include "common/error.hpp"
@@ -21,50 +18,6 @@
 namespace filelock {
 
 namespace {
-
-using JsonPtr = std::unique_ptr<cJSON, decltype(&cJSON_Delete)>;
-
-JsonPtr new_object() {
-  cJSON *o = cJSON_CreateObject();
-  if (o == nullptr) throw std::bad_alloc();
-  return JsonPtr(o, cJSON_Delete);
-}
-
-std::string print(const cJSON *root) {
-  char *text = cJSON_PrintUnformatted(root);
-  if (text == nullptr) throw std::bad_alloc();
-  std::string out(text);
-  cJSON_free(text);
-  return out;
-}
-
-// Every string comes from a file or a name anyone could have made: keep the document
-// valid UTF-8 whatever bytes they hold; record fields also lose control characters.
-void add_text(cJSON *o, const char *key, const std::string &text) {
-  cJSON_AddStringToObject(o, key, to_printable_utf8(text, false).c_str());
-}
-
-void add_label(cJSON *o, const char *key, const std::string &text) {
-  cJSON_AddStringToObject(o, key, to_printable_utf8(text, true).c_str());
-}
-
-void add_liveness(cJSON *o, platform::Liveness alive) {
-  if (alive == platform::Liveness::unknown) cJSON_AddNullToObject(o, "alive");
-  else cJSON_AddBoolToObject(o, "alive", alive == platform::Liveness::alive);
-}
-
-cJSON *holder_json(const HolderRecord &r) {
-  cJSON *h = cJSON_CreateObject();
-  cJSON_AddNumberToObject(h, "pid", static_cast<double>(r.pid));
-  add_label(h, "host", r.host);
-  cJSON_AddNumberToObject(h, "start_time", static_cast<double>(r.start_time));
-  add_label(h, "boot_id", r.boot_id);
-  cJSON_AddNumberToObject(h, "acquired_at", static_cast<double>(r.acquired_at));
-  add_label(h, "mode", r.mode.empty() ? "exclusive" : r.mode);
-  if (r.owner.empty()) cJSON_AddNullToObject(h, "owner");
-  else add_label(h, "owner", r.owner);
-  return h;
-}
 
 // Reading a lock file this process holds with the POSIX backend would close a descriptor
 // of it and drop the lock: such a file is not read, and shows no holder record.
@@ -113,29 +66,18 @@ std::string kernel_backend_on_disk(const std::string &lock_path,
 }
 
 // Fills the common fields for a kernel-locked file. `backend` null: found on disk (AUTO).
-void describe_kernel(cJSON *o, const std::string &lock_path, const platform::FileIdentity &id,
+void describe_kernel(LockReport &o, const std::string &lock_path, const platform::FileIdentity &id,
                      const std::string &record_bytes, const char *backend) {
   std::vector<platform::KernelLockHolder> holders;
   int probed = -1;
   if (!platform::list_kernel_locks(id, holders) && !held_posix_here(lock_path))
     probed = platform::probe_kernel_lock(lock_path);
-  if (backend != nullptr) cJSON_AddStringToObject(o, "backend", backend);
-  else add_label(o, "backend", kernel_backend_on_disk(lock_path, holders, record_bytes));
+  o.backend = backend != nullptr ? backend : kernel_backend_on_disk(lock_path, holders, record_bytes);
   bool exclusive = probed == 2;
   for (const auto &h : holders) exclusive = exclusive || h.exclusive;
-  const bool locked = probed > 0 || !holders.empty();
-  cJSON_AddBoolToObject(o, "locked", locked);
-  if (locked) cJSON_AddStringToObject(o, "mode", exclusive ? "exclusive" : "shared");
-  else cJSON_AddNullToObject(o, "mode");
-  cJSON *list = cJSON_AddArrayToObject(o, "holders");
-  for (const auto &h : holders) {
-    cJSON *item = cJSON_CreateObject();
-    if (h.pid > 0) cJSON_AddNumberToObject(item, "pid", static_cast<double>(h.pid));
-    else cJSON_AddNullToObject(item, "pid");
-    cJSON_AddStringToObject(item, "kind", h.kind.c_str());
-    cJSON_AddStringToObject(item, "mode", h.exclusive ? "exclusive" : "shared");
-    cJSON_AddItemToArray(list, item);
-  }
+  o.locked = probed > 0 || !holders.empty();
+  o.exclusive = exclusive;
+  for (const auto &h : holders) o.owners.push_back({h.pid, h.kind, h.exclusive});
   // The record is the last exclusive holder's; it describes the current one only if
   // that holder is among the lock's owners (OFD locks do not name their process).
   HolderRecord rec;
@@ -145,72 +87,58 @@ void describe_kernel(cJSON *o, const std::string &lock_path, const platform::Fil
     for (const auto &h : holders) current = current || h.pid == rec.pid || h.pid <= 0;
   }
   const int64_t now = platform::wall_clock_ms();
+  o.has_age = true;
   if (current) {
-    cJSON_AddItemToObject(o, "holder", holder_json(rec));
-    add_liveness(o, platform::Liveness::alive);
-    cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(std::max<int64_t>(0, now - rec.acquired_at)));
+    o.holder = LockReport::Holder::record;
+    o.record = rec;
+    o.alive = platform::Liveness::alive;
+    o.age_ms = std::max<int64_t>(0, now - rec.acquired_at);
   } else {
-    cJSON_AddNullToObject(o, "holder");
-    cJSON_AddNullToObject(o, "alive");
-    cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(std::max<int64_t>(0, now - id.mtime_ms)));
+    o.age_ms = std::max<int64_t>(0, now - id.mtime_ms);
   }
-  cJSON_AddBoolToObject(o, "stale", false);  // a kernel lock dies with its holder
+  o.stale = false;  // a kernel lock dies with its holder
 }
 
-void describe_name_lock(cJSON *o, const std::string &record_bytes, const platform::FileIdentity &id,
-                        bool directory, int64_t stale_after_ms) {
-  cJSON_AddStringToObject(o, "backend", directory ? "lockdir" : "lockfile");
-  cJSON_AddBoolToObject(o, "locked", true);
-  cJSON_AddStringToObject(o, "mode", "exclusive");
+void describe_name_lock(LockReport &o, const std::string &record_bytes,
+                        const platform::FileIdentity &id, bool directory, int64_t stale_after_ms) {
+  o.backend = directory ? "lockdir" : "lockfile";
+  o.locked = true;
+  o.exclusive = true;
   HolderJudgement j = judge_holder(record_bytes, id.mtime_ms, stale_after_ms);
-  cJSON *list = cJSON_AddArrayToObject(o, "holders");
   if (j.has_record) {
-    cJSON *item = cJSON_CreateObject();
-    cJSON_AddNumberToObject(item, "pid", static_cast<double>(j.record.pid));
-    cJSON_AddStringToObject(item, "kind", directory ? "lockdir" : "lockfile");
-    cJSON_AddStringToObject(item, "mode", "exclusive");
-    cJSON_AddItemToArray(list, item);
-    cJSON_AddItemToObject(o, "holder", holder_json(j.record));
-  } else {
-    cJSON_AddNullToObject(o, "holder");
+    o.owners.push_back({j.record.pid, o.backend, true});
+    o.holder = LockReport::Holder::record;
+    o.record = j.record;
   }
-  add_liveness(o, j.alive);
-  cJSON_AddBoolToObject(o, "stale", j.stale);
-  add_label(o, "reason", j.reason);
-  cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(j.age_ms));
+  o.alive = j.alive;
+  o.stale = j.stale;
+  o.has_reason = true;
+  o.reason = j.reason;
+  o.has_age = true;
+  o.age_ms = j.age_ms;
 }
 
-void describe_missing(cJSON *o, const char *backend) {
-  cJSON_AddStringToObject(o, "backend", backend);
-  cJSON_AddBoolToObject(o, "locked", false);
-  cJSON_AddNullToObject(o, "mode");
-  cJSON_AddArrayToObject(o, "holders");
-  cJSON_AddNullToObject(o, "holder");
-  cJSON_AddNullToObject(o, "alive");
-  cJSON_AddBoolToObject(o, "stale", false);
-  cJSON_AddNullToObject(o, "age_ms");
+void describe_missing(LockReport &o, const std::string &backend) {
+  o.backend = backend;
+  o.locked = false;
 }
 
 // A legacy lock (legacy_record.hpp): held while its pid names a process, stale after.
-void describe_legacy(cJSON *o, const LegacyLock &l) {
-  cJSON_AddStringToObject(o, "backend", "legacy");
-  cJSON_AddStringToObject(o, "format", legacy_format_name(l.format));
-  cJSON_AddBoolToObject(o, "locked", true);
-  cJSON_AddStringToObject(o, "mode", "exclusive");
-  cJSON *list = cJSON_AddArrayToObject(o, "holders");
-  cJSON *item = cJSON_CreateObject();
-  cJSON_AddNumberToObject(item, "pid", static_cast<double>(l.pid));
-  cJSON_AddStringToObject(item, "kind", "legacy");
-  cJSON_AddStringToObject(item, "mode", "exclusive");
-  cJSON_AddItemToArray(list, item);
-  cJSON *h = cJSON_AddObjectToObject(o, "holder");
-  cJSON_AddNumberToObject(h, "pid", static_cast<double>(l.pid));
-  if (l.locked_at_ms > 0)
-    cJSON_AddNumberToObject(h, "acquired_at", static_cast<double>(l.locked_at_ms));
-  add_liveness(o, l.stale ? platform::Liveness::dead : platform::Liveness::alive);
-  cJSON_AddBoolToObject(o, "stale", l.stale);
-  add_label(o, "reason", l.reason);
-  cJSON_AddNumberToObject(o, "age_ms", static_cast<double>(l.age_ms));
+void describe_legacy(LockReport &o, const LegacyLock &l) {
+  o.backend = "legacy";
+  o.format = legacy_format_name(l.format);
+  o.locked = true;
+  o.exclusive = true;
+  o.owners.push_back({l.pid, "legacy", true});
+  o.holder = LockReport::Holder::legacy;
+  o.legacy_pid = l.pid;
+  o.legacy_acquired_at = l.locked_at_ms > 0 ? l.locked_at_ms : 0;
+  o.alive = l.stale ? platform::Liveness::dead : platform::Liveness::alive;
+  o.stale = l.stale;
+  o.has_reason = true;
+  o.reason = l.reason;
+  o.has_age = true;
+  o.age_ms = l.age_ms;
 }
 
 bool is_lock_name(const std::string &name) {
@@ -218,7 +146,7 @@ bool is_lock_name(const std::string &name) {
 }
 
 // Describes one entry found by a scan; false if it is not a lock this library made.
-bool describe_found(cJSON *o, const std::string &lock_path, LockEntry &entry) {
+bool describe_found(LockReport &o, const std::string &lock_path, LockEntry &entry) {
   entry = inspect_safely(lock_path);
   LegacyLock legacy;
   if (entry.kind == EntryKind::other &&
@@ -501,14 +429,14 @@ bool kernel_locked(const std::string &lock_path, const platform::FileIdentity &i
 // record's name, is a name lock; a legacy lock (sidecar names only) is judged by its
 // pid, unless a kernel lock is held on its file; any other regular file is a kernel
 // lock file.
-void describe_on_disk(cJSON *o, const std::string &path, const std::string &lock_path,
+void describe_on_disk(LockReport &o, const std::string &path, const std::string &lock_path,
                       const LockOptions &options) {
   const LockEntry e = inspect_safely(lock_path);
   if (e.kind == EntryKind::missing) {
-    cJSON_AddBoolToObject(o, "exists", false);
+    o.exists = 0;
     const std::string recorded = options.sidecar && options.lock_dir.empty() ? state_backend(path)
                                                                              : std::string();
-    describe_missing(o, recorded.empty() ? default_kernel_backend() : recorded.c_str());
+    describe_missing(o, recorded.empty() ? default_kernel_backend() : recorded);
     return;
   }
   LegacyLock legacy;
@@ -522,7 +450,7 @@ void describe_on_disk(cJSON *o, const std::string &path, const std::string &lock
                               "a legacy pid directory)"
                             : "is not a regular file (symbolic link, FIFO, socket or device); "
                               "it is not a lock file");
-  cJSON_AddBoolToObject(o, "exists", true);
+  o.exists = 1;
   if (is_legacy) describe_legacy(o, legacy);
   else if (e.kind == EntryKind::name_lock || e.directory)
     describe_name_lock(o, e.record_bytes, e.id, e.directory, options.stale_after_ms);
@@ -531,98 +459,92 @@ void describe_on_disk(cJSON *o, const std::string &path, const std::string &lock
 
 }  // namespace
 
-std::string query_lock(const std::string &path, const LockOptions &options) {
-  const std::string lock_path = resolve_lock_path(path, options);
-  auto root = new_object();
-  add_text(root.get(), "path", path);
-  add_text(root.get(), "lock_path", lock_path);
+LockReport query_lock(const std::string &path, const LockOptions &options) {
+  LockReport r;
+  r.path = path;
+  r.lock_path = resolve_lock_path(path, options);
+  const std::string &lock_path = r.lock_path;
   if (options.backend == Backend::automatic) {
-    describe_on_disk(root.get(), path, lock_path, options);
-    return print(root.get());
+    describe_on_disk(r, path, lock_path, options);
+    return r;
   }
   const bool name_lock = options.backend == Backend::lockfile || options.backend == Backend::lockdir;
-  const char *backend = backend_name(options.backend == Backend::automatic ? Backend::flock : options.backend);
+  const char *backend = backend_name(options.backend);
   platform::FileIdentity id;
   std::string bytes;
   if (!read_entry_safely(lock_path, options.backend == Backend::lockdir, id, bytes)) {
-    cJSON_AddBoolToObject(root.get(), "exists", false);
-    describe_missing(root.get(), backend);
-  } else {
-    // Matches fl_open, which refuses these rather than lock through them.
-    if (!id.regular && !(id.directory && name_lock))
-      throw_error(Status::invalid, "query lock", lock_path,
-                  id.directory ? "is a directory, not a lock file"
-                               : "is not a regular file (symbolic link, FIFO, socket or "
-                                 "device); it is not a lock file");
-    cJSON_AddBoolToObject(root.get(), "exists", true);
-    if (name_lock) {
-      describe_name_lock(root.get(), bytes, id, options.backend == Backend::lockdir,
-                         options.stale_after_ms);
-    } else {
-      platform::FileIdentity checked;
-      if (!platform::identify_path(lock_path, checked))
-        throw_error(Status::not_found, "query lock", lock_path, "vanished while being read");
-      describe_kernel(root.get(), lock_path, id, bytes, backend);
-    }
+    r.exists = 0;
+    describe_missing(r, backend);
+    return r;
   }
-  return print(root.get());
+  // Matches fl_open, which refuses these rather than lock through them.
+  if (!id.regular && !(id.directory && name_lock))
+    throw_error(Status::invalid, "query lock", lock_path,
+                id.directory ? "is a directory, not a lock file"
+                             : "is not a regular file (symbolic link, FIFO, socket or "
+                               "device); it is not a lock file");
+  r.exists = 1;
+  if (name_lock) {
+    describe_name_lock(r, bytes, id, options.backend == Backend::lockdir, options.stale_after_ms);
+  } else {
+    platform::FileIdentity checked;
+    if (!platform::identify_path(lock_path, checked))
+      throw_error(Status::not_found, "query lock", lock_path, "vanished while being read");
+    describe_kernel(r, lock_path, id, bytes, backend);
+  }
+  return r;
 }
 
-std::string scan_locks(const std::string &dir) {
+ScanReport scan_locks(const std::string &dir) {
   auto names = platform::list_dir(dir);
   std::sort(names.begin(), names.end());
-  auto root = new_object();
-  add_text(root.get(), "dir", dir);
-  cJSON *locks = cJSON_AddArrayToObject(root.get(), "locks");
-  cJSON *leftovers = cJSON_AddArrayToObject(root.get(), "leftovers");
+  ScanReport report;
+  report.dir = dir;
   for (const auto &name : names) {
     const LeftoverName leftover = parse_leftover_name(name);
     if (!is_lock_name(name) && leftover.kind == LeftoverKind::none) continue;
     const std::string lock_path = platform::join_path(dir, name);
-    JsonPtr item = new_object();
     if (leftover.kind != LeftoverKind::none) {
-      add_text(item.get(), "path", lock_path);
-      add_text(item.get(), "leftover_of", platform::join_path(dir, leftover.lock_name));
-      cJSON_AddStringToObject(item.get(), "kind", leftover_kind_name(leftover.kind));
+      LeftoverReport item;
+      item.path = lock_path;
+      item.leftover_of = platform::join_path(dir, leftover.lock_name);
+      item.kind = leftover_kind_name(leftover.kind);
       try {
         const LeftoverVerdict v = judge_leftover(lock_path, leftover, 0);
         if (!v.found) continue;
-        cJSON_AddNumberToObject(item.get(), "age_ms", static_cast<double>(v.age_ms));
-        cJSON_AddBoolToObject(item.get(), "stale", v.removable);
-        add_label(item.get(), "reason", v.reason);
+        item.age_ms = v.age_ms;
+        item.stale = v.removable;
+        item.reason = v.reason;
       } catch (const Error &e) {
-        add_text(item.get(), "error", e.what());
+        item.error = e.what();
       }
-      cJSON_AddItemToArray(leftovers, item.release());
+      report.leftovers.push_back(std::move(item));
       continue;
     }
-    add_text(item.get(), "lock_path", lock_path);
+    LockReport item;
+    item.lock_path = lock_path;
     LockEntry entry;
     try {
-      if (!describe_found(item.get(), lock_path, entry)) continue;
+      if (!describe_found(item, lock_path, entry)) continue;
     } catch (const Error &e) {
-      add_text(item.get(), "error", e.what());
+      item = LockReport{};
+      item.lock_path = lock_path;
+      item.error = e.what();
     }
-    cJSON_AddItemToArray(locks, item.release());
+    report.locks.push_back(std::move(item));
   }
-  return print(root.get());
+  return report;
 }
 
-std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
+CleanReport clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
   auto names = platform::list_dir(dir);
   std::sort(names.begin(), names.end());
-  auto root = new_object();
-  add_text(root.get(), "dir", dir);
-  cJSON *removed = cJSON_AddArrayToObject(root.get(), "removed");
-  cJSON *kept = cJSON_AddArrayToObject(root.get(), "kept");
-  cJSON *errors = cJSON_AddArrayToObject(root.get(), "errors");
-  auto note = [](cJSON *list, const std::string &lock_path, const char *key,
+  CleanReport report;
+  report.dir = dir;
+  auto &removed = report.removed, &kept = report.kept, &errors = report.errors;
+  auto note = [](std::vector<CleanReport::Item> &list, const std::string &lock_path,
                  const std::string &text, const std::string &leftover_of = std::string()) {
-    cJSON *item = cJSON_CreateObject();
-    add_text(item, "lock_path", lock_path);
-    add_label(item, key, text);
-    if (!leftover_of.empty()) add_text(item, "leftover_of", leftover_of);
-    cJSON_AddItemToArray(list, item);
+    list.push_back({lock_path, text, leftover_of});
   };
   for (const auto &name : names) {
     const LeftoverName leftover = parse_leftover_name(name);
@@ -633,11 +555,11 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
         const LeftoverVerdict v = judge_leftover(path, leftover, min_age_ms);
         if (!v.found) continue;
         std::string why_kept;
-        if (!v.removable) note(kept, path, "reason", v.reason, of);
-        else if (remove_leftover(path, v, why_kept)) note(removed, path, "reason", v.reason, of);
-        else if (!why_kept.empty()) note(kept, path, "reason", why_kept, of);
+        if (!v.removable) note(kept, path, v.reason, of);
+        else if (remove_leftover(path, v, why_kept)) note(removed, path, v.reason, of);
+        else if (!why_kept.empty()) note(kept, path, why_kept, of);
       } catch (const Error &e) {
-        note(errors, path, "error", e.what(), of);
+        note(errors, path, e.what(), of);
       }
       continue;
     }
@@ -651,36 +573,36 @@ std::string clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
           judge_legacy_entry(lock_path, entry.id, entry.record_bytes, legacy)) {
         const bool remove = legacy.stale && legacy.age_ms >= min_age_ms;
         if (remove && break_legacy_lock(lock_path, legacy))
-          note(removed, lock_path, "reason", legacy.reason);
+          note(removed, lock_path, legacy.reason);
         else
-          note(kept, lock_path, "reason",
+          note(kept, lock_path,
                !legacy.stale ? legacy.reason
                : !remove     ? "younger than min_age_ms"
                              : "replaced while checking");
         continue;
       }
       if (entry.kind == EntryKind::other) {
-        note(kept, lock_path, "reason", "not a lock file made by filelock");
+        note(kept, lock_path, "not a lock file made by filelock");
         continue;
       }
       if (entry.kind == EntryKind::orphan) {
         std::string reason;
-        if (clean_orphan(lock_path, entry, min_age_ms, reason)) note(removed, lock_path, "reason", reason);
-        else if (!reason.empty()) note(kept, lock_path, "reason", reason);
+        if (clean_orphan(lock_path, entry, min_age_ms, reason)) note(removed, lock_path, reason);
+        else if (!reason.empty()) note(kept, lock_path, reason);
         continue;
       }
       HolderJudgement j = judge_holder(entry.record_bytes, entry.id.mtime_ms, 0);
       if (j.stale && j.age_ms >= min_age_ms &&
           break_lock_entry(lock_path, entry.directory, entry.id, entry.record_bytes)) {
-        note(removed, lock_path, "reason", j.reason);
+        note(removed, lock_path, j.reason);
       } else {
-        note(kept, lock_path, "reason", j.stale ? "younger than min_age_ms" : j.reason);
+        note(kept, lock_path, j.stale ? "younger than min_age_ms" : j.reason);
       }
     } catch (const Error &e) {
-      note(errors, lock_path, "error", e.what());
+      note(errors, lock_path, e.what());
     }
   }
-  return print(root.get());
+  return report;
 }
 
 }  // namespace filelock

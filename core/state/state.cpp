@@ -624,7 +624,7 @@ std::string State::history(int limit) {
   return json::print(out.get(), false);
 }
 
-std::string State::verify(bool &damaged) {
+VerifyReport State::verify() {
   Current cur;
   LogScan scan;
   {
@@ -632,17 +632,13 @@ std::string State::verify(bool &damaged) {
     cur = load(false);
     scan = log_.scan(SIZE_MAX);
   }
-  damaged = false;
-  json::Doc report(cJSON_CreateObject());
-  if (!report) throw std::bad_alloc();
-  cJSON *problems = cJSON_CreateArray();
-  const auto problem = [&](const std::string &text, bool counts) {
-    cJSON_AddItemToArray(problems, cJSON_CreateString(text.c_str()));
-    damaged = damaged || counts;
+  VerifyReport r;
+  const auto problem = [&](std::string text, bool counts) {
+    r.problems.push_back(std::move(text));
+    r.ok = r.ok && !counts;
   };
 
-  cJSON *doc = cJSON_CreateObject();
-  std::string doc_error;
+  std::string &doc_error = r.document.error;
   if (!cur.exists) {
     doc_error = "the state file is missing";
   } else {
@@ -653,24 +649,20 @@ std::string State::verify(bool &damaged) {
       doc_error = e.what();
     }
   }
-  cJSON_AddBoolToObject(doc, "ok", doc_error.empty());
-  cJSON_AddStringToObject(doc, "path", path_.c_str());
-  cJSON_AddRawToObject(doc, "size", std::to_string(cur.bytes.size()).c_str());
-  if (!doc_error.empty()) {
-    cJSON_AddStringToObject(doc, "error", doc_error.c_str());
-    problem("document: " + doc_error, true);
-  }
+  r.document.ok = doc_error.empty();
+  r.document.path = path_;
+  r.document.size = cur.bytes.size();
+  if (!doc_error.empty()) problem("document: " + doc_error, true);
 
-  cJSON *log = cJSON_CreateObject();
-  cJSON_AddBoolToObject(log, "ok", scan.damaged_line == 0);
-  cJSON_AddStringToObject(log, "path", log_.path().c_str());
-  cJSON_AddRawToObject(log, "records", std::to_string(scan.records.size()).c_str());
-  cJSON_AddBoolToObject(log, "torn_tail", scan.torn_tail);
+  r.log.ok = scan.damaged_line == 0;
+  r.log.path = log_.path();
+  r.log.records = scan.records.size();
+  r.log.torn_tail = scan.torn_tail;
   if (scan.torn_tail) problem("audit log: the last line is incomplete (a crash mid-append); it is ignored", false);
   if (scan.zero_filled) {
     problem("audit log: lines lost to a power cut were left as zero bytes; they are ignored", false);
   }
-  cJSON_AddRawToObject(log, "unwritten", std::to_string(log_.unwritten()).c_str());
+  r.log.unwritten = log_.unwritten();
   if (log_.unwritten() != 0) {
     problem("audit log: " + std::to_string(log_.unwritten()) +
                 " record(s) of commits in place are not written yet (kept by this handle, written "
@@ -678,13 +670,10 @@ std::string State::verify(bool &damaged) {
             false);
   }
   if (scan.damaged_line != 0) {
-    const std::string what = "'" + scan.damaged_file + "' line " + std::to_string(scan.damaged_line) + " is damaged";
-    cJSON_AddStringToObject(log, "error", what.c_str());
-    problem("audit log: " + what, true);
+    r.log.error = "'" + scan.damaged_file + "' line " + std::to_string(scan.damaged_line) + " is damaged";
+    problem("audit log: " + r.log.error, true);
   }
 
-  cJSON *backups = cJSON_CreateObject();
-  cJSON *invalid = cJSON_CreateArray();
   const auto list = backups_.list();
   for (const auto &b : list) {
     std::string text;
@@ -695,21 +684,14 @@ std::string State::verify(bool &damaged) {
       ok = false;
     }
     if (!ok) {
-      cJSON_AddItemToArray(invalid, cJSON_CreateString(b.id.c_str()));
+      r.backups.invalid.push_back(b.id);
       problem("backup '" + b.id + "' is damaged", true);
     }
   }
-  cJSON_AddRawToObject(backups, "count", std::to_string(list.size()).c_str());
-  cJSON_AddItemToObject(backups, "invalid", invalid);
-  if (!list.empty()) cJSON_AddStringToObject(backups, "newest", list.front().id.c_str());
-
-  cJSON_AddBoolToObject(report.get(), "ok", !damaged);
-  cJSON_AddItemToObject(report.get(), "document", doc);
-  cJSON_AddRawToObject(report.get(), "generation", std::to_string(cur.generation).c_str());
-  cJSON_AddItemToObject(report.get(), "log", log);
-  cJSON_AddItemToObject(report.get(), "backups", backups);
-  cJSON_AddItemToObject(report.get(), "problems", problems);
-  return json::print(report.get(), false);
+  r.backups.count = list.size();
+  if (!list.empty()) r.backups.newest = list.front().id;
+  r.generation = cur.generation;
+  return r;
 }
 
 // ---- Transaction -----------------------------------------------------------------

@@ -48,6 +48,31 @@ struct Current {
 
 class Transaction;
 
+struct VerifyReport {
+  bool ok = true;
+  struct Document {
+    bool ok = true;
+    std::string path;
+    uint64_t size = 0;
+    std::string error;
+  } document;
+  uint64_t generation = 0;
+  struct Log {
+    bool ok = true;
+    std::string path;
+    uint64_t records = 0;
+    bool torn_tail = false;
+    uint64_t unwritten = 0;  // records of commits in place this handle has yet to write
+    std::string error;
+  } log;
+  struct Backups {
+    uint64_t count = 0;
+    std::vector<std::string> invalid;  // ids of backups that do not parse
+    std::string newest;                // empty: none
+  } backups;
+  std::vector<std::string> problems;  // one sentence each, damage or not
+};
+
 class State {
  public:
   // Creates meta_dir and, if the file is missing, the initial document (generation 1).
@@ -82,8 +107,9 @@ class State {
   uint64_t restore(const std::string &id);
   // JSON array of audit records, newest first; limit <= 0: all.
   std::string history(int limit);
-  // JSON report; `damaged` is set when anything but a torn log tail is wrong.
-  std::string verify(bool &damaged);
+  // What is wrong with the document, the audit log and the backups (rendered by
+  // capi/reports.cpp); `ok` is false when anything but a torn log tail is wrong.
+  VerifyReport verify();
 
   const std::string &path() const { return path_; }
   const std::string &meta_dir() const { return meta_dir_; }

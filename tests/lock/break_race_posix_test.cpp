@@ -210,12 +210,12 @@ TEST_P(BreakRace, AKilledBreakersClaimIsListedThenCleaned) {
   fltest::wait_exit(breaker);
   const auto claims = names_starting(dir.path(), "x.lock.break-");
   ASSERT_EQ(claims.size(), 1u);
-  locktest::Json scan(filelock::scan_locks(dir.path()));
+  locktest::Json scan(locktest::scan_json(dir.path()));
   const cJSON *leftover = cJSON_GetArrayItem(scan.get("leftovers"), 0);
   ASSERT_NE(leftover, nullptr) << scan.text;
   EXPECT_STREQ(cJSON_GetObjectItem(leftover, "kind")->valuestring, "break_claim") << scan.text;
   EXPECT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(leftover, "stale"))) << scan.text;
-  locktest::Json cleaned(filelock::clean_stale_locks(dir.path(), 0));
+  locktest::Json cleaned(locktest::clean_json(dir.path(), 0));
   EXPECT_TRUE(names_starting(dir.path(), "x.lock").empty()) << cleaned.text;
 }
 
@@ -230,7 +230,7 @@ TEST_P(BreakRace, AClaimOnAGoneLockIsCleaned) {
   const auto claims = names_starting(dir.path(), "x.lock.break-");
   ASSERT_EQ(claims.size(), 1u);
   filelock::remove_lock_entry(dir.file("x.lock"), GetParam() == Backend::lockdir);
-  locktest::Json cleaned(filelock::clean_stale_locks(dir.path(), 0));
+  locktest::Json cleaned(locktest::clean_json(dir.path(), 0));
   EXPECT_TRUE(names_starting(dir.path(), "x.lock").empty()) << cleaned.text;
   EXPECT_NE(cleaned.text.find("breaker's claim on a lock that is gone"), std::string::npos)
       << cleaned.text;

@@ -34,7 +34,7 @@ TEST_P(InspectAuto, NameLockHolderFoundWithoutNamingTheBackend) {
   auto p = fltest::spawn_helper("hold", {path, "exclusive", "60000",
                                          std::to_string(static_cast<int>(GetParam()))});
   ASSERT_EQ(fltest::read_line(p), "locked");
-  Json live(filelock::query_lock(path, {}));
+  Json live(locktest::query_json(path, {}));
   EXPECT_EQ(str(live.get("backend")), name) << live.text;
   EXPECT_TRUE(cJSON_IsTrue(live.get("exists"))) << live.text;
   EXPECT_TRUE(cJSON_IsTrue(live.get("locked"))) << live.text;
@@ -43,12 +43,12 @@ TEST_P(InspectAuto, NameLockHolderFoundWithoutNamingTheBackend) {
   EXPECT_TRUE(cJSON_IsTrue(live.get("alive"))) << live.text;
   EXPECT_TRUE(cJSON_IsFalse(live.get("stale"))) << live.text;
   // The same report as when the backend is named.
-  Json named(filelock::query_lock(path, with_backend(GetParam())));
+  Json named(locktest::query_json(path, with_backend(GetParam())));
   EXPECT_EQ(str(named.get("reason")), str(live.get("reason"))) << named.text;
 
   fltest::kill_hard(p);
   fltest::wait_exit(p);
-  Json dead(filelock::query_lock(path, {}));
+  Json dead(locktest::query_json(path, {}));
   EXPECT_EQ(str(dead.get("backend")), name) << dead.text;
   EXPECT_TRUE(cJSON_IsTrue(dead.get("locked"))) << dead.text;
   EXPECT_EQ(holder_pid(dead), static_cast<double>(p.pid)) << dead.text;
@@ -68,7 +68,7 @@ TEST(InspectAutoKernel, KernelHolderNamesItsBackend) {
     auto p = fltest::spawn_helper("hold", {path, "exclusive", "60000",
                                            std::to_string(static_cast<int>(b))});
     ASSERT_EQ(fltest::read_line(p), "locked");
-    Json q(filelock::query_lock(path, {}));
+    Json q(locktest::query_json(path, {}));
     EXPECT_EQ(str(q.get("backend")), locktest::backend_label(b)) << q.text;
     EXPECT_TRUE(cJSON_IsTrue(q.get("locked"))) << q.text;
     EXPECT_EQ(holder_pid(q), static_cast<double>(p.pid)) << q.text;
@@ -83,11 +83,11 @@ TEST(InspectAutoKernel, KernelHolderNamesItsBackend) {
 // use.
 TEST(InspectAutoKernel, FreeStateLockNamesTheRecordedBackend) {
   fltest::TempDir dir;
-  Json plain(filelock::query_lock(dir.file("s.json"), {}));
+  Json plain(locktest::query_json(dir.file("s.json"), {}));
   EXPECT_NE(str(plain.get("backend")), "lockdir") << plain.text;
   ASSERT_TRUE(std::filesystem::create_directory(dir.file(".s.json.filelock")));
   { std::ofstream(dir.file(".s.json.filelock/backend")) << "lockdir\n"; }
-  Json q(filelock::query_lock(dir.file("s.json"), {}));
+  Json q(locktest::query_json(dir.file("s.json"), {}));
   EXPECT_EQ(str(q.get("backend")), "lockdir") << q.text;
   EXPECT_TRUE(cJSON_IsFalse(q.get("exists"))) << q.text;
   EXPECT_TRUE(cJSON_IsFalse(q.get("locked"))) << q.text;

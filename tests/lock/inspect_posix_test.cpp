@@ -37,7 +37,7 @@ TEST(Inspect, QueryOfSymlinkOrFifoIsRefused) {
       EXPECT_NE(status_of([&] { open_lock(dir.file(name), with_backend(b))->lock(LockMode::exclusive, 0); }),
                 Status::ok);
       try {
-        filelock::query_lock(dir.file(name), with_backend(b));
+        locktest::query_json(dir.file(name), with_backend(b));
         ADD_FAILURE() << "query accepted " << name;
       } catch (const filelock::Error &e) {
         EXPECT_EQ(e.status(), Status::invalid);
@@ -77,7 +77,7 @@ TEST(Inspect, AutoQueryJudgesLegacyLocks) {
     } else {
       std::ofstream(lock) << c.pid << "\n";
     }
-    locktest::Json q(filelock::query_lock(dir.file(c.name), {}));
+    locktest::Json q(locktest::query_json(dir.file(c.name), {}));
     const bool live = c.pid == ::getpid();
     EXPECT_STREQ(cJSON_GetStringValue(q.get("backend")), "legacy") << q.text;
     EXPECT_STREQ(cJSON_GetStringValue(q.get("format")), c.format) << q.text;
@@ -97,12 +97,12 @@ TEST(Inspect, AutoQueryReportsTheKernelHolderOfATakenOverLegacyFile) {
   no_record.record_holder = false;
   auto held = open_lock(dir.file("x"), no_record);
   held->lock(LockMode::exclusive, 0);
-  locktest::Json q(filelock::query_lock(dir.file("x"), {}));
+  locktest::Json q(locktest::query_json(dir.file("x"), {}));
   EXPECT_STREQ(cJSON_GetStringValue(q.get("backend")), "flock") << q.text;
   EXPECT_TRUE(cJSON_IsTrue(q.get("locked"))) << q.text;
   EXPECT_TRUE(cJSON_IsFalse(q.get("stale"))) << q.text;
   held->unlock();
-  locktest::Json free(filelock::query_lock(dir.file("x"), {}));
+  locktest::Json free(locktest::query_json(dir.file("x"), {}));
   EXPECT_STREQ(cJSON_GetStringValue(free.get("backend")), "legacy") << free.text;
   EXPECT_TRUE(cJSON_IsTrue(free.get("stale"))) << free.text;
 }

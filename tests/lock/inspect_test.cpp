@@ -57,7 +57,7 @@ TEST(Inspect, QueryShowsAnotherProcessAsHolder) {
     auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "60000",
                                            std::to_string(static_cast<int>(b))});
     ASSERT_EQ(fltest::read_line(p), "locked");
-    Json q(filelock::query_lock(dir.file("x"), with_backend(b)));
+    Json q(locktest::query_json(dir.file("x"), with_backend(b)));
     EXPECT_TRUE(is_true(q.get("locked"))) << q.text;
     EXPECT_EQ(str(q.get("mode")), "exclusive") << q.text;
     EXPECT_EQ(cJSON_GetArraySize(q.get("holders")), kKernelHoldersListed ? 1 : 0) << q.text;
@@ -65,7 +65,7 @@ TEST(Inspect, QueryShowsAnotherProcessAsHolder) {
     EXPECT_TRUE(is_true(q.get("alive"))) << q.text;
     fltest::kill_hard(p);
     fltest::wait_exit(p);
-    Json after(filelock::query_lock(dir.file("x"), with_backend(b)));
+    Json after(locktest::query_json(dir.file("x"), with_backend(b)));
     EXPECT_FALSE(is_true(after.get("locked"))) << after.text;
     EXPECT_TRUE(cJSON_IsNull(after.get("holder"))) << after.text;  // old record not shown
   }
@@ -77,7 +77,7 @@ TEST(Inspect, QueryDoesNotDisturbAWaiterOrHolder) {
   a->lock(LockMode::shared, 0);
   auto b = open_lock(dir.file("x"));
   b->lock(LockMode::shared, 0);
-  Json q(filelock::query_lock(dir.file("x"), {}));
+  Json q(locktest::query_json(dir.file("x"), {}));
   EXPECT_EQ(str(q.get("mode")), "shared") << q.text;
   EXPECT_EQ(cJSON_GetArraySize(q.get("holders")), kKernelHoldersListed ? 2 : 0) << q.text;
   EXPECT_TRUE(cJSON_IsNull(q.get("holder"))) << q.text;
@@ -87,7 +87,7 @@ TEST(Inspect, QueryDoesNotDisturbAWaiterOrHolder) {
 
 TEST(Inspect, QueryOfMissingLock) {
   fltest::TempDir dir;
-  Json q(filelock::query_lock(dir.file("nothing"), {}));
+  Json q(locktest::query_json(dir.file("nothing"), {}));
   EXPECT_FALSE(is_true(q.get("exists"))) << q.text;
   EXPECT_FALSE(is_true(q.get("locked"))) << q.text;
   EXPECT_EQ(str(q.get("lock_path")), dir.file("nothing.lock"));
@@ -98,12 +98,12 @@ TEST(Inspect, QueryReportsDeadLockFileHolderAsStale) {
   auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "60000",
                                          std::to_string(static_cast<int>(Backend::lockfile))});
   ASSERT_EQ(fltest::read_line(p), "locked");
-  Json live(filelock::query_lock(dir.file("x"), with_backend(Backend::lockfile)));
+  Json live(locktest::query_json(dir.file("x"), with_backend(Backend::lockfile)));
   EXPECT_TRUE(is_true(live.get("alive"))) << live.text;
   EXPECT_FALSE(is_true(live.get("stale"))) << live.text;
   fltest::kill_hard(p);
   fltest::wait_exit(p);
-  Json dead(filelock::query_lock(dir.file("x"), with_backend(Backend::lockfile)));
+  Json dead(locktest::query_json(dir.file("x"), with_backend(Backend::lockfile)));
   EXPECT_TRUE(is_true(dead.get("locked"))) << dead.text;
   EXPECT_FALSE(is_true(dead.get("alive"))) << dead.text;
   EXPECT_TRUE(is_true(dead.get("stale"))) << dead.text;
@@ -123,7 +123,7 @@ TEST(Inspect, ScanAndCleanStale) {
   { std::ofstream(dir.file("foreign.lock")) << "not ours"; }
   { std::ofstream(dir.file("notes.txt")) << "no lock"; }
 
-  Json scan(filelock::scan_locks(dir.path()));
+  Json scan(locktest::scan_json(dir.path()));
   EXPECT_EQ(cJSON_GetArraySize(scan.get("locks")), 3) << scan.text;
   const cJSON *h = find_lock(scan, "locks", dir.file("held.lock"));
   ASSERT_NE(h, nullptr) << scan.text;
@@ -136,10 +136,10 @@ TEST(Inspect, ScanAndCleanStale) {
   EXPECT_EQ(str(cJSON_GetObjectItem(d, "backend")), "lockdir");
   EXPECT_TRUE(is_true(cJSON_GetObjectItem(d, "stale")));
 
-  Json young(filelock::clean_stale_locks(dir.path(), 3600 * 1000));
+  Json young(locktest::clean_json(dir.path(), 3600 * 1000));
   EXPECT_EQ(cJSON_GetArraySize(young.get("removed")), 0) << young.text;
 
-  Json clean(filelock::clean_stale_locks(dir.path(), 0));
+  Json clean(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find_lock(clean, "removed", dir.file("free.lock")), nullptr) << clean.text;
   EXPECT_NE(find_lock(clean, "removed", dir.file("dead.lock")), nullptr) << clean.text;
   EXPECT_NE(find_lock(clean, "kept", dir.file("held.lock")), nullptr) << clean.text;
@@ -171,7 +171,7 @@ TEST(Inspect, CleanStaleRacingAcquirersLosesNoUpdate) {
   const int64_t start = locktest::mono_ns();
   while (counter() < kProcs * kIters && locktest::elapsed_ms_since(start) < 20000) {
     for (int i = 0; i < 20; ++i) {
-      Json r(filelock::clean_stale_locks(dir.path(), 0));
+      Json r(locktest::clean_json(dir.path(), 0));
       removed += cJSON_GetArraySize(r.get("removed"));
     }
   }
@@ -213,8 +213,8 @@ TEST(Inspect, ForeignRecordBytesStillGiveValidJson) {
   const std::string rec =
       filelock::HolderRecordTemplate(self, "bad\xff\x1b[2Jowner", "lockfile").render(1);
   { std::ofstream(dir.file("x.lock")) << rec; }
-  for (const std::string &text : {filelock::query_lock(dir.file("x"), with_backend(Backend::lockfile)),
-                                  filelock::scan_locks(dir.path())}) {
+  for (const std::string &text : {locktest::query_json(dir.file("x"), with_backend(Backend::lockfile)),
+                                  locktest::scan_json(dir.path())}) {
     EXPECT_EQ(text.find('\xff'), std::string::npos) << text;
     EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
     EXPECT_EQ(text.find("\\u001b"), std::string::npos) << text;
@@ -247,13 +247,13 @@ TEST(Inspect, CleanRemovesBareLockDirectoryOnlyAfterTheGracePeriod) {
   fltest::TempDir dir;
   ASSERT_EQ(mkdir(dir.file("bare.lock").c_str(), 0755), 0);
   { std::ofstream(dir.file("empty.lock")); }
-  Json young(filelock::clean_stale_locks(dir.path(), 0));
+  Json young(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find_lock(young, "kept", dir.file("bare.lock")), nullptr) << young.text;
   EXPECT_NE(find_lock(young, "kept", dir.file("empty.lock")), nullptr) << young.text;
   const int past_grace = filelock::kOrphanGraceMs / 1000 + 2;
   ASSERT_TRUE(fltest::backdate(dir.file("bare.lock"), past_grace));
   ASSERT_TRUE(fltest::backdate(dir.file("empty.lock"), past_grace));
-  Json old(filelock::clean_stale_locks(dir.path(), 0));
+  Json old(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find_lock(old, "removed", dir.file("bare.lock")), nullptr) << old.text;
   EXPECT_NE(find_lock(old, "removed", dir.file("empty.lock")), nullptr) << old.text;
   EXPECT_EQ(access(dir.file("bare.lock").c_str(), F_OK), -1);

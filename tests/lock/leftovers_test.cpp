@@ -161,13 +161,13 @@ TEST(Leftovers, PlacingLeftoverIsRemovedOnlyOnceItsCreatorIsDead) {
   const std::string temp = creator.read_line();
   ASSERT_TRUE(exists(temp)) << temp;
 
-  Json live(filelock::clean_stale_locks(dir.path(), 0));
+  Json live(locktest::clean_json(dir.path(), 0));
   const cJSON *kept = find(live, "kept", "lock_path", temp);
   ASSERT_NE(kept, nullptr) << live.text;
   EXPECT_NE(reason(kept).find("is alive"), std::string::npos) << live.text;
   EXPECT_EQ(str(cJSON_GetObjectItem(kept, "leftover_of")), lock_path) << live.text;
   EXPECT_TRUE(exists(temp));
-  Json scan_live(filelock::scan_locks(dir.path()));
+  Json scan_live(locktest::scan_json(dir.path()));
   const cJSON *listed = find(scan_live, "leftovers", "path", temp);
   ASSERT_NE(listed, nullptr) << scan_live.text;
   EXPECT_EQ(str(cJSON_GetObjectItem(listed, "kind")), "new") << scan_live.text;
@@ -175,19 +175,19 @@ TEST(Leftovers, PlacingLeftoverIsRemovedOnlyOnceItsCreatorIsDead) {
   EXPECT_EQ(cJSON_GetArraySize(scan_live.get("locks")), 0) << scan_live.text;
 
   creator.kill();
-  Json scan_dead(filelock::scan_locks(dir.path()));
+  Json scan_dead(locktest::scan_json(dir.path()));
   listed = find(scan_dead, "leftovers", "path", temp);
   ASSERT_NE(listed, nullptr) << scan_dead.text;
   EXPECT_TRUE(cJSON_IsTrue(cJSON_GetObjectItem(listed, "stale"))) << scan_dead.text;
   EXPECT_TRUE(exists(temp));  // a scan never removes
 
-  Json young(filelock::clean_stale_locks(dir.path(), 3600 * 1000));
+  Json young(locktest::clean_json(dir.path(), 3600 * 1000));
   kept = find(young, "kept", "lock_path", temp);
   ASSERT_NE(kept, nullptr) << young.text;
   EXPECT_EQ(reason(kept), "younger than min_age_ms");
   EXPECT_TRUE(exists(temp));
 
-  Json dead(filelock::clean_stale_locks(dir.path(), 0));
+  Json dead(locktest::clean_json(dir.path(), 0));
   const cJSON *removed = find(dead, "removed", "lock_path", temp);
   ASSERT_NE(removed, nullptr) << dead.text;
   EXPECT_NE(reason(removed).find("is gone"), std::string::npos) << dead.text;
@@ -206,17 +206,17 @@ TEST(Leftovers, PlacingLeftoverIsRemovedAfterTheGracePeriodWithoutProof) {
   // Killed between O_EXCL create and the write of the record: an empty file.
   const std::string empty = dir.file("y.lock.new-" + std::to_string(creator.p.pid) + "-1-1");
   { std::ofstream(empty) << ""; }
-  Json young(filelock::clean_stale_locks(dir.path(), 0));
+  Json young(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find(young, "kept", "lock_path", temp), nullptr) << young.text;
   EXPECT_NE(find(young, "kept", "lock_path", empty), nullptr) << young.text;
   backdate(temp, kPastPlacingGrace - 120);
   backdate(empty, kPastPlacingGrace - 120);
-  Json almost(filelock::clean_stale_locks(dir.path(), 0));
+  Json almost(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find(almost, "kept", "lock_path", temp), nullptr) << almost.text;
   EXPECT_NE(find(almost, "kept", "lock_path", empty), nullptr) << almost.text;
   backdate(temp, kPastPlacingGrace);
   backdate(empty, kPastPlacingGrace);
-  Json old(filelock::clean_stale_locks(dir.path(), 0));
+  Json old(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find(old, "removed", "lock_path", temp), nullptr) << old.text;
   EXPECT_NE(find(old, "removed", "lock_path", empty), nullptr) << old.text;
   EXPECT_FALSE(exists(temp));
@@ -247,18 +247,18 @@ TEST_P(BreakingLeftover, DeadHoldersLockMovedAsideIsRemoved) {
   ASSERT_TRUE(exists(aside)) << aside;
   ASSERT_FALSE(exists(lock_path));
 
-  Json scan(filelock::scan_locks(dir.path()));
+  Json scan(locktest::scan_json(dir.path()));
   const cJSON *listed = find(scan, "leftovers", "path", aside);
   ASSERT_NE(listed, nullptr) << scan.text;
   EXPECT_EQ(str(cJSON_GetObjectItem(listed, "kind")), "breaking") << scan.text;
   EXPECT_EQ(str(cJSON_GetObjectItem(listed, "leftover_of")), lock_path) << scan.text;
   EXPECT_TRUE(cJSON_IsTrue(cJSON_GetObjectItem(listed, "stale"))) << scan.text;
 
-  Json young(filelock::clean_stale_locks(dir.path(), 3600 * 1000));
+  Json young(locktest::clean_json(dir.path(), 3600 * 1000));
   EXPECT_NE(find(young, "kept", "lock_path", aside), nullptr) << young.text;
   EXPECT_TRUE(exists(aside));
 
-  Json report(filelock::clean_stale_locks(dir.path(), 0));
+  Json report(locktest::clean_json(dir.path(), 0));
   const cJSON *removed = find(report, "removed", "lock_path", aside);
   ASSERT_NE(removed, nullptr) << report.text;
   EXPECT_NE(reason(removed).find("is gone"), std::string::npos) << report.text;
@@ -281,14 +281,14 @@ TEST_P(BreakingLeftover, LiveHoldersLockMovedAsideIsKept) {
   ASSERT_TRUE(exists(aside)) << aside;
   backdate(aside, kPastPlacingGrace);  // age alone never removes it
 
-  Json live(filelock::clean_stale_locks(dir.path(), 0));
+  Json live(locktest::clean_json(dir.path(), 0));
   const cJSON *kept = find(live, "kept", "lock_path", aside);
   ASSERT_NE(kept, nullptr) << live.text;
   EXPECT_NE(reason(kept).find("is alive"), std::string::npos) << live.text;
   EXPECT_TRUE(exists(aside));
 
   holder.kill();
-  Json dead(filelock::clean_stale_locks(dir.path(), 0));
+  Json dead(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find(dead, "removed", "lock_path", aside), nullptr) << dead.text;
   EXPECT_FALSE(exists(aside));
 }
@@ -304,10 +304,10 @@ TEST(Leftovers, BareDirectoryMovedAsideIsRemovedAfterTheOrphanGracePeriod) {
   fltest::TempDir dir;
   const std::string aside = dir.file("x.lock.breaking-0123456789abcdef");
   fs::create_directory(aside);
-  Json young(filelock::clean_stale_locks(dir.path(), 0));
+  Json young(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find(young, "kept", "lock_path", aside), nullptr) << young.text;
   backdate(aside, kPastOrphanGrace);
-  Json old(filelock::clean_stale_locks(dir.path(), 0));
+  Json old(locktest::clean_json(dir.path(), 0));
   EXPECT_NE(find(old, "removed", "lock_path", aside), nullptr) << old.text;
   EXPECT_FALSE(exists(aside));
 }
@@ -326,7 +326,7 @@ TEST(Leftovers, ForeignEntriesAreNeverRemoved) {
   fs::create_directory(dir_new);
   { std::ofstream(lookalike) << ""; }
   for (const auto &p : {foreign_aside, full_dir, dir_new, lookalike}) backdate(p, kPastPlacingGrace);
-  Json report(filelock::clean_stale_locks(dir.path(), 0));
+  Json report(locktest::clean_json(dir.path(), 0));
   EXPECT_EQ(cJSON_GetArraySize(report.get("removed")), 0) << report.text;
   EXPECT_NE(find(report, "kept", "lock_path", foreign_aside), nullptr) << report.text;
   EXPECT_NE(find(report, "kept", "lock_path", full_dir), nullptr) << report.text;

@@ -230,7 +230,7 @@ TEST(LegacyInspect, ScanListsAndCleanRemovesOnlyDeadOnes) {
   for (const char *name : {"other-a", "other-b", "other-c"})
     EXPECT_EQ(try_lock(dir.file(name), Backend::lockfile, 0).status, Status::busy) << name;
 
-  Json scan(filelock::scan_locks(dir.path()));
+  Json scan(locktest::scan_json(dir.path()));
   cJSON *locks = scan.get("locks");
   ASSERT_EQ(cJSON_GetArraySize(locks), 6) << scan.text;
   cJSON *item = nullptr;
@@ -246,7 +246,7 @@ TEST(LegacyInspect, ScanListsAndCleanRemovesOnlyDeadOnes) {
     EXPECT_EQ(cJSON_IsTrue(cJSON_GetObjectItem(item, "alive")), live) << scan.text;
   }
 
-  Json clean(filelock::clean_stale_locks(dir.path(), 0));
+  Json clean(locktest::clean_json(dir.path(), 0));
   EXPECT_EQ(cJSON_GetArraySize(clean.get("removed")), 3) << clean.text;
   EXPECT_EQ(cJSON_GetArraySize(clean.get("kept")), 6) << clean.text;
   EXPECT_EQ(cJSON_GetArraySize(clean.get("errors")), 0) << clean.text;
@@ -275,7 +275,7 @@ TEST(LegacyInspect, CleanHonoursMinAge) {
   const pid_t gone = dead_pid();
   write_legacy(dir.file("young"), Format::bare_pid, gone);
   write_legacy(dir.file("old"), Format::pid_locked_at, gone);  // locked_at long ago
-  Json clean(filelock::clean_stale_locks(dir.path(), 3600 * 1000));
+  Json clean(locktest::clean_json(dir.path(), 3600 * 1000));
   ASSERT_EQ(cJSON_GetArraySize(clean.get("removed")), 1) << clean.text;
   EXPECT_NE(std::string(cJSON_GetArrayItem(clean.get("removed"), 0)->child->valuestring)
                 .find("old.lock"),
@@ -295,14 +295,14 @@ TEST(LegacyInspect, LegacyLockLeftAsideByACrashedBreaker) {
   ASSERT_EQ(::mkdir(live.c_str(), 0755), 0);
   std::ofstream(live + "/pid") << holder.pid;
 
-  Json scan(filelock::scan_locks(dir.path()));
+  Json scan(locktest::scan_json(dir.path()));
   ASSERT_EQ(cJSON_GetArraySize(scan.get("leftovers")), 2) << scan.text;
   cJSON *item = nullptr;
   cJSON_ArrayForEach(item, scan.get("leftovers")) {
     const bool is_dead = std::string(cJSON_GetObjectItem(item, "path")->valuestring) == dead;
     EXPECT_EQ(cJSON_IsTrue(cJSON_GetObjectItem(item, "stale")), is_dead) << scan.text;
   }
-  Json clean(filelock::clean_stale_locks(dir.path(), 0));
+  Json clean(locktest::clean_json(dir.path(), 0));
   ASSERT_EQ(cJSON_GetArraySize(clean.get("removed")), 1) << clean.text;
   ASSERT_EQ(cJSON_GetArraySize(clean.get("kept")), 1) << clean.text;
   const std::string reason =

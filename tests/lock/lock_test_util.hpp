@@ -9,9 +9,22 @@
 
 #include "common/error.hpp"
 #include "lock/lock.hpp"
+#include "lock/lock_inspect.hpp"
+#include "reports.hpp"  // capi/: the JSON fl_query, fl_scan and fl_clean_stale return
 #include "support.hpp"
 
 namespace locktest {
+
+// The engine's lock reports as the C API renders them.
+inline std::string query_json(const std::string &path, const filelock::LockOptions &options) {
+  return filelock::capi::to_json(filelock::query_lock(path, options));
+}
+inline std::string scan_json(const std::string &dir) {
+  return filelock::capi::to_json(filelock::scan_locks(dir));
+}
+inline std::string clean_json(const std::string &dir, int64_t min_age_ms) {
+  return filelock::capi::to_json(filelock::clean_stale_locks(dir, min_age_ms));
+}
 
 // Timing assertions allow this much lateness: waits end within about a millisecond on
 // an idle machine, but tests also run on a loaded shared 2-core CI machine.

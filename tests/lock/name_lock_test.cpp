@@ -207,7 +207,7 @@ TEST_P(NameLocks, CleanStaleInALoopNeverBreaksALiveLock) {
   };
   const int64_t start = mono_ns();
   while (counter() < kProcs * kIters && locktest::elapsed_ms_since(start) < 25000)
-    filelock::clean_stale_locks(dir.path(), 0);
+    locktest::clean_json(dir.path(), 0);
   for (auto &p : procs) {
     EXPECT_EQ(fltest::read_line(p), "done");
     EXPECT_EQ(fltest::wait_exit(p), 0);
@@ -249,7 +249,7 @@ TEST_P(NameLocks, DirectoryWithOtherFilesIsNeverRemoved) {
   age(lock_path(), kPastGrace);
   auto a = open_lock(dir.file("x"), opts());
   EXPECT_EQ(status_of([&] { a->lock(LockMode::exclusive, 0); }), Status::busy);
-  filelock::clean_stale_locks(dir.path(), 0);
+  locktest::clean_json(dir.path(), 0);
   EXPECT_EQ(access((lock_path() + "/notes.txt").c_str(), F_OK), 0);
 }
 

@@ -68,7 +68,7 @@ FLTEST_HELPER("clean_loop") {
   std::fflush(stdout);
   long rounds = 0;
   while (!exists(args.at(1))) {
-    filelock::clean_stale_locks(args.at(0), 0);
+    locktest::clean_json(args.at(0), 0);
     ++rounds;
   }
   std::printf("%ld\n", rounds);

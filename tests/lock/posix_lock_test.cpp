@@ -34,8 +34,8 @@ TEST(PosixBackend, OpeningAndClosingAnotherHandleKeepsTheLock) {
   a->lock(LockMode::exclusive, 0);
   open_lock(dir.file("x"), posix()).reset();  // a second descriptor, opened and closed
   EXPECT_EQ(other_process_try(dir.file("x")), Status::busy);
-  filelock::query_lock(dir.file("x"), posix());  // looking does not drop it either
-  filelock::scan_locks(dir.path());
+  locktest::query_json(dir.file("x"), posix());  // looking does not drop it either
+  locktest::scan_json(dir.path());
   EXPECT_EQ(other_process_try(dir.file("x")), Status::busy);
 }
 

@@ -85,7 +85,7 @@ class UnsupportedFs : public testing::TestWithParam<Case> {
     EXPECT_EQ(locktest::status_of([&] { other->lock(LockMode::exclusive, filelock::kNoWait); }),
               Status::ok);
     if (other->locked()) other->unlock();
-    const std::string q = filelock::query_lock(path, with_backend(GetParam().backend));
+    const std::string q = locktest::query_json(path, with_backend(GetParam().backend));
     EXPECT_NE(q.find("\"locked\":false"), std::string::npos) << q;
     // Once the filesystem "works" again the same handle locks normally.
     EXPECT_EQ(locktest::status_of([&] { failed.lock(LockMode::exclusive, filelock::kNoWait); }),

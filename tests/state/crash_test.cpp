@@ -91,10 +91,9 @@ TEST_P(CommitFault, LeavesOldOrNewDocumentWholeAndNothingBehind) {
   // A failed commit is in the audit log (unless the log is what failed: then the
   // record of the commit is kept, verify says so, and the next commit writes it).
   if (c.step == io::Step::log_append) {
-    bool damaged = true;
-    const json::Doc report = json::parse(st.verify(damaged));
-    EXPECT_FALSE(damaged);
-    EXPECT_EQ(json::number_value(cJSON_GetObjectItem(cJSON_GetObjectItem(report.get(), "log"), "unwritten")), 1);
+    const auto report = st.verify();
+    EXPECT_TRUE(report.ok);
+    EXPECT_EQ(report.log.unwritten, 1u);
   } else {
     const json::Doc last = json::parse(st.history(1));
     EXPECT_TRUE(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(last.get(), 0), "ok")));
@@ -109,7 +108,7 @@ TEST_P(CommitFault, LeavesOldOrNewDocumentWholeAndNothingBehind) {
     EXPECT_EQ(json::number_value(cJSON_GetObjectItem(cJSON_GetArrayItem(last.get(), 0), "generation")), 4);
   }
   bool damaged = true;
-  st.verify(damaged);
+  damaged = !st.verify().ok;
   EXPECT_FALSE(damaged);
 }
 
@@ -293,7 +292,7 @@ TEST(Kill, CounterMatchesAcknowledgedCommitsDespiteSigkills) {
   State fresh(path, counter_options());
   EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{});
   bool damaged = true;
-  fresh.verify(damaged);
+  damaged = !fresh.verify().ok;
   EXPECT_FALSE(damaged);
   const int64_t counter = counter_of(fresh.read().json);
   const json::Doc history = json::parse(fresh.history(0));

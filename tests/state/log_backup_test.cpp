@@ -57,7 +57,7 @@ TEST_F(AuditLog, RecordsWithBytesThatAreNotUtf8StayReadable) {
   // The byte 0xE9 is kept as U+00E9 (UTF-8 C3 A9), not lost to U+FFFD.
   EXPECT_NE(slurp(log_of(latin1_path)).find("caf\xc3\xa9"), std::string::npos);
   bool damaged = true;
-  st.verify(damaged);
+  damaged = !st.verify().ok;
   EXPECT_FALSE(damaged);
 }
 
@@ -72,7 +72,7 @@ TEST_F(AuditLog, ADamagedCompleteLastLineIsDamageNotATornTail) {
   EXPECT_EQ(status_of([&] { st.history(0); }, &message), Status::corrupt);
   EXPECT_NE(message.find("line 2 is damaged"), std::string::npos) << message;  // after create
   bool damaged = false;
-  st.verify(damaged);
+  damaged = !st.verify().ok;
   EXPECT_TRUE(damaged);
 }
 
@@ -86,7 +86,7 @@ TEST_F(AuditLog, ATornTailIsSkippedAndTheNextAppendStartsAFreshLine) {
   st.write(R"({"n":2})", nullptr);
   EXPECT_EQ(cJSON_GetArraySize(json::parse(st.history(0)).get()), 3);
   bool damaged = true;
-  st.verify(damaged);
+  damaged = !st.verify().ok;
   EXPECT_FALSE(damaged);
 }
 
@@ -112,10 +112,10 @@ TEST_F(AuditLog, LinesAPowerCutLeftAsZerosAreLostNotDamage) {
     std::string history, message;
     ASSERT_EQ(status_of([&] { history = st.history(0); }, &message), Status::ok) << message;
     EXPECT_EQ(cJSON_GetArraySize(json::parse(history).get()), hole.left);
-    bool damaged = true;
-    const std::string report = st.verify(damaged);
-    EXPECT_FALSE(damaged) << report;
-    EXPECT_NE(report.find("zero bytes"), std::string::npos) << report;
+    const auto report = st.verify();
+    ASSERT_TRUE(report.ok);
+    ASSERT_FALSE(report.problems.empty());
+    EXPECT_NE(report.problems[0].find("zero bytes"), std::string::npos) << report.problems[0];
   }
   st.write(R"({"n":5})", nullptr);  // appends after the last whole line
   EXPECT_EQ(cJSON_GetArraySize(json::parse(st.history(0)).get()), 3);
@@ -229,7 +229,7 @@ TEST_F(AuditLog, AHandleFollowsARotationByAnotherHandle) {
     EXPECT_EQ(static_cast<int>(json::number_value(gen)), 21 - i) << "record " << i;
   }
   bool damaged = true;
-  a.verify(damaged);
+  damaged = !a.verify().ok;
   EXPECT_FALSE(damaged);
 }
 

@@ -40,7 +40,7 @@ FLTEST_HELPER("state-reader") {
     s = status_of([&] { history = st->history(0); }, &msg);
     report("history", s, s == Status::ok ? std::to_string(json::parse(history)->child != nullptr) : msg);
     bool damaged = true;
-    s = status_of([&] { st->verify(damaged); }, &msg);
+    s = status_of([&] { damaged = !st->verify().ok; }, &msg);
     report("verify", s, s == Status::ok ? std::to_string(damaged) : msg);
     size_t backups = 0;
     s = status_of([&] { backups = st->backups().size(); }, &msg);
@@ -78,7 +78,7 @@ TEST(ReadOnlyReader, ReadsHistoryAndVerifyWorkWithoutWriteAccess) {
   State st(path, StateOptions{});
   EXPECT_EQ(st.read().generation, 2u);
   bool damaged = true;
-  st.verify(damaged);
+  damaged = !st.verify().ok;
   EXPECT_FALSE(damaged);
 }
 

@@ -264,9 +264,9 @@ TEST_F(StateTest, CorruptFileNamesNewestValidBackupAndRestoreWorks) {
   EXPECT_NE(msg.find(reported), std::string::npos);
   EXPECT_NE(msg.find("newest valid backup: '" + newest + "'"), std::string::npos) << msg;
   EXPECT_EQ(status_of([&] { st->begin(); }), Status::corrupt);
-  bool damaged = false;
-  EXPECT_NE(st->verify(damaged).find("\"document\":{\"ok\":false"), std::string::npos);
-  EXPECT_TRUE(damaged);
+  const auto verified = st->verify();
+  EXPECT_FALSE(verified.document.ok);
+  EXPECT_FALSE(verified.ok);
   st->restore(newest);
   const auto snap = st->read();
   EXPECT_NE(snap.json.find("\"counter\":\t1"), std::string::npos);
@@ -306,13 +306,13 @@ TEST_F(StateTest, TornLogTailIsIgnoredAndDamageInTheMiddleIsReported) {
   std::string text = slurp(log);
   spit(log, text + "{\"time\":\"2026-");  // a crash mid-append
   EXPECT_EQ(cJSON_GetArraySize(json::parse(st->history(0)).get()), 2);
-  bool damaged = true;
-  EXPECT_NE(st->verify(damaged).find("\"torn_tail\":true"), std::string::npos);
-  EXPECT_FALSE(damaged);
+  const auto torn = st->verify();
+  EXPECT_TRUE(torn.log.torn_tail);
+  EXPECT_TRUE(torn.ok);
   // The next append cuts the torn tail off first.
   counter_commit(*st, 2);
   EXPECT_EQ(cJSON_GetArraySize(json::parse(st->history(0)).get()), 3);
-  EXPECT_EQ(st->verify(damaged).find("\"torn_tail\":true"), std::string::npos);
+  EXPECT_FALSE(st->verify().log.torn_tail);
   // One flipped byte in the first line.
   text = slurp(log);
   text[text.find("create")] = 'C';
@@ -320,8 +320,9 @@ TEST_F(StateTest, TornLogTailIsIgnoredAndDamageInTheMiddleIsReported) {
   std::string msg;
   EXPECT_EQ(status_of([&] { st->history(0); }, &msg), Status::corrupt);
   EXPECT_NE(msg.find("line 1 is damaged"), std::string::npos);
-  EXPECT_NE(st->verify(damaged).find("line 1 is damaged"), std::string::npos);
-  EXPECT_TRUE(damaged);
+  const auto damaged = st->verify();
+  EXPECT_NE(damaged.log.error.find("line 1 is damaged"), std::string::npos) << damaged.log.error;
+  EXPECT_FALSE(damaged.ok);
 }
 
 TEST_F(StateTest, LogRotatesPastMaxBytes) {
