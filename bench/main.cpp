@@ -1,6 +1,6 @@
 // filelock-bench: prints one "name value" line per figure (µs) for bench/report.py.
-// Usage: filelock-bench [--quick] [--suite locks|state|wait|all] [DIR]
-// (wait: the fl_state_wait wake-up alone)
+// Usage: filelock-bench [--quick] [--suite locks|handoff|state|wait|all] [DIR]
+// (handoff: the handoff scenarios as users run them; wait: the fl_state_wait wake-up alone)
 // Files go in a fresh directory inside DIR (default: $TMPDIR or /tmp), removed at
 // the end; DIR decides which disk is measured.
 #include <ftw.h>
@@ -19,7 +19,8 @@
 namespace {
 
 int usage() {
-  std::fprintf(stderr, "usage: filelock-bench [--quick] [--suite locks|state|wait|all] [DIR]\n");
+  std::fprintf(stderr,
+               "usage: filelock-bench [--quick] [--suite locks|handoff|state|wait|all] [DIR]\n");
   return 2;
 }
 
@@ -48,13 +49,16 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  if (suite != "locks" && suite != "state" && suite != "wait" && suite != "all") return usage();
+  if (suite != "locks" && suite != "handoff" && suite != "state" && suite != "wait" &&
+      suite != "all")
+    return usage();
   if (FL_CHECK_VERSION() != FL_OK) bench::die(fl_last_error());
 
   std::string templ = parent + "/filelock-bench-XXXXXX";
   if (!::mkdtemp(&templ[0])) bench::die("mkdtemp " + templ + ": " + std::strerror(errno));
   cfg.dir = templ;
   if (suite == "locks" || suite == "all") bench::run_lock_suite(cfg);
+  if (suite == "handoff" || suite == "all") bench::run_handoff_suite(cfg);
   if (suite == "state" || suite == "all") bench::run_state_suite(cfg);
   if (suite == "state" || suite == "wait" || suite == "all") bench::run_state_wait_suite(cfg);
   remove_tree(cfg.dir);

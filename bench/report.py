@@ -107,6 +107,16 @@ BINDING_OTHERS = [
     ("txn 1 KiB, FULL", "binding.py_txn_1k_us", "portalocker + JSON replace",
      "pylock.portalocker_txn_1k_us"),
 ]
+# Handoff as users run it: (scenario, filelock figure prefix, raw blocking flock prefix);
+# each prefix has _median_us and _p99_us. filelock with default options, both on the
+# sidecar "<path>.lock", same run.
+HANDOFFS = [
+    ("one long-lived holder process", "lock.fl_handoff", "lock.raw_handoff"),
+    ("a new holder process per round", "handoff.fl_fresh", "handoff.raw_fresh"),
+    ("holder and waiter: two threads of one process", "handoff.fl_thread", "handoff.raw_thread"),
+]
+HANDOFF_TARGET = 1.5   # median, filelock / raw blocking flock
+WAIT_CPU_TARGET = 2.0  # CPU per wait, filelock / raw blocking flock
 SIZES = [("1 KiB", "1k"), ("64 KiB", "64k"), ("4 MiB", "4m")]
 # A hard link costs the same at any size; a copy of 4 MiB would cost a sizeable
 # share of the commit. The backup must stay under this share of a 4 MiB ATOMIC commit.
@@ -189,6 +199,18 @@ def main():
             print(f"  backup cost independent of size (under {BACKUP_SHARE_LIMIT:.0%} of a 4 MiB "
                   f"commit): {'PASS' if ok else 'MISS'}")
 
+    rows, handoff_misses = handoff_rows(fig)
+    misses += handoff_misses
+    if rows:
+        table("Handoff as users run it (release -> the blocked waiter holds it; filelock defaults "
+              "beside raw blocking flock, same run)",
+              ["scenario", "filelock median", "raw median", "ratio", "filelock p99", "raw p99",
+               "ratio", "target", "result"], rows)
+    rows = fairness_rows(fig)
+    if rows:
+        table("Fairness: 4 processes each re-locking at once, 2 s (acquisitions per process)",
+              ["lock", "worst wait", "fewest", "most", "most/fewest", "total"], rows)
+
     other_rows = []
     for what, ours, lib, ref in OTHERS:
         a, b = fig.get(ours), fig.get(ref)
@@ -214,6 +236,41 @@ def main():
         table("Bindings beside the libraries their users would otherwise pick",
               ["figure", "binding", "other library", "ratio"], rows)
     print(f"\n{misses} target(s) missed")
+
+
+def handoff_rows(fig):
+    rows, misses = [], 0
+    for what, ours, raw in HANDOFFS:
+        a, b = fig.get(ours + "_median_us"), fig.get(raw + "_median_us")
+        a99, b99 = fig.get(ours + "_p99_us"), fig.get(raw + "_p99_us")
+        if a is None or b is None:
+            continue
+        ok = a / b <= HANDOFF_TARGET
+        misses += not ok
+        p99_ratio = f"{a99 / b99:.2f}x" if a99 is not None and b99 else "-"
+        rows.append([what, us(a), us(b), f"{a / b:.2f}x", us(a99), us(b99), p99_ratio,
+                     f"<= {HANDOFF_TARGET}x", "PASS" if ok else "MISS"])
+    a, b = fig.get("lock.fl_wait_cpu_us"), fig.get("lock.raw_wait_cpu_us")
+    if a is not None and b:
+        ok = a / b <= WAIT_CPU_TARGET
+        misses += not ok
+        rows.append(["CPU per ~2 ms wait (long-lived holder)", us(a), us(b), f"{a / b:.2f}x",
+                     "", "", "", f"<= {WAIT_CPU_TARGET}x", "PASS" if ok else "MISS"])
+    return rows, misses
+
+
+def fairness_rows(fig):
+    rows = []
+    for label, kind in (("filelock", "fl"), ("raw flock", "raw")):
+        prefix = f"handoff.{kind}_fair_"
+        worst, lo, hi, total = (fig.get(prefix + k) for k in
+                                ("worst_wait_us", "min_acquisitions", "max_acquisitions",
+                                 "total_acquisitions"))
+        if None in (worst, lo, hi, total):
+            continue
+        spread = f"{hi / lo:.2f}x" if lo else "inf"
+        rows.append([label, us(worst), f"{lo:.0f}", f"{hi:.0f}", spread, f"{total:.0f}"])
+    return rows
 
 
 def binding_rows(fig):

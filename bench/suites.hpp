@@ -11,6 +11,7 @@ struct Config {
 };
 
 void run_lock_suite(const Config &cfg);
+void run_handoff_suite(const Config &cfg);
 void run_state_suite(const Config &cfg);
 void run_state_wait_suite(const Config &cfg);
 
