@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "common/error.hpp"
-#include "io/atomic_replace.hpp"
+#include "io/pending_file.hpp"
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
 #include "json/merge_patch.hpp"
@@ -418,10 +418,10 @@ void State::log(const AuditEntry &entry, bool keep) {
   if (options_.audit_log) log_.append(entry, keep);
 }
 
-// The commit protocol around io::atomic_replace, with the lock held:
+// The commit protocol, with the lock held:
 //  1. check the new document (schema, depth) and print it; an unchanged document
 //     is not written (the generation counts changes);
-//  2. in atomic_replace: temp file, every byte, fsync, close;
+//  2. the pending file: temp file, every byte, fsync, close;
 //  3. just before the rename: link the outgoing file into backups/, then pwrite the
 //     generation record and, when durable, fsync it (see generation.hpp for why this
 //     order survives a crash and a power cut);
@@ -468,18 +468,20 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
     AuditLog &log;
     ~Unprepare() { log.unprepare(); }
   } unprepare{log_};
-  io::ReplaceOptions replace;
-  replace.durable = options_.durable;
-  if (cur.exists) replace.mode = static_cast<int>(cur.mode);
+  const platform::NativeFile *dir = nullptr;
   if (options_.durable) {
     try {
       if (!dir_) dir_ = std::make_unique<io::DirHandle>(io::dir_of(path_));
-      replace.dir_handle = dir_->get();
+      dir = dir_->get();
     } catch (const Error &) {
-      // atomic_replace opens the directory itself and reports what fails.
+      // sync_dir opens the directory itself and reports what fails.
     }
   }
-  replace.before_rename = [&] {
+  try {
+    io::PendingFile pending(path_, cur.exists ? static_cast<int>(cur.mode) : -1);
+    pending.write(text);
+    if (options_.durable) pending.sync();
+    pending.close();
     // A log that cannot be written is found while the commit can still be refused:
     // once the document is in place the commit must report success.
     if (options_.audit_log) log_.prepare();
@@ -487,9 +489,9 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
     generation_->store({new_generation, io::hash64(text), cur.generation, cur.checksum, epoch});
     // Durable before the rename can be: see generation.hpp.
     if (options_.durable) generation_->sync();
-  };
-  try {
-    io::atomic_replace(path_, text, replace, &renamed);
+    pending.replace();
+    renamed = true;
+    if (options_.durable) pending.sync_dir(dir);
   } catch (const Error &e) {
     if (!renamed && !backup_id.empty()) backups_.remove(backup_id);
     entry.ok = false;
