@@ -85,9 +85,13 @@ EOF
     -DFILELOCK_BUILD_BENCHMARKS=OFF -DBUILD_TESTING=$([[ $tests == yes ]] && echo ON || echo OFF) \
     >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; fail "$target: configure failed"; }
   echo "macos-check: building ${targets[*]} for $target"
-  cmake --build "$dir/out" -j"$JOBS" --target "${targets[@]}" -- --no-print-directory 2>&1 |
-    grep -v "^\[" || true
-  [[ ${PIPESTATUS[0]} == 0 ]] || fail "$target: build failed"
+  # The log, less progress lines; the build's own status decides (through a pipe, a
+  # failed build was once taken for a good one).
+  local built=0
+  cmake --build "$dir/out" -j"$JOBS" --target "${targets[@]}" -- --no-print-directory \
+    >"$dir/build.log" 2>&1 || built=$?
+  grep -v "^\[" "$dir/build.log" || true
+  [[ $built == 0 ]] || fail "$target: build failed"
   grep -q "Mach-O 64-bit" <<<"$(file -L "$dir/out/lib/libfilelock.1.dylib")" || fail "$target: no Mach-O library"
 
   # Zig's linker exports hidden symbols too (Apple's ld does not), so the symbols the

@@ -226,7 +226,8 @@ target_compile_options(test_support PUBLIC
 
 set(LOCK_TESTS ${FILELOCK_LOCK_TESTS})
 list(TRANSFORM LOCK_TESTS PREPEND ${R}/tests/lock/)
-add_executable(lock_tests ${LOCK_TESTS})
+add_executable(lock_tests ${LOCK_TESTS} ${R}/capi/reports.cpp)  # reports' JSON
+target_include_directories(lock_tests PRIVATE ${R}/capi)
 target_link_libraries(lock_tests PRIVATE filelock_core test_support)
 add_executable(capi_lock_tests ${R}/tests/capi/lock_api_test.cpp)
 target_link_libraries(capi_lock_tests PRIVATE filelock test_support)
