@@ -6,7 +6,7 @@ import logging
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any, List, Optional, Type
+from typing import Any, Dict, List, Optional, Type
 
 from ._errors import (FL_ECANCELED, FL_ENOTLOCKED, FL_ETIMEOUT, LockBusyError,
                       LockCancelledError, LockError, LockTimeout)
@@ -17,6 +17,12 @@ EXCLUSIVE = 1
 SHARED = 2
 
 _log = logging.getLogger("libfilelock")
+_DEBUG = logging.DEBUG
+# The logger's own cache of isEnabledFor answers (cleared in place when levels change).
+# Acquire and release each ask it first: a False there is isEnabledFor's answer, and
+# the method call it saves was a tenth of the binding's cost per lock+unlock. Anything
+# else (not cached yet, no such cache in this Python) asks isEnabledFor.
+_debug_cache: Dict[int, bool] = getattr(_log, "_cache", {})
 
 
 class Backend(enum.IntEnum):
@@ -68,13 +74,6 @@ class _Hold:
     def __init__(self) -> None:
         self.handle: Any = None
         self.counter = 0
-
-
-class _ThreadHolds(threading.local):
-    """thread_local=True: each thread has its own :class:`_Hold` (made on first use)."""
-
-    def __init__(self) -> None:
-        self.hold = _Hold()
 
 
 class FileLock:
@@ -149,7 +148,9 @@ class FileLock:
         self._cancels = 0  # cancel() calls so far: one landing before the wait starts counts
         self._closed = False
         self._holder: Optional[int] = None  # thread_local=False: the holding thread
-        self._holds: Any = _ThreadHolds() if thread_local else _SharedHold()
+        # thread_local: each thread's own _Hold, made on its first use (a plain
+        # threading.local: a subclass's attributes cost more to read).
+        self._holds: Any = threading.local() if thread_local else _SharedHold()
         self._context_handle()  # opens now, so a bad path fails here
 
     @property
@@ -160,13 +161,13 @@ class FileLock:
     @property
     def is_locked(self) -> bool:
         """True while this object holds the lock (in this thread, with ``thread_local``)."""
-        handle = self._holds.hold.handle
+        handle = self._hold().handle
         return handle is not None and not self._closed and bool(native.fl_is_locked(handle))
 
     @property
     def lock_counter(self) -> int:
         """How many acquires are not yet matched by a release (0: not held)."""
-        return self._holds.hold.counter if self.is_locked else 0
+        return self._hold().counter if self.is_locked else 0
 
     def acquire(self, timeout: Optional[float] = None, poll_interval: Optional[float] = None,
                 *, blocking: Optional[bool] = None) -> Any:
@@ -184,7 +185,10 @@ class FileLock:
         if timeout.__class__ is bool and blocking is None:
             # The seed's positional ``acquire(True)`` / ``acquire(False)``.
             blocking, timeout = timeout, None
-        ctx = self._holds.hold
+        try:
+            ctx = self._holds.hold
+        except AttributeError:
+            ctx = self._hold()
         handle = ctx.handle
         if handle is None or self._closed:
             handle = self._context_handle()
@@ -199,21 +203,24 @@ class FileLock:
             native.fl_lock(handle, mode, native.FL_NOWAIT)
         except LockBusyError as busy:
             if not (self.blocking if blocking is None else blocking):
-                if _log.isEnabledFor(logging.DEBUG):
+                if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
                     _log.debug("lock %s busy, not waiting", self._target)
                 return False
             self._wait_busy(handle, mode, busy, timeout, cancels)
         ctx.counter = 1
         if not self.thread_local:
             self._holder = threading.get_ident()
-        if _log.isEnabledFor(logging.DEBUG):
+        if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
             _log.debug("acquired lock %s (%s)", self._target, "shared" if self.shared else "exclusive")
         return AcquireReturnProxy(self)
 
     def release(self, force: bool = False) -> None:
         """Releases one level of the lock (all of them with ``force=True``); the lock
         is let go when none is left. Releasing an unheld lock does nothing."""
-        ctx = self._holds.hold
+        try:
+            ctx = self._holds.hold
+        except AttributeError:
+            return  # this thread never used the object
         handle = ctx.handle
         if handle is None or self._closed:
             ctx.counter = 0
@@ -236,7 +243,7 @@ class FileLock:
             if exc.code != FL_ENOTLOCKED:
                 raise
             return
-        if _log.isEnabledFor(logging.DEBUG):
+        if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
             _log.debug("released lock %s", self._target)
 
     def cancel(self) -> None:
@@ -254,7 +261,7 @@ class FileLock:
         """Releases the lock and closes the lock file. The object is unusable after."""
         with self._mutex:
             handles, self._handles, self._closed = self._handles, [], True
-        self._holds.hold.counter = 0
+        self._hold().counter = 0
         for handle in handles:
             native.fl_close(handle)
 
@@ -271,11 +278,19 @@ class FileLock:
         mode = "shared" if self.shared else "exclusive"
         return f"<FileLock {str(self.file_path)!r} {mode} {state}>"
 
+    def _hold(self) -> _Hold:
+        """This thread's :class:`_Hold` (the object's only one without thread_local)."""
+        try:
+            return self._holds.hold
+        except AttributeError:
+            self._holds.hold = _Hold()
+            return self._holds.hold
+
     def _context_handle(self) -> Any:
         """This thread's lock handle (the object's only one without thread_local)."""
         if self._closed:
             raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
-        handle = self._holds.hold.handle
+        handle = self._hold().handle
         if handle is None:
             handle = native.fl_open(self._target, self._opts)
             with self._mutex:
@@ -283,7 +298,7 @@ class FileLock:
                     native.fl_close(handle)
                     raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
                 self._handles.append(handle)
-            self._holds.hold.handle = handle
+            self._hold().handle = handle
         return handle
 
     def _check_holder(self, operation: str) -> None:
@@ -300,7 +315,7 @@ class FileLock:
         wait_ms = timeout_ms(self.timeout if timeout is None else timeout)
         if wait_ms == native.FL_NOWAIT:
             raise LockTimeout(busy.message, FL_ETIMEOUT, busy.operation) from None
-        if _log.isEnabledFor(logging.DEBUG):
+        if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
             _log.debug("waiting for lock %s (timeout %s ms)", self._target, wait_ms)
         with self._mutex:
             if self._cancels != cancels:
