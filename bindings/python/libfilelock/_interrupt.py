@@ -1,11 +1,11 @@
 """Native calls that may wait for a lock, made so that Ctrl-C ends the wait.
 
 Python runs signal handlers only in the main thread, between bytecodes, so a native
-wait there would hold back Ctrl-C until the lock came. A main-thread call therefore runs
-on one long-lived worker thread while the main thread waits interruptibly, and Ctrl-C
-cancels the native wait. One worker, not one thread per call, so the library sees the
-same OS thread for every main-thread call, as its deadlock check (FL_EDEADLK) needs.
-Calls from other threads run directly: the native wrapper releases the GIL.
+wait there would hold back Ctrl-C until the lock came. A main-thread call that has to
+wait therefore runs on one long-lived worker thread while the main thread waits
+interruptibly, and Ctrl-C cancels the native wait. One worker, not one thread per call:
+no thread start per wait, and every main-thread wait runs on the same OS thread. Calls
+from other threads run directly: the native wrapper releases the GIL.
 
 The hop costs two thread wake-ups (tens of microseconds, far more on a busy machine),
 so callers make it only for a call that would wait: they try without waiting first.
