@@ -1,11 +1,14 @@
 """Native calls that may wait for a lock, made so that Ctrl-C ends the wait.
 
 Python runs signal handlers only in the main thread, between bytecodes, so a native
-wait there would hold back Ctrl-C until the lock came. A main-thread call therefore runs
-on one long-lived worker thread while the main thread waits interruptibly, and Ctrl-C
-cancels the native wait. One worker, not one thread per call, so the library sees the
-same OS thread for every main-thread call, as its deadlock check (FL_EDEADLK) needs.
-Calls from other threads run directly: the native wrapper releases the GIL.
+wait there would hold back Ctrl-C until the lock came. A main-thread call that has to
+wait therefore runs on one long-lived worker thread while the main thread waits
+interruptibly, and Ctrl-C cancels the native wait. One worker, not one thread per call:
+no thread start per wait, and every main-thread wait runs on the same OS thread. Calls
+from other threads run directly: the native wrapper releases the GIL.
+
+The hop costs two thread wake-ups (tens of microseconds, far more on a busy machine),
+so callers make it only for a call that would wait: they try without waiting first.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ class _Worker:
 
 _worker: Optional[_Worker] = None
 _worker_lock = threading.Lock()
+hops = 0  # calls handed to the worker so far (tests check that fast paths make none)
 
 
 def _current_worker() -> _Worker:
@@ -48,6 +52,8 @@ def call_interruptibly(call: Callable[[], Any], cancel: Callable[[], None],
     undoes or cleans up what it did) and re-raises."""
     if threading.current_thread() is not threading.main_thread():
         return call()
+    global hops
+    hops += 1
     outcome: _Outcome = {}
     finished = threading.Event()
 

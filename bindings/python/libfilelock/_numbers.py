@@ -33,13 +33,38 @@ def parse_float(text: str) -> Any:
     return ExactDecimal(text)
 
 
+# One decoder and one encoder for every call: json.loads/dumps with options build new
+# ones each time, a sizeable part of a small document's round trip through a transaction.
+_DECODER = json.JSONDecoder(parse_float=parse_float)
+
+
+class _HasDecimal(Exception):
+    """The value holds a Decimal: written by the path that keeps all its digits."""
+
+
+def _no_decimal(obj: Any) -> Any:
+    if isinstance(obj, Decimal):
+        raise _HasDecimal
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                            default=_no_decimal)
+
+
 def loads(text: str) -> Any:
-    return json.loads(text, parse_float=parse_float)
+    if text.__class__ is not str or text.startswith("\ufeff"):
+        return json.loads(text, parse_float=parse_float)  # its checks and messages
+    return _DECODER.decode(text)
 
 
 def dumps(value: Any) -> str:
     """Compact JSON; NaN and infinities are refused, as JSON has no such numbers.
     Decimals are written with all their digits."""
+    try:
+        return _ENCODER.encode(value)
+    except _HasDecimal:
+        pass
     exact: List[str] = []
     token: Optional[str] = None
 

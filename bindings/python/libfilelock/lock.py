@@ -8,13 +8,21 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Dict, List, Optional, Type
 
-from ._errors import FL_ECANCELED, FL_ETIMEOUT, LockBusyError, LockCancelledError, LockTimeout
+from ._errors import (FL_ECANCELED, FL_ENOTLOCKED, FL_ETIMEOUT, LockBusyError,
+                      LockCancelledError, LockError, LockTimeout)
+from ._interrupt import call_interruptibly
 from ._native import PathLike, fspath, lock_options, native, timeout_ms
 
 EXCLUSIVE = 1
 SHARED = 2
 
 _log = logging.getLogger("libfilelock")
+_DEBUG = logging.DEBUG
+# The logger's own cache of isEnabledFor answers (cleared in place when levels change).
+# Acquire and release each ask it first: a False there is isEnabledFor's answer, and
+# the method call it saves was a tenth of the binding's cost per lock+unlock. Anything
+# else (not cached yet, no such cache in this Python) asks isEnabledFor.
+_debug_cache: Dict[int, bool] = getattr(_log, "_cache", {})
 
 
 class Backend(enum.IntEnum):
@@ -57,11 +65,15 @@ class AcquireReturnProxy:
         return f"<AcquireReturnProxy {self.lock!r}>"
 
 
-class _Context(threading.local):
-    """One thread's view of a FileLock: its own lock handle and nesting counter."""
+class _Hold:
+    """A holder's view of a FileLock: its lock handle and nesting counter (plain slots:
+    read on every acquire and release, they cost less than thread-local attributes)."""
 
-    handle: Any = None
-    counter: int = 0
+    __slots__ = ("handle", "counter")
+
+    def __init__(self) -> None:
+        self.handle: Any = None
+        self.counter = 0
 
 
 class FileLock:
@@ -136,7 +148,9 @@ class FileLock:
         self._cancels = 0  # cancel() calls so far: one landing before the wait starts counts
         self._closed = False
         self._holder: Optional[int] = None  # thread_local=False: the holding thread
-        self._ctx: Any = _Context() if thread_local else _SharedContext()
+        # thread_local: each thread's own _Hold, made on its first use (a plain
+        # threading.local: a subclass's attributes cost more to read).
+        self._holds: Any = threading.local() if thread_local else _SharedHold()
         self._context_handle()  # opens now, so a bad path fails here
 
     @property
@@ -147,13 +161,13 @@ class FileLock:
     @property
     def is_locked(self) -> bool:
         """True while this object holds the lock (in this thread, with ``thread_local``)."""
-        handle = self._ctx.handle
+        handle = self._hold().handle
         return handle is not None and not self._closed and bool(native.fl_is_locked(handle))
 
     @property
     def lock_counter(self) -> int:
         """How many acquires are not yet matched by a release (0: not held)."""
-        return self._ctx.counter if self.is_locked else 0
+        return self._hold().counter if self.is_locked else 0
 
     def acquire(self, timeout: Optional[float] = None, poll_interval: Optional[float] = None,
                 *, blocking: Optional[bool] = None) -> Any:
@@ -167,12 +181,14 @@ class FileLock:
         passes. ``poll_interval`` is ignored: the kernel wakes the waiter. Ctrl-C
         interrupts the wait with ``KeyboardInterrupt``, leaving the lock not held.
         """
-        if isinstance(timeout, bool) and blocking is None:
+        cancels = self._cancels  # read first: a cancel() from here on ends this call
+        if timeout.__class__ is bool and blocking is None:
             # The seed's positional ``acquire(True)`` / ``acquire(False)``.
             blocking, timeout = timeout, None
-        blocking = self.blocking if blocking is None else blocking
-        ctx = self._ctx
-        cancels = self._cancels
+        try:
+            ctx = self._holds.hold
+        except AttributeError:
+            ctx = self._hold()
         handle = ctx.handle
         if handle is None or self._closed:
             handle = self._context_handle()
@@ -182,50 +198,53 @@ class FileLock:
             ctx.counter += 1
             return AcquireReturnProxy(self)
         mode = SHARED if self.shared else EXCLUSIVE
-        debug = _log.isEnabledFor(logging.DEBUG)
+        # The uncontended path is this one try: no thread, no wait.
         try:
             native.fl_lock(handle, mode, native.FL_NOWAIT)
         except LockBusyError as busy:
-            if not blocking:
-                if debug:
+            if not (self.blocking if blocking is None else blocking):
+                if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
                     _log.debug("lock %s busy, not waiting", self._target)
                 return False
-            wait_ms = timeout_ms(self.timeout if timeout is None else timeout)
-            if wait_ms == native.FL_NOWAIT:
-                raise LockTimeout(busy.message, FL_ETIMEOUT, busy.operation) from None
-            if debug:
-                _log.debug("waiting for lock %s (timeout %s ms)", self._target, wait_ms)
-            with self._mutex:
-                if self._cancels != cancels:
-                    raise LockCancelledError(f"lock '{self._target}': cancelled",
-                                             FL_ECANCELED, "fl_lock")
-                self._waiting.append(handle)
-            try:
-                self._wait(handle, mode, wait_ms)
-            finally:
-                with self._mutex:
-                    self._waiting.remove(handle)
+            self._wait_busy(handle, mode, busy, timeout, cancels)
         ctx.counter = 1
         if not self.thread_local:
             self._holder = threading.get_ident()
-        if debug:
+        if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
             _log.debug("acquired lock %s (%s)", self._target, "shared" if self.shared else "exclusive")
         return AcquireReturnProxy(self)
 
     def release(self, force: bool = False) -> None:
         """Releases one level of the lock (all of them with ``force=True``); the lock
         is let go when none is left. Releasing an unheld lock does nothing."""
-        ctx = self._ctx
-        if ctx.handle is None or self._closed or not native.fl_is_locked(ctx.handle):
+        try:
+            ctx = self._holds.hold
+        except AttributeError:
+            return  # this thread never used the object
+        handle = ctx.handle
+        if handle is None or self._closed:
             ctx.counter = 0
             return
-        ctx.counter = 0 if force else ctx.counter - 1
-        if ctx.counter <= 0:
-            ctx.counter = 0
-            self._holder = None
-            native.fl_unlock(ctx.handle)
-            if _log.isEnabledFor(logging.DEBUG):
-                _log.debug("released lock %s", self._target)
+        counter = ctx.counter
+        if counter > 1 and not force:
+            if native.fl_is_locked(handle):
+                ctx.counter -= 1
+            else:
+                ctx.counter = 0
+            return
+        if counter == 0 and not native.fl_is_locked(handle):
+            return  # not held: the common extra release() stays cheap
+        ctx.counter = 0
+        self._holder = None
+        # Held once: fl_unlock also says if the lock went meanwhile, so no check first.
+        try:
+            native.fl_unlock(handle)
+        except LockError as exc:
+            if exc.code != FL_ENOTLOCKED:
+                raise
+            return
+        if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
+            _log.debug("released lock %s", self._target)
 
     def cancel(self) -> None:
         """Ends a wait in :meth:`acquire` running in another thread (it raises
@@ -242,7 +261,7 @@ class FileLock:
         """Releases the lock and closes the lock file. The object is unusable after."""
         with self._mutex:
             handles, self._handles, self._closed = self._handles, [], True
-        self._ctx.counter = 0
+        self._hold().counter = 0
         for handle in handles:
             native.fl_close(handle)
 
@@ -259,11 +278,19 @@ class FileLock:
         mode = "shared" if self.shared else "exclusive"
         return f"<FileLock {str(self.file_path)!r} {mode} {state}>"
 
+    def _hold(self) -> _Hold:
+        """This thread's :class:`_Hold` (the object's only one without thread_local)."""
+        try:
+            return self._holds.hold
+        except AttributeError:
+            self._holds.hold = _Hold()
+            return self._holds.hold
+
     def _context_handle(self) -> Any:
         """This thread's lock handle (the object's only one without thread_local)."""
         if self._closed:
             raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
-        handle = self._ctx.handle
+        handle = self._hold().handle
         if handle is None:
             handle = native.fl_open(self._target, self._opts)
             with self._mutex:
@@ -271,7 +298,7 @@ class FileLock:
                     native.fl_close(handle)
                     raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
                 self._handles.append(handle)
-            self._ctx.handle = handle
+            self._hold().handle = handle
         return handle
 
     def _check_holder(self, operation: str) -> None:
@@ -282,43 +309,28 @@ class FileLock:
                 f"object (thread_local=False); give each thread its own FileLock or use "
                 f"thread_local=True")
 
-    def _wait(self, handle: Any, mode: int, wait_ms: int) -> None:
-        """Blocks in fl_lock with the GIL released.
-
-        Python runs signal handlers only in the main thread, between bytecodes, so a
-        main-thread wait happens in a worker thread while the main thread sits in an
-        interruptible Event wait; on KeyboardInterrupt it cancels the native wait.
-        """
-        if threading.current_thread() is not threading.main_thread():
-            native.fl_lock(handle, mode, wait_ms)
-            return
-        outcome: Dict[str, BaseException] = {}
-        # An Event, not Thread.join: a join interrupted by Ctrl-C can report a running
-        # thread as finished (CPython bpo-45274).
-        finished = threading.Event()
-
-        def wait() -> None:
-            try:
-                native.fl_lock(handle, mode, wait_ms)
-            except BaseException as exc:  # handed to the caller's thread
-                outcome["error"] = exc
-            finally:
-                finished.set()
-
-        threading.Thread(target=wait, name="libfilelock-wait", daemon=True).start()
+    def _wait_busy(self, handle: Any, mode: int, busy: LockBusyError,
+                   timeout: Optional[float], cancels: int) -> None:
+        """The wait after a failed try: up to ``timeout`` (default: the object's)."""
+        wait_ms = timeout_ms(self.timeout if timeout is None else timeout)
+        if wait_ms == native.FL_NOWAIT:
+            raise LockTimeout(busy.message, FL_ETIMEOUT, busy.operation) from None
+        if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
+            _log.debug("waiting for lock %s (timeout %s ms)", self._target, wait_ms)
+        with self._mutex:
+            if self._cancels != cancels:
+                raise LockCancelledError(f"lock '{self._target}': cancelled",
+                                         FL_ECANCELED, "fl_lock")
+            self._waiting.append(handle)
         try:
-            finished.wait()
-        except BaseException:
-            native.fl_cancel(handle)
-            while not finished.is_set():
-                try:
-                    finished.wait()
-                except KeyboardInterrupt:
-                    pass  # already cancelling; the wait ends promptly
-            self._settle_cancel(handle, outcome.get("error"))
-            raise
-        if "error" in outcome:
-            raise outcome["error"]
+            # In the main thread the wait runs on the worker while this thread waits
+            # interruptibly; on KeyboardInterrupt it cancels the native wait.
+            call_interruptibly(lambda: native.fl_lock(handle, mode, wait_ms),
+                               lambda: native.fl_cancel(handle),
+                               lambda outcome: self._settle_cancel(handle, outcome.get("error")))
+        finally:
+            with self._mutex:
+                self._waiting.remove(handle)
 
     @staticmethod
     def _settle_cancel(handle: Any, error: Optional[BaseException]) -> None:
@@ -334,8 +346,8 @@ class FileLock:
             native.fl_unlock(handle)
 
 
-class _SharedContext:
-    """thread_local=False: one handle and counter for every thread."""
+class _SharedHold:
+    """thread_local=False: one :class:`_Hold` for every thread."""
 
-    handle: Any = None
-    counter: int = 0
+    def __init__(self) -> None:
+        self.hold = _Hold()

@@ -12,8 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
-from ._errors import (FL_ECANCELED, FL_ETIMEOUT, FL_EVALIDATION, FileLockError, StateError,
-                      StateValidationError)
+from ._errors import (FL_EBUSY, FL_ECANCELED, FL_ETIMEOUT, FL_EVALIDATION, FileLockError,
+                      StateError, StateValidationError)
 from ._interrupt import call_interruptibly
 from ._native import PathLike, dumps, fspath, loads, lock_options, native, timeout_ms
 from .jsonl import append_jsonl
@@ -26,6 +26,9 @@ _log = logging.getLogger("libfilelock")
 # Transactions that roll back never reach the library's audit log (nothing was
 # committed), so the binding keeps them in this journal beside it.
 _ROLLBACK_JOURNAL = "rollbacks.jsonl"
+
+# A handle's options: (with the schema, validate on read, lock timeout zero).
+_Key = Tuple[bool, bool, bool]
 
 _HISTORY_ALIASES = {
     "timestamp": ("timestamp", "time", "at", "ts"),
@@ -82,8 +85,8 @@ class StateTransaction:
         self.generation: Optional[int] = None
 
     def __enter__(self) -> "StateTransaction":
-        txn = self._state._waiting(self._state._native(self._validate), native.fl_txn_begin,
-                                   undo=native.fl_txn_rollback)
+        txn = self._state._locked_call(self._validate, False, native.fl_txn_begin,
+                                       undo=native.fl_txn_rollback)
         try:
             self.generation = native.fl_txn_generation(txn)
             if self._seed is None:
@@ -128,7 +131,7 @@ class BackupManager:
 
     def create_backup(self) -> Backup:
         """Backs up the current document now and returns the new backup."""
-        backup_id = self._state._waiting(self._state._native(False), native.fl_state_backup)
+        backup_id = self._state._locked_call(False, False, native.fl_state_backup)
         for backup in self.list_backups(limit=0):
             if backup.id == backup_id:
                 return backup
@@ -157,7 +160,7 @@ class BackupManager:
             is_file = isinstance(backup, os.PathLike) or name != text or name.endswith(".json")
             backup_id = name[:-len(".json")] if is_file and name.endswith(".json") else name
         fspath(backup_id)  # a NUL would cut the id short in the library
-        self._state._waiting(self._state._native(False), native.fl_state_restore, backup_id)
+        self._state._locked_call(False, False, native.fl_state_restore, backup_id)
         return True
 
 
@@ -204,7 +207,7 @@ class JsonState:
         self._local = threading.local()
         self._mutex = threading.Lock()
         self._all_handles: List[Any] = []
-        self._async_free: Dict[Tuple[bool, bool], List[Any]] = {}
+        self._async_free: Dict[_Key, List[Any]] = {}
         self._active = 0
         self.backup_manager = BackupManager(self)
         self._native(True)  # opens now, so a bad path fails here
@@ -218,7 +221,7 @@ class JsonState:
     def read_versioned(self, validate: Optional[bool] = None) -> Tuple[Any, int]:
         """The current document and its generation (for :meth:`write_if`)."""
         check = self.validate_on_read if validate is None else validate
-        text, generation = self._waiting(self._native(True, check), native.fl_state_read)
+        text, generation = self._locked_call(True, check, native.fl_state_read)
         data = loads(text)
         if check:
             check_model(self.schema, data, "fl_state_read", str(self.path))
@@ -228,16 +231,16 @@ class JsonState:
         """Replaces the document atomically (backed up, logged)."""
         if validate:
             check_model(self.schema, data, "fl_state_write", str(self.path))
-        self._waiting(self._native(validate), native.fl_state_write,
-                      self._encode(data, "fl_state_write"))
+        self._locked_call(validate, False, native.fl_state_write,
+                          self._encode(data, "fl_state_write"))
 
     def write_if(self, data: Any, generation: int, validate: bool = True) -> None:
         """Like :meth:`write`, but raises :class:`StateConflictError` if the document
         is no longer at ``generation``."""
         if validate:
             check_model(self.schema, data, "fl_state_write_if", str(self.path))
-        self._waiting(self._native(validate), native.fl_state_write_if,
-                      self._encode(data, "fl_state_write_if"), generation)
+        self._locked_call(validate, False, native.fl_state_write_if,
+                          self._encode(data, "fl_state_write_if"), generation)
 
     def transaction(self, validate: bool = True, seed_data: Any = None) -> StateTransaction:
         """A read-modify-write of the document under the lock (use with ``with``).
@@ -274,7 +277,17 @@ class JsonState:
         :class:`StateLockError` (a ``TimeoutError``, code ``FL_ETIMEOUT``). Ctrl-C ends
         the wait."""
         handle = self._native(False)
-        return self._waiting(handle, _wait_for_change, after, timeout_ms(timeout))
+        wait_ms = timeout_ms(timeout)
+        if wait_ms == native.FL_NOWAIT:
+            return _wait_for_change(handle, after, wait_ms)  # looks once: nothing to interrupt
+        if after is not None:
+            # Already past: answered at once, without the hop an interruptible wait costs.
+            try:
+                return int(native.fl_state_wait(handle, after, native.FL_NOWAIT))
+            except StateError as exc:
+                if exc.code != FL_ETIMEOUT:
+                    raise
+        return self._waiting(handle, _wait_for_change, after, wait_ms)
 
     async def await_for_change(self, after: Optional[int] = None,
                                timeout: Optional[float] = None) -> int:
@@ -310,7 +323,7 @@ class JsonState:
         """Audit records, newest first, each with ``timestamp``, ``operation``,
         ``success`` and ``details``. Transactions that rolled back (an exception in the
         block, a schema refusal) are there with ``success: False`` and the reason."""
-        records = loads(self._waiting(self._native(False), native.fl_state_history, limit)) or []
+        records = loads(self._locked_call(False, False, native.fl_state_history, limit)) or []
         records.extend(self._rollbacks())
         records.sort(key=lambda r: str(r.get("time", "")), reverse=True)
         if limit > 0:
@@ -326,7 +339,7 @@ class JsonState:
 
     def verify(self) -> Dict[str, Any]:
         """Checks the document, log and backups; ``report['ok']`` is True if all is well."""
-        return loads(self._waiting(self._native(False), native.fl_state_verify))
+        return loads(self._locked_call(False, False, native.fl_state_verify))
 
     # -- lifetime -------------------------------------------------------------------
     def close(self) -> None:
@@ -378,6 +391,32 @@ class JsonState:
                 continue  # a torn last line after a crash
         return records
 
+    def _locked_call(self, with_schema: bool, validate_on_read: bool,
+                     function: Callable[..., Any], *args: Any,
+                     undo: Optional[Callable[[Any], None]] = None) -> Any:
+        """``function(handle, *args)``, an operation that takes the file's lock.
+
+        A main-thread wait must be interruptible, and that costs a hop to the worker
+        thread (``_interrupt``). So the main thread first calls on a handle that does
+        not wait for the lock, and makes the waiting call (:meth:`_waiting`) only if
+        the lock was busy. The busy try changed nothing, so calling again is safe.
+        """
+        if not self._tries_first():
+            return function(self._handle(with_schema, validate_on_read, False), *args)
+        try:
+            return function(self._handle(with_schema, validate_on_read, True), *args)
+        except FileLockError as busy:
+            if busy.code != FL_EBUSY:
+                raise
+        return self._waiting(self._handle(with_schema, validate_on_read, False), function,
+                             *args, undo=undo)
+
+    def _tries_first(self) -> bool:
+        """True where calls try without waiting first: in the main thread (only it gets
+        Ctrl-C), when the state waits for its lock at all."""
+        return (threading.current_thread() is threading.main_thread()
+                and timeout_ms(self.timeout) != native.FL_NOWAIT)
+
     def _waiting(self, handle: Any, function: Callable[..., Any], *args: Any,
                  undo: Optional[Callable[[Any], None]] = None) -> Any:
         """``function(handle, *args)``, a call that may wait for the file's lock, with
@@ -396,7 +435,7 @@ class JsonState:
                                   lambda: native.fl_state_cancel(handle), settle)
 
     def _retire(self, handle: Any) -> None:
-        handles: Dict[Tuple[bool, bool], Any] = self._local.__dict__.get("handles", {})
+        handles: Dict[_Key, Any] = self._local.__dict__.get("handles", {})
         for key, value in list(handles.items()):
             if value is handle:
                 del handles[key]
@@ -412,20 +451,33 @@ class JsonState:
                                        FL_EVALIDATION, operation) from exc
 
     def _native(self, with_schema: bool, validate_on_read: bool = False) -> Any:
-        """The library handle for this combination of checks (opened on first use).
+        """The library handle this thread's calls start on (opened on first use)."""
+        return self._handle(with_schema, validate_on_read, self._tries_first())
+
+    def _handle(self, with_schema: bool, validate_on_read: bool, trying: bool) -> Any:
+        """This thread's handle for this combination of checks; ``trying``: one whose
+        lock timeout is zero (FL_NOWAIT), for :meth:`_locked_call`'s first try.
 
         Writes that skip validation, and reads that check, need handles opened with
         different options; all of them share the same file, lock, backups and log.
         """
-        key = (bool(with_schema and self._schema_json), bool(validate_on_read))
-        handles: Dict[Tuple[bool, bool], Any] = self._local.__dict__.setdefault("handles", {})
+        key = (bool(with_schema and self._schema_json), bool(validate_on_read), trying)
+        handles: Dict[_Key, Any] = self._local.__dict__.setdefault("handles", {})
         handle = handles.get(key)
         if handle is None:
-            handle = self._open_handle(key)
+            try:
+                handle = self._open_handle(key)
+            except FileLockError as busy:
+                # Creating a missing file waits for the lock: let a waiting handle do
+                # that (as every open did before), then the file is there to open.
+                if not trying or busy.code != FL_EBUSY:
+                    raise
+                self._handle(with_schema, validate_on_read, False)
+                handle = self._open_handle(key)
             handles[key] = handle
         return handle
 
-    def _open_handle(self, key: Tuple[bool, bool]) -> Any:
+    def _open_handle(self, key: "_Key") -> Any:
         opts = native.fl_state_options()
         opts.durability = (native.FL_DURABILITY_FULL if self._durable
                            else native.FL_DURABILITY_ATOMIC)
@@ -433,7 +485,7 @@ class JsonState:
         opts.backup_before_write = 1 if self.backup_before_write else 0
         opts.audit_log = 1 if self._audit_log else 0
         opts.validate_on_read = 1 if key[1] else 0
-        opts.lock_timeout_ms = timeout_ms(self.timeout)
+        opts.lock_timeout_ms = native.FL_NOWAIT if key[2] else timeout_ms(self.timeout)
         if key[0]:
             opts.schema_json = self._schema_json
         if self._meta_dir is not None:
@@ -447,17 +499,17 @@ class JsonState:
             self._all_handles.append(handle)
         return handle
 
-    def _borrow_async_handle(self, validate: bool) -> Tuple[Tuple[bool, bool], Any]:
+    def _borrow_async_handle(self, validate: bool) -> Tuple["_Key", Any]:
         """A handle no other transaction uses (async transactions of one event loop may
         overlap, and their calls run on several threads), with its options key."""
-        key = (bool(validate and self._schema_json), False)
+        key = (bool(validate and self._schema_json), False, False)
         with self._mutex:
             free = self._async_free.setdefault(key, [])
             if free:
                 return key, free.pop()
         return key, self._open_handle(key)
 
-    def _return_async_handle(self, key: Tuple[bool, bool], handle: Any, reusable: bool) -> None:
+    def _return_async_handle(self, key: "_Key", handle: Any, reusable: bool) -> None:
         if not reusable:
             self._retire(handle)
             return

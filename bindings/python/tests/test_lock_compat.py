@@ -139,6 +139,21 @@ def test_debug_log_of_acquire_wait_release(tmp_path, caplog, hold):
     assert any(m.startswith("released lock") for m in messages)
 
 
+def test_debug_log_follows_level_changes_after_use(tmp_path, caplog):
+    # acquire/release read the logger's cached answer first: a level set later counts.
+    lock = FileLock(tmp_path / "f")
+    with lock:
+        pass
+    with caplog.at_level(logging.DEBUG, logger="libfilelock"):
+        with lock:
+            pass
+    with lock:  # silent again
+        pass
+    messages = [r.getMessage() for r in caplog.records if r.name == "libfilelock"]
+    assert [m.split()[0] for m in messages] == ["acquired", "released"], messages
+    lock.close()
+
+
 def test_logger_is_silent_by_default():
     logger = logging.getLogger("libfilelock")
     assert any(isinstance(h, logging.NullHandler) for h in logger.handlers)
