@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "io/fault.hpp"
 #include "lock/legacy_record.hpp"
+#include "lock/wait_rules.hpp"
 #include "lock/lock_entry.hpp"
 #include "platform/fs_ops.hpp"
 #include "platform/process.hpp"
@@ -205,8 +206,7 @@ void KernelFileLock::on_acquired(LockMode mode) noexcept {
 }
 
 void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
-  if (held_.load(std::memory_order_acquire) != 0)
-    throw_error(Status::already, "lock", path_, "this handle already holds the lock");
+  if (held_.load(std::memory_order_acquire) != 0) wait_rules::already_held(path_);
   if (inherited()) {
     // The descriptor is shared with the parent: a lock on it would be the parent's lock.
     reopen();
@@ -215,23 +215,17 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     make_record();
     fork_generation_ = platform::fork_generation();
   }
-  if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
-    throw_error(Status::canceled, "lock", path_, "canceled (a cancel request came before the wait began)");
+  wait_rules::take_early_cancel(cancel_, path_);
   if (try_acquire(mode)) {
     on_acquired(mode);
     return;
   }
   if (timeout_ms == kNoWait)
-    throw_error(Status::busy, "lock", path_,
-                legacy_.empty()
-                    ? "held by another process or handle (Resource temporarily unavailable)"
-                    : "held by " + legacy_);
+    wait_rules::busy(path_, legacy_.empty()
+                                ? "held by another process or handle (Resource temporarily unavailable)"
+                                : "held by " + legacy_);
   const bool forever = timeout_ms < 0;
-  if (forever && InodeRegistry::instance().would_deadlock(*inode_, &slot_,
-                                                          platform::current_thread_id(), mode))
-    throw_error(Status::deadlock, "lock", path_,
-                "this thread already holds this lock through another handle; waiting "
-                "forever would deadlock");
+  if (forever) wait_rules::refuse_self_deadlock(*inode_, &slot_, mode, path_);
   const auto deadline = deadline_after(forever ? 0 : timeout_ms);
   // Created only for a wait: most handles never wait and need no event. It exists before
   // the wait checks the cancel flag, so a cancel() that finds none is seen by the flag.
@@ -243,13 +237,9 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   while (true) {
     take_kernel_lock_fault(kind_, path_);
     auto outcome = wait_kernel(mode, forever, deadline, wakeup);
-    if (outcome == platform::WaitOutcome::canceled) {
-      cancel_.store(false, std::memory_order_release);
-      throw_error(Status::canceled, "lock", path_, "wait canceled");
-    }
+    if (outcome == platform::WaitOutcome::canceled) wait_rules::canceled(cancel_, path_);
     if (outcome == platform::WaitOutcome::timed_out)
-      throw_error(Status::timeout, "lock", path_,
-                  "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+      wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
     if (outcome == platform::WaitOutcome::acquired) {
       const platform::FileIdentity id = platform::identify(fd_, path_);
       const bool legacy =

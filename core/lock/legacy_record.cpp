@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "lock/holder_record.hpp"
 #include "lock/lock_entry.hpp"
+#include "lock/wait_rules.hpp"
 #include "platform/fs_ops.hpp"
 #include "platform/paths.hpp"
 
@@ -237,15 +238,13 @@ bool held_by_legacy_lock(platform::NativeFile file, const platform::FileIdentity
 void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel, bool forever,
                           std::chrono::steady_clock::time_point deadline, int64_t timeout_ms,
                           int32_t retry_ms, const std::string &path, const std::string &why) {
-  if (cancel.exchange(false)) throw_error(Status::canceled, "lock", path, "wait canceled");
+  if (cancel.load()) wait_rules::canceled(cancel, path);
   const auto now = std::chrono::steady_clock::now();
-  if (!forever && now >= deadline)
-    throw_error(Status::timeout, "lock", path,
-                "timed out after " + std::to_string(timeout_ms) + " ms; still held by " + why);
+  if (!forever && now >= deadline) wait_rules::timed_out(path, timeout_ms, "still held by " + why);
   auto next = now + std::chrono::milliseconds(retry_ms > 0 ? retry_ms : 1);
   if (!forever) next = std::min(next, deadline);
   wakeup.wait_until(false, next);
-  if (cancel.exchange(false)) throw_error(Status::canceled, "lock", path, "wait canceled");
+  if (cancel.load()) wait_rules::canceled(cancel, path);
 }
 
 platform::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode,

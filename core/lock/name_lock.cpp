@@ -10,6 +10,7 @@
 #include "lock/entry_guard.hpp"
 #include "lock/holder_judge.hpp"
 #include "lock/legacy_record.hpp"
+#include "lock/wait_rules.hpp"
 #include "lock/lock_entry.hpp"
 #include "platform/dir_watch.hpp"
 #include "platform/fs_ops.hpp"
@@ -132,15 +133,11 @@ void NameLock::wait_for_name(bool forever, std::chrono::steady_clock::time_point
   // Watch before the first attempt so a release right after it is not missed.
   platform::DirectoryWatch watch(platform::dir_name(at_), platform::base_name(at_));
   while (!try_acquire()) {
-    if (cancel_.load(std::memory_order_acquire)) {
-      cancel_.store(false, std::memory_order_release);
-      throw_error(Status::canceled, "lock", path_, "wait canceled");
-    }
+    if (cancel_.load(std::memory_order_acquire)) wait_rules::canceled(cancel_, path_);
     const auto now = std::chrono::steady_clock::now();
     if (!forever && now >= deadline)
-      throw_error(Status::timeout, "lock", path_,
-                  "timed out after " + std::to_string(timeout_ms) + " ms; " +
-                      (legacy_.empty() ? "the lock is still held" : "still held by " + legacy_));
+      wait_rules::timed_out(path_, timeout_ms,
+                            legacy_.empty() ? "the lock is still held" : "still held by " + legacy_);
     auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
     if (!forever) next = std::min(next, deadline);
     // Sleeps until the name goes away, or for the retry interval (a release the watch
@@ -156,8 +153,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
     throw_error(Status::unsupported, "lock", path_,
                 "the LOCKFILE and LOCKDIR backends have exclusive locks only; use FL_EXCLUSIVE, "
                 "or a kernel backend (flock, OFD) for shared locks");
-  if (held_.load(std::memory_order_acquire))
-    throw_error(Status::already, "lock", path_, "this handle already holds the lock");
+  if (held_.load(std::memory_order_acquire)) wait_rules::already_held(path_);
   if (inherited()) {
     guard_.release();  // the parent's entry lock
     fork_generation_ = platform::fork_generation();
@@ -165,21 +161,16 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
                                    backend_name(directory_ ? Backend::lockdir : Backend::lockfile),
                                    handle_id_);
   }
-  if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
-    throw_error(Status::canceled, "lock", path_, "canceled (a cancel request came before the wait began)");
+  wait_rules::take_early_cancel(cancel_, path_);
   const bool forever = timeout_ms < 0;
   if (timeout_ms != kNoWait) {
-    if (forever && InodeRegistry::instance().would_deadlock(*entry_, &slot_,
-                                                            platform::current_thread_id(), mode))
-      throw_error(Status::deadlock, "lock", path_,
-                  "this thread already holds this lock through another handle; waiting "
-                  "forever would deadlock");
+    if (forever) wait_rules::refuse_self_deadlock(*entry_, &slot_, mode, path_);
     const auto deadline = deadline_after(timeout_ms);
     if (!gate_.enter(wakeup_, forever, deadline, cancel_)) {
-      if (cancel_.exchange(false)) throw_error(Status::canceled, "lock", path_, "wait canceled");
-      throw_error(Status::timeout, "lock", path_,
-                  "timed out after " + std::to_string(timeout_ms) +
-                      " ms; the lock is still held (by, or waited for through, another handle of this process)");
+      if (cancel_.load()) wait_rules::canceled(cancel_, path_);
+      wait_rules::timed_out(path_, timeout_ms,
+                            "the lock is still held (by, or waited for through, another handle "
+                            "of this process)");
     }
     try {
       wait_for_name(forever, deadline, timeout_ms);
@@ -189,7 +180,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
     }
   } else {
     if (!gate_.try_enter())
-      throw_error(Status::busy, "lock", path_, "held by, or being taken through, another handle of this process");
+      wait_rules::busy(path_, "held by, or being taken through, another handle of this process");
     bool taken = false;
     try {
       taken = try_acquire();
@@ -199,8 +190,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
     }
     if (!taken) {
       gate_.leave();
-      throw_error(Status::busy, "lock", path_,
-                  legacy_.empty() ? name_taken_reason(at_) : "held by " + legacy_);
+      wait_rules::busy(path_, legacy_.empty() ? name_taken_reason(at_) : "held by " + legacy_);
     }
   }
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "lock/kernel_file_lock.hpp"
 #include "lock/legacy_record.hpp"
+#include "lock/wait_rules.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/process.hpp"
 
@@ -183,11 +184,9 @@ void PosixLock::release(PosixInodeState &state, LockMode mode) {
 }
 
 void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
-  if (held_.load(std::memory_order_acquire) != 0)
-    throw_error(Status::already, "lock", path_, "this handle already holds the lock");
+  if (held_.load(std::memory_order_acquire) != 0) wait_rules::already_held(path_);
   fork_generation_ = platform::fork_generation();
-  if (cancel_.load(std::memory_order_acquire) && cancel_.exchange(false))
-    throw_error(Status::canceled, "lock", path_, "canceled (a cancel request came before the wait began)");
+  wait_rules::take_early_cancel(cancel_, path_);
   const bool forever = timeout_ms < 0;
   const auto deadline = deadline_after(forever ? 0 : timeout_ms);
   while (true) {
@@ -200,19 +199,12 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
       return !state.writer && !state.acquiring && (mode == LockMode::shared || state.readers == 0);
     };
     while (!compatible()) {
-      if (timeout_ms == kNoWait)
-        throw_error(Status::busy, "lock", path_, "held by another handle of this process");
-      if (forever && InodeRegistry::instance().would_deadlock(*inode_, &slot_,
-                                                              platform::current_thread_id(), mode))
-        throw_error(Status::deadlock, "lock", path_,
-                    "this thread already holds this lock through another handle; waiting "
-                    "forever would deadlock");
-      if (cancel_.exchange(false))
-        throw_error(Status::canceled, "lock", path_, "wait canceled");
+      if (timeout_ms == kNoWait) wait_rules::busy(path_, "held by another handle of this process");
+      if (forever) wait_rules::refuse_self_deadlock(*inode_, &slot_, mode, path_);
+      if (cancel_.load()) wait_rules::canceled(cancel_, path_);
       if (forever) state.changed.wait(lk);
       else if (state.changed.wait_until(lk, deadline) == std::cv_status::timeout && !compatible())
-        throw_error(Status::timeout, "lock", path_,
-                    "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+        wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
     }
     if (mode == LockMode::shared && state.readers > 0) {
       ++state.readers;  // the process already holds the kernel lock shared
@@ -238,15 +230,10 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
         state.spare.clear();
       }
       state.changed.notify_all();
-      if (canceled) {
-        cancel_.store(false, std::memory_order_release);
-        throw_error(Status::canceled, "lock", path_, "wait canceled");
-      }
+      if (canceled) wait_rules::canceled(cancel_, path_);
       if (timeout_ms == kNoWait)
-        throw_error(Status::busy, "lock", path_,
-                    "held by another process (Resource temporarily unavailable)");
-      throw_error(Status::timeout, "lock", path_,
-                  "timed out after " + std::to_string(timeout_ms) + " ms; the lock is still held");
+        wait_rules::busy(path_, "held by another process (Resource temporarily unavailable)");
+      wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
     }
     if (mode == LockMode::exclusive) state.writer = true;
     else state.readers = 1;
@@ -258,7 +245,7 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
     release(state, mode);
     lk.unlock();
     if (held_legacy) {  // a live legacy lock holds it by existence (legacy_record.hpp)
-      if (timeout_ms == kNoWait) throw_error(Status::busy, "lock", path_, "held by " + legacy);
+      if (timeout_ms == kNoWait) wait_rules::busy(path_, "held by " + legacy);
       wait_out_legacy_lock(*wakeup_, cancel_, forever, deadline, timeout_ms,
                            options_.retry_interval_ms, path_, legacy);
       continue;
