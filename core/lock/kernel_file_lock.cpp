@@ -8,6 +8,7 @@
 #include "lock/legacy_record.hpp"
 #include "lock/wait_rules.hpp"
 #include "lock/lock_entry.hpp"
+#include "platform/fs_io.hpp"
 #include "platform/fs_ops.hpp"
 #include "platform/process.hpp"
 
@@ -197,11 +198,8 @@ void KernelFileLock::on_acquired(LockMode mode) noexcept {
   held_.store(static_cast<int>(mode), std::memory_order_release);
   if (mode == LockMode::exclusive && options_.record_holder && !read_only_) {
     record_.render(platform::wall_clock_ms(), record_buf_);
-    try {
-      platform::write_at(fd_, 0, record_buf_, kHolderRecordSize, path_);
-    } catch (const Error &) {
-      // The record is advisory (fl_query); a full disk must not make the lock fail.
-    }
+    // The record is advisory (fl_query): a full disk must not make the lock fail.
+    static_cast<void>(platform::fs::write_at(fd_, 0, record_buf_, kHolderRecordSize));
   }
 }
 

@@ -8,6 +8,7 @@
 #include "lock/kernel_file_lock.hpp"
 #include "lock/legacy_record.hpp"
 #include "lock/wait_rules.hpp"
+#include "platform/fs_io.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/process.hpp"
 
@@ -260,11 +261,8 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
   held_.store(static_cast<int>(mode), std::memory_order_release);
   if (mode == LockMode::exclusive && options_.record_holder && !state_->read_only) {
     record_.render(platform::wall_clock_ms(), record_buf_);
-    try {
-      platform::write_at(state_->fd, 0, record_buf_, kHolderRecordSize, path_);
-    } catch (const Error &) {
-      // Advisory only, as for the other kernel backends.
-    }
+    // Advisory only, as for the other kernel backends.
+    static_cast<void>(platform::fs::write_at(state_->fd, 0, record_buf_, kHolderRecordSize));
   }
 }
 

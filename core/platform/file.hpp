@@ -45,9 +45,6 @@ FileIdentity identify(NativeFile file, const std::string &path);
 // Identity of what `path` names now (not following a final symlink); false if missing.
 bool identify_path(const std::string &path, FileIdentity &out);
 
-// One positioned write of all bytes (short writes retried); throws Error.
-void write_at(NativeFile file, uint64_t offset, const char *data, size_t size,
-              const std::string &path);
 // Up to `max` bytes from offset 0.
 std::string read_head(NativeFile file, size_t max, const std::string &path);
 

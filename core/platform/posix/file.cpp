@@ -101,20 +101,6 @@ bool identify_path(const std::string &path, FileIdentity &out) {
   return true;
 }
 
-void write_at(NativeFile file, uint64_t offset, const char *data, size_t size,
-              const std::string &path) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(file, data, size, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_os_error("write holder record", path, errno);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-}
-
 std::string read_head(NativeFile file, size_t max, const std::string &path) {
   std::string out(max, '\0');
   size_t got = 0;

@@ -1,6 +1,5 @@
 #include "platform/fs_ops.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -107,18 +106,6 @@ bool read_small_file(const std::string &path, size_t max, std::string &out) {
   ::close(fd);
   out.resize(got);
   return true;
-}
-
-std::vector<std::string> list_dir(const std::string &dir) {
-  DIR *d = ::opendir(dir.c_str());
-  if (d == nullptr) throw_os_error("list directory", dir, errno);
-  std::vector<std::string> names;
-  while (struct dirent *e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(d);
-  return names;
 }
 
 }  // namespace filelock::platform

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "platform/fs_io.hpp"
 #include "platform/posix/os_process.hpp"
 
 namespace filelock::platform {
@@ -25,12 +26,6 @@ const bool g_atfork_registered = [] {
   ::pthread_atfork(nullptr, nullptr, on_fork_child);
   return true;
 }();
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
 
 }  // namespace
 
@@ -49,7 +44,7 @@ ProcessIdentity self_identity() {
   id.boot_id = boot;
   id.machine_id = machine;
   id.pid_ns = os::pid_namespace();
-  id.host = host_name();
+  id.host = fs::host_name();
   cached = id;
   cached_generation = generation;
   return id;

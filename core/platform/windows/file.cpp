@@ -37,22 +37,6 @@ bool query_identity(HANDLE h, FileIdentity &out) {
   return true;
 }
 
-// One overlapped transfer at `offset`, waited for; false with GetLastError() set.
-bool transfer(HANDLE h, bool write, uint64_t offset, void *data, DWORD size, DWORD &done) {
-  OVERLAPPED ov = {};
-  ov.Offset = static_cast<DWORD>(offset);
-  ov.OffsetHigh = static_cast<DWORD>(offset >> 32);
-  ov.hEvent = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
-  if (ov.hEvent == nullptr) return false;
-  BOOL ok = write ? ::WriteFile(h, data, size, nullptr, &ov) : ::ReadFile(h, data, size, nullptr, &ov);
-  if (!ok && ::GetLastError() == ERROR_IO_PENDING) ok = TRUE;
-  if (ok) ok = ::GetOverlappedResult(h, &ov, &done, TRUE);
-  const DWORD err = ::GetLastError();
-  ::CloseHandle(ov.hEvent);
-  ::SetLastError(err);
-  return ok != FALSE;
-}
-
 HANDLE open_handle(const std::wstring &wide, DWORD access, DWORD disposition) {
   return ::CreateFileW(wide.c_str(), access, win::kShareAll, nullptr, disposition,
                        FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_OVERLAPPED,
@@ -148,26 +132,12 @@ bool identify_path(const std::string &path, FileIdentity &out) {
   return true;
 }
 
-void write_at(NativeFile file, uint64_t offset, const char *data, size_t size,
-              const std::string &path) {
-  while (size > 0) {
-    DWORD done = 0;
-    const DWORD chunk = size > 0x40000000 ? 0x40000000 : static_cast<DWORD>(size);
-    if (!transfer(file, true, offset, const_cast<char *>(data), chunk, done))
-      win::throw_win32("write holder record", path, ::GetLastError());
-    if (done == 0) win::throw_win32("write holder record", path, ERROR_WRITE_FAULT);
-    data += done;
-    size -= done;
-    offset += done;
-  }
-}
-
 std::string read_head(NativeFile file, size_t max, const std::string &path) {
   std::string out(max, '\0');
   size_t got = 0;
   while (got < max) {
     DWORD done = 0;
-    if (!transfer(file, false, got, out.data() + got, static_cast<DWORD>(max - got), done)) {
+    if (!win::transfer(file, false, got, out.data() + got, static_cast<DWORD>(max - got), done)) {
       if (::GetLastError() == ERROR_HANDLE_EOF) break;
       win::throw_win32("read lock file", path, ::GetLastError());
     }

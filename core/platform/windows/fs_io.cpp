@@ -108,13 +108,6 @@ FileInfo from_info(const BY_HANDLE_FILE_INFORMATION &i) {
   return out;
 }
 
-OVERLAPPED at(uint64_t offset) {
-  OVERLAPPED o{};
-  o.Offset = static_cast<DWORD>(offset);
-  o.OffsetHigh = static_cast<DWORD>(offset >> 32);
-  return o;
-}
-
 // Chunks below 2^31 bytes: WriteFile and ReadFile count in DWORDs.
 constexpr size_t kMaxChunk = size_t{1} << 30;
 
@@ -219,10 +212,9 @@ OsError read_all(NativeFile file, std::string &out, FileInfo *attrs) {
 }
 
 OsError read_at(NativeFile file, uint64_t offset, void *data, size_t size, size_t &got) {
-  OVERLAPPED o = at(offset);
   DWORD n = 0;
   got = 0;
-  if (!::ReadFile(file, data, static_cast<DWORD>(std::min(size, kMaxChunk)), &n, &o)) {
+  if (!win::transfer(file, false, offset, data, static_cast<DWORD>(std::min(size, kMaxChunk)), n)) {
     const DWORD err = ::GetLastError();
     return err == ERROR_HANDLE_EOF ? ok() : from_win32(err);
   }
@@ -239,9 +231,9 @@ OsError write_append(NativeFile file, std::string_view data, size_t &written) {
 }
 
 OsError write_at(NativeFile file, uint64_t offset, const void *data, size_t size) {
-  OVERLAPPED o = at(offset);
   DWORD n = 0;
-  if (!::WriteFile(file, data, static_cast<DWORD>(size), &n, &o)) return last_error();
+  if (!win::transfer(file, true, offset, const_cast<void *>(data), static_cast<DWORD>(size), n))
+    return last_error();
   return n == size ? ok() : OsError{EIO, 0, nullptr};
 }
 

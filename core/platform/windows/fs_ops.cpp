@@ -120,19 +120,4 @@ bool read_small_file(const std::string &path, size_t max, std::string &out) {
   return true;
 }
 
-std::vector<std::string> list_dir(const std::string &dir) {
-  WIN32_FIND_DATAW entry;
-  HANDLE find = ::FindFirstFileW(win::widen(dir + "\\*", dir).c_str(), &entry);
-  if (find == INVALID_HANDLE_VALUE) win::throw_win32("list directory", dir, ::GetLastError());
-  std::vector<std::string> names;
-  do {
-    std::wstring name = entry.cFileName;
-    if (name != L"." && name != L"..") names.push_back(win::narrow(name.c_str(), name.size()));
-  } while (::FindNextFileW(find, &entry));
-  const DWORD err = ::GetLastError();
-  ::FindClose(find);
-  if (err != ERROR_NO_MORE_FILES) win::throw_win32("list directory", dir, err);
-  return names;
-}
-
 }  // namespace filelock::platform

@@ -4,6 +4,7 @@
 // fork() on Windows: the fork generation never changes.
 #include "platform/process.hpp"
 
+#include "platform/fs_io.hpp"
 #include "platform/windows/win_util.hpp"
 
 namespace filelock::platform {
@@ -22,20 +23,13 @@ int64_t creation_time(HANDLE process) {
   return t <= kUnixEpochTicks ? 0 : static_cast<int64_t>((t - kUnixEpochTicks) / 10);
 }
 
-std::string host_name() {
-  wchar_t buf[256];
-  DWORD size = 256;
-  if (!::GetComputerNameExW(ComputerNameDnsHostname, buf, &size)) return "";
-  return win::narrow(buf, size);
-}
-
 }  // namespace
 
 ProcessIdentity self_identity() {
   ProcessIdentity id;
   id.pid = static_cast<int64_t>(::GetCurrentProcessId());
   id.start_time = creation_time(::GetCurrentProcess());
-  id.host = host_name();
+  id.host = fs::host_name();
   // No boot id: Windows offers no stable one, and creation times already differ across
   // boots, so a holder from before a reboot is judged dead by start time instead.
   return id;

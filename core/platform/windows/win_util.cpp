@@ -121,4 +121,19 @@ int64_t filetime_to_unix_ms(const FILETIME &ft) noexcept {
   return t < kUnixEpochTicks ? 0 : static_cast<int64_t>((t - kUnixEpochTicks) / 10000);
 }
 
+bool transfer(HANDLE h, bool write, uint64_t offset, void *data, DWORD size, DWORD &done) {
+  OVERLAPPED ov = {};
+  ov.Offset = static_cast<DWORD>(offset);
+  ov.OffsetHigh = static_cast<DWORD>(offset >> 32);
+  ov.hEvent = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (ov.hEvent == nullptr) return false;
+  BOOL ok = write ? ::WriteFile(h, data, size, nullptr, &ov) : ::ReadFile(h, data, size, nullptr, &ov);
+  if (!ok && ::GetLastError() == ERROR_IO_PENDING) ok = TRUE;
+  if (ok) ok = ::GetOverlappedResult(h, &ov, &done, TRUE);
+  const DWORD err = ::GetLastError();
+  ::CloseHandle(ov.hEvent);
+  ::SetLastError(err);
+  return ok != FALSE;
+}
+
 }  // namespace filelock::platform::win

@@ -19,6 +19,10 @@ constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELE
 // as kernel_try_lock expects of every lock file handle; INVALID_HANDLE_VALUE on failure.
 HANDLE open_existing_lock_file(const std::string &path, DWORD access);
 
+// One read or write at `offset`, waited for: works on overlapped handles (lock files)
+// and plain ones alike. False with GetLastError() set.
+bool transfer(HANDLE h, bool write, uint64_t offset, void *data, DWORD size, DWORD &done);
+
 // Paths arrive as UTF-8 (the C API's encoding) and go to the W functions; invalid UTF-8
 // throws Status::invalid rather than being mangled into another file's name.
 std::wstring widen(const std::string &utf8, const std::string &path_for_errors);
