@@ -1,6 +1,6 @@
 // filelock-bench: prints one "name value" line per figure (µs) for bench/report.py.
-// Usage: filelock-bench [--quick] [--suite locks|state|wait|all] [DIR]
-// (wait: the fl_state_wait wake-up alone)
+// Usage: filelock-bench [--quick] [--suite locks|state|wait|json|all] [DIR]
+// (wait: the fl_state_wait wake-up alone; json: the engine's JSON parser and printer)
 // Files go in a fresh directory inside DIR (default: $TMPDIR or /tmp), removed at
 // the end; DIR decides which disk is measured.
 #include <ftw.h>
@@ -19,7 +19,7 @@
 namespace {
 
 int usage() {
-  std::fprintf(stderr, "usage: filelock-bench [--quick] [--suite locks|state|wait|all] [DIR]\n");
+  std::fprintf(stderr, "usage: filelock-bench [--quick] [--suite locks|state|wait|json|all] [DIR]\n");
   return 2;
 }
 
@@ -48,7 +48,8 @@ int main(int argc, char **argv) {
       return usage();
     }
   }
-  if (suite != "locks" && suite != "state" && suite != "wait" && suite != "all") return usage();
+  if (suite != "locks" && suite != "state" && suite != "wait" && suite != "json" &&
+      suite != "all") return usage();
   if (FL_CHECK_VERSION() != FL_OK) bench::die(fl_last_error());
 
   std::string templ = parent + "/filelock-bench-XXXXXX";
@@ -57,6 +58,7 @@ int main(int argc, char **argv) {
   if (suite == "locks" || suite == "all") bench::run_lock_suite(cfg);
   if (suite == "state" || suite == "all") bench::run_state_suite(cfg);
   if (suite == "state" || suite == "wait" || suite == "all") bench::run_state_wait_suite(cfg);
+  if (suite == "json" || suite == "all") bench::run_json_suite(cfg);
   remove_tree(cfg.dir);
   return 0;
 }

@@ -13,5 +13,6 @@ struct Config {
 void run_lock_suite(const Config &cfg);
 void run_state_suite(const Config &cfg);
 void run_state_wait_suite(const Config &cfg);
+void run_json_suite(const Config &cfg);
 
 }  // namespace bench
