@@ -92,6 +92,19 @@ TEST(JsonBytes, BuiltTreePrintsAsBefore) {
   EXPECT_EQ(print(built.get(), true), kBuiltPretty);
 }
 
+// Large documents take another allocation path (bigger node blocks); same bytes.
+TEST(JsonBytes, LargeDocumentPrintsAsBefore) {
+  std::string big = "[";
+  while (big.size() < 1024 * 1024) big += std::string(big.size() > 1 ? "," : "") + kVariedCompact;
+  big += "]";
+  const Doc doc = parse(big);
+  EXPECT_EQ(print(doc.get(), false), big);
+  const std::string pretty = print(doc.get(), true);
+  EXPECT_EQ(pretty.compare(0, 3, "[{\n"), 0);
+  EXPECT_TRUE(equal(parse(pretty).get(), doc.get()));
+  EXPECT_EQ(print(parse(pretty).get(), true), pretty);
+}
+
 // Every byte that needs escaping, at every offset of a long string (inside and across
 // the blocks a scan reads at once), prints as cJSON prints it.
 TEST(JsonBytes, EscapesAtEveryOffset) {
