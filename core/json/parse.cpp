@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "json/json.hpp"
@@ -55,11 +54,26 @@ struct KeyRef {
   }
 };
 
+// Every byte counts: keys that share long prefixes and suffixes ("/runs/00017/out.json")
+// must not collide, or a large object's table would turn quadratic.
 uint64_t key_hash(const char *p, size_t n) {
-  uint64_t head = 0, tail = 0;
-  std::memcpy(&head, p, n < 8 ? n : 8);
-  if (n > 8) std::memcpy(&tail, p + n - 8, 8);
-  return (head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ n;
+  constexpr uint64_t k = 0xff51afd7ed558ccdULL;
+  uint64_t h = n * 0x9E3779B97F4A7C15ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * k;
+    h ^= h >> 32;
+  }
+  if (i < n) {
+    uint64_t w = 0;
+    std::memcpy(&w, p + i, n - i);
+    h = (h ^ w) * k;
+    h ^= h >> 32;
+  }
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 29);
 }
 
 // One allocation per node: the key and the text of a string or number live in the
@@ -232,9 +246,21 @@ class Parser {
         }
       }
     } else {
-      seen_.clear();
+      // Open addressing on the hashes already made: one table, reused, no node per key.
+      size_t slots = 16;
+      while (slots < 2 * (end - first)) slots *= 2;
+      table_.assign(slots, 0);
       for (size_t c = first; c < end && dup == nullptr; ++c) {
-        if (!seen_.insert(std::string_view(keys_[c].data, keys_[c].size)).second) dup = &keys_[c];
+        for (size_t at = keys_[c].hash & (slots - 1);; at = (at + 1) & (slots - 1)) {
+          if (table_[at] == 0) {
+            table_[at] = c + 1;
+            break;
+          }
+          if (keys_[table_[at] - 1] == keys_[c]) {
+            dup = &keys_[c];
+            break;
+          }
+        }
       }
     }
     if (dup != nullptr) {
@@ -435,7 +461,7 @@ class Parser {
   std::string key_, text_;                     // unescaped strings, reused
   std::vector<const cJSON *> path_;         // open containers, root first
   std::vector<KeyRef> keys_;                   // keys of the open objects, outermost first
-  std::unordered_set<std::string_view> seen_;  // reused across large objects
+  std::vector<size_t> table_;                  // hash table of a large object: keys_ index + 1
 };
 
 }  // namespace
