@@ -16,7 +16,7 @@ namespace filelock::json {
 namespace {
 
 // Objects up to this size are checked for duplicate keys pairwise (no allocation);
-// larger ones through a hash set, so that no object costs O(n^2).
+// larger ones through a hash table, so that no object costs O(n^2).
 constexpr size_t kPairwiseKeys = 16;
 
 // Nodes of a document this large get blocks of at least kLargeNodeBlock bytes: past
