@@ -1,6 +1,7 @@
 // filelock-bench: prints one "name value" line per figure (µs) for bench/report.py.
-// Usage: filelock-bench [--quick] [--suite locks|handoff|state|wait|all] [DIR]
-// (handoff: the handoff scenarios as users run them; wait: the fl_state_wait wake-up alone)
+// Usage: filelock-bench [--quick] [--suite locks|handoff|state|wait|json|all] [DIR]
+// (handoff: the handoff scenarios as users run them; wait: the fl_state_wait wake-up
+// alone; json: the engine's JSON parser and printer)
 // Files go in a fresh directory inside DIR (default: $TMPDIR or /tmp), removed at
 // the end; DIR decides which disk is measured.
 #include <ftw.h>
@@ -19,8 +20,8 @@
 namespace {
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: filelock-bench [--quick] [--suite locks|handoff|state|wait|all] [DIR]\n");
+  std::fprintf(stderr, "usage: filelock-bench [--quick] "
+                       "[--suite locks|handoff|state|wait|json|all] [DIR]\n");
   return 2;
 }
 
@@ -50,7 +51,7 @@ int main(int argc, char **argv) {
     }
   }
   if (suite != "locks" && suite != "handoff" && suite != "state" && suite != "wait" &&
-      suite != "all")
+      suite != "json" && suite != "all")
     return usage();
   if (FL_CHECK_VERSION() != FL_OK) bench::die(fl_last_error());
 
@@ -61,6 +62,7 @@ int main(int argc, char **argv) {
   if (suite == "handoff" || suite == "all") bench::run_handoff_suite(cfg);
   if (suite == "state" || suite == "all") bench::run_state_suite(cfg);
   if (suite == "state" || suite == "wait" || suite == "all") bench::run_state_wait_suite(cfg);
+  if (suite == "json" || suite == "all") bench::run_json_suite(cfg);
   remove_tree(cfg.dir);
   return 0;
 }

@@ -118,6 +118,7 @@ HANDOFFS = [
 HANDOFF_TARGET = 1.5   # median, filelock / raw blocking flock
 WAIT_CPU_TARGET = 2.0  # CPU per wait, filelock / raw blocking flock
 SIZES = [("1 KiB", "1k"), ("64 KiB", "64k"), ("4 MiB", "4m")]
+JSON_MBPS_TARGET = 300  # parse and print of the whole document, each
 # A hard link costs the same at any size; a copy of 4 MiB would cost a sizeable
 # share of the commit. The backup must stay under this share of a 4 MiB ATOMIC commit.
 BACKUP_SHARE_LIMIT = 0.10
@@ -206,6 +207,12 @@ def main():
               "beside raw blocking flock, same run)",
               ["scenario", "filelock median", "raw median", "ratio", "filelock p99", "raw p99",
                "ratio", "target", "result"], rows)
+    rows, json_misses = json_rows(fig)
+    misses += json_misses
+    if rows:
+        table(f"JSON parse and print (MB/s, higher is better; target {JSON_MBPS_TARGET} MB/s; the "
+              "engine beside cJSON on the same bytes)",
+              ["figure", "filelock", "cJSON", "filelock/cJSON", "target", "result"], rows)
     rows = fairness_rows(fig)
     if rows:
         table("Fairness: 4 processes each re-locking at once, 2 s (acquisitions per process)",
@@ -256,6 +263,21 @@ def handoff_rows(fig):
         misses += not ok
         rows.append(["CPU per ~2 ms wait (long-lived holder)", us(a), us(b), f"{a / b:.2f}x",
                      "", "", "", f"<= {WAIT_CPU_TARGET}x", "PASS" if ok else "MISS"])
+    return rows, misses
+
+
+def json_rows(fig):
+    rows, misses = [], 0
+    for label, tag in SIZES[1:]:
+        for op in ("parse", "print"):
+            a = fig.get(f"json.fl_{op}_{tag}_mbps")
+            b = fig.get(f"json.cjson_{op}_{tag}_mbps")
+            if a is None or b is None:
+                continue
+            ok = a >= JSON_MBPS_TARGET
+            misses += not ok
+            rows.append([f"{op} {label}", f"{a:.0f}", f"{b:.0f}", f"{a / b:.2f}x",
+                         f">= {JSON_MBPS_TARGET}", "PASS" if ok else "MISS"])
     return rows, misses
 
 

@@ -14,5 +14,6 @@ void run_lock_suite(const Config &cfg);
 void run_handoff_suite(const Config &cfg);
 void run_state_suite(const Config &cfg);
 void run_state_wait_suite(const Config &cfg);
+void run_json_suite(const Config &cfg);
 
 }  // namespace bench

@@ -3,9 +3,10 @@
 // characters, leading zeros, NaN, duplicate keys) while it builds the cJSON tree.
 // Numbers become raw nodes holding their original text, so that values a double
 // cannot carry are written back exactly as they came.
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "json/json.hpp"
@@ -15,10 +16,65 @@ namespace filelock::json {
 namespace {
 
 // Objects up to this size are checked for duplicate keys pairwise (no allocation);
-// larger ones through a hash set, so that no object costs O(n^2).
+// larger ones through a hash table, so that no object costs O(n^2).
 constexpr size_t kPairwiseKeys = 16;
 
+// Nodes of a document this large get blocks of at least kLargeNodeBlock bytes: past
+// glibc's largest "fast" size (128-byte chunks), so that a freed block merges at once
+// with its freed neighbour (a tree is freed in the order it was made) instead of
+// waiting, scattered on a free list, for the next large request to merge them all.
+// The next document's nodes are then carved in order from merged memory, and parse,
+// print and free walk memory in order: parse plus free ran 1.4x as fast on a 4 MiB
+// document for about a third more memory. Small documents, which stay in cache,
+// keep exact sizes.
+constexpr size_t kLargeText = 512 * 1024;
+constexpr size_t kLargeNodeBlock = 136;
+
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// Eight bytes at once: nonzero if any is '"', '\\', a control character or not ASCII,
+// i.e. if the byte-by-byte scan has work to do there (it may flag a plain byte next to
+// such a one; never misses one).
+uint64_t special8(const char *p) {
+  constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  const auto zero_byte = [](uint64_t v) { return (v - ones) & ~v; };
+  return (x | ((x - 0x20 * ones) & ~x) | zero_byte(x ^ ('"' * ones)) | zero_byte(x ^ ('\\' * ones))) & highs;
+}
+
+// A key as the duplicate check sees it: its bytes in the node, and a hash that makes
+// most pairs differ at a glance.
+struct KeyRef {
+  const char *data;
+  size_t size;
+  uint64_t hash;
+  bool operator==(const KeyRef &o) const {
+    return hash == o.hash && size == o.size && std::memcmp(data, o.data, size) == 0;
+  }
+};
+
+// Every byte counts: keys that share long prefixes and suffixes ("/runs/00017/out.json")
+// must not collide, or a large object's table would turn quadratic.
+uint64_t key_hash(const char *p, size_t n) {
+  constexpr uint64_t k = 0xff51afd7ed558ccdULL;
+  uint64_t h = n * 0x9E3779B97F4A7C15ULL;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * k;
+    h ^= h >> 32;
+  }
+  if (i < n) {
+    uint64_t w = 0;
+    std::memcpy(&w, p + i, n - i);
+    h = (h ^ w) * k;
+    h ^= h >> 32;
+  }
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  return h ^ (h >> 29);
+}
 
 // One allocation per node: the key and the text of a string or number live in the
 // same block, flagged so that cJSON_Delete frees only the block (StringIsConst: the
@@ -29,8 +85,9 @@ struct Piece {
   size_t size = 0;
 };
 
-cJSON *new_node(int type, Piece key, Piece text) {
-  const size_t bytes = sizeof(cJSON) + (key.data ? key.size + 1 : 0) + (text.data ? text.size + 1 : 0);
+cJSON *new_node(int type, Piece key, Piece text, size_t min_bytes) {
+  const size_t bytes =
+      std::max(min_bytes, sizeof(cJSON) + (key.data ? key.size + 1 : 0) + (text.data ? text.size + 1 : 0));
   auto *block = static_cast<char *>(cJSON_malloc(bytes));
   if (block == nullptr) throw std::bad_alloc();
   auto *node = reinterpret_cast<cJSON *>(block);
@@ -69,7 +126,8 @@ void append_child(cJSON *parent, cJSON *item) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text) : s_(text) {}
+  explicit Parser(std::string_view text)
+      : s_(text), min_block_(text.size() >= kLargeText ? kLargeNodeBlock : 0) {}
 
   Doc run() {
     // A UTF-8 byte order mark is skipped, as cJSON did.
@@ -111,19 +169,19 @@ class Parser {
     if (c == '{' || c == '[') {
       const int type = c == '{' ? cJSON_Object : cJSON_Array;
       if (depth + 1 > kMaxDepth) fail(i_, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-      cJSON *node = new_node(type, key, Piece{});
+      cJSON *node = new_node(type, key, Piece{}, min_block_);
       attach(parent, node);
       container(node, depth);
     } else if (c == '"') {
       const Piece text = string(text_);
-      attach(parent, new_node(cJSON_String, key, text));
+      attach(parent, new_node(cJSON_String, key, text, min_block_));
     } else if (c == '-' || is_digit(c)) {
       const size_t start = i_;
       number();
-      attach(parent, new_node(cJSON_Raw, key, Piece{s_.data() + start, i_ - start}));
+      attach(parent, new_node(cJSON_Raw, key, Piece{s_.data() + start, i_ - start}, min_block_));
     } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
       const int type = literal();
-      cJSON *node = new_node(type, key, Piece{});
+      cJSON *node = new_node(type, key, Piece{}, min_block_);
       if (type == cJSON_True) node->valueint = 1;  // as cJSON sets it
       attach(parent, node);
     } else {
@@ -142,18 +200,21 @@ class Parser {
       path_.pop_back();
       return;
     }
-    size_t count = 0;
+    const size_t first_key = keys_.size();
     for (;;) {
-      ++count;
       Piece key;
+      uint64_t hash = 0;
       if (object) {
         if (i_ >= s_.size() || s_[i_] != '"') fail_syntax();
         key = string(key_);
+        hash = key_hash(key.data, key.size);
         skip_space();
         expect(':');
         skip_space();
       }
       value(node, key, depth + 1);
+      // The key's copy lives in the node just appended (the last child).
+      if (object) keys_.push_back(KeyRef{node->child->prev->string, key.size, hash});
       skip_space();
       if (i_ < s_.size() && s_[i_] == ',') {
         ++i_;
@@ -163,29 +224,47 @@ class Parser {
       expect(close);
       break;
     }
-    if (object) check_keys(node, count);
+    if (object) {
+      check_keys(first_key);
+      keys_.resize(first_key);
+    }
     path_.pop_back();
   }
 
-  void check_keys(const cJSON *object, size_t count) {
-    const cJSON *dup = nullptr;
-    if (count <= kPairwiseKeys) {
-      for (const cJSON *a = object->child; a != nullptr && dup == nullptr; a = a->next) {
-        for (const cJSON *b = a->next; b != nullptr; b = b->next) {
-          if (std::strcmp(a->string, b->string) == 0) {
-            dup = b;
+  // Checks the keys of the object just closed (keys_ from `first` on) in member order,
+  // naming the same duplicate a pairwise scan names: the first key met again later.
+  void check_keys(size_t first) {
+    const KeyRef *dup = nullptr;
+    const size_t end = keys_.size();
+    if (end - first <= kPairwiseKeys) {
+      for (size_t a = first; a < end && dup == nullptr; ++a) {
+        for (size_t b = a + 1; b < end; ++b) {
+          if (keys_[a] == keys_[b]) {
+            dup = &keys_[b];
             break;
           }
         }
       }
     } else {
-      keys_.clear();
-      for (const cJSON *c = object->child; c != nullptr && dup == nullptr; c = c->next) {
-        if (!keys_.insert(c->string).second) dup = c;
+      // Open addressing on the hashes already made: one table, reused, no node per key.
+      size_t slots = 16;
+      while (slots < 2 * (end - first)) slots *= 2;
+      table_.assign(slots, 0);
+      for (size_t c = first; c < end && dup == nullptr; ++c) {
+        for (size_t at = keys_[c].hash & (slots - 1);; at = (at + 1) & (slots - 1)) {
+          if (table_[at] == 0) {
+            table_[at] = c + 1;
+            break;
+          }
+          if (keys_[table_[at] - 1] == keys_[c]) {
+            dup = &keys_[c];
+            break;
+          }
+        }
       }
     }
     if (dup != nullptr) {
-      throw JsonError(Status::invalid, "duplicate key '" + std::string(dup->string) + "' in object '" +
+      throw JsonError(Status::invalid, "duplicate key '" + std::string(dup->data, dup->size) + "' in object '" +
                                            pointer_of_open() + "'");
     }
   }
@@ -246,20 +325,24 @@ class Parser {
     fail(start, "'" + std::string(word) + "' is not a JSON value (NaN and Infinity are not allowed)");
   }
 
+  // The first byte from k on that ends a plain run ('"', '\\', a control character, or
+  // the end of the text), checking the UTF-8 it passes over.
+  size_t plain_end(size_t k) const {
+    const size_t n = s_.size();
+    for (;;) {
+      while (k + 8 <= n && special8(s_.data() + k) == 0) k += 8;
+      if (k >= n) return n;
+      const auto c = static_cast<unsigned char>(s_[k]);
+      if (c == '"' || c == '\\' || c < 0x20) return k;
+      k = c >= 0x80 ? utf8_end(k) : k + 1;
+    }
+  }
+
   // The string starting at i_ (a '"'), unescaped: a view into the text itself when
   // it has no escapes, else into `scratch`. Valid until the next call with `scratch`.
   Piece string(std::string &scratch) {
     const size_t open = i_++;
-    size_t k = i_;
-    while (k < s_.size()) {
-      const auto c = static_cast<unsigned char>(s_[k]);
-      if (c == '"' || c == '\\' || c < 0x20) break;
-      if (c >= 0x80) {
-        k = utf8_end(k);
-        continue;
-      }
-      ++k;
-    }
+    size_t k = plain_end(i_);
     if (k < s_.size() && s_[k] == '"') {
       const Piece plain{s_.data() + i_, k - i_};
       i_ = k + 1;
@@ -272,16 +355,10 @@ class Parser {
       const auto c = static_cast<unsigned char>(s_[i_]);
       if (c == '"') break;
       if (c < 0x20) fail(i_, "unescaped control character in string");
-      if (c == '\\') {
-        escape(scratch);
-      } else if (c >= 0x80) {
-        const size_t end = utf8_end(i_);
-        scratch.append(s_.data() + i_, end - i_);
-        i_ = end;
-      } else {
-        scratch += static_cast<char>(c);
-        ++i_;
-      }
+      escape(scratch);  // the run ended here and not on '"' or a control: a '\\'
+      k = plain_end(i_);
+      scratch.append(s_.data() + i_, k - i_);
+      i_ = k;
     }
     ++i_;
     return Piece{scratch.data(), scratch.size()};
@@ -378,11 +455,13 @@ class Parser {
   }
 
   std::string_view s_;
+  size_t min_block_;  // see kLargeNodeBlock
   size_t i_ = 0;
   Doc root_;
   std::string key_, text_;                     // unescaped strings, reused
   std::vector<const cJSON *> path_;         // open containers, root first
-  std::unordered_set<std::string_view> keys_;  // reused across large objects
+  std::vector<KeyRef> keys_;                   // keys of the open objects, outermost first
+  std::vector<size_t> table_;                  // hash table of a large object: keys_ index + 1
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The printer behind json::print: byte for byte cJSON's output (its indented form is
 // what every state file holds, and a commit compares the new text with the old), but
-// written straight into one growing std::string.
+// written straight into one growing std::string through a raw cursor.
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -10,64 +11,166 @@ namespace filelock::json {
 
 namespace {
 
-// Needs escaping in cJSON's style: '"', '\\' and control characters.
-bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+// Bytes that stop a plain run: '"', '\\' and control characters need escaping in
+// cJSON's style; NUL ends the C string.
+struct StopTable {
+  bool stop[256] = {};
+  constexpr StopTable() {
+    for (int c = 0; c < 0x20; ++c) stop[c] = true;
+    stop[static_cast<unsigned char>('"')] = true;
+    stop[static_cast<unsigned char>('\\')] = true;
+  }
+};
+constexpr StopTable kStop;
 
-void print_string(std::string &out, const char *s) {
-  out += '"';
+// Writes into the caller's string through a raw pointer: the string is grown (doubling,
+// into its reserved capacity first) ahead of each write and cut to length at the end, so
+// that a byte costs a store rather than a checked append.
+class Writer {
+ public:
+  explicit Writer(std::string &out) : out_(out), pos_(out.size()) {}
+  ~Writer() { out_.resize(pos_); }
+  Writer(const Writer &) = delete;
+  Writer &operator=(const Writer &) = delete;
+
+  // Room for n more bytes at cursor().
+  char *room(size_t n) {
+    if (n > out_.size() - pos_) grow(n);
+    return &out_[pos_];
+  }
+  void advance(size_t n) { pos_ += n; }
+
+  void put(char c) {
+    *room(1) = c;
+    ++pos_;
+  }
+  void put(const char *s, size_t n) {
+    std::memcpy(room(n), s, n);
+    pos_ += n;
+  }
+  void fill(char c, size_t n) {
+    std::memset(room(n), c, n);
+    pos_ += n;
+  }
+
+ private:
+  void grow(size_t n) {
+    const size_t need = pos_ + n;
+    out_.resize(std::max({need, out_.capacity(), 2 * out_.size(), size_t{256}}));
+  }
+
+  std::string &out_;
+  size_t pos_;
+};
+
+void print_string(Writer &w, const char *s) {
+  w.put('"');
   if (s != nullptr) {
-    const char *run = s;
-    for (const char *p = s; *p != '\0'; ++p) {
-      const auto c = static_cast<unsigned char>(*p);
-      if (!needs_escape(c)) continue;
-      out.append(run, static_cast<size_t>(p - run));
-      run = p + 1;
-      out += '\\';
+    const auto *p = reinterpret_cast<const unsigned char *>(s);
+    for (;;) {
+      const unsigned char *run = p;
+      while (!kStop.stop[*p]) ++p;
+      w.put(reinterpret_cast<const char *>(run), static_cast<size_t>(p - run));
+      const unsigned char c = *p;
+      if (c == '\0') break;
+      ++p;
+      char *o = w.room(6);
+      o[0] = '\\';
+      size_t n = 2;
       switch (c) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '\b': out += 'b'; break;
-        case '\f': out += 'f'; break;
-        case '\n': out += 'n'; break;
-        case '\r': out += 'r'; break;
-        case '\t': out += 't'; break;
+        case '"': o[1] = '"'; break;
+        case '\\': o[1] = '\\'; break;
+        case '\b': o[1] = 'b'; break;
+        case '\f': o[1] = 'f'; break;
+        case '\n': o[1] = 'n'; break;
+        case '\r': o[1] = 'r'; break;
+        case '\t': o[1] = 't'; break;
         default: {
           static const char hex[] = "0123456789abcdef";
-          out += "u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
+          o[1] = 'u';
+          o[2] = '0';
+          o[3] = '0';
+          o[4] = hex[c >> 4];
+          o[5] = hex[c & 0xF];
+          n = 6;
         }
       }
+      w.advance(n);
     }
-    out.append(run);
   }
-  out += '"';
+  w.put('"');
 }
 
 // Numbers built as doubles (not parsed) are rare: cJSON prints them, so its rules
 // for precision and for NaN/Infinity stay in one place.
-void print_double(std::string &out, const cJSON *node) {
+void print_double(Writer &w, const cJSON *node) {
   char *text = cJSON_PrintUnformatted(node);
   if (text == nullptr) throw std::bad_alloc();
-  out += text;
+  w.put(text, std::strlen(text));
   cJSON_free(text);
+}
+
+// The exact length print_string writes for s.
+size_t string_size(const char *s) {
+  if (s == nullptr) return 2;
+  size_t n = 2;
+  for (const auto *p = reinterpret_cast<const unsigned char *>(s);; ++p) {
+    if (!kStop.stop[*p]) {
+      ++n;
+      continue;
+    }
+    switch (*p) {
+      case '\0': return n;
+      case '"': case '\\': case '\b': case '\f': case '\n': case '\r': case '\t': n += 2; break;
+      default: n += 6;
+    }
+  }
+}
+
+// The exact length of the text Printer writes for node, or 0 where it cannot tell
+// cheaply (a double, printed by cJSON): a fresh string is then allocated once, at
+// its final size, instead of being copied each time it doubles.
+size_t text_size(const cJSON *node, size_t depth, bool pretty) {
+  switch (node->type & 0xFF) {
+    case cJSON_NULL: case cJSON_True: return 4;
+    case cJSON_False: return 5;
+    case cJSON_Raw: return node->valuestring ? std::strlen(node->valuestring) : 0;
+    case cJSON_String: return string_size(node->valuestring);
+    case cJSON_Array: {
+      size_t n = 2;
+      for (const cJSON *c = node->child; c != nullptr; c = c->next) {
+        n += text_size(c, depth + 1, pretty);
+        if (c->next != nullptr) n += pretty ? 2 : 1;
+      }
+      return n;
+    }
+    case cJSON_Object: {
+      size_t n = 2 + (pretty ? 1 + depth : 0);
+      for (const cJSON *c = node->child; c != nullptr; c = c->next) {
+        n += string_size(c->string) + text_size(c, depth + 1, pretty) + (pretty ? depth + 1 + 2 + 1 : 1);
+        if (c->next != nullptr) ++n;
+      }
+      return n;
+    }
+    default: return 0;
+  }
 }
 
 class Printer {
  public:
-  Printer(std::string &out, bool pretty) : out_(out), pretty_(pretty) {}
+  Printer(std::string &out, bool pretty) : w_(out), pretty_(pretty) {}
 
   void value(const cJSON *node, size_t depth) {
     switch (node->type & 0xFF) {
-      case cJSON_NULL: out_ += "null"; return;
-      case cJSON_False: out_ += "false"; return;
-      case cJSON_True: out_ += "true"; return;
-      case cJSON_Number: print_double(out_, node); return;
+      case cJSON_NULL: w_.put("null", 4); return;
+      case cJSON_False: w_.put("false", 5); return;
+      case cJSON_True: w_.put("true", 4); return;
+      case cJSON_Number: print_double(w_, node); return;
       case cJSON_Raw:
         if (node->valuestring == nullptr) break;
-        out_ += node->valuestring;
+        w_.put(node->valuestring, std::strlen(node->valuestring));
         return;
-      case cJSON_String: print_string(out_, node->valuestring); return;
+      case cJSON_String: print_string(w_, node->valuestring); return;
       case cJSON_Array: array(node, depth); return;
       case cJSON_Object: object(node, depth); return;
       default: break;
@@ -77,30 +180,34 @@ class Printer {
 
  private:
   void array(const cJSON *node, size_t depth) {
-    out_ += '[';
+    w_.put('[');
     for (const cJSON *c = node->child; c != nullptr; c = c->next) {
       value(c, depth + 1);
-      if (c->next != nullptr) out_ += pretty_ ? ", " : ",";
+      if (c->next != nullptr) {
+        if (pretty_) w_.put(", ", 2);
+        else w_.put(',');
+      }
     }
-    out_ += ']';
+    w_.put(']');
   }
 
   void object(const cJSON *node, size_t depth) {
-    out_ += '{';
-    if (pretty_) out_ += '\n';
+    w_.put('{');
+    if (pretty_) w_.put('\n');
     for (const cJSON *c = node->child; c != nullptr; c = c->next) {
-      if (pretty_) out_.append(depth + 1, '\t');
-      print_string(out_, c->string);
-      out_ += pretty_ ? ":\t" : ":";
+      if (pretty_) w_.fill('\t', depth + 1);
+      print_string(w_, c->string);
+      if (pretty_) w_.put(":\t", 2);
+      else w_.put(':');
       value(c, depth + 1);
-      if (c->next != nullptr) out_ += ',';
-      if (pretty_) out_ += '\n';
+      if (c->next != nullptr) w_.put(',');
+      if (pretty_) w_.put('\n');
     }
-    if (pretty_) out_.append(depth, '\t');
-    out_ += '}';
+    if (pretty_) w_.fill('\t', depth);
+    w_.put('}');
   }
 
-  std::string &out_;
+  Writer w_;
   bool pretty_;
 };
 
@@ -110,6 +217,7 @@ void print(const cJSON *node, bool pretty, std::string &out) { Printer(out, pret
 
 std::string print(const cJSON *node, bool pretty) {
   std::string out;
+  out.reserve(text_size(node, 0, pretty));
   print(node, pretty, out);
   return out;
 }
