@@ -58,11 +58,14 @@ skip() { echo "skipped: $1" >&2; }
     (cd "$repo/bindings/go" &&
       env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
         GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
-        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 \
-        go test -run '^$' -bench 'BenchmarkLockUnlock$|BenchmarkStateUpdateDurable1K$' \
+        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 FILELOCK_BENCH_DIR="$work" \
+        go test -run '^$' -bench '^Benchmark(LockUnlock|StateUpdateDurable1K|StateUpdateAtomic1K)Paired$' \
           -benchtime "${GO_BENCHTIME:-2s}" .) |
-      awk '/^BenchmarkLockUnlock/ {printf "binding.go_lock_us %.3f\n", $3 / 1000}
-           /^BenchmarkStateUpdateDurable1K/ {printf "binding.go_txn_1k_us %.3f\n", $3 / 1000}'
+      awk '/^BenchmarkLockUnlockPaired/ {f = "binding.go_lock"}
+           /^BenchmarkStateUpdateDurable1KPaired/ {f = "binding.go_txn_1k"}
+           /^BenchmarkStateUpdateAtomic1KPaired/ {f = "binding.go_txn_1k_atomic"}
+           /^Benchmark/ {for (i = 5; i < NF; i += 2) {u = $(i + 1); sub(/-us$/, "", u)
+             printf "%s%s_us %.3f\n", f, (u == "api" ? "" : "_" u), $i}}'
   else
     skip "the Go binding (build with FILELOCK_BUILD_BINDINGS=ON)"
   fi

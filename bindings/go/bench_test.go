@@ -9,7 +9,7 @@ import (
 
 // The cost of an uncontended lock and unlock through the binding (two cgo calls).
 func BenchmarkLockUnlock(b *testing.B) {
-	l := New(filepath.Join(b.TempDir(), "data.json"))
+	l := New(filepath.Join(benchDir(b), "data.json"))
 	defer l.Close()
 	for i := 0; i < b.N; i++ {
 		if err := l.Lock(); err != nil {
@@ -23,7 +23,7 @@ func BenchmarkLockUnlock(b *testing.B) {
 
 // One committed increment of a state document, without fsync and backups.
 func BenchmarkStateUpdate(b *testing.B) {
-	st, err := OpenState(filepath.Join(b.TempDir(), "state.json"),
+	st, err := OpenState(filepath.Join(benchDir(b), "state.json"),
 		StateOptions{Durability: DurabilityAtomic, MaxBackups: -1, NoBackupBeforeWrite: true})
 	if err != nil {
 		b.Fatal(err)
@@ -58,7 +58,7 @@ func doc1K() map[string]any {
 // One durable increment of a ~1 KiB document with backups and the audit log on, as
 // filelock-bench's state.fl_full_1k_us: the binding's cost per transaction beside C's.
 func BenchmarkStateUpdateDurable1K(b *testing.B) {
-	st, err := OpenState(filepath.Join(b.TempDir(), "state.json"), StateOptions{Initial: doc1K()})
+	st, err := OpenState(filepath.Join(benchDir(b), "state.json"), StateOptions{Initial: doc1K()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,9 @@ import (
 // library keeps every number's text, so one fn does not touch must be written back as
 // it was, not rounded.
 func decodeObject(raw []byte) (map[string]any, error) {
+	if doc, ok := fastDecodeObject(raw); ok {
+		return doc, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var doc map[string]any
@@ -73,6 +76,11 @@ func exactFloat(n json.Number) (float64, bool) {
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil {
 		return 0, false // out of float64's range
+	}
+	// The common case without big numbers: the float64's shortest text is n's text.
+	var buf [32]byte
+	if string(strconv.AppendFloat(buf[:0], f, 'g', -1, 64)) == string(n) {
+		return f, true
 	}
 	want, ok := new(big.Rat).SetString(string(n))
 	if !ok {

@@ -49,6 +49,9 @@ type StateOptions struct {
 
 // marshalJSON encodes v as json.Marshal does (a json.RawMessage passes through).
 func marshalJSON(v any) ([]byte, error) {
+	if out, ok := fastMarshal(v); ok {
+		return out, nil
+	}
 	return json.Marshal(v)
 }
 

@@ -64,14 +64,28 @@ func (t *Txn) Get(pointer string, v any) error {
 	if err := t.live("state get"); err != nil {
 		return err
 	}
-	var out string
-	if err := statusError(native.Fl_txn_get(t.handle, pointer, &out), "state get", t.state.path); err != nil {
+	out, err := t.getRaw(pointer)
+	if err != nil {
 		return err
 	}
-	if err := decodeJSON([]byte(out), v); err != nil {
+	if err := decodeJSON(out, v); err != nil {
 		return goError(CodeInvalid, "state get", t.state.path, err)
 	}
 	return nil
+}
+
+// getRaw is the JSON text at the pointer, as the library prints it (valid JSON: no
+// need to check it again as decoding into a json.RawMessage would).
+func (t *Txn) getRaw(pointer string) ([]byte, error) {
+	defer runtime.KeepAlive(t)
+	if err := t.live("state get"); err != nil {
+		return nil, err
+	}
+	var out string
+	if err := statusError(native.Fl_txn_get(t.handle, pointer, &out), "state get", t.state.path); err != nil {
+		return nil, err
+	}
+	return []byte(out), nil
 }
 
 // Set puts v at the JSON pointer, creating missing parents; "" replaces the document.
@@ -176,8 +190,8 @@ func (s *State) Update(fn func(doc map[string]any) error) error {
 // State); once fn runs, the update completes or fails on its own terms.
 func (s *State) UpdateContext(ctx context.Context, fn func(doc map[string]any) error) error {
 	return s.transact(ctx, func(t *Txn) error {
-		var raw json.RawMessage
-		if err := t.Get("", &raw); err != nil {
+		raw, err := t.getRaw("")
+		if err != nil {
 			return err
 		}
 		doc, err := decodeObject(raw)
@@ -209,8 +223,8 @@ func UpdateAs[T any](s *State, fn func(v *T) error) error {
 // UpdateAsContext is UpdateAs that gives up waiting for the lock when ctx is done.
 func UpdateAsContext[T any](ctx context.Context, s *State, fn func(v *T) error) error {
 	return s.transact(ctx, func(t *Txn) error {
-		var raw json.RawMessage
-		if err := t.Get("", &raw); err != nil {
+		raw, err := t.getRaw("")
+		if err != nil {
 			return err
 		}
 		var v T

@@ -25,7 +25,7 @@ public static class Program
             case "increment": return Increment(rest[0], int.Parse(rest[1]));
             case "hold-transaction": return HoldTransaction(rest[0]);
             case "append": return Append(rest[0], rest[1], int.Parse(rest[2]));
-            case "bench": return Bench(rest[0], rest.Length > 1 && rest[1] == "--quick");
+            case "bench": return BindingBench.Run(rest[0], rest.Length > 1 && rest[1] == "--quick");
             default:
                 Console.Error.WriteLine($"unknown helper role {args[1]}");
                 return 2;
@@ -82,44 +82,5 @@ public static class Program
                              Durability.Atomic);
         Console.WriteLine("done");
         return 0;
-    }
-
-    // The binding measured as filelock-bench measures the C API (bench/run.sh): prints
-    // "binding.cs_lock_us V" (Lock+Release on an open FileLock) and "binding.cs_txn_1k_us V"
-    // (one Update incrementing a counter in a ~1 KiB document, FULL, backups and log on).
-    static int Bench(string dir, bool quick)
-    {
-        using (var l = FileLock.Open(Path.Combine(dir, "cs_binding.json")))
-        {
-            void LockUnlock()
-            {
-                l.Lock(LockMode.Exclusive, Timeout.InfiniteTimeSpan);
-                l.Release();
-            }
-            Console.WriteLine($"binding.cs_lock_us {RoundsMedian(LockUnlock, quick ? 3 : 9, quick ? 100 : 20000):F3}");
-        }
-        var items = new JsonArray();
-        var doc = new JsonObject { ["counter"] = 0, ["items"] = items };
-        for (var i = 0; doc.ToJsonString().Length + 70 < 1024; i++)
-            items.Add(new JsonObject { ["id"] = i, ["name"] = $"item-{i:D6}", ["status"] = "success", ["ms"] = 42.5 });
-        using var state = new JsonState(Path.Combine(dir, "cs_binding_txn.json"),
-                                        new StateOptions { InitialDocument = doc });
-        void Txn() => state.Update(d => d!["counter"] = d["counter"]!.GetValue<long>() + 1);
-        Console.WriteLine($"binding.cs_txn_1k_us {RoundsMedian(Txn, quick ? 3 : 7, quick ? 5 : 60):F3}");
-        return 0;
-    }
-
-    static double RoundsMedian(Action op, int rounds, int n)
-    {
-        op();
-        var means = new List<double>();
-        for (var r = 0; r < rounds; r++)
-        {
-            var watch = System.Diagnostics.Stopwatch.StartNew();
-            for (var i = 0; i < n; i++) op();
-            means.Add(watch.Elapsed.TotalMilliseconds * 1000 / n);
-        }
-        means.Sort();
-        return means[means.Count / 2];
     }
 }
