@@ -4,7 +4,10 @@ overhead: the same operations through `libfilelock`.
 Prints "binding.py_lock_us V" (FileLock acquire+release, exclusive, uncontended, on an
 open lock) and "binding.py_txn_1k_us V" (one `with state.transaction()` incrementing a
 counter in a ~1 KiB document: FULL durability, backups and audit log on, as
-state.fl_full_1k_us). Each figure is the median of several rounds' means.
+state.fl_full_1k_us). Each figure is the median of several rounds' means. Beside each,
+"_native_us" (the same steps as direct calls of the native functions, in alternate
+rounds, same files) and "_overhead_us" (the median of the rounds' differences), so
+fsync variance between runs does not pass for the binding's cost.
 Usage: python3 py_binding.py [--quick] DIR   (libfilelock importable: PYTHONPATH)
 """
 import json
@@ -13,6 +16,7 @@ import sys
 import time
 
 from libfilelock import FileLock, JsonState
+from libfilelock._native import lock_options, native
 
 
 def make_doc(nbytes):
@@ -24,14 +28,22 @@ def make_doc(nbytes):
     return doc
 
 
-def rounds_median(fn, rounds, n):
-    means = []
+def paired(name, api, raw, rounds, n):
+    """Prints name's figure, its native twin and the median of their paired differences."""
+    diffs, apis, raws = [], [], []
     for _ in range(rounds):
-        t = time.perf_counter()
-        for _ in range(n):
-            fn()
-        means.append((time.perf_counter() - t) / n * 1e6)
-    return statistics.median(means)
+        per_round = []
+        for fn in (api, raw):
+            t = time.perf_counter()
+            for _ in range(n):
+                fn()
+            per_round.append((time.perf_counter() - t) / n * 1e6)
+        apis.append(per_round[0])
+        raws.append(per_round[1])
+        diffs.append(per_round[0] - per_round[1])
+    print(f"{name}_us {statistics.median(apis):.3f}")
+    print(f"{name}_native_us {statistics.median(raws):.3f}")
+    print(f"{name}_overhead_us {statistics.median(diffs):.3f}")
 
 
 def main():
@@ -43,8 +55,17 @@ def main():
         lock.acquire()
         lock.release()
 
+    handle = native.fl_open(f"{directory}/py_binding_native.json", lock_options())
+
+    def native_lock_unlock():
+        native.fl_lock(handle, 1, native.FL_NOWAIT)
+        native.fl_unlock(handle)
+
     lock_unlock()
-    print(f"binding.py_lock_us {rounds_median(lock_unlock, 3 if quick else 9, 100 if quick else 20000):.3f}")
+    native_lock_unlock()
+    paired("binding.py_lock", lock_unlock, native_lock_unlock, 3 if quick else 9,
+           100 if quick else 20000)
+    native.fl_close(handle)
     lock.close()
 
     state = JsonState(f"{directory}/py_binding_txn.json", initial=make_doc(1024))
@@ -53,8 +74,17 @@ def main():
         with state.transaction() as t:
             t.data["counter"] += 1
 
+    state_handle = state._native(False)  # the handle the binding's own calls use
+
+    def native_txn():
+        t = native.fl_txn_begin(state_handle)
+        counter = int(native.fl_txn_get(t, "/counter"))
+        native.fl_txn_set(t, "/counter", str(counter + 1))
+        native.fl_txn_commit(t)
+
     txn()
-    print(f"binding.py_txn_1k_us {rounds_median(txn, 3 if quick else 7, 5 if quick else 60):.3f}")
+    native_txn()
+    paired("binding.py_txn_1k", txn, native_txn, 3 if quick else 7, 5 if quick else 60)
 
 
 if __name__ == "__main__":
