@@ -218,18 +218,8 @@ func (p *fastParser) object(depth int) (any, bool) {
 			return nil, false
 		}
 		m[k.(string)] = v
-		p.space()
-		if p.i >= len(p.s) {
-			return nil, false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return m, true
-		default:
-			return nil, false
+		if closed, ok := p.separator('}'); !ok || closed {
+			return m, ok
 		}
 	}
 }
@@ -248,20 +238,28 @@ func (p *fastParser) array(depth int) (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		p.space()
-		if p.i >= len(p.s) {
-			return nil, false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return a, true
-		default:
-			return nil, false
+		if closed, ok := p.separator(']'); !ok || closed {
+			return a, ok
 		}
 	}
+}
+
+// separator reads what follows a member or element: a ',' (closed false) or the
+// container's `end` (closed true); anything else is not ok.
+func (p *fastParser) separator(end byte) (closed, ok bool) {
+	p.space()
+	if p.i >= len(p.s) {
+		return false, false
+	}
+	switch p.s[p.i] {
+	case ',':
+		p.i++
+		return false, true
+	case end:
+		p.i++
+		return true, true
+	}
+	return false, false
 }
 
 // str reads a string without escapes or control characters, in valid UTF-8.

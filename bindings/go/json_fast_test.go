@@ -44,18 +44,6 @@ func TestFastMarshalMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
-// slowDecodeObject is decodeObject without the fast path.
-func slowDecodeObject(raw []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	exactNumbers(doc)
-	return doc, nil
-}
-
 func TestFastDecodeMatchesEncodingJSON(t *testing.T) {
 	raw1K, _ := json.Marshal(doc1K())
 	inputs := []string{

@@ -15,6 +15,12 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	if doc, ok := fastDecodeObject(raw); ok {
 		return doc, nil
 	}
+	return slowDecodeObject(raw)
+}
+
+// slowDecodeObject is decodeObject through encoding/json: what the fast path must match,
+// and where it hands over what it does not take.
+func slowDecodeObject(raw []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var doc map[string]any

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "json/json.hpp"
+#include "json_test_util.hpp"
 
 namespace filelock::json {
 namespace {
@@ -61,14 +62,7 @@ const char *const kBuiltPretty =
     "\t\"s\":\t\"x\"\n"
     "}";
 
-std::string parse_error(const std::string &text) {
-  try {
-    parse(text);
-  } catch (const JsonError &e) {
-    return e.what();
-  }
-  return "";
-}
+using test::parse_error;
 
 TEST(JsonBytes, VariedDocumentPrintsAsBefore) {
   const Doc doc = parse(kVariedInput);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "json/json.hpp"
+#include "json_test_util.hpp"
 #include "json/merge_patch.hpp"
 #include "json/pointer.hpp"
 #include "json/schema.hpp"
@@ -22,14 +23,7 @@ Status parse_status(const std::string &text) {
   return Status::ok;
 }
 
-std::string parse_error(const std::string &text) {
-  try {
-    parse(text);
-  } catch (const JsonError &e) {
-    return e.what();
-  }
-  return "";
-}
+using test::parse_error;
 
 TEST(JsonParse, AcceptsStrictJson) {
   EXPECT_EQ(roundtrip(R"({"a":[1,2.5,"x",true,false,null],"b":{}})"),
