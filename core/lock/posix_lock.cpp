@@ -105,33 +105,42 @@ void PosixLock::close_file() noexcept {
   std::atomic_store(&state_, std::shared_ptr<PosixInodeState>());
 }
 
-bool PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
-                               std::chrono::steady_clock::time_point deadline, bool &canceled) {
+platform::WaitOutcome PosixLock::acquire_kernel(LockMode mode, bool wait, bool forever,
+                                               std::chrono::steady_clock::time_point deadline) {
+  using platform::WaitOutcome;
   // Only this thread changes with_flock or the descriptor now (state.acquiring).
   PosixInodeState &state = *state_;
   take_kernel_lock_fault(KernelLockKind::posix, path_);  // for the first lock call
   if (state.with_flock && !take_companion_flock(state.fd, mode, path_, state.with_flock)) {
-    if (!wait) return false;
+    if (!wait) return WaitOutcome::timed_out;
     take_kernel_lock_fault(KernelLockKind::posix, path_);
     auto outcome = platform::kernel_wait_lock(state.fd, KernelLockKind::flock, mode, forever,
                                               deadline, wakeup_, cancel_, path_, &parked_);
-    canceled = outcome == platform::WaitOutcome::canceled;
-    if (outcome != platform::WaitOutcome::acquired) return false;
+    if (outcome != WaitOutcome::acquired) return outcome;
   }
   const bool with_flock = state.with_flock;
-  bool got = false;
+  WaitOutcome outcome = WaitOutcome::timed_out;
   try {
-    got = platform::kernel_try_lock(state.fd, KernelLockKind::posix, mode, path_);
-    if (!got && wait) {
+    if (platform::kernel_try_lock(state.fd, KernelLockKind::posix, mode, path_))
+      outcome = WaitOutcome::acquired;
+    else if (wait) {
       if (!with_flock) take_kernel_lock_fault(KernelLockKind::posix, path_);
-      got = wait_posix(state.fd, mode, forever, deadline, canceled);
+      outcome = wait_posix(state.fd, mode, forever, deadline);
     }
   } catch (...) {
     if (with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
     throw;
   }
-  if (!got && with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
-  return got;
+  if (outcome != WaitOutcome::acquired && with_flock)
+    platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+  return outcome;
+}
+
+// Lets go of the file the path no longer names, for the one it names now.
+void PosixLock::reopen() {
+  std::shared_ptr<InodeEntry> old_inode = inode_;
+  open_file();  // joins the new inode before leaving the old: a failure changes nothing
+  InodeRegistry::instance().leave(old_inode, &slot_);
 }
 
 void PosixLock::unlock_kernel(PosixInodeState &state) {
@@ -143,25 +152,24 @@ void PosixLock::unlock_kernel(PosixInodeState &state) {
 // their threads hold and wait independently (and this process's own handles never reach
 // the kernel twice: the in-process phase orders them). Back off and wait on; a cycle that
 // is real waits like any flock or OFD wait, until timeout or cancel.
-bool PosixLock::wait_posix(platform::NativeFile fd, LockMode mode, bool forever,
-                           std::chrono::steady_clock::time_point deadline, bool &canceled) {
+platform::WaitOutcome PosixLock::wait_posix(platform::NativeFile fd, LockMode mode, bool forever,
+                                           std::chrono::steady_clock::time_point deadline) {
+  using platform::WaitOutcome;
   auto backoff = std::chrono::milliseconds(2);
   while (true) {
     try {
-      auto outcome = platform::kernel_wait_lock(fd, KernelLockKind::posix, mode, forever,
-                                                deadline, wakeup_, cancel_, path_, nullptr);
-      canceled = outcome == platform::WaitOutcome::canceled;
-      return outcome == platform::WaitOutcome::acquired;
+      return platform::kernel_wait_lock(fd, KernelLockKind::posix, mode, forever, deadline,
+                                        wakeup_, cancel_, path_, nullptr);
     } catch (const Error &e) {
       if (e.status() != Status::deadlock) throw;
     }
     auto until = std::chrono::steady_clock::now() + backoff;
     if (!forever) until = std::min(until, deadline);
     wakeup_->wait_until(false, until);  // cancel() signals it
-    canceled = cancel_.load(std::memory_order_acquire);
-    if (canceled) return false;
-    if (platform::kernel_try_lock(fd, KernelLockKind::posix, mode, path_)) return true;
-    if (!forever && std::chrono::steady_clock::now() >= deadline) return false;
+    if (cancel_.load(std::memory_order_acquire)) return WaitOutcome::canceled;
+    if (platform::kernel_try_lock(fd, KernelLockKind::posix, mode, path_))
+      return WaitOutcome::acquired;
+    if (!forever && std::chrono::steady_clock::now() >= deadline) return WaitOutcome::timed_out;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
     take_kernel_lock_fault(KernelLockKind::posix, path_);
   }
@@ -214,9 +222,9 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
     // Kernel phase: one thread takes the process's lock; others wait in-process.
     state.acquiring = true;
     lk.unlock();
-    bool canceled = false, got = false;
+    auto outcome = platform::WaitOutcome::timed_out;
     try {
-      got = acquire_kernel(mode, timeout_ms != kNoWait, forever, deadline, canceled);
+      outcome = acquire_kernel(mode, timeout_ms != kNoWait, forever, deadline);
     } catch (...) {
       lk.lock();
       state.acquiring = false;
@@ -225,13 +233,18 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
     }
     lk.lock();
     state.acquiring = false;
-    if (!got) {
+    if (outcome != platform::WaitOutcome::acquired) {
       if (state.readers == 0 && !state.writer) {
         for (auto fd : state.spare) platform::close_file(fd);
         state.spare.clear();
       }
       state.changed.notify_all();
-      if (canceled) wait_rules::canceled(cancel_, path_);
+      if (outcome == platform::WaitOutcome::canceled) wait_rules::canceled(cancel_, path_);
+      if (outcome == platform::WaitOutcome::replaced) {
+        lk.unlock();
+        reopen();
+        continue;
+      }
       if (timeout_ms == kNoWait)
         wait_rules::busy(path_, "held by another process (Resource temporarily unavailable)");
       wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
@@ -251,10 +264,7 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
                            options_.retry_interval_ms, path_, legacy);
       continue;
     }
-    // Unlinked under us (fl_clean_stale): let go and lock the file now at the path.
-    std::shared_ptr<InodeEntry> old_inode = inode_;
-    open_file();  // joins the new inode before leaving the old: a failure changes nothing
-    InodeRegistry::instance().leave(old_inode, &slot_);
+    reopen();  // unlinked under us (fl_clean_stale)
   }
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);

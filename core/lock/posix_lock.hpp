@@ -63,14 +63,16 @@ class PosixLock final : public Lock {
  private:
   void open_file();
   void close_file() noexcept;
-  // Takes the process's kernel lock; false on busy (try), timeout or cancel (outcome).
-  bool acquire_kernel(LockMode mode, bool wait, bool forever,
-                      std::chrono::steady_clock::time_point deadline, bool &canceled);
+  // Takes the process's kernel lock: acquired, or timed_out (also a try that found it
+  // busy), canceled, or replaced (the path names another file now: open it and retry).
+  platform::WaitOutcome acquire_kernel(LockMode mode, bool wait, bool forever,
+                                       std::chrono::steady_clock::time_point deadline);
   void release(PosixInodeState &state, LockMode mode);
   void sync_after_fork(PosixInodeState &state);
   void unlock_kernel(PosixInodeState &state);
-  bool wait_posix(platform::NativeFile fd, LockMode mode, bool forever,
-                  std::chrono::steady_clock::time_point deadline, bool &canceled);
+  platform::WaitOutcome wait_posix(platform::NativeFile fd, LockMode mode, bool forever,
+                                   std::chrono::steady_clock::time_point deadline);
+  void reopen();
 
   const std::string path_;
   const LockOptions options_;

@@ -3,11 +3,17 @@
 // FILELOCK_MACOS_WAITS build), the waiter is parked between waits instead of cancelled
 // (platform/kernel_lock.hpp); these hold either way, and CI runs them both ways.
 #include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <thread>
 
 #include "lock_test_util.hpp"
+#include "platform/kernel_lock.hpp"
+#include "platform/wakeup.hpp"
 
 using filelock::LockMode;
 using filelock::Status;
@@ -106,6 +112,38 @@ TEST(EarlyEndedWaits, AParkedWaiterServesOnlyItsOwnMode) {
   releaser.join();
   // Shared, as asked: another shared holder gets in.
   EXPECT_EQ(status_of([&] { c->lock(LockMode::shared, 2000); }), Status::ok);
+}
+
+// The lock file was replaced by a LOCKDIR lock's directory between the handle's open and
+// its wait (the mixed-backend hammer hit this): the wait reports the name replaced, so the
+// caller re-opens and judges the directory, instead of failing with "Is a directory".
+TEST(EarlyEndedWaits, ALockFileReplacedByADirectoryIsReplacedNotAnError) {
+  namespace platform = filelock::platform;
+  fltest::TempDir dir;
+  const std::string path = dir.file("x.lock");
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  const int holder = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_EQ(::flock(holder, LOCK_EX), 0);  // the wait cannot simply succeed on the old file
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  ASSERT_EQ(::mkdir(path.c_str(), 0755), 0);
+  auto wakeup = std::make_shared<platform::Wakeup>();
+  std::atomic<bool> cancel{false};
+  platform::ParkedWait parked;
+  platform::WaitOutcome outcome{};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  EXPECT_EQ(status_of([&] {
+              outcome = platform::kernel_wait_lock(fd, platform::KernelLockKind::flock,
+                                                   LockMode::exclusive, false, deadline, wakeup,
+                                                   cancel, path, &parked);
+            }),
+            Status::ok);
+  // Parking builds see the new directory; the others wait on the old file until the
+  // deadline. Neither holds anything.
+  EXPECT_TRUE(outcome == platform::WaitOutcome::replaced ||
+              outcome == platform::WaitOutcome::timed_out);
+  ::close(holder);
+  ::close(fd);
 }
 
 }  // namespace

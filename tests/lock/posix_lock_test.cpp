@@ -1,6 +1,10 @@
 // The POSIX backend's own hazards: process-owned locks that any close() would drop.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <thread>
 
 #include "lock/lock_inspect.hpp"
@@ -79,6 +83,30 @@ TEST(PosixBackend, InProcessWaitTimesOutAndCancels) {
   b->cancel();
   t.join();
   EXPECT_EQ(got, Status::canceled);
+}
+
+// The lock file was replaced between the handle's open and its wait, while a foreign
+// flock holder kept the old one: the wait follows the name to the new file and takes it,
+// instead of ending a wait-forever as "timed out after -1 ms" (which a parked-waiter
+// build did).
+TEST(PosixBackend, AWaitOnAFileReplacedSinceTheOpenLocksTheNewOne) {
+  fltest::TempDir dir;
+  const std::string lock_file = dir.file("x.lock");
+  auto b = open_lock(dir.file("x"), posix());
+  const int old_file = ::open(lock_file.c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(old_file, 0);
+  ASSERT_EQ(::flock(old_file, LOCK_EX), 0);  // a foreign holder, as flock(1) would be
+  ASSERT_EQ(::unlink(lock_file.c_str()), 0);
+  std::fclose(std::fopen(lock_file.c_str(), "w"));
+  Status got = Status::io;
+  std::thread t([&] { got = status_of([&] { b->lock(LockMode::exclusive, filelock::kForever); }); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::close(old_file);
+  t.join();
+  ASSERT_EQ(got, Status::ok);
+  EXPECT_EQ(other_process_try(dir.file("x")), Status::busy);
+  b->unlock();
+  EXPECT_EQ(other_process_try(dir.file("x")), Status::ok);
 }
 
 }  // namespace

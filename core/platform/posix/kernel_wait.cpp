@@ -98,12 +98,12 @@ FL_NO_STACK_REDZONES void *waiter_main(void *arg) {
 
 // A descriptor of its own for a parking waiter, opened like the handle's `file` (same
 // access, so a won lock can be handed over); kInvalidFile when the path names another
-// file than `st` (the handle's) now.
+// file than `st` (the handle's) now: gone, or a LOCKDIR lock's directory since.
 NativeFile open_own(NativeFile file, const std::string &path, const struct stat &st) {
   const int access = ::fcntl(file, F_GETFL) & O_ACCMODE;
   const int fd = ::open(path.c_str(), access | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
-    if (errno == ENOENT) return kInvalidFile;
+    if (errno == ENOENT || errno == EISDIR) return kInvalidFile;
     throw_os_error("lock (open a descriptor to wait on)", path, errno);
   }
   struct stat own;
