@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "platform/process.hpp"
 #include "platform/threads.hpp"
 
 namespace filelock {
@@ -14,6 +15,12 @@ InodeRegistry *g_registry = nullptr;
 // the child; holding it across fork() makes the child's copy consistent.
 void before_fork() { g_registry->mutex().lock(); }
 void after_fork() { g_registry->mutex().unlock(); }
+// The child has none of the parent's waiting threads: their registrations would
+// never be undone, and their wake-ups may be freed.
+void after_fork_in_child() {
+  g_registry->forget_local_waiters();
+  g_registry->mutex().unlock();
+}
 }  // namespace
 
 InodeRegistry::InodeRegistry() = default;
@@ -22,7 +29,7 @@ InodeRegistry &InodeRegistry::instance() {
   // Never destroyed: handles may still be closed while static destructors run.
   static InodeRegistry *registry = [] {
     g_registry = new InodeRegistry();
-    ::pthread_atfork(before_fork, after_fork, after_fork);
+    ::pthread_atfork(before_fork, after_fork, after_fork_in_child);
     return g_registry;
   }();
   return *registry;
@@ -70,6 +77,53 @@ bool InodeRegistry::has_posix_open(const platform::FileIdentity &id) {
   return false;
 }
 
+namespace {
+bool conflicts(int held, LockMode want) {
+  return held == static_cast<int>(LockMode::exclusive) ||
+         (held == static_cast<int>(LockMode::shared) && want == LockMode::exclusive);
+}
+}  // namespace
+
+bool InodeRegistry::held_here(const InodeEntry &entry, const HolderSlot *self, LockMode want) {
+  const uint64_t generation = platform::fork_generation();
+  std::lock_guard<std::mutex> guard(mutex_);
+  for (const HolderSlot *slot : entry.slots) {
+    if (slot == self || !slot->wakes_local_waiters) continue;
+    if (slot->thread.load(std::memory_order_acquire) == 0) continue;
+    if (slot->generation.load(std::memory_order_relaxed) != generation) continue;
+    if (conflicts(slot->mode.load(std::memory_order_relaxed), want)) return true;
+  }
+  return false;
+}
+
+void InodeEntry::released() noexcept {
+  // seq_cst, paired with LocalWait's increment: a waiter that registered before its
+  // last try either saw the lock free or is counted here.
+  if (waiter_count_.load() == 0) return;
+  std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
+  for (platform::Wakeup *w : waiters_) w->signal();
+}
+
+void InodeRegistry::forget_local_waiters() noexcept {
+  for (auto &entry : entries_) {
+    entry->waiters_.clear();
+    entry->waiter_count_.store(0);
+  }
+}
+
+LocalWait::LocalWait(InodeEntry &entry, platform::Wakeup &wakeup) : entry_(entry), wakeup_(wakeup) {
+  std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
+  entry_.waiters_.push_back(&wakeup_);
+  entry_.waiter_count_.fetch_add(1);
+}
+
+LocalWait::~LocalWait() {
+  std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
+  auto &w = entry_.waiters_;
+  w.erase(std::find(w.begin(), w.end(), &wakeup_));
+  entry_.waiter_count_.fetch_sub(1);
+}
+
 bool InodeRegistry::would_deadlock(const InodeEntry &entry, const HolderSlot *self,
                                    uint64_t thread, LockMode want) {
   bool holds_conflicting = false;
@@ -77,9 +131,7 @@ bool InodeRegistry::would_deadlock(const InodeEntry &entry, const HolderSlot *se
     std::lock_guard<std::mutex> guard(mutex_);
     for (const HolderSlot *slot : entry.slots) {
       if (slot == self || slot->thread.load(std::memory_order_acquire) != thread) continue;
-      const int held = slot->mode.load(std::memory_order_acquire);
-      if (held == static_cast<int>(LockMode::exclusive) ||
-          (held == static_cast<int>(LockMode::shared) && want == LockMode::exclusive)) {
+      if (conflicts(slot->mode.load(std::memory_order_acquire), want)) {
         holds_conflicting = true;
         break;
       }

@@ -15,6 +15,7 @@
 
 #include "lock/lock.hpp"
 #include "platform/file.hpp"
+#include "platform/wakeup.hpp"
 
 namespace filelock {
 
@@ -22,6 +23,11 @@ namespace filelock {
 struct HolderSlot {
   std::atomic<uint64_t> thread{0};  // platform::current_thread_id() of the holder, 0: none
   std::atomic<int> mode{0};         // LockMode value, 0: none
+  // platform::fork_generation() when it was taken: a slot of another generation is the
+  // parent's lock, seen through an inherited handle, which this process never releases.
+  std::atomic<uint64_t> generation{0};
+  // Its unlock wakes local waiters (InodeEntry::released); set before the slot joins.
+  bool wakes_local_waiters = false;
 };
 
 struct PosixInodeState;  // posix_lock.hpp
@@ -30,6 +36,32 @@ struct InodeEntry {
   platform::FileIdentity id;
   std::vector<const HolderSlot *> slots;   // guarded by the registry mutex
   std::shared_ptr<PosixInodeState> posix;  // POSIX backend only; set under the registry mutex
+
+  // Waiters for a handle of this process to let go (LocalWait): woken by its unlock
+  // directly, one wake-up, where a wait in the kernel costs a waiter thread and a second
+  // wake-up. Called by such a handle after its kernel lock is released; one load when
+  // nobody waits.
+  void released() noexcept;
+
+ private:
+  friend class LocalWait;
+  friend class InodeRegistry;
+  std::atomic<int> waiter_count_{0};
+  std::vector<platform::Wakeup *> waiters_;  // guarded by the registry mutex
+};
+
+// A wait registered on an entry for as long as it lives: released() signals `wakeup`.
+// Register before the last try, so that a release after that try is never missed.
+class LocalWait {
+ public:
+  LocalWait(InodeEntry &entry, platform::Wakeup &wakeup);
+  ~LocalWait();
+  LocalWait(const LocalWait &) = delete;
+  LocalWait &operator=(const LocalWait &) = delete;
+
+ private:
+  InodeEntry &entry_;
+  platform::Wakeup &wakeup_;
 };
 
 class InodeRegistry {
@@ -43,6 +75,9 @@ class InodeRegistry {
   // could then never end. With other threads, one of them may release that handle.
   bool would_deadlock(const InodeEntry &entry, const HolderSlot *self, uint64_t thread,
                       LockMode want);
+  // True if a handle of this process other than `self`, one whose unlock wakes local
+  // waiters, holds `entry` in a mode that conflicts with `want`.
+  bool held_here(const InodeEntry &entry, const HolderSlot *self, LockMode want);
 
   // Whether any handle of this process has the inode open / open with the POSIX backend
   // (then no other descriptor of it may be opened and closed: that drops our locks).
@@ -50,6 +85,8 @@ class InodeRegistry {
   bool has_posix_open(const platform::FileIdentity &id);
 
   std::mutex &mutex() { return mutex_; }
+  // In a fork child, under the mutex: drops every LocalWait (their threads are gone).
+  void forget_local_waiters() noexcept;
 
  private:
   InodeRegistry();

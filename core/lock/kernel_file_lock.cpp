@@ -1,6 +1,7 @@
 #include "lock/kernel_file_lock.hpp"
 
 #include <chrono>
+#include <optional>
 
 #include "common/deadline.hpp"
 #include "common/error.hpp"
@@ -72,6 +73,7 @@ KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options
       kind_(kind),
       fd_(platform::kInvalidFile),
       fork_generation_(platform::fork_generation()) {
+  slot_.wakes_local_waiters = true;
   make_record();
   open_file();
 }
@@ -123,10 +125,11 @@ void KernelFileLock::reopen() {
 }
 
 void KernelFileLock::close_file() noexcept {
-  InodeRegistry::instance().leave(inode_, &slot_);
-  inode_.reset();
+  std::shared_ptr<InodeEntry> entry = std::move(inode_);
+  InodeRegistry::instance().leave(entry, &slot_);
   platform::close_file(fd_);
   fd_ = platform::kInvalidFile;
+  if (entry) entry->released();  // a lock this handle held is gone with the descriptor
 }
 
 bool KernelFileLock::inherited() const noexcept {
@@ -194,12 +197,41 @@ bool KernelFileLock::try_acquire(LockMode mode) {
 
 void KernelFileLock::on_acquired(LockMode mode) noexcept {
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
+  slot_.generation.store(fork_generation_, std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
   held_.store(static_cast<int>(mode), std::memory_order_release);
   if (mode == LockMode::exclusive && options_.record_holder && !read_only_) {
     record_.render(platform::wall_clock_ms(), record_buf_);
     // The record is advisory (fl_query): a full disk must not make the lock fail.
     static_cast<void>(platform::fs::write_at(fd_, 0, record_buf_, kHolderRecordSize));
+  }
+}
+
+// While another handle of this process holds the lock, its unlock wakes us directly: no
+// waiter thread, one wake-up, where a wait in the kernel costs both a thread and a
+// second wake-up on the way back. True once acquired so; false as soon as no handle of
+// this process holds it in a conflicting mode (the holder, if any, is elsewhere: the
+// kernel wait follows, which other tools' releases wake too).
+bool KernelFileLock::wait_for_local_release(LockMode mode, bool forever,
+                                            std::chrono::steady_clock::time_point deadline,
+                                            platform::Wakeup &wakeup, int64_t timeout_ms) {
+  std::shared_ptr<InodeEntry> entry = inode_;
+  // Registered before the first try, so no release after it is missed; kept across
+  // wake-ups, so a woken waiter tries at once instead of queueing on the registry mutex
+  // the releaser may still hold.
+  std::optional<LocalWait> registered(std::in_place, *entry, wakeup);
+  while (true) {
+    if (try_acquire(mode)) return true;
+    if (inode_ != entry) {  // re-opened (the file was replaced): wait on the new one
+      registered.reset();
+      entry = inode_;
+      registered.emplace(*entry, wakeup);
+      continue;
+    }
+    if (!InodeRegistry::instance().held_here(*entry, &slot_, mode)) return false;
+    if (!wakeup.wait_until(forever, deadline) && !forever)
+      wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
+    if (cancel_.load()) wait_rules::canceled(cancel_, path_);
   }
 }
 
@@ -233,6 +265,7 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     std::atomic_store(&wakeup_, wakeup);
   }
   while (true) {
+    if (wait_for_local_release(mode, forever, deadline, *wakeup, timeout_ms)) break;
     take_kernel_lock_fault(kind_, path_);
     auto outcome = wait_kernel(mode, forever, deadline, wakeup);
     if (outcome == platform::WaitOutcome::canceled) wait_rules::canceled(cancel_, path_);
@@ -265,6 +298,7 @@ void KernelFileLock::unlock() {
   // In a forked child the lock is the parent's: forget it here, never release it.
   if (!inherited()) release_kernel();
   held_.store(0, std::memory_order_release);
+  inode_->released();
 }
 
 void KernelFileLock::cancel() noexcept {

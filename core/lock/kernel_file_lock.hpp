@@ -69,6 +69,9 @@ class KernelFileLock final : public Lock {
   platform::WaitOutcome wait_kernel(LockMode mode, bool forever,
                                     std::chrono::steady_clock::time_point deadline,
                                     const std::shared_ptr<platform::Wakeup> &wakeup);
+  bool wait_for_local_release(LockMode mode, bool forever,
+                              std::chrono::steady_clock::time_point deadline,
+                              platform::Wakeup &wakeup, int64_t timeout_ms);
   void on_acquired(LockMode mode) noexcept;
 
   const std::string path_;
