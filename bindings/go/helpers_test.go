@@ -33,7 +33,7 @@ func runHelper(role string, args []string) int {
 		return fn(path, arg)
 	}
 	switch role {
-	case "hold": // lock path (arg: exclusive|shared|lockfile|lockdir|nosidecar|ofd), report, hold until stdin closes
+	case "hold": // lock path (arg: exclusive|shared|lockfile|lockdir|nosidecar|ofd|try), report, hold until stdin closes
 		opts := Options{Owner: "go-helper"}
 		switch arg {
 		case "shared":
@@ -46,6 +46,8 @@ func runHelper(role string, args []string) int {
 			opts.NoSidecar = true
 		case "ofd":
 			opts.Backend = BackendOFD
+		case "try": // exclusive, without waiting: "error ..." when busy
+			opts.Timeout = -1
 		}
 		l := NewWithOptions(path, opts)
 		if err := l.Lock(); err != nil {

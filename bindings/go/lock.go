@@ -40,6 +40,7 @@ type Lock struct {
 	waiting native.Fl_handle // the handle while in fl_lock, else nil
 	closing bool             // Close has begun
 	quit    chan struct{}    // closed when Close begins: ends a goroutine's flock wait
+	inFlock *callerWait      // the caller's own flock wait in progress (Linux), else nil
 
 	parked [2]*flockWait // by LockType: an abandoned flock wait (lock_wait.go)
 }
@@ -418,6 +419,7 @@ func (l *Lock) Close() error {
 	l.waitMu.Lock()
 	if !l.closing {
 		close(l.quit)
+		l.endCallerWait()
 	}
 	l.closing = true
 	if l.waiting != nil {

@@ -85,6 +85,10 @@ func (w *flockWait) resume() bool {
 	return atomic.CompareAndSwapInt32(&w.state, flockAbandoned, flockWaiting)
 }
 
+// waitInCallerOn: the caller's goroutine blocks in flock itself where the system allows
+// (lock_wait_caller_linux.go); tests turn it off to exercise the goroutine way too.
+var waitInCallerOn = callerWaits
+
 // flockWaitResult is how waitFlock ended.
 type flockWaitResult int
 
@@ -98,6 +102,9 @@ const (
 // busy. fd is fl_wait_fd's descriptor. Called with l.mu held; l.handle may be swapped for
 // a parked wait's handle, or be nil afterwards (abandoned with its wait).
 func (l *Lock) waitFlock(ctx context.Context, mode LockType, timeout time.Duration, fd int) (flockWaitResult, error) {
+	if waitInCallerOn {
+		return l.waitInCaller(ctx, mode, timeout, fd)
+	}
 	w := l.parked[mode]
 	l.parked[mode] = nil
 	if w != nil && w.resume() {

@@ -35,6 +35,34 @@ func osThreads(t testing.TB) int {
 	return -1
 }
 
+// waitModes runs fn with the calling goroutine blocking in flock itself (Linux's way,
+// lock_wait_caller_linux.go) and with a goroutine of its own doing so (elsewhere's).
+func waitModes(t *testing.T, fn func(t *testing.T)) {
+	for _, inCaller := range []bool{true, false} {
+		name := "goroutine"
+		if inCaller {
+			name = "caller"
+		}
+		t.Run(name, func(t *testing.T) {
+			defer func(was bool) { waitInCallerOn = was }(waitInCallerOn)
+			waitInCallerOn = inCaller
+			if !inCaller {
+				t.Setenv(waitInGoroutineEnv, "1") // for helper processes
+			}
+			fn(t)
+		})
+	}
+}
+
+// waitInGoroutineEnv set: a helper process waits the goroutine way (waitModes).
+const waitInGoroutineEnv = "FILELOCK_GO_WAIT_IN_GOROUTINE"
+
+func init() {
+	if os.Getenv(waitInGoroutineEnv) != "" {
+		waitInCallerOn = false
+	}
+}
+
 // waitBlocked waits until n lock requests are blocked on the file at lockPath
 // (/proc/locks lists each as "-> ..." with the file's inode).
 func waitBlocked(lockPath string, n int) error {
@@ -69,6 +97,10 @@ func waitBlocked(lockPath string, n int) error {
 // in a fresh process (helper role "blockedthreads"): the Go runtime keeps idle threads
 // for reuse, so earlier tests would hide new ones.
 func TestBlockedGoroutinesTakeOneThreadEach(t *testing.T) {
+	waitModes(t, testBlockedGoroutinesTakeOneThreadEach)
+}
+
+func testBlockedGoroutinesTakeOneThreadEach(t *testing.T) {
 	const n = 48
 	for _, backend := range []string{"exclusive", "ofd"} {
 		t.Run(backend, func(t *testing.T) {
@@ -136,11 +168,17 @@ func blockedThreads(path, backend string) int {
 	return 0
 }
 
-// A wait that ctx or the timeout ends returns at once although its goroutine stays
-// blocked in flock; that goroutine lets go of the lock as soon as it gets it, so the
-// lock is free for others after the holder's release; and retrying keeps one such
-// goroutine, not one per attempt.
-func TestAbandonedWaitLetsGoAndDoesNotPileUp(t *testing.T) {
+// A wait that ctx or the timeout ends returns at once, although a flock call cannot be
+// interrupted: the caller's own (Linux) is made to return on a pipe put in the lock
+// file's place, a waiting goroutine's (elsewhere) is left behind and lets go of the
+// lock as soon as it gets it. Either way the lock is free for others after the holder's
+// release, the Lock locks again for real, and retrying leaves neither a thread nor a
+// descriptor per attempt.
+func TestEndedWaitLeavesNothingBehind(t *testing.T) {
+	waitModes(t, testEndedWaitLeavesNothingBehind)
+}
+
+func testEndedWaitLeavesNothingBehind(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "data.json")
 	h := startHelper(t, "hold", path, "exclusive")
 	h.expectLine(t, "locked")
@@ -168,7 +206,7 @@ func TestAbandonedWaitLetsGoAndDoesNotPileUp(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("100 ms wait returned after %v", d)
 	}
-	base := osThreads(t)
+	base, fds := osThreads(t), openDescriptors(t)
 	for i := 0; i < 20; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 		if err := w.LockContext(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -177,7 +215,11 @@ func TestAbandonedWaitLetsGoAndDoesNotPileUp(t *testing.T) {
 		cancel()
 	}
 	if grown := osThreads(t) - base; grown > 8 {
-		t.Fatalf("20 abandoned waits left %d more OS threads", grown)
+		t.Fatalf("20 ended waits left %d more OS threads", grown)
+	}
+	// One handle may stay with a parked goroutine (the goroutine way).
+	if grown := openDescriptors(t) - fds; grown > 2 {
+		t.Fatalf("20 ended waits left %d more descriptors", grown)
 	}
 
 	h.release(t)
@@ -190,9 +232,13 @@ func TestAbandonedWaitLetsGoAndDoesNotPileUp(t *testing.T) {
 	if err := other.Unlock(); err != nil {
 		t.Fatal(err)
 	}
-	// The abandoned Lock itself locks again.
+	// The Lock whose waits ended locks again, for real: another process is kept out.
 	if err := w.Lock(); err != nil {
 		t.Fatal(err)
+	}
+	try := startHelper(t, "hold", path, "try")
+	if line, _ := try.out.ReadString('\n'); !strings.HasPrefix(line, "error") {
+		t.Fatalf("another process beside the Lock whose waits ended: %q", line)
 	}
 	w.Unlock()
 }
@@ -200,6 +246,10 @@ func TestAbandonedWaitLetsGoAndDoesNotPileUp(t *testing.T) {
 // A wait woken by another process's release leaves the holder record naming us, for
 // the OFD backend (which takes flock first, then its own lock) as for FLOCK.
 func TestWokenWaiterRecordsItselfAsHolder(t *testing.T) {
+	waitModes(t, testWokenWaiterRecordsItselfAsHolder)
+}
+
+func testWokenWaiterRecordsItselfAsHolder(t *testing.T) {
 	for _, backend := range []string{"exclusive", "ofd"} {
 		t.Run(backend, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "data.json")
@@ -358,4 +408,57 @@ func TestGofrsProcessAndGoroutineWaitsExcludeEachOther(t *testing.T) {
 		t.Fatalf("gofrs wait after our release: %q", l)
 	}
 	w.cmd.Wait()
+}
+
+// Readers blocked behind another process's writer are all woken by its release and
+// hold together; a Lock closed while its goroutine is blocked in flock leaves nothing
+// held once that goroutine gets the lock.
+func TestBlockedReadersAndClosedWaiter(t *testing.T) {
+	waitModes(t, testBlockedReadersAndClosedWaiter)
+}
+
+func testBlockedReadersAndClosedWaiter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.json")
+	h := startHelper(t, "hold", path, "exclusive")
+	h.expectLine(t, "locked")
+
+	closed := NewWithOptions(path, Options{Timeout: time.Minute})
+	closedDone := make(chan error, 1)
+	go func() { closedDone <- closed.Lock() }()
+	readers := []*Lock{
+		NewWithOptions(path, Options{Timeout: 10 * time.Second, LockType: Shared}),
+		NewWithOptions(path, Options{Timeout: 10 * time.Second, LockType: Shared}),
+	}
+	done := make(chan error, len(readers))
+	for _, r := range readers {
+		r := r
+		defer r.Close()
+		go func() { done <- r.Lock() }()
+	}
+	if err := waitBlocked(path+".lock", 3); err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	if err := <-closedDone; !errors.Is(err, ErrClosed) {
+		t.Fatalf("the closed Lock's wait returned %v, want ErrClosed", err)
+	}
+	h.release(t)
+	for range readers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range readers {
+		if !r.RLocked() {
+			t.Fatal("a woken reader does not hold")
+		}
+		r.Unlock()
+	}
+	// Whatever the closed Lock's goroutine got, it let go of.
+	w := NewWithOptions(path, Options{Timeout: 5 * time.Second})
+	defer w.Close()
+	if err := w.Lock(); err != nil {
+		t.Fatalf("after the readers, with a closed Lock's abandoned wait: %v", err)
+	}
+	w.Unlock()
 }
