@@ -232,11 +232,12 @@ FL_API int fl_lock_fd(const fl_handle *h);
  * After fl_lock(h, mode, FL_NOWAIT) returned FL_EBUSY, fl_wait_fd(h) is a descriptor to
  * block in flock(fd, LOCK_EX or LOCK_SH, as mode) on, or -1 when h's lock cannot be
  * waited for that way (the POSIX, LOCKFILE and LOCKDIR backends; Windows; h holds a
- * lock): wait with fl_lock then. The descriptor stays owned by h: never close it.
- * While the flock call blocks, no call may use h. When it returns, fl_lock_waited
- * ends the wait; a caller that stopped waiting before it returned (a timeout, its own
- * cancellation) instead lets go of the lock it may have got: flock(fd, LOCK_UN), or
- * fl_close(h).
+ * lock): wait with fl_lock then. The descriptor stays owned by h: never close it (a
+ * caller may dup3() another file over it for a moment, to make a blocked flock return
+ * on that file, if it puts h's file back before the next call on h). While the flock
+ * call blocks, no call may use h. When it returns, fl_lock_waited ends the wait; a
+ * caller that stopped waiting before it returned (a timeout, its own cancellation)
+ * instead lets go of the lock it may have got: flock(fd, LOCK_UN), or fl_close(h).
  * fl_lock_waited(h, mode, timeout_ms, wait_errno) says how the wait ended, in fl_lock's
  * words:
  *  - wait_errno 0 (flock returned 0): completes the lock as fl_lock does (the OFD

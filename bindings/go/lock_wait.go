@@ -9,7 +9,7 @@ import (
 	"filelock.dev/filelock/internal/native"
 )
 
-// A goroutine waits for a FLOCK or OFD lock in its own blocking flock(2) on the handle's
+// A goroutine waits for a FLOCK or OFD lock in a blocking flock(2) on the handle's
 // descriptor (fl_wait_fd), as gofrs/flock's Lock does, instead of in fl_lock, which
 // would start a C waiter thread for each wait and wake the caller through it: each
 // blocked goroutine then costs one OS thread, not two, and a release wakes it directly.
@@ -17,11 +17,13 @@ import (
 // replaced lock file, the holder record) and words its errors, so the wait rules stay
 // in one place.
 //
-// A goroutine blocked in flock cannot be interrupted. A wait that ends first (ctx, the
-// timeout, Close) abandons it with its handle: when it gets the lock it lets go at once
-// and closes the handle. Until then it is parked on the Lock, and the Lock's next wait in
-// the same mode takes it over instead of starting another, so a caller retrying with
-// short timeouts keeps one blocked goroutine per Lock and mode, not one per attempt
+// On Linux the caller's goroutine blocks itself (lock_wait_caller_linux.go says how a
+// timeout, ctx or Close still end it). Elsewhere a goroutine of its own blocks, since a
+// goroutine blocked in flock cannot be interrupted: a wait that ends first (ctx, the
+// timeout, Close) abandons it with its handle, and when it gets the lock it lets go at
+// once and closes the handle. Until then it is parked on the Lock, and the Lock's next
+// wait in the same mode takes it over instead of starting another, so a caller retrying
+// with short timeouts keeps one blocked goroutine per Lock and mode, not one per attempt
 // (the C library's ParkedWait does the same for its waiter threads).
 
 // The states of a flockWait; each change is one compare-and-swap, so the waiting goroutine
