@@ -462,3 +462,30 @@ func testBlockedReadersAndClosedWaiter(t *testing.T) {
 	}
 	w.Unlock()
 }
+
+// A holder killed while goroutines wait (SIGKILL: it never unlocks) wakes them: the
+// kernel drops its lock.
+func TestHolderCrashWakesBlockedGoroutine(t *testing.T) {
+	waitModes(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "data.json")
+		h := startHelper(t, "hold", path, "exclusive")
+		h.expectLine(t, "locked")
+		w := NewWithOptions(path, Options{Timeout: 10 * time.Second})
+		defer w.Close()
+		done := make(chan error, 1)
+		go func() { done <- w.Lock() }()
+		if err := waitBlocked(path+".lock", 1); err != nil {
+			t.Fatal(err)
+		}
+		h.kill(t)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the waiter was not woken by the holder's death")
+		}
+		w.Unlock()
+	})
+}
