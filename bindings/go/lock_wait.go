@@ -104,7 +104,7 @@ const (
 // busy. fd is fl_wait_fd's descriptor. Called with l.mu held; l.handle may be swapped for
 // a parked wait's handle, or be nil afterwards (abandoned with its wait).
 func (l *Lock) waitFlock(ctx context.Context, mode LockType, timeout time.Duration, fd int) (flockWaitResult, error) {
-	if waitInCallerOn {
+	if waitInCallerOn && canWaitInCaller() {
 		return l.waitInCaller(ctx, mode, timeout, fd)
 	}
 	w := l.parked[mode]

@@ -2,6 +2,7 @@ package filelock
 
 import (
 	"context"
+	"os/signal"
 	"runtime"
 	"sync"
 	"syscall"
@@ -21,10 +22,13 @@ import (
 // (with SA_RESTART) everywhere: flock returns to the kernel's restart of the call,
 // which looks the descriptor up again and locks the pipe. The goroutine then puts the
 // handle's file back and lets go of the lock it may have got meanwhile. No signal
-// handler of ours, no polling. (Where a program ignores SIGURG and turned Go's
-// preemption off, such a wait ends only at the release.)
+// handler of ours, no polling. A program that ignores SIGURG (signal.Ignore) would not
+// see its flock interrupted: there a goroutine of its own waits (lock_wait.go).
 
 const callerWaits = true
+
+// canWaitInCaller: SIGURG reaches a thread blocked in flock (it is not ignored).
+func canWaitInCaller() bool { return !signal.Ignored(syscall.SIGURG) }
 
 // waitReason says what ended a callerWait early.
 type waitReason int

@@ -14,6 +14,8 @@ const callerWaits = false
 
 type callerWait struct{}
 
+func canWaitInCaller() bool { return false }
+
 func (l *Lock) waitInCaller(ctx context.Context, mode LockType, timeout time.Duration, fd int) (flockWaitResult, error) {
 	panic("unreachable")
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -488,4 +489,26 @@ func TestHolderCrashWakesBlockedGoroutine(t *testing.T) {
 		}
 		w.Unlock()
 	})
+}
+
+// A program that ignores SIGURG cannot have a flock it blocks in interrupted by it; its
+// waits still end on time (a goroutine of their own waits there).
+func TestTimeoutWithSIGURGIgnored(t *testing.T) {
+	signal.Ignore(syscall.SIGURG)
+	defer signal.Reset(syscall.SIGURG)
+	path := filepath.Join(t.TempDir(), "data.json")
+	h := startHelper(t, "hold", path, "exclusive")
+	h.expectLine(t, "locked")
+	w := NewWithOptions(path, Options{Timeout: 100 * time.Millisecond})
+	defer w.Close()
+	done := make(chan error, 1)
+	go func() { done <- w.Lock() }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("got %v, want ErrTimeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a 100 ms wait did not end with SIGURG ignored")
+	}
 }
