@@ -19,9 +19,10 @@ import (
 // another file: a wait that must end (the timeout, ctx, Close) puts a private pipe in
 // place of the handle's file in the descriptor the goroutine waits on (dup3), then sends
 // its thread SIGURG, which the Go runtime itself uses to preempt goroutines and handles
-// (with SA_RESTART) everywhere: flock returns to the kernel's restart of the call,
-// which looks the descriptor up again and locks the pipe. The goroutine then puts the
-// handle's file back and lets go of the lock it may have got meanwhile. No signal
+// (with SA_RESTART) on every thread: the signal interrupts the flock, the kernel
+// restarts the call, which looks the descriptor up again and so locks the pipe at once.
+// The goroutine then puts the handle's file back and lets go of the lock it may have
+// got meanwhile. No signal
 // handler of ours, no polling. A program that ignores SIGURG (signal.Ignore) would not
 // see its flock interrupted: there a goroutine of its own waits (lock_wait.go).
 
