@@ -27,9 +27,9 @@ extern "C" {
 #endif
 
 #define FILELOCK_VERSION_MAJOR 1
-#define FILELOCK_VERSION_MINOR 2
+#define FILELOCK_VERSION_MINOR 3
 #define FILELOCK_VERSION_PATCH 0
-#define FILELOCK_VERSION_STRING "1.2.0"
+#define FILELOCK_VERSION_STRING "1.3.0"
 /* Encoded as MAJOR*10000 + MINOR*100 + PATCH, comparable with fl_version_number(). */
 #define FILELOCK_VERSION_NUMBER \
   (FILELOCK_VERSION_MAJOR * 10000 + FILELOCK_VERSION_MINOR * 100 + FILELOCK_VERSION_PATCH)
@@ -176,7 +176,7 @@ typedef struct fl_lock_options {
 typedef struct fl_handle fl_handle; /* one lock: an open lock file and its state */
 
 /* ---- Version and errors -------------------------------------------------------- */
-FL_API const char *fl_version(void);      /* "1.2.0", static */
+FL_API const char *fl_version(void);      /* "1.3.0", static */
 FL_API int fl_version_number(void);       /* FILELOCK_VERSION_NUMBER of the loaded library */
 /* FL_OK if the loaded library is at least the header's version the caller was built
  * with (same major); FL_EUNSUPPORTED with a message otherwise. */
@@ -226,6 +226,31 @@ FL_API const char *fl_lock_path(const fl_handle *h);
  * until both have let go: the child keeps it if this process dies, as with flock(1).
  * It stays owned by h: do not close it here; fl_unlock(h) releases it for both. */
 FL_API int fl_lock_fd(const fl_handle *h);
+/* Since 1.3. A wait made by the caller's own blocking flock(2), for runtimes whose
+ * threads block in a system call at no extra cost (Go's goroutines): it spares the
+ * waiter thread fl_lock starts for each wait, and the extra wake-up through it.
+ * After fl_lock(h, mode, FL_NOWAIT) returned FL_EBUSY, fl_wait_fd(h) is a descriptor to
+ * block in flock(fd, LOCK_EX or LOCK_SH, as mode) on, or -1 when h's lock cannot be
+ * waited for that way (the POSIX, LOCKFILE and LOCKDIR backends; Windows; h holds a
+ * lock): wait with fl_lock then. The descriptor stays owned by h: never close it (a
+ * caller may dup3() another file over it for a moment, to make a blocked flock return
+ * on that file, if it puts h's file back before the next call on h). While the flock
+ * call blocks, no call may use h. When it returns, fl_lock_waited ends the wait; a
+ * caller that stopped waiting before it returned (a timeout, its own cancellation)
+ * instead lets go of the lock it may have got: flock(fd, LOCK_UN), or fl_close(h).
+ * fl_lock_waited(h, mode, timeout_ms, wait_errno) says how the wait ended, in fl_lock's
+ * words:
+ *  - wait_errno 0 (flock returned 0): completes the lock as fl_lock does (the OFD
+ *    backend's own lock on top, a lock file removed meanwhile, the holder record):
+ *    FL_OK, held; or FL_EBUSY, nothing held, when something flock does not show still
+ *    holds it (a legacy lock, an fcntl lock of another program) or the lock file was
+ *    replaced meanwhile: wait for the rest of the time with fl_lock.
+ *  - wait_errno > 0 (flock failed with that errno): fl_lock's error for it.
+ *  - wait_errno FL_ETIMEOUT (the caller gave up after timeout_ms): fl_lock's
+ *    FL_ETIMEOUT; h is not touched, so this may be called while the flock still blocks.
+ * The holder record and the exclusion between handles are as with fl_lock. */
+FL_API int fl_wait_fd(const fl_handle *h);
+FL_API int fl_lock_waited(fl_handle *h, int mode, int64_t timeout_ms, int wait_errno);
 
 /* State of the lock for `path` as JSON, without disturbing holders:
  * {"path","lock_path","exists","backend","locked","mode","holders":[{"pid","kind","mode"}],

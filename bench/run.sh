@@ -66,6 +66,19 @@ skip() { echo "skipped: $1" >&2; }
            /^BenchmarkStateUpdateAtomic1KPaired/ {f = "binding.go_txn_1k_atomic"}
            /^Benchmark/ {for (i = 5; i < NF; i += 2) {u = $(i + 1); sub(/-us$/, "", u)
              printf "%s%s_us %.3f\n", f, (u == "api" ? "" : "_" u), $i}}'
+    # Handoff from another process's Unlock to a goroutine blocked in Lock, beside
+    # gofrs/flock's calls in the same run (bench_handoff_test.go).
+    (cd "$repo/bindings/go" &&
+      env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
+        GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
+        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 FILELOCK_BENCH_DIR="$work" \
+        go test -run '^$' -bench '^Benchmark(HandoffVsGofrs|BlockedGoroutinesVsGofrs)$' \
+          -benchtime "${GO_HANDOFF_ROUNDS:-300}x" .) |
+      awk '/^BenchmarkHandoffVsGofrs\/record/ {f = "binding.go_handoff"}
+           /^BenchmarkHandoffVsGofrs\/nosidecar/ {f = "binding.go_handoff_nosidecar"}
+           /^BenchmarkBlockedGoroutinesVsGofrs/ {f = "binding.go_200_waiters"}
+           /^Benchmark/ {for (i = 5; i < NF; i += 2) {u = $(i + 1); gsub(/-/, "_", u)
+             printf "%s_%s %.3f\n", f, u, $i}}'
   else
     skip "the Go binding (build with FILELOCK_BUILD_BINDINGS=ON)"
   fi

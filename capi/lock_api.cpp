@@ -4,6 +4,8 @@
 
 #include "guard.hpp"
 #include "lock/lock.hpp"
+#include "lock/wait_rules.hpp"
+#include "platform/kernel_lock.hpp"
 
 struct fl_handle {
   std::unique_ptr<filelock::Lock> lock;
@@ -121,5 +123,29 @@ FL_API const char *fl_lock_path(const fl_handle *h) {
 }
 
 FL_API int fl_lock_fd(const fl_handle *h) { return h == nullptr ? -1 : h->lock->inheritable_fd(); }
+
+FL_API int fl_wait_fd(const fl_handle *h) { return h == nullptr ? -1 : h->lock->wait_fd(); }
+
+FL_API int fl_lock_waited(fl_handle *h, int mode, int64_t timeout_ms, int wait_errno) {
+  return guard([&] {
+    require(h, "lock", "handle");
+    const std::string &path = h->lock->lock_path();
+    if (mode != FL_EXCLUSIVE && mode != FL_SHARED)
+      throw Error(Status::invalid, "lock '" + path + "': mode " + std::to_string(mode) +
+                                       " is not FL_EXCLUSIVE or FL_SHARED");
+    if (wait_errno == FL_ETIMEOUT)
+      filelock::wait_rules::timed_out(path, timeout_ms, "the lock is still held");
+    if (wait_errno > 0)
+      filelock::platform::throw_kernel_lock_error(filelock::platform::KernelLockKind::flock,
+                                                  path, wait_errno);
+    if (wait_errno != 0)
+      throw Error(Status::invalid, "lock '" + path + "': wait_errno " +
+                                       std::to_string(wait_errno) +
+                                       " is not 0, an errno value or FL_ETIMEOUT");
+    if (!h->lock->lock_waited(static_cast<filelock::LockMode>(mode)))
+      filelock::wait_rules::busy(path, "still held by a lock flock(2) does not show, or the lock "
+                                       "file was replaced meanwhile: wait with fl_lock");
+  });
+}
 
 }  // extern "C"

@@ -23,11 +23,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// platformHelpers are the roles that test files for one system add.
+var platformHelpers = map[string]func(path, arg string) int{}
+
 // runHelper plays one role; args are the last two command-line arguments.
 func runHelper(role string, args []string) int {
 	path, arg := args[0], args[1]
+	if fn := platformHelpers[role]; fn != nil {
+		return fn(path, arg)
+	}
 	switch role {
-	case "hold": // lock path (arg: exclusive|shared|lockfile|lockdir|nosidecar), report, hold until stdin closes
+	case "hold": // lock path (arg: exclusive|shared|lockfile|lockdir|nosidecar|ofd|try), report, hold until stdin closes
 		opts := Options{Owner: "go-helper"}
 		switch arg {
 		case "shared":
@@ -38,6 +44,10 @@ func runHelper(role string, args []string) int {
 			opts.Backend = BackendLockDir
 		case "nosidecar":
 			opts.NoSidecar = true
+		case "ofd":
+			opts.Backend = BackendOFD
+		case "try": // exclusive, without waiting: "error ..." when busy
+			opts.Timeout = -1
 		}
 		l := NewWithOptions(path, opts)
 		if err := l.Lock(); err != nil {
@@ -106,7 +116,7 @@ type helper struct {
 	out   *bufio.Reader
 }
 
-func startHelper(t *testing.T, role, path, arg string) *helper {
+func startHelper(t testing.TB, role, path, arg string) *helper {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$", path, arg)
 	cmd.Env = append(os.Environ(), helperEnv+"="+role)

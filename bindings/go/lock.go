@@ -39,6 +39,10 @@ type Lock struct {
 	waitMu  sync.Mutex
 	waiting native.Fl_handle // the handle while in fl_lock, else nil
 	closing bool             // Close has begun
+	quit    chan struct{}    // closed when Close begins: ends a goroutine's flock wait
+	inFlock *callerWait      // the caller's own flock wait in progress (Linux), else nil
+
+	parked [2]*flockWait // by LockType: an abandoned flock wait (lock_wait.go)
 }
 
 // New returns an exclusive lock on path that waits up to DefaultTimeout.
@@ -49,7 +53,7 @@ func New(path string) *Lock {
 
 // NewWithOptions returns a lock on path configured by opts. Nothing is opened until Lock.
 func NewWithOptions(path string, opts Options) *Lock {
-	l := &Lock{path: path, opts: opts, key: idleKey(path, opts)}
+	l := &Lock{path: path, opts: opts, key: idleKey(path, opts), quit: make(chan struct{})}
 	// A Lock dropped while it holds still releases its lock and file.
 	runtime.SetFinalizer(l, (*Lock).Close)
 	return l
@@ -144,6 +148,7 @@ const (
 func (l *Lock) acquire(ctx context.Context, mode LockType, timeout time.Duration, op string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	start := time.Now()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -159,6 +164,67 @@ func (l *Lock) acquire(ctx context.Context, mode LockType, timeout time.Duration
 	if err := l.openLocked(); err != nil {
 		return err
 	}
+	if timeout != tryOnce {
+		done, err := l.acquireFlock(ctx, mode, timeout)
+		if done {
+			return err
+		}
+		if timeout > 0 {
+			// What is left of it, for the library's wait below (at least a moment).
+			timeout -= time.Since(start)
+			if timeout < time.Millisecond {
+				timeout = time.Millisecond
+			}
+		}
+	}
+	return l.acquireNative(ctx, mode, timeout, op)
+}
+
+// acquireFlock takes the lock the way lock_wait.go says where the handle's backend
+// allows: done reports that err is the outcome; otherwise the handle is open, holds
+// nothing, and the library's own wait is to follow.
+func (l *Lock) acquireFlock(ctx context.Context, mode LockType, timeout time.Duration) (done bool, err error) {
+	st := native.Fl_lock(l.handle, mode.mode(), int64(native.FL_NOWAIT))
+	if st == nil {
+		l.held, l.mode = true, mode
+		return true, nil
+	}
+	fd := native.Fl_wait_fd(l.handle)
+	if st.Code != native.FL_EBUSY || fd < 0 {
+		if st.Code == native.FL_EBUSY {
+			return false, nil
+		}
+		l.dropLocked()
+		return true, statusError(st, "lock", l.path)
+	}
+	res, err := l.waitFlock(ctx, mode, timeout, fd)
+	switch res {
+	case flockFallBack:
+		return false, nil
+	case flockFailed:
+		if l.handle != nil {
+			l.dropLocked()
+		}
+		return true, err
+	}
+	// Got it; but a wait ended by ctx or Close keeps nothing, as acquireNative's does.
+	l.waitMu.Lock()
+	closing := l.closing
+	l.waitMu.Unlock()
+	if closing || ctx.Err() != nil {
+		native.Fl_unlock(l.handle)
+		l.idleLocked()
+		if closing {
+			return true, goError(CodeInvalid, "lock", l.path, ErrClosed)
+		}
+		return true, ctx.Err()
+	}
+	l.held, l.mode = true, mode
+	return true, nil
+}
+
+// acquireNative waits in fl_lock, which Close and ctx end through fl_cancel.
+func (l *Lock) acquireNative(ctx context.Context, mode LockType, timeout time.Duration, op string) error {
 	if l.setWaiting(true) {
 		return goError(CodeInvalid, op, l.path, ErrClosed)
 	}
@@ -351,6 +417,10 @@ func (l *Lock) LockPath() string {
 // too). The Lock cannot be used again: a Lock call waiting on it returns at once with an error matching ErrClosed.
 func (l *Lock) Close() error {
 	l.waitMu.Lock()
+	if !l.closing {
+		close(l.quit)
+		l.endCallerWait()
+	}
 	l.closing = true
 	if l.waiting != nil {
 		native.Fl_cancel(l.waiting)

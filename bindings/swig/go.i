@@ -106,3 +106,8 @@ FL_GO_HANDLE_OUT(fl_txn)
 %typemap(in) uint64_t *generation_out %{ $1 = ($1_ltype)$input; %}
 
 %include "filelock.i"
+
+/* Since 1.3, Go only: a goroutine waits in its own blocking flock(2) on the handle's
+ * descriptor (lock_wait.go), where C would start a waiter thread for each wait. */
+int fl_wait_fd(const fl_handle *h);
+fl_status fl_lock_waited(fl_handle *h, int mode, int64_t timeout_ms, int wait_errno);

@@ -289,6 +289,45 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
   on_acquired(mode);
 }
 
+// FLOCK's lock, and the flock OFD takes first, can be waited for by the caller itself.
+int KernelFileLock::wait_fd() const noexcept {
+  if (held_.load(std::memory_order_acquire) != 0 || inherited()) return -1;
+  if (kind_ != platform::KernelLockKind::flock && !with_flock_) return -1;
+  return platform::inheritable_descriptor(fd_, platform::KernelLockKind::flock);  // -1: Windows
+}
+
+// What lock() does once its kernel wait got flock, without waiting for anything else.
+bool KernelFileLock::lock_waited(LockMode mode) {
+  if (held_.load(std::memory_order_acquire) != 0) wait_rules::already_held(path_);
+  if (wait_fd() < 0) return Lock::lock_waited(mode);
+  legacy_.clear();
+  try {
+    if (with_flock_ && !platform::kernel_try_lock(fd_, kind_, mode, path_)) {
+      platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+      return false;  // a foreign fcntl holder: lock() waits for it
+    }
+    const platform::FileIdentity id = platform::identify(fd_, path_);
+    const bool legacy =
+        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
+    if (id.nlink > 0 && !legacy) {
+      on_acquired(mode);
+      return true;
+    }
+    release_kernel();
+    if (!legacy) reopen();  // unlinked while we waited: lock() takes the new file
+    return false;
+  } catch (...) {
+    if (held_.load(std::memory_order_acquire) == 0) {
+      try {
+        release_kernel();
+      } catch (const Error &) {
+        // The error being thrown says more; the next lock call finds what is left.
+      }
+    }
+    throw;
+  }
+}
+
 void KernelFileLock::unlock() {
   if (held_.load(std::memory_order_acquire) == 0)
     throw_error(Status::not_locked, "unlock", path_, "this handle holds no lock");

@@ -57,6 +57,8 @@ class KernelFileLock final : public Lock {
   bool locked() const noexcept override;
   const std::string &lock_path() const noexcept override { return path_; }
   int inheritable_fd() const noexcept override;
+  int wait_fd() const noexcept override;
+  bool lock_waited(LockMode mode) override;
 
  private:
   void make_record();

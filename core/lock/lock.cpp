@@ -67,6 +67,11 @@ std::string to_printable_utf8(const std::string &text, bool drop_controls) {
   return out;
 }
 
+bool Lock::lock_waited(LockMode) {
+  throw_error(Status::invalid, "lock", lock_path(),
+              "this lock's backend has no descriptor to wait on (fl_wait_fd returned -1)");
+}
+
 std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &requested) {
   LockOptions options = requested;
   // Without a sidecar the lock file is the user's own file: its bytes are theirs, so no

@@ -56,6 +56,17 @@ class Lock {
   // While held: a descriptor that carries the lock into a child process that inherits
   // it (kernel locks owned by the open file), or -1 where no descriptor does.
   virtual int inheritable_fd() const noexcept { return -1; }
+
+  // A wait made by the caller's own blocking flock(2) (fl_wait_fd, for runtimes whose
+  // threads of execution block in system calls cheaply, such as Go's goroutines): the
+  // descriptor to block on, or -1 where this lock is not a flock on a descriptor (the
+  // POSIX and lock-file backends, Windows) or is held.
+  virtual int wait_fd() const noexcept { return -1; }
+  // Ends such a wait after flock(wait_fd(), mode) returned 0: completes the lock as
+  // lock() would (the OFD lock on top, the file's identity, a legacy lock, the holder
+  // record) and returns true; or lets go of everything and returns false when something
+  // flock does not show still holds it (then wait with lock()). Throws Error.
+  virtual bool lock_waited(LockMode mode);
 };
 
 }  // namespace filelock

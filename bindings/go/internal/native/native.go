@@ -101,127 +101,131 @@ typedef _gostring_ swig_type_68;
 typedef _gostring_ swig_type_69;
 typedef _gostring_ swig_type_70;
 typedef _gostring_ swig_type_71;
-extern void _wrap_Swig_free_native_3bb11a9a63784af1(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_native_3bb11a9a63784af1(swig_intgo arg1);
-extern swig_intgo _wrap_FL_OK_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EINVAL_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ENOMEM_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EIO_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EPERM_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ENOTFOUND_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EBUSY_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ETIMEOUT_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EALREADY_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ENOTLOCKED_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EDEADLK_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ECANCELED_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EUNSUPPORTED_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ECORRUPT_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EVALIDATION_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ECONFLICT_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ERANGE_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_ENOSPC_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_EXCLUSIVE_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_SHARED_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_NOWAIT_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_FOREVER_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_BACKEND_AUTO_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_BACKEND_FLOCK_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_BACKEND_OFD_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_BACKEND_POSIX_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_BACKEND_LOCKFILE_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_BACKEND_LOCKDIR_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_BACKEND_WINDOWS_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_DURABILITY_FULL_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_DURABILITY_ATOMIC_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FL_JSON_MAX_DEPTH_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_FILELOCK_VERSION_NUMBER_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_fl_lock_options_size_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_lock_options_backend_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_backend_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_lock_options_lock_dir_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_1 arg2);
-extern swig_type_2 _wrap_fl_lock_options_lock_dir_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_lock_options_sidecar_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_sidecar_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_lock_options_file_mode_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_file_mode_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_lock_options_owner_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_3 arg2);
-extern swig_type_4 _wrap_fl_lock_options_owner_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_lock_options_record_holder_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_record_holder_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_lock_options_retry_interval_ms_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_retry_interval_ms_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_lock_options_stale_after_ms_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_5 arg2);
-extern swig_type_6 _wrap_fl_lock_options_stale_after_ms_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern uintptr_t _wrap_new_fl_lock_options_native_3bb11a9a63784af1(void);
-extern void _wrap_delete_fl_lock_options_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_intgo _wrap_fl_state_options_size_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_durability_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_durability_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_max_backups_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_max_backups_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_backup_before_write_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_backup_before_write_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_audit_log_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_audit_log_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_validate_on_read_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_validate_on_read_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_schema_json_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_7 arg2);
-extern swig_type_8 _wrap_fl_state_options_schema_json_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_lock_timeout_ms_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_9 arg2);
-extern swig_type_10 _wrap_fl_state_options_lock_timeout_ms_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_meta_dir_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_11 arg2);
-extern swig_type_12 _wrap_fl_state_options_meta_dir_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_initial_json_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_13 arg2);
-extern swig_type_14 _wrap_fl_state_options_initial_json_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_lock_set_native_3bb11a9a63784af1(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_fl_state_options_lock_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_state_options_max_log_bytes_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_15 arg2);
-extern swig_type_16 _wrap_fl_state_options_max_log_bytes_get_native_3bb11a9a63784af1(uintptr_t arg1);
-extern uintptr_t _wrap_new_fl_state_options_native_3bb11a9a63784af1(void);
-extern void _wrap_delete_fl_state_options_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_delete_fl_handle_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_delete_fl_state_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_delete_fl_txn_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_17 _wrap_fl_version_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_fl_version_number_native_3bb11a9a63784af1(void);
-extern swig_type_18 _wrap_fl_check_version_native_3bb11a9a63784af1(swig_intgo arg1);
-extern swig_type_19 _wrap_fl_strerror_native_3bb11a9a63784af1(swig_intgo arg1);
-extern swig_type_20 _wrap_fl_last_error_native_3bb11a9a63784af1(void);
-extern swig_intgo _wrap_fl_last_os_error_native_3bb11a9a63784af1(void);
-extern swig_type_21 _wrap_fl_last_error_path_native_3bb11a9a63784af1(void);
-extern swig_type_22 _wrap_fl_open_native_3bb11a9a63784af1(swig_voidp arg1, swig_type_23 arg2, uintptr_t arg3);
-extern swig_type_24 _wrap_fl_lock_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2, swig_type_25 arg3);
-extern swig_type_26 _wrap_fl_unlock_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_27 _wrap_fl_cancel_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_close_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_intgo _wrap_fl_is_locked_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_28 _wrap_fl_lock_path_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_29 _wrap_fl_query_native_3bb11a9a63784af1(swig_type_30 arg1, uintptr_t arg2, swig_voidp arg3);
-extern swig_type_31 _wrap_fl_scan_native_3bb11a9a63784af1(swig_type_32 arg1, swig_voidp arg2);
-extern swig_type_33 _wrap_fl_clean_stale_native_3bb11a9a63784af1(swig_type_34 arg1, swig_type_35 arg2, swig_voidp arg3);
-extern swig_type_36 _wrap_fl_state_open_native_3bb11a9a63784af1(swig_voidp arg1, swig_type_37 arg2, uintptr_t arg3);
-extern void _wrap_fl_state_close_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_38 _wrap_fl_state_read_native_3bb11a9a63784af1(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
-extern swig_type_39 _wrap_fl_state_write_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_40 arg2);
-extern swig_type_41 _wrap_fl_state_write_if_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_42 arg2, swig_type_43 arg3);
-extern swig_type_44 _wrap_fl_txn_begin_native_3bb11a9a63784af1(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_45 _wrap_fl_txn_get_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_46 arg2, swig_voidp arg3);
-extern swig_type_47 _wrap_fl_txn_set_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_48 arg2, swig_type_49 arg3);
-extern swig_type_50 _wrap_fl_txn_remove_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_51 arg2);
-extern swig_type_52 _wrap_fl_txn_merge_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_53 arg2);
-extern swig_type_54 _wrap_fl_txn_generation_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_55 _wrap_fl_txn_commit_native_3bb11a9a63784af1(uintptr_t arg1);
-extern void _wrap_fl_txn_rollback_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_56 _wrap_fl_state_backup_native_3bb11a9a63784af1(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_57 _wrap_fl_state_backups_native_3bb11a9a63784af1(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_58 _wrap_fl_state_restore_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_59 arg2);
-extern swig_type_60 _wrap_fl_state_history_native_3bb11a9a63784af1(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
-extern swig_type_61 _wrap_fl_state_verify_native_3bb11a9a63784af1(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_62 _wrap_fl_state_wait_native_3bb11a9a63784af1(uintptr_t arg1, swig_type_63 arg2, swig_type_64 arg3, swig_voidp arg4);
-extern swig_type_65 _wrap_fl_state_cancel_native_3bb11a9a63784af1(uintptr_t arg1);
-extern swig_type_66 _wrap_fl_append_native_3bb11a9a63784af1(swig_type_67 arg1, swig_type_68 arg2, uintptr_t arg3);
-extern swig_type_69 _wrap_fl_append_ex_native_3bb11a9a63784af1(swig_type_70 arg1, swig_type_71 arg2, uintptr_t arg3, swig_intgo arg4);
+typedef _gostring_ swig_type_72;
+typedef long long swig_type_73;
+extern void _wrap_Swig_free_native_734c868664e9085f(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_native_734c868664e9085f(swig_intgo arg1);
+extern swig_intgo _wrap_FL_OK_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EINVAL_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ENOMEM_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EIO_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EPERM_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ENOTFOUND_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EBUSY_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ETIMEOUT_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EALREADY_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ENOTLOCKED_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EDEADLK_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ECANCELED_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EUNSUPPORTED_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ECORRUPT_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EVALIDATION_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ECONFLICT_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ERANGE_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_ENOSPC_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_EXCLUSIVE_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_SHARED_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_NOWAIT_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_FOREVER_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_BACKEND_AUTO_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_BACKEND_FLOCK_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_BACKEND_OFD_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_BACKEND_POSIX_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_BACKEND_LOCKFILE_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_BACKEND_LOCKDIR_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_BACKEND_WINDOWS_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_DURABILITY_FULL_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_DURABILITY_ATOMIC_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FL_JSON_MAX_DEPTH_native_734c868664e9085f(void);
+extern swig_intgo _wrap_FILELOCK_VERSION_NUMBER_native_734c868664e9085f(void);
+extern swig_intgo _wrap_fl_lock_options_size_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_backend_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_backend_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_lock_dir_set_native_734c868664e9085f(uintptr_t arg1, swig_type_1 arg2);
+extern swig_type_2 _wrap_fl_lock_options_lock_dir_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_sidecar_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_sidecar_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_file_mode_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_file_mode_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_owner_set_native_734c868664e9085f(uintptr_t arg1, swig_type_3 arg2);
+extern swig_type_4 _wrap_fl_lock_options_owner_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_record_holder_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_record_holder_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_retry_interval_ms_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_retry_interval_ms_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_stale_after_ms_set_native_734c868664e9085f(uintptr_t arg1, swig_type_5 arg2);
+extern swig_type_6 _wrap_fl_lock_options_stale_after_ms_get_native_734c868664e9085f(uintptr_t arg1);
+extern uintptr_t _wrap_new_fl_lock_options_native_734c868664e9085f(void);
+extern void _wrap_delete_fl_lock_options_native_734c868664e9085f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_state_options_size_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_durability_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_durability_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_max_backups_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_max_backups_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_backup_before_write_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_backup_before_write_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_audit_log_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_audit_log_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_validate_on_read_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_validate_on_read_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_schema_json_set_native_734c868664e9085f(uintptr_t arg1, swig_type_7 arg2);
+extern swig_type_8 _wrap_fl_state_options_schema_json_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_lock_timeout_ms_set_native_734c868664e9085f(uintptr_t arg1, swig_type_9 arg2);
+extern swig_type_10 _wrap_fl_state_options_lock_timeout_ms_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_meta_dir_set_native_734c868664e9085f(uintptr_t arg1, swig_type_11 arg2);
+extern swig_type_12 _wrap_fl_state_options_meta_dir_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_initial_json_set_native_734c868664e9085f(uintptr_t arg1, swig_type_13 arg2);
+extern swig_type_14 _wrap_fl_state_options_initial_json_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_lock_set_native_734c868664e9085f(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_fl_state_options_lock_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_state_options_max_log_bytes_set_native_734c868664e9085f(uintptr_t arg1, swig_type_15 arg2);
+extern swig_type_16 _wrap_fl_state_options_max_log_bytes_get_native_734c868664e9085f(uintptr_t arg1);
+extern uintptr_t _wrap_new_fl_state_options_native_734c868664e9085f(void);
+extern void _wrap_delete_fl_state_options_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_delete_fl_handle_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_delete_fl_state_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_delete_fl_txn_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_17 _wrap_fl_version_native_734c868664e9085f(void);
+extern swig_intgo _wrap_fl_version_number_native_734c868664e9085f(void);
+extern swig_type_18 _wrap_fl_check_version_native_734c868664e9085f(swig_intgo arg1);
+extern swig_type_19 _wrap_fl_strerror_native_734c868664e9085f(swig_intgo arg1);
+extern swig_type_20 _wrap_fl_last_error_native_734c868664e9085f(void);
+extern swig_intgo _wrap_fl_last_os_error_native_734c868664e9085f(void);
+extern swig_type_21 _wrap_fl_last_error_path_native_734c868664e9085f(void);
+extern swig_type_22 _wrap_fl_open_native_734c868664e9085f(swig_voidp arg1, swig_type_23 arg2, uintptr_t arg3);
+extern swig_type_24 _wrap_fl_lock_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_type_25 arg3);
+extern swig_type_26 _wrap_fl_unlock_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_27 _wrap_fl_cancel_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_close_native_734c868664e9085f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_is_locked_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_28 _wrap_fl_lock_path_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_29 _wrap_fl_query_native_734c868664e9085f(swig_type_30 arg1, uintptr_t arg2, swig_voidp arg3);
+extern swig_type_31 _wrap_fl_scan_native_734c868664e9085f(swig_type_32 arg1, swig_voidp arg2);
+extern swig_type_33 _wrap_fl_clean_stale_native_734c868664e9085f(swig_type_34 arg1, swig_type_35 arg2, swig_voidp arg3);
+extern swig_type_36 _wrap_fl_state_open_native_734c868664e9085f(swig_voidp arg1, swig_type_37 arg2, uintptr_t arg3);
+extern void _wrap_fl_state_close_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_38 _wrap_fl_state_read_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
+extern swig_type_39 _wrap_fl_state_write_native_734c868664e9085f(uintptr_t arg1, swig_type_40 arg2);
+extern swig_type_41 _wrap_fl_state_write_if_native_734c868664e9085f(uintptr_t arg1, swig_type_42 arg2, swig_type_43 arg3);
+extern swig_type_44 _wrap_fl_txn_begin_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_45 _wrap_fl_txn_get_native_734c868664e9085f(uintptr_t arg1, swig_type_46 arg2, swig_voidp arg3);
+extern swig_type_47 _wrap_fl_txn_set_native_734c868664e9085f(uintptr_t arg1, swig_type_48 arg2, swig_type_49 arg3);
+extern swig_type_50 _wrap_fl_txn_remove_native_734c868664e9085f(uintptr_t arg1, swig_type_51 arg2);
+extern swig_type_52 _wrap_fl_txn_merge_native_734c868664e9085f(uintptr_t arg1, swig_type_53 arg2);
+extern swig_type_54 _wrap_fl_txn_generation_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_55 _wrap_fl_txn_commit_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_txn_rollback_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_56 _wrap_fl_state_backup_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_57 _wrap_fl_state_backups_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_58 _wrap_fl_state_restore_native_734c868664e9085f(uintptr_t arg1, swig_type_59 arg2);
+extern swig_type_60 _wrap_fl_state_history_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
+extern swig_type_61 _wrap_fl_state_verify_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_62 _wrap_fl_state_wait_native_734c868664e9085f(uintptr_t arg1, swig_type_63 arg2, swig_type_64 arg3, swig_voidp arg4);
+extern swig_type_65 _wrap_fl_state_cancel_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_66 _wrap_fl_append_native_734c868664e9085f(swig_type_67 arg1, swig_type_68 arg2, uintptr_t arg3);
+extern swig_type_69 _wrap_fl_append_ex_native_734c868664e9085f(swig_type_70 arg1, swig_type_71 arg2, uintptr_t arg3, swig_intgo arg4);
+extern swig_intgo _wrap_fl_wait_fd_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_72 _wrap_fl_lock_waited_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_type_73 arg3, swig_intgo arg4);
 #undef intgo
 */
 import "C"
@@ -255,8 +259,8 @@ func getSwigcptr(v interface { Swigcptr() uintptr }) uintptr {
 
 type _ sync.Mutex
 
-//export cgo_panic__native_3bb11a9a63784af1
-func cgo_panic__native_3bb11a9a63784af1(p *byte) {
+//export cgo_panic__native_734c868664e9085f
+func cgo_panic__native_734c868664e9085f(p *byte) {
 	s := (*[1024]byte)(unsafe.Pointer(p))[:]
 	for i, b := range s {
 		if b == 0 {
@@ -292,13 +296,13 @@ func swigStatus(s string) *Status {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_native_3bb11a9a63784af1(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_native_734c868664e9085f(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -313,231 +317,231 @@ type Status struct {
 
 func _swig_getFL_OK() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_OK_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_OK_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_OK int = _swig_getFL_OK()
 func _swig_getFL_EINVAL() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EINVAL_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EINVAL_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EINVAL int = _swig_getFL_EINVAL()
 func _swig_getFL_ENOMEM() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ENOMEM_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ENOMEM_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ENOMEM int = _swig_getFL_ENOMEM()
 func _swig_getFL_EIO() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EIO_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EIO_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EIO int = _swig_getFL_EIO()
 func _swig_getFL_EPERM() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EPERM_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EPERM_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EPERM int = _swig_getFL_EPERM()
 func _swig_getFL_ENOTFOUND() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ENOTFOUND_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ENOTFOUND_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ENOTFOUND int = _swig_getFL_ENOTFOUND()
 func _swig_getFL_EBUSY() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EBUSY_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EBUSY_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EBUSY int = _swig_getFL_EBUSY()
 func _swig_getFL_ETIMEOUT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ETIMEOUT_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ETIMEOUT_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ETIMEOUT int = _swig_getFL_ETIMEOUT()
 func _swig_getFL_EALREADY() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EALREADY_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EALREADY_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EALREADY int = _swig_getFL_EALREADY()
 func _swig_getFL_ENOTLOCKED() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ENOTLOCKED_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ENOTLOCKED_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ENOTLOCKED int = _swig_getFL_ENOTLOCKED()
 func _swig_getFL_EDEADLK() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EDEADLK_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EDEADLK_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EDEADLK int = _swig_getFL_EDEADLK()
 func _swig_getFL_ECANCELED() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ECANCELED_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ECANCELED_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ECANCELED int = _swig_getFL_ECANCELED()
 func _swig_getFL_EUNSUPPORTED() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EUNSUPPORTED_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EUNSUPPORTED_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EUNSUPPORTED int = _swig_getFL_EUNSUPPORTED()
 func _swig_getFL_ECORRUPT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ECORRUPT_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ECORRUPT_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ECORRUPT int = _swig_getFL_ECORRUPT()
 func _swig_getFL_EVALIDATION() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EVALIDATION_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EVALIDATION_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EVALIDATION int = _swig_getFL_EVALIDATION()
 func _swig_getFL_ECONFLICT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ECONFLICT_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ECONFLICT_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ECONFLICT int = _swig_getFL_ECONFLICT()
 func _swig_getFL_ERANGE() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ERANGE_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ERANGE_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ERANGE int = _swig_getFL_ERANGE()
 func _swig_getFL_ENOSPC() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ENOSPC_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_ENOSPC_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_ENOSPC int = _swig_getFL_ENOSPC()
 func _swig_getFL_EXCLUSIVE() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EXCLUSIVE_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_EXCLUSIVE_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_EXCLUSIVE int = _swig_getFL_EXCLUSIVE()
 func _swig_getFL_SHARED() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_SHARED_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_SHARED_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_SHARED int = _swig_getFL_SHARED()
 func _swig_getFL_NOWAIT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_NOWAIT_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_NOWAIT_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_NOWAIT int = _swig_getFL_NOWAIT()
 func _swig_getFL_FOREVER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_FOREVER_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_FOREVER_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_FOREVER int = _swig_getFL_FOREVER()
 func _swig_getFL_BACKEND_AUTO() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_AUTO_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_BACKEND_AUTO_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_BACKEND_AUTO int = _swig_getFL_BACKEND_AUTO()
 func _swig_getFL_BACKEND_FLOCK() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_FLOCK_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_BACKEND_FLOCK_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_BACKEND_FLOCK int = _swig_getFL_BACKEND_FLOCK()
 func _swig_getFL_BACKEND_OFD() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_OFD_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_BACKEND_OFD_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_BACKEND_OFD int = _swig_getFL_BACKEND_OFD()
 func _swig_getFL_BACKEND_POSIX() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_POSIX_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_BACKEND_POSIX_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_BACKEND_POSIX int = _swig_getFL_BACKEND_POSIX()
 func _swig_getFL_BACKEND_LOCKFILE() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_LOCKFILE_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_BACKEND_LOCKFILE_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_BACKEND_LOCKFILE int = _swig_getFL_BACKEND_LOCKFILE()
 func _swig_getFL_BACKEND_LOCKDIR() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_LOCKDIR_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_BACKEND_LOCKDIR_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_BACKEND_LOCKDIR int = _swig_getFL_BACKEND_LOCKDIR()
 func _swig_getFL_BACKEND_WINDOWS() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_WINDOWS_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_BACKEND_WINDOWS_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_BACKEND_WINDOWS int = _swig_getFL_BACKEND_WINDOWS()
 func _swig_getFL_DURABILITY_FULL() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_DURABILITY_FULL_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_DURABILITY_FULL_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_DURABILITY_FULL int = _swig_getFL_DURABILITY_FULL()
 func _swig_getFL_DURABILITY_ATOMIC() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_DURABILITY_ATOMIC_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_DURABILITY_ATOMIC_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_DURABILITY_ATOMIC int = _swig_getFL_DURABILITY_ATOMIC()
 func _swig_getFL_JSON_MAX_DEPTH() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_JSON_MAX_DEPTH_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FL_JSON_MAX_DEPTH_native_734c868664e9085f())
 	return swig_r
 }
 
 var FL_JSON_MAX_DEPTH int = _swig_getFL_JSON_MAX_DEPTH()
 func _swig_getFILELOCK_VERSION_NUMBER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FILELOCK_VERSION_NUMBER_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_FILELOCK_VERSION_NUMBER_native_734c868664e9085f())
 	return swig_r
 }
 
@@ -554,27 +558,27 @@ func (p SwigcptrFl_lock_options) SwigIsFl_lock_options() {
 func (arg1 SwigcptrFl_lock_options) GetSize() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_fl_lock_options_size_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_fl_lock_options_size_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetBackend(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_backend_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_backend_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetBackend() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_lock_options_backend_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_lock_options_backend_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetLock_dir(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_lock_dir_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_1)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_lock_options_lock_dir_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_1)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -583,7 +587,7 @@ func (arg1 SwigcptrFl_lock_options) SetLock_dir(arg2 string) {
 func (arg1 SwigcptrFl_lock_options) GetLock_dir() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_lock_options_lock_dir_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_lock_options_lock_dir_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -593,33 +597,33 @@ func (arg1 SwigcptrFl_lock_options) GetLock_dir() (_swig_ret string) {
 func (arg1 SwigcptrFl_lock_options) SetSidecar(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_sidecar_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_sidecar_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetSidecar() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_lock_options_sidecar_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_lock_options_sidecar_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetFile_mode(arg2 uint) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_file_mode_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_file_mode_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetFile_mode() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_fl_lock_options_file_mode_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_fl_lock_options_file_mode_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetOwner(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_owner_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_3)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_lock_options_owner_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_3)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -628,7 +632,7 @@ func (arg1 SwigcptrFl_lock_options) SetOwner(arg2 string) {
 func (arg1 SwigcptrFl_lock_options) GetOwner() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_lock_options_owner_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_lock_options_owner_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -638,51 +642,51 @@ func (arg1 SwigcptrFl_lock_options) GetOwner() (_swig_ret string) {
 func (arg1 SwigcptrFl_lock_options) SetRecord_holder(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_record_holder_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_record_holder_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetRecord_holder() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_lock_options_record_holder_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_lock_options_record_holder_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetRetry_interval_ms(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_retry_interval_ms_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_retry_interval_ms_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetRetry_interval_ms() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_lock_options_retry_interval_ms_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_lock_options_retry_interval_ms_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetStale_after_ms(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_stale_after_ms_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_type_5(_swig_i_1))
+	C._wrap_fl_lock_options_stale_after_ms_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_5(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetStale_after_ms() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_fl_lock_options_stale_after_ms_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_fl_lock_options_stale_after_ms_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func NewFl_lock_options() (_swig_ret Fl_lock_options) {
 	var swig_r Fl_lock_options
-	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_new_fl_lock_options_native_3bb11a9a63784af1()))
+	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_new_fl_lock_options_native_734c868664e9085f()))
 	return swig_r
 }
 
 func DeleteFl_lock_options(arg1 Fl_lock_options) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_lock_options_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_lock_options_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_lock_options interface {
@@ -719,79 +723,79 @@ func (p SwigcptrFl_state_options) SwigIsFl_state_options() {
 func (arg1 SwigcptrFl_state_options) GetSize() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_fl_state_options_size_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_fl_state_options_size_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetDurability(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_durability_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_durability_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetDurability() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_durability_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_durability_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetMax_backups(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_max_backups_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_max_backups_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetMax_backups() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_max_backups_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_max_backups_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetBackup_before_write(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_backup_before_write_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_backup_before_write_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetBackup_before_write() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_backup_before_write_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_backup_before_write_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetAudit_log(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_audit_log_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_audit_log_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetAudit_log() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_audit_log_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_audit_log_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetValidate_on_read(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_validate_on_read_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_validate_on_read_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetValidate_on_read() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_validate_on_read_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_validate_on_read_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetSchema_json(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_schema_json_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_schema_json_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -800,7 +804,7 @@ func (arg1 SwigcptrFl_state_options) SetSchema_json(arg2 string) {
 func (arg1 SwigcptrFl_state_options) GetSchema_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_state_options_schema_json_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_state_options_schema_json_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -810,20 +814,20 @@ func (arg1 SwigcptrFl_state_options) GetSchema_json() (_swig_ret string) {
 func (arg1 SwigcptrFl_state_options) SetLock_timeout_ms(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_lock_timeout_ms_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_type_9(_swig_i_1))
+	C._wrap_fl_state_options_lock_timeout_ms_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_9(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetLock_timeout_ms() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_fl_state_options_lock_timeout_ms_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_fl_state_options_lock_timeout_ms_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetMeta_dir(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_meta_dir_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_meta_dir_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -832,7 +836,7 @@ func (arg1 SwigcptrFl_state_options) SetMeta_dir(arg2 string) {
 func (arg1 SwigcptrFl_state_options) GetMeta_dir() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_state_options_meta_dir_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_state_options_meta_dir_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -842,7 +846,7 @@ func (arg1 SwigcptrFl_state_options) GetMeta_dir() (_swig_ret string) {
 func (arg1 SwigcptrFl_state_options) SetInitial_json(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_initial_json_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_initial_json_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -851,7 +855,7 @@ func (arg1 SwigcptrFl_state_options) SetInitial_json(arg2 string) {
 func (arg1 SwigcptrFl_state_options) GetInitial_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_state_options_initial_json_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_state_options_initial_json_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -861,38 +865,38 @@ func (arg1 SwigcptrFl_state_options) GetInitial_json() (_swig_ret string) {
 func (arg1 SwigcptrFl_state_options) SetLock(arg2 Fl_lock_options) {
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_fl_state_options_lock_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_fl_state_options_lock_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetLock() (_swig_ret Fl_lock_options) {
 	var swig_r Fl_lock_options
 	_swig_i_0 := arg1
-	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_fl_state_options_lock_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))))
+	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_fl_state_options_lock_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetMax_log_bytes(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_max_log_bytes_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_type_15(_swig_i_1))
+	C._wrap_fl_state_options_max_log_bytes_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_15(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetMax_log_bytes() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_fl_state_options_max_log_bytes_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_fl_state_options_max_log_bytes_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func NewFl_state_options() (_swig_ret Fl_state_options) {
 	var swig_r Fl_state_options
-	swig_r = (Fl_state_options)(SwigcptrFl_state_options(C._wrap_new_fl_state_options_native_3bb11a9a63784af1()))
+	swig_r = (Fl_state_options)(SwigcptrFl_state_options(C._wrap_new_fl_state_options_native_734c868664e9085f()))
 	return swig_r
 }
 
 func DeleteFl_state_options(arg1 Fl_state_options) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_state_options_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_state_options_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_state_options interface {
@@ -934,7 +938,7 @@ func (p SwigcptrFl_handle) SwigIsFl_handle() {
 
 func DeleteFl_handle(arg1 Fl_handle) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_handle_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_handle_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_handle interface {
@@ -953,7 +957,7 @@ func (p SwigcptrFl_state) SwigIsFl_state() {
 
 func DeleteFl_state(arg1 Fl_state) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_state_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_state_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_state interface {
@@ -972,7 +976,7 @@ func (p SwigcptrFl_txn) SwigIsFl_txn() {
 
 func DeleteFl_txn(arg1 Fl_txn) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_txn_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_txn_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_txn interface {
@@ -982,7 +986,7 @@ type Fl_txn interface {
 
 func Fl_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_fl_version_native_3bb11a9a63784af1()
+	swig_r_p := C._wrap_fl_version_native_734c868664e9085f()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -991,14 +995,14 @@ func Fl_version() (_swig_ret string) {
 
 func Fl_version_number() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_fl_version_number_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_fl_version_number_native_734c868664e9085f())
 	return swig_r
 }
 
 func Fl_check_version(arg1 int) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_check_version_native_3bb11a9a63784af1(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_fl_check_version_native_734c868664e9085f(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1008,7 +1012,7 @@ func Fl_check_version(arg1 int) (_swig_ret *Status) {
 func Fl_strerror(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_strerror_native_3bb11a9a63784af1(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_fl_strerror_native_734c868664e9085f(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1017,7 +1021,7 @@ func Fl_strerror(arg1 int) (_swig_ret string) {
 
 func Fl_last_error() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_fl_last_error_native_3bb11a9a63784af1()
+	swig_r_p := C._wrap_fl_last_error_native_734c868664e9085f()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1026,13 +1030,13 @@ func Fl_last_error() (_swig_ret string) {
 
 func Fl_last_os_error() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_fl_last_os_error_native_3bb11a9a63784af1())
+	swig_r = (int)(C._wrap_fl_last_os_error_native_734c868664e9085f())
 	return swig_r
 }
 
 func Fl_last_error_path() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_fl_last_error_path_native_3bb11a9a63784af1()
+	swig_r_p := C._wrap_fl_last_error_path_native_734c868664e9085f()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1044,7 +1048,7 @@ func Fl_open(arg1 *uintptr, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_open_native_3bb11a9a63784af1(C.swig_voidp(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_open_native_734c868664e9085f(C.swig_voidp(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1059,7 +1063,7 @@ func Fl_lock(arg1 Fl_handle, arg2 int, arg3 int64) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_lock_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_25(_swig_i_2))
+	swig_r_p := C._wrap_fl_lock_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_25(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1069,7 +1073,7 @@ func Fl_lock(arg1 Fl_handle, arg2 int, arg3 int64) (_swig_ret *Status) {
 func Fl_unlock(arg1 Fl_handle) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_unlock_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_unlock_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1079,7 +1083,7 @@ func Fl_unlock(arg1 Fl_handle) (_swig_ret *Status) {
 func Fl_cancel(arg1 Fl_handle) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_cancel_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_cancel_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1088,20 +1092,20 @@ func Fl_cancel(arg1 Fl_handle) (_swig_ret *Status) {
 
 func Fl_close(arg1 Fl_handle) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_fl_close_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_fl_close_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 func Fl_is_locked(arg1 Fl_handle) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_fl_is_locked_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_is_locked_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Fl_lock_path(arg1 Fl_handle) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_lock_path_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_lock_path_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1113,7 +1117,7 @@ func Fl_query(arg1 string, arg2 Fl_lock_options, arg3 *string) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_query_native_3bb11a9a63784af1(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_query_native_734c868664e9085f(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1132,7 +1136,7 @@ func Fl_scan(arg1 string, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_scan_native_3bb11a9a63784af1(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_scan_native_734c868664e9085f(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1152,7 +1156,7 @@ func Fl_clean_stale(arg1 string, arg2 int64, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_clean_stale_native_3bb11a9a63784af1(*(*C.swig_type_34)(unsafe.Pointer(&_swig_i_0)), C.swig_type_35(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_clean_stale_native_734c868664e9085f(*(*C.swig_type_34)(unsafe.Pointer(&_swig_i_0)), C.swig_type_35(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1172,7 +1176,7 @@ func Fl_state_open(arg1 *uintptr, arg2 string, arg3 Fl_state_options) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_open_native_3bb11a9a63784af1(C.swig_voidp(_swig_i_0), *(*C.swig_type_37)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_open_native_734c868664e9085f(C.swig_voidp(_swig_i_0), *(*C.swig_type_37)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1184,7 +1188,7 @@ func Fl_state_open(arg1 *uintptr, arg2 string, arg3 Fl_state_options) (_swig_ret
 
 func Fl_state_close(arg1 Fl_state) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_fl_state_close_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_fl_state_close_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 func Fl_state_read(arg1 Fl_state, arg2 *string, arg3 *uint64) (_swig_ret *Status) {
@@ -1192,7 +1196,7 @@ func Fl_state_read(arg1 Fl_state, arg2 *string, arg3 *uint64) (_swig_ret *Status
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_read_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_read_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1208,7 +1212,7 @@ func Fl_state_write(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_write_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_40)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_write_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_40)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1223,7 +1227,7 @@ func Fl_state_write_if(arg1 Fl_state, arg2 string, arg3 uint64) (_swig_ret *Stat
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_write_if_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)), C.swig_type_43(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_if_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)), C.swig_type_43(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1237,7 +1241,7 @@ func Fl_txn_begin(arg1 Fl_state, arg2 *uintptr) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_begin_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_txn_begin_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1249,7 +1253,7 @@ func Fl_txn_get(arg1 Fl_txn, arg2 string, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_get_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_46)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_txn_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_46)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1269,7 +1273,7 @@ func Fl_txn_set(arg1 Fl_txn, arg2 string, arg3 string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_set_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_49)(unsafe.Pointer(&_swig_i_2)))
+	swig_r_p := C._wrap_fl_txn_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_49)(unsafe.Pointer(&_swig_i_2)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1286,7 +1290,7 @@ func Fl_txn_remove(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_remove_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_remove_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1300,7 +1304,7 @@ func Fl_txn_merge(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_merge_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_53)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_merge_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_53)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1313,14 +1317,14 @@ func Fl_txn_merge(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 func Fl_txn_generation(arg1 Fl_txn) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_fl_txn_generation_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_fl_txn_generation_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Fl_txn_commit(arg1 Fl_txn) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_txn_commit_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_txn_commit_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1329,14 +1333,14 @@ func Fl_txn_commit(arg1 Fl_txn) (_swig_ret *Status) {
 
 func Fl_txn_rollback(arg1 Fl_txn) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_fl_txn_rollback_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	C._wrap_fl_txn_rollback_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 }
 
 func Fl_state_backup(arg1 Fl_state, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_backup_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_state_backup_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1352,7 +1356,7 @@ func Fl_state_backups(arg1 Fl_state, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_backups_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_state_backups_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1368,7 +1372,7 @@ func Fl_state_restore(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_restore_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_restore_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1383,7 +1387,7 @@ func Fl_state_history(arg1 Fl_state, arg2 int, arg3 *string) (_swig_ret *Status)
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_history_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_history_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1399,7 +1403,7 @@ func Fl_state_verify(arg1 Fl_state, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_verify_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_state_verify_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1417,7 +1421,7 @@ func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_state_wait_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0), C.swig_type_63(_swig_i_1), C.swig_type_64(_swig_i_2), C.swig_voidp(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_63(_swig_i_1), C.swig_type_64(_swig_i_2), C.swig_voidp(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1427,7 +1431,7 @@ func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_
 func Fl_state_cancel(arg1 Fl_state) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_state_cancel_native_3bb11a9a63784af1(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_state_cancel_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1439,7 +1443,7 @@ func Fl_append(arg1 string, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_append_native_3bb11a9a63784af1(*(*C.swig_type_67)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_append_native_734c868664e9085f(*(*C.swig_type_67)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1458,7 +1462,7 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_append_ex_native_3bb11a9a63784af1(*(*C.swig_type_70)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_append_ex_native_734c868664e9085f(*(*C.swig_type_70)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1466,6 +1470,26 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_wait_fd(arg1 Fl_handle) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	swig_r = (int)(C._wrap_fl_wait_fd_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Fl_lock_waited(arg1 Fl_handle, arg2 int, arg3 int64, arg4 int) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r_p := C._wrap_fl_lock_waited_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_73(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
 	return swig_r_1

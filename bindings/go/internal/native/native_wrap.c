@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_3bb11a9a63784af1(const char*);
+  void cgo_panic__native_734c868664e9085f(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_3bb11a9a63784af1(p);
+  cgo_panic__native_734c868664e9085f(p);
 }
 
 
@@ -252,7 +252,7 @@ static _gostring_ fl_go_status(int code) {
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_3bb11a9a63784af1(void *_swig_go_0) {
+void _wrap_Swig_free_native_734c868664e9085f(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -262,7 +262,7 @@ void _wrap_Swig_free_native_3bb11a9a63784af1(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_3bb11a9a63784af1(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_734c868664e9085f(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -275,7 +275,7 @@ void *_wrap_Swig_malloc_native_3bb11a9a63784af1(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_FL_OK_native_3bb11a9a63784af1() {
+intgo _wrap_FL_OK_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -286,7 +286,7 @@ intgo _wrap_FL_OK_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EINVAL_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EINVAL_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -297,7 +297,7 @@ intgo _wrap_FL_EINVAL_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ENOMEM_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ENOMEM_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -308,7 +308,7 @@ intgo _wrap_FL_ENOMEM_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EIO_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EIO_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -319,7 +319,7 @@ intgo _wrap_FL_EIO_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EPERM_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EPERM_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -330,7 +330,7 @@ intgo _wrap_FL_EPERM_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ENOTFOUND_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ENOTFOUND_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -341,7 +341,7 @@ intgo _wrap_FL_ENOTFOUND_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EBUSY_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EBUSY_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -352,7 +352,7 @@ intgo _wrap_FL_EBUSY_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ETIMEOUT_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ETIMEOUT_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -363,7 +363,7 @@ intgo _wrap_FL_ETIMEOUT_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EALREADY_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EALREADY_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -374,7 +374,7 @@ intgo _wrap_FL_EALREADY_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ENOTLOCKED_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ENOTLOCKED_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -385,7 +385,7 @@ intgo _wrap_FL_ENOTLOCKED_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EDEADLK_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EDEADLK_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -396,7 +396,7 @@ intgo _wrap_FL_EDEADLK_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ECANCELED_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ECANCELED_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -407,7 +407,7 @@ intgo _wrap_FL_ECANCELED_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EUNSUPPORTED_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EUNSUPPORTED_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -418,7 +418,7 @@ intgo _wrap_FL_EUNSUPPORTED_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ECORRUPT_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ECORRUPT_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -429,7 +429,7 @@ intgo _wrap_FL_ECORRUPT_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EVALIDATION_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EVALIDATION_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -440,7 +440,7 @@ intgo _wrap_FL_EVALIDATION_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ECONFLICT_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ECONFLICT_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -451,7 +451,7 @@ intgo _wrap_FL_ECONFLICT_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ERANGE_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ERANGE_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -462,7 +462,7 @@ intgo _wrap_FL_ERANGE_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_ENOSPC_native_3bb11a9a63784af1() {
+intgo _wrap_FL_ENOSPC_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -473,7 +473,7 @@ intgo _wrap_FL_ENOSPC_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_EXCLUSIVE_native_3bb11a9a63784af1() {
+intgo _wrap_FL_EXCLUSIVE_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -484,7 +484,7 @@ intgo _wrap_FL_EXCLUSIVE_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_SHARED_native_3bb11a9a63784af1() {
+intgo _wrap_FL_SHARED_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -495,7 +495,7 @@ intgo _wrap_FL_SHARED_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_NOWAIT_native_3bb11a9a63784af1() {
+intgo _wrap_FL_NOWAIT_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -506,7 +506,7 @@ intgo _wrap_FL_NOWAIT_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_FOREVER_native_3bb11a9a63784af1() {
+intgo _wrap_FL_FOREVER_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -517,7 +517,7 @@ intgo _wrap_FL_FOREVER_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_BACKEND_AUTO_native_3bb11a9a63784af1() {
+intgo _wrap_FL_BACKEND_AUTO_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -528,7 +528,7 @@ intgo _wrap_FL_BACKEND_AUTO_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_BACKEND_FLOCK_native_3bb11a9a63784af1() {
+intgo _wrap_FL_BACKEND_FLOCK_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -539,7 +539,7 @@ intgo _wrap_FL_BACKEND_FLOCK_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_BACKEND_OFD_native_3bb11a9a63784af1() {
+intgo _wrap_FL_BACKEND_OFD_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -550,7 +550,7 @@ intgo _wrap_FL_BACKEND_OFD_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_BACKEND_POSIX_native_3bb11a9a63784af1() {
+intgo _wrap_FL_BACKEND_POSIX_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -561,7 +561,7 @@ intgo _wrap_FL_BACKEND_POSIX_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_BACKEND_LOCKFILE_native_3bb11a9a63784af1() {
+intgo _wrap_FL_BACKEND_LOCKFILE_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -572,7 +572,7 @@ intgo _wrap_FL_BACKEND_LOCKFILE_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_BACKEND_LOCKDIR_native_3bb11a9a63784af1() {
+intgo _wrap_FL_BACKEND_LOCKDIR_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -583,7 +583,7 @@ intgo _wrap_FL_BACKEND_LOCKDIR_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_BACKEND_WINDOWS_native_3bb11a9a63784af1() {
+intgo _wrap_FL_BACKEND_WINDOWS_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -594,7 +594,7 @@ intgo _wrap_FL_BACKEND_WINDOWS_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_DURABILITY_FULL_native_3bb11a9a63784af1() {
+intgo _wrap_FL_DURABILITY_FULL_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -605,7 +605,7 @@ intgo _wrap_FL_DURABILITY_FULL_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_DURABILITY_ATOMIC_native_3bb11a9a63784af1() {
+intgo _wrap_FL_DURABILITY_ATOMIC_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -616,7 +616,7 @@ intgo _wrap_FL_DURABILITY_ATOMIC_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FL_JSON_MAX_DEPTH_native_3bb11a9a63784af1() {
+intgo _wrap_FL_JSON_MAX_DEPTH_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -627,7 +627,7 @@ intgo _wrap_FL_JSON_MAX_DEPTH_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_FILELOCK_VERSION_NUMBER_native_3bb11a9a63784af1() {
+intgo _wrap_FILELOCK_VERSION_NUMBER_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -638,7 +638,7 @@ intgo _wrap_FILELOCK_VERSION_NUMBER_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_fl_lock_options_size_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_size_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -651,7 +651,7 @@ intgo _wrap_fl_lock_options_size_get_native_3bb11a9a63784af1(struct fl_lock_opti
 }
 
 
-void _wrap_fl_lock_options_backend_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_backend_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -663,7 +663,7 @@ void _wrap_fl_lock_options_backend_set_native_3bb11a9a63784af1(struct fl_lock_op
 }
 
 
-intgo _wrap_fl_lock_options_backend_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_backend_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -676,7 +676,7 @@ intgo _wrap_fl_lock_options_backend_get_native_3bb11a9a63784af1(struct fl_lock_o
 }
 
 
-void _wrap_fl_lock_options_lock_dir_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_lock_options_lock_dir_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -696,7 +696,7 @@ void _wrap_fl_lock_options_lock_dir_set_native_3bb11a9a63784af1(struct fl_lock_o
 }
 
 
-_gostring_ _wrap_fl_lock_options_lock_dir_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+_gostring_ _wrap_fl_lock_options_lock_dir_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -709,7 +709,7 @@ _gostring_ _wrap_fl_lock_options_lock_dir_get_native_3bb11a9a63784af1(struct fl_
 }
 
 
-void _wrap_fl_lock_options_sidecar_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_sidecar_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -721,7 +721,7 @@ void _wrap_fl_lock_options_sidecar_set_native_3bb11a9a63784af1(struct fl_lock_op
 }
 
 
-intgo _wrap_fl_lock_options_sidecar_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_sidecar_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -734,7 +734,7 @@ intgo _wrap_fl_lock_options_sidecar_get_native_3bb11a9a63784af1(struct fl_lock_o
 }
 
 
-void _wrap_fl_lock_options_file_mode_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_file_mode_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t arg2 ;
   
@@ -746,7 +746,7 @@ void _wrap_fl_lock_options_file_mode_set_native_3bb11a9a63784af1(struct fl_lock_
 }
 
 
-intgo _wrap_fl_lock_options_file_mode_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_file_mode_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -759,7 +759,7 @@ intgo _wrap_fl_lock_options_file_mode_get_native_3bb11a9a63784af1(struct fl_lock
 }
 
 
-void _wrap_fl_lock_options_owner_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_lock_options_owner_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -779,7 +779,7 @@ void _wrap_fl_lock_options_owner_set_native_3bb11a9a63784af1(struct fl_lock_opti
 }
 
 
-_gostring_ _wrap_fl_lock_options_owner_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+_gostring_ _wrap_fl_lock_options_owner_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -792,7 +792,7 @@ _gostring_ _wrap_fl_lock_options_owner_get_native_3bb11a9a63784af1(struct fl_loc
 }
 
 
-void _wrap_fl_lock_options_record_holder_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_record_holder_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -804,7 +804,7 @@ void _wrap_fl_lock_options_record_holder_set_native_3bb11a9a63784af1(struct fl_l
 }
 
 
-intgo _wrap_fl_lock_options_record_holder_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_record_holder_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -817,7 +817,7 @@ intgo _wrap_fl_lock_options_record_holder_get_native_3bb11a9a63784af1(struct fl_
 }
 
 
-void _wrap_fl_lock_options_retry_interval_ms_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_retry_interval_ms_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -829,7 +829,7 @@ void _wrap_fl_lock_options_retry_interval_ms_set_native_3bb11a9a63784af1(struct 
 }
 
 
-intgo _wrap_fl_lock_options_retry_interval_ms_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_retry_interval_ms_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -842,7 +842,7 @@ intgo _wrap_fl_lock_options_retry_interval_ms_get_native_3bb11a9a63784af1(struct
 }
 
 
-void _wrap_fl_lock_options_stale_after_ms_set_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_lock_options_stale_after_ms_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int64_t arg2 ;
   
@@ -854,7 +854,7 @@ void _wrap_fl_lock_options_stale_after_ms_set_native_3bb11a9a63784af1(struct fl_
 }
 
 
-long long _wrap_fl_lock_options_stale_after_ms_get_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+long long _wrap_fl_lock_options_stale_after_ms_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -867,7 +867,7 @@ long long _wrap_fl_lock_options_stale_after_ms_get_native_3bb11a9a63784af1(struc
 }
 
 
-struct fl_lock_options *_wrap_new_fl_lock_options_native_3bb11a9a63784af1() {
+struct fl_lock_options *_wrap_new_fl_lock_options_native_734c868664e9085f() {
   struct fl_lock_options *result = 0 ;
   struct fl_lock_options *_swig_go_result;
   
@@ -878,7 +878,7 @@ struct fl_lock_options *_wrap_new_fl_lock_options_native_3bb11a9a63784af1() {
 }
 
 
-void _wrap_delete_fl_lock_options_native_3bb11a9a63784af1(struct fl_lock_options *_swig_go_0) {
+void _wrap_delete_fl_lock_options_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   
   arg1 = *(struct fl_lock_options **)&_swig_go_0; 
@@ -888,7 +888,7 @@ void _wrap_delete_fl_lock_options_native_3bb11a9a63784af1(struct fl_lock_options
 }
 
 
-intgo _wrap_fl_state_options_size_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_size_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -901,7 +901,7 @@ intgo _wrap_fl_state_options_size_get_native_3bb11a9a63784af1(struct fl_state_op
 }
 
 
-void _wrap_fl_state_options_durability_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_durability_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -913,7 +913,7 @@ void _wrap_fl_state_options_durability_set_native_3bb11a9a63784af1(struct fl_sta
 }
 
 
-intgo _wrap_fl_state_options_durability_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_durability_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -926,7 +926,7 @@ intgo _wrap_fl_state_options_durability_get_native_3bb11a9a63784af1(struct fl_st
 }
 
 
-void _wrap_fl_state_options_max_backups_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_max_backups_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -938,7 +938,7 @@ void _wrap_fl_state_options_max_backups_set_native_3bb11a9a63784af1(struct fl_st
 }
 
 
-intgo _wrap_fl_state_options_max_backups_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_max_backups_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -951,7 +951,7 @@ intgo _wrap_fl_state_options_max_backups_get_native_3bb11a9a63784af1(struct fl_s
 }
 
 
-void _wrap_fl_state_options_backup_before_write_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_backup_before_write_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -963,7 +963,7 @@ void _wrap_fl_state_options_backup_before_write_set_native_3bb11a9a63784af1(stru
 }
 
 
-intgo _wrap_fl_state_options_backup_before_write_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_backup_before_write_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -976,7 +976,7 @@ intgo _wrap_fl_state_options_backup_before_write_get_native_3bb11a9a63784af1(str
 }
 
 
-void _wrap_fl_state_options_audit_log_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_audit_log_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -988,7 +988,7 @@ void _wrap_fl_state_options_audit_log_set_native_3bb11a9a63784af1(struct fl_stat
 }
 
 
-intgo _wrap_fl_state_options_audit_log_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_audit_log_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1001,7 +1001,7 @@ intgo _wrap_fl_state_options_audit_log_get_native_3bb11a9a63784af1(struct fl_sta
 }
 
 
-void _wrap_fl_state_options_validate_on_read_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_validate_on_read_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -1013,7 +1013,7 @@ void _wrap_fl_state_options_validate_on_read_set_native_3bb11a9a63784af1(struct 
 }
 
 
-intgo _wrap_fl_state_options_validate_on_read_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_validate_on_read_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1026,7 +1026,7 @@ intgo _wrap_fl_state_options_validate_on_read_get_native_3bb11a9a63784af1(struct
 }
 
 
-void _wrap_fl_state_options_schema_json_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_schema_json_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1046,7 +1046,7 @@ void _wrap_fl_state_options_schema_json_set_native_3bb11a9a63784af1(struct fl_st
 }
 
 
-_gostring_ _wrap_fl_state_options_schema_json_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_schema_json_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1059,7 +1059,7 @@ _gostring_ _wrap_fl_state_options_schema_json_get_native_3bb11a9a63784af1(struct
 }
 
 
-void _wrap_fl_state_options_lock_timeout_ms_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_state_options_lock_timeout_ms_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t arg2 ;
   
@@ -1071,7 +1071,7 @@ void _wrap_fl_state_options_lock_timeout_ms_set_native_3bb11a9a63784af1(struct f
 }
 
 
-long long _wrap_fl_state_options_lock_timeout_ms_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+long long _wrap_fl_state_options_lock_timeout_ms_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1084,7 +1084,7 @@ long long _wrap_fl_state_options_lock_timeout_ms_get_native_3bb11a9a63784af1(str
 }
 
 
-void _wrap_fl_state_options_meta_dir_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_meta_dir_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1104,7 +1104,7 @@ void _wrap_fl_state_options_meta_dir_set_native_3bb11a9a63784af1(struct fl_state
 }
 
 
-_gostring_ _wrap_fl_state_options_meta_dir_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_meta_dir_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1117,7 +1117,7 @@ _gostring_ _wrap_fl_state_options_meta_dir_get_native_3bb11a9a63784af1(struct fl
 }
 
 
-void _wrap_fl_state_options_initial_json_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_initial_json_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1137,7 +1137,7 @@ void _wrap_fl_state_options_initial_json_set_native_3bb11a9a63784af1(struct fl_s
 }
 
 
-_gostring_ _wrap_fl_state_options_initial_json_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_initial_json_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1150,7 +1150,7 @@ _gostring_ _wrap_fl_state_options_initial_json_get_native_3bb11a9a63784af1(struc
 }
 
 
-void _wrap_fl_state_options_lock_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, struct fl_lock_options *_swig_go_1) {
+void _wrap_fl_state_options_lock_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, struct fl_lock_options *_swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   fl_lock_options *arg2 = (fl_lock_options *) 0 ;
   
@@ -1162,7 +1162,7 @@ void _wrap_fl_state_options_lock_set_native_3bb11a9a63784af1(struct fl_state_opt
 }
 
 
-struct fl_lock_options *_wrap_fl_state_options_lock_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+struct fl_lock_options *_wrap_fl_state_options_lock_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   fl_lock_options *result = 0 ;
   struct fl_lock_options *_swig_go_result;
@@ -1175,7 +1175,7 @@ struct fl_lock_options *_wrap_fl_state_options_lock_get_native_3bb11a9a63784af1(
 }
 
 
-void _wrap_fl_state_options_max_log_bytes_set_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_state_options_max_log_bytes_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t arg2 ;
   
@@ -1187,7 +1187,7 @@ void _wrap_fl_state_options_max_log_bytes_set_native_3bb11a9a63784af1(struct fl_
 }
 
 
-long long _wrap_fl_state_options_max_log_bytes_get_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+long long _wrap_fl_state_options_max_log_bytes_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1200,7 +1200,7 @@ long long _wrap_fl_state_options_max_log_bytes_get_native_3bb11a9a63784af1(struc
 }
 
 
-struct fl_state_options *_wrap_new_fl_state_options_native_3bb11a9a63784af1() {
+struct fl_state_options *_wrap_new_fl_state_options_native_734c868664e9085f() {
   struct fl_state_options *result = 0 ;
   struct fl_state_options *_swig_go_result;
   
@@ -1211,7 +1211,7 @@ struct fl_state_options *_wrap_new_fl_state_options_native_3bb11a9a63784af1() {
 }
 
 
-void _wrap_delete_fl_state_options_native_3bb11a9a63784af1(struct fl_state_options *_swig_go_0) {
+void _wrap_delete_fl_state_options_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   
   arg1 = *(struct fl_state_options **)&_swig_go_0; 
@@ -1221,7 +1221,7 @@ void _wrap_delete_fl_state_options_native_3bb11a9a63784af1(struct fl_state_optio
 }
 
 
-void _wrap_delete_fl_handle_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
+void _wrap_delete_fl_handle_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
   struct fl_handle *arg1 = (struct fl_handle *) 0 ;
   
   arg1 = *(struct fl_handle **)&_swig_go_0; 
@@ -1231,7 +1231,7 @@ void _wrap_delete_fl_handle_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0
 }
 
 
-void _wrap_delete_fl_state_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) {
+void _wrap_delete_fl_state_native_734c868664e9085f(struct fl_state *_swig_go_0) {
   struct fl_state *arg1 = (struct fl_state *) 0 ;
   
   arg1 = *(struct fl_state **)&_swig_go_0; 
@@ -1241,7 +1241,7 @@ void _wrap_delete_fl_state_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) 
 }
 
 
-void _wrap_delete_fl_txn_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
+void _wrap_delete_fl_txn_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
   struct fl_txn *arg1 = (struct fl_txn *) 0 ;
   
   arg1 = *(struct fl_txn **)&_swig_go_0; 
@@ -1251,7 +1251,7 @@ void _wrap_delete_fl_txn_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_version_native_3bb11a9a63784af1() {
+_gostring_ _wrap_fl_version_native_734c868664e9085f() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1262,7 +1262,7 @@ _gostring_ _wrap_fl_version_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_fl_version_number_native_3bb11a9a63784af1() {
+intgo _wrap_fl_version_number_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -1273,7 +1273,7 @@ intgo _wrap_fl_version_number_native_3bb11a9a63784af1() {
 }
 
 
-_gostring_ _wrap_fl_check_version_native_3bb11a9a63784af1(intgo _swig_go_0) {
+_gostring_ _wrap_fl_check_version_native_734c868664e9085f(intgo _swig_go_0) {
   int arg1 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1286,7 +1286,7 @@ _gostring_ _wrap_fl_check_version_native_3bb11a9a63784af1(intgo _swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_strerror_native_3bb11a9a63784af1(intgo _swig_go_0) {
+_gostring_ _wrap_fl_strerror_native_734c868664e9085f(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1299,7 +1299,7 @@ _gostring_ _wrap_fl_strerror_native_3bb11a9a63784af1(intgo _swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_last_error_native_3bb11a9a63784af1() {
+_gostring_ _wrap_fl_last_error_native_734c868664e9085f() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1310,7 +1310,7 @@ _gostring_ _wrap_fl_last_error_native_3bb11a9a63784af1() {
 }
 
 
-intgo _wrap_fl_last_os_error_native_3bb11a9a63784af1() {
+intgo _wrap_fl_last_os_error_native_734c868664e9085f() {
   int result;
   intgo _swig_go_result;
   
@@ -1321,7 +1321,7 @@ intgo _wrap_fl_last_os_error_native_3bb11a9a63784af1() {
 }
 
 
-_gostring_ _wrap_fl_last_error_path_native_3bb11a9a63784af1() {
+_gostring_ _wrap_fl_last_error_path_native_734c868664e9085f() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1332,7 +1332,7 @@ _gostring_ _wrap_fl_last_error_path_native_3bb11a9a63784af1() {
 }
 
 
-_gostring_ _wrap_fl_open_native_3bb11a9a63784af1(fl_handle **_swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
+_gostring_ _wrap_fl_open_native_734c868664e9085f(fl_handle **_swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
   fl_handle **arg1 = (fl_handle **) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -1354,7 +1354,7 @@ _gostring_ _wrap_fl_open_native_3bb11a9a63784af1(fl_handle **_swig_go_0, _gostri
 }
 
 
-_gostring_ _wrap_fl_lock_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_fl_lock_native_734c868664e9085f(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int arg2 ;
   int64_t arg3 ;
@@ -1371,7 +1371,7 @@ _gostring_ _wrap_fl_lock_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0, i
 }
 
 
-_gostring_ _wrap_fl_unlock_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_unlock_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1384,7 +1384,7 @@ _gostring_ _wrap_fl_unlock_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0)
 }
 
 
-_gostring_ _wrap_fl_cancel_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_cancel_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1397,7 +1397,7 @@ _gostring_ _wrap_fl_cancel_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0)
 }
 
 
-void _wrap_fl_close_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
+void _wrap_fl_close_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   
   arg1 = *(fl_handle **)&_swig_go_0; 
@@ -1407,7 +1407,7 @@ void _wrap_fl_close_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
 }
 
 
-intgo _wrap_fl_is_locked_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
+intgo _wrap_fl_is_locked_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1420,7 +1420,7 @@ intgo _wrap_fl_is_locked_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_lock_path_native_3bb11a9a63784af1(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_lock_path_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1433,7 +1433,7 @@ _gostring_ _wrap_fl_lock_path_native_3bb11a9a63784af1(struct fl_handle *_swig_go
 }
 
 
-_gostring_ _wrap_fl_query_native_3bb11a9a63784af1(_gostring_ _swig_go_0, struct fl_lock_options *_swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_query_native_734c868664e9085f(_gostring_ _swig_go_0, struct fl_lock_options *_swig_go_1, _gostring_* _swig_go_2) {
   char *arg1 = (char *) 0 ;
   fl_lock_options *arg2 = (fl_lock_options *) 0 ;
   char **arg3 = (char **) 0 ;
@@ -1461,7 +1461,7 @@ _gostring_ _wrap_fl_query_native_3bb11a9a63784af1(_gostring_ _swig_go_0, struct 
 }
 
 
-_gostring_ _wrap_fl_scan_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_scan_native_734c868664e9085f(_gostring_ _swig_go_0, _gostring_* _swig_go_1) {
   char *arg1 = (char *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1487,7 +1487,7 @@ _gostring_ _wrap_fl_scan_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _gostrin
 }
 
 
-_gostring_ _wrap_fl_clean_stale_native_3bb11a9a63784af1(_gostring_ _swig_go_0, long long _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_clean_stale_native_734c868664e9085f(_gostring_ _swig_go_0, long long _swig_go_1, _gostring_* _swig_go_2) {
   char *arg1 = (char *) 0 ;
   int64_t arg2 ;
   char **arg3 = (char **) 0 ;
@@ -1515,7 +1515,7 @@ _gostring_ _wrap_fl_clean_stale_native_3bb11a9a63784af1(_gostring_ _swig_go_0, l
 }
 
 
-_gostring_ _wrap_fl_state_open_native_3bb11a9a63784af1(fl_state **_swig_go_0, _gostring_ _swig_go_1, struct fl_state_options *_swig_go_2) {
+_gostring_ _wrap_fl_state_open_native_734c868664e9085f(fl_state **_swig_go_0, _gostring_ _swig_go_1, struct fl_state_options *_swig_go_2) {
   fl_state **arg1 = (fl_state **) 0 ;
   char *arg2 = (char *) 0 ;
   fl_state_options *arg3 = (fl_state_options *) 0 ;
@@ -1537,7 +1537,7 @@ _gostring_ _wrap_fl_state_open_native_3bb11a9a63784af1(fl_state **_swig_go_0, _g
 }
 
 
-void _wrap_fl_state_close_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) {
+void _wrap_fl_state_close_native_734c868664e9085f(struct fl_state *_swig_go_0) {
   fl_state *arg1 = (fl_state *) 0 ;
   
   arg1 = *(fl_state **)&_swig_go_0; 
@@ -1547,7 +1547,7 @@ void _wrap_fl_state_close_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_state_read_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2) {
+_gostring_ _wrap_fl_state_read_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   uint64_t *arg3 = (uint64_t *) 0 ;
@@ -1570,7 +1570,7 @@ _gostring_ _wrap_fl_state_read_native_3bb11a9a63784af1(struct fl_state *_swig_go
 }
 
 
-_gostring_ _wrap_fl_state_write_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_state_write_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1590,7 +1590,7 @@ _gostring_ _wrap_fl_state_write_native_3bb11a9a63784af1(struct fl_state *_swig_g
 }
 
 
-_gostring_ _wrap_fl_state_write_if_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_fl_state_write_if_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   uint64_t arg3 ;
@@ -1612,7 +1612,7 @@ _gostring_ _wrap_fl_state_write_if_native_3bb11a9a63784af1(struct fl_state *_swi
 }
 
 
-_gostring_ _wrap_fl_txn_begin_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, fl_txn **_swig_go_1) {
+_gostring_ _wrap_fl_txn_begin_native_734c868664e9085f(struct fl_state *_swig_go_0, fl_txn **_swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   fl_txn **arg2 = (fl_txn **) 0 ;
   fl_status result;
@@ -1627,7 +1627,7 @@ _gostring_ _wrap_fl_txn_begin_native_3bb11a9a63784af1(struct fl_state *_swig_go_
 }
 
 
-_gostring_ _wrap_fl_txn_get_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_txn_get_native_734c868664e9085f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   char **arg3 = (char **) 0 ;
@@ -1655,7 +1655,7 @@ _gostring_ _wrap_fl_txn_get_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _
 }
 
 
-_gostring_ _wrap_fl_txn_set_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+_gostring_ _wrap_fl_txn_set_native_734c868664e9085f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1682,7 +1682,7 @@ _gostring_ _wrap_fl_txn_set_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _
 }
 
 
-_gostring_ _wrap_fl_txn_remove_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_txn_remove_native_734c868664e9085f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1702,7 +1702,7 @@ _gostring_ _wrap_fl_txn_remove_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0
 }
 
 
-_gostring_ _wrap_fl_txn_merge_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_txn_merge_native_734c868664e9085f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1722,7 +1722,7 @@ _gostring_ _wrap_fl_txn_merge_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0,
 }
 
 
-long long _wrap_fl_txn_generation_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
+long long _wrap_fl_txn_generation_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1735,7 +1735,7 @@ long long _wrap_fl_txn_generation_native_3bb11a9a63784af1(struct fl_txn *_swig_g
 }
 
 
-_gostring_ _wrap_fl_txn_commit_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
+_gostring_ _wrap_fl_txn_commit_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1748,7 +1748,7 @@ _gostring_ _wrap_fl_txn_commit_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0
 }
 
 
-void _wrap_fl_txn_rollback_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
+void _wrap_fl_txn_rollback_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   
   arg1 = *(fl_txn **)&_swig_go_0; 
@@ -1758,7 +1758,7 @@ void _wrap_fl_txn_rollback_native_3bb11a9a63784af1(struct fl_txn *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_state_backup_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_backup_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1779,7 +1779,7 @@ _gostring_ _wrap_fl_state_backup_native_3bb11a9a63784af1(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_state_backups_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_backups_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1800,7 +1800,7 @@ _gostring_ _wrap_fl_state_backups_native_3bb11a9a63784af1(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_restore_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_state_restore_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1820,7 +1820,7 @@ _gostring_ _wrap_fl_state_restore_native_3bb11a9a63784af1(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_history_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_state_history_native_734c868664e9085f(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   int arg2 ;
   char **arg3 = (char **) 0 ;
@@ -1843,7 +1843,7 @@ _gostring_ _wrap_fl_state_history_native_3bb11a9a63784af1(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_verify_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_verify_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1864,7 +1864,7 @@ _gostring_ _wrap_fl_state_verify_native_3bb11a9a63784af1(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_state_wait_native_3bb11a9a63784af1(struct fl_state *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long *_swig_go_3) {
+_gostring_ _wrap_fl_state_wait_native_734c868664e9085f(struct fl_state *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long *_swig_go_3) {
   fl_state *arg1 = (fl_state *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -1883,7 +1883,7 @@ _gostring_ _wrap_fl_state_wait_native_3bb11a9a63784af1(struct fl_state *_swig_go
 }
 
 
-_gostring_ _wrap_fl_state_cancel_native_3bb11a9a63784af1(struct fl_state *_swig_go_0) {
+_gostring_ _wrap_fl_state_cancel_native_734c868664e9085f(struct fl_state *_swig_go_0) {
   fl_state *arg1 = (fl_state *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1896,7 +1896,7 @@ _gostring_ _wrap_fl_state_cancel_native_3bb11a9a63784af1(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_append_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
+_gostring_ _wrap_fl_append_native_734c868664e9085f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -1923,7 +1923,7 @@ _gostring_ _wrap_fl_append_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _gostr
 }
 
 
-_gostring_ _wrap_fl_append_ex_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3) {
+_gostring_ _wrap_fl_append_ex_native_734c868664e9085f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -1948,6 +1948,38 @@ _gostring_ _wrap_fl_append_ex_native_3bb11a9a63784af1(_gostring_ _swig_go_0, _go
   _swig_go_result = fl_go_status(result); 
   free(arg1); 
   free(arg2); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_fl_wait_fd_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
+  fl_handle *arg1 = (fl_handle *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(fl_handle **)&_swig_go_0; 
+  
+  result = (int)fl_wait_fd((struct fl_handle const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_lock_waited_native_734c868664e9085f(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3) {
+  fl_handle *arg1 = (fl_handle *) 0 ;
+  int arg2 ;
+  int64_t arg3 ;
+  int arg4 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_handle **)&_swig_go_0; 
+  arg2 = (int)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  arg4 = (int)_swig_go_3; 
+  
+  result = (fl_status)fl_lock_waited(arg1,arg2,arg3,arg4);
+  _swig_go_result = fl_go_status(result); 
   return _swig_go_result;
 }
 
