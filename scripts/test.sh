@@ -21,6 +21,9 @@ cmake --build build -j"$jobs"
 echo "== tests"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
 
+echo "== etcd:// locks against a three-member etcd cluster on 127.0.0.1 (skips without etcd)"
+bash tests/etcd/run.sh build
+
 echo "== tests under ASan + UBSan"
 cmake -S . -B build-asan -DFILELOCK_SANITIZE=ON -DFILELOCK_BUILD_BINDINGS=OFF \
   -DFILELOCK_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -137,6 +137,10 @@ RangeResult Client::range_prefix(const char *op, const std::string &prefix) {
   return read_range(doc.get(), header_revision(doc.get()));
 }
 
+void Client::put(const char *op, const std::string &key, const std::string &value) {
+  call(op, "/v3/kv/put", "{\"key\":" + b64(key) + ",\"value\":" + b64(value) + "}");
+}
+
 void Client::remove(const char *op, const std::string &key) {
   call(op, "/v3/kv/deleterange", "{\"key\":" + b64(key) + "}");
 }

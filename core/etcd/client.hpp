@@ -37,6 +37,7 @@ class Client {
   RangeResult put_and_range(const char *op, const std::string &key, const std::string &value,
                             int64_t lease, const std::string &prefix);
   RangeResult range_prefix(const char *op, const std::string &prefix);
+  void put(const char *op, const std::string &key, const std::string &value);
   void remove(const char *op, const std::string &key);
 
   enum class Wait { look_again, canceled, timed_out };
