@@ -141,8 +141,9 @@ void Client::put(const char *op, const std::string &key, const std::string &valu
   call(op, "/v3/kv/put", "{\"key\":" + b64(key) + ",\"value\":" + b64(value) + "}");
 }
 
-void Client::remove(const char *op, const std::string &key) {
-  call(op, "/v3/kv/deleterange", "{\"key\":" + b64(key) + "}");
+int64_t Client::remove(const char *op, const std::string &key) {
+  Doc doc = parse(op, target(), call(op, "/v3/kv/deleterange", "{\"key\":" + b64(key) + "}"));
+  return int_field(doc.get(), "deleted");
 }
 
 Client::Wait Client::wait_deleted(const std::string &key, int64_t from_revision,

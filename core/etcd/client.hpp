@@ -38,7 +38,8 @@ class Client {
                             int64_t lease, const std::string &prefix);
   RangeResult range_prefix(const char *op, const std::string &prefix);
   void put(const char *op, const std::string &key, const std::string &value);
-  void remove(const char *op, const std::string &key);
+  // The number of keys deleted (0: it was already gone).
+  int64_t remove(const char *op, const std::string &key);
 
   enum class Wait { look_again, canceled, timed_out };
   // Watches `key` from `from_revision` until it is deleted (look_again), the stream

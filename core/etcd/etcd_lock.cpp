@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "common/deadline.hpp"
@@ -32,7 +33,14 @@ EtcdLock::EtcdLock(const Target &target, const LockOptions &options)
   ensure_lease();
 }
 
+void EtcdLock::forget_inherited() noexcept {
+  held_ = false;
+  lease_ = 0;
+  (void)keep_alive_.release();  // its thread is the parent's: nothing to stop here
+}
+
 EtcdLock::~EtcdLock() {
+  if (inherited()) forget_inherited();
   if (held_) {
     try {
       unlock();
@@ -86,6 +94,10 @@ void EtcdLock::leave_queue() noexcept {
 
 void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
   const char *op = "lock";
+  if (inherited()) {
+    forget_inherited();
+    fork_generation_ = platform::fork_generation();  // a lock of this process's own
+  }
   if (held_) throw_error(Status::already, op, target_.url, "this handle already holds the lock");
   if (cancel_.triggered()) {
     cancel_.reset();
@@ -120,11 +132,15 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
         throw_error(Status::busy, op, target_.url,
                     "held by " + (now.empty() ? std::string("another") : describe(*now.front())));
       }
-      switch (client_.wait_deleted(ahead->key, queue.revision + 1, deadline, &cancel_)) {
+      // A watch on a member that went silent would wait forever: each watch lasts at
+      // most a TTL, then the queue is read again (which fails over, or fails).
+      const auto slice = std::min(deadline, Clock::now() + std::chrono::seconds(target_.ttl_s));
+      switch (client_.wait_deleted(ahead->key, queue.revision + 1, slice, &cancel_)) {
         case Client::Wait::canceled:
           cancel_.reset();
           throw_error(Status::canceled, op, target_.url, "canceled");
         case Client::Wait::timed_out:
+          if (Clock::now() < deadline) break;
           throw_error(Status::timeout, op, target_.url,
                       "not acquired within " + std::to_string(timeout_ms) + " ms; waiting for " +
                           describe(*ahead));
@@ -142,13 +158,17 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
 
 void EtcdLock::unlock() {
   const char *op = "unlock";
+  if (inherited() && held_) {
+    forget_inherited();
+    return;
+  }
   if (!held_) throw_error(Status::not_locked, op, target_.url, "this handle holds no lock");
   cancel_.reset();
   const bool lost = keep_alive_->lost();
   keep_alive_.reset();
   held_ = false;
-  client_.remove(op, key_);
-  if (lost)
+  // Our key already gone: the lease expired (or was revoked) while we held.
+  if (client_.remove(op, key_) == 0 || lost)
     throw_error(Status::io, op, target_.url,
                 "the lease expired while the lock was held (etcd unreachable for its TTL of " +
                     std::to_string(target_.ttl_s) + " s): another process may have held it meanwhile");

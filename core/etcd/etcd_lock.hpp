@@ -44,6 +44,11 @@ class EtcdLock final : public Lock {
   std::unique_ptr<KeepAlive> keep_alive_;
   Interrupt cancel_;
   bool held_ = false;
+  // A child after fork() never releases its parent's lock (as with the file backends):
+  // its copy of the handle only forgets it, and has no keep-alive thread to stop.
+  bool inherited() const noexcept { return platform::fork_generation() != fork_generation_; }
+  void forget_inherited() noexcept;
+  uint64_t fork_generation_ = platform::fork_generation();
   platform::ProcessIdentity self_;
   std::string owner_;
 };

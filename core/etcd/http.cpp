@@ -4,6 +4,7 @@
 
 #include "common/error.hpp"
 #include "etcd/curl_lib.hpp"
+#include "platform/process.hpp"
 
 namespace filelock::etcd {
 
@@ -110,9 +111,11 @@ Run run_transfer(const CurlLib &c, CURL *easy, CURLM *multi, Clock::time_point d
 
 }  // namespace
 
-Http::Http(const Target &target, const char *op) : target_(target), lib_(&curl(op, target.url)) {}
+Http::Http(const Target &target, const char *op)
+    : target_(target), lib_(&curl(op, target.url)), fork_generation_(platform::fork_generation()) {}
 
 Http::~Http() {
+  if (platform::fork_generation() != fork_generation_) return;
   for (Conn *conn : pool_) {
     lib_->easy_cleanup(conn->easy);
     lib_->multi_cleanup(conn->multi);
@@ -124,6 +127,10 @@ Http::~Http() {
 Http::Conn *Http::take() {
   {
     std::lock_guard<std::mutex> lock(pool_mu_);
+    if (platform::fork_generation() != fork_generation_) {
+      pool_.clear();
+      fork_generation_ = platform::fork_generation();
+    }
     if (!pool_.empty()) {
       Conn *conn = pool_.back();
       pool_.pop_back();

@@ -76,6 +76,9 @@ class Http {
   const CurlLib *lib_;
   std::mutex pool_mu_;
   std::vector<Conn *> pool_;  // idle handles, each keeping its connections open
+  // After fork() the pooled connections are the parent's sockets: a child never uses
+  // or closes them (they are dropped, not cleaned up).
+  uint64_t fork_generation_;
   std::atomic<size_t> preferred_{0};
 };
 

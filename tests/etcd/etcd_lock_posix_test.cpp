@@ -2,6 +2,9 @@
 // processes: exclusion, try, handoff, a SIGKILLed holder, shared holders, cancel.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -190,6 +193,39 @@ TEST(EtcdLock, CancelFromAnotherThreadEndsTheWait) {
   EXPECT_EQ(status_of([&] { waiter->lock(LockMode::exclusive, 5000); }), Status::canceled);
   holder->unlock();
   EXPECT_EQ(status_of([&] { waiter->lock(LockMode::exclusive, 5000); }), Status::ok);
+}
+
+}  // namespace
+
+namespace {
+
+// As with the file backends: a child's copy of a held handle never releases the parent's
+// lock.
+TEST(EtcdLock, ForkedChildDoesNotReleaseTheParentsLock) {
+  REQUIRE_ETCD();
+  const std::string url = etcdtest::url("fork");
+  auto lock = open_lock(url);
+  lock->lock(LockMode::exclusive, filelock::kNoWait);
+  const pid_t child = fork();
+  if (child == 0) {
+    int rc = 0;
+    try {
+      lock->unlock();
+      lock.reset();
+    } catch (...) {
+      rc = 1;
+    }
+    _exit(rc);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(lock->locked());
+  EXPECT_EQ(etcdtest::queued_keys(url), 1u);
+  auto other = open_lock(url);
+  EXPECT_EQ(status_of([&] { other->lock(LockMode::exclusive, filelock::kNoWait); }), Status::busy);
+  lock->unlock();
+  EXPECT_EQ(status_of([&] { other->lock(LockMode::exclusive, filelock::kNoWait); }), Status::ok);
 }
 
 }  // namespace
