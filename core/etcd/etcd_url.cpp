@@ -43,6 +43,12 @@ bool is_etcd_url(const std::string &path) noexcept {
   return path.compare(0, sizeof kScheme - 1, kScheme) == 0;
 }
 
+const std::string &file_path_only(const std::string &path, const char *op) {
+  if (is_etcd_url(path))
+    throw_error(Status::unsupported, op, path, "etcd:// names are for locks only (fl_open) so far");
+  return path;
+}
+
 Target parse_target(const std::string &url, const char *op) {
   auto bad = [&](const std::string &why) { throw_error(Status::invalid, op, url, why); };
   Target t;

@@ -19,6 +19,10 @@ struct Target {
 
 bool is_etcd_url(const std::string &path) noexcept;
 
+// What takes only file paths so far (state files, appends): refuses an etcd:// name
+// with Error(unsupported) naming `op`, instead of treating it as a relative file path.
+const std::string &file_path_only(const std::string &path, const char *op);
+
 // Throws Error(invalid) naming `op`, the URL and what is wrong.
 Target parse_target(const std::string &url, const char *op);
 

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include "etcd_test_env.hpp"
+#include "support.hpp"
 #include "lock/lock.hpp"
+#include "state/append.hpp"
+#include "state/state.hpp"
 
 using etcdtest::ms_since;
 using etcdtest::mono_ns;
@@ -54,6 +57,18 @@ TEST(EtcdNames, MalformedNamesAreInvalidAndNamed) {
   filelock::LockOptions flock;
   flock.backend = filelock::Backend::flock;
   EXPECT_EQ(status_of([&] { Lock::open("etcd://127.0.0.1:1/x", flock); }), Status::invalid);
+}
+
+// State files and appends take file paths only so far: an etcd:// name is refused, never
+// taken for a relative path (which would create "etcd:" directories here).
+TEST(EtcdNames, StateAndAppendRefuseEtcdNames) {
+  const std::string url = "etcd://127.0.0.1:2379/jobs/state";
+  std::string message;
+  EXPECT_EQ(status_of([&] { filelock::state::State(url, {}); }, &message), Status::unsupported);
+  EXPECT_NE(message.find("open state '" + url + "'"), std::string::npos) << message;
+  EXPECT_EQ(status_of([&] { filelock::state::append_line(url, "{}", {}, false); }, &message),
+            Status::unsupported);
+  EXPECT_NE(message.find("append '" + url + "'"), std::string::npos) << message;
 }
 
 TEST(EtcdNames, RefusedConnectionIsAnIoErrorNamingEveryEndpoint) {
