@@ -52,7 +52,9 @@ std::string range_body(const std::string &prefix) {
          ",\"sort_order\":\"ASCEND\",\"sort_target\":\"CREATE\"}";
 }
 
-RangeResult read_range(const cJSON *response, int64_t revision) {
+// The keys directly under `prefix`: the queue of lock "a" is "a/<lease>", never the
+// keys of a lock "a/b" ("a/b/<lease>"), which the range also returns.
+RangeResult read_range(const cJSON *response, int64_t revision, const std::string &prefix) {
   RangeResult out;
   out.revision = revision;
   const cJSON *kvs = cJSON_GetObjectItemCaseSensitive(response, "kvs");
@@ -60,6 +62,7 @@ RangeResult read_range(const cJSON *response, int64_t revision) {
   cJSON_ArrayForEach(kv, kvs) {
     KeyValue item;
     item.key = bytes_field(kv, "key");
+    if (item.key.find('/', prefix.size()) != std::string::npos) continue;
     item.value = bytes_field(kv, "value");
     item.create_revision = int_field(kv, "create_revision");
     item.lease = int_field(kv, "lease");
@@ -129,12 +132,12 @@ RangeResult Client::put_and_range(const char *op, const std::string &key, const 
   const cJSON *responses = cJSON_GetObjectItemCaseSensitive(doc.get(), "responses");
   const cJSON *range = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(responses, 1), "response_range");
   if (range == nullptr) throw_error(Status::io, op, target().url, "etcd's transaction answer has no range");
-  return read_range(range, header_revision(doc.get()));
+  return read_range(range, header_revision(doc.get()), prefix);
 }
 
 RangeResult Client::range_prefix(const char *op, const std::string &prefix) {
   Doc doc = parse(op, target(), call(op, "/v3/kv/range", range_body(prefix)));
-  return read_range(doc.get(), header_revision(doc.get()));
+  return read_range(doc.get(), header_revision(doc.get()), prefix);
 }
 
 void Client::put(const char *op, const std::string &key, const std::string &value) {

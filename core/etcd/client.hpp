@@ -32,7 +32,7 @@ class Client {
   // The lease's remaining TTL in seconds after the refresh; 0 when it has expired.
   int64_t keep_alive(const char *op, int64_t lease, Interrupt *interrupt);
   void revoke(const char *op, int64_t lease);
-  // Puts key=value attached to `lease`, then reads every key under `prefix` oldest
+  // Puts key=value attached to `lease`, then reads the keys directly under `prefix`, oldest
   // creation first: one transaction, so the range sees the put.
   RangeResult put_and_range(const char *op, const std::string &key, const std::string &value,
                             int64_t lease, const std::string &prefix);

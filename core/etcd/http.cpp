@@ -205,11 +205,16 @@ Response Http::post(const char *op, const std::string &path, const std::string &
     lib_->easy_setopt((*conn).easy, CURLOPT_WRITEFUNCTION, append_body);
     lib_->easy_setopt((*conn).easy, CURLOPT_WRITEDATA, &response.body);
     CURLcode code;
-    const Run outcome = run_transfer(*lib_, (*conn).easy, (*conn).multi, deadline, interrupt, code);
+    // A member that hangs (cut off from the leader) must not use up the time the others
+    // could answer in: each attempt gets an equal share of what is left, at least a second.
+    const int64_t share = std::max<int64_t>(left / static_cast<int64_t>(n - i), std::min<int64_t>(left, 1000));
+    const Run outcome = run_transfer(*lib_, (*conn).easy, (*conn).multi,
+                                     Clock::now() + std::chrono::milliseconds(share), interrupt, code);
     if (outcome == Run::canceled) throw_error(Status::canceled, op, target_.url, "canceled");
     std::string why;
     if (outcome == Run::timed_out) {
-      why = "no answer within the request timeout (" + std::to_string(target_.request_timeout_ms) + " ms)";
+      why = "no answer within " + std::to_string(share) + " ms of the request timeout (" +
+            std::to_string(target_.request_timeout_ms) + " ms)";
     } else if (code != CURLE_OK) {
       why = (*conn).error[0] != '\0' ? std::string((*conn).error) : lib_->easy_strerror(code);
     } else {

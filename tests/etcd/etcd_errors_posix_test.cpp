@@ -105,3 +105,20 @@ TEST(EtcdNames, FailsOverPastADeadEndpoint) {
 }
 
 }  // namespace
+
+namespace {
+
+// A member that accepts and never answers gets its share of the request timeout, not
+// all of it: the next endpoint still answers in time.
+TEST(EtcdNames, HangingEndpointLeavesTimeForTheNext) {
+  REQUIRE_ETCD();
+  SilentListener silent;
+  const std::string live = etcdtest::url("hanging", "ttl=2&request_timeout=3s");
+  const std::string url = "etcd://127.0.0.1:" + std::to_string(silent.port()) + "," + live.substr(7);
+  const int64_t start = mono_ns();
+  std::unique_ptr<Lock> lock;
+  EXPECT_EQ(status_of([&] { lock = Lock::open(url, {}); }), Status::ok);
+  EXPECT_LT(ms_since(start), 2900);
+}
+
+}  // namespace

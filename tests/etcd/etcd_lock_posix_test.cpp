@@ -229,3 +229,22 @@ TEST(EtcdLock, ForkedChildDoesNotReleaseTheParentsLock) {
 }
 
 }  // namespace
+
+namespace {
+
+// Lock "a" queues the keys "a/<lease>" only: a lock named "a/b" is another lock.
+TEST(EtcdLock, ANestedNameIsAnotherLock) {
+  REQUIRE_ETCD();
+  const std::string outer = etcdtest::url("a");
+  const std::string inner = outer.substr(0, outer.find('?')) + "/b?ttl=2";
+  auto a = open_lock(outer);
+  auto b = open_lock(inner);
+  a->lock(LockMode::exclusive, filelock::kNoWait);
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, filelock::kNoWait); }), Status::ok);
+  auto a2 = open_lock(outer);
+  a->unlock();
+  EXPECT_EQ(status_of([&] { a2->lock(LockMode::exclusive, filelock::kNoWait); }), Status::ok);
+  EXPECT_EQ(filelock::query_lock(outer, {}).owners.size(), 1u);
+}
+
+}  // namespace
