@@ -204,7 +204,10 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  * etcd: a path "etcd://HOST:PORT[,HOST:PORT...]/PREFIX/NAME[?SETTINGS]" names a lock on
  * an etcd v3 cluster (3.4 or later, its JSON gateway over plain HTTP) instead of a file,
  * for processes on several hosts. Requests go to the endpoint that last answered and
- * fail over to the next on connection errors; PORT defaults to 2379. The lock is etcd's
+ * fail over to the next on connection errors, on "no leader" (HTTP 503), and when one
+ * does not answer within its share of the request timeout (an equal part of what is
+ * left, at least 1 s); PORT defaults to 2379. A wait re-reads the queue at least once a
+ * TTL, so a member that went silent under a watch is noticed. The lock is etcd's
  * own recipe (concurrency.Mutex): a lease, a key "PREFIX/NAME/<lease id in hex>" put
  * with it, the oldest key holds, each waiter watches the key just before its own
  * (FIFO; no polling); a shared waiter waits only for older exclusive keys. The key's

@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
     // Handoff: a waiter blocked in another thread, woken by the holder's unlock.
     auto a = Lock::open(base + "/handoff", {});
     auto b = Lock::open(base + "/handoff", {});
-    std::vector<double> handoffs;
+    std::vector<double> handoffs, wakes;
     const int handoff_rounds = std::max(rounds / 10, 5);
     for (int i = 0; i < handoff_rounds; ++i) {
       a->lock(LockMode::exclusive, filelock::kNoWait);
@@ -84,8 +84,10 @@ int main(int argc, char **argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the waiter is in its watch
       const auto released = Clock::now();
       a->unlock();
+      const auto unlocked = Clock::now();
       waiter.join();
       handoffs.push_back(std::chrono::duration<double, std::micro>(acquired - released).count());
+      wakes.push_back(std::chrono::duration<double, std::micro>(acquired - unlocked).count());
       b->unlock();
     }
     std::printf("  one gateway round trip, put (libcurl, kept connection): %8.0f us\n", put);
@@ -94,6 +96,7 @@ int main(int argc, char **argv) {
                 lock_unlock, lock_unlock / (2 * put));
     std::printf("    of which lock %.0f us, unlock %.0f us\n", median(lock_only), median(unlock_only));
     std::printf("  etcd:// handoff (unlock -> waiter's lock returns):      %8.0f us\n", median(handoffs));
+    std::printf("    of which after unlock returned (watch event + a range): %.0f us\n", median(wakes));
   } catch (const std::exception &e) {
     std::fprintf(stderr, "etcd_bench: %s\n", e.what());
     return 1;
