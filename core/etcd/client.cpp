@@ -2,7 +2,9 @@
 
 #include <cjson/cJSON.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "common/error.hpp"
 #include "etcd/base64.hpp"
@@ -153,16 +155,23 @@ Client::Wait Client::wait_deleted(const std::string &key, int64_t from_revision,
                                   Clock::time_point deadline, Interrupt *interrupt) {
   const std::string body = "{\"create_request\":{\"key\":" + b64(key) + ",\"start_revision\":\"" +
                            std::to_string(from_revision) + "\"}}";
-  auto on_line = [](const std::string &line) {
+  bool changed = false;  // the key was deleted, or etcd ended the watch (compaction)
+  auto on_line = [&changed](const std::string &line) {
     Doc doc(cJSON_Parse(line.c_str()));
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(doc.get(), "result");
     if (result == nullptr) return false;  // an error: read again
     // Cancelled by etcd (compacted past from_revision): read again.
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "canceled"))) return false;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "canceled"))) {
+      changed = true;
+      return false;
+    }
     const cJSON *event;
     cJSON_ArrayForEach(event, cJSON_GetObjectItemCaseSensitive(result, "events")) {
       const cJSON *type = cJSON_GetObjectItemCaseSensitive(event, "type");
-      if (cJSON_IsString(type) && std::string(type->valuestring) == "DELETE") return false;
+      if (cJSON_IsString(type) && std::string(type->valuestring) == "DELETE") {
+        changed = true;
+        return false;
+      }
     }
     return true;
   };
@@ -170,8 +179,13 @@ Client::Wait Client::wait_deleted(const std::string &key, int64_t from_revision,
   switch (http_.stream("watch", "/v3/watch", body, deadline, interrupt, on_line, why)) {
     case Http::StreamEnd::canceled: return Wait::canceled;
     case Http::StreamEnd::timed_out: return Wait::timed_out;
-    default: return Wait::look_again;
+    case Http::StreamEnd::stopped:
+    case Http::StreamEnd::broken: break;
   }
+  // A member that fails every watch at once must not turn the wait into a busy loop of
+  // watches and reads: a pause before the caller reads again.
+  if (!changed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  return Wait::look_again;
 }
 
 }  // namespace filelock::etcd
