@@ -223,7 +223,10 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  * or etcd's reason. A malformed name or another setting is FL_EINVAL; options other
  * than owner do not apply (a backend other than AUTO is FL_EINVAL). FL_EUNSUPPORTED
  * where etcd is not built (Windows, macOS) or libcurl.so.4 cannot be loaded (it is
- * loaded at the first etcd:// use, never linked). fl_lock_path returns the name;
+ * loaded at the first etcd:// use, never linked). fl_lock's codes are the files'
+ * (FL_EDEADLK too: a wait forever for a key this process holds, with no other thread to
+ * release it). After fork() a child's copy of a handle never releases the parent's
+ * lock. fl_lock_path returns the name;
  * fl_lock_fd returns -1. fl_unlock reports FL_EIO when the lease expired while held
  * (etcd unreachable for its TTL: another process may have held the lock meanwhile).
  * Not yet: TLS and authentication, fl_state_* and fl_append on etcd:// names. */

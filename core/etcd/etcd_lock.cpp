@@ -8,6 +8,8 @@
 #include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "etcd/holders.hpp"
+#include "lock/holder_record.hpp"
+#include "platform/threads.hpp"
 
 namespace filelock::etcd {
 
@@ -92,6 +94,13 @@ void EtcdLock::leave_queue() noexcept {
   }
 }
 
+// The key's record names this process (the same pid, start time and host).
+bool EtcdLock::held_by_this_process(const KeyValue &kv) const {
+  HolderRecord record;
+  return parse_holder_record(kv.value, record) && record.pid == self_.pid &&
+         record.start_time == self_.start_time && record.host == self_.host;
+}
+
 void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
   const char *op = "lock";
   if (inherited()) {
@@ -132,6 +141,10 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
         throw_error(Status::busy, op, target_.url,
                     "held by " + (now.empty() ? std::string("another") : describe(*now.front())));
       }
+      if (timeout_ms < 0 && held_by_this_process(*ahead) && platform::only_thread())
+        throw_error(Status::deadlock, op, target_.url,
+                    "waiting forever for " + describe(*ahead) +
+                        ", a lock this process holds through another handle, with no other thread to release it");
       // A watch on a member that went silent would wait forever: each watch lasts at
       // most a TTL, then the queue is read again (which fails over, or fails).
       const auto slice = std::min(deadline, Clock::now() + std::chrono::seconds(target_.ttl_s));

@@ -34,6 +34,9 @@ class EtcdLock final : public Lock {
   std::string record(LockMode mode) const;
   // Leaves the queue after a failed attempt: the key deleted, the keep-alive stopped.
   void leave_queue() noexcept;
+  // FL_EDEADLK, as for files: a wait forever for a key of this process when no other
+  // thread exists to release it.
+  bool held_by_this_process(const KeyValue &kv) const;
 
   Target target_;
   Client client_;

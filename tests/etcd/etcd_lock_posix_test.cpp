@@ -13,6 +13,7 @@
 #include "etcd_test_env.hpp"
 #include "lock/lock.hpp"
 #include "lock/lock_inspect.hpp"
+#include "platform/threads.hpp"
 #include "support.hpp"
 
 using etcdtest::ms_since;
@@ -245,6 +246,29 @@ TEST(EtcdLock, ANestedNameIsAnotherLock) {
   a->unlock();
   EXPECT_EQ(status_of([&] { a2->lock(LockMode::exclusive, filelock::kNoWait); }), Status::ok);
   EXPECT_EQ(filelock::query_lock(outer, {}).owners.size(), 1u);
+}
+
+}  // namespace
+
+namespace {
+
+// As with files: a wait forever for this process's own lock, with no other thread to
+// release it, is FL_EDEADLK at once; with a timeout it is an ordinary wait.
+TEST(EtcdLock, OnlyThreadWaitingForItsOwnLockIsADeadlock) {
+  REQUIRE_ETCD();
+  const std::string url = etcdtest::url("deadlock");
+  auto a = open_lock(url);
+  auto b = open_lock(url);
+  a->lock(LockMode::exclusive, filelock::kNoWait);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!filelock::platform::only_thread() && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!filelock::platform::only_thread()) GTEST_SKIP() << "other threads are running";
+  std::string message;
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, filelock::kForever); }, &message), Status::deadlock);
+  EXPECT_NE(message.find("no other thread"), std::string::npos) << message;
+  EXPECT_EQ(etcdtest::queued_keys(url), 1u);
+  EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 200); }), Status::timeout);
 }
 
 }  // namespace
