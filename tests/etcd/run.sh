@@ -65,6 +65,25 @@ echo "etcd tests: cluster of 3 on $endpoints ($(etcd --version | head -1))"
 export FILELOCK_TEST_ETCD="$endpoints"
 "$TESTS" --gtest_brief=1
 
+# The CLI takes etcd:// names as it takes paths (run, lock-info).
+cli="$BUILD/bin/filelock"
+if [[ -x "$cli" ]]; then
+  url="etcd://$endpoints/fltest/cli-$$/job"
+  "$cli" run "$url" -- sleep 3 &
+  holder=$!
+  for _ in $(seq 100); do
+    "$cli" lock-info "$url" 2>/dev/null | grep -q "state: *held" && break
+    sleep 0.05
+  done
+  rc=0
+  out=$("$cli" run -n "$url" -- true 2>&1) || rc=$?
+  [[ $rc -eq 1 && "$out" == *"is held by pid $holder"* ]] ||
+    { echo "etcd tests: filelock run -n on a held etcd:// lock: exit $rc, '$out'" >&2; exit 1; }
+  wait "$holder"
+  "$cli" run -n "$url" -- true || { echo "etcd tests: filelock run after release failed" >&2; exit 1; }
+  echo "etcd tests: the CLI's run and lock-info on etcd:// names: ok"
+fi
+
 echo "etcd tests: figures (same cluster, this run)"
 "$BUILD/bin/etcd_bench" "$endpoints" 200
 # etcdctl: each command is a new process and connection; its "lock" holds a session
@@ -90,6 +109,7 @@ echo "  curl put, 50 in one process (per put):           $(( $(time_ms 1 curl "$
 
 echo "etcd tests: killing member m0 (the first endpoint every URL lists)"
 kill -9 "${pids[0]}"
+wait "${pids[0]}" 2>/dev/null || true
 # If m0 led, the other two elect a leader first (about a second; longer on a loaded
 # machine): requests meanwhile wait for one, which is etcd's behaviour, not the library's.
 rest="${endpoints#*,}"
