@@ -43,23 +43,31 @@ for i in 0 1 2; do
   cluster+="${cluster:+,}m$i=http://127.0.0.1:${ports[$((3 + i))]}"
   endpoints+="${endpoints:+,}127.0.0.1:${ports[$i]}"
 done
-for i in 0 1 2; do
+# Member I, started (or restarted: a member with data ignores the initial-* flags).
+start_member() {
+  local i=$1
   etcd --name "m$i" --data-dir "$WORK/m$i" \
     --listen-client-urls "http://127.0.0.1:${ports[$i]}" --advertise-client-urls "http://127.0.0.1:${ports[$i]}" \
     --listen-peer-urls "http://127.0.0.1:${ports[$((3 + i))]}" \
     --initial-advertise-peer-urls "http://127.0.0.1:${ports[$((3 + i))]}" \
     --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "fltest-$$" \
     --logger zap --log-outputs "$WORK/m$i.log" --log-level warn &
-  pids+=($!)
-done
+  pids[$i]=$!
+}
+for i in 0 1 2; do start_member "$i"; done
 
 export ETCDCTL_API=3
 ctl() { etcdctl --endpoints="$endpoints" --dial-timeout=2s --command-timeout=5s "$@"; }
-for _ in $(seq 100); do
-  ctl endpoint health >/dev/null 2>&1 && break
-  sleep 0.1
-done
-ctl endpoint health >/dev/null || { echo "etcd tests: the cluster did not come up" >&2; tail -5 "$WORK"/m*.log >&2; exit 1; }
+healthy() {  # ENDPOINTS: waits up to 15 s until each answers a linearizable read
+  for _ in $(seq 150); do
+    etcdctl --endpoints="$1" --dial-timeout=1s --command-timeout=2s endpoint health >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "etcd tests: $1 not healthy" >&2
+  tail -5 "$WORK"/m*.log >&2
+  return 1
+}
+healthy "$endpoints"
 echo "etcd tests: cluster of 3 on $endpoints ($(etcd --version | head -1))"
 
 export FILELOCK_TEST_ETCD="$endpoints"
@@ -112,10 +120,15 @@ kill -9 "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null || true
 # If m0 led, the other two elect a leader first (about a second; longer on a loaded
 # machine): requests meanwhile wait for one, which is etcd's behaviour, not the library's.
-rest="${endpoints#*,}"
-for _ in $(seq 150); do
-  etcdctl --endpoints="$rest" --dial-timeout=1s --command-timeout=2s endpoint health >/dev/null 2>&1 && break
-  sleep 0.1
-done
+healthy "${endpoints#*,}"
 FILELOCK_TEST_ETCD_MEMBER_DOWN=1 "$TESTS" --gtest_brief=1 --gtest_filter='EtcdMemberDown.*:EtcdLock.ProcessesExclude*:EtcdLock.Release*'
+
+echo "etcd tests: killing m1 too (no quorum), then bringing both back"
+kill -9 "${pids[1]}"
+wait "${pids[1]}" 2>/dev/null || true
+FILELOCK_TEST_ETCD_NO_QUORUM=1 "$TESTS" --gtest_brief=1 --gtest_filter='EtcdNoQuorum.*'
+start_member 0
+start_member 1
+healthy "$endpoints"
+"$TESTS" --gtest_brief=1 --gtest_filter='EtcdLock.ProcessesExclude*:EtcdLock.TryIsBusy*'
 echo "etcd tests: passed"
