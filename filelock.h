@@ -200,7 +200,36 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  * is a symlink is refused with FL_EPERM, a FIFO, directory or other non-regular file
  * with FL_EINVAL, the target untouched. Another user's lock file that may not be opened
  * for writing is opened read-only: locking works, the holder is not recorded. A path
- * ending in '/' or naming a directory is refused (FL_EINVAL). */
+ * ending in '/' or naming a directory is refused (FL_EINVAL).
+ * etcd: a path "etcd://HOST:PORT[,HOST:PORT...]/PREFIX/NAME[?SETTINGS]" names a lock on
+ * an etcd v3 cluster (3.4 or later, its JSON gateway over plain HTTP) instead of a file,
+ * for processes on several hosts. Requests go to the endpoint that last answered and
+ * fail over to the next on connection errors, on "no leader" (HTTP 503), and when one
+ * does not answer within its share of the request timeout (an equal part of what is
+ * left, at least 1 s); PORT defaults to 2379. A wait re-reads the queue at least once a
+ * TTL, so a member that went silent under a watch is noticed. The lock is etcd's
+ * own recipe (concurrency.Mutex): a lease, a key "PREFIX/NAME/<lease id in hex>" put
+ * with it, the oldest key holds, each waiter watches the key just before its own
+ * (FIFO; no polling); a shared waiter waits only for older exclusive keys. The key's
+ * value is the holder record (pid, host, mode, owner, acquired_at), which fl_query
+ * reports. The lease is kept alive by a library thread while the lock is waited for or
+ * held; a holder that dies frees the lock when its lease expires (ttl). `etcdctl lock
+ * PREFIX/NAME` takes the same lock (exclusive). SETTINGS, '&'-separated:
+ *   ttl=5s               lease TTL (whole seconds, >= 1; default 5s; etcd may raise it)
+ *   dial_timeout=2s      one TCP connect (default 2s)
+ *   request_timeout=5s   one request, failovers included (default 5s)
+ * Durations: "500ms", "5s", "1m", or a number of seconds. fl_open grants the first
+ * lease, so an unreachable cluster fails here: FL_EIO naming every endpoint and curl's
+ * or etcd's reason. A malformed name or another setting is FL_EINVAL; options other
+ * than owner do not apply (a backend other than AUTO is FL_EINVAL). FL_EUNSUPPORTED
+ * where etcd is not built (Windows, macOS) or libcurl.so.4 cannot be loaded (it is
+ * loaded at the first etcd:// use, never linked). fl_lock's codes are the files'
+ * (FL_EDEADLK too: a wait forever for a key this process holds, with no other thread to
+ * release it). After fork() a child's copy of a handle never releases the parent's
+ * lock. fl_lock_path returns the name;
+ * fl_lock_fd returns -1. fl_unlock reports FL_EIO when the lease expired while held
+ * (etcd unreachable for its TTL: another process may have held the lock meanwhile).
+ * Not yet: TLS and authentication, fl_state_* and fl_append on etcd:// names. */
 FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
 /* mode: FL_EXCLUSIVE or FL_SHARED; timeout_ms: FL_NOWAIT, FL_FOREVER or > 0.
  * FL_EBUSY (NOWAIT), FL_ETIMEOUT, FL_EALREADY, FL_ECANCELED; FL_EDEADLK when a

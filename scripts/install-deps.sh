@@ -14,6 +14,7 @@ packages=(
   g++-mingw-w64-x86-64 wine wine64 googletest llvm
   clang libclang-rt-14-dev
   lintian
+  etcd-server etcd-client libcurl4-openssl-dev
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, runs the whole CTest suite
-# (C++, C, CLI, Python, Go, C#, ABI), the core and C API suites again under
+# (C++, C, CLI, Python, Go, C#, ABI), the etcd:// suite against a three-member etcd
+# cluster on 127.0.0.1 (tests/etcd/run.sh), the core and C API suites again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and again built to wait the way macOS
 # does, the Windows build of the core, C API and Go binding suites under Wine, the macOS
 # cross-build, the fuzz targets, a SIGKILL torture run, the lock and state suites under
@@ -21,6 +22,9 @@ cmake --build build -j"$jobs"
 echo "== tests"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
 
+echo "== etcd:// locks against a three-member etcd cluster on 127.0.0.1 (skips without etcd)"
+bash tests/etcd/run.sh build
+
 echo "== tests under ASan + UBSan"
 cmake -S . -B build-asan -DFILELOCK_SANITIZE=ON -DFILELOCK_BUILD_BINDINGS=OFF \
   -DFILELOCK_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -29,6 +33,8 @@ cmake --build build-asan -j"$jobs"
 # (google/sanitizers#1399), which is how a lock wait stops its waiter thread.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs" --timeout 600 -L sanitize)
+ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  bash tests/etcd/run.sh build-asan  # the etcd:// suite against a cluster, under ASan + UBSan
 
 echo "== the macOS way of waiting, on Linux: parked flock waiters, a pipe wake-up"
 cmake -S . -B build-macwaits -DFILELOCK_MACOS_WAITS=ON -DFILELOCK_BUILD_BINDINGS=OFF \

@@ -203,7 +203,8 @@ target_compile_definitions(cjson PUBLIC CJSON_HIDE_SYMBOLS)
 
 file(GLOB CORE_SOURCES ${R}/core/common/*.cpp ${R}/core/lock/*.cpp ${R}/core/state/*.cpp
      ${R}/core/json/*.cpp ${R}/core/io/*.cpp ${R}/core/platform/*.cpp
-     ${R}/core/platform/windows/*.cpp)
+     ${R}/core/platform/windows/*.cpp
+     ${R}/core/etcd/etcd_url.cpp ${R}/core/etcd/etcd_unsupported.cpp)  # etcd:// refused
 add_library(filelock_core STATIC ${CORE_SOURCES})
 target_include_directories(filelock_core PUBLIC ${R}/core)
 target_compile_options(filelock_core PRIVATE -Wall -Wextra

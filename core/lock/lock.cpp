@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "common/error.hpp"
+#include "etcd/etcd.hpp"
 #include "lock/kernel_file_lock.hpp"
 #include "lock/lock_path.hpp"
 #include "lock/name_lock.hpp"
@@ -73,6 +74,7 @@ bool Lock::lock_waited(LockMode) {
 }
 
 std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &requested) {
+  if (etcd::is_etcd_url(path)) return etcd::open_lock(path, requested);
   LockOptions options = requested;
   // Without a sidecar the lock file is the user's own file: its bytes are theirs, so no
   // holder record is written into it.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "etcd/etcd.hpp"
 #include "lock/holder_judge.hpp"
 #include "lock/inode_registry.hpp"
 #include "lock/legacy_record.hpp"
@@ -460,6 +461,7 @@ void describe_on_disk(LockReport &o, const std::string &path, const std::string 
 }  // namespace
 
 LockReport query_lock(const std::string &path, const LockOptions &options) {
+  if (etcd::is_etcd_url(path)) return etcd::query_lock(path, options);
   LockReport r;
   r.path = path;
   r.lock_path = resolve_lock_path(path, options);

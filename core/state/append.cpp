@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "common/error.hpp"
+#include "etcd/etcd_url.hpp"
 #include "io/fault.hpp"
 #include "io/file_io.hpp"
 #include "json/json.hpp"
@@ -34,6 +35,7 @@ OpenedFile open_for_append(const std::string &path) {
 
 void append_line(const std::string &path, std::string_view json, const LockOptions &lock_options,
                  bool durable) {
+  etcd::file_path_only(path, "append");
   std::string line;
   try {
     // Compact printing escapes every newline inside strings: one value, one line.

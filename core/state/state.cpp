@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/error.hpp"
+#include "etcd/etcd_url.hpp"
 #include "io/pending_file.hpp"
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
@@ -281,7 +282,7 @@ void State::lock_for(LockMode mode, int64_t timeout_ms) {
 }
 
 State::State(std::string path, StateOptions options)
-    : path_(resolve_path(path)),
+    : path_(resolve_path(etcd::file_path_only(path, "open state"))),
       options_(std::move(options)),
       meta_dir_(options_.meta_dir.empty() ? default_meta_dir(path_) : resolve_path(options_.meta_dir)),
       backups_(meta_dir_ + "/backups"),

@@ -234,3 +234,23 @@ TEST(CapiLock, LastErrorCarriesOsErrorAndPath) {
 }
 
 }  // namespace
+
+// etcd:// names reach the C API with their code, message and path: refused where etcd
+// is not built (Windows, macOS), else an unreachable cluster (nothing listens on port 1).
+TEST(CapiLock, EtcdNameFailureCarriesCodeMessageAndPath) {
+  const char *url = "etcd://127.0.0.1:1/jobs/nightly?request_timeout=500ms";
+  fl_handle *h = nullptr;
+  const int rc = fl_open(&h, url, nullptr);
+#if defined(_WIN32) || defined(__APPLE__)
+  EXPECT_EQ(rc, FL_EUNSUPPORTED);
+#else
+  EXPECT_TRUE(rc == FL_EIO || rc == FL_EUNSUPPORTED) << rc;  // EUNSUPPORTED: no libcurl
+#endif
+  EXPECT_EQ(h, nullptr);
+  EXPECT_EQ(std::string(fl_last_error_path()), url);
+  EXPECT_NE(std::string(fl_last_error()).find(std::string("open lock '") + url + "'"), std::string::npos)
+      << fl_last_error();
+  char *info = nullptr;
+  EXPECT_EQ(fl_query(url, nullptr, &info), rc);
+  EXPECT_EQ(info, nullptr);
+}

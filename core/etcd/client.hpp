@@ -1,0 +1,59 @@
+// The few etcd v3 calls locks need, as JSON through the gateway: leases, a put-and-range
+// transaction, range, delete, and a watch for one key's deletion.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "etcd/http.hpp"
+
+namespace filelock::etcd {
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+  int64_t create_revision = 0;
+  int64_t lease = 0;
+};
+
+struct RangeResult {
+  int64_t revision = 0;  // the store's revision the range was read at
+  std::vector<KeyValue> kvs;  // oldest creation first
+};
+
+class Client {
+ public:
+  Client(const Target &target, const char *op) : http_(target, op) {}
+
+  // Every call throws Error naming op, the URL and the reason: io when no endpoint
+  // answers, not_found when etcd says the lease is gone, canceled by the interrupt.
+  int64_t grant(const char *op, int64_t ttl_s);
+  // The lease's remaining TTL in seconds after the refresh; 0 when it has expired.
+  int64_t keep_alive(const char *op, int64_t lease, Interrupt *interrupt);
+  void revoke(const char *op, int64_t lease);
+  // Puts key=value attached to `lease`, then reads the keys directly under `prefix`, oldest
+  // creation first: one transaction, so the range sees the put.
+  RangeResult put_and_range(const char *op, const std::string &key, const std::string &value,
+                            int64_t lease, const std::string &prefix);
+  RangeResult range_prefix(const char *op, const std::string &prefix);
+  void put(const char *op, const std::string &key, const std::string &value);
+  // The number of keys deleted (0: it was already gone).
+  int64_t remove(const char *op, const std::string &key);
+
+  enum class Wait { look_again, canceled, timed_out };
+  // Watches `key` from `from_revision` until it is deleted (look_again), the stream
+  // breaks (look_again: the caller reads again, which fails over or reports the cluster
+  // unreachable), the deadline passes or the interrupt fires.
+  Wait wait_deleted(const std::string &key, int64_t from_revision, Clock::time_point deadline,
+                    Interrupt *interrupt);
+
+  const Target &target() const noexcept { return http_.target(); }
+
+ private:
+  std::string call(const char *op, const std::string &path, const std::string &body,
+                   Interrupt *interrupt = nullptr);
+  Http http_;
+};
+
+}  // namespace filelock::etcd

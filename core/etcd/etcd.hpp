@@ -1,0 +1,19 @@
+// What the rest of the engine sees of etcd: locks named "etcd://host:port,.../name".
+// Built on Linux with libcurl's headers; elsewhere each entry point fails with
+// Status::unsupported naming the URL (etcd_unsupported.cpp).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "etcd/etcd_url.hpp"
+#include "lock/lock.hpp"
+#include "lock/lock_inspect.hpp"
+
+namespace filelock::etcd {
+
+std::unique_ptr<Lock> open_lock(const std::string &url, const LockOptions &options);
+// fl_query on an etcd:// name: the holders from the key's queue.
+LockReport query_lock(const std::string &url, const LockOptions &options);
+
+}  // namespace filelock::etcd

@@ -1,0 +1,59 @@
+// A lock on etcd, the way etcd's own concurrency.Mutex takes one: each acquirer puts
+// "<name>/<lease id hex>" attached to its lease; keys queue by create revision (FIFO);
+// the oldest holds; each waiter watches the deletion of the key just before it.
+// Shared: a key's value (the holder record) carries its mode, and a shared acquirer
+// waits only for the newest exclusive key older than its own.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "etcd/client.hpp"
+#include "etcd/keep_alive.hpp"
+#include "lock/lock.hpp"
+#include "platform/process.hpp"
+
+namespace filelock::etcd {
+
+class EtcdLock final : public Lock {
+ public:
+  // Grants the first lease, so an unreachable cluster is reported at open.
+  EtcdLock(const Target &target, const LockOptions &options);
+  ~EtcdLock() override;  // releases the lock if held, revokes the lease
+
+  void lock(LockMode mode, int64_t timeout_ms) override;
+  void unlock() override;
+  void cancel() noexcept override { cancel_.trigger(); }
+  void clear_cancel() noexcept override { cancel_.reset(); }
+  bool locked() const noexcept override { return held_; }
+  const std::string &lock_path() const noexcept override { return target_.url; }
+
+ private:
+  void ensure_lease();
+  std::string record(LockMode mode) const;
+  // Leaves the queue after a failed attempt: the key deleted, the keep-alive stopped.
+  void leave_queue() noexcept;
+  // FL_EDEADLK, as for files: a wait forever for a key of this process when no other
+  // thread exists to release it.
+  bool held_by_this_process(const KeyValue &kv) const;
+
+  Target target_;
+  Client client_;
+  std::string prefix_;  // "<name>/"
+  std::string key_;     // "<name>/<lease hex>" while queued or held
+  int64_t lease_ = 0;
+  std::atomic<int64_t> lease_valid_until_ms_{0};  // steady_ms
+  std::unique_ptr<KeepAlive> keep_alive_;
+  Interrupt cancel_;
+  bool held_ = false;
+  // A child after fork() never releases its parent's lock (as with the file backends):
+  // its copy of the handle only forgets it, and has no keep-alive thread to stop.
+  bool inherited() const noexcept { return platform::fork_generation() != fork_generation_; }
+  void forget_inherited() noexcept;
+  uint64_t fork_generation_ = platform::fork_generation();
+  platform::ProcessIdentity self_;
+  std::string owner_;
+};
+
+}  // namespace filelock::etcd

@@ -1,0 +1,61 @@
+#include <algorithm>
+
+#include "common/error.hpp"
+#include "etcd/etcd.hpp"
+#include "etcd/etcd_lock.hpp"
+#include "etcd/holders.hpp"
+#include "lock/holder_record.hpp"
+
+namespace filelock::etcd {
+
+namespace {
+
+Target checked_target(const std::string &url, const LockOptions &options, const char *op) {
+  Target target = parse_target(url, op);
+  if (options.backend != Backend::automatic)
+    throw_error(Status::invalid, op, url,
+                std::string("backend ") + backend_name(options.backend) +
+                    " does not apply to an etcd:// name (leave it AUTO)");
+  if (!is_printable_utf8(options.owner))
+    throw_error(Status::invalid, op, url, "option 'owner' must be valid UTF-8 without control characters");
+  return target;
+}
+
+}  // namespace
+
+std::unique_ptr<Lock> open_lock(const std::string &url, const LockOptions &options) {
+  return std::make_unique<EtcdLock>(checked_target(url, options, "open lock"), options);
+}
+
+LockReport query_lock(const std::string &url, const LockOptions &options) {
+  const char *op = "query lock";
+  Target target = checked_target(url, options, op);
+  Client client(target, op);
+  const RangeResult queue = client.range_prefix(op, target.name + "/");
+  LockReport r;
+  r.path = url;
+  r.lock_path = url;
+  r.exists = queue.kvs.empty() ? 0 : 1;
+  r.backend = "etcd";
+  const std::vector<const KeyValue *> now = holders(queue);
+  r.locked = !now.empty();
+  r.exclusive = r.locked && !is_shared(*now.front());
+  for (const KeyValue *kv : now) {
+    LockOwner owner;
+    HolderRecord record;
+    if (parse_holder_record(kv->value, record)) owner.pid = record.pid;
+    owner.kind = "etcd";
+    owner.exclusive = !is_shared(*kv);
+    r.owners.push_back(owner);
+  }
+  // The oldest holder's record, as the file backends report their recorded holder.
+  if (r.locked && parse_holder_record(now.front()->value, r.record)) {
+    r.holder = LockReport::Holder::record;
+    r.has_age = r.record.acquired_at > 0;
+    r.age_ms = r.has_age ? std::max<int64_t>(0, platform::wall_clock_ms() - r.record.acquired_at) : 0;
+  }
+  r.alive = r.locked ? platform::Liveness::alive : platform::Liveness::unknown;  // its lease lives
+  return r;
+}
+
+}  // namespace filelock::etcd

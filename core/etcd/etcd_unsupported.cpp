@@ -1,0 +1,17 @@
+// Builds without etcd support (Windows, macOS, Linux without libcurl's headers).
+#include "common/error.hpp"
+#include "etcd/etcd.hpp"
+
+namespace filelock::etcd {
+
+namespace {
+[[noreturn]] void refuse(const char *op, const std::string &url) {
+  throw_error(Status::unsupported, op, url,
+              "etcd:// locks are not available in this build (Linux with libcurl only)");
+}
+}  // namespace
+
+std::unique_ptr<Lock> open_lock(const std::string &url, const LockOptions &) { refuse("open lock", url); }
+LockReport query_lock(const std::string &url, const LockOptions &) { refuse("query lock", url); }
+
+}  // namespace filelock::etcd

@@ -1,0 +1,97 @@
+#include "etcd/etcd_url.hpp"
+
+#include <cctype>
+
+#include "common/error.hpp"
+
+namespace filelock::etcd {
+
+namespace {
+
+constexpr char kScheme[] = "etcd://";
+
+std::vector<std::string> split(const std::string &text, char sep) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (;;) {
+    size_t end = text.find(sep, start);
+    parts.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// "5s", "500ms", "2m", or a bare number of seconds; -1 if it is none of them.
+int64_t duration_ms(const std::string &text) {
+  size_t i = 0;
+  int64_t value = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    if (value > 1000000000) return -1;
+    value = value * 10 + (text[i++] - '0');
+  }
+  if (i == 0) return -1;
+  const std::string unit = text.substr(i);
+  if (unit.empty() || unit == "s") return value * 1000;
+  if (unit == "ms") return value;
+  if (unit == "m") return value * 60000;
+  return -1;
+}
+
+}  // namespace
+
+bool is_etcd_url(const std::string &path) noexcept {
+  return path.compare(0, sizeof kScheme - 1, kScheme) == 0;
+}
+
+const std::string &file_path_only(const std::string &path, const char *op) {
+  if (is_etcd_url(path))
+    throw_error(Status::unsupported, op, path, "etcd:// names are for locks only (fl_open) so far");
+  return path;
+}
+
+Target parse_target(const std::string &url, const char *op) {
+  auto bad = [&](const std::string &why) { throw_error(Status::invalid, op, url, why); };
+  Target t;
+  t.url = url;
+  std::string rest = url.substr(sizeof kScheme - 1);
+  std::string query;
+  if (size_t q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest.resize(q);
+  }
+  size_t slash = rest.find('/');
+  if (slash == std::string::npos) bad("no key name after the endpoints (etcd://host:port/prefix/name)");
+  for (const std::string &ep : split(rest.substr(0, slash), ',')) {
+    if (ep.empty()) bad("an empty endpoint");
+    for (char c : ep)
+      if (std::isspace(static_cast<unsigned char>(c)) || c == '@') bad("endpoint '" + ep + "' is not host:port");
+    // Port 2379 unless given ("[::1]:2379" carries its own brackets).
+    const bool has_port = ep.front() == '[' ? ep.find("]:") != std::string::npos
+                                            : ep.find(':') != std::string::npos;
+    t.endpoints.push_back("http://" + ep + (has_port ? "" : ":2379"));
+  }
+  t.name = rest.substr(slash + 1);
+  while (!t.name.empty() && t.name.back() == '/') t.name.pop_back();
+  if (t.name.empty()) bad("the key name is empty (etcd://host:port/prefix/name)");
+  for (char c : t.name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) bad("the key name holds a control character");
+  if (query.empty()) return t;
+  for (const std::string &pair : split(query, '&')) {
+    const size_t eq = pair.find('=');
+    const std::string key = pair.substr(0, eq);
+    const std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
+    const int64_t ms = duration_ms(value);
+    if (key == "ttl") {
+      if (ms < 1000 || ms % 1000 != 0) bad("ttl '" + value + "' is not a whole number of seconds >= 1s");
+      t.ttl_s = ms / 1000;
+    } else if (key == "dial_timeout" || key == "request_timeout") {
+      if (ms <= 0) bad(key + " '" + value + "' is not a positive duration (500ms, 2s)");
+      (key == "dial_timeout" ? t.dial_timeout_ms : t.request_timeout_ms) = ms;
+    } else {
+      bad("unknown setting '" + key + "' (ttl, dial_timeout, request_timeout)");
+    }
+  }
+  return t;
+}
+
+}  // namespace filelock::etcd

@@ -1,0 +1,29 @@
+// etcd:// lock names: "etcd://host:port[,host:port...]/prefix/name[?ttl=5s&...]".
+// Portable (no client code), so every platform can tell such a path apart and refuse it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace filelock::etcd {
+
+struct Target {
+  std::string url;                     // as given: every message names it
+  std::vector<std::string> endpoints;  // "http://host:port", in the order given
+  std::string name;                    // "prefix/name": the keys are "<name>/<lease hex>"
+  int64_t ttl_s = 5;                   // lease TTL: how long a dead holder keeps the lock
+  int64_t dial_timeout_ms = 2000;      // one TCP connect
+  int64_t request_timeout_ms = 5000;   // one request, failovers included
+};
+
+bool is_etcd_url(const std::string &path) noexcept;
+
+// What takes only file paths so far (state files, appends): refuses an etcd:// name
+// with Error(unsupported) naming `op`, instead of treating it as a relative file path.
+const std::string &file_path_only(const std::string &path, const char *op);
+
+// Throws Error(invalid) naming `op`, the URL and what is wrong.
+Target parse_target(const std::string &url, const char *op);
+
+}  // namespace filelock::etcd

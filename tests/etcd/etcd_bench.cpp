@@ -1,0 +1,105 @@
+// Figures for tests/etcd/run.sh: etcd:// lock costs beside plain etcd round trips over
+// the same connection, on the cluster the run started.
+//   etcd_bench HOST:PORT[,...] ROUNDS
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "etcd/client.hpp"
+#include "lock/lock.hpp"
+
+using filelock::Lock;
+using filelock::LockMode;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double us_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+template <typename Fn>
+double median_us(int rounds, Fn fn) {
+  std::vector<double> samples;
+  for (int i = 0; i < rounds; ++i) {
+    const auto start = Clock::now();
+    fn();
+    samples.push_back(us_since(start));
+  }
+  return median(samples);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: etcd_bench HOST:PORT[,...] ROUNDS\n");
+    return 2;
+  }
+  const std::string base = std::string("etcd://") + argv[1] + "/fltest/bench-" + std::to_string(getpid());
+  const int rounds = std::atoi(argv[2]);
+  try {
+    const filelock::etcd::Target target = filelock::etcd::parse_target(base + "/rt", "bench");
+    filelock::etcd::Client client(target, "bench");
+    client.put("bench", "fltest/warm", "x");
+    const double put = median_us(rounds, [&] { client.put("bench", "fltest/rt", "x"); });
+    const double range = median_us(rounds, [&] { client.range_prefix("bench", "fltest/rt/"); });
+
+    auto lock = Lock::open(base + "/lock", {});
+    std::vector<double> lock_only, unlock_only;
+    const double lock_unlock = median_us(rounds, [&] {
+      auto t0 = Clock::now();
+      lock->lock(LockMode::exclusive, filelock::kNoWait);
+      lock_only.push_back(us_since(t0));
+      t0 = Clock::now();
+      lock->unlock();
+      unlock_only.push_back(us_since(t0));
+    });
+
+    // Handoff: a waiter blocked in another thread, woken by the holder's unlock.
+    auto a = Lock::open(base + "/handoff", {});
+    auto b = Lock::open(base + "/handoff", {});
+    std::vector<double> handoffs, wakes;
+    const int handoff_rounds = std::max(rounds / 10, 5);
+    for (int i = 0; i < handoff_rounds; ++i) {
+      a->lock(LockMode::exclusive, filelock::kNoWait);
+      Clock::time_point acquired;
+      std::thread waiter([&] {
+        b->lock(LockMode::exclusive, 20000);
+        acquired = Clock::now();
+      });
+      while (client.range_prefix("bench", "fltest/bench-" + std::to_string(getpid()) + "/handoff/").kvs.size() < 2)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the waiter is in its watch
+      const auto released = Clock::now();
+      a->unlock();
+      const auto unlocked = Clock::now();
+      waiter.join();
+      handoffs.push_back(std::chrono::duration<double, std::micro>(acquired - released).count());
+      wakes.push_back(std::chrono::duration<double, std::micro>(acquired - unlocked).count());
+      b->unlock();
+    }
+    std::printf("  one gateway round trip, put (libcurl, kept connection): %8.0f us\n", put);
+    std::printf("  one gateway round trip, range:                          %8.0f us\n", range);
+    std::printf("  etcd:// lock + unlock (uncontended, lease reused):      %8.0f us  (%.2fx two puts)\n",
+                lock_unlock, lock_unlock / (2 * put));
+    std::printf("    of which lock %.0f us, unlock %.0f us\n", median(lock_only), median(unlock_only));
+    std::printf("  etcd:// handoff (unlock -> waiter's lock returns):      %8.0f us\n", median(handoffs));
+    std::printf("    of which after unlock returned (watch event + a range): %.0f us\n", median(wakes));
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "etcd_bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

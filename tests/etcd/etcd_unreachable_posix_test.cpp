@@ -1,0 +1,70 @@
+// etcd going away under a handle that is already open (a proxy in front of one member
+// turned silent): a lock fails within the request timeout, and a lease lost while held
+// is reported at unlock.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "etcd_test_env.hpp"
+#include "lock/lock.hpp"
+#include "tcp_proxy.hpp"
+
+using etcdtest::ms_since;
+using etcdtest::mono_ns;
+using etcdtest::status_of;
+using filelock::Lock;
+using filelock::LockMode;
+using filelock::Status;
+
+namespace {
+
+int first_member_port() {
+  const std::string endpoints = etcdtest::endpoints();
+  const size_t colon = endpoints.find(':');
+  return std::atoi(endpoints.c_str() + colon + 1);
+}
+
+// The URL etcdtest::url would give, through the proxy alone.
+std::string proxied(const std::string &direct, int proxy_port) {
+  const size_t slash = direct.find('/', 7);
+  return "etcd://127.0.0.1:" + std::to_string(proxy_port) + direct.substr(slash);
+}
+
+TEST(EtcdUnreachable, LockFailsWithinTheRequestTimeout) {
+  REQUIRE_ETCD();
+  etcdtest::TcpProxy proxy(first_member_port());
+  const std::string direct = etcdtest::url("gone", "ttl=2&request_timeout=1s");
+  const std::string url = proxied(direct, proxy.port());
+  auto lock = Lock::open(url, {});
+  lock->lock(LockMode::exclusive, filelock::kNoWait);
+  lock->unlock();
+  proxy.set_silent(true);
+  std::string message;
+  const int64_t start = mono_ns();
+  EXPECT_EQ(status_of([&] { lock->lock(LockMode::exclusive, filelock::kForever); }, &message), Status::io);
+  EXPECT_LT(ms_since(start), 4000);
+  EXPECT_NE(message.find("lock '" + url + "'"), std::string::npos) << message;
+  EXPECT_NE(message.find("request timeout (1000 ms)"), std::string::npos) << message;
+  EXPECT_FALSE(lock->locked());
+  proxy.set_silent(false);
+}
+
+TEST(EtcdUnreachable, LeaseLostWhileHeldIsReportedAtUnlock) {
+  REQUIRE_ETCD();
+  etcdtest::TcpProxy proxy(first_member_port());
+  const std::string direct = etcdtest::url("lost", "ttl=2&request_timeout=1s");
+  auto held = Lock::open(proxied(direct, proxy.port()), {});
+  held->lock(LockMode::exclusive, filelock::kNoWait);
+  proxy.set_silent(true);  // no keep-alive gets through: the lease runs out
+  auto other = Lock::open(direct, {});
+  EXPECT_EQ(status_of([&] { other->lock(LockMode::exclusive, 15000); }), Status::ok);
+  other->unlock();
+  proxy.set_silent(false);
+  std::string message;
+  EXPECT_EQ(status_of([&] { held->unlock(); }, &message), Status::io);
+  EXPECT_NE(message.find("lease expired while the lock was held"), std::string::npos) << message;
+  EXPECT_FALSE(held->locked());
+}
+
+}  // namespace

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Starts a three-member etcd cluster on 127.0.0.1 (free ports, data in a temporary
+# directory), runs etcd_tests against it, kills one member and runs the degraded test,
+# then stops the cluster (also on failure or interrupt). Then the figures: the same
+# cluster measured with etcdctl, beside the library's.
+#
+#   tests/etcd/run.sh [BUILD_DIR]      (default: build)
+#
+# Skips (exit 0, with a message) only when etcd or etcdctl is not installed
+# (scripts/install-deps.sh installs them: etcd-server, etcd-client).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=$(realpath -m "${1:-$ROOT/build}")
+TESTS="$BUILD/bin/etcd_tests"
+
+if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+  echo "etcd tests: SKIPPED: etcd/etcdctl not installed (apt-get install etcd-server etcd-client)"
+  exit 0
+fi
+[[ -x "$TESTS" ]] || { echo "etcd tests: $TESTS not built (needs libcurl4-openssl-dev)" >&2; exit 1; }
+
+# tmpfs when there is one: etcd fsyncs every write, and the tests measure the library.
+WORK=$(mktemp -d -p "$( [[ -d /dev/shm && -w /dev/shm ]] && echo /dev/shm || echo "${TMPDIR:-/tmp}")" filelock-etcd.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+# Six free ports from the kernel (bound to port 0 and released just before etcd binds them).
+read -r -a ports <<<"$(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(6)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')"
+
+cluster=""
+endpoints=""
+for i in 0 1 2; do
+  cluster+="${cluster:+,}m$i=http://127.0.0.1:${ports[$((3 + i))]}"
+  endpoints+="${endpoints:+,}127.0.0.1:${ports[$i]}"
+done
+# Member I, started (or restarted: a member with data ignores the initial-* flags).
+start_member() {
+  local i=$1
+  etcd --name "m$i" --data-dir "$WORK/m$i" \
+    --listen-client-urls "http://127.0.0.1:${ports[$i]}" --advertise-client-urls "http://127.0.0.1:${ports[$i]}" \
+    --listen-peer-urls "http://127.0.0.1:${ports[$((3 + i))]}" \
+    --initial-advertise-peer-urls "http://127.0.0.1:${ports[$((3 + i))]}" \
+    --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "fltest-$$" \
+    --logger zap --log-outputs "$WORK/m$i.log" --log-level warn &
+  pids[$i]=$!
+}
+for i in 0 1 2; do start_member "$i"; done
+
+export ETCDCTL_API=3
+ctl() { etcdctl --endpoints="$endpoints" --dial-timeout=2s --command-timeout=5s "$@"; }
+healthy() {  # ENDPOINTS: waits up to 15 s until each answers a linearizable read
+  for _ in $(seq 150); do
+    etcdctl --endpoints="$1" --dial-timeout=1s --command-timeout=2s endpoint health >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "etcd tests: $1 not healthy" >&2
+  tail -5 "$WORK"/m*.log >&2
+  return 1
+}
+healthy "$endpoints"
+echo "etcd tests: cluster of 3 on $endpoints ($(etcd --version | head -1))"
+
+export FILELOCK_TEST_ETCD="$endpoints"
+"$TESTS" --gtest_brief=1
+
+# The CLI takes etcd:// names as it takes paths (run, lock-info).
+cli="$BUILD/bin/filelock"
+if [[ -x "$cli" ]]; then
+  url="etcd://$endpoints/fltest/cli-$$/job"
+  "$cli" run "$url" -- sleep 3 &
+  holder=$!
+  for _ in $(seq 100); do
+    "$cli" lock-info "$url" 2>/dev/null | grep -q "state: *held" && break
+    sleep 0.05
+  done
+  rc=0
+  out=$("$cli" run -n "$url" -- true 2>&1) || rc=$?
+  [[ $rc -eq 1 && "$out" == *"is held by pid $holder"* ]] ||
+    { echo "etcd tests: filelock run -n on a held etcd:// lock: exit $rc, '$out'" >&2; exit 1; }
+  wait "$holder"
+  "$cli" run -n "$url" -- true || { echo "etcd tests: filelock run after release failed" >&2; exit 1; }
+  echo "etcd tests: the CLI's run and lock-info on etcd:// names: ok"
+fi
+
+echo "etcd tests: figures (same cluster, this run)"
+"$BUILD/bin/etcd_bench" "$endpoints" 200
+# etcdctl: each command is a new process and connection; its "lock" holds a session
+# (lease grant + keep-alive), a put, a wait for ownership and a revoke.
+time_ms() {  # N COMMAND...: average wall time of one run in ms
+  local n=$1; shift
+  local start end
+  start=$(date +%s%N)
+  for _ in $(seq "$n"); do "$@" >/dev/null; done
+  end=$(date +%s%N)
+  echo $(( (end - start) / n / 1000 ))
+}
+echo "  etcdctl put (one process + one round trip):      $(time_ms 20 ctl put fltest/bench/x y) us"
+echo "  etcdctl lock + unlock (one process):             $(time_ms 20 ctl lock fltest/bench/lock true) us"
+echo "  curl put (one process + one gateway round trip): $(time_ms 20 curl -s -X POST -d '{"key":"eA==","value":"eQ=="}' "http://127.0.0.1:${ports[0]}/v3/kv/put") us"
+# One curl process, 50 puts over one kept connection: the round trip without process start.
+puts=()
+for i in $(seq 50); do
+  [[ $i -gt 1 ]] && puts+=(--next)
+  puts+=(-s -o /dev/null -X POST -d '{"key":"eA==","value":"eQ=="}' "http://127.0.0.1:${ports[0]}/v3/kv/put")
+done
+echo "  curl put, 50 in one process (per put):           $(( $(time_ms 1 curl "${puts[@]}") / 50 )) us"
+
+echo "etcd tests: killing member m0 (the first endpoint every URL lists)"
+kill -9 "${pids[0]}"
+wait "${pids[0]}" 2>/dev/null || true
+# If m0 led, the other two elect a leader first (about a second; longer on a loaded
+# machine): requests meanwhile wait for one, which is etcd's behaviour, not the library's.
+healthy "${endpoints#*,}"
+FILELOCK_TEST_ETCD_MEMBER_DOWN=1 "$TESTS" --gtest_brief=1 --gtest_filter='EtcdMemberDown.*:EtcdLock.ProcessesExclude*:EtcdLock.Release*'
+
+echo "etcd tests: killing m1 too (no quorum), then bringing both back"
+kill -9 "${pids[1]}"
+wait "${pids[1]}" 2>/dev/null || true
+FILELOCK_TEST_ETCD_NO_QUORUM=1 "$TESTS" --gtest_brief=1 --gtest_filter='EtcdNoQuorum.*'
+start_member 0
+start_member 1
+healthy "$endpoints"
+"$TESTS" --gtest_brief=1 --gtest_filter='EtcdLock.ProcessesExclude*:EtcdLock.TryIsBusy*'
+echo "etcd tests: passed"

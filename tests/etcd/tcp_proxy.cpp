@@ -1,0 +1,92 @@
+#include "tcp_proxy.hpp"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace etcdtest {
+
+namespace {
+
+sockaddr_in loopback(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  return addr;
+}
+
+}  // namespace
+
+TcpProxy::TcpProxy(int target_port) : target_port_(target_port) {
+  listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr = loopback(0);
+  socklen_t len = sizeof addr;
+  bind(listen_fd_, reinterpret_cast<sockaddr *>(&addr), len);
+  listen(listen_fd_, 64);
+  getsockname(listen_fd_, reinterpret_cast<sockaddr *>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+TcpProxy::~TcpProxy() {
+  stop_.store(true);
+  acceptor_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto &t : pumps_) t.join();
+  close(listen_fd_);
+}
+
+void TcpProxy::accept_loop() {
+  while (!stop_.load()) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    const int client = accept(listen_fd_, nullptr, nullptr);
+    if (client < 0) continue;
+    const int server = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = loopback(target_port_);
+    if (connect(server, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
+      close(client);
+      close(server);
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    pumps_.emplace_back([this, client, server] { pump(client, server); });
+  }
+}
+
+// Copies bytes both ways until either side closes; while silent, copies nothing.
+void TcpProxy::pump(int client, int server) {
+  char buf[16384];
+  while (!stop_.load()) {
+    if (silent_.load()) {
+      usleep(20000);
+      continue;
+    }
+    pollfd p[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    if (poll(p, 2, 50) <= 0) continue;
+    bool closed = false;
+    for (int i = 0; i < 2 && !closed; ++i) {
+      if (p[i].revents == 0) continue;
+      const ssize_t n = read(p[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        closed = true;
+        break;
+      }
+      for (ssize_t off = 0; off < n;) {
+        const ssize_t w = write(p[1 - i].fd, buf + off, static_cast<size_t>(n - off));
+        if (w <= 0) {
+          closed = true;
+          break;
+        }
+        off += w;
+      }
+    }
+    if (closed) break;
+  }
+  close(client);
+  close(server);
+}
+
+}  // namespace etcdtest

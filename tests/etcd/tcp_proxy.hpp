@@ -1,0 +1,37 @@
+// A TCP proxy on 127.0.0.1 in front of one etcd member, which a test can make silent
+// (connections stay open, nothing passes) to take "etcd" away from a handle that is
+// already open, and bring back.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace etcdtest {
+
+class TcpProxy {
+ public:
+  explicit TcpProxy(int target_port);
+  ~TcpProxy();
+  TcpProxy(const TcpProxy &) = delete;
+  TcpProxy &operator=(const TcpProxy &) = delete;
+
+  int port() const { return port_; }
+  void set_silent(bool silent) { silent_.store(silent); }
+
+ private:
+  void accept_loop();
+  void pump(int client, int server);
+
+  int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> silent_{false};
+  std::atomic<bool> stop_{false};
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::vector<std::thread> pumps_;
+};
+
+}  // namespace etcdtest
