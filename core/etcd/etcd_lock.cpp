@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "etcd/holders.hpp"
 #include "lock/holder_record.hpp"
+#include "lock/wait_rules.hpp"
 #include "platform/threads.hpp"
 
 namespace filelock::etcd {
@@ -107,10 +108,11 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
     forget_inherited();
     fork_generation_ = platform::fork_generation();  // a lock of this process's own
   }
-  if (held_) throw_error(Status::already, op, target_.url, "this handle already holds the lock");
+  if (held_) wait_rules::already_held(target_.url);
   if (cancel_.triggered()) {
     cancel_.reset();
-    throw_error(Status::canceled, op, target_.url, "canceled");
+    throw_error(Status::canceled, op, target_.url,
+                "canceled (a cancel request came before the wait began)");
   }
   const auto deadline = deadline_after(timeout_ms < 0 ? kLongestTimeoutMs : timeout_ms);
   ensure_lease();
@@ -138,8 +140,8 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
       if (ahead == nullptr) break;
       if (timeout_ms == 0) {
         const std::vector<const KeyValue *> now = holders(queue);
-        throw_error(Status::busy, op, target_.url,
-                    "held by " + (now.empty() ? std::string("another") : describe(*now.front())));
+        wait_rules::busy(target_.url,
+                         "held by " + (now.empty() ? std::string("another") : describe(*now.front())));
       }
       if (timeout_ms < 0 && held_by_this_process(*ahead) && platform::only_thread())
         throw_error(Status::deadlock, op, target_.url,
@@ -151,12 +153,10 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
       switch (client_.wait_deleted(ahead->key, queue.revision + 1, slice, &cancel_)) {
         case Client::Wait::canceled:
           cancel_.reset();
-          throw_error(Status::canceled, op, target_.url, "canceled");
+          throw_error(Status::canceled, op, target_.url, "wait canceled");
         case Client::Wait::timed_out:
           if (Clock::now() < deadline) break;
-          throw_error(Status::timeout, op, target_.url,
-                      "not acquired within " + std::to_string(timeout_ms) + " ms; waiting for " +
-                          describe(*ahead));
+          wait_rules::timed_out(target_.url, timeout_ms, "waiting for " + describe(*ahead));
         case Client::Wait::look_again:
           break;
       }

@@ -2,13 +2,18 @@
 // only here, since Windows cannot make a FIFO and Wine cannot make a symlink).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "lock/lock_inspect.hpp"
@@ -106,5 +111,52 @@ TEST(Inspect, AutoQueryReportsTheKernelHolderOfATakenOverLegacyFile) {
   EXPECT_STREQ(cJSON_GetStringValue(free.get("backend")), "legacy") << free.text;
   EXPECT_TRUE(cJSON_IsTrue(free.get("stale"))) << free.text;
 }
+
+#ifdef __linux__
+// /proc/locks is built a page per read(): with many locks on the system and others being
+// taken and released meanwhile, one pass can list a line twice or miss one. A query
+// must still see exactly the one holder there is.
+TEST(Inspect, QueryCountsHoldersRightWhileOtherLocksChurn) {
+  fltest::TempDir dir;
+  std::vector<int> fds;
+  for (int i = 0; i < 300; ++i) {  // ~18 KiB of /proc/locks: several pages
+    const int fd = ::open(dir.file("many" + std::to_string(i)).c_str(),
+                          O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_SH), 0);
+    fds.push_back(fd);
+  }
+  auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "60000",
+                                         std::to_string(static_cast<int>(Backend::ofd))});
+  ASSERT_EQ(fltest::read_line(p), "locked");
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    std::vector<int> mine;
+    for (int i = 0; i < 40; ++i)
+      mine.push_back(::open(dir.file("churn" + std::to_string(i)).c_str(),
+                            O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    while (!stop.load()) {
+      for (int fd : mine) ::flock(fd, LOCK_EX);
+      for (int fd : mine) ::flock(fd, LOCK_UN);
+    }
+    for (int fd : mine) ::close(fd);
+  });
+  int wrong = 0;
+  std::string example;
+  for (int i = 0; i < 300; ++i) {
+    locktest::Json q(locktest::query_json(dir.file("x"), with_backend(Backend::ofd)));
+    if (cJSON_GetArraySize(q.get("holders")) != 1) {
+      ++wrong;
+      example = q.text;
+    }
+  }
+  stop = true;
+  churn.join();
+  fltest::kill_hard(p);
+  fltest::wait_exit(p);
+  for (int fd : fds) ::close(fd);
+  EXPECT_EQ(wrong, 0) << example;
+}
+#endif
 
 }  // namespace

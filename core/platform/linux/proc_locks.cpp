@@ -32,10 +32,8 @@ void merge_companions(std::vector<KernelLockHolder> &out, size_t first) {
   }
 }
 
-}  // namespace
-
-bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
-  const size_t first = out.size();
+// One pass over /proc/locks: the granted locks on `id`, unmerged. False if unreadable.
+bool read_proc_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
   FILE *f = std::fopen("/proc/locks", "re");
   if (f == nullptr) return false;
   const unsigned want_major = major(static_cast<dev_t>(id.dev));
@@ -63,6 +61,34 @@ bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &ou
     out.push_back(h);
   }
   std::fclose(f);
+  return true;
+}
+
+bool same_holders(const std::vector<KernelLockHolder> &a, const std::vector<KernelLockHolder> &b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].kind != b[i].kind || a[i].exclusive != b[i].exclusive || a[i].pid != b[i].pid)
+      return false;
+  return true;
+}
+
+}  // namespace
+
+// The kernel builds /proc/locks a page per read() and lets go of its lock list between
+// pages: past one page (many locks on the system) a lock taken or released meanwhile
+// shifts the rest, so a line can appear twice or not at all. Two passes that agree on
+// this inode's lines are taken as its state.
+bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
+  std::vector<KernelLockHolder> last, now;
+  if (!read_proc_locks(id, last)) return false;
+  for (int pass = 0; pass < 8; ++pass) {
+    now.clear();
+    if (!read_proc_locks(id, now)) return false;
+    if (same_holders(last, now)) break;
+    last.swap(now);
+  }
+  const size_t first = out.size();
+  out.insert(out.end(), now.begin(), now.end());
   merge_companions(out, first);
   return true;
 }
