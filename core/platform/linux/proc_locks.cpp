@@ -1,6 +1,7 @@
 // The kernel's own list of granted locks: /proc/locks.
 #include <sys/sysmacros.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstddef>
 #include <cstring>
@@ -34,6 +35,7 @@ void merge_companions(std::vector<KernelLockHolder> &out, size_t first) {
 
 // One pass over /proc/locks: the granted locks on `id`, unmerged. False if unreadable.
 bool read_proc_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
+  const size_t first = out.size();
   FILE *f = std::fopen("/proc/locks", "re");
   if (f == nullptr) return false;
   const unsigned want_major = major(static_cast<dev_t>(id.dev));
@@ -58,7 +60,13 @@ bool read_proc_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out)
     else continue;  // leases, delegations
     h.exclusive = std::strcmp(access, "WRITE") == 0;
     h.pid = pid;
-    out.push_back(h);
+    // An exclusive whole-file lock of one kind has one holder: a second line is a page
+    // boundary's repeat (below), not a second holder.
+    const bool repeat = h.exclusive && std::any_of(out.begin() + static_cast<std::ptrdiff_t>(first),
+                                                    out.end(), [&](const KernelLockHolder &o) {
+                                                      return o.exclusive && o.kind == h.kind;
+                                                    });
+    if (!repeat) out.push_back(h);
   }
   std::fclose(f);
   return true;
@@ -76,8 +84,9 @@ bool same_holders(const std::vector<KernelLockHolder> &a, const std::vector<Kern
 
 // The kernel builds /proc/locks a page per read() and lets go of its lock list between
 // pages: past one page (many locks on the system) a lock taken or released meanwhile
-// shifts the rest, so a line can appear twice or not at all. Two passes that agree on
-// this inode's lines are taken as its state.
+// shifts the rest, so a line can appear twice or not at all. A repeated exclusive line
+// is dropped as it is read; two passes that agree on this inode's lines are taken as
+// its state.
 bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
   std::vector<KernelLockHolder> last, now;
   if (!read_proc_locks(id, last)) return false;
