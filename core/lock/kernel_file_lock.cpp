@@ -8,6 +8,7 @@
 #include "io/fault.hpp"
 #include "lock/legacy_record.hpp"
 #include "lock/wait_rules.hpp"
+#include "lock/wait_loop.hpp"
 #include "lock/lock_entry.hpp"
 #include "platform/fs_io.hpp"
 #include "platform/fs_ops.hpp"
@@ -167,8 +168,19 @@ platform::WaitOutcome KernelFileLock::wait_kernel(LockMode mode, bool forever,
   return outcome;
 }
 
-// Non-blocking attempt. A lock on a file someone unlinked (fl_clean_stale) protects
-// nothing: the next acquirer creates a new file. Then drop it, re-open and try again.
+// After a lock call succeeded: kept (acquired), or let go again because a live legacy
+// lock holds the file (legacy) or someone unlinked it (fl_clean_stale): a lock on it
+// protects nothing, the next acquirer creates a new file (replaced: re-open it).
+WaitStep KernelFileLock::keep_if_linked() {
+  const platform::FileIdentity id = platform::identify(fd_, path_);
+  const bool legacy =
+      id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
+  if (id.nlink > 0 && !legacy) return WaitStep::acquired;
+  release_kernel();
+  return legacy ? WaitStep::legacy : WaitStep::replaced;
+}
+
+// Non-blocking attempt; an unlinked file is re-opened and tried again.
 bool KernelFileLock::try_acquire(LockMode mode) {
   legacy_.clear();
   while (true) {
@@ -185,12 +197,8 @@ bool KernelFileLock::try_acquire(LockMode mode) {
       if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
       return false;
     }
-    const platform::FileIdentity id = platform::identify(fd_, path_);
-    const bool legacy =
-        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
-    if (id.nlink > 0 && !legacy) return true;
-    release_kernel();
-    if (legacy) return false;  // a live legacy lock holds it (legacy_record.hpp)
+    const WaitStep kept = keep_if_linked();
+    if (kept != WaitStep::replaced) return kept == WaitStep::acquired;
     reopen();
   }
 }
@@ -209,54 +217,52 @@ void KernelFileLock::on_acquired(LockMode mode) noexcept {
 
 // While another handle of this process holds the lock, its unlock wakes us directly: no
 // waiter thread, one wake-up, where a wait in the kernel costs both a thread and a
-// second wake-up on the way back. True once acquired so; false as soon as no handle of
-// this process holds it in a conflicting mode (the holder, if any, is elsewhere: the
-// kernel wait follows, which other tools' releases wake too).
-bool KernelFileLock::wait_for_local_release(LockMode mode, bool forever,
-                                            std::chrono::steady_clock::time_point deadline,
-                                            platform::Wakeup &wakeup, int64_t timeout_ms) {
+// second wake-up on the way back. Ends acquired, timed_out or canceled; nothing as soon
+// as no handle of this process holds it in a conflicting mode (the holder, if any, is
+// elsewhere: the kernel wait follows, which other tools' releases wake too).
+std::optional<WaitStep> KernelFileLock::wait_for_local_release(LockMode mode,
+                                                               const WaitBudget &w,
+                                                               platform::Wakeup &wakeup) {
   std::shared_ptr<InodeEntry> entry = inode_;
   // Registered before the first try, so no release after it is missed; kept across
   // wake-ups, so a woken waiter tries at once instead of queueing on the registry mutex
   // the releaser may still hold.
   std::optional<LocalWait> registered(std::in_place, *entry, wakeup);
   while (true) {
-    if (try_acquire(mode)) return true;
+    if (try_acquire(mode)) return WaitStep::acquired;
     if (inode_ != entry) {  // re-opened (the file was replaced): wait on the new one
       registered.reset();
       entry = inode_;
       registered.emplace(*entry, wakeup);
       continue;
     }
-    if (!InodeRegistry::instance().held_here(*entry, &slot_, mode)) return false;
-    if (!wakeup.wait_until(forever, deadline) && !forever)
-      wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
-    if (cancel_.load()) wait_rules::canceled(cancel_, path_);
+    if (!InodeRegistry::instance().held_here(*entry, &slot_, mode)) return std::nullopt;
+    if (!wakeup.wait_until(w.forever, w.deadline) && !w.forever) return WaitStep::timed_out;
+    if (cancel_.load()) return WaitStep::canceled;
   }
 }
 
-void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
-  if (held_.load(std::memory_order_acquire) != 0) wait_rules::already_held(path_);
-  if (inherited()) {
-    // The descriptor is shared with the parent: a lock on it would be the parent's lock.
-    reopen();
-    std::atomic_store(&wakeup_, std::shared_ptr<platform::Wakeup>());  // the parent's
-    parked_.forget();  // the parent's waiter thread, which the child does not have
-    make_record();
-    fork_generation_ = platform::fork_generation();
-  }
-  wait_rules::take_early_cancel(cancel_, path_);
-  if (try_acquire(mode)) {
-    on_acquired(mode);
-    return;
-  }
-  if (timeout_ms == kNoWait)
-    wait_rules::busy(path_, legacy_.empty()
-                                ? "held by another process or handle (Resource temporarily unavailable)"
-                                : "held by " + legacy_);
-  const bool forever = timeout_ms < 0;
-  if (forever) wait_rules::refuse_self_deadlock(*inode_, &slot_, mode, path_);
-  const auto deadline = deadline_after(forever ? 0 : timeout_ms);
+void KernelFileLock::after_fork() {
+  if (!inherited()) return;
+  // The descriptor is shared with the parent: a lock on it would be the parent's lock.
+  reopen();
+  std::atomic_store(&wakeup_, std::shared_ptr<platform::Wakeup>());  // the parent's
+  parked_.forget();  // the parent's waiter thread, which the child does not have
+  make_record();
+  fork_generation_ = platform::fork_generation();
+}
+
+std::string KernelFileLock::busy_reason() const {
+  return legacy_.empty() ? "held by another process or handle (Resource temporarily unavailable)"
+                         : "held by " + legacy_;
+}
+
+void KernelFileLock::refuse_self_deadlock(LockMode mode) {
+  wait_rules::refuse_self_deadlock(*inode_, &slot_, mode, path_);
+}
+
+// The local wait first (a holder in this process wakes it), then the kernel's.
+WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
   // Created only for a wait: most handles never wait and need no event. It exists before
   // the wait checks the cancel flag, so a cancel() that finds none is seen by the flag.
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
@@ -264,30 +270,22 @@ void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) {
     wakeup = std::make_shared<platform::Wakeup>();
     std::atomic_store(&wakeup_, wakeup);
   }
-  while (true) {
-    if (wait_for_local_release(mode, forever, deadline, *wakeup, timeout_ms)) break;
-    take_kernel_lock_fault(kind_, path_);
-    auto outcome = wait_kernel(mode, forever, deadline, wakeup);
-    if (outcome == platform::WaitOutcome::canceled) wait_rules::canceled(cancel_, path_);
-    if (outcome == platform::WaitOutcome::timed_out)
-      wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
-    if (outcome == platform::WaitOutcome::acquired) {
-      const platform::FileIdentity id = platform::identify(fd_, path_);
-      const bool legacy =
-          id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
-      if (id.nlink > 0 && !legacy) break;
-      release_kernel();
-      if (legacy) {  // a live legacy lock holds it by existence: poll until it goes
-        wait_out_legacy_lock(*wakeup, cancel_, forever, deadline, timeout_ms,
-                             options_.retry_interval_ms, path_, legacy_);
-        continue;
-      }
-    }
-    reopen();  // unlinked while we waited, or (replaced) before
-    if (try_acquire(mode)) break;
+  if (auto step = wait_for_local_release(mode, w, *wakeup)) return *step;
+  take_kernel_lock_fault(kind_, path_);
+  switch (wait_kernel(mode, w.forever, w.deadline, wakeup)) {
+    case platform::WaitOutcome::acquired:
+      return keep_if_linked();
+    case platform::WaitOutcome::timed_out:
+      return WaitStep::timed_out;
+    case platform::WaitOutcome::canceled:
+      return WaitStep::canceled;
+    case platform::WaitOutcome::replaced:
+      break;
   }
-  on_acquired(mode);
+  return WaitStep::replaced;
 }
+
+void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) { WaitLoop::lock(*this, mode, timeout_ms); }
 
 // FLOCK's lock, and the flock OFD takes first, can be waited for by the caller itself.
 int KernelFileLock::wait_fd() const noexcept {
@@ -306,15 +304,12 @@ bool KernelFileLock::lock_waited(LockMode mode) {
       platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
       return false;  // a foreign fcntl holder: lock() waits for it
     }
-    const platform::FileIdentity id = platform::identify(fd_, path_);
-    const bool legacy =
-        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
-    if (id.nlink > 0 && !legacy) {
+    const WaitStep kept = keep_if_linked();
+    if (kept == WaitStep::acquired) {
       on_acquired(mode);
       return true;
     }
-    release_kernel();
-    if (!legacy) reopen();  // unlinked while we waited: lock() takes the new file
+    if (kept == WaitStep::replaced) reopen();  // unlinked while we waited: lock() takes the new file
     return false;
   } catch (...) {
     if (held_.load(std::memory_order_acquire) == 0) {

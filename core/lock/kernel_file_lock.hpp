@@ -19,11 +19,13 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "lock/holder_record.hpp"
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
+#include "lock/wait_loop.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/wakeup.hpp"
 
@@ -61,20 +63,32 @@ class KernelFileLock final : public Lock {
   bool lock_waited(LockMode mode) override;
 
  private:
+  // The family's steps for WaitLoop (wait_loop.hpp).
+  friend struct WaitLoop;
+  static constexpr bool kFollowsFile = true;
+  void after_fork();
+  bool try_once(LockMode mode) { return try_acquire(mode); }
+  std::string busy_reason() const;
+  void refuse_self_deadlock(LockMode mode);
+  WaitStep wait_once(LockMode mode, const WaitBudget &w);
+  std::string still_held() const { return "the lock is still held"; }
+  void abandon() noexcept {}
+  void on_acquired(LockMode mode) noexcept;
+  platform::Wakeup &legacy_wakeup() { return *wakeup_; }
+  void reopen();
+
   void make_record();
   void open_file();
-  void reopen();
   void close_file() noexcept;
   bool inherited() const noexcept;
   bool try_acquire(LockMode mode);
+  WaitStep keep_if_linked();
   void release_kernel();
   platform::WaitOutcome wait_kernel(LockMode mode, bool forever,
                                     std::chrono::steady_clock::time_point deadline,
                                     const std::shared_ptr<platform::Wakeup> &wakeup);
-  bool wait_for_local_release(LockMode mode, bool forever,
-                              std::chrono::steady_clock::time_point deadline,
-                              platform::Wakeup &wakeup, int64_t timeout_ms);
-  void on_acquired(LockMode mode) noexcept;
+  std::optional<WaitStep> wait_for_local_release(LockMode mode, const WaitBudget &w,
+                                                 platform::Wakeup &wakeup);
 
   const std::string path_;
   const LockOptions options_;

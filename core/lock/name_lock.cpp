@@ -10,6 +10,7 @@
 #include "lock/entry_guard.hpp"
 #include "lock/holder_judge.hpp"
 #include "lock/legacy_record.hpp"
+#include "lock/wait_loop.hpp"
 #include "lock/wait_rules.hpp"
 #include "lock/lock_entry.hpp"
 #include "platform/dir_watch.hpp"
@@ -127,25 +128,79 @@ bool NameLock::try_acquire() {
   return false;
 }
 
-// Waits for the name itself, with this process's turn (gate_) taken.
-void NameLock::wait_for_name(bool forever, std::chrono::steady_clock::time_point deadline,
-                             int64_t timeout_ms) {
-  // Watch before the first attempt so a release right after it is not missed.
+void NameLock::after_fork() {
+  if (!inherited()) return;
+  guard_.release();  // the parent's entry lock
+  fork_generation_ = platform::fork_generation();
+  record_ = HolderRecordTemplate(platform::self_identity(), options_.owner,
+                                 backend_name(directory_ ? Backend::lockdir : Backend::lockfile),
+                                 handle_id_);
+}
+
+// This process's turn (gate_), then the name. A failed try keeps the turn for the wait
+// that may follow (abandon lets it go).
+bool NameLock::try_once(LockMode) {
+  gate_busy_ = !gate_.try_enter();
+  if (gate_busy_) return false;
+  gate_entered_ = true;
+  try {
+    return try_acquire();
+  } catch (...) {
+    abandon();
+    throw;
+  }
+}
+
+std::string NameLock::busy_reason() const {
+  if (gate_busy_) return "held by, or being taken through, another handle of this process";
+  return legacy_.empty() ? name_taken_reason(at_) : "held by " + legacy_;
+}
+
+void NameLock::refuse_self_deadlock(LockMode mode) {
+  wait_rules::refuse_self_deadlock(*entry_, &slot_, mode, path_);
+}
+
+// Waits for this process's turn, unless taken already, then for the name itself.
+WaitStep NameLock::wait_once(LockMode, const WaitBudget &w) {
+  if (!gate_entered_) {
+    if (!gate_.enter(wakeup_, w.forever, w.deadline, cancel_))
+      return cancel_.load() ? WaitStep::canceled : WaitStep::timed_out;
+    gate_entered_ = true;
+  }
+  // Watch before the next attempt so a release right after it is not missed.
   platform::DirectoryWatch watch(platform::dir_name(at_), platform::base_name(at_));
   while (!try_acquire()) {
-    if (cancel_.load(std::memory_order_acquire)) wait_rules::canceled(cancel_, path_);
+    if (cancel_.load(std::memory_order_acquire)) return WaitStep::canceled;
     const auto now = std::chrono::steady_clock::now();
-    if (!forever && now >= deadline)
-      wait_rules::timed_out(path_, timeout_ms,
-                            legacy_.empty() ? "the lock is still held" : "still held by " + legacy_);
+    if (!w.forever && now >= w.deadline) return WaitStep::timed_out;
     auto next = now + std::chrono::milliseconds(options_.retry_interval_ms);
-    if (!forever) next = std::min(next, deadline);
+    if (!w.forever) next = std::min(next, w.deadline);
     // Sleeps until the name goes away, or for the retry interval (a release the watch
     // cannot see: another host's, a holder that died). Other names' events sleep on.
     while (wakeup_.wait_until_either(watch.native(), false, next) && !watch.drain() &&
            !cancel_.load(std::memory_order_acquire)) {
     }
   }
+  return WaitStep::acquired;
+}
+
+std::string NameLock::still_held() const {
+  if (!gate_entered_)
+    return "the lock is still held (by, or waited for through, another handle of this process)";
+  return legacy_.empty() ? "the lock is still held" : "still held by " + legacy_;
+}
+
+void NameLock::abandon() noexcept {
+  if (!gate_entered_) return;
+  gate_entered_ = false;
+  gate_.leave();
+}
+
+void NameLock::on_acquired(LockMode mode) noexcept {
+  gate_entered_ = false;  // the turn is the held lock's now: unlock() passes it on
+  slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
+  slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
+  held_.store(true, std::memory_order_release);
 }
 
 void NameLock::lock(LockMode mode, int64_t timeout_ms) {
@@ -153,49 +208,7 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
     throw_error(Status::unsupported, "lock", path_,
                 "the LOCKFILE and LOCKDIR backends have exclusive locks only; use FL_EXCLUSIVE, "
                 "or a kernel backend (flock, OFD) for shared locks");
-  if (held_.load(std::memory_order_acquire)) wait_rules::already_held(path_);
-  if (inherited()) {
-    guard_.release();  // the parent's entry lock
-    fork_generation_ = platform::fork_generation();
-    record_ = HolderRecordTemplate(platform::self_identity(), options_.owner,
-                                   backend_name(directory_ ? Backend::lockdir : Backend::lockfile),
-                                   handle_id_);
-  }
-  wait_rules::take_early_cancel(cancel_, path_);
-  const bool forever = timeout_ms < 0;
-  if (timeout_ms != kNoWait) {
-    if (forever) wait_rules::refuse_self_deadlock(*entry_, &slot_, mode, path_);
-    const auto deadline = deadline_after(timeout_ms);
-    if (!gate_.enter(wakeup_, forever, deadline, cancel_)) {
-      if (cancel_.load()) wait_rules::canceled(cancel_, path_);
-      wait_rules::timed_out(path_, timeout_ms,
-                            "the lock is still held (by, or waited for through, another handle "
-                            "of this process)");
-    }
-    try {
-      wait_for_name(forever, deadline, timeout_ms);
-    } catch (...) {
-      gate_.leave();
-      throw;
-    }
-  } else {
-    if (!gate_.try_enter())
-      wait_rules::busy(path_, "held by, or being taken through, another handle of this process");
-    bool taken = false;
-    try {
-      taken = try_acquire();
-    } catch (...) {
-      gate_.leave();
-      throw;
-    }
-    if (!taken) {
-      gate_.leave();
-      wait_rules::busy(path_, legacy_.empty() ? name_taken_reason(at_) : "held by " + legacy_);
-    }
-  }
-  slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
-  slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
-  held_.store(true, std::memory_order_release);
+  WaitLoop::lock(*this, mode, timeout_ms);
 }
 
 void NameLock::unlock() {

@@ -22,6 +22,7 @@
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
 #include "lock/name_gate.hpp"
+#include "lock/wait_loop.hpp"
 #include "platform/file.hpp"
 #include "platform/wakeup.hpp"
 
@@ -40,9 +41,19 @@ class NameLock final : public Lock {
   const std::string &lock_path() const noexcept override { return path_; }
 
  private:
+  // The family's steps for WaitLoop (wait_loop.hpp).
+  friend struct WaitLoop;
+  static constexpr bool kFollowsFile = false;  // a name, not a file: nothing to re-open
+  void after_fork();
+  bool try_once(LockMode mode);
+  std::string busy_reason() const;
+  void refuse_self_deadlock(LockMode mode);
+  WaitStep wait_once(LockMode mode, const WaitBudget &w);
+  std::string still_held() const;
+  void abandon() noexcept;
+  void on_acquired(LockMode mode) noexcept;
+
   bool try_acquire();
-  void wait_for_name(bool forever, std::chrono::steady_clock::time_point deadline,
-                     int64_t timeout_ms);
   bool create_entry(const std::string &record);
   bool inherited() const noexcept;
 
@@ -63,6 +74,8 @@ class NameLock final : public Lock {
   platform::Wakeup wakeup_;
   std::atomic<bool> cancel_{false};
   std::atomic<bool> held_{false};
+  bool gate_entered_ = false;  // this lock() call has this process's turn (gate_)
+  bool gate_busy_ = false;     // the last try found the turn taken
 };
 
 }  // namespace filelock

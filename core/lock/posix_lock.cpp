@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "lock/kernel_file_lock.hpp"
 #include "lock/legacy_record.hpp"
+#include "lock/wait_loop.hpp"
 #include "lock/wait_rules.hpp"
 #include "platform/fs_io.hpp"
 #include "platform/kernel_lock.hpp"
@@ -192,80 +193,86 @@ void PosixLock::release(PosixInodeState &state, LockMode mode) {
   state.changed.notify_all();
 }
 
-void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
-  if (held_.load(std::memory_order_acquire) != 0) wait_rules::already_held(path_);
-  fork_generation_ = platform::fork_generation();
-  wait_rules::take_early_cancel(cancel_, path_);
-  const bool forever = timeout_ms < 0;
-  const auto deadline = deadline_after(forever ? 0 : timeout_ms);
-  while (true) {
-    std::shared_ptr<PosixInodeState> keep = state_;
-    PosixInodeState &state = *keep;
-    std::unique_lock<std::mutex> lk(state.mutex);
-    sync_after_fork(state);
-    // In-process phase: handles of this process exclude each other here.
-    auto compatible = [&] {
-      return !state.writer && !state.acquiring && (mode == LockMode::shared || state.readers == 0);
-    };
-    while (!compatible()) {
-      if (timeout_ms == kNoWait) wait_rules::busy(path_, "held by another handle of this process");
-      if (forever) wait_rules::refuse_self_deadlock(*inode_, &slot_, mode, path_);
-      if (cancel_.load()) wait_rules::canceled(cancel_, path_);
-      if (forever) state.changed.wait(lk);
-      else if (state.changed.wait_until(lk, deadline) == std::cv_status::timeout && !compatible())
-        wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
+// One pass: the in-process phase, where handles of this process exclude each other,
+// then the process's kernel lock, taken by one thread while the others wait in-process.
+// Without `w` nothing waits: acquired, or busy_reason() says what holds it (timed_out;
+// legacy: a live legacy lock); replaced: re-open and try again (both ways).
+WaitStep PosixLock::pass(LockMode mode, const WaitBudget *w) {
+  std::shared_ptr<PosixInodeState> keep = state_;
+  PosixInodeState &state = *keep;
+  std::unique_lock<std::mutex> lk(state.mutex);
+  sync_after_fork(state);
+  auto compatible = [&] {
+    return !state.writer && !state.acquiring && (mode == LockMode::shared || state.readers == 0);
+  };
+  while (!compatible()) {
+    if (!w) {
+      busy_ = "held by another handle of this process";
+      return WaitStep::timed_out;
     }
-    if (mode == LockMode::shared && state.readers > 0) {
-      ++state.readers;  // the process already holds the kernel lock shared
-      break;
-    }
-    // Kernel phase: one thread takes the process's lock; others wait in-process.
-    state.acquiring = true;
-    lk.unlock();
-    auto outcome = platform::WaitOutcome::timed_out;
-    try {
-      outcome = acquire_kernel(mode, timeout_ms != kNoWait, forever, deadline);
-    } catch (...) {
-      lk.lock();
-      state.acquiring = false;
-      state.changed.notify_all();
-      throw;
-    }
+    // Here rather than before the wait: only this process's handles can make it one.
+    if (w->forever) wait_rules::refuse_self_deadlock(*inode_, &slot_, mode, path_);
+    if (cancel_.load()) return WaitStep::canceled;
+    if (w->forever) state.changed.wait(lk);
+    else if (state.changed.wait_until(lk, w->deadline) == std::cv_status::timeout && !compatible())
+      return WaitStep::timed_out;
+  }
+  if (mode == LockMode::shared && state.readers > 0) {
+    ++state.readers;  // the process already holds the kernel lock shared
+    return WaitStep::acquired;
+  }
+  state.acquiring = true;
+  lk.unlock();
+  auto outcome = platform::WaitOutcome::timed_out;
+  try {
+    outcome = w ? acquire_kernel(mode, true, w->forever, w->deadline)
+                : acquire_kernel(mode, false, false, {});
+  } catch (...) {
     lk.lock();
     state.acquiring = false;
-    if (outcome != platform::WaitOutcome::acquired) {
-      if (state.readers == 0 && !state.writer) {
-        for (auto fd : state.spare) platform::close_file(fd);
-        state.spare.clear();
-      }
-      state.changed.notify_all();
-      if (outcome == platform::WaitOutcome::canceled) wait_rules::canceled(cancel_, path_);
-      if (outcome == platform::WaitOutcome::replaced) {
-        lk.unlock();
-        reopen();
-        continue;
-      }
-      if (timeout_ms == kNoWait)
-        wait_rules::busy(path_, "held by another process (Resource temporarily unavailable)");
-      wait_rules::timed_out(path_, timeout_ms, "the lock is still held");
-    }
-    if (mode == LockMode::exclusive) state.writer = true;
-    else state.readers = 1;
-    const platform::FileIdentity id = platform::identify(state.fd, path_);
-    std::string legacy;
-    const bool held_legacy =
-        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(state.fd, id, path_, legacy);
-    if (id.nlink > 0 && !held_legacy) break;
-    release(state, mode);
-    lk.unlock();
-    if (held_legacy) {  // a live legacy lock holds it by existence (legacy_record.hpp)
-      if (timeout_ms == kNoWait) wait_rules::busy(path_, "held by " + legacy);
-      wait_out_legacy_lock(*wakeup_, cancel_, forever, deadline, timeout_ms,
-                           options_.retry_interval_ms, path_, legacy);
-      continue;
-    }
-    reopen();  // unlinked under us (fl_clean_stale)
+    state.changed.notify_all();
+    throw;
   }
+  lk.lock();
+  state.acquiring = false;
+  if (outcome != platform::WaitOutcome::acquired) {
+    if (state.readers == 0 && !state.writer) {
+      for (auto fd : state.spare) platform::close_file(fd);
+      state.spare.clear();
+    }
+    state.changed.notify_all();
+    busy_ = "held by another process (Resource temporarily unavailable)";
+    if (outcome == platform::WaitOutcome::canceled) return WaitStep::canceled;
+    if (outcome == platform::WaitOutcome::replaced) return WaitStep::replaced;
+    return WaitStep::timed_out;
+  }
+  if (mode == LockMode::exclusive) state.writer = true;
+  else state.readers = 1;
+  const platform::FileIdentity id = platform::identify(state.fd, path_);
+  legacy_.clear();
+  const bool held_legacy =
+      id.nlink > 0 && options_.sidecar && held_by_legacy_lock(state.fd, id, path_, legacy_);
+  if (id.nlink > 0 && !held_legacy) return WaitStep::acquired;
+  release(state, mode);
+  busy_ = nullptr;
+  // A live legacy lock holds it by existence (legacy_record.hpp); or unlinked under us
+  // (fl_clean_stale).
+  return held_legacy ? WaitStep::legacy : WaitStep::replaced;
+}
+
+void PosixLock::after_fork() { fork_generation_ = platform::fork_generation(); }
+
+bool PosixLock::try_once(LockMode mode) {
+  WaitStep step;
+  while ((step = pass(mode, nullptr)) == WaitStep::replaced) reopen();
+  return step == WaitStep::acquired;
+}
+
+std::string PosixLock::busy_reason() const {
+  return busy_ ? std::string(busy_) : "held by " + legacy_;
+}
+
+void PosixLock::on_acquired(LockMode mode) noexcept {
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
   held_.store(static_cast<int>(mode), std::memory_order_release);
@@ -275,6 +282,8 @@ void PosixLock::lock(LockMode mode, int64_t timeout_ms) {
     static_cast<void>(platform::fs::write_at(state_->fd, 0, record_buf_, kHolderRecordSize));
   }
 }
+
+void PosixLock::lock(LockMode mode, int64_t timeout_ms) { WaitLoop::lock(*this, mode, timeout_ms); }
 
 void PosixLock::unlock() {
   const int mode = held_.load(std::memory_order_acquire);

@@ -28,6 +28,7 @@
 #include "lock/holder_record.hpp"
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
+#include "lock/wait_loop.hpp"
 #include "platform/file.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/wakeup.hpp"
@@ -61,6 +62,23 @@ class PosixLock final : public Lock {
   const std::string &lock_path() const noexcept override { return path_; }
 
  private:
+  // The family's steps for WaitLoop (wait_loop.hpp).
+  friend struct WaitLoop;
+  static constexpr bool kFollowsFile = true;
+  void after_fork();
+  bool try_once(LockMode mode);
+  std::string busy_reason() const;
+  // Checked in the in-process phase instead (pass), the one that waits for this
+  // process's own handles.
+  void refuse_self_deadlock(LockMode) {}
+  WaitStep wait_once(LockMode mode, const WaitBudget &w) { return pass(mode, &w); }
+  std::string still_held() const { return "the lock is still held"; }
+  void abandon() noexcept {}
+  void on_acquired(LockMode mode) noexcept;
+  platform::Wakeup &legacy_wakeup() { return *wakeup_; }
+  void reopen();
+
+  WaitStep pass(LockMode mode, const WaitBudget *w);
   void open_file();
   void close_file() noexcept;
   // Takes the process's kernel lock: acquired, or timed_out (also a try that found it
@@ -72,7 +90,6 @@ class PosixLock final : public Lock {
   void unlock_kernel(PosixInodeState &state);
   platform::WaitOutcome wait_posix(platform::NativeFile fd, LockMode mode, bool forever,
                                    std::chrono::steady_clock::time_point deadline);
-  void reopen();
 
   const std::string path_;
   const LockOptions options_;
@@ -86,6 +103,8 @@ class PosixLock final : public Lock {
   std::atomic<int> held_{0};
   HolderRecordTemplate record_;
   char record_buf_[kHolderRecordSize];
+  const char *busy_ = nullptr;  // why the last try failed; none: legacy_ holds it
+  std::string legacy_;  // the live legacy lock the last attempt met (legacy_record.hpp)
 };
 
 }  // namespace filelock

@@ -1,6 +1,6 @@
-// What every backend's lock() checks and says the same way (kernel_file_lock,
-// posix_lock, name_lock, and legacy_record's wait): the refusals before a wait and the
-// errors that end one, in one wording.
+// What every backend's lock() checks and says the same way (WaitLoop, wait_loop.hpp, for
+// kernel_file_lock, posix_lock and name_lock; and legacy_record's wait): the refusals
+// before a wait and the errors that end one, in one wording.
 #pragma once
 
 #include <atomic>
