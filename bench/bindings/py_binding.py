@@ -6,8 +6,8 @@ open lock) and "binding.py_txn_1k_us V" (one `with state.transaction()` incremen
 counter in a ~1 KiB document: FULL durability, backups and audit log on, as
 state.fl_full_1k_us). Each figure is the median of several rounds' means. Beside each,
 "_native_us" (the same steps as direct calls of the native functions, in alternate
-rounds, same files) and "_overhead_us" (the median of the rounds' differences), so
-fsync variance between runs does not pass for the binding's cost.
+rounds, which goes first alternating, same files) and "_overhead_us" (the median of the
+rounds' differences), so fsync variance between runs does not pass for the binding's cost.
 Usage: python3 py_binding.py [--quick] DIR   (libfilelock importable: PYTHONPATH)
 """
 import json
@@ -31,16 +31,18 @@ def make_doc(nbytes):
 def paired(name, api, raw, rounds, n):
     """Prints name's figure, its native twin and the median of their paired differences."""
     diffs, apis, raws = [], [], []
-    for _ in range(rounds):
-        per_round = []
-        for fn in (api, raw):
+    for r in range(rounds):
+        # Which goes first alternates, so neither always follows the other's writes.
+        order = (api, raw) if r % 2 == 0 else (raw, api)
+        means = {}
+        for fn in order:
             t = time.perf_counter()
             for _ in range(n):
                 fn()
-            per_round.append((time.perf_counter() - t) / n * 1e6)
-        apis.append(per_round[0])
-        raws.append(per_round[1])
-        diffs.append(per_round[0] - per_round[1])
+            means[fn] = (time.perf_counter() - t) / n * 1e6
+        apis.append(means[api])
+        raws.append(means[raw])
+        diffs.append(means[api] - means[raw])
     print(f"{name}_us {statistics.median(apis):.3f}")
     print(f"{name}_native_us {statistics.median(raws):.3f}")
     print(f"{name}_overhead_us {statistics.median(diffs):.3f}")
@@ -84,7 +86,7 @@ def main():
 
     txn()
     native_txn()
-    paired("binding.py_txn_1k", txn, native_txn, 3 if quick else 7, 5 if quick else 60)
+    paired("binding.py_txn_1k", txn, native_txn, 3 if quick else 21, 5 if quick else 20)
 
 
 if __name__ == "__main__":

@@ -30,17 +30,19 @@ internal static class BindingBench
                 FilelockNative.fl_lock(native, (int)LockMode.Exclusive, Timeouts.Forever);
                 FilelockNative.fl_unlock(native);
             }
-            Emit("binding.cs_lock", Paired(Api, Native, quick ? 3 : 41, quick ? 100 : 1000));
+            Emit("binding.cs_lock", Paired(Api, Native, quick ? 3 : 41, quick ? 100 : 1000, WarmUp(quick)));
         }
         var doc = Doc1K();
-        Emit("binding.cs_txn_1k", Transactions(dir, "", new StateOptions { InitialDocument = doc }, quick ? 3 : 301));
+        Emit("binding.cs_txn_1k", Transactions(dir, "", new StateOptions { InitialDocument = doc }, quick ? 3 : 301, quick));
         // Without fsync: the binding's CPU cost per transaction, which fsync's variance hides.
         Emit("binding.cs_txn_1k_atomic", Transactions(dir, "_atomic",
-             new StateOptions { InitialDocument = doc, Durability = Durability.Atomic }, quick ? 3 : 1001));
+             new StateOptions { InitialDocument = doc, Durability = Durability.Atomic }, quick ? 3 : 1001, quick));
         return 0;
     }
 
-    static (double, double, double) Transactions(string dir, string tag, StateOptions options, int rounds)
+    static TimeSpan WarmUp(bool quick) => quick ? TimeSpan.Zero : TimeSpan.FromSeconds(1.5);
+
+    static (double, double, double) Transactions(string dir, string tag, StateOptions options, int rounds, bool quick)
     {
         using var state = new JsonState(System.IO.Path.Combine(dir, $"cs_binding_txn{tag}.json"), options);
         using var nativeState = OpenState(System.IO.Path.Combine(dir, $"cs_native_txn{tag}.json"), options);
@@ -54,7 +56,7 @@ internal static class BindingBench
             FilelockNative.fl_txn_commit(txn);
             txn.MarkConsumed();
         }
-        return Paired(Api, Native, rounds, 1);
+        return Paired(Api, Native, rounds, 1, WarmUp(quick));
     }
 
     /// <summary>The document bench/state_suite.cpp commits: a counter and small records.</summary>
@@ -92,9 +94,14 @@ internal static class BindingBench
 
     /// <summary>Rounds of <paramref name="n"/> calls of each, which goes first alternating;
     /// the medians of the rounds' means and of their differences, in µs.</summary>
-    static (double, double, double) Paired(Action api, Action native, int rounds, int n)
+    static (double, double, double) Paired(Action api, Action native, int rounds, int n, TimeSpan warmUp)
     {
-        for (var i = 0; i < Math.Max(n, 20); i++)
+        // .NET runs a method's first calls unoptimised and compiles it again, optimised,
+        // once it has been called 30 times and no new method has been compiled for 100 ms,
+        // on a background thread. A few warm-up calls would measure that first code (the
+        // binding's longer path more than its native twin's): run both for a while first.
+        var warm = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < Math.Max(n, 20) || warm.Elapsed < warmUp; i++)
         {
             api();
             native();

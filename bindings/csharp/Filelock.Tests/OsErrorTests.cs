@@ -19,6 +19,46 @@ public class OsErrorTests
         Assert.Contains(path, e.Message);
     }
 
+    // A refusal needs a user the OS refuses: the owner of a directory without write
+    // permission, or (root being refused nothing) a helper process that became "nobody".
+    [Fact]
+    public void RefusalIsAnUnauthorizedAccessException()
+    {
+        if (OperatingSystem.IsWindows()) return; // permissions are POSIX modes here
+        using var dir = new TempDir();
+        var closed = System.IO.Path.Combine(dir.Path, "closed");
+        Directory.CreateDirectory(closed);
+        File.SetUnixFileMode(closed, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        var path = System.IO.Path.Combine(closed, "data.json");
+        string[] lines;
+        if (Program.Posix.geteuid() == 0)
+        {
+            using var helper = Helper.Start("refused", path);
+            Assert.Equal(0, helper.WaitExit());
+            lines = helper.RemainingOutput();
+        }
+        else
+        {
+            lines = new[] { Describe(() => FileLock.Acquire(path, TimeSpan.Zero)), Describe(() => new JsonState(path)) };
+        }
+        // EACCES (13), naming what was refused: the file or its folder.
+        Assert.Equal(2, lines.Length);
+        foreach (var line in lines)
+        {
+            const string expected = "FileLockAccessException True False Permission 13 ";
+            Assert.StartsWith(expected, line);
+            Assert.StartsWith(closed, line[expected.Length..]);
+        }
+        Assert.False(File.Exists(path));
+    }
+
+    static string Describe(Func<IDisposable> open)
+    {
+        var e = Assert.ThrowsAny<Exception>(() => open().Dispose());
+        var f = e as FileLockAccessException;
+        return $"{e.GetType().Name} {e is UnauthorizedAccessException} {e is IOException} {f?.Code} {f?.OsError} {f?.Path}";
+    }
+
     [Fact]
     public void OtherFailuresAreIOExceptionsWithoutAnOsError()
     {

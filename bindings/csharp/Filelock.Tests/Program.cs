@@ -25,6 +25,7 @@ public static class Program
             case "increment": return Increment(rest[0], int.Parse(rest[1]));
             case "hold-transaction": return HoldTransaction(rest[0]);
             case "append": return Append(rest[0], rest[1], int.Parse(rest[2]));
+            case "refused": return Refused(rest[0]);
             case "bench": return BindingBench.Run(rest[0], rest.Length > 1 && rest[1] == "--quick");
             default:
                 Console.Error.WriteLine($"unknown helper role {args[1]}");
@@ -82,5 +83,47 @@ public static class Program
                              Durability.Atomic);
         Console.WriteLine("done");
         return 0;
+    }
+
+    // Opens a lock and a state at `path` as a user the OS refuses there: run as root, this
+    // process first becomes "nobody" (root is refused nothing). Prints what each raised.
+    static int Refused(string path)
+    {
+        _ = Library.Version; // loads the native libraries while they are still readable
+        if (Posix.geteuid() == 0 &&
+            (Posix.setgroups(0, IntPtr.Zero) != 0 || Posix.setgid(65534) != 0 || Posix.setuid(65534) != 0))
+        {
+            Console.WriteLine("cannot become nobody");
+            return 3;
+        }
+        void Report(Action open)
+        {
+            try
+            {
+                open();
+                Console.WriteLine("opened");
+            }
+            catch (Exception e)
+            {
+                var f = e as FileLockAccessException;
+                Console.WriteLine($"{e.GetType().Name} {e is UnauthorizedAccessException} {e is IOException} " +
+                                  $"{f?.Code} {f?.OsError} {f?.Path}");
+            }
+        }
+        Report(() => FileLock.Acquire(path, TimeSpan.Zero).Dispose());
+        Report(() => new JsonState(path).Dispose());
+        return 0;
+    }
+
+    internal static class Posix
+    {
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        internal static extern uint geteuid();
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        internal static extern int setgroups(nint size, IntPtr list);
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        internal static extern int setgid(uint gid);
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        internal static extern int setuid(uint uid);
     }
 }

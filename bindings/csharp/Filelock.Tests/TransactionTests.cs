@@ -53,4 +53,52 @@ public class TransactionTests
         Assert.Throws<InvalidOperationException>(() => txn.Commit());
         Assert.False(txn.IsCommitted);
     }
+
+    // A transaction hands its document to the library as UTF-8 of its own (not through
+    // strings): what it writes must be what Write writes, byte for byte.
+    [Fact]
+    public void ACommitWritesWhatWriteWrites()
+    {
+        using var dir = new TempDir();
+        var doc = JsonNode.Parse("""
+            {"name":"Zo\u00eb \"q\" \t \u2713 \ud83d\ude00 </script>","n":12345678901234567890,
+             "f":42.5,"exp":1e400,"list":[1,null,true,"x",{}],"nested":{"a/b~c":{"":[]}}}
+            """)!;
+        doc["added"] = "caf\u00e9 \u0001 \\";
+        using var written = new JsonState(dir.File("written.json"));
+        written.Write(doc.DeepClone());
+        using var committed = new JsonState(dir.File("committed.json"));
+        using (var txn = committed.BeginTransaction())
+        {
+            txn.Data = doc.DeepClone();
+            txn.Commit();
+        }
+        var bytes = File.ReadAllBytes(dir.File("written.json"));
+        Assert.Equal(bytes, File.ReadAllBytes(dir.File("committed.json")));
+        // Read back and committed again: nothing changes, so nothing is written.
+        var generation = committed.Generation;
+        committed.Update(d => d!["n"] = d["n"]!.DeepClone());
+        Assert.Equal(generation, committed.Generation);
+        Assert.Equal(bytes, File.ReadAllBytes(dir.File("committed.json")));
+        // The commit hands over the whole document, and the log says so.
+        Assert.Equal("""[""]""", committed.History(1)[0]!["changed"]!.ToJsonString());
+        using (var txn = committed.BeginTransaction())
+            Assert.Equal(doc.ToJsonString(), txn.Data!.ToJsonString());
+    }
+
+    [Fact]
+    public void ADocumentTheLibraryRefusesFailsTheCommitWithItsMessage()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("pipeline.json");
+        using var state = new JsonState(path);
+        var txn = state.BeginTransaction();
+        txn.Data!["text"] = "a\0b"; // JSON can carry it, the library's C strings cannot
+        var e = Assert.Throws<FileLockException>(() => txn.Commit());
+        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
+        Assert.Contains(path, e.Message);
+        Assert.False(txn.IsCommitted);
+        Assert.Throws<InvalidOperationException>(() => txn.Commit());
+        Assert.Equal("{}", state.Read()!.ToJsonString());
+    }
 }

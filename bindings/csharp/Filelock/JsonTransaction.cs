@@ -16,8 +16,7 @@ public sealed class JsonTransaction : IDisposable, IAsyncDisposable
     {
         State = state;
         this.handle = handle;
-        FilelockNative.fl_txn_get(handle, "", out var json);
-        Data = Json.Parse(json);
+        Data = TxnDocument.Get(handle);
         Generation = FilelockNative.fl_txn_generation(handle);
     }
 
@@ -72,15 +71,14 @@ public sealed class JsonTransaction : IDisposable, IAsyncDisposable
     {
         Flush();
         edit();
-        FilelockNative.fl_txn_get(handle, "", out var json);
-        Data = Json.Parse(json);
+        Data = TxnDocument.Get(handle);
     }
 
     void Flush()
     {
         if (handle.IsClosed)
             throw new InvalidOperationException("the transaction is already committed or rolled back");
-        FilelockNative.fl_txn_set(handle, "", Json.Serialize(Data));
+        TxnDocument.Set(handle, Data);
     }
 
     /// <summary>Writes <see cref="Data"/> atomically and releases the lock. On failure
@@ -93,7 +91,7 @@ public sealed class JsonTransaction : IDisposable, IAsyncDisposable
         var consumed = false;
         try
         {
-            FilelockNative.fl_txn_set(handle, "", Json.Serialize(Data));
+            TxnDocument.Set(handle, Data);
             // fl_txn_commit frees the transaction whether it succeeds or fails.
             consumed = true;
             FilelockNative.fl_txn_commit(handle);
