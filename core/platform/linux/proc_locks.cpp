@@ -72,32 +72,37 @@ bool read_proc_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out)
   return true;
 }
 
-bool same_holders(const std::vector<KernelLockHolder> &a, const std::vector<KernelLockHolder> &b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].kind != b[i].kind || a[i].exclusive != b[i].exclusive || a[i].pid != b[i].pid)
-      return false;
-  return true;
+// Adds to `all` what `pass` shows beyond it: each (kind, mode, pid) as many times as the
+// pass with the most of them lists it, an exclusive kind once.
+void add_missing(std::vector<KernelLockHolder> &all, const std::vector<KernelLockHolder> &pass) {
+  const auto same = [](const KernelLockHolder &a, const KernelLockHolder &b) {
+    return a.kind == b.kind && a.exclusive == b.exclusive && (a.exclusive || a.pid == b.pid);
+  };
+  for (const KernelLockHolder &h : pass) {
+    const auto in_pass = std::count_if(pass.begin(), pass.end(), [&](const auto &o) { return same(o, h); });
+    const auto in_all = std::count_if(all.begin(), all.end(), [&](const auto &o) { return same(o, h); });
+    if (in_all < in_pass) all.push_back(h);
+  }
 }
 
 }  // namespace
 
 // The kernel builds /proc/locks a page per read() and lets go of its lock list between
 // pages: past one page (many locks on the system) a lock taken or released meanwhile
-// shifts the rest, so a line can appear twice or not at all. A repeated exclusive line
-// is dropped as it is read; two passes that agree on this inode's lines are taken as
-// its state.
+// shifts the rest, so one pass can list a line twice or not at all. A repeated exclusive
+// line is dropped as it is read; a line one pass missed, another shows: the passes are
+// merged (a lock released between two passes may then still be listed, as it was a
+// moment before).
 bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
-  std::vector<KernelLockHolder> last, now;
-  if (!read_proc_locks(id, last)) return false;
-  for (int pass = 0; pass < 8; ++pass) {
-    now.clear();
-    if (!read_proc_locks(id, now)) return false;
-    if (same_holders(last, now)) break;
-    last.swap(now);
+  constexpr int kPasses = 4;
+  std::vector<KernelLockHolder> all, pass;
+  for (int i = 0; i < kPasses; ++i) {
+    pass.clear();
+    if (!read_proc_locks(id, pass)) return false;
+    add_missing(all, pass);
   }
   const size_t first = out.size();
-  out.insert(out.end(), now.begin(), now.end());
+  out.insert(out.end(), all.begin(), all.end());
   merge_companions(out, first);
   return true;
 }
