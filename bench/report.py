@@ -116,6 +116,13 @@ HANDOFFS = [
     ("holder and waiter: two threads of one process", "handoff.fl_thread", "handoff.raw_thread"),
 ]
 HANDOFF_TARGET = 1.5   # median, filelock / raw blocking flock
+GO_HANDOFF_TARGET = 1.0  # Go: a goroutine blocked in Lock, filelock / gofrs/flock
+# (scenario, figure prefix): bench_handoff_test.go's rows, each with _filelock_us,
+# _gofrs_us and their _p99_us.
+GO_HANDOFFS = [
+    ("handoff to a blocked goroutine, defaults (holder record)", "binding.go_handoff"),
+    ("handoff to a blocked goroutine, no sidecar (no record)", "binding.go_handoff_nosidecar"),
+]
 WAIT_CPU_TARGET = 2.0  # CPU per wait, filelock / raw blocking flock
 SIZES = [("1 KiB", "1k"), ("64 KiB", "64k"), ("4 MiB", "4m")]
 JSON_MBPS_TARGET = 300  # parse and print of the whole document, each
@@ -207,6 +214,12 @@ def main():
               "beside raw blocking flock, same run)",
               ["scenario", "filelock median", "raw median", "ratio", "filelock p99", "raw p99",
                "ratio", "target", "result"], rows)
+    rows, go_misses = go_wait_rows(fig)
+    misses += go_misses
+    if rows:
+        table("Go: a goroutine blocked in Lock, beside gofrs/flock's calls (same run)",
+              ["scenario", "filelock median", "gofrs median", "ratio", "filelock p99",
+               "gofrs p99", "target", "result"], rows)
     rows, json_misses = json_rows(fig)
     misses += json_misses
     if rows:
@@ -263,6 +276,24 @@ def handoff_rows(fig):
         misses += not ok
         rows.append(["CPU per ~2 ms wait (long-lived holder)", us(a), us(b), f"{a / b:.2f}x",
                      "", "", "", f"<= {WAIT_CPU_TARGET}x", "PASS" if ok else "MISS"])
+    return rows, misses
+
+
+def go_wait_rows(fig):
+    rows, misses = [], 0
+    for what, prefix in GO_HANDOFFS:
+        a, b = fig.get(prefix + "_filelock_us"), fig.get(prefix + "_gofrs_us")
+        if a is None or not b:
+            continue
+        ok = a / b <= GO_HANDOFF_TARGET
+        misses += not ok
+        rows.append([what, us(a), us(b), f"{a / b:.2f}x", us(fig.get(prefix + "_filelock_p99_us")),
+                     us(fig.get(prefix + "_gofrs_p99_us")), f"<= {GO_HANDOFF_TARGET}x",
+                     "PASS" if ok else "MISS"])
+    a, b = fig.get("binding.go_200_waiters_filelock_ms"), fig.get("binding.go_200_waiters_gofrs_ms")
+    if a is not None and b:
+        rows.append(["200 blocked goroutines, all through (ms)", f"{a:.2f} ms", f"{b:.2f} ms",
+                     f"{a / b:.2f}x", "", "", "", ""])
     return rows, misses
 
 
