@@ -114,9 +114,10 @@ TEST(Inspect, AutoQueryReportsTheKernelHolderOfATakenOverLegacyFile) {
 
 #ifdef __linux__
 // /proc/locks is built a page per read(): with many locks on the system and others being
-// taken and released meanwhile, one pass can list a line twice or miss one. A query
-// must still see exactly the one holder there is.
-TEST(Inspect, QueryCountsHoldersRightWhileOtherLocksChurn) {
+// taken and released meanwhile, one pass can list a line twice. A query must never show
+// one exclusive holder as two. (A pass can also miss a line; merged passes make that
+// rarer, not impossible: see proc_locks.cpp.)
+TEST(Inspect, QueryNeverListsOneHolderTwiceWhileOtherLocksChurn) {
   fltest::TempDir dir;
   std::vector<int> fds;
   for (int i = 0; i < 300; ++i) {  // ~18 KiB of /proc/locks: several pages
@@ -145,7 +146,7 @@ TEST(Inspect, QueryCountsHoldersRightWhileOtherLocksChurn) {
   std::string example;
   for (int i = 0; i < 300; ++i) {
     locktest::Json q(locktest::query_json(dir.file("x"), with_backend(Backend::ofd)));
-    if (cJSON_GetArraySize(q.get("holders")) != 1) {
+    if (cJSON_GetArraySize(q.get("holders")) > 1) {
       ++wrong;
       example = q.text;
     }

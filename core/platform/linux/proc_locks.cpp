@@ -90,9 +90,10 @@ void add_missing(std::vector<KernelLockHolder> &all, const std::vector<KernelLoc
 // The kernel builds /proc/locks a page per read() and lets go of its lock list between
 // pages: past one page (many locks on the system) a lock taken or released meanwhile
 // shifts the rest, so one pass can list a line twice or not at all. A repeated exclusive
-// line is dropped as it is read; a line one pass missed, another shows: the passes are
-// merged (a lock released between two passes may then still be listed, as it was a
-// moment before).
+// line is dropped as it is read; a line one pass missed, another usually shows: the
+// passes are merged (a lock released between two passes may then still be listed, as it
+// was a moment before). Under heavy churn every pass can still miss a line: the list is
+// a report (fl_query, fl_scan), never what decides that a lock may be broken.
 bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
   constexpr int kPasses = 4;
   std::vector<KernelLockHolder> all, pass;
