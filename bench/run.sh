@@ -25,6 +25,14 @@ echo "filelock $(git -C "$repo" describe --always --dirty 2>/dev/null || echo un
      "on $(uname -sr), $(nproc) cores, $(stat -f -c %T "$dir") at $dir, $(date -u +%FT%TZ)"
 
 skip() { echo "skipped: $1" >&2; }
+# go_bench PATTERN BENCHTIME: the Go binding's benchmarks against this build's library.
+go_bench() {
+  (cd "$repo/bindings/go" &&
+    env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
+      GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
+      GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 FILELOCK_BENCH_DIR="$work" \
+      go test -run '^$' -bench "$1" -benchtime "$2" .)
+}
 {
   "$build/bin/filelock-bench" "$work"
   if [ -x "$build/bin/filelock-bench-sqlite" ]; then
@@ -55,12 +63,8 @@ skip() { echo "skipped: $1" >&2; }
     skip "the Python binding (build with FILELOCK_BUILD_BINDINGS=ON)"
   fi
   if command -v go >/dev/null && [ -f "$build/bindings/go/pkgconfig/filelock.pc" ]; then
-    (cd "$repo/bindings/go" &&
-      env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
-        GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
-        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 FILELOCK_BENCH_DIR="$work" \
-        go test -run '^$' -bench '^Benchmark(LockUnlock|StateUpdateDurable1K|StateUpdateAtomic1K)Paired$' \
-          -benchtime "${GO_BENCHTIME:-2s}" .) |
+    go_bench '^Benchmark(LockUnlock|StateUpdateDurable1K|StateUpdateAtomic1K)Paired$' \
+        "${GO_BENCHTIME:-2s}" |
       awk '/^BenchmarkLockUnlockPaired/ {f = "binding.go_lock"}
            /^BenchmarkStateUpdateDurable1KPaired/ {f = "binding.go_txn_1k"}
            /^BenchmarkStateUpdateAtomic1KPaired/ {f = "binding.go_txn_1k_atomic"}
@@ -68,12 +72,7 @@ skip() { echo "skipped: $1" >&2; }
              printf "%s%s_us %.3f\n", f, (u == "api" ? "" : "_" u), $i}}'
     # Handoff from another process's Unlock to a goroutine blocked in Lock, beside
     # gofrs/flock's calls in the same run (bench_handoff_test.go).
-    (cd "$repo/bindings/go" &&
-      env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
-        GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
-        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 FILELOCK_BENCH_DIR="$work" \
-        go test -run '^$' -bench '^Benchmark(HandoffVsGofrs|BlockedGoroutinesVsGofrs)$' \
-          -benchtime "${GO_HANDOFF_ROUNDS:-300}x" .) |
+    go_bench '^Benchmark(HandoffVsGofrs|BlockedGoroutinesVsGofrs)$' "${GO_HANDOFF_ROUNDS:-300}x" |
       awk '/^BenchmarkHandoffVsGofrs\/record/ {f = "binding.go_handoff"}
            /^BenchmarkHandoffVsGofrs\/nosidecar/ {f = "binding.go_handoff_nosidecar"}
            /^BenchmarkBlockedGoroutinesVsGofrs/ {f = "binding.go_200_waiters"}

@@ -120,6 +120,14 @@ func startHelper(t testing.TB, role, path, arg string) *helper {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$", path, arg)
 	cmd.Env = append(os.Environ(), helperEnv+"="+role)
+	stdin, stdout := startPiped(t, cmd)
+	return &helper{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
+}
+
+// startPiped starts cmd with pipes to its stdin and from its stdout (its stderr is the
+// test's); the process is killed when the test ends.
+func startPiped(t testing.TB, cmd *exec.Cmd) (io.WriteCloser, io.Reader) {
+	t.Helper()
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -132,12 +140,11 @@ func startHelper(t testing.TB, role, path, arg string) *helper {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h := &helper{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
 	t.Cleanup(func() {
-		h.cmd.Process.Kill()
-		h.cmd.Wait()
+		cmd.Process.Kill()
+		cmd.Wait()
 	})
-	return h
+	return stdin, stdout
 }
 
 // expectLine reads the helper's next line and fails unless it is want.

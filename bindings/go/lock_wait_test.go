@@ -330,18 +330,7 @@ type gofrsProcess struct {
 func startGofrs(t *testing.T, role, path string) *gofrsProcess {
 	t.Helper()
 	cmd := exec.Command(gofrsLocker(t), role, path)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := startPiped(t, cmd)
 	p := &gofrsProcess{cmd: cmd, stdin: stdin, lines: make(chan string, 4)}
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -350,10 +339,6 @@ func startGofrs(t *testing.T, role, path string) *gofrsProcess {
 		}
 		close(p.lines)
 	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
 	return p
 }
 

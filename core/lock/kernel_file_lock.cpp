@@ -224,7 +224,9 @@ std::optional<WaitStep> KernelFileLock::wait_for_local_release(LockMode mode,
                                                                const WaitBudget &w,
                                                                platform::Wakeup &wakeup) {
   std::shared_ptr<InodeEntry> entry = inode_;
-  // Registered before the first try, so no release after it is missed; kept across
+  // Nobody here holds it: no registration and no second try before the kernel wait.
+  if (!InodeRegistry::instance().held_here(*entry, &slot_, mode)) return std::nullopt;
+  // Registered before the next try, so no release after it is missed; kept across
   // wake-ups, so a woken waiter tries at once instead of queueing on the registry mutex
   // the releaser may still hold.
   std::optional<LocalWait> registered(std::in_place, *entry, wakeup);

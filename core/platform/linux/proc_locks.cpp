@@ -35,7 +35,6 @@ void merge_companions(std::vector<KernelLockHolder> &out, size_t first) {
 
 // One pass over /proc/locks: the granted locks on `id`, unmerged. False if unreadable.
 bool read_proc_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
-  const size_t first = out.size();
   FILE *f = std::fopen("/proc/locks", "re");
   if (f == nullptr) return false;
   const unsigned want_major = major(static_cast<dev_t>(id.dev));
@@ -60,28 +59,24 @@ bool read_proc_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out)
     else continue;  // leases, delegations
     h.exclusive = std::strcmp(access, "WRITE") == 0;
     h.pid = pid;
-    // An exclusive whole-file lock of one kind has one holder: a second line is a page
-    // boundary's repeat (below), not a second holder.
-    const bool repeat = h.exclusive && std::any_of(out.begin() + static_cast<std::ptrdiff_t>(first),
-                                                    out.end(), [&](const KernelLockHolder &o) {
-                                                      return o.exclusive && o.kind == h.kind;
-                                                    });
-    if (!repeat) out.push_back(h);
+    out.push_back(h);
   }
   std::fclose(f);
   return true;
 }
 
 // Adds to `all` what `pass` shows beyond it: each (kind, mode, pid) as many times as the
-// pass with the most of them lists it, an exclusive kind once.
+// pass with the most of them lists it; an exclusive whole-file lock of one kind once, as
+// it has one holder (a second line is a page boundary's repeat, below).
 void add_missing(std::vector<KernelLockHolder> &all, const std::vector<KernelLockHolder> &pass) {
   const auto same = [](const KernelLockHolder &a, const KernelLockHolder &b) {
     return a.kind == b.kind && a.exclusive == b.exclusive && (a.exclusive || a.pid == b.pid);
   };
   for (const KernelLockHolder &h : pass) {
-    const auto in_pass = std::count_if(pass.begin(), pass.end(), [&](const auto &o) { return same(o, h); });
-    const auto in_all = std::count_if(all.begin(), all.end(), [&](const auto &o) { return same(o, h); });
-    if (in_all < in_pass) all.push_back(h);
+    const auto is_h = [&](const KernelLockHolder &o) { return same(o, h); };
+    const auto in_pass = std::count_if(pass.begin(), pass.end(), is_h);
+    const auto in_all = std::count_if(all.begin(), all.end(), is_h);
+    if (in_all < (h.exclusive ? 1 : in_pass)) all.push_back(h);
   }
 }
 
@@ -89,11 +84,11 @@ void add_missing(std::vector<KernelLockHolder> &all, const std::vector<KernelLoc
 
 // The kernel builds /proc/locks a page per read() and lets go of its lock list between
 // pages: past one page (many locks on the system) a lock taken or released meanwhile
-// shifts the rest, so one pass can list a line twice or not at all. A repeated exclusive
-// line is dropped as it is read; a line one pass missed, another usually shows: the
-// passes are merged (a lock released between two passes may then still be listed, as it
-// was a moment before). Under heavy churn every pass can still miss a line: the list is
-// a report (fl_query, fl_scan), never what decides that a lock may be broken.
+// shifts the rest, so one pass can list a line twice or not at all. A line one pass
+// missed, another usually shows: the passes are merged (a lock released between two
+// passes may then still be listed, as it was a moment before). Under heavy churn every
+// pass can still miss a line: the list is a report (fl_query, fl_scan), never what
+// decides that a lock may be broken.
 bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
   constexpr int kPasses = 4;
   std::vector<KernelLockHolder> all, pass;
