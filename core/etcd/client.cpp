@@ -87,8 +87,9 @@ Doc parse(const char *op, const Target &t, const std::string &body) {
 }  // namespace
 
 std::string Client::call(const char *op, const std::string &path, const std::string &body,
-                         Interrupt *interrupt) {
+                         Interrupt *interrupt, bool *may_have_applied_before) {
   Response r = http_.post(op, path, body, interrupt);
+  if (may_have_applied_before != nullptr) *may_have_applied_before = r.may_have_applied_before;
   if (r.status == 200) return std::move(r.body);
   // A gRPC error as the gateway spells it: {"error": "...", "message": "...", "code": N}.
   Doc doc(cJSON_Parse(r.body.c_str()));
@@ -146,8 +147,9 @@ void Client::put(const char *op, const std::string &key, const std::string &valu
   call(op, "/v3/kv/put", "{\"key\":" + b64(key) + ",\"value\":" + b64(value) + "}");
 }
 
-int64_t Client::remove(const char *op, const std::string &key) {
-  Doc doc = parse(op, target(), call(op, "/v3/kv/deleterange", "{\"key\":" + b64(key) + "}"));
+int64_t Client::remove(const char *op, const std::string &key, bool *may_have_applied_before) {
+  Doc doc = parse(op, target(), call(op, "/v3/kv/deleterange", "{\"key\":" + b64(key) + "}",
+                                     nullptr, may_have_applied_before));
   return int_field(doc.get(), "deleted");
 }
 

@@ -38,8 +38,9 @@ class Client {
                             int64_t lease, const std::string &prefix);
   RangeResult range_prefix(const char *op, const std::string &prefix);
   void put(const char *op, const std::string &key, const std::string &value);
-  // The number of keys deleted (0: it was already gone).
-  int64_t remove(const char *op, const std::string &key);
+  // The number of keys deleted (0: it was already gone). `may_have_applied_before` (if
+  // given) says an earlier attempt of this call may have deleted it (Response's flag).
+  int64_t remove(const char *op, const std::string &key, bool *may_have_applied_before = nullptr);
 
   enum class Wait { look_again, canceled, timed_out };
   // Watches `key` from `from_revision` until it is deleted (look_again), the stream
@@ -52,7 +53,7 @@ class Client {
 
  private:
   std::string call(const char *op, const std::string &path, const std::string &body,
-                   Interrupt *interrupt = nullptr);
+                   Interrupt *interrupt = nullptr, bool *may_have_applied_before = nullptr);
   Http http_;
 };
 

@@ -86,6 +86,15 @@ std::string EtcdLock::record(LockMode mode) const {
   return out;
 }
 
+bool EtcdLock::lease_alive(const char *op) {
+  try {
+    return client_.keep_alive(op, lease_, nullptr) > 0;
+  } catch (const Error &e) {
+    if (e.status() == Status::not_found) return false;
+    throw;
+  }
+}
+
 void EtcdLock::leave_queue() noexcept {
   keep_alive_.reset();
   try {
@@ -180,8 +189,10 @@ void EtcdLock::unlock() {
   const bool lost = keep_alive_->lost();
   keep_alive_.reset();
   held_ = false;
-  // Our key already gone: the lease expired (or was revoked) while we held.
-  if (client_.remove(op, key_) == 0 || lost)
+  // Our key already gone: the lease expired (or was revoked) while we held; unless a
+  // first attempt whose answer was lost deleted it, which a lease still alive proves.
+  bool retried = false;
+  if (lost || (client_.remove(op, key_, &retried) == 0 && !(retried && lease_alive(op))))
     throw_error(Status::io, op, target_.url,
                 "the lease expired while the lock was held (etcd unreachable for its TTL of " +
                     std::to_string(target_.ttl_s) + " s): another process may have held it meanwhile");

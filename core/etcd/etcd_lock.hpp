@@ -31,6 +31,8 @@ class EtcdLock final : public Lock {
 
  private:
   void ensure_lease();
+  // Whether etcd still knows the lease (a refresh; false once it expired).
+  bool lease_alive(const char *op);
   std::string record(LockMode mode) const;
   // Leaves the queue after a failed attempt: the key deleted, the keep-alive stopped.
   void leave_queue() noexcept;

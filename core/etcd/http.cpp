@@ -188,6 +188,7 @@ Response Http::post(const char *op, const std::string &path, const std::string &
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(target_.request_timeout_ms);
   Borrowed conn(*this);
   std::string reasons;
+  bool sent_unanswered = false;
   const size_t n = target_.endpoints.size();
   const size_t first = preferred_.load();
   for (size_t i = 0; i < n; ++i) {
@@ -215,15 +216,21 @@ Response Http::post(const char *op, const std::string &path, const std::string &
     if (outcome == Run::timed_out) {
       why = "no answer within " + std::to_string(share) + " ms of the request timeout (" +
             std::to_string(target_.request_timeout_ms) + " ms)";
+      sent_unanswered = true;
     } else if (code != CURLE_OK) {
       why = (*conn).error[0] != '\0' ? std::string((*conn).error) : lib_->easy_strerror(code);
+      // Refused or unresolvable: the request never left. Anything else may have.
+      sent_unanswered = sent_unanswered || (code != CURLE_COULDNT_CONNECT &&
+                                            code != CURLE_COULDNT_RESOLVE_HOST);
     } else {
       lib_->easy_getinfo((*conn).easy, CURLINFO_RESPONSE_CODE, &response.status);
       if (response.status != 503) {
         preferred_.store(index);
+        response.may_have_applied_before = sent_unanswered;
         return response;
       }
       why = http_reason(response.status, response.body);
+      sent_unanswered = true;  // "request timed out": the proposal may still commit
     }
     reasons += (reasons.empty() ? "" : "; ") + url + ": " + why;
   }

@@ -38,6 +38,10 @@ struct Response {
   long status = 0;       // HTTP status
   std::string body;
   std::string endpoint;  // the one that answered
+  // An earlier attempt reached a member and got no usable answer (it timed out, the
+  // connection broke, or etcd said "unavailable"): that member may have carried the
+  // request out, so a mutation's answer may reflect its own first attempt.
+  bool may_have_applied_before = false;
 };
 
 using Clock = std::chrono::steady_clock;

@@ -67,4 +67,29 @@ TEST(EtcdUnreachable, LeaseLostWhileHeldIsReportedAtUnlock) {
   EXPECT_FALSE(held->locked());
 }
 
+// A delete whose reply is lost (the member carried it out) is retried on the next
+// member, which finds the key gone: that is this unlock's own first attempt, not a lost
+// lease, while the lease is still alive.
+TEST(EtcdUnreachable, AnUnlockWhoseReplyWasLostIsNotALostLease) {
+  REQUIRE_ETCD();
+  etcdtest::TcpProxy proxy(first_member_port());
+  const std::string direct = etcdtest::url("deaf", "ttl=5&request_timeout=3s");
+  const std::string endpoints = etcdtest::endpoints();
+  const size_t second = endpoints.find(',') + 1;
+  const std::string second_member = endpoints.substr(second, endpoints.find(',', second) - second);
+  const size_t slash = direct.find('/', 7);
+  const std::string url = "etcd://127.0.0.1:" + std::to_string(proxy.port()) + "," + second_member +
+                          direct.substr(slash);
+  auto held = Lock::open(url, {});
+  held->lock(LockMode::exclusive, filelock::kNoWait);
+  proxy.set_drop_replies(true);
+  std::string message;
+  EXPECT_EQ(status_of([&] { held->unlock(); }, &message), Status::ok) << message;
+  EXPECT_FALSE(held->locked());
+  proxy.set_drop_replies(false);
+  auto other = Lock::open(direct, {});
+  EXPECT_EQ(status_of([&] { other->lock(LockMode::exclusive, filelock::kNoWait); }), Status::ok);
+  other->unlock();
+}
+
 }  // namespace

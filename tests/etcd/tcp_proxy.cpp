@@ -56,7 +56,8 @@ void TcpProxy::accept_loop() {
   }
 }
 
-// Copies bytes both ways until either side closes; while silent, copies nothing.
+// Copies bytes both ways until either side closes; while silent, copies nothing; while
+// dropping replies, reads the member's bytes and throws them away.
 void TcpProxy::pump(int client, int server) {
   char buf[16384];
   while (!stop_.load()) {
@@ -74,6 +75,7 @@ void TcpProxy::pump(int client, int server) {
         closed = true;
         break;
       }
+      if (i == 1 && drop_replies_.load()) continue;
       for (ssize_t off = 0; off < n;) {
         const ssize_t w = write(p[1 - i].fd, buf + off, static_cast<size_t>(n - off));
         if (w <= 0) {

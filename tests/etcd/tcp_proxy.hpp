@@ -1,6 +1,7 @@
 // A TCP proxy on 127.0.0.1 in front of one etcd member, which a test can make silent
 // (connections stay open, nothing passes) to take "etcd" away from a handle that is
-// already open, and bring back.
+// already open, and bring back; or deaf to replies (requests reach the member and are
+// carried out, answers are dropped), as when a member's reply is lost after it acted.
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,7 @@ class TcpProxy {
 
   int port() const { return port_; }
   void set_silent(bool silent) { silent_.store(silent); }
+  void set_drop_replies(bool drop) { drop_replies_.store(drop); }
 
  private:
   void accept_loop();
@@ -28,6 +30,7 @@ class TcpProxy {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> silent_{false};
+  std::atomic<bool> drop_replies_{false};
   std::atomic<bool> stop_{false};
   std::thread acceptor_;
   std::mutex mu_;
