@@ -229,6 +229,7 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  * lock. fl_lock_path returns the name;
  * fl_lock_fd returns -1. fl_unlock reports FL_EIO when the lease expired while held
  * (etcd unreachable for its TTL: another process may have held the lock meanwhile).
+ * fl_scan lists the locks under an etcd:// prefix (below).
  * Not yet: TLS and authentication, fl_state_* and fl_append on etcd:// names. */
 FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
 /* mode: FL_EXCLUSIVE or FL_SHARED; timeout_ms: FL_NOWAIT, FL_FOREVER or > 0.
@@ -312,6 +313,10 @@ FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_j
  * {"dir","locks":[{"lock_path","backend","locked","mode","holders","holder","alive",
  *  "stale","age_ms"}],
  *  "leftovers":[{"path","leftover_of","kind","age_ms","stale","reason"}]}.
+ * dir may be an etcd prefix "etcd://HOST:PORT[,...]/PREFIX": every lock whose keys lie
+ * below it, at any depth, named by its own etcd:// URL (a lock with no holder and no
+ * waiter has no keys: not listed); fl_clean_stale of it removes nothing (a dead
+ * holder's lease expires by itself).
  * "locks": each entry as in fl_query. Only "*.lock" entries this library made are listed
  * (empty or holder-recorded files, lock directories with a record), and legacy locks
  * (see the backends above): "backend" "legacy", "format" "bare-pid", "pid-locked_at" or

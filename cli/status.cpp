@@ -24,6 +24,7 @@ const char *const kStatusHelp =
     "holding a pid file) show as held by that pid, with OWNER 'legacy FORMAT'.\n"
     "Files a lock-file process left when killed mid-step (<lock>.new-*,\n"
     "<lock>.breaking-*) are counted below the table; --json lists them.\n"
+    "DIR may be an etcd:// prefix (etcd://HOST:PORT/PREFIX): every lock below it.\n"
     "\n"
     "Options:\n"
     "  --json               print the library's report as JSON\n"
@@ -34,7 +35,8 @@ const char *const kStatusHelp =
     "Examples:\n"
     "  filelock status\n"
     "  filelock status /var/lib/pipeline --json\n"
-    "  filelock status /var/lib/pipeline --watch 500ms\n";
+    "  filelock status /var/lib/pipeline --watch 500ms\n"
+    "  filelock status etcd://10.0.0.5:2379/pipeline\n";
 
 namespace {
 

@@ -54,9 +54,11 @@ std::string range_body(const std::string &prefix) {
          ",\"sort_order\":\"ASCEND\",\"sort_target\":\"CREATE\"}";
 }
 
-// The keys directly under `prefix`: the queue of lock "a" is "a/<lease>", never the
-// keys of a lock "a/b" ("a/b/<lease>"), which the range also returns.
-RangeResult read_range(const cJSON *response, int64_t revision, const std::string &prefix) {
+// The keys directly under `prefix` (the queue of lock "a" is "a/<lease>", never the
+// keys of a lock "a/b": "a/b/<lease>", which the range also returns), or with `subtree`
+// every key under it.
+RangeResult read_range(const cJSON *response, int64_t revision, const std::string &prefix,
+                       bool subtree = false) {
   RangeResult out;
   out.revision = revision;
   const cJSON *kvs = cJSON_GetObjectItemCaseSensitive(response, "kvs");
@@ -64,7 +66,7 @@ RangeResult read_range(const cJSON *response, int64_t revision, const std::strin
   cJSON_ArrayForEach(kv, kvs) {
     KeyValue item;
     item.key = bytes_field(kv, "key");
-    if (item.key.find('/', prefix.size()) != std::string::npos) continue;
+    if (!subtree && item.key.find('/', prefix.size()) != std::string::npos) continue;
     item.value = bytes_field(kv, "value");
     item.create_revision = int_field(kv, "create_revision");
     item.lease = int_field(kv, "lease");
@@ -141,6 +143,11 @@ RangeResult Client::put_and_range(const char *op, const std::string &key, const 
 RangeResult Client::range_prefix(const char *op, const std::string &prefix) {
   Doc doc = parse(op, target(), call(op, "/v3/kv/range", range_body(prefix)));
   return read_range(doc.get(), header_revision(doc.get()), prefix);
+}
+
+RangeResult Client::range_subtree(const char *op, const std::string &prefix) {
+  Doc doc = parse(op, target(), call(op, "/v3/kv/range", range_body(prefix)));
+  return read_range(doc.get(), header_revision(doc.get()), prefix, true);
 }
 
 void Client::put(const char *op, const std::string &key, const std::string &value) {

@@ -37,6 +37,8 @@ class Client {
   RangeResult put_and_range(const char *op, const std::string &key, const std::string &value,
                             int64_t lease, const std::string &prefix);
   RangeResult range_prefix(const char *op, const std::string &prefix);
+  // Every key under `prefix`, at any depth (the queues of all locks below it).
+  RangeResult range_subtree(const char *op, const std::string &prefix);
   void put(const char *op, const std::string &key, const std::string &value);
   // The number of keys deleted (0: it was already gone). `may_have_applied_before` (if
   // given) says an earlier attempt of this call may have deleted it (Response's flag).

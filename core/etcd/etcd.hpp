@@ -15,5 +15,8 @@ namespace filelock::etcd {
 std::unique_ptr<Lock> open_lock(const std::string &url, const LockOptions &options);
 // fl_query on an etcd:// name: the holders from the key's queue.
 LockReport query_lock(const std::string &url, const LockOptions &options);
+// fl_scan on "etcd://.../prefix": every lock whose queue is under the prefix, at any
+// depth, each named by its own etcd:// URL.
+ScanReport scan_locks(const std::string &url);
 
 }  // namespace filelock::etcd

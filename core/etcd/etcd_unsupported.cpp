@@ -13,5 +13,6 @@ namespace {
 
 std::unique_ptr<Lock> open_lock(const std::string &url, const LockOptions &) { refuse("open lock", url); }
 LockReport query_lock(const std::string &url, const LockOptions &) { refuse("query lock", url); }
+ScanReport scan_locks(const std::string &url) { refuse("scan locks", url); }
 
 }  // namespace filelock::etcd

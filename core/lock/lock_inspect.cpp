@@ -498,6 +498,7 @@ LockReport query_lock(const std::string &path, const LockOptions &options) {
 }
 
 ScanReport scan_locks(const std::string &dir) {
+  if (etcd::is_etcd_url(dir)) return etcd::scan_locks(dir);
   auto names = platform::list_dir(dir);
   std::sort(names.begin(), names.end());
   ScanReport report;
@@ -539,6 +540,13 @@ ScanReport scan_locks(const std::string &dir) {
 }
 
 CleanReport clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
+  // etcd frees a dead holder's lock itself, when its lease expires: nothing is stale.
+  if (etcd::is_etcd_url(dir)) {
+    (void)etcd::scan_locks(dir);  // still refuses a malformed URL or an unreachable cluster
+    CleanReport report;
+    report.dir = dir;
+    return report;
+  }
   auto names = platform::list_dir(dir);
   std::sort(names.begin(), names.end());
   CleanReport report;

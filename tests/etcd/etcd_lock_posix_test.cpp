@@ -2,6 +2,7 @@
 // processes: exclusion, try, handoff, a SIGKILLed holder, shared holders, cancel.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -272,3 +273,50 @@ TEST(EtcdLock, OnlyThreadWaitingForItsOwnLockIsADeadlock) {
 }
 
 }  // namespace
+
+// fl_scan / `filelock status` on a prefix: every lock below it (nested names too), with
+// its holders, each named by its own URL; a free lock has no keys, so it is not listed.
+TEST(EtcdScan, ListsTheLocksUnderAPrefixWithTheirHolders) {
+  REQUIRE_ETCD();
+  const std::string job = etcdtest::url("jobs/build");
+  const std::string base = job.substr(0, job.rfind("/jobs/build"));
+  const std::string report_url = job.substr(0, job.find('?'));
+  const std::string nested = base + "/jobs/deploy/prod";
+  const std::string free_one = base + "/jobs/idle";
+  auto holder = fltest::spawn_helper("etcd_hold", {job, "exclusive", "-1"});
+  ASSERT_EQ(fltest::read_line(holder), "locked");
+  auto a = open_lock(nested), b = open_lock(nested), idle = open_lock(free_one);
+  a->lock(LockMode::shared, filelock::kNoWait);
+  b->lock(LockMode::shared, filelock::kNoWait);
+  idle->lock(LockMode::exclusive, filelock::kNoWait);
+  idle->unlock();
+  const filelock::ScanReport report = filelock::scan_locks(base);
+  EXPECT_EQ(report.dir, base);
+  ASSERT_EQ(report.locks.size(), 2u);
+  const filelock::LockReport &build = report.locks[0], &prod = report.locks[1];
+  EXPECT_EQ(build.lock_path, report_url);
+  EXPECT_TRUE(build.locked);
+  EXPECT_TRUE(build.exclusive);
+  ASSERT_EQ(build.owners.size(), 1u);
+  EXPECT_EQ(build.owners[0].pid, holder.pid);
+  EXPECT_EQ(build.record.pid, holder.pid);
+  EXPECT_EQ(prod.lock_path, nested.substr(0, nested.find('?')));
+  EXPECT_TRUE(prod.locked);
+  EXPECT_FALSE(prod.exclusive);
+  EXPECT_EQ(prod.owners.size(), 2u);
+  kill(holder.pid, SIGKILL);
+  fltest::wait_exit(holder);
+}
+
+TEST(EtcdScan, NothingUnderAnEtcdPrefixIsStale) {
+  REQUIRE_ETCD();
+  const std::string job = etcdtest::url("held");
+  const std::string base = job.substr(0, job.rfind("/held"));
+  auto mine = open_lock(job);
+  mine->lock(LockMode::exclusive, filelock::kNoWait);
+  const filelock::CleanReport report = filelock::clean_stale_locks(base, 0);
+  EXPECT_TRUE(report.removed.empty());
+  EXPECT_TRUE(report.errors.empty());
+  EXPECT_EQ(etcdtest::queued_keys(job), 1u);  // the held lock's key is still there
+  mine->unlock();
+}

@@ -73,7 +73,7 @@ echo "etcd tests: cluster of 3 on $endpoints ($(etcd --version | head -1))"
 export FILELOCK_TEST_ETCD="$endpoints"
 "$TESTS" --gtest_brief=1
 
-# The CLI takes etcd:// names as it takes paths (run, lock-info).
+# The CLI takes etcd:// names as it takes paths (run, lock-info, status of a prefix).
 cli="$BUILD/bin/filelock"
 if [[ -x "$cli" ]]; then
   url="etcd://$endpoints/fltest/cli-$$/job"
@@ -83,13 +83,16 @@ if [[ -x "$cli" ]]; then
     "$cli" lock-info "$url" 2>/dev/null | grep -q "state: *held" && break
     sleep 0.05
   done
+  status=$("$cli" status "etcd://$endpoints/fltest/cli-$$")
+  grep -Eq "^job +held +exclusive +$holder " <<<"$status" ||
+    { echo "etcd tests: filelock status on an etcd:// prefix does not list the held job:" >&2; echo "$status" >&2; exit 1; }
   rc=0
   out=$("$cli" run -n "$url" -- true 2>&1) || rc=$?
   [[ $rc -eq 1 && "$out" == *"is held by pid $holder"* ]] ||
     { echo "etcd tests: filelock run -n on a held etcd:// lock: exit $rc, '$out'" >&2; exit 1; }
   wait "$holder"
   "$cli" run -n "$url" -- true || { echo "etcd tests: filelock run after release failed" >&2; exit 1; }
-  echo "etcd tests: the CLI's run and lock-info on etcd:// names: ok"
+  echo "etcd tests: the CLI's run, lock-info and status on etcd:// names: ok"
 fi
 
 echo "etcd tests: figures (same cluster, this run)"
