@@ -229,8 +229,8 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  * lock. fl_lock_path returns the name;
  * fl_lock_fd returns -1. fl_unlock reports FL_EIO when the lease expired while held
  * (etcd unreachable for its TTL: another process may have held the lock meanwhile).
- * fl_scan lists the locks under an etcd:// prefix (below).
- * Not yet: TLS and authentication, fl_state_* and fl_append on etcd:// names. */
+ * fl_scan lists the locks under an etcd:// prefix (below); fl_state_open keeps a JSON
+ * document on etcd (below). Not yet: TLS and authentication, fl_append on etcd:// names. */
 FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
 /* mode: FL_EXCLUSIVE or FL_SHARED; timeout_ms: FL_NOWAIT, FL_FOREVER or > 0.
  * FL_EBUSY (NOWAIT), FL_ETIMEOUT, FL_EALREADY, FL_ECANCELED; FL_EDEADLK when a
@@ -440,7 +440,22 @@ FL_API void fl_state_options_init(fl_state_options *opts);
  * A user who may read the state file and its meta dir but not write them (another
  * user's state) can open it and read, list backups, history and verify; a commit then
  * fails with FL_EPERM and changes nothing.
- * A relative path is made absolute at open, so a later chdir() changes nothing. */
+ * A relative path is made absolute at open, so a later chdir() changes nothing.
+ * etcd: a path "etcd://HOST:PORT[,...]/PREFIX/NAME[?SETTINGS]" (as fl_open's) keeps the
+ * document on an etcd cluster, for processes on several hosts: the key PREFIX/NAME/doc
+ * holds it and its mod revision is the generation (it grows, not by one); the lock is
+ * fl_open's etcd lock on ".../NAME/lock"; backups are keys NAME/backups/<id> (ids as
+ * above; the newest max_backups kept, a few more while other processes add theirs);
+ * audit records are keys NAME/audit/... (about the newest 1000). Reads take no lock
+ * (one linearizable read sees a whole document). Every commit is one etcd transaction
+ * that writes the document, its backup and its audit record and releases the lock, on
+ * condition that the document is unchanged since it was read and the lock key still
+ * has this holder's revision: a holder whose lease expired (paused or cut off from
+ * etcd for the TTL) cannot commit once another process may have taken the lock:
+ * FL_ECONFLICT "fenced", nothing written. A document that, with its backup, passes
+ * etcd's request size limit (--max-request-bytes, 1.5 MiB by default) is FL_EINVAL,
+ * nothing written. fl_state_wait watches the key. meta_dir does not apply (FL_EINVAL);
+ * durability is etcd's (its members fsync before a commit returns). */
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 FL_API void fl_state_close(fl_state *st); /* NULL-safe */
 

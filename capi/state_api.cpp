@@ -1,5 +1,5 @@
-// C API for JSON state: fl_state wraps one filelock::state::State, fl_txn one
-// Transaction; fl_append over state::append_line.
+// C API for JSON state: fl_state wraps one filelock::state::Store (a file, or an etcd
+// key), fl_txn one Transaction; fl_append over state::append_line.
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -11,12 +11,12 @@
 #include "state/state.hpp"
 
 struct fl_state {
-  std::shared_ptr<filelock::state::State> impl;
+  std::shared_ptr<filelock::state::Store> impl;
 };
 
 // Keeps its state alive, so fl_state_close before the transaction ends is safe.
 struct fl_txn {
-  std::shared_ptr<filelock::state::State> state;
+  std::shared_ptr<filelock::state::Store> state;
   std::unique_ptr<filelock::state::Transaction> impl;  // destroyed first
 };
 
@@ -105,7 +105,7 @@ FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_option
     *out = nullptr;
     require(path, "fl_state_open", "path");
     auto st = std::make_unique<fl_state>();
-    st->impl = std::make_shared<filelock::state::State>(path, filelock::capi::to_state_options(opts));
+    st->impl = filelock::state::open_store(path, filelock::capi::to_state_options(opts));
     *out = st.release();
   });
 }

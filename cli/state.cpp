@@ -94,7 +94,8 @@ bool exists(const std::string &path) {
 }
 
 State open_state(const Context &c, bool may_create) {
-  if (!may_create && !exists(c.file))
+  // An etcd:// name has no file to look for: the store makes its key at the first open.
+  if (!may_create && c.file.rfind("etcd://", 0) != 0 && !exists(c.file))
     throw Failure(kExitNotFound, "'" + c.file + "' does not exist (state " + c.sub +
                                      " does not create it; 'filelock state set " + c.file +
                                      " \"\" {}' does)");

@@ -69,6 +69,7 @@ RangeResult read_range(const cJSON *response, int64_t revision, const std::strin
     if (!subtree && item.key.find('/', prefix.size()) != std::string::npos) continue;
     item.value = bytes_field(kv, "value");
     item.create_revision = int_field(kv, "create_revision");
+    item.mod_revision = int_field(kv, "mod_revision");
     item.lease = int_field(kv, "lease");
     out.kvs.push_back(std::move(item));
   }
@@ -99,7 +100,10 @@ std::string Client::call(const char *op, const std::string &path, const std::str
   if (!cJSON_IsString(message)) message = cJSON_GetObjectItemCaseSensitive(doc.get(), "error");
   const std::string reason = cJSON_IsString(message) ? message->valuestring : r.body.substr(0, 200);
   const int64_t code = doc ? int_field(doc.get(), "code") : 0;
-  throw_error(code == 5 ? Status::not_found : Status::io, op, target().url,
+  // NotFound: a lease gone. InvalidArgument, or a message over the gateway's own limit:
+  // a request etcd refuses as such (too large).
+  const bool refused = code == 3 || (code == 8 && reason.find("larger than max") != std::string::npos);
+  throw_error(code == 5 ? Status::not_found : refused ? Status::invalid : Status::io, op, target().url,
               r.endpoint + path + ": " + reason + " (gRPC code " + std::to_string(code) +
                   ", HTTP " + std::to_string(r.status) + ")");
 }
@@ -160,12 +164,69 @@ int64_t Client::remove(const char *op, const std::string &key, bool *may_have_ap
   return int_field(doc.get(), "deleted");
 }
 
-Client::Wait Client::wait_deleted(const std::string &key, int64_t from_revision,
-                                  Clock::time_point deadline, Interrupt *interrupt) {
+bool Client::get(const char *op, const std::string &key, KeyValue &out, int64_t *revision) {
+  Doc doc = parse(op, target(), call(op, "/v3/kv/range", "{\"key\":" + b64(key) + "}"));
+  if (revision != nullptr) *revision = header_revision(doc.get());
+  RangeResult r = read_range(doc.get(), 0, key, true);
+  if (r.kvs.empty()) return false;
+  out = std::move(r.kvs.front());
+  return true;
+}
+
+std::vector<KeyValue> Client::list(const char *op, const std::string &prefix, int64_t limit,
+                                   bool descending, bool keys_only) {
+  std::string body = "{\"key\":" + b64(prefix) + ",\"range_end\":" + b64(prefix_end(prefix)) +
+                     ",\"sort_order\":\"" + (descending ? "DESCEND" : "ASCEND") +
+                     "\",\"sort_target\":\"KEY\"";
+  if (limit > 0) body += ",\"limit\":\"" + std::to_string(limit) + "\"";
+  if (keys_only) body += ",\"keys_only\":true";
+  body += "}";
+  Doc doc = parse(op, target(), call(op, "/v3/kv/range", body));
+  return read_range(doc.get(), 0, prefix, true).kvs;
+}
+
+bool Client::txn(const char *op, const std::vector<Compare> &if_all,
+                 const std::vector<std::pair<std::string, std::string>> &puts,
+                 const std::vector<std::string> &deletes, int64_t &revision) {
+  std::string body = "{\"compare\":[";
+  for (size_t i = 0; i < if_all.size(); ++i) {
+    const Compare &c = if_all[i];
+    const char *target = c.target == Compare::create ? "create_revision" : "mod_revision";
+    body += std::string(i ? "," : "") + "{\"key\":" + b64(c.key) + ",\"target\":\"" +
+            (c.target == Compare::create ? "CREATE" : "MOD") + "\",\"result\":\"EQUAL\",\"" +
+            target + "\":\"" + std::to_string(c.revision) + "\"}";
+  }
+  body += "],\"success\":[";
+  bool first = true;
+  for (const auto &[key, value] : puts) {
+    body += std::string(first ? "" : ",") + "{\"request_put\":{\"key\":" + b64(key) +
+            ",\"value\":" + b64(value) + "}}";
+    first = false;
+  }
+  for (const std::string &key : deletes) {
+    body += std::string(first ? "" : ",") + "{\"request_delete_range\":{\"key\":" + b64(key) + "}}";
+    first = false;
+  }
+  body += "]}";
+  Doc doc = parse(op, target(), call(op, "/v3/kv/txn", body));
+  revision = header_revision(doc.get());
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc.get(), "succeeded"));
+}
+
+int64_t Client::remove_through(const char *op, const std::string &key, const std::string &last) {
+  // range_end is exclusive: the smallest key after `last` is `last` and a NUL byte.
+  const std::string end = last + std::string(1, '\0');
+  Doc doc = parse(op, target(), call(op, "/v3/kv/deleterange",
+                                     "{\"key\":" + b64(key) + ",\"range_end\":" + b64(end) + "}"));
+  return int_field(doc.get(), "deleted");
+}
+
+Client::Wait Client::watch(const std::string &key, int64_t from_revision, Event what,
+                           Clock::time_point deadline, Interrupt *interrupt) {
   const std::string body = "{\"create_request\":{\"key\":" + b64(key) + ",\"start_revision\":\"" +
                            std::to_string(from_revision) + "\"}}";
-  bool changed = false;  // the key was deleted, or etcd ended the watch (compaction)
-  auto on_line = [&changed](const std::string &line) {
+  bool changed = false;  // the event came, or etcd ended the watch (compaction)
+  auto on_line = [&changed, what](const std::string &line) {
     Doc doc(cJSON_Parse(line.c_str()));
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(doc.get(), "result");
     if (result == nullptr) return false;  // an error: read again
@@ -177,7 +238,8 @@ Client::Wait Client::wait_deleted(const std::string &key, int64_t from_revision,
     const cJSON *event;
     cJSON_ArrayForEach(event, cJSON_GetObjectItemCaseSensitive(result, "events")) {
       const cJSON *type = cJSON_GetObjectItemCaseSensitive(event, "type");
-      if (cJSON_IsString(type) && std::string(type->valuestring) == "DELETE") {
+      // The gateway leaves out the default type, PUT.
+      if (what == Event::any || (cJSON_IsString(type) && std::string(type->valuestring) == "DELETE")) {
         changed = true;
         return false;
       }

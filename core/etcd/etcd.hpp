@@ -1,4 +1,5 @@
-// What the rest of the engine sees of etcd: locks named "etcd://host:port,.../name".
+// What the rest of the engine sees of etcd: locks and states named
+// "etcd://host:port,.../name".
 // Built on Linux with libcurl's headers; elsewhere each entry point fails with
 // Status::unsupported naming the URL (etcd_unsupported.cpp).
 #pragma once
@@ -9,6 +10,7 @@
 #include "etcd/etcd_url.hpp"
 #include "lock/lock.hpp"
 #include "lock/lock_inspect.hpp"
+#include "state/state.hpp"
 
 namespace filelock::etcd {
 
@@ -18,5 +20,7 @@ LockReport query_lock(const std::string &url, const LockOptions &options);
 // fl_scan on "etcd://.../prefix": every lock whose queue is under the prefix, at any
 // depth, each named by its own etcd:// URL.
 ScanReport scan_locks(const std::string &url);
+// fl_state_open on an etcd:// name (etcd_state.hpp).
+std::shared_ptr<state::Store> open_state(const std::string &url, const state::StateOptions &options);
 
 }  // namespace filelock::etcd

@@ -146,7 +146,10 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
                     "the lease of key '" + key_ + "' expired while waiting (etcd unreachable for its TTL of " +
                         std::to_string(target_.ttl_s) + " s?)");
       const KeyValue *ahead = blocker(queue, mine->create_revision, mode == LockMode::exclusive);
-      if (ahead == nullptr) break;
+      if (ahead == nullptr) {
+        revision_ = mine->create_revision;
+        break;
+      }
       if (timeout_ms == 0) {
         const std::vector<const KeyValue *> now = holders(queue);
         wait_rules::busy(target_.url,
@@ -159,7 +162,7 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
       // A watch on a member that went silent would wait forever: each watch lasts at
       // most a TTL, then the queue is read again (which fails over, or fails).
       const auto slice = std::min(deadline, Clock::now() + std::chrono::seconds(target_.ttl_s));
-      switch (client_.wait_deleted(ahead->key, queue.revision + 1, slice, &cancel_)) {
+      switch (client_.watch(ahead->key, queue.revision + 1, Client::Event::deleted, slice, &cancel_)) {
         case Client::Wait::canceled:
           cancel_.reset();
           throw_error(Status::canceled, op, target_.url, "wait canceled");
@@ -196,6 +199,13 @@ void EtcdLock::unlock() {
     throw_error(Status::io, op, target_.url,
                 "the lease expired while the lock was held (etcd unreachable for its TTL of " +
                     std::to_string(target_.ttl_s) + " s): another process may have held it meanwhile");
+}
+
+void EtcdLock::released_with_transaction() noexcept {
+  if (!held_) return;
+  cancel_.reset();
+  keep_alive_.reset();
+  held_ = false;
 }
 
 }  // namespace filelock::etcd

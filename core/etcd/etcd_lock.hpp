@@ -28,6 +28,15 @@ class EtcdLock final : public Lock {
   void clear_cancel() noexcept override { cancel_.reset(); }
   bool locked() const noexcept override { return held_; }
   const std::string &lock_path() const noexcept override { return target_.url; }
+  // While held: the holder's key and its create revision, which grows with every
+  // acquisition in the cluster, so it serves as a fencing token: a commit that requires
+  // the key with this revision fails once the lease expired and another took the lock.
+  const std::string &key() const noexcept { return key_; }
+  int64_t revision() const noexcept { return revision_; }
+  const Target &target() const noexcept { return target_; }
+  // The holder's key was deleted by a transaction of the caller's (a state commit that
+  // releases the lock with the same write): held no more, nothing left to delete.
+  void released_with_transaction() noexcept;
 
  private:
   void ensure_lease();
@@ -49,6 +58,7 @@ class EtcdLock final : public Lock {
   std::unique_ptr<KeepAlive> keep_alive_;
   Interrupt cancel_;
   bool held_ = false;
+  int64_t revision_ = 0;  // of key_, while held
   // A child after fork() never releases its parent's lock (as with the file backends):
   // its copy of the handle only forgets it, and has no keep-alive thread to stop.
   bool inherited() const noexcept { return platform::fork_generation() != fork_generation_; }

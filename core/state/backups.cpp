@@ -67,9 +67,11 @@ std::string Backups::path_of(const std::string &id) const {
   return platform::join_path(dir_, id + kSuffix);
 }
 
+bool Backups::describe(const std::string &id, BackupInfo &info) { return describe_id(id, info); }
+
 // Unique in practice: two backups of one generation within one microsecond take the
 // same name, which add() and copy() detect and retry.
-std::string Backups::new_id(uint64_t generation) const {
+std::string Backups::new_id(uint64_t generation) {
   char gen[24];
   std::snprintf(gen, sizeof gen, "%020llu", static_cast<unsigned long long>(generation));
   return compact_time(utc_now()) + "-g" + gen;

@@ -49,9 +49,12 @@ class Backups {
 
   static constexpr size_t kIdSize = 23 + 2 + 20;  // "<yyyymmddThhmmss.uuuuuuZ>-g<20 digits>"
   using Name = std::array<char, kIdSize>;
+  // A new id for a backup of `generation` (the time now); the fields of an id (false
+  // if it is not one). Other stores (etcd) name their backups the same way.
+  static std::string new_id(uint64_t generation);
+  static bool describe(const std::string &id, BackupInfo &info);
 
  private:
-  std::string new_id(uint64_t generation) const;
   std::string path_of(const std::string &id) const;
   bool list_names();
 

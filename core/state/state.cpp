@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "common/error.hpp"
-#include "etcd/etcd_url.hpp"
+#include "etcd/etcd.hpp"
 #include "io/pending_file.hpp"
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
@@ -20,20 +20,6 @@
 namespace filelock::state {
 
 namespace {
-
-// Runs fn, turning a JSON-level failure into an Error naming the operation and file.
-template <typename Fn>
-auto with_context(const char *op, const std::string &path, Fn &&fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const json::JsonError &e) {
-    throw_error(e.status(), op, path, e.what());
-  }
-}
-
-json::Doc parse_input(const char *op, const std::string &path, std::string_view text) {
-  return with_context(op, path, [&] { return json::parse(text); });
-}
 
 std::string default_meta_dir(const std::string &path) {
   return io::dir_of(path) + "/." + io::base_of(path) + ".filelock";
@@ -224,24 +210,6 @@ class CreatedDirs {
 };
 
 }  // namespace
-
-std::vector<std::string> changed_members(const cJSON *before, const cJSON *after) {
-  if (before == nullptr || !cJSON_IsObject(before) || !cJSON_IsObject(after)) return {""};
-  std::vector<std::string> out;
-  const json::KeyIndex before_keys(before);
-  for (const cJSON *m = after->child; m != nullptr && out.size() < kMaxChanged; m = m->next) {
-    const cJSON *old = before_keys.find(m->string);
-    if (old == nullptr || !json::equal(old, m)) out.push_back("/" + json::escape_token(m->string));
-  }
-  if (out.size() >= kMaxChanged) return out;
-  const json::KeyIndex after_keys(after);
-  for (const cJSON *m = before->child; m != nullptr && out.size() < kMaxChanged; m = m->next) {
-    if (after_keys.find(m->string) == nullptr) {
-      out.push_back("/" + json::escape_token(m->string));
-    }
-  }
-  return out;
-}
 
 // Holds the state's lock for one scope.
 class State::Held {
@@ -699,54 +667,16 @@ VerifyReport State::verify() {
 
 // ---- Transaction -----------------------------------------------------------------
 
-// The tree parsed at begin becomes the private copy: the file is the original.
-Transaction::Transaction(State &state, Current current)
-    : state_(state), current_(std::move(current)), work_(std::move(current_.tree)) {}
-
-void Transaction::touched(std::string pointer) {
-  if (changed_.size() < kMaxChanged && std::find(changed_.begin(), changed_.end(), pointer) == changed_.end()) {
-    changed_.push_back(std::move(pointer));
-  }
+std::shared_ptr<Store> open_store(const std::string &path, StateOptions options) {
+  if (etcd::is_etcd_url(path)) return etcd::open_state(path, options);
+  return std::make_shared<State>(path, std::move(options));
 }
 
-Transaction::~Transaction() { end(); }
-
-void Transaction::end() noexcept {
-  if (!open_) return;
-  open_ = false;
-  State::Held adopted(state_);  // releases on scope exit
+uint64_t State::commit_transaction(Current &current, const cJSON *work, std::vector<std::string> changed) {
+  Held adopted(*this);  // releases on scope exit
+  return commit(current, work, "commit", std::move(changed));
 }
 
-std::string Transaction::get(const std::string &pointer) const {
-  return with_context("transaction get", state_.path_,
-                      [&] { return json::print(json::get(work_.get(), pointer), false); });
-}
-
-void Transaction::set(const std::string &pointer, std::string_view json) {
-  json::Doc value = parse_input("transaction set", state_.path_, json);
-  with_context("transaction set", state_.path_, [&] { json::set(work_, pointer, std::move(value)); });
-  touched(pointer);
-}
-
-void Transaction::remove(const std::string &pointer) {
-  with_context("transaction remove", state_.path_, [&] { json::remove(work_, pointer); });
-  touched(pointer);
-}
-
-void Transaction::merge(std::string_view patch) {
-  const json::Doc p = parse_input("transaction merge", state_.path_, patch);
-  json::merge_patch(work_, p.get());
-  if (!cJSON_IsObject(p.get())) touched("");
-  for (const cJSON *m = p->child; m != nullptr && cJSON_IsObject(p.get()); m = m->next) {
-    touched("/" + json::escape_token(m->string));
-  }
-}
-
-uint64_t Transaction::commit() {
-  if (!open_) throw_error(Status::invalid, "commit", state_.path_, "the transaction has ended");
-  State::Held adopted(state_);
-  open_ = false;
-  return state_.commit(current_, work_.get(), "commit", std::move(changed_));
-}
+void State::end_transaction() noexcept { Held adopted(*this); }
 
 }  // namespace filelock::state

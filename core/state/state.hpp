@@ -1,6 +1,6 @@
 // A crash-safe JSON state file shared by processes: reads under the shared lock,
 // transactions under the exclusive lock, every commit validated, backed up, written
-// atomically and durably, and logged. The engine behind fl_state / fl_txn.
+// atomically and durably, and logged. The file Store behind fl_state / fl_txn.
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include "state/audit_log.hpp"
 #include "state/backups.hpp"
 #include "state/generation.hpp"
+#include "state/store.hpp"
 
 namespace filelock::state {
 
@@ -35,45 +36,11 @@ struct StateOptions {
   int64_t max_log_bytes = 8 << 20;
 };
 
-// The file as it is on disk, read under a lock.
-struct Current {
-  bool exists = false;
-  std::string bytes;
-  unsigned mode = 0;  // permission bits, kept by the commit
-  uint64_t checksum = 0;
-  uint64_t generation = 0;
-  GenerationRecord record;
-  json::Doc tree;  // null until parsed
-};
+// The store `path` names: an etcd key for "etcd://..." (etcd/etcd_state.hpp), else this
+// file State.
+std::shared_ptr<Store> open_store(const std::string &path, StateOptions options);
 
-class Transaction;
-
-struct VerifyReport {
-  bool ok = true;
-  struct Document {
-    bool ok = true;
-    std::string path;
-    uint64_t size = 0;
-    std::string error;
-  } document;
-  uint64_t generation = 0;
-  struct Log {
-    bool ok = true;
-    std::string path;
-    uint64_t records = 0;
-    bool torn_tail = false;
-    uint64_t unwritten = 0;  // records of commits in place this handle has yet to write
-    std::string error;
-  } log;
-  struct Backups {
-    uint64_t count = 0;
-    std::vector<std::string> invalid;  // ids of backups that do not parse
-    std::string newest;                // empty: none
-  } backups;
-  std::vector<std::string> problems;  // one sentence each, damage or not
-};
-
-class State {
+class State final : public Store {
  public:
   // Creates meta_dir and, if the file is missing, the initial document (generation 1).
   State(std::string path, StateOptions options);
@@ -81,42 +48,40 @@ class State {
   State(const State &) = delete;
   State &operator=(const State &) = delete;
 
-  struct Snapshot {
-    std::string json;
-    uint64_t generation;
-  };
-  Snapshot read();
+  Snapshot read() override;
   // Replaces the whole document; with `expected`, only if the generation is still that
   // (Status::conflict otherwise). Returns the new generation.
-  uint64_t write(std::string_view json, const uint64_t *expected);
+  uint64_t write(std::string_view json, const uint64_t *expected) override;
   // Takes the exclusive lock until the transaction ends.
-  std::unique_ptr<Transaction> begin();
+  std::unique_ptr<Transaction> begin() override;
   // From another thread: the change waits in progress on this state end with
   // Status::canceled; when there are none, a lock wait in progress does (with
   // Lock::cancel's rules for a cancel that races the wait). One request: the next
   // wait of either kind consumes a request no wait was there to take.
-  void cancel() noexcept;
+  void cancel() noexcept override;
   // Returns the generation of the committed document as soon as it is greater than
   // `after`, woken by a directory watch on the file's directory (commits rename onto
   // it), not by polling. No lock is taken. Throws Error: timeout, canceled, io...
   // timeout_ms: kNoWait (look once), kForever or > 0.
-  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms);
+  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms) override;
 
-  std::string backup();
-  std::vector<BackupInfo> backups();
-  uint64_t restore(const std::string &id);
+  std::string backup() override;
+  std::vector<BackupInfo> backups() override;
+  uint64_t restore(const std::string &id) override;
   // JSON array of audit records, newest first; limit <= 0: all.
-  std::string history(int limit);
+  std::string history(int limit) override;
   // What is wrong with the document, the audit log and the backups (rendered by
   // capi/reports.cpp); `ok` is false when anything but a torn log tail is wrong.
-  VerifyReport verify();
+  VerifyReport verify() override;
 
-  const std::string &path() const { return path_; }
+  const std::string &path() const override { return path_; }
   const std::string &meta_dir() const { return meta_dir_; }
 
  private:
-  friend class Transaction;
   class Held;  // the lock, released on scope exit
+  uint64_t commit_transaction(Current &current, const cJSON *work,
+                              std::vector<std::string> changed) override;
+  void end_transaction() noexcept override;
 
   LockMode read_mode() const;
   Current load(bool parse_tree);
@@ -145,35 +110,5 @@ class State {
   std::vector<ChangeWait *> waits_;
   std::atomic<bool> cancel_requested_{false};
 };
-
-class Transaction {
- public:
-  ~Transaction();  // rolls back if still open
-  std::string get(const std::string &pointer) const;
-  void set(const std::string &pointer, std::string_view json);
-  void remove(const std::string &pointer);
-  void merge(std::string_view patch);
-  uint64_t generation() const { return current_.generation; }
-  // Ends the transaction whatever happens; returns the new generation.
-  uint64_t commit();
-
- private:
-  friend class State;
-  Transaction(State &state, Current current);
-  void end() noexcept;
-  void touched(std::string pointer);  // for the audit log's "changed"
-
-  State &state_;
-  Current current_;
-  json::Doc work_;
-  std::vector<std::string> changed_;
-  bool open_ = true;
-};
-
-// At most this many entries in an audit record's "changed".
-inline constexpr size_t kMaxChanged = 32;
-
-// Top-level members that differ ("/key"), or "" when the root itself changed type.
-std::vector<std::string> changed_members(const cJSON *before, const cJSON *after);
 
 }  // namespace filelock::state

@@ -1,5 +1,5 @@
-// Figures for tests/etcd/run.sh: etcd:// lock costs beside plain etcd round trips over
-// the same connection, on the cluster the run started.
+// Figures for tests/etcd/run.sh: etcd:// lock and state costs beside plain etcd round
+// trips over the same connection, on the cluster the run started.
 //   etcd_bench HOST:PORT[,...] ROUNDS
 #include <unistd.h>
 
@@ -13,6 +13,7 @@
 
 #include "etcd/client.hpp"
 #include "lock/lock.hpp"
+#include "state/state.hpp"
 
 using filelock::Lock;
 using filelock::LockMode;
@@ -90,6 +91,28 @@ int main(int argc, char **argv) {
       wakes.push_back(std::chrono::duration<double, std::micro>(acquired - unlocked).count());
       b->unlock();
     }
+    // State: a one-key transaction on a 1 KiB document (backups and audit records on),
+    // beside one etcd transaction that compares and puts the same bytes.
+    filelock::state::StateOptions options;
+    options.initial_json = "{\"n\": 0, \"pad\": \"" + std::string(1000, 'x') + "\"}";
+    auto store = filelock::state::open_store(base + "/state", options);
+    const std::string doc_key = "fltest/bench-" + std::to_string(getpid()) + "/state/doc";
+    filelock::etcd::KeyValue doc;
+    client.get("bench", doc_key, doc);
+    int64_t revision = doc.mod_revision;
+    const double txn = median_us(rounds, [&] {
+      client.txn("bench", {{doc_key + "-copy", filelock::etcd::Compare::mod, 0}}, {{doc_key + "-x", doc.value}}, {},
+                 revision);
+    });
+    std::vector<double> commits;
+    int n = 0;
+    const double whole = median_us(rounds, [&] {
+      auto t = store->begin();
+      t->set("/n", std::to_string(++n));
+      const auto c0 = Clock::now();
+      t->commit();
+      commits.push_back(us_since(c0));
+    });
     std::printf("  one gateway round trip, put (libcurl, kept connection): %8.0f us\n", put);
     std::printf("  one gateway round trip, range:                          %8.0f us\n", range);
     std::printf("  etcd:// lock + unlock (uncontended, lease reused):      %8.0f us  (%.2fx two puts)\n",
@@ -97,6 +120,11 @@ int main(int argc, char **argv) {
     std::printf("    of which lock %.0f us, unlock %.0f us\n", median(lock_only), median(unlock_only));
     std::printf("  etcd:// handoff (unlock -> waiter's lock returns):      %8.0f us\n", median(handoffs));
     std::printf("    of which after unlock returned (watch event + a range): %.0f us\n", median(wakes));
+    std::printf("  one etcd txn (compare + put 1 KiB):                     %8.0f us\n", txn);
+    std::printf("  etcd:// state, one-key transaction, begin to commit:    %8.0f us  (%.2fx one txn)\n", whole,
+                whole / txn);
+    std::printf("    of which commit (the fenced txn) + unlock: %.0f us (%.2fx one txn)\n", median(commits),
+                median(commits) / txn);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "etcd_bench: %s\n", e.what());
     return 1;

@@ -73,7 +73,7 @@ echo "etcd tests: cluster of 3 on $endpoints ($(etcd --version | head -1))"
 export FILELOCK_TEST_ETCD="$endpoints"
 "$TESTS" --gtest_brief=1
 
-# The CLI takes etcd:// names as it takes paths (run, lock-info, status of a prefix).
+# The CLI takes etcd:// names as it takes paths (run, lock-info, status of a prefix, state).
 cli="$BUILD/bin/filelock"
 if [[ -x "$cli" ]]; then
   url="etcd://$endpoints/fltest/cli-$$/job"
@@ -92,7 +92,14 @@ if [[ -x "$cli" ]]; then
     { echo "etcd tests: filelock run -n on a held etcd:// lock: exit $rc, '$out'" >&2; exit 1; }
   wait "$holder"
   "$cli" run -n "$url" -- true || { echo "etcd tests: filelock run after release failed" >&2; exit 1; }
-  echo "etcd tests: the CLI's run, lock-info and status on etcd:// names: ok"
+  state="etcd://$endpoints/fltest/cli-$$/pipeline"
+  "$cli" state set "$state" /phase '"build"' >/dev/null
+  "$cli" state merge "$state" '{"workers": 2}' >/dev/null
+  [[ "$("$cli" state get "$state" /phase -r)" == build && "$("$cli" state get "$state" /workers)" == 2 ]] ||
+    { echo "etcd tests: filelock state on an etcd:// name: $("$cli" state get "$state" 2>&1)" >&2; exit 1; }
+  "$cli" state history "$state" | grep -q "commit" ||
+    { echo "etcd tests: filelock state history on an etcd:// name lists no commit" >&2; exit 1; }
+  echo "etcd tests: the CLI's run, lock-info, status and state on etcd:// names: ok"
 fi
 
 echo "etcd tests: figures (same cluster, this run)"

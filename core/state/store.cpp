@@ -1,0 +1,83 @@
+// What every Store shares: a transaction's edits on its working copy, and how input and
+// changes are judged.
+#include "state/store.hpp"
+
+#include <algorithm>
+
+#include "json/merge_patch.hpp"
+#include "json/pointer.hpp"
+
+namespace filelock::state {
+
+json::Doc parse_input(const char *op, const std::string &path, std::string_view text) {
+  return with_context(op, path, [&] { return json::parse(text); });
+}
+
+std::vector<std::string> changed_members(const cJSON *before, const cJSON *after) {
+  if (before == nullptr || !cJSON_IsObject(before) || !cJSON_IsObject(after)) return {""};
+  std::vector<std::string> out;
+  const json::KeyIndex before_keys(before);
+  for (const cJSON *m = after->child; m != nullptr && out.size() < kMaxChanged; m = m->next) {
+    const cJSON *old = before_keys.find(m->string);
+    if (old == nullptr || !json::equal(old, m)) out.push_back("/" + json::escape_token(m->string));
+  }
+  if (out.size() >= kMaxChanged) return out;
+  const json::KeyIndex after_keys(after);
+  for (const cJSON *m = before->child; m != nullptr && out.size() < kMaxChanged; m = m->next) {
+    if (after_keys.find(m->string) == nullptr) {
+      out.push_back("/" + json::escape_token(m->string));
+    }
+  }
+  return out;
+}
+
+// The tree parsed at begin becomes the private copy: the stored document is the original.
+Transaction::Transaction(Store &store, Current current)
+    : store_(store), current_(std::move(current)), work_(std::move(current_.tree)) {}
+
+void Transaction::touched(std::string pointer) {
+  if (changed_.size() < kMaxChanged && std::find(changed_.begin(), changed_.end(), pointer) == changed_.end()) {
+    changed_.push_back(std::move(pointer));
+  }
+}
+
+Transaction::~Transaction() { end(); }
+
+void Transaction::end() noexcept {
+  if (!open_) return;
+  open_ = false;
+  store_.end_transaction();
+}
+
+std::string Transaction::get(const std::string &pointer) const {
+  return with_context("transaction get", store_.path(),
+                      [&] { return json::print(json::get(work_.get(), pointer), false); });
+}
+
+void Transaction::set(const std::string &pointer, std::string_view json) {
+  json::Doc value = parse_input("transaction set", store_.path(), json);
+  with_context("transaction set", store_.path(), [&] { json::set(work_, pointer, std::move(value)); });
+  touched(pointer);
+}
+
+void Transaction::remove(const std::string &pointer) {
+  with_context("transaction remove", store_.path(), [&] { json::remove(work_, pointer); });
+  touched(pointer);
+}
+
+void Transaction::merge(std::string_view patch) {
+  const json::Doc p = parse_input("transaction merge", store_.path(), patch);
+  json::merge_patch(work_, p.get());
+  if (!cJSON_IsObject(p.get())) touched("");
+  for (const cJSON *m = p->child; m != nullptr && cJSON_IsObject(p.get()); m = m->next) {
+    touched("/" + json::escape_token(m->string));
+  }
+}
+
+uint64_t Transaction::commit() {
+  if (!open_) throw_error(Status::invalid, "commit", store_.path(), "the transaction has ended");
+  open_ = false;
+  return store_.commit_transaction(current_, work_.get(), std::move(changed_));
+}
+
+}  // namespace filelock::state

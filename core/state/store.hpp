@@ -1,0 +1,140 @@
+// Where a state document lives, behind what fl_state offers: a file beside its meta dir
+// (State, state.hpp) or a key on an etcd cluster (etcd::EtcdState). Both keep the same
+// promises: reads see whole documents, commits are validated, atomic and logged,
+// transactions hold the exclusive lock from begin to end, generations only grow.
+// A Transaction edits a parsed copy and hands it back to the store that began it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "json/json.hpp"
+#include "state/backups.hpp"
+#include "state/generation.hpp"
+
+namespace filelock::state {
+
+// The document as stored, read under the lock (a file's: mode, checksum and record too).
+struct Current {
+  bool exists = false;
+  std::string bytes;
+  unsigned mode = 0;  // permission bits, kept by the commit
+  uint64_t checksum = 0;
+  uint64_t generation = 0;
+  GenerationRecord record;
+  json::Doc tree;  // null until parsed
+};
+
+struct VerifyReport {
+  bool ok = true;
+  struct Document {
+    bool ok = true;
+    std::string path;
+    uint64_t size = 0;
+    std::string error;
+  } document;
+  uint64_t generation = 0;
+  struct Log {
+    bool ok = true;
+    std::string path;
+    uint64_t records = 0;
+    bool torn_tail = false;
+    uint64_t unwritten = 0;  // records of commits in place this handle has yet to write
+    std::string error;
+  } log;
+  struct Backups {
+    uint64_t count = 0;
+    std::vector<std::string> invalid;  // ids of backups that do not parse
+    std::string newest;                // empty: none
+  } backups;
+  std::vector<std::string> problems;  // one sentence each, damage or not
+};
+
+class Transaction;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  struct Snapshot {
+    std::string json;
+    uint64_t generation;
+  };
+  virtual Snapshot read() = 0;
+  // Replaces the whole document; with `expected`, only if the generation is still that
+  // (Status::conflict otherwise). Returns the new generation.
+  virtual uint64_t write(std::string_view json, const uint64_t *expected) = 0;
+  // Takes the exclusive lock until the transaction ends.
+  virtual std::unique_ptr<Transaction> begin() = 0;
+  // From another thread: the change waits in progress end with Status::canceled; when
+  // there are none, a lock wait in progress does. One request: the next wait of either
+  // kind consumes a request no wait was there to take.
+  virtual void cancel() noexcept = 0;
+  // The committed generation as soon as it is greater than `after`, woken by the
+  // commit (no polling). No lock is taken. timeout_ms: kNoWait, kForever or > 0.
+  virtual uint64_t wait_for_change(uint64_t after, int64_t timeout_ms) = 0;
+  virtual std::string backup() = 0;
+  virtual std::vector<BackupInfo> backups() = 0;
+  virtual uint64_t restore(const std::string &id) = 0;
+  // JSON array of audit records, newest first; limit <= 0: all.
+  virtual std::string history(int limit) = 0;
+  // What is wrong with the document, the audit log and the backups (rendered by
+  // capi/reports.cpp); `ok` is false when anything but a torn log tail is wrong.
+  virtual VerifyReport verify() = 0;
+  virtual const std::string &path() const = 0;
+
+ protected:
+  friend class Transaction;
+  // A transaction's end, with the lock begin() took: commit `work` (`changed`: the
+  // pointers it touched) and let go of the lock, or only let go of it.
+  virtual uint64_t commit_transaction(Current &current, const cJSON *work,
+                                      std::vector<std::string> changed) = 0;
+  virtual void end_transaction() noexcept = 0;
+};
+
+class Transaction {
+ public:
+  // `current` holds the parsed document (its tree), which becomes the working copy.
+  Transaction(Store &store, Current current);
+  ~Transaction();  // rolls back if still open
+  std::string get(const std::string &pointer) const;
+  void set(const std::string &pointer, std::string_view json);
+  void remove(const std::string &pointer);
+  void merge(std::string_view patch);
+  uint64_t generation() const { return current_.generation; }
+  // Ends the transaction whatever happens; returns the new generation.
+  uint64_t commit();
+
+ private:
+  void end() noexcept;
+  void touched(std::string pointer);  // for the audit log's "changed"
+
+  Store &store_;
+  Current current_;
+  json::Doc work_;
+  std::vector<std::string> changed_;
+  bool open_ = true;
+};
+
+// Runs fn, turning a JSON-level failure into an Error naming the operation and path.
+template <typename Fn>
+auto with_context(const char *op, const std::string &path, Fn &&fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const json::JsonError &e) {
+    throw_error(e.status(), op, path, e.what());
+  }
+}
+json::Doc parse_input(const char *op, const std::string &path, std::string_view text);
+
+// At most this many entries in an audit record's "changed".
+inline constexpr size_t kMaxChanged = 32;
+
+// Top-level members that differ ("/key"), or "" when the root itself changed type.
+std::vector<std::string> changed_members(const cJSON *before, const cJSON *after);
+
+}  // namespace filelock::state
