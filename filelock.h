@@ -218,6 +218,16 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  *   ttl=5s               lease TTL (whole seconds, >= 1; default 5s; etcd may raise it)
  *   dial_timeout=2s      one TCP connect (default 2s)
  *   request_timeout=5s   one request, failovers included (default 5s)
+ *   tls_ca=FILE          speak TLS (https) and check the members' certificates
+ *                        against this CA (any tls_* setting turns TLS on; without
+ *                        tls_ca the system's CAs are used)
+ *   tls_cert=FILE, tls_key=FILE   this client's certificate and key, for members
+ *                        started with --client-cert-auth (together; etcd's gateway
+ *                        refuses one with a CommonName while authentication is on)
+ *   user=NAME, password_file=FILE  password authentication (together): the password
+ *                        is read from FILE's first line at each authentication, never
+ *                        put in the URL, which every message names; a token etcd
+ *                        expired is renewed once per call. A refused user is FL_EPERM.
  * Durations: "500ms", "5s", "1m", or a number of seconds. fl_open grants the first
  * lease, so an unreachable cluster fails here: FL_EIO naming every endpoint and curl's
  * or etcd's reason. A malformed name or another setting is FL_EINVAL; options other
@@ -230,7 +240,7 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  * fl_lock_fd returns -1. fl_unlock reports FL_EIO when the lease expired while held
  * (etcd unreachable for its TTL: another process may have held the lock meanwhile).
  * fl_scan lists the locks under an etcd:// prefix (below); fl_state_open keeps a JSON
- * document on etcd (below). Not yet: TLS and authentication, fl_append on etcd:// names. */
+ * document on etcd (below). Not yet: fl_append on etcd:// names. */
 FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
 /* mode: FL_EXCLUSIVE or FL_SHARED; timeout_ms: FL_NOWAIT, FL_FOREVER or > 0.
  * FL_EBUSY (NOWAIT), FL_ETIMEOUT, FL_EALREADY, FL_ECANCELED; FL_EDEADLK when a

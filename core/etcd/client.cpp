@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <thread>
 
@@ -27,6 +28,19 @@ std::string quoted(const std::string &text) {
 }
 
 std::string b64(const std::string &bytes) { return quoted(base64_encode(bytes)); }
+
+// The first line of a small file (a password), without its line end.
+bool read_secret(const std::string &path, std::string &out) {
+  FILE *f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return false;
+  char buf[1024];
+  const size_t n = std::fread(buf, 1, sizeof buf, f);
+  std::fclose(f);
+  out.assign(buf, n);
+  const size_t end = out.find_first_of("\r\n");
+  if (end != std::string::npos) out.resize(end);
+  return true;
+}
 
 // The gateway writes int64 fields as strings ("12"); older ones as numbers.
 int64_t int_field(const cJSON *object, const char *name) {
@@ -89,9 +103,37 @@ Doc parse(const char *op, const Target &t, const std::string &body) {
 
 }  // namespace
 
+// etcd's password authentication: a token for the user, which every request then
+// carries. The password is read from its file each time, so a rotated one is used.
+void Client::authenticate(const char *op) {
+  const Target &t = target();
+  std::string password;
+  if (!read_secret(t.password_file, password))
+    throw_error(Status::permission, op, t.url, "cannot read password_file '" + t.password_file + "'");
+  http_.set_token("");  // an expired token would be refused with the request itself
+  Response r = http_.post(op, "/v3/auth/authenticate",
+                          "{\"name\":" + quoted(t.user) + ",\"password\":" + quoted(password) + "}");
+  Doc doc(cJSON_Parse(r.body.c_str()));
+  const cJSON *token = cJSON_GetObjectItemCaseSensitive(doc.get(), "token");
+  if (r.status != 200 || !cJSON_IsString(token)) {
+    const cJSON *message = cJSON_GetObjectItemCaseSensitive(doc.get(), "message");
+    throw_error(Status::permission, op, t.url,
+                "etcd refused user '" + t.user + "': " +
+                    (cJSON_IsString(message) ? message->valuestring : "HTTP " + std::to_string(r.status)));
+  }
+  http_.set_token(token->valuestring);
+}
+
 std::string Client::call(const char *op, const std::string &path, const std::string &body,
                          Interrupt *interrupt, bool *may_have_applied_before) {
+  const bool auth = !target().user.empty();
+  if (auth && http_.token().empty()) authenticate(op);
   Response r = http_.post(op, path, body, interrupt);
+  // An expired or revoked token (simple tokens last --auth-token-ttl): once more with a new one.
+  if (auth && (r.status == 401 || r.body.find("invalid auth token") != std::string::npos)) {
+    authenticate(op);
+    r = http_.post(op, path, body, interrupt);
+  }
   if (may_have_applied_before != nullptr) *may_have_applied_before = r.may_have_applied_before;
   if (r.status == 200) return std::move(r.body);
   // A gRPC error as the gateway spells it: {"error": "...", "message": "...", "code": N}.
@@ -103,7 +145,13 @@ std::string Client::call(const char *op, const std::string &path, const std::str
   // NotFound: a lease gone. InvalidArgument, or a message over the gateway's own limit:
   // a request etcd refuses as such (too large).
   const bool refused = code == 3 || (code == 8 && reason.find("larger than max") != std::string::npos);
-  throw_error(code == 5 ? Status::not_found : refused ? Status::invalid : Status::io, op, target().url,
+  // PermissionDenied (a user without a role for the key), Unauthenticated.
+  const bool denied = code == 7 || code == 16;
+  throw_error(code == 5  ? Status::not_found
+              : refused ? Status::invalid
+              : denied  ? Status::permission
+                        : Status::io,
+              op, target().url,
               r.endpoint + path + ": " + reason + " (gRPC code " + std::to_string(code) +
                   ", HTTP " + std::to_string(r.status) + ")");
 }

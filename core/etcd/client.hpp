@@ -79,6 +79,7 @@ class Client {
   const Target &target() const noexcept { return http_.target(); }
 
  private:
+  void authenticate(const char *op);
   std::string call(const char *op, const std::string &path, const std::string &body,
                    Interrupt *interrupt = nullptr, bool *may_have_applied_before = nullptr);
   Http http_;

@@ -45,7 +45,8 @@ bool is_etcd_url(const std::string &path) noexcept {
 
 const std::string &file_path_only(const std::string &path, const char *op) {
   if (is_etcd_url(path))
-    throw_error(Status::unsupported, op, path, "etcd:// names are for locks only (fl_open) so far");
+    throw_error(Status::unsupported, op, path,
+                "etcd:// names are for locks and state (fl_open, fl_state_open), not for this");
   return path;
 }
 
@@ -87,10 +88,23 @@ Target parse_target(const std::string &url, const char *op) {
     } else if (key == "dial_timeout" || key == "request_timeout") {
       if (ms <= 0) bad(key + " '" + value + "' is not a positive duration (500ms, 2s)");
       (key == "dial_timeout" ? t.dial_timeout_ms : t.request_timeout_ms) = ms;
+    } else if (key == "tls_ca" || key == "tls_cert" || key == "tls_key" || key == "user" ||
+               key == "password_file") {
+      if (value.empty()) bad("setting '" + key + "' is empty");
+      (key == "tls_ca"     ? t.ca_file
+       : key == "tls_cert" ? t.cert_file
+       : key == "tls_key"  ? t.key_file
+       : key == "user"     ? t.user
+                           : t.password_file) = value;
     } else {
-      bad("unknown setting '" + key + "' (ttl, dial_timeout, request_timeout)");
+      bad("unknown setting '" + key +
+          "' (ttl, dial_timeout, request_timeout, tls_ca, tls_cert, tls_key, user, password_file)");
     }
   }
+  if (t.cert_file.empty() != t.key_file.empty()) bad("tls_cert and tls_key go together");
+  if (t.user.empty() != t.password_file.empty()) bad("user and password_file go together");
+  if (!t.ca_file.empty() || !t.cert_file.empty())
+    for (std::string &ep : t.endpoints) ep.replace(0, 4, "https");  // "http://" -> "https://"
   return t;
 }
 

@@ -1,4 +1,4 @@
-// etcd:// lock names: "etcd://host:port[,host:port...]/prefix/name[?ttl=5s&...]".
+// etcd:// names: "etcd://host:port[,host:port...]/prefix/name[?ttl=5s&...]".
 // Portable (no client code), so every platform can tell such a path apart and refuse it.
 #pragma once
 
@@ -15,6 +15,13 @@ struct Target {
   int64_t ttl_s = 5;                   // lease TTL: how long a dead holder keeps the lock
   int64_t dial_timeout_ms = 2000;      // one TCP connect
   int64_t request_timeout_ms = 5000;   // one request, failovers included
+  // TLS (https to every endpoint) when any is set: the members' certificates checked
+  // against ca_file (else the system's CAs); cert_file and key_file, together, this
+  // client's certificate for members that require one.
+  std::string ca_file, cert_file, key_file;
+  // Password authentication: the user, and a file holding the password (read at each
+  // authentication; never in the URL, which every message names).
+  std::string user, password_file;
 };
 
 bool is_etcd_url(const std::string &path) noexcept;

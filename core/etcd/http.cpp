@@ -31,6 +31,9 @@ struct Http::Conn {
   CURL *easy = nullptr;
   CURLM *multi = nullptr;
   curl_slist *headers = nullptr;
+  // The headers with "Authorization: <token>", for the token they were made with.
+  curl_slist *auth_headers = nullptr;
+  std::string auth_token;
   char error[CURL_ERROR_SIZE] = {0};  // curl's detailed reason for the last failure
 };
 
@@ -120,8 +123,34 @@ Http::~Http() {
     lib_->easy_cleanup(conn->easy);
     lib_->multi_cleanup(conn->multi);
     lib_->slist_free_all(conn->headers);
+    lib_->slist_free_all(conn->auth_headers);
     delete conn;
   }
+}
+
+void Http::set_token(std::string token) {
+  std::lock_guard<std::mutex> lock(token_mu_);
+  token_ = std::move(token);
+}
+
+std::string Http::token() const {
+  std::lock_guard<std::mutex> lock(token_mu_);
+  return token_;
+}
+
+curl_slist *Http::headers_for(Conn &conn) {
+  const std::string token = this->token();
+  if (token.empty()) return conn.headers;
+  if (conn.auth_headers == nullptr || conn.auth_token != token) {
+    lib_->slist_free_all(conn.auth_headers);
+    conn.auth_headers = lib_->slist_append(nullptr, "Content-Type: application/json");
+    if (conn.auth_headers != nullptr) conn.auth_headers = lib_->slist_append(conn.auth_headers, "Expect:");
+    if (conn.auth_headers != nullptr)
+      conn.auth_headers = lib_->slist_append(conn.auth_headers, ("Authorization: " + token).c_str());
+    if (conn.auth_headers == nullptr) throw Error(Status::no_memory, "etcd '" + target_.url + "': no memory for a header");
+    conn.auth_token = token;
+  }
+  return conn.auth_headers;
 }
 
 Http::Conn *Http::take() {
@@ -159,9 +188,13 @@ void Http::give(Conn *conn) noexcept {
 
 namespace {
 
-void prepare(const CurlLib &c, CURL *easy, curl_slist *headers, char *error, const std::string &url,
-             const std::string &body, int64_t connect_ms) {
+void prepare(const CurlLib &c, const Target &t, CURL *easy, curl_slist *headers, char *error,
+             const std::string &url, const std::string &body, int64_t connect_ms) {
   c.easy_reset(easy);
+  // TLS: the members' certificates checked against the CA file; this client's own.
+  if (!t.ca_file.empty()) c.easy_setopt(easy, CURLOPT_CAINFO, t.ca_file.c_str());
+  if (!t.cert_file.empty()) c.easy_setopt(easy, CURLOPT_SSLCERT, t.cert_file.c_str());
+  if (!t.key_file.empty()) c.easy_setopt(easy, CURLOPT_SSLKEY, t.key_file.c_str());
   error[0] = '\0';
   c.easy_setopt(easy, CURLOPT_ERRORBUFFER, error);
   c.easy_setopt(easy, CURLOPT_URL, url.c_str());
@@ -202,7 +235,8 @@ Response Http::post(const char *op, const std::string &path, const std::string &
     }
     Response response;
     response.endpoint = target_.endpoints[index];
-    prepare(*lib_, (*conn).easy, (*conn).headers, (*conn).error, url, body, std::min(left, target_.dial_timeout_ms));
+    prepare(*lib_, target_, (*conn).easy, headers_for(*conn), (*conn).error, url, body,
+            std::min(left, target_.dial_timeout_ms));
     lib_->easy_setopt((*conn).easy, CURLOPT_WRITEFUNCTION, append_body);
     lib_->easy_setopt((*conn).easy, CURLOPT_WRITEDATA, &response.body);
     CURLcode code;
@@ -247,7 +281,7 @@ Http::StreamEnd Http::stream(const char *op, const std::string &path, const std:
   const std::string url = target_.endpoints[index] + path;
   LineSink sink;
   sink.on_line = &on_line;
-  prepare(*lib_, (*conn).easy, (*conn).headers, (*conn).error, url, body, target_.dial_timeout_ms);
+  prepare(*lib_, target_, (*conn).easy, headers_for(*conn), (*conn).error, url, body, target_.dial_timeout_ms);
   lib_->easy_setopt((*conn).easy, CURLOPT_WRITEFUNCTION, split_lines);
   lib_->easy_setopt((*conn).easy, CURLOPT_WRITEDATA, &sink);
   CURLcode code;

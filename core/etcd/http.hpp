@@ -12,6 +12,8 @@
 
 #include "etcd/etcd_url.hpp"
 
+struct curl_slist;  // curl.h
+
 namespace filelock::etcd {
 
 struct CurlLib;
@@ -69,12 +71,16 @@ class Http {
                    const std::function<bool(const std::string &)> &on_line, std::string &why);
 
   const Target &target() const noexcept { return target_; }
+  // The auth token every request carries from now on ("": none); any thread.
+  void set_token(std::string token);
+  std::string token() const;
 
  private:
   struct Conn;
   class Borrowed;
   Conn *take();
   void give(Conn *conn) noexcept;
+  curl_slist *headers_for(Conn &conn);
 
   Target target_;
   const CurlLib *lib_;
@@ -84,6 +90,8 @@ class Http {
   // or closes them (they are dropped, not cleaned up).
   uint64_t fork_generation_;
   std::atomic<size_t> preferred_{0};
+  mutable std::mutex token_mu_;
+  std::string token_;
 };
 
 }  // namespace filelock::etcd

@@ -30,10 +30,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Six free ports from the kernel (bound to port 0 and released just before etcd binds them).
+# Eight free ports from the kernel (bound to port 0 and released just before etcd binds them).
 read -r -a ports <<<"$(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(6)]
+socks = [socket.socket() for _ in range(8)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')"
 
@@ -56,6 +56,33 @@ start_member() {
 }
 for i in 0 1 2; do start_member "$i"; done
 
+# A fourth etcd, alone, that speaks only TLS, requires client certificates and, once
+# set up below, password authentication with tokens that expire after 3 s unused: the
+# settings tls_ca, tls_cert, tls_key, user and password_file are tested against it.
+TLS="$WORK/tls"
+mkdir -p "$TLS"
+(
+  cd "$TLS"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fltest-ca -keyout ca-key.pem -out ca.pem
+  openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server-key.pem -out server.csr
+  printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile san.ext -out server.pem
+  # No CommonName: with authentication on, etcd's gateway refuses a client certificate
+  # that has one (it would not be the user).
+  openssl req -newkey rsa:2048 -nodes -subj /O=fltest-client -keyout client-key.pem -out client.csr
+  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -out client.pem
+  printf 'fltest-secret\n' >password
+) >"$WORK/tls.log" 2>&1 || { cat "$WORK/tls.log" >&2; echo "etcd tests: cannot make TLS certificates" >&2; exit 1; }
+secure="127.0.0.1:${ports[6]}"
+etcd --name sec --data-dir "$WORK/sec" \
+  --listen-client-urls "https://$secure" --advertise-client-urls "https://$secure" \
+  --listen-peer-urls "http://127.0.0.1:${ports[7]}" --initial-advertise-peer-urls "http://127.0.0.1:${ports[7]}" \
+  --initial-cluster "sec=http://127.0.0.1:${ports[7]}" --initial-cluster-state new \
+  --cert-file "$TLS/server.pem" --key-file "$TLS/server-key.pem" \
+  --client-cert-auth --trusted-ca-file "$TLS/ca.pem" --auth-token-ttl 3 \
+  --logger zap --log-outputs "$WORK/sec.log" --log-level warn &
+pids[3]=$!
+
 export ETCDCTL_API=3
 ctl() { etcdctl --endpoints="$endpoints" --dial-timeout=2s --command-timeout=5s "$@"; }
 healthy() {  # ENDPOINTS: waits up to 15 s until each answers a linearizable read
@@ -69,8 +96,16 @@ healthy() {  # ENDPOINTS: waits up to 15 s until each answers a linearizable rea
 }
 healthy "$endpoints"
 echo "etcd tests: cluster of 3 on $endpoints ($(etcd --version | head -1))"
+sctl() { etcdctl --endpoints="https://$secure" --cacert "$TLS/ca.pem" --cert "$TLS/client.pem" \
+  --key "$TLS/client-key.pem" --dial-timeout=2s --command-timeout=5s "$@"; }
+for _ in $(seq 150); do sctl endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+{ sctl user add root --new-user-password fltest-secret && sctl role add root &&
+  sctl user grant-role root root && sctl auth enable; } >"$WORK/auth.log" 2>&1 ||
+  { cat "$WORK/auth.log" "$WORK/sec.log" >&2; echo "etcd tests: cannot enable authentication" >&2; exit 1; }
+echo "etcd tests: one member with TLS, client certificates and passwords on $secure"
 
 export FILELOCK_TEST_ETCD="$endpoints"
+export FILELOCK_TEST_ETCD_SECURE="$secure" FILELOCK_TEST_ETCD_TLS="$TLS"
 "$TESTS" --gtest_brief=1
 
 # The CLI takes etcd:// names as it takes paths (run, lock-info, status of a prefix, state).
