@@ -108,6 +108,19 @@ export FILELOCK_TEST_ETCD="$endpoints"
 export FILELOCK_TEST_ETCD_SECURE="$secure" FILELOCK_TEST_ETCD_TLS="$TLS"
 "$TESTS" --gtest_brief=1
 
+# The bindings on the same cluster, where they were built.
+if [[ -d "$BUILD/python/libfilelock" ]]; then
+  # The interpreter the module was built for.
+  py=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
+  PYTHONPATH="$BUILD/python" PYTHONDONTWRITEBYTECODE=1 "${py:-python3}" -m pytest -q -p no:cacheprovider \
+    "$ROOT/bindings/python/tests/test_etcd.py"
+fi
+if [[ -d "$BUILD/bindings/go/pkgconfig" ]] && command -v go >/dev/null; then
+  (cd "$ROOT/bindings/go" && PKG_CONFIG_PATH="$BUILD/bindings/go/pkgconfig" LD_LIBRARY_PATH="$BUILD/lib" \
+    GOCACHE="$BUILD/bindings/go/gocache" GOPATH="$BUILD/bindings/go/gopath" GOFLAGS=-mod=mod \
+    GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=1 go test -count=1 -run '^TestEtcd' .)
+fi
+
 # The CLI takes etcd:// names as it takes paths (run, lock-info, status of a prefix, state).
 cli="$BUILD/bin/filelock"
 if [[ -x "$cli" ]]; then

@@ -123,6 +123,10 @@ class StateTransaction:
                        self.generation)
 
 
+def _is_etcd(path: Any) -> bool:
+    return isinstance(path, str) and path.startswith("etcd://")
+
+
 class BackupManager:
     """Manual backup control for a state file (``state.backup_manager``)."""
 
@@ -140,9 +144,10 @@ class BackupManager:
     def list_backups(self, limit: int = 10) -> List[Backup]:
         """Backups, newest first; ``limit <= 0`` lists all."""
         entries = loads(native.fl_state_backups(self._state._native(False))) or []
-        folder = self._state.meta_dir / "backups"
+        meta_dir = self._state.meta_dir
+        folder = None if meta_dir is None else meta_dir / "backups"  # etcd: keys, no files
         backups = [Backup(e["id"], e.get("generation"), e.get("created_at"), e.get("size"),
-                          folder / (e["id"] + ".json"))
+                          None if folder is None else folder / (e["id"] + ".json"))
                    for e in entries]
         return backups[:limit] if limit > 0 else backups
 
@@ -191,7 +196,8 @@ class JsonState:
                  backup_before_write: bool = True, *, timeout: Optional[float] = 10.0,
                  schema: Any = None, durable: bool = True, audit_log: bool = True,
                  meta_dir: Optional[PathLike] = None, initial: Any = None) -> None:
-        self.path = Path(path)
+        # An etcd:// name stays a str: a Path would fold its "//".
+        self.path: Union[Path, str] = path if _is_etcd(path) else Path(path)
         self.validate_on_read = validate_on_read
         self.max_backups = max_backups
         self.backup_before_write = backup_before_write
@@ -331,10 +337,12 @@ class JsonState:
         return [_normalize_record(r) for r in records]
 
     @property
-    def meta_dir(self) -> Path:
-        """Where the backups and the logs are kept."""
+    def meta_dir(self) -> Optional[Path]:
+        """Where the backups and the logs are kept; None for an etcd:// name (keys)."""
         if self._meta_dir is not None:
             return Path(self._meta_dir)
+        if isinstance(self.path, str):
+            return None
         return self.path.parent / f".{self.path.name}.filelock"
 
     def verify(self) -> Dict[str, Any]:
@@ -366,8 +374,8 @@ class JsonState:
     def _record_rollback(self, generation: Optional[int], reason: BaseException) -> None:
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("rolled back transaction on %s: %r", self.path, reason)
-        if not self._audit_log:
-            return
+        if not self._audit_log or self.meta_dir is None:
+            return  # etcd:// keeps no rollback journal (appends take files only)
         now = datetime.datetime.now(datetime.timezone.utc)
         record = {"time": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "generation": generation,
                   "op": "transaction", "ok": False, "pid": os.getpid(), "rolled_back": True,
@@ -379,6 +387,8 @@ class JsonState:
             _log.warning("could not record the rollback on %s: %s", self.path, exc)
 
     def _rollbacks(self) -> List[Dict[str, Any]]:
+        if self.meta_dir is None:
+            return []
         try:
             text = (self.meta_dir / _ROLLBACK_JOURNAL).read_text(encoding="utf-8")
         except FileNotFoundError:

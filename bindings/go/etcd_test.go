@@ -1,0 +1,103 @@
+package filelock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// etcd:// names through the Go binding, on the cluster tests/etcd/run.sh starts
+// (FILELOCK_TEST_ETCD); skipped without one.
+func etcdURL(t *testing.T, name string) string {
+	endpoints := os.Getenv("FILELOCK_TEST_ETCD")
+	if endpoints == "" {
+		t.Skip("FILELOCK_TEST_ETCD is not set (tests/etcd/run.sh starts a cluster)")
+	}
+	return fmt.Sprintf("etcd://%s/fltest/go-%d-%d/%s?ttl=2", endpoints, os.Getpid(), time.Now().UnixNano(), name)
+}
+
+func TestEtcdLockExcludesAndAContextEndsTheWait(t *testing.T) {
+	url := etcdURL(t, "job")
+	holder := New(url)
+	defer holder.Close()
+	if err := holder.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	waiter := New(url)
+	defer waiter.Close()
+	if ok, err := waiter.TryLock(); ok || err != nil {
+		t.Fatalf("TryLock on a held etcd lock: %v, %v", ok, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := waiter.LockContext(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ErrCanceled) {
+		t.Fatalf("LockContext past its deadline: %v", err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Fatalf("the wait lasted %v", elapsed)
+	}
+	if err := holder.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := waiter.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := waiter.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEtcdStateUpdatesFromGoroutinesLoseNothing(t *testing.T) {
+	url := etcdURL(t, "pipeline")
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := OpenState(url, StateOptions{})
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			for j := 0; j < 5; j++ {
+				if err := s.Update(func(doc map[string]any) error {
+					n, _ := doc["n"].(float64)
+					doc["n"] = n + 1
+					return nil
+				}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	s, err := OpenState(url, StateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var doc struct{ N int }
+	if err := s.Read(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.N != 15 {
+		t.Fatalf("n = %d after 15 updates", doc.N)
+	}
+	_, generation, _ := s.ReadRaw()
+	if err := s.WriteIf(map[string]int{"n": 0}, generation-1); !errors.Is(err, ErrConflict) {
+		t.Fatalf("WriteIf on a stale generation: %v", err)
+	}
+}

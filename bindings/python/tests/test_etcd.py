@@ -1,0 +1,78 @@
+"""etcd:// names through the Python binding: the same FileLock and JsonState, on the
+cluster tests/etcd/run.sh starts (FILELOCK_TEST_ETCD); skipped without one."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from libfilelock import FileLock, JsonState, LockTimeout, StateConflictError
+
+from conftest import Child
+
+ENDPOINTS = os.environ.get("FILELOCK_TEST_ETCD", "")
+pytestmark = pytest.mark.skipif(not ENDPOINTS, reason="FILELOCK_TEST_ETCD is not set (tests/etcd/run.sh)")
+
+
+def url(name: str) -> str:
+    return f"etcd://{ENDPOINTS}/fltest/py-{uuid.uuid4().hex[:12]}/{name}?ttl=2"
+
+
+def test_a_lock_held_by_another_process_times_out_then_passes_on():
+    name = url("job")
+    child = Child("""
+        import sys
+        from libfilelock import FileLock
+        lock = FileLock(sys.argv[1], timeout=10)
+        lock.acquire()
+        print("locked", flush=True)
+        sys.stdin.readline()
+        lock.release()
+        print("released", flush=True)
+    """, name)
+    child.expect("locked")
+    waiter = FileLock(name, timeout=0.3)
+    with pytest.raises(LockTimeout) as info:
+        waiter.acquire()
+    assert name in info.value.message
+    child.send("go")
+    child.expect("released")
+    with FileLock(name, timeout=5):
+        pass
+    assert child.wait() == 0
+
+
+def test_state_transactions_of_two_processes_lose_no_increment():
+    name = url("pipeline")
+    state = JsonState(name, initial={"n": 0})
+    code = """
+        import sys
+        from libfilelock import JsonState
+        state = JsonState(sys.argv[1])
+        for _ in range(10):
+            with state.transaction() as txn:
+                txn.data["n"] += 1
+        print("done", flush=True)
+    """
+    children = [Child(code, name) for _ in range(2)]
+    for child in children:
+        child.expect("done", timeout=30)
+        assert child.wait() == 0
+    assert state.read() == {"n": 20}
+    history = state.get_transaction_history(limit=1)
+    assert history and history[0]["success"] is True
+    backups = state.backup_manager.list_backups(limit=0)
+    assert backups and backups[0].path is None  # keys on etcd, not files
+
+
+def test_write_if_on_a_stale_generation_conflicts_and_restore_brings_a_backup_back():
+    state = JsonState(url("doc"), initial={"phase": "new"})
+    _, generation = state.read_versioned()
+    state.write({"phase": "built"})
+    with pytest.raises(StateConflictError):
+        state.write_if({"phase": "lost"}, generation)
+    oldest = state.backup_manager.list_backups(limit=0)[-1]
+    state.backup_manager.restore_backup(oldest)
+    assert state.read() == {"phase": "new"}
+    assert state.meta_dir is None
