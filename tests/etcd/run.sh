@@ -150,6 +150,15 @@ if [[ -x "$cli" ]]; then
   echo "etcd tests: the CLI's run, lock-info, status and state on etcd:// names: ok"
 fi
 
+# The README's two-host example: two network namespaces, etcd in one (root only).
+if [[ -x "$cli" ]]; then
+  rc=0
+  bash "$ROOT/demo/etcd-two-hosts.sh" "$cli" 10 || rc=$?
+  if [[ $rc == 77 ]]; then echo "etcd tests: two-host example SKIPPED (needs root and ip netns)"
+  elif [[ $rc != 0 ]]; then echo "etcd tests: the two-host example failed" >&2; exit 1
+  fi
+fi
+
 echo "etcd tests: figures (same cluster, this run)"
 "$BUILD/bin/etcd_bench" "$endpoints" 200
 # etcdctl: each command is a new process and connection; its "lock" holds a session
