@@ -75,9 +75,11 @@ EtcdState::EtcdState(const std::string &url, const state::StateOptions &options)
       throw json::JsonError(e.status(), std::string("initial document: ") + e.what());
     }
   });
-  lock_ = std::make_unique<EtcdLock>(parse_target(lock_url_of(url_), op), options_.lock);
+  // The document first: an unreachable cluster is reported as this state's.
   KeyValue kv;
-  if (client_.get(op, doc_key_, kv)) return;
+  const bool exists = client_.get(op, doc_key_, kv);
+  lock_ = std::make_unique<EtcdLock>(parse_target(lock_url_of(url_), op), options_.lock);
+  if (exists) return;
   // Created once, by whichever opener comes first: the put requires the key missing.
   std::string text;
   json::print(initial.get(), true, text);

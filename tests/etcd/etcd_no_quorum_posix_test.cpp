@@ -6,6 +6,7 @@
 
 #include "etcd_test_env.hpp"
 #include "lock/lock.hpp"
+#include "state/state.hpp"
 
 using etcdtest::ms_since;
 using etcdtest::mono_ns;
@@ -25,6 +26,17 @@ TEST(EtcdNoQuorum, OpenFailsWithinTheRequestTimeout) {
   EXPECT_LT(ms_since(start), 4000);
   EXPECT_NE(message.find("open lock '" + url + "': etcd unreachable: "), std::string::npos) << message;
   std::printf("[ message ] %s\n", message.c_str());
+}
+
+TEST(EtcdNoQuorum, StateOpenFailsWithinTheRequestTimeout) {
+  if (std::getenv("FILELOCK_TEST_ETCD_NO_QUORUM") == nullptr)
+    GTEST_SKIP() << "run by tests/etcd/run.sh after it kills two members";
+  const std::string url = etcdtest::url("no-quorum-state", "ttl=2&request_timeout=1500ms");
+  std::string message;
+  const int64_t start = mono_ns();
+  EXPECT_EQ(status_of([&] { filelock::state::open_store(url, {}); }, &message), Status::io);
+  EXPECT_LT(ms_since(start), 4000);
+  EXPECT_NE(message.find("open state '" + url + "': etcd unreachable: "), std::string::npos) << message;
 }
 
 }  // namespace
