@@ -201,6 +201,11 @@ void EtcdLock::unlock() {
                     std::to_string(target_.ttl_s) + " s): another process may have held it meanwhile");
 }
 
+int64_t EtcdLock::fencing_token() const {
+  if (!held_) throw_error(Status::not_locked, "fencing token", target_.url, "this handle holds no lock");
+  return revision_;
+}
+
 void EtcdLock::released_with_transaction() noexcept {
   if (!held_) return;
   cancel_.reset();

@@ -28,6 +28,11 @@ class EtcdLock final : public Lock {
   void clear_cancel() noexcept override { cancel_.reset(); }
   bool locked() const noexcept override { return held_; }
   const std::string &lock_path() const noexcept override { return target_.url; }
+  int64_t fencing_token() const override;
+  // Known expired (etcd said so), or past the TTL since the last refresh etcd answered.
+  bool lost() const noexcept override {
+    return held_ && ((keep_alive_ && keep_alive_->lost()) || steady_ms() > lease_valid_until_ms_.load());
+  }
   // While held: the holder's key and its create revision, which grows with every
   // acquisition in the cluster, so it serves as a fencing token: a commit that requires
   // the key with this revision fails once the lease expired and another took the lock.

@@ -73,6 +73,12 @@ bool Lock::lock_waited(LockMode) {
               "this lock's backend has no descriptor to wait on (fl_wait_fd returned -1)");
 }
 
+int64_t Lock::fencing_token() const {
+  if (!locked()) throw_error(Status::not_locked, "fencing token", lock_path(), "this handle holds no lock");
+  throw_error(Status::unsupported, "fencing token", lock_path(),
+              "only etcd:// locks have one: a file lock cannot pass to another holder while it is held");
+}
+
 std::unique_ptr<Lock> Lock::open(const std::string &path, const LockOptions &requested) {
   if (etcd::is_etcd_url(path)) return etcd::open_lock(path, requested);
   LockOptions options = requested;

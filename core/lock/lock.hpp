@@ -67,6 +67,15 @@ class Lock {
   // record) and returns true; or lets go of everything and returns false when something
   // flock does not show still holds it (then wait with lock()). Throws Error.
   virtual bool lock_waited(LockMode mode);
+
+  // A lock held through a lease (etcd) can be lost while held, when the lease expires
+  // (the holder paused or cut off for its TTL). fencing_token(): while held, a number
+  // that grows with every acquisition, for a store to refuse writes from an older
+  // holder; Error(not_locked) when nothing is held, Error(unsupported) for a kernel or
+  // lock-file lock, which nobody else can take while it is held. lost(): the lease
+  // is known to have expired while held (unlock() will report it).
+  virtual int64_t fencing_token() const;
+  virtual bool lost() const noexcept { return false; }
 };
 
 }  // namespace filelock

@@ -320,3 +320,27 @@ TEST(EtcdScan, NothingUnderAnEtcdPrefixIsStale) {
   EXPECT_EQ(etcdtest::queued_keys(job), 1u);  // the held lock's key is still there
   mine->unlock();
 }
+
+// The holder key's create revision: it grows with every acquisition, so a store can
+// refuse a write carrying an older token than one it has seen.
+TEST(EtcdLock, FencingTokensGrowWithEachAcquisition) {
+  REQUIRE_ETCD();
+  const std::string url = etcdtest::url("token");
+  auto a = open_lock(url), b = open_lock(url);
+  EXPECT_EQ(status_of([&] { a->fencing_token(); }), Status::not_locked);
+  a->lock(LockMode::exclusive, filelock::kNoWait);
+  const int64_t first = a->fencing_token();
+  EXPECT_GT(first, 0);
+  EXPECT_FALSE(a->lost());
+  a->unlock();
+  b->lock(LockMode::exclusive, filelock::kNoWait);
+  EXPECT_GT(b->fencing_token(), first);
+  b->unlock();
+  fltest::TempDir dir;
+  auto file = open_lock(dir.file("f"));
+  file->lock(LockMode::exclusive, filelock::kNoWait);
+  std::string message;
+  EXPECT_EQ(status_of([&] { file->fencing_token(); }, &message), Status::unsupported);
+  EXPECT_NE(message.find("only etcd:// locks"), std::string::npos) << message;
+  EXPECT_FALSE(file->lost());
+}

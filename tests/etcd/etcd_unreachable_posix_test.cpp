@@ -58,7 +58,10 @@ TEST(EtcdUnreachable, LeaseLostWhileHeldIsReportedAtUnlock) {
   held->lock(LockMode::exclusive, filelock::kNoWait);
   proxy.set_silent(true);  // no keep-alive gets through: the lease runs out
   auto other = Lock::open(direct, {});
+  EXPECT_FALSE(held->lost());
   EXPECT_EQ(status_of([&] { other->lock(LockMode::exclusive, 15000); }), Status::ok);
+  EXPECT_TRUE(held->lost());  // its lease ran out: the other could take the lock
+  EXPECT_GT(other->fencing_token(), held->fencing_token());
   other->unlock();
   proxy.set_silent(false);
   std::string message;
