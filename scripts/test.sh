@@ -12,20 +12,23 @@ jobs=${JOBS:-2}
 
 bash scripts/install-deps.sh
 
+# Each section's heading says when it starts, so a slow CI run shows where time went.
+section() { echo "== $* (at $((SECONDS / 60))m$((SECONDS % 60))s)"; }
+
 # The system Python is the one Debian's pytest and the wheel install target.
 py=/usr/bin/python3
 
-echo "== build"
+section "build"
 cmake -S . -B build -DPython3_EXECUTABLE=$py >/dev/null
 cmake --build build -j"$jobs"
 
-echo "== tests"
+section "tests"
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 600)
 
-echo "== etcd:// locks against a three-member etcd cluster on 127.0.0.1 (skips without etcd)"
+section "etcd:// locks and state against a three-member etcd cluster on 127.0.0.1, TLS and passwords on a fourth member, the two-host example (skips without etcd)"
 bash tests/etcd/run.sh build
 
-echo "== tests under ASan + UBSan"
+section "tests under ASan + UBSan"
 cmake -S . -B build-asan -DFILELOCK_SANITIZE=ON -DFILELOCK_BUILD_BINDINGS=OFF \
   -DFILELOCK_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$jobs"
@@ -36,25 +39,25 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 \
   bash tests/etcd/run.sh build-asan  # the etcd:// suite against a cluster, under ASan + UBSan
 
-echo "== the macOS way of waiting, on Linux: parked flock waiters, a pipe wake-up"
+section "the macOS way of waiting, on Linux: parked flock waiters, a pipe wake-up"
 cmake -S . -B build-macwaits -DFILELOCK_MACOS_WAITS=ON -DFILELOCK_BUILD_BINDINGS=OFF \
   -DFILELOCK_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-macwaits -j"$jobs"
 (cd build-macwaits && ctest --output-on-failure -j"$jobs" --timeout 600 -L sanitize)
 
-echo "== Windows: MinGW-w64 cross-build; core, C API and Go binding suites under Wine"
+section "Windows: MinGW-w64 cross-build; core, C API and Go binding suites under Wine"
 bash scripts/windows-check.sh build-win
 
-echo "== macOS: Zig cross-build of the library, CLI and test suites (built, not run)"
+section "macOS: Zig cross-build of the library, CLI and test suites (built, not run)"
 bash scripts/macos-check.sh build-mac
 
-echo "== fuzz: every parser of bytes from disk, 8 s a target (scripts/fuzz.sh SECONDS for long runs)"
+section "fuzz: every parser of bytes from disk, 8 s a target (scripts/fuzz.sh SECONDS for long runs)"
 bash scripts/fuzz.sh 8
 
-echo "== SIGKILL torture: C and binding workers killed at random while committing"
+section "SIGKILL torture: C and binding workers killed at random while committing"
 BUILD=build bash scripts/torture.sh 30
 
-echo "== ThreadSanitizer: the lock and state suites"
+section "ThreadSanitizer: the lock and state suites"
 cmake -S . -B build-tsan -DFILELOCK_BUILD_BINDINGS=OFF -DFILELOCK_BUILD_BENCHMARKS=OFF \
   -DFILELOCK_BUILD_CLI=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_CXX_FLAGS=-fsanitize=thread \
@@ -88,6 +91,7 @@ if ls build-tsan/reports/tsan.* >/dev/null 2>&1; then
 fi
 
 if [ -x tests/consumers/run.sh ]; then
-  echo "== Debian packages and their consumers"
+  section "Debian packages and their consumers"
   bash tests/consumers/run.sh build
 fi
+section "done"
