@@ -14,7 +14,7 @@
 #include "lock/wait_rules.hpp"
 #include "lock/lock_entry.hpp"
 #include "platform/dir_watch.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 #include "platform/paths.hpp"
 #include "platform/process.hpp"
 
@@ -23,8 +23,8 @@ namespace filelock {
 namespace {
 
 // Name locks have no inode while free; the registry keys them by their path instead.
-platform::FileIdentity path_identity(const std::string &lock_path) {
-  platform::FileIdentity id;
+platform::FileInfo path_identity(const std::string &lock_path) {
+  platform::FileInfo id;
   id.dev = ~uint64_t{0};
   id.ino = std::hash<std::string>{}(platform::absolute_path(lock_path));
   return id;
@@ -82,14 +82,14 @@ bool NameLock::inherited() const noexcept {
 
 bool NameLock::create_entry(const std::string &record) {
   if (!directory_) return create_lock_file(at_, options_.file_mode, record, guard_.slot());
-  if (!platform::create_exclusive_dir(at_, options_.file_mode | 0111)) return false;
+  if (!io::create_exclusive_dir(at_, options_.file_mode | 0111)) return false;
   try {
     guard_.hold(at_, true);
-    platform::create_exclusive_file(platform::join_path(at_, kLockDirRecordName),
+    io::create_exclusive_file(platform::join_path(at_, kLockDirRecordName),
                                     options_.file_mode, record);
   } catch (...) {
     guard_.release();
-    platform::remove_dir(at_);
+    io::remove_dir(at_);
     throw;
   }
   return true;
@@ -101,12 +101,12 @@ bool NameLock::try_acquire() {
   for (int attempt = 0; attempt < 8; ++attempt) {
     // Look first: a try against a taken name then changes nothing in the directory, so
     // it wakes no waiter's watch (this one's included: a waiter would spin).
-    platform::FileIdentity seen;
-    if (!platform::identify_path(at_, seen)) {
+    platform::FileInfo seen;
+    if (!io::identify_path(at_, seen)) {
       std::string record = record_.render(platform::wall_clock_ms());
       if (create_entry(record)) {
         held_record_ = std::move(record);
-        if (!platform::identify_path(at_, held_id_))
+        if (!io::identify_path(at_, held_id_))
           throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
         return true;
       }
@@ -228,7 +228,7 @@ void NameLock::unlock() {
     return;            // the parent's lock: a child never removes it
   }
   // Ours only if it is the inode we created with the record we wrote (inodes are reused).
-  platform::FileIdentity now;
+  platform::FileInfo now;
   std::string bytes;
   if (!read_lock_entry(at_, directory_, now, bytes) || !(now == held_id_) ||
       bytes != held_record_) {

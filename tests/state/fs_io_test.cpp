@@ -15,12 +15,16 @@
 #include <vector>
 
 #include "io/file_io.hpp"
-#include "platform/fs_io.hpp"
+#include "io/file_io.hpp"
+#include "platform/dir.hpp"
+#include "platform/file.hpp"
+#include "platform/owner.hpp"
+#include "platform/process.hpp"
 #include "state/audit_log.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"
 
-namespace fs = filelock::platform::fs;
+namespace fs = filelock::platform;
 using filelock::Status;
 using statetest::slurp;
 using statetest::spit;

@@ -13,8 +13,8 @@ const NativeFile kInvalidFile = INVALID_HANDLE_VALUE;
 
 namespace {
 
-FileIdentity from_info(const BY_HANDLE_FILE_INFORMATION &info, bool delete_pending) {
-  FileIdentity id;
+FileInfo from_info(const BY_HANDLE_FILE_INFORMATION &info, bool delete_pending) {
+  FileInfo id;
   id.dev = info.dwVolumeSerialNumber;
   id.ino = (static_cast<uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
   // A file whose deletion is pending is as good as unlinked: its name is going away.
@@ -26,7 +26,7 @@ FileIdentity from_info(const BY_HANDLE_FILE_INFORMATION &info, bool delete_pendi
   return id;
 }
 
-bool query_identity(HANDLE h, FileIdentity &out) {
+bool query_identity(HANDLE h, FileInfo &out) {
   BY_HANDLE_FILE_INFORMATION info;
   if (!::GetFileInformationByHandle(h, &info)) return false;
   FILE_STANDARD_INFO standard = {};
@@ -106,13 +106,13 @@ void close_file(NativeFile file) noexcept {
   if (file != INVALID_HANDLE_VALUE && file != nullptr) ::CloseHandle(file);
 }
 
-FileIdentity identify(NativeFile file, const std::string &path) {
-  FileIdentity id;
+FileInfo identify(NativeFile file, const std::string &path) {
+  FileInfo id;
   if (!query_identity(file, id)) win::throw_win32("stat lock file", path, ::GetLastError());
   return id;
 }
 
-bool identify_path(const std::string &path, FileIdentity &out) {
+bool identify_path(const std::string &path, FileInfo &out) {
   const std::wstring wide = win::widen(path, path);
   // No access rights needed to read attributes; BACKUP_SEMANTICS lets directories open.
   HANDLE h = ::CreateFileW(wide.c_str(), 0, win::kShareAll, nullptr, OPEN_EXISTING,
