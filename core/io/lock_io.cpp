@@ -60,7 +60,11 @@ bool read_small_file(const std::string &path, size_t max, std::string &out) {
     fail("read", path, e);
   }
   platform::FileInfo info;
-  if (platform::info(file, info) || !info.regular) {
+  if (const platform::OsError e = platform::info(file, info)) {
+    platform::close(file);
+    fail("read", path, e);
+  }
+  if (!info.regular) {
     platform::close(file);
     throw_error(Status::invalid, "read", path, "is not a regular file");
   }

@@ -244,13 +244,13 @@ std::string breaking_name(const std::string &lock_path, const platform::FileInfo
 }
 
 bool read_lock_entry(const std::string &lock_path, bool directory, platform::FileInfo &id,
-                     std::string &record_bytes) {
+                     std::string &record_bytes, bool strict) {
   if (!io::identify_path(lock_path, id)) return false;
   record_bytes.clear();
   try {
-    io::read_small_file(record_path(lock_path, directory), kHolderRecordSize * 2,
-                              record_bytes);
+    io::read_small_file(record_path(lock_path, directory), kHolderRecordSize * 2, record_bytes);
   } catch (const Error &) {
+    if (strict) throw;
     record_bytes.clear();  // unreadable record: judged by age only
   }
   return true;

@@ -85,9 +85,11 @@ std::string placing_name(const std::string &lock_path);
 std::string breaking_name(const std::string &lock_path, const platform::FileInfo &id,
                           const std::string &bytes);
 
-// Reads what is at lock_path now; false if nothing is there.
+// Reads what is at lock_path now; false if nothing is there. A record that cannot be
+// read is returned empty (judged by age only), unless `strict`: then the Error is thrown
+// (a holder checking its own entry must not take an I/O error for a broken lock).
 bool read_lock_entry(const std::string &lock_path, bool directory, platform::FileInfo &id,
-                     std::string &record_bytes);
+                     std::string &record_bytes, bool strict = false);
 
 enum class EntryKind { missing, name_lock, orphan, other };
 

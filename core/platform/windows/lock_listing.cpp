@@ -60,10 +60,11 @@ RemoveOutcome remove_unheld_lock_file(const std::string &path) {
   }
   RemoveOutcome outcome = RemoveOutcome::held;
   try {
-    FileInfo by_handle = identify(h, path);
+    FileInfo by_handle;
+    if (const OsError e = info(h, by_handle)) win::throw_win32("stat lock file", path, e.native);
     if (by_handle.regular && kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, path)) {
       FileInfo by_path;
-      if (!identify_path(path, by_path) || !(by_path == by_handle)) {
+      if (entry_info(path, by_path) || by_path != by_handle) {
         outcome = RemoveOutcome::changed;
       } else if (delete_by_handle(h)) {
         outcome = RemoveOutcome::removed;
