@@ -91,7 +91,8 @@ void close(NativeFile file) noexcept;
 OsError close_checked(NativeFile file);
 
 OsError info(NativeFile file, FileInfo &out);
-// What `path` names now, following symlinks (stat); ENOENT if nothing.
+// What `path` names now, following symlinks (stat); ENOENT if nothing. On Windows its
+// nlink does not count a pending deletion (info and entry_info do, at one call more).
 OsError path_info(const std::string &path, FileInfo &out);
 // The entry `path` names itself, not following a final symlink (lstat); ENOENT or
 // ENOTDIR if nothing.

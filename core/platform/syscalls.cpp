@@ -20,6 +20,7 @@ constexpr int kCalls = static_cast<int>(Syscall::count_);
 // countdown[c] > 0: calls of entry c left until the one that fails with error_of[c].
 std::atomic<int> countdown[kCalls];
 std::atomic<int> error_of[kCalls];
+std::atomic<bool> persists[kCalls];
 std::atomic<Recorder> recorder_fn{nullptr};
 std::atomic<void *> recorder_context{nullptr};
 std::atomic<bool> failing{false};
@@ -37,15 +38,18 @@ int enter_armed(Syscall call) noexcept {
   const int c = static_cast<int>(call);
   int left = countdown[c].load();
   while (left > 0) {
-    if (countdown[c].compare_exchange_weak(left, left - 1)) return left == 1 ? error_of[c].load() : 0;
+    // A persistent failure keeps its countdown at 1: every call from then on fails.
+    const int next = left == 1 && persists[c].load() ? 1 : left - 1;
+    if (countdown[c].compare_exchange_weak(left, next)) return left == 1 ? error_of[c].load() : 0;
   }
   return 0;
 }
 }  // namespace detail
 
-void fail(Syscall call, int nth, int err) noexcept {
+void fail(Syscall call, int nth, int err, bool persistent) noexcept {
   const int c = static_cast<int>(call);
   error_of[c].store(err);
+  persists[c].store(persistent);
   countdown[c].store(err == 0 ? 0 : nth);
   if (err != 0) failing.store(true);
   rearm();

@@ -38,9 +38,10 @@ const char *syscall_name(Syscall call) noexcept;
 
 namespace syscalls {
 
-// The nth (1-based) call of `call` from now on fails with `err` (an errno); err 0 clears
-// the entry.
-void fail(Syscall call, int nth, int err) noexcept;
+// The nth (1-based) call of `call` from now on fails with `err` (an errno), and with
+// `persistent` every later call too (a filesystem that refuses a call for good); err 0
+// clears the entry.
+void fail(Syscall call, int nth, int err, bool persistent = false) noexcept;
 // Clears every entry's failure (the recorder stays).
 void clear() noexcept;
 // Called with each entry before its system call is made (or failed). nullptr: none. Set

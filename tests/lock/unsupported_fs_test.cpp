@@ -1,7 +1,8 @@
 // A filesystem without kernel locks (some NFS and FUSE mounts answer flock/fcntl with
 // ENOLCK or EOPNOTSUPP). No test filesystem lacks them, so the lock call's failure is
 // injected through the platform's system-call table (Syscall::lock: flock, fcntl locks,
-// LockFileEx).
+// LockFileEx), from one call on for good, as such a filesystem refuses every one (an
+// OFD or POSIX lock's companion flock is then dropped, and its own call fails).
 // fl_lock returns the engine's Status unchanged: Status::unsupported is FL_EUNSUPPORTED.
 // The C API cannot reach the engine's fault hook (the library exports only fl_*), so
 // these tests drive the engine directly.
@@ -103,7 +104,7 @@ TEST_P(UnsupportedFs, LockFailsWithUnsupportedNamingPathAndBackends) {
   for (LockMode mode : {LockMode::exclusive, LockMode::shared}) {
     for (int64_t timeout : {filelock::kNoWait, int64_t{500}, filelock::kForever}) {
       auto lock = open_lock(path, with_backend(GetParam().backend));
-      syscalls::fail(Syscall::lock, 1, GetParam().err);
+      syscalls::fail(Syscall::lock, 1, GetParam().err, true);
       const std::string message = unsupported_message([&] { lock->lock(mode, timeout); });
       syscalls::clear();
       expect_helpful(message, lock->lock_path());
@@ -130,7 +131,7 @@ TEST_P(UnsupportedFs, WaitFailsWithUnsupportedAndLeavesNothingHeld) {
   } reap{holder};
   ASSERT_EQ(fltest::read_line(holder), "locked");
   auto lock = open_lock(path, with_backend(GetParam().backend));
-  syscalls::fail(Syscall::lock, 2, GetParam().err);
+  syscalls::fail(Syscall::lock, 2, GetParam().err, true);
   const std::string message = unsupported_message([&] { lock->lock(LockMode::exclusive, 5000); });
   syscalls::clear();
   expect_helpful(message, lock->lock_path());

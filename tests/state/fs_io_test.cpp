@@ -1,4 +1,4 @@
-// The platform file I/O under the state engine (platform/fs_io.hpp), checked through
+// The platform file I/O under the state engine (platform/file.hpp, dir.hpp), checked through
 // the same calls on every platform: what each call promises its callers in core/io
 // and core/state (errno-like reasons to branch on, appends at the end, whole reads).
 #include <gtest/gtest.h>

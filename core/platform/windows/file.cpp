@@ -224,36 +224,44 @@ OsError close_checked(NativeFile file) {
   return OsError{err, 0, nullptr};
 }
 
-OsError info(NativeFile file, FileInfo &out) {
+namespace {
+
+// `nlink`: whether to ask if the file's deletion is pending (nlink 0 then), one call more.
+OsError info_of(NativeFile file, FileInfo &out, bool nlink) {
   BY_HANDLE_FILE_INFORMATION i;
   OsError e;
   if (!query(file, i, e)) return e;
   FILE_STANDARD_INFO standard = {};
-  const bool pending = ::GetFileInformationByHandleEx(file, FileStandardInfo, &standard,
+  const bool pending = nlink &&
+                       ::GetFileInformationByHandleEx(file, FileStandardInfo, &standard,
                                                       sizeof standard) &&
                        standard.DeletePending;
   out = from_info(i, pending);
   return ok();
 }
 
-namespace {
-
 // No access rights needed to read attributes; BACKUP_SEMANTICS opens directories too.
-OsError info_of_path(const std::string &path, DWORD flags, FileInfo &out) {
+OsError info_of_path(const std::string &path, DWORD flags, FileInfo &out, bool nlink) {
   NativeFile h;
   if (const OsError e = open_handle(path, 0, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | flags, h))
     return e;
-  const OsError e = info(h, out);
+  const OsError e = info_of(h, out, nlink);
   close(h);
   return e;
 }
 
 }  // namespace
 
-OsError path_info(const std::string &path, FileInfo &out) { return info_of_path(path, 0, out); }
+OsError info(NativeFile file, FileInfo &out) { return info_of(file, out, true); }
+
+// Called at every commit (the audit log's check): without the delete-pending query,
+// which only lock files need.
+OsError path_info(const std::string &path, FileInfo &out) {
+  return info_of_path(path, 0, out, false);
+}
 
 OsError entry_info(const std::string &path, FileInfo &out) {
-  OsError e = info_of_path(path, FILE_FLAG_OPEN_REPARSE_POINT, out);
+  OsError e = info_of_path(path, FILE_FLAG_OPEN_REPARSE_POINT, out, true);
   // ERROR_ACCESS_DENIED here is a name whose deletion is pending: already gone for us.
   if (e.native == ERROR_DELETE_PENDING || e.native == ERROR_ACCESS_DENIED) e.err = ENOENT;
   return e;
