@@ -75,7 +75,11 @@ extern "C" {
 
 int open(const char *path, int flags, ...) {
   unsigned mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
+  bool with_mode = (flags & O_CREAT) != 0;
+#ifdef O_TMPFILE
+  with_mode = with_mode || (flags & O_TMPFILE) == O_TMPFILE;  // O_TMPFILE has O_DIRECTORY's bit
+#endif
+  if (with_mode) {
     va_list ap;
     va_start(ap, flags);
     mode = va_arg(ap, unsigned);
