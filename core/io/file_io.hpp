@@ -1,15 +1,19 @@
-// The one I/O layer every file write of the state engine goes through. Each call
-// checks the fault-injection hook first, then calls the platform layer (which handles
-// EINTR and short transfers), and fails with an Error naming the operation, the path
-// and the OS reason.
+// The one layer that turns the platform's OS errors (values) into the Errors the engine
+// throws, naming the operation, the path and the OS reason. These are the state engine's
+// file steps (each reported to the observer of io/observe.hpp once it succeeded); the
+// lock engine's are in io/lock_io.hpp.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "platform/fs_io.hpp"
+#include "platform/dir.hpp"
+#include "platform/file.hpp"
 
 namespace filelock::io {
+
+// Throws the Error for `op` on `path` with the OS reason of `e` (its own op if set).
+[[noreturn]] void fail(const char *op, const std::string &path, const platform::OsError &e);
 
 // "dir" of "dir/name" ("." when there is no separator) and "name", as the platform
 // spells paths.
@@ -20,7 +24,7 @@ std::string random_token();
 
 // Whole file contents (and, when asked, its attributes as of the read). Returns false
 // if it does not exist; throws on other errors.
-bool read_file(const std::string &path, std::string &out, platform::fs::FileInfo *info = nullptr);
+bool read_file(const std::string &path, std::string &out, platform::FileInfo *info = nullptr);
 
 using File = platform::NativeFile;
 
@@ -32,7 +36,7 @@ void sync_file(File file, const std::string &path);
 // Closes the file (always) and reports a failed close, which can carry a deferred write error.
 void close_file(File file, const std::string &path);
 void sync_dir(const std::string &dir);
-// Through a handle from fs::open_dir; `dir` names it in errors.
+// Through a handle from platform::open_dir; `dir` names it in errors.
 void sync_dir(File handle, const std::string &dir);
 
 // A directory kept open for sync_dir (fewer system calls per commit); closed on

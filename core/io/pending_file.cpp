@@ -4,29 +4,28 @@
 
 namespace filelock::io {
 
-namespace fs = platform::fs;
 
 std::string temp_prefix(const std::string &target) { return "." + base_of(target) + ".tmp-"; }
 
 PendingFile::PendingFile(const std::string &target, int mode)
     : target_(target), temp_(dir_of(target) + "/" + temp_prefix(target) + random_token()) {
-  fs::FileInfo st;
-  const bool had_target = mode >= 0 || !fs::path_info(target, st);
+  platform::FileInfo st;
+  const bool had_target = mode >= 0 || !platform::path_info(target, st);
   const unsigned bits = mode >= 0 ? static_cast<unsigned>(mode) : had_target ? st.mode : 0666;
   // Same directory: rename is atomic only within one filesystem. O_EXCL: two writers
   // never share one temp file.
   file_ = create_exclusive(temp_, bits);
   if (!had_target) return;
   // create_exclusive's bits went through the umask: the target's are kept exactly.
-  if (const fs::OsError e = fs::set_mode(file_, bits)) {
-    fs::close(file_);
+  if (const platform::OsError e = platform::set_mode(file_, bits)) {
+    platform::close(file_);
     remove_quietly(temp_);
-    fs::fail("chmod", temp_, e);
+    fail("chmod", temp_, e);
   }
 }
 
 PendingFile::~PendingFile() {
-  if (file_ != platform::kInvalidFile) fs::close(file_);
+  if (file_ != platform::kInvalidFile) platform::close(file_);
   if (!replaced_) remove_quietly(temp_);
 }
 
@@ -60,10 +59,10 @@ void PendingFile::sync_dir(const File *dir) {
 void remove_stale_temps(const std::string &target) {
   const std::string dir = dir_of(target);
   const std::string prefix = temp_prefix(target);
-  const fs::OsError e = fs::list_dir(dir, [&](std::string_view name) {
+  const platform::OsError e = platform::list_dir(dir, [&](std::string_view name) {
     if (name.substr(0, prefix.size()) == prefix) remove_quietly(dir + "/" + std::string(name));
   });
-  if (e) fs::fail("open directory", dir, e);
+  if (e) fail("open directory", dir, e);
 }
 
 }  // namespace filelock::io

@@ -35,7 +35,7 @@ InodeRegistry &InodeRegistry::instance() {
   return *registry;
 }
 
-std::shared_ptr<InodeEntry> InodeRegistry::join(const platform::FileIdentity &id,
+std::shared_ptr<InodeEntry> InodeRegistry::join(const platform::FileInfo &id,
                                                 const HolderSlot *slot) {
   std::lock_guard<std::mutex> guard(mutex_);
   for (auto &entry : entries_) {
@@ -63,14 +63,14 @@ void InodeRegistry::leave(const std::shared_ptr<InodeEntry> &entry,
     entries_.erase(std::remove(entries_.begin(), entries_.end(), entry), entries_.end());
 }
 
-bool InodeRegistry::has_open(const platform::FileIdentity &id) {
+bool InodeRegistry::has_open(const platform::FileInfo &id) {
   std::lock_guard<std::mutex> guard(mutex_);
   for (const auto &entry : entries_)
     if (entry->id == id) return true;
   return false;
 }
 
-bool InodeRegistry::has_posix_open(const platform::FileIdentity &id) {
+bool InodeRegistry::has_posix_open(const platform::FileInfo &id) {
   std::lock_guard<std::mutex> guard(mutex_);
   for (const auto &entry : entries_)
     if (entry->id == id && entry->posix) return true;

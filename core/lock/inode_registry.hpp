@@ -33,7 +33,7 @@ struct HolderSlot {
 struct PosixInodeState;  // posix_lock.hpp
 
 struct InodeEntry {
-  platform::FileIdentity id;
+  platform::FileInfo id;
   std::vector<const HolderSlot *> slots;   // guarded by the registry mutex
   std::shared_ptr<PosixInodeState> posix;  // POSIX backend only; set under the registry mutex
 
@@ -68,7 +68,7 @@ class InodeRegistry {
  public:
   static InodeRegistry &instance();
 
-  std::shared_ptr<InodeEntry> join(const platform::FileIdentity &id, const HolderSlot *slot);
+  std::shared_ptr<InodeEntry> join(const platform::FileInfo &id, const HolderSlot *slot);
   void leave(const std::shared_ptr<InodeEntry> &entry, const HolderSlot *slot) noexcept;
   // True if `thread` holds `entry` through a handle other than `self` in a mode that
   // conflicts with `want` and is the process's only thread: waiting forever for `want`
@@ -81,8 +81,8 @@ class InodeRegistry {
 
   // Whether any handle of this process has the inode open / open with the POSIX backend
   // (then no other descriptor of it may be opened and closed: that drops our locks).
-  bool has_open(const platform::FileIdentity &id);
-  bool has_posix_open(const platform::FileIdentity &id);
+  bool has_open(const platform::FileInfo &id);
+  bool has_posix_open(const platform::FileInfo &id);
 
   std::mutex &mutex() { return mutex_; }
   // In a fork child, under the mutex: drops every LocalWait (their threads are gone).

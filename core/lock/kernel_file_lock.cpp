@@ -5,28 +5,22 @@
 
 #include "common/deadline.hpp"
 #include "common/error.hpp"
-#include "io/fault.hpp"
 #include "lock/legacy_record.hpp"
 #include "lock/wait_rules.hpp"
 #include "lock/wait_loop.hpp"
 #include "lock/lock_entry.hpp"
-#include "platform/fs_io.hpp"
-#include "platform/fs_ops.hpp"
+#include "platform/file.hpp"
+#include "io/lock_io.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
-
-void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &path) {
-  if (const int err = io::take_fault(io::Step::kernel_lock))
-    platform::throw_kernel_lock_error(kind, path, err);
-}
 
 namespace {
 
 // What LOCKDIR makes: a directory holding its record, or nothing yet (just created).
 bool looks_like_lockdir(const std::string &path) {
   try {
-    for (const auto &name : platform::list_dir(path))
+    for (const auto &name : io::list_dir(path))
       if (name != kLockDirRecordName) return false;
     return true;
   } catch (const Error &) {
@@ -36,7 +30,7 @@ bool looks_like_lockdir(const std::string &path) {
 
 }  // namespace
 
-platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode,
+io::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode,
                                            bool sidecar) {
   for (int attempt = 0;; ++attempt) {
     try {
@@ -44,9 +38,9 @@ platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mod
       return open_lock_file_past_legacy(path, mode, sidecar);
     } catch (const Error &e) {
       if (e.status() != Status::invalid) throw;
-      platform::FileIdentity id;
+      platform::FileInfo id;
       // Released (and maybe replaced by a file) since the open: open again.
-      if ((!platform::identify_path(path, id) || id.regular) && attempt < 100) continue;
+      if ((!io::identify_path(path, id) || id.regular) && attempt < 100) continue;
       if (!id.directory || !looks_like_lockdir(path)) throw;
     }
     throw_error(Status::busy, "lock", path,
@@ -103,11 +97,11 @@ void KernelFileLock::make_record() {
 }
 
 void KernelFileLock::open_file() {
-  platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
+  io::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
   } catch (...) {
-    platform::close_file(f.file);
+    platform::close(f.file);
     throw;
   }
   fd_ = f.file;
@@ -122,13 +116,13 @@ void KernelFileLock::reopen() {
   const platform::NativeFile old_fd = fd_;
   open_file();
   InodeRegistry::instance().leave(old_inode, &slot_);
-  platform::close_file(old_fd);
+  platform::close(old_fd);
 }
 
 void KernelFileLock::close_file() noexcept {
   std::shared_ptr<InodeEntry> entry = std::move(inode_);
   InodeRegistry::instance().leave(entry, &slot_);
-  platform::close_file(fd_);
+  platform::close(fd_);
   fd_ = platform::kInvalidFile;
   if (entry) entry->released();  // a lock this handle held is gone with the descriptor
 }
@@ -172,7 +166,7 @@ platform::WaitOutcome KernelFileLock::wait_kernel(LockMode mode, bool forever,
 // lock holds the file (legacy) or someone unlinked it (fl_clean_stale): a lock on it
 // protects nothing, the next acquirer creates a new file (replaced: re-open it).
 WaitStep KernelFileLock::keep_if_linked() {
-  const platform::FileIdentity id = platform::identify(fd_, path_);
+  const platform::FileInfo id = io::identify(fd_, path_);
   const bool legacy =
       id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
   if (id.nlink > 0 && !legacy) return WaitStep::acquired;
@@ -184,7 +178,6 @@ WaitStep KernelFileLock::keep_if_linked() {
 bool KernelFileLock::try_acquire(LockMode mode) {
   legacy_.clear();
   while (true) {
-    take_kernel_lock_fault(kind_, path_);  // stands for the attempt's first lock call
     if (with_flock_ && !take_companion_flock(fd_, mode, path_, with_flock_)) return false;
     bool got;
     try {
@@ -211,7 +204,7 @@ void KernelFileLock::on_acquired(LockMode mode) noexcept {
   if (mode == LockMode::exclusive && options_.record_holder && !read_only_) {
     record_.render(platform::wall_clock_ms(), record_buf_);
     // The record is advisory (fl_query): a full disk must not make the lock fail.
-    static_cast<void>(platform::fs::write_at(fd_, 0, record_buf_, kHolderRecordSize));
+    static_cast<void>(platform::write_at(fd_, 0, record_buf_, kHolderRecordSize));
   }
 }
 
@@ -273,7 +266,6 @@ WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
     std::atomic_store(&wakeup_, wakeup);
   }
   if (auto step = wait_for_local_release(mode, w, *wakeup)) return *step;
-  take_kernel_lock_fault(kind_, path_);
   switch (wait_kernel(mode, w.forever, w.deadline, wakeup)) {
     case platform::WaitOutcome::acquired:
       return keep_if_linked();

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "io/lock_io.hpp"
 #include "lock/holder_record.hpp"
 #include "lock/inode_registry.hpp"
 #include "lock/lock.hpp"
@@ -31,15 +32,10 @@
 
 namespace filelock {
 
-// Fault injection (io::Step::kernel_lock): throws, as the kernel's lock call would have,
-// when a test made this call fail (ENOLCK or EOPNOTSUPP: a filesystem without such
-// locks). Called just before each lock call; a no-op otherwise.
-void take_kernel_lock_fault(platform::KernelLockKind kind, const std::string &path);
-
 // open_lock_file for a kernel backend: a directory at the name holding nothing but a
 // holder record (or nothing yet) is a LOCKDIR holder's, which no kernel lock can wait for; that fails at once with
 // Status::busy naming it. (Any other directory stays Status::invalid.)
-platform::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode,
+io::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode,
                                            bool sidecar);
 
 // The flock an OFD or POSIX lock takes first (see above), on `file`: try (wait false)

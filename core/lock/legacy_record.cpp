@@ -7,7 +7,7 @@
 #include "lock/holder_record.hpp"
 #include "lock/lock_entry.hpp"
 #include "lock/wait_rules.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 #include "platform/paths.hpp"
 
 namespace filelock {
@@ -106,14 +106,14 @@ void judge(LegacyLock &l) {
 bool read_legacy_dir(const std::string &dir, LegacyLock &out) {
   std::vector<std::string> names;
   try {
-    names = platform::list_dir(dir);
+    names = io::list_dir(dir);
   } catch (const Error &) {
     return false;  // removed meanwhile, or not readable: not judged
   }
   if (names.size() != 1 || names[0] != kPidFileName) return false;
   std::string bytes;
   try {
-    if (!platform::read_small_file(platform::join_path(dir, kPidFileName), kLegacyMaxBytes, bytes))
+    if (!io::read_small_file(platform::join_path(dir, kPidFileName), kLegacyMaxBytes, bytes))
       return false;
   } catch (const Error &) {
     return false;
@@ -125,9 +125,9 @@ bool read_legacy_dir(const std::string &dir, LegacyLock &out) {
 }
 
 bool same_dir(const std::string &dir, const LegacyLock &judged) {
-  platform::FileIdentity id;
+  platform::FileInfo id;
   LegacyLock now;
-  return platform::identify_path(dir, id) && id.directory && id == judged.id &&
+  return io::identify_path(dir, id) && id.directory && id == judged.id &&
          read_legacy_dir(dir, now) && now.bytes == judged.bytes;
 }
 
@@ -142,20 +142,20 @@ bool break_legacy_dir(const std::string &lock_path, const LegacyLock &judged) {
   std::string aside = breaking_name(lock_path, judged.id, judged.bytes);
   bool moved = false;
   try {
-    moved = platform::rename_no_replace(lock_path, aside);
+    moved = io::rename_no_replace(lock_path, aside);
   } catch (const Error &) {
     // No no-replace rename for directories here: a name of our own cannot be taken.
     aside = unique_aside(lock_path);
-    moved = platform::rename_path(lock_path, aside);
+    moved = io::rename_path(lock_path, aside);
   }
   if (!moved) return false;  // gone, or another breaker moved it first
   if (same_dir(aside, judged)) {
-    platform::remove_file(platform::join_path(aside, kPidFileName));
-    platform::remove_dir(aside);
+    io::remove_file(platform::join_path(aside, kPidFileName));
+    io::remove_dir(aside);
     return true;
   }
   try {
-    platform::rename_no_replace(aside, lock_path);  // someone else's: give it back
+    io::rename_no_replace(aside, lock_path);  // someone else's: give it back
   } catch (const Error &) {
     // Left aside rather than deleted; fl_clean_stale judges it later.
   }
@@ -189,7 +189,7 @@ bool parse_legacy_file(const std::string &bytes, LegacyLock &out) {
   return true;
 }
 
-bool judge_legacy_entry(const std::string &lock_path, const platform::FileIdentity &id,
+bool judge_legacy_entry(const std::string &lock_path, const platform::FileInfo &id,
                         const std::string &file_bytes, LegacyLock &out) {
   LegacyLock l;
   if (id.directory) {
@@ -210,7 +210,7 @@ bool break_legacy_lock(const std::string &lock_path, const LegacyLock &judged) {
   return break_lock_entry(lock_path, false, judged.id, judged.bytes);
 }
 
-bool break_dead_legacy_at(const std::string &lock_path, const platform::FileIdentity &id,
+bool break_dead_legacy_at(const std::string &lock_path, const platform::FileInfo &id,
                           const std::string &bytes, std::string &why) {
   why.clear();
   LegacyLock l;
@@ -223,11 +223,11 @@ bool break_dead_legacy_at(const std::string &lock_path, const platform::FileIden
   return true;
 }
 
-bool held_by_legacy_lock(platform::NativeFile file, const platform::FileIdentity &id,
+bool held_by_legacy_lock(platform::NativeFile file, const platform::FileInfo &id,
                          const std::string &path, std::string &why) {
   if (id.size == 0 || id.size == kHolderRecordSize || id.size > kLegacyMaxBytes) return false;
   LegacyLock l;
-  if (!parse_legacy_file(platform::read_head(file, kLegacyMaxBytes, path), l)) return false;
+  if (!parse_legacy_file(io::read_head(file, kLegacyMaxBytes, path), l)) return false;
   l.id = id;
   judge(l);
   if (l.stale) return false;  // a dead pid's file: the kernel lock holder takes it over
@@ -247,16 +247,16 @@ void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel, b
   if (cancel.load()) wait_rules::canceled(cancel, path);
 }
 
-platform::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode,
+io::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode,
                                                 bool sidecar) {
-  if (!sidecar) return platform::open_lock_file(path, mode);
+  if (!sidecar) return io::open_lock_file(path, mode);
   for (int attempt = 0;; ++attempt) {
     try {
-      return platform::open_lock_file(path, mode);
+      return io::open_lock_file(path, mode);
     } catch (const Error &e) {
-      platform::FileIdentity id;
+      platform::FileInfo id;
       LegacyLock l;
-      if (e.status() != Status::invalid || attempt >= 8 || !platform::identify_path(path, id) ||
+      if (e.status() != Status::invalid || attempt >= 8 || !io::identify_path(path, id) ||
           !id.directory || !judge_legacy_entry(path, id, std::string(), l))
         throw;
       if (!l.stale) throw_error(Status::busy, "open lock", path, "held by " + l.reason);

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 
+#include "io/lock_io.hpp"
 #include "platform/file.hpp"
 #include "platform/process.hpp"
 #include "platform/wakeup.hpp"
@@ -30,7 +31,7 @@ struct LegacyLock {
   LegacyFormat format = LegacyFormat::none;
   int64_t pid = 0;
   int64_t locked_at_ms = 0;  // 0: not recorded (then the entry's mtime is its age)
-  platform::FileIdentity id;  // the entry at the lock name (file or directory)
+  platform::FileInfo id;  // the entry at the lock name (file or directory)
   std::string bytes;          // the file's content, or the directory's pid file's
   bool stale = false;         // the pid provably names no process on this host
   int64_t age_ms = 0;
@@ -47,7 +48,7 @@ bool parse_legacy_file(const std::string &bytes, LegacyLock &out);
 // already read into `file_bytes` (so a file this process holds with a POSIX lock is never
 // opened here), or a directory whose pid file is read now. False if it is not a legacy
 // lock. Fills stale, age_ms and reason.
-bool judge_legacy_entry(const std::string &lock_path, const platform::FileIdentity &id,
+bool judge_legacy_entry(const std::string &lock_path, const platform::FileInfo &id,
                         const std::string &file_bytes, LegacyLock &out);
 
 // Removes a legacy lock judged stale, only if the entry at the name is still the judged
@@ -59,7 +60,7 @@ bool break_legacy_lock(const std::string &lock_path, const LegacyLock &judged);
 // LOCKFILE/LOCKDIR acquirers, for an entry inspect_lock_entry calls "other": true if it
 // is a legacy lock of a dead pid (broken now, or by someone else meanwhile: try again);
 // false if not, with `why` naming a live legacy holder (empty: not a legacy lock).
-bool break_dead_legacy_at(const std::string &lock_path, const platform::FileIdentity &id,
+bool break_dead_legacy_at(const std::string &lock_path, const platform::FileInfo &id,
                           const std::string &bytes, std::string &why);
 
 // Kernel backends, right after the kernel lock was taken on `file` (just fstat'ed as
@@ -67,7 +68,7 @@ bool break_dead_legacy_at(const std::string &lock_path, const platform::FileIden
 // lock by the file's existence; `why` names it. Only a file whose size is neither 0 nor
 // a holder record's is read, so the uncontended path reads nothing. A dead pid's file is
 // simply taken over (false).
-bool held_by_legacy_lock(platform::NativeFile file, const platform::FileIdentity &id,
+bool held_by_legacy_lock(platform::NativeFile file, const platform::FileInfo &id,
                          const std::string &path, std::string &why);
 
 // Kernel backends: sleeps until the next retry (retry_ms) after a live legacy holder was
@@ -79,8 +80,8 @@ void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel, b
 
 // Kernel backends' open of their lock file: with a sidecar lock name, a pid-directory
 // legacy lock there is broken when its pid is dead, and otherwise refused as busy (a
-// directory cannot carry a kernel lock), naming it. Else as platform::open_lock_file.
-platform::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode,
+// directory cannot carry a kernel lock), naming it. Else as io::open_lock_file.
+io::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode,
                                                 bool sidecar);
 
 }  // namespace filelock

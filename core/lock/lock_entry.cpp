@@ -6,10 +6,10 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "io/fault.hpp"
+#include "io/observe.hpp"
 #include "lock/holder_judge.hpp"
 #include "lock/holder_record.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/lock_listing.hpp"
 #include "platform/paths.hpp"
@@ -43,7 +43,7 @@ uint64_t stable_hash(const std::string &s) {
 
 // Names one entry: its inode and its record (a record names one acquisition). The device
 // is left out: NFS clients number a mount each their own way, the inode is the server's.
-std::string entry_tag(const platform::FileIdentity &id, const std::string &bytes) {
+std::string entry_tag(const platform::FileInfo &id, const std::string &bytes) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx",
                 static_cast<unsigned long long>(stable_hash(std::to_string(id.ino) + ":" + bytes)));
@@ -51,7 +51,7 @@ std::string entry_tag(const platform::FileIdentity &id, const std::string &bytes
 }
 
 // The same for every breaker that judged this entry.
-std::string judged_name(const std::string &lock_path, const platform::FileIdentity &id,
+std::string judged_name(const std::string &lock_path, const platform::FileInfo &id,
                         const std::string &bytes) {
   return lock_path + ".breaking-" + entry_tag(id, bytes);
 }
@@ -86,18 +86,18 @@ bool parse_unique_suffix(const std::string &s, size_t from, int64_t &first) {
 // on filesystems without a no-replace rename fall back to a unique name.
 bool move_aside(const std::string &lock_path, bool directory, std::string &aside) {
   try {
-    return platform::rename_no_replace(lock_path, aside);
+    return io::rename_no_replace(lock_path, aside);
   } catch (const Error &) {
     if (!directory) throw;
     aside = unique_name(lock_path, ".breaking-");
-    return platform::rename_path(lock_path, aside);
+    return io::rename_path(lock_path, aside);
   }
 }
 
 // Puts a moved entry back unless the name was taken meanwhile; then it stays aside.
 void put_back(const std::string &aside, const std::string &lock_path) {
   try {
-    platform::rename_no_replace(aside, lock_path);
+    io::rename_no_replace(aside, lock_path);
   } catch (const Error &) {
     // Left aside: deleting it could delete a live holder's lock.
   }
@@ -116,16 +116,16 @@ std::string claim_record() {
 // if the name is taken.
 bool place_claim(const std::string &lock_path, const std::string &claim, const std::string &record) {
   const std::string temp = placing_name(lock_path);
-  if (!platform::create_exclusive_file(temp, 0644, record))
+  if (!io::create_exclusive_file(temp, 0644, record))
     throw_error(Status::io, "claim lock break", temp, "temporary name already exists");
   bool placed = false;
   try {
-    placed = platform::rename_no_replace(temp, claim);
+    placed = io::rename_no_replace(temp, claim);
   } catch (...) {
-    platform::remove_file(temp);
+    io::remove_file(temp);
     throw;
   }
-  if (!placed) platform::remove_file(temp);
+  if (!placed) io::remove_file(temp);
   return placed;
 }
 
@@ -142,7 +142,7 @@ class BreakClaim {
         generation_ = g;
         return;
       }
-      platform::FileIdentity id;
+      platform::FileInfo id;
       std::string bytes;
       if (!read_lock_entry(name, false, id, bytes)) continue;  // released meanwhile
       // Another host's claim, or one without a record, cannot be proven abandoned: it
@@ -155,7 +155,7 @@ class BreakClaim {
     if (generation_ < 0) return;
     for (int g = entry_gone_ ? 0 : generation_; g <= generation_; ++g) {
       try {
-        platform::remove_file(claim_name(lock_path_, tag_, g));
+        io::remove_file(claim_name(lock_path_, tag_, g));
       } catch (const Error &) {
         // Left for fl_clean_stale: a claim on a gone entry stops no one.
       }
@@ -174,9 +174,9 @@ class BreakClaim {
   bool entry_gone_ = false;
 };
 
-bool still_judged(const std::string &lock_path, bool directory, const platform::FileIdentity &judged,
+bool still_judged(const std::string &lock_path, bool directory, const platform::FileInfo &judged,
                   const std::string &judged_bytes) {
-  platform::FileIdentity current;
+  platform::FileInfo current;
   std::string current_bytes;
   return read_lock_entry(lock_path, directory, current, current_bytes) && current == judged &&
          current_bytes == judged_bytes;
@@ -187,7 +187,7 @@ bool still_judged(const std::string &lock_path, bool directory, const platform::
 bool only_record_inside(const std::string &dir) {
   std::vector<std::string> names;
   try {
-    names = platform::list_dir(dir);
+    names = io::list_dir(dir);
   } catch (const Error &) {
     return false;
   }
@@ -238,19 +238,19 @@ LeftoverName parse_leftover_name(const std::string &name) {
 
 std::string placing_name(const std::string &lock_path) { return unique_name(lock_path, ".new-"); }
 
-std::string breaking_name(const std::string &lock_path, const platform::FileIdentity &id,
+std::string breaking_name(const std::string &lock_path, const platform::FileInfo &id,
                           const std::string &bytes) {
   return judged_name(lock_path, id, bytes);
 }
 
-bool read_lock_entry(const std::string &lock_path, bool directory, platform::FileIdentity &id,
-                     std::string &record_bytes) {
-  if (!platform::identify_path(lock_path, id)) return false;
+bool read_lock_entry(const std::string &lock_path, bool directory, platform::FileInfo &id,
+                     std::string &record_bytes, bool strict) {
+  if (!io::identify_path(lock_path, id)) return false;
   record_bytes.clear();
   try {
-    platform::read_small_file(record_path(lock_path, directory), kHolderRecordSize * 2,
-                              record_bytes);
+    io::read_small_file(record_path(lock_path, directory), kHolderRecordSize * 2, record_bytes);
   } catch (const Error &) {
+    if (strict) throw;
     record_bytes.clear();  // unreadable record: judged by age only
   }
   return true;
@@ -258,14 +258,14 @@ bool read_lock_entry(const std::string &lock_path, bool directory, platform::Fil
 
 LockEntry inspect_lock_entry(const std::string &lock_path, bool skip_read) {
   LockEntry e;
-  if (!platform::identify_path(lock_path, e.id)) return e;
+  if (!io::identify_path(lock_path, e.id)) return e;
   e.directory = e.id.directory;
   if (!e.id.directory && !e.id.regular) {
     e.kind = EntryKind::other;
     return e;
   }
   if (!skip_read || e.directory) {
-    platform::FileIdentity again;
+    platform::FileInfo again;
     if (!read_lock_entry(lock_path, e.directory, again, e.record_bytes)) return LockEntry{};
     if (!(again == e.id)) {
       e.kind = EntryKind::other;  // replaced while read: look again later
@@ -333,22 +333,22 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged) 
 bool create_lock_file(const std::string &lock_path, unsigned mode, const std::string &record,
                       platform::NativeFile *held) {
   const std::string temp = placing_name(lock_path);
-  if (!platform::create_exclusive_file(temp, mode, record))
+  if (!io::create_exclusive_file(temp, mode, record))
     throw_error(Status::io, "create lock file", temp, "temporary name already exists");
   bool placed = false;
   platform::NativeFile guard = platform::kInvalidFile;
   try {
     // Locked before it has the lock name, so it is never seen there unlocked (entry_guard.hpp).
     if (held != nullptr) guard = platform::hold_entry_lock(temp, false);
-    placed = platform::rename_no_replace(temp, lock_path);
+    placed = io::rename_no_replace(temp, lock_path);
   } catch (...) {
     platform::drop_entry_lock(guard);
-    platform::remove_file(temp);
+    io::remove_file(temp);
     throw;
   }
   if (!placed) {
     platform::drop_entry_lock(guard);
-    platform::remove_file(temp);
+    io::remove_file(temp);
   } else if (held != nullptr) {
     *held = guard;
   }
@@ -357,15 +357,15 @@ bool create_lock_file(const std::string &lock_path, unsigned mode, const std::st
 
 void remove_lock_entry(const std::string &lock_path, bool directory) {
   if (directory) {
-    platform::remove_file(record_path(lock_path, true));
-    platform::remove_dir(lock_path);
+    io::remove_file(record_path(lock_path, true));
+    io::remove_dir(lock_path);
   } else {
-    platform::remove_file(lock_path);
+    io::remove_file(lock_path);
   }
 }
 
 bool break_lock_entry(const std::string &lock_path, bool directory,
-                      const platform::FileIdentity &judged, const std::string &judged_bytes) {
+                      const platform::FileInfo &judged, const std::string &judged_bytes) {
   // The verdict is as old as the judging: meanwhile the entry may have been broken and
   // the name retaken. A look first spares the claim then.
   if (!still_judged(lock_path, directory, judged, judged_bytes)) return false;
@@ -384,7 +384,7 @@ bool break_lock_entry(const std::string &lock_path, bool directory,
   if (moved || !still_judged(lock_path, directory, judged, judged_bytes)) claim.entry_gone();
   if (!moved) return false;
   io::pause_point(io::Pause::break_after_move);
-  platform::FileIdentity now;
+  platform::FileInfo now;
   std::string bytes;
   if (read_lock_entry(aside, directory, now, bytes) && now == judged && bytes == judged_bytes) {
     remove_lock_entry(aside, directory);
@@ -397,9 +397,9 @@ bool break_lock_entry(const std::string &lock_path, bool directory,
 }
 
 bool claim_entry_present(const std::string &lock_path, const std::string &tag) {
-  platform::FileIdentity id;
+  platform::FileInfo id;
   std::string bytes;
-  if (!platform::identify_path(lock_path, id)) return false;
+  if (!io::identify_path(lock_path, id)) return false;
   if (!read_lock_entry(lock_path, id.directory, id, bytes)) return false;
   return entry_tag(id, bytes) == tag;
 }

@@ -82,12 +82,14 @@ LeftoverName parse_leftover_name(const std::string &name);
 // The temporary name create_lock_file places a LOCKFILE through, unique to this call.
 std::string placing_name(const std::string &lock_path);
 // The name break_lock_entry moves an entry judged as (id, record bytes) to.
-std::string breaking_name(const std::string &lock_path, const platform::FileIdentity &id,
+std::string breaking_name(const std::string &lock_path, const platform::FileInfo &id,
                           const std::string &bytes);
 
-// Reads what is at lock_path now; false if nothing is there.
-bool read_lock_entry(const std::string &lock_path, bool directory, platform::FileIdentity &id,
-                     std::string &record_bytes);
+// Reads what is at lock_path now; false if nothing is there. A record that cannot be
+// read is returned empty (judged by age only), unless `strict`: then the Error is thrown
+// (a holder checking its own entry must not take an I/O error for a broken lock).
+bool read_lock_entry(const std::string &lock_path, bool directory, platform::FileInfo &id,
+                     std::string &record_bytes, bool strict = false);
 
 enum class EntryKind { missing, name_lock, orphan, other };
 
@@ -95,7 +97,7 @@ enum class EntryKind { missing, name_lock, orphan, other };
 struct LockEntry {
   EntryKind kind = EntryKind::missing;
   bool directory = false;
-  platform::FileIdentity id;
+  platform::FileInfo id;
   std::string record_bytes;
 };
 
@@ -124,7 +126,7 @@ bool create_lock_file(const std::string &lock_path, unsigned mode, const std::st
 // another breaker holds the claim, or the name holds another entry now. Returns true if
 // this call removed the judged lock.
 bool break_lock_entry(const std::string &lock_path, bool directory,
-                      const platform::FileIdentity &judged, const std::string &judged_bytes);
+                      const platform::FileInfo &judged, const std::string &judged_bytes);
 
 // True while the entry at lock_path is the one a claim with this tag was taken for.
 bool claim_entry_present(const std::string &lock_path, const std::string &tag);

@@ -10,7 +10,7 @@
 #include "lock/legacy_record.hpp"
 #include "lock/lock_entry.hpp"
 #include "lock/lock_path.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/lock_listing.hpp"
 #include "platform/paths.hpp"
@@ -23,15 +23,15 @@ namespace {
 // Reading a lock file this process holds with the POSIX backend would close a descriptor
 // of it and drop the lock: such a file is not read, and shows no holder record.
 bool held_posix_here(const std::string &lock_path) {
-  platform::FileIdentity id;
-  return platform::identify_path(lock_path, id) && InodeRegistry::instance().has_posix_open(id);
+  platform::FileInfo id;
+  return io::identify_path(lock_path, id) && InodeRegistry::instance().has_posix_open(id);
 }
 
-bool read_entry_safely(const std::string &lock_path, bool directory, platform::FileIdentity &id,
+bool read_entry_safely(const std::string &lock_path, bool directory, platform::FileInfo &id,
                        std::string &record_bytes) {
   if (!directory && held_posix_here(lock_path)) {
     record_bytes.clear();
-    return platform::identify_path(lock_path, id);
+    return io::identify_path(lock_path, id);
   }
   return read_lock_entry(lock_path, directory, id, record_bytes);
 }
@@ -67,7 +67,7 @@ std::string kernel_backend_on_disk(const std::string &lock_path,
 }
 
 // Fills the common fields for a kernel-locked file. `backend` null: found on disk (AUTO).
-void describe_kernel(LockReport &o, const std::string &lock_path, const platform::FileIdentity &id,
+void describe_kernel(LockReport &o, const std::string &lock_path, const platform::FileInfo &id,
                      const std::string &record_bytes, const char *backend) {
   std::vector<platform::KernelLockHolder> holders;
   int probed = -1;
@@ -101,7 +101,7 @@ void describe_kernel(LockReport &o, const std::string &lock_path, const platform
 }
 
 void describe_name_lock(LockReport &o, const std::string &record_bytes,
-                        const platform::FileIdentity &id, bool directory, int64_t stale_after_ms) {
+                        const platform::FileInfo &id, bool directory, int64_t stale_after_ms) {
   o.backend = directory ? "lockdir" : "lockfile";
   o.locked = true;
   o.exclusive = true;
@@ -165,21 +165,21 @@ bool describe_found(LockReport &o, const std::string &lock_path, LockEntry &entr
 }
 
 bool open_in_this_process(const std::string &lock_path) {
-  platform::FileIdentity id;
-  return platform::identify_path(lock_path, id) && InodeRegistry::instance().has_open(id);
+  platform::FileInfo id;
+  return io::identify_path(lock_path, id) && InodeRegistry::instance().has_open(id);
 }
 
 // Removes a lock file that is still `judged` and that no kernel lock is held on. True
 // if this call removed it; else `reason` says why not (empty: it vanished meanwhile).
-bool remove_unheld_file(const std::string &path, const platform::FileIdentity &judged,
+bool remove_unheld_file(const std::string &path, const platform::FileInfo &judged,
                         std::string &reason) {
   if (open_in_this_process(path)) {
     // Opening and closing it here would drop this process's POSIX locks on it.
     reason = "open in this process";
     return false;
   }
-  platform::FileIdentity now;
-  if (!platform::identify_path(path, now)) return false;
+  platform::FileInfo now;
+  if (!io::identify_path(path, now)) return false;
   if (!(now == judged)) {
     reason = "replaced while checking";
     return false;
@@ -345,7 +345,7 @@ bool remove_leftover(const std::string &path, const LeftoverVerdict &judged, std
     remove_lock_entry(path, true);
     return true;
   }
-  platform::FileIdentity now;
+  platform::FileInfo now;
   std::string bytes;
   if (!read_lock_entry(path, e.directory, now, bytes)) return false;
   if (!(now == e.id) || now.directory != e.directory || bytes != e.record_bytes) {
@@ -407,7 +407,7 @@ std::string state_backend(const std::string &path) {
       platform::join_path(platform::dir_name(path), "." + platform::base_name(path) + ".filelock"),
       "backend");
   try {
-    if (!platform::read_small_file(file, 32, text)) return std::string();
+    if (!io::read_small_file(file, 32, text)) return std::string();
   } catch (const Error &) {
     return std::string();  // unreadable: no hint
   }
@@ -419,7 +419,7 @@ std::string state_backend(const std::string &path) {
 
 // Whether a kernel lock is held on the file: a kernel backend that took over a dead
 // pid's legacy file (holder record off) leaves its content, and holds it by the kernel.
-bool kernel_locked(const std::string &lock_path, const platform::FileIdentity &id) {
+bool kernel_locked(const std::string &lock_path, const platform::FileInfo &id) {
   std::vector<platform::KernelLockHolder> holders;
   if (platform::list_kernel_locks(id, holders)) return !holders.empty();
   return held_posix_here(lock_path) || platform::probe_kernel_lock(lock_path) > 0;
@@ -472,7 +472,7 @@ LockReport query_lock(const std::string &path, const LockOptions &options) {
   }
   const bool name_lock = options.backend == Backend::lockfile || options.backend == Backend::lockdir;
   const char *backend = backend_name(options.backend);
-  platform::FileIdentity id;
+  platform::FileInfo id;
   std::string bytes;
   if (!read_entry_safely(lock_path, options.backend == Backend::lockdir, id, bytes)) {
     r.exists = 0;
@@ -489,8 +489,8 @@ LockReport query_lock(const std::string &path, const LockOptions &options) {
   if (name_lock) {
     describe_name_lock(r, bytes, id, options.backend == Backend::lockdir, options.stale_after_ms);
   } else {
-    platform::FileIdentity checked;
-    if (!platform::identify_path(lock_path, checked))
+    platform::FileInfo checked;
+    if (!io::identify_path(lock_path, checked))
       throw_error(Status::not_found, "query lock", lock_path, "vanished while being read");
     describe_kernel(r, lock_path, id, bytes, backend);
   }
@@ -499,7 +499,7 @@ LockReport query_lock(const std::string &path, const LockOptions &options) {
 
 ScanReport scan_locks(const std::string &dir) {
   if (etcd::is_etcd_url(dir)) return etcd::scan_locks(dir);
-  auto names = platform::list_dir(dir);
+  auto names = io::list_dir(dir);
   std::sort(names.begin(), names.end());
   ScanReport report;
   report.dir = dir;
@@ -547,7 +547,7 @@ CleanReport clean_stale_locks(const std::string &dir, int64_t min_age_ms) {
     report.dir = dir;
     return report;
   }
-  auto names = platform::list_dir(dir);
+  auto names = io::list_dir(dir);
   std::sort(names.begin(), names.end());
   CleanReport report;
   report.dir = dir;

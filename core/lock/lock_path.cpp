@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/error.hpp"
+#include "io/lock_io.hpp"
 #include "platform/file.hpp"
 #include "platform/paths.hpp"
 
@@ -39,8 +40,8 @@ std::string resolve_lock_path(const std::string &path, const LockOptions &option
   if (path.back() == '/')
     throw_error(Status::invalid, "open lock", path,
                 "path ends in '/'; a lock is taken on a file path, not a directory");
-  platform::FileIdentity id;
-  if (options.sidecar && platform::identify_path(path, id) && id.directory)
+  platform::FileInfo id;
+  if (options.sidecar && io::identify_path(path, id) && id.directory)
     throw_error(Status::invalid, "open lock", path,
                 "is a directory; a lock is taken on a file path, not a directory");
   if (!options.sidecar) return path;

@@ -14,7 +14,7 @@
 #include "lock/wait_rules.hpp"
 #include "lock/lock_entry.hpp"
 #include "platform/dir_watch.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 #include "platform/paths.hpp"
 #include "platform/process.hpp"
 
@@ -23,8 +23,8 @@ namespace filelock {
 namespace {
 
 // Name locks have no inode while free; the registry keys them by their path instead.
-platform::FileIdentity path_identity(const std::string &lock_path) {
-  platform::FileIdentity id;
+platform::FileInfo path_identity(const std::string &lock_path) {
+  platform::FileInfo id;
   id.dev = ~uint64_t{0};
   id.ino = std::hash<std::string>{}(platform::absolute_path(lock_path));
   return id;
@@ -82,14 +82,14 @@ bool NameLock::inherited() const noexcept {
 
 bool NameLock::create_entry(const std::string &record) {
   if (!directory_) return create_lock_file(at_, options_.file_mode, record, guard_.slot());
-  if (!platform::create_exclusive_dir(at_, options_.file_mode | 0111)) return false;
+  if (!io::create_exclusive_dir(at_, options_.file_mode | 0111)) return false;
   try {
     guard_.hold(at_, true);
-    platform::create_exclusive_file(platform::join_path(at_, kLockDirRecordName),
+    io::create_exclusive_file(platform::join_path(at_, kLockDirRecordName),
                                     options_.file_mode, record);
   } catch (...) {
     guard_.release();
-    platform::remove_dir(at_);
+    io::remove_dir(at_);
     throw;
   }
   return true;
@@ -101,13 +101,23 @@ bool NameLock::try_acquire() {
   for (int attempt = 0; attempt < 8; ++attempt) {
     // Look first: a try against a taken name then changes nothing in the directory, so
     // it wakes no waiter's watch (this one's included: a waiter would spin).
-    platform::FileIdentity seen;
-    if (!platform::identify_path(at_, seen)) {
+    platform::FileInfo seen;
+    if (!io::identify_path(at_, seen)) {
       std::string record = record_.render(platform::wall_clock_ms());
       if (create_entry(record)) {
         held_record_ = std::move(record);
-        if (!platform::identify_path(at_, held_id_))
-          throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
+        try {
+          if (!io::identify_path(at_, held_id_))
+            throw_error(Status::io, "lock", path_, "lock vanished right after it was created");
+        } catch (const Error &) {
+          // Not held, so not left behind: what was just created is removed again.
+          try {
+            remove_lock_entry(at_, directory_);
+          } catch (const Error &) {
+          }
+          guard_.release();
+          throw;
+        }
         return true;
       }
     }
@@ -214,30 +224,58 @@ void NameLock::lock(LockMode mode, int64_t timeout_ms) {
 void NameLock::unlock() {
   if (!held_.load(std::memory_order_acquire))
     throw_error(Status::not_locked, "unlock", path_, "this handle holds no lock");
+  // Ours only if it is the inode we created with the record we wrote (inodes are reused).
+  // Checked before anything is let go: an I/O error reading it leaves the lock held by
+  // this handle, so that unlocking again (or closing the handle) still removes it.
+  bool ours = true;
+  if (!inherited()) {
+    platform::FileInfo now;
+    std::string bytes;
+    ours = read_lock_entry(at_, directory_, now, bytes, true) && now == held_id_ &&
+           bytes == held_record_;
+  }
   cancel_.store(false, std::memory_order_release);
-  slot_.thread.store(0, std::memory_order_release);
-  slot_.mode.store(0, std::memory_order_release);
+  const uint64_t thread = slot_.thread.exchange(0, std::memory_order_acq_rel);
+  const int mode = slot_.mode.exchange(0, std::memory_order_acq_rel);
   held_.store(false, std::memory_order_release);
   // The next thread of this process goes on once the name is free (one wake-up, not two).
   struct LeaveGate {
     NameGate &gate;
-    ~LeaveGate() { gate.leave(); }
+    bool leave = true;
+    ~LeaveGate() {
+      if (leave) gate.leave();
+    }
   } leave_gate{gate_};
   if (inherited()) {
     guard_.release();  // closes our copy only: the parent's entry lock stays
     return;            // the parent's lock: a child never removes it
   }
-  // Ours only if it is the inode we created with the record we wrote (inodes are reused).
-  platform::FileIdentity now;
-  std::string bytes;
-  if (!read_lock_entry(at_, directory_, now, bytes) || !(now == held_id_) ||
-      bytes != held_record_) {
+  if (!ours) {
     guard_.release();
     throw_error(Status::not_locked, "unlock", path_,
                 "the lock was broken by another process while held (judged stale); nothing "
                 "was removed");
   }
-  remove_lock_entry(at_, directory_);
+  try {
+    remove_lock_entry(at_, directory_);
+  } catch (const Error &) {
+    // Still ours and still there: held, as before the call. A lock directory whose
+    // record went before its removal failed is still ours without one.
+    if (directory_) {
+      platform::FileInfo id;
+      std::string bytes;
+      try {
+        if (read_lock_entry(at_, true, id, bytes, true) && id == held_id_ && bytes.empty())
+          held_record_.clear();
+      } catch (const Error &) {
+      }
+    }
+    leave_gate.leave = false;
+    slot_.mode.store(mode, std::memory_order_relaxed);
+    slot_.thread.store(thread, std::memory_order_release);
+    held_.store(true, std::memory_order_release);
+    throw;
+  }
   guard_.release();  // after the name is gone: a kernel waiter then re-opens a fresh file
 }
 

@@ -65,7 +65,7 @@ class NameLock final : public Lock {
   uint64_t fork_generation_;
   const uint64_t handle_id_;
   HolderRecordTemplate record_;
-  platform::FileIdentity held_id_;
+  platform::FileInfo held_id_;
   std::string held_record_;
   std::string legacy_;  // the live legacy lock the last attempt met (legacy_record.hpp)
   EntryGuard guard_;  // the kernel lock kept on the entry while held

@@ -9,7 +9,8 @@
 #include "lock/legacy_record.hpp"
 #include "lock/wait_loop.hpp"
 #include "lock/wait_rules.hpp"
-#include "platform/fs_io.hpp"
+#include "io/lock_io.hpp"
+#include "platform/file.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/process.hpp"
 
@@ -18,8 +19,8 @@ namespace filelock {
 using platform::KernelLockKind;
 
 PosixInodeState::~PosixInodeState() {
-  platform::close_file(fd);
-  for (auto spare_fd : spare) platform::close_file(spare_fd);
+  platform::close(fd);
+  for (auto spare_fd : spare) platform::close(spare_fd);
 }
 
 PosixLock::PosixLock(std::string lock_path, const LockOptions &options)
@@ -52,17 +53,17 @@ void PosixLock::sync_after_fork(PosixInodeState &state) {
     // lock through one of our own (opened first: a failure changes nothing). Closing the
     // inherited ones drops nothing of the parent's (POSIX locks are per process; its
     // flock lives on in its own descriptor).
-    platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
-    if (f.id == platform::identify(state.fd, path_)) {
-      platform::close_file(state.fd);
-      for (auto spare_fd : state.spare) platform::close_file(spare_fd);
+    io::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
+    if (f.id == io::identify(state.fd, path_)) {
+      platform::close(state.fd);
+      for (auto spare_fd : state.spare) platform::close(spare_fd);
       state.spare.clear();
       state.fd = f.file;
       state.read_only = f.read_only;
     } else {
       // The path names another file now: this one is dead, and a lock taken on it is let
       // go at the "still linked?" check. Only POSIX is taken on it meanwhile.
-      platform::close_file(f.file);
+      platform::close(f.file);
       state.with_flock = false;
     }
   }
@@ -73,7 +74,7 @@ void PosixLock::sync_after_fork(PosixInodeState &state) {
 }
 
 void PosixLock::open_file() {
-  platform::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
+  io::OpenedFile f = open_kernel_lock_file(path_, options_.file_mode, options_.sidecar);
   std::shared_ptr<PosixInodeState> state;
   try {
     inode_ = InodeRegistry::instance().join(f.id, &slot_);
@@ -88,14 +89,14 @@ void PosixLock::open_file() {
     }
     state = inode_->posix;
   } catch (...) {
-    platform::close_file(f.file);
+    platform::close(f.file);
     throw;
   }
   std::atomic_store(&state_, state);  // cancel() may read it from another thread
   if (f.file == platform::kInvalidFile) return;
   std::lock_guard<std::mutex> guard(state->mutex);
   sync_after_fork(*state);
-  if (state->readers == 0 && !state->writer && !state->acquiring) platform::close_file(f.file);
+  if (state->readers == 0 && !state->writer && !state->acquiring) platform::close(f.file);
   else state->spare.push_back(f.file);  // closing it now would drop the process's lock
 }
 
@@ -111,10 +112,8 @@ platform::WaitOutcome PosixLock::acquire_kernel(LockMode mode, bool wait, bool f
   using platform::WaitOutcome;
   // Only this thread changes with_flock or the descriptor now (state.acquiring).
   PosixInodeState &state = *state_;
-  take_kernel_lock_fault(KernelLockKind::posix, path_);  // for the first lock call
   if (state.with_flock && !take_companion_flock(state.fd, mode, path_, state.with_flock)) {
     if (!wait) return WaitOutcome::timed_out;
-    take_kernel_lock_fault(KernelLockKind::posix, path_);
     auto outcome = platform::kernel_wait_lock(state.fd, KernelLockKind::flock, mode, forever,
                                               deadline, wakeup_, cancel_, path_, &parked_);
     if (outcome != WaitOutcome::acquired) return outcome;
@@ -125,7 +124,6 @@ platform::WaitOutcome PosixLock::acquire_kernel(LockMode mode, bool wait, bool f
     if (platform::kernel_try_lock(state.fd, KernelLockKind::posix, mode, path_))
       outcome = WaitOutcome::acquired;
     else if (wait) {
-      if (!with_flock) take_kernel_lock_fault(KernelLockKind::posix, path_);
       outcome = wait_posix(state.fd, mode, forever, deadline);
     }
   } catch (...) {
@@ -172,7 +170,6 @@ platform::WaitOutcome PosixLock::wait_posix(platform::NativeFile fd, LockMode mo
       return WaitOutcome::acquired;
     if (!forever && std::chrono::steady_clock::now() >= deadline) return WaitOutcome::timed_out;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
-    take_kernel_lock_fault(KernelLockKind::posix, path_);
   }
 }
 
@@ -187,7 +184,7 @@ void PosixLock::release(PosixInodeState &state, LockMode mode) {
       state.changed.notify_all();
       throw;
     }
-    for (auto fd : state.spare) platform::close_file(fd);
+    for (auto fd : state.spare) platform::close(fd);
     state.spare.clear();
   }
   state.changed.notify_all();
@@ -237,7 +234,7 @@ WaitStep PosixLock::pass(LockMode mode, const WaitBudget *w) {
   state.acquiring = false;
   if (outcome != platform::WaitOutcome::acquired) {
     if (state.readers == 0 && !state.writer) {
-      for (auto fd : state.spare) platform::close_file(fd);
+      for (auto fd : state.spare) platform::close(fd);
       state.spare.clear();
     }
     state.changed.notify_all();
@@ -248,7 +245,7 @@ WaitStep PosixLock::pass(LockMode mode, const WaitBudget *w) {
   }
   if (mode == LockMode::exclusive) state.writer = true;
   else state.readers = 1;
-  const platform::FileIdentity id = platform::identify(state.fd, path_);
+  const platform::FileInfo id = io::identify(state.fd, path_);
   legacy_.clear();
   const bool held_legacy =
       id.nlink > 0 && options_.sidecar && held_by_legacy_lock(state.fd, id, path_, legacy_);
@@ -279,7 +276,7 @@ void PosixLock::on_acquired(LockMode mode) noexcept {
   if (mode == LockMode::exclusive && options_.record_holder && !state_->read_only) {
     record_.render(platform::wall_clock_ms(), record_buf_);
     // Advisory only, as for the other kernel backends.
-    static_cast<void>(platform::fs::write_at(state_->fd, 0, record_buf_, kHolderRecordSize));
+    static_cast<void>(platform::write_at(state_->fd, 0, record_buf_, kHolderRecordSize));
   }
 }
 

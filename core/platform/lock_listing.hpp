@@ -18,7 +18,7 @@ struct KernelLockHolder {
 
 // Granted locks on the inode `id`, from /proc/locks on Linux: never disturbs a holder.
 // False where the OS offers no such list (then use probe_kernel_lock).
-bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out);
+bool list_kernel_locks(const FileInfo &id, std::vector<KernelLockHolder> &out);
 
 // Fallback for systems without a lock list: non-blocking attempts on a fresh read-only
 // descriptor, released at once. Returns 0 (free), 1 (shared) or 2 (exclusive).

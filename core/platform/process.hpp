@@ -33,4 +33,8 @@ uint64_t current_thread_id() noexcept;
 
 int64_t wall_clock_ms() noexcept;  // milliseconds since the Unix epoch
 
+int64_t current_pid() noexcept;
+// This machine's name ("" if it has none).
+std::string host_name();
+
 }  // namespace filelock::platform

@@ -4,7 +4,6 @@
 
 #include "common/error.hpp"
 #include "etcd/etcd_url.hpp"
-#include "io/fault.hpp"
 #include "io/file_io.hpp"
 #include "json/json.hpp"
 
@@ -12,7 +11,6 @@ namespace filelock::state {
 
 namespace {
 
-namespace fs = platform::fs;
 
 struct OpenedFile {
   io::File file = platform::kInvalidFile;
@@ -22,12 +20,12 @@ struct OpenedFile {
 // Opens for appending (and reading its last byte); under the lock, so "did we create it" is exact.
 OpenedFile open_for_append(const std::string &path) {
   OpenedFile f;
-  fs::OsError e = fs::open_write(path, fs::Create::never, true, 0644, f.file);
+  platform::OsError e = platform::open_write(path, platform::Create::never, true, 0644, f.file);
   if (e.err == ENOENT) {
-    e = fs::open_write(path, fs::Create::exclusive, true, 0644, f.file);
+    e = platform::open_write(path, platform::Create::exclusive, true, 0644, f.file);
     f.created = !e;
   }
-  if (e) fs::fail("append", path, e);
+  if (e) io::fail("append", path, e);
   return f;
 }
 
@@ -47,30 +45,29 @@ void append_line(const std::string &path, std::string_view json, const LockOptio
   lock->lock(LockMode::exclusive, kForever);
 
   const OpenedFile f = open_for_append(path);
-  fs::FileInfo st;
+  platform::FileInfo st;
   size_t written = 0;
   try {
-    if (const fs::OsError e = fs::info(f.file, st)) fs::fail("append", path, e);
+    if (const platform::OsError e = platform::info(f.file, st)) io::fail("append", path, e);
     // A file that does not end in a newline (written by someone else, or torn by a
     // crash) gets one first, so this line stays a line of its own.
     char last = '\n';
     size_t got = 0;
-    if (st.size > 0 && !fs::read_at(f.file, st.size - 1, &last, 1, got) && got == 1 &&
+    if (st.size > 0 && !platform::read_at(f.file, st.size - 1, &last, 1, got) && got == 1 &&
         last != '\n') {
       line.insert(line.begin(), '\n');
     }
-    if (const int err = io::take_fault(io::Step::log_append)) throw_os_error("append", path, err);
-    if (const fs::OsError e = fs::write_append(f.file, line, written)) fs::fail("append", path, e);
+    if (const platform::OsError e = platform::write_append(f.file, line, written)) io::fail("append", path, e);
     if (durable) io::sync_file(f.file, path);
   } catch (...) {
     // Whole or not at all: cut back what this call wrote (a failed fsync included).
     if (written > 0) {
-      if (const fs::OsError e = fs::truncate(f.file, st.size)) {
-        fs::close(f.file);
-        fs::fail("append (cutting back a partial line)", path, e);
+      if (const platform::OsError e = platform::truncate(f.file, st.size)) {
+        platform::close(f.file);
+        io::fail("append (cutting back a partial line)", path, e);
       }
     }
-    fs::close(f.file);
+    platform::close(f.file);
     if (f.created) io::remove_quietly(path);
     throw;
   }

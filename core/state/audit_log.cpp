@@ -6,14 +6,15 @@
 
 #include "common/error.hpp"
 #include "io/checksum.hpp"
-#include "io/fault.hpp"
+#include "io/observe.hpp"
 #include "io/file_io.hpp"
+#include "platform/owner.hpp"
+#include "platform/process.hpp"
 
 namespace filelock::state {
 
 namespace {
 
-namespace fs = platform::fs;
 
 constexpr size_t kCrcTail = sizeof(",\"crc\":\"00000000\"}") - 1;
 
@@ -40,12 +41,12 @@ std::vector<std::string> lines_of(const std::string &text, bool &incomplete_tail
 uint64_t drop_torn_tail(io::File file, uint64_t size, const std::string &path) {
   char last = '\n';
   size_t got = 0;
-  if (size == 0 || fs::read_at(file, size - 1, &last, 1, got) || got != 1 || last == '\n') return size;
+  if (size == 0 || platform::read_at(file, size - 1, &last, 1, got) || got != 1 || last == '\n') return size;
   std::string text;
   io::read_file(path, text);
   const size_t nl = text.rfind('\n');
   const uint64_t keep = nl == std::string::npos ? 0 : nl + 1;
-  if (const fs::OsError e = fs::truncate(file, keep)) fs::fail("truncate audit log", path, e);
+  if (const platform::OsError e = platform::truncate(file, keep)) io::fail("truncate audit log", path, e);
   return keep;
 }
 
@@ -86,8 +87,8 @@ std::string valid_utf8(const std::string &text) {
 
 io::File open_log(const std::string &path) {
   io::File file;
-  if (const fs::OsError e = fs::open_write(path, fs::Create::if_missing, true, 0644, file))
-    fs::fail("open audit log", path, e);
+  if (const platform::OsError e = platform::open_write(path, platform::Create::if_missing, true, 0644, file))
+    io::fail("open audit log", path, e);
   return file;
 }
 
@@ -118,14 +119,14 @@ std::string utc_now() {
 }
 
 std::string AuditLog::format(const AuditEntry &e) {
-  static const std::string host = fs::host_name();
+  static const std::string host = platform::host_name();
   json::Doc rec(cJSON_CreateObject());
   if (!rec) throw std::bad_alloc();
   cJSON_AddStringToObject(rec.get(), "time", utc_now().c_str());
   cJSON_AddRawToObject(rec.get(), "generation", std::to_string(e.generation).c_str());
   cJSON_AddStringToObject(rec.get(), "op", valid_utf8(e.op).c_str());
   cJSON_AddBoolToObject(rec.get(), "ok", e.ok);
-  cJSON_AddRawToObject(rec.get(), "pid", std::to_string(fs::current_pid()).c_str());
+  cJSON_AddRawToObject(rec.get(), "pid", std::to_string(platform::current_pid()).c_str());
   cJSON_AddStringToObject(rec.get(), "host", valid_utf8(host).c_str());
   if (e.owner.empty()) cJSON_AddNullToObject(rec.get(), "owner");
   else cJSON_AddStringToObject(rec.get(), "owner", valid_utf8(e.owner).c_str());
@@ -161,15 +162,15 @@ json::Doc AuditLog::parse_line(const std::string &line) {
 AuditLog::~AuditLog() { close_open(); }
 
 void AuditLog::close_open() noexcept {
-  if (open_) fs::close(file_);
+  if (open_) platform::close(file_);
   open_ = false;
   prepared_ = false;
   end_ = UINT64_MAX;
 }
 
 bool AuditLog::still_open(uint64_t &size) const {
-  fs::FileInfo st;
-  if (!open_ || fs::path_info(path_, st) || st.dev != dev_ || st.ino != ino_) return false;
+  platform::FileInfo st;
+  if (!open_ || platform::path_info(path_, st) || st.dev != dev_ || st.ino != ino_) return false;
   size = st.size;
   return true;
 }
@@ -178,10 +179,10 @@ void AuditLog::open_fresh(uint64_t &size) {
   close_open();
   file_ = open_log(path_);
   open_ = true;
-  fs::FileInfo st;
-  if (const fs::OsError e = fs::info(file_, st)) {
+  platform::FileInfo st;
+  if (const platform::OsError e = platform::info(file_, st)) {
     close_open();
-    fs::fail("stat audit log", path_, e);
+    io::fail("stat audit log", path_, e);
   }
   dev_ = st.dev;
   ino_ = st.ino;
@@ -238,13 +239,12 @@ void AuditLog::append_text(const std::string &line) {
   }
   try {
     if (size != end_) size = drop_torn_tail(file_, size, path_);
-    if (const int err = io::take_fault(io::Step::log_append)) throw_os_error("append to audit log", path_, err);
     // Under the lock: the lines land whole or, on error, are cut back off.
     size_t written = 0;
-    if (const fs::OsError e = fs::write_append(file_, line, written)) {
+    if (const platform::OsError e = platform::write_append(file_, line, written)) {
       // Should even the cut fail, the next append's drop_torn_tail() does it.
-      if (written > 0) fs::truncate(file_, size);
-      fs::fail("append to audit log", path_, e);
+      if (written > 0) platform::truncate(file_, size);
+      io::fail("append to audit log", path_, e);
     }
   } catch (...) {
     close_open();

@@ -15,7 +15,6 @@ namespace filelock::state {
 
 namespace {
 
-namespace fs = platform::fs;
 
 constexpr const char *kSuffix = ".json";
 constexpr size_t kIdSize = Backups::kIdSize;
@@ -96,7 +95,7 @@ std::string Backups::add(const std::string &file, uint64_t generation) {
 // backups are rare; the commit path links instead).
 std::string Backups::copy(const std::string &file, uint64_t generation, bool durable) {
   std::string id = new_id(generation);
-  for (fs::FileInfo st; !fs::path_info(path_of(id), st);) id = new_id(generation);
+  for (platform::FileInfo st; !platform::path_info(path_of(id), st);) id = new_id(generation);
   std::string contents;
   if (!io::read_file(file, contents)) throw_os_error("back up", file, ENOENT);
   const std::string temp = platform::join_path(dir_, kTempPrefix + io::random_token());
@@ -118,20 +117,20 @@ void Backups::remove(const std::string &id) noexcept { io::remove_quietly(path_o
 
 std::vector<BackupInfo> Backups::list() const {
   std::vector<BackupInfo> out;
-  const fs::OsError e = fs::list_dir(dir_, [&](std::string_view entry) {
+  const platform::OsError e = platform::list_dir(dir_, [&](std::string_view entry) {
     const std::string name(entry);
     const size_t suffix = std::string(kSuffix).size();
     if (name.size() <= suffix || name.compare(name.size() - suffix, suffix, kSuffix) != 0) return;
     BackupInfo info;
     if (!describe_id(name.substr(0, name.size() - suffix), info)) return;
-    fs::FileInfo st;
-    if (!fs::path_info(platform::join_path(dir_, name), st))
+    platform::FileInfo st;
+    if (!platform::path_info(platform::join_path(dir_, name), st))
       info.size = static_cast<int64_t>(st.size);
     out.push_back(std::move(info));
   });
   if (e) {
     if (e.err == ENOENT) return out;
-    fs::fail("list backups", dir_, e);
+    io::fail("list backups", dir_, e);
   }
   std::sort(out.begin(), out.end(), [](const BackupInfo &a, const BackupInfo &b) {
     return a.generation != b.generation ? a.generation > b.generation : a.id > b.id;
@@ -160,7 +159,7 @@ bool to_name(std::string_view id, Backups::Name &out) {
 bool Backups::list_names() {
   names_known_ = false;
   names_.clear();
-  const fs::OsError e = fs::list_dir(dir_, [&](std::string_view name) {
+  const platform::OsError e = platform::list_dir(dir_, [&](std::string_view name) {
     Name n;
     const size_t suffix = std::string_view(kSuffix).size();
     if (name.size() == kIdSize + suffix && name.substr(kIdSize) == kSuffix &&
@@ -185,7 +184,7 @@ void Backups::rotate(int keep, uint64_t seen, uint64_t now, const std::string &a
     const size_t kept = static_cast<size_t>(std::max(keep, 0));
     bool listed_again = false;
     while (names_.size() > kept) {
-      const fs::OsError e = fs::remove(path_of(std::string(names_.front().data(), kIdSize)));
+      const platform::OsError e = platform::remove(path_of(std::string(names_.front().data(), kIdSize)));
       if (e && e.err == ENOENT && !listed_again) {
         // Removed by hand or by a process that did not raise the epoch: look again.
         listed_again = true;
@@ -211,7 +210,7 @@ std::string Backups::file_of(const std::string &id) const {
 
 void Backups::remove_stale_temps() noexcept {
   try {
-    fs::list_dir(dir_, [&](std::string_view name) {
+    platform::list_dir(dir_, [&](std::string_view name) {
       if (name.substr(0, std::string_view(kTempPrefix).size()) == kTempPrefix) {
         io::remove_quietly(platform::join_path(dir_, std::string(name)));
       }

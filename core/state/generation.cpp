@@ -5,13 +5,12 @@
 
 #include "common/error.hpp"
 #include "io/checksum.hpp"
-#include "io/fault.hpp"
+#include "io/observe.hpp"
 #include "io/file_io.hpp"
 
 namespace filelock::state {
 
 namespace {
-namespace fs = platform::fs;
 // Layout: magic, the five fields, a checksum of the first 48 bytes; 56 bytes in all,
 // well inside one disk sector, so the in-place write cannot tear.
 constexpr uint64_t kMagic = 0x3230304E45474C46ULL;  // "FLGEN002"
@@ -21,16 +20,16 @@ constexpr size_t kSize = kFields * sizeof(uint64_t);
 }  // namespace
 
 GenerationFile::GenerationFile(const std::string &path) : path_(path) {
-  fs::OsError e = fs::open_write(path, fs::Create::never, false, 0644, file_);
+  platform::OsError e = platform::open_write(path, platform::Create::never, false, 0644, file_);
   if (!e) return;
   if (e.err == EACCES || e.err == EPERM || e.err == EROFS) {
     // A reader who may not write the meta dir still reads the generation.
     open_read_only(e);
     return;
   }
-  if (e.err != ENOENT) fs::fail("open generation record", path, e);
+  if (e.err != ENOENT) io::fail("open generation record", path, e);
   // Created once per state file; made durable at once so it is never lost later.
-  e = fs::open_write(path, fs::Create::if_missing, false, 0644, file_);
+  e = platform::open_write(path, platform::Create::if_missing, false, 0644, file_);
   if (e) {
     if (e.err == EACCES || e.err == EPERM || e.err == EROFS) {
       // Nothing to read yet, and no right to create it: a record of zeros.
@@ -38,40 +37,40 @@ GenerationFile::GenerationFile(const std::string &path) : path_(path) {
       write_error_ = e;
       return;
     }
-    fs::fail("create generation record", path, e);
+    io::fail("create generation record", path, e);
   }
   try {
     io::sync_file(file_, path);
     io::sync_dir(io::dir_of(path));
   } catch (...) {
-    fs::close(file_);
+    platform::close(file_);
     throw;
   }
 }
 
-void GenerationFile::open_read_only(const fs::OsError &write_error) {
+void GenerationFile::open_read_only(const platform::OsError &write_error) {
   read_only_ = true;
   write_error_ = write_error;
-  if (const fs::OsError e = fs::open_read(path_, file_)) fs::fail("open generation record", path_, e);
-  fs::FileInfo info;
-  fs::OsError e = fs::info(file_, info);
-  if (!e && !info.regular) e = fs::OsError{fs::kNotRegularFile, 0, nullptr};
+  if (const platform::OsError e = platform::open_read(path_, file_)) io::fail("open generation record", path_, e);
+  platform::FileInfo info;
+  platform::OsError e = platform::info(file_, info);
+  if (!e && !info.regular) e = platform::OsError{platform::kNotRegularFile, 0, nullptr};
   if (e) {
-    fs::close(file_);
+    platform::close(file_);
     file_ = platform::kInvalidFile;
-    fs::fail("open generation record", path_, e);
+    io::fail("open generation record", path_, e);
   }
 }
 
 GenerationFile::~GenerationFile() {
-  if (file_ != platform::kInvalidFile) fs::close(file_);
+  if (file_ != platform::kInvalidFile) platform::close(file_);
 }
 
 GenerationRecord GenerationFile::load() const {
   uint64_t f[kFields] = {};
   size_t n = 0;
   if (file_ == platform::kInvalidFile) return {};
-  if (const fs::OsError e = fs::read_at(file_, 0, f, kSize, n)) fs::fail("read generation record", path_, e);
+  if (const platform::OsError e = platform::read_at(file_, 0, f, kSize, n)) io::fail("read generation record", path_, e);
   if (n != kSize || f[0] != kMagic ||
       f[kFields - 1] != io::hash64(std::string_view(reinterpret_cast<const char *>(f), kSummed))) {
     return {};
@@ -83,14 +82,13 @@ void GenerationFile::store(const GenerationRecord &r) {
   uint64_t f[kFields] = {kMagic, r.generation, r.checksum, r.previous_generation, r.previous_checksum,
                          r.backups_epoch, 0};
   f[kFields - 1] = io::hash64(std::string_view(reinterpret_cast<const char *>(f), kSummed));
-  if (read_only_) fs::fail("write generation record", path_, write_error_);
-  if (const int err = io::take_fault(io::Step::pwrite)) throw_os_error("write generation record", path_, err);
-  if (const fs::OsError e = fs::write_at(file_, 0, f, kSize)) fs::fail("write generation record", path_, e);
+  if (read_only_) io::fail("write generation record", path_, write_error_);
+  if (const platform::OsError e = platform::write_at(file_, 0, f, kSize)) io::fail("write generation record", path_, e);
   io::observe(io::Step::pwrite, path_);
 }
 
 void GenerationFile::sync() {
-  if (read_only_) fs::fail("fsync generation record", path_, write_error_);
+  if (read_only_) io::fail("fsync generation record", path_, write_error_);
   io::sync_file(file_, path_);
 }
 

@@ -20,7 +20,6 @@
 #include <string_view>
 
 #include "platform/file.hpp"
-#include "platform/fs_io.hpp"
 
 namespace filelock::state {
 
@@ -55,12 +54,12 @@ class GenerationFile {
   static uint64_t resolve(const GenerationRecord &record, uint64_t checksum);
 
  private:
-  void open_read_only(const platform::fs::OsError &write_error);
+  void open_read_only(const platform::OsError &write_error);
 
   std::string path_;
   platform::NativeFile file_ = platform::kInvalidFile;
   bool read_only_ = false;
-  platform::fs::OsError write_error_;
+  platform::OsError write_error_;
 };
 
 }  // namespace filelock::state

@@ -10,10 +10,13 @@
 #include "io/pending_file.hpp"
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
+#include "platform/owner.hpp"
+#include "platform/process.hpp"
 #include "json/merge_patch.hpp"
 #include "json/pointer.hpp"
 #include "lock/holder_record.hpp"
 #include "platform/kernel_lock.hpp"
+#include "io/lock_io.hpp"
 #include "platform/file.hpp"
 #include "platform/paths.hpp"
 
@@ -33,8 +36,8 @@ std::string resolve_path(const std::string &path) {
 }
 
 bool path_exists(const std::string &path) {
-  platform::FileIdentity unused;
-  return platform::identify_path(path, unused);
+  platform::FileInfo unused;
+  return io::identify_path(path, unused);
 }
 
 // Where hard links are not supported: the claim is created exclusively and written in
@@ -49,7 +52,7 @@ std::string claim_in_place(const std::string &file, const std::string &value) {
       io::write_all(out, value, file);
       io::sync_file(out, file);
     } catch (...) {
-      platform::close_file(out);
+      platform::close(out);
       throw;
     }
     io::close_file(out, file);
@@ -86,7 +89,7 @@ std::string claim(const std::string &file, const std::string &value, bool record
       io::write_all(out, value, temp);
       io::sync_file(out, temp);
     } catch (...) {
-      platform::close_file(out);
+      platform::close(out);
       throw;
     }
     io::close_file(out, temp);
@@ -157,29 +160,28 @@ void claim_backend(const std::string &meta_dir, const std::string &path, const L
 // owners: the caller, root, and the state file's owner (who could rewrite the document
 // anyway; a reader of another user's state file trusts that user).
 void check_trusted_dir(const std::string &dir, const std::string &state_path) {
-  namespace fs = platform::fs;
   const auto refuse = [&](const std::string &why) {
     throw_error(Status::permission, "open state", state_path,
                 "meta dir '" + dir + "' " + why +
                     ": another user could forge its backups and generation; remove it, or give "
                     "the state file a meta_dir of its own (option meta_dir)");
   };
-  fs::Ownership own;
-  if (const fs::OsError e = fs::ownership(dir, false, own)) fs::fail("stat", dir, e);
+  platform::Ownership own;
+  if (const platform::OsError e = platform::ownership(dir, false, own)) io::fail("stat", dir, e);
   if (!own.known) return;
-  fs::Ownership doc;
-  const bool doc_known = !fs::ownership(state_path, true, doc) && doc.known;
-  const uint64_t me = fs::current_uid();
+  platform::Ownership doc;
+  const bool doc_known = !platform::ownership(state_path, true, doc) && doc.known;
+  const uint64_t me = platform::current_uid();
   const auto trusted = [&](uint64_t uid) { return uid == me || uid == 0 || (doc_known && uid == doc.uid); };
-  const auto check_owner = [&](const fs::Ownership &o) {
+  const auto check_owner = [&](const platform::Ownership &o) {
     if (!trusted(o.uid)) {
-      refuse("is owned by " + fs::user_name(o.uid) + ", not by " + fs::user_name(me) +
+      refuse("is owned by " + platform::user_name(o.uid) + ", not by " + platform::user_name(me) +
              ", root or the state file's owner");
     }
   };
   check_owner(own);
   if (own.symlink) {  // a link its owner may keep; what it points at is checked too
-    if (const fs::OsError e = fs::ownership(dir, true, own)) fs::fail("stat", dir, e);
+    if (const platform::OsError e = platform::ownership(dir, true, own)) io::fail("stat", dir, e);
     check_owner(own);
   }
   if (own.others_write) refuse("is writable by every user");
@@ -275,8 +277,8 @@ State::State(std::string path, StateOptions options)
     }
   });
   // Everything that can be refused is refused before anything is created.
-  platform::FileIdentity existing;
-  const bool exists = platform::identify_path(path_, existing);
+  platform::FileInfo existing;
+  const bool exists = io::identify_path(path_, existing);
   // The commit replaces the name by rename: a symlink there would silently become a
   // plain file and stop pointing at its target.
   if (exists && existing.directory) {
@@ -336,7 +338,7 @@ LockMode State::read_mode() const {
 Current State::load(bool parse_tree) {
   Current cur;
   cur.record = generation_->load();
-  platform::fs::FileInfo info;
+  platform::FileInfo info;
   cur.exists = io::read_file(path_, cur.bytes, &info);
   if (cur.exists) {
     cur.mode = info.mode;

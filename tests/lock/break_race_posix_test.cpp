@@ -23,11 +23,11 @@
 #include <thread>
 #include <vector>
 
-#include "io/fault.hpp"
+#include "io/observe.hpp"
 #include "lock/lock_entry.hpp"
 #include "lock/lock_inspect.hpp"
 #include "lock_test_util.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 
 using filelock::Backend;
 using filelock::LockMode;
@@ -188,12 +188,12 @@ TEST_P(BreakRace, ABreakerPausedBeforeItsMoveNeverLetsTwoHold) {
     EXPECT_EQ(locktest::status_of([&] { d->unlock(); }), Status::ok);
   }
   // Nothing left behind: no entry, no claim, nothing aside.
-  EXPECT_TRUE(filelock::platform::list_dir(dir.path()).empty());
+  EXPECT_TRUE(filelock::io::list_dir(dir.path()).empty());
 }
 
 std::vector<std::string> names_starting(const std::string &dir, const std::string &prefix) {
   std::vector<std::string> out;
-  for (const auto &n : filelock::platform::list_dir(dir))
+  for (const auto &n : filelock::io::list_dir(dir))
     if (n.rfind(prefix, 0) == 0) out.push_back(n);
   return out;
 }

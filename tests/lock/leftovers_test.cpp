@@ -20,7 +20,7 @@
 #include "lock/lock_inspect.hpp"
 #include "lock_test_util.hpp"
 #include "platform/file.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 #include "platform/process.hpp"
 
 using filelock::Backend;
@@ -45,7 +45,7 @@ FLTEST_HELPER("leftover_new") {
   const std::string temp = filelock::placing_name(args.at(0));
   const filelock::HolderRecordTemplate record(filelock::platform::self_identity(), "",
                                               "lockfile", 1);
-  if (!filelock::platform::create_exclusive_file(
+  if (!filelock::io::create_exclusive_file(
           temp, 0644, record.render(filelock::platform::wall_clock_ms())))
     return 1;
   std::printf("%s\n", temp.c_str());
@@ -57,11 +57,11 @@ FLTEST_HELPER("leftover_new") {
 // putting it back.
 FLTEST_HELPER("leftover_break") {
   const std::string &lock_path = args.at(0);
-  filelock::platform::FileIdentity id;
+  filelock::platform::FileInfo id;
   std::string bytes;
   if (!filelock::read_lock_entry(lock_path, args.at(1) == "1", id, bytes)) return 1;
   const std::string aside = filelock::breaking_name(lock_path, id, bytes);
-  if (!filelock::platform::rename_no_replace(lock_path, aside)) return 2;
+  if (!filelock::io::rename_no_replace(lock_path, aside)) return 2;
   std::printf("%s\n", aside.c_str());
   sleep_forever();
 }
@@ -145,7 +145,7 @@ TEST(Leftovers, NamesAreRecognisedExactly) {
   const std::string made = filelock::placing_name("/d/x.lock");
   EXPECT_EQ(parse_leftover_name(made.substr(3)).kind, LeftoverKind::placing) << made;
   EXPECT_EQ(parse_leftover_name(made.substr(3)).pid, filelock::platform::self_identity().pid);
-  filelock::platform::FileIdentity id;
+  filelock::platform::FileInfo id;
   id.dev = 1;
   id.ino = 2;
   const std::string aside = filelock::breaking_name("/d/x.lock", id, "record");

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "lock_test_util.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 
 namespace {
 
@@ -135,7 +135,7 @@ class MixedBackends : public testing::TestWithParam<Pair> {
   // name-lock waiter has the file open to remove it if unheld (it is not).
   std::string record() const {
     std::string bytes;
-    filelock::platform::read_small_file(
+    filelock::io::read_small_file(
         holder() == Backend::lockdir ? dir.file("x.lock") + fltest::kSeparator + "holder.json"
                                      : dir.file("x.lock"),
         1 << 16, bytes);

@@ -169,7 +169,7 @@ TEST(NameLockBreak, AStaleVerdictNeverMovesTheEntryNowAtTheName) {
     fltest::TempDir dir;
     const std::string lock = dir.file("x.lock");
     place(lock, directory, "{\"pid\":1,\"judged\":true}");
-    filelock::platform::FileIdentity judged;
+    filelock::platform::FileInfo judged;
     std::string judged_bytes;
     ASSERT_TRUE(filelock::read_lock_entry(lock, directory, judged, judged_bytes));
     filelock::remove_lock_entry(lock, directory);
@@ -181,7 +181,7 @@ TEST(NameLockBreak, AStaleVerdictNeverMovesTheEntryNowAtTheName) {
     const struct timespec after = ctime_of(lock);
     EXPECT_EQ(before.tv_sec, after.tv_sec);
     EXPECT_EQ(before.tv_nsec, after.tv_nsec);
-    filelock::platform::FileIdentity now;
+    filelock::platform::FileInfo now;
     std::string bytes;
     ASSERT_TRUE(filelock::read_lock_entry(lock, directory, now, bytes));
     EXPECT_NE(bytes.find("\"live\""), std::string::npos) << bytes;

@@ -12,10 +12,10 @@
 #include "lock/holder_record.hpp"
 #include "lock/lock_entry.hpp"
 #include "lock/lock_inspect.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 #include "lock_test_util.hpp"
 #include "name_lock_fixture.hpp"
-#include "platform/fs_ops.hpp"
+#include "io/lock_io.hpp"
 #include "platform/process.hpp"
 
 using filelock::Backend;
@@ -179,7 +179,7 @@ TEST_P(NameLocks, UnlockAfterBeingBrokenRemovesNothing) {
   // Broken by someone: moved aside, then removed, as breakers do (lock_entry.cpp). (On
   // Windows a name deleted in place lingers while a handle is open on it, as the
   // holder's entry lock is: Wine keeps it so.)
-  ASSERT_TRUE(filelock::platform::rename_path(lock_path(), lock_path() + ".broken"));
+  ASSERT_TRUE(filelock::io::rename_path(lock_path(), lock_path() + ".broken"));
   filelock::remove_lock_entry(lock_path() + ".broken", is_dir());
   // Taken by another process (this process's other handles wait for a's unlock).
   fltest::Process b = fltest::spawn_helper("try_hold_until", {dir.file("x"), dir.file("go"), backend_arg()});
@@ -259,7 +259,7 @@ TEST_P(NameLocks, OutdatedBreakLeavesTheLiveLockInPlace) {
   auto who = filelock::platform::self_identity();
   who.pid = 999999999;  // no such process
   plant(who, filelock::platform::wall_clock_ms());
-  filelock::platform::FileIdentity judged;
+  filelock::platform::FileInfo judged;
   std::string judged_bytes;
   ASSERT_TRUE(filelock::read_lock_entry(lock_path(), is_dir(), judged, judged_bytes));
   auto live = open_lock(dir.file("x"), opts());
@@ -268,7 +268,7 @@ TEST_P(NameLocks, OutdatedBreakLeavesTheLiveLockInPlace) {
   EXPECT_TRUE(lock_exists());
   EXPECT_EQ(status_of([&] { live->unlock(); }), Status::ok);
   EXPECT_FALSE(lock_exists());
-  EXPECT_EQ(filelock::platform::list_dir(dir.path()).size(), 0u);
+  EXPECT_EQ(filelock::io::list_dir(dir.path()).size(), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, NameLocks,

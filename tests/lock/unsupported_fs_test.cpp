@@ -1,6 +1,8 @@
 // A filesystem without kernel locks (some NFS and FUSE mounts answer flock/fcntl with
 // ENOLCK or EOPNOTSUPP). No test filesystem lacks them, so the lock call's failure is
-// injected (io::Step::kernel_lock, taken in core/lock just before each lock call).
+// injected through the platform's system-call table (Syscall::lock: flock, fcntl locks,
+// LockFileEx), from one call on for good, as such a filesystem refuses every one (an
+// OFD or POSIX lock's companion flock is then dropped, and its own call fails).
 // fl_lock returns the engine's Status unchanged: Status::unsupported is FL_EUNSUPPORTED.
 // The C API cannot reach the engine's fault hook (the library exports only fl_*), so
 // these tests drive the engine directly.
@@ -10,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "io/fault.hpp"
+#include "platform/syscalls.hpp"
 #include "lock/lock_inspect.hpp"
 #include "lock_test_util.hpp"
 
@@ -19,6 +21,8 @@ using filelock::LockMode;
 using filelock::LockOptions;
 using filelock::Status;
 using locktest::open_lock;
+using filelock::platform::Syscall;
+namespace syscalls = filelock::platform::syscalls;
 
 namespace {
 
@@ -54,7 +58,7 @@ using locktest::with_backend;
 
 class UnsupportedFs : public testing::TestWithParam<Case> {
  protected:
-  void TearDown() override { filelock::io::clear_faults(); }
+  void TearDown() override { syscalls::clear(); }
 
   // Runs `fn`, which must fail with unsupported; returns the message.
   template <typename Fn>
@@ -100,9 +104,9 @@ TEST_P(UnsupportedFs, LockFailsWithUnsupportedNamingPathAndBackends) {
   for (LockMode mode : {LockMode::exclusive, LockMode::shared}) {
     for (int64_t timeout : {filelock::kNoWait, int64_t{500}, filelock::kForever}) {
       auto lock = open_lock(path, with_backend(GetParam().backend));
-      filelock::io::inject_fault(filelock::io::Step::kernel_lock, 1, GetParam().err);
+      syscalls::fail(Syscall::lock, 1, GetParam().err, true);
       const std::string message = unsupported_message([&] { lock->lock(mode, timeout); });
-      filelock::io::clear_faults();
+      syscalls::clear();
       expect_helpful(message, lock->lock_path());
       expect_nothing_held(*lock, path);
     }
@@ -127,9 +131,9 @@ TEST_P(UnsupportedFs, WaitFailsWithUnsupportedAndLeavesNothingHeld) {
   } reap{holder};
   ASSERT_EQ(fltest::read_line(holder), "locked");
   auto lock = open_lock(path, with_backend(GetParam().backend));
-  filelock::io::inject_fault(filelock::io::Step::kernel_lock, 2, GetParam().err);
+  syscalls::fail(Syscall::lock, 2, GetParam().err, true);
   const std::string message = unsupported_message([&] { lock->lock(LockMode::exclusive, 5000); });
-  filelock::io::clear_faults();
+  syscalls::clear();
   expect_helpful(message, lock->lock_path());
   EXPECT_FALSE(lock->locked());
   fltest::kill_hard(holder);
@@ -143,9 +147,9 @@ INSTANTIATE_TEST_SUITE_P(KernelBackends, UnsupportedFs, testing::ValuesIn(all_ca
 TEST(UnsupportedFsOther, OtherLockErrorsAreNotReportedAsUnsupported) {
   fltest::TempDir dir;
   auto lock = open_lock(dir.file("data"));
-  filelock::io::inject_fault(filelock::io::Step::kernel_lock, 1, EIO);
+  syscalls::fail(Syscall::lock, 1, EIO);
   const Status s = locktest::status_of([&] { lock->lock(LockMode::exclusive, filelock::kNoWait); });
-  filelock::io::clear_faults();
+  syscalls::clear();
   EXPECT_EQ(s, Status::io);
   EXPECT_FALSE(lock->locked());
 }

@@ -1,4 +1,5 @@
-// Crash safety with real faults: an injected failure at every I/O step of a commit,
+// Crash safety with real faults: an injected failure at every I/O step of a commit
+// (through the platform's system-call table),
 // a full disk (RLIMIT_FSIZE), writers killed with SIGKILL mid-commit, and concurrent
 // appenders in separate processes.
 #include <gtest/gtest.h>
@@ -15,11 +16,11 @@
 #include <set>
 #include <thread>
 
-#include "io/fault.hpp"
 #include "state/append.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"
+#include "syscall_record.hpp"
 
 namespace filelock::state {
 namespace {
@@ -39,8 +40,12 @@ StateOptions counter_options() {
   return o;
 }
 
+using fltest::Syscall;
+namespace syscalls = platform::syscalls;
+
 struct FaultCase {
-  io::Step step;
+  Syscall call;   // the system call that fails: the first one of the commit made ...
+  Syscall after;  // ... after the first call of this (Syscall::count_: the first at all)
   int err;
   Status status;
   bool after_rename;  // the new document is already in place when the step fails
@@ -48,29 +53,50 @@ struct FaultCase {
 
 class CommitFault : public ::testing::TestWithParam<FaultCase> {
  protected:
-  void TearDown() override { io::clear_faults(); }
+  void TearDown() override { syscalls::clear(); }
 };
+
+// A state at generation 2, and a commit of counter 2 begun on it.
+struct CommitSetup {
+  explicit CommitSetup(const std::string &path) : st(path, counter_options()) {
+    auto first = st.begin();
+    first->set("/counter", "1");
+    first->commit();  // generation 2
+    txn = st.begin();
+    txn->set("/counter", "2");
+  }
+  State st;
+  std::unique_ptr<Transaction> txn;
+};
+
+// The system calls of that commit, recorded on a twin state: the same calls in the
+// same order as on the test's own.
+std::vector<Syscall> commit_calls() {
+  fltest::TempDir dir;
+  CommitSetup twin(dir.file("state.json"));
+  fltest::SyscallRecording rec;
+  twin.txn->commit();
+  rec.stop();
+  return rec.calls;
+}
 
 TEST_P(CommitFault, LeavesOldOrNewDocumentWholeAndNothingBehind) {
   const FaultCase c = GetParam();
+  const std::vector<Syscall> calls = commit_calls();
+  const int nth = fltest::nth_call(calls, c.call, c.after);
+  ASSERT_GT(nth, 0) << fltest::call_list(calls);
   fltest::TempDir dir;
   const std::string path = dir.file("state.json");
-  State st(path, counter_options());
-  {
-    auto txn = st.begin();
-    txn->set("/counter", "1");
-    txn->commit();  // generation 2
-  }
+  CommitSetup setup(path);
+  State &st = setup.st;
   const std::string old_bytes = slurp(path);
   const size_t backups_before = st.backups().size();
 
-  io::inject_fault(c.step, 1, c.err);
+  syscalls::fail(c.call, nth, c.err);
   std::string msg;
-  auto txn = st.begin();
-  txn->set("/counter", "2");
-  EXPECT_EQ(status_of([&] { txn->commit(); }, &msg), c.status);
-  io::clear_faults();
-  txn.reset();
+  EXPECT_EQ(status_of([&] { setup.txn->commit(); }, &msg), c.status) << fltest::call_list(calls);
+  syscalls::clear();
+  setup.txn.reset();
   // Every message names the operation, the file and the OS reason.
   if (c.status != Status::ok) {
     EXPECT_NE(msg.find(dir.path()), std::string::npos) << msg;
@@ -90,7 +116,7 @@ TEST_P(CommitFault, LeavesOldOrNewDocumentWholeAndNothingBehind) {
   EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{});
   // A failed commit is in the audit log (unless the log is what failed: then the
   // record of the commit is kept, verify says so, and the next commit writes it).
-  if (c.step == io::Step::log_append) {
+  if (c.after == Syscall::rename && c.call == Syscall::write) {
     const auto report = st.verify();
     EXPECT_TRUE(report.ok);
     EXPECT_EQ(report.log.unwritten, 1u);
@@ -102,7 +128,7 @@ TEST_P(CommitFault, LeavesOldOrNewDocumentWholeAndNothingBehind) {
   auto next = st.begin();
   next->set("/counter", "3");
   EXPECT_EQ(next->commit(), snap.generation + 1);
-  if (c.step == io::Step::log_append) {
+  if (c.after == Syscall::rename && c.call == Syscall::write) {
     const json::Doc last = json::parse(st.history(2));
     EXPECT_EQ(json::number_value(cJSON_GetObjectItem(cJSON_GetArrayItem(last.get(), 1), "generation")), 3);
     EXPECT_EQ(json::number_value(cJSON_GetObjectItem(cJSON_GetArrayItem(last.get(), 0), "generation")), 4);
@@ -114,17 +140,22 @@ TEST_P(CommitFault, LeavesOldOrNewDocumentWholeAndNothingBehind) {
 
 INSTANTIATE_TEST_SUITE_P(
     EveryStep, CommitFault,
-    ::testing::Values(FaultCase{io::Step::create, EACCES, Status::permission, false},
-                      FaultCase{io::Step::write, EIO, Status::io, false},
-                      FaultCase{io::Step::write, ENOSPC, Status::no_space, false},
-                      FaultCase{io::Step::write, EDQUOT, Status::no_space, false},
-                      FaultCase{io::Step::fsync, EIO, Status::io, false},
-                      FaultCase{io::Step::close, EIO, Status::io, false},
-                      FaultCase{io::Step::link, EIO, Status::io, false},
-                      FaultCase{io::Step::pwrite, EIO, Status::io, false},
-                      FaultCase{io::Step::rename, EIO, Status::io, false},
-                      FaultCase{io::Step::dir_fsync, EIO, Status::io, true},
-                      FaultCase{io::Step::log_append, ENOSPC, Status::ok, true}));
+    // The temp file's create, write, fsync and close, the backup's link, the generation
+    // record's pwrite, the replace, the directory's fsync after it, and the audit log's
+    // write after it.
+    ::testing::Values(FaultCase{Syscall::open, Syscall::count_, EACCES, Status::permission, false},
+                      FaultCase{Syscall::write, Syscall::count_, EIO, Status::io, false},
+                      FaultCase{Syscall::write, Syscall::count_, ENOSPC, Status::no_space, false},
+                      FaultCase{Syscall::write, Syscall::count_, EDQUOT, Status::no_space, false},
+                      FaultCase{Syscall::fsync, Syscall::count_, EIO, Status::io, false},
+                      FaultCase{Syscall::close, Syscall::fsync, EIO, Status::io, false},
+                      FaultCase{Syscall::link, Syscall::count_, EIO, Status::io, false},
+                      FaultCase{Syscall::pwrite, Syscall::count_, EIO, Status::io, false},
+                      FaultCase{Syscall::rename, Syscall::count_, EIO, Status::io, false},
+#ifndef _WIN32  // Windows makes no call to flush a directory (see windows/dir.cpp)
+                      FaultCase{Syscall::fsync, Syscall::rename, EIO, Status::io, true},
+#endif
+                      FaultCase{Syscall::write, Syscall::rename, ENOSPC, Status::ok, true}));
 
 TEST(CommitFault, BackupIsCopiedWhereLinksAreRefused) {
   fltest::TempDir dir;
@@ -133,9 +164,9 @@ TEST(CommitFault, BackupIsCopiedWhereLinksAreRefused) {
   const std::string outgoing = slurp(path);
   struct stat before {};
   ::stat(path.c_str(), &before);
-  io::inject_fault(io::Step::link, 1, EXDEV);
+  syscalls::fail(Syscall::link, 1, EXDEV);
   EXPECT_EQ(st.write(R"({"counter":1})", nullptr), 2u);
-  io::clear_faults();
+  syscalls::clear();
   const auto list = st.backups();
   ASSERT_EQ(list.size(), 1u);
   const std::string copy = dir.file(".state.json.filelock/backups/" + list[0].id + ".json");
@@ -153,10 +184,12 @@ TEST(CommitFault, FsyncFailureIsFinal) {
   // without trying again, and the old document stay.
   fltest::TempDir dir;
   State st(dir.file("state.json"), counter_options());
-  io::inject_fault(io::Step::fsync, 1, EIO);
+  syscalls::fail(Syscall::fsync, 1, EIO);
+  fltest::SyscallRecording rec;
   EXPECT_EQ(status_of([&] { st.write(R"({"counter":5})", nullptr); }), Status::io);
-  EXPECT_EQ(io::take_fault(io::Step::fsync), 0);  // countdown used up by exactly one call
-  io::clear_faults();
+  rec.stop();
+  syscalls::clear();
+  EXPECT_EQ(fltest::nth_call(rec.calls, Syscall::fsync, Syscall::fsync), 0) << fltest::call_list(rec.calls);
   EXPECT_EQ(counter_of(st.read().json), 0);
 }
 
@@ -165,10 +198,10 @@ TEST(Append, FaultsLeaveTheFileAsItWas) {
   const std::string path = dir.file("journal.jsonl");
   append_line(path, R"({"n":1})", {}, true);
   const std::string before = slurp(path);
-  for (const auto step : {io::Step::log_append, io::Step::fsync}) {
-    io::inject_fault(step, 1, EIO);
+  for (const auto call : {Syscall::write, Syscall::fsync}) {
+    syscalls::fail(call, 1, EIO);
     EXPECT_EQ(status_of([&] { append_line(path, R"({"n":2})", {}, true); }), Status::io);
-    io::clear_faults();
+    syscalls::clear();
     EXPECT_EQ(slurp(path), before);
   }
   std::string msg;

@@ -1,4 +1,4 @@
-// The platform file I/O under the state engine (platform/fs_io.hpp), checked through
+// The platform file I/O under the state engine (platform/file.hpp, dir.hpp), checked through
 // the same calls on every platform: what each call promises its callers in core/io
 // and core/state (errno-like reasons to branch on, appends at the end, whole reads).
 #include <gtest/gtest.h>
@@ -15,12 +15,16 @@
 #include <vector>
 
 #include "io/file_io.hpp"
-#include "platform/fs_io.hpp"
+#include "io/file_io.hpp"
+#include "platform/dir.hpp"
+#include "platform/file.hpp"
+#include "platform/owner.hpp"
+#include "platform/process.hpp"
 #include "state/audit_log.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"
 
-namespace fs = filelock::platform::fs;
+namespace fs = filelock::platform;
 using filelock::Status;
 using statetest::slurp;
 using statetest::spit;

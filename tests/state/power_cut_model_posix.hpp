@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "io/fault.hpp"
+#include "io/observe.hpp"
 
 namespace filelock::state::powercut {
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "io/fault.hpp"
+#include "io/observe.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"

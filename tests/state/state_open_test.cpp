@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "io/fault.hpp"
+#include "platform/syscalls.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"
@@ -144,9 +144,9 @@ TEST_F(StateOpen, ClaimTempFilesACrashLeftAreRemoved) {
 // Without hard links the claim is created in place, and still refuses another backend.
 TEST_F(StateOpen, TheBackendClaimIsKeptWhereHardLinksAreNotSupported) {
   const std::string path = dir.file("state.json");
-  io::inject_fault(io::Step::link, 1, EPERM);  // the first link: the backend claim's
+  platform::syscalls::fail(platform::Syscall::link, 1, EPERM);  // the first link: the backend claim's
   { State first(path, StateOptions{}); }
-  io::clear_faults();
+  platform::syscalls::clear();
   EXPECT_FALSE(slurp(dir.file(".state.json.filelock/backend")).empty());
   StateOptions other;
   other.lock.backend = Backend::lockfile;

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "io/fault.hpp"
+#include "platform/syscalls.hpp"
 #include "platform/paths.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
@@ -351,11 +351,11 @@ TEST_F(StateTest, LogThatCannotRotateKeepsGrowingAndCommitsSucceed) {
   const std::string log = meta + "/audit.log";
   const int commits = 12;
   for (int i = 1; i <= commits; ++i) {
-    io::inject_fault(io::Step::rename, 2, EACCES);  // 1: the document's, 2: the log's
+    platform::syscalls::fail(platform::Syscall::rename, 2, EACCES);  // 1: the document's, 2: the log's
     std::string msg;
     EXPECT_EQ(status_of([&] { counter_commit(*st, i); }, &msg), Status::ok) << msg;
   }
-  io::clear_faults();
+  platform::syscalls::clear();
   struct stat now {}, old {};
   ASSERT_EQ(::stat(log.c_str(), &now), 0);
   EXPECT_GT(now.st_size, 1000);

@@ -34,7 +34,7 @@ void merge_companions(std::vector<KernelLockHolder> &out, size_t first) {
 }
 
 // One pass over /proc/locks: the granted locks on `id`, unmerged. False if unreadable.
-bool read_proc_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
+bool read_proc_locks(const FileInfo &id, std::vector<KernelLockHolder> &out) {
   FILE *f = std::fopen("/proc/locks", "re");
   if (f == nullptr) return false;
   const unsigned want_major = major(static_cast<dev_t>(id.dev));
@@ -89,7 +89,7 @@ void add_missing(std::vector<KernelLockHolder> &all, const std::vector<KernelLoc
 // passes may then still be listed, as it was a moment before). Under heavy churn every
 // pass can still miss a line: the list is a report (fl_query, fl_scan), never what
 // decides that a lock may be broken.
-bool list_kernel_locks(const FileIdentity &id, std::vector<KernelLockHolder> &out) {
+bool list_kernel_locks(const FileInfo &id, std::vector<KernelLockHolder> &out) {
   constexpr int kPasses = 4;
   std::vector<KernelLockHolder> all, pass;
   for (int i = 0; i < kPasses; ++i) {

@@ -3,6 +3,6 @@
 
 namespace filelock::platform {
 
-bool list_kernel_locks(const FileIdentity &, std::vector<KernelLockHolder> &) { return false; }
+bool list_kernel_locks(const FileInfo &, std::vector<KernelLockHolder> &) { return false; }
 
 }  // namespace filelock::platform

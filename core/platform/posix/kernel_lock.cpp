@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "platform/posix/lock_call.hpp"
+#include "platform/posix/syscall.hpp"
 
 namespace filelock::platform {
 
@@ -39,6 +40,7 @@ const char *kind_name(KernelLockKind kind) {
 }  // namespace
 
 FL_NO_STACK_REDZONES int lock_call(NativeFile fd, KernelLockKind kind, LockMode mode, bool wait) {
+  if (const int err = syscalls::enter(Syscall::lock)) return err;
   int rc;
   switch (kind) {
     case KernelLockKind::flock:
@@ -93,7 +95,9 @@ bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const 
 
 void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path) {
   int rc;
-  if (kind == KernelLockKind::flock) {
+  if (injected(Syscall::unlock)) {
+    rc = -1;
+  } else if (kind == KernelLockKind::flock) {
     rc = ::flock(file, LOCK_UN);
   } else {
     struct flock fl = whole_file(F_UNLCK);

@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "platform/kernel_lock.hpp"
+#include "platform/posix/syscall.hpp"
 
 namespace filelock::platform {
 
@@ -21,7 +22,7 @@ int open_entry(const std::string &path, bool directory) {
   // needs it. A directory can only be read.
   const int flags = (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC |
                     O_NONBLOCK | O_NOCTTY;
-  return ::open(path.c_str(), flags);
+  return injected(Syscall::open) ? -1 : ::open(path.c_str(), flags);
 }
 
 bool no_such_lock(int err) {
@@ -36,33 +37,33 @@ NativeFile hold_entry_lock(const std::string &path, bool directory) {
   // The entry is ours and new, but a name-lock acquirer may be probing it (a shared
   // flock for an instant, entry_lock_held): try again for up to about a second.
   for (int attempt = 0;; ++attempt) {
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+    if ((injected(Syscall::lock) ? -1 : ::flock(fd, LOCK_EX | LOCK_NB)) == 0) return fd;
     const int err = errno;
     if (err == EINTR) continue;
     if ((err == EWOULDBLOCK || err == EAGAIN) && attempt < 1000) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       continue;
     }
-    ::close(fd);
+    close(fd);
     if (no_such_lock(err)) return kInvalidFile;  // nothing kernel-locked can meet it here
     throw_os_error("lock (hold the lock entry)", path, err);
   }
 }
 
-void drop_entry_lock(NativeFile file) noexcept {
-  if (file >= 0) ::close(file);
-}
+void drop_entry_lock(NativeFile file) noexcept { close(file); }
 
 bool entry_lock_held(const std::string &path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) |
-                                          O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  const int fd = injected(Syscall::open)
+                     ? -1
+                     : ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) |
+                                                O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return false;
   int rc;
   do {
-    rc = ::flock(fd, LOCK_SH | LOCK_NB);
+    rc = injected(Syscall::lock) ? -1 : ::flock(fd, LOCK_SH | LOCK_NB);
   } while (rc != 0 && errno == EINTR);
   const bool held = rc != 0 && (errno == EWOULDBLOCK || errno == EAGAIN);
-  ::close(fd);  // releases the probe's lock
+  close(fd);  // releases the probe's lock
   return held;
 }
 

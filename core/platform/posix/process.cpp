@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <ctime>
 
-#include "platform/fs_io.hpp"
 #include "platform/posix/os_process.hpp"
 
 namespace filelock::platform {
@@ -44,10 +43,18 @@ ProcessIdentity self_identity() {
   id.boot_id = boot;
   id.machine_id = machine;
   id.pid_ns = os::pid_namespace();
-  id.host = fs::host_name();
+  id.host = host_name();
   cached = id;
   cached_generation = generation;
   return id;
+}
+
+int64_t current_pid() noexcept { return static_cast<int64_t>(::getpid()); }
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
 }
 
 Liveness local_process_liveness(int64_t pid, int64_t start_time) {

@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "platform/syscalls.hpp"
 #include "platform/windows/win_util.hpp"
 
 namespace filelock::platform {
@@ -95,6 +96,7 @@ WaitOutcome wait_by_retry(NativeFile file, KernelLockKind kind, LockMode mode, b
 
 bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path) {
   require_lockfileex(kind, path);
+  if (const int err = syscalls::enter(Syscall::lock)) throw_kernel_lock_error(kind, path, err);
   Event event;
   if (event.h == nullptr) win::throw_win32("lock (create event)", path, ::GetLastError());
   OVERLAPPED ov = lock_range(event.h);
@@ -114,6 +116,7 @@ bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const 
 
 void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path) {
   require_lockfileex(kind, path);
+  if (const int err = syscalls::enter(Syscall::unlock)) throw_os_error("unlock", path, err);
   OVERLAPPED ov = lock_range(nullptr);
   if (!::UnlockFileEx(file, 0, 1, 0, &ov)) win::throw_win32("unlock", path, ::GetLastError());
 }
@@ -132,6 +135,7 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
 
   Event event;
   if (event.h == nullptr) win::throw_win32("lock (create event)", path, ::GetLastError());
+  if (const int err = syscalls::enter(Syscall::lock)) throw_kernel_lock_error(kind, path, err);
   OVERLAPPED ov = lock_range(event.h);
   if (::LockFileEx(file, lock_flags(mode, true), 0, 1, 0, &ov)) return WaitOutcome::acquired;
   if (::GetLastError() != ERROR_IO_PENDING) win::throw_win32("lock", path, ::GetLastError());

@@ -25,7 +25,7 @@ bool delete_by_handle(HANDLE h) {
 
 }  // namespace
 
-bool list_kernel_locks(const FileIdentity &, std::vector<KernelLockHolder> &) { return false; }
+bool list_kernel_locks(const FileInfo &, std::vector<KernelLockHolder> &) { return false; }
 
 int probe_kernel_lock(const std::string &path) {
   HANDLE h = win::open_existing_lock_file(path, GENERIC_READ);
@@ -60,10 +60,11 @@ RemoveOutcome remove_unheld_lock_file(const std::string &path) {
   }
   RemoveOutcome outcome = RemoveOutcome::held;
   try {
-    FileIdentity by_handle = identify(h, path);
+    FileInfo by_handle;
+    if (const OsError e = info(h, by_handle)) win::throw_win32("stat lock file", path, e.native);
     if (by_handle.regular && kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, path)) {
-      FileIdentity by_path;
-      if (!identify_path(path, by_path) || !(by_path == by_handle)) {
+      FileInfo by_path;
+      if (entry_info(path, by_path) || by_path != by_handle) {
         outcome = RemoveOutcome::changed;
       } else if (delete_by_handle(h)) {
         outcome = RemoveOutcome::removed;

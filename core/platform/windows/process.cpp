@@ -4,7 +4,6 @@
 // fork() on Windows: the fork generation never changes.
 #include "platform/process.hpp"
 
-#include "platform/fs_io.hpp"
 #include "platform/windows/win_util.hpp"
 
 namespace filelock::platform {
@@ -29,7 +28,7 @@ ProcessIdentity self_identity() {
   ProcessIdentity id;
   id.pid = static_cast<int64_t>(::GetCurrentProcessId());
   id.start_time = creation_time(::GetCurrentProcess());
-  id.host = fs::host_name();
+  id.host = host_name();
   // No boot id: Windows offers no stable one, and creation times already differ across
   // boots, so a holder from before a reboot is judged dead by start time instead.
   return id;
@@ -67,6 +66,15 @@ int64_t wall_clock_ms() noexcept {
   FILETIME ft;
   ::GetSystemTimePreciseAsFileTime(&ft);
   return win::filetime_to_unix_ms(ft);
+}
+
+int64_t current_pid() noexcept { return static_cast<int64_t>(::GetCurrentProcessId()); }
+
+std::string host_name() {
+  wchar_t buf[256];
+  DWORD n = sizeof buf / sizeof buf[0];
+  if (!::GetComputerNameExW(ComputerNameDnsHostname, buf, &n)) return "";
+  return win::narrow(buf, n);
 }
 
 }  // namespace filelock::platform

@@ -1,8 +1,7 @@
-// Fault injection for the I/O layer. Every file operation in core/io/ asks here first,
-// so tests can make the Nth call of one step fail with a chosen errno (like LevelDB's
-// fault_injection_test) and check that each failure leaves the data as it was.
-// Tests can also watch every step that succeeded (set_observer), to model what a power
-// cut at that point would leave on disk.
+// What tests watch of the I/O layer, beside the system-call table (platform/syscalls.hpp)
+// where they make calls fail: an observer that sees each file step that succeeded with
+// the path it acted on (to model what a power cut at that point would leave on disk),
+// and pause points inside multi-step protocols.
 // Internal to the engine: nothing outside core/ and its tests can reach it.
 #pragma once
 
@@ -20,16 +19,8 @@ enum class Step {
   dir_fsync,  // fsync of the directory after a rename or create
   log_append, // the single write of an audit-log or JSONL line
   pwrite,     // the in-place generation record
-  kernel_lock,  // a flock/OFD/POSIX lock call, taken in core/lock (ENOLCK, EOPNOTSUPP: a
-                // filesystem without such locks; core/platform cannot depend on this)
   count_
 };
-
-// The nth (1-based) call of `step` from now on fails with `err`; 0 clears that step.
-void inject_fault(Step step, int nth, int err) noexcept;
-void clear_faults() noexcept;
-// 0, or the errno the current call of `step` must fail with.
-int take_fault(Step step) noexcept;
 
 // Pause points: places inside a multi-step protocol where a test stops one process to
 // widen a race window another process then runs into (lock breaking, lock_entry.cpp).

@@ -1,0 +1,356 @@
+// Every system call of a state commit and of a lock's acquire and release goes through
+// the platform's system-call table (platform/syscalls.hpp), and each can be failed:
+//  - the calls an operation makes are recorded through the table; this binary also
+//    counts the C library's own entry points (fsync, rename, link, unlink, write, open,
+//    close of what it opened, flock, ...) during the operation, and a call the table did
+//    not see (a bypass) fails the test;
+//  - then, for each position in the recorded sequence, that very call is failed (EIO):
+//    the operation reports an error naming the path and the reason, or recovers; the
+//    data is the old or the new version, whole; no temp file is left; and the next
+//    operation works.
+// POSIX only: the C library's functions are counted by defining them in this binary.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <stdarg.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lock/lock.hpp"
+#include "state/state.hpp"
+#include "state_test_util.hpp"
+#include "support.hpp"
+#include "syscall_record.hpp"
+
+namespace {
+
+using filelock::platform::Syscall;
+namespace syscalls = filelock::platform::syscalls;
+
+// --- The C library's calls, counted while `counting` is set ------------------------
+
+std::atomic<bool> counting{false};
+std::atomic<int> libc_calls[static_cast<int>(Syscall::count_)];
+
+void count(Syscall call) {
+  if (counting.load(std::memory_order_relaxed)) libc_calls[static_cast<int>(call)].fetch_add(1);
+}
+
+// Descriptors of files opened while counting: only their closes are counted (a wakeup's
+// eventfd or pipe is no file, and its close is not a file system call).
+std::mutex fds_mutex;
+std::set<int> opened_fds;
+
+void opened(int fd) {
+  if (fd < 0 || !counting.load(std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> hold(fds_mutex);
+  opened_fds.insert(fd);
+}
+
+bool closing_opened(int fd) {
+  if (!counting.load(std::memory_order_relaxed)) return false;
+  std::lock_guard<std::mutex> hold(fds_mutex);
+  return opened_fds.erase(fd) > 0;
+}
+
+template <typename Fn>
+Fn real(const char *name) {
+  return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
+}
+
+}  // namespace
+
+extern "C" {
+
+int open(const char *path, int flags, ...) {
+  unsigned mode = 0;
+  bool with_mode = (flags & O_CREAT) != 0;
+#ifdef O_TMPFILE
+  with_mode = with_mode || (flags & O_TMPFILE) == O_TMPFILE;  // O_TMPFILE has O_DIRECTORY's bit
+#endif
+  if (with_mode) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = va_arg(ap, unsigned);
+    va_end(ap);
+  }
+  count(Syscall::open);
+  static const auto fn = real<int (*)(const char *, int, ...)>("open");
+  const int fd = fn(path, flags, mode);
+  opened(fd);
+  return fd;
+}
+
+int close(int fd) {
+  if (closing_opened(fd)) count(Syscall::close);
+  static const auto fn = real<int (*)(int)>("close");
+  return fn(fd);
+}
+
+ssize_t write(int fd, const void *data, size_t size) {
+  count(Syscall::write);
+  static const auto fn = real<ssize_t (*)(int, const void *, size_t)>("write");
+  return fn(fd, data, size);
+}
+
+ssize_t pwrite(int fd, const void *data, size_t size, off_t offset) {
+  count(Syscall::pwrite);
+  static const auto fn = real<ssize_t (*)(int, const void *, size_t, off_t)>("pwrite");
+  return fn(fd, data, size, offset);
+}
+
+int fsync(int fd) {
+  count(Syscall::fsync);
+  static const auto fn = real<int (*)(int)>("fsync");
+  return fn(fd);
+}
+
+int ftruncate(int fd, off_t size) {
+  count(Syscall::truncate);
+  static const auto fn = real<int (*)(int, off_t)>("ftruncate");
+  return fn(fd, size);
+}
+
+int fchmod(int fd, mode_t mode) {
+  count(Syscall::chmod);
+  static const auto fn = real<int (*)(int, mode_t)>("fchmod");
+  return fn(fd, mode);
+}
+
+int rename(const char *from, const char *to) {
+  count(Syscall::rename);
+  static const auto fn = real<int (*)(const char *, const char *)>("rename");
+  return fn(from, to);
+}
+
+#ifdef __linux__
+int renameat2(int from_dir, const char *from, int to_dir, const char *to, unsigned flags) {
+  count(Syscall::rename);
+  static const auto fn = real<int (*)(int, const char *, int, const char *, unsigned)>("renameat2");
+  return fn(from_dir, from, to_dir, to, flags);
+}
+#endif
+
+int link(const char *from, const char *to) {
+  count(Syscall::link);
+  static const auto fn = real<int (*)(const char *, const char *)>("link");
+  return fn(from, to);
+}
+
+int unlink(const char *path) {
+  count(Syscall::unlink);
+  static const auto fn = real<int (*)(const char *)>("unlink");
+  return fn(path);
+}
+
+int mkdir(const char *path, mode_t mode) {
+  count(Syscall::mkdir);
+  static const auto fn = real<int (*)(const char *, mode_t)>("mkdir");
+  return fn(path, mode);
+}
+
+int rmdir(const char *path) {
+  count(Syscall::rmdir);
+  static const auto fn = real<int (*)(const char *)>("rmdir");
+  return fn(path);
+}
+
+int flock(int fd, int op) {
+  count((op & LOCK_UN) ? Syscall::unlock : Syscall::lock);
+  static const auto fn = real<int (*)(int, int)>("flock");
+  return fn(fd, op);
+}
+
+}  // extern "C"
+
+namespace filelock {
+namespace {
+
+// The calls `op` makes, through the table; checks that the C library saw no call of a
+// counted kind beyond them (fcntl locks are not counted here: lock and unlock entries
+// may outnumber the flock calls, never the other way round).
+template <typename Op>
+std::vector<Syscall> record_calls(Op &&op) {
+  for (auto &c : libc_calls) c.store(0);
+  fltest::SyscallRecording rec;
+  counting.store(true);
+  op();
+  counting.store(false);
+  rec.stop();
+  std::map<Syscall, int> table;
+  for (const Syscall c : rec.calls) ++table[c];
+  int counted = 0;
+  for (auto &c : libc_calls) counted += c.load();
+  EXPECT_GT(counted, 0) << "the C library's calls were not counted: this check proves nothing";
+  for (int c = 0; c < static_cast<int>(Syscall::count_); ++c) {
+    const auto call = static_cast<Syscall>(c);
+    EXPECT_LE(libc_calls[c].load(), table[call])
+        << "a " << platform::syscall_name(call)
+        << " call bypassed the system-call table; table saw: " << fltest::call_list(rec.calls);
+  }
+  return rec.calls;
+}
+
+bool names_path_and_reason(const std::string &msg, const std::string &dir) {
+  return msg.find(dir) != std::string::npos && msg.find("errno " + std::to_string(EIO)) != std::string::npos;
+}
+
+// --- A state commit ---------------------------------------------------------------
+
+state::StateOptions counter_options() {
+  state::StateOptions o;
+  o.initial_json = R"({"counter":0})";
+  return o;
+}
+
+int64_t counter_in(const std::string &json_text) {
+  const json::Doc doc = json::parse(json_text);
+  return static_cast<int64_t>(json::number_value(cJSON_GetObjectItem(doc.get(), "counter")));
+}
+
+int64_t counter_of(state::State &st) { return counter_in(st.read().json); }
+
+// A state at counter 1 and a transaction setting it to 2, not committed yet.
+struct Commit {
+  explicit Commit(const std::string &path) : st(path, counter_options()) {
+    auto first = st.begin();
+    first->set("/counter", "1");
+    first->commit();
+    txn = st.begin();
+    txn->set("/counter", "2");
+  }
+  state::State st;
+  std::unique_ptr<state::Transaction> txn;
+};
+
+TEST(SyscallTable, EveryCallOfACommitGoesThroughTheTableAndCanFail) {
+  std::vector<Syscall> calls;
+  {
+    fltest::TempDir dir;
+    Commit c(dir.file("state.json"));
+    calls = record_calls([&] { c.txn->commit(); });
+    EXPECT_EQ(counter_of(c.st), 2);
+  }
+  // The commit's steps are all there: the temp file's create, write, fsync and close,
+  // the generation record's pwrite, the replace and the directory's fsync after it.
+  for (const Syscall step : {Syscall::open, Syscall::write, Syscall::fsync, Syscall::close,
+                             Syscall::pwrite, Syscall::rename})
+    EXPECT_GT(fltest::nth_call(calls, step), 0) << platform::syscall_name(step) << ": " << fltest::call_list(calls);
+  EXPECT_GT(fltest::nth_call(calls, Syscall::fsync, Syscall::rename), 0) << fltest::call_list(calls);
+
+  int failed = 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    SCOPED_TRACE("failing call " + std::to_string(i) + " (" + platform::syscall_name(calls[i]) +
+                 ") of: " + fltest::call_list(calls));
+    fltest::TempDir dir;
+    const std::string path = dir.file("state.json");
+    try {
+      Commit c(path);
+      syscalls::fail(calls[i], fltest::nth_at(calls, i), EIO);
+      std::string msg;
+      const Status s = statetest::status_of([&] { c.txn->commit(); }, &msg);
+      syscalls::clear();
+      if (s != Status::ok) {
+        ++failed;
+        EXPECT_TRUE(names_path_and_reason(msg, dir.path())) << msg;
+      }
+      c.txn.reset();
+    } catch (const Error &e) {
+      ADD_FAILURE() << "after the failed commit: " << e.what();
+    }
+    try {
+      // Read from the file itself (the State above may still hold its lock when the
+      // unlock was the call that failed): it parses, so it is whole.
+      const int64_t counter = counter_in(statetest::slurp(path));
+      EXPECT_TRUE(counter == 1 || counter == 2) << counter;
+    } catch (const Error &e) {
+      ADD_FAILURE() << "reading the document: " << e.what();
+    }
+    EXPECT_EQ(statetest::temp_files(dir.path()), std::vector<std::string>{});
+    // Reopened, the state goes on: the next commit works and verifies.
+    try {
+      state::State again(path, state::StateOptions{});
+      auto next = again.begin();
+      next->set("/counter", "3");
+      EXPECT_EQ(statetest::status_of([&] { next->commit(); }), Status::ok);
+      EXPECT_EQ(counter_of(again), 3);
+      EXPECT_TRUE(again.verify().ok);
+    } catch (const Error &e) {
+      ADD_FAILURE() << "the next commit: " << e.what();
+    }
+  }
+  // Nearly every call's failure is reported (only closes whose errors cannot matter,
+  // and what runs after the commit is durable, may pass silently).
+  EXPECT_GT(failed, static_cast<int>(calls.size()) / 2);
+}
+
+// --- A lock's acquire and release ---------------------------------------------------
+
+class LockCalls : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(LockCalls, EveryCallOfLockAndUnlockGoesThroughTheTableAndCanFail) {
+  LockOptions options;
+  options.backend = GetParam();
+  auto lock_and_unlock = [&](const std::string &path) {
+    auto lock = Lock::open(path, options);
+    lock->lock(LockMode::exclusive, kNoWait);
+    lock->unlock();
+  };
+  std::vector<Syscall> calls;
+  std::vector<std::string> clean_names;
+  {
+    fltest::TempDir dir;
+    lock_and_unlock(dir.file("data"));  // warms what is computed once per process
+    calls = record_calls([&] { lock_and_unlock(dir.file("data")); });
+    clean_names = statetest::entries(dir.path());
+  }
+  EXPECT_GT(fltest::nth_call(calls, Syscall::open), 0) << fltest::call_list(calls);
+
+  for (size_t i = 0; i < calls.size(); ++i) {
+    SCOPED_TRACE("failing call " + std::to_string(i) + " (" + platform::syscall_name(calls[i]) +
+                 ") of: " + fltest::call_list(calls));
+    fltest::TempDir dir;
+    const std::string path = dir.file("data");
+    lock_and_unlock(path);
+    syscalls::fail(calls[i], fltest::nth_at(calls, i), EIO);
+    std::string msg;
+    const Status s = statetest::status_of([&] { lock_and_unlock(path); }, &msg);
+    syscalls::clear();
+    if (s != Status::ok) {
+      EXPECT_TRUE(names_path_and_reason(msg, dir.path())) << msg;
+    }
+    // Nothing is left held, and nothing but what a clean run leaves is left behind.
+    EXPECT_EQ(statetest::status_of([&] { lock_and_unlock(path); }), Status::ok);
+    EXPECT_EQ(statetest::entries(dir.path()), clean_names);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, LockCalls,
+                         ::testing::Values(Backend::flock,
+#ifdef __linux__
+                                           Backend::ofd,
+#endif
+                                           Backend::posix, Backend::lockfile, Backend::lockdir),
+                         [](const ::testing::TestParamInfo<Backend> &info) {
+                           switch (info.param) {
+                             case Backend::flock: return std::string("flock");
+                             case Backend::ofd: return std::string("ofd");
+                             case Backend::posix: return std::string("posix");
+                             case Backend::lockfile: return std::string("lockfile");
+                             default: return std::string("lockdir");
+                           }
+                         });
+
+}  // namespace
+}  // namespace filelock
