@@ -246,6 +246,8 @@ def main():
         table(f"Bindings beside the C API (targets: under {BINDING_LOCK_OVERHEAD_US} µs more per "
               f"lock+unlock, under {BINDING_TXN_OVERHEAD:.0%} more per transaction)",
               ["binding", "figure", "binding", "C API", "overhead", "result"], rows)
+        for line in interleaved_lines(fig):
+            print(line)
     rows = []
     for what, ours, lib, ref in BINDING_OTHERS:
         a, b = fig.get(ours), fig.get(ref)
@@ -324,6 +326,23 @@ def fairness_rows(fig):
         spread = f"{hi / lo:.2f}x" if lo else "inf"
         rows.append([label, us(worst), f"{lo:.0f}", f"{hi:.0f}", spread, f"{total:.0f}"])
     return rows
+
+
+def interleaved_lines(fig):
+    """What a binding's interleaved transaction benchmark adds: its pairs, the p99s of
+    both sides and the difference in CPU time, which fsync waits do not blur."""
+    lines = []
+    for name, _, txn_fig in BINDINGS:
+        base = txn_fig[:-3]
+        pairs, cpu = fig.get(base + "_pairs"), fig.get(base + "_cpu_overhead_us")
+        p99, native_p99 = fig.get(base + "_p99_us"), fig.get(base + "_native_p99_us")
+        if pairs is None or cpu is None or p99 is None or native_p99 is None:
+            continue
+        native = fig.get(base + "_native_us")
+        share = f" ({cpu / native:+.1%} of the native median)" if native else ""
+        lines.append(f"  {name} txn 1 KiB: {pairs:.0f} interleaved pairs; p99 {us(p99)} "
+                     f"(native {us(native_p99)}); CPU time over native {us(cpu)}{share}")
+    return lines
 
 
 def binding_rows(fig):

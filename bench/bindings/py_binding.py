@@ -4,10 +4,16 @@ overhead: the same operations through `libfilelock`.
 Prints "binding.py_lock_us V" (FileLock acquire+release, exclusive, uncontended, on an
 open lock) and "binding.py_txn_1k_us V" (one `with state.transaction()` incrementing a
 counter in a ~1 KiB document: FULL durability, backups and audit log on, as
-state.fl_full_1k_us). Each figure is the median of several rounds' means. Beside each,
-"_native_us" (the same steps as direct calls of the native functions, in alternate
-rounds, which goes first alternating, same files) and "_overhead_us" (the median of the
-rounds' differences), so fsync variance between runs does not pass for the binding's cost.
+state.fl_full_1k_us). Beside each, "_native_us" (the same steps as direct calls of the
+native functions on the same handle and file) and "_overhead_us", so fsync variance
+between runs does not pass for the binding's cost.
+
+Lock+unlock: the median of several rounds' means, the two sides in alternate rounds.
+Transaction: single transactions interleaved ABAB (which goes first alternates by pair),
+many pairs; the medians and p99s of each side ("_p99_us", "_native_p99_us"), the median
+of the pairs' differences ("_overhead_us"; the report divides it by the native median),
+and the same difference in this thread's CPU time ("_cpu_overhead_us"), which fsync
+waits do not blur.
 Usage: python3 py_binding.py [--quick] DIR   (libfilelock importable: PYTHONPATH)
 """
 import json
@@ -48,6 +54,37 @@ def paired(name, api, raw, rounds, n):
     print(f"{name}_overhead_us {statistics.median(diffs):.3f}")
 
 
+def p99(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def interleaved(name, api, raw, pairs):
+    """Prints name's figures from ``pairs`` single calls of each, interleaved ABAB (which
+    goes first alternates by pair): medians, p99s and the medians of the pairs' wall and
+    CPU time differences."""
+    wall, cpu = time.perf_counter_ns, time.thread_time_ns
+    api_wall, raw_wall, diffs, cpu_diffs = [], [], [], []
+    for p in range(pairs):
+        took = {}
+        for fn in ((api, raw) if p % 2 == 0 else (raw, api)):
+            c0, w0 = cpu(), wall()
+            fn()
+            w1, c1 = wall(), cpu()
+            took[fn] = ((w1 - w0) / 1000, (c1 - c0) / 1000)
+        api_wall.append(took[api][0])
+        raw_wall.append(took[raw][0])
+        diffs.append(took[api][0] - took[raw][0])
+        cpu_diffs.append(took[api][1] - took[raw][1])
+    print(f"{name}_us {statistics.median(api_wall):.3f}")
+    print(f"{name}_native_us {statistics.median(raw_wall):.3f}")
+    print(f"{name}_overhead_us {statistics.median(diffs):.3f}")
+    print(f"{name}_p99_us {p99(api_wall):.3f}")
+    print(f"{name}_native_p99_us {p99(raw_wall):.3f}")
+    print(f"{name}_cpu_overhead_us {statistics.median(cpu_diffs):.3f}")
+    print(f"{name}_pairs {pairs}")
+
+
 def main():
     quick = "--quick" in sys.argv
     directory = [a for a in sys.argv[1:] if a != "--quick"][0]
@@ -84,10 +121,11 @@ def main():
         native.fl_txn_set(t, "/counter", str(counter + 1))
         native.fl_txn_commit(t)
 
-    txn()
-    native_txn()
-    paired("binding.py_txn_1k", txn, native_txn, 3 if quick else 21, 5 if quick else 20)
-
+    for _ in range(3 if quick else 20):  # warm: files, handles, caches
+        txn()
+        native_txn()
+    interleaved("binding.py_txn_1k", txn, native_txn, 40 if quick else 3000)
+    state.close()
 
 if __name__ == "__main__":
     main()

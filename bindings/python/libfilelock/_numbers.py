@@ -10,7 +10,13 @@ from __future__ import annotations
 import json
 import uuid
 from decimal import Decimal
-from typing import Any, List, Optional
+from json.encoder import encode_basestring
+from typing import Any, Callable, List, Optional
+
+try:
+    from json.encoder import c_make_encoder  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - CPython always has it
+    c_make_encoder = None
 
 
 class ExactDecimal(Decimal):
@@ -36,6 +42,23 @@ def parse_float(text: str) -> Any:
 # One decoder and one encoder for every call: json.loads/dumps with options build new
 # ones each time, a sizeable part of a small document's round trip through a transaction.
 _DECODER = json.JSONDecoder(parse_float=parse_float)
+# Floats parsed in C, for a text with no number a float could change: a Python call per
+# float is most of what parse_float costs a small document.
+_FLOAT_DECODER = json.JSONDecoder()
+_JSON_SPACE = " \t\n\r"
+
+# parse_float returns float(text) for a float of at most 15 digits and an exponent of
+# at most two, such as "42.5" or "-1.25E-7": a normal double keeps 15 significant
+# digits, so its shortest repr has the text's value. The screen maps digits and "." to
+# "0", "eE" to "e" and "+" to "-", then looks for 16 digit characters in a row or an
+# exponent of three digits; strings can match too, which costs only the slower path.
+_SCREEN = str.maketrans("123456789.E+", "0000000000e-")
+
+
+def _floats_exact(text: str) -> bool:
+    """True if float() keeps every number of ``text`` exactly (conservative)."""
+    screened = text.translate(_SCREEN)
+    return not ("0000000000000000" in screened or "e000" in screened or "e-000" in screened)
 
 
 class _HasDecimal(Exception):
@@ -52,17 +75,52 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(","
                             default=_no_decimal)
 
 
+def _make_fast_encoder() -> Optional[Callable[[Any, int], Any]]:
+    """_ENCODER's C encoder without its circular-reference check, made once (encode()
+    makes one per call): ``"".join(f(value, 0))`` is ``_ENCODER.encode(value)``. None
+    where json has no C encoder."""
+    if c_make_encoder is None:
+        return None
+    try:
+        return c_make_encoder(None, _no_decimal, encode_basestring, None, ":", ",",
+                              False, False, False)
+    except TypeError:  # another signature: the plain encoder does the same work
+        return None
+
+
+_FAST_ENCODE = _make_fast_encoder()
+
+
 def loads(text: str) -> Any:
     if text.__class__ is not str or text.startswith("\ufeff"):
         return json.loads(text, parse_float=parse_float)  # its checks and messages
-    return _DECODER.decode(text)
+    # Texts from the library are compact (a file's ends with a newline): scanned at
+    # once; anything else goes through decode(), for its checks and its errors.
+    decoder = _FLOAT_DECODER if text.isascii() and _floats_exact(text) else _DECODER
+    try:
+        value, end = decoder.scan_once(text, 0)
+    except StopIteration:
+        return decoder.decode(text)
+    if end == len(text) or not text[end:].strip(_JSON_SPACE):
+        return value
+    return decoder.decode(text)
+
+
+def _encode(value: Any) -> str:
+    if _FAST_ENCODE is None:
+        return _ENCODER.encode(value)
+    try:
+        return "".join(_FAST_ENCODE(value, 0))
+    except RecursionError:
+        # A cycle, or a very deep document: the checking encoder says which.
+        return _ENCODER.encode(value)
 
 
 def dumps(value: Any) -> str:
     """Compact JSON; NaN and infinities are refused, as JSON has no such numbers.
     Decimals are written with all their digits."""
     try:
-        return _ENCODER.encode(value)
+        return _encode(value)
     except _HasDecimal:
         pass
     exact: List[str] = []

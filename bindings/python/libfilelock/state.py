@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Ty
 
 from ._errors import (FL_EBUSY, FL_ECANCELED, FL_ETIMEOUT, FL_EVALIDATION, FileLockError,
                       StateError, StateValidationError)
+from . import _numbers
 from ._interrupt import call_interruptibly
 from ._native import PathLike, dumps, fspath, loads, lock_options, native, timeout_ms
 from .jsonl import append_jsonl
@@ -84,42 +85,51 @@ class StateTransaction:
         self.data: Any = None
         self.generation: Optional[int] = None
 
+    # The commit path is a small share of a durable commit's time only if it stays
+    # short: no call or attribute lookup it does not need (bench/bindings/py_binding.py).
     def __enter__(self) -> "StateTransaction":
-        txn = self._state._locked_call(self._validate, False, native.fl_txn_begin,
-                                       undo=native.fl_txn_rollback)
+        state = self._state
+        txn = state._locked_call(self._validate, False, native.fl_txn_begin,
+                                 undo=native.fl_txn_rollback)
         try:
             self.generation = native.fl_txn_generation(txn)
             if self._seed is None:
-                self.data = loads(native.fl_txn_get(txn, ""))
+                self.data = _numbers.loads(native.fl_txn_get(txn, ""))  # a str here
             else:
                 self.data = copy.deepcopy(self._seed)
         except BaseException:
             native.fl_txn_rollback(txn)
             raise
         self._txn = txn
-        self._state._count_transaction(+1)
+        with state._mutex:
+            state._active += 1
         return self
 
     def __exit__(self, exc_type: Optional[Type[BaseException]],
                  exc_val: Optional[BaseException], exc_tb: Optional[TracebackType]) -> None:
         txn, self._txn = self._txn, None
-        self._state._count_transaction(-1)
+        state = self._state
+        with state._mutex:
+            state._active -= 1
         if exc_type is not None:
             native.fl_txn_rollback(txn)
-            self._state._record_rollback(self.generation, exc_val or exc_type())
+            state._record_rollback(self.generation, exc_val or exc_type())
             return
         try:
-            if self._validate:
-                check_model(self._state.schema, self.data, "fl_txn_commit", str(self._state.path))
-            text = self._state._encode(self.data, "fl_txn_commit")
+            if self._validate and state.schema is not None:
+                check_model(state.schema, self.data, "fl_txn_commit", str(state.path))
+            try:
+                text = _numbers.dumps(self.data)
+            except (TypeError, ValueError) as exc:
+                raise state._not_storable(exc, "fl_txn_commit") from exc
             native.fl_txn_set(txn, "", text)
         except BaseException as refused:
             native.fl_txn_rollback(txn)
-            self._state._record_rollback(self.generation, refused)
+            state._record_rollback(self.generation, refused)
             raise
         native.fl_txn_commit(txn)  # consumes the transaction even when it fails
         if _log.isEnabledFor(logging.DEBUG):
-            _log.debug("committed transaction on %s (from generation %s)", self._state.path,
+            _log.debug("committed transaction on %s (from generation %s)", state.path,
                        self.generation)
 
 
@@ -424,8 +434,8 @@ class JsonState:
     def _tries_first(self) -> bool:
         """True where calls try without waiting first: in the main thread (only it gets
         Ctrl-C), when the state waits for its lock at all."""
-        return (threading.current_thread() is threading.main_thread()
-                and timeout_ms(self.timeout) != native.FL_NOWAIT)
+        # timeout_ms(t) is FL_NOWAIT exactly when t == 0 (None and negatives wait forever).
+        return self.timeout != 0 and threading.current_thread() is threading.main_thread()
 
     def _waiting(self, handle: Any, function: Callable[..., Any], *args: Any,
                  undo: Optional[Callable[[Any], None]] = None) -> Any:
@@ -457,8 +467,11 @@ class JsonState:
         try:
             return dumps(data)
         except (TypeError, ValueError) as exc:
-            raise StateValidationError(f"{operation} '{self.path}': not storable as JSON: {exc}",
-                                       FL_EVALIDATION, operation) from exc
+            raise self._not_storable(exc, operation) from exc
+
+    def _not_storable(self, exc: Exception, operation: str) -> StateValidationError:
+        return StateValidationError(f"{operation} '{self.path}': not storable as JSON: {exc}",
+                                    FL_EVALIDATION, operation)
 
     def _native(self, with_schema: bool, validate_on_read: bool = False) -> Any:
         """The library handle this thread's calls start on (opened on first use)."""

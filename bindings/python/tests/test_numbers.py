@@ -54,3 +54,54 @@ def test_decimals_made_by_the_program_are_written_exactly(tmp_path):
     assert back["list"] == [-1e-21]  # a float carries this one exactly (shortest repr)
     assert type(back["price"]) is float and back["price"] == 19.1  # same value
     assert isinstance(back["huge"], ExactDecimal) and back["huge"].text == "1E+400"
+
+
+def test_floats_parsed_in_c_are_what_parse_float_gives():
+    """loads() skips the per-float Python hook when the text has no number a float
+    could change; the values and types must be the hook's, at the screen's limits."""
+    import json
+    import random
+
+    from libfilelock._numbers import ExactDecimal, loads, parse_float
+
+    literals = ["42.5", "-0.0", "1E5", "-1.25E-7", "123456789012345", "12345678901234.5",
+                "0.00000000000001", "999999999999999e99", "1.5e-99", "9007199254740993e0",
+                "9007199254740993.0", "1234567890123456e5", "0.1000000000000001",
+                "1e100", "1e-100", "2.5E+300", "1e308", "4.9e-324", "1.7976931348623157e308"]
+    rng = random.Random(16)
+    for _ in range(3000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 19)))
+        digits = digits.lstrip("0") or "0"
+        point = rng.randint(0, len(digits))
+        mantissa = digits[:point] + ("." + digits[point:] if point < len(digits) else "")
+        mantissa = mantissa if not mantissa.startswith(".") else "0" + mantissa
+        exponent = rng.choice(["", f"e{rng.randint(-340, 340)}", f"E+{rng.randint(0, 99)}"])
+        literals.append(rng.choice(["", "-"]) + mantissa + exponent)
+    for literal in literals:
+        # One per document: the screen looks at the whole text.
+        text = f'{{"n":[{literal}],"s":"x"}}'
+        got, want = loads(text)["n"][0], json.loads(text, parse_float=parse_float)["n"][0]
+        assert type(got) is type(want), literal
+        assert got == want, literal
+        if isinstance(want, ExactDecimal):
+            assert got.text == want.text
+    # A text whose every float is short is parsed without the hook, and the same.
+    plain = '{"ms":[42.5,0.25,1e-7],"id":12345678901234567890}'
+    assert loads(plain) == {"ms": [42.5, 0.25, 1e-7], "id": 12345678901234567890}
+
+
+def test_a_cyclic_document_is_refused_as_not_storable(tmp_path):
+    """The fast encoder skips the cycle check; a cycle still gets the checked message."""
+    import pytest
+
+    from libfilelock import StateValidationError
+
+    state = JsonState(tmp_path / "s.json")
+    doc = {"a": []}
+    doc["a"].append(doc)
+    with pytest.raises(StateValidationError, match="Circular reference"):
+        state.write(doc)
+    with pytest.raises(StateValidationError, match="Circular reference"):
+        with state.transaction() as txn:
+            txn.data["self"] = txn.data
+    assert state.read() == {}
