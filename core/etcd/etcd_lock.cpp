@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/cancel_token.hpp"
 #include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "etcd/holders.hpp"
@@ -102,18 +103,37 @@ bool EtcdLock::held_by_this_process(const KeyValue &kv) const {
          record.start_time == self_.start_time && record.host == self_.host;
 }
 
-void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
+namespace {
+
+// The call's token ends its wait through the handle's interrupt (not async-signal-safe:
+// the interrupt takes a mutex to wake curl).
+struct InterruptLink final : CancelLink {
+  explicit InterruptLink(Interrupt &i) : interrupt(i) {}
+  void fire() noexcept override { interrupt.trigger(); }
+  Interrupt &interrupt;
+};
+
+}  // namespace
+
+void EtcdLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {
   const char *op = "lock";
   if (inherited()) {
     forget_inherited();
     fork_generation_ = platform::fork_generation();  // a lock of this process's own
   }
   if (held_) wait_rules::already_held(target_.url);
-  if (cancel_.triggered()) {
-    cancel_.reset();
+  // As wait_rules::take_early_cancel: a trigger of an earlier call's token goes, a
+  // request stays until a call takes it.
+  cancel_.reset();
+  if (cancel_request_.exchange(false)) {
     throw_error(Status::canceled, op, target_.url,
                 "canceled (a cancel request came before the wait began)");
   }
+  if (token != nullptr && token->triggered())
+    throw_error(Status::canceled, op, target_.url,
+                "canceled (the call's cancel token was triggered before it began)");
+  InterruptLink link(cancel_);
+  CancelScope scope(token, link);
   const auto deadline = deadline_after(timeout_ms < 0 ? kLongestTimeoutMs : timeout_ms);
   ensure_lease();
   key_ = prefix_ + hex(lease_);
@@ -152,6 +172,7 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
       const auto slice = std::min(deadline, Clock::now() + std::chrono::seconds(target_.ttl_s));
       switch (client_.wait_deleted(ahead->key, queue.revision + 1, slice, &cancel_)) {
         case Client::Wait::canceled:
+          cancel_request_.store(false);
           cancel_.reset();
           throw_error(Status::canceled, op, target_.url, "wait canceled");
         case Client::Wait::timed_out:
@@ -176,6 +197,7 @@ void EtcdLock::unlock() {
     return;
   }
   if (!held_) throw_error(Status::not_locked, op, target_.url, "this handle holds no lock");
+  cancel_request_.store(false);
   cancel_.reset();
   const bool lost = keep_alive_->lost();
   keep_alive_.reset();

@@ -35,6 +35,15 @@ struct StateOptions {
   int64_t max_log_bytes = 8 << 20;
 };
 
+// How one call waits for the state's lock: timeout_ms (kNoWait, kForever or > 0)
+// instead of the state's lock_timeout_ms, unless kStateTimeout; `token` (may be null)
+// ends this call's wait, and only this call's.
+inline constexpr int64_t kStateTimeout = -2;
+struct CallWait {
+  int64_t timeout_ms = kStateTimeout;
+  CancelToken *token = nullptr;
+};
+
 // The file as it is on disk, read under a lock.
 struct Current {
   bool exists = false;
@@ -85,12 +94,13 @@ class State {
     std::string json;
     uint64_t generation;
   };
-  Snapshot read();
+  // Every call that takes the lock waits for it as `wait` says.
+  Snapshot read(const CallWait &wait = {});
   // Replaces the whole document; with `expected`, only if the generation is still that
   // (Status::conflict otherwise). Returns the new generation.
-  uint64_t write(std::string_view json, const uint64_t *expected);
+  uint64_t write(std::string_view json, const uint64_t *expected, const CallWait &wait = {});
   // Takes the exclusive lock until the transaction ends.
-  std::unique_ptr<Transaction> begin();
+  std::unique_ptr<Transaction> begin(const CallWait &wait = {});
   // From another thread: the change waits in progress on this state end with
   // Status::canceled; when there are none, a lock wait in progress does (with
   // Lock::cancel's rules for a cancel that races the wait). One request: the next
@@ -99,17 +109,18 @@ class State {
   // Returns the generation of the committed document as soon as it is greater than
   // `after`, woken by a directory watch on the file's directory (commits rename onto
   // it), not by polling. No lock is taken. Throws Error: timeout, canceled, io...
-  // timeout_ms: kNoWait (look once), kForever or > 0.
-  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms);
+  // timeout_ms: kNoWait (look once), kForever or > 0. `token` (may be null) ends this
+  // wait as cancel() does.
+  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken *token = nullptr);
 
-  std::string backup();
+  std::string backup(const CallWait &wait = {});
   std::vector<BackupInfo> backups();
-  uint64_t restore(const std::string &id);
+  uint64_t restore(const std::string &id, const CallWait &wait = {});
   // JSON array of audit records, newest first; limit <= 0: all.
-  std::string history(int limit);
+  std::string history(int limit, const CallWait &wait = {});
   // What is wrong with the document, the audit log and the backups (rendered by
   // capi/reports.cpp); `ok` is false when anything but a torn log tail is wrong.
-  VerifyReport verify();
+  VerifyReport verify(const CallWait &wait = {});
 
   const std::string &path() const { return path_; }
   const std::string &meta_dir() const { return meta_dir_; }
@@ -125,7 +136,7 @@ class State {
   uint64_t commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed);
   void log(const AuditEntry &entry, bool keep = false);
   std::string damaged_message(const std::string &reason);
-  void lock_for(LockMode mode, int64_t timeout_ms);  // lock_->lock, clearing a consumed cancel
+  void lock_for(LockMode mode, const CallWait &wait);  // lock_->lock, clearing a consumed cancel
   // The committed document's generation, read without the lock (change_wait.cpp).
   uint64_t committed_generation();
   struct ChangeWait;
