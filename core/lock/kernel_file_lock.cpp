@@ -263,7 +263,6 @@ void KernelFileLock::refuse_self_deadlock(LockMode mode) {
   wait_rules::refuse_self_deadlock(*inode_, &slot_, mode, path_);
 }
 
-// The local wait first (a holder in this process wakes it), then the kernel's.
 // Created only for a wait: most handles never wait and need no event. It exists before
 // the wait checks the cancel flag, so a cancel() that finds none is seen by the flag.
 platform::Wakeup &KernelFileLock::cancel_wakeup() {
@@ -275,6 +274,7 @@ platform::Wakeup &KernelFileLock::cancel_wakeup() {
   return *wakeup;
 }
 
+// The local wait first (a holder in this process wakes it), then the kernel's.
 WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
   cancel_wakeup();
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
