@@ -12,7 +12,7 @@
  *    `size`), then change fields. Passing NULL options means "all defaults".
  *  - Thread safety: a handle (fl_handle, fl_state) may be used by one thread at a
  *    time, except fl_cancel() and fl_state_cancel(), which are meant to be called
- *    from another thread.
+ *    from another thread, and fl_cancel_token_trigger(), from any thread.
  *    Distinct handles are independent and may be used concurrently. Everything not
  *    tied to a handle is thread-safe.
  */
@@ -27,9 +27,9 @@ extern "C" {
 #endif
 
 #define FILELOCK_VERSION_MAJOR 1
-#define FILELOCK_VERSION_MINOR 3
+#define FILELOCK_VERSION_MINOR 4
 #define FILELOCK_VERSION_PATCH 0
-#define FILELOCK_VERSION_STRING "1.3.0"
+#define FILELOCK_VERSION_STRING "1.4.0"
 /* Encoded as MAJOR*10000 + MINOR*100 + PATCH, comparable with fl_version_number(). */
 #define FILELOCK_VERSION_NUMBER \
   (FILELOCK_VERSION_MAJOR * 10000 + FILELOCK_VERSION_MINOR * 100 + FILELOCK_VERSION_PATCH)
@@ -57,7 +57,7 @@ enum {
   FL_EALREADY = -8,     /* this handle already holds a lock */
   FL_ENOTLOCKED = -9,   /* unlock of a handle that holds no lock */
   FL_EDEADLK = -10,     /* waiting forever would deadlock this thread (see below) */
-  FL_ECANCELED = -11,   /* fl_cancel() or fl_state_cancel() ended the wait */
+  FL_ECANCELED = -11,   /* fl_cancel(), fl_state_cancel() or a cancel token ended the wait */
   FL_EUNSUPPORTED = -12,/* the backend or filesystem cannot do this */
   FL_ECORRUPT = -13,    /* a file on disk is damaged (state, log, backup) */
   FL_EVALIDATION = -14, /* the document does not satisfy the schema */
@@ -176,7 +176,7 @@ typedef struct fl_lock_options {
 typedef struct fl_handle fl_handle; /* one lock: an open lock file and its state */
 
 /* ---- Version and errors -------------------------------------------------------- */
-FL_API const char *fl_version(void);      /* "1.3.0", static */
+FL_API const char *fl_version(void);      /* "1.4.0", static */
 FL_API int fl_version_number(void);       /* FILELOCK_VERSION_NUMBER of the loaded library */
 /* FL_OK if the loaded library is at least the header's version the caller was built
  * with (same major); FL_EUNSUPPORTED with a message otherwise. */
@@ -291,6 +291,50 @@ FL_API int fl_lock_fd(const fl_handle *h);
  * The holder record and the exclusion between handles are as with fl_lock. */
 FL_API int fl_wait_fd(const fl_handle *h);
 FL_API int fl_lock_waited(fl_handle *h, int mode, int64_t timeout_ms, int wait_errno);
+
+/* ---- Cancel tokens and per-call waits (since 1.4) ---------------------------------- */
+/* A cancel token ends the waits of the calls it is given to, and only those: unlike
+ * fl_cancel() and fl_state_cancel(), which act on a handle and keep a request that
+ * nobody took for the handle's next call, a token that is triggered after its call
+ * returned changes nothing for the handle. Give one token to any number of calls, on
+ * any handles, at once or in turn (GCancellable-like):
+ *  - a call given a token that is already triggered fails at once with FL_ECANCELED;
+ *  - a trigger during the call ends its wait (lock, state lock, change wait) at once,
+ *    woken through what the wait already sleeps on (no polling, no thread, no signal);
+ *    the call fails with FL_ECANCELED and a message naming the operation and the path,
+ *    and the handle stays as it was before the call (nothing held, no request kept);
+ *  - a call past its wait (it holds the lock) is not interrupted: it completes.
+ * A triggered token stays triggered until fl_cancel_token_reset(). */
+typedef struct fl_cancel_token fl_cancel_token;
+FL_API int fl_cancel_token_create(fl_cancel_token **out);
+/* Idempotent; NULL-safe. Safe from any thread, and from a signal handler while the
+ * calls using the token are on kernel-lock (AUTO, FLOCK, OFD, WINDOWS), LOCKFILE or
+ * LOCKDIR handles and state handles with those backends; a call on a POSIX-backend or
+ * etcd:// handle makes it take a mutex to wake the wait (not async-signal-safe). */
+FL_API void fl_cancel_token_trigger(fl_cancel_token *token);
+/* 1 once triggered (until reset), else 0 (also for NULL). */
+FL_API int fl_cancel_token_is_triggered(const fl_cancel_token *token);
+/* Untriggers it for reuse; only while no call is using it. NULL-safe. */
+FL_API void fl_cancel_token_reset(fl_cancel_token *token);
+/* NULL-safe; only once no call is using it. */
+FL_API void fl_cancel_token_free(fl_cancel_token *token);
+
+/* timeout_ms value: the call's own default (fl_lock_with and fl_append_with: FL_FOREVER;
+ * the state calls: the state's lock_timeout_ms; fl_state_wait_with: FL_FOREVER). */
+#define FL_TIMEOUT_DEFAULT (-2)
+
+/* How one call waits. Grows at the end only: call fl_wait_opts_init first. NULL means
+ * all defaults. */
+typedef struct fl_wait_opts {
+  uint32_t size;           /* sizeof(fl_wait_opts); set by fl_wait_opts_init */
+  int64_t timeout_ms;      /* FL_NOWAIT, FL_FOREVER, > 0, or FL_TIMEOUT_DEFAULT (default) */
+  fl_cancel_token *cancel; /* ends this call's wait when triggered; NULL (default): none */
+} fl_wait_opts;
+FL_API void fl_wait_opts_init(fl_wait_opts *opts);
+
+/* fl_lock, waiting as `wait` says (NULL: wait forever, no token). fl_cancel(h) still
+ * works during the call. */
+FL_API int fl_lock_with(fl_handle *h, int mode, const fl_wait_opts *wait);
 
 /* State of the lock for `path` as JSON, without disturbing holders:
  * {"path","lock_path","exists","backend","locked","mode","holders":[{"pid","kind","mode"}],
@@ -537,6 +581,25 @@ FL_API int fl_state_wait(fl_state *st, uint64_t after_generation, int64_t timeou
  * (st must stay open until both return). */
 FL_API int fl_state_cancel(fl_state *st);
 
+/* Since 1.4. The calls above that wait for the state's lock, or for a change, taking a
+ * per-call fl_wait_opts (see fl_cancel_token_create): its timeout_ms replaces the
+ * state's lock_timeout_ms (fl_state_wait_with: the wait's timeout; default FL_FOREVER),
+ * and its token ends this call's wait only. NULL wait: as the call without _with.
+ * fl_state_cancel(st) still works during them. */
+FL_API int fl_state_read_with(fl_state *st, char **json_out, uint64_t *generation_out,
+                              const fl_wait_opts *wait);
+FL_API int fl_state_write_with(fl_state *st, const char *json, const fl_wait_opts *wait);
+FL_API int fl_state_write_if_with(fl_state *st, const char *json, uint64_t expected_generation,
+                                  const fl_wait_opts *wait);
+FL_API int fl_txn_begin_with(fl_state *st, fl_txn **out, const fl_wait_opts *wait);
+FL_API int fl_state_backup_with(fl_state *st, char **backup_id_out, const fl_wait_opts *wait);
+FL_API int fl_state_restore_with(fl_state *st, const char *backup_id, const fl_wait_opts *wait);
+FL_API int fl_state_history_with(fl_state *st, int limit, char **records_json,
+                                 const fl_wait_opts *wait);
+FL_API int fl_state_verify_with(fl_state *st, char **report_json, const fl_wait_opts *wait);
+FL_API int fl_state_wait_with(fl_state *st, uint64_t after_generation, uint64_t *generation_out,
+                              const fl_wait_opts *wait);
+
 /* Appends one JSON value as a line to a JSONL file under its lock: whole or not at
  * all; concurrent appenders never interleave. fl_append is durable (fsync before
  * returning); fl_append_ex takes FL_DURABILITY_FULL or FL_DURABILITY_ATOMIC. The value
@@ -545,6 +608,9 @@ FL_API int fl_state_cancel(fl_state *st);
 FL_API int fl_append(const char *path, const char *json_line, const fl_lock_options *opts);
 FL_API int fl_append_ex(const char *path, const char *json_line, const fl_lock_options *opts,
                         int durability);
+/* Since 1.4. fl_append_ex waiting for the lock as `wait` says (NULL: forever, no token). */
+FL_API int fl_append_with(const char *path, const char *json_line, const fl_lock_options *opts,
+                          int durability, const fl_wait_opts *wait);
 
 #ifdef __cplusplus
 }

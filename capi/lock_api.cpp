@@ -6,6 +6,7 @@
 #include "lock/lock.hpp"
 #include "lock/wait_rules.hpp"
 #include "platform/kernel_lock.hpp"
+#include "wait_opts.hpp"
 
 struct fl_handle {
   std::unique_ptr<filelock::Lock> lock;
@@ -86,17 +87,30 @@ FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opt
   });
 }
 
+namespace {
+
+void lock_checked(fl_handle *h, int mode, int64_t timeout_ms, filelock::CancelToken *token) {
+  require(h, "lock", "handle");
+  if (mode != FL_EXCLUSIVE && mode != FL_SHARED)
+    throw Error(Status::invalid, "lock '" + h->lock->lock_path() + "': mode " +
+                                     std::to_string(mode) + " is not FL_EXCLUSIVE or FL_SHARED");
+  if (timeout_ms < FL_FOREVER)
+    throw Error(Status::invalid, "lock '" + h->lock->lock_path() + "': timeout_ms " +
+                                     std::to_string(timeout_ms) +
+                                     " is not FL_NOWAIT, FL_FOREVER or positive");
+  h->lock->lock(static_cast<filelock::LockMode>(mode), timeout_ms, token);
+}
+
+}  // namespace
+
 FL_API int fl_lock(fl_handle *h, int mode, int64_t timeout_ms) {
+  return guard([&] { lock_checked(h, mode, timeout_ms, nullptr); });
+}
+
+FL_API int fl_lock_with(fl_handle *h, int mode, const fl_wait_opts *wait) {
   return guard([&] {
-    require(h, "lock", "handle");
-    if (mode != FL_EXCLUSIVE && mode != FL_SHARED)
-      throw Error(Status::invalid, "lock '" + h->lock->lock_path() + "': mode " +
-                                       std::to_string(mode) + " is not FL_EXCLUSIVE or FL_SHARED");
-    if (timeout_ms < FL_FOREVER)
-      throw Error(Status::invalid, "lock '" + h->lock->lock_path() + "': timeout_ms " +
-                                       std::to_string(timeout_ms) +
-                                       " is not FL_NOWAIT, FL_FOREVER or positive");
-    h->lock->lock(static_cast<filelock::LockMode>(mode), timeout_ms);
+    const auto w = filelock::capi::to_wait_opts(wait, "lock");
+    lock_checked(h, mode, w.timeout_ms == FL_TIMEOUT_DEFAULT ? FL_FOREVER : w.timeout_ms, w.token);
   });
 }
 

@@ -9,6 +9,7 @@
 #include "json/json.hpp"
 #include "state/append.hpp"
 #include "state/state.hpp"
+#include "wait_opts.hpp"
 
 struct fl_state {
   std::shared_ptr<filelock::state::Store> impl;
@@ -74,9 +75,17 @@ state::StateOptions to_state_options(const fl_state_options *o) {
 }
 
 }  // namespace
+
+state::CallWait to_call_wait(const fl_wait_opts *wait, const char *op) {
+  const WaitOpts w = to_wait_opts(wait, op);
+  return {w.timeout_ms == FL_TIMEOUT_DEFAULT ? state::kStateTimeout : w.timeout_ms, w.token};
+}
+
 }  // namespace filelock::capi
 
 using filelock::capi::dup_string;
+using filelock::capi::to_call_wait;
+namespace state = filelock::state;
 using filelock::capi::guard;
 using filelock::capi::require;
 
@@ -113,9 +122,14 @@ FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_option
 FL_API void fl_state_close(fl_state *st) { delete st; }
 
 FL_API int fl_state_read(fl_state *st, char **json_out, uint64_t *generation_out) {
+  return fl_state_read_with(st, json_out, generation_out, nullptr);
+}
+
+FL_API int fl_state_read_with(fl_state *st, char **json_out, uint64_t *generation_out,
+                              const fl_wait_opts *wait) {
   return guard([&] {
     require(st, "fl_state_read", "st");
-    auto snap = st->impl->read();
+    auto snap = st->impl->read(to_call_wait(wait, "fl_state_read"));
     char *text = json_out != nullptr ? dup_string(snap.json) : nullptr;
     if (json_out != nullptr) *json_out = text;
     if (generation_out != nullptr) *generation_out = snap.generation;
@@ -123,29 +137,41 @@ FL_API int fl_state_read(fl_state *st, char **json_out, uint64_t *generation_out
 }
 
 FL_API int fl_state_write(fl_state *st, const char *json) {
+  return fl_state_write_with(st, json, nullptr);
+}
+
+FL_API int fl_state_write_with(fl_state *st, const char *json, const fl_wait_opts *wait) {
   return guard([&] {
     require(st, "fl_state_write", "st");
     require(json, "fl_state_write", "json");
-    st->impl->write(json, nullptr);
+    st->impl->write(json, nullptr, to_call_wait(wait, "fl_state_write"));
   });
 }
 
 FL_API int fl_state_write_if(fl_state *st, const char *json, uint64_t expected_generation) {
+  return fl_state_write_if_with(st, json, expected_generation, nullptr);
+}
+
+FL_API int fl_state_write_if_with(fl_state *st, const char *json, uint64_t expected_generation,
+                                  const fl_wait_opts *wait) {
   return guard([&] {
     require(st, "fl_state_write_if", "st");
     require(json, "fl_state_write_if", "json");
-    st->impl->write(json, &expected_generation);
+    st->impl->write(json, &expected_generation, to_call_wait(wait, "fl_state_write_if"));
   });
 }
 
-FL_API int fl_txn_begin(fl_state *st, fl_txn **out) {
+FL_API int fl_txn_begin(fl_state *st, fl_txn **out) { return fl_txn_begin_with(st, out, nullptr); }
+
+FL_API int fl_txn_begin_with(fl_state *st, fl_txn **out, const fl_wait_opts *wait) {
   return guard([&] {
     require(out, "fl_txn_begin", "out");
     *out = nullptr;
     require(st, "fl_txn_begin", "st");
+    const state::CallWait w = to_call_wait(wait, "fl_txn_begin");
     auto txn = std::make_unique<fl_txn>();
     txn->state = st->impl;
-    txn->impl = st->impl->begin();
+    txn->impl = st->impl->begin(w);
     *out = txn.release();
   });
 }
@@ -197,9 +223,13 @@ FL_API int fl_txn_commit(fl_txn *t) {
 FL_API void fl_txn_rollback(fl_txn *t) { delete t; }
 
 FL_API int fl_state_backup(fl_state *st, char **backup_id_out) {
+  return fl_state_backup_with(st, backup_id_out, nullptr);
+}
+
+FL_API int fl_state_backup_with(fl_state *st, char **backup_id_out, const fl_wait_opts *wait) {
   return guard([&] {
     require(st, "fl_state_backup", "st");
-    const std::string id = st->impl->backup();
+    const std::string id = st->impl->backup(to_call_wait(wait, "fl_state_backup"));
     if (backup_id_out != nullptr) *backup_id_out = dup_string(id);
   });
 }
@@ -213,26 +243,40 @@ FL_API int fl_state_backups(fl_state *st, char **list_json) {
 }
 
 FL_API int fl_state_restore(fl_state *st, const char *backup_id) {
+  return fl_state_restore_with(st, backup_id, nullptr);
+}
+
+FL_API int fl_state_restore_with(fl_state *st, const char *backup_id, const fl_wait_opts *wait) {
   return guard([&] {
     require(st, "fl_state_restore", "st");
     require(backup_id, "fl_state_restore", "backup_id");
-    st->impl->restore(backup_id);
+    st->impl->restore(backup_id, to_call_wait(wait, "fl_state_restore"));
   });
 }
 
 FL_API int fl_state_history(fl_state *st, int limit, char **records_json) {
+  return fl_state_history_with(st, limit, records_json, nullptr);
+}
+
+FL_API int fl_state_history_with(fl_state *st, int limit, char **records_json,
+                                 const fl_wait_opts *wait) {
   return guard([&] {
     require(st, "fl_state_history", "st");
     require(records_json, "fl_state_history", "records_json");
-    *records_json = dup_string(st->impl->history(limit));
+    *records_json = dup_string(st->impl->history(limit, to_call_wait(wait, "fl_state_history")));
   });
 }
 
 FL_API int fl_state_verify(fl_state *st, char **report_json) {
+  return fl_state_verify_with(st, report_json, nullptr);
+}
+
+FL_API int fl_state_verify_with(fl_state *st, char **report_json, const fl_wait_opts *wait) {
   return guard([&]() -> int {
     require(st, "fl_state_verify", "st");
     require(report_json, "fl_state_verify", "report_json");
-    const filelock::state::VerifyReport verified = st->impl->verify();
+    const filelock::state::VerifyReport verified =
+        st->impl->verify(to_call_wait(wait, "fl_state_verify"));
     const std::string report = filelock::capi::to_json(verified);
     *report_json = dup_string(report);
     if (verified.ok) return FL_OK;
@@ -250,6 +294,17 @@ FL_API int fl_state_wait(fl_state *st, uint64_t after_generation, int64_t timeou
   });
 }
 
+FL_API int fl_state_wait_with(fl_state *st, uint64_t after_generation, uint64_t *generation_out,
+                              const fl_wait_opts *wait) {
+  return guard([&] {
+    require(st, "fl_state_wait", "st");
+    const auto w = filelock::capi::to_wait_opts(wait, "fl_state_wait");
+    const int64_t timeout_ms = w.timeout_ms == FL_TIMEOUT_DEFAULT ? FL_FOREVER : w.timeout_ms;
+    const uint64_t generation = st->impl->wait_for_change(after_generation, timeout_ms, w.token);
+    if (generation_out != nullptr) *generation_out = generation;
+  });
+}
+
 FL_API int fl_state_cancel(fl_state *st) {
   return guard([&] {
     require(st, "fl_state_cancel", "st");
@@ -263,6 +318,11 @@ FL_API int fl_append(const char *path, const char *json_line, const fl_lock_opti
 
 FL_API int fl_append_ex(const char *path, const char *json_line, const fl_lock_options *opts,
                         int durability) {
+  return fl_append_with(path, json_line, opts, durability, nullptr);
+}
+
+FL_API int fl_append_with(const char *path, const char *json_line, const fl_lock_options *opts,
+                          int durability, const fl_wait_opts *wait) {
   return guard([&] {
     require(path, "fl_append", "path");
     require(json_line, "fl_append", "json_line");
@@ -270,8 +330,11 @@ FL_API int fl_append_ex(const char *path, const char *json_line, const fl_lock_o
       throw filelock::Error(filelock::Status::invalid,
                             "fl_append: unknown durability " + std::to_string(durability));
     }
+    const auto w = filelock::capi::to_wait_opts(wait, "fl_append");
     filelock::state::append_line(path, json_line, filelock::capi::to_lock_options(opts, "fl_append"),
-                                 durability == FL_DURABILITY_FULL);
+                                 durability == FL_DURABILITY_FULL,
+                                 w.timeout_ms == FL_TIMEOUT_DEFAULT ? FL_FOREVER : w.timeout_ms,
+                                 w.token);
   });
 }
 

@@ -2,7 +2,7 @@
 # system's local feed: there the binding loads the system's libfilelock.so.1, which the
 # distribution updates, instead of a private copy frozen into every application.
 # The SWIG glue stays in the package (it belongs to the binding, not to the library).
-#   cmake -DIN=Filelock.1.3.0.nupkg -DOUT=feed/Filelock.1.3.0.nupkg -DWORK=dir -P nupkg_without_core.cmake
+#   cmake -DIN=Filelock.1.4.0.nupkg -DOUT=feed/Filelock.1.4.0.nupkg -DWORK=dir -P nupkg_without_core.cmake
 foreach(var IN ITEMS IN OUT WORK)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "nupkg_without_core: ${var} is not set")

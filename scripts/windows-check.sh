@@ -230,7 +230,7 @@ list(TRANSFORM LOCK_TESTS PREPEND ${R}/tests/lock/)
 add_executable(lock_tests ${LOCK_TESTS} ${R}/capi/reports.cpp)  # reports' JSON
 target_include_directories(lock_tests PRIVATE ${R}/capi)
 target_link_libraries(lock_tests PRIVATE filelock_core test_support)
-add_executable(capi_lock_tests ${R}/tests/capi/lock_api_test.cpp)
+add_executable(capi_lock_tests ${R}/tests/capi/lock_api_test.cpp ${R}/tests/capi/cancel_token_test.cpp)
 target_link_libraries(capi_lock_tests PRIVATE filelock test_support)
 add_executable(c_api_test ${R}/tests/c/c_api_test.c)
 target_link_libraries(c_api_test PRIVATE filelock)
@@ -241,7 +241,8 @@ add_executable(state_core_test ${R}/tests/state/json_test.cpp ${R}/tests/state/s
                ${R}/tests/state/crash_test.cpp ${R}/tests/state/fs_io_test.cpp
                ${R}/tests/state/power_cut_test.cpp)
 target_link_libraries(state_core_test PRIVATE filelock_core test_support)
-add_executable(state_capi_test ${R}/tests/state/capi_state_test.cpp ${R}/tests/state/state_wait_test.cpp)
+add_executable(state_capi_test ${R}/tests/state/capi_state_test.cpp ${R}/tests/state/state_wait_test.cpp
+  ${R}/tests/state/state_cancel_token_test.cpp)
 target_link_libraries(state_capi_test PRIVATE filelock test_support)
 EOF
 

@@ -76,8 +76,8 @@ func (s *State) Backup() (string, error) {
 func (s *State) BackupContext(ctx context.Context) (string, error) {
 	var id string
 	err := s.use(ctx, "state backup", func() error {
-		return s.wait(ctx, "state backup", func(h native.Fl_state) *native.Status {
-			return native.Fl_state_backup(h, &id)
+		return s.wait(ctx, "state backup", func(h native.Fl_state, w native.Fl_wait_opts) *native.Status {
+			return native.Fl_state_backup_with(h, &id, w)
 		})
 	})
 	return id, err
@@ -101,8 +101,8 @@ func (s *State) RestoreContext(ctx context.Context, backupID string) error {
 		return err // a backup id names a file; a NUL would cut it short
 	}
 	return s.use(ctx, "state restore", func() error {
-		return s.wait(ctx, "state restore", func(h native.Fl_state) *native.Status {
-			return native.Fl_state_restore(h, backupID)
+		return s.wait(ctx, "state restore", func(h native.Fl_state, w native.Fl_wait_opts) *native.Status {
+			return native.Fl_state_restore_with(h, backupID, w)
 		})
 	})
 }

@@ -223,7 +223,8 @@ func (l *Lock) acquireFlock(ctx context.Context, mode LockType, timeout time.Dur
 	return true, nil
 }
 
-// acquireNative waits in fl_lock, which Close and ctx end through fl_cancel.
+// acquireNative waits in fl_lock_with: ctx ends the wait through the call's cancel
+// token, Close through fl_cancel.
 func (l *Lock) acquireNative(ctx context.Context, mode LockType, timeout time.Duration, op string) error {
 	if l.setWaiting(true) {
 		return goError(CodeInvalid, op, l.path, ErrClosed)
@@ -237,8 +238,12 @@ func (l *Lock) acquireNative(ctx context.Context, mode LockType, timeout time.Du
 		return goError(CodeInvalid, op, l.path, ErrClosed)
 	}
 	if canceled || (st == nil && ctx.Err() != nil) {
-		l.forgetCancelLocked(st, mode)
-		l.dropLocked()
+		// The token was the call's alone: the handle keeps no request, and goes back
+		// to the pool like any unlocked one.
+		if st == nil {
+			native.Fl_unlock(l.handle)
+		}
+		l.idleLocked()
 		return ctx.Err()
 	}
 	if st != nil {
@@ -261,61 +266,38 @@ func (l *Lock) setWaiting(on bool) (closing bool) {
 	return l.closing
 }
 
-// waitLocked runs fl_lock while a goroutine watching ctx cancels it via fl_cancel.
-// canceled reports whether fl_cancel was called.
+// waitLocked runs fl_lock_with with a cancel token that ctx triggers when done.
+// canceled reports whether it was triggered.
 func (l *Lock) waitLocked(ctx context.Context, mode LockType, timeout time.Duration) (st *native.Status, canceled bool) {
-	if ctx.Done() == nil {
-		return l.lockNative(mode, timeout), false
-	}
-	stop, watcherDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watcherDone)
-		select {
-		case <-ctx.Done():
-			native.Fl_cancel(l.handle)
-			canceled = true
-		case <-stop:
-		}
-	}()
-	st = l.lockNative(mode, timeout)
-	close(stop)
-	// After this no fl_cancel can arrive, so the handle is ours alone again.
-	<-watcherDone
-	return st, canceled
+	c := startCallWait(ctx, int64(native.FL_TIMEOUT_DEFAULT))
+	st = l.lockNative(mode, timeout, c.opts)
+	return st, c.end()
 }
 
 // foreverSlice is how long each fl_lock call of a wait without timeout lasts.
 const foreverSlice = int64(time.Hour / time.Millisecond)
 
-// lockNative waits as timeout says (Options.Timeout's meaning). A wait without timeout is a loop of long
-// timed waits, not FL_FOREVER: the library refuses FL_FOREVER when the calling OS
-// thread holds the lock through another handle, and a goroutine may run on the thread
-// that another goroutine (the holder, free to release) locked from.
-func (l *Lock) lockNative(t LockType, timeout time.Duration) *native.Status {
+// lockNative waits as timeout says (Options.Timeout's meaning), with w's cancel token
+// if w is not nil. A wait without timeout is a loop of long timed waits, not
+// FL_FOREVER: the library refuses FL_FOREVER when the calling OS thread holds the lock
+// through another handle, and a goroutine may run on the thread that another goroutine
+// (the holder, free to release) locked from.
+func (l *Lock) lockNative(t LockType, timeout time.Duration, w native.Fl_wait_opts) *native.Status {
 	mode := t.mode()
+	lock := func(ms int64) *native.Status {
+		if w == nil {
+			return native.Fl_lock(l.handle, mode, ms)
+		}
+		w.SetTimeout_ms(ms)
+		return native.Fl_lock_with(l.handle, mode, w)
+	}
 	if timeout != 0 {
-		return native.Fl_lock(l.handle, mode, timeoutMillis(timeout))
+		return lock(timeoutMillis(timeout))
 	}
 	for {
-		st := native.Fl_lock(l.handle, mode, foreverSlice)
+		st := lock(foreverSlice)
 		if st == nil || st.Code != native.FL_ETIMEOUT {
 			return st
-		}
-	}
-}
-
-// forgetCancelLocked leaves the handle unlocked and without a pending cancel request
-// after a wait that ctx ended. fl_cancel's request is sticky until fl_unlock or an
-// FL_ECANCELED return consumes it.
-func (l *Lock) forgetCancelLocked(st *native.Status, t LockType) {
-	switch {
-	case st == nil:
-		native.Fl_unlock(l.handle) // acquired as ctx ended: release; clears the request
-	case st.Code != native.FL_ECANCELED:
-		// The wait ended another way (timeout) before the cancel landed: consume the
-		// request with a try-lock that returns FL_ECANCELED at once.
-		if native.Fl_lock(l.handle, t.mode(), int64(native.FL_NOWAIT)) == nil {
-			native.Fl_unlock(l.handle)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package filelock
 import (
 	"context"
 	"runtime"
-	"sync"
 
 	"filelock.dev/filelock/internal/native"
 )
@@ -20,7 +19,7 @@ import (
 // cancel took effect completes and reports its own result.
 type State struct {
 	path string
-	opts StateOptions // to open a fresh handle (refresh)
+	opts StateOptions // to open WaitForChange's own handle
 	// sem serialises use of the C handle, which allows one thread at a time; a channel
 	// rather than a mutex, so a context can stop waiting for it.
 	sem    chan struct{}
@@ -105,55 +104,14 @@ func (s *State) use(ctx context.Context, op string, fn func() error) error {
 }
 
 // wait runs call, a native call that may wait for the file's lock, on the handle
-// (held by the caller), and ends that wait through fl_state_cancel once ctx is done.
-func (s *State) wait(ctx context.Context, op string, call func(h native.Fl_state) *native.Status) error {
-	h := s.handle
-	if ctx.Done() == nil {
-		return statusError(call(h), op, s.path)
-	}
-	var mu sync.Mutex // orders the cancel against the end of the call
-	finished, canceled := false, false
-	stop, watched := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watched)
-		select {
-		case <-ctx.Done():
-			mu.Lock()
-			if !finished {
-				native.Fl_state_cancel(h)
-				canceled = true
-			}
-			mu.Unlock()
-		case <-stop:
-		}
-	}()
-	st := call(h)
-	mu.Lock()
-	finished = true
-	mu.Unlock()
-	close(stop)
-	<-watched
-	if !canceled {
-		return statusError(st, op, s.path)
-	}
-	if st != nil && Code(st.Code) == CodeCanceled {
+// (held by the caller), with wait options whose cancel token ctx triggers when done.
+func (s *State) wait(ctx context.Context, op string, call func(h native.Fl_state, w native.Fl_wait_opts) *native.Status) error {
+	c := startCallWait(ctx, int64(native.FL_TIMEOUT_DEFAULT))
+	st := call(s.handle, c.opts)
+	if c.end() && st != nil && Code(st.Code) == CodeCanceled {
 		return canceledError(op, s.path, ctx.Err(), st.Message)
 	}
-	// The cancel came after the wait had ended: the handle keeps the request and would
-	// fail its next call with it, so it is replaced by a fresh one.
-	s.refresh()
 	return statusError(st, op, s.path)
-}
-
-// refresh replaces the handle (held by the caller) with a newly opened one. If that
-// fails the old one stays: at worst its next call reports a cancel.
-func (s *State) refresh() {
-	fresh, err := openNative(s.path, s.opts)
-	if err != nil {
-		return
-	}
-	native.Fl_state_close(s.handle)
-	s.handle = fresh
 }
 
 // ReadRaw returns the document as JSON and its generation (which counts commits).
@@ -165,8 +123,8 @@ func (s *State) ReadRaw() (doc []byte, generation uint64, err error) {
 func (s *State) ReadRawContext(ctx context.Context) (doc []byte, generation uint64, err error) {
 	var out string
 	err = s.use(ctx, "state read", func() error {
-		return s.wait(ctx, "state read", func(h native.Fl_state) *native.Status {
-			return native.Fl_state_read(h, &out, &generation)
+		return s.wait(ctx, "state read", func(h native.Fl_state, w native.Fl_wait_opts) *native.Status {
+			return native.Fl_state_read_with(h, &out, &generation, w)
 		})
 	})
 	if err != nil {
@@ -207,8 +165,8 @@ func (s *State) WriteContext(ctx context.Context, v any) error {
 		return goError(CodeInvalid, "state write", s.path, err)
 	}
 	return s.use(ctx, "state write", func() error {
-		return s.wait(ctx, "state write", func(h native.Fl_state) *native.Status {
-			return native.Fl_state_write(h, string(doc))
+		return s.wait(ctx, "state write", func(h native.Fl_state, w native.Fl_wait_opts) *native.Status {
+			return native.Fl_state_write_with(h, string(doc), w)
 		})
 	})
 }
@@ -226,8 +184,8 @@ func (s *State) WriteIfContext(ctx context.Context, v any, generation uint64) er
 		return goError(CodeInvalid, "state write", s.path, err)
 	}
 	return s.use(ctx, "state write", func() error {
-		return s.wait(ctx, "state write", func(h native.Fl_state) *native.Status {
-			return native.Fl_state_write_if(h, string(doc), generation)
+		return s.wait(ctx, "state write", func(h native.Fl_state, w native.Fl_wait_opts) *native.Status {
+			return native.Fl_state_write_if_with(h, string(doc), generation, w)
 		})
 	})
 }

@@ -153,16 +153,18 @@ func TestStateContextCancelWhileAnotherGoroutineHoldsTheState(t *testing.T) {
 	}
 }
 
-// A cancel that lands after the native call took the lock must not stay behind on the
-// handle and fail the next call: it gets a fresh handle.
+// A cancel that lands after the native call took the lock reaches nothing: it
+// triggers that call's own token, so the same handle's next calls go on (no handle is
+// rebuilt).
 func TestStateCancelRacingTheCallLeavesNoRequestBehind(t *testing.T) {
 	st := openTestState(t, StateOptions{})
+	handle := st.handle
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := st.use(ctx, "test", func() error {
-		return st.wait(ctx, "test", func(h native.Fl_state) *native.Status {
+		return st.wait(ctx, "test", func(h native.Fl_state, w native.Fl_wait_opts) *native.Status {
 			var out string
 			var gen uint64
-			status := native.Fl_state_read(h, &out, &gen) // takes and releases the lock
+			status := native.Fl_state_read_with(h, &out, &gen, w) // takes and releases the lock
 			cancel()
 			time.Sleep(50 * time.Millisecond) // the cancel lands now, after the wait
 			return status
@@ -170,10 +172,33 @@ func TestStateCancelRacingTheCallLeavesNoRequestBehind(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("a call that completed reports %v", err)
 	}
+	if st.handle != handle {
+		t.Fatal("the handle was replaced after a late cancel")
+	}
 	for i := 0; i < 2; i++ {
 		if _, _, err := st.ReadRaw(); err != nil {
 			t.Fatalf("read %d after the late cancel: %v", i, err)
 		}
+	}
+	// A wait of the same handle runs its course: it times out, it is not canceled.
+	holder, err := OpenState(st.Path(), StateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	txn, err := holder.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Rollback()
+	shortly, stop := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer stop()
+	_, _, err = st.ReadRawContext(shortly)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("read while held: %v, want context.DeadlineExceeded", err)
+	}
+	if st.handle != handle {
+		t.Fatal("the handle was replaced after a canceled wait")
 	}
 }
 

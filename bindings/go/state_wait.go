@@ -77,9 +77,9 @@ func (s *State) WaitForChange(ctx context.Context, after uint64) (uint64, error)
 			return 0, err
 		}
 		var generation uint64
-		st := waitOrCancel(ctx, h, func() *native.Status {
-			return native.Fl_state_wait(h, after, int64(native.FL_FOREVER), &generation)
-		})
+		c := startCallWait(ctx, int64(native.FL_TIMEOUT_DEFAULT)) // forever
+		st := native.Fl_state_wait_with(h, after, &generation, c.opts)
+		c.end()
 		s.watch.mu.RUnlock()
 		if st == nil {
 			return generation, nil
@@ -93,27 +93,7 @@ func (s *State) WaitForChange(ctx context.Context, after uint64) (uint64, error)
 		if s.watch.closed.Load() {
 			return 0, goError(CodeInvalid, op, s.path, ErrClosed)
 		}
-		// Another goroutine's cancel, or one that came after its wait had ended: ours
-		// goes on.
+		// Close's cancel, kept by a handle it found with no wait in progress, met a
+		// wait that began before closed was set: the loop head tells.
 	}
-}
-
-// waitOrCancel runs call on h and cancels it through fl_state_cancel once ctx is done.
-func waitOrCancel(ctx context.Context, h native.Fl_state, call func() *native.Status) *native.Status {
-	if ctx.Done() == nil {
-		return call()
-	}
-	stop, watched := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watched)
-		select {
-		case <-ctx.Done():
-			native.Fl_state_cancel(h)
-		case <-stop:
-		}
-	}()
-	st := call()
-	close(stop)
-	<-watched
-	return st
 }

@@ -33,8 +33,8 @@ func (s *State) BeginContext(ctx context.Context) (*Txn, error) {
 		return nil, err
 	}
 	var h uintptr
-	err := s.wait(ctx, "state begin", func(sh native.Fl_state) *native.Status {
-		return native.Fl_txn_begin(sh, &h)
+	err := s.wait(ctx, "state begin", func(sh native.Fl_state, w native.Fl_wait_opts) *native.Status {
+		return native.Fl_txn_begin_with(sh, &h, w)
 	})
 	if err != nil {
 		s.release()

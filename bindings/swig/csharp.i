@@ -122,6 +122,7 @@ FL_SAFEHANDLE(fl_txn, TxnHandle)
 
 FL_OPTIONS(fl_lock_options, LockOptionsNative)
 FL_OPTIONS(fl_state_options, StateOptionsNative)
+FL_OPTIONS(fl_wait_opts, WaitOptionsNative)
 
 /* The managed structs and SafeHandles stand in for the structs' proxy classes;
  * fl_last_error is read by the status typemap; the release functions are called by the
@@ -129,6 +130,14 @@ FL_OPTIONS(fl_state_options, StateOptionsNative)
  * marshalled as a SafeHandle). */
 %ignore fl_lock_options;
 %ignore fl_state_options;
+%ignore fl_wait_opts;
+/* Cancel tokens are a SafeHandle calling libfilelock directly (CancelTokenHandle):
+ * triggering one from a CancellationToken callback must not go through the glue's
+ * pending-exception machinery, and it cannot fail. */
+%ignore fl_cancel_token;
+%ignore fl_cancel_token_trigger;
+%ignore fl_cancel_token_is_triggered;
+%ignore fl_cancel_token_reset;
 %ignore fl_handle;
 %ignore fl_state;
 %ignore fl_txn;

@@ -132,18 +132,47 @@ typedef struct fl_state_options {
 
 %typemap(memberin) const char *;
 
+/* Since 1.4: how one call waits. `cancel` is borrowed: keep the token alive for the call. */
+typedef struct fl_wait_opts {
+  %immutable;
+  uint32_t size;
+  %mutable;
+  int64_t timeout_ms;
+  fl_cancel_token *cancel;
+} fl_wait_opts;
+
+%extend fl_wait_opts {
+  fl_wait_opts() {
+    fl_wait_opts *o = (fl_wait_opts *)calloc(1, sizeof *o);
+    if (o) fl_wait_opts_init(o);
+    return o;
+  }
+  ~fl_wait_opts() { free($self); }
+}
+
 /* ---- Handles ------------------------------------------------------------------------ */
 /* Opaque to every language. The destructor is what a finalizer calls for a handle the
  * program forgot; the close/commit/rollback functions disown it so it is freed once. */
 %nodefaultctor fl_handle;
 %nodefaultctor fl_state;
 %nodefaultctor fl_txn;
+typedef struct fl_cancel_token {} fl_cancel_token;
 typedef struct fl_handle {} fl_handle;
 typedef struct fl_state {} fl_state;
 typedef struct fl_txn {} fl_txn;
 %extend fl_handle { ~fl_handle() { fl_close($self); } }
 %extend fl_state { ~fl_state() { fl_state_close($self); } }
 %extend fl_txn { ~fl_txn() { fl_txn_rollback($self); } }
+/* Since 1.4. Created by its constructor (NULL only when out of memory), freed by its
+ * destructor: keep it alive while a call uses it. */
+%extend fl_cancel_token {
+  fl_cancel_token() {
+    fl_cancel_token *t = NULL;
+    fl_cancel_token_create(&t);
+    return t;
+  }
+  ~fl_cancel_token() { fl_cancel_token_free($self); }
+}
 
 %delobject fl_close;
 %delobject fl_state_close;
@@ -197,3 +226,24 @@ fl_status fl_state_cancel(fl_state *st);
 fl_status fl_append(const char *path, const char *json_line, const fl_lock_options *opts);
 fl_status fl_append_ex(const char *path, const char *json_line, const fl_lock_options *opts,
                        int durability);
+
+/* Since 1.4: per-call cancel tokens and wait options. */
+%constant int FL_TIMEOUT_DEFAULT = FL_TIMEOUT_DEFAULT;
+void fl_cancel_token_trigger(fl_cancel_token *token);
+int fl_cancel_token_is_triggered(const fl_cancel_token *token);
+void fl_cancel_token_reset(fl_cancel_token *token);
+fl_status fl_lock_with(fl_handle *h, int mode, const fl_wait_opts *wait);
+fl_status fl_state_read_with(fl_state *st, char **json_out, uint64_t *generation_out,
+                             const fl_wait_opts *wait);
+fl_status fl_state_write_with(fl_state *st, const char *json, const fl_wait_opts *wait);
+fl_status fl_state_write_if_with(fl_state *st, const char *json, uint64_t expected_generation,
+                                 const fl_wait_opts *wait);
+fl_status fl_txn_begin_with(fl_state *st, fl_txn **out, const fl_wait_opts *wait);
+fl_status fl_state_backup_with(fl_state *st, char **json_out, const fl_wait_opts *wait);
+fl_status fl_state_restore_with(fl_state *st, const char *backup_id, const fl_wait_opts *wait);
+fl_status fl_state_history_with(fl_state *st, int limit, char **json_out, const fl_wait_opts *wait);
+fl_status fl_state_verify_with(fl_state *st, char **json_out, const fl_wait_opts *wait);
+fl_status fl_state_wait_with(fl_state *st, uint64_t after_generation, uint64_t *generation_out,
+                             const fl_wait_opts *wait);
+fl_status fl_append_with(const char *path, const char *json_line, const fl_lock_options *opts,
+                         int durability, const fl_wait_opts *wait);

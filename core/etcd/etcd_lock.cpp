@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/cancel_token.hpp"
 #include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "etcd/holders.hpp"
@@ -111,18 +112,25 @@ bool EtcdLock::held_by_this_process(const KeyValue &kv) const {
          record.start_time == self_.start_time && record.host == self_.host;
 }
 
-void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
+void EtcdLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {
   const char *op = "lock";
   if (inherited()) {
     forget_inherited();
     fork_generation_ = platform::fork_generation();  // a lock of this process's own
   }
   if (held_) wait_rules::already_held(target_.url);
-  if (cancel_.triggered()) {
-    cancel_.reset();
+  // As wait_rules::take_early_cancel: a trigger of an earlier call's token goes, a
+  // request stays until a call takes it.
+  cancel_.reset();
+  if (cancel_request_.exchange(false)) {
     throw_error(Status::canceled, op, target_.url,
                 "canceled (a cancel request came before the wait began)");
   }
+  if (token != nullptr && token->triggered())
+    throw_error(Status::canceled, op, target_.url,
+                "canceled (the call's cancel token was triggered before it began)");
+  InterruptLink link(cancel_);
+  CancelScope scope(token, link);
   const auto deadline = deadline_after(timeout_ms < 0 ? kLongestTimeoutMs : timeout_ms);
   ensure_lease();
   key_ = prefix_ + hex(lease_);
@@ -164,6 +172,7 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms) {
       const auto slice = std::min(deadline, Clock::now() + std::chrono::seconds(target_.ttl_s));
       switch (client_.watch(ahead->key, queue.revision + 1, Client::Event::deleted, slice, &cancel_)) {
         case Client::Wait::canceled:
+          cancel_request_.store(false);
           cancel_.reset();
           throw_error(Status::canceled, op, target_.url, "wait canceled");
         case Client::Wait::timed_out:
@@ -188,6 +197,7 @@ void EtcdLock::unlock() {
     return;
   }
   if (!held_) throw_error(Status::not_locked, op, target_.url, "this handle holds no lock");
+  cancel_request_.store(false);
   cancel_.reset();
   const bool lost = keep_alive_->lost();
   keep_alive_.reset();

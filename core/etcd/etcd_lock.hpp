@@ -22,10 +22,16 @@ class EtcdLock final : public Lock {
   EtcdLock(const Target &target, const LockOptions &options);
   ~EtcdLock() override;  // releases the lock if held, revokes the lease
 
-  void lock(LockMode mode, int64_t timeout_ms) override;
+  void lock(LockMode mode, int64_t timeout_ms, CancelToken *token = nullptr) override;
   void unlock() override;
-  void cancel() noexcept override { cancel_.trigger(); }
-  void clear_cancel() noexcept override { cancel_.reset(); }
+  void cancel() noexcept override {
+    cancel_request_.store(true);
+    cancel_.trigger();
+  }
+  void clear_cancel() noexcept override {
+    cancel_request_.store(false);
+    cancel_.reset();
+  }
   bool locked() const noexcept override { return held_; }
   const std::string &lock_path() const noexcept override { return target_.url; }
   int64_t fencing_token() const override;
@@ -61,7 +67,10 @@ class EtcdLock final : public Lock {
   int64_t lease_ = 0;
   std::atomic<int64_t> lease_valid_until_ms_{0};  // steady_ms
   std::unique_ptr<KeepAlive> keep_alive_;
+  // What a wait watches: set by cancel() (which also keeps its request for the next
+  // call) or by the call's cancel token (forgotten when the next call begins).
   Interrupt cancel_;
+  std::atomic<bool> cancel_request_{false};
   bool held_ = false;
   int64_t revision_ = 0;  // of key_, while held
   // A child after fork() never releases its parent's lock (as with the file backends):

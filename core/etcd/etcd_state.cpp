@@ -42,7 +42,7 @@ std::string record(const state::AuditEntry &entry) {
 
 class EtcdState::Held {
  public:
-  explicit Held(EtcdState &st) : st_(st) { st.lock_->lock(LockMode::exclusive, st.options_.lock_timeout_ms); }
+  Held(EtcdState &st, const state::CallWait &wait) : st_(st) { st.lock(wait); }
   ~Held() { unlock_quietly(*st_.lock_); }
   Held(const Held &) = delete;
   Held &operator=(const Held &) = delete;
@@ -94,6 +94,11 @@ EtcdState::EtcdState(const std::string &url, const state::StateOptions &options)
 }
 
 EtcdState::~EtcdState() = default;
+
+void EtcdState::lock(const state::CallWait &wait) {
+  lock_->lock(LockMode::exclusive,
+              wait.timeout_ms == state::kStateTimeout ? options_.lock_timeout_ms : wait.timeout_ms, wait.token);
+}
 
 // The document under the key: exists false when the key is missing.
 state::Current EtcdState::load(const char *op, bool parse) {
@@ -244,7 +249,7 @@ uint64_t EtcdState::commit(state::Current &cur, const cJSON *next, const char *o
   return static_cast<uint64_t>(revision);
 }
 
-state::Store::Snapshot EtcdState::read() {
+state::Store::Snapshot EtcdState::read(const state::CallWait &) {
   // One linearizable read sees a whole committed document: no lock needed.
   state::Current cur = load("read state", false);
   if (!cur.exists)
@@ -256,9 +261,9 @@ state::Store::Snapshot EtcdState::read() {
   return {std::move(cur.bytes), cur.generation};
 }
 
-uint64_t EtcdState::write(std::string_view json, const uint64_t *expected) {
+uint64_t EtcdState::write(std::string_view json, const uint64_t *expected, const state::CallWait &wait) {
   const json::Doc next = state::parse_input("write state", url_, json);
-  Held held(*this);
+  Held held(*this, wait);
   state::Current cur = load("write state", false);
   if (expected != nullptr && cur.generation != *expected)
     throw_error(Status::conflict, "write state", url_,
@@ -274,8 +279,8 @@ uint64_t EtcdState::write(std::string_view json, const uint64_t *expected) {
   return commit(cur, next.get(), "commit", state::changed_members(before.get(), next.get()), true);
 }
 
-std::unique_ptr<state::Transaction> EtcdState::begin() {
-  lock_->lock(LockMode::exclusive, options_.lock_timeout_ms);
+std::unique_ptr<state::Transaction> EtcdState::begin(const state::CallWait &wait) {
+  lock(wait);
   try {
     state::Current cur = load("begin transaction", true);
     if (!cur.exists)
@@ -300,48 +305,60 @@ uint64_t EtcdState::commit_transaction(state::Current &current, const cJSON *wor
 void EtcdState::end_transaction() noexcept { unlock_quietly(*lock_); }
 
 void EtcdState::cancel() noexcept {
-  if (change_waits_.load() > 0) change_cancel_.trigger();
-  else lock_->cancel();
+  {
+    std::lock_guard<std::mutex> lock(waits_mu_);
+    for (Interrupt *wait : waits_) wait->trigger();
+    if (!waits_.empty()) return;
+  }
+  lock_->cancel();
 }
 
-uint64_t EtcdState::wait_for_change(uint64_t after, int64_t timeout_ms) {
+uint64_t EtcdState::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken *token) {
   const char *op = "wait for a change";
   if (timeout_ms < kForever)
     throw_error(Status::invalid, op, url_,
                 "timeout " + std::to_string(timeout_ms) + " ms: use FL_NOWAIT, FL_FOREVER or a positive value");
+  // This wait's own interrupt: cancel() ends every change wait of the handle, the
+  // call's token this one.
+  Interrupt wake;
   struct Registered {
-    std::atomic<int> &count;
-    explicit Registered(std::atomic<int> &c) : count(c) { ++count; }
-    ~Registered() { --count; }
-  } registered{change_waits_};
+    EtcdState &st;
+    Interrupt &wake;
+    Registered(EtcdState &s, Interrupt &w) : st(s), wake(w) {
+      std::lock_guard<std::mutex> lock(st.waits_mu_);
+      st.waits_.push_back(&wake);
+    }
+    ~Registered() {
+      std::lock_guard<std::mutex> lock(st.waits_mu_);
+      st.waits_.erase(std::find(st.waits_.begin(), st.waits_.end(), &wake));
+    }
+  } registered{*this, wake};
+  if (token != nullptr && token->triggered())
+    throw_error(Status::canceled, op, url_, "canceled (the call's cancel token was triggered before it began)");
+  InterruptLink link(wake);
+  CancelScope scope(token, link);
   const auto deadline = deadline_after(timeout_ms < 0 ? kLongestTimeoutMs : timeout_ms);
   for (;;) {
     KeyValue kv;
     int64_t read_at = 0;
     const uint64_t now = client_.get(op, doc_key_, kv, &read_at) ? static_cast<uint64_t>(kv.mod_revision) : 0;
     if (now > after) return now;
-    if (change_cancel_.triggered()) {
-      change_cancel_.reset();
-      throw_error(Status::canceled, op, url_, "wait canceled");
-    }
+    if (wake.triggered()) throw_error(Status::canceled, op, url_, "wait canceled");
     if (timeout_ms == kNoWait || Clock::now() >= deadline)
       throw_error(Status::timeout, op, url_,
                   "timed out after " + std::to_string(timeout_ms) + " ms; the generation is still " +
                       std::to_string(now));
     // Each watch lasts at most a TTL, then the key is read again (which fails over).
     const auto slice = std::min(deadline, Clock::now() + std::chrono::seconds(target_.ttl_s));
-    if (client_.watch(doc_key_, read_at + 1, Client::Event::any, slice, &change_cancel_) ==
-        Client::Wait::canceled) {
-      change_cancel_.reset();
+    if (client_.watch(doc_key_, read_at + 1, Client::Event::any, slice, &wake) == Client::Wait::canceled)
       throw_error(Status::canceled, op, url_, "wait canceled");
-    }
   }
 }
 
-std::string EtcdState::backup() {
+std::string EtcdState::backup(const state::CallWait &wait) {
   if (options_.max_backups <= 0)
     throw_error(Status::invalid, "back up", url_, "backups are disabled (max_backups is 0)");
-  Held held(*this);
+  Held held(*this, wait);
   const state::Current cur = load("back up", false);
   if (!cur.exists) throw_error(Status::not_found, "back up", url_, "the document key is missing");
   const std::string id = state::Backups::new_id(cur.generation);
@@ -365,8 +382,8 @@ std::vector<state::BackupInfo> EtcdState::backups() {
   return out;
 }
 
-uint64_t EtcdState::restore(const std::string &id) {
-  Held held(*this);
+uint64_t EtcdState::restore(const std::string &id, const state::CallWait &wait) {
+  Held held(*this, wait);
   KeyValue kv;
   if (!client_.get("restore", backups_prefix_ + id, kv))
     throw_error(Status::not_found, "restore", url_, "no backup '" + id + "'");
@@ -388,7 +405,7 @@ uint64_t EtcdState::restore(const std::string &id) {
   return commit(cur, restored.get(), "restore", state::changed_members(before.get(), restored.get()), true);
 }
 
-std::string EtcdState::history(int limit) {
+std::string EtcdState::history(int limit, const state::CallWait &) {
   json::Doc out(cJSON_CreateArray());
   if (!out) throw std::bad_alloc();
   for (const KeyValue &kv : client_.list("read history", audit_prefix_, limit > 0 ? limit : 0, true, false)) {
@@ -405,7 +422,7 @@ std::string EtcdState::history(int limit) {
   return json::print(out.get(), false);
 }
 
-state::VerifyReport EtcdState::verify() {
+state::VerifyReport EtcdState::verify(const state::CallWait &) {
   const char *op = "verify";
   state::VerifyReport r;
   r.document.path = url_;

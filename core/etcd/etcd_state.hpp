@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,16 +36,16 @@ class EtcdState final : public state::Store {
   EtcdState(const std::string &url, const state::StateOptions &options);
   ~EtcdState() override;
 
-  Snapshot read() override;
-  uint64_t write(std::string_view json, const uint64_t *expected) override;
-  std::unique_ptr<state::Transaction> begin() override;
+  Snapshot read(const state::CallWait &wait = {}) override;
+  uint64_t write(std::string_view json, const uint64_t *expected, const state::CallWait &wait = {}) override;
+  std::unique_ptr<state::Transaction> begin(const state::CallWait &wait = {}) override;
   void cancel() noexcept override;
-  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms) override;
-  std::string backup() override;
+  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken *token = nullptr) override;
+  std::string backup(const state::CallWait &wait = {}) override;
   std::vector<state::BackupInfo> backups() override;
-  uint64_t restore(const std::string &id) override;
-  std::string history(int limit) override;
-  state::VerifyReport verify() override;
+  uint64_t restore(const std::string &id, const state::CallWait &wait = {}) override;
+  std::string history(int limit, const state::CallWait &wait = {}) override;
+  state::VerifyReport verify(const state::CallWait &wait = {}) override;
   const std::string &path() const override { return url_; }
 
   static constexpr int64_t kAuditKept = 1000;
@@ -55,6 +56,8 @@ class EtcdState final : public state::Store {
   void end_transaction() noexcept override;
 
   class Held;  // the exclusive lock for one scope
+  // The lock as `wait` says: its timeout (else lock_timeout_ms) and its token.
+  void lock(const state::CallWait &wait);
   state::Current load(const char *op, bool parse);
   // Under the lock; `release`: the commit's transaction also deletes the lock key (the
   // caller's scope then finds the lock released; a refused commit leaves it held).
@@ -72,9 +75,9 @@ class EtcdState final : public state::Store {
   std::string doc_key_, backups_prefix_, audit_prefix_;
   std::unique_ptr<EtcdLock> lock_;
   std::unique_ptr<json::Schema> schema_;
-  // Change waits in progress and their interrupt (cancel() ends them, else the lock wait).
-  std::atomic<int> change_waits_{0};
-  Interrupt change_cancel_;
+  // The interrupts of the change waits in progress (cancel() ends them, else the lock wait).
+  std::mutex waits_mu_;
+  std::vector<Interrupt *> waits_;
   uint64_t commits_ = 0;  // this handle's, for trimming the audit records now and then
   // Backup keys, oldest first, as this handle last listed them plus its own since.
   static constexpr int kBackupRelist = 16;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/cancel_token.hpp"
 #include "etcd/etcd_url.hpp"
 
 struct curl_slist;  // curl.h
@@ -34,6 +35,14 @@ class Interrupt {
   const CurlLib *lib_ = nullptr;
   void *multi_ = nullptr;
   std::atomic<bool> set_{false};
+};
+
+// A call's cancel token ends its wait through an interrupt (not async-signal-safe: the
+// interrupt takes a mutex to wake curl).
+struct InterruptLink final : CancelLink {
+  explicit InterruptLink(Interrupt &i) : interrupt(i) {}
+  void fire() noexcept override { interrupt.trigger(); }
+  Interrupt &interrupt;
 };
 
 struct Response {

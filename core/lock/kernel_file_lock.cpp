@@ -256,15 +256,21 @@ void KernelFileLock::refuse_self_deadlock(LockMode mode) {
   wait_rules::refuse_self_deadlock(*inode_, &slot_, mode, path_);
 }
 
-// The local wait first (a holder in this process wakes it), then the kernel's.
-WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
-  // Created only for a wait: most handles never wait and need no event. It exists before
-  // the wait checks the cancel flag, so a cancel() that finds none is seen by the flag.
+// Created only for a wait: most handles never wait and need no event. It exists before
+// the wait checks the cancel flag, so a cancel() that finds none is seen by the flag.
+platform::Wakeup &KernelFileLock::cancel_wakeup() {
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
   if (!wakeup) {
     wakeup = std::make_shared<platform::Wakeup>();
     std::atomic_store(&wakeup_, wakeup);
   }
+  return *wakeup;
+}
+
+// The local wait first (a holder in this process wakes it), then the kernel's.
+WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
+  cancel_wakeup();
+  std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
   if (auto step = wait_for_local_release(mode, w, *wakeup)) return *step;
   switch (wait_kernel(mode, w.forever, w.deadline, wakeup)) {
     case platform::WaitOutcome::acquired:
@@ -279,7 +285,9 @@ WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
   return WaitStep::replaced;
 }
 
-void KernelFileLock::lock(LockMode mode, int64_t timeout_ms) { WaitLoop::lock(*this, mode, timeout_ms); }
+void KernelFileLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {
+  WaitLoop::lock(*this, mode, timeout_ms, token);
+}
 
 // FLOCK's lock, and the flock OFD takes first, can be waited for by the caller itself.
 int KernelFileLock::wait_fd() const noexcept {
@@ -320,6 +328,7 @@ bool KernelFileLock::lock_waited(LockMode mode) {
 void KernelFileLock::unlock() {
   if (held_.load(std::memory_order_acquire) == 0)
     throw_error(Status::not_locked, "unlock", path_, "this handle holds no lock");
+  cancel_request_.store(false);
   cancel_.store(false, std::memory_order_release);
   slot_.thread.store(0, std::memory_order_release);
   slot_.mode.store(0, std::memory_order_release);
@@ -330,11 +339,15 @@ void KernelFileLock::unlock() {
 }
 
 void KernelFileLock::cancel() noexcept {
+  cancel_request_.store(true);
   cancel_.store(true);
   if (auto wakeup = std::atomic_load(&wakeup_)) wakeup->signal();
 }
 
-void KernelFileLock::clear_cancel() noexcept { cancel_.store(false); }
+void KernelFileLock::clear_cancel() noexcept {
+  cancel_request_.store(false);
+  cancel_.store(false);
+}
 
 bool KernelFileLock::locked() const noexcept { return held_.load(std::memory_order_acquire) != 0; }
 

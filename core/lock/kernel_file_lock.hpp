@@ -48,7 +48,7 @@ class KernelFileLock final : public Lock {
   KernelFileLock(std::string lock_path, const LockOptions &options, platform::KernelLockKind kind);
   ~KernelFileLock() override;
 
-  void lock(LockMode mode, int64_t timeout_ms) override;
+  void lock(LockMode mode, int64_t timeout_ms, CancelToken *token = nullptr) override;
   void unlock() override;
   void cancel() noexcept override;
   void clear_cancel() noexcept override;
@@ -71,6 +71,7 @@ class KernelFileLock final : public Lock {
   void abandon() noexcept {}
   void on_acquired(LockMode mode) noexcept;
   platform::Wakeup &legacy_wakeup() { return *wakeup_; }
+  platform::Wakeup &cancel_wakeup();
   void reopen();
 
   void make_record();
@@ -98,6 +99,7 @@ class KernelFileLock final : public Lock {
   std::shared_ptr<platform::Wakeup> wakeup_;
   platform::ParkedWait parked_;
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> cancel_request_{false};
   std::atomic<int> held_{0};  // LockMode value, 0: none
   HolderRecordTemplate record_;
   char record_buf_[kHolderRecordSize];

@@ -235,16 +235,17 @@ bool held_by_legacy_lock(platform::NativeFile file, const platform::FileInfo &id
   return true;
 }
 
-void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel, bool forever,
+void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel,
+                          std::atomic<bool> &request, bool forever,
                           std::chrono::steady_clock::time_point deadline, int64_t timeout_ms,
                           int32_t retry_ms, const std::string &path, const std::string &why) {
-  if (cancel.load()) wait_rules::canceled(cancel, path);
+  if (cancel.load()) wait_rules::canceled(cancel, request, path);
   const auto now = std::chrono::steady_clock::now();
   if (!forever && now >= deadline) wait_rules::timed_out(path, timeout_ms, "still held by " + why);
   auto next = now + std::chrono::milliseconds(retry_ms > 0 ? retry_ms : 1);
   if (!forever) next = std::min(next, deadline);
   wakeup.wait_until(false, next);
-  if (cancel.load()) wait_rules::canceled(cancel, path);
+  if (cancel.load()) wait_rules::canceled(cancel, request, path);
 }
 
 io::OpenedFile open_lock_file_past_legacy(const std::string &path, unsigned mode,

@@ -74,7 +74,8 @@ bool held_by_legacy_lock(platform::NativeFile file, const platform::FileInfo &id
 // Kernel backends: sleeps until the next retry (retry_ms) after a live legacy holder was
 // found, the kernel lock dropped. Throws Error timeout (deadline passed) or canceled,
 // naming the legacy holder `why`.
-void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel, bool forever,
+void wait_out_legacy_lock(platform::Wakeup &wakeup, std::atomic<bool> &cancel,
+                          std::atomic<bool> &request, bool forever,
                           std::chrono::steady_clock::time_point deadline, int64_t timeout_ms,
                           int32_t retry_ms, const std::string &path, const std::string &why);
 

@@ -12,6 +12,8 @@
 
 namespace filelock {
 
+class CancelToken;
+
 enum class Backend { automatic = 0, flock = 1, ofd = 2, posix = 3, lockfile = 4, lockdir = 5,
                      windows = 6 };
 
@@ -43,8 +45,9 @@ class Lock {
   static std::unique_ptr<Lock> open(const std::string &path, const LockOptions &options);
   virtual ~Lock() = default;  // releases the lock if held
 
-  // Throws Error: busy, timeout, already, deadlock, canceled, io...
-  virtual void lock(LockMode mode, int64_t timeout_ms) = 0;
+  // Throws Error: busy, timeout, already, deadlock, canceled, io... `token` (may be
+  // null) ends this call's wait when triggered (canceled), and only this call's.
+  virtual void lock(LockMode mode, int64_t timeout_ms, CancelToken *token = nullptr) = 0;
   virtual void unlock() = 0;  // throws Error(not_locked) when nothing is held
   // Thread-safe. Ends a wait in progress (canceled); if none, the next lock() is canceled.
   virtual void cancel() noexcept = 0;

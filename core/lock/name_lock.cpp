@@ -213,12 +213,12 @@ void NameLock::on_acquired(LockMode mode) noexcept {
   held_.store(true, std::memory_order_release);
 }
 
-void NameLock::lock(LockMode mode, int64_t timeout_ms) {
+void NameLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {
   if (mode != LockMode::exclusive)
     throw_error(Status::unsupported, "lock", path_,
                 "the LOCKFILE and LOCKDIR backends have exclusive locks only; use FL_EXCLUSIVE, "
                 "or a kernel backend (flock, OFD) for shared locks");
-  WaitLoop::lock(*this, mode, timeout_ms);
+  WaitLoop::lock(*this, mode, timeout_ms, token);
 }
 
 void NameLock::unlock() {
@@ -234,6 +234,7 @@ void NameLock::unlock() {
     ours = read_lock_entry(at_, directory_, now, bytes, true) && now == held_id_ &&
            bytes == held_record_;
   }
+  cancel_request_.store(false);
   cancel_.store(false, std::memory_order_release);
   const uint64_t thread = slot_.thread.exchange(0, std::memory_order_acq_rel);
   const int mode = slot_.mode.exchange(0, std::memory_order_acq_rel);
@@ -280,11 +281,15 @@ void NameLock::unlock() {
 }
 
 void NameLock::cancel() noexcept {
-  cancel_.store(true, std::memory_order_release);
+  cancel_request_.store(true);
+  cancel_.store(true);
   wakeup_.signal();
 }
 
-void NameLock::clear_cancel() noexcept { cancel_.store(false, std::memory_order_release); }
+void NameLock::clear_cancel() noexcept {
+  cancel_request_.store(false);
+  cancel_.store(false);
+}
 
 bool NameLock::locked() const noexcept { return held_.load(std::memory_order_acquire); }
 

@@ -33,7 +33,7 @@ class NameLock final : public Lock {
   NameLock(std::string lock_path, const LockOptions &options, bool directory);
   ~NameLock() override;
 
-  void lock(LockMode mode, int64_t timeout_ms) override;
+  void lock(LockMode mode, int64_t timeout_ms, CancelToken *token = nullptr) override;
   void unlock() override;
   void cancel() noexcept override;
   void clear_cancel() noexcept override;
@@ -52,6 +52,7 @@ class NameLock final : public Lock {
   std::string still_held() const;
   void abandon() noexcept;
   void on_acquired(LockMode mode) noexcept;
+  platform::Wakeup &cancel_wakeup() { return wakeup_; }
 
   bool try_acquire();
   bool create_entry(const std::string &record);
@@ -73,6 +74,7 @@ class NameLock final : public Lock {
   std::shared_ptr<InodeEntry> entry_;
   platform::Wakeup wakeup_;
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> cancel_request_{false};
   std::atomic<bool> held_{false};
   bool gate_entered_ = false;  // this lock() call has this process's turn (gate_)
   bool gate_busy_ = false;     // the last try found the turn taken

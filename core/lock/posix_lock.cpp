@@ -280,11 +280,14 @@ void PosixLock::on_acquired(LockMode mode) noexcept {
   }
 }
 
-void PosixLock::lock(LockMode mode, int64_t timeout_ms) { WaitLoop::lock(*this, mode, timeout_ms); }
+void PosixLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {
+  WaitLoop::lock(*this, mode, timeout_ms, token);
+}
 
 void PosixLock::unlock() {
   const int mode = held_.load(std::memory_order_acquire);
   if (mode == 0) throw_error(Status::not_locked, "unlock", path_, "this handle holds no lock");
+  cancel_request_.store(false);
   cancel_.store(false, std::memory_order_release);
   slot_.thread.store(0, std::memory_order_release);
   slot_.mode.store(0, std::memory_order_release);
@@ -295,15 +298,23 @@ void PosixLock::unlock() {
 }
 
 void PosixLock::cancel() noexcept {
-  cancel_.store(true, std::memory_order_release);
+  cancel_request_.store(true);
+  cancel_.store(true);
   wakeup_->signal();
+  wake_in_process();
+}
+
+void PosixLock::wake_in_process() noexcept {
   std::shared_ptr<PosixInodeState> state = std::atomic_load(&state_);
   if (!state) return;
   { std::lock_guard<std::mutex> lk(state->mutex); }
   state->changed.notify_all();
 }
 
-void PosixLock::clear_cancel() noexcept { cancel_.store(false, std::memory_order_release); }
+void PosixLock::clear_cancel() noexcept {
+  cancel_request_.store(false);
+  cancel_.store(false);
+}
 
 bool PosixLock::locked() const noexcept { return held_.load(std::memory_order_acquire) != 0; }
 

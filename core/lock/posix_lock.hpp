@@ -54,7 +54,7 @@ class PosixLock final : public Lock {
   PosixLock(std::string lock_path, const LockOptions &options);
   ~PosixLock() override;
 
-  void lock(LockMode mode, int64_t timeout_ms) override;
+  void lock(LockMode mode, int64_t timeout_ms, CancelToken *token = nullptr) override;
   void unlock() override;
   void cancel() noexcept override;
   void clear_cancel() noexcept override;
@@ -76,6 +76,10 @@ class PosixLock final : public Lock {
   void abandon() noexcept {}
   void on_acquired(LockMode mode) noexcept;
   platform::Wakeup &legacy_wakeup() { return *wakeup_; }
+  platform::Wakeup &cancel_wakeup() { return *wakeup_; }
+  // The in-process phase sleeps on its condition: a cancel wakes it too.
+  static constexpr bool kWakesInProcess = true;
+  void wake_in_process() noexcept;
   void reopen();
 
   WaitStep pass(LockMode mode, const WaitBudget *w);
@@ -100,6 +104,7 @@ class PosixLock final : public Lock {
   const std::shared_ptr<platform::Wakeup> wakeup_ = std::make_shared<platform::Wakeup>();
   platform::ParkedWait parked_;  // for flock waits (never used where they cancel)
   std::atomic<bool> cancel_{false};
+  std::atomic<bool> cancel_request_{false};
   std::atomic<int> held_{0};
   HolderRecordTemplate record_;
   char record_buf_[kHolderRecordSize];

@@ -1,5 +1,6 @@
 #include "lock/wait_rules.hpp"
 
+#include "common/cancel_token.hpp"
 #include "common/error.hpp"
 #include "lock/inode_registry.hpp"
 #include "platform/process.hpp"
@@ -10,10 +11,17 @@ void already_held(const std::string &path) {
   throw_error(Status::already, "lock", path, "this handle already holds the lock");
 }
 
-void take_early_cancel(std::atomic<bool> &cancel, const std::string &path) {
-  if (cancel.load(std::memory_order_acquire) && cancel.exchange(false))
+void take_early_cancel(std::atomic<bool> &cancel, std::atomic<bool> &request,
+                       const CancelToken *token, const std::string &path) {
+  // Cleared before the request is looked at: a cancel() setting both in between is seen
+  // either here or, through `cancel`, by the wait.
+  cancel.store(false);
+  if (request.load() && request.exchange(false))
     throw_error(Status::canceled, "lock", path,
                 "canceled (a cancel request came before the wait began)");
+  if (token != nullptr && token->triggered())
+    throw_error(Status::canceled, "lock", path,
+                "canceled (the call's cancel token was triggered before it began)");
 }
 
 void refuse_self_deadlock(const InodeEntry &entry, const HolderSlot *self, LockMode mode,
@@ -24,8 +32,9 @@ void refuse_self_deadlock(const InodeEntry &entry, const HolderSlot *self, LockM
                 "forever would deadlock");
 }
 
-void canceled(std::atomic<bool> &cancel, const std::string &path) {
-  cancel.store(false, std::memory_order_release);
+void canceled(std::atomic<bool> &cancel, std::atomic<bool> &request, const std::string &path) {
+  request.store(false);
+  cancel.store(false);
   throw_error(Status::canceled, "lock", path, "wait canceled");
 }
 

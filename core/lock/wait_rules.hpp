@@ -11,19 +11,24 @@
 
 namespace filelock {
 
+class CancelToken;
 struct InodeEntry;
 struct HolderSlot;
 
 namespace wait_rules {
 
 [[noreturn]] void already_held(const std::string &path);
-// A cancel() that came before this lock() call ends the call (and is consumed by it).
-void take_early_cancel(std::atomic<bool> &cancel, const std::string &path);
+// Starts a lock() call's cancellation (wait_loop.hpp): forgets a token trigger an
+// earlier call left in `cancel`; a cancel() request that came before this call ends it
+// (and is consumed by it), and so does `token` (may be null) if already triggered.
+void take_early_cancel(std::atomic<bool> &cancel, std::atomic<bool> &request,
+                       const CancelToken *token, const std::string &path);
 // Waiting forever for a lock this thread holds through another handle would never end.
 void refuse_self_deadlock(const InodeEntry &entry, const HolderSlot *self, LockMode mode,
                           const std::string &path);
-// The wait was canceled: the request is consumed.
-[[noreturn]] void canceled(std::atomic<bool> &cancel, const std::string &path);
+// The wait was canceled: the request (if any) is consumed.
+[[noreturn]] void canceled(std::atomic<bool> &cancel, std::atomic<bool> &request,
+                           const std::string &path);
 // `still`: what holds it, e.g. "the lock is still held".
 [[noreturn]] void timed_out(const std::string &path, int64_t timeout_ms, const std::string &still);
 [[noreturn]] void busy(const std::string &path, const std::string &reason);

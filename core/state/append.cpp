@@ -32,7 +32,7 @@ OpenedFile open_for_append(const std::string &path) {
 }  // namespace
 
 void append_line(const std::string &path, std::string_view json, const LockOptions &lock_options,
-                 bool durable) {
+                 bool durable, int64_t timeout_ms, CancelToken *token) {
   etcd::file_path_only(path, "append");
   std::string line;
   try {
@@ -42,7 +42,7 @@ void append_line(const std::string &path, std::string_view json, const LockOptio
     throw_error(e.status(), "append", path, e.what());
   }
   const std::unique_ptr<Lock> lock = Lock::open(path, lock_options);
-  lock->lock(LockMode::exclusive, kForever);
+  lock->lock(LockMode::exclusive, timeout_ms, token);
 
   const OpenedFile f = open_for_append(path);
   platform::FileInfo st;

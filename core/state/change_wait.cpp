@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "common/cancel_token.hpp"
 #include "common/deadline.hpp"
 #include "common/error.hpp"
 #include "io/checksum.hpp"
@@ -18,9 +19,14 @@
 
 namespace filelock::state {
 
-struct State::ChangeWait {
+struct State::ChangeWait final : CancelLink {
   platform::Wakeup wakeup;
   std::atomic<bool> canceled{false};
+  // cancel() and the call's token end the wait alike.
+  void fire() noexcept override {
+    canceled.store(true, std::memory_order_release);
+    wakeup.signal();
+  }
 };
 
 namespace {
@@ -39,10 +45,7 @@ void State::cancel() noexcept {
   {
     std::lock_guard<std::mutex> lk(waits_mutex_);
     if (!waits_.empty()) {
-      for (ChangeWait *w : waits_) {
-        w->canceled.store(true, std::memory_order_release);
-        w->wakeup.signal();
-      }
+      for (ChangeWait *w : waits_) w->fire();
       return;
     }
     cancel_requested_.store(true, std::memory_order_release);
@@ -65,7 +68,7 @@ uint64_t State::committed_generation() {
   }
 }
 
-uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms) {
+uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken *token) {
   if (timeout_ms < kForever) {
     throw_error(Status::invalid, "wait for a change", path_,
                 "timeout " + std::to_string(timeout_ms) + " ms: use FL_NOWAIT, FL_FOREVER or a positive value");
@@ -89,6 +92,10 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms) {
       st.waits_.erase(std::find(st.waits_.begin(), st.waits_.end(), w));
     }
   } unregister{*this, &wait};
+  if (token != nullptr && token->triggered())
+    throw_error(Status::canceled, "wait for a change", path_,
+                "canceled (the call's cancel token was triggered before it began)");
+  CancelScope scope(token, wait);
 
   const bool forever = timeout_ms < 0;
   const auto deadline = deadline_after(timeout_ms);

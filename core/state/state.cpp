@@ -216,7 +216,7 @@ class CreatedDirs {
 // Holds the state's lock for one scope.
 class State::Held {
  public:
-  Held(State &st, LockMode mode) : st_(st) { st.lock_for(mode, st.options_.lock_timeout_ms); }
+  Held(State &st, LockMode mode, const CallWait &wait = {}) : st_(st) { st.lock_for(mode, wait); }
   // Adopts a lock already taken.
   explicit Held(State &st) : st_(st) {}
   ~Held() { release(); }
@@ -241,9 +241,11 @@ class State::Held {
   bool held_ = true;
 };
 
-void State::lock_for(LockMode mode, int64_t timeout_ms) {
+void State::lock_for(LockMode mode, const CallWait &wait) {
+  const int64_t timeout_ms =
+      wait.timeout_ms == kStateTimeout ? options_.lock_timeout_ms : wait.timeout_ms;
   try {
-    lock_->lock(mode, timeout_ms);
+    lock_->lock(mode, timeout_ms, wait.token);
   } catch (const Error &e) {
     // The lock consumed the request: the change wait's copy of it goes too.
     if (e.status() == Status::canceled) cancel_requested_.store(false, std::memory_order_release);
@@ -486,10 +488,10 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   return new_generation;
 }
 
-State::Snapshot State::read() {
+State::Snapshot State::read(const CallWait &wait) {
   Current cur;
   {
-    Held held(*this, read_mode());
+    Held held(*this, read_mode(), wait);
     cur = load(false);
   }
   // A document whose checksum the generation record holds is one a commit wrote after
@@ -503,9 +505,9 @@ State::Snapshot State::read() {
   return {std::move(cur.bytes), cur.generation};
 }
 
-uint64_t State::write(std::string_view json, const uint64_t *expected) {
+uint64_t State::write(std::string_view json, const uint64_t *expected, const CallWait &wait) {
   const json::Doc next = parse_input("write state", path_, json);
-  Held held(*this, LockMode::exclusive);
+  Held held(*this, LockMode::exclusive, wait);
   Current cur = load(false);
   if (expected != nullptr && cur.generation != *expected) {
     throw_error(Status::conflict, "write state", path_,
@@ -523,8 +525,8 @@ uint64_t State::write(std::string_view json, const uint64_t *expected) {
   return commit(cur, next.get(), "commit", changed_members(before.get(), next.get()));
 }
 
-std::unique_ptr<Transaction> State::begin() {
-  lock_for(LockMode::exclusive, options_.lock_timeout_ms);
+std::unique_ptr<Transaction> State::begin(const CallWait &wait) {
+  lock_for(LockMode::exclusive, wait);
   Held held(*this);
   Current cur = load(false);
   parse_current(cur, "begin transaction");
@@ -533,11 +535,11 @@ std::unique_ptr<Transaction> State::begin() {
   return txn;
 }
 
-std::string State::backup() {
+std::string State::backup(const CallWait &wait) {
   if (options_.max_backups <= 0) {
     throw_error(Status::invalid, "back up", path_, "backups are disabled (max_backups is 0)");
   }
-  Held held(*this, LockMode::exclusive);
+  Held held(*this, LockMode::exclusive, wait);
   const Current cur = load(false);
   if (!cur.exists) throw_error(Status::not_found, "back up", path_, "the state file is missing");
   // Raised before backups/ changes, so no process rotates from names kept before this.
@@ -553,8 +555,8 @@ std::string State::backup() {
 
 std::vector<BackupInfo> State::backups() { return backups_.list(); }
 
-uint64_t State::restore(const std::string &id) {
-  Held held(*this, LockMode::exclusive);
+uint64_t State::restore(const std::string &id, const CallWait &wait) {
+  Held held(*this, LockMode::exclusive, wait);
   const std::string file = backups_.file_of(id);
   std::string text;
   if (!io::read_file(file, text)) throw_error(Status::not_found, "restore", path_, "no backup '" + id + "'");
@@ -576,10 +578,10 @@ uint64_t State::restore(const std::string &id) {
   return commit(cur, restored.get(), "restore", changed_members(before.get(), restored.get()));
 }
 
-std::string State::history(int limit) {
+std::string State::history(int limit, const CallWait &wait) {
   LogScan scan;
   {
-    Held held(*this, read_mode());
+    Held held(*this, read_mode(), wait);
     scan = log_.scan(limit > 0 ? static_cast<size_t>(limit) : SIZE_MAX);
   }
   if (scan.damaged_line != 0) {
@@ -597,11 +599,11 @@ std::string State::history(int limit) {
   return json::print(out.get(), false);
 }
 
-VerifyReport State::verify() {
+VerifyReport State::verify(const CallWait &wait) {
   Current cur;
   LogScan scan;
   {
-    Held held(*this, read_mode());
+    Held held(*this, read_mode(), wait);
     cur = load(false);
     scan = log_.scan(SIZE_MAX);
   }

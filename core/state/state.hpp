@@ -48,12 +48,13 @@ class State final : public Store {
   State(const State &) = delete;
   State &operator=(const State &) = delete;
 
-  Snapshot read() override;
+  // Every call that takes the lock waits for it as `wait` says.
+  Snapshot read(const CallWait &wait = {}) override;
   // Replaces the whole document; with `expected`, only if the generation is still that
   // (Status::conflict otherwise). Returns the new generation.
-  uint64_t write(std::string_view json, const uint64_t *expected) override;
+  uint64_t write(std::string_view json, const uint64_t *expected, const CallWait &wait = {}) override;
   // Takes the exclusive lock until the transaction ends.
-  std::unique_ptr<Transaction> begin() override;
+  std::unique_ptr<Transaction> begin(const CallWait &wait = {}) override;
   // From another thread: the change waits in progress on this state end with
   // Status::canceled; when there are none, a lock wait in progress does (with
   // Lock::cancel's rules for a cancel that races the wait). One request: the next
@@ -62,17 +63,18 @@ class State final : public Store {
   // Returns the generation of the committed document as soon as it is greater than
   // `after`, woken by a directory watch on the file's directory (commits rename onto
   // it), not by polling. No lock is taken. Throws Error: timeout, canceled, io...
-  // timeout_ms: kNoWait (look once), kForever or > 0.
-  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms) override;
+  // timeout_ms: kNoWait (look once), kForever or > 0. `token` (may be null) ends this
+  // wait as cancel() does.
+  uint64_t wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken *token = nullptr) override;
 
-  std::string backup() override;
+  std::string backup(const CallWait &wait = {}) override;
   std::vector<BackupInfo> backups() override;
-  uint64_t restore(const std::string &id) override;
+  uint64_t restore(const std::string &id, const CallWait &wait = {}) override;
   // JSON array of audit records, newest first; limit <= 0: all.
-  std::string history(int limit) override;
+  std::string history(int limit, const CallWait &wait = {}) override;
   // What is wrong with the document, the audit log and the backups (rendered by
   // capi/reports.cpp); `ok` is false when anything but a torn log tail is wrong.
-  VerifyReport verify() override;
+  VerifyReport verify(const CallWait &wait = {}) override;
 
   const std::string &path() const override { return path_; }
   const std::string &meta_dir() const { return meta_dir_; }
@@ -90,7 +92,7 @@ class State final : public Store {
   uint64_t commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed);
   void log(const AuditEntry &entry, bool keep = false);
   std::string damaged_message(const std::string &reason);
-  void lock_for(LockMode mode, int64_t timeout_ms);  // lock_->lock, clearing a consumed cancel
+  void lock_for(LockMode mode, const CallWait &wait);  // lock_->lock, clearing a consumed cancel
   // The committed document's generation, read without the lock (change_wait.cpp).
   uint64_t committed_generation();
   struct ChangeWait;

@@ -16,7 +16,20 @@
 #include "state/backups.hpp"
 #include "state/generation.hpp"
 
+namespace filelock {
+class CancelToken;
+}
+
 namespace filelock::state {
+
+// How one call waits for the store's lock: timeout_ms (kNoWait, kForever or > 0)
+// instead of the store's lock_timeout_ms, unless kStateTimeout; `token` (may be null)
+// ends this call's wait, and only this call's.
+inline constexpr int64_t kStateTimeout = -2;
+struct CallWait {
+  int64_t timeout_ms = kStateTimeout;
+  CancelToken *token = nullptr;
+};
 
 // The document as stored, read under the lock (a file's: mode, checksum and record too).
 struct Current {
@@ -64,27 +77,29 @@ class Store {
     std::string json;
     uint64_t generation;
   };
-  virtual Snapshot read() = 0;
+  // Every call that takes the lock waits for it as `wait` says.
+  virtual Snapshot read(const CallWait &wait = {}) = 0;
   // Replaces the whole document; with `expected`, only if the generation is still that
   // (Status::conflict otherwise). Returns the new generation.
-  virtual uint64_t write(std::string_view json, const uint64_t *expected) = 0;
+  virtual uint64_t write(std::string_view json, const uint64_t *expected, const CallWait &wait = {}) = 0;
   // Takes the exclusive lock until the transaction ends.
-  virtual std::unique_ptr<Transaction> begin() = 0;
+  virtual std::unique_ptr<Transaction> begin(const CallWait &wait = {}) = 0;
   // From another thread: the change waits in progress end with Status::canceled; when
   // there are none, a lock wait in progress does. One request: the next wait of either
   // kind consumes a request no wait was there to take.
   virtual void cancel() noexcept = 0;
   // The committed generation as soon as it is greater than `after`, woken by the
-  // commit (no polling). No lock is taken. timeout_ms: kNoWait, kForever or > 0.
-  virtual uint64_t wait_for_change(uint64_t after, int64_t timeout_ms) = 0;
-  virtual std::string backup() = 0;
+  // commit (no polling). No lock is taken. timeout_ms: kNoWait, kForever or > 0;
+  // `token` (may be null) ends this wait as cancel() does.
+  virtual uint64_t wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken *token = nullptr) = 0;
+  virtual std::string backup(const CallWait &wait = {}) = 0;
   virtual std::vector<BackupInfo> backups() = 0;
-  virtual uint64_t restore(const std::string &id) = 0;
+  virtual uint64_t restore(const std::string &id, const CallWait &wait = {}) = 0;
   // JSON array of audit records, newest first; limit <= 0: all.
-  virtual std::string history(int limit) = 0;
+  virtual std::string history(int limit, const CallWait &wait = {}) = 0;
   // What is wrong with the document, the audit log and the backups (rendered by
   // capi/reports.cpp); `ok` is false when anything but a torn log tail is wrong.
-  virtual VerifyReport verify() = 0;
+  virtual VerifyReport verify(const CallWait &wait = {}) = 0;
   virtual const std::string &path() const = 0;
 
  protected:

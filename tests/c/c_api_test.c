@@ -50,6 +50,22 @@ int main(void) {
   CHECK(fl_unlock(a) == FL_ENOTLOCKED);
   CHECK(fl_lock(b, FL_SHARED, FL_NOWAIT) == FL_OK);
   CHECK(fl_lock(a, FL_SHARED, FL_NOWAIT) == FL_OK);
+  {
+    /* Since 1.4: a per-call cancel token, from C. */
+    fl_cancel_token *token = NULL;
+    fl_wait_opts wait;
+    fl_wait_opts_init(&wait);
+    CHECK(wait.size == sizeof wait && wait.timeout_ms == FL_TIMEOUT_DEFAULT && wait.cancel == NULL);
+    CHECK(fl_cancel_token_create(&token) == FL_OK);
+    wait.cancel = token;
+    CHECK(fl_unlock(b) == FL_OK);
+    fl_cancel_token_trigger(token);
+    CHECK(fl_cancel_token_is_triggered(token) == 1);
+    CHECK(fl_lock_with(b, FL_SHARED, &wait) == FL_ECANCELED);
+    fl_cancel_token_reset(token);
+    CHECK(fl_lock_with(b, FL_SHARED, &wait) == FL_OK);
+    fl_cancel_token_free(token);
+  }
   fl_close(a);
   fl_close(b);
   fl_close(NULL);

@@ -20,13 +20,13 @@ for component in Runtime Development; do
 done
 
 echo "== installed files"
-for f in "$libdir/libfilelock.so.1.3.0" "$libdir/libfilelock.a" "$includedir/filelock.h" \
+for f in "$libdir/libfilelock.so.1.4.0" "$libdir/libfilelock.a" "$includedir/filelock.h" \
          "$libdir/cmake/filelock/filelockConfig.cmake" \
          "$libdir/cmake/filelock/filelockConfigVersion.cmake" \
          "$libdir/cmake/filelock/filelockTargets.cmake" "$libdir/pkgconfig/filelock.pc"; do
   [ -f "$prefix/$f" ] || fail "$f not installed"
 done
-[ "$(readlink "$prefix/$libdir/libfilelock.so.1")" = libfilelock.so.1.3.0 ] || fail "libfilelock.so.1 link"
+[ "$(readlink "$prefix/$libdir/libfilelock.so.1")" = libfilelock.so.1.4.0 ] || fail "libfilelock.so.1 link"
 [ "$(readlink "$prefix/$libdir/libfilelock.so")" = libfilelock.so.1 ] || fail "libfilelock.so link"
 grep -qx "prefix=$prefix" "$prefix/$libdir/pkgconfig/filelock.pc" ||
   fail "filelock.pc does not name the install prefix $prefix"

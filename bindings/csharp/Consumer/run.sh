@@ -8,7 +8,7 @@ packages=$(realpath "$1")
 work=$2
 src=$(dirname "$(realpath "$0")")
 
-nupkg="$packages/Filelock.1.3.0.nupkg"
+nupkg="$packages/Filelock.1.4.0.nupkg"
 entries=$(python3 -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$nupkg")
 for lib in libfilelock.so.1 libfilelock_csharp_native.so; do
   if ! grep -qx "runtimes/linux-x64/native/$lib" <<<"$entries"; then
@@ -41,4 +41,4 @@ dotnet build "$work/app/Consumer.csproj" --no-restore -c Release -o "$work/out" 
   --disable-build-servers -nodeReuse:false
 out=$(dotnet "$work/out/Consumer.dll")
 echo "$out"
-[ "$out" = "ok 1.3.0" ]
+[ "$out" = "ok 1.4.0" ]

@@ -9,8 +9,8 @@ public class LibraryTests
     [Fact]
     public void VersionOfTheLoadedLibraryMatchesTheBinding()
     {
-        Assert.Equal("1.3.0", Library.Version);
-        Assert.Equal(10300, Library.VersionNumber);
+        Assert.Equal("1.4.0", Library.Version);
+        Assert.Equal(10400, Library.VersionNumber);
         Assert.Equal(Library.VersionNumber, Library.BindingVersionNumber);
         Library.CheckVersion();
     }

@@ -83,16 +83,28 @@ public class StateCancellationTests
     public void ACancelLandingAfterTheWaitDoesNotSpoilLaterCalls()
     {
         using var dir = new TempDir();
-        using var state = new JsonState(dir.File("s.json"));
+        var path = dir.File("s.json");
+        using var state = new JsonState(path);
         using var cts = new CancellationTokenSource();
-        state.Waiting(cts.Token, h =>
+        var before = state.Waiting(cts.Token, (StateHandle h, ref WaitOptionsNative w) =>
         {
-            var status = FilelockNative.fl_state_read(h, out _, out _); // takes and releases the lock
-            cts.Cancel(); // fl_state_cancel now finds no wait: the request would be kept
+            var status = FilelockNative.fl_state_read_with(h, out _, out _, ref w); // takes and releases the lock
+            cts.Cancel(); // triggers this call's own token, after its wait
             return status;
         });
         state.Write(new JsonObject { ["a"] = 1 });
         Assert.Equal(1, state.Read()!["a"]!.GetValue<int>());
+        // The same handle serves on: nothing was reopened to shed the cancel.
+        var after = state.Waiting(CancellationToken.None, (StateHandle h, ref WaitOptionsNative w) =>
+            FilelockNative.fl_state_read_with(h, out _, out _, ref w));
+        Assert.Same(before, after);
+        // A wait of that handle runs its course: a timeout, not a cancel.
+        using var other = new JsonState(path);
+        using var txn = other.BeginTransaction();
+        using var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        var e = Assert.Throws<LockCanceledException>(() => state.Read(soon.Token));
+        Assert.Equal(soon.Token, e.CancellationToken);
+        Assert.Throws<LockTimeoutException>(() => state.WaitForChange(99, TimeSpan.FromMilliseconds(30)));
     }
 
     [Fact]

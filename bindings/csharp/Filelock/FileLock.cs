@@ -125,32 +125,26 @@ public sealed class FileLock : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Locks this handle, blocking a thread-pool thread; the token cancels the wait.</summary>
+    /// <summary>Locks this handle, blocking a thread-pool thread; the token cancels the wait
+    /// (through a cancel token of that wait alone, so a cancel that comes after the wait
+    /// ended changes nothing for this object's next wait).</summary>
     public async Task LockAsync(LockMode mode, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var timeoutMs = Timeouts.ToMilliseconds(timeout);
-        // fl_cancel keeps a request that races the start of the wait, so a cancel between
-        // here and fl_lock is not lost; a cancel after success is cleared by the unlock.
-        var registration = cancellationToken.Register(Cancel);
+        using var cancel = CancelTokenHandle.Create();
         try
         {
-            await Task.Run(() => LockOnPoolThread(mode, timeoutMs), CancellationToken.None)
-                      .ConfigureAwait(false);
+            // Registered before the wait starts: a token already triggered fails it at once.
+            using (cancellationToken.Register(cancel.Trigger))
+            {
+                await Task.Run(() => LockOnPoolThread(mode, timeoutMs, cancel), CancellationToken.None)
+                          .ConfigureAwait(false);
+            }
         }
-        catch (Exception e)
+        catch (LockCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
-            registration.Dispose(); // from here on no cancel callback runs
-            if (!cancellationToken.IsCancellationRequested) throw;
-            if (e is LockCanceledException) throw new LockCanceledException(e.Message, cancellationToken);
-            // The token fired as the wait ended some other way (a timeout): its request
-            // is still kept and would end this object's next wait at once.
-            DiscardCancelRequest();
-            throw;
-        }
-        finally
-        {
-            registration.Dispose();
+            throw new LockCanceledException(e.Message, cancellationToken);
         }
         Mode = mode;
     }
@@ -158,40 +152,30 @@ public sealed class FileLock : IDisposable, IAsyncDisposable
     /// <summary>How long each fl_lock call of an async wait without timeout lasts.</summary>
     const long ForeverSliceMs = 60 * 60 * 1000;
 
-    /// <summary>fl_lock for the async methods. A wait without timeout is a loop of long
-    /// timed waits, not FL_FOREVER: the library refuses FL_FOREVER (Deadlock) when the
+    /// <summary>fl_lock_with for the async methods. A wait without timeout is a loop of
+    /// long timed waits, not FL_FOREVER: the library refuses FL_FOREVER (Deadlock) when the
     /// calling OS thread holds the lock through another handle, and a pool thread may
     /// well have taken it for another task that is free to release it.</summary>
-    void LockOnPoolThread(LockMode mode, long timeoutMs)
+    void LockOnPoolThread(LockMode mode, long timeoutMs, CancelTokenHandle cancel)
     {
+        var wait = WaitOptionsNative.Default();
+        using var use = cancel.Use(out wait.cancel);
         if (timeoutMs != Timeouts.Forever)
         {
-            FilelockNative.fl_lock(handle, (int)mode, timeoutMs);
+            wait.timeout_ms = timeoutMs;
+            FilelockNative.fl_lock_with(handle, (int)mode, ref wait);
             return;
         }
+        wait.timeout_ms = ForeverSliceMs;
         while (true)
         {
             try
             {
-                FilelockNative.fl_lock(handle, (int)mode, ForeverSliceMs);
+                FilelockNative.fl_lock_with(handle, (int)mode, ref wait);
                 return;
             }
             catch (LockTimeoutException) { }
         }
-    }
-
-    /// <summary>Drops a cancel request kept for the next wait, on a handle not locked.
-    /// A request makes a try-once lock fail with Canceled (clearing it); with none, the
-    /// try either finds the lock busy or takes it, and then releases it again.</summary>
-    internal void DiscardCancelRequest()
-    {
-        if (handle.IsClosed) return;
-        try
-        {
-            FilelockNative.fl_lock(handle, (int)LockMode.Shared, 0);
-            FilelockNative.fl_unlock(handle);
-        }
-        catch (Exception e) when (e is IFileLockException { Code: ErrorCode.Canceled or ErrorCode.Busy }) { }
     }
 
     /// <summary>Ends a wait in progress on this object (it throws <see cref="LockCanceledException"/>);

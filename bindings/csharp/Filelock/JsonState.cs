@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using System.Text.Json.Nodes;
 using Filelock.Native;
 
@@ -26,8 +25,7 @@ namespace Filelock;
 /// </code></example>
 public sealed class JsonState : IDisposable, IAsyncDisposable
 {
-    StateHandle handle; // replaced by Refresh after a cancel that came too late
-    readonly StateOptions? options;
+    readonly StateHandle handle;
 
     /// <summary>Opens the state file at <paramref name="path"/>, creating it from
     /// <see cref="StateOptions.InitialDocument"/> (default {}) when missing.</summary>
@@ -35,7 +33,6 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
     {
         NativePath.Check(path, nameof(path));
         Path = path;
-        this.options = options;
         handle = Open(path, options);
     }
 
@@ -66,7 +63,8 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
     {
         string? json = null;
         ulong read = 0;
-        Waiting(cancellationToken, h => FilelockNative.fl_state_read(h, out json, out read));
+        Waiting(cancellationToken, (StateHandle h, ref WaitOptionsNative w) =>
+            FilelockNative.fl_state_read_with(h, out json, out read, ref w));
         generation = read;
         return Json.Parse(json);
     }
@@ -93,7 +91,8 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
     public void Write(JsonNode? document, CancellationToken cancellationToken)
     {
         var json = Json.Serialize(document);
-        Waiting(cancellationToken, h => FilelockNative.fl_state_write(h, json));
+        Waiting(cancellationToken, (StateHandle h, ref WaitOptionsNative w) =>
+            FilelockNative.fl_state_write_with(h, json, ref w));
     }
 
     /// <summary>Replaces the whole document, waiting for the lock on a thread-pool thread.</summary>
@@ -116,7 +115,8 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
     {
         var ms = Timeouts.ToMilliseconds(timeout);
         ulong generation = 0;
-        Waiting(cancellationToken, h => FilelockNative.fl_state_wait(h, after, ms, out generation));
+        Waiting(cancellationToken, (StateHandle h, ref WaitOptionsNative w) =>
+            FilelockNative.fl_state_wait_with(h, after, out generation, ref w), ms);
         return generation;
     }
 
@@ -147,7 +147,8 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
     public JsonTransaction BeginTransaction(CancellationToken cancellationToken)
     {
         TxnHandle? txn = null;
-        var state = Waiting(cancellationToken, h => FilelockNative.fl_txn_begin(h, out txn));
+        var state = Waiting(cancellationToken, (StateHandle h, ref WaitOptionsNative w) =>
+            FilelockNative.fl_txn_begin_with(h, out txn, ref w));
         txn!.KeepAlive(state);
         return new JsonTransaction(this, txn);
     }
@@ -239,67 +240,39 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>A native call that may wait, given its wait options.</summary>
+    internal delegate int WaitCall(StateHandle h, ref WaitOptionsNative wait);
+
     /// <summary>Runs <paramref name="call"/>, a native call that may wait for the file's
-    /// lock, on the handle (which it returns); the token ends that wait through
-    /// fl_state_cancel.</summary>
-    internal StateHandle Waiting(CancellationToken token, Func<StateHandle, int> call)
+    /// lock, on the handle (which it returns); the token ends that wait through the
+    /// call's own cancel token (fl_wait_opts), so a cancel that comes after the call
+    /// returned reaches nothing and the handle needs no repair.</summary>
+    internal StateHandle Waiting(CancellationToken token, WaitCall call, long timeoutMs = -2)
     {
         token.ThrowIfCancellationRequested();
         var h = handle;
+        var wait = WaitOptionsNative.Default();
+        wait.timeout_ms = timeoutMs;
         if (!token.CanBeCanceled)
         {
-            call(h);
+            call(h, ref wait);
             return h;
         }
-        var gate = new object(); // orders the cancel against the end of the call
-        bool finished = false, canceled = false;
-        var registration = token.Register(() =>
+        using var cancel = CancelTokenHandle.Create();
+        using var use = cancel.Use(out wait.cancel);
+        // Dispose of the registration waits for a callback in progress, so the token
+        // outlives every trigger.
+        using (token.Register(cancel.Trigger))
         {
-            lock (gate)
+            try
             {
-                if (finished || h.IsClosed) return;
-                FilelockNative.fl_state_cancel(h);
-                canceled = true;
+                call(h, ref wait);
             }
-        });
-        Exception? failure = null;
-        try
-        {
-            call(h);
+            catch (LockCanceledException e) when (token.IsCancellationRequested)
+            {
+                throw new LockCanceledException(e.Message, token);
+            }
         }
-        catch (Exception e)
-        {
-            failure = e;
-        }
-        lock (gate) finished = true;
-        registration.Dispose();
-        if (canceled)
-        {
-            if (failure is LockCanceledException) throw new LockCanceledException(failure.Message, token);
-            // The cancel came after the wait had ended: the handle keeps the request and
-            // would fail its next call with it, so it is replaced by a fresh one.
-            Refresh();
-        }
-        if (failure is not null) ExceptionDispatchInfo.Capture(failure).Throw();
         return h;
-    }
-
-    /// <summary>Replaces the handle with a newly opened one (transactions keep the old one
-    /// open until they end). If that fails the old one stays: at worst its next call
-    /// reports a cancel.</summary>
-    void Refresh()
-    {
-        StateHandle fresh;
-        try
-        {
-            fresh = Open(Path, options);
-        }
-        catch (Exception e) when (e is IFileLockException)
-        {
-            return;
-        }
-        var old = handle;
-        handle = fresh;
-        old.Dispose();
     }
 }

@@ -7,7 +7,7 @@ public static class Library
     /// MAJOR*10000 + MINOR*100 + PATCH.</summary>
     public static int BindingVersionNumber => FilelockNative.FILELOCK_VERSION_NUMBER;
 
-    /// <summary>The loaded libfilelock's version, e.g. "1.3.0".</summary>
+    /// <summary>The loaded libfilelock's version, e.g. "1.4.0".</summary>
     public static string Version => FilelockNative.fl_version();
 
     /// <summary>The loaded libfilelock's version as MAJOR*10000 + MINOR*100 + PATCH.</summary>

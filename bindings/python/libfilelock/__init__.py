@@ -61,11 +61,11 @@ _logging.getLogger("libfilelock").addHandler(_logging.NullHandler())
 
 
 def library_version() -> str:
-    """Version of the loaded native filelock library, e.g. ``"1.3.0"``."""
+    """Version of the loaded native filelock library, e.g. ``"1.4.0"``."""
     return _native_module.fl_version()
 
 
-__version__ = "1.3.0"
+__version__ = "1.4.0"
 
 __all__ = [
     "AcquireReturnProxy", "AsyncAcquireReturnProxy", "AsyncFileLock",

@@ -15,7 +15,8 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Type
 
-from ._errors import FL_ECANCELED, FL_ETIMEOUT, FileLockError, LockBusyError, LockTimeout
+from ._cancel import CallCancel
+from ._errors import FL_ETIMEOUT, LockBusyError, LockTimeout
 from ._native import PathLike, loads, native, timeout_ms
 from .lock import EXCLUSIVE, SHARED, FileLock
 from .schema import check_model
@@ -156,8 +157,9 @@ class AsyncFileLock:
             if debug:
                 _log.debug("waiting (async) for lock %s (timeout %s ms)", self.file_path, wait_ms)
             self._owner = task  # other tasks of this object wait for this one
-            await run_blocking(lambda: native.fl_lock(handle, mode, wait_ms),
-                               lambda: native.fl_cancel(handle),
+            call = CallCancel(wait_ms)  # the wait's own: a late cancel reaches nothing
+            await run_blocking(lambda: native.fl_lock_with(handle, mode, call.opts),
+                               call.trigger,
                                lambda outcome: FileLock._settle_cancel(
                                    handle, outcome[1] if outcome[0] == "error" else None))
         self._owner = task
@@ -239,21 +241,18 @@ class AsyncStateTransaction:
     async def __aenter__(self) -> "AsyncStateTransaction":
         state = self._state
         key, handle = state._borrow_async_handle(self._validate)
-        keep = [True]
+        call = CallCancel()  # the wait's own: a late cancel leaves the handle reusable
 
         def settle(outcome: _Outcome) -> None:
             kind, value = outcome
             if kind == "result":
                 native.fl_txn_rollback(value)
-            if not (kind == "error" and isinstance(value, FileLockError)
-                    and value.code == FL_ECANCELED):
-                keep[0] = False  # a cancel request may be pending on it: never reuse
 
         try:
-            txn = await run_blocking(lambda: native.fl_txn_begin(handle),
-                                     lambda: native.fl_state_cancel(handle), settle)
+            txn = await run_blocking(lambda: native.fl_txn_begin_with(handle, call.opts),
+                                     call.trigger, settle)
         except BaseException:
-            state._return_async_handle(key, handle, keep[0])
+            state._return_async_handle(key, handle)
             raise
         try:
             self.generation = native.fl_txn_generation(txn)
@@ -261,7 +260,7 @@ class AsyncStateTransaction:
                          else copy.deepcopy(self._seed))
         except BaseException:
             native.fl_txn_rollback(txn)
-            state._return_async_handle(key, handle, True)
+            state._return_async_handle(key, handle)
             raise
         self._key, self._handle, self._txn = key, handle, txn
         state._count_transaction(+1)
@@ -292,7 +291,7 @@ class AsyncStateTransaction:
                 _log.debug("committed transaction on %s (from generation %s)", state.path,
                            self.generation)
         finally:
-            state._return_async_handle(self._key, handle, True)
+            state._return_async_handle(self._key, handle)
 
 
 __all__ = ["AsyncAcquireReturnProxy", "AsyncFileLock", "AsyncStateTransaction", "run_blocking"]

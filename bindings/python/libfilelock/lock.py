@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Type
 
 from ._errors import (FL_ECANCELED, FL_ENOTLOCKED, FL_ETIMEOUT, LockBusyError,
                       LockCancelledError, LockError, LockTimeout)
+from ._cancel import CallCancel
 from ._interrupt import call_interruptibly
 from ._native import PathLike, fspath, lock_options, native, timeout_ms
 
@@ -144,7 +145,7 @@ class FileLock:
                                   sidecar=sidecar, retry_interval=poll_interval)
         self._mutex = threading.Lock()
         self._handles: List[Any] = []  # every thread's handle, for close()
-        self._waiting: List[Any] = []  # handles in a blocking wait, for cancel()
+        self._waiting: List[Any] = []  # the blocking waits' CallCancel, for cancel()
         self._cancels = 0  # cancel() calls so far: one landing before the wait starts counts
         self._closed = False
         self._holder: Optional[int] = None  # thread_local=False: the holding thread
@@ -254,8 +255,8 @@ class FileLock:
             if self._closed:
                 raise ValueError(f"FileLock for {str(self.file_path)!r} is closed")
             self._cancels += 1
-            for handle in self._waiting:
-                native.fl_cancel(handle)
+            for call in self._waiting:
+                call.trigger()
 
     def close(self) -> None:
         """Releases the lock and closes the lock file. The object is unusable after."""
@@ -317,32 +318,28 @@ class FileLock:
             raise LockTimeout(busy.message, FL_ETIMEOUT, busy.operation) from None
         if _debug_cache.get(_DEBUG) is not False and _log.isEnabledFor(_DEBUG):
             _log.debug("waiting for lock %s (timeout %s ms)", self._target, wait_ms)
+        # The wait's own cancel token: cancel() and Ctrl-C end this wait and no later one.
+        call = CallCancel(wait_ms)
         with self._mutex:
             if self._cancels != cancels:
                 raise LockCancelledError(f"lock '{self._target}': cancelled",
                                          FL_ECANCELED, "fl_lock")
-            self._waiting.append(handle)
+            self._waiting.append(call)
         try:
             # In the main thread the wait runs on the worker while this thread waits
             # interruptibly; on KeyboardInterrupt it cancels the native wait.
-            call_interruptibly(lambda: native.fl_lock(handle, mode, wait_ms),
-                               lambda: native.fl_cancel(handle),
+            call_interruptibly(lambda: native.fl_lock_with(handle, mode, call.opts),
+                               call.trigger,
                                lambda outcome: self._settle_cancel(handle, outcome.get("error")))
         finally:
             with self._mutex:
-                self._waiting.remove(handle)
+                self._waiting.remove(call)
 
     @staticmethod
     def _settle_cancel(handle: Any, error: Optional[BaseException]) -> None:
-        """After an interrupted wait: drop a lock taken just before the cancel landed,
-        or consume a cancel request the wait never saw, so the next acquire is clean."""
+        """After an interrupted wait: drop a lock taken just before the cancel landed.
+        (The cancel went to the wait's own token: nothing of it stays on the handle.)"""
         if error is None:
-            native.fl_unlock(handle)  # also clears the pending cancel request
-        elif not isinstance(error, LockCancelledError):
-            try:
-                native.fl_lock(handle, EXCLUSIVE, native.FL_NOWAIT)
-            except (LockCancelledError, LockBusyError):
-                return
             native.fl_unlock(handle)
 
 

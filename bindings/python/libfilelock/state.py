@@ -12,7 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, Union
 
-from ._errors import (FL_EBUSY, FL_ECANCELED, FL_ETIMEOUT, FL_EVALIDATION, FileLockError,
+from ._cancel import CallCancel, with_form
+from ._errors import (FL_EBUSY, FL_ETIMEOUT, FL_EVALIDATION, FileLockError,
                       StateError, StateValidationError)
 from . import _numbers
 from ._interrupt import call_interruptibly
@@ -311,21 +312,13 @@ class JsonState:
         cancelling the awaiting task ends it promptly."""
         from .aio import run_blocking
         key, handle = self._borrow_async_handle(False)
-        reusable = True
-
-        def settle(outcome: Tuple[str, Any]) -> None:
-            nonlocal reusable
-            kind, value = outcome
-            # A cancel that came after the wait ended stays with the handle: not reused.
-            reusable = (kind == "error" and isinstance(value, FileLockError)
-                        and value.code == FL_ECANCELED)
-
+        call = CallCancel()
         try:
             return await run_blocking(
-                lambda: _wait_for_change(handle, after, timeout_ms(timeout)),
-                lambda: native.fl_state_cancel(handle), settle)
+                lambda: _wait_for_change(handle, after, timeout_ms(timeout), call.opts),
+                call.trigger, lambda _: None)
         finally:
-            self._return_async_handle(key, handle, reusable)
+            self._return_async_handle(key, handle)
 
     def list_backups(self, limit: int = 10) -> List[Backup]:
         """Backups, newest first; ``limit <= 0`` lists all."""
@@ -440,28 +433,18 @@ class JsonState:
     def _waiting(self, handle: Any, function: Callable[..., Any], *args: Any,
                  undo: Optional[Callable[[Any], None]] = None) -> Any:
         """``function(handle, *args)``, a call that may wait for the file's lock, with
-        Ctrl-C ending the wait (KeyboardInterrupt). ``undo`` reverses a call that
-        succeeded anyway (a transaction begun just before the cancel landed)."""
+        Ctrl-C ending the wait (KeyboardInterrupt) through the call's own cancel token,
+        so a Ctrl-C that lands after the wait ended leaves the handle as it was.
+        ``undo`` reverses a call that succeeded anyway (a transaction begun just before
+        the cancel landed)."""
+        call = CallCancel()
+
         def settle(outcome: Dict[str, Any]) -> None:
             if "result" in outcome and undo is not None:
                 undo(outcome["result"])
-            error = outcome.get("error")
-            if not (isinstance(error, FileLockError) and error.code == FL_ECANCELED):
-                # The cancel came after the wait: the handle would keep the request and
-                # fail its next call, so this thread gets a fresh one.
-                self._retire(handle)
 
-        return call_interruptibly(lambda: function(handle, *args),
-                                  lambda: native.fl_state_cancel(handle), settle)
-
-    def _retire(self, handle: Any) -> None:
-        handles: Dict[_Key, Any] = self._local.__dict__.get("handles", {})
-        for key, value in list(handles.items()):
-            if value is handle:
-                del handles[key]
-        with self._mutex:
-            self._all_handles = [h for h in self._all_handles if h is not handle]
-        native.fl_state_close(handle)
+        return call_interruptibly(lambda: with_form(function)(handle, *args, call.opts),
+                                  call.trigger, settle)
 
     def _encode(self, data: Any, operation: str) -> str:
         try:
@@ -532,10 +515,8 @@ class JsonState:
                 return key, free.pop()
         return key, self._open_handle(key)
 
-    def _return_async_handle(self, key: "_Key", handle: Any, reusable: bool) -> None:
-        if not reusable:
-            self._retire(handle)
-            return
+    def _return_async_handle(self, key: "_Key", handle: Any) -> None:
+        """Back to the free list: a cancelled call left nothing on it (its own token)."""
         with self._mutex:
             if any(h is handle for h in self._all_handles):  # else closed meanwhile
                 self._async_free.setdefault(key, []).append(handle)
@@ -545,8 +526,10 @@ class JsonState:
             self._active += delta
 
 
-def _wait_for_change(handle: Any, after: Optional[int], wait_ms: int) -> int:
-    """fl_state_wait past ``after``, or past the generation now when it is None."""
+def _wait_for_change(handle: Any, after: Optional[int], wait_ms: int,
+                     wait: Any = None) -> int:
+    """fl_state_wait past ``after``, or past the generation now when it is None;
+    ``wait``: fl_wait_opts carrying the call's cancel token (its timeout is set here)."""
     if after is None:
         try:
             after = native.fl_state_wait(handle, 0, native.FL_NOWAIT)
@@ -554,7 +537,10 @@ def _wait_for_change(handle: Any, after: Optional[int], wait_ms: int) -> int:
             if exc.code != FL_ETIMEOUT:
                 raise
             after = 0  # no generation yet
-    return int(native.fl_state_wait(handle, after, wait_ms))
+    if wait is None:
+        return int(native.fl_state_wait(handle, after, wait_ms))
+    wait.timeout_ms = wait_ms
+    return int(native.fl_state_wait_with(handle, after, wait))
 
 
 # Pipeline phases hold objects with a string status; everything else is free-form.

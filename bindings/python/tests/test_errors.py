@@ -88,7 +88,7 @@ def test_unlock_without_lock_is_reported(tmp_path):
 
 
 def test_library_version():
-    assert libfilelock.library_version() == "1.3.0"
+    assert libfilelock.library_version() == "1.4.0"
     native.fl_check_version(native.FILELOCK_VERSION_NUMBER)
     with pytest.raises(libfilelock.FileLockError):
         native.fl_check_version(native.FILELOCK_VERSION_NUMBER + 10000)

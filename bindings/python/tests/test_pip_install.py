@@ -57,7 +57,7 @@ def test_pip_install_from_source_in_a_fresh_venv(tmp_path):
                             str(source / "bindings" / "python")],
                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=1500)
     assert wheel.returncode == 0, wheel.stdout[-3000:] + wheel.stderr[-3000:]
-    wheels = list(dist.glob("libfilelock-1.3.0-*.whl"))
+    wheels = list(dist.glob("libfilelock-1.4.0-*.whl"))
     assert len(wheels) == 1 and "-none-any" not in wheels[0].name, wheels
     members = zipfile.ZipFile(wheels[0]).namelist()
     assert {"libfilelock/libfilelock.so.1", "libfilelock/libcjson.so.1"} <= set(members)
@@ -79,7 +79,7 @@ def test_pip_install_from_source_in_a_fresh_venv(tmp_path):
                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.split("\n")
-    assert lines[0].split() == ["True", "1.3.0"]
+    assert lines[0].split() == ["True", "1.4.0"]
     assert lines[1] == "True"  # the packaged libcjson, not the system's
     package = Path(lines[2])
     libraries = list(package.glob("*.so*"))

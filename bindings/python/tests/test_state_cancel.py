@@ -73,16 +73,53 @@ def test_ctrl_c_landing_after_the_wait_leaves_no_cancel_behind(tmp_path):
     state.write({"n": 1})
     handle = state._native(True)
 
-    def read_while_interrupted(h):
+    def read_while_interrupted(h, wait):
         # Ctrl-C arrives while the call runs; the cancel it causes lands after the
         # native call has taken and released the lock.
-        result = native.fl_state_read(h)
+        result = native.fl_state_read_with(h, wait)
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.2)
         return result
 
     with pytest.raises(KeyboardInterrupt):
         state._waiting(handle, read_while_interrupted)
+    # The cancel went to that call's own token: the same handle goes on (none is
+    # reopened), and its next calls are not cancelled.
+    assert state._native(True) is handle
+    assert json.loads(native.fl_state_read(handle)[0]) == {"n": 1}
     assert state.read() == {"n": 1}
     state.write({"n": 2})
     assert state.read() == {"n": 2}
+
+
+def test_a_task_cancel_landing_after_the_wait_leaves_the_handle_reusable(tmp_path):
+    import asyncio
+
+    from libfilelock._cancel import CallCancel
+    from libfilelock.aio import run_blocking
+
+    state = JsonState(tmp_path / "s.json", timeout=5)
+    state.write({"n": 1})  # generation 2
+    key, handle = state._borrow_async_handle(False)
+    call = CallCancel()
+
+    def wait_then_linger():
+        generation = native.fl_state_wait_with(handle, 0, call.opts)  # past 0: at once
+        time.sleep(0.3)  # the task is cancelled now, after the native wait
+        return generation
+
+    async def cancelled_late():
+        task = asyncio.ensure_future(run_blocking(wait_then_linger, call.trigger, lambda _: None))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        return await asyncio.gather(task, return_exceptions=True)
+
+    [outcome] = asyncio.run(cancelled_late())
+    assert isinstance(outcome, asyncio.CancelledError)
+    assert call.triggered
+    state._return_async_handle(key, handle)
+    # The handle is reused as it is: its next wait times out, it is not cancelled.
+    with pytest.raises(StateLockError) as info:
+        asyncio.run(state.await_for_change(2, timeout=0.05))
+    assert info.value.code == native.FL_ETIMEOUT
+    assert [h for hs in state._async_free.values() for h in hs] == [handle]

@@ -22,7 +22,7 @@ def test_wheel_builds_installs_and_runs(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-build-isolation",
                     "--no-deps", "-q", "-w", str(dist), str(BUILD_TREE)],
                    check=True, capture_output=True, timeout=300)
-    wheels = list(dist.glob("libfilelock-1.3.0-*.whl"))
+    wheels = list(dist.glob("libfilelock-1.4.0-*.whl"))
     assert len(wheels) == 1
     assert "-none-any" not in wheels[0].name  # tagged for this platform
     names = zipfile.ZipFile(wheels[0]).namelist()
@@ -45,4 +45,4 @@ def test_wheel_builds_installs_and_runs(tmp_path):
     run = subprocess.run([sys.executable, "-c", script, str(site), str(tmp_path / "f")],
                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["True", "1.3.0"]
+    assert run.stdout.split() == ["True", "1.4.0"]

@@ -84,7 +84,7 @@ func run(version, dir string) error {
 }
 
 // mappedLibrary reports the file this process mapped for the named shared library
-// (maps name the file itself: libfilelock.so.1.3.0 for libfilelock.so.1).
+// (maps name the file itself: libfilelock.so.1.4.0 for libfilelock.so.1).
 func mappedLibrary(name string) (string, error) {
 	maps, err := os.Open("/proc/self/maps")
 	if err != nil {

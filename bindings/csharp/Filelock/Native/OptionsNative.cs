@@ -36,3 +36,21 @@ internal struct StateOptionsNative
     public IntPtr @lock;
     public long max_log_bytes;
 }
+
+/// <summary>fl_wait_opts (since 1.4): how one call waits. `cancel` is a token the caller
+/// keeps alive (and referenced) for the length of the call.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct WaitOptionsNative
+{
+    public uint size;
+    public long timeout_ms;
+    public IntPtr cancel;
+
+    /// <summary>The call's own timeout (FL_TIMEOUT_DEFAULT), no token.</summary>
+    internal static WaitOptionsNative Default() => new WaitOptionsNative
+    {
+        size = (uint)Marshal.SizeOf<WaitOptionsNative>(),
+        timeout_ms = -2,
+        cancel = IntPtr.Zero,
+    };
+}

@@ -46,17 +46,17 @@ typedef _gostring_ swig_type_13;
 typedef _gostring_ swig_type_14;
 typedef long long swig_type_15;
 typedef long long swig_type_16;
-typedef _gostring_ swig_type_17;
-typedef _gostring_ swig_type_18;
+typedef long long swig_type_17;
+typedef long long swig_type_18;
 typedef _gostring_ swig_type_19;
 typedef _gostring_ swig_type_20;
 typedef _gostring_ swig_type_21;
 typedef _gostring_ swig_type_22;
 typedef _gostring_ swig_type_23;
 typedef _gostring_ swig_type_24;
-typedef long long swig_type_25;
+typedef _gostring_ swig_type_25;
 typedef _gostring_ swig_type_26;
-typedef _gostring_ swig_type_27;
+typedef long long swig_type_27;
 typedef _gostring_ swig_type_28;
 typedef _gostring_ swig_type_29;
 typedef _gostring_ swig_type_30;
@@ -64,17 +64,17 @@ typedef _gostring_ swig_type_31;
 typedef _gostring_ swig_type_32;
 typedef _gostring_ swig_type_33;
 typedef _gostring_ swig_type_34;
-typedef long long swig_type_35;
+typedef _gostring_ swig_type_35;
 typedef _gostring_ swig_type_36;
-typedef _gostring_ swig_type_37;
+typedef long long swig_type_37;
 typedef _gostring_ swig_type_38;
 typedef _gostring_ swig_type_39;
 typedef _gostring_ swig_type_40;
 typedef _gostring_ swig_type_41;
 typedef _gostring_ swig_type_42;
-typedef long long swig_type_43;
+typedef _gostring_ swig_type_43;
 typedef _gostring_ swig_type_44;
-typedef _gostring_ swig_type_45;
+typedef long long swig_type_45;
 typedef _gostring_ swig_type_46;
 typedef _gostring_ swig_type_47;
 typedef _gostring_ swig_type_48;
@@ -83,26 +83,46 @@ typedef _gostring_ swig_type_50;
 typedef _gostring_ swig_type_51;
 typedef _gostring_ swig_type_52;
 typedef _gostring_ swig_type_53;
-typedef long long swig_type_54;
+typedef _gostring_ swig_type_54;
 typedef _gostring_ swig_type_55;
-typedef _gostring_ swig_type_56;
+typedef long long swig_type_56;
 typedef _gostring_ swig_type_57;
 typedef _gostring_ swig_type_58;
 typedef _gostring_ swig_type_59;
 typedef _gostring_ swig_type_60;
 typedef _gostring_ swig_type_61;
 typedef _gostring_ swig_type_62;
-typedef long long swig_type_63;
-typedef long long swig_type_64;
-typedef _gostring_ swig_type_65;
-typedef _gostring_ swig_type_66;
+typedef _gostring_ swig_type_63;
+typedef _gostring_ swig_type_64;
+typedef long long swig_type_65;
+typedef long long swig_type_66;
 typedef _gostring_ swig_type_67;
 typedef _gostring_ swig_type_68;
 typedef _gostring_ swig_type_69;
 typedef _gostring_ swig_type_70;
 typedef _gostring_ swig_type_71;
 typedef _gostring_ swig_type_72;
-typedef long long swig_type_73;
+typedef _gostring_ swig_type_73;
+typedef _gostring_ swig_type_74;
+typedef _gostring_ swig_type_75;
+typedef _gostring_ swig_type_76;
+typedef _gostring_ swig_type_77;
+typedef _gostring_ swig_type_78;
+typedef _gostring_ swig_type_79;
+typedef long long swig_type_80;
+typedef _gostring_ swig_type_81;
+typedef _gostring_ swig_type_82;
+typedef _gostring_ swig_type_83;
+typedef _gostring_ swig_type_84;
+typedef _gostring_ swig_type_85;
+typedef _gostring_ swig_type_86;
+typedef _gostring_ swig_type_87;
+typedef long long swig_type_88;
+typedef _gostring_ swig_type_89;
+typedef _gostring_ swig_type_90;
+typedef _gostring_ swig_type_91;
+typedef _gostring_ swig_type_92;
+typedef long long swig_type_93;
 extern void _wrap_Swig_free_native_734c868664e9085f(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_native_734c868664e9085f(swig_intgo arg1);
 extern swig_intgo _wrap_FL_OK_native_734c868664e9085f(void);
@@ -182,50 +202,74 @@ extern void _wrap_fl_state_options_max_log_bytes_set_native_734c868664e9085f(uin
 extern swig_type_16 _wrap_fl_state_options_max_log_bytes_get_native_734c868664e9085f(uintptr_t arg1);
 extern uintptr_t _wrap_new_fl_state_options_native_734c868664e9085f(void);
 extern void _wrap_delete_fl_state_options_native_734c868664e9085f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_wait_opts_size_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_wait_opts_timeout_ms_set_native_734c868664e9085f(uintptr_t arg1, swig_type_17 arg2);
+extern swig_type_18 _wrap_fl_wait_opts_timeout_ms_get_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_wait_opts_cancel_set_native_734c868664e9085f(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_fl_wait_opts_cancel_get_native_734c868664e9085f(uintptr_t arg1);
+extern uintptr_t _wrap_new_fl_wait_opts_native_734c868664e9085f(void);
+extern void _wrap_delete_fl_wait_opts_native_734c868664e9085f(uintptr_t arg1);
+extern uintptr_t _wrap_new_fl_cancel_token_native_734c868664e9085f(void);
+extern void _wrap_delete_fl_cancel_token_native_734c868664e9085f(uintptr_t arg1);
 extern void _wrap_delete_fl_handle_native_734c868664e9085f(uintptr_t arg1);
 extern void _wrap_delete_fl_state_native_734c868664e9085f(uintptr_t arg1);
 extern void _wrap_delete_fl_txn_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_17 _wrap_fl_version_native_734c868664e9085f(void);
+extern swig_type_19 _wrap_fl_version_native_734c868664e9085f(void);
 extern swig_intgo _wrap_fl_version_number_native_734c868664e9085f(void);
-extern swig_type_18 _wrap_fl_check_version_native_734c868664e9085f(swig_intgo arg1);
-extern swig_type_19 _wrap_fl_strerror_native_734c868664e9085f(swig_intgo arg1);
-extern swig_type_20 _wrap_fl_last_error_native_734c868664e9085f(void);
+extern swig_type_20 _wrap_fl_check_version_native_734c868664e9085f(swig_intgo arg1);
+extern swig_type_21 _wrap_fl_strerror_native_734c868664e9085f(swig_intgo arg1);
+extern swig_type_22 _wrap_fl_last_error_native_734c868664e9085f(void);
 extern swig_intgo _wrap_fl_last_os_error_native_734c868664e9085f(void);
-extern swig_type_21 _wrap_fl_last_error_path_native_734c868664e9085f(void);
-extern swig_type_22 _wrap_fl_open_native_734c868664e9085f(swig_voidp arg1, swig_type_23 arg2, uintptr_t arg3);
-extern swig_type_24 _wrap_fl_lock_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_type_25 arg3);
-extern swig_type_26 _wrap_fl_unlock_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_27 _wrap_fl_cancel_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_23 _wrap_fl_last_error_path_native_734c868664e9085f(void);
+extern swig_type_24 _wrap_fl_open_native_734c868664e9085f(swig_voidp arg1, swig_type_25 arg2, uintptr_t arg3);
+extern swig_type_26 _wrap_fl_lock_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_type_27 arg3);
+extern swig_type_28 _wrap_fl_unlock_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_29 _wrap_fl_cancel_native_734c868664e9085f(uintptr_t arg1);
 extern void _wrap_fl_close_native_734c868664e9085f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_is_locked_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_28 _wrap_fl_lock_path_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_29 _wrap_fl_query_native_734c868664e9085f(swig_type_30 arg1, uintptr_t arg2, swig_voidp arg3);
-extern swig_type_31 _wrap_fl_scan_native_734c868664e9085f(swig_type_32 arg1, swig_voidp arg2);
-extern swig_type_33 _wrap_fl_clean_stale_native_734c868664e9085f(swig_type_34 arg1, swig_type_35 arg2, swig_voidp arg3);
-extern swig_type_36 _wrap_fl_state_open_native_734c868664e9085f(swig_voidp arg1, swig_type_37 arg2, uintptr_t arg3);
+extern swig_type_30 _wrap_fl_lock_path_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_31 _wrap_fl_query_native_734c868664e9085f(swig_type_32 arg1, uintptr_t arg2, swig_voidp arg3);
+extern swig_type_33 _wrap_fl_scan_native_734c868664e9085f(swig_type_34 arg1, swig_voidp arg2);
+extern swig_type_35 _wrap_fl_clean_stale_native_734c868664e9085f(swig_type_36 arg1, swig_type_37 arg2, swig_voidp arg3);
+extern swig_type_38 _wrap_fl_state_open_native_734c868664e9085f(swig_voidp arg1, swig_type_39 arg2, uintptr_t arg3);
 extern void _wrap_fl_state_close_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_38 _wrap_fl_state_read_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
-extern swig_type_39 _wrap_fl_state_write_native_734c868664e9085f(uintptr_t arg1, swig_type_40 arg2);
-extern swig_type_41 _wrap_fl_state_write_if_native_734c868664e9085f(uintptr_t arg1, swig_type_42 arg2, swig_type_43 arg3);
-extern swig_type_44 _wrap_fl_txn_begin_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_45 _wrap_fl_txn_get_native_734c868664e9085f(uintptr_t arg1, swig_type_46 arg2, swig_voidp arg3);
-extern swig_type_47 _wrap_fl_txn_set_native_734c868664e9085f(uintptr_t arg1, swig_type_48 arg2, swig_type_49 arg3);
-extern swig_type_50 _wrap_fl_txn_remove_native_734c868664e9085f(uintptr_t arg1, swig_type_51 arg2);
-extern swig_type_52 _wrap_fl_txn_merge_native_734c868664e9085f(uintptr_t arg1, swig_type_53 arg2);
-extern swig_type_54 _wrap_fl_txn_generation_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_55 _wrap_fl_txn_commit_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_40 _wrap_fl_state_read_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
+extern swig_type_41 _wrap_fl_state_write_native_734c868664e9085f(uintptr_t arg1, swig_type_42 arg2);
+extern swig_type_43 _wrap_fl_state_write_if_native_734c868664e9085f(uintptr_t arg1, swig_type_44 arg2, swig_type_45 arg3);
+extern swig_type_46 _wrap_fl_txn_begin_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_47 _wrap_fl_txn_get_native_734c868664e9085f(uintptr_t arg1, swig_type_48 arg2, swig_voidp arg3);
+extern swig_type_49 _wrap_fl_txn_set_native_734c868664e9085f(uintptr_t arg1, swig_type_50 arg2, swig_type_51 arg3);
+extern swig_type_52 _wrap_fl_txn_remove_native_734c868664e9085f(uintptr_t arg1, swig_type_53 arg2);
+extern swig_type_54 _wrap_fl_txn_merge_native_734c868664e9085f(uintptr_t arg1, swig_type_55 arg2);
+extern swig_type_56 _wrap_fl_txn_generation_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_57 _wrap_fl_txn_commit_native_734c868664e9085f(uintptr_t arg1);
 extern void _wrap_fl_txn_rollback_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_56 _wrap_fl_state_backup_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_57 _wrap_fl_state_backups_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_58 _wrap_fl_state_restore_native_734c868664e9085f(uintptr_t arg1, swig_type_59 arg2);
-extern swig_type_60 _wrap_fl_state_history_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
-extern swig_type_61 _wrap_fl_state_verify_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_62 _wrap_fl_state_wait_native_734c868664e9085f(uintptr_t arg1, swig_type_63 arg2, swig_type_64 arg3, swig_voidp arg4);
-extern swig_type_65 _wrap_fl_state_cancel_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_66 _wrap_fl_append_native_734c868664e9085f(swig_type_67 arg1, swig_type_68 arg2, uintptr_t arg3);
-extern swig_type_69 _wrap_fl_append_ex_native_734c868664e9085f(swig_type_70 arg1, swig_type_71 arg2, uintptr_t arg3, swig_intgo arg4);
+extern swig_type_58 _wrap_fl_state_backup_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_59 _wrap_fl_state_backups_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_60 _wrap_fl_state_restore_native_734c868664e9085f(uintptr_t arg1, swig_type_61 arg2);
+extern swig_type_62 _wrap_fl_state_history_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
+extern swig_type_63 _wrap_fl_state_verify_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_64 _wrap_fl_state_wait_native_734c868664e9085f(uintptr_t arg1, swig_type_65 arg2, swig_type_66 arg3, swig_voidp arg4);
+extern swig_type_67 _wrap_fl_state_cancel_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_68 _wrap_fl_append_native_734c868664e9085f(swig_type_69 arg1, swig_type_70 arg2, uintptr_t arg3);
+extern swig_type_71 _wrap_fl_append_ex_native_734c868664e9085f(swig_type_72 arg1, swig_type_73 arg2, uintptr_t arg3, swig_intgo arg4);
+extern swig_intgo _wrap_FL_TIMEOUT_DEFAULT_native_734c868664e9085f(void);
+extern void _wrap_fl_cancel_token_trigger_native_734c868664e9085f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_cancel_token_is_triggered_native_734c868664e9085f(uintptr_t arg1);
+extern void _wrap_fl_cancel_token_reset_native_734c868664e9085f(uintptr_t arg1);
+extern swig_type_74 _wrap_fl_lock_with_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern swig_type_75 _wrap_fl_state_read_with_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_76 _wrap_fl_state_write_with_native_734c868664e9085f(uintptr_t arg1, swig_type_77 arg2, uintptr_t arg3);
+extern swig_type_78 _wrap_fl_state_write_if_with_native_734c868664e9085f(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3, uintptr_t arg4);
+extern swig_type_81 _wrap_fl_txn_begin_with_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_82 _wrap_fl_state_backup_with_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_83 _wrap_fl_state_restore_with_native_734c868664e9085f(uintptr_t arg1, swig_type_84 arg2, uintptr_t arg3);
+extern swig_type_85 _wrap_fl_state_history_with_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_86 _wrap_fl_state_verify_with_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_87 _wrap_fl_state_wait_with_native_734c868664e9085f(uintptr_t arg1, swig_type_88 arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_89 _wrap_fl_append_with_native_734c868664e9085f(swig_type_90 arg1, swig_type_91 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
 extern swig_intgo _wrap_fl_wait_fd_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_72 _wrap_fl_lock_waited_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_type_73 arg3, swig_intgo arg4);
+extern swig_type_92 _wrap_fl_lock_waited_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_type_93 arg3, swig_intgo arg4);
 #undef intgo
 */
 import "C"
@@ -927,6 +971,94 @@ type Fl_state_options interface {
 	GetMax_log_bytes() (_swig_ret int64)
 }
 
+type SwigcptrFl_wait_opts uintptr
+
+func (p SwigcptrFl_wait_opts) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrFl_wait_opts) SwigIsFl_wait_opts() {
+}
+
+func (arg1 SwigcptrFl_wait_opts) GetSize() (_swig_ret uint) {
+	var swig_r uint
+	_swig_i_0 := arg1
+	swig_r = (uint)(C._wrap_fl_wait_opts_size_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrFl_wait_opts) SetTimeout_ms(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_wait_opts_timeout_ms_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_17(_swig_i_1))
+}
+
+func (arg1 SwigcptrFl_wait_opts) GetTimeout_ms() (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_fl_wait_opts_timeout_ms_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrFl_wait_opts) SetCancel(arg2 Fl_cancel_token) {
+	_swig_i_0 := arg1
+	_swig_i_1 := getSwigcptr(arg2)
+	C._wrap_fl_wait_opts_cancel_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+}
+
+func (arg1 SwigcptrFl_wait_opts) GetCancel() (_swig_ret Fl_cancel_token) {
+	var swig_r Fl_cancel_token
+	_swig_i_0 := arg1
+	swig_r = (Fl_cancel_token)(SwigcptrFl_cancel_token(C._wrap_fl_wait_opts_cancel_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))))
+	return swig_r
+}
+
+func NewFl_wait_opts() (_swig_ret Fl_wait_opts) {
+	var swig_r Fl_wait_opts
+	swig_r = (Fl_wait_opts)(SwigcptrFl_wait_opts(C._wrap_new_fl_wait_opts_native_734c868664e9085f()))
+	return swig_r
+}
+
+func DeleteFl_wait_opts(arg1 Fl_wait_opts) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_fl_wait_opts_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+}
+
+type Fl_wait_opts interface {
+	Swigcptr() uintptr
+	SwigIsFl_wait_opts()
+	GetSize() (_swig_ret uint)
+	SetTimeout_ms(arg2 int64)
+	GetTimeout_ms() (_swig_ret int64)
+	SetCancel(arg2 Fl_cancel_token)
+	GetCancel() (_swig_ret Fl_cancel_token)
+}
+
+type SwigcptrFl_cancel_token uintptr
+
+func (p SwigcptrFl_cancel_token) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrFl_cancel_token) SwigIsFl_cancel_token() {
+}
+
+func NewFl_cancel_token() (_swig_ret Fl_cancel_token) {
+	var swig_r Fl_cancel_token
+	swig_r = (Fl_cancel_token)(SwigcptrFl_cancel_token(C._wrap_new_fl_cancel_token_native_734c868664e9085f()))
+	return swig_r
+}
+
+func DeleteFl_cancel_token(arg1 Fl_cancel_token) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_fl_cancel_token_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+}
+
+type Fl_cancel_token interface {
+	Swigcptr() uintptr
+	SwigIsFl_cancel_token()
+}
+
 type SwigcptrFl_handle uintptr
 
 func (p SwigcptrFl_handle) Swigcptr() uintptr {
@@ -1048,7 +1180,7 @@ func Fl_open(arg1 *uintptr, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_open_native_734c868664e9085f(C.swig_voidp(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_open_native_734c868664e9085f(C.swig_voidp(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1063,7 +1195,7 @@ func Fl_lock(arg1 Fl_handle, arg2 int, arg3 int64) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_lock_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_25(_swig_i_2))
+	swig_r_p := C._wrap_fl_lock_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_27(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1117,7 +1249,7 @@ func Fl_query(arg1 string, arg2 Fl_lock_options, arg3 *string) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_query_native_734c868664e9085f(*(*C.swig_type_30)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_query_native_734c868664e9085f(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1136,7 +1268,7 @@ func Fl_scan(arg1 string, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_scan_native_734c868664e9085f(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_scan_native_734c868664e9085f(*(*C.swig_type_34)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1156,7 +1288,7 @@ func Fl_clean_stale(arg1 string, arg2 int64, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_clean_stale_native_734c868664e9085f(*(*C.swig_type_34)(unsafe.Pointer(&_swig_i_0)), C.swig_type_35(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_clean_stale_native_734c868664e9085f(*(*C.swig_type_36)(unsafe.Pointer(&_swig_i_0)), C.swig_type_37(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1176,7 +1308,7 @@ func Fl_state_open(arg1 *uintptr, arg2 string, arg3 Fl_state_options) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_open_native_734c868664e9085f(C.swig_voidp(_swig_i_0), *(*C.swig_type_37)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_open_native_734c868664e9085f(C.swig_voidp(_swig_i_0), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1212,7 +1344,7 @@ func Fl_state_write(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_write_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_40)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_write_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1227,7 +1359,7 @@ func Fl_state_write_if(arg1 Fl_state, arg2 string, arg3 uint64) (_swig_ret *Stat
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_write_if_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)), C.swig_type_43(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_if_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_1)), C.swig_type_45(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1253,7 +1385,7 @@ func Fl_txn_get(arg1 Fl_txn, arg2 string, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_46)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_txn_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1273,7 +1405,7 @@ func Fl_txn_set(arg1 Fl_txn, arg2 string, arg3 string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_49)(unsafe.Pointer(&_swig_i_2)))
+	swig_r_p := C._wrap_fl_txn_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_2)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1290,7 +1422,7 @@ func Fl_txn_remove(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_remove_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_remove_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_53)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1304,7 +1436,7 @@ func Fl_txn_merge(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_merge_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_53)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_merge_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1372,7 +1504,7 @@ func Fl_state_restore(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_restore_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_59)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_restore_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1421,7 +1553,7 @@ func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_state_wait_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_63(_swig_i_1), C.swig_type_64(_swig_i_2), C.swig_voidp(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1), C.swig_type_66(_swig_i_2), C.swig_voidp(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1443,7 +1575,7 @@ func Fl_append(arg1 string, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_append_native_734c868664e9085f(*(*C.swig_type_67)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_append_native_734c868664e9085f(*(*C.swig_type_69)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1462,7 +1594,204 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_append_ex_native_734c868664e9085f(*(*C.swig_type_70)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_append_ex_native_734c868664e9085f(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func _swig_getFL_TIMEOUT_DEFAULT() (_swig_ret int) {
+	var swig_r int
+	swig_r = (int)(C._wrap_FL_TIMEOUT_DEFAULT_native_734c868664e9085f())
+	return swig_r
+}
+
+var FL_TIMEOUT_DEFAULT int = _swig_getFL_TIMEOUT_DEFAULT()
+func Fl_cancel_token_trigger(arg1 Fl_cancel_token) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_fl_cancel_token_trigger_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+}
+
+func Fl_cancel_token_is_triggered(arg1 Fl_cancel_token) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	swig_r = (int)(C._wrap_fl_cancel_token_is_triggered_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Fl_cancel_token_reset(arg1 Fl_cancel_token) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_fl_cancel_token_reset_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+}
+
+func Fl_lock_with(arg1 Fl_handle, arg2 int, arg3 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r_p := C._wrap_fl_lock_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_state_read_with(arg1 Fl_state, arg2 *string, arg3 *uint64, arg4 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := getSwigcptr(arg4)
+	swig_r_p := C._wrap_fl_state_read_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+
+	if arg2 != nil && len(*arg2) > 0 {
+		*arg2 = swigCopyString(*arg2)
+	}
+
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_state_write_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r_p := C._wrap_fl_state_write_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_state_write_if_with(arg1 Fl_state, arg2 string, arg3 uint64, arg4 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := getSwigcptr(arg4)
+	swig_r_p := C._wrap_fl_state_write_if_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), C.swig_type_80(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_txn_begin_with(arg1 Fl_state, arg2 *uintptr, arg3 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r_p := C._wrap_fl_txn_begin_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_state_backup_with(arg1 Fl_state, arg2 *string, arg3 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r_p := C._wrap_fl_state_backup_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+
+	if arg2 != nil && len(*arg2) > 0 {
+		*arg2 = swigCopyString(*arg2)
+	}
+
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_state_restore_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r_p := C._wrap_fl_state_restore_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_state_history_with(arg1 Fl_state, arg2 int, arg3 *string, arg4 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := getSwigcptr(arg4)
+	swig_r_p := C._wrap_fl_state_history_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+
+	if arg3 != nil && len(*arg3) > 0 {
+		*arg3 = swigCopyString(*arg3)
+	}
+
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_state_verify_with(arg1 Fl_state, arg2 *string, arg3 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r_p := C._wrap_fl_state_verify_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+
+	if arg2 != nil && len(*arg2) > 0 {
+		*arg2 = swigCopyString(*arg2)
+	}
+
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_state_wait_with(arg1 Fl_state, arg2 uint64, arg3 *uint64, arg4 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := getSwigcptr(arg4)
+	swig_r_p := C._wrap_fl_state_wait_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_88(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_append_with(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int, arg5 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	_swig_i_3 := arg4
+	_swig_i_4 := getSwigcptr(arg5)
+	swig_r_p := C._wrap_fl_append_with_native_734c868664e9085f(*(*C.swig_type_90)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1488,7 +1817,7 @@ func Fl_lock_waited(arg1 Fl_handle, arg2 int, arg3 int64, arg4 int) (_swig_ret *
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_lock_waited_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_73(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_lock_waited_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_93(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 

@@ -221,6 +221,18 @@ SWIGINTERN void delete_fl_state_options(struct fl_state_options *self){
     free((char *)self->initial_json);
     free(self);
   }
+SWIGINTERN struct fl_wait_opts *new_fl_wait_opts(void){
+    fl_wait_opts *o = (fl_wait_opts *)calloc(1, sizeof *o);
+    if (o) fl_wait_opts_init(o);
+    return o;
+  }
+SWIGINTERN void delete_fl_wait_opts(struct fl_wait_opts *self){ free(self); }
+SWIGINTERN struct fl_cancel_token *new_fl_cancel_token(void){
+    fl_cancel_token *t = NULL;
+    fl_cancel_token_create(&t);
+    return t;
+  }
+SWIGINTERN void delete_fl_cancel_token(struct fl_cancel_token *self){ fl_cancel_token_free(self); }
 SWIGINTERN void delete_fl_handle(struct fl_handle *self){ fl_close(self); }
 SWIGINTERN void delete_fl_state(struct fl_state *self){ fl_state_close(self); }
 SWIGINTERN void delete_fl_txn(struct fl_txn *self){ fl_txn_rollback(self); }
@@ -1221,6 +1233,111 @@ void _wrap_delete_fl_state_options_native_734c868664e9085f(struct fl_state_optio
 }
 
 
+intgo _wrap_fl_wait_opts_size_get_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0) {
+  struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
+  uint32_t result;
+  intgo _swig_go_result;
+  
+  arg1 = *(struct fl_wait_opts **)&_swig_go_0; 
+  
+  result = (uint32_t) ((arg1)->size);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_wait_opts_timeout_ms_set_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0, long long _swig_go_1) {
+  struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
+  int64_t arg2 ;
+  
+  arg1 = *(struct fl_wait_opts **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  if (arg1) (arg1)->timeout_ms = arg2;
+  
+}
+
+
+long long _wrap_fl_wait_opts_timeout_ms_get_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0) {
+  struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(struct fl_wait_opts **)&_swig_go_0; 
+  
+  result = (int64_t) ((arg1)->timeout_ms);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_wait_opts_cancel_set_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0, struct fl_cancel_token *_swig_go_1) {
+  struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
+  fl_cancel_token *arg2 = (fl_cancel_token *) 0 ;
+  
+  arg1 = *(struct fl_wait_opts **)&_swig_go_0; 
+  arg2 = *(fl_cancel_token **)&_swig_go_1; 
+  
+  if (arg1) (arg1)->cancel = arg2;
+  
+}
+
+
+struct fl_cancel_token *_wrap_fl_wait_opts_cancel_get_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0) {
+  struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
+  fl_cancel_token *result = 0 ;
+  struct fl_cancel_token *_swig_go_result;
+  
+  arg1 = *(struct fl_wait_opts **)&_swig_go_0; 
+  
+  result = (fl_cancel_token *) ((arg1)->cancel);
+  *(fl_cancel_token **)&_swig_go_result = (fl_cancel_token *)result; 
+  return _swig_go_result;
+}
+
+
+struct fl_wait_opts *_wrap_new_fl_wait_opts_native_734c868664e9085f() {
+  struct fl_wait_opts *result = 0 ;
+  struct fl_wait_opts *_swig_go_result;
+  
+  
+  result = (struct fl_wait_opts *)new_fl_wait_opts();
+  *(struct fl_wait_opts **)&_swig_go_result = (struct fl_wait_opts *)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_fl_wait_opts_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0) {
+  struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
+  
+  arg1 = *(struct fl_wait_opts **)&_swig_go_0; 
+  
+  delete_fl_wait_opts(arg1);
+  
+}
+
+
+struct fl_cancel_token *_wrap_new_fl_cancel_token_native_734c868664e9085f() {
+  struct fl_cancel_token *result = 0 ;
+  struct fl_cancel_token *_swig_go_result;
+  
+  
+  result = (struct fl_cancel_token *)new_fl_cancel_token();
+  *(struct fl_cancel_token **)&_swig_go_result = (struct fl_cancel_token *)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_fl_cancel_token_native_734c868664e9085f(struct fl_cancel_token *_swig_go_0) {
+  struct fl_cancel_token *arg1 = (struct fl_cancel_token *) 0 ;
+  
+  arg1 = *(struct fl_cancel_token **)&_swig_go_0; 
+  
+  delete_fl_cancel_token(arg1);
+  
+}
+
+
 void _wrap_delete_fl_handle_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
   struct fl_handle *arg1 = (struct fl_handle *) 0 ;
   
@@ -1945,6 +2062,298 @@ _gostring_ _wrap_fl_append_ex_native_734c868664e9085f(_gostring_ _swig_go_0, _go
   arg4 = (int)_swig_go_3; 
   
   result = (fl_status)fl_append_ex((char const *)arg1,(char const *)arg2,(struct fl_lock_options const *)arg3,arg4);
+  _swig_go_result = fl_go_status(result); 
+  free(arg1); 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_FL_TIMEOUT_DEFAULT_native_734c868664e9085f() {
+  int result;
+  intgo _swig_go_result;
+  
+  
+  result = (int)(FL_TIMEOUT_DEFAULT);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_cancel_token_trigger_native_734c868664e9085f(struct fl_cancel_token *_swig_go_0) {
+  fl_cancel_token *arg1 = (fl_cancel_token *) 0 ;
+  
+  arg1 = *(fl_cancel_token **)&_swig_go_0; 
+  
+  fl_cancel_token_trigger(arg1);
+  
+}
+
+
+intgo _wrap_fl_cancel_token_is_triggered_native_734c868664e9085f(struct fl_cancel_token *_swig_go_0) {
+  fl_cancel_token *arg1 = (fl_cancel_token *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(fl_cancel_token **)&_swig_go_0; 
+  
+  result = (int)fl_cancel_token_is_triggered((struct fl_cancel_token const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_cancel_token_reset_native_734c868664e9085f(struct fl_cancel_token *_swig_go_0) {
+  fl_cancel_token *arg1 = (fl_cancel_token *) 0 ;
+  
+  arg1 = *(fl_cancel_token **)&_swig_go_0; 
+  
+  fl_cancel_token_reset(arg1);
+  
+}
+
+
+_gostring_ _wrap_fl_lock_with_native_734c868664e9085f(struct fl_handle *_swig_go_0, intgo _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+  fl_handle *arg1 = (fl_handle *) 0 ;
+  int arg2 ;
+  fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_handle **)&_swig_go_0; 
+  arg2 = (int)_swig_go_1; 
+  arg3 = *(fl_wait_opts **)&_swig_go_2; 
+  
+  result = (fl_status)fl_lock_with(arg1,arg2,(struct fl_wait_opts const *)arg3);
+  _swig_go_result = fl_go_status(result); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_state_read_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2, struct fl_wait_opts *_swig_go_3) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  char **arg2 = (char **) 0 ;
+  uint64_t *arg3 = (uint64_t *) 0 ;
+  fl_wait_opts *arg4 = (fl_wait_opts *) 0 ;
+  char *tmp2 = NULL ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  arg2 = &tmp2; 
+  arg3 = (uint64_t *)_swig_go_2; 
+  arg4 = *(fl_wait_opts **)&_swig_go_3; 
+  
+  result = (fl_status)fl_state_read_with(arg1,arg2,arg3,(struct fl_wait_opts const *)arg4);
+  _swig_go_result = fl_go_status(result); 
+  
+  if (tmp2 && *tmp2)
+  *_swig_go_1 = Swig_AllocateString(tmp2, strlen(tmp2));
+  
+  fl_free(tmp2); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_state_write_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  char *arg2 = (char *) 0 ;
+  fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = *(fl_wait_opts **)&_swig_go_2; 
+  
+  result = (fl_status)fl_state_write_with(arg1,(char const *)arg2,(struct fl_wait_opts const *)arg3);
+  _swig_go_result = fl_go_status(result); 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_state_write_if_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2, struct fl_wait_opts *_swig_go_3) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  char *arg2 = (char *) 0 ;
+  uint64_t arg3 ;
+  fl_wait_opts *arg4 = (fl_wait_opts *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = (uint64_t)_swig_go_2; 
+  arg4 = *(fl_wait_opts **)&_swig_go_3; 
+  
+  result = (fl_status)fl_state_write_if_with(arg1,(char const *)arg2,arg3,(struct fl_wait_opts const *)arg4);
+  _swig_go_result = fl_go_status(result); 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_txn_begin_with_native_734c868664e9085f(struct fl_state *_swig_go_0, fl_txn **_swig_go_1, struct fl_wait_opts *_swig_go_2) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  fl_txn **arg2 = (fl_txn **) 0 ;
+  fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  arg2 = (fl_txn **)_swig_go_1; 
+  arg3 = *(fl_wait_opts **)&_swig_go_2; 
+  
+  result = (fl_status)fl_txn_begin_with(arg1,arg2,(struct fl_wait_opts const *)arg3);
+  _swig_go_result = fl_go_status(result); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_state_backup_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  char **arg2 = (char **) 0 ;
+  fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
+  char *tmp2 = NULL ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  arg2 = &tmp2; 
+  arg3 = *(fl_wait_opts **)&_swig_go_2; 
+  
+  result = (fl_status)fl_state_backup_with(arg1,arg2,(struct fl_wait_opts const *)arg3);
+  _swig_go_result = fl_go_status(result); 
+  
+  if (tmp2 && *tmp2)
+  *_swig_go_1 = Swig_AllocateString(tmp2, strlen(tmp2));
+  
+  fl_free(tmp2); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_state_restore_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  char *arg2 = (char *) 0 ;
+  fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = *(fl_wait_opts **)&_swig_go_2; 
+  
+  result = (fl_status)fl_state_restore_with(arg1,(char const *)arg2,(struct fl_wait_opts const *)arg3);
+  _swig_go_result = fl_go_status(result); 
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_state_history_with_native_734c868664e9085f(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2, struct fl_wait_opts *_swig_go_3) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  int arg2 ;
+  char **arg3 = (char **) 0 ;
+  fl_wait_opts *arg4 = (fl_wait_opts *) 0 ;
+  char *tmp3 = NULL ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  arg2 = (int)_swig_go_1; 
+  arg3 = &tmp3; 
+  arg4 = *(fl_wait_opts **)&_swig_go_3; 
+  
+  result = (fl_status)fl_state_history_with(arg1,arg2,arg3,(struct fl_wait_opts const *)arg4);
+  _swig_go_result = fl_go_status(result); 
+  
+  if (tmp3 && *tmp3)
+  *_swig_go_2 = Swig_AllocateString(tmp3, strlen(tmp3));
+  
+  fl_free(tmp3); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_state_verify_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  char **arg2 = (char **) 0 ;
+  fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
+  char *tmp2 = NULL ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  arg2 = &tmp2; 
+  arg3 = *(fl_wait_opts **)&_swig_go_2; 
+  
+  result = (fl_status)fl_state_verify_with(arg1,arg2,(struct fl_wait_opts const *)arg3);
+  _swig_go_result = fl_go_status(result); 
+  
+  if (tmp2 && *tmp2)
+  *_swig_go_1 = Swig_AllocateString(tmp2, strlen(tmp2));
+  
+  fl_free(tmp2); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_state_wait_with_native_734c868664e9085f(struct fl_state *_swig_go_0, long long _swig_go_1, long long *_swig_go_2, struct fl_wait_opts *_swig_go_3) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  uint64_t arg2 ;
+  uint64_t *arg3 = (uint64_t *) 0 ;
+  fl_wait_opts *arg4 = (fl_wait_opts *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (uint64_t *)_swig_go_2; 
+  arg4 = *(fl_wait_opts **)&_swig_go_3; 
+  
+  result = (fl_status)fl_state_wait_with(arg1,arg2,arg3,(struct fl_wait_opts const *)arg4);
+  _swig_go_result = fl_go_status(result); 
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_fl_append_with_native_734c868664e9085f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3, struct fl_wait_opts *_swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  char *arg2 = (char *) 0 ;
+  fl_lock_options *arg3 = (fl_lock_options *) 0 ;
+  int arg4 ;
+  fl_wait_opts *arg5 = (fl_wait_opts *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  
+  arg1 = (char *)malloc(_swig_go_0.n + 1);
+  memcpy(arg1, _swig_go_0.p, _swig_go_0.n);
+  arg1[_swig_go_0.n] = '\0';
+  
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = *(fl_lock_options **)&_swig_go_2; 
+  arg4 = (int)_swig_go_3; 
+  arg5 = *(fl_wait_opts **)&_swig_go_4; 
+  
+  result = (fl_status)fl_append_with((char const *)arg1,(char const *)arg2,(struct fl_lock_options const *)arg3,arg4,(struct fl_wait_opts const *)arg5);
   _swig_go_result = fl_go_status(result); 
   free(arg1); 
   free(arg2); 
