@@ -41,6 +41,10 @@ const char *kind_name(KernelLockKind kind) {
 
 FL_NO_STACK_REDZONES int lock_call(NativeFile fd, KernelLockKind kind, LockMode mode, bool wait) {
   if (const int err = syscalls::enter(Syscall::lock)) return err;
+  return lock_call_unchecked(fd, kind, mode, wait);
+}
+
+FL_NO_STACK_REDZONES int lock_call_unchecked(NativeFile fd, KernelLockKind kind, LockMode mode, bool wait) {
   int rc;
   switch (kind) {
     case KernelLockKind::flock:

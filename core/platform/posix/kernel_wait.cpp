@@ -27,6 +27,7 @@
 #include "common/error.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/posix/lock_call.hpp"
+#include "platform/syscalls.hpp"
 #include "platform/threads.hpp"
 
 namespace filelock::platform {
@@ -66,8 +67,11 @@ FL_NO_STACK_REDZONES void *waiter_main(void *arg) {
   int rc;
   int ignored;
   do {
+    // The table first, while cancellation is deferred (see lock_call_unchecked).
+    rc = syscalls::enter(Syscall::lock);
+    if (rc != 0) break;
     if (!w->own_fd) ::pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &ignored);
-    rc = lock_call(w->fd, w->kind, w->mode, true);
+    rc = lock_call_unchecked(w->fd, w->kind, w->mode, true);
     if (!w->own_fd) ::pthread_setcanceltype(PTHREAD_CANCEL_DEFERRED, &ignored);
   } while (rc == EINTR);
   // From here on the result must be reported, not cut short by a late cancel.

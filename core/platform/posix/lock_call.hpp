@@ -17,7 +17,13 @@ namespace filelock::platform {
 #define FL_NO_STACK_REDZONES
 #endif
 
-// One lock call on the whole file: 0 or an errno; `wait` selects the blocking form.
+// One lock call on the whole file, through the system-call table: 0 or an errno;
+// `wait` selects the blocking form.
 FL_NO_STACK_REDZONES int lock_call(NativeFile fd, KernelLockKind kind, LockMode mode, bool wait);
+// The same call without the table's check, for a waiter thread that asks the table
+// first (syscalls::enter) and only then lets itself be cancelled asynchronously: the
+// forced unwind out of the blocked call must meet no frame holding the check's inlined
+// noexcept code, which turns the unwind into std::terminate (seen under ThreadSanitizer).
+FL_NO_STACK_REDZONES int lock_call_unchecked(NativeFile fd, KernelLockKind kind, LockMode mode, bool wait);
 
 }  // namespace filelock::platform
