@@ -238,7 +238,8 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  * release it). After fork() a child's copy of a handle never releases the parent's
  * lock. fl_lock_path returns the name;
  * fl_lock_fd returns -1. fl_unlock reports FL_EIO when the lease expired while held
- * (etcd unreachable for its TTL: another process may have held the lock meanwhile).
+ * (etcd unreachable for its TTL: another process may have held the lock meanwhile);
+ * fl_lock_lost says so before, and fl_fencing_token gives the holder's token (below).
  * fl_scan lists the locks under an etcd:// prefix (below); fl_state_open keeps a JSON
  * document on etcd (below). Not yet: fl_append on etcd:// names. */
 FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts);
@@ -290,6 +291,17 @@ FL_API int fl_lock_fd(const fl_handle *h);
  *    FL_ETIMEOUT; h is not touched, so this may be called while the flock still blocks.
  * The holder record and the exclusion between handles are as with fl_lock. */
 FL_API int fl_wait_fd(const fl_handle *h);
+/* Since 1.4. While h holds an etcd:// lock: its fencing token in *token, the create
+ * revision of the holder's key, which grows with every acquisition in the cluster. A
+ * store that remembers the largest token it has seen can refuse a write that carries a
+ * smaller one: from a holder whose lease expired meanwhile. FL_ENOTLOCKED when h holds
+ * nothing; FL_EUNSUPPORTED for a file lock (the kernel or the lock file keeps it until
+ * it is released: it cannot pass to another holder while held). */
+FL_API int fl_fencing_token(const fl_handle *h, int64_t *token);
+/* Since 1.4. 1 if h's etcd:// lock is known to be lost while held: its lease expired
+ * (etcd said so, or its TTL passed since etcd last confirmed it), so another process
+ * may hold it; fl_unlock will report FL_EIO. 0 otherwise, and always for file locks. */
+FL_API int fl_lock_lost(const fl_handle *h);
 FL_API int fl_lock_waited(fl_handle *h, int mode, int64_t timeout_ms, int wait_errno);
 
 /* ---- Cancel tokens and per-call waits (since 1.4) ---------------------------------- */

@@ -140,6 +140,16 @@ FL_API int fl_lock_fd(const fl_handle *h) { return h == nullptr ? -1 : h->lock->
 
 FL_API int fl_wait_fd(const fl_handle *h) { return h == nullptr ? -1 : h->lock->wait_fd(); }
 
+FL_API int fl_fencing_token(const fl_handle *h, int64_t *token) {
+  return guard([&] {
+    require(h, "fencing token", "handle");
+    require(token, "fencing token", "token");
+    *token = h->lock->fencing_token();
+  });
+}
+
+FL_API int fl_lock_lost(const fl_handle *h) { return h != nullptr && h->lock->lost() ? 1 : 0; }
+
 FL_API int fl_lock_waited(fl_handle *h, int mode, int64_t timeout_ms, int wait_errno) {
   return guard([&] {
     require(h, "lock", "handle");

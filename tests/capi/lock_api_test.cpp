@@ -50,6 +50,25 @@ TEST(CapiLock, LockUnlockAndState) {
   EXPECT_EQ(fl_lock(b.h, FL_EXCLUSIVE, FL_NOWAIT), FL_OK);
 }
 
+// A file lock cannot pass to another holder while held: no fencing token, never lost.
+// (etcd:// tokens and lost leases: tests/etcd.)
+TEST(CapiLock, AFileLockHasNoFencingTokenAndIsNeverLost) {
+  fltest::TempDir dir;
+  Handle a;
+  ASSERT_EQ(fl_open(&a.h, dir.file("x").c_str(), nullptr), FL_OK);
+  int64_t token = 42;
+  EXPECT_EQ(fl_fencing_token(a.h, &token), FL_ENOTLOCKED);
+  ASSERT_EQ(fl_lock(a.h, FL_EXCLUSIVE, FL_NOWAIT), FL_OK);
+  EXPECT_EQ(fl_fencing_token(a.h, &token), FL_EUNSUPPORTED);
+  const std::string msg = fl_last_error();
+  EXPECT_NE(msg.find("fencing token '" + dir.file("x.lock") + "'"), std::string::npos) << msg;
+  EXPECT_EQ(token, 42);
+  EXPECT_EQ(fl_lock_lost(a.h), 0);
+  EXPECT_EQ(fl_fencing_token(a.h, nullptr), FL_EINVAL);
+  EXPECT_EQ(fl_fencing_token(nullptr, &token), FL_EINVAL);
+  EXPECT_EQ(fl_lock_lost(nullptr), 0);
+}
+
 TEST(CapiLock, CloseReleases) {
   fltest::TempDir dir;
   Handle b;
