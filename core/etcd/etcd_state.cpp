@@ -268,15 +268,7 @@ uint64_t EtcdState::write(std::string_view json, const uint64_t *expected, const
   if (expected != nullptr && cur.generation != *expected)
     throw_error(Status::conflict, "write state", url_,
                 "generation is " + std::to_string(cur.generation) + ", expected " + std::to_string(*expected));
-  json::Doc before;
-  if (cur.exists) {
-    try {
-      before = json::parse(cur.bytes);
-    } catch (const json::JsonError &) {
-      // A damaged document is replaced whole; there is nothing to compare with.
-    }
-  }
-  return commit(cur, next.get(), "commit", state::changed_members(before.get(), next.get()), true);
+  return commit(cur, next.get(), "commit", state::changes_from(cur, next.get()), true);
 }
 
 std::unique_ptr<state::Transaction> EtcdState::begin(const state::CallWait &wait) {
@@ -394,15 +386,7 @@ uint64_t EtcdState::restore(const std::string &id, const state::CallWait &wait) 
     throw_error(Status::corrupt, "restore", url_, "backup '" + id + "' is damaged: " + e.what());
   }
   state::Current cur = load("restore", false);
-  json::Doc before;
-  if (cur.exists) {
-    try {
-      before = json::parse(cur.bytes);
-    } catch (const json::JsonError &) {
-      // Restoring over a damaged document is what restore is for.
-    }
-  }
-  return commit(cur, restored.get(), "restore", state::changed_members(before.get(), restored.get()), true);
+  return commit(cur, restored.get(), "restore", state::changes_from(cur, restored.get()), true);
 }
 
 std::string EtcdState::history(int limit, const state::CallWait &) {

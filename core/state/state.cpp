@@ -514,15 +514,7 @@ uint64_t State::write(std::string_view json, const uint64_t *expected, const Cal
                 "generation is " + std::to_string(cur.generation) + ", expected " +
                     std::to_string(*expected));
   }
-  json::Doc before;
-  if (cur.exists) {
-    try {
-      before = json::parse(cur.bytes);
-    } catch (const json::JsonError &) {
-      // A damaged file is replaced whole; there is nothing to compare with.
-    }
-  }
-  return commit(cur, next.get(), "commit", changed_members(before.get(), next.get()));
+  return commit(cur, next.get(), "commit", changes_from(cur, next.get()));
 }
 
 std::unique_ptr<Transaction> State::begin(const CallWait &wait) {
@@ -567,15 +559,7 @@ uint64_t State::restore(const std::string &id, const CallWait &wait) {
     throw_error(Status::corrupt, "restore", file, std::string("backup is damaged: ") + e.what());
   }
   Current cur = load(false);
-  json::Doc before;
-  if (cur.exists) {
-    try {
-      before = json::parse(cur.bytes);
-    } catch (const json::JsonError &) {
-      // Restoring over a damaged file is what restore is for.
-    }
-  }
-  return commit(cur, restored.get(), "restore", changed_members(before.get(), restored.get()));
+  return commit(cur, restored.get(), "restore", changes_from(cur, restored.get()));
 }
 
 std::string State::history(int limit, const CallWait &wait) {

@@ -31,6 +31,18 @@ std::vector<std::string> changed_members(const cJSON *before, const cJSON *after
   return out;
 }
 
+std::vector<std::string> changes_from(const Current &current, const cJSON *after) {
+  json::Doc before;
+  if (current.exists) {
+    try {
+      before = json::parse(current.bytes);
+    } catch (const json::JsonError &) {
+      // Damaged: there is nothing to compare with.
+    }
+  }
+  return changed_members(before.get(), after);
+}
+
 // The tree parsed at begin becomes the private copy: the stored document is the original.
 Transaction::Transaction(Store &store, Current current)
     : store_(store), current_(std::move(current)), work_(std::move(current_.tree)) {}

@@ -151,5 +151,8 @@ inline constexpr size_t kMaxChanged = 32;
 
 // Top-level members that differ ("/key"), or "" when the root itself changed type.
 std::vector<std::string> changed_members(const cJSON *before, const cJSON *after);
+// What a whole-document commit of `after` changes in the stored document `current`; all
+// of it ("") when that is missing or damaged (a write or restore replaces it whole).
+std::vector<std::string> changes_from(const Current &current, const cJSON *after);
 
 }  // namespace filelock::state
