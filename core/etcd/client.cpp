@@ -181,15 +181,27 @@ void Client::revoke(const char *op, int64_t lease) {
 }
 
 RangeResult Client::put_and_range(const char *op, const std::string &key, const std::string &value,
-                                  int64_t lease, const std::string &prefix) {
-  const std::string body = "{\"success\":[{\"request_put\":{\"key\":" + b64(key) + ",\"value\":" +
-                           b64(value) + ",\"lease\":\"" + std::to_string(lease) +
-                           "\"}},{\"request_range\":" + range_body(prefix) + "}]}";
+                                  int64_t lease, const std::string &prefix, ReadAlong *also) {
+  std::string body = "{\"success\":[{\"request_put\":{\"key\":" + b64(key) + ",\"value\":" +
+                     b64(value) + ",\"lease\":\"" + std::to_string(lease) +
+                     "\"}},{\"request_range\":" + range_body(prefix) + "}";
+  if (also != nullptr) body += ",{\"request_range\":{\"key\":" + b64(also->key) + "}}";
+  body += "]}";
   Doc doc = parse(op, target(), call(op, "/v3/kv/txn", body));
   const cJSON *responses = cJSON_GetObjectItemCaseSensitive(doc.get(), "responses");
-  const cJSON *range = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(responses, 1), "response_range");
-  if (range == nullptr) throw_error(Status::io, op, target().url, "etcd's transaction answer has no range");
-  return read_range(range, header_revision(doc.get()), prefix);
+  auto range_at = [&](int i) {
+    const cJSON *range =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(responses, i), "response_range");
+    if (range == nullptr) throw_error(Status::io, op, target().url, "etcd's transaction answer has no range");
+    return range;
+  };
+  const int64_t revision = header_revision(doc.get());
+  if (also != nullptr) {
+    RangeResult r = read_range(range_at(2), revision, also->key, true);
+    also->found = !r.kvs.empty();
+    if (also->found) also->kv = std::move(r.kvs.front());
+  }
+  return read_range(range_at(1), revision, prefix);
 }
 
 RangeResult Client::range_prefix(const char *op, const std::string &prefix) {

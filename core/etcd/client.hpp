@@ -27,6 +27,14 @@ struct Compare {
   int64_t revision;
 };
 
+// One more key read in the same transaction as a put (put_and_range): `found` and `kv`
+// are what the key held at that transaction's revision.
+struct ReadAlong {
+  std::string key;
+  bool found = false;
+  KeyValue kv;
+};
+
 struct RangeResult {
   int64_t revision = 0;  // the store's revision the range was read at
   std::vector<KeyValue> kvs;  // oldest creation first
@@ -43,9 +51,10 @@ class Client {
   int64_t keep_alive(const char *op, int64_t lease, Interrupt *interrupt);
   void revoke(const char *op, int64_t lease);
   // Puts key=value attached to `lease`, then reads the keys directly under `prefix`, oldest
-  // creation first: one transaction, so the range sees the put.
+  // creation first: one transaction, so the range sees the put. `also` (if given) reads
+  // one more key in that transaction.
   RangeResult put_and_range(const char *op, const std::string &key, const std::string &value,
-                            int64_t lease, const std::string &prefix);
+                            int64_t lease, const std::string &prefix, ReadAlong *also = nullptr);
   RangeResult range_prefix(const char *op, const std::string &prefix);
   // Every key under `prefix`, at any depth (the queues of all locks below it).
   RangeResult range_subtree(const char *op, const std::string &prefix);

@@ -112,7 +112,7 @@ bool EtcdLock::held_by_this_process(const KeyValue &kv) const {
          record.start_time == self_.start_time && record.host == self_.host;
 }
 
-void EtcdLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {
+bool EtcdLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token, ReadAlong *also) {
   const char *op = "lock";
   if (inherited()) {
     forget_inherited();
@@ -136,16 +136,17 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {
   key_ = prefix_ + hex(lease_);
   RangeResult queue;
   try {
-    queue = client_.put_and_range(op, key_, record(mode), lease_, prefix_);
+    queue = client_.put_and_range(op, key_, record(mode), lease_, prefix_, also);
   } catch (const Error &e) {
     if (e.status() != Status::not_found) throw;
     // The lease expired unseen (a suspended process): a new one, once.
     lease_valid_until_ms_.store(0);
     ensure_lease();
     key_ = prefix_ + hex(lease_);
-    queue = client_.put_and_range(op, key_, record(mode), lease_, prefix_);
+    queue = client_.put_and_range(op, key_, record(mode), lease_, prefix_, also);
   }
   keep_alive_ = std::make_unique<KeepAlive>(client_, lease_, target_.ttl_s, lease_valid_until_ms_);
+  bool waited = false;
   try {
     for (;;) {
       const KeyValue *mine = find_key(queue, key_);
@@ -182,12 +183,14 @@ void EtcdLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {
           break;
       }
       queue = client_.range_prefix(op, prefix_);
+      waited = true;
     }
   } catch (...) {
     leave_queue();
     throw;
   }
   held_ = true;
+  return also != nullptr && !waited;
 }
 
 void EtcdLock::unlock() {

@@ -22,7 +22,13 @@ class EtcdLock final : public Lock {
   EtcdLock(const Target &target, const LockOptions &options);
   ~EtcdLock() override;  // releases the lock if held, revokes the lease
 
-  void lock(LockMode mode, int64_t timeout_ms, CancelToken *token = nullptr) override;
+  void lock(LockMode mode, int64_t timeout_ms, CancelToken *token = nullptr) override {
+    lock(mode, timeout_ms, token, nullptr);
+  }
+  // The same, reading `also->key` in the transaction that queues this handle's key.
+  // Returns whether that read is of the moment the lock was taken (no one was ahead);
+  // after a wait it is stale and the caller reads again.
+  bool lock(LockMode mode, int64_t timeout_ms, CancelToken *token, ReadAlong *also);
   void unlock() override;
   void cancel() noexcept override {
     cancel_request_.store(true);

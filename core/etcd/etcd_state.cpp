@@ -40,9 +40,10 @@ std::string record(const state::AuditEntry &entry) {
 
 }  // namespace
 
+// Releases a lock lock_and_load took, at the end of a scope.
 class EtcdState::Held {
  public:
-  Held(EtcdState &st, const state::CallWait &wait) : st_(st) { st.lock(wait); }
+  explicit Held(EtcdState &st) : st_(st) {}
   ~Held() { unlock_quietly(*st_.lock_); }
   Held(const Held &) = delete;
   Held &operator=(const Held &) = delete;
@@ -95,16 +96,29 @@ EtcdState::EtcdState(const std::string &url, const state::StateOptions &options)
 
 EtcdState::~EtcdState() = default;
 
-void EtcdState::lock(const state::CallWait &wait) {
-  lock_->lock(LockMode::exclusive,
-              wait.timeout_ms == state::kStateTimeout ? options_.lock_timeout_ms : wait.timeout_ms, wait.token);
+state::Current EtcdState::lock_and_load(const state::CallWait &wait, const char *op, bool parse) {
+  ReadAlong doc;
+  doc.key = doc_key_;
+  const bool fresh = lock_->lock(
+      LockMode::exclusive, wait.timeout_ms == state::kStateTimeout ? options_.lock_timeout_ms : wait.timeout_ms,
+      wait.token, &doc);
+  try {
+    return fresh ? current(op, parse, doc.found, std::move(doc.kv)) : load(op, parse);
+  } catch (...) {
+    unlock_quietly(*lock_);
+    throw;
+  }
 }
 
-// The document under the key: exists false when the key is missing.
 state::Current EtcdState::load(const char *op, bool parse) {
-  state::Current cur;
   KeyValue kv;
-  cur.exists = client_.get(op, doc_key_, kv);
+  const bool exists = client_.get(op, doc_key_, kv);
+  return current(op, parse, exists, std::move(kv));
+}
+
+state::Current EtcdState::current(const char *op, bool parse, bool exists, KeyValue kv) {
+  state::Current cur;
+  cur.exists = exists;
   if (!cur.exists) return cur;
   cur.bytes = std::move(kv.value);
   cur.generation = static_cast<uint64_t>(kv.mod_revision);
@@ -263,8 +277,8 @@ state::Store::Snapshot EtcdState::read(const state::CallWait &) {
 
 uint64_t EtcdState::write(std::string_view json, const uint64_t *expected, const state::CallWait &wait) {
   const json::Doc next = state::parse_input("write state", url_, json);
-  Held held(*this, wait);
-  state::Current cur = load("write state", false);
+  state::Current cur = lock_and_load(wait, "write state", false);
+  Held held(*this);
   if (expected != nullptr && cur.generation != *expected)
     throw_error(Status::conflict, "write state", url_,
                 "generation is " + std::to_string(cur.generation) + ", expected " + std::to_string(*expected));
@@ -272,9 +286,8 @@ uint64_t EtcdState::write(std::string_view json, const uint64_t *expected, const
 }
 
 std::unique_ptr<state::Transaction> EtcdState::begin(const state::CallWait &wait) {
-  lock(wait);
+  state::Current cur = lock_and_load(wait, "begin transaction", true);
   try {
-    state::Current cur = load("begin transaction", true);
     if (!cur.exists)
       throw_error(Status::not_found, "begin transaction", url_,
                   "the document key '" + doc_key_ + "' is missing; fl_state_restore brings back a backup");
@@ -350,8 +363,8 @@ uint64_t EtcdState::wait_for_change(uint64_t after, int64_t timeout_ms, CancelTo
 std::string EtcdState::backup(const state::CallWait &wait) {
   if (options_.max_backups <= 0)
     throw_error(Status::invalid, "back up", url_, "backups are disabled (max_backups is 0)");
-  Held held(*this, wait);
-  const state::Current cur = load("back up", false);
+  const state::Current cur = lock_and_load(wait, "back up", false);
+  Held held(*this);
   if (!cur.exists) throw_error(Status::not_found, "back up", url_, "the document key is missing");
   const std::string id = state::Backups::new_id(cur.generation);
   client_.put("back up", backups_prefix_ + id, cur.bytes);
@@ -375,7 +388,8 @@ std::vector<state::BackupInfo> EtcdState::backups() {
 }
 
 uint64_t EtcdState::restore(const std::string &id, const state::CallWait &wait) {
-  Held held(*this, wait);
+  state::Current cur = lock_and_load(wait, "restore", false);
+  Held held(*this);
   KeyValue kv;
   if (!client_.get("restore", backups_prefix_ + id, kv))
     throw_error(Status::not_found, "restore", url_, "no backup '" + id + "'");
@@ -385,7 +399,6 @@ uint64_t EtcdState::restore(const std::string &id, const state::CallWait &wait) 
   } catch (const json::JsonError &e) {
     throw_error(Status::corrupt, "restore", url_, "backup '" + id + "' is damaged: " + e.what());
   }
-  state::Current cur = load("restore", false);
   return commit(cur, restored.get(), "restore", state::changes_from(cur, restored.get()), true);
 }
 

@@ -55,10 +55,14 @@ class EtcdState final : public state::Store {
                               std::vector<std::string> changed) override;
   void end_transaction() noexcept override;
 
-  class Held;  // the exclusive lock for one scope
-  // The lock as `wait` says: its timeout (else lock_timeout_ms) and its token.
-  void lock(const state::CallWait &wait);
+  class Held;  // releases the exclusive lock at the end of a scope
+  // Takes the lock as `wait` says (its timeout, else lock_timeout_ms, and its token) and
+  // reads the document: in the lock's own transaction when no one was ahead, so that
+  // taking the lock and reading cost one round trip; read again after a wait.
+  state::Current lock_and_load(const state::CallWait &wait, const char *op, bool parse);
+  // The document under the key: exists false when the key is missing.
   state::Current load(const char *op, bool parse);
+  state::Current current(const char *op, bool parse, bool exists, KeyValue kv);
   // Under the lock; `release`: the commit's transaction also deletes the lock key (the
   // caller's scope then finds the lock released; a refused commit leaves it held).
   uint64_t commit(state::Current &cur, const cJSON *next, const char *op,

@@ -17,6 +17,7 @@
 #include "json/json.hpp"
 #include "state/state.hpp"
 #include "support.hpp"
+#include "tcp_proxy.hpp"
 
 using etcdtest::status_of;
 using filelock::Status;
@@ -218,6 +219,42 @@ TEST(EtcdState, ADocumentOverEtcdsRequestLimitIsRefusedAndNothingChanges) {
   const Store::Snapshot after = store->read();
   EXPECT_EQ(after.json, before.json);
   EXPECT_EQ(after.generation, before.generation);
+}
+
+// Taking the lock and reading the document cost one round trip: the read rides in the
+// transaction that queues the lock key. After a wait for another holder, the document
+// is read again, so the transaction sees the holder's commit.
+TEST(EtcdState, BeginReadsTheDocumentInTheLocksOwnTransaction) {
+  REQUIRE_ETCD();
+  etcdtest::TcpProxy proxy(etcdtest::first_member_port());
+  const std::string direct = etcdtest::url("one-trip", "ttl=5");
+  auto store = open_store(etcdtest::proxied(direct, proxy.port()), {});
+  store->write(R"({"n": 1})", nullptr);
+  auto kv_requests = [&] {
+    std::vector<std::string> kv;
+    for (std::string &path : proxy.take_requests())  // lease keep-alives may pass too
+      if (path.rfind("/v3/kv/", 0) == 0) kv.push_back(std::move(path));
+    return kv;
+  };
+  kv_requests();
+  {
+    auto txn = store->begin();
+    EXPECT_EQ(kv_requests(), std::vector<std::string>{"/v3/kv/txn"});
+    EXPECT_EQ(txn->get("/n"), "1");
+    txn->set("/n", "2");
+    txn->commit();
+  }
+  auto other = open_store(direct, {});
+  auto held = other->begin();  // this begin now waits for `held`
+  std::thread commit_later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    held->set("/n", "3");
+    held->commit();
+  });
+  auto txn = store->begin();
+  commit_later.join();
+  EXPECT_EQ(txn->get("/n"), "3");
+  EXPECT_EQ(store->read().generation, txn->generation());
 }
 
 TEST(EtcdState, MetaDirDoesNotApply) {

@@ -10,7 +10,9 @@
 #include "lock/lock.hpp"
 #include "tcp_proxy.hpp"
 
+using etcdtest::first_member_port;
 using etcdtest::ms_since;
+using etcdtest::proxied;
 using etcdtest::mono_ns;
 using etcdtest::status_of;
 using filelock::Lock;
@@ -18,18 +20,6 @@ using filelock::LockMode;
 using filelock::Status;
 
 namespace {
-
-int first_member_port() {
-  const std::string endpoints = etcdtest::endpoints();
-  const size_t colon = endpoints.find(':');
-  return std::atoi(endpoints.c_str() + colon + 1);
-}
-
-// The URL etcdtest::url would give, through the proxy alone.
-std::string proxied(const std::string &direct, int proxy_port) {
-  const size_t slash = direct.find('/', 7);
-  return "etcd://127.0.0.1:" + std::to_string(proxy_port) + direct.substr(slash);
-}
 
 TEST(EtcdUnreachable, LockFailsWithinTheRequestTimeout) {
   REQUIRE_ETCD();

@@ -5,6 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
+
+#include "etcd_test_env.hpp"
+
 namespace etcdtest {
 
 namespace {
@@ -56,6 +61,32 @@ void TcpProxy::accept_loop() {
   }
 }
 
+// A request line starts "POST /path HTTP/1.1"; the client writes each request whole.
+void TcpProxy::note_requests(const char *data, size_t n) {
+  const std::string_view text(data, n);
+  for (size_t at = text.find("POST /"); at != std::string_view::npos; at = text.find("POST /", at + 1)) {
+    const size_t end = text.find(' ', at + 5);
+    if (end == std::string_view::npos) break;
+    std::lock_guard<std::mutex> lock(requests_mu_);
+    requests_.emplace_back(text.substr(at + 5, end - at - 5));
+  }
+}
+
+std::vector<std::string> TcpProxy::take_requests() {
+  std::lock_guard<std::mutex> lock(requests_mu_);
+  return std::move(requests_);
+}
+
+int first_member_port() {
+  const std::string all = endpoints();
+  return std::atoi(all.c_str() + all.find(':') + 1);
+}
+
+std::string proxied(const std::string &direct, int proxy_port) {
+  const size_t slash = direct.find('/', 7);
+  return "etcd://127.0.0.1:" + std::to_string(proxy_port) + direct.substr(slash);
+}
+
 // Copies bytes both ways until either side closes; while silent, copies nothing; while
 // dropping replies, reads the member's bytes and throws them away.
 void TcpProxy::pump(int client, int server) {
@@ -75,6 +106,7 @@ void TcpProxy::pump(int client, int server) {
         closed = true;
         break;
       }
+      if (i == 0) note_requests(buf, static_cast<size_t>(n));
       if (i == 1 && drop_replies_.load()) continue;
       for (ssize_t off = 0; off < n;) {
         const ssize_t w = write(p[1 - i].fd, buf + off, static_cast<size_t>(n - off));
