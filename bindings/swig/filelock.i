@@ -7,7 +7,8 @@
  *     message is this call's even where threads can move between native calls).
  *   - Out-parameters keep the names used below, so typemaps can match them:
  *     `fl_handle **out`, `fl_state **out`, `fl_txn **out`, `char **json_out`,
- *     `uint64_t *generation_out`, `int64_t *token_out`. Every `char **json_out` string is freed with fl_free.
+ *     `uint64_t *generation_out`, `int64_t *token_out`. Every `char **json_out` string
+ *     is freed with fl_free.
  * Only what is declared here is wrapped (a whitelist, not %include "filelock.h").
  */
 
