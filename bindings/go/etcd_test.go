@@ -101,3 +101,48 @@ func TestEtcdStateUpdatesFromGoroutinesLoseNothing(t *testing.T) {
 		t.Fatalf("WriteIf on a stale generation: %v", err)
 	}
 }
+
+func TestEtcdTheFencingTokenGrowsWithEveryAcquisition(t *testing.T) {
+	url := etcdURL(t, "fenced")
+	first := New(url)
+	defer first.Close()
+	if _, err := first.FencingToken(); !errors.Is(err, ErrNotLocked) {
+		t.Fatalf("FencingToken before Lock: %v", err)
+	}
+	var tokens []int64
+	for i := 0; i < 2; i++ {
+		if err := first.Lock(); err != nil {
+			t.Fatal(err)
+		}
+		token, err := first.FencingToken()
+		if err != nil || first.Lost() {
+			t.Fatalf("FencingToken of a held etcd lock: %d, %v (Lost %v)", token, err, first.Lost())
+		}
+		tokens = append(tokens, token)
+		if err := first.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := New(url)
+	defer second.Close()
+	if err := second.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	token, err := second.FencingToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens = append(tokens, token)
+	// A held lock's LostContext stays open while the lease is kept alive.
+	ctx, cancel := second.LostContext(context.Background())
+	defer cancel()
+	if err := second.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.Err(); err != nil {
+		t.Fatalf("LostContext after a clean Unlock: %v", err)
+	}
+	if !(0 < tokens[0] && tokens[0] < tokens[1] && tokens[1] < tokens[2]) {
+		t.Fatalf("tokens of three acquisitions: %v, want growing", tokens)
+	}
+}

@@ -34,6 +34,7 @@ type Lock struct {
 	mode     LockType // the mode held, if held
 	lockPath string   // the lock file, known from the first open on
 	closed   bool
+	watch    *lostWatch // the held etcd:// lock's LostContext poll, if one was asked for
 
 	// waitMu guards what Close needs to end a wait in progress without mu.
 	waitMu  sync.Mutex
@@ -350,6 +351,7 @@ func (l *Lock) dropLocked() {
 
 // releaseLocked unlocks the held lock and lets go of its handle.
 func (l *Lock) releaseLocked() error {
+	l.stopWatchLocked()
 	st := native.Fl_unlock(l.handle)
 	l.held = false
 	if st != nil {
@@ -411,6 +413,7 @@ func (l *Lock) Close() error {
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.stopWatchLocked()
 	if l.handle != nil {
 		native.Fl_close(l.handle)
 		l.handle = nil

@@ -102,6 +102,7 @@ FL_SAFEHANDLE(fl_txn, TxnHandle)
 %}
 
 %apply unsigned long long *OUTPUT { uint64_t *generation_out };
+%apply long long *OUTPUT { int64_t *token_out };
 
 /* ---- Options structs by reference ----------------------------------------------
  * The const pointer (fl_open, fl_state_open, ...) takes the managed struct. The non-const

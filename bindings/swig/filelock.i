@@ -7,7 +7,8 @@
  *     message is this call's even where threads can move between native calls).
  *   - Out-parameters keep the names used below, so typemaps can match them:
  *     `fl_handle **out`, `fl_state **out`, `fl_txn **out`, `char **json_out`,
- *     `uint64_t *generation_out`. Every `char **json_out` string is freed with fl_free.
+ *     `uint64_t *generation_out`, `int64_t *token_out`. Every `char **json_out` string
+ *     is freed with fl_free.
  * Only what is declared here is wrapped (a whitelist, not %include "filelock.h").
  */
 
@@ -247,3 +248,8 @@ fl_status fl_state_wait_with(fl_state *st, uint64_t after_generation, uint64_t *
                              const fl_wait_opts *wait);
 fl_status fl_append_with(const char *path, const char *json_line, const fl_lock_options *opts,
                          int durability, const fl_wait_opts *wait);
+
+/* Since 1.4: an etcd:// lock's fencing token (FL_EUNSUPPORTED for a file lock) and
+ * whether its lease is known lost (a query of the handle's own state: no I/O). */
+fl_status fl_fencing_token(const fl_handle *h, int64_t *token_out);
+int fl_lock_lost(const fl_handle *h);

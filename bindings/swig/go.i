@@ -8,7 +8,7 @@
  *    right after the call, inside the same cgo call: a goroutine can move to another OS
  *    thread between two cgo calls, so a second call could read another thread's message.
  *  - Out-parameters are Go pointers the C wrapper fills (*uintptr for handles, *string for
- *    strings, *uint64 for generations); strings the library hands out are copied into Go
+ *    strings, *uint64 for generations, *int64 for fencing tokens); strings the library hands out are copied into Go
  *    memory and freed with fl_free inside the wrapper.
  */
 %module native
@@ -104,6 +104,8 @@ FL_GO_HANDLE_OUT(fl_txn)
 
 %typemap(gotype) uint64_t *generation_out "*uint64"
 %typemap(in) uint64_t *generation_out %{ $1 = ($1_ltype)$input; %}
+%typemap(gotype) int64_t *token_out "*int64"
+%typemap(in) int64_t *token_out %{ $1 = ($1_ltype)$input; %}
 
 %include "filelock.i"
 

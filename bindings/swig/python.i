@@ -63,4 +63,9 @@ FL_HANDLE_OUT(fl_txn)
   $result = SWIG_Python_AppendOutput($result, PyLong_FromUnsignedLongLong(tmp$argnum));
 }
 
+%typemap(in, numinputs=0) int64_t *token_out (int64_t tmp = 0) { $1 = &tmp; }
+%typemap(argout) int64_t *token_out {
+  $result = SWIG_Python_AppendOutput($result, PyLong_FromLongLong(tmp$argnum));
+}
+
 %include "filelock.i"

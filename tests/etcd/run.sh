@@ -2,7 +2,8 @@
 # Starts a three-member etcd cluster on 127.0.0.1 (free ports, data in a temporary
 # directory), runs etcd_tests against it, kills one member and runs the degraded test,
 # then stops the cluster (also on failure or interrupt). Then the figures: the same
-# cluster measured with etcdctl, beside the library's.
+# cluster measured with etcdctl, beside the library's. The Python, Go and C# bindings' etcd
+# tests run on the same cluster where they were built.
 #
 #   tests/etcd/run.sh [BUILD_DIR]      (default: build)
 #
@@ -119,6 +120,13 @@ if [[ -d "$BUILD/bindings/go/pkgconfig" ]] && command -v go >/dev/null; then
   (cd "$ROOT/bindings/go" && PKG_CONFIG_PATH="$BUILD/bindings/go/pkgconfig" LD_LIBRARY_PATH="$BUILD/lib" \
     GOCACHE="$BUILD/bindings/go/gocache" GOPATH="$BUILD/bindings/go/gopath" GOFLAGS=-mod=mod \
     GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=1 go test -count=1 -run '^TestEtcd' .)
+fi
+if [[ -f "$BUILD/bindings/csharp/dotnet-build.stamp" ]] && command -v dotnet >/dev/null; then
+  # As ctest's csharp_xunit runs the suite (bindings/csharp/CMakeLists.txt), its etcd tests only.
+  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
+    dotnet test "$ROOT/bindings/csharp/Filelock.Tests/Filelock.Tests.csproj" -c Release --no-build \
+    --disable-build-servers -p:FilelockBuildDir="$BUILD" -p:FilelockCoreDir="$BUILD/bindings/csharp/native" \
+    -nodeReuse:false --filter 'FullyQualifiedName~Filelock.Tests.EtcdTests'
 fi
 
 # The CLI takes etcd:// names as it takes paths (run, lock-info, status of a prefix, state).

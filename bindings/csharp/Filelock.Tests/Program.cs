@@ -26,6 +26,7 @@ public static class Program
             case "hold-transaction": return HoldTransaction(rest[0]);
             case "append": return Append(rest[0], rest[1], int.Parse(rest[2]));
             case "refused": return Refused(rest[0]);
+            case "hold-etcd": return HoldEtcd(rest[0]);
             case "bench": return BindingBench.Run(rest[0], rest.Length > 1 && rest[1] == "--quick");
             default:
                 Console.Error.WriteLine($"unknown helper role {args[1]}");
@@ -41,6 +42,32 @@ public static class Program
         Console.WriteLine("locked");
         Console.Out.Flush();
         Console.In.ReadToEnd();
+        return 0;
+    }
+
+    // Takes an etcd:// lock, says "locked TOKEN", and after a line on stdin says what the
+    // lock knows of its lease: its HandleLostToken, IsLost, and what Release throws.
+    static int HoldEtcd(string url)
+    {
+        using var l = FileLock.Acquire(url, TimeSpan.FromSeconds(10));
+        var lost = l.HandleLostToken;
+        Console.WriteLine($"locked {l.FencingToken}");
+        Console.Out.Flush();
+        Console.In.ReadLine();
+        // The watch polls: wait for it (bounded) rather than race it.
+        lost.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));
+        Console.WriteLine($"lost-token {lost.IsCancellationRequested}");
+        Console.WriteLine($"lost {l.IsLost}");
+        try
+        {
+            l.Release();
+            Console.WriteLine("released");
+        }
+        catch (FileLockException e)
+        {
+            Console.WriteLine($"release {e.Code}");
+        }
+        Console.Out.Flush();
         return 0;
     }
 

@@ -56,6 +56,13 @@ public sealed class Helper : IDisposable
             $"helper ended early: {process.StandardError.ReadToEnd()}");
     }
 
+    /// <summary>Writes a line to the helper's stdin.</summary>
+    public void Send(string line)
+    {
+        process.StandardInput.WriteLine(line);
+        process.StandardInput.Flush();
+    }
+
     /// <summary>Every line the helper printed that was not read yet (after it exited).</summary>
     public string[] RemainingOutput() =>
         process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -14,7 +14,7 @@ namespace Filelock;
 /// <example><code>
 /// using var l = FileLock.Acquire("pipeline.json", TimeSpan.FromSeconds(10), LockMode.Shared);
 /// </code></example>
-public sealed class FileLock : IDisposable, IAsyncDisposable
+public sealed partial class FileLock : IDisposable, IAsyncDisposable
 {
     readonly FileLockHandle handle;
 
@@ -197,6 +197,7 @@ public sealed class FileLock : IDisposable, IAsyncDisposable
     public void Release()
     {
         if (handle.IsClosed || FilelockNative.fl_is_locked(handle) != 1) return;
+        StopLostWatch();
         FilelockNative.fl_unlock(handle);
         Mode = null;
     }
@@ -207,6 +208,7 @@ public sealed class FileLock : IDisposable, IAsyncDisposable
     {
         Mode = null;
         Cancel();
+        StopLostWatch();
         handle.Dispose();
     }
 

@@ -115,6 +115,16 @@ class AsyncFileLock:
     def lock_counter(self) -> int:
         return self._counter if self.is_locked else 0
 
+    @property
+    def fencing_token(self) -> int:
+        """As :attr:`FileLock.fencing_token`."""
+        return self._sync.fencing_token
+
+    @property
+    def lost(self) -> bool:
+        """As :attr:`FileLock.lost`."""
+        return self._sync.lost
+
     async def acquire(self, timeout: Optional[float] = None,
                       poll_interval: Optional[float] = None, *,
                       blocking: Optional[bool] = None) -> Any:

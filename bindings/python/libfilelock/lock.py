@@ -170,6 +170,32 @@ class FileLock:
         """How many acquires are not yet matched by a release (0: not held)."""
         return self._hold().counter if self.is_locked else 0
 
+    @property
+    def fencing_token(self) -> int:
+        """While an ``etcd://`` lock is held: its fencing token, the holder key's create
+        revision, which grows with every acquisition in the cluster (a store that keeps
+        the largest token it has seen can refuse a write carrying a smaller one).
+
+        Raises :class:`LockError` with ``code`` ``FL_EUNSUPPORTED`` for a file lock
+        (the kernel keeps it until released: it never passes to another holder while
+        held), and ``FL_ENOTLOCKED`` when nothing is held."""
+        handle = self._hold().handle
+        if handle is None and not self._closed:
+            # This thread never opened the lock (opening an etcd:// one grants a lease).
+            raise LockError(f"fencing token '{self._target}': not locked", FL_ENOTLOCKED,
+                            "fl_fencing_token")
+        return native.fl_fencing_token(self._context_handle())
+
+    @property
+    def lost(self) -> bool:
+        """True once an ``etcd://`` lock held by this object is known lost: its lease
+        expired (the holder was paused or cut off from etcd for the TTL), so another
+        process may hold it now and :meth:`release` will raise. A query of what the
+        library's keep-alive last learned: it costs no request. Always False for file
+        locks and when nothing is held."""
+        handle = self._hold().handle
+        return handle is not None and not self._closed and bool(native.fl_lock_lost(handle))
+
     def acquire(self, timeout: Optional[float] = None, poll_interval: Optional[float] = None,
                 *, blocking: Optional[bool] = None) -> Any:
         """Takes the lock, or one more level of it if this object already holds it.

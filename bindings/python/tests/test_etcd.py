@@ -3,11 +3,14 @@ cluster tests/etcd/run.sh starts (FILELOCK_TEST_ETCD); skipped without one."""
 from __future__ import annotations
 
 import os
+import signal
+import time
 import uuid
 
 import pytest
 
-from libfilelock import FileLock, JsonState, LockTimeout, StateConflictError
+from libfilelock import FileLock, JsonState, LockError, LockTimeout, StateConflictError
+from libfilelock._errors import FL_EIO, FL_ENOTLOCKED
 
 from conftest import Child
 
@@ -76,3 +79,60 @@ def test_write_if_on_a_stale_generation_conflicts_and_restore_brings_a_backup_ba
     state.backup_manager.restore_backup(oldest)
     assert state.read() == {"phase": "new"}
     assert state.meta_dir is None
+
+
+def test_the_fencing_token_grows_with_every_acquisition():
+    name = url("fenced")
+    first = FileLock(name, timeout=10)
+    with pytest.raises(LockError) as info:
+        first.fencing_token
+    assert info.value.code == FL_ENOTLOCKED
+    with first:
+        one = first.fencing_token
+        assert one > 0 and first.fencing_token == one  # stable while held
+        assert first.lost is False
+    with first:
+        two = first.fencing_token
+    with FileLock(name, timeout=10) as second:
+        three = second.fencing_token
+    assert one < two < three
+    first.close()
+
+
+def test_a_holder_paused_past_its_lease_is_lost_once_another_takes_the_lock():
+    name = url("paused")
+    child = Child("""
+        import sys
+        from libfilelock import FileLock, LockError
+        lock = FileLock(sys.argv[1], timeout=10)
+        lock.acquire()
+        print("token", lock.fencing_token, lock.lost, flush=True)
+        sys.stdin.readline()
+        print("lost", lock.lost, flush=True)
+        try:
+            lock.release()
+            print("released", flush=True)
+        except LockError as e:
+            print("release", e.code, flush=True)
+    """, name)
+    line = child.proc.stdout.readline().split()
+    assert line[0] == "token" and line[2] == "False", line
+    paused_token = int(line[1])
+    os.kill(child.pid, signal.SIGSTOP)
+    try:
+        # Its keep-alive stopped with it: the lease (ttl=2) expires and the lock passes on.
+        start = time.monotonic()
+        taker = FileLock(name, timeout=15)
+        taker.acquire()
+        assert time.monotonic() - start < 12
+        assert taker.fencing_token > paused_token
+        assert taker.lost is False
+    finally:
+        os.kill(child.pid, signal.SIGCONT)
+    child.send("go")
+    child.expect("lost True")
+    child.expect(f"release {FL_EIO}")  # the library says the lease expired while held
+    assert child.wait() == 0
+    assert taker.lost is False
+    taker.release()
+    taker.close()

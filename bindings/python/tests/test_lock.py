@@ -13,6 +13,7 @@ import pytest
 from libfilelock import (Backend, FileLock, FileLockError, LockBusyError, LockCancelledError,
                          LockError, LockTimeout, get_lock_info, is_file_locked)
 from libfilelock import filelock_native as native
+from libfilelock._errors import FL_ENOTLOCKED, FL_EUNSUPPORTED
 
 from conftest import Child
 
@@ -331,3 +332,44 @@ def test_lock_file_needs_no_lock_dir_and_something_to_lock(tmp_path):
         FileLock(lock_file=tmp_path / "x.lock", lock_dir=tmp_path)
     with pytest.raises(TypeError):
         FileLock()
+
+
+def test_a_file_lock_has_no_fencing_token_and_is_never_lost(tmp_path):
+    # Fencing tokens and lost leases are etcd:// things (test_etcd.py): a kernel lock
+    # cannot pass to another holder while held.
+    lock = FileLock(tmp_path / "f", thread_local=False)
+    assert lock.lost is False
+    with pytest.raises(LockError) as info:
+        lock.fencing_token
+    assert info.value.code == FL_ENOTLOCKED
+    with lock:
+        with pytest.raises(LockError) as info:
+            lock.fencing_token
+        assert info.value.code == FL_EUNSUPPORTED
+        assert info.value.code_name == "FL_EUNSUPPORTED"
+        assert f"fencing token '{lock.lock_file}'" in info.value.message
+        assert lock.lost is False
+    lock.close()
+    assert lock.lost is False
+
+
+def test_fencing_token_in_a_thread_that_never_used_the_lock_is_not_locked(tmp_path):
+    # Each thread has its own handle (thread_local): one that never acquired holds
+    # nothing, and asking opens nothing (for etcd:// that would grant a lease).
+    lock = FileLock(tmp_path / "f")
+    errors = []
+
+    def ask():
+        try:
+            lock.fencing_token
+        except LockError as exc:
+            errors.append(exc)
+
+    with lock:
+        thread = threading.Thread(target=ask)
+        thread.start()
+        thread.join()
+    assert len(errors) == 1 and errors[0].code == FL_ENOTLOCKED
+    assert str(tmp_path / "f") in errors[0].message
+    assert len(lock._handles) == 1
+    lock.close()

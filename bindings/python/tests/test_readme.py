@@ -10,7 +10,9 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_readme_python_examples_run(tmp_path):
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    # etcd:// examples need a cluster: test_etcd.py makes the same calls on one.
+    blocks = [block for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+              if "etcd://" not in block]
     assert blocks
     outputs = []
     for block in blocks:

@@ -122,154 +122,157 @@ typedef _gostring_ swig_type_89;
 typedef _gostring_ swig_type_90;
 typedef _gostring_ swig_type_91;
 typedef _gostring_ swig_type_92;
-typedef long long swig_type_93;
-extern void _wrap_Swig_free_native_734c868664e9085f(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_native_734c868664e9085f(swig_intgo arg1);
-extern swig_intgo _wrap_FL_OK_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EINVAL_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ENOMEM_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EIO_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EPERM_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ENOTFOUND_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EBUSY_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ETIMEOUT_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EALREADY_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ENOTLOCKED_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EDEADLK_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ECANCELED_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EUNSUPPORTED_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ECORRUPT_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EVALIDATION_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ECONFLICT_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ERANGE_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_ENOSPC_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_EXCLUSIVE_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_SHARED_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_NOWAIT_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_FOREVER_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_BACKEND_AUTO_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_BACKEND_FLOCK_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_BACKEND_OFD_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_BACKEND_POSIX_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_BACKEND_LOCKFILE_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_BACKEND_LOCKDIR_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_BACKEND_WINDOWS_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_DURABILITY_FULL_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_DURABILITY_ATOMIC_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FL_JSON_MAX_DEPTH_native_734c868664e9085f(void);
-extern swig_intgo _wrap_FILELOCK_VERSION_NUMBER_native_734c868664e9085f(void);
-extern swig_intgo _wrap_fl_lock_options_size_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_lock_options_backend_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_backend_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_lock_options_lock_dir_set_native_734c868664e9085f(uintptr_t arg1, swig_type_1 arg2);
-extern swig_type_2 _wrap_fl_lock_options_lock_dir_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_lock_options_sidecar_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_sidecar_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_lock_options_file_mode_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_file_mode_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_lock_options_owner_set_native_734c868664e9085f(uintptr_t arg1, swig_type_3 arg2);
-extern swig_type_4 _wrap_fl_lock_options_owner_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_lock_options_record_holder_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_record_holder_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_lock_options_retry_interval_ms_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_lock_options_retry_interval_ms_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_lock_options_stale_after_ms_set_native_734c868664e9085f(uintptr_t arg1, swig_type_5 arg2);
-extern swig_type_6 _wrap_fl_lock_options_stale_after_ms_get_native_734c868664e9085f(uintptr_t arg1);
-extern uintptr_t _wrap_new_fl_lock_options_native_734c868664e9085f(void);
-extern void _wrap_delete_fl_lock_options_native_734c868664e9085f(uintptr_t arg1);
-extern swig_intgo _wrap_fl_state_options_size_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_durability_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_durability_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_max_backups_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_max_backups_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_backup_before_write_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_backup_before_write_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_audit_log_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_audit_log_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_validate_on_read_set_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2);
-extern swig_intgo _wrap_fl_state_options_validate_on_read_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_schema_json_set_native_734c868664e9085f(uintptr_t arg1, swig_type_7 arg2);
-extern swig_type_8 _wrap_fl_state_options_schema_json_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_lock_timeout_ms_set_native_734c868664e9085f(uintptr_t arg1, swig_type_9 arg2);
-extern swig_type_10 _wrap_fl_state_options_lock_timeout_ms_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_meta_dir_set_native_734c868664e9085f(uintptr_t arg1, swig_type_11 arg2);
-extern swig_type_12 _wrap_fl_state_options_meta_dir_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_initial_json_set_native_734c868664e9085f(uintptr_t arg1, swig_type_13 arg2);
-extern swig_type_14 _wrap_fl_state_options_initial_json_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_lock_set_native_734c868664e9085f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_fl_state_options_lock_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_state_options_max_log_bytes_set_native_734c868664e9085f(uintptr_t arg1, swig_type_15 arg2);
-extern swig_type_16 _wrap_fl_state_options_max_log_bytes_get_native_734c868664e9085f(uintptr_t arg1);
-extern uintptr_t _wrap_new_fl_state_options_native_734c868664e9085f(void);
-extern void _wrap_delete_fl_state_options_native_734c868664e9085f(uintptr_t arg1);
-extern swig_intgo _wrap_fl_wait_opts_size_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_wait_opts_timeout_ms_set_native_734c868664e9085f(uintptr_t arg1, swig_type_17 arg2);
-extern swig_type_18 _wrap_fl_wait_opts_timeout_ms_get_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_wait_opts_cancel_set_native_734c868664e9085f(uintptr_t arg1, uintptr_t arg2);
-extern uintptr_t _wrap_fl_wait_opts_cancel_get_native_734c868664e9085f(uintptr_t arg1);
-extern uintptr_t _wrap_new_fl_wait_opts_native_734c868664e9085f(void);
-extern void _wrap_delete_fl_wait_opts_native_734c868664e9085f(uintptr_t arg1);
-extern uintptr_t _wrap_new_fl_cancel_token_native_734c868664e9085f(void);
-extern void _wrap_delete_fl_cancel_token_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_delete_fl_handle_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_delete_fl_state_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_delete_fl_txn_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_19 _wrap_fl_version_native_734c868664e9085f(void);
-extern swig_intgo _wrap_fl_version_number_native_734c868664e9085f(void);
-extern swig_type_20 _wrap_fl_check_version_native_734c868664e9085f(swig_intgo arg1);
-extern swig_type_21 _wrap_fl_strerror_native_734c868664e9085f(swig_intgo arg1);
-extern swig_type_22 _wrap_fl_last_error_native_734c868664e9085f(void);
-extern swig_intgo _wrap_fl_last_os_error_native_734c868664e9085f(void);
-extern swig_type_23 _wrap_fl_last_error_path_native_734c868664e9085f(void);
-extern swig_type_24 _wrap_fl_open_native_734c868664e9085f(swig_voidp arg1, swig_type_25 arg2, uintptr_t arg3);
-extern swig_type_26 _wrap_fl_lock_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_type_27 arg3);
-extern swig_type_28 _wrap_fl_unlock_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_29 _wrap_fl_cancel_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_close_native_734c868664e9085f(uintptr_t arg1);
-extern swig_intgo _wrap_fl_is_locked_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_30 _wrap_fl_lock_path_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_31 _wrap_fl_query_native_734c868664e9085f(swig_type_32 arg1, uintptr_t arg2, swig_voidp arg3);
-extern swig_type_33 _wrap_fl_scan_native_734c868664e9085f(swig_type_34 arg1, swig_voidp arg2);
-extern swig_type_35 _wrap_fl_clean_stale_native_734c868664e9085f(swig_type_36 arg1, swig_type_37 arg2, swig_voidp arg3);
-extern swig_type_38 _wrap_fl_state_open_native_734c868664e9085f(swig_voidp arg1, swig_type_39 arg2, uintptr_t arg3);
-extern void _wrap_fl_state_close_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_40 _wrap_fl_state_read_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
-extern swig_type_41 _wrap_fl_state_write_native_734c868664e9085f(uintptr_t arg1, swig_type_42 arg2);
-extern swig_type_43 _wrap_fl_state_write_if_native_734c868664e9085f(uintptr_t arg1, swig_type_44 arg2, swig_type_45 arg3);
-extern swig_type_46 _wrap_fl_txn_begin_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_47 _wrap_fl_txn_get_native_734c868664e9085f(uintptr_t arg1, swig_type_48 arg2, swig_voidp arg3);
-extern swig_type_49 _wrap_fl_txn_set_native_734c868664e9085f(uintptr_t arg1, swig_type_50 arg2, swig_type_51 arg3);
-extern swig_type_52 _wrap_fl_txn_remove_native_734c868664e9085f(uintptr_t arg1, swig_type_53 arg2);
-extern swig_type_54 _wrap_fl_txn_merge_native_734c868664e9085f(uintptr_t arg1, swig_type_55 arg2);
-extern swig_type_56 _wrap_fl_txn_generation_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_57 _wrap_fl_txn_commit_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_txn_rollback_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_58 _wrap_fl_state_backup_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_59 _wrap_fl_state_backups_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_60 _wrap_fl_state_restore_native_734c868664e9085f(uintptr_t arg1, swig_type_61 arg2);
-extern swig_type_62 _wrap_fl_state_history_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
-extern swig_type_63 _wrap_fl_state_verify_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_64 _wrap_fl_state_wait_native_734c868664e9085f(uintptr_t arg1, swig_type_65 arg2, swig_type_66 arg3, swig_voidp arg4);
-extern swig_type_67 _wrap_fl_state_cancel_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_68 _wrap_fl_append_native_734c868664e9085f(swig_type_69 arg1, swig_type_70 arg2, uintptr_t arg3);
-extern swig_type_71 _wrap_fl_append_ex_native_734c868664e9085f(swig_type_72 arg1, swig_type_73 arg2, uintptr_t arg3, swig_intgo arg4);
-extern swig_intgo _wrap_FL_TIMEOUT_DEFAULT_native_734c868664e9085f(void);
-extern void _wrap_fl_cancel_token_trigger_native_734c868664e9085f(uintptr_t arg1);
-extern swig_intgo _wrap_fl_cancel_token_is_triggered_native_734c868664e9085f(uintptr_t arg1);
-extern void _wrap_fl_cancel_token_reset_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_74 _wrap_fl_lock_with_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
-extern swig_type_75 _wrap_fl_state_read_with_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_76 _wrap_fl_state_write_with_native_734c868664e9085f(uintptr_t arg1, swig_type_77 arg2, uintptr_t arg3);
-extern swig_type_78 _wrap_fl_state_write_if_with_native_734c868664e9085f(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3, uintptr_t arg4);
-extern swig_type_81 _wrap_fl_txn_begin_with_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_82 _wrap_fl_state_backup_with_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_83 _wrap_fl_state_restore_with_native_734c868664e9085f(uintptr_t arg1, swig_type_84 arg2, uintptr_t arg3);
-extern swig_type_85 _wrap_fl_state_history_with_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_86 _wrap_fl_state_verify_with_native_734c868664e9085f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_87 _wrap_fl_state_wait_with_native_734c868664e9085f(uintptr_t arg1, swig_type_88 arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_89 _wrap_fl_append_with_native_734c868664e9085f(swig_type_90 arg1, swig_type_91 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
-extern swig_intgo _wrap_fl_wait_fd_native_734c868664e9085f(uintptr_t arg1);
-extern swig_type_92 _wrap_fl_lock_waited_native_734c868664e9085f(uintptr_t arg1, swig_intgo arg2, swig_type_93 arg3, swig_intgo arg4);
+typedef _gostring_ swig_type_93;
+typedef long long swig_type_94;
+extern void _wrap_Swig_free_native_e881cb13ab96011f(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_native_e881cb13ab96011f(swig_intgo arg1);
+extern swig_intgo _wrap_FL_OK_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EINVAL_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ENOMEM_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EIO_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EPERM_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ENOTFOUND_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EBUSY_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ETIMEOUT_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EALREADY_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ENOTLOCKED_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EDEADLK_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ECANCELED_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EUNSUPPORTED_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ECORRUPT_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EVALIDATION_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ECONFLICT_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ERANGE_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_ENOSPC_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_EXCLUSIVE_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_SHARED_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_NOWAIT_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_FOREVER_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_BACKEND_AUTO_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_BACKEND_FLOCK_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_BACKEND_OFD_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_BACKEND_POSIX_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_BACKEND_LOCKFILE_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_BACKEND_LOCKDIR_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_BACKEND_WINDOWS_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_DURABILITY_FULL_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_DURABILITY_ATOMIC_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FL_JSON_MAX_DEPTH_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_FILELOCK_VERSION_NUMBER_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_fl_lock_options_size_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_backend_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_backend_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_lock_dir_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_1 arg2);
+extern swig_type_2 _wrap_fl_lock_options_lock_dir_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_sidecar_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_sidecar_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_file_mode_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_file_mode_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_owner_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_3 arg2);
+extern swig_type_4 _wrap_fl_lock_options_owner_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_record_holder_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_record_holder_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_retry_interval_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_lock_options_retry_interval_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_stale_after_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_5 arg2);
+extern swig_type_6 _wrap_fl_lock_options_stale_after_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern uintptr_t _wrap_new_fl_lock_options_native_e881cb13ab96011f(void);
+extern void _wrap_delete_fl_lock_options_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_state_options_size_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_durability_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_durability_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_max_backups_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_max_backups_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_backup_before_write_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_backup_before_write_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_audit_log_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_audit_log_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_validate_on_read_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
+extern swig_intgo _wrap_fl_state_options_validate_on_read_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_schema_json_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_7 arg2);
+extern swig_type_8 _wrap_fl_state_options_schema_json_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_lock_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_9 arg2);
+extern swig_type_10 _wrap_fl_state_options_lock_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_meta_dir_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_11 arg2);
+extern swig_type_12 _wrap_fl_state_options_meta_dir_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_initial_json_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_13 arg2);
+extern swig_type_14 _wrap_fl_state_options_initial_json_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_lock_set_native_e881cb13ab96011f(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_fl_state_options_lock_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_max_log_bytes_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_15 arg2);
+extern swig_type_16 _wrap_fl_state_options_max_log_bytes_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern uintptr_t _wrap_new_fl_state_options_native_e881cb13ab96011f(void);
+extern void _wrap_delete_fl_state_options_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_wait_opts_size_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_17 arg2);
+extern swig_type_18 _wrap_fl_wait_opts_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_wait_opts_cancel_set_native_e881cb13ab96011f(uintptr_t arg1, uintptr_t arg2);
+extern uintptr_t _wrap_fl_wait_opts_cancel_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern uintptr_t _wrap_new_fl_wait_opts_native_e881cb13ab96011f(void);
+extern void _wrap_delete_fl_wait_opts_native_e881cb13ab96011f(uintptr_t arg1);
+extern uintptr_t _wrap_new_fl_cancel_token_native_e881cb13ab96011f(void);
+extern void _wrap_delete_fl_cancel_token_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_delete_fl_handle_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_delete_fl_state_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_delete_fl_txn_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_19 _wrap_fl_version_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_fl_version_number_native_e881cb13ab96011f(void);
+extern swig_type_20 _wrap_fl_check_version_native_e881cb13ab96011f(swig_intgo arg1);
+extern swig_type_21 _wrap_fl_strerror_native_e881cb13ab96011f(swig_intgo arg1);
+extern swig_type_22 _wrap_fl_last_error_native_e881cb13ab96011f(void);
+extern swig_intgo _wrap_fl_last_os_error_native_e881cb13ab96011f(void);
+extern swig_type_23 _wrap_fl_last_error_path_native_e881cb13ab96011f(void);
+extern swig_type_24 _wrap_fl_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_25 arg2, uintptr_t arg3);
+extern swig_type_26 _wrap_fl_lock_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_27 arg3);
+extern swig_type_28 _wrap_fl_unlock_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_29 _wrap_fl_cancel_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_close_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_is_locked_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_30 _wrap_fl_lock_path_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_31 _wrap_fl_query_native_e881cb13ab96011f(swig_type_32 arg1, uintptr_t arg2, swig_voidp arg3);
+extern swig_type_33 _wrap_fl_scan_native_e881cb13ab96011f(swig_type_34 arg1, swig_voidp arg2);
+extern swig_type_35 _wrap_fl_clean_stale_native_e881cb13ab96011f(swig_type_36 arg1, swig_type_37 arg2, swig_voidp arg3);
+extern swig_type_38 _wrap_fl_state_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_39 arg2, uintptr_t arg3);
+extern void _wrap_fl_state_close_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_40 _wrap_fl_state_read_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
+extern swig_type_41 _wrap_fl_state_write_native_e881cb13ab96011f(uintptr_t arg1, swig_type_42 arg2);
+extern swig_type_43 _wrap_fl_state_write_if_native_e881cb13ab96011f(uintptr_t arg1, swig_type_44 arg2, swig_type_45 arg3);
+extern swig_type_46 _wrap_fl_txn_begin_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_47 _wrap_fl_txn_get_native_e881cb13ab96011f(uintptr_t arg1, swig_type_48 arg2, swig_voidp arg3);
+extern swig_type_49 _wrap_fl_txn_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_50 arg2, swig_type_51 arg3);
+extern swig_type_52 _wrap_fl_txn_remove_native_e881cb13ab96011f(uintptr_t arg1, swig_type_53 arg2);
+extern swig_type_54 _wrap_fl_txn_merge_native_e881cb13ab96011f(uintptr_t arg1, swig_type_55 arg2);
+extern swig_type_56 _wrap_fl_txn_generation_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_57 _wrap_fl_txn_commit_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_txn_rollback_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_58 _wrap_fl_state_backup_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_59 _wrap_fl_state_backups_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_60 _wrap_fl_state_restore_native_e881cb13ab96011f(uintptr_t arg1, swig_type_61 arg2);
+extern swig_type_62 _wrap_fl_state_history_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
+extern swig_type_63 _wrap_fl_state_verify_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_64 _wrap_fl_state_wait_native_e881cb13ab96011f(uintptr_t arg1, swig_type_65 arg2, swig_type_66 arg3, swig_voidp arg4);
+extern swig_type_67 _wrap_fl_state_cancel_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_68 _wrap_fl_append_native_e881cb13ab96011f(swig_type_69 arg1, swig_type_70 arg2, uintptr_t arg3);
+extern swig_type_71 _wrap_fl_append_ex_native_e881cb13ab96011f(swig_type_72 arg1, swig_type_73 arg2, uintptr_t arg3, swig_intgo arg4);
+extern swig_intgo _wrap_FL_TIMEOUT_DEFAULT_native_e881cb13ab96011f(void);
+extern void _wrap_fl_cancel_token_trigger_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_cancel_token_is_triggered_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_cancel_token_reset_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_74 _wrap_fl_lock_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern swig_type_75 _wrap_fl_state_read_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_76 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_77 arg2, uintptr_t arg3);
+extern swig_type_78 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3, uintptr_t arg4);
+extern swig_type_81 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_82 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_83 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_84 arg2, uintptr_t arg3);
+extern swig_type_85 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_86 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_87 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_88 arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_89 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_90 arg1, swig_type_91 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
+extern swig_type_92 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_fl_lock_lost_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_intgo _wrap_fl_wait_fd_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_93 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_94 arg3, swig_intgo arg4);
 #undef intgo
 */
 import "C"
@@ -303,8 +306,8 @@ func getSwigcptr(v interface { Swigcptr() uintptr }) uintptr {
 
 type _ sync.Mutex
 
-//export cgo_panic__native_734c868664e9085f
-func cgo_panic__native_734c868664e9085f(p *byte) {
+//export cgo_panic__native_e881cb13ab96011f
+func cgo_panic__native_e881cb13ab96011f(p *byte) {
 	s := (*[1024]byte)(unsafe.Pointer(p))[:]
 	for i, b := range s {
 		if b == 0 {
@@ -340,13 +343,13 @@ func swigStatus(s string) *Status {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_native_734c868664e9085f(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_native_e881cb13ab96011f(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -361,231 +364,231 @@ type Status struct {
 
 func _swig_getFL_OK() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_OK_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_OK_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_OK int = _swig_getFL_OK()
 func _swig_getFL_EINVAL() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EINVAL_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EINVAL_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EINVAL int = _swig_getFL_EINVAL()
 func _swig_getFL_ENOMEM() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ENOMEM_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ENOMEM_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ENOMEM int = _swig_getFL_ENOMEM()
 func _swig_getFL_EIO() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EIO_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EIO_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EIO int = _swig_getFL_EIO()
 func _swig_getFL_EPERM() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EPERM_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EPERM_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EPERM int = _swig_getFL_EPERM()
 func _swig_getFL_ENOTFOUND() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ENOTFOUND_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ENOTFOUND_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ENOTFOUND int = _swig_getFL_ENOTFOUND()
 func _swig_getFL_EBUSY() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EBUSY_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EBUSY_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EBUSY int = _swig_getFL_EBUSY()
 func _swig_getFL_ETIMEOUT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ETIMEOUT_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ETIMEOUT_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ETIMEOUT int = _swig_getFL_ETIMEOUT()
 func _swig_getFL_EALREADY() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EALREADY_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EALREADY_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EALREADY int = _swig_getFL_EALREADY()
 func _swig_getFL_ENOTLOCKED() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ENOTLOCKED_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ENOTLOCKED_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ENOTLOCKED int = _swig_getFL_ENOTLOCKED()
 func _swig_getFL_EDEADLK() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EDEADLK_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EDEADLK_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EDEADLK int = _swig_getFL_EDEADLK()
 func _swig_getFL_ECANCELED() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ECANCELED_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ECANCELED_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ECANCELED int = _swig_getFL_ECANCELED()
 func _swig_getFL_EUNSUPPORTED() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EUNSUPPORTED_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EUNSUPPORTED_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EUNSUPPORTED int = _swig_getFL_EUNSUPPORTED()
 func _swig_getFL_ECORRUPT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ECORRUPT_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ECORRUPT_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ECORRUPT int = _swig_getFL_ECORRUPT()
 func _swig_getFL_EVALIDATION() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EVALIDATION_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EVALIDATION_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EVALIDATION int = _swig_getFL_EVALIDATION()
 func _swig_getFL_ECONFLICT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ECONFLICT_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ECONFLICT_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ECONFLICT int = _swig_getFL_ECONFLICT()
 func _swig_getFL_ERANGE() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ERANGE_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ERANGE_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ERANGE int = _swig_getFL_ERANGE()
 func _swig_getFL_ENOSPC() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_ENOSPC_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_ENOSPC_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_ENOSPC int = _swig_getFL_ENOSPC()
 func _swig_getFL_EXCLUSIVE() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_EXCLUSIVE_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_EXCLUSIVE_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_EXCLUSIVE int = _swig_getFL_EXCLUSIVE()
 func _swig_getFL_SHARED() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_SHARED_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_SHARED_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_SHARED int = _swig_getFL_SHARED()
 func _swig_getFL_NOWAIT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_NOWAIT_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_NOWAIT_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_NOWAIT int = _swig_getFL_NOWAIT()
 func _swig_getFL_FOREVER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_FOREVER_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_FOREVER_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_FOREVER int = _swig_getFL_FOREVER()
 func _swig_getFL_BACKEND_AUTO() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_AUTO_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_BACKEND_AUTO_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_BACKEND_AUTO int = _swig_getFL_BACKEND_AUTO()
 func _swig_getFL_BACKEND_FLOCK() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_FLOCK_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_BACKEND_FLOCK_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_BACKEND_FLOCK int = _swig_getFL_BACKEND_FLOCK()
 func _swig_getFL_BACKEND_OFD() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_OFD_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_BACKEND_OFD_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_BACKEND_OFD int = _swig_getFL_BACKEND_OFD()
 func _swig_getFL_BACKEND_POSIX() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_POSIX_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_BACKEND_POSIX_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_BACKEND_POSIX int = _swig_getFL_BACKEND_POSIX()
 func _swig_getFL_BACKEND_LOCKFILE() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_LOCKFILE_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_BACKEND_LOCKFILE_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_BACKEND_LOCKFILE int = _swig_getFL_BACKEND_LOCKFILE()
 func _swig_getFL_BACKEND_LOCKDIR() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_LOCKDIR_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_BACKEND_LOCKDIR_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_BACKEND_LOCKDIR int = _swig_getFL_BACKEND_LOCKDIR()
 func _swig_getFL_BACKEND_WINDOWS() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_BACKEND_WINDOWS_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_BACKEND_WINDOWS_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_BACKEND_WINDOWS int = _swig_getFL_BACKEND_WINDOWS()
 func _swig_getFL_DURABILITY_FULL() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_DURABILITY_FULL_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_DURABILITY_FULL_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_DURABILITY_FULL int = _swig_getFL_DURABILITY_FULL()
 func _swig_getFL_DURABILITY_ATOMIC() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_DURABILITY_ATOMIC_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_DURABILITY_ATOMIC_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_DURABILITY_ATOMIC int = _swig_getFL_DURABILITY_ATOMIC()
 func _swig_getFL_JSON_MAX_DEPTH() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_JSON_MAX_DEPTH_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_JSON_MAX_DEPTH_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_JSON_MAX_DEPTH int = _swig_getFL_JSON_MAX_DEPTH()
 func _swig_getFILELOCK_VERSION_NUMBER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FILELOCK_VERSION_NUMBER_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FILELOCK_VERSION_NUMBER_native_e881cb13ab96011f())
 	return swig_r
 }
 
@@ -602,27 +605,27 @@ func (p SwigcptrFl_lock_options) SwigIsFl_lock_options() {
 func (arg1 SwigcptrFl_lock_options) GetSize() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_fl_lock_options_size_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_fl_lock_options_size_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetBackend(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_backend_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_backend_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetBackend() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_lock_options_backend_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_lock_options_backend_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetLock_dir(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_lock_dir_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_1)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_lock_options_lock_dir_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_1)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -631,7 +634,7 @@ func (arg1 SwigcptrFl_lock_options) SetLock_dir(arg2 string) {
 func (arg1 SwigcptrFl_lock_options) GetLock_dir() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_lock_options_lock_dir_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_lock_options_lock_dir_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -641,33 +644,33 @@ func (arg1 SwigcptrFl_lock_options) GetLock_dir() (_swig_ret string) {
 func (arg1 SwigcptrFl_lock_options) SetSidecar(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_sidecar_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_sidecar_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetSidecar() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_lock_options_sidecar_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_lock_options_sidecar_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetFile_mode(arg2 uint) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_file_mode_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_file_mode_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetFile_mode() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_fl_lock_options_file_mode_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_fl_lock_options_file_mode_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetOwner(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_owner_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_3)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_lock_options_owner_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_3)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -676,7 +679,7 @@ func (arg1 SwigcptrFl_lock_options) SetOwner(arg2 string) {
 func (arg1 SwigcptrFl_lock_options) GetOwner() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_lock_options_owner_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_lock_options_owner_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -686,51 +689,51 @@ func (arg1 SwigcptrFl_lock_options) GetOwner() (_swig_ret string) {
 func (arg1 SwigcptrFl_lock_options) SetRecord_holder(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_record_holder_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_record_holder_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetRecord_holder() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_lock_options_record_holder_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_lock_options_record_holder_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetRetry_interval_ms(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_retry_interval_ms_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_lock_options_retry_interval_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetRetry_interval_ms() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_lock_options_retry_interval_ms_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_lock_options_retry_interval_ms_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_lock_options) SetStale_after_ms(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_lock_options_stale_after_ms_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_5(_swig_i_1))
+	C._wrap_fl_lock_options_stale_after_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_5(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_lock_options) GetStale_after_ms() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_fl_lock_options_stale_after_ms_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_fl_lock_options_stale_after_ms_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func NewFl_lock_options() (_swig_ret Fl_lock_options) {
 	var swig_r Fl_lock_options
-	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_new_fl_lock_options_native_734c868664e9085f()))
+	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_new_fl_lock_options_native_e881cb13ab96011f()))
 	return swig_r
 }
 
 func DeleteFl_lock_options(arg1 Fl_lock_options) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_lock_options_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_lock_options_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_lock_options interface {
@@ -767,79 +770,79 @@ func (p SwigcptrFl_state_options) SwigIsFl_state_options() {
 func (arg1 SwigcptrFl_state_options) GetSize() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_fl_state_options_size_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_fl_state_options_size_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetDurability(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_durability_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_durability_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetDurability() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_durability_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_durability_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetMax_backups(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_max_backups_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_max_backups_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetMax_backups() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_max_backups_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_max_backups_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetBackup_before_write(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_backup_before_write_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_backup_before_write_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetBackup_before_write() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_backup_before_write_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_backup_before_write_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetAudit_log(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_audit_log_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_audit_log_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetAudit_log() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_audit_log_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_audit_log_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetValidate_on_read(arg2 int) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_validate_on_read_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
+	C._wrap_fl_state_options_validate_on_read_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetValidate_on_read() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_fl_state_options_validate_on_read_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_state_options_validate_on_read_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetSchema_json(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_schema_json_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_schema_json_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -848,7 +851,7 @@ func (arg1 SwigcptrFl_state_options) SetSchema_json(arg2 string) {
 func (arg1 SwigcptrFl_state_options) GetSchema_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_state_options_schema_json_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_state_options_schema_json_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -858,20 +861,20 @@ func (arg1 SwigcptrFl_state_options) GetSchema_json() (_swig_ret string) {
 func (arg1 SwigcptrFl_state_options) SetLock_timeout_ms(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_lock_timeout_ms_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_9(_swig_i_1))
+	C._wrap_fl_state_options_lock_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_9(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetLock_timeout_ms() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_fl_state_options_lock_timeout_ms_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_fl_state_options_lock_timeout_ms_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetMeta_dir(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_meta_dir_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_meta_dir_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -880,7 +883,7 @@ func (arg1 SwigcptrFl_state_options) SetMeta_dir(arg2 string) {
 func (arg1 SwigcptrFl_state_options) GetMeta_dir() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_state_options_meta_dir_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_state_options_meta_dir_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -890,7 +893,7 @@ func (arg1 SwigcptrFl_state_options) GetMeta_dir() (_swig_ret string) {
 func (arg1 SwigcptrFl_state_options) SetInitial_json(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_initial_json_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_initial_json_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -899,7 +902,7 @@ func (arg1 SwigcptrFl_state_options) SetInitial_json(arg2 string) {
 func (arg1 SwigcptrFl_state_options) GetInitial_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_state_options_initial_json_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_state_options_initial_json_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -909,38 +912,38 @@ func (arg1 SwigcptrFl_state_options) GetInitial_json() (_swig_ret string) {
 func (arg1 SwigcptrFl_state_options) SetLock(arg2 Fl_lock_options) {
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_fl_state_options_lock_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_fl_state_options_lock_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetLock() (_swig_ret Fl_lock_options) {
 	var swig_r Fl_lock_options
 	_swig_i_0 := arg1
-	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_fl_state_options_lock_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_fl_state_options_lock_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_state_options) SetMax_log_bytes(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_max_log_bytes_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_15(_swig_i_1))
+	C._wrap_fl_state_options_max_log_bytes_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_15(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetMax_log_bytes() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_fl_state_options_max_log_bytes_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_fl_state_options_max_log_bytes_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func NewFl_state_options() (_swig_ret Fl_state_options) {
 	var swig_r Fl_state_options
-	swig_r = (Fl_state_options)(SwigcptrFl_state_options(C._wrap_new_fl_state_options_native_734c868664e9085f()))
+	swig_r = (Fl_state_options)(SwigcptrFl_state_options(C._wrap_new_fl_state_options_native_e881cb13ab96011f()))
 	return swig_r
 }
 
 func DeleteFl_state_options(arg1 Fl_state_options) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_state_options_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_state_options_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_state_options interface {
@@ -983,45 +986,45 @@ func (p SwigcptrFl_wait_opts) SwigIsFl_wait_opts() {
 func (arg1 SwigcptrFl_wait_opts) GetSize() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_fl_wait_opts_size_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_fl_wait_opts_size_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_wait_opts) SetTimeout_ms(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_wait_opts_timeout_ms_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_17(_swig_i_1))
+	C._wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_17(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_wait_opts) GetTimeout_ms() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_fl_wait_opts_timeout_ms_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_fl_wait_opts_timeout_ms_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrFl_wait_opts) SetCancel(arg2 Fl_cancel_token) {
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	C._wrap_fl_wait_opts_cancel_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
+	C._wrap_fl_wait_opts_cancel_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_wait_opts) GetCancel() (_swig_ret Fl_cancel_token) {
 	var swig_r Fl_cancel_token
 	_swig_i_0 := arg1
-	swig_r = (Fl_cancel_token)(SwigcptrFl_cancel_token(C._wrap_fl_wait_opts_cancel_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0))))
+	swig_r = (Fl_cancel_token)(SwigcptrFl_cancel_token(C._wrap_fl_wait_opts_cancel_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))))
 	return swig_r
 }
 
 func NewFl_wait_opts() (_swig_ret Fl_wait_opts) {
 	var swig_r Fl_wait_opts
-	swig_r = (Fl_wait_opts)(SwigcptrFl_wait_opts(C._wrap_new_fl_wait_opts_native_734c868664e9085f()))
+	swig_r = (Fl_wait_opts)(SwigcptrFl_wait_opts(C._wrap_new_fl_wait_opts_native_e881cb13ab96011f()))
 	return swig_r
 }
 
 func DeleteFl_wait_opts(arg1 Fl_wait_opts) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_wait_opts_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_wait_opts_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_wait_opts interface {
@@ -1045,13 +1048,13 @@ func (p SwigcptrFl_cancel_token) SwigIsFl_cancel_token() {
 
 func NewFl_cancel_token() (_swig_ret Fl_cancel_token) {
 	var swig_r Fl_cancel_token
-	swig_r = (Fl_cancel_token)(SwigcptrFl_cancel_token(C._wrap_new_fl_cancel_token_native_734c868664e9085f()))
+	swig_r = (Fl_cancel_token)(SwigcptrFl_cancel_token(C._wrap_new_fl_cancel_token_native_e881cb13ab96011f()))
 	return swig_r
 }
 
 func DeleteFl_cancel_token(arg1 Fl_cancel_token) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_cancel_token_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_cancel_token_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_cancel_token interface {
@@ -1070,7 +1073,7 @@ func (p SwigcptrFl_handle) SwigIsFl_handle() {
 
 func DeleteFl_handle(arg1 Fl_handle) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_handle_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_handle_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_handle interface {
@@ -1089,7 +1092,7 @@ func (p SwigcptrFl_state) SwigIsFl_state() {
 
 func DeleteFl_state(arg1 Fl_state) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_state_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_state_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_state interface {
@@ -1108,7 +1111,7 @@ func (p SwigcptrFl_txn) SwigIsFl_txn() {
 
 func DeleteFl_txn(arg1 Fl_txn) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_fl_txn_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_fl_txn_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 type Fl_txn interface {
@@ -1118,7 +1121,7 @@ type Fl_txn interface {
 
 func Fl_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_fl_version_native_734c868664e9085f()
+	swig_r_p := C._wrap_fl_version_native_e881cb13ab96011f()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1127,14 +1130,14 @@ func Fl_version() (_swig_ret string) {
 
 func Fl_version_number() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_fl_version_number_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_fl_version_number_native_e881cb13ab96011f())
 	return swig_r
 }
 
 func Fl_check_version(arg1 int) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_check_version_native_734c868664e9085f(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_fl_check_version_native_e881cb13ab96011f(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1144,7 +1147,7 @@ func Fl_check_version(arg1 int) (_swig_ret *Status) {
 func Fl_strerror(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_fl_strerror_native_734c868664e9085f(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_fl_strerror_native_e881cb13ab96011f(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1153,7 +1156,7 @@ func Fl_strerror(arg1 int) (_swig_ret string) {
 
 func Fl_last_error() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_fl_last_error_native_734c868664e9085f()
+	swig_r_p := C._wrap_fl_last_error_native_e881cb13ab96011f()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1162,13 +1165,13 @@ func Fl_last_error() (_swig_ret string) {
 
 func Fl_last_os_error() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_fl_last_os_error_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_fl_last_os_error_native_e881cb13ab96011f())
 	return swig_r
 }
 
 func Fl_last_error_path() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_fl_last_error_path_native_734c868664e9085f()
+	swig_r_p := C._wrap_fl_last_error_path_native_e881cb13ab96011f()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1180,7 +1183,7 @@ func Fl_open(arg1 *uintptr, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_open_native_734c868664e9085f(C.swig_voidp(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1195,7 +1198,7 @@ func Fl_lock(arg1 Fl_handle, arg2 int, arg3 int64) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_lock_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_27(_swig_i_2))
+	swig_r_p := C._wrap_fl_lock_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_27(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1205,7 +1208,7 @@ func Fl_lock(arg1 Fl_handle, arg2 int, arg3 int64) (_swig_ret *Status) {
 func Fl_unlock(arg1 Fl_handle) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_unlock_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_unlock_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1215,7 +1218,7 @@ func Fl_unlock(arg1 Fl_handle) (_swig_ret *Status) {
 func Fl_cancel(arg1 Fl_handle) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_cancel_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_cancel_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1224,20 +1227,20 @@ func Fl_cancel(arg1 Fl_handle) (_swig_ret *Status) {
 
 func Fl_close(arg1 Fl_handle) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_fl_close_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_fl_close_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 func Fl_is_locked(arg1 Fl_handle) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_fl_is_locked_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_is_locked_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Fl_lock_path(arg1 Fl_handle) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_lock_path_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_lock_path_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
  swig_r_1 = swigCopyString(swig_r) 
@@ -1249,7 +1252,7 @@ func Fl_query(arg1 string, arg2 Fl_lock_options, arg3 *string) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_query_native_734c868664e9085f(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_query_native_e881cb13ab96011f(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1268,7 +1271,7 @@ func Fl_scan(arg1 string, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_scan_native_734c868664e9085f(*(*C.swig_type_34)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_scan_native_e881cb13ab96011f(*(*C.swig_type_34)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1288,7 +1291,7 @@ func Fl_clean_stale(arg1 string, arg2 int64, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_clean_stale_native_734c868664e9085f(*(*C.swig_type_36)(unsafe.Pointer(&_swig_i_0)), C.swig_type_37(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_clean_stale_native_e881cb13ab96011f(*(*C.swig_type_36)(unsafe.Pointer(&_swig_i_0)), C.swig_type_37(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1308,7 +1311,7 @@ func Fl_state_open(arg1 *uintptr, arg2 string, arg3 Fl_state_options) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_open_native_734c868664e9085f(C.swig_voidp(_swig_i_0), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1320,7 +1323,7 @@ func Fl_state_open(arg1 *uintptr, arg2 string, arg3 Fl_state_options) (_swig_ret
 
 func Fl_state_close(arg1 Fl_state) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_fl_state_close_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_fl_state_close_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 func Fl_state_read(arg1 Fl_state, arg2 *string, arg3 *uint64) (_swig_ret *Status) {
@@ -1328,7 +1331,7 @@ func Fl_state_read(arg1 Fl_state, arg2 *string, arg3 *uint64) (_swig_ret *Status
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_read_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_read_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1344,7 +1347,7 @@ func Fl_state_write(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_write_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_write_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1359,7 +1362,7 @@ func Fl_state_write_if(arg1 Fl_state, arg2 string, arg3 uint64) (_swig_ret *Stat
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_write_if_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_1)), C.swig_type_45(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_if_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_1)), C.swig_type_45(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1373,7 +1376,7 @@ func Fl_txn_begin(arg1 Fl_state, arg2 *uintptr) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_begin_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_txn_begin_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1385,7 +1388,7 @@ func Fl_txn_get(arg1 Fl_txn, arg2 string, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_get_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_txn_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1405,7 +1408,7 @@ func Fl_txn_set(arg1 Fl_txn, arg2 string, arg3 string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_set_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_2)))
+	swig_r_p := C._wrap_fl_txn_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_2)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1422,7 +1425,7 @@ func Fl_txn_remove(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_remove_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_53)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_remove_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_53)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1436,7 +1439,7 @@ func Fl_txn_merge(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_merge_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_merge_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1449,14 +1452,14 @@ func Fl_txn_merge(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 func Fl_txn_generation(arg1 Fl_txn) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (uint64)(C._wrap_fl_txn_generation_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_fl_txn_generation_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Fl_txn_commit(arg1 Fl_txn) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_txn_commit_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_txn_commit_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1465,14 +1468,14 @@ func Fl_txn_commit(arg1 Fl_txn) (_swig_ret *Status) {
 
 func Fl_txn_rollback(arg1 Fl_txn) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_fl_txn_rollback_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_fl_txn_rollback_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 func Fl_state_backup(arg1 Fl_state, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_backup_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_state_backup_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1488,7 +1491,7 @@ func Fl_state_backups(arg1 Fl_state, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_backups_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_state_backups_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1504,7 +1507,7 @@ func Fl_state_restore(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_restore_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_restore_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1519,7 +1522,7 @@ func Fl_state_history(arg1 Fl_state, arg2 int, arg3 *string) (_swig_ret *Status)
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_history_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_history_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1535,7 +1538,7 @@ func Fl_state_verify(arg1 Fl_state, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_verify_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_state_verify_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1553,7 +1556,7 @@ func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_state_wait_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1), C.swig_type_66(_swig_i_2), C.swig_voidp(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1), C.swig_type_66(_swig_i_2), C.swig_voidp(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1563,7 +1566,7 @@ func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_
 func Fl_state_cancel(arg1 Fl_state) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r_p := C._wrap_fl_state_cancel_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_fl_state_cancel_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1575,7 +1578,7 @@ func Fl_append(arg1 string, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_append_native_734c868664e9085f(*(*C.swig_type_69)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_append_native_e881cb13ab96011f(*(*C.swig_type_69)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1594,7 +1597,7 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_append_ex_native_734c868664e9085f(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_append_ex_native_e881cb13ab96011f(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1609,26 +1612,26 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 
 func _swig_getFL_TIMEOUT_DEFAULT() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_FL_TIMEOUT_DEFAULT_native_734c868664e9085f())
+	swig_r = (int)(C._wrap_FL_TIMEOUT_DEFAULT_native_e881cb13ab96011f())
 	return swig_r
 }
 
 var FL_TIMEOUT_DEFAULT int = _swig_getFL_TIMEOUT_DEFAULT()
 func Fl_cancel_token_trigger(arg1 Fl_cancel_token) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_fl_cancel_token_trigger_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_fl_cancel_token_trigger_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 func Fl_cancel_token_is_triggered(arg1 Fl_cancel_token) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_fl_cancel_token_is_triggered_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_cancel_token_is_triggered_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func Fl_cancel_token_reset(arg1 Fl_cancel_token) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_fl_cancel_token_reset_native_734c868664e9085f(C.uintptr_t(_swig_i_0))
+	C._wrap_fl_cancel_token_reset_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
 }
 
 func Fl_lock_with(arg1 Fl_handle, arg2 int, arg3 Fl_wait_opts) (_swig_ret *Status) {
@@ -1636,7 +1639,7 @@ func Fl_lock_with(arg1 Fl_handle, arg2 int, arg3 Fl_wait_opts) (_swig_ret *Statu
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_lock_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_lock_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1649,7 +1652,7 @@ func Fl_state_read_with(arg1 Fl_state, arg2 *string, arg3 *uint64, arg4 Fl_wait_
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_read_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_read_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1666,7 +1669,7 @@ func Fl_state_write_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig_r
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_write_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1682,7 +1685,7 @@ func Fl_state_write_if_with(arg1 Fl_state, arg2 string, arg3 uint64, arg4 Fl_wai
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_write_if_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), C.swig_type_80(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), C.swig_type_80(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1697,7 +1700,7 @@ func Fl_txn_begin_with(arg1 Fl_state, arg2 *uintptr, arg3 Fl_wait_opts) (_swig_r
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_txn_begin_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_txn_begin_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1709,7 +1712,7 @@ func Fl_state_backup_with(arg1 Fl_state, arg2 *string, arg3 Fl_wait_opts) (_swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_backup_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_backup_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1726,7 +1729,7 @@ func Fl_state_restore_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_restore_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1742,7 +1745,7 @@ func Fl_state_history_with(arg1 Fl_state, arg2 int, arg3 *string, arg4 Fl_wait_o
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_history_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_history_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1759,7 +1762,7 @@ func Fl_state_verify_with(arg1 Fl_state, arg2 *string, arg3 Fl_wait_opts) (_swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_verify_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_verify_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1777,7 +1780,7 @@ func Fl_state_wait_with(arg1 Fl_state, arg2 uint64, arg3 *uint64, arg4 Fl_wait_o
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_wait_with_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_type_88(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_88(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1791,7 +1794,7 @@ func Fl_append_with(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int, ar
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r_p := C._wrap_fl_append_with_native_734c868664e9085f(*(*C.swig_type_90)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
+	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_90)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1804,10 +1807,28 @@ func Fl_append_with(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int, ar
 	return swig_r_1
 }
 
+func Fl_fencing_token(arg1 Fl_handle, arg2 *int64) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	swig_r_p := C._wrap_fl_fencing_token_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
+func Fl_lock_lost(arg1 Fl_handle) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := getSwigcptr(arg1)
+	swig_r = (int)(C._wrap_fl_lock_lost_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
 func Fl_wait_fd(arg1 Fl_handle) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := getSwigcptr(arg1)
-	swig_r = (int)(C._wrap_fl_wait_fd_native_734c868664e9085f(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_fl_wait_fd_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1817,7 +1838,7 @@ func Fl_lock_waited(arg1 Fl_handle, arg2 int, arg3 int64, arg4 int) (_swig_ret *
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_lock_waited_native_734c868664e9085f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_93(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_94(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 

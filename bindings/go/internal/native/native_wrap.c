@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_734c868664e9085f(const char*);
+  void cgo_panic__native_e881cb13ab96011f(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_734c868664e9085f(p);
+  cgo_panic__native_e881cb13ab96011f(p);
 }
 
 
@@ -264,7 +264,7 @@ static _gostring_ fl_go_status(int code) {
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_734c868664e9085f(void *_swig_go_0) {
+void _wrap_Swig_free_native_e881cb13ab96011f(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -274,7 +274,7 @@ void _wrap_Swig_free_native_734c868664e9085f(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_734c868664e9085f(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_e881cb13ab96011f(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -287,7 +287,7 @@ void *_wrap_Swig_malloc_native_734c868664e9085f(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_FL_OK_native_734c868664e9085f() {
+intgo _wrap_FL_OK_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -298,7 +298,7 @@ intgo _wrap_FL_OK_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EINVAL_native_734c868664e9085f() {
+intgo _wrap_FL_EINVAL_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -309,7 +309,7 @@ intgo _wrap_FL_EINVAL_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ENOMEM_native_734c868664e9085f() {
+intgo _wrap_FL_ENOMEM_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -320,7 +320,7 @@ intgo _wrap_FL_ENOMEM_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EIO_native_734c868664e9085f() {
+intgo _wrap_FL_EIO_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -331,7 +331,7 @@ intgo _wrap_FL_EIO_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EPERM_native_734c868664e9085f() {
+intgo _wrap_FL_EPERM_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -342,7 +342,7 @@ intgo _wrap_FL_EPERM_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ENOTFOUND_native_734c868664e9085f() {
+intgo _wrap_FL_ENOTFOUND_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -353,7 +353,7 @@ intgo _wrap_FL_ENOTFOUND_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EBUSY_native_734c868664e9085f() {
+intgo _wrap_FL_EBUSY_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -364,7 +364,7 @@ intgo _wrap_FL_EBUSY_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ETIMEOUT_native_734c868664e9085f() {
+intgo _wrap_FL_ETIMEOUT_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -375,7 +375,7 @@ intgo _wrap_FL_ETIMEOUT_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EALREADY_native_734c868664e9085f() {
+intgo _wrap_FL_EALREADY_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -386,7 +386,7 @@ intgo _wrap_FL_EALREADY_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ENOTLOCKED_native_734c868664e9085f() {
+intgo _wrap_FL_ENOTLOCKED_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -397,7 +397,7 @@ intgo _wrap_FL_ENOTLOCKED_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EDEADLK_native_734c868664e9085f() {
+intgo _wrap_FL_EDEADLK_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -408,7 +408,7 @@ intgo _wrap_FL_EDEADLK_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ECANCELED_native_734c868664e9085f() {
+intgo _wrap_FL_ECANCELED_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -419,7 +419,7 @@ intgo _wrap_FL_ECANCELED_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EUNSUPPORTED_native_734c868664e9085f() {
+intgo _wrap_FL_EUNSUPPORTED_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -430,7 +430,7 @@ intgo _wrap_FL_EUNSUPPORTED_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ECORRUPT_native_734c868664e9085f() {
+intgo _wrap_FL_ECORRUPT_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -441,7 +441,7 @@ intgo _wrap_FL_ECORRUPT_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EVALIDATION_native_734c868664e9085f() {
+intgo _wrap_FL_EVALIDATION_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -452,7 +452,7 @@ intgo _wrap_FL_EVALIDATION_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ECONFLICT_native_734c868664e9085f() {
+intgo _wrap_FL_ECONFLICT_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -463,7 +463,7 @@ intgo _wrap_FL_ECONFLICT_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ERANGE_native_734c868664e9085f() {
+intgo _wrap_FL_ERANGE_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -474,7 +474,7 @@ intgo _wrap_FL_ERANGE_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_ENOSPC_native_734c868664e9085f() {
+intgo _wrap_FL_ENOSPC_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -485,7 +485,7 @@ intgo _wrap_FL_ENOSPC_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_EXCLUSIVE_native_734c868664e9085f() {
+intgo _wrap_FL_EXCLUSIVE_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -496,7 +496,7 @@ intgo _wrap_FL_EXCLUSIVE_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_SHARED_native_734c868664e9085f() {
+intgo _wrap_FL_SHARED_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -507,7 +507,7 @@ intgo _wrap_FL_SHARED_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_NOWAIT_native_734c868664e9085f() {
+intgo _wrap_FL_NOWAIT_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -518,7 +518,7 @@ intgo _wrap_FL_NOWAIT_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_FOREVER_native_734c868664e9085f() {
+intgo _wrap_FL_FOREVER_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -529,7 +529,7 @@ intgo _wrap_FL_FOREVER_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_BACKEND_AUTO_native_734c868664e9085f() {
+intgo _wrap_FL_BACKEND_AUTO_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -540,7 +540,7 @@ intgo _wrap_FL_BACKEND_AUTO_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_BACKEND_FLOCK_native_734c868664e9085f() {
+intgo _wrap_FL_BACKEND_FLOCK_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -551,7 +551,7 @@ intgo _wrap_FL_BACKEND_FLOCK_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_BACKEND_OFD_native_734c868664e9085f() {
+intgo _wrap_FL_BACKEND_OFD_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -562,7 +562,7 @@ intgo _wrap_FL_BACKEND_OFD_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_BACKEND_POSIX_native_734c868664e9085f() {
+intgo _wrap_FL_BACKEND_POSIX_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -573,7 +573,7 @@ intgo _wrap_FL_BACKEND_POSIX_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_BACKEND_LOCKFILE_native_734c868664e9085f() {
+intgo _wrap_FL_BACKEND_LOCKFILE_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -584,7 +584,7 @@ intgo _wrap_FL_BACKEND_LOCKFILE_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_BACKEND_LOCKDIR_native_734c868664e9085f() {
+intgo _wrap_FL_BACKEND_LOCKDIR_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -595,7 +595,7 @@ intgo _wrap_FL_BACKEND_LOCKDIR_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_BACKEND_WINDOWS_native_734c868664e9085f() {
+intgo _wrap_FL_BACKEND_WINDOWS_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -606,7 +606,7 @@ intgo _wrap_FL_BACKEND_WINDOWS_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_DURABILITY_FULL_native_734c868664e9085f() {
+intgo _wrap_FL_DURABILITY_FULL_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -617,7 +617,7 @@ intgo _wrap_FL_DURABILITY_FULL_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_DURABILITY_ATOMIC_native_734c868664e9085f() {
+intgo _wrap_FL_DURABILITY_ATOMIC_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -628,7 +628,7 @@ intgo _wrap_FL_DURABILITY_ATOMIC_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FL_JSON_MAX_DEPTH_native_734c868664e9085f() {
+intgo _wrap_FL_JSON_MAX_DEPTH_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -639,7 +639,7 @@ intgo _wrap_FL_JSON_MAX_DEPTH_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_FILELOCK_VERSION_NUMBER_native_734c868664e9085f() {
+intgo _wrap_FILELOCK_VERSION_NUMBER_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -650,7 +650,7 @@ intgo _wrap_FILELOCK_VERSION_NUMBER_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_fl_lock_options_size_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_size_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -663,7 +663,7 @@ intgo _wrap_fl_lock_options_size_get_native_734c868664e9085f(struct fl_lock_opti
 }
 
 
-void _wrap_fl_lock_options_backend_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_backend_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -675,7 +675,7 @@ void _wrap_fl_lock_options_backend_set_native_734c868664e9085f(struct fl_lock_op
 }
 
 
-intgo _wrap_fl_lock_options_backend_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_backend_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -688,7 +688,7 @@ intgo _wrap_fl_lock_options_backend_get_native_734c868664e9085f(struct fl_lock_o
 }
 
 
-void _wrap_fl_lock_options_lock_dir_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_lock_options_lock_dir_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -708,7 +708,7 @@ void _wrap_fl_lock_options_lock_dir_set_native_734c868664e9085f(struct fl_lock_o
 }
 
 
-_gostring_ _wrap_fl_lock_options_lock_dir_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+_gostring_ _wrap_fl_lock_options_lock_dir_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -721,7 +721,7 @@ _gostring_ _wrap_fl_lock_options_lock_dir_get_native_734c868664e9085f(struct fl_
 }
 
 
-void _wrap_fl_lock_options_sidecar_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_sidecar_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -733,7 +733,7 @@ void _wrap_fl_lock_options_sidecar_set_native_734c868664e9085f(struct fl_lock_op
 }
 
 
-intgo _wrap_fl_lock_options_sidecar_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_sidecar_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -746,7 +746,7 @@ intgo _wrap_fl_lock_options_sidecar_get_native_734c868664e9085f(struct fl_lock_o
 }
 
 
-void _wrap_fl_lock_options_file_mode_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_file_mode_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t arg2 ;
   
@@ -758,7 +758,7 @@ void _wrap_fl_lock_options_file_mode_set_native_734c868664e9085f(struct fl_lock_
 }
 
 
-intgo _wrap_fl_lock_options_file_mode_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_file_mode_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -771,7 +771,7 @@ intgo _wrap_fl_lock_options_file_mode_get_native_734c868664e9085f(struct fl_lock
 }
 
 
-void _wrap_fl_lock_options_owner_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_lock_options_owner_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -791,7 +791,7 @@ void _wrap_fl_lock_options_owner_set_native_734c868664e9085f(struct fl_lock_opti
 }
 
 
-_gostring_ _wrap_fl_lock_options_owner_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+_gostring_ _wrap_fl_lock_options_owner_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -804,7 +804,7 @@ _gostring_ _wrap_fl_lock_options_owner_get_native_734c868664e9085f(struct fl_loc
 }
 
 
-void _wrap_fl_lock_options_record_holder_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_record_holder_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -816,7 +816,7 @@ void _wrap_fl_lock_options_record_holder_set_native_734c868664e9085f(struct fl_l
 }
 
 
-intgo _wrap_fl_lock_options_record_holder_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_record_holder_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -829,7 +829,7 @@ intgo _wrap_fl_lock_options_record_holder_get_native_734c868664e9085f(struct fl_
 }
 
 
-void _wrap_fl_lock_options_retry_interval_ms_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_lock_options_retry_interval_ms_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t arg2 ;
   
@@ -841,7 +841,7 @@ void _wrap_fl_lock_options_retry_interval_ms_set_native_734c868664e9085f(struct 
 }
 
 
-intgo _wrap_fl_lock_options_retry_interval_ms_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+intgo _wrap_fl_lock_options_retry_interval_ms_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -854,7 +854,7 @@ intgo _wrap_fl_lock_options_retry_interval_ms_get_native_734c868664e9085f(struct
 }
 
 
-void _wrap_fl_lock_options_stale_after_ms_set_native_734c868664e9085f(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_lock_options_stale_after_ms_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int64_t arg2 ;
   
@@ -866,7 +866,7 @@ void _wrap_fl_lock_options_stale_after_ms_set_native_734c868664e9085f(struct fl_
 }
 
 
-long long _wrap_fl_lock_options_stale_after_ms_get_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+long long _wrap_fl_lock_options_stale_after_ms_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -879,7 +879,7 @@ long long _wrap_fl_lock_options_stale_after_ms_get_native_734c868664e9085f(struc
 }
 
 
-struct fl_lock_options *_wrap_new_fl_lock_options_native_734c868664e9085f() {
+struct fl_lock_options *_wrap_new_fl_lock_options_native_e881cb13ab96011f() {
   struct fl_lock_options *result = 0 ;
   struct fl_lock_options *_swig_go_result;
   
@@ -890,7 +890,7 @@ struct fl_lock_options *_wrap_new_fl_lock_options_native_734c868664e9085f() {
 }
 
 
-void _wrap_delete_fl_lock_options_native_734c868664e9085f(struct fl_lock_options *_swig_go_0) {
+void _wrap_delete_fl_lock_options_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
   struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
   
   arg1 = *(struct fl_lock_options **)&_swig_go_0; 
@@ -900,7 +900,7 @@ void _wrap_delete_fl_lock_options_native_734c868664e9085f(struct fl_lock_options
 }
 
 
-intgo _wrap_fl_state_options_size_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_size_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -913,7 +913,7 @@ intgo _wrap_fl_state_options_size_get_native_734c868664e9085f(struct fl_state_op
 }
 
 
-void _wrap_fl_state_options_durability_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_durability_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -925,7 +925,7 @@ void _wrap_fl_state_options_durability_set_native_734c868664e9085f(struct fl_sta
 }
 
 
-intgo _wrap_fl_state_options_durability_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_durability_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -938,7 +938,7 @@ intgo _wrap_fl_state_options_durability_get_native_734c868664e9085f(struct fl_st
 }
 
 
-void _wrap_fl_state_options_max_backups_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_max_backups_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -950,7 +950,7 @@ void _wrap_fl_state_options_max_backups_set_native_734c868664e9085f(struct fl_st
 }
 
 
-intgo _wrap_fl_state_options_max_backups_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_max_backups_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -963,7 +963,7 @@ intgo _wrap_fl_state_options_max_backups_get_native_734c868664e9085f(struct fl_s
 }
 
 
-void _wrap_fl_state_options_backup_before_write_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_backup_before_write_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -975,7 +975,7 @@ void _wrap_fl_state_options_backup_before_write_set_native_734c868664e9085f(stru
 }
 
 
-intgo _wrap_fl_state_options_backup_before_write_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_backup_before_write_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -988,7 +988,7 @@ intgo _wrap_fl_state_options_backup_before_write_get_native_734c868664e9085f(str
 }
 
 
-void _wrap_fl_state_options_audit_log_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_audit_log_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -1000,7 +1000,7 @@ void _wrap_fl_state_options_audit_log_set_native_734c868664e9085f(struct fl_stat
 }
 
 
-intgo _wrap_fl_state_options_audit_log_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_audit_log_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1013,7 +1013,7 @@ intgo _wrap_fl_state_options_audit_log_get_native_734c868664e9085f(struct fl_sta
 }
 
 
-void _wrap_fl_state_options_validate_on_read_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
+void _wrap_fl_state_options_validate_on_read_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, intgo _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t arg2 ;
   
@@ -1025,7 +1025,7 @@ void _wrap_fl_state_options_validate_on_read_set_native_734c868664e9085f(struct 
 }
 
 
-intgo _wrap_fl_state_options_validate_on_read_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+intgo _wrap_fl_state_options_validate_on_read_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int32_t result;
   intgo _swig_go_result;
@@ -1038,7 +1038,7 @@ intgo _wrap_fl_state_options_validate_on_read_get_native_734c868664e9085f(struct
 }
 
 
-void _wrap_fl_state_options_schema_json_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_schema_json_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1058,7 +1058,7 @@ void _wrap_fl_state_options_schema_json_set_native_734c868664e9085f(struct fl_st
 }
 
 
-_gostring_ _wrap_fl_state_options_schema_json_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_schema_json_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1071,7 +1071,7 @@ _gostring_ _wrap_fl_state_options_schema_json_get_native_734c868664e9085f(struct
 }
 
 
-void _wrap_fl_state_options_lock_timeout_ms_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_state_options_lock_timeout_ms_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t arg2 ;
   
@@ -1083,7 +1083,7 @@ void _wrap_fl_state_options_lock_timeout_ms_set_native_734c868664e9085f(struct f
 }
 
 
-long long _wrap_fl_state_options_lock_timeout_ms_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+long long _wrap_fl_state_options_lock_timeout_ms_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1096,7 +1096,7 @@ long long _wrap_fl_state_options_lock_timeout_ms_get_native_734c868664e9085f(str
 }
 
 
-void _wrap_fl_state_options_meta_dir_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_meta_dir_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1116,7 +1116,7 @@ void _wrap_fl_state_options_meta_dir_set_native_734c868664e9085f(struct fl_state
 }
 
 
-_gostring_ _wrap_fl_state_options_meta_dir_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_meta_dir_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1129,7 +1129,7 @@ _gostring_ _wrap_fl_state_options_meta_dir_get_native_734c868664e9085f(struct fl
 }
 
 
-void _wrap_fl_state_options_initial_json_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
+void _wrap_fl_state_options_initial_json_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, _gostring_ _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *arg2 = (char *) 0 ;
   
@@ -1149,7 +1149,7 @@ void _wrap_fl_state_options_initial_json_set_native_734c868664e9085f(struct fl_s
 }
 
 
-_gostring_ _wrap_fl_state_options_initial_json_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+_gostring_ _wrap_fl_state_options_initial_json_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1162,7 +1162,7 @@ _gostring_ _wrap_fl_state_options_initial_json_get_native_734c868664e9085f(struc
 }
 
 
-void _wrap_fl_state_options_lock_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, struct fl_lock_options *_swig_go_1) {
+void _wrap_fl_state_options_lock_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, struct fl_lock_options *_swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   fl_lock_options *arg2 = (fl_lock_options *) 0 ;
   
@@ -1174,7 +1174,7 @@ void _wrap_fl_state_options_lock_set_native_734c868664e9085f(struct fl_state_opt
 }
 
 
-struct fl_lock_options *_wrap_fl_state_options_lock_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+struct fl_lock_options *_wrap_fl_state_options_lock_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   fl_lock_options *result = 0 ;
   struct fl_lock_options *_swig_go_result;
@@ -1187,7 +1187,7 @@ struct fl_lock_options *_wrap_fl_state_options_lock_get_native_734c868664e9085f(
 }
 
 
-void _wrap_fl_state_options_max_log_bytes_set_native_734c868664e9085f(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_state_options_max_log_bytes_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t arg2 ;
   
@@ -1199,7 +1199,7 @@ void _wrap_fl_state_options_max_log_bytes_set_native_734c868664e9085f(struct fl_
 }
 
 
-long long _wrap_fl_state_options_max_log_bytes_get_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+long long _wrap_fl_state_options_max_log_bytes_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1212,7 +1212,7 @@ long long _wrap_fl_state_options_max_log_bytes_get_native_734c868664e9085f(struc
 }
 
 
-struct fl_state_options *_wrap_new_fl_state_options_native_734c868664e9085f() {
+struct fl_state_options *_wrap_new_fl_state_options_native_e881cb13ab96011f() {
   struct fl_state_options *result = 0 ;
   struct fl_state_options *_swig_go_result;
   
@@ -1223,7 +1223,7 @@ struct fl_state_options *_wrap_new_fl_state_options_native_734c868664e9085f() {
 }
 
 
-void _wrap_delete_fl_state_options_native_734c868664e9085f(struct fl_state_options *_swig_go_0) {
+void _wrap_delete_fl_state_options_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
   struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
   
   arg1 = *(struct fl_state_options **)&_swig_go_0; 
@@ -1233,7 +1233,7 @@ void _wrap_delete_fl_state_options_native_734c868664e9085f(struct fl_state_optio
 }
 
 
-intgo _wrap_fl_wait_opts_size_get_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0) {
+intgo _wrap_fl_wait_opts_size_get_native_e881cb13ab96011f(struct fl_wait_opts *_swig_go_0) {
   struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
   uint32_t result;
   intgo _swig_go_result;
@@ -1246,7 +1246,7 @@ intgo _wrap_fl_wait_opts_size_get_native_734c868664e9085f(struct fl_wait_opts *_
 }
 
 
-void _wrap_fl_wait_opts_timeout_ms_set_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0, long long _swig_go_1) {
+void _wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(struct fl_wait_opts *_swig_go_0, long long _swig_go_1) {
   struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
   int64_t arg2 ;
   
@@ -1258,7 +1258,7 @@ void _wrap_fl_wait_opts_timeout_ms_set_native_734c868664e9085f(struct fl_wait_op
 }
 
 
-long long _wrap_fl_wait_opts_timeout_ms_get_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0) {
+long long _wrap_fl_wait_opts_timeout_ms_get_native_e881cb13ab96011f(struct fl_wait_opts *_swig_go_0) {
   struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
   int64_t result;
   long long _swig_go_result;
@@ -1271,7 +1271,7 @@ long long _wrap_fl_wait_opts_timeout_ms_get_native_734c868664e9085f(struct fl_wa
 }
 
 
-void _wrap_fl_wait_opts_cancel_set_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0, struct fl_cancel_token *_swig_go_1) {
+void _wrap_fl_wait_opts_cancel_set_native_e881cb13ab96011f(struct fl_wait_opts *_swig_go_0, struct fl_cancel_token *_swig_go_1) {
   struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
   fl_cancel_token *arg2 = (fl_cancel_token *) 0 ;
   
@@ -1283,7 +1283,7 @@ void _wrap_fl_wait_opts_cancel_set_native_734c868664e9085f(struct fl_wait_opts *
 }
 
 
-struct fl_cancel_token *_wrap_fl_wait_opts_cancel_get_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0) {
+struct fl_cancel_token *_wrap_fl_wait_opts_cancel_get_native_e881cb13ab96011f(struct fl_wait_opts *_swig_go_0) {
   struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
   fl_cancel_token *result = 0 ;
   struct fl_cancel_token *_swig_go_result;
@@ -1296,7 +1296,7 @@ struct fl_cancel_token *_wrap_fl_wait_opts_cancel_get_native_734c868664e9085f(st
 }
 
 
-struct fl_wait_opts *_wrap_new_fl_wait_opts_native_734c868664e9085f() {
+struct fl_wait_opts *_wrap_new_fl_wait_opts_native_e881cb13ab96011f() {
   struct fl_wait_opts *result = 0 ;
   struct fl_wait_opts *_swig_go_result;
   
@@ -1307,7 +1307,7 @@ struct fl_wait_opts *_wrap_new_fl_wait_opts_native_734c868664e9085f() {
 }
 
 
-void _wrap_delete_fl_wait_opts_native_734c868664e9085f(struct fl_wait_opts *_swig_go_0) {
+void _wrap_delete_fl_wait_opts_native_e881cb13ab96011f(struct fl_wait_opts *_swig_go_0) {
   struct fl_wait_opts *arg1 = (struct fl_wait_opts *) 0 ;
   
   arg1 = *(struct fl_wait_opts **)&_swig_go_0; 
@@ -1317,7 +1317,7 @@ void _wrap_delete_fl_wait_opts_native_734c868664e9085f(struct fl_wait_opts *_swi
 }
 
 
-struct fl_cancel_token *_wrap_new_fl_cancel_token_native_734c868664e9085f() {
+struct fl_cancel_token *_wrap_new_fl_cancel_token_native_e881cb13ab96011f() {
   struct fl_cancel_token *result = 0 ;
   struct fl_cancel_token *_swig_go_result;
   
@@ -1328,7 +1328,7 @@ struct fl_cancel_token *_wrap_new_fl_cancel_token_native_734c868664e9085f() {
 }
 
 
-void _wrap_delete_fl_cancel_token_native_734c868664e9085f(struct fl_cancel_token *_swig_go_0) {
+void _wrap_delete_fl_cancel_token_native_e881cb13ab96011f(struct fl_cancel_token *_swig_go_0) {
   struct fl_cancel_token *arg1 = (struct fl_cancel_token *) 0 ;
   
   arg1 = *(struct fl_cancel_token **)&_swig_go_0; 
@@ -1338,7 +1338,7 @@ void _wrap_delete_fl_cancel_token_native_734c868664e9085f(struct fl_cancel_token
 }
 
 
-void _wrap_delete_fl_handle_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
+void _wrap_delete_fl_handle_native_e881cb13ab96011f(struct fl_handle *_swig_go_0) {
   struct fl_handle *arg1 = (struct fl_handle *) 0 ;
   
   arg1 = *(struct fl_handle **)&_swig_go_0; 
@@ -1348,7 +1348,7 @@ void _wrap_delete_fl_handle_native_734c868664e9085f(struct fl_handle *_swig_go_0
 }
 
 
-void _wrap_delete_fl_state_native_734c868664e9085f(struct fl_state *_swig_go_0) {
+void _wrap_delete_fl_state_native_e881cb13ab96011f(struct fl_state *_swig_go_0) {
   struct fl_state *arg1 = (struct fl_state *) 0 ;
   
   arg1 = *(struct fl_state **)&_swig_go_0; 
@@ -1358,7 +1358,7 @@ void _wrap_delete_fl_state_native_734c868664e9085f(struct fl_state *_swig_go_0) 
 }
 
 
-void _wrap_delete_fl_txn_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
+void _wrap_delete_fl_txn_native_e881cb13ab96011f(struct fl_txn *_swig_go_0) {
   struct fl_txn *arg1 = (struct fl_txn *) 0 ;
   
   arg1 = *(struct fl_txn **)&_swig_go_0; 
@@ -1368,7 +1368,7 @@ void _wrap_delete_fl_txn_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_version_native_734c868664e9085f() {
+_gostring_ _wrap_fl_version_native_e881cb13ab96011f() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1379,7 +1379,7 @@ _gostring_ _wrap_fl_version_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_fl_version_number_native_734c868664e9085f() {
+intgo _wrap_fl_version_number_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -1390,7 +1390,7 @@ intgo _wrap_fl_version_number_native_734c868664e9085f() {
 }
 
 
-_gostring_ _wrap_fl_check_version_native_734c868664e9085f(intgo _swig_go_0) {
+_gostring_ _wrap_fl_check_version_native_e881cb13ab96011f(intgo _swig_go_0) {
   int arg1 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1403,7 +1403,7 @@ _gostring_ _wrap_fl_check_version_native_734c868664e9085f(intgo _swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_strerror_native_734c868664e9085f(intgo _swig_go_0) {
+_gostring_ _wrap_fl_strerror_native_e881cb13ab96011f(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1416,7 +1416,7 @@ _gostring_ _wrap_fl_strerror_native_734c868664e9085f(intgo _swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_last_error_native_734c868664e9085f() {
+_gostring_ _wrap_fl_last_error_native_e881cb13ab96011f() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1427,7 +1427,7 @@ _gostring_ _wrap_fl_last_error_native_734c868664e9085f() {
 }
 
 
-intgo _wrap_fl_last_os_error_native_734c868664e9085f() {
+intgo _wrap_fl_last_os_error_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -1438,7 +1438,7 @@ intgo _wrap_fl_last_os_error_native_734c868664e9085f() {
 }
 
 
-_gostring_ _wrap_fl_last_error_path_native_734c868664e9085f() {
+_gostring_ _wrap_fl_last_error_path_native_e881cb13ab96011f() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1449,7 +1449,7 @@ _gostring_ _wrap_fl_last_error_path_native_734c868664e9085f() {
 }
 
 
-_gostring_ _wrap_fl_open_native_734c868664e9085f(fl_handle **_swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
+_gostring_ _wrap_fl_open_native_e881cb13ab96011f(fl_handle **_swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
   fl_handle **arg1 = (fl_handle **) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -1471,7 +1471,7 @@ _gostring_ _wrap_fl_open_native_734c868664e9085f(fl_handle **_swig_go_0, _gostri
 }
 
 
-_gostring_ _wrap_fl_lock_native_734c868664e9085f(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_fl_lock_native_e881cb13ab96011f(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int arg2 ;
   int64_t arg3 ;
@@ -1488,7 +1488,7 @@ _gostring_ _wrap_fl_lock_native_734c868664e9085f(struct fl_handle *_swig_go_0, i
 }
 
 
-_gostring_ _wrap_fl_unlock_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_unlock_native_e881cb13ab96011f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1501,7 +1501,7 @@ _gostring_ _wrap_fl_unlock_native_734c868664e9085f(struct fl_handle *_swig_go_0)
 }
 
 
-_gostring_ _wrap_fl_cancel_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_cancel_native_e881cb13ab96011f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1514,7 +1514,7 @@ _gostring_ _wrap_fl_cancel_native_734c868664e9085f(struct fl_handle *_swig_go_0)
 }
 
 
-void _wrap_fl_close_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
+void _wrap_fl_close_native_e881cb13ab96011f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   
   arg1 = *(fl_handle **)&_swig_go_0; 
@@ -1524,7 +1524,7 @@ void _wrap_fl_close_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
 }
 
 
-intgo _wrap_fl_is_locked_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
+intgo _wrap_fl_is_locked_native_e881cb13ab96011f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -1537,7 +1537,7 @@ intgo _wrap_fl_is_locked_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_lock_path_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_lock_path_native_e881cb13ab96011f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1550,7 +1550,7 @@ _gostring_ _wrap_fl_lock_path_native_734c868664e9085f(struct fl_handle *_swig_go
 }
 
 
-_gostring_ _wrap_fl_query_native_734c868664e9085f(_gostring_ _swig_go_0, struct fl_lock_options *_swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_query_native_e881cb13ab96011f(_gostring_ _swig_go_0, struct fl_lock_options *_swig_go_1, _gostring_* _swig_go_2) {
   char *arg1 = (char *) 0 ;
   fl_lock_options *arg2 = (fl_lock_options *) 0 ;
   char **arg3 = (char **) 0 ;
@@ -1578,7 +1578,7 @@ _gostring_ _wrap_fl_query_native_734c868664e9085f(_gostring_ _swig_go_0, struct 
 }
 
 
-_gostring_ _wrap_fl_scan_native_734c868664e9085f(_gostring_ _swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_scan_native_e881cb13ab96011f(_gostring_ _swig_go_0, _gostring_* _swig_go_1) {
   char *arg1 = (char *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1604,7 +1604,7 @@ _gostring_ _wrap_fl_scan_native_734c868664e9085f(_gostring_ _swig_go_0, _gostrin
 }
 
 
-_gostring_ _wrap_fl_clean_stale_native_734c868664e9085f(_gostring_ _swig_go_0, long long _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_clean_stale_native_e881cb13ab96011f(_gostring_ _swig_go_0, long long _swig_go_1, _gostring_* _swig_go_2) {
   char *arg1 = (char *) 0 ;
   int64_t arg2 ;
   char **arg3 = (char **) 0 ;
@@ -1632,7 +1632,7 @@ _gostring_ _wrap_fl_clean_stale_native_734c868664e9085f(_gostring_ _swig_go_0, l
 }
 
 
-_gostring_ _wrap_fl_state_open_native_734c868664e9085f(fl_state **_swig_go_0, _gostring_ _swig_go_1, struct fl_state_options *_swig_go_2) {
+_gostring_ _wrap_fl_state_open_native_e881cb13ab96011f(fl_state **_swig_go_0, _gostring_ _swig_go_1, struct fl_state_options *_swig_go_2) {
   fl_state **arg1 = (fl_state **) 0 ;
   char *arg2 = (char *) 0 ;
   fl_state_options *arg3 = (fl_state_options *) 0 ;
@@ -1654,7 +1654,7 @@ _gostring_ _wrap_fl_state_open_native_734c868664e9085f(fl_state **_swig_go_0, _g
 }
 
 
-void _wrap_fl_state_close_native_734c868664e9085f(struct fl_state *_swig_go_0) {
+void _wrap_fl_state_close_native_e881cb13ab96011f(struct fl_state *_swig_go_0) {
   fl_state *arg1 = (fl_state *) 0 ;
   
   arg1 = *(fl_state **)&_swig_go_0; 
@@ -1664,7 +1664,7 @@ void _wrap_fl_state_close_native_734c868664e9085f(struct fl_state *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_state_read_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2) {
+_gostring_ _wrap_fl_state_read_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   uint64_t *arg3 = (uint64_t *) 0 ;
@@ -1687,7 +1687,7 @@ _gostring_ _wrap_fl_state_read_native_734c868664e9085f(struct fl_state *_swig_go
 }
 
 
-_gostring_ _wrap_fl_state_write_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_state_write_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1707,7 +1707,7 @@ _gostring_ _wrap_fl_state_write_native_734c868664e9085f(struct fl_state *_swig_g
 }
 
 
-_gostring_ _wrap_fl_state_write_if_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2) {
+_gostring_ _wrap_fl_state_write_if_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   uint64_t arg3 ;
@@ -1729,7 +1729,7 @@ _gostring_ _wrap_fl_state_write_if_native_734c868664e9085f(struct fl_state *_swi
 }
 
 
-_gostring_ _wrap_fl_txn_begin_native_734c868664e9085f(struct fl_state *_swig_go_0, fl_txn **_swig_go_1) {
+_gostring_ _wrap_fl_txn_begin_native_e881cb13ab96011f(struct fl_state *_swig_go_0, fl_txn **_swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   fl_txn **arg2 = (fl_txn **) 0 ;
   fl_status result;
@@ -1744,7 +1744,7 @@ _gostring_ _wrap_fl_txn_begin_native_734c868664e9085f(struct fl_state *_swig_go_
 }
 
 
-_gostring_ _wrap_fl_txn_get_native_734c868664e9085f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_txn_get_native_e881cb13ab96011f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   char **arg3 = (char **) 0 ;
@@ -1772,7 +1772,7 @@ _gostring_ _wrap_fl_txn_get_native_734c868664e9085f(struct fl_txn *_swig_go_0, _
 }
 
 
-_gostring_ _wrap_fl_txn_set_native_734c868664e9085f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
+_gostring_ _wrap_fl_txn_set_native_e881cb13ab96011f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1, _gostring_ _swig_go_2) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   char *arg3 = (char *) 0 ;
@@ -1799,7 +1799,7 @@ _gostring_ _wrap_fl_txn_set_native_734c868664e9085f(struct fl_txn *_swig_go_0, _
 }
 
 
-_gostring_ _wrap_fl_txn_remove_native_734c868664e9085f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_txn_remove_native_e881cb13ab96011f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1819,7 +1819,7 @@ _gostring_ _wrap_fl_txn_remove_native_734c868664e9085f(struct fl_txn *_swig_go_0
 }
 
 
-_gostring_ _wrap_fl_txn_merge_native_734c868664e9085f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_txn_merge_native_e881cb13ab96011f(struct fl_txn *_swig_go_0, _gostring_ _swig_go_1) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1839,7 +1839,7 @@ _gostring_ _wrap_fl_txn_merge_native_734c868664e9085f(struct fl_txn *_swig_go_0,
 }
 
 
-long long _wrap_fl_txn_generation_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
+long long _wrap_fl_txn_generation_native_e881cb13ab96011f(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -1852,7 +1852,7 @@ long long _wrap_fl_txn_generation_native_734c868664e9085f(struct fl_txn *_swig_g
 }
 
 
-_gostring_ _wrap_fl_txn_commit_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
+_gostring_ _wrap_fl_txn_commit_native_e881cb13ab96011f(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -1865,7 +1865,7 @@ _gostring_ _wrap_fl_txn_commit_native_734c868664e9085f(struct fl_txn *_swig_go_0
 }
 
 
-void _wrap_fl_txn_rollback_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
+void _wrap_fl_txn_rollback_native_e881cb13ab96011f(struct fl_txn *_swig_go_0) {
   fl_txn *arg1 = (fl_txn *) 0 ;
   
   arg1 = *(fl_txn **)&_swig_go_0; 
@@ -1875,7 +1875,7 @@ void _wrap_fl_txn_rollback_native_734c868664e9085f(struct fl_txn *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_state_backup_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_backup_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1896,7 +1896,7 @@ _gostring_ _wrap_fl_state_backup_native_734c868664e9085f(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_state_backups_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_backups_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1917,7 +1917,7 @@ _gostring_ _wrap_fl_state_backups_native_734c868664e9085f(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_restore_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
+_gostring_ _wrap_fl_state_restore_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_status result;
@@ -1937,7 +1937,7 @@ _gostring_ _wrap_fl_state_restore_native_734c868664e9085f(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_history_native_734c868664e9085f(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2) {
+_gostring_ _wrap_fl_state_history_native_e881cb13ab96011f(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   int arg2 ;
   char **arg3 = (char **) 0 ;
@@ -1960,7 +1960,7 @@ _gostring_ _wrap_fl_state_history_native_734c868664e9085f(struct fl_state *_swig
 }
 
 
-_gostring_ _wrap_fl_state_verify_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
+_gostring_ _wrap_fl_state_verify_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   char *tmp2 = NULL ;
@@ -1981,7 +1981,7 @@ _gostring_ _wrap_fl_state_verify_native_734c868664e9085f(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_state_wait_native_734c868664e9085f(struct fl_state *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long *_swig_go_3) {
+_gostring_ _wrap_fl_state_wait_native_e881cb13ab96011f(struct fl_state *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long *_swig_go_3) {
   fl_state *arg1 = (fl_state *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2000,7 +2000,7 @@ _gostring_ _wrap_fl_state_wait_native_734c868664e9085f(struct fl_state *_swig_go
 }
 
 
-_gostring_ _wrap_fl_state_cancel_native_734c868664e9085f(struct fl_state *_swig_go_0) {
+_gostring_ _wrap_fl_state_cancel_native_e881cb13ab96011f(struct fl_state *_swig_go_0) {
   fl_state *arg1 = (fl_state *) 0 ;
   fl_status result;
   _gostring_ _swig_go_result;
@@ -2013,7 +2013,7 @@ _gostring_ _wrap_fl_state_cancel_native_734c868664e9085f(struct fl_state *_swig_
 }
 
 
-_gostring_ _wrap_fl_append_native_734c868664e9085f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
+_gostring_ _wrap_fl_append_native_e881cb13ab96011f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -2040,7 +2040,7 @@ _gostring_ _wrap_fl_append_native_734c868664e9085f(_gostring_ _swig_go_0, _gostr
 }
 
 
-_gostring_ _wrap_fl_append_ex_native_734c868664e9085f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3) {
+_gostring_ _wrap_fl_append_ex_native_e881cb13ab96011f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -2069,7 +2069,7 @@ _gostring_ _wrap_fl_append_ex_native_734c868664e9085f(_gostring_ _swig_go_0, _go
 }
 
 
-intgo _wrap_FL_TIMEOUT_DEFAULT_native_734c868664e9085f() {
+intgo _wrap_FL_TIMEOUT_DEFAULT_native_e881cb13ab96011f() {
   int result;
   intgo _swig_go_result;
   
@@ -2080,7 +2080,7 @@ intgo _wrap_FL_TIMEOUT_DEFAULT_native_734c868664e9085f() {
 }
 
 
-void _wrap_fl_cancel_token_trigger_native_734c868664e9085f(struct fl_cancel_token *_swig_go_0) {
+void _wrap_fl_cancel_token_trigger_native_e881cb13ab96011f(struct fl_cancel_token *_swig_go_0) {
   fl_cancel_token *arg1 = (fl_cancel_token *) 0 ;
   
   arg1 = *(fl_cancel_token **)&_swig_go_0; 
@@ -2090,7 +2090,7 @@ void _wrap_fl_cancel_token_trigger_native_734c868664e9085f(struct fl_cancel_toke
 }
 
 
-intgo _wrap_fl_cancel_token_is_triggered_native_734c868664e9085f(struct fl_cancel_token *_swig_go_0) {
+intgo _wrap_fl_cancel_token_is_triggered_native_e881cb13ab96011f(struct fl_cancel_token *_swig_go_0) {
   fl_cancel_token *arg1 = (fl_cancel_token *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2103,7 +2103,7 @@ intgo _wrap_fl_cancel_token_is_triggered_native_734c868664e9085f(struct fl_cance
 }
 
 
-void _wrap_fl_cancel_token_reset_native_734c868664e9085f(struct fl_cancel_token *_swig_go_0) {
+void _wrap_fl_cancel_token_reset_native_e881cb13ab96011f(struct fl_cancel_token *_swig_go_0) {
   fl_cancel_token *arg1 = (fl_cancel_token *) 0 ;
   
   arg1 = *(fl_cancel_token **)&_swig_go_0; 
@@ -2113,7 +2113,7 @@ void _wrap_fl_cancel_token_reset_native_734c868664e9085f(struct fl_cancel_token 
 }
 
 
-_gostring_ _wrap_fl_lock_with_native_734c868664e9085f(struct fl_handle *_swig_go_0, intgo _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+_gostring_ _wrap_fl_lock_with_native_e881cb13ab96011f(struct fl_handle *_swig_go_0, intgo _swig_go_1, struct fl_wait_opts *_swig_go_2) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int arg2 ;
   fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
@@ -2130,7 +2130,7 @@ _gostring_ _wrap_fl_lock_with_native_734c868664e9085f(struct fl_handle *_swig_go
 }
 
 
-_gostring_ _wrap_fl_state_read_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2, struct fl_wait_opts *_swig_go_3) {
+_gostring_ _wrap_fl_state_read_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, long long *_swig_go_2, struct fl_wait_opts *_swig_go_3) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   uint64_t *arg3 = (uint64_t *) 0 ;
@@ -2155,7 +2155,7 @@ _gostring_ _wrap_fl_state_read_with_native_734c868664e9085f(struct fl_state *_sw
 }
 
 
-_gostring_ _wrap_fl_state_write_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+_gostring_ _wrap_fl_state_write_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, struct fl_wait_opts *_swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
@@ -2177,7 +2177,7 @@ _gostring_ _wrap_fl_state_write_with_native_734c868664e9085f(struct fl_state *_s
 }
 
 
-_gostring_ _wrap_fl_state_write_if_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2, struct fl_wait_opts *_swig_go_3) {
+_gostring_ _wrap_fl_state_write_if_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, long long _swig_go_2, struct fl_wait_opts *_swig_go_3) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   uint64_t arg3 ;
@@ -2201,7 +2201,7 @@ _gostring_ _wrap_fl_state_write_if_with_native_734c868664e9085f(struct fl_state 
 }
 
 
-_gostring_ _wrap_fl_txn_begin_with_native_734c868664e9085f(struct fl_state *_swig_go_0, fl_txn **_swig_go_1, struct fl_wait_opts *_swig_go_2) {
+_gostring_ _wrap_fl_txn_begin_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, fl_txn **_swig_go_1, struct fl_wait_opts *_swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   fl_txn **arg2 = (fl_txn **) 0 ;
   fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
@@ -2218,7 +2218,7 @@ _gostring_ _wrap_fl_txn_begin_with_native_734c868664e9085f(struct fl_state *_swi
 }
 
 
-_gostring_ _wrap_fl_state_backup_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+_gostring_ _wrap_fl_state_backup_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, struct fl_wait_opts *_swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
@@ -2241,7 +2241,7 @@ _gostring_ _wrap_fl_state_backup_with_native_734c868664e9085f(struct fl_state *_
 }
 
 
-_gostring_ _wrap_fl_state_restore_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+_gostring_ _wrap_fl_state_restore_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, struct fl_wait_opts *_swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
@@ -2263,7 +2263,7 @@ _gostring_ _wrap_fl_state_restore_with_native_734c868664e9085f(struct fl_state *
 }
 
 
-_gostring_ _wrap_fl_state_history_with_native_734c868664e9085f(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2, struct fl_wait_opts *_swig_go_3) {
+_gostring_ _wrap_fl_state_history_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, intgo _swig_go_1, _gostring_* _swig_go_2, struct fl_wait_opts *_swig_go_3) {
   fl_state *arg1 = (fl_state *) 0 ;
   int arg2 ;
   char **arg3 = (char **) 0 ;
@@ -2288,7 +2288,7 @@ _gostring_ _wrap_fl_state_history_with_native_734c868664e9085f(struct fl_state *
 }
 
 
-_gostring_ _wrap_fl_state_verify_with_native_734c868664e9085f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, struct fl_wait_opts *_swig_go_2) {
+_gostring_ _wrap_fl_state_verify_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_* _swig_go_1, struct fl_wait_opts *_swig_go_2) {
   fl_state *arg1 = (fl_state *) 0 ;
   char **arg2 = (char **) 0 ;
   fl_wait_opts *arg3 = (fl_wait_opts *) 0 ;
@@ -2311,7 +2311,7 @@ _gostring_ _wrap_fl_state_verify_with_native_734c868664e9085f(struct fl_state *_
 }
 
 
-_gostring_ _wrap_fl_state_wait_with_native_734c868664e9085f(struct fl_state *_swig_go_0, long long _swig_go_1, long long *_swig_go_2, struct fl_wait_opts *_swig_go_3) {
+_gostring_ _wrap_fl_state_wait_with_native_e881cb13ab96011f(struct fl_state *_swig_go_0, long long _swig_go_1, long long *_swig_go_2, struct fl_wait_opts *_swig_go_3) {
   fl_state *arg1 = (fl_state *) 0 ;
   uint64_t arg2 ;
   uint64_t *arg3 = (uint64_t *) 0 ;
@@ -2330,7 +2330,7 @@ _gostring_ _wrap_fl_state_wait_with_native_734c868664e9085f(struct fl_state *_sw
 }
 
 
-_gostring_ _wrap_fl_append_with_native_734c868664e9085f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3, struct fl_wait_opts *_swig_go_4) {
+_gostring_ _wrap_fl_append_with_native_e881cb13ab96011f(_gostring_ _swig_go_0, _gostring_ _swig_go_1, struct fl_lock_options *_swig_go_2, intgo _swig_go_3, struct fl_wait_opts *_swig_go_4) {
   char *arg1 = (char *) 0 ;
   char *arg2 = (char *) 0 ;
   fl_lock_options *arg3 = (fl_lock_options *) 0 ;
@@ -2361,7 +2361,35 @@ _gostring_ _wrap_fl_append_with_native_734c868664e9085f(_gostring_ _swig_go_0, _
 }
 
 
-intgo _wrap_fl_wait_fd_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
+_gostring_ _wrap_fl_fencing_token_native_e881cb13ab96011f(struct fl_handle *_swig_go_0, long long *_swig_go_1) {
+  fl_handle *arg1 = (fl_handle *) 0 ;
+  int64_t *arg2 = (int64_t *) 0 ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_handle **)&_swig_go_0; 
+  arg2 = (int64_t *)_swig_go_1; 
+  
+  result = (fl_status)fl_fencing_token((struct fl_handle const *)arg1,arg2);
+  _swig_go_result = fl_go_status(result); 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_fl_lock_lost_native_e881cb13ab96011f(struct fl_handle *_swig_go_0) {
+  fl_handle *arg1 = (fl_handle *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(fl_handle **)&_swig_go_0; 
+  
+  result = (int)fl_lock_lost((struct fl_handle const *)arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_fl_wait_fd_native_e881cb13ab96011f(struct fl_handle *_swig_go_0) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int result;
   intgo _swig_go_result;
@@ -2374,7 +2402,7 @@ intgo _wrap_fl_wait_fd_native_734c868664e9085f(struct fl_handle *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_fl_lock_waited_native_734c868664e9085f(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3) {
+_gostring_ _wrap_fl_lock_waited_native_e881cb13ab96011f(struct fl_handle *_swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3) {
   fl_handle *arg1 = (fl_handle *) 0 ;
   int arg2 ;
   int64_t arg3 ;
