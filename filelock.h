@@ -171,6 +171,22 @@ typedef struct fl_lock_options {
                                 fl_state_wait's, where no directory watch can be had */
   int64_t stale_after_ms; /* lock-file backends: break another host's lock older than
                              this; 0 (default): never break by age alone */
+  /* Since 1.4. The connection settings of an etcd:// name (see fl_open), as options
+   * instead of in the name's query: 0 / NULL (the default) leaves each unset, so the
+   * name's setting or the default applies. They are for etcd:// names only: set for a
+   * file path, fl_open, fl_query, fl_state_open and fl_append refuse them with FL_EINVAL
+   * naming the field (a mistyped name would otherwise silently drop the TLS or password
+   * settings). A setting given both in the name and here is FL_EINVAL naming both when
+   * the values differ. fl_state_open takes them from fl_state_options.lock, for the
+   * state's document and for its lock. Strings are copied by fl_open. */
+  int64_t etcd_ttl_ms;             /* lease TTL: whole seconds, >= 1000 (the name's ttl=) */
+  int64_t etcd_dial_timeout_ms;    /* one TCP connect, > 0 (dial_timeout=) */
+  int64_t etcd_request_timeout_ms; /* one request, failovers included, > 0 (request_timeout=) */
+  const char *etcd_tls_ca;         /* CA file; turns TLS on (tls_ca=) */
+  const char *etcd_tls_cert;       /* client certificate file, with etcd_tls_key (tls_cert=) */
+  const char *etcd_tls_key;        /* its key file (tls_key=) */
+  const char *etcd_user;           /* password authentication, with etcd_password_file (user=) */
+  const char *etcd_password_file;  /* file whose first line is the password (password_file=) */
 } fl_lock_options;
 
 typedef struct fl_handle fl_handle; /* one lock: an open lock file and its state */
@@ -230,8 +246,9 @@ FL_API void fl_lock_options_init(fl_lock_options *opts);
  *                        expired is renewed once per call. A refused user is FL_EPERM.
  * Durations: "500ms", "5s", "1m", or a number of seconds. fl_open grants the first
  * lease, so an unreachable cluster fails here: FL_EIO naming every endpoint and curl's
- * or etcd's reason. A malformed name or another setting is FL_EINVAL; options other
- * than owner do not apply (a backend other than AUTO is FL_EINVAL). FL_EUNSUPPORTED
+ * or etcd's reason. A malformed name or another setting is FL_EINVAL. Each setting may
+ * instead be given in fl_lock_options (its etcd_* fields, since 1.4); options other
+ * than owner and those do not apply (a backend other than AUTO is FL_EINVAL). FL_EUNSUPPORTED
  * where etcd is not built (Windows, macOS) or libcurl.so.4 cannot be loaded (it is
  * loaded at the first etcd:// use, never linked). fl_lock's codes are the files'
  * (FL_EDEADLK too: a wait forever for a key this process holds, with no other thread to

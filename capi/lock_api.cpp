@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "etcd/etcd_url.hpp"
 #include "guard.hpp"
 #include "lock/lock.hpp"
 #include "lock/wait_rules.hpp"
@@ -17,6 +18,40 @@ namespace filelock::capi {
 // Fields beyond the caller's `size` keep their defaults (an older caller's struct is shorter).
 #define FL_HAS_FIELD(opts, field) \
   ((opts)->size >= offsetof(fl_lock_options, field) + sizeof((opts)->field))
+
+namespace {
+
+// The etcd_* fields (since 1.4): checked here, merged with the name's settings when an
+// etcd:// target is built (core/etcd/etcd_url.cpp).
+void read_etcd_settings(const fl_lock_options *opts, const char *op, LockOptions::Etcd &out) {
+  auto duration = [&](int64_t value, const char *field, int64_t &to) {
+    if (value < 0) throw Error(Status::invalid, std::string(op) + ": " + field + " must be >= 0 (0: not set)");
+    to = value;
+  };
+  auto text = [&](const char *value, const char *field, std::string &to) {
+    if (value == nullptr) return;
+    if (*value == '\0') throw Error(Status::invalid, std::string(op) + ": " + field + " is empty (NULL: not set)");
+    to = value;
+  };
+  if (FL_HAS_FIELD(opts, etcd_ttl_ms)) {
+    duration(opts->etcd_ttl_ms, "etcd_ttl_ms", out.ttl_ms);
+    if (out.ttl_ms % 1000 != 0)
+      throw Error(Status::invalid, std::string(op) + ": etcd_ttl_ms " + std::to_string(out.ttl_ms) +
+                                       " is not a whole number of seconds (etcd's leases count seconds)");
+  }
+  if (FL_HAS_FIELD(opts, etcd_dial_timeout_ms))
+    duration(opts->etcd_dial_timeout_ms, "etcd_dial_timeout_ms", out.dial_timeout_ms);
+  if (FL_HAS_FIELD(opts, etcd_request_timeout_ms))
+    duration(opts->etcd_request_timeout_ms, "etcd_request_timeout_ms", out.request_timeout_ms);
+  if (FL_HAS_FIELD(opts, etcd_tls_ca)) text(opts->etcd_tls_ca, "etcd_tls_ca", out.tls_ca);
+  if (FL_HAS_FIELD(opts, etcd_tls_cert)) text(opts->etcd_tls_cert, "etcd_tls_cert", out.tls_cert);
+  if (FL_HAS_FIELD(opts, etcd_tls_key)) text(opts->etcd_tls_key, "etcd_tls_key", out.tls_key);
+  if (FL_HAS_FIELD(opts, etcd_user)) text(opts->etcd_user, "etcd_user", out.user);
+  if (FL_HAS_FIELD(opts, etcd_password_file))
+    text(opts->etcd_password_file, "etcd_password_file", out.password_file);
+}
+
+}  // namespace
 
 LockOptions to_lock_options(const fl_lock_options *opts, const char *op) {
   LockOptions out;
@@ -49,7 +84,15 @@ LockOptions to_lock_options(const fl_lock_options *opts, const char *op) {
       throw Error(Status::invalid, std::string(op) + ": stale_after_ms must be >= 0");
     out.stale_after_ms = opts->stale_after_ms;
   }
+  read_etcd_settings(opts, op, out.etcd);
   return out;
+}
+
+void refuse_etcd_settings_for_file(const char *path, const LockOptions &options, const char *op) {
+  if (path == nullptr || etcd::is_etcd_url(path)) return;
+  if (const char *field = etcd::first_setting(options.etcd))
+    throw_error(Status::invalid, op, path,
+                std::string("option ") + field + " applies to etcd:// names only, and this is a file path");
 }
 
 }  // namespace filelock::capi
@@ -73,6 +116,7 @@ FL_API void fl_lock_options_init(fl_lock_options *opts) {
   opts->record_holder = 1;
   opts->retry_interval_ms = 100;
   opts->stale_after_ms = 0;
+  // The etcd_* settings stay 0 / NULL: not set.
 }
 
 FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opts) {
@@ -81,6 +125,7 @@ FL_API int fl_open(fl_handle **out, const char *path, const fl_lock_options *opt
     *out = nullptr;
     require(path, "open lock", "path");
     auto options = filelock::capi::to_lock_options(opts, "open lock");
+    filelock::capi::refuse_etcd_settings_for_file(path, options, "open lock");
     auto handle = std::make_unique<fl_handle>();
     handle->lock = filelock::Lock::open(path, options);
     *out = handle.release();

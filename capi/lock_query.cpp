@@ -5,6 +5,7 @@
 
 namespace filelock::capi {
 LockOptions to_lock_options(const fl_lock_options *opts, const char *op);  // lock_api.cpp
+void refuse_etcd_settings_for_file(const char *path, const LockOptions &options, const char *op);
 }
 
 using filelock::capi::dup_string;
@@ -19,6 +20,7 @@ FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_j
     *info_json = nullptr;
     require(path, "query lock", "path");
     auto options = filelock::capi::to_lock_options(opts, "query lock");
+    filelock::capi::refuse_etcd_settings_for_file(path, options, "query lock");
     *info_json = dup_string(filelock::capi::to_json(filelock::query_lock(path, options)));
   });
 }

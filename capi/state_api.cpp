@@ -27,6 +27,7 @@ namespace filelock::capi {
 
 // Defined with the lock API (lock_api.cpp): fl_lock_options -> LockOptions, checked.
 LockOptions to_lock_options(const fl_lock_options *opts, const char *op);
+void refuse_etcd_settings_for_file(const char *path, const LockOptions &options, const char *op);
 
 namespace {
 
@@ -114,7 +115,9 @@ FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_option
     *out = nullptr;
     require(path, "fl_state_open", "path");
     auto st = std::make_unique<fl_state>();
-    st->impl = filelock::state::open_store(path, filelock::capi::to_state_options(opts));
+    auto options = filelock::capi::to_state_options(opts);
+    filelock::capi::refuse_etcd_settings_for_file(path, options.lock, "open state");
+    st->impl = filelock::state::open_store(path, options);
     *out = st.release();
   });
 }
@@ -331,7 +334,9 @@ FL_API int fl_append_with(const char *path, const char *json_line, const fl_lock
                             "fl_append: unknown durability " + std::to_string(durability));
     }
     const auto w = filelock::capi::to_wait_opts(wait, "fl_append");
-    filelock::state::append_line(path, json_line, filelock::capi::to_lock_options(opts, "fl_append"),
+    const auto options = filelock::capi::to_lock_options(opts, "fl_append");
+    filelock::capi::refuse_etcd_settings_for_file(path, options, "fl_append");
+    filelock::state::append_line(path, json_line, options,
                                  durability == FL_DURABILITY_FULL,
                                  w.timeout_ms == FL_TIMEOUT_DEFAULT ? FL_FOREVER : w.timeout_ms,
                                  w.token);

@@ -12,7 +12,7 @@ namespace filelock::etcd {
 namespace {
 
 Target checked_target(const std::string &url, const LockOptions &options, const char *op) {
-  Target target = parse_target(url, op);
+  Target target = parse_target(url, op, options.etcd);
   if (options.backend != Backend::automatic)
     throw_error(Status::invalid, op, url,
                 std::string("backend ") + backend_name(options.backend) +

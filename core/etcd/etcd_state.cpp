@@ -55,7 +55,7 @@ class EtcdState::Held {
 EtcdState::EtcdState(const std::string &url, const state::StateOptions &options)
     : url_(url),
       options_(options),
-      target_(parse_target(url, "open state")),
+      target_(parse_target(url, "open state", options.lock.etcd)),
       client_(target_, "open state"),
       doc_key_(target_.name + "/doc"),
       backups_prefix_(target_.name + "/backups/"),
@@ -79,7 +79,7 @@ EtcdState::EtcdState(const std::string &url, const state::StateOptions &options)
   // The document first: an unreachable cluster is reported as this state's.
   KeyValue kv;
   const bool exists = client_.get(op, doc_key_, kv);
-  lock_ = std::make_unique<EtcdLock>(parse_target(lock_url_of(url_), op), options_.lock);
+  lock_ = std::make_unique<EtcdLock>(parse_target(lock_url_of(url_), op, options_.lock.etcd), options_.lock);
   if (exists) return;
   // Created once, by whichever opener comes first: the put requires the key missing.
   std::string text;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "lock/lock.hpp"
+
 namespace filelock::etcd {
 
 struct Target {
@@ -30,7 +32,13 @@ bool is_etcd_url(const std::string &path) noexcept;
 // with Error(unsupported) naming `op`, instead of treating it as a relative file path.
 const std::string &file_path_only(const std::string &path, const char *op);
 
-// Throws Error(invalid) naming `op`, the URL and what is wrong.
-Target parse_target(const std::string &url, const char *op);
+// Throws Error(invalid) naming `op`, the URL and what is wrong. `given`: the settings
+// given as options (fl_lock_options' etcd_* fields); each applies as if it were in the
+// name, and one also in the name with another value is refused naming both.
+Target parse_target(const std::string &url, const char *op, const LockOptions::Etcd &given = {});
+
+// The fl_lock_options field of the first setting in `given` that is set ("etcd_ttl_ms",
+// ...), or nullptr: a file path refuses them.
+const char *first_setting(const LockOptions::Etcd &given) noexcept;
 
 }  // namespace filelock::etcd

@@ -26,6 +26,12 @@ struct LockOptions {
   bool record_holder = true;
   int32_t retry_interval_ms = 100;
   int64_t stale_after_ms = 0;    // 0: never break another host's lock by age
+  // etcd:// names only: connection settings given as options rather than in the name's
+  // query (core/etcd/etcd_url.cpp merges the two). 0 / empty: not set.
+  struct Etcd {
+    int64_t ttl_ms = 0, dial_timeout_ms = 0, request_timeout_ms = 0;
+    std::string tls_ca, tls_cert, tls_key, user, password_file;
+  } etcd;
 };
 
 // timeout_ms: 0 tries once (Status::busy), < 0 waits forever, > 0 waits that long.

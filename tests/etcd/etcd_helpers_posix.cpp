@@ -22,11 +22,12 @@ LockMode mode_of(const std::string &text) {
 
 }  // namespace
 
-// URL MODE HOLD_MS: locks, prints "locked", holds HOLD_MS (forever if < 0), prints
-// "releasing <mono_ns>" and unlocks.
+// URL MODE HOLD_MS [TTL_MS]: locks, prints "locked", holds HOLD_MS (forever if < 0),
+// prints "releasing <mono_ns>" and unlocks. TTL_MS: the lease TTL as an option.
 FLTEST_HELPER("etcd_hold") {
   filelock::LockOptions options;
   options.owner = "etcd-test-helper";
+  if (args.size() > 3) options.etcd.ttl_ms = std::stoll(args.at(3));
   auto lock = Lock::open(args.at(0), options);
   lock->lock(mode_of(args.at(1)), filelock::kForever);
   std::printf("locked\n");
