@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,5 +145,16 @@ func TestEtcdTheFencingTokenGrowsWithEveryAcquisition(t *testing.T) {
 	}
 	if !(0 < tokens[0] && tokens[0] < tokens[1] && tokens[1] < tokens[2]) {
 		t.Fatalf("tokens of three acquisitions: %v, want growing", tokens)
+	}
+}
+
+// An etcd:// name's settings on a file path are refused, naming the field, rather than
+// silently dropped (a mistyped name would otherwise lose its TLS or password settings).
+func TestEtcdSettingsOnAFilePathAreRefused(t *testing.T) {
+	l := NewWithOptions(t.TempDir()+"/x", Options{Etcd: EtcdOptions{TLSCA: "ca.pem"}})
+	defer l.Close()
+	err := l.Lock()
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "etcd_tls_ca") {
+		t.Fatalf("etcd settings on a file path: %v", err)
 	}
 }

@@ -18,8 +18,18 @@ import (
 func init() {
 	// etcd:// url: lock, print "locked TOKEN", and after a line on stdin say what the
 	// Lock knows of its lease: its LostContext's end, Lost and Unlock's error.
-	platformHelpers["etcdhold"] = func(url, _ string) int {
-		l := NewWithOptions(url, Options{Timeout: 10 * time.Second})
+	// ttl: "-", or the lease TTL as an option ("2s").
+	platformHelpers["etcdhold"] = func(url, ttl string) int {
+		opts := Options{Timeout: 10 * time.Second}
+		if ttl != "-" {
+			d, err := time.ParseDuration(ttl)
+			if err != nil {
+				fmt.Println("error", err)
+				return 1
+			}
+			opts.Etcd.TTL = d
+		}
+		l := NewWithOptions(url, opts)
 		if err := l.Lock(); err != nil {
 			fmt.Println("error", err)
 			return 1
@@ -102,4 +112,49 @@ func TestEtcdAHolderPausedPastItsLeaseIsLostOnceAnotherTakesTheLock(t *testing.T
 	if err := taker.Unlock(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// The lease TTL given as an option (the name has none, so 5 s by default) takes effect:
+// a killed holder's lock passes on within it; one also in the name must agree.
+func TestEtcdTheLeaseTTLAsAnOptionTakesEffect(t *testing.T) {
+	url := strings.TrimSuffix(etcdURL(t, "ttl"), "?ttl=2")
+	h := startHelper(t, "etcdhold", url, "2s")
+	if line, _ := h.out.ReadString('\n'); !strings.HasPrefix(line, "locked ") {
+		t.Fatalf("helper said %q", line)
+	}
+	if err := h.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	h.cmd.Wait()
+	killed := time.Now()
+	taker := NewWithOptions(url, Options{Timeout: 15 * time.Second})
+	defer taker.Close()
+	if err := taker.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	if elapsed := time.Since(killed); elapsed > 5*time.Second { // the TTL, and etcd's expiry check
+		t.Fatalf("the killed holder's lock passed on after %v", elapsed)
+	}
+	if err := taker.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+	same := NewWithOptions(url+"?ttl=2s", Options{Etcd: EtcdOptions{TTL: 2 * time.Second}})
+	defer same.Close()
+	if err := same.Lock(); err != nil {
+		t.Fatal(err)
+	}
+	same.Unlock()
+	other := NewWithOptions(url+"?ttl=5s", Options{Etcd: EtcdOptions{TTL: 2 * time.Second}})
+	defer other.Close()
+	err := other.Lock()
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "etcd_ttl_ms") ||
+		!strings.Contains(err.Error(), "ttl=5s") {
+		t.Fatalf("a TTL in the name and another in the options: %v", err)
+	}
+	// A state takes them through its lock options.
+	s, err := OpenState(url+"-state", StateOptions{Lock: Options{Etcd: EtcdOptions{TTL: 2 * time.Second}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
 }

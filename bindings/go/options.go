@@ -52,6 +52,24 @@ type Options struct {
 	// to exclude them on that file. Kernel backends only (LOCKFILE/LOCKDIR delete their
 	// lock, so they refuse it); not for OpenState, whose lock must be a sidecar.
 	NoSidecar bool
+	// Etcd holds an etcd:// name's connection settings, as an alternative to the name's
+	// query; a file path refuses any of them (ErrInvalid).
+	Etcd EtcdOptions
+}
+
+// EtcdOptions are the connection settings of an etcd:// name ("etcd://host:port/prefix/name")
+// given as options instead of in the name's query (ttl=, dial_timeout=, ...). The zero
+// value of each leaves it unset: the name's setting or the library default applies. A
+// setting given both here and in the name must agree (ErrInvalid naming both).
+type EtcdOptions struct {
+	TTL            time.Duration // lease TTL: whole seconds, >= 1s (default 5s)
+	DialTimeout    time.Duration // one TCP connect (default 2s)
+	RequestTimeout time.Duration // one request, failovers included (default 5s)
+	TLSCA          string        // CA file; turns TLS on
+	TLSCert        string        // client certificate file, with TLSKey
+	TLSKey         string        // its key file
+	User           string        // password authentication, with PasswordFile
+	PasswordFile   string        // file whose first line is the password
 }
 
 // nativeLockOptions builds the C options; the caller frees them with
@@ -71,7 +89,33 @@ func nativeLockOptions(o Options) native.Fl_lock_options {
 	if o.RetryDelay > 0 {
 		n.SetRetry_interval_ms(int(ceilMillis(o.RetryDelay)))
 	}
+	applyEtcdOptions(n, o.Etcd)
 	return n
+}
+
+// applyEtcdOptions sets the fields of the settings given; a negative duration reaches
+// the library, which refuses it naming the field.
+func applyEtcdOptions(n native.Fl_lock_options, e EtcdOptions) {
+	if e.TTL != 0 {
+		n.SetEtcd_ttl_ms(int64(e.TTL / time.Millisecond))
+	}
+	if e.DialTimeout != 0 {
+		n.SetEtcd_dial_timeout_ms(ceilMillis(e.DialTimeout))
+	}
+	if e.RequestTimeout != 0 {
+		n.SetEtcd_request_timeout_ms(ceilMillis(e.RequestTimeout))
+	}
+	for _, s := range []struct {
+		value string
+		set   func(string)
+	}{
+		{e.TLSCA, n.SetEtcd_tls_ca}, {e.TLSCert, n.SetEtcd_tls_cert}, {e.TLSKey, n.SetEtcd_tls_key},
+		{e.User, n.SetEtcd_user}, {e.PasswordFile, n.SetEtcd_password_file},
+	} {
+		if s.value != "" {
+			s.set(s.value)
+		}
+	}
 }
 
 // timeoutMillis maps a non-zero timeout onto fl_lock's timeout_ms: positive waits,

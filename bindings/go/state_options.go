@@ -40,7 +40,8 @@ type StateOptions struct {
 	MetaDir string
 	// Initial is the document created when the file is missing; nil: {}.
 	Initial any
-	// Lock configures the state's lock (Backend, LockDir, RetryDelay, Owner); its
+	// Lock configures the state's lock (Backend, LockDir, RetryDelay, Owner, and Etcd
+	// for the document and its lock on an etcd:// name); its
 	// Timeout and LockType are not used.
 	Lock Options
 	// MaxLogBytes rotates the audit log past this size; 0: the default (8 MiB).

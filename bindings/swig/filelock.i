@@ -83,6 +83,14 @@ typedef struct fl_lock_options {
   int32_t record_holder;
   int32_t retry_interval_ms;
   int64_t stale_after_ms;
+  int64_t etcd_ttl_ms;
+  int64_t etcd_dial_timeout_ms;
+  int64_t etcd_request_timeout_ms;
+  const char *etcd_tls_ca;
+  const char *etcd_tls_cert;
+  const char *etcd_tls_key;
+  const char *etcd_user;
+  const char *etcd_password_file;
 } fl_lock_options;
 
 %extend fl_lock_options {
@@ -94,6 +102,11 @@ typedef struct fl_lock_options {
   ~fl_lock_options() {
     free((char *)$self->lock_dir);
     free((char *)$self->owner);
+    free((char *)$self->etcd_tls_ca);
+    free((char *)$self->etcd_tls_cert);
+    free((char *)$self->etcd_tls_key);
+    free((char *)$self->etcd_user);
+    free((char *)$self->etcd_password_file);
     free($self);
   }
 }

@@ -123,6 +123,31 @@ public class EtcdTests
         }
     }
 
+    // The lease TTL given as LockOptions.EtcdTtl (the name has none: 5 s by default)
+    // takes effect: a killed holder's lock passes on within it. One also in the name
+    // must agree.
+    [EtcdFact]
+    public void TheLeaseTtlAsAnOptionTakesEffect()
+    {
+        var url = Url("ttl").Replace("?ttl=2", "");
+        using var holder = Helper.Start("hold-etcd", url, "2");
+        Assert.StartsWith("locked ", holder.ReadLine());
+        holder.Kill();
+        var killed = DateTime.UtcNow;
+        using (var taker = FileLock.Acquire(url, TimeSpan.FromSeconds(15)))
+            Assert.True(DateTime.UtcNow - killed < TimeSpan.FromSeconds(5), $"passed on after {DateTime.UtcNow - killed}");
+        var two = new LockOptions { EtcdTtl = TimeSpan.FromSeconds(2) };
+        FileLock.Acquire(url + "?ttl=2s", TimeSpan.FromSeconds(5), LockMode.Exclusive, two).Dispose();
+        var e = Assert.Throws<FileLockException>(
+            () => FileLock.Acquire(url + "?ttl=5s", TimeSpan.FromSeconds(5), LockMode.Exclusive, two).Dispose());
+        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
+        Assert.Contains("etcd_ttl_ms", e.Message);
+        Assert.Contains("ttl=5s", e.Message);
+        // A state takes them through its lock options.
+        using var state = new JsonState(url + "-state", new StateOptions { Lock = two });
+        Assert.NotNull(state.Read());
+    }
+
     internal static class Posix
     {
         internal const int SIGCONT = 18, SIGSTOP = 19;  // Linux (etcd tests run there)

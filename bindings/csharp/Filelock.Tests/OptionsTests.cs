@@ -25,6 +25,17 @@ public class OptionsTests
         Assert.Equal(path + ".lock", sidecar.LockPath);
     }
 
+    // An etcd:// name's settings on a file path: refused naming the field, not dropped.
+    [Fact]
+    public void EtcdSettingsOnAFilePathAreRefused()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<FileLockException>(() => FileLock.Acquire(
+            dir.File("x"), TimeSpan.FromSeconds(1), LockMode.Exclusive, new LockOptions { EtcdUser = "root" }).Dispose());
+        Assert.Equal(ErrorCode.InvalidArgument, e.Code);
+        Assert.Contains("etcd_user", e.Message);
+    }
+
     [Fact]
     public void StateOptionsAreApplied()
     {

@@ -26,7 +26,7 @@ public static class Program
             case "hold-transaction": return HoldTransaction(rest[0]);
             case "append": return Append(rest[0], rest[1], int.Parse(rest[2]));
             case "refused": return Refused(rest[0]);
-            case "hold-etcd": return HoldEtcd(rest[0]);
+            case "hold-etcd": return HoldEtcd(rest[0], rest.Length > 1 ? int.Parse(rest[1]) : null);
             case "bench": return BindingBench.Run(rest[0], rest.Length > 1 && rest[1] == "--quick");
             default:
                 Console.Error.WriteLine($"unknown helper role {args[1]}");
@@ -47,9 +47,11 @@ public static class Program
 
     // Takes an etcd:// lock, says "locked TOKEN", and after a line on stdin says what the
     // lock knows of its lease: its HandleLostToken, IsLost, and what Release throws.
-    static int HoldEtcd(string url)
+    // ttlSeconds: the lease TTL as an option (LockOptions.EtcdTtl), else the name's.
+    static int HoldEtcd(string url, int? ttlSeconds)
     {
-        using var l = FileLock.Acquire(url, TimeSpan.FromSeconds(10));
+        var options = ttlSeconds is { } ttl ? new LockOptions { EtcdTtl = TimeSpan.FromSeconds(ttl) } : null;
+        using var l = FileLock.Acquire(url, TimeSpan.FromSeconds(10), LockMode.Exclusive, options);
         var lost = l.HandleLostToken;
         Console.WriteLine($"locked {l.FencingToken}");
         Console.Out.Flush();

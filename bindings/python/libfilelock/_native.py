@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Optional, Union
+from typing import Any, Dict, Optional, Union
 
 from . import _bundled  # noqa: F401  (before the glue: loads a bundled libcjson)
 from . import _numbers
@@ -38,13 +38,39 @@ def dumps(value: Any) -> str:
     return _numbers.dumps(value)
 
 
+# The etcd:// connection settings FileLock and JsonState take as keyword arguments
+# (seconds for durations, paths for files): fl_lock_options' etcd_* fields.
+ETCD_DURATIONS = ("etcd_ttl", "etcd_dial_timeout", "etcd_request_timeout")
+ETCD_FILES = ("etcd_tls_ca", "etcd_tls_cert", "etcd_tls_key", "etcd_user", "etcd_password_file")
+
+
+def check_etcd_settings(owner: str, settings: Dict[str, Any]) -> Dict[str, Any]:
+    """``settings`` if every key is an etcd setting; else TypeError, as for any unknown
+    keyword argument."""
+    for key in settings:
+        if key not in ETCD_DURATIONS and key not in ETCD_FILES:
+            raise TypeError(f"{owner}() got an unexpected keyword argument '{key}'")
+    return settings
+
+
 def lock_options(*, backend: int = 0, lock_dir: Optional[PathLike] = None,
                  sidecar: bool = True, owner: Optional[str] = None,
                  record_holder: bool = True, retry_interval: Optional[float] = None,
                  stale_after: Optional[float] = None,
-                 file_mode: Optional[int] = None) -> "native.fl_lock_options":
-    """An ``fl_lock_options`` from keyword arguments (seconds for durations)."""
+                 file_mode: Optional[int] = None,
+                 **etcd: Any) -> "native.fl_lock_options":
+    """An ``fl_lock_options`` from keyword arguments (seconds for durations); ``etcd``:
+    the etcd:// settings (ETCD_DURATIONS, ETCD_FILES), None for unset."""
     opts = native.fl_lock_options()
+    for key, value in check_etcd_settings("lock_options", etcd).items():
+        if value is None:
+            continue
+        if key in ETCD_DURATIONS:
+            # Rounded to whole milliseconds; a negative value reaches the library, which
+            # refuses it naming the field.
+            setattr(opts, key + "_ms", int(round(value * 1000)))
+        else:
+            setattr(opts, key, fspath(value))
     opts.backend = int(backend)
     if lock_dir is not None:
         opts.lock_dir = fspath(lock_dir)

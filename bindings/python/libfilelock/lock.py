@@ -12,7 +12,7 @@ from ._errors import (FL_ECANCELED, FL_ENOTLOCKED, FL_ETIMEOUT, LockBusyError,
                       LockCancelledError, LockError, LockTimeout)
 from ._cancel import CallCancel
 from ._interrupt import call_interruptibly
-from ._native import PathLike, fspath, lock_options, native, timeout_ms
+from ._native import PathLike, check_etcd_settings, fspath, lock_options, native, timeout_ms
 
 EXCLUSIVE = 1
 SHARED = 2
@@ -115,6 +115,10 @@ class FileLock:
             exclude each other. Cannot be combined with ``lock_dir``.
         blocking: the default of :meth:`acquire`'s ``blocking``.
         thread_local: see Threads above.
+        etcd_ttl, etcd_dial_timeout, etcd_request_timeout (seconds), etcd_tls_ca,
+            etcd_tls_cert, etcd_tls_key, etcd_user, etcd_password_file: an etcd:// name's
+            connection settings, instead of in its query (one in both must agree); a
+            file path refuses them (LockError, FL_EINVAL).
 
     A positional ``FileLock("x.lock")`` is the sidecar ``x.lock.lock``: a program moving
     from py-filelock keeps excluding py-filelock processes with ``lock_file=``.
@@ -125,7 +129,7 @@ class FileLock:
                  backend: Backend = Backend.AUTO, lock_dir: Optional[PathLike] = None,
                  owner: Optional[str] = None, sidecar: bool = True,
                  lock_file: Optional[PathLike] = None, blocking: bool = True,
-                 thread_local: bool = True) -> None:
+                 thread_local: bool = True, **etcd: Any) -> None:
         if lock_file is not None:
             if lock_dir is not None:
                 raise ValueError("FileLock: lock_file names the lock file; lock_dir cannot move it")
@@ -142,7 +146,8 @@ class FileLock:
         self.thread_local = thread_local
         self._target = fspath(target)
         self._opts = lock_options(backend=backend, lock_dir=lock_dir, owner=owner,
-                                  sidecar=sidecar, retry_interval=poll_interval)
+                                  sidecar=sidecar, retry_interval=poll_interval,
+                                  **check_etcd_settings("FileLock", etcd))
         self._mutex = threading.Lock()
         self._handles: List[Any] = []  # every thread's handle, for close()
         self._waiting: List[Any] = []  # the blocking waits' CallCancel, for cancel()

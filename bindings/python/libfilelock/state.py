@@ -17,7 +17,8 @@ from ._errors import (FL_EBUSY, FL_ETIMEOUT, FL_EVALIDATION, FileLockError,
                       StateError, StateValidationError)
 from . import _numbers
 from ._interrupt import call_interruptibly
-from ._native import PathLike, dumps, fspath, loads, lock_options, native, timeout_ms
+from ._native import (PathLike, check_etcd_settings, dumps, fspath, loads, lock_options, native,
+                      timeout_ms)
 from .jsonl import append_jsonl
 from .schema import check_model, schema_json
 
@@ -201,12 +202,17 @@ class JsonState:
         audit_log: keep the transaction log.
         meta_dir: where backups and the log live (default: beside the file).
         initial: the document created when the file is missing.
+        etcd_ttl, etcd_dial_timeout, etcd_request_timeout (seconds), etcd_tls_ca,
+            etcd_tls_cert, etcd_tls_key, etcd_user, etcd_password_file: an etcd:// name's
+            connection settings, as for FileLock (for the document and its lock).
     """
 
     def __init__(self, path: PathLike, validate_on_read: bool = False, max_backups: int = 50,
                  backup_before_write: bool = True, *, timeout: Optional[float] = 10.0,
                  schema: Any = None, durable: bool = True, audit_log: bool = True,
-                 meta_dir: Optional[PathLike] = None, initial: Any = None) -> None:
+                 meta_dir: Optional[PathLike] = None, initial: Any = None,
+                 **etcd: Any) -> None:
+        self._etcd = check_etcd_settings(type(self).__name__, etcd)
         # An etcd:// name stays a str: a Path would fold its "//".
         self.path: Union[Path, str] = path if _is_etcd(path) else Path(path)
         self.validate_on_read = validate_on_read
@@ -498,7 +504,7 @@ class JsonState:
             opts.meta_dir = fspath(self._meta_dir)
         if self._initial_json is not None:
             opts.initial_json = self._initial_json
-        lock = lock_options()
+        lock = lock_options(**self._etcd)
         opts.lock = lock  # copied by fl_state_open
         handle = native.fl_state_open(fspath(self.path), opts)
         with self._mutex:

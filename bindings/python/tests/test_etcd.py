@@ -3,7 +3,10 @@ cluster tests/etcd/run.sh starts (FILELOCK_TEST_ETCD); skipped without one."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
+import subprocess
 import time
 import uuid
 
@@ -136,3 +139,47 @@ def test_a_holder_paused_past_its_lease_is_lost_once_another_takes_the_lock():
     assert taker.lost is False
     taker.release()
     taker.close()
+
+
+def granted_ttl(name: str) -> int:
+    """The TTL etcd granted the lease of the oldest key in the lock's queue (etcdctl,
+    which tests/etcd/run.sh requires)."""
+    hosts, key = name[len("etcd://"):].split("?")[0].split("/", 1)
+    ctl = ["etcdctl", f"--endpoints={hosts}", "--command-timeout=5s"]
+    keys = subprocess.run(ctl + ["get", "--prefix", "--keys-only", key + "/"], check=True,
+                          capture_output=True, text=True, env={**os.environ, "ETCDCTL_API": "3"})
+    lease = keys.stdout.split()[0].rsplit("/", 1)[1]
+    ttl = subprocess.run(ctl + ["lease", "timetolive", lease], check=True, capture_output=True,
+                         text=True, env={**os.environ, "ETCDCTL_API": "3"})
+    return int(re.search(r"granted with TTL\((\d+)s\)", ttl.stdout).group(1))
+
+
+@pytest.mark.skipif(shutil.which("etcdctl") is None, reason="etcdctl is not installed")
+def test_the_lease_ttl_as_a_keyword_argument_takes_effect():
+    name = url("ttl").split("?")[0]  # no ttl in the name: 5 s by default
+    child = Child("""
+        import sys
+        from libfilelock import FileLock
+        lock = FileLock(sys.argv[1], timeout=10, etcd_ttl=2)
+        lock.acquire()
+        print("locked", flush=True)
+        sys.stdin.readline()
+    """, name)
+    child.expect("locked")
+    assert granted_ttl(name) == 2
+    child.proc.kill()
+    child.proc.wait()
+    killed = time.monotonic()
+    with FileLock(name, timeout=15):
+        assert time.monotonic() - killed < 2 + 3  # the TTL and etcd's expiry check
+    # Given in the name too, it must agree.
+    with FileLock(name + "?ttl=2s", timeout=5, etcd_ttl=2.0):
+        pass
+    with pytest.raises(LockError) as info:
+        FileLock(name + "?ttl=5s", etcd_ttl=2)
+    assert "etcd_ttl_ms" in info.value.message and "ttl=5s" in info.value.message
+    # A state takes them too, for its document and its lock.
+    state = JsonState(url("state").split("?")[0], initial={"n": 1}, etcd_ttl=2,
+                      etcd_request_timeout=5)
+    assert state.read() == {"n": 1}
+

@@ -373,3 +373,11 @@ def test_fencing_token_in_a_thread_that_never_used_the_lock_is_not_locked(tmp_pa
     assert str(tmp_path / "f") in errors[0].message
     assert len(lock._handles) == 1
     lock.close()
+
+
+def test_etcd_settings_on_a_file_path_are_refused_naming_them(tmp_path):
+    with pytest.raises(LockError) as info:
+        FileLock(tmp_path / "x", etcd_tls_ca="ca.pem")
+    assert "etcd_tls_ca" in info.value.message
+    with pytest.raises(TypeError):
+        FileLock(tmp_path / "x", etcd_tls="ca.pem")

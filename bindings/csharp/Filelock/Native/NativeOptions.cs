@@ -27,6 +27,14 @@ internal sealed class NativeOptions : IDisposable
         if (options.RecordHolder is { } record) native.record_holder = record ? 1 : 0;
         if (options.RetryInterval is { } retry) native.retry_interval_ms = checked((int)Timeouts.ToMilliseconds(retry));
         if (options.StaleAfter is { } stale) native.stale_after_ms = Timeouts.ToMilliseconds(stale);
+        if (options.EtcdTtl is { } ttl) native.etcd_ttl_ms = Timeouts.ToMilliseconds(ttl);
+        if (options.EtcdDialTimeout is { } dial) native.etcd_dial_timeout_ms = Timeouts.ToMilliseconds(dial);
+        if (options.EtcdRequestTimeout is { } request) native.etcd_request_timeout_ms = Timeouts.ToMilliseconds(request);
+        if (options.EtcdTlsCa is { } ca) native.etcd_tls_ca = Utf8(ca);
+        if (options.EtcdTlsCert is { } cert) native.etcd_tls_cert = Utf8(cert);
+        if (options.EtcdTlsKey is { } key) native.etcd_tls_key = Utf8(key);
+        if (options.EtcdUser is { } user) native.etcd_user = Utf8(user);
+        if (options.EtcdPasswordFile is { } password) native.etcd_password_file = Utf8(password);
         return native;
     }
 

@@ -18,6 +18,15 @@ internal struct LockOptionsNative
     public int record_holder;
     public int retry_interval_ms;
     public long stale_after_ms;
+    // Since 1.4: an etcd:// name's connection settings (0 / null: not set).
+    public long etcd_ttl_ms;
+    public long etcd_dial_timeout_ms;
+    public long etcd_request_timeout_ms;
+    public IntPtr etcd_tls_ca;
+    public IntPtr etcd_tls_cert;
+    public IntPtr etcd_tls_key;
+    public IntPtr etcd_user;
+    public IntPtr etcd_password_file;
 }
 
 [StructLayout(LayoutKind.Sequential)]

@@ -36,45 +36,45 @@ typedef _gostring_ swig_type_3;
 typedef _gostring_ swig_type_4;
 typedef long long swig_type_5;
 typedef long long swig_type_6;
-typedef _gostring_ swig_type_7;
-typedef _gostring_ swig_type_8;
+typedef long long swig_type_7;
+typedef long long swig_type_8;
 typedef long long swig_type_9;
 typedef long long swig_type_10;
-typedef _gostring_ swig_type_11;
-typedef _gostring_ swig_type_12;
+typedef long long swig_type_11;
+typedef long long swig_type_12;
 typedef _gostring_ swig_type_13;
 typedef _gostring_ swig_type_14;
-typedef long long swig_type_15;
-typedef long long swig_type_16;
-typedef long long swig_type_17;
-typedef long long swig_type_18;
+typedef _gostring_ swig_type_15;
+typedef _gostring_ swig_type_16;
+typedef _gostring_ swig_type_17;
+typedef _gostring_ swig_type_18;
 typedef _gostring_ swig_type_19;
 typedef _gostring_ swig_type_20;
 typedef _gostring_ swig_type_21;
 typedef _gostring_ swig_type_22;
 typedef _gostring_ swig_type_23;
 typedef _gostring_ swig_type_24;
-typedef _gostring_ swig_type_25;
-typedef _gostring_ swig_type_26;
-typedef long long swig_type_27;
+typedef long long swig_type_25;
+typedef long long swig_type_26;
+typedef _gostring_ swig_type_27;
 typedef _gostring_ swig_type_28;
 typedef _gostring_ swig_type_29;
 typedef _gostring_ swig_type_30;
-typedef _gostring_ swig_type_31;
-typedef _gostring_ swig_type_32;
-typedef _gostring_ swig_type_33;
-typedef _gostring_ swig_type_34;
+typedef long long swig_type_31;
+typedef long long swig_type_32;
+typedef long long swig_type_33;
+typedef long long swig_type_34;
 typedef _gostring_ swig_type_35;
 typedef _gostring_ swig_type_36;
-typedef long long swig_type_37;
+typedef _gostring_ swig_type_37;
 typedef _gostring_ swig_type_38;
 typedef _gostring_ swig_type_39;
 typedef _gostring_ swig_type_40;
 typedef _gostring_ swig_type_41;
 typedef _gostring_ swig_type_42;
-typedef _gostring_ swig_type_43;
+typedef long long swig_type_43;
 typedef _gostring_ swig_type_44;
-typedef long long swig_type_45;
+typedef _gostring_ swig_type_45;
 typedef _gostring_ swig_type_46;
 typedef _gostring_ swig_type_47;
 typedef _gostring_ swig_type_48;
@@ -82,26 +82,26 @@ typedef _gostring_ swig_type_49;
 typedef _gostring_ swig_type_50;
 typedef _gostring_ swig_type_51;
 typedef _gostring_ swig_type_52;
-typedef _gostring_ swig_type_53;
+typedef long long swig_type_53;
 typedef _gostring_ swig_type_54;
 typedef _gostring_ swig_type_55;
-typedef long long swig_type_56;
+typedef _gostring_ swig_type_56;
 typedef _gostring_ swig_type_57;
 typedef _gostring_ swig_type_58;
 typedef _gostring_ swig_type_59;
 typedef _gostring_ swig_type_60;
-typedef _gostring_ swig_type_61;
+typedef long long swig_type_61;
 typedef _gostring_ swig_type_62;
 typedef _gostring_ swig_type_63;
 typedef _gostring_ swig_type_64;
-typedef long long swig_type_65;
-typedef long long swig_type_66;
+typedef _gostring_ swig_type_65;
+typedef _gostring_ swig_type_66;
 typedef _gostring_ swig_type_67;
 typedef _gostring_ swig_type_68;
 typedef _gostring_ swig_type_69;
 typedef _gostring_ swig_type_70;
 typedef _gostring_ swig_type_71;
-typedef _gostring_ swig_type_72;
+typedef long long swig_type_72;
 typedef _gostring_ swig_type_73;
 typedef _gostring_ swig_type_74;
 typedef _gostring_ swig_type_75;
@@ -109,21 +109,37 @@ typedef _gostring_ swig_type_76;
 typedef _gostring_ swig_type_77;
 typedef _gostring_ swig_type_78;
 typedef _gostring_ swig_type_79;
-typedef long long swig_type_80;
-typedef _gostring_ swig_type_81;
-typedef _gostring_ swig_type_82;
+typedef _gostring_ swig_type_80;
+typedef long long swig_type_81;
+typedef long long swig_type_82;
 typedef _gostring_ swig_type_83;
 typedef _gostring_ swig_type_84;
 typedef _gostring_ swig_type_85;
 typedef _gostring_ swig_type_86;
 typedef _gostring_ swig_type_87;
-typedef long long swig_type_88;
+typedef _gostring_ swig_type_88;
 typedef _gostring_ swig_type_89;
 typedef _gostring_ swig_type_90;
 typedef _gostring_ swig_type_91;
 typedef _gostring_ swig_type_92;
 typedef _gostring_ swig_type_93;
-typedef long long swig_type_94;
+typedef _gostring_ swig_type_94;
+typedef _gostring_ swig_type_95;
+typedef long long swig_type_96;
+typedef _gostring_ swig_type_97;
+typedef _gostring_ swig_type_98;
+typedef _gostring_ swig_type_99;
+typedef _gostring_ swig_type_100;
+typedef _gostring_ swig_type_101;
+typedef _gostring_ swig_type_102;
+typedef _gostring_ swig_type_103;
+typedef long long swig_type_104;
+typedef _gostring_ swig_type_105;
+typedef _gostring_ swig_type_106;
+typedef _gostring_ swig_type_107;
+typedef _gostring_ swig_type_108;
+typedef _gostring_ swig_type_109;
+typedef long long swig_type_110;
 extern void _wrap_Swig_free_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_native_e881cb13ab96011f(swig_intgo arg1);
 extern swig_intgo _wrap_FL_OK_native_e881cb13ab96011f(void);
@@ -176,6 +192,22 @@ extern void _wrap_fl_lock_options_retry_interval_ms_set_native_e881cb13ab96011f(
 extern swig_intgo _wrap_fl_lock_options_retry_interval_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_lock_options_stale_after_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_5 arg2);
 extern swig_type_6 _wrap_fl_lock_options_stale_after_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_etcd_ttl_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_7 arg2);
+extern swig_type_8 _wrap_fl_lock_options_etcd_ttl_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_etcd_dial_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_9 arg2);
+extern swig_type_10 _wrap_fl_lock_options_etcd_dial_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_etcd_request_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_11 arg2);
+extern swig_type_12 _wrap_fl_lock_options_etcd_request_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_etcd_tls_ca_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_13 arg2);
+extern swig_type_14 _wrap_fl_lock_options_etcd_tls_ca_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_etcd_tls_cert_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_15 arg2);
+extern swig_type_16 _wrap_fl_lock_options_etcd_tls_cert_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_etcd_tls_key_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_17 arg2);
+extern swig_type_18 _wrap_fl_lock_options_etcd_tls_key_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_etcd_user_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_19 arg2);
+extern swig_type_20 _wrap_fl_lock_options_etcd_user_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_lock_options_etcd_password_file_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_21 arg2);
+extern swig_type_22 _wrap_fl_lock_options_etcd_password_file_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_new_fl_lock_options_native_e881cb13ab96011f(void);
 extern void _wrap_delete_fl_lock_options_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_state_options_size_get_native_e881cb13ab96011f(uintptr_t arg1);
@@ -189,23 +221,23 @@ extern void _wrap_fl_state_options_audit_log_set_native_e881cb13ab96011f(uintptr
 extern swig_intgo _wrap_fl_state_options_audit_log_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_state_options_validate_on_read_set_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2);
 extern swig_intgo _wrap_fl_state_options_validate_on_read_get_native_e881cb13ab96011f(uintptr_t arg1);
-extern void _wrap_fl_state_options_schema_json_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_7 arg2);
-extern swig_type_8 _wrap_fl_state_options_schema_json_get_native_e881cb13ab96011f(uintptr_t arg1);
-extern void _wrap_fl_state_options_lock_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_9 arg2);
-extern swig_type_10 _wrap_fl_state_options_lock_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
-extern void _wrap_fl_state_options_meta_dir_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_11 arg2);
-extern swig_type_12 _wrap_fl_state_options_meta_dir_get_native_e881cb13ab96011f(uintptr_t arg1);
-extern void _wrap_fl_state_options_initial_json_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_13 arg2);
-extern swig_type_14 _wrap_fl_state_options_initial_json_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_schema_json_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_23 arg2);
+extern swig_type_24 _wrap_fl_state_options_schema_json_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_lock_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_25 arg2);
+extern swig_type_26 _wrap_fl_state_options_lock_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_meta_dir_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_27 arg2);
+extern swig_type_28 _wrap_fl_state_options_meta_dir_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_initial_json_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_29 arg2);
+extern swig_type_30 _wrap_fl_state_options_initial_json_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_state_options_lock_set_native_e881cb13ab96011f(uintptr_t arg1, uintptr_t arg2);
 extern uintptr_t _wrap_fl_state_options_lock_get_native_e881cb13ab96011f(uintptr_t arg1);
-extern void _wrap_fl_state_options_max_log_bytes_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_15 arg2);
-extern swig_type_16 _wrap_fl_state_options_max_log_bytes_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_max_log_bytes_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_31 arg2);
+extern swig_type_32 _wrap_fl_state_options_max_log_bytes_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_new_fl_state_options_native_e881cb13ab96011f(void);
 extern void _wrap_delete_fl_state_options_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_wait_opts_size_get_native_e881cb13ab96011f(uintptr_t arg1);
-extern void _wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_17 arg2);
-extern swig_type_18 _wrap_fl_wait_opts_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_33 arg2);
+extern swig_type_34 _wrap_fl_wait_opts_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_wait_opts_cancel_set_native_e881cb13ab96011f(uintptr_t arg1, uintptr_t arg2);
 extern uintptr_t _wrap_fl_wait_opts_cancel_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_new_fl_wait_opts_native_e881cb13ab96011f(void);
@@ -215,64 +247,64 @@ extern void _wrap_delete_fl_cancel_token_native_e881cb13ab96011f(uintptr_t arg1)
 extern void _wrap_delete_fl_handle_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_delete_fl_state_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_delete_fl_txn_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_19 _wrap_fl_version_native_e881cb13ab96011f(void);
+extern swig_type_35 _wrap_fl_version_native_e881cb13ab96011f(void);
 extern swig_intgo _wrap_fl_version_number_native_e881cb13ab96011f(void);
-extern swig_type_20 _wrap_fl_check_version_native_e881cb13ab96011f(swig_intgo arg1);
-extern swig_type_21 _wrap_fl_strerror_native_e881cb13ab96011f(swig_intgo arg1);
-extern swig_type_22 _wrap_fl_last_error_native_e881cb13ab96011f(void);
+extern swig_type_36 _wrap_fl_check_version_native_e881cb13ab96011f(swig_intgo arg1);
+extern swig_type_37 _wrap_fl_strerror_native_e881cb13ab96011f(swig_intgo arg1);
+extern swig_type_38 _wrap_fl_last_error_native_e881cb13ab96011f(void);
 extern swig_intgo _wrap_fl_last_os_error_native_e881cb13ab96011f(void);
-extern swig_type_23 _wrap_fl_last_error_path_native_e881cb13ab96011f(void);
-extern swig_type_24 _wrap_fl_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_25 arg2, uintptr_t arg3);
-extern swig_type_26 _wrap_fl_lock_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_27 arg3);
-extern swig_type_28 _wrap_fl_unlock_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_29 _wrap_fl_cancel_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_39 _wrap_fl_last_error_path_native_e881cb13ab96011f(void);
+extern swig_type_40 _wrap_fl_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_41 arg2, uintptr_t arg3);
+extern swig_type_42 _wrap_fl_lock_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_43 arg3);
+extern swig_type_44 _wrap_fl_unlock_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_45 _wrap_fl_cancel_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_close_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_is_locked_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_30 _wrap_fl_lock_path_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_31 _wrap_fl_query_native_e881cb13ab96011f(swig_type_32 arg1, uintptr_t arg2, swig_voidp arg3);
-extern swig_type_33 _wrap_fl_scan_native_e881cb13ab96011f(swig_type_34 arg1, swig_voidp arg2);
-extern swig_type_35 _wrap_fl_clean_stale_native_e881cb13ab96011f(swig_type_36 arg1, swig_type_37 arg2, swig_voidp arg3);
-extern swig_type_38 _wrap_fl_state_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_39 arg2, uintptr_t arg3);
+extern swig_type_46 _wrap_fl_lock_path_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_47 _wrap_fl_query_native_e881cb13ab96011f(swig_type_48 arg1, uintptr_t arg2, swig_voidp arg3);
+extern swig_type_49 _wrap_fl_scan_native_e881cb13ab96011f(swig_type_50 arg1, swig_voidp arg2);
+extern swig_type_51 _wrap_fl_clean_stale_native_e881cb13ab96011f(swig_type_52 arg1, swig_type_53 arg2, swig_voidp arg3);
+extern swig_type_54 _wrap_fl_state_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_55 arg2, uintptr_t arg3);
 extern void _wrap_fl_state_close_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_40 _wrap_fl_state_read_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
-extern swig_type_41 _wrap_fl_state_write_native_e881cb13ab96011f(uintptr_t arg1, swig_type_42 arg2);
-extern swig_type_43 _wrap_fl_state_write_if_native_e881cb13ab96011f(uintptr_t arg1, swig_type_44 arg2, swig_type_45 arg3);
-extern swig_type_46 _wrap_fl_txn_begin_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_47 _wrap_fl_txn_get_native_e881cb13ab96011f(uintptr_t arg1, swig_type_48 arg2, swig_voidp arg3);
-extern swig_type_49 _wrap_fl_txn_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_50 arg2, swig_type_51 arg3);
-extern swig_type_52 _wrap_fl_txn_remove_native_e881cb13ab96011f(uintptr_t arg1, swig_type_53 arg2);
-extern swig_type_54 _wrap_fl_txn_merge_native_e881cb13ab96011f(uintptr_t arg1, swig_type_55 arg2);
-extern swig_type_56 _wrap_fl_txn_generation_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_57 _wrap_fl_txn_commit_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_56 _wrap_fl_state_read_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
+extern swig_type_57 _wrap_fl_state_write_native_e881cb13ab96011f(uintptr_t arg1, swig_type_58 arg2);
+extern swig_type_59 _wrap_fl_state_write_if_native_e881cb13ab96011f(uintptr_t arg1, swig_type_60 arg2, swig_type_61 arg3);
+extern swig_type_62 _wrap_fl_txn_begin_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_63 _wrap_fl_txn_get_native_e881cb13ab96011f(uintptr_t arg1, swig_type_64 arg2, swig_voidp arg3);
+extern swig_type_65 _wrap_fl_txn_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_66 arg2, swig_type_67 arg3);
+extern swig_type_68 _wrap_fl_txn_remove_native_e881cb13ab96011f(uintptr_t arg1, swig_type_69 arg2);
+extern swig_type_70 _wrap_fl_txn_merge_native_e881cb13ab96011f(uintptr_t arg1, swig_type_71 arg2);
+extern swig_type_72 _wrap_fl_txn_generation_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_73 _wrap_fl_txn_commit_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_txn_rollback_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_58 _wrap_fl_state_backup_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_59 _wrap_fl_state_backups_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_60 _wrap_fl_state_restore_native_e881cb13ab96011f(uintptr_t arg1, swig_type_61 arg2);
-extern swig_type_62 _wrap_fl_state_history_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
-extern swig_type_63 _wrap_fl_state_verify_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_64 _wrap_fl_state_wait_native_e881cb13ab96011f(uintptr_t arg1, swig_type_65 arg2, swig_type_66 arg3, swig_voidp arg4);
-extern swig_type_67 _wrap_fl_state_cancel_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_68 _wrap_fl_append_native_e881cb13ab96011f(swig_type_69 arg1, swig_type_70 arg2, uintptr_t arg3);
-extern swig_type_71 _wrap_fl_append_ex_native_e881cb13ab96011f(swig_type_72 arg1, swig_type_73 arg2, uintptr_t arg3, swig_intgo arg4);
+extern swig_type_74 _wrap_fl_state_backup_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_75 _wrap_fl_state_backups_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_76 _wrap_fl_state_restore_native_e881cb13ab96011f(uintptr_t arg1, swig_type_77 arg2);
+extern swig_type_78 _wrap_fl_state_history_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
+extern swig_type_79 _wrap_fl_state_verify_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_80 _wrap_fl_state_wait_native_e881cb13ab96011f(uintptr_t arg1, swig_type_81 arg2, swig_type_82 arg3, swig_voidp arg4);
+extern swig_type_83 _wrap_fl_state_cancel_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_84 _wrap_fl_append_native_e881cb13ab96011f(swig_type_85 arg1, swig_type_86 arg2, uintptr_t arg3);
+extern swig_type_87 _wrap_fl_append_ex_native_e881cb13ab96011f(swig_type_88 arg1, swig_type_89 arg2, uintptr_t arg3, swig_intgo arg4);
 extern swig_intgo _wrap_FL_TIMEOUT_DEFAULT_native_e881cb13ab96011f(void);
 extern void _wrap_fl_cancel_token_trigger_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_cancel_token_is_triggered_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_cancel_token_reset_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_74 _wrap_fl_lock_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
-extern swig_type_75 _wrap_fl_state_read_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_76 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_77 arg2, uintptr_t arg3);
-extern swig_type_78 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_79 arg2, swig_type_80 arg3, uintptr_t arg4);
-extern swig_type_81 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_82 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_83 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_84 arg2, uintptr_t arg3);
-extern swig_type_85 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_86 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_87 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_88 arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_89 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_90 arg1, swig_type_91 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
-extern swig_type_92 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_90 _wrap_fl_lock_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern swig_type_91 _wrap_fl_state_read_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_92 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_93 arg2, uintptr_t arg3);
+extern swig_type_94 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_95 arg2, swig_type_96 arg3, uintptr_t arg4);
+extern swig_type_97 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_98 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_99 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_100 arg2, uintptr_t arg3);
+extern swig_type_101 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_102 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_103 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_104 arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_105 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_106 arg1, swig_type_107 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
+extern swig_type_108 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_fl_lock_lost_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_wait_fd_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_93 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_94 arg3, swig_intgo arg4);
+extern swig_type_109 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_110 arg3, swig_intgo arg4);
 #undef intgo
 */
 import "C"
@@ -725,6 +757,140 @@ func (arg1 SwigcptrFl_lock_options) GetStale_after_ms() (_swig_ret int64) {
 	return swig_r
 }
 
+func (arg1 SwigcptrFl_lock_options) SetEtcd_ttl_ms(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_lock_options_etcd_ttl_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_7(_swig_i_1))
+}
+
+func (arg1 SwigcptrFl_lock_options) GetEtcd_ttl_ms() (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_fl_lock_options_etcd_ttl_ms_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrFl_lock_options) SetEtcd_dial_timeout_ms(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_lock_options_etcd_dial_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_9(_swig_i_1))
+}
+
+func (arg1 SwigcptrFl_lock_options) GetEtcd_dial_timeout_ms() (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_fl_lock_options_etcd_dial_timeout_ms_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrFl_lock_options) SetEtcd_request_timeout_ms(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_lock_options_etcd_request_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_11(_swig_i_1))
+}
+
+func (arg1 SwigcptrFl_lock_options) GetEtcd_request_timeout_ms() (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_fl_lock_options_etcd_request_timeout_ms_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrFl_lock_options) SetEtcd_tls_ca(arg2 string) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_lock_options_etcd_tls_ca_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+}
+
+func (arg1 SwigcptrFl_lock_options) GetEtcd_tls_ca() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_fl_lock_options_etcd_tls_ca_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+ swig_r_1 = swigCopyString(swig_r) 
+	return swig_r_1
+}
+
+func (arg1 SwigcptrFl_lock_options) SetEtcd_tls_cert(arg2 string) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_lock_options_etcd_tls_cert_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_15)(unsafe.Pointer(&_swig_i_1)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+}
+
+func (arg1 SwigcptrFl_lock_options) GetEtcd_tls_cert() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_fl_lock_options_etcd_tls_cert_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+ swig_r_1 = swigCopyString(swig_r) 
+	return swig_r_1
+}
+
+func (arg1 SwigcptrFl_lock_options) SetEtcd_tls_key(arg2 string) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_lock_options_etcd_tls_key_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+}
+
+func (arg1 SwigcptrFl_lock_options) GetEtcd_tls_key() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_fl_lock_options_etcd_tls_key_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+ swig_r_1 = swigCopyString(swig_r) 
+	return swig_r_1
+}
+
+func (arg1 SwigcptrFl_lock_options) SetEtcd_user(arg2 string) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_lock_options_etcd_user_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+}
+
+func (arg1 SwigcptrFl_lock_options) GetEtcd_user() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_fl_lock_options_etcd_user_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+ swig_r_1 = swigCopyString(swig_r) 
+	return swig_r_1
+}
+
+func (arg1 SwigcptrFl_lock_options) SetEtcd_password_file(arg2 string) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_lock_options_etcd_password_file_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_1)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+}
+
+func (arg1 SwigcptrFl_lock_options) GetEtcd_password_file() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_fl_lock_options_etcd_password_file_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+ swig_r_1 = swigCopyString(swig_r) 
+	return swig_r_1
+}
+
 func NewFl_lock_options() (_swig_ret Fl_lock_options) {
 	var swig_r Fl_lock_options
 	swig_r = (Fl_lock_options)(SwigcptrFl_lock_options(C._wrap_new_fl_lock_options_native_e881cb13ab96011f()))
@@ -756,6 +922,22 @@ type Fl_lock_options interface {
 	GetRetry_interval_ms() (_swig_ret int)
 	SetStale_after_ms(arg2 int64)
 	GetStale_after_ms() (_swig_ret int64)
+	SetEtcd_ttl_ms(arg2 int64)
+	GetEtcd_ttl_ms() (_swig_ret int64)
+	SetEtcd_dial_timeout_ms(arg2 int64)
+	GetEtcd_dial_timeout_ms() (_swig_ret int64)
+	SetEtcd_request_timeout_ms(arg2 int64)
+	GetEtcd_request_timeout_ms() (_swig_ret int64)
+	SetEtcd_tls_ca(arg2 string)
+	GetEtcd_tls_ca() (_swig_ret string)
+	SetEtcd_tls_cert(arg2 string)
+	GetEtcd_tls_cert() (_swig_ret string)
+	SetEtcd_tls_key(arg2 string)
+	GetEtcd_tls_key() (_swig_ret string)
+	SetEtcd_user(arg2 string)
+	GetEtcd_user() (_swig_ret string)
+	SetEtcd_password_file(arg2 string)
+	GetEtcd_password_file() (_swig_ret string)
 }
 
 type SwigcptrFl_state_options uintptr
@@ -842,7 +1024,7 @@ func (arg1 SwigcptrFl_state_options) GetValidate_on_read() (_swig_ret int) {
 func (arg1 SwigcptrFl_state_options) SetSchema_json(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_schema_json_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_7)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_schema_json_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -861,7 +1043,7 @@ func (arg1 SwigcptrFl_state_options) GetSchema_json() (_swig_ret string) {
 func (arg1 SwigcptrFl_state_options) SetLock_timeout_ms(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_lock_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_9(_swig_i_1))
+	C._wrap_fl_state_options_lock_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_25(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetLock_timeout_ms() (_swig_ret int64) {
@@ -874,7 +1056,7 @@ func (arg1 SwigcptrFl_state_options) GetLock_timeout_ms() (_swig_ret int64) {
 func (arg1 SwigcptrFl_state_options) SetMeta_dir(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_meta_dir_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_meta_dir_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -893,7 +1075,7 @@ func (arg1 SwigcptrFl_state_options) GetMeta_dir() (_swig_ret string) {
 func (arg1 SwigcptrFl_state_options) SetInitial_json(arg2 string) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_initial_json_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_fl_state_options_initial_json_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -925,7 +1107,7 @@ func (arg1 SwigcptrFl_state_options) GetLock() (_swig_ret Fl_lock_options) {
 func (arg1 SwigcptrFl_state_options) SetMax_log_bytes(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_state_options_max_log_bytes_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_15(_swig_i_1))
+	C._wrap_fl_state_options_max_log_bytes_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_31(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_state_options) GetMax_log_bytes() (_swig_ret int64) {
@@ -993,7 +1175,7 @@ func (arg1 SwigcptrFl_wait_opts) GetSize() (_swig_ret uint) {
 func (arg1 SwigcptrFl_wait_opts) SetTimeout_ms(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_17(_swig_i_1))
+	C._wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_33(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_wait_opts) GetTimeout_ms() (_swig_ret int64) {
@@ -1183,7 +1365,7 @@ func Fl_open(arg1 *uintptr, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1198,7 +1380,7 @@ func Fl_lock(arg1 Fl_handle, arg2 int, arg3 int64) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_lock_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_27(_swig_i_2))
+	swig_r_p := C._wrap_fl_lock_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_43(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1252,7 +1434,7 @@ func Fl_query(arg1 string, arg2 Fl_lock_options, arg3 *string) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_query_native_e881cb13ab96011f(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_query_native_e881cb13ab96011f(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1271,7 +1453,7 @@ func Fl_scan(arg1 string, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_scan_native_e881cb13ab96011f(*(*C.swig_type_34)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_scan_native_e881cb13ab96011f(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1291,7 +1473,7 @@ func Fl_clean_stale(arg1 string, arg2 int64, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_clean_stale_native_e881cb13ab96011f(*(*C.swig_type_36)(unsafe.Pointer(&_swig_i_0)), C.swig_type_37(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_clean_stale_native_e881cb13ab96011f(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_type_53(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1311,7 +1493,7 @@ func Fl_state_open(arg1 *uintptr, arg2 string, arg3 Fl_state_options) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1347,7 +1529,7 @@ func Fl_state_write(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_write_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_write_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_58)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1362,7 +1544,7 @@ func Fl_state_write_if(arg1 Fl_state, arg2 string, arg3 uint64) (_swig_ret *Stat
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_write_if_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_1)), C.swig_type_45(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_if_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_1)), C.swig_type_61(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1388,7 +1570,7 @@ func Fl_txn_get(arg1 Fl_txn, arg2 string, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_48)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_txn_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1408,7 +1590,7 @@ func Fl_txn_set(arg1 Fl_txn, arg2 string, arg3 string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_51)(unsafe.Pointer(&_swig_i_2)))
+	swig_r_p := C._wrap_fl_txn_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_66)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_2)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1425,7 +1607,7 @@ func Fl_txn_remove(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_remove_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_53)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_remove_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1439,7 +1621,7 @@ func Fl_txn_merge(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_merge_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_merge_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1507,7 +1689,7 @@ func Fl_state_restore(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_restore_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_restore_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1556,7 +1738,7 @@ func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_state_wait_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_65(_swig_i_1), C.swig_type_66(_swig_i_2), C.swig_voidp(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_81(_swig_i_1), C.swig_type_82(_swig_i_2), C.swig_voidp(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1578,7 +1760,7 @@ func Fl_append(arg1 string, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_append_native_e881cb13ab96011f(*(*C.swig_type_69)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_append_native_e881cb13ab96011f(*(*C.swig_type_85)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_86)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1597,7 +1779,7 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_append_ex_native_e881cb13ab96011f(*(*C.swig_type_72)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_append_ex_native_e881cb13ab96011f(*(*C.swig_type_88)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1669,7 +1851,7 @@ func Fl_state_write_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig_r
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1685,7 +1867,7 @@ func Fl_state_write_if_with(arg1 Fl_state, arg2 string, arg3 uint64, arg4 Fl_wai
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)), C.swig_type_80(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_1)), C.swig_type_96(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1729,7 +1911,7 @@ func Fl_state_restore_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_84)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_100)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1780,7 +1962,7 @@ func Fl_state_wait_with(arg1 Fl_state, arg2 uint64, arg3 *uint64, arg4 Fl_wait_o
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_88(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_104(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1794,7 +1976,7 @@ func Fl_append_with(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int, ar
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_90)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
+	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_106)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_107)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1838,7 +2020,7 @@ func Fl_lock_waited(arg1 Fl_handle, arg2 int, arg3 int64, arg4 int) (_swig_ret *
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_94(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_110(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 

@@ -208,6 +208,11 @@ SWIGINTERN struct fl_lock_options *new_fl_lock_options(void){
 SWIGINTERN void delete_fl_lock_options(struct fl_lock_options *self){
     free((char *)self->lock_dir);
     free((char *)self->owner);
+    free((char *)self->etcd_tls_ca);
+    free((char *)self->etcd_tls_cert);
+    free((char *)self->etcd_tls_key);
+    free((char *)self->etcd_user);
+    free((char *)self->etcd_password_file);
     free(self);
   }
 SWIGINTERN struct fl_state_options *new_fl_state_options(void){
@@ -875,6 +880,246 @@ long long _wrap_fl_lock_options_stale_after_ms_get_native_e881cb13ab96011f(struc
   
   result = (int64_t) ((arg1)->stale_after_ms);
   _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_lock_options_etcd_ttl_ms_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  int64_t arg2 ;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  if (arg1) (arg1)->etcd_ttl_ms = arg2;
+  
+}
+
+
+long long _wrap_fl_lock_options_etcd_ttl_ms_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  result = (int64_t) ((arg1)->etcd_ttl_ms);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_lock_options_etcd_dial_timeout_ms_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  int64_t arg2 ;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  if (arg1) (arg1)->etcd_dial_timeout_ms = arg2;
+  
+}
+
+
+long long _wrap_fl_lock_options_etcd_dial_timeout_ms_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  result = (int64_t) ((arg1)->etcd_dial_timeout_ms);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_lock_options_etcd_request_timeout_ms_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, long long _swig_go_1) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  int64_t arg2 ;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  if (arg1) (arg1)->etcd_request_timeout_ms = arg2;
+  
+}
+
+
+long long _wrap_fl_lock_options_etcd_request_timeout_ms_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  result = (int64_t) ((arg1)->etcd_request_timeout_ms);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_lock_options_etcd_tls_ca_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *arg2 = (char *) 0 ;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  {
+    free((char *)arg1->etcd_tls_ca);
+    arg1->etcd_tls_ca = arg2 ? strdup(arg2) : NULL;
+  }
+  
+  free(arg2); 
+}
+
+
+_gostring_ _wrap_fl_lock_options_etcd_tls_ca_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  result = (char *) ((arg1)->etcd_tls_ca);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_lock_options_etcd_tls_cert_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *arg2 = (char *) 0 ;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  {
+    free((char *)arg1->etcd_tls_cert);
+    arg1->etcd_tls_cert = arg2 ? strdup(arg2) : NULL;
+  }
+  
+  free(arg2); 
+}
+
+
+_gostring_ _wrap_fl_lock_options_etcd_tls_cert_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  result = (char *) ((arg1)->etcd_tls_cert);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_lock_options_etcd_tls_key_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *arg2 = (char *) 0 ;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  {
+    free((char *)arg1->etcd_tls_key);
+    arg1->etcd_tls_key = arg2 ? strdup(arg2) : NULL;
+  }
+  
+  free(arg2); 
+}
+
+
+_gostring_ _wrap_fl_lock_options_etcd_tls_key_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  result = (char *) ((arg1)->etcd_tls_key);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_lock_options_etcd_user_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *arg2 = (char *) 0 ;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  {
+    free((char *)arg1->etcd_user);
+    arg1->etcd_user = arg2 ? strdup(arg2) : NULL;
+  }
+  
+  free(arg2); 
+}
+
+
+_gostring_ _wrap_fl_lock_options_etcd_user_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  result = (char *) ((arg1)->etcd_user);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
+  return _swig_go_result;
+}
+
+
+void _wrap_fl_lock_options_etcd_password_file_set_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0, _gostring_ _swig_go_1) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *arg2 = (char *) 0 ;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  {
+    free((char *)arg1->etcd_password_file);
+    arg1->etcd_password_file = arg2 ? strdup(arg2) : NULL;
+  }
+  
+  free(arg2); 
+}
+
+
+_gostring_ _wrap_fl_lock_options_etcd_password_file_get_native_e881cb13ab96011f(struct fl_lock_options *_swig_go_0) {
+  struct fl_lock_options *arg1 = (struct fl_lock_options *) 0 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(struct fl_lock_options **)&_swig_go_0; 
+  
+  result = (char *) ((arg1)->etcd_password_file);
+  _swig_go_result = Swig_AllocateString((char*)result, result ? strlen((char*)result) : 0); 
   return _swig_go_result;
 }
 
