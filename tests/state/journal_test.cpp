@@ -154,9 +154,12 @@ TEST(Journal, TornTailIsIgnoredReportedAndCutOffByTheNextCommit) {
   increment(st);
   increment(st);
   const uint64_t valid = file_size(p.journal);
-  // What a crash mid-append leaves: part of a record.
-  std::string journal = slurp(p.journal);
-  spit(p.journal, journal + journal.substr(Journal::kHeaderSize, 20));
+  // What a crash mid-append leaves: part of a record (of 1000 payload bytes, 100 there),
+  // longer than the next record, which must not leave any of it behind.
+  std::string torn(Journal::kRecordOverhead - 8 + 100, 'x');
+  const uint64_t claimed[2] = {1000, 4};
+  torn.replace(0, sizeof claimed, reinterpret_cast<const char *>(claimed), sizeof claimed);
+  spit(p.journal, slurp(p.journal) + torn);
   State reader(p.doc, journal_options());
   EXPECT_EQ(reader.read().generation, 3u);
   EXPECT_EQ(counter_in(reader.read().json), 2);
@@ -168,7 +171,7 @@ TEST(Journal, TornTailIsIgnoredReportedAndCutOffByTheNextCommit) {
   // Cut off, then one record appended after the last valid one.
   const uint64_t grown = file_size(p.journal);
   EXPECT_GT(grown, valid);
-  EXPECT_LT(grown, valid + 20 + (valid - Journal::kHeaderSize));
+  EXPECT_LT(grown, valid + torn.size());
   EXPECT_TRUE(reader.verify().problems.empty());
   EXPECT_EQ(counter_in(st.read().json), 3);
 }
@@ -242,13 +245,19 @@ TEST(Journal, LongLivedReaderReadsOnlyTheNewRecords) {
   int opens = 0;
   for (const auto c : calls) opens += c == platform::Syscall::open;
   EXPECT_EQ(opens, 1) << fltest::call_list(calls);
-  // Proof that the file is not read again: the cached document survives a change the
-  // reader cannot see through size and time... a damaged file would be noticed by a
-  // full load, so a record that does not apply would be; here all agree.
   const VerifyReport r = reader.verify();
   EXPECT_TRUE(r.ok);
-  // A writer's own commits keep its copy too: its next transaction does not reparse.
+  // A handle's own commit hands its tree back: its next read opens only the journal.
   EXPECT_EQ(increment(reader), 5u);
+  {
+    fltest::SyscallRecording rec;
+    EXPECT_EQ(counter_in(reader.read().json), 4);
+    rec.stop();
+    calls = rec.calls;
+  }
+  opens = 0;
+  for (const auto c : calls) opens += c == platform::Syscall::open;
+  EXPECT_EQ(opens, 1) << fltest::call_list(calls);
   EXPECT_EQ(counter_in(writer.read().json), 4);
 }
 
