@@ -16,6 +16,7 @@
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
 #include "platform/dir_watch.hpp"
+#include "platform/threads.hpp"
 #include "platform/wakeup.hpp"
 #include "state/state.hpp"
 
@@ -39,7 +40,18 @@ class State::JournalWatch {
   JournalWatch(const std::string &journal, ChangeWait &wait)
       : watch_(io::dir_of(journal), io::base_of(journal), platform::DirectoryWatch::Event::arrived),
         wait_(wait) {
-    if (watching()) thread_ = std::thread([this] { run(); });
+    if (!watching()) return;
+    // A library helper: no reason for a lock wait to count this process multi-threaded.
+    platform::helper_thread_starting();
+    try {
+      thread_ = std::thread([this] {
+        run();
+        platform::helper_thread_ending();
+      });
+    } catch (...) {
+      platform::helper_thread_ending();
+      throw;
+    }
   }
   ~JournalWatch() {
     if (!thread_.joinable()) return;
@@ -49,7 +61,11 @@ class State::JournalWatch {
   }
   JournalWatch(const JournalWatch &) = delete;
   JournalWatch &operator=(const JournalWatch &) = delete;
-  bool watching() const { return watch_.native() != platform::kInvalidFile; }
+  // False where no watch sees the journal's appends: the waiter then re-checks every
+  // retry interval instead.
+  bool watching() const {
+    return platform::DirectoryWatch::sees_writes_in_place() && watch_.native() != platform::kInvalidFile;
+  }
   // Whether the journal changed since the last call.
   bool take() { return changed_.exchange(false, std::memory_order_acq_rel); }
 

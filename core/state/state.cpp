@@ -467,9 +467,13 @@ Current State::load(LoadNeeds needs) {
     if (needs.tree) parse_current(cur, "read state");
     return cur;
   }
-  cur.bytes = print_document(cur.tree.get(), cur.bytes.size());
-  cache_.text = cur.bytes;
-  cache_.text_ok = true;
+  if (needs.bytes) {
+    cur.bytes = print_document(cur.tree.get(), cur.bytes.size());
+    cache_.text = cur.bytes;
+    cache_.text_ok = true;
+  } else {
+    cur.bytes.clear();  // the file's: not the document (a journal commit needs neither)
+  }
   if (!needs.tree) cache_.tree = std::move(cur.tree);  // else the transaction takes it
   return cur;
 }
