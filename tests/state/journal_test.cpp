@@ -192,6 +192,41 @@ TEST(Journal, DamagedRecordBeforeOthersIsReportedAsDamage) {
   EXPECT_NE(r.problems[0].find("fails its checksum"), std::string::npos) << r.problems[0];
 }
 
+TEST(Journal, RecordThatDoesNotApplyIsCorruptForReadsAndDamageForVerify) {
+  Paths p;
+  State st(p.doc, journal_options());
+  increment(st);  // generation 2, a record on top of generation 1's file
+  Journal journal(p.journal);
+  const JournalScan scan = journal.scan();
+  ASSERT_EQ(scan.last_generation, 2u);
+  journal.append(scan.end, 3, R"([{"op":"remove","path":"/missing"}])", false);
+  State reader(p.doc, journal_options());
+  std::string msg;
+  EXPECT_EQ(status_of([&] { reader.read(); }, &msg), Status::corrupt);
+  EXPECT_NE(msg.find("generation 3 does not apply"), std::string::npos) << msg;
+  const VerifyReport r = reader.verify();
+  EXPECT_FALSE(r.ok);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("journal: "), std::string::npos) << r.problems[0];
+  // A whole document still goes in (a checkpoint), past the generations handed out.
+  EXPECT_EQ(reader.write(R"({"counter":7})", nullptr), 4u);
+  EXPECT_EQ(counter_in(reader.read().json), 7);
+  EXPECT_TRUE(reader.verify().ok);
+}
+
+TEST(Journal, DocumentEditedOutsideContinuesAfterTheJournalsGenerations) {
+  Paths p;
+  State st(p.doc, journal_options());
+  for (int i = 0; i < 3; ++i) increment(st);  // generation 4 in the journal, 1 in the file
+  spit(p.doc, R"({"counter":100})");
+  State reader(p.doc, journal_options());
+  const auto snap = reader.read();
+  EXPECT_EQ(counter_in(snap.json), 100);
+  EXPECT_EQ(snap.generation, 5u);  // never back to 2
+  EXPECT_EQ(increment(reader), 6u);
+  EXPECT_EQ(counter_in(st.read().json), 101);
+}
+
 TEST(Journal, StaleJournalOfACrashedCheckpointIsIgnored) {
   Paths p;
   State st(p.doc, journal_options(300));
