@@ -264,10 +264,10 @@ State::State(std::string path, StateOptions options)
   if (path_.empty() || path_.back() == '/') {
     throw_error(Status::invalid, "open state", path_, "not a file path");
   }
-  // Locking the state file itself would lock an inode the next commit replaces.
   if (options_.journal_max_bytes < 0) {
     throw_error(Status::invalid, "open state", path_, "journal_max_bytes must be >= 0");
   }
+  // Locking the state file itself would lock an inode the next commit replaces.
   if (!options_.lock.sidecar) {
     throw_error(Status::invalid, "open state", path_,
                 "a state file needs a sidecar lock (lock option sidecar = 1): commits replace the file");
