@@ -501,6 +501,25 @@ typedef struct fl_state_options {
   int64_t max_log_bytes;       /* audit log rotated past this size; default 8 MiB (a rotation
                                   that cannot rename the log, e.g. while a Windows viewer
                                   holds it open, leaves it growing until one can) */
+  int64_t journal_max_bytes;   /* 0 (default): every commit rewrites the document.
+                                  > 0: a transaction's commit appends what it did (its
+                                  set/remove/merge operations, one checksummed record,
+                                  fsynced in FULL) to meta_dir/journal instead, at the
+                                  cost of the change, not of the document; the commit
+                                  that would take the journal past this many bytes
+                                  rewrites the document whole as before (a checkpoint)
+                                  and starts the journal again. fl_state_write and
+                                  fl_state_restore always rewrite. The document file then
+                                  holds the checkpoint's generation: every read (any
+                                  handle, any value of this option) returns the file
+                                  with the journal applied, and a handle kept open reads
+                                  only the records added since its last read. Backups are
+                                  taken at checkpoints (of the file, labelled with its
+                                  own generation) and by fl_state_backup (of the current
+                                  document); journal commits take none. A crash or power
+                                  cut leaves the old or the new generation, as above; a
+                                  torn last record is ignored and cut off by the next
+                                  commit (verify reports it). Negative: FL_EINVAL */
 } fl_state_options;
 
 typedef struct fl_state fl_state; /* one state file */

@@ -25,6 +25,54 @@ SUMMARY = re.compile(r"^(Function|Variable|Function symbols|Variable symbols)s? 
                      r"summary: (\d+) Removed, (?:(\d+) Changed.*?, )?(\d+) Added", re.M)
 
 
+# Size-versioned options structs: their first member is `size` (set by the *_init
+# function) and the library reads only as far as the caller's size reaches, so a member
+# appended at the end is an addition, not a break (abi/README.md).
+VERSIONED_STRUCTS = ("fl_lock_options", "fl_state_options", "fl_wait_opts")
+# The lines abidiff writes for a function whose only change is such a growth.
+GROWTH_LINES = [re.compile(p) for p in (
+    r"^\[C\] 'function .*' .*has some indirect sub-type changes:$",
+    r"^parameter \d+ of type '(const )?(struct )?(%s)( const)?\*' has sub-type changes:$" % "|".join(VERSIONED_STRUCTS),
+    r"^in pointed to type '(const )?(struct )?(%s)( const)?':$" % "|".join(VERSIONED_STRUCTS),
+    r"^in unqualified underlying type '(typedef |struct )?(%s)'.*:$" % "|".join(VERSIONED_STRUCTS),
+    r"^underlying type 'struct (%s)'.* changed:$" % "|".join(VERSIONED_STRUCTS),
+    r"^type size changed from \d+ to \d+ \(in bits\)$",
+    r"^\d+ data member insertions?:$",
+    r"^'[^']*', at offset \d+ \(in bits\).*$",
+)]
+
+
+def only_appended_members(block):
+    """Whether a function's change block only appends members to versioned structs."""
+    old_size = None
+    for line in (l.strip() for l in block):
+        if not line:
+            continue
+        if not any(p.match(line) for p in GROWTH_LINES):
+            return False
+        size = re.match(r"^type size changed from (\d+) to (\d+)", line)
+        if size:
+            old_size = int(size.group(1))
+        offset = re.match(r"^'[^']*', at offset (\d+)", line)
+        if offset and (old_size is None or int(offset.group(1)) < old_size):
+            return False
+    return old_size is not None
+
+
+def changed_blocks(report):
+    """The lines of each changed function's entry ("[C] 'function ...")."""
+    blocks, current = [], None
+    for line in report.splitlines():
+        if line.strip().startswith("[C] 'function"):
+            current = [line]
+            blocks.append(current)
+        elif current is not None and line.startswith("    "):
+            current.append(line)
+        else:
+            current = None
+    return blocks
+
+
 def abidiff(baseline, lib):
     """(problems, additions, report) of abidiff baseline -> lib."""
     # The baseline already holds only the public header's types (dump-baseline.sh).
@@ -38,10 +86,14 @@ def abidiff(baseline, lib):
         problems.append(f"abidiff could not compare (exit {run.returncode})")
     if run.returncode & ABIDIFF_INCOMPATIBLE:
         problems.append("abidiff: incompatible change")
+    grown = [b for b in changed_blocks(report) if only_appended_members(b)]
+    if grown:
+        additions.append(f"{len(grown)} function(s) reach an options struct with members appended")
     for kind, removed, changed, added in SUMMARY.findall(report):
         if int(removed):
             problems.append(f"{removed} {kind.lower()}(s) removed")
-        if changed and int(changed):
+        changed = int(changed or 0) - (len(grown) if kind == "Function" else 0)
+        if changed:
             problems.append(f"{changed} {kind.lower()}(s) changed")
         if int(added):
             additions.append(f"{added} {kind.lower()}(s) added")

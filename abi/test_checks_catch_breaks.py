@@ -122,6 +122,12 @@ class AbiChecksCatchBreaks(unittest.TestCase):
         self.assert_fails_with(self.check_abi(Fixture(self.tmp, "inserted_field", insert)),
                                "function(s) changed")
 
+    def test_options_field_appended_at_the_end_passes(self):
+        # Size-versioned: the library reads only as far as the caller's `size` reaches.
+        append = replace_once(r"^(} fl_state_options;)$", r"  int64_t appended;\n\1")
+        result = self.check_abi(Fixture(self.tmp, "appended_field", append))
+        self.assertEqual(result.returncode, 0, result.stdout)
+
     def test_removed_function_fails(self):
         fixture = Fixture(self.tmp, "removed_function",
                           replace_once(r"^FL_API int fl_unlock\(fl_handle \*h\);.*$", ""))

@@ -68,6 +68,18 @@ STATE = [
      "raw protocol, durable", "state.raw_full_64k_us", None),
     ("txn 4 MiB, FULL", "state.fl_full_4m_us",
      "raw protocol, durable", "state.raw_full_4m_us", None),
+    ("txn 1 KiB, FULL, journal", "state.fl_full_journal_1k_us",
+     "full rewrite, same run", "state.fl_full_rewrite_1k_us", None),
+    ("txn 1 KiB, FULL, journal", "state.fl_full_journal_1k_us",
+     "SQLite WAL/FULL", "sqlite.wal_full_1k_us", None),
+    ("txn 64 KiB, FULL, journal", "state.fl_full_journal_64k_us",
+     "full rewrite, same run", "state.fl_full_rewrite_64k_us", None),
+    ("txn 4 MiB, FULL, journal", "state.fl_full_journal_4m_us",
+     "full rewrite, same run", "state.fl_full_rewrite_4m_us", None),
+    ("txn 4 MiB, FULL, journal", "state.fl_full_journal_4m_us",
+     "SQLite WAL/FULL (1 KiB row)", "sqlite.wal_full_1k_us", None),
+    ("txn 4 MiB, FULL, checkpoint (worst single)", "state.fl_full_journal_checkpoint_4m_us",
+     "full rewrite, same run", "state.fl_full_rewrite_4m_us", None),
 ]
 OTHERS = [
     ("lock+unlock, defaults", "lock.fl_flock_holder_us", "py-filelock", "pylock.py_filelock_us"),

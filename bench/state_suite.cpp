@@ -7,6 +7,16 @@
 //                                       whose jitter would bury a hard link's cost)
 //   state.raw_{full,atomic}_SIZE_us     the same protocol as plain syscalls
 //   state.replace_{durable,atomic}_1k_us a bare file replace, nothing else
+//   state.fl_full_journal_SIZE_us       FULL with a journal (journal_max_bytes large
+//                                       enough that no measured commit checkpoints):
+//                                       the commit appends one record and fsyncs it
+//   state.fl_full_journal_checkpoint_SIZE_us  FULL with a journal bound every commit
+//                                       passes: each is a checkpoint (the worst single
+//                                       commit of journal mode, and the commit after
+//                                       it, which parses the new file again)
+//   state.fl_journal_reread_SIZE_us     what a long-lived handle's read of the state
+//                                       adds after another handle's one-key journal
+//                                       commit (paired by round, as backup_cost)
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -73,16 +83,24 @@ std::string read_all(const std::string &path) {
 class FilelockState {
  public:
   // max_backups 0: backups off.
-  FilelockState(const std::string &path, const std::string &doc, int durability, int max_backups) {
+  FilelockState(const std::string &path, const std::string &doc, int durability, int max_backups,
+                int64_t journal_max_bytes = 0) {
     fl_state_options o;
     fl_state_options_init(&o);
     o.durability = durability;
+    o.journal_max_bytes = journal_max_bytes;
     o.max_backups = max_backups;
     o.backup_before_write = max_backups > 0;
     o.initial_json = doc.c_str();
     check_fl(fl_state_open(&st_, path.c_str(), &o), "fl_state_open");
   }
   ~FilelockState() { fl_state_close(st_); }
+
+  void read() {
+    char *doc = nullptr;
+    check_fl(fl_state_read(st_, &doc, nullptr), "fl_state_read");
+    fl_free(doc);
+  }
 
   void transaction() {
     fl_txn *t = nullptr;
@@ -246,12 +264,46 @@ void larger(const Config &cfg, size_t bytes, const std::string &tag, int rounds,
   emit("state.backup_cost_" + tag + "_us", median_difference(samples[0], samples[1]));
 }
 
+// Journal mode beside a full rewrite of the same document, same durability and backups.
+void journal(const Config &cfg, size_t bytes, const std::string &tag, int rounds, int batch) {
+  const std::string doc = make_doc(bytes), d = cfg.dir;
+  const int keep = 2;
+  const int64_t unbounded = int64_t{1} << 40;
+  FilelockState full(d + "/fl_full_rewrite_" + tag + ".json", doc, FL_DURABILITY_FULL, keep);
+  FilelockState journaled(d + "/fl_full_journal_" + tag + ".json", doc, FL_DURABILITY_FULL, keep, unbounded);
+  FilelockState checkpointing(d + "/fl_full_checkpoint_" + tag + ".json", doc, FL_DURABILITY_FULL, keep, 1);
+  FilelockState reread_writer(d + "/fl_journal_reread_" + tag + ".json", doc, FL_DURABILITY_ATOMIC, keep, unbounded);
+  FilelockState reread_reader(d + "/fl_journal_reread_" + tag + ".json", doc, FL_DURABILITY_ATOMIC, keep, unbounded);
+  for (int i = 0; i < keep; ++i) {
+    full.transaction();
+    journaled.transaction();
+    checkpointing.transaction();
+    reread_writer.transaction();
+  }
+  reread_reader.read();
+  std::vector<Variant> v = {
+      {"state.fl_full_rewrite_" + tag + "_us", [&] { full.transaction(); }},
+      {"state.fl_full_journal_" + tag + "_us", [&] { journaled.transaction(); }},
+      {"state.fl_full_journal_checkpoint_" + tag + "_us", [&] { checkpointing.transaction(); }},
+      {"state.fl_atomic_journal_then_reread_" + tag + "_us", [&] {
+         reread_writer.transaction();
+         reread_reader.read();
+       }},
+      {"state.fl_atomic_journal_" + tag + "_us", [&] { reread_writer.transaction(); }},
+  };
+  auto samples = run_and_emit(v, cfg.quick ? 1 : rounds, cfg.quick ? 1 : batch);
+  emit("state.fl_journal_reread_" + tag + "_us", median_difference(samples[3], samples[4]));
+}
+
 }  // namespace
 
 void run_state_suite(const Config &cfg) {
   one_kib(cfg);
   larger(cfg, 64 * 1024, "64k", 20, 5);
   if (!cfg.quick) larger(cfg, 4 * 1024 * 1024, "4m", 16, 1);  // seconds even in quick mode
+  journal(cfg, 1024, "1k", cfg.quick ? 2 : 40, cfg.quick ? 2 : 8);
+  journal(cfg, 64 * 1024, "64k", 20, 5);
+  if (!cfg.quick) journal(cfg, 4 * 1024 * 1024, "4m", 16, 1);
 }
 
 }  // namespace bench

@@ -72,6 +72,10 @@ state::StateOptions to_state_options(const fl_state_options *o) {
     if (o->max_log_bytes < 0) bad_option("max_log_bytes must be >= 0");
     if (o->max_log_bytes > 0) out.max_log_bytes = o->max_log_bytes;
   }
+  if (FL_STATE_HAS(o, journal_max_bytes)) {
+    if (o->journal_max_bytes < 0) bad_option("journal_max_bytes must be >= 0");
+    out.journal_max_bytes = o->journal_max_bytes;
+  }
   return out;
 }
 
@@ -107,6 +111,7 @@ FL_API void fl_state_options_init(fl_state_options *opts) {
   opts->initial_json = nullptr;
   opts->lock = nullptr;
   opts->max_log_bytes = 8 << 20;
+  opts->journal_max_bytes = 0;
 }
 
 FL_API int fl_state_open(fl_state **out, const char *path, const fl_state_options *opts) {

@@ -27,6 +27,16 @@ class DirectoryWatch {
   DirectoryWatch &operator=(const DirectoryWatch &) = delete;
 
   NativeFile native() const noexcept { return fd_; }
+  // Whether an `arrived` watch also wakes for a file written in place and closed
+  // (inotify's IN_CLOSE_WRITE, a Windows change notification's LAST_WRITE/SIZE); not
+  // on macOS, whose kqueue watch on a directory sees its entries only.
+  static constexpr bool sees_writes_in_place() noexcept {
+#ifdef __APPLE__
+    return false;
+#else
+    return true;
+#endif
+  }
   // Consumes pending events; true if one may concern the name (always, where events
   // carry no names).
   bool drain() noexcept;

@@ -94,10 +94,14 @@ std::string Backups::add(const std::string &file, uint64_t generation) {
 // silently replace a backup of the same name, so the name is checked first (on-demand
 // backups are rare; the commit path links instead).
 std::string Backups::copy(const std::string &file, uint64_t generation, bool durable) {
-  std::string id = new_id(generation);
-  for (platform::FileInfo st; !platform::path_info(path_of(id), st);) id = new_id(generation);
   std::string contents;
   if (!io::read_file(file, contents)) throw_os_error("back up", file, ENOENT);
+  return write(contents, generation, durable);
+}
+
+std::string Backups::write(std::string_view contents, uint64_t generation, bool durable) {
+  std::string id = new_id(generation);
+  for (platform::FileInfo st; !platform::path_info(path_of(id), st);) id = new_id(generation);
   const std::string temp = platform::join_path(dir_, kTempPrefix + io::random_token());
   const io::File out = io::create_exclusive(temp, 0644);
   try {

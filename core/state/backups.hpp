@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace filelock::state {
@@ -32,6 +33,8 @@ class Backups {
   // file, which another program may still rewrite in place (a link would change with
   // it). `durable`: the copy and its name are fsynced before this returns. Throws Error.
   std::string copy(const std::string &file, uint64_t generation, bool durable);
+  // The same with the document's text (a journal's current document, which no file holds).
+  std::string write(std::string_view contents, uint64_t generation, bool durable);
   void remove(const std::string &id) noexcept;
   // Newest first (by generation, then time).
   std::vector<BackupInfo> list() const;

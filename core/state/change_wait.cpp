@@ -6,7 +6,9 @@
 // the look and the sleep is not missed.
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "common/cancel_token.hpp"
 #include "common/deadline.hpp"
@@ -14,6 +16,7 @@
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
 #include "platform/dir_watch.hpp"
+#include "platform/threads.hpp"
 #include "platform/wakeup.hpp"
 #include "state/state.hpp"
 
@@ -29,11 +32,73 @@ struct State::ChangeWait final : CancelLink {
   }
 };
 
+// A watch on meta_dir for the journal being written (each append and each new start
+// closes the file after writing it), kept by a thread of its own that signals the
+// waiter's wake-up: the waiter sleeps on one descriptor, the document's directory.
+class State::JournalWatch {
+ public:
+  JournalWatch(const std::string &journal, ChangeWait &wait)
+      : watch_(io::dir_of(journal), io::base_of(journal), platform::DirectoryWatch::Event::arrived),
+        wait_(wait) {
+    if (!watching()) return;
+    // A library helper: no reason for a lock wait to count this process multi-threaded.
+    platform::helper_thread_starting();
+    try {
+      thread_ = std::thread([this] {
+        run();
+        platform::helper_thread_ending();
+      });
+    } catch (...) {
+      platform::helper_thread_ending();
+      throw;
+    }
+  }
+  ~JournalWatch() {
+    if (!thread_.joinable()) return;
+    stop_.store(true, std::memory_order_release);
+    stopper_.signal();
+    thread_.join();
+  }
+  JournalWatch(const JournalWatch &) = delete;
+  JournalWatch &operator=(const JournalWatch &) = delete;
+  // False where no watch sees the journal's appends: the waiter then re-checks every
+  // retry interval instead.
+  bool watching() const {
+    return platform::DirectoryWatch::sees_writes_in_place() && watch_.native() != platform::kInvalidFile;
+  }
+  // Whether the journal changed since the last call.
+  bool take() { return changed_.exchange(false, std::memory_order_acq_rel); }
+
+ private:
+  void run() {
+    while (!stop_.load(std::memory_order_acquire)) {
+      const bool woke = stopper_.wait_until_either(watch_.native(), true, {});
+      if (stop_.load(std::memory_order_acquire)) return;
+      if (woke && watch_.drain()) {
+        changed_.store(true, std::memory_order_release);
+        wait_.wakeup.signal();
+      }
+    }
+  }
+
+  platform::DirectoryWatch watch_;
+  ChangeWait &wait_;
+  platform::Wakeup stopper_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> changed_{false};
+  std::thread thread_;
+};
+
 namespace {
 
 bool same_record(const GenerationRecord &a, const GenerationRecord &b) {
   return a.generation == b.generation && a.checksum == b.checksum &&
          a.previous_generation == b.previous_generation && a.previous_checksum == b.previous_checksum;
+}
+
+bool platform_exists(const std::string &path) {
+  platform::FileInfo info;
+  return !platform::path_info(path, info);
 }
 
 // Bounds the lock-free re-reads while commits keep landing (each one already is a change).
@@ -56,14 +121,18 @@ void State::cancel() noexcept {
 // The record is written before the rename (generation.hpp), so a document read between
 // two equal loads of the record is resolved by that record whichever side of a commit's
 // rename it was read on. Records that differ mean a commit ran meanwhile: read again.
+// The journal is read after the document. A value read across a checkpoint's steps can
+// be too low (an old file beside the new journal), never too high; the step after it
+// (the rename, the journal's new start) leaves an event that makes the waiter read again.
 uint64_t State::committed_generation() {
   for (int attempt = 0;; ++attempt) {
     const GenerationRecord before = generation_->load();
     std::string bytes;
     const bool exists = io::read_file(path_, bytes);
+    const JournalScan journal = journal_.scan();
     const GenerationRecord after = generation_->load();
     if (same_record(before, after) || attempt >= kMaxRereads) {
-      return exists ? GenerationFile::resolve(after, io::hash64(bytes)) : after.generation;
+      return resolve_with_journal(after, exists, exists ? io::hash64(bytes) : 0, journal).generation;
     }
   }
 }
@@ -101,10 +170,19 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
   const auto deadline = deadline_after(timeout_ms);
   platform::DirectoryWatch watch(io::dir_of(path_), io::base_of(path_),
                                  platform::DirectoryWatch::Event::arrived);
-  const bool watching = watch.native() != platform::kInvalidFile;
+  bool watching = watch.native() != platform::kInvalidFile;
+  std::unique_ptr<JournalWatch> journal_watch;
   while (true) {
     const uint64_t now_generation = committed_generation();
     if (now_generation > after) return now_generation;
+    // Journal commits touch only meta_dir/journal. It is created before the rename of the
+    // first checkpoint that starts it, so once the generation read is that one's (or
+    // later) the journal is there to be watched; read again once the watch is armed.
+    if (!journal_watch && platform_exists(journal_.path())) {
+      journal_watch = std::make_unique<JournalWatch>(journal_.path(), wait);
+      if (!journal_watch->watching()) watching = false;  // re-check every retry interval
+      continue;
+    }
     // Sleeps until an event may concern the file; without a watch (a watch limit),
     // re-checks every retry interval instead.
     while (true) {
@@ -124,6 +202,7 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
       }
       const bool woke = wait.wakeup.wait_until_either(watch.native(), forever && watching, next);
       if (!watching) break;
+      if (journal_watch && journal_watch->take()) break;
       if (woke && watch.drain()) break;
     }
   }

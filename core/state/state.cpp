@@ -14,6 +14,7 @@
 #include "platform/process.hpp"
 #include "json/merge_patch.hpp"
 #include "json/pointer.hpp"
+#include "state/journal_ops.hpp"
 #include "lock/holder_record.hpp"
 #include "platform/kernel_lock.hpp"
 #include "io/lock_io.hpp"
@@ -258,9 +259,13 @@ State::State(std::string path, StateOptions options)
       options_(std::move(options)),
       meta_dir_(options_.meta_dir.empty() ? default_meta_dir(path_) : resolve_path(options_.meta_dir)),
       backups_(meta_dir_ + "/backups"),
-      log_(meta_dir_ + "/audit.log", options_.max_log_bytes) {
+      log_(meta_dir_ + "/audit.log", options_.max_log_bytes),
+      journal_(meta_dir_ + "/journal") {
   if (path_.empty() || path_.back() == '/') {
     throw_error(Status::invalid, "open state", path_, "not a file path");
+  }
+  if (options_.journal_max_bytes < 0) {
+    throw_error(Status::invalid, "open state", path_, "journal_max_bytes must be >= 0");
   }
   // Locking the state file itself would lock an inode the next commit replaces.
   if (!options_.lock.sidecar) {
@@ -337,19 +342,139 @@ LockMode State::read_mode() const {
   return exclusive_only ? LockMode::exclusive : LockMode::shared;
 }
 
-Current State::load(bool parse_tree) {
+namespace {
+
+bool same_record(const GenerationRecord &a, const GenerationRecord &b) {
+  return a.generation == b.generation && a.checksum == b.checksum &&
+         a.previous_generation == b.previous_generation && a.previous_checksum == b.previous_checksum &&
+         a.backups_epoch == b.backups_epoch;
+}
+
+// The document file is still the one a cache describes: the same file (a commit
+// renames a new one in), the same size and modification time (an edit in place).
+bool same_document(const platform::FileInfo &a, int64_t a_mtime, const platform::FileInfo &b) {
+  return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a_mtime == b.mtime_ms;
+}
+
+void apply_records(json::Doc &tree, const std::vector<std::string> &payloads, uint64_t first_generation) {
+  uint64_t generation = first_generation;
+  for (const auto &payload : payloads) {
+    try {
+      apply_ops(tree, payload);
+    } catch (const json::JsonError &e) {
+      throw json::JsonError(Status::corrupt, "journal record of generation " + std::to_string(generation) +
+                                                 " does not apply: " + e.what());
+    }
+    ++generation;
+  }
+}
+
+std::string print_document(const cJSON *tree, size_t size_hint) {
+  std::string text;
+  text.reserve(size_hint + 256);
+  json::print(tree, true, text);
+  text += '\n';
+  return text;
+}
+
+}  // namespace
+
+// Only new journal records, when the generation record, the document file and the
+// journal's header are what the last load found and it kept the tree.
+bool State::load_from_cache(Current &cur, const LoadNeeds &needs) {
+  Cache &c = cache_;
+  if (!c.known || !c.tree || !same_record(cur.record, c.record)) return false;
+  platform::FileInfo info;
+  if (platform::path_info(path_, info) || !same_document(c.doc, c.doc_mtime_ms, info)) return false;
+  const JournalScan js = journal_.scan(c.end, &c.header, c.generation);
+  if (!js.header_ok || !(js.header == c.header) || js.from != c.end) return false;
+  if (!js.payloads.empty()) {
+    try {
+      apply_records(c.tree, js.payloads, c.generation + 1);
+    } catch (const json::JsonError &) {
+      c = Cache{};  // the tree may be half changed: the full load reports it
+      return false;
+    }
+    c.generation = js.last_generation;
+    c.text_ok = false;
+  }
+  c.end = js.end;
+  cur.exists = true;
+  cur.mode = c.mode;
+  cur.checksum = c.checksum;
+  cur.file_generation = c.file_generation;
+  cur.generation = c.generation;
+  cur.journal_valid = true;
+  cur.journal_end = c.end;
+  if (needs.bytes) {
+    if (!c.text_ok) {
+      c.text = print_document(c.tree.get(), c.text.size());
+      c.text_ok = true;
+    }
+    cur.bytes = c.text;
+  }
+  // Handed to the transaction; its commit hands the new tree back (commit_to_journal).
+  if (needs.tree) cur.tree = std::move(c.tree);
+  return true;
+}
+
+Current State::load(LoadNeeds needs) {
+  std::lock_guard<std::mutex> lk(cache_mutex_);
   Current cur;
   cur.record = generation_->load();
+  if (load_from_cache(cur, needs)) return cur;
+  cache_ = Cache{};
   platform::FileInfo info;
   cur.exists = io::read_file(path_, cur.bytes, &info);
   if (cur.exists) {
     cur.mode = info.mode;
     cur.checksum = io::hash64(cur.bytes);
-    cur.generation = GenerationFile::resolve(cur.record, cur.checksum);
-  } else {
-    cur.generation = cur.record.generation;
   }
-  if (parse_tree) parse_current(cur, "read state");
+  const JournalScan js = journal_.scan();
+  const ResolvedGeneration g = resolve_with_journal(cur.record, cur.exists, cur.checksum, js);
+  cur.file_generation = g.file_generation;
+  cur.generation = g.generation;
+  cur.journal_valid = g.journal_applies;
+  cur.journal_end = js.end;
+  if (!g.journal_applies) {
+    if (needs.tree) parse_current(cur, "read state");
+    return cur;
+  }
+  // Kept for the next load and commit of this handle (see Cache).
+  cache_.known = true;
+  cache_.record = cur.record;
+  cache_.doc = info;
+  cache_.doc_mtime_ms = info.mtime_ms;
+  cache_.checksum = cur.checksum;
+  cache_.file_generation = cur.file_generation;
+  cache_.mode = cur.mode;
+  cache_.header = js.header;
+  cache_.end = js.end;
+  cache_.generation = cur.generation;
+  if (js.payloads.empty()) {
+    if (needs.tree) parse_current(cur, "read state");
+    return cur;
+  }
+  parse_current(cur, "read state");
+  try {
+    apply_records(cur.tree, js.payloads, g.file_generation + 1);
+  } catch (const json::JsonError &e) {
+    cache_ = Cache{};
+    if (!needs.tolerant) throw_error(Status::corrupt, "read state", journal_.path(), damaged_message(e.what()));
+    cur.journal_error = e.what();
+    cur.journal_valid = false;
+    cur.tree.reset();
+    if (needs.tree) parse_current(cur, "read state");
+    return cur;
+  }
+  if (needs.bytes) {
+    cur.bytes = print_document(cur.tree.get(), cur.bytes.size());
+    cache_.text = cur.bytes;
+    cache_.text_ok = true;
+  } else {
+    cur.bytes.clear();  // the file's: not the document (a journal commit needs neither)
+  }
+  if (!needs.tree) cache_.tree = std::move(cur.tree);  // else the transaction takes it
   return cur;
 }
 
@@ -408,6 +533,13 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   entry.owner = options_.lock.owner;
   entry.changed = std::move(changed);
   entry.generation = cur.generation;
+  // A transaction whose operations change nothing writes nothing (journal mode; else
+  // the printed document is compared below).
+  if (cur.has_ops && cur.ops == "[]") return cur.generation;
+  if (cur.has_ops && cur.journal_valid && cur.exists &&
+      cur.journal_end + Journal::record_size(cur.ops.size()) <= static_cast<uint64_t>(options_.journal_max_bytes)) {
+    return commit_to_journal(cur, next, entry);
+  }
   std::string text;
   try {
     with_context("commit", path_, [&] {
@@ -428,9 +560,17 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
     }
     throw;
   }
-  if (cur.exists && text == cur.bytes) return cur.generation;
+  if (!cur.has_ops && cur.exists && text == cur.bytes) return cur.generation;
 
   const uint64_t new_generation = cur.generation + 1;
+  // The document file's generation, for the record's "previous" pair: with a journal on
+  // top of it, the file still holds the base until the rename (and the journal's header
+  // names it, so a crash before the rename keeps the journal's commits).
+  const uint64_t file_generation = cur.journal_valid ? cur.file_generation : cur.generation;
+  // Journal mode (or a journal someone else keeps): after the rename the journal starts
+  // again on top of the new file. It exists before the rename, so a waiter that sees the
+  // new generation also finds the journal to watch (change_wait.cpp).
+  const bool journaling = options_.journal_max_bytes > 0 || cur.journal_valid;
   const bool back_up =
       cur.exists && options_.backup_before_write && options_.max_backups > 0;
   const uint64_t epoch = cur.record.backups_epoch + (back_up ? 1 : 0);
@@ -458,8 +598,9 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
     // A log that cannot be written is found while the commit can still be refused:
     // once the document is in place the commit must report success.
     if (options_.audit_log) log_.prepare();
-    if (back_up) backup_id = backups_.add(path_, cur.generation);
-    generation_->store({new_generation, io::hash64(text), cur.generation, cur.checksum, epoch});
+    if (options_.journal_max_bytes > 0) journal_.create_if_missing(options_.durable);
+    if (back_up) backup_id = backups_.add(path_, file_generation);
+    generation_->store({new_generation, io::hash64(text), file_generation, cur.checksum, epoch});
     // Durable before the rename can be: see generation.hpp.
     if (options_.durable) generation_->sync();
     pending.replace();
@@ -477,11 +618,75 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
     }
     throw;
   }
+  if (journaling) {
+    try {
+      journal_.reset({new_generation, io::hash64(text)}, false);
+    } catch (const Error &) {
+      // The commit is in place: a journal left naming the old file is stale, ignored,
+      // and started again by the next journal commit (which checkpoints first).
+    }
+  }
   if (back_up) backups_.rotate(options_.max_backups, cur.record.backups_epoch, epoch, backup_id);
   entry.generation = new_generation;
   try {
     // The commit is in place: reporting a failure now would make a caller that retries
     // apply it twice. The line is kept and written before the next one; verify tells.
+    log(entry, true);
+  } catch (const Error &) {
+  }
+  return new_generation;
+}
+
+// A journal commit, with the lock held: one record appended after the last valid one
+// (a torn tail of a crashed append is cut off first) and, when durable, fsynced. The
+// document file, the generation record and backups/ are not touched. A failure cuts
+// the journal back to where it was (journal.cpp): nothing changed.
+uint64_t State::commit_to_journal(Current &cur, const cJSON *next, AuditEntry &entry) {
+  if (schema_) {
+    try {
+      with_context("commit", path_, [&] { schema_->check(next); });
+    } catch (const Error &e) {
+      entry.ok = false;
+      entry.error = e.what();
+      try {
+        log(entry);
+      } catch (const Error &) {
+      }
+      throw;
+    }
+  }
+  const uint64_t new_generation = cur.generation + 1;
+  struct Unprepare {
+    AuditLog &log;
+    ~Unprepare() { log.unprepare(); }
+  } unprepare{log_};
+  try {
+    if (options_.audit_log) log_.prepare();
+    journal_.append(cur.journal_end, new_generation, cur.ops, options_.durable);
+  } catch (const Error &e) {
+    entry.ok = false;
+    entry.error = e.what();
+    try {
+      log(entry);
+    } catch (const Error &) {
+    }
+    throw;
+  }
+  {
+    // The committed tree is this handle's copy of the new generation.
+    std::lock_guard<std::mutex> lk(cache_mutex_);
+    if (cache_.known && cache_.generation == cur.generation && cache_.end == cur.journal_end && cur.tree &&
+        cur.tree.get() == next) {
+      cache_.tree = std::move(cur.tree);
+      cache_.generation = new_generation;
+      cache_.end = cur.journal_end + Journal::record_size(cur.ops.size());
+      cache_.text_ok = false;
+    } else {
+      cache_ = Cache{};
+    }
+  }
+  entry.generation = new_generation;
+  try {
     log(entry, true);
   } catch (const Error &) {
   }
@@ -495,8 +700,9 @@ State::Snapshot State::read(const CallWait &wait) {
     cur = load(false);
   }
   // A document whose checksum the generation record holds is one a commit wrote after
-  // checking it; anything else (an outside edit, damage) is parsed and checked here.
-  const bool committed = cur.exists && (cur.checksum == cur.record.checksum ||
+  // checking it (so is one rebuilt from a journal on top of such a file); anything else
+  // (an outside edit, damage) is parsed and checked here.
+  const bool committed = cur.exists && (cur.journal_valid || cur.checksum == cur.record.checksum ||
                                         cur.checksum == cur.record.previous_checksum);
   if (!committed || options_.validate_on_read) parse_current(cur, "read state");
   if (options_.validate_on_read && schema_) {
@@ -508,7 +714,8 @@ State::Snapshot State::read(const CallWait &wait) {
 uint64_t State::write(std::string_view json, const uint64_t *expected, const CallWait &wait) {
   const json::Doc next = parse_input("write state", path_, json);
   Held held(*this, LockMode::exclusive, wait);
-  Current cur = load(false);
+  // A journal record that does not apply does not stop a whole new document.
+  Current cur = load(LoadNeeds{false, true, true});
   if (expected != nullptr && cur.generation != *expected) {
     throw_error(Status::conflict, "write state", path_,
                 "generation is " + std::to_string(cur.generation) + ", expected " +
@@ -520,8 +727,8 @@ uint64_t State::write(std::string_view json, const uint64_t *expected, const Cal
 std::unique_ptr<Transaction> State::begin(const CallWait &wait) {
   lock_for(LockMode::exclusive, wait);
   Held held(*this);
-  Current cur = load(false);
-  parse_current(cur, "begin transaction");
+  // In journal mode the commit appends the transaction's operations: no text needed.
+  Current cur = load(LoadNeeds{true, !records_operations(), false});
   std::unique_ptr<Transaction> txn(new Transaction(*this, std::move(cur)));
   held.keep();
   return txn;
@@ -538,9 +745,12 @@ std::string State::backup(const CallWait &wait) {
   GenerationRecord record = cur.record;
   ++record.backups_epoch;
   generation_->store(record);
-  // A copy of the live file (a link would follow in-place edits); in FULL durable
-  // before this returns, as fl_state_backup promises.
-  const std::string id = backups_.copy(path_, cur.generation, options_.durable);
+  // A copy of the live file (a link would follow in-place edits), or with a journal on
+  // top of it, of the current document; in FULL durable before this returns, as
+  // fl_state_backup promises.
+  const bool journaled = cur.journal_valid && cur.generation != cur.file_generation;
+  const std::string id = journaled ? backups_.write(cur.bytes, cur.generation, options_.durable)
+                                   : backups_.copy(path_, cur.generation, options_.durable);
   backups_.rotate(options_.max_backups, cur.record.backups_epoch, record.backups_epoch, id);
   return id;
 }
@@ -558,7 +768,7 @@ uint64_t State::restore(const std::string &id, const CallWait &wait) {
   } catch (const json::JsonError &e) {
     throw_error(Status::corrupt, "restore", file, std::string("backup is damaged: ") + e.what());
   }
-  Current cur = load(false);
+  Current cur = load(LoadNeeds{false, true, true});
   return commit(cur, restored.get(), "restore", changes_from(cur, restored.get()));
 }
 
@@ -583,13 +793,50 @@ std::string State::history(int limit, const CallWait &wait) {
   return json::print(out.get(), false);
 }
 
+namespace {
+
+// What verify says of the journal. Only damage that loses commits counts against `ok`;
+// what a crash leaves (a torn last record, a journal a checkpoint did not start again)
+// is ignored by design and cleaned up by the next journal commit.
+template <typename Problem>
+void verify_journal(const Current &cur, const JournalScan &j, Problem &&problem) {
+  if (!cur.journal_error.empty()) {
+    problem("journal: " + cur.journal_error + "; the document is the file's, without the journal's commits", true);
+    return;
+  }
+  if (!j.exists || j.size == 0) return;
+  if (!j.header_ok) {
+    const bool records = j.size > Journal::kHeaderSize;
+    problem("journal: " + j.tail_error + "; the journal is ignored" +
+                (records ? ": the commits it holds are lost" : ""),
+            records);
+    return;
+  }
+  if (!cur.journal_valid) {
+    problem("journal: stale (it applies on top of generation " + std::to_string(j.header.base_generation) +
+                ", the document file is generation " + std::to_string(cur.file_generation) +
+                "; a checkpoint stopped before starting it again): ignored, started again by the next journal commit",
+            false);
+    return;
+  }
+  if (j.torn()) {
+    problem("journal: " + j.tail_error + " after generation " + std::to_string(j.last_generation) +
+                "; ignored" + (j.tail_damaged ? ", with the records after it" : ", cut off by the next journal commit"),
+            j.tail_damaged);
+  }
+}
+
+}  // namespace
+
 VerifyReport State::verify(const CallWait &wait) {
   Current cur;
   LogScan scan;
+  JournalScan journal;
   {
     Held held(*this, read_mode(), wait);
-    cur = load(false);
+    cur = load(LoadNeeds{false, true, true});
     scan = log_.scan(SIZE_MAX);
+    journal = journal_.scan();
   }
   VerifyReport r;
   const auto problem = [&](std::string text, bool counts) {
@@ -632,6 +879,8 @@ VerifyReport State::verify(const CallWait &wait) {
     r.log.error = "'" + scan.damaged_file + "' line " + std::to_string(scan.damaged_line) + " is damaged";
     problem("audit log: " + r.log.error, true);
   }
+
+  verify_journal(cur, journal, problem);
 
   const auto list = backups_.list();
   for (const auto &b : list) {

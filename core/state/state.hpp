@@ -18,6 +18,7 @@
 #include "state/audit_log.hpp"
 #include "state/backups.hpp"
 #include "state/generation.hpp"
+#include "state/journal.hpp"
 #include "state/store.hpp"
 
 namespace filelock::state {
@@ -34,6 +35,11 @@ struct StateOptions {
   std::string initial_json = "{}";
   LockOptions lock;
   int64_t max_log_bytes = 8 << 20;
+  // > 0: a transaction's commit appends its operations to meta_dir/journal (journal.hpp)
+  // instead of rewriting the document, until the journal would pass this many bytes;
+  // that commit rewrites the document whole (a checkpoint) and starts the journal
+  // again. 0: every commit rewrites the document. Every handle reads a journal.
+  int64_t journal_max_bytes = 0;
 };
 
 // The store `path` names: an etcd key for "etcd://..." (etcd/etcd_state.hpp), else this
@@ -78,6 +84,7 @@ class State final : public Store {
 
   const std::string &path() const override { return path_; }
   const std::string &meta_dir() const { return meta_dir_; }
+  bool records_operations() const override { return options_.journal_max_bytes > 0; }
 
  private:
   class Held;  // the lock, released on scope exit
@@ -86,7 +93,19 @@ class State final : public Store {
   void end_transaction() noexcept override;
 
   LockMode read_mode() const;
-  Current load(bool parse_tree);
+  // The current document (the file and the journal on top of it), under the lock.
+  // `bytes`: its text is needed (else only when no journal applies: it is the file's);
+  // `tolerant`: a journal record that does not apply leaves the file's document and
+  // `journal_error` set instead of failing (write, restore and verify go on).
+  struct LoadNeeds {
+    bool tree = false;
+    bool bytes = true;
+    bool tolerant = false;
+  };
+  Current load(LoadNeeds needs);
+  Current load(bool parse_tree) { return load(LoadNeeds{parse_tree, true, false}); }
+  bool load_from_cache(Current &cur, const LoadNeeds &needs);
+  uint64_t commit_to_journal(Current &cur, const cJSON *next, AuditEntry &entry);
   void parse_current(Current &cur, const char *op);
   void remove_leftovers();  // temp files of crashed commits and claims; under the exclusive lock
   uint64_t commit(Current &cur, const cJSON *next, const char *op, std::vector<std::string> changed);
@@ -96,6 +115,7 @@ class State final : public Store {
   // The committed document's generation, read without the lock (change_wait.cpp).
   uint64_t committed_generation();
   struct ChangeWait;
+  class JournalWatch;
 
   std::string path_;
   StateOptions options_;
@@ -111,6 +131,25 @@ class State final : public Store {
   std::mutex waits_mutex_;
   std::vector<ChangeWait *> waits_;
   std::atomic<bool> cancel_requested_{false};
+
+  Journal journal_;
+  // What the last load under the lock found, so the next one reads only the journal
+  // records added since (a long-lived handle keeps up at the cost of the change) while
+  // the generation record and the document file (identity, size, time) are unchanged.
+  struct Cache {
+    bool known = false;  // the fields below describe a journal that applied
+    GenerationRecord record;
+    platform::FileInfo doc;
+    int64_t doc_mtime_ms = 0;
+    uint64_t checksum = 0, file_generation = 0;
+    unsigned mode = 0;
+    JournalHeader header;
+    uint64_t end = 0, generation = 0;
+    json::Doc tree;  // the document at `generation`; null: not kept
+    std::string text;
+    bool text_ok = false;
+  } cache_;
+  std::mutex cache_mutex_;
 };
 
 }  // namespace filelock::state

@@ -6,6 +6,7 @@
 
 #include "json/merge_patch.hpp"
 #include "json/pointer.hpp"
+#include "state/journal_ops.hpp"
 
 namespace filelock::state {
 
@@ -45,7 +46,10 @@ std::vector<std::string> changes_from(const Current &current, const cJSON *after
 
 // The tree parsed at begin becomes the private copy: the stored document is the original.
 Transaction::Transaction(Store &store, Current current)
-    : store_(store), current_(std::move(current)), work_(std::move(current_.tree)) {}
+    : store_(store),
+      current_(std::move(current)),
+      work_(std::move(current_.tree)),
+      record_ops_(store.records_operations()) {}
 
 void Transaction::touched(std::string pointer) {
   if (changed_.size() < kMaxChanged && std::find(changed_.begin(), changed_.end(), pointer) == changed_.end()) {
@@ -62,24 +66,45 @@ void Transaction::end() noexcept {
 }
 
 std::string Transaction::get(const std::string &pointer) const {
+  if (!work_) throw_error(Status::invalid, "transaction get", store_.path(), "the transaction has ended");
   return with_context("transaction get", store_.path(),
                       [&] { return json::print(json::get(work_.get(), pointer), false); });
 }
 
 void Transaction::set(const std::string &pointer, std::string_view json) {
   json::Doc value = parse_input("transaction set", store_.path(), json);
-  with_context("transaction set", store_.path(), [&] { json::set(work_, pointer, std::move(value)); });
+  if (!record_ops_) {
+    with_context("transaction set", store_.path(), [&] { json::set(work_, pointer, std::move(value)); });
+    touched(pointer);
+    return;
+  }
+  // A set that changes nothing is left out, so a transaction of such sets writes nothing
+  // (as a whole-document commit of an unchanged document does not).
+  bool same = false;
+  std::string op;
+  with_context("transaction set", store_.path(), [&] {
+    try {
+      same = json::print(json::get(work_.get(), pointer), false) == json::print(value.get(), false);
+    } catch (const json::JsonError &) {
+      // Nothing there yet (or not reachable): the set below decides.
+    }
+    if (!same) add_set_op(op, pointer, value.get());
+    json::set(work_, pointer, std::move(value));
+  });
+  if (!op.empty()) ops_ += (ops_.empty() ? "" : ",") + op;
   touched(pointer);
 }
 
 void Transaction::remove(const std::string &pointer) {
   with_context("transaction remove", store_.path(), [&] { json::remove(work_, pointer); });
+  if (record_ops_) add_remove_op(ops_, pointer);
   touched(pointer);
 }
 
 void Transaction::merge(std::string_view patch) {
   const json::Doc p = parse_input("transaction merge", store_.path(), patch);
   json::merge_patch(work_, p.get());
+  if (record_ops_) add_merge_op(ops_, p.get());
   if (!cJSON_IsObject(p.get())) touched("");
   for (const cJSON *m = p->child; m != nullptr && cJSON_IsObject(p.get()); m = m->next) {
     touched("/" + json::escape_token(m->string));
@@ -89,7 +114,11 @@ void Transaction::merge(std::string_view patch) {
 uint64_t Transaction::commit() {
   if (!open_) throw_error(Status::invalid, "commit", store_.path(), "the transaction has ended");
   open_ = false;
-  return store_.commit_transaction(current_, work_.get(), std::move(changed_));
+  current_.has_ops = record_ops_;
+  if (record_ops_) current_.ops = "[" + ops_ + "]";
+  // Handed over with the operations: a store that journals keeps it as its parsed copy.
+  current_.tree = std::move(work_);
+  return store_.commit_transaction(current_, current_.tree.get(), std::move(changed_));
 }
 
 }  // namespace filelock::state

@@ -40,6 +40,15 @@ struct Current {
   uint64_t generation = 0;
   GenerationRecord record;
   json::Doc tree;  // null until parsed
+  // A file store with a journal (journal.hpp): the document file's own generation
+  // (`checksum` is the file's), and where the journal that applies on top of it ends.
+  uint64_t file_generation = 0;
+  bool journal_valid = false;  // the journal's header names this document file
+  uint64_t journal_end = 0;
+  std::string journal_error;  // a record that does not apply (a tolerant load only)
+  // A transaction's operations (journal_ops.hpp), when the store records them.
+  bool has_ops = false;
+  std::string ops;
 };
 
 struct VerifyReport {
@@ -101,6 +110,8 @@ class Store {
   // capi/reports.cpp); `ok` is false when anything but a torn log tail is wrong.
   virtual VerifyReport verify(const CallWait &wait = {}) = 0;
   virtual const std::string &path() const = 0;
+  // Whether transactions record their operations for the commit (a journal).
+  virtual bool records_operations() const { return false; }
 
  protected:
   friend class Transaction;
@@ -133,6 +144,8 @@ class Transaction {
   json::Doc work_;
   std::vector<std::string> changed_;
   bool open_ = true;
+  bool record_ops_ = false;
+  std::string ops_;  // journal_ops.hpp, while record_ops_
 };
 
 // Runs fn, turning a JSON-level failure into an Error naming the operation and path.

@@ -2,6 +2,8 @@
 // ownership of returned strings, status codes and messages.
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <cstdio>
 #include <string>
 
 #include "filelock.h"
@@ -137,6 +139,61 @@ TEST_F(CapiState, ArgumentsAndOptionsAreChecked) {
   EXPECT_EQ(fl_txn_set(txn, "x", "1"), FL_EINVAL);
   EXPECT_EQ(fl_txn_remove(txn, "/9"), FL_ENOTFOUND);
   fl_txn_rollback(txn);
+}
+
+// journal_max_bytes reaches the engine: a transaction's commit appends to
+// meta_dir/journal and leaves the document file as it was; an older caller's shorter
+// struct (size up to max_log_bytes) keeps the default, a full rewrite.
+TEST_F(CapiState, JournalOptionAppendsCommitsToTheJournal) {
+  fl_state_options o;
+  fl_state_options_init(&o);
+  EXPECT_EQ(o.journal_max_bytes, 0);
+  o.journal_max_bytes = -1;
+  EXPECT_EQ(fl_state_open(&st, path.c_str(), &o), FL_EINVAL);
+  EXPECT_NE(std::string(fl_last_error()).find("journal_max_bytes"), std::string::npos);
+  o.journal_max_bytes = 1 << 20;
+  open(&o);
+  const std::string journal = dir.file(".pipeline.json.filelock") + fltest::kSeparator + "journal";
+  std::string before;
+  {
+    fl_txn *txn = nullptr;
+    ASSERT_EQ(fl_txn_begin(st, &txn), FL_OK);
+    ASSERT_EQ(fl_txn_set(txn, "/phase", "\"load\""), FL_OK);
+    ASSERT_EQ(fl_txn_commit(txn), FL_OK) << fl_last_error();
+  }
+  Owned doc;
+  uint64_t generation = 0;
+  ASSERT_EQ(fl_state_read(st, &doc.p, &generation), FL_OK);
+  EXPECT_EQ(generation, 2u);
+  EXPECT_NE(doc.str().find("\"load\""), std::string::npos);
+  FILE *f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  char buf[64] = {};
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  EXPECT_EQ(std::string(buf, n), "{\n}\n");  // the file is generation 1's
+  f = std::fopen(journal.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::fseek(f, 0, SEEK_END);
+  EXPECT_GT(std::ftell(f), 32);
+  std::fclose(f);
+
+  fl_state_close(st);
+  st = nullptr;
+  fl_state_options older;
+  fl_state_options_init(&older);
+  older.size = offsetof(fl_state_options, journal_max_bytes);
+  older.journal_max_bytes = 1 << 20;  // beyond its size: not read
+  open(&older);
+  fl_txn *txn = nullptr;
+  ASSERT_EQ(fl_txn_begin(st, &txn), FL_OK);
+  ASSERT_EQ(fl_txn_set(txn, "/phase", "\"done\""), FL_OK);
+  ASSERT_EQ(fl_txn_commit(txn), FL_OK) << fl_last_error();
+  f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  const size_t m = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  EXPECT_NE(std::string(buf, m).find("done"), std::string::npos);  // rewritten whole
 }
 
 TEST_F(CapiState, VerifyReportsDamageWithTheReport) {

@@ -295,6 +295,31 @@ TEST(SyscallTable, EveryCallOfACommitGoesThroughTheTableAndCanFail) {
   EXPECT_GT(failed, static_cast<int>(calls.size()) / 2);
 }
 
+// A journal commit (an append) and a journal checkpoint make every call through the
+// table too, so the fault-injection suites (journal_test.cpp) reach all of them.
+TEST(SyscallTable, EveryCallOfAJournalCommitAndCheckpointGoesThroughTheTable) {
+  for (const int64_t bound : {int64_t{1} << 20, int64_t{40}}) {
+    SCOPED_TRACE("journal_max_bytes " + std::to_string(bound));
+    fltest::TempDir dir;
+    const std::string path = dir.file("state.json");
+    state::StateOptions o = counter_options();
+    o.journal_max_bytes = int64_t{1} << 20;
+    { state::State create(path, o); }
+    o.journal_max_bytes = bound;
+    state::State st(path, o);
+    auto txn = st.begin();
+    txn->set("/counter", "1");
+    const std::vector<Syscall> calls = record_calls([&] { txn->commit(); });
+    EXPECT_EQ(counter_of(st), 1);
+    // An append writes the journal at its end (pwrite) and syncs it; a checkpoint
+    // renames a new document in and then cuts the journal.
+    EXPECT_GT(fltest::nth_call(calls, Syscall::pwrite), 0) << fltest::call_list(calls);
+    EXPECT_GT(fltest::nth_call(calls, Syscall::fsync), 0) << fltest::call_list(calls);
+    EXPECT_EQ(fltest::nth_call(calls, Syscall::rename) > 0, bound < 100) << fltest::call_list(calls);
+    if (bound < 100) EXPECT_GT(fltest::nth_call(calls, Syscall::truncate, Syscall::rename), 0) << fltest::call_list(calls);
+  }
+}
+
 // --- A lock's acquire and release ---------------------------------------------------
 
 class LockCalls : public ::testing::TestWithParam<Backend> {};

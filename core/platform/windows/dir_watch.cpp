@@ -6,13 +6,16 @@
 
 namespace filelock::platform {
 
-// A rename onto a name is a FILE_NAME change, so both events share one filter.
-DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event) noexcept
+// A rename onto a name is a FILE_NAME change, so both events share one filter; arrivals
+// also count a file written in place (a state journal's append, as inotify's
+// IN_CLOSE_WRITE does).
+DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event event) noexcept
     : fd_(kInvalidFile), name_(name) {
   try {
     const std::wstring wide = win::widen(dir, dir);
-    HANDLE h = ::FindFirstChangeNotificationW(
-        wide.c_str(), FALSE, FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME);
+    DWORD filter = FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME;
+    if (event == Event::arrived) filter |= FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_SIZE;
+    HANDLE h = ::FindFirstChangeNotificationW(wide.c_str(), FALSE, filter);
     if (h != INVALID_HANDLE_VALUE) fd_ = h;  // else: callers re-check every retry interval
   } catch (const Error &) {
   }
