@@ -9,13 +9,11 @@ namespace filelock::platform {
 // A rename onto a name is a FILE_NAME change, so both events share one filter.
 DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event) noexcept
     : fd_(kInvalidFile), name_(name) {
-  try {
-    const std::wstring wide = win::widen(dir, dir);
-    HANDLE h = ::FindFirstChangeNotificationW(
-        wide.c_str(), FALSE, FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME);
-    if (h != INVALID_HANDLE_VALUE) fd_ = h;  // else: callers re-check every retry interval
-  } catch (const Error &) {
-  }
+  std::wstring wide;
+  if (!win::widen(dir, wide)) return;  // no watch: callers re-check every retry interval
+  HANDLE h = ::FindFirstChangeNotificationW(
+      wide.c_str(), FALSE, FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME);
+  if (h != INVALID_HANDLE_VALUE) fd_ = h;  // else: the same
 }
 
 DirectoryWatch::~DirectoryWatch() {
