@@ -13,9 +13,9 @@ namespace filelock::platform {
 
 enum class Syscall : uint8_t {
   open,      // open(2) of a file or directory / CreateFileW
-  fcntl,     // fcntl F_SETFL (an open's O_NONBLOCK cleared once it proved a regular file)
+  fcntl,     // fcntl F_GETFL, F_SETFL (an open's O_NONBLOCK cleared once it proved a regular file)
   stat,      // fstat, stat, lstat / GetFileInformationByHandle
-  read,      // read, pread / ReadFile
+  read,      // read, pread (files, /proc) / ReadFile
   write,     // write (at the position or, appending, at the end) / WriteFile
   pwrite,    // pwrite / WriteFile at an offset
   truncate,  // ftruncate / SetFileInformationByHandle(FileEndOfFileInfo)
