@@ -1,5 +1,5 @@
 // The system calls the platform layer makes, as one table (the shape of SQLite's
-// aSyscall): every file, directory and lock call in core/platform/{posix,windows} asks
+// aSyscall): every file, directory and lock call in core/platform/{posix,linux,windows} asks
 // its entry first, so a test can make the nth call of an entry fail with a chosen errno
 // (the call is then not made, except a checked close, which still releases the handle),
 // or record the sequence of entries an operation goes through. Unarmed, asking costs

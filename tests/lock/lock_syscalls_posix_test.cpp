@@ -226,10 +226,13 @@ TEST_P(InspectCalls, EveryCallOfInspectingAHeldLockGoesThroughTheTableAndCanFail
     ASSERT_TRUE(holder.locked());
     syscalls::fail(calls[i], fltest::nth_at(calls, i), EIO);
     std::string msg;
+    LockReport query;
     CleanReport clean;
+    bool queried = false;
     const Status s = status_of(
         [&] {
-          query_lock(path, options_for(backend));
+          query = query_lock(path, options_for(backend));
+          queried = true;
           scan_locks(dir.path());
           clean = clean_stale_locks(dir.path(), 0);
         },
@@ -237,6 +240,11 @@ TEST_P(InspectCalls, EveryCallOfInspectingAHeldLockGoesThroughTheTableAndCanFail
     syscalls::clear();
     if (s != Status::ok) {
       EXPECT_TRUE(names_path_and_reason(msg, dir.path())) << msg;
+    }
+    // A query that answers is right: where the kernel's list cannot be read, the
+    // lock is probed instead.
+    if (queried) {
+      EXPECT_TRUE(query.locked && query.exclusive) << query.locked << query.exclusive;
     }
     for (const auto &e : clean.errors) EXPECT_TRUE(names_path_and_reason(e.text, dir.path())) << e.text;
     EXPECT_TRUE(clean.removed.empty());  // a held lock is never removed

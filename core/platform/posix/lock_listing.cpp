@@ -29,12 +29,12 @@ OsError probe_kernel_lock(const std::string &path, int &state) {
   state = 0;
   const int fd = open_call(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return OsError{errno, 0, nullptr};
-  bool free = false;
-  OsError e = kernel_try_lock(fd, KernelLockKind::flock, LockMode::shared, free);
-  if (!e && !free) state = 2;
-  if (!e && free) e = kernel_unlock(fd, KernelLockKind::flock);
-  if (!e && free) e = kernel_try_lock(fd, KernelLockKind::flock, LockMode::exclusive, free);
-  if (!e && !free) state = 1;
+  // Not even shared: held exclusively. Shared but not exclusive: held shared.
+  bool shared = false, exclusive = false;
+  OsError e = kernel_try_lock(fd, KernelLockKind::flock, LockMode::shared, shared);
+  if (!e && shared) e = kernel_unlock(fd, KernelLockKind::flock);
+  if (!e && shared) e = kernel_try_lock(fd, KernelLockKind::flock, LockMode::exclusive, exclusive);
+  if (!e) state = !shared ? 2 : !exclusive ? 1 : 0;
   close(fd);  // releases anything the probe took
   return e;
 }

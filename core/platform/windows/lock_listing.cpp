@@ -31,12 +31,12 @@ OsError probe_kernel_lock(const std::string &path, int &state) {
   state = 0;
   HANDLE h;
   if (const OsError e = win::open_existing_lock_file(path, GENERIC_READ, h)) return e;
-  bool free = false;
-  OsError e = kernel_try_lock(h, KernelLockKind::flock, LockMode::shared, free);
-  if (!e && !free) state = 2;
-  if (!e && free) e = kernel_unlock(h, KernelLockKind::flock);
-  if (!e && free) e = kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, free);
-  if (!e && !free) state = 1;
+  // Not even shared: held exclusively. Shared but not exclusive: held shared.
+  bool shared = false, exclusive = false;
+  OsError e = kernel_try_lock(h, KernelLockKind::flock, LockMode::shared, shared);
+  if (!e && shared) e = kernel_unlock(h, KernelLockKind::flock);
+  if (!e && shared) e = kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, exclusive);
+  if (!e) state = !shared ? 2 : !exclusive ? 1 : 0;
   close(h);  // releases anything the probe took
   return e;
 }
