@@ -47,12 +47,13 @@ Fn real(const char *name) {
   return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
 }
 
-// fcntl's lock commands count as lock or unlock, F_GETFL/F_SETFL as fcntl; the rest
-// (descriptor flags, lock queries) are not file system calls of the table.
-void count_fcntl(int cmd, void *arg) {
+// fcntl's lock commands count as lock or unlock, F_GETFL/F_SETFL on a file as fcntl
+// (not on a wake-up's pipe); the rest (descriptor flags, lock queries) are not file
+// system calls of the table.
+void count_fcntl(int fd, int cmd, void *arg) {
   switch (cmd) {
     case F_GETFL: case F_SETFL:
-      count(Syscall::fcntl);
+      if (is_opened(fd, false)) count(Syscall::fcntl);
       break;
     case F_SETLK: case F_SETLKW:
 #ifdef F_OFD_SETLK
@@ -66,7 +67,7 @@ void count_fcntl(int cmd, void *arg) {
 }
 
 int fcntl_call(int fd, int cmd, void *arg) {
-  count_fcntl(cmd, arg);
+  count_fcntl(fd, cmd, arg);
   static const auto fn = real<int (*)(int, int, ...)>("fcntl");
   return fn(fd, cmd, arg);
 }
