@@ -200,21 +200,18 @@ TEST_P(InspectCalls, EveryCallOfInspectingAHeldLockGoesThroughTheTableAndCanFail
     scan_locks(dir.path());
     clean_stale_locks(dir.path(), 0);
   };
-  std::vector<Syscall> calls;
-  std::vector<std::string> clean_names;
-  {
-    Holder holder(path, backend, go);
-    ASSERT_TRUE(holder.locked());
-    inspect();  // warms what is computed once per process
-    calls = fltest::record_calls([&] {
-      EXPECT_TRUE(query_lock(path, options_for(backend)).locked);
-      const ScanReport scan = scan_locks(dir.path());
-      EXPECT_EQ(scan.locks.size(), 1u);
-      const CleanReport clean = clean_stale_locks(dir.path(), 0);
-      EXPECT_TRUE(clean.removed.empty() && clean.errors.empty());
-    });
-    clean_names = entries(dir.path());
-  }
+  // One holder throughout: inspection must neither take its lock nor remove its files.
+  Holder holder(path, backend, go);
+  ASSERT_TRUE(holder.locked());
+  inspect();  // warms what is computed once per process
+  const std::vector<Syscall> calls = fltest::record_calls([&] {
+    EXPECT_TRUE(query_lock(path, options_for(backend)).locked);
+    const ScanReport scan = scan_locks(dir.path());
+    EXPECT_EQ(scan.locks.size(), 1u);
+    const CleanReport clean = clean_stale_locks(dir.path(), 0);
+    EXPECT_TRUE(clean.removed.empty() && clean.errors.empty());
+  });
+  const std::vector<std::string> clean_names = entries(dir.path());
   // The holder is probed: a lock call (a probe, or the name lock's entry lock probe) or
   // the kernel's own list.
   EXPECT_GT(fltest::nth_call(calls, Syscall::lock) + fltest::nth_call(calls, Syscall::read), 0)
@@ -222,8 +219,6 @@ TEST_P(InspectCalls, EveryCallOfInspectingAHeldLockGoesThroughTheTableAndCanFail
 
   for (size_t i = 0; i < calls.size(); ++i) {
     SCOPED_TRACE(trace(calls, i));
-    Holder holder(path, backend, go);
-    ASSERT_TRUE(holder.locked());
     syscalls::fail(calls[i], fltest::nth_at(calls, i), EIO);
     std::string msg;
     LockReport query;
@@ -248,10 +243,11 @@ TEST_P(InspectCalls, EveryCallOfInspectingAHeldLockGoesThroughTheTableAndCanFail
     }
     for (const auto &e : clean.errors) EXPECT_TRUE(names_path_and_reason(e.text, dir.path())) << e.text;
     EXPECT_TRUE(clean.removed.empty());  // a held lock is never removed
-    // Inspection took nothing: the lock is still the holder's alone, and its files stay.
-    EXPECT_NE(lock_elsewhere(path, backend, 0), Status::ok);
     EXPECT_EQ(entries(dir.path()), clean_names);
   }
+  // No probe kept a lock: once the holder lets go, another process gets it at once.
+  holder.release();
+  EXPECT_EQ(lock_elsewhere(path, backend, 5000), Status::ok);
 }
 
 TEST(InspectCalls, EveryCallOfRemovingAnUnheldLeftoverGoesThroughTheTableAndCanFail) {
