@@ -6,7 +6,7 @@
 #include "guard.hpp"
 #include "lock/lock.hpp"
 #include "lock/wait_rules.hpp"
-#include "platform/kernel_lock.hpp"
+#include "io/lock_io.hpp"
 #include "wait_opts.hpp"
 
 struct fl_handle {
@@ -205,8 +205,8 @@ FL_API int fl_lock_waited(fl_handle *h, int mode, int64_t timeout_ms, int wait_e
     if (wait_errno == FL_ETIMEOUT)
       filelock::wait_rules::timed_out(path, timeout_ms, "the lock is still held");
     if (wait_errno > 0)
-      filelock::platform::throw_kernel_lock_error(filelock::platform::KernelLockKind::flock,
-                                                  path, wait_errno);
+      filelock::io::fail_kernel_lock(filelock::platform::KernelLockKind::flock, path,
+                                     filelock::platform::OsError{wait_errno, 0, nullptr});
     if (wait_errno != 0)
       throw Error(Status::invalid, "lock '" + path + "': wait_errno " +
                                        std::to_string(wait_errno) +

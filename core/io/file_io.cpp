@@ -18,6 +18,10 @@ void fail(const char *op, const std::string &path, const platform::OsError &e) {
     throw_error(Status::permission, name, path,
                 "not a regular file (a FIFO, socket, device or directory): refused");
   }
+  if (e.err == platform::kInvalidPathEncoding)
+    throw_error(Status::invalid, name, path, "is not valid UTF-8 (paths are UTF-8)", EINVAL);
+  if (e.err == platform::kNoSuchLock)
+    throw_error(Status::unsupported, name, path, "this kind of lock does not exist on this system");
   if (e.err == ELOOP) {
     throw_error(Status::permission, name, path, "a symbolic link, which is never followed here: refused");
   }

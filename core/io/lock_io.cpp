@@ -56,7 +56,6 @@ bool read_small_file(const std::string &path, size_t max, std::string &out) {
   platform::NativeFile file;
   if (const platform::OsError e = platform::open_read(path, file)) {
     if (missing(e)) return false;
-    if (e.native == 0) throw_os_error("read", path, e.err);
     fail("read", path, e);
   }
   platform::FileInfo info;
@@ -129,6 +128,73 @@ std::vector<std::string> list_dir(const std::string &dir) {
           platform::list_dir(dir, [&](std::string_view name) { names.emplace_back(name); }))
     fail("list directory", dir, e);
   return names;
+}
+
+void fail_kernel_lock(platform::KernelLockKind kind, const std::string &path,
+                      const platform::OsError &e) {
+  using platform::KernelLockKind;
+  if (e.op != nullptr) fail(e.op, path, e);
+  if (e.err == platform::kNoSuchLock)
+    throw_error(Status::unsupported, "lock", path, platform::missing_lock_reason(kind));
+  if (e.native != 0) fail("lock", path, e);
+  const std::string name = platform::kernel_lock_name(kind);
+  if (e.err == EBADF && kind != KernelLockKind::flock)
+    throw_error(Status::permission, "lock", path,
+                name + " locks need the lock file open for writing, and it may only be read by "
+                       "this user (" + os_reason(e.err) + "); flock locks work read-only", e.err);
+  if (e.err == ENOLCK || e.err == EOPNOTSUPP || e.err == ENOSYS || e.err == EINVAL)
+    throw_error(Status::unsupported, "lock", path,
+                name + " locks are not supported on this filesystem (" + os_reason(e.err) +
+                    "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)",
+                e.err);
+  throw_os_error("lock", path, e.err);
+}
+
+bool kernel_try_lock(platform::NativeFile file, platform::KernelLockKind kind, LockMode mode,
+                     const std::string &path) {
+  bool acquired = false;
+  if (const platform::OsError e = platform::kernel_try_lock(file, kind, mode, acquired))
+    fail_kernel_lock(kind, path, e);
+  return acquired;
+}
+
+void kernel_unlock(platform::NativeFile file, platform::KernelLockKind kind,
+                   const std::string &path) {
+  if (const platform::OsError e = platform::kernel_unlock(file, kind)) fail("unlock", path, e);
+}
+
+platform::WaitOutcome kernel_wait_lock(platform::NativeFile &file, platform::KernelLockKind kind,
+                                       LockMode mode, bool forever,
+                                       std::chrono::steady_clock::time_point deadline,
+                                       const std::shared_ptr<platform::Wakeup> &wakeup,
+                                       const std::atomic<bool> &cancel, const std::string &path,
+                                       platform::ParkedWait *parked) {
+  platform::WaitOutcome outcome = platform::WaitOutcome::timed_out;
+  if (const platform::OsError e = platform::kernel_wait_lock(file, kind, mode, forever, deadline,
+                                                             wakeup, cancel, path, parked, outcome))
+    fail_kernel_lock(kind, path, e);
+  return outcome;
+}
+
+platform::NativeFile hold_entry_lock(const std::string &path, bool directory) {
+  platform::NativeFile file = platform::kInvalidFile;
+  if (const platform::OsError e = platform::hold_entry_lock(path, directory, file))
+    fail("lock (hold the lock entry)", path, e);
+  return file;
+}
+
+int probe_kernel_lock(const std::string &path) {
+  int state = 0;
+  if (const platform::OsError e = platform::probe_kernel_lock(path, state))
+    fail("probe lock", path, e);
+  return state;
+}
+
+platform::RemoveOutcome remove_unheld_lock_file(const std::string &path) {
+  platform::RemoveOutcome outcome = platform::RemoveOutcome::held;
+  if (const platform::OsError e = platform::remove_unheld_lock_file(path, outcome))
+    fail("remove lock file", path, e);
+  return outcome;
 }
 
 }  // namespace filelock::io

@@ -1,12 +1,19 @@
-// The lock engine's file steps: the platform's calls (platform/file.hpp, dir.hpp) with
-// their OS errors turned into Errors naming the operation, the path and the reason.
+// The lock engine's file and lock steps: the platform's calls (platform/file.hpp,
+// dir.hpp, kernel_lock.hpp, lock_listing.hpp) with their OS errors turned into Errors
+// naming the operation, the path and the reason.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/lock_mode.hpp"
 #include "platform/dir.hpp"
 #include "platform/file.hpp"
+#include "platform/kernel_lock.hpp"
+#include "platform/lock_listing.hpp"
 
 namespace filelock::io {
 
@@ -46,5 +53,32 @@ bool remove_dir(const std::string &path);
 
 // Names in `dir` (no "." or "..").
 std::vector<std::string> list_dir(const std::string &dir);
+
+// --- Kernel locks (platform/kernel_lock.hpp) -----------------------------------------
+
+// Throws the Error for a failed lock call of `kind` on `path`: unsupported where the
+// filesystem or the system has no such locks (naming the backends that need none),
+// permission for an fcntl lock on a read-only descriptor, else the OS's reason; a step
+// of the call (e.op: "unlock", "lock (start waiter thread)"...) is named as such.
+[[noreturn]] void fail_kernel_lock(platform::KernelLockKind kind, const std::string &path,
+                                   const platform::OsError &e);
+
+// true: acquired; false: someone holds a conflicting lock.
+bool kernel_try_lock(platform::NativeFile file, platform::KernelLockKind kind, LockMode mode,
+                     const std::string &path);
+void kernel_unlock(platform::NativeFile file, platform::KernelLockKind kind,
+                   const std::string &path);
+platform::WaitOutcome kernel_wait_lock(platform::NativeFile &file, platform::KernelLockKind kind,
+                                       LockMode mode, bool forever,
+                                       std::chrono::steady_clock::time_point deadline,
+                                       const std::shared_ptr<platform::Wakeup> &wakeup,
+                                       const std::atomic<bool> &cancel, const std::string &path,
+                                       platform::ParkedWait *parked);
+// platform::hold_entry_lock.
+platform::NativeFile hold_entry_lock(const std::string &path, bool directory);
+
+// platform::probe_kernel_lock: 0 (free), 1 (shared) or 2 (exclusive).
+int probe_kernel_lock(const std::string &path);
+platform::RemoveOutcome remove_unheld_lock_file(const std::string &path);
 
 }  // namespace filelock::io

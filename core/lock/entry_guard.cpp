@@ -1,5 +1,6 @@
 #include "lock/entry_guard.hpp"
 
+#include "io/lock_io.hpp"
 #include "lock/holder_record.hpp"
 #include "platform/kernel_lock.hpp"
 
@@ -7,7 +8,7 @@ namespace filelock {
 
 void EntryGuard::hold(const std::string &path, bool directory) {
   release();
-  file_ = platform::hold_entry_lock(path, directory);
+  file_ = io::hold_entry_lock(path, directory);
 }
 
 void EntryGuard::release() noexcept {

@@ -53,7 +53,7 @@ io::OpenedFile open_kernel_lock_file(const std::string &path, unsigned mode,
 bool take_companion_flock(platform::NativeFile file, LockMode mode, const std::string &path,
                           bool &with_flock) {
   try {
-    return platform::kernel_try_lock(file, platform::KernelLockKind::flock, mode, path);
+    return io::kernel_try_lock(file, platform::KernelLockKind::flock, mode, path);
   } catch (const Error &e) {
     if (e.status() != Status::unsupported) throw;
     with_flock = false;  // no flock here: nothing can hold one against us
@@ -132,8 +132,8 @@ bool KernelFileLock::inherited() const noexcept {
 }
 
 void KernelFileLock::release_kernel() {
-  platform::kernel_unlock(fd_, kind_, path_);
-  if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+  io::kernel_unlock(fd_, kind_, path_);
+  if (with_flock_) io::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
 }
 
 // flock first, then the backend's own lock on top (see the header). A flock-only wait is
@@ -144,21 +144,21 @@ platform::WaitOutcome KernelFileLock::wait_kernel(LockMode mode, bool forever,
                                                   const std::shared_ptr<platform::Wakeup> &wakeup) {
   using platform::KernelLockKind;
   if (!with_flock_)
-    return platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup, cancel_,
+    return io::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup, cancel_,
                                       path_, &parked_);
-  auto outcome = platform::kernel_wait_lock(fd_, KernelLockKind::flock, mode, forever, deadline,
+  auto outcome = io::kernel_wait_lock(fd_, KernelLockKind::flock, mode, forever, deadline,
                                             wakeup, cancel_, path_, &parked_);
   if (outcome != platform::WaitOutcome::acquired) return outcome;
   try {
-    if (platform::kernel_try_lock(fd_, kind_, mode, path_)) return outcome;
-    outcome = platform::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup, cancel_,
+    if (io::kernel_try_lock(fd_, kind_, mode, path_)) return outcome;
+    outcome = io::kernel_wait_lock(fd_, kind_, mode, forever, deadline, wakeup, cancel_,
                                          path_, &parked_);
   } catch (...) {
-    platform::kernel_unlock(fd_, KernelLockKind::flock, path_);
+    io::kernel_unlock(fd_, KernelLockKind::flock, path_);
     throw;
   }
   if (outcome != platform::WaitOutcome::acquired)
-    platform::kernel_unlock(fd_, KernelLockKind::flock, path_);
+    io::kernel_unlock(fd_, KernelLockKind::flock, path_);
   return outcome;
 }
 
@@ -181,13 +181,13 @@ bool KernelFileLock::try_acquire(LockMode mode) {
     if (with_flock_ && !take_companion_flock(fd_, mode, path_, with_flock_)) return false;
     bool got;
     try {
-      got = platform::kernel_try_lock(fd_, kind_, mode, path_);
+      got = io::kernel_try_lock(fd_, kind_, mode, path_);
     } catch (...) {
-      if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+      if (with_flock_) io::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
       throw;
     }
     if (!got) {
-      if (with_flock_) platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+      if (with_flock_) io::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
       return false;
     }
     const WaitStep kept = keep_if_linked();
@@ -302,8 +302,8 @@ bool KernelFileLock::lock_waited(LockMode mode) {
   if (wait_fd() < 0) return Lock::lock_waited(mode);
   legacy_.clear();
   try {
-    if (with_flock_ && !platform::kernel_try_lock(fd_, kind_, mode, path_)) {
-      platform::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
+    if (with_flock_ && !io::kernel_try_lock(fd_, kind_, mode, path_)) {
+      io::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
       return false;  // a foreign fcntl holder: lock() waits for it
     }
     const WaitStep kept = keep_if_linked();

@@ -305,7 +305,7 @@ bool remove_orphan_entry(const std::string &lock_path, const LockEntry &judged) 
     // lock is held on it (a kernel-backend user may be holding it right now).
     LockEntry now = inspect_lock_entry(lock_path);
     if (now.kind != EntryKind::orphan || !(now.id == judged.id) || now.directory) return false;
-    return platform::remove_unheld_lock_file(lock_path) == platform::RemoveOutcome::removed;
+    return io::remove_unheld_lock_file(lock_path) == platform::RemoveOutcome::removed;
   }
   // As in break_lock_entry: move nothing but the judged entry, under the claim on it.
   // An orphan is broken by age, not proof: its maker may still be writing its record,
@@ -339,7 +339,7 @@ bool create_lock_file(const std::string &lock_path, unsigned mode, const std::st
   platform::NativeFile guard = platform::kInvalidFile;
   try {
     // Locked before it has the lock name, so it is never seen there unlocked (entry_guard.hpp).
-    if (held != nullptr) guard = platform::hold_entry_lock(temp, false);
+    if (held != nullptr) guard = io::hold_entry_lock(temp, false);
     placed = io::rename_no_replace(temp, lock_path);
   } catch (...) {
     platform::drop_entry_lock(guard);

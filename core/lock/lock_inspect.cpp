@@ -72,7 +72,7 @@ void describe_kernel(LockReport &o, const std::string &lock_path, const platform
   std::vector<platform::KernelLockHolder> holders;
   int probed = -1;
   if (!platform::list_kernel_locks(id, holders) && !held_posix_here(lock_path))
-    probed = platform::probe_kernel_lock(lock_path);
+    probed = io::probe_kernel_lock(lock_path);
   o.backend = backend != nullptr ? backend : kernel_backend_on_disk(lock_path, holders, record_bytes);
   bool exclusive = probed == 2;
   for (const auto &h : holders) exclusive = exclusive || h.exclusive;
@@ -184,7 +184,7 @@ bool remove_unheld_file(const std::string &path, const platform::FileInfo &judge
     reason = "replaced while checking";
     return false;
   }
-  switch (platform::remove_unheld_lock_file(path)) {
+  switch (io::remove_unheld_lock_file(path)) {
     case platform::RemoveOutcome::removed: return true;
     case platform::RemoveOutcome::held: reason = "held"; return false;
     case platform::RemoveOutcome::changed: reason = "replaced while checking"; return false;
@@ -422,7 +422,7 @@ std::string state_backend(const std::string &path) {
 bool kernel_locked(const std::string &lock_path, const platform::FileInfo &id) {
   std::vector<platform::KernelLockHolder> holders;
   if (platform::list_kernel_locks(id, holders)) return !holders.empty();
-  return held_posix_here(lock_path) || platform::probe_kernel_lock(lock_path) > 0;
+  return held_posix_here(lock_path) || io::probe_kernel_lock(lock_path) > 0;
 }
 
 // fl_query with AUTO: the backend is the one whose lock is at the lock name

@@ -114,24 +114,24 @@ platform::WaitOutcome PosixLock::acquire_kernel(LockMode mode, bool wait, bool f
   PosixInodeState &state = *state_;
   if (state.with_flock && !take_companion_flock(state.fd, mode, path_, state.with_flock)) {
     if (!wait) return WaitOutcome::timed_out;
-    auto outcome = platform::kernel_wait_lock(state.fd, KernelLockKind::flock, mode, forever,
+    auto outcome = io::kernel_wait_lock(state.fd, KernelLockKind::flock, mode, forever,
                                               deadline, wakeup_, cancel_, path_, &parked_);
     if (outcome != WaitOutcome::acquired) return outcome;
   }
   const bool with_flock = state.with_flock;
   WaitOutcome outcome = WaitOutcome::timed_out;
   try {
-    if (platform::kernel_try_lock(state.fd, KernelLockKind::posix, mode, path_))
+    if (io::kernel_try_lock(state.fd, KernelLockKind::posix, mode, path_))
       outcome = WaitOutcome::acquired;
     else if (wait) {
       outcome = wait_posix(state.fd, mode, forever, deadline);
     }
   } catch (...) {
-    if (with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+    if (with_flock) io::kernel_unlock(state.fd, KernelLockKind::flock, path_);
     throw;
   }
   if (outcome != WaitOutcome::acquired && with_flock)
-    platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+    io::kernel_unlock(state.fd, KernelLockKind::flock, path_);
   return outcome;
 }
 
@@ -143,8 +143,8 @@ void PosixLock::reopen() {
 }
 
 void PosixLock::unlock_kernel(PosixInodeState &state) {
-  platform::kernel_unlock(state.fd, KernelLockKind::posix, path_);
-  if (state.with_flock) platform::kernel_unlock(state.fd, KernelLockKind::flock, path_);
+  io::kernel_unlock(state.fd, KernelLockKind::posix, path_);
+  if (state.with_flock) io::kernel_unlock(state.fd, KernelLockKind::flock, path_);
 }
 
 // The kernel's EDEADLK only suspects a deadlock: it sees a cycle between processes where
@@ -157,7 +157,7 @@ platform::WaitOutcome PosixLock::wait_posix(platform::NativeFile fd, LockMode mo
   auto backoff = std::chrono::milliseconds(2);
   while (true) {
     try {
-      return platform::kernel_wait_lock(fd, KernelLockKind::posix, mode, forever, deadline,
+      return io::kernel_wait_lock(fd, KernelLockKind::posix, mode, forever, deadline,
                                         wakeup_, cancel_, path_, nullptr);
     } catch (const Error &e) {
       if (e.status() != Status::deadlock) throw;
@@ -166,7 +166,7 @@ platform::WaitOutcome PosixLock::wait_posix(platform::NativeFile fd, LockMode mo
     if (!forever) until = std::min(until, deadline);
     wakeup_->wait_until(false, until);  // cancel() signals it
     if (cancel_.load(std::memory_order_acquire)) return WaitOutcome::canceled;
-    if (platform::kernel_try_lock(fd, KernelLockKind::posix, mode, path_))
+    if (io::kernel_try_lock(fd, KernelLockKind::posix, mode, path_))
       return WaitOutcome::acquired;
     if (!forever && std::chrono::steady_clock::now() >= deadline) return WaitOutcome::timed_out;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(100));

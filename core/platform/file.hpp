@@ -36,6 +36,11 @@ struct OsError {
 // OsError::err of an open or read refused because the path names a FIFO, socket,
 // device or directory (which could block, or is not ours to write).
 inline constexpr int kNotRegularFile = -1;
+// OsError::err of a lock call for a kind of lock this system does not have (OFD locks
+// outside Linux, fcntl locks on Windows; missing_lock_reason in kernel_lock.hpp).
+inline constexpr int kNoSuchLock = -2;
+// OsError::err of a path that is not valid UTF-8 where the OS takes UTF-16 (Windows).
+inline constexpr int kInvalidPathEncoding = -3;
 
 // The status and the OS's own words for an error with a native code (OsError::native:
 // Windows' "<system message> (Win32 error N)"). Only called when native != 0.

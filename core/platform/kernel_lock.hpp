@@ -22,15 +22,20 @@ namespace filelock::platform {
 
 enum class KernelLockKind { flock, ofd, posix };
 
-// true: acquired; false: someone holds a conflicting lock. Throws Error otherwise
-// (unsupported when the filesystem has no such locks: ENOLCK, EOPNOTSUPP...).
-bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path);
-void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path);
+// Nothing here throws: an OS error comes back as an OsError (platform/file.hpp), and
+// core/io/lock_io turns it into the Error naming the operation, the path and the reason
+// (io::kernel_try_lock ...). Every system call goes through platform/syscalls.hpp.
 
-// Throws what kernel_try_lock throws when its lock call fails with errno `err`:
-// unsupported for a filesystem without such locks (ENOLCK, EOPNOTSUPP, ...), with a
-// message naming the backends that need none. core/lock reports injected faults with it.
-[[noreturn]] void throw_kernel_lock_error(KernelLockKind kind, const std::string &path, int err);
+// What to use instead of a kind of lock this system does not have (kNoSuchLock).
+const char *missing_lock_reason(KernelLockKind kind) noexcept;
+// "flock", "OFD fcntl", "POSIX fcntl" ("LockFileEx" for flock on Windows): for messages.
+const char *kernel_lock_name(KernelLockKind kind) noexcept;
+
+// `acquired` true: the lock is ours; false: someone holds a conflicting lock. An error
+// otherwise (ENOLCK, EOPNOTSUPP... where the filesystem has no such locks).
+OsError kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool &acquired);
+// A failed unlock reports op "unlock".
+OsError kernel_unlock(NativeFile file, KernelLockKind kind);
 
 // The descriptor number of `file` if a child process that inherits it shares a lock of
 // this kind (so the lock lasts while either holds it, as with flock(1)); -1 otherwise.
@@ -51,8 +56,8 @@ bool flock_apart_from_fcntl(NativeFile file) noexcept;
 // kernel-backend acquirer of the same name finds it held (entry_guard.hpp): an exclusive
 // flock on the file or on the directory (Windows: the WINDOWS backend's LockFileEx lock
 // on a file; none on a directory). kInvalidFile where there is no such lock (the name
-// alone then excludes, as before). Throws Error.
-NativeFile hold_entry_lock(const std::string &path, bool directory);
+// alone then excludes, as before) in `out`.
+OsError hold_entry_lock(const std::string &path, bool directory, NativeFile &out);
 // Lets go of it by closing the descriptor only: after fork() the child's copy must never
 // unlock the parent's lock.
 void drop_entry_lock(NativeFile file) noexcept;
@@ -88,11 +93,11 @@ struct ParkedWait {
 // the file `file` has open. A flock wait may hand back the lock on a new descriptor of
 // the same file: `file` is then replaced by it (the old one closed). `parked` keeps a
 // waiter between waits (see ParkedWait): required for flock, nullptr for posix (which
-// never parks).
-WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
-                             std::chrono::steady_clock::time_point deadline,
-                             const std::shared_ptr<Wakeup> &wakeup,
-                             const std::atomic<bool> &cancel, const std::string &path,
-                             ParkedWait *parked);
+// never parks). An error is the lock call's (op unset) or names its step's op ("lock
+// (start waiter thread)", "unlock"...); nothing is held then.
+OsError kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
+                         std::chrono::steady_clock::time_point deadline,
+                         const std::shared_ptr<Wakeup> &wakeup, const std::atomic<bool> &cancel,
+                         const std::string &path, ParkedWait *parked, WaitOutcome &outcome);
 
 }  // namespace filelock::platform

@@ -1,5 +1,5 @@
 // The system calls the platform layer makes, as one table (the shape of SQLite's
-// aSyscall): every file, directory and lock call in core/platform/{posix,windows} asks
+// aSyscall): every file, directory and lock call in core/platform/{posix,linux,windows} asks
 // its entry first, so a test can make the nth call of an entry fail with a chosen errno
 // (the call is then not made, except a checked close, which still releases the handle),
 // or record the sequence of entries an operation goes through. Unarmed, asking costs
@@ -13,9 +13,9 @@ namespace filelock::platform {
 
 enum class Syscall : uint8_t {
   open,      // open(2) of a file or directory / CreateFileW
-  fcntl,     // fcntl F_SETFL (an open's O_NONBLOCK cleared once it proved a regular file)
+  fcntl,     // fcntl F_GETFL, F_SETFL (an open's O_NONBLOCK cleared once it proved a regular file)
   stat,      // fstat, stat, lstat / GetFileInformationByHandle
-  read,      // read, pread / ReadFile
+  read,      // read, pread (files, /proc) / ReadFile
   write,     // write (at the position or, appending, at the end) / WriteFile
   pwrite,    // pwrite / WriteFile at an offset
   truncate,  // ftruncate / SetFileInformationByHandle(FileEndOfFileInfo)

@@ -104,4 +104,27 @@ TEST(WindowsBackend, OnlyWhereLockFileExIsTheLock) {
   }
 }
 
+#ifdef _WIN32
+// Windows names files in UTF-16: a path that is not valid UTF-8 cannot be converted, and
+// is refused as invalid, naming it, rather than mangled into another file's name.
+TEST(PathEncoding, InvalidUtf8IsInvalidNamingThePath) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("bad\xff\xfename");
+  for (const Backend backend : {Backend::windows, Backend::lockfile, Backend::lockdir}) {
+    SCOPED_TRACE(static_cast<int>(backend));
+    LockOptions options;
+    options.backend = backend;
+    try {
+      open_lock(path, options)->lock(LockMode::exclusive, filelock::kNoWait);
+      ADD_FAILURE() << "locked a path that is not valid UTF-8";
+    } catch (const filelock::Error &e) {
+      const std::string message = e.what();
+      EXPECT_EQ(e.status(), Status::invalid) << message;
+      EXPECT_NE(message.find("not valid UTF-8"), std::string::npos) << message;
+      EXPECT_NE(message.find(dir.path()), std::string::npos) << message;
+    }
+  }
+}
+#endif
+
 }  // namespace

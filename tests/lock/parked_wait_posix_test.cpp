@@ -132,12 +132,10 @@ TEST(EarlyEndedWaits, ALockFileReplacedByADirectoryIsReplacedNotAnError) {
   platform::ParkedWait parked;
   platform::WaitOutcome outcome{};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-  EXPECT_EQ(status_of([&] {
-              outcome = platform::kernel_wait_lock(fd, platform::KernelLockKind::flock,
-                                                   LockMode::exclusive, false, deadline, wakeup,
-                                                   cancel, path, &parked);
-            }),
-            Status::ok);
+  const platform::OsError e = platform::kernel_wait_lock(
+      fd, platform::KernelLockKind::flock, LockMode::exclusive, false, deadline, wakeup, cancel,
+      path, &parked, outcome);
+  EXPECT_FALSE(e) << e.err;
   // Parking builds see the new directory; the others wait on the old file until the
   // deadline. Neither holds anything.
   EXPECT_TRUE(outcome == platform::WaitOutcome::replaced ||

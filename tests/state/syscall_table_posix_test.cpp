@@ -8,199 +8,29 @@
 //    the operation reports an error naming the path and the reason, or recovers; the
 //    data is the old or the new version, whole; no temp file is left; and the next
 //    operation works.
-// POSIX only: the C library's functions are counted by defining them in this binary.
-#include <dlfcn.h>
-#include <fcntl.h>
+// POSIX only: the C library's functions are counted by defining them in this binary
+// (tests/support/libc_calls_posix.cpp).
 #include <gtest/gtest.h>
-#include <stdarg.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <cstdio>
-#include <map>
-#include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "lock/lock.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
+#include "libc_calls_posix.hpp"
 #include "support.hpp"
 #include "syscall_record.hpp"
 
 namespace {
-
 using filelock::platform::Syscall;
 namespace syscalls = filelock::platform::syscalls;
-
-// --- The C library's calls, counted while `counting` is set ------------------------
-
-std::atomic<bool> counting{false};
-std::atomic<int> libc_calls[static_cast<int>(Syscall::count_)];
-
-void count(Syscall call) {
-  if (counting.load(std::memory_order_relaxed)) libc_calls[static_cast<int>(call)].fetch_add(1);
-}
-
-// Descriptors of files opened while counting: only their closes are counted (a wakeup's
-// eventfd or pipe is no file, and its close is not a file system call).
-std::mutex fds_mutex;
-std::set<int> opened_fds;
-
-void opened(int fd) {
-  if (fd < 0 || !counting.load(std::memory_order_relaxed)) return;
-  std::lock_guard<std::mutex> hold(fds_mutex);
-  opened_fds.insert(fd);
-}
-
-bool closing_opened(int fd) {
-  if (!counting.load(std::memory_order_relaxed)) return false;
-  std::lock_guard<std::mutex> hold(fds_mutex);
-  return opened_fds.erase(fd) > 0;
-}
-
-template <typename Fn>
-Fn real(const char *name) {
-  return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
-}
-
+using fltest::record_calls;
 }  // namespace
-
-extern "C" {
-
-int open(const char *path, int flags, ...) {
-  unsigned mode = 0;
-  bool with_mode = (flags & O_CREAT) != 0;
-#ifdef O_TMPFILE
-  with_mode = with_mode || (flags & O_TMPFILE) == O_TMPFILE;  // O_TMPFILE has O_DIRECTORY's bit
-#endif
-  if (with_mode) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = va_arg(ap, unsigned);
-    va_end(ap);
-  }
-  count(Syscall::open);
-  static const auto fn = real<int (*)(const char *, int, ...)>("open");
-  const int fd = fn(path, flags, mode);
-  opened(fd);
-  return fd;
-}
-
-int close(int fd) {
-  if (closing_opened(fd)) count(Syscall::close);
-  static const auto fn = real<int (*)(int)>("close");
-  return fn(fd);
-}
-
-ssize_t write(int fd, const void *data, size_t size) {
-  count(Syscall::write);
-  static const auto fn = real<ssize_t (*)(int, const void *, size_t)>("write");
-  return fn(fd, data, size);
-}
-
-ssize_t pwrite(int fd, const void *data, size_t size, off_t offset) {
-  count(Syscall::pwrite);
-  static const auto fn = real<ssize_t (*)(int, const void *, size_t, off_t)>("pwrite");
-  return fn(fd, data, size, offset);
-}
-
-int fsync(int fd) {
-  count(Syscall::fsync);
-  static const auto fn = real<int (*)(int)>("fsync");
-  return fn(fd);
-}
-
-int ftruncate(int fd, off_t size) {
-  count(Syscall::truncate);
-  static const auto fn = real<int (*)(int, off_t)>("ftruncate");
-  return fn(fd, size);
-}
-
-int fchmod(int fd, mode_t mode) {
-  count(Syscall::chmod);
-  static const auto fn = real<int (*)(int, mode_t)>("fchmod");
-  return fn(fd, mode);
-}
-
-int rename(const char *from, const char *to) {
-  count(Syscall::rename);
-  static const auto fn = real<int (*)(const char *, const char *)>("rename");
-  return fn(from, to);
-}
-
-#ifdef __linux__
-int renameat2(int from_dir, const char *from, int to_dir, const char *to, unsigned flags) {
-  count(Syscall::rename);
-  static const auto fn = real<int (*)(int, const char *, int, const char *, unsigned)>("renameat2");
-  return fn(from_dir, from, to_dir, to, flags);
-}
-#endif
-
-int link(const char *from, const char *to) {
-  count(Syscall::link);
-  static const auto fn = real<int (*)(const char *, const char *)>("link");
-  return fn(from, to);
-}
-
-int unlink(const char *path) {
-  count(Syscall::unlink);
-  static const auto fn = real<int (*)(const char *)>("unlink");
-  return fn(path);
-}
-
-int mkdir(const char *path, mode_t mode) {
-  count(Syscall::mkdir);
-  static const auto fn = real<int (*)(const char *, mode_t)>("mkdir");
-  return fn(path, mode);
-}
-
-int rmdir(const char *path) {
-  count(Syscall::rmdir);
-  static const auto fn = real<int (*)(const char *)>("rmdir");
-  return fn(path);
-}
-
-int flock(int fd, int op) {
-  count((op & LOCK_UN) ? Syscall::unlock : Syscall::lock);
-  static const auto fn = real<int (*)(int, int)>("flock");
-  return fn(fd, op);
-}
-
-}  // extern "C"
 
 namespace filelock {
 namespace {
-
-// The calls `op` makes, through the table; checks that the C library saw no call of a
-// counted kind beyond them (fcntl locks are not counted here: lock and unlock entries
-// may outnumber the flock calls, never the other way round).
-template <typename Op>
-std::vector<Syscall> record_calls(Op &&op) {
-  for (auto &c : libc_calls) c.store(0);
-  fltest::SyscallRecording rec;
-  counting.store(true);
-  op();
-  counting.store(false);
-  rec.stop();
-  std::map<Syscall, int> table;
-  for (const Syscall c : rec.calls) ++table[c];
-  int counted = 0;
-  for (auto &c : libc_calls) counted += c.load();
-  EXPECT_GT(counted, 0) << "the C library's calls were not counted: this check proves nothing";
-  for (int c = 0; c < static_cast<int>(Syscall::count_); ++c) {
-    const auto call = static_cast<Syscall>(c);
-    EXPECT_LE(libc_calls[c].load(), table[call])
-        << "a " << platform::syscall_name(call)
-        << " call bypassed the system-call table; table saw: " << fltest::call_list(rec.calls);
-  }
-  return rec.calls;
-}
 
 bool names_path_and_reason(const std::string &msg, const std::string &dir) {
   return msg.find(dir) != std::string::npos && msg.find("errno " + std::to_string(EIO)) != std::string::npos;

@@ -2,6 +2,7 @@
 // entries an operation goes through, and pick the nth call of an entry to fail.
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,8 @@ namespace fltest {
 
 using filelock::platform::Syscall;
 
-// Records every table entry made while alive (on any thread).
+// Records every table entry made while alive (on any thread: a lock wait's waiter
+// thread makes its lock call on its own).
 class SyscallRecording {
  public:
   SyscallRecording() { filelock::platform::syscalls::set_recorder(&record, this); }
@@ -23,8 +25,11 @@ class SyscallRecording {
 
  private:
   static void record(Syscall call, void *self) {
-    static_cast<SyscallRecording *>(self)->calls.push_back(call);
+    auto *rec = static_cast<SyscallRecording *>(self);
+    std::lock_guard<std::mutex> hold(rec->mutex_);
+    rec->calls.push_back(call);
   }
+  std::mutex mutex_;
 };
 
 // Which call of `call` (1-based, as syscalls::fail counts) is the first one made after

@@ -1,7 +1,6 @@
 // Process identity on Linux: /proc/PID/stat field 22 (start time in clock ticks since
 // boot), the boot id the kernel makes at every boot, the machine id and the PID
 // namespace (/proc/self/ns/pid).
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -9,24 +8,22 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
+#include <string>
 
+#include "platform/file.hpp"
 #include "platform/posix/os_process.hpp"
+#include "platform/posix/syscall.hpp"
 
 namespace filelock::platform::os {
 
 namespace {
 
 int64_t start_time_from(const char *path) {
-  FILE *f = std::fopen(path, "re");
-  if (f == nullptr) return errno == ENOENT ? -1 : 0;
-  char buf[1024];
-  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
+  std::string text;
+  if (const OsError e = read_system_file(path, text, 4096)) return e.err == ENOENT ? -1 : 0;
   // The command name (field 2) may hold spaces and parentheses: skip to the last ')'.
-  const char *p = std::strrchr(buf, ')');
-  if (p == nullptr) return 0;
+  const char *p = std::strrchr(text.c_str(), ')');
+  if (p == nullptr || p[1] == '\0') return 0;
   p += 2;  // now at field 3 (state)
   for (int field = 3; field < 22 && *p; ++field) {
     p = std::strchr(p, ' ');
@@ -37,10 +34,9 @@ int64_t start_time_from(const char *path) {
 }
 
 std::string first_line(const char *path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  std::string text;
+  if (read_system_file(path, text, 4096)) return std::string();
+  return text.substr(0, text.find('\n'));
 }
 
 }  // namespace
@@ -59,8 +55,8 @@ std::string machine_id() {
 }
 
 uint64_t pid_namespace() {
-  struct stat st;
-  return ::stat("/proc/self/ns/pid", &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+  FileInfo info;
+  return path_info("/proc/self/ns/pid", info) ? 0 : info.ino;
 }
 
 std::string boot_id() { return first_line("/proc/sys/kernel/random/boot_id"); }

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <cstddef>
 #include <cstring>
+#include <string>
 
 #include "platform/lock_listing.hpp"
+#include "platform/posix/syscall.hpp"
 
 namespace filelock::platform {
 
@@ -35,14 +37,17 @@ void merge_companions(std::vector<KernelLockHolder> &out, size_t first) {
 
 // One pass over /proc/locks: the granted locks on `id`, unmerged. False if unreadable.
 bool read_proc_locks(const FileInfo &id, std::vector<KernelLockHolder> &out) {
-  FILE *f = std::fopen("/proc/locks", "re");
-  if (f == nullptr) return false;
+  // Every granted lock on the system has a line: room for a great many.
+  constexpr size_t kMaxBytes = 64u << 20;
+  std::string text;
+  if (read_system_file("/proc/locks", text, kMaxBytes)) return false;
   const unsigned want_major = major(static_cast<dev_t>(id.dev));
   const unsigned want_minor = minor(static_cast<dev_t>(id.dev));
-  char line[512];
   // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; waiters have "->" after the
   // number and are skipped: they hold nothing.
-  while (std::fgets(line, sizeof line, f) != nullptr) {
+  std::replace(text.begin(), text.end(), '\n', '\0');  // one C string per line
+  for (size_t at = 0; at < text.size(); at += std::strlen(text.c_str() + at) + 1) {
+    const char *line = text.c_str() + at;
     if (std::strstr(line, "->") != nullptr) continue;
     char kind[16], type[16], access[16];
     long long pid;
@@ -61,7 +66,6 @@ bool read_proc_locks(const FileInfo &id, std::vector<KernelLockHolder> &out) {
     h.pid = pid;
     out.push_back(h);
   }
-  std::fclose(f);
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "platform/posix/stat_time.hpp"
@@ -261,5 +262,25 @@ int full_fsync(int fd) {
 }
 
 OsError sync(NativeFile file) { return full_fsync(file) != 0 ? last_error() : ok(); }
+
+OsError read_system_file(const char *path, std::string &out, size_t max) {
+  out.clear();
+  const int fd = open_call(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
+  if (fd < 0) return last_error();
+  // Such files report no size (or not their own): read until a read returns nothing.
+  OsError e;
+  size_t have = 0;
+  while (have < max) {
+    out.resize(std::min(max, have + 16384));
+    const ssize_t n = injected(Syscall::read) ? -1 : ::read(fd, &out[have], out.size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) e = last_error();
+    if (n <= 0) break;
+    have += static_cast<size_t>(n);
+  }
+  out.resize(e ? 0 : have);
+  close(fd);
+  return e;
+}
 
 }  // namespace filelock::platform

@@ -8,7 +8,6 @@
 
 #include <cerrno>
 
-#include "common/error.hpp"
 #include "platform/posix/lock_call.hpp"
 #include "platform/posix/syscall.hpp"
 
@@ -25,11 +24,9 @@ struct flock whole_file(short type) {
   return fl;
 }
 
-// OFD locks are Linux's (macOS declares F_OFD_* without documenting them): elsewhere
-// every OFD lock call fails with this, which throw_kernel_lock_error explains.
-constexpr int kNoOfdLocks = ENOSYS;
+}  // namespace
 
-const char *kind_name(KernelLockKind kind) {
+const char *kernel_lock_name(KernelLockKind kind) noexcept {
   switch (kind) {
     case KernelLockKind::flock: return "flock";
     case KernelLockKind::ofd: return "OFD fcntl";
@@ -37,7 +34,9 @@ const char *kind_name(KernelLockKind kind) {
   }
 }
 
-}  // namespace
+const char *missing_lock_reason(KernelLockKind) noexcept {
+  return "OFD fcntl locks exist only on Linux; use the default backend (flock)";
+}
 
 FL_NO_STACK_REDZONES int lock_call(NativeFile fd, KernelLockKind kind, LockMode mode, bool wait) {
   if (const int err = syscalls::enter(Syscall::lock)) return err;
@@ -56,7 +55,8 @@ FL_NO_STACK_REDZONES int lock_call_unchecked(NativeFile fd, KernelLockKind kind,
       rc = ::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
       break;
 #else
-      return kNoOfdLocks;
+      // OFD locks are Linux's (macOS declares F_OFD_* without documenting them).
+      return kNoSuchLock;
 #endif
     }
     default: {
@@ -68,36 +68,17 @@ FL_NO_STACK_REDZONES int lock_call_unchecked(NativeFile fd, KernelLockKind kind,
   return rc == 0 ? 0 : errno;
 }
 
-[[noreturn]] void throw_kernel_lock_error(KernelLockKind kind, const std::string &path, int err) {
-#ifndef __linux__
-  if (kind == KernelLockKind::ofd && err == kNoOfdLocks)
-    throw_error(Status::unsupported, "lock", path,
-                "OFD fcntl locks exist only on Linux; use the default backend (flock)");
-#endif
-  if (err == EBADF && kind != KernelLockKind::flock)
-    throw_error(Status::permission, "lock", path,
-                std::string(kind_name(kind)) +
-                    " locks need the lock file open for writing, and it may only be read by "
-                    "this user (Bad file descriptor, errno 9); flock locks work read-only");
-  if (err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL)
-    throw_error(Status::unsupported, "lock", path,
-                std::string(kind_name(kind)) + " locks are not supported on this filesystem (" +
-                    os_reason(err) +
-                    "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)");
-  throw_os_error("lock", path, err);
-}
-
-bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path) {
+OsError kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool &acquired) {
   int err;
   do {
     err = lock_call(file, kind, mode, false);
   } while (err == EINTR);
-  if (err == 0) return true;
-  if (err == EWOULDBLOCK || err == EAGAIN || err == EACCES) return false;
-  throw_kernel_lock_error(kind, path, err);
+  acquired = err == 0;
+  if (err == 0 || err == EWOULDBLOCK || err == EAGAIN || err == EACCES) return OsError{};
+  return OsError{err, 0, nullptr};
 }
 
-void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path) {
+OsError kernel_unlock(NativeFile file, KernelLockKind kind) {
   int rc;
   if (injected(Syscall::unlock)) {
     rc = -1;
@@ -111,7 +92,7 @@ void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path
     rc = ::fcntl(file, F_SETLK, &fl);  // never OFD here: it cannot have been locked
 #endif
   }
-  if (rc != 0) throw_os_error("unlock", path, errno);
+  return rc == 0 ? OsError{} : OsError{errno, 0, "unlock"};
 }
 
 }  // namespace filelock::platform

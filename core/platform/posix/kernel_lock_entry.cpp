@@ -9,7 +9,6 @@
 #include <chrono>
 #include <thread>
 
-#include "common/error.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/posix/syscall.hpp"
 
@@ -31,13 +30,17 @@ bool no_such_lock(int err) {
 
 }  // namespace
 
-NativeFile hold_entry_lock(const std::string &path, bool directory) {
+OsError hold_entry_lock(const std::string &path, bool directory, NativeFile &out) {
+  out = kInvalidFile;
   const int fd = open_entry(path, directory);
-  if (fd < 0) throw_os_error("lock (hold the lock entry)", path, errno);
+  if (fd < 0) return OsError{errno, 0, nullptr};
   // The entry is ours and new, but a name-lock acquirer may be probing it (a shared
   // flock for an instant, entry_lock_held): try again for up to about a second.
   for (int attempt = 0;; ++attempt) {
-    if ((injected(Syscall::lock) ? -1 : ::flock(fd, LOCK_EX | LOCK_NB)) == 0) return fd;
+    if ((injected(Syscall::lock) ? -1 : ::flock(fd, LOCK_EX | LOCK_NB)) == 0) {
+      out = fd;
+      return OsError{};
+    }
     const int err = errno;
     if (err == EINTR) continue;
     if ((err == EWOULDBLOCK || err == EAGAIN) && attempt < 1000) {
@@ -45,8 +48,8 @@ NativeFile hold_entry_lock(const std::string &path, bool directory) {
       continue;
     }
     close(fd);
-    if (no_such_lock(err)) return kInvalidFile;  // nothing kernel-locked can meet it here
-    throw_os_error("lock (hold the lock entry)", path, err);
+    if (no_such_lock(err)) return OsError{};  // nothing kernel-locked can meet it here
+    return OsError{err, 0, nullptr};
   }
 }
 

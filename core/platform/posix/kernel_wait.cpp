@@ -19,15 +19,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "common/error.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/posix/lock_call.hpp"
-#include "platform/syscalls.hpp"
+#include "platform/posix/syscall.hpp"
 #include "platform/threads.hpp"
 
 namespace filelock::platform {
@@ -91,8 +89,8 @@ FL_NO_STACK_REDZONES void *waiter_main(void *arg) {
     // the waiter over (abandoned -> waiting); the exchange decides.
     if (!w->state.compare_exchange_weak(state, Waiter::ended, std::memory_order_acq_rel))
       continue;
-    if (rc == 0) ::flock(w->fd, LOCK_UN);
-    ::close(w->fd);
+    if (rc == 0) static_cast<void>(kernel_unlock(w->fd, w->kind));
+    close(w->fd);
     break;
   }
   release(w);
@@ -101,22 +99,37 @@ FL_NO_STACK_REDZONES void *waiter_main(void *arg) {
 }
 
 // A descriptor of its own for a parking waiter, opened like the handle's `file` (same
-// access, so a won lock can be handed over); kInvalidFile when the path names another
-// file than `st` (the handle's) now: gone, or a LOCKDIR lock's directory since.
-NativeFile open_own(NativeFile file, const std::string &path, const struct stat &st) {
-  const int access = ::fcntl(file, F_GETFL) & O_ACCMODE;
-  const int fd = ::open(path.c_str(), access | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+// access, so a won lock can be handed over) in `out`; kInvalidFile when the path names
+// another file than `id` (the handle's) now: gone, or a LOCKDIR lock's directory since.
+OsError open_own(NativeFile file, const std::string &path, const FileInfo &id, NativeFile &out) {
+  out = kInvalidFile;
+  const int flags = injected(Syscall::fcntl) ? -1 : ::fcntl(file, F_GETFL);
+  if (flags < 0) return OsError{errno, 0, "lock (open a descriptor to wait on)"};
+  const int fd = injected(Syscall::open)
+                     ? -1
+                     : ::open(path.c_str(), (flags & O_ACCMODE) | O_NOFOLLOW | O_CLOEXEC |
+                                                O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
-    if (errno == ENOENT || errno == EISDIR) return kInvalidFile;
-    throw_os_error("lock (open a descriptor to wait on)", path, errno);
+    if (errno == ENOENT || errno == EISDIR) return OsError{};
+    return OsError{errno, 0, "lock (open a descriptor to wait on)"};
   }
-  struct stat own;
-  if (::fstat(fd, &own) != 0 || own.st_dev != st.st_dev || own.st_ino != st.st_ino) {
-    ::close(fd);
-    return kInvalidFile;
+  FileInfo own;
+  if (const OsError e = info(fd, own)) {
+    close(fd);
+    return OsError{e.err, 0, "lock (stat a descriptor to wait on)"};
   }
-  ::fcntl(fd, F_SETFL, 0);  // only O_NONBLOCK was set: it kept a FIFO from hanging us
-  return fd;
+  if (own != id) {
+    close(fd);
+    return OsError{};
+  }
+  // Only O_NONBLOCK was set: it kept a FIFO from hanging us.
+  if ((injected(Syscall::fcntl) ? -1 : ::fcntl(fd, F_SETFL, 0)) != 0) {
+    const int err = errno;
+    close(fd);
+    return OsError{err, 0, "lock (open a descriptor to wait on)"};
+  }
+  out = fd;
+  return OsError{};
 }
 
 // Lets go of a parked waiter: it ends by itself once its lock call returns.
@@ -128,32 +141,44 @@ void abandon(Waiter *w) {
 
 // The parked waiter if it waits for this mode on this file and can be taken over;
 // `parked` is left empty either way.
-Waiter *take_parked(ParkedWait &parked, LockMode mode, const struct stat &st) {
+Waiter *take_parked(ParkedWait &parked, LockMode mode, const FileInfo &id) {
   auto *w = static_cast<Waiter *>(parked.waiter);
   if (w == nullptr) return nullptr;
   parked.waiter = nullptr;
   int state = Waiter::abandoned;
-  if (w->mode == mode && w->dev == static_cast<uint64_t>(st.st_dev) &&
-      w->ino == static_cast<uint64_t>(st.st_ino) &&
+  if (w->mode == mode && w->dev == id.dev && w->ino == id.ino &&
       w->state.compare_exchange_strong(state, Waiter::waiting, std::memory_order_acq_rel))
     return w;
   abandon(w);  // ended already, or of no use to this wait
   return nullptr;
 }
 
-void start_waiter(Waiter *w, const std::string &path, pthread_t &thread) {
+OsError start_waiter(Waiter *w, pthread_t &thread) {
   pthread_attr_t attr;
   ::pthread_attr_init(&attr);
   ::pthread_attr_setstacksize(&attr, 64 * 1024);  // it only makes one system call
   helper_thread_starting();
   const int rc = ::pthread_create(&thread, &attr, waiter_main, w);
   ::pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    helper_thread_ending();
-    if (w->own_fd) ::close(w->fd);
-    delete w;
-    throw_os_error("lock (start waiter thread)", path, rc);
+  if (rc == 0) return OsError{};
+  helper_thread_ending();
+  if (w->own_fd) close(w->fd);
+  delete w;
+  return OsError{rc, 0, "lock (start waiter thread)"};
+}
+
+// After a wait that stopped early: the lock may be ours all the same (the waiter won
+// just before it was stopped, or the holder let go meanwhile): one non-blocking try
+// tells. A timed-out wait keeps it (it came within the wait); a canceled one lets go.
+OsError settle(NativeFile file, KernelLockKind kind, LockMode mode, WaitOutcome &outcome) {
+  bool held = false;
+  if (const OsError e = kernel_try_lock(file, kind, mode, held)) return e;
+  if (!held) return OsError{};
+  if (outcome == WaitOutcome::timed_out) {
+    outcome = WaitOutcome::acquired;
+    return OsError{};
   }
+  return kernel_unlock(file, kind);
 }
 
 }  // namespace
@@ -162,33 +187,36 @@ ParkedWait::~ParkedWait() {
   if (waiter != nullptr) abandon(static_cast<Waiter *>(waiter));
 }
 
-WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
-                             std::chrono::steady_clock::time_point deadline,
-                             const std::shared_ptr<Wakeup> &wakeup,
-                             const std::atomic<bool> &cancel, const std::string &path,
-                             ParkedWait *parked) {
+OsError kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
+                         std::chrono::steady_clock::time_point deadline,
+                         const std::shared_ptr<Wakeup> &wakeup, const std::atomic<bool> &cancel,
+                         const std::string &path, ParkedWait *parked, WaitOutcome &outcome) {
   const bool parks = kind == KernelLockKind::flock && !kFlockWaitCancels;
   Waiter *w = nullptr;
   pthread_t thread{};
   if (parks) {
-    struct stat st;
-    if (::fstat(file, &st) != 0) throw_os_error("lock (stat lock file)", path, errno);
-    w = take_parked(*parked, mode, st);
+    FileInfo id;
+    if (const OsError e = info(file, id)) return OsError{e.err, 0, "lock (stat lock file)"};
+    w = take_parked(*parked, mode, id);
     if (w == nullptr) {
-      const NativeFile own = open_own(file, path, st);
-      if (own == kInvalidFile) return WaitOutcome::replaced;
+      NativeFile own;
+      if (const OsError e = open_own(file, path, id, own)) return e;
+      if (own == kInvalidFile) {
+        outcome = WaitOutcome::replaced;
+        return OsError{};
+      }
       w = new Waiter{own, true, kind, mode, wakeup};
-      w->dev = static_cast<uint64_t>(st.st_dev);
-      w->ino = static_cast<uint64_t>(st.st_ino);
-      start_waiter(w, path, thread);
+      w->dev = id.dev;
+      w->ino = id.ino;
+      if (const OsError e = start_waiter(w, thread)) return e;
       ::pthread_detach(thread);  // never joined: it may outlive this wait
     }
   } else {
     w = new Waiter{file, false, kind, mode, wakeup};
-    start_waiter(w, path, thread);
+    if (const OsError e = start_waiter(w, thread)) return e;
   }
 
-  WaitOutcome outcome = WaitOutcome::acquired;
+  outcome = WaitOutcome::acquired;
   while (w->state.load(std::memory_order_acquire) == Waiter::waiting) {
     if (cancel.load()) {  // seq_cst: pairs with cancel()'s store-then-load of the wake-up
       outcome = WaitOutcome::canceled;
@@ -207,10 +235,7 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
       parked->waiter = w;  // emptied by take_parked above
       wakeup->drain();
       // The lock may be free by now: one non-blocking try on our own descriptor.
-      const bool held = kernel_try_lock(file, kind, mode, path);
-      if (held && outcome == WaitOutcome::timed_out) return WaitOutcome::acquired;
-      if (held) kernel_unlock(file, kind, path);
-      return outcome;
+      return settle(file, kind, mode, outcome);
     }
     // The waiter finished: its result is ours, whatever stopped us meanwhile.
     state = w->state.load(std::memory_order_acquire);
@@ -218,12 +243,13 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
     const NativeFile own = w->fd;
     release(w);
     if (state == Waiter::failed) {
-      ::close(own);
-      throw_kernel_lock_error(kind, path, err);
+      close(own);
+      return OsError{err, 0, nullptr};
     }
-    ::close(file);  // held no lock: the lock is on `own`, which takes its place
+    close(file);  // held no lock: the lock is on `own`, which takes its place
     file = own;
-    return WaitOutcome::acquired;
+    outcome = WaitOutcome::acquired;
+    return OsError{};
   }
 
   int state = w->state.load(std::memory_order_acquire);
@@ -231,8 +257,8 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
     const int err = w->err;
     ::pthread_detach(thread);
     release(w);
-    if (state == Waiter::failed) throw_kernel_lock_error(kind, path, err);
-    return WaitOutcome::acquired;
+    outcome = WaitOutcome::acquired;
+    return state == Waiter::failed ? OsError{err, 0, nullptr} : OsError{};
   }
   ::pthread_cancel(thread);
   ::pthread_join(thread, nullptr);
@@ -243,14 +269,14 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
   const int err = w->err;
   delete w;  // the thread is gone; it let go of its share only if it finished
   wakeup->drain();
-  if (state == Waiter::failed) throw_kernel_lock_error(kind, path, err);
+  if (state == Waiter::failed) return OsError{err, 0, nullptr};
+  if (state == Waiter::acquired) {
+    outcome = WaitOutcome::acquired;
+    return OsError{};
+  }
   // A waiter cancelled right after its call returned leaves the lock on our descriptor;
-  // a non-blocking retry tells (it is a no-op for a lock we already own).
-  const bool held = state == Waiter::acquired || kernel_try_lock(file, kind, mode, path);
-  if (state == Waiter::acquired || (held && outcome == WaitOutcome::timed_out))
-    return WaitOutcome::acquired;
-  if (held) kernel_unlock(file, kind, path);
-  return outcome;
+  // the retry tells (it is a no-op for a lock we already own).
+  return settle(file, kind, mode, outcome);
 }
 
 }  // namespace filelock::platform

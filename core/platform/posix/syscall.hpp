@@ -4,7 +4,10 @@
 #pragma once
 
 #include <cerrno>
+#include <cstddef>
+#include <string>
 
+#include "platform/file.hpp"
 #include "platform/syscalls.hpp"
 
 namespace filelock::platform {
@@ -17,6 +20,10 @@ inline bool injected(Syscall call) noexcept {
   errno = err;
   return true;
 }
+
+// Up to `max` bytes of a file the system makes (/proc, /etc/machine-id), read until end
+// of file; open, reads and close through the table.
+OsError read_system_file(const char *path, std::string &out, size_t max);
 
 // fsync of a file or directory (F_FULLFSYNC where there is one): 0 or -1 with errno.
 int full_fsync(int fd);

@@ -7,6 +7,7 @@
 
 namespace filelock::platform {
 
+using win::bad_path;
 using win::from_win32;
 using win::injected;
 using win::injected_error;
@@ -30,7 +31,7 @@ namespace {
 
 OsError move(const std::string &from, const std::string &to, DWORD flags, bool wait_for_readers) {
   std::wstring wfrom, wto;
-  if (!win::widen_ok(from, wfrom) || !win::widen_ok(to, wto)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(from, wfrom) || !win::widen_ok(to, wto)) return bad_path();
   int fault = 0;
   auto attempt = [&]() -> DWORD {
     if ((fault = injected(Syscall::rename)) != 0) return ERROR_SUCCESS;
@@ -58,21 +59,21 @@ OsError rename_no_replace(const std::string &from, const std::string &to) {
 
 OsError hard_link(const std::string &from, const std::string &to) {
   std::wstring wfrom, wto;
-  if (!win::widen_ok(from, wfrom) || !win::widen_ok(to, wto)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(from, wfrom) || !win::widen_ok(to, wto)) return bad_path();
   if (const int err = injected(Syscall::link)) return injected_error(err);
   return ::CreateHardLinkW(wto.c_str(), wfrom.c_str(), nullptr) ? ok() : last_error();
 }
 
 OsError remove(const std::string &path) {
   std::wstring wide;
-  if (!win::widen_ok(path, wide)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(path, wide)) return bad_path();
   if (const int err = injected(Syscall::unlink)) return injected_error(err);
   return ::DeleteFileW(wide.c_str()) ? ok() : last_error();
 }
 
 OsError remove_dir(const std::string &path) {
   std::wstring wide;
-  if (!win::widen_ok(path, wide)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(path, wide)) return bad_path();
   // A file deleted while another process had it open (a reader of holder.json) lingers,
   // delete-pending, until that handle closes, and keeps the directory non-empty until
   // then; a process listing the directory may hold it open without delete sharing
@@ -89,14 +90,14 @@ OsError remove_dir(const std::string &path) {
 
 OsError make_dir(const std::string &path, unsigned /*mode*/) {
   std::wstring wide;
-  if (!win::widen_ok(path, wide)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(path, wide)) return bad_path();
   if (const int err = injected(Syscall::mkdir)) return injected_error(err);
   return ::CreateDirectoryW(wide.c_str(), nullptr) ? ok() : last_error();
 }
 
 OsError list_dir(const std::string &dir, const std::function<void(std::string_view)> &each) {
   std::wstring pattern;
-  if (!win::widen_ok(dir + "\\*", pattern)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(dir + "\\*", pattern)) return bad_path();
   if (const int err = injected(Syscall::opendir)) return injected_error(err);
   WIN32_FIND_DATAW entry;
   HANDLE find = ::FindFirstFileW(pattern.c_str(), &entry);

@@ -11,14 +11,12 @@ namespace filelock::platform {
 // IN_CLOSE_WRITE does).
 DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event event) noexcept
     : fd_(kInvalidFile), name_(name) {
-  try {
-    const std::wstring wide = win::widen(dir, dir);
-    DWORD filter = FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME;
-    if (event == Event::arrived) filter |= FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_SIZE;
-    HANDLE h = ::FindFirstChangeNotificationW(wide.c_str(), FALSE, filter);
-    if (h != INVALID_HANDLE_VALUE) fd_ = h;  // else: callers re-check every retry interval
-  } catch (const Error &) {
-  }
+  std::wstring wide;
+  if (!win::widen(dir, wide)) return;  // no watch: callers re-check every retry interval
+  DWORD filter = FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME;
+  if (event == Event::arrived) filter |= FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_SIZE;
+  HANDLE h = ::FindFirstChangeNotificationW(wide.c_str(), FALSE, filter);
+  if (h != INVALID_HANDLE_VALUE) fd_ = h;  // else: the same
 }
 
 DirectoryWatch::~DirectoryWatch() {

@@ -10,28 +10,31 @@
 #include <thread>
 
 #include "platform/kernel_lock.hpp"
-#include "platform/windows/win_util.hpp"
+#include "platform/windows/win_file.hpp"
 
 namespace filelock::platform {
 
-NativeFile hold_entry_lock(const std::string &path, bool directory) {
-  if (directory) return kInvalidFile;
-  HANDLE h = win::open_existing_lock_file(path, GENERIC_READ | GENERIC_WRITE);
-  if (h == INVALID_HANDLE_VALUE)
-    win::throw_win32("lock (hold the lock entry)", path, ::GetLastError());
-  try {
-    // The entry is ours and new, but a name-lock acquirer may be probing it (a shared
-    // lock for an instant, entry_lock_held): try again for up to about a second.
-    for (int attempt = 0;; ++attempt) {
-      if (kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, path)) return h;
-      if (attempt == 1000)
-        throw_error(Status::io, "lock (hold the lock entry)", path,
-                    "its LockFileEx lock stayed taken by another handle");
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+OsError hold_entry_lock(const std::string &path, bool directory, NativeFile &out) {
+  out = kInvalidFile;
+  if (directory) return OsError{};
+  HANDLE h;
+  if (const OsError e = win::open_existing_lock_file(path, GENERIC_READ | GENERIC_WRITE, h))
+    return e;
+  // The entry is ours and new, but a name-lock acquirer may be probing it (a shared
+  // lock for an instant, entry_lock_held): try again for up to about a second.
+  for (int attempt = 0;; ++attempt) {
+    bool acquired = false;
+    const OsError e = kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, acquired);
+    if (!e && acquired) {
+      out = h;
+      return OsError{};
     }
-  } catch (...) {
-    ::CloseHandle(h);
-    throw;
+    if (e || attempt == 1000) {
+      ::CloseHandle(h);
+      // Still taken by another handle after a second: reported as the lock's conflict.
+      return e ? e : win::from_win32(ERROR_LOCK_VIOLATION);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
@@ -42,14 +45,11 @@ void drop_entry_lock(NativeFile file) noexcept {
 
 bool entry_lock_held(const std::string &path, bool directory) {
   if (directory) return false;
-  HANDLE h = win::open_existing_lock_file(path, GENERIC_READ);
-  if (h == INVALID_HANDLE_VALUE) return false;
-  bool held = false;
-  try {
-    held = !kernel_try_lock(h, KernelLockKind::flock, LockMode::shared, path);
-  } catch (const Error &) {
-    held = false;  // cannot be probed
-  }
+  HANDLE h;
+  if (win::open_existing_lock_file(path, GENERIC_READ, h)) return false;
+  bool acquired = true;
+  // An error: it cannot be probed, which counts as not held.
+  const bool held = !kernel_try_lock(h, KernelLockKind::flock, LockMode::shared, acquired) && !acquired;
   ::CloseHandle(h);  // releases the probe's lock
   return held;
 }

@@ -22,6 +22,7 @@ const NativeFile kInvalidFile = INVALID_HANDLE_VALUE;
 Status native_status(const OsError &e) { return win::status_from_win32(e.native); }
 std::string native_reason(const OsError &e) { return win::win32_reason(e.native); }
 
+using win::bad_path;
 using win::from_win32;
 using win::injected;
 using win::injected_error;
@@ -59,7 +60,7 @@ bool query(HANDLE h, BY_HANDLE_FILE_INFORMATION &i, OsError &e) {
 OsError open_handle(const std::string &path, DWORD access, DWORD disposition, DWORD flags,
                     NativeFile &out) {
   std::wstring wide;
-  if (!win::widen_ok(path, wide)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(path, wide)) return bad_path();
   int fault = 0;
   const DWORD err = win::retry_while_in_use(false, [&]() -> DWORD {
     if ((fault = injected(Syscall::open)) != 0) return ERROR_SUCCESS;
@@ -146,7 +147,7 @@ OsError open_write(const std::string &path, Create create, bool append, unsigned
 OsError open_lock_file(const std::string &path, unsigned /*mode: Windows has ACLs*/,
                        NativeFile &out, bool &read_only, FileInfo &id) {
   std::wstring wide;
-  if (!win::widen_ok(path, wide)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(path, wide)) return bad_path();
   read_only = false;
   int fault = 0;
   HANDLE h = open_lock_handle(wide, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS, fault);
@@ -192,7 +193,7 @@ OsError open_lock_file(const std::string &path, unsigned /*mode: Windows has ACL
 
 OsError create_file(const std::string &path, unsigned /*mode*/, std::string_view content) {
   std::wstring wide;
-  if (!win::widen_ok(path, wide)) return from_win32(ERROR_INVALID_NAME);
+  if (!win::widen_ok(path, wide)) return bad_path();
   if (const int err = injected(Syscall::open)) return injected_error(err);
   HANDLE h = ::CreateFileW(wide.c_str(), GENERIC_WRITE | DELETE, win::kShareAll, nullptr, CREATE_NEW,
                            FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);

@@ -18,10 +18,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "platform/syscalls.hpp"
-#include "platform/windows/win_util.hpp"
+#include "platform/windows/win_file.hpp"
 
 namespace filelock::platform {
 
@@ -51,11 +50,15 @@ bool running_on_wine() {
   return wine;
 }
 
-void require_lockfileex(KernelLockKind kind, const std::string &path) {
-  if (kind == KernelLockKind::flock) return;
-  throw_error(Status::unsupported, "lock", path,
-              std::string(kind == KernelLockKind::ofd ? "OFD" : "POSIX") +
-                  " fcntl locks do not exist on Windows; use the default backend (LockFileEx)");
+// Only KernelLockKind::flock exists here (as LockFileEx): 0, or kNoSuchLock.
+int require_lockfileex(KernelLockKind kind) {
+  return kind == KernelLockKind::flock ? 0 : kNoSuchLock;
+}
+
+OsError lock_error(int err) { return OsError{err, 0, nullptr}; }
+OsError with_op(OsError e, const char *op) {
+  e.op = op;
+  return e;
 }
 
 // Holds an event handle for the duration of one call.
@@ -66,15 +69,26 @@ struct Event {
   }
 };
 
-WaitOutcome wait_by_retry(NativeFile file, KernelLockKind kind, LockMode mode, bool forever,
-                          std::chrono::steady_clock::time_point deadline,
-                          const std::shared_ptr<Wakeup> &wakeup, const std::atomic<bool> &cancel,
-                          const std::string &path) {
+OsError wait_by_retry(NativeFile file, KernelLockKind kind, LockMode mode, bool forever,
+                      std::chrono::steady_clock::time_point deadline,
+                      const std::shared_ptr<Wakeup> &wakeup, const std::atomic<bool> &cancel,
+                      WaitOutcome &outcome) {
   while (true) {
-    if (cancel.load(std::memory_order_acquire)) return WaitOutcome::canceled;
-    if (kernel_try_lock(file, kind, mode, path)) return WaitOutcome::acquired;
+    if (cancel.load(std::memory_order_acquire)) {
+      outcome = WaitOutcome::canceled;
+      return OsError{};
+    }
+    bool acquired = false;
+    if (const OsError e = kernel_try_lock(file, kind, mode, acquired)) return e;
+    if (acquired) {
+      outcome = WaitOutcome::acquired;
+      return OsError{};
+    }
     const auto now = std::chrono::steady_clock::now();
-    if (!forever && now >= deadline) return WaitOutcome::timed_out;
+    if (!forever && now >= deadline) {
+      outcome = WaitOutcome::timed_out;
+      return OsError{};
+    }
     const auto next = forever ? now + kWineRetry : std::min(deadline, now + kWineRetry);
     wakeup->wait_until(false, next);
   }
@@ -82,23 +96,28 @@ WaitOutcome wait_by_retry(NativeFile file, KernelLockKind kind, LockMode mode, b
 
 }  // namespace
 
-// LockFileEx reports Win32 errors, never these errno values: only injected faults (tests)
-// arrive here, and they read as they do on POSIX.
-[[noreturn]] void throw_kernel_lock_error(KernelLockKind kind, const std::string &path, int err) {
-  require_lockfileex(kind, path);
-  if (err == ENOLCK || err == EOPNOTSUPP || err == ENOSYS || err == EINVAL)
-    throw_error(Status::unsupported, "lock", path,
-                "LockFileEx locks are not supported on this filesystem (" +
-                    std::string(std::strerror(err)) + ", errno " + std::to_string(err) +
-                    "); use the LOCKFILE or LOCKDIR backend (FL_BACKEND_LOCKFILE/LOCKDIR)");
-  throw_os_error("lock", path, err);
+const char *kernel_lock_name(KernelLockKind kind) noexcept {
+  switch (kind) {
+    case KernelLockKind::flock: return "LockFileEx";
+    case KernelLockKind::ofd: return "OFD fcntl";
+    default: return "POSIX fcntl";
+  }
 }
 
-bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const std::string &path) {
-  require_lockfileex(kind, path);
-  if (const int err = syscalls::enter(Syscall::lock)) throw_kernel_lock_error(kind, path, err);
+const char *missing_lock_reason(KernelLockKind kind) noexcept {
+  return kind == KernelLockKind::ofd
+             ? "OFD fcntl locks do not exist on Windows; use the default backend (LockFileEx)"
+             : "POSIX fcntl locks do not exist on Windows; use the default backend (LockFileEx)";
+}
+
+// LockFileEx reports Win32 errors (OsError::native); an injected fault (tests) carries
+// an errno only, and reads as it does on POSIX.
+OsError kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, bool &acquired) {
+  acquired = false;
+  if (const int err = require_lockfileex(kind)) return lock_error(err);
+  if (const int err = syscalls::enter(Syscall::lock)) return lock_error(err);
   Event event;
-  if (event.h == nullptr) win::throw_win32("lock (create event)", path, ::GetLastError());
+  if (event.h == nullptr) return with_op(win::last_error(), "lock (create event)");
   OVERLAPPED ov = lock_range(event.h);
   BOOL ok = ::LockFileEx(file, lock_flags(mode, false), 0, 1, 0, &ov);
   DWORD err = ok ? ERROR_SUCCESS : ::GetLastError();
@@ -109,38 +128,39 @@ bool kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, const 
     ok = ::GetOverlappedResult(file, &ov, &ignored, TRUE);
     err = ok ? ERROR_SUCCESS : ::GetLastError();
   }
-  if (ok) return true;
-  if (err == ERROR_LOCK_VIOLATION) return false;
-  win::throw_win32("lock", path, err);
+  acquired = ok != FALSE;
+  if (ok || err == ERROR_LOCK_VIOLATION) return OsError{};
+  return win::from_win32(err);
 }
 
-void kernel_unlock(NativeFile file, KernelLockKind kind, const std::string &path) {
-  require_lockfileex(kind, path);
-  if (const int err = syscalls::enter(Syscall::unlock)) throw_os_error("unlock", path, err);
+OsError kernel_unlock(NativeFile file, KernelLockKind kind) {
+  if (const int err = require_lockfileex(kind)) return with_op(lock_error(err), "unlock");
+  if (const int err = syscalls::enter(Syscall::unlock)) return with_op(lock_error(err), "unlock");
   OVERLAPPED ov = lock_range(nullptr);
-  if (!::UnlockFileEx(file, 0, 1, 0, &ov)) win::throw_win32("unlock", path, ::GetLastError());
+  if (!::UnlockFileEx(file, 0, 1, 0, &ov)) return with_op(win::last_error(), "unlock");
+  return OsError{};
 }
 
 // An overlapped LockFileEx is cancelled with CancelIoEx: nothing is ever parked.
 ParkedWait::~ParkedWait() = default;
 
-WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
-                             std::chrono::steady_clock::time_point deadline,
-                             const std::shared_ptr<Wakeup> &wakeup,
-                             const std::atomic<bool> &cancel, const std::string &path,
-                             ParkedWait * /*parked*/) {
-  require_lockfileex(kind, path);
+OsError kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, bool forever,
+                         std::chrono::steady_clock::time_point deadline,
+                         const std::shared_ptr<Wakeup> &wakeup, const std::atomic<bool> &cancel,
+                         const std::string & /*path*/, ParkedWait * /*parked*/,
+                         WaitOutcome &outcome) {
+  outcome = WaitOutcome::acquired;
+  if (const int err = require_lockfileex(kind)) return lock_error(err);
   if (running_on_wine())
-    return wait_by_retry(file, kind, mode, forever, deadline, wakeup, cancel, path);
+    return wait_by_retry(file, kind, mode, forever, deadline, wakeup, cancel, outcome);
 
   Event event;
-  if (event.h == nullptr) win::throw_win32("lock (create event)", path, ::GetLastError());
-  if (const int err = syscalls::enter(Syscall::lock)) throw_kernel_lock_error(kind, path, err);
+  if (event.h == nullptr) return with_op(win::last_error(), "lock (create event)");
+  if (const int err = syscalls::enter(Syscall::lock)) return lock_error(err);
   OVERLAPPED ov = lock_range(event.h);
-  if (::LockFileEx(file, lock_flags(mode, true), 0, 1, 0, &ov)) return WaitOutcome::acquired;
-  if (::GetLastError() != ERROR_IO_PENDING) win::throw_win32("lock", path, ::GetLastError());
+  if (::LockFileEx(file, lock_flags(mode, true), 0, 1, 0, &ov)) return OsError{};
+  if (::GetLastError() != ERROR_IO_PENDING) return win::last_error();
 
-  WaitOutcome outcome = WaitOutcome::acquired;
   while (::WaitForSingleObject(event.h, 0) != WAIT_OBJECT_0) {
     if (cancel.load(std::memory_order_acquire)) {
       outcome = WaitOutcome::canceled;
@@ -157,15 +177,13 @@ WaitOutcome kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mod
   if (::GetOverlappedResult(file, &ov, &ignored, TRUE)) {
     // Granted before the cancel took effect: a timed-out caller keeps it (it did get the
     // lock within its wait); a canceled one must not be left holding it.
-    if (outcome == WaitOutcome::canceled) {
-      kernel_unlock(file, kind, path);
-      return outcome;
-    }
-    return WaitOutcome::acquired;
+    if (outcome == WaitOutcome::canceled) return kernel_unlock(file, kind);
+    outcome = WaitOutcome::acquired;
+    return OsError{};
   }
   const DWORD err = ::GetLastError();
-  if (err == ERROR_OPERATION_ABORTED && outcome != WaitOutcome::acquired) return outcome;
-  win::throw_win32("lock", path, err);
+  if (err == ERROR_OPERATION_ABORTED && outcome != WaitOutcome::acquired) return OsError{};
+  return win::from_win32(err);
 }
 
 }  // namespace filelock::platform

@@ -3,7 +3,7 @@
 #include "platform/lock_listing.hpp"
 
 #include "platform/kernel_lock.hpp"
-#include "platform/windows/win_util.hpp"
+#include "platform/windows/win_file.hpp"
 
 namespace filelock::platform {
 
@@ -27,57 +27,59 @@ bool delete_by_handle(HANDLE h) {
 
 bool list_kernel_locks(const FileInfo &, std::vector<KernelLockHolder> &) { return false; }
 
-int probe_kernel_lock(const std::string &path) {
-  HANDLE h = win::open_existing_lock_file(path, GENERIC_READ);
-  if (h == INVALID_HANDLE_VALUE) win::throw_win32("probe lock", path, ::GetLastError());
-  int state = 0;
-  try {
-    if (!kernel_try_lock(h, KernelLockKind::flock, LockMode::shared, path)) {
-      state = 2;
-    } else {
-      kernel_unlock(h, KernelLockKind::flock, path);
-      if (!kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, path)) state = 1;
-    }
-  } catch (...) {
-    ::CloseHandle(h);
-    throw;
-  }
-  ::CloseHandle(h);  // releases anything the probe took
-  return state;
+OsError probe_kernel_lock(const std::string &path, int &state) {
+  state = 0;
+  HANDLE h;
+  if (const OsError e = win::open_existing_lock_file(path, GENERIC_READ, h)) return e;
+  // Not even shared: held exclusively. Shared but not exclusive: held shared.
+  bool shared = false, exclusive = false;
+  OsError e = kernel_try_lock(h, KernelLockKind::flock, LockMode::shared, shared);
+  if (!e && shared) e = kernel_unlock(h, KernelLockKind::flock);
+  if (!e && shared) e = kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, exclusive);
+  if (!e) state = !shared ? 2 : !exclusive ? 1 : 0;
+  close(h);  // releases anything the probe took
+  return e;
 }
 
-RemoveOutcome remove_unheld_lock_file(const std::string &path) {
-  HANDLE h = win::open_existing_lock_file(path, GENERIC_READ | GENERIC_WRITE | DELETE);
-  if (h == INVALID_HANDLE_VALUE && ::GetLastError() == ERROR_ACCESS_DENIED)
-    h = win::open_existing_lock_file(path, GENERIC_READ | DELETE);
-  if (h == INVALID_HANDLE_VALUE) {
-    const DWORD err = ::GetLastError();
-    if (err == ERROR_FILE_NOT_FOUND || err == ERROR_PATH_NOT_FOUND) return RemoveOutcome::missing;
+OsError remove_unheld_lock_file(const std::string &path, RemoveOutcome &outcome) {
+  outcome = RemoveOutcome::held;
+  HANDLE h;
+  OsError e = win::open_existing_lock_file(path, GENERIC_READ | GENERIC_WRITE | DELETE, h);
+  if (e && e.native == ERROR_ACCESS_DENIED)
+    e = win::open_existing_lock_file(path, GENERIC_READ | DELETE, h);
+  if (e) {
+    if (e.native == ERROR_FILE_NOT_FOUND || e.native == ERROR_PATH_NOT_FOUND) {
+      outcome = RemoveOutcome::missing;
+      return OsError{};
+    }
     // Another program has it open without FILE_SHARE_DELETE (a CRT open(), say): in use,
     // and it could not be removed anyway.
-    if (err == ERROR_SHARING_VIOLATION) return RemoveOutcome::held;
-    win::throw_win32("open lock file", path, err);
+    if (e.native == ERROR_SHARING_VIOLATION) return OsError{};
+    e.op = "open lock file";
+    return e;
   }
-  RemoveOutcome outcome = RemoveOutcome::held;
-  try {
-    FileInfo by_handle;
-    if (const OsError e = info(h, by_handle)) win::throw_win32("stat lock file", path, e.native);
-    if (by_handle.regular && kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, path)) {
-      FileInfo by_path;
-      if (entry_info(path, by_path) || by_path != by_handle) {
-        outcome = RemoveOutcome::changed;
-      } else if (delete_by_handle(h)) {
-        outcome = RemoveOutcome::removed;
-      } else {
-        win::throw_win32("remove lock file", path, ::GetLastError());
-      }
+  FileInfo by_handle;
+  e = info(h, by_handle);
+  if (e) e.op = "stat lock file";
+  bool locked = false;
+  if (!e && by_handle.regular)
+    e = kernel_try_lock(h, KernelLockKind::flock, LockMode::exclusive, locked);
+  if (!e && locked) {
+    FileInfo by_path;
+    if (entry_info(path, by_path) || by_path != by_handle) {
+      outcome = RemoveOutcome::changed;
+    } else if (const int err = win::injected(Syscall::unlink)) {
+      e = win::injected_error(err);
+      e.op = "remove lock file";
+    } else if (delete_by_handle(h)) {
+      outcome = RemoveOutcome::removed;
+    } else {
+      e = win::last_error();
+      e.op = "remove lock file";
     }
-  } catch (...) {
-    ::CloseHandle(h);
-    throw;
   }
-  ::CloseHandle(h);  // releases the lock
-  return outcome;
+  close(h);  // releases the lock
+  return e;
 }
 
 }  // namespace filelock::platform

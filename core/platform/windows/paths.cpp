@@ -2,6 +2,8 @@
 // system returns.
 #include "platform/paths.hpp"
 
+#include <cerrno>
+
 #include "platform/windows/win_util.hpp"
 
 namespace filelock::platform {
@@ -39,7 +41,10 @@ std::string join_path(const std::string &dir, const std::string &name) {
 
 std::string absolute_path(const std::string &path) {
   const std::string dir = dir_name(path);
-  const std::wstring wide = win::widen(dir, dir);
+  std::wstring wide;
+  if (!win::widen(dir, wide))
+    throw_error(Status::invalid, "resolve directory", dir, "is not valid UTF-8 (paths are UTF-8)",
+                EINVAL);
   // Open the directory itself so junctions and symlinks in it resolve as the system sees
   // them, the counterpart of realpath().
   HANDLE h = ::CreateFileW(wide.c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,

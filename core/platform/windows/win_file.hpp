@@ -56,14 +56,21 @@ inline OsError ok() { return OsError{}; }
 inline int injected(Syscall call) noexcept { return syscalls::enter(call); }
 inline OsError injected_error(int err) { return OsError{err, 0, nullptr}; }
 
-// Paths that are not valid UTF-8 cannot name a file; reported like a bad name.
-inline bool widen_ok(const std::string &path, std::wstring &out) {
-  try {
-    out = widen(path, path);
-    return true;
-  } catch (const Error &) {
-    return false;
-  }
+// Paths that are not valid UTF-8 cannot name a file: bad_path() is their error.
+inline bool widen_ok(const std::string &path, std::wstring &out) { return widen(path, out); }
+inline OsError bad_path() { return OsError{kInvalidPathEncoding, 0, nullptr}; }
+
+// An existing lock file (or record), never followed through a reparse point, overlapped
+// as kernel_try_lock expects of every lock file handle.
+inline OsError open_existing_lock_file(const std::string &path, DWORD access, HANDLE &out) {
+  out = INVALID_HANDLE_VALUE;
+  std::wstring wide;
+  if (!widen(path, wide)) return bad_path();
+  if (const int err = injected(Syscall::open)) return injected_error(err);
+  out = ::CreateFileW(wide.c_str(), access, kShareAll, nullptr, OPEN_EXISTING,
+                      FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_OVERLAPPED,
+                      nullptr);
+  return out == INVALID_HANDLE_VALUE ? last_error() : ok();
 }
 
 // Another process's handle refuses ours for as long as it is open when it denies the

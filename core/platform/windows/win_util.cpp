@@ -4,21 +4,16 @@
 
 namespace filelock::platform::win {
 
-HANDLE open_existing_lock_file(const std::string &path, DWORD access) {
-  return ::CreateFileW(widen(path, path).c_str(), access, kShareAll, nullptr, OPEN_EXISTING,
-                       FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_OVERLAPPED,
-                       nullptr);
-}
-
-std::wstring widen(const std::string &utf8, const std::string &path_for_errors) {
-  if (utf8.empty()) return std::wstring();
+bool widen(const std::string &utf8, std::wstring &out) {
+  out.clear();
+  if (utf8.empty()) return true;
   const int n = ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(),
                                       static_cast<int>(utf8.size()), nullptr, 0);
-  if (n <= 0) throw_error(Status::invalid, "convert path", path_for_errors, "is not valid UTF-8");
-  std::wstring out(static_cast<size_t>(n), L'\0');
+  if (n <= 0) return false;
+  out.resize(static_cast<size_t>(n));
   ::MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, utf8.data(), static_cast<int>(utf8.size()),
                         out.data(), n);
-  return out;
+  return true;
 }
 
 std::string narrow(const wchar_t *utf16, size_t length) {

@@ -15,17 +15,14 @@ namespace filelock::platform::win {
 // a holder's record, and lock files are renamed and deleted while open.
 constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 
-// An existing lock file (or record), never followed through a reparse point, overlapped
-// as kernel_try_lock expects of every lock file handle; INVALID_HANDLE_VALUE on failure.
-HANDLE open_existing_lock_file(const std::string &path, DWORD access);
-
 // One read or write at `offset`, waited for: works on overlapped handles (lock files)
 // and plain ones alike. False with GetLastError() set.
 bool transfer(HANDLE h, bool write, uint64_t offset, void *data, DWORD size, DWORD &done);
 
-// Paths arrive as UTF-8 (the C API's encoding) and go to the W functions; invalid UTF-8
-// throws Status::invalid rather than being mangled into another file's name.
-std::wstring widen(const std::string &utf8, const std::string &path_for_errors);
+// Paths arrive as UTF-8 (the C API's encoding) and go to the W functions. False for
+// invalid UTF-8 (callers report kInvalidPathEncoding, platform/file.hpp), rather than
+// mangling it into another file's name.
+bool widen(const std::string &utf8, std::wstring &out);
 std::string narrow(const wchar_t *utf16, size_t length);
 
 Status status_from_win32(DWORD err) noexcept;

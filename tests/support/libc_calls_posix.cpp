@@ -1,0 +1,246 @@
+// Counts the C library's file and lock calls (libc_calls_posix.hpp) by defining them in
+// the test binary, which then calls the C library's own through dlsym(RTLD_NEXT).
+#include "libc_calls_posix.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+namespace {
+
+using filelock::platform::Syscall;
+
+std::atomic<bool> counting{false};
+std::atomic<int> libc_calls[static_cast<int>(Syscall::count_)];
+
+void count(Syscall call) {
+  if (counting.load(std::memory_order_relaxed)) libc_calls[static_cast<int>(call)].fetch_add(1);
+}
+
+// Descriptors of files opened while counting: only their reads, writes and closes are
+// counted.
+std::mutex fds_mutex;
+std::set<int> opened_fds;
+
+void opened(int fd) {
+  if (fd < 0 || !counting.load(std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> hold(fds_mutex);
+  opened_fds.insert(fd);
+}
+
+bool is_opened(int fd, bool forget) {
+  if (!counting.load(std::memory_order_relaxed)) return false;
+  std::lock_guard<std::mutex> hold(fds_mutex);
+  return forget ? opened_fds.erase(fd) > 0 : opened_fds.count(fd) > 0;
+}
+
+template <typename Fn>
+Fn real(const char *name) {
+  return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
+}
+
+// fcntl's lock commands count as lock or unlock, F_GETFL/F_SETFL on a file as fcntl
+// (not on a wake-up's pipe); the rest (descriptor flags, lock queries) are not file
+// system calls of the table.
+void count_fcntl(int fd, int cmd, void *arg) {
+  switch (cmd) {
+    case F_GETFL: case F_SETFL:
+      if (is_opened(fd, false)) count(Syscall::fcntl);
+      break;
+    case F_SETLK: case F_SETLKW:
+#ifdef F_OFD_SETLK
+    case F_OFD_SETLK: case F_OFD_SETLKW:
+#endif
+      count(static_cast<struct flock *>(arg)->l_type == F_UNLCK ? Syscall::unlock : Syscall::lock);
+      break;
+    default:
+      break;
+  }
+}
+
+int fcntl_call(int fd, int cmd, void *arg) {
+  count_fcntl(fd, cmd, arg);
+  static const auto fn = real<int (*)(int, int, ...)>("fcntl");
+  return fn(fd, cmd, arg);
+}
+
+FILE *fopen_call(const char *path, const char *mode) {
+  count(Syscall::open);
+  using Fn = FILE *(*)(const char *, const char *);
+  static const auto fn = real<Fn>("fopen");
+  FILE *f = fn(path, mode);
+  if (f != nullptr) opened(fileno(f));
+  return f;
+}
+
+}  // namespace
+
+namespace fltest {
+void libc_counting(bool on) { counting.store(on); }
+void libc_reset() {
+  for (auto &c : libc_calls) c.store(0);
+  std::lock_guard<std::mutex> hold(fds_mutex);
+  opened_fds.clear();
+}
+int libc_count(Syscall call) { return libc_calls[static_cast<int>(call)].load(); }
+}  // namespace fltest
+
+extern "C" {
+
+int open(const char *path, int flags, ...) {
+  unsigned mode = 0;
+  bool with_mode = (flags & O_CREAT) != 0;
+#ifdef O_TMPFILE
+  with_mode = with_mode || (flags & O_TMPFILE) == O_TMPFILE;  // O_TMPFILE has O_DIRECTORY's bit
+#endif
+  if (with_mode) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = va_arg(ap, unsigned);
+    va_end(ap);
+  }
+  count(Syscall::open);
+  static const auto fn = real<int (*)(const char *, int, ...)>("open");
+  const int fd = fn(path, flags, mode);
+  opened(fd);
+  return fd;
+}
+
+FILE *fopen(const char *path, const char *mode) { return fopen_call(path, mode); }
+FILE *fopen64(const char *path, const char *mode) { return fopen_call(path, mode); }
+
+int close(int fd) {
+  if (is_opened(fd, true)) count(Syscall::close);
+  static const auto fn = real<int (*)(int)>("close");
+  return fn(fd);
+}
+
+ssize_t read(int fd, void *data, size_t size) {
+  if (is_opened(fd, false)) count(Syscall::read);
+  static const auto fn = real<ssize_t (*)(int, void *, size_t)>("read");
+  return fn(fd, data, size);
+}
+
+ssize_t pread(int fd, void *data, size_t size, off_t offset) {
+  count(Syscall::read);
+  static const auto fn = real<ssize_t (*)(int, void *, size_t, off_t)>("pread");
+  return fn(fd, data, size, offset);
+}
+
+int fstat(int fd, struct stat *st) {
+  count(Syscall::stat);
+  static const auto fn = real<int (*)(int, struct stat *)>("fstat");
+  return fn(fd, st);
+}
+
+int stat(const char *path, struct stat *st) {
+  count(Syscall::stat);
+  static const auto fn = real<int (*)(const char *, struct stat *)>("stat");
+  return fn(path, st);
+}
+
+int lstat(const char *path, struct stat *st) {
+  count(Syscall::stat);
+  static const auto fn = real<int (*)(const char *, struct stat *)>("lstat");
+  return fn(path, st);
+}
+
+int fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  return fcntl_call(fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  return fcntl_call(fd, cmd, arg);
+}
+
+ssize_t write(int fd, const void *data, size_t size) {
+  if (is_opened(fd, false)) count(Syscall::write);  // not a wake-up's signal
+  static const auto fn = real<ssize_t (*)(int, const void *, size_t)>("write");
+  return fn(fd, data, size);
+}
+
+ssize_t pwrite(int fd, const void *data, size_t size, off_t offset) {
+  count(Syscall::pwrite);
+  static const auto fn = real<ssize_t (*)(int, const void *, size_t, off_t)>("pwrite");
+  return fn(fd, data, size, offset);
+}
+
+int fsync(int fd) {
+  count(Syscall::fsync);
+  static const auto fn = real<int (*)(int)>("fsync");
+  return fn(fd);
+}
+
+int ftruncate(int fd, off_t size) {
+  count(Syscall::truncate);
+  static const auto fn = real<int (*)(int, off_t)>("ftruncate");
+  return fn(fd, size);
+}
+
+int fchmod(int fd, mode_t mode) {
+  count(Syscall::chmod);
+  static const auto fn = real<int (*)(int, mode_t)>("fchmod");
+  return fn(fd, mode);
+}
+
+int rename(const char *from, const char *to) {
+  count(Syscall::rename);
+  static const auto fn = real<int (*)(const char *, const char *)>("rename");
+  return fn(from, to);
+}
+
+#ifdef __linux__
+int renameat2(int from_dir, const char *from, int to_dir, const char *to, unsigned flags) {
+  count(Syscall::rename);
+  static const auto fn = real<int (*)(int, const char *, int, const char *, unsigned)>("renameat2");
+  return fn(from_dir, from, to_dir, to, flags);
+}
+#endif
+
+int link(const char *from, const char *to) {
+  count(Syscall::link);
+  static const auto fn = real<int (*)(const char *, const char *)>("link");
+  return fn(from, to);
+}
+
+int unlink(const char *path) {
+  count(Syscall::unlink);
+  static const auto fn = real<int (*)(const char *)>("unlink");
+  return fn(path);
+}
+
+int mkdir(const char *path, mode_t mode) {
+  count(Syscall::mkdir);
+  static const auto fn = real<int (*)(const char *, mode_t)>("mkdir");
+  return fn(path, mode);
+}
+
+int rmdir(const char *path) {
+  count(Syscall::rmdir);
+  static const auto fn = real<int (*)(const char *)>("rmdir");
+  return fn(path);
+}
+
+int flock(int fd, int op) {
+  count((op & LOCK_UN) ? Syscall::unlock : Syscall::lock);
+  static const auto fn = real<int (*)(int, int)>("flock");
+  return fn(fd, op);
+}
+
+}  // extern "C"
