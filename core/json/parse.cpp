@@ -10,10 +10,7 @@
 #include <vector>
 
 #include "json/json.hpp"
-
-#if defined(_MSC_VER)
-#include <intrin.h>
-#endif
+#include "json/swar.hpp"
 
 namespace filelock::json {
 
@@ -40,27 +37,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // i.e. if the byte-by-byte scan has work to do there (it may flag a plain byte next to
 // such a one; never misses one).
 uint64_t special8(const char *p) {
-  constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  uint64_t x;
-  std::memcpy(&x, p, 8);
-  const auto zero_byte = [](uint64_t v) { return (v - ones) & ~v; };
-  return (x | ((x - 0x20 * ones) & ~x) | zero_byte(x ^ ('"' * ones)) | zero_byte(x ^ ('\\' * ones))) & highs;
-}
-
-// How many bytes of a special8 word come before the first flagged one. Only bytes
-// above a flagged byte can be flagged falsely (a borrow runs upwards), so the lowest
-// flag is exact; on a big-endian machine, 0 (the caller then scans byte by byte).
-size_t first_flagged(uint64_t special) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  return static_cast<size_t>(__builtin_ctzll(special)) / 8;
-#elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_ARM64))
-  unsigned long at;
-  _BitScanForward64(&at, special);
-  return at / 8;
-#else
-  (void)special;
-  return 0;
-#endif
+  const uint64_t x = swar::load8(p);
+  return (x & swar::kHighs) | swar::quote_backslash_control(x);
 }
 
 // A key as the duplicate check sees it: its bytes in the node, and a hash that makes
@@ -74,11 +52,6 @@ struct KeyRef {
   }
 };
 
-uint64_t load8(const char *p) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  return w;
-}
 uint64_t load4(const char *p) {
   uint32_t w;
   std::memcpy(&w, p, 4);
@@ -97,8 +70,8 @@ uint64_t key_hash(const char *p, size_t n) {
     h ^= h >> 32;
   };
   if (n >= 8) {
-    for (size_t i = 0; i + 8 < n; i += 8) mix(load8(p + i));
-    mix(load8(p + n - 8));
+    for (size_t i = 0; i + 8 < n; i += 8) mix(swar::load8(p + i));
+    mix(swar::load8(p + n - 8));
   } else if (n >= 4) {
     mix(load4(p) | load4(p + n - 4) << 32);
   } else if (n > 0) {
@@ -386,7 +359,7 @@ class Parser {
       while (k + 8 <= n) {
         const uint64_t special = special8(s_.data() + k);
         if (special != 0) {
-          k += first_flagged(special);
+          k += swar::first_flagged(special);
           break;
         }
         k += 8;
