@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "json/json.hpp"
+#include "json/swar.hpp"
 
 namespace filelock::json {
 
@@ -36,11 +37,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 // i.e. if the byte-by-byte scan has work to do there (it may flag a plain byte next to
 // such a one; never misses one).
 uint64_t special8(const char *p) {
-  constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  uint64_t x;
-  std::memcpy(&x, p, 8);
-  const auto zero_byte = [](uint64_t v) { return (v - ones) & ~v; };
-  return (x | ((x - 0x20 * ones) & ~x) | zero_byte(x ^ ('"' * ones)) | zero_byte(x ^ ('\\' * ones))) & highs;
+  const uint64_t x = swar::load8(p);
+  return (x & swar::kHighs) | swar::quote_backslash_control(x);
 }
 
 // A key as the duplicate check sees it: its bytes in the node, and a hash that makes
@@ -54,23 +52,31 @@ struct KeyRef {
   }
 };
 
+uint64_t load4(const char *p) {
+  uint32_t w;
+  std::memcpy(&w, p, 4);
+  return w;
+}
+
 // Every byte counts: keys that share long prefixes and suffixes ("/runs/00017/out.json")
-// must not collide, or a large object's table would turn quadratic.
+// must not collide, or a large object's table would turn quadratic. The tail is read
+// as fixed-size loads that may overlap bytes already mixed (a variable-size copy
+// through memory stalled every key).
 uint64_t key_hash(const char *p, size_t n) {
   constexpr uint64_t k = 0xff51afd7ed558ccdULL;
   uint64_t h = n * 0x9E3779B97F4A7C15ULL;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
+  const auto mix = [&](uint64_t w) {
     h = (h ^ w) * k;
     h ^= h >> 32;
-  }
-  if (i < n) {
-    uint64_t w = 0;
-    std::memcpy(&w, p + i, n - i);
-    h = (h ^ w) * k;
-    h ^= h >> 32;
+  };
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) mix(swar::load8(p + i));
+    mix(swar::load8(p + n - 8));
+  } else if (n >= 4) {
+    mix(load4(p) | load4(p + n - 4) << 32);
+  } else if (n > 0) {
+    const auto *u = reinterpret_cast<const unsigned char *>(p);
+    mix(u[0] | uint64_t{u[n / 2]} << 8 | uint64_t{u[n - 1]} << 16);
   }
   h *= 0xc4ceb9fe1a85ec53ULL;
   return h ^ (h >> 29);
@@ -237,6 +243,7 @@ class Parser {
     const KeyRef *dup = nullptr;
     const size_t end = keys_.size();
     if (end - first <= kPairwiseKeys) {
+      if (!maybe_duplicate(first, end)) return;
       for (size_t a = first; a < end && dup == nullptr; ++a) {
         for (size_t b = a + 1; b < end; ++b) {
           if (keys_[a] == keys_[b]) {
@@ -267,6 +274,25 @@ class Parser {
       throw JsonError(Status::invalid, "duplicate key '" + std::string(dup->data, dup->size) + "' in object '" +
                                            pointer_of_open() + "'");
     }
+  }
+
+  // False when the keys from `first` to `end` are surely distinct: a 256-bit filter on
+  // their hashes, a key compared with the earlier ones only where its bit is taken.
+  // Most objects then cost one test per key instead of a comparison per pair.
+  bool maybe_duplicate(size_t first, size_t end) const {
+    uint64_t seen[4] = {};
+    for (size_t c = first; c < end; ++c) {
+      const uint64_t h = keys_[c].hash >> 56;
+      const uint64_t bit = uint64_t{1} << (h & 63);
+      uint64_t &word = seen[h >> 6];
+      if (word & bit) {
+        for (size_t a = first; a < c; ++a) {
+          if (keys_[a] == keys_[c]) return true;
+        }
+      }
+      word |= bit;
+    }
+    return false;
   }
 
   // The pointer of the innermost open container; built only for messages.
@@ -330,7 +356,14 @@ class Parser {
   size_t plain_end(size_t k) const {
     const size_t n = s_.size();
     for (;;) {
-      while (k + 8 <= n && special8(s_.data() + k) == 0) k += 8;
+      while (k + 8 <= n) {
+        const uint64_t special = special8(s_.data() + k);
+        if (special != 0) {
+          k += swar::first_flagged(special);
+          break;
+        }
+        k += 8;
+      }
       if (k >= n) return n;
       const auto c = static_cast<unsigned char>(s_[k]);
       if (c == '"' || c == '\\' || c < 0x20) return k;
