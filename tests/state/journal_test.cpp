@@ -116,18 +116,12 @@ TEST(Journal, CheckpointRewritesTheDocumentWhenTheJournalWouldPassItsBound) {
   }
   EXPECT_EQ(generation, 41u);
   EXPECT_GT(checkpoints, 3);
-  // After a checkpoint the file alone is the document any tool reads.
-  auto txn = st.begin();
-  txn->commit();  // nothing
   State plain(p.doc, StateOptions{});
   EXPECT_EQ(counter_in(plain.read().json), 40);
   // Backups were taken at checkpoints, each labelled with the file's generation.
   const auto backups = st.backups();
   EXPECT_FALSE(backups.empty());
-  for (const auto &b : backups) {
-    State probe(p.doc, StateOptions{});
-    EXPECT_LT(b.generation, 41u);
-  }
+  for (const auto &b : backups) EXPECT_LT(b.generation, 41u);
 }
 
 TEST(Journal, WriteIfBackupAndRestoreKeepTheirMeaning) {

@@ -176,5 +176,31 @@ TEST(JsonBytes, DuplicateKeysNamedAsBefore) {
   EXPECT_EQ(parse_error(R"({"abcdefghijklmnop1":1,"abcdefghijklmnop2":2,"abc":3,"abcd":4,"":5})"), "");
 }
 
+// Keys of every length up to 24 bytes that differ in one byte only, wherever it is,
+// are told apart; the same key twice is found, in objects of any size up to the one
+// where the check changes method, whichever member it repeats.
+TEST(JsonBytes, DuplicateKeysFoundAtEveryLengthAndPosition) {
+  for (size_t len = 0; len <= 24; ++len) {
+    const std::string key(len, 'k');
+    for (size_t at = 0; at < len; ++at) {
+      std::string other = key;
+      other[at] = 'q';
+      EXPECT_EQ(parse_error("{\"" + key + "\":1,\"" + other + "\":2}"), "") << len << " " << at;
+    }
+    EXPECT_NE(parse_error("{\"" + key + "\":1,\"" + key + "\":2}").find("duplicate key '" + key + "'"),
+              std::string::npos) << len;
+  }
+  for (int members = 1; members <= 17; ++members) {
+    std::string object = "{";
+    for (int i = 0; i < members; ++i) object += "\"m" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+    EXPECT_EQ(parse_error(object + "\"m\":0}"), "") << members;
+    for (int again = 0; again < members; ++again) {
+      EXPECT_NE(parse_error(object + "\"m" + std::to_string(again) + "\":0}")
+                    .find("duplicate key 'm" + std::to_string(again) + "' in object ''"),
+                std::string::npos) << members << " " << again;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace filelock::json
