@@ -46,6 +46,11 @@ type StateOptions struct {
 	Lock Options
 	// MaxLogBytes rotates the audit log past this size; 0: the default (8 MiB).
 	MaxLogBytes int64
+	// JournalMaxBytes > 0: a transaction's commit appends its changes to a journal beside
+	// the document (the cost of the change, not of the document), and the commit that
+	// would take the journal past this many bytes rewrites the document whole. 0 (the
+	// default): every commit rewrites the document. Every handle reads the journal.
+	JournalMaxBytes int64
 }
 
 // marshalJSON encodes v as json.Marshal does (a json.RawMessage passes through).
@@ -111,6 +116,9 @@ func applyStateOptions(n native.Fl_state_options, o StateOptions, lockOpts nativ
 	n.SetLock(lockOpts)
 	if o.MaxLogBytes > 0 {
 		n.SetMax_log_bytes(o.MaxLogBytes)
+	}
+	if o.JournalMaxBytes > 0 {
+		n.SetJournal_max_bytes(o.JournalMaxBytes)
 	}
 	return nil
 }

@@ -511,3 +511,50 @@ func TestForgottenStatesAndLocksAreClosedByFinalizers(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestJournalCommitsAppendAndEveryHandleReadsThem(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pipeline.json")
+	st, err := OpenState(path, StateOptions{JournalMaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Write(map[string]any{"phase1": map[string]any{"status": "pending"}}); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, _ := os.ReadFile(path)
+	txn, err := st.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Set("/phase1/status", "success"); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// The commit went to the journal: the file is as the write left it.
+	if now, _ := os.ReadFile(path); string(now) != string(onDisk) {
+		t.Fatalf("the document file changed: %s", now)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, ".pipeline.json.filelock", "journal")); err != nil || fi.Size() == 0 {
+		t.Fatalf("no journal records: %v", err)
+	}
+	other := openTestStateAt(t, path)
+	for _, s := range []*State{st, other} {
+		if got := readMap(t, s)["phase1"].(map[string]any)["status"]; got != "success" {
+			t.Fatalf("read %v, want the journal's commit", got)
+		}
+	}
+}
+
+func openTestStateAt(t *testing.T, path string) *State {
+	t.Helper()
+	st, err := OpenState(path, StateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}

@@ -128,6 +128,7 @@ typedef struct fl_state_options {
   const char *initial_json;
   const fl_lock_options *lock;
   int64_t max_log_bytes;
+  int64_t journal_max_bytes;
 } fl_state_options;
 
 %extend fl_state_options {

@@ -60,6 +60,27 @@ public class StateTests
     }
 
     [Fact]
+    public void JournalCommitsAppendAndEveryHandleReadsThem()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("pipeline.json");
+        using var state = new JsonState(path, new StateOptions { JournalMaxBytes = 1 << 20 });
+        state.Write(new JsonObject { ["phase1"] = new JsonObject { ["status"] = "pending" } });
+        var onDisk = File.ReadAllText(path);
+        using (var txn = state.BeginTransaction())
+        {
+            txn.Data!["phase1"]!["status"] = "success";
+            txn.Commit();
+        }
+        // The commit went to the journal: the file is as the write left it.
+        Assert.Equal(onDisk, File.ReadAllText(path));
+        Assert.True(new FileInfo(Path.Combine(Path.GetDirectoryName(path)!, ".pipeline.json.filelock", "journal")).Length > 0);
+        Assert.Equal("success", state.Read()!["phase1"]!["status"]!.GetValue<string>());
+        using var other = new JsonState(path);
+        Assert.Equal("success", other.Read()!["phase1"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void DisposingWithoutCommitRollsBack()
     {
         using var dir = new TempDir();

@@ -28,4 +28,9 @@ public sealed class StateOptions
     public LockOptions? Lock { get; set; }
     /// <summary>The audit log is rotated past this size; default 8 MiB.</summary>
     public long? MaxLogBytes { get; set; }
+    /// <summary>Greater than 0: a transaction's commit appends its changes to a journal
+    /// beside the document (the cost of the change, not of the document), rewriting the
+    /// document whole once the journal would pass this many bytes; default 0 (every
+    /// commit rewrites the document). Every handle reads the journal.</summary>
+    public long? JournalMaxBytes { get; set; }
 }

@@ -202,6 +202,10 @@ class JsonState:
         audit_log: keep the transaction log.
         meta_dir: where backups and the log live (default: beside the file).
         initial: the document created when the file is missing.
+        journal_max_bytes: > 0: a transaction's commit appends its changes to a journal
+            beside the document (the cost of the change, not of the document); the commit
+            that would take it past this many bytes rewrites the document whole. 0 (the
+            default): every commit rewrites the document. Every handle reads the journal.
         etcd_ttl, etcd_dial_timeout, etcd_request_timeout (seconds), etcd_tls_ca,
             etcd_tls_cert, etcd_tls_key, etcd_user, etcd_password_file: an etcd:// name's
             connection settings, as for FileLock (for the document and its lock).
@@ -211,7 +215,7 @@ class JsonState:
                  backup_before_write: bool = True, *, timeout: Optional[float] = 10.0,
                  schema: Any = None, durable: bool = True, audit_log: bool = True,
                  meta_dir: Optional[PathLike] = None, initial: Any = None,
-                 **etcd: Any) -> None:
+                 journal_max_bytes: int = 0, **etcd: Any) -> None:
         self._etcd = check_etcd_settings(type(self).__name__, etcd)
         # An etcd:// name stays a str: a Path would fold its "//".
         self.path: Union[Path, str] = path if _is_etcd(path) else Path(path)
@@ -225,6 +229,7 @@ class JsonState:
         self._audit_log = audit_log
         self._meta_dir = meta_dir
         self._initial_json = None if initial is None else dumps(initial)
+        self._journal_max_bytes = journal_max_bytes
         # Library handles are single-threaded: each thread opens its own, and they
         # exclude each other like handles in different processes.
         self._local = threading.local()
@@ -502,6 +507,7 @@ class JsonState:
             opts.schema_json = self._schema_json
         if self._meta_dir is not None:
             opts.meta_dir = fspath(self._meta_dir)
+        opts.journal_max_bytes = self._journal_max_bytes
         if self._initial_json is not None:
             opts.initial_json = self._initial_json
         lock = lock_options(**self._etcd)

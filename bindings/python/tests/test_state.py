@@ -435,3 +435,17 @@ def test_disk_full_commit_fails_cleanly_and_keeps_the_document(tmp_path):
     assert json.loads(path.read_text()) == {"small": True}
     leftovers = [p.name for p in tmp_path.rglob("*") if ".tmp" in p.name]
     assert leftovers == []
+
+
+def test_journal_commits_append_and_every_handle_reads_them(tmp_path):
+    path = tmp_path / "pipeline.json"
+    state = JsonState(path, journal_max_bytes=1 << 20)
+    state.write({"phase1": {"status": "pending"}})  # a whole write: the file itself
+    on_disk = path.read_text()
+    with state.transaction() as txn:
+        txn.data["phase1"]["status"] = "success"
+    # The commit went to the journal: the file is as the write left it.
+    assert path.read_text() == on_disk
+    assert (tmp_path / ".pipeline.json.filelock" / "journal").stat().st_size > 0
+    assert state.read()["phase1"]["status"] == "success"
+    assert JsonState(path).read()["phase1"]["status"] == "success"

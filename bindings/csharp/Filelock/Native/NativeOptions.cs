@@ -52,6 +52,7 @@ internal sealed class NativeOptions : IDisposable
         if (options.MetaDirectory is { } meta) native.meta_dir = Utf8(NativePath.Check(meta, nameof(StateOptions.MetaDirectory)));
         if (options.InitialDocument is { } initial) native.initial_json = Utf8(initial.ToJsonString());
         if (options.MaxLogBytes is { } maxLog) native.max_log_bytes = maxLog;
+        if (options.JournalMaxBytes is { } journal) native.journal_max_bytes = journal;
         if (options.Lock is { } lockOptions)
         {
             var lockNative = Lock(lockOptions);

@@ -44,6 +44,7 @@ internal struct StateOptionsNative
     public IntPtr initial_json;
     public IntPtr @lock;
     public long max_log_bytes;
+    public long journal_max_bytes;
 }
 
 /// <summary>fl_wait_opts (since 1.4): how one call waits. `cancel` is a token the caller

@@ -64,17 +64,17 @@ typedef long long swig_type_31;
 typedef long long swig_type_32;
 typedef long long swig_type_33;
 typedef long long swig_type_34;
-typedef _gostring_ swig_type_35;
-typedef _gostring_ swig_type_36;
+typedef long long swig_type_35;
+typedef long long swig_type_36;
 typedef _gostring_ swig_type_37;
 typedef _gostring_ swig_type_38;
 typedef _gostring_ swig_type_39;
 typedef _gostring_ swig_type_40;
 typedef _gostring_ swig_type_41;
 typedef _gostring_ swig_type_42;
-typedef long long swig_type_43;
+typedef _gostring_ swig_type_43;
 typedef _gostring_ swig_type_44;
-typedef _gostring_ swig_type_45;
+typedef long long swig_type_45;
 typedef _gostring_ swig_type_46;
 typedef _gostring_ swig_type_47;
 typedef _gostring_ swig_type_48;
@@ -82,17 +82,17 @@ typedef _gostring_ swig_type_49;
 typedef _gostring_ swig_type_50;
 typedef _gostring_ swig_type_51;
 typedef _gostring_ swig_type_52;
-typedef long long swig_type_53;
+typedef _gostring_ swig_type_53;
 typedef _gostring_ swig_type_54;
-typedef _gostring_ swig_type_55;
+typedef long long swig_type_55;
 typedef _gostring_ swig_type_56;
 typedef _gostring_ swig_type_57;
 typedef _gostring_ swig_type_58;
 typedef _gostring_ swig_type_59;
 typedef _gostring_ swig_type_60;
-typedef long long swig_type_61;
+typedef _gostring_ swig_type_61;
 typedef _gostring_ swig_type_62;
-typedef _gostring_ swig_type_63;
+typedef long long swig_type_63;
 typedef _gostring_ swig_type_64;
 typedef _gostring_ swig_type_65;
 typedef _gostring_ swig_type_66;
@@ -101,19 +101,19 @@ typedef _gostring_ swig_type_68;
 typedef _gostring_ swig_type_69;
 typedef _gostring_ swig_type_70;
 typedef _gostring_ swig_type_71;
-typedef long long swig_type_72;
+typedef _gostring_ swig_type_72;
 typedef _gostring_ swig_type_73;
-typedef _gostring_ swig_type_74;
+typedef long long swig_type_74;
 typedef _gostring_ swig_type_75;
 typedef _gostring_ swig_type_76;
 typedef _gostring_ swig_type_77;
 typedef _gostring_ swig_type_78;
 typedef _gostring_ swig_type_79;
 typedef _gostring_ swig_type_80;
-typedef long long swig_type_81;
-typedef long long swig_type_82;
-typedef _gostring_ swig_type_83;
-typedef _gostring_ swig_type_84;
+typedef _gostring_ swig_type_81;
+typedef _gostring_ swig_type_82;
+typedef long long swig_type_83;
+typedef long long swig_type_84;
 typedef _gostring_ swig_type_85;
 typedef _gostring_ swig_type_86;
 typedef _gostring_ swig_type_87;
@@ -125,21 +125,23 @@ typedef _gostring_ swig_type_92;
 typedef _gostring_ swig_type_93;
 typedef _gostring_ swig_type_94;
 typedef _gostring_ swig_type_95;
-typedef long long swig_type_96;
+typedef _gostring_ swig_type_96;
 typedef _gostring_ swig_type_97;
-typedef _gostring_ swig_type_98;
+typedef long long swig_type_98;
 typedef _gostring_ swig_type_99;
 typedef _gostring_ swig_type_100;
 typedef _gostring_ swig_type_101;
 typedef _gostring_ swig_type_102;
 typedef _gostring_ swig_type_103;
-typedef long long swig_type_104;
+typedef _gostring_ swig_type_104;
 typedef _gostring_ swig_type_105;
-typedef _gostring_ swig_type_106;
+typedef long long swig_type_106;
 typedef _gostring_ swig_type_107;
 typedef _gostring_ swig_type_108;
 typedef _gostring_ swig_type_109;
-typedef long long swig_type_110;
+typedef _gostring_ swig_type_110;
+typedef _gostring_ swig_type_111;
+typedef long long swig_type_112;
 extern void _wrap_Swig_free_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_native_e881cb13ab96011f(swig_intgo arg1);
 extern swig_intgo _wrap_FL_OK_native_e881cb13ab96011f(void);
@@ -233,11 +235,13 @@ extern void _wrap_fl_state_options_lock_set_native_e881cb13ab96011f(uintptr_t ar
 extern uintptr_t _wrap_fl_state_options_lock_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_state_options_max_log_bytes_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_31 arg2);
 extern swig_type_32 _wrap_fl_state_options_max_log_bytes_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_state_options_journal_max_bytes_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_33 arg2);
+extern swig_type_34 _wrap_fl_state_options_journal_max_bytes_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_new_fl_state_options_native_e881cb13ab96011f(void);
 extern void _wrap_delete_fl_state_options_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_wait_opts_size_get_native_e881cb13ab96011f(uintptr_t arg1);
-extern void _wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_33 arg2);
-extern swig_type_34 _wrap_fl_wait_opts_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
+extern void _wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_35 arg2);
+extern swig_type_36 _wrap_fl_wait_opts_timeout_ms_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_wait_opts_cancel_set_native_e881cb13ab96011f(uintptr_t arg1, uintptr_t arg2);
 extern uintptr_t _wrap_fl_wait_opts_cancel_get_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_new_fl_wait_opts_native_e881cb13ab96011f(void);
@@ -247,64 +251,64 @@ extern void _wrap_delete_fl_cancel_token_native_e881cb13ab96011f(uintptr_t arg1)
 extern void _wrap_delete_fl_handle_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_delete_fl_state_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_delete_fl_txn_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_35 _wrap_fl_version_native_e881cb13ab96011f(void);
+extern swig_type_37 _wrap_fl_version_native_e881cb13ab96011f(void);
 extern swig_intgo _wrap_fl_version_number_native_e881cb13ab96011f(void);
-extern swig_type_36 _wrap_fl_check_version_native_e881cb13ab96011f(swig_intgo arg1);
-extern swig_type_37 _wrap_fl_strerror_native_e881cb13ab96011f(swig_intgo arg1);
-extern swig_type_38 _wrap_fl_last_error_native_e881cb13ab96011f(void);
+extern swig_type_38 _wrap_fl_check_version_native_e881cb13ab96011f(swig_intgo arg1);
+extern swig_type_39 _wrap_fl_strerror_native_e881cb13ab96011f(swig_intgo arg1);
+extern swig_type_40 _wrap_fl_last_error_native_e881cb13ab96011f(void);
 extern swig_intgo _wrap_fl_last_os_error_native_e881cb13ab96011f(void);
-extern swig_type_39 _wrap_fl_last_error_path_native_e881cb13ab96011f(void);
-extern swig_type_40 _wrap_fl_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_41 arg2, uintptr_t arg3);
-extern swig_type_42 _wrap_fl_lock_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_43 arg3);
-extern swig_type_44 _wrap_fl_unlock_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_45 _wrap_fl_cancel_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_41 _wrap_fl_last_error_path_native_e881cb13ab96011f(void);
+extern swig_type_42 _wrap_fl_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_43 arg2, uintptr_t arg3);
+extern swig_type_44 _wrap_fl_lock_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_45 arg3);
+extern swig_type_46 _wrap_fl_unlock_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_47 _wrap_fl_cancel_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_close_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_is_locked_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_46 _wrap_fl_lock_path_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_47 _wrap_fl_query_native_e881cb13ab96011f(swig_type_48 arg1, uintptr_t arg2, swig_voidp arg3);
-extern swig_type_49 _wrap_fl_scan_native_e881cb13ab96011f(swig_type_50 arg1, swig_voidp arg2);
-extern swig_type_51 _wrap_fl_clean_stale_native_e881cb13ab96011f(swig_type_52 arg1, swig_type_53 arg2, swig_voidp arg3);
-extern swig_type_54 _wrap_fl_state_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_55 arg2, uintptr_t arg3);
+extern swig_type_48 _wrap_fl_lock_path_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_49 _wrap_fl_query_native_e881cb13ab96011f(swig_type_50 arg1, uintptr_t arg2, swig_voidp arg3);
+extern swig_type_51 _wrap_fl_scan_native_e881cb13ab96011f(swig_type_52 arg1, swig_voidp arg2);
+extern swig_type_53 _wrap_fl_clean_stale_native_e881cb13ab96011f(swig_type_54 arg1, swig_type_55 arg2, swig_voidp arg3);
+extern swig_type_56 _wrap_fl_state_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_57 arg2, uintptr_t arg3);
 extern void _wrap_fl_state_close_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_56 _wrap_fl_state_read_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
-extern swig_type_57 _wrap_fl_state_write_native_e881cb13ab96011f(uintptr_t arg1, swig_type_58 arg2);
-extern swig_type_59 _wrap_fl_state_write_if_native_e881cb13ab96011f(uintptr_t arg1, swig_type_60 arg2, swig_type_61 arg3);
-extern swig_type_62 _wrap_fl_txn_begin_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_63 _wrap_fl_txn_get_native_e881cb13ab96011f(uintptr_t arg1, swig_type_64 arg2, swig_voidp arg3);
-extern swig_type_65 _wrap_fl_txn_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_66 arg2, swig_type_67 arg3);
-extern swig_type_68 _wrap_fl_txn_remove_native_e881cb13ab96011f(uintptr_t arg1, swig_type_69 arg2);
-extern swig_type_70 _wrap_fl_txn_merge_native_e881cb13ab96011f(uintptr_t arg1, swig_type_71 arg2);
-extern swig_type_72 _wrap_fl_txn_generation_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_73 _wrap_fl_txn_commit_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_58 _wrap_fl_state_read_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
+extern swig_type_59 _wrap_fl_state_write_native_e881cb13ab96011f(uintptr_t arg1, swig_type_60 arg2);
+extern swig_type_61 _wrap_fl_state_write_if_native_e881cb13ab96011f(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
+extern swig_type_64 _wrap_fl_txn_begin_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_65 _wrap_fl_txn_get_native_e881cb13ab96011f(uintptr_t arg1, swig_type_66 arg2, swig_voidp arg3);
+extern swig_type_67 _wrap_fl_txn_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_68 arg2, swig_type_69 arg3);
+extern swig_type_70 _wrap_fl_txn_remove_native_e881cb13ab96011f(uintptr_t arg1, swig_type_71 arg2);
+extern swig_type_72 _wrap_fl_txn_merge_native_e881cb13ab96011f(uintptr_t arg1, swig_type_73 arg2);
+extern swig_type_74 _wrap_fl_txn_generation_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_75 _wrap_fl_txn_commit_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_txn_rollback_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_74 _wrap_fl_state_backup_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_75 _wrap_fl_state_backups_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_76 _wrap_fl_state_restore_native_e881cb13ab96011f(uintptr_t arg1, swig_type_77 arg2);
-extern swig_type_78 _wrap_fl_state_history_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
-extern swig_type_79 _wrap_fl_state_verify_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_80 _wrap_fl_state_wait_native_e881cb13ab96011f(uintptr_t arg1, swig_type_81 arg2, swig_type_82 arg3, swig_voidp arg4);
-extern swig_type_83 _wrap_fl_state_cancel_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_84 _wrap_fl_append_native_e881cb13ab96011f(swig_type_85 arg1, swig_type_86 arg2, uintptr_t arg3);
-extern swig_type_87 _wrap_fl_append_ex_native_e881cb13ab96011f(swig_type_88 arg1, swig_type_89 arg2, uintptr_t arg3, swig_intgo arg4);
+extern swig_type_76 _wrap_fl_state_backup_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_77 _wrap_fl_state_backups_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_78 _wrap_fl_state_restore_native_e881cb13ab96011f(uintptr_t arg1, swig_type_79 arg2);
+extern swig_type_80 _wrap_fl_state_history_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
+extern swig_type_81 _wrap_fl_state_verify_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_82 _wrap_fl_state_wait_native_e881cb13ab96011f(uintptr_t arg1, swig_type_83 arg2, swig_type_84 arg3, swig_voidp arg4);
+extern swig_type_85 _wrap_fl_state_cancel_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_86 _wrap_fl_append_native_e881cb13ab96011f(swig_type_87 arg1, swig_type_88 arg2, uintptr_t arg3);
+extern swig_type_89 _wrap_fl_append_ex_native_e881cb13ab96011f(swig_type_90 arg1, swig_type_91 arg2, uintptr_t arg3, swig_intgo arg4);
 extern swig_intgo _wrap_FL_TIMEOUT_DEFAULT_native_e881cb13ab96011f(void);
 extern void _wrap_fl_cancel_token_trigger_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_cancel_token_is_triggered_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_cancel_token_reset_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_90 _wrap_fl_lock_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
-extern swig_type_91 _wrap_fl_state_read_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_92 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_93 arg2, uintptr_t arg3);
-extern swig_type_94 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_95 arg2, swig_type_96 arg3, uintptr_t arg4);
-extern swig_type_97 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_98 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_99 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_100 arg2, uintptr_t arg3);
-extern swig_type_101 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_102 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_103 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_104 arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_105 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_106 arg1, swig_type_107 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
-extern swig_type_108 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_92 _wrap_fl_lock_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern swig_type_93 _wrap_fl_state_read_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_94 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_95 arg2, uintptr_t arg3);
+extern swig_type_96 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_97 arg2, swig_type_98 arg3, uintptr_t arg4);
+extern swig_type_99 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_100 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_101 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_102 arg2, uintptr_t arg3);
+extern swig_type_103 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_104 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_105 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_106 arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_107 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_108 arg1, swig_type_109 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
+extern swig_type_110 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_fl_lock_lost_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_wait_fd_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_109 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_110 arg3, swig_intgo arg4);
+extern swig_type_111 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_112 arg3, swig_intgo arg4);
 #undef intgo
 */
 import "C"
@@ -1117,6 +1121,19 @@ func (arg1 SwigcptrFl_state_options) GetMax_log_bytes() (_swig_ret int64) {
 	return swig_r
 }
 
+func (arg1 SwigcptrFl_state_options) SetJournal_max_bytes(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_fl_state_options_journal_max_bytes_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_33(_swig_i_1))
+}
+
+func (arg1 SwigcptrFl_state_options) GetJournal_max_bytes() (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	swig_r = (int64)(C._wrap_fl_state_options_journal_max_bytes_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
 func NewFl_state_options() (_swig_ret Fl_state_options) {
 	var swig_r Fl_state_options
 	swig_r = (Fl_state_options)(SwigcptrFl_state_options(C._wrap_new_fl_state_options_native_e881cb13ab96011f()))
@@ -1154,6 +1171,8 @@ type Fl_state_options interface {
 	GetLock() (_swig_ret Fl_lock_options)
 	SetMax_log_bytes(arg2 int64)
 	GetMax_log_bytes() (_swig_ret int64)
+	SetJournal_max_bytes(arg2 int64)
+	GetJournal_max_bytes() (_swig_ret int64)
 }
 
 type SwigcptrFl_wait_opts uintptr
@@ -1175,7 +1194,7 @@ func (arg1 SwigcptrFl_wait_opts) GetSize() (_swig_ret uint) {
 func (arg1 SwigcptrFl_wait_opts) SetTimeout_ms(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_33(_swig_i_1))
+	C._wrap_fl_wait_opts_timeout_ms_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_35(_swig_i_1))
 }
 
 func (arg1 SwigcptrFl_wait_opts) GetTimeout_ms() (_swig_ret int64) {
@@ -1365,7 +1384,7 @@ func Fl_open(arg1 *uintptr, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_41)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1380,7 +1399,7 @@ func Fl_lock(arg1 Fl_handle, arg2 int, arg3 int64) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_lock_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_43(_swig_i_2))
+	swig_r_p := C._wrap_fl_lock_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_45(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1434,7 +1453,7 @@ func Fl_query(arg1 string, arg2 Fl_lock_options, arg3 *string) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_query_native_e881cb13ab96011f(*(*C.swig_type_48)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_query_native_e881cb13ab96011f(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1453,7 +1472,7 @@ func Fl_scan(arg1 string, arg2 *string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_scan_native_e881cb13ab96011f(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
+	swig_r_p := C._wrap_fl_scan_native_e881cb13ab96011f(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg2 != nil && len(*arg2) > 0 {
@@ -1473,7 +1492,7 @@ func Fl_clean_stale(arg1 string, arg2 int64, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_clean_stale_native_e881cb13ab96011f(*(*C.swig_type_52)(unsafe.Pointer(&_swig_i_0)), C.swig_type_53(_swig_i_1), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_clean_stale_native_e881cb13ab96011f(*(*C.swig_type_54)(unsafe.Pointer(&_swig_i_0)), C.swig_type_55(_swig_i_1), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1493,7 +1512,7 @@ func Fl_state_open(arg1 *uintptr, arg2 string, arg3 Fl_state_options) (_swig_ret
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_55)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_open_native_e881cb13ab96011f(C.swig_voidp(_swig_i_0), *(*C.swig_type_57)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1529,7 +1548,7 @@ func Fl_state_write(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_write_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_58)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_write_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1544,7 +1563,7 @@ func Fl_state_write_if(arg1 Fl_state, arg2 string, arg3 uint64) (_swig_ret *Stat
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_write_if_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_1)), C.swig_type_61(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_if_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), C.swig_type_63(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1570,7 +1589,7 @@ func Fl_txn_get(arg1 Fl_txn, arg2 string, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_txn_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_66)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1590,7 +1609,7 @@ func Fl_txn_set(arg1 Fl_txn, arg2 string, arg3 string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_66)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_2)))
+	swig_r_p := C._wrap_fl_txn_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_2)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1607,7 +1626,7 @@ func Fl_txn_remove(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_remove_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_remove_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1621,7 +1640,7 @@ func Fl_txn_merge(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_merge_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_merge_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1689,7 +1708,7 @@ func Fl_state_restore(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_restore_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_77)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_restore_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1738,7 +1757,7 @@ func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_state_wait_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_81(_swig_i_1), C.swig_type_82(_swig_i_2), C.swig_voidp(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_83(_swig_i_1), C.swig_type_84(_swig_i_2), C.swig_voidp(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1760,7 +1779,7 @@ func Fl_append(arg1 string, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_append_native_e881cb13ab96011f(*(*C.swig_type_85)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_86)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_append_native_e881cb13ab96011f(*(*C.swig_type_87)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1779,7 +1798,7 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_append_ex_native_e881cb13ab96011f(*(*C.swig_type_88)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_89)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_append_ex_native_e881cb13ab96011f(*(*C.swig_type_90)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1851,7 +1870,7 @@ func Fl_state_write_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig_r
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1867,7 +1886,7 @@ func Fl_state_write_if_with(arg1 Fl_state, arg2 string, arg3 uint64, arg4 Fl_wai
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_1)), C.swig_type_96(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_1)), C.swig_type_98(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1911,7 +1930,7 @@ func Fl_state_restore_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_100)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_102)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1962,7 +1981,7 @@ func Fl_state_wait_with(arg1 Fl_state, arg2 uint64, arg3 *uint64, arg4 Fl_wait_o
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_104(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_106(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1976,7 +1995,7 @@ func Fl_append_with(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int, ar
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_106)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_107)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
+	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_108)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_109)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -2020,7 +2039,7 @@ func Fl_lock_waited(arg1 Fl_handle, arg2 int, arg3 int64, arg4 int) (_swig_ret *
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_110(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_112(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 

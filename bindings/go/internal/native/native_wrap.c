@@ -1457,6 +1457,31 @@ long long _wrap_fl_state_options_max_log_bytes_get_native_e881cb13ab96011f(struc
 }
 
 
+void _wrap_fl_state_options_journal_max_bytes_set_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0, long long _swig_go_1) {
+  struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
+  int64_t arg2 ;
+  
+  arg1 = *(struct fl_state_options **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  if (arg1) (arg1)->journal_max_bytes = arg2;
+  
+}
+
+
+long long _wrap_fl_state_options_journal_max_bytes_get_native_e881cb13ab96011f(struct fl_state_options *_swig_go_0) {
+  struct fl_state_options *arg1 = (struct fl_state_options *) 0 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(struct fl_state_options **)&_swig_go_0; 
+  
+  result = (int64_t) ((arg1)->journal_max_bytes);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
 struct fl_state_options *_wrap_new_fl_state_options_native_e881cb13ab96011f() {
   struct fl_state_options *result = 0 ;
   struct fl_state_options *_swig_go_result;
