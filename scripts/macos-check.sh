@@ -2,8 +2,7 @@
 # Cross-builds filelock for macOS with Zig (its clang carries macOS's headers and
 # libSystem stubs, so no Apple SDK is needed): the library, the CLI, the demo and every
 # C++ and C test suite for arm64 (and, with MACOS_X86_64=1, the library and the CLI for
-# x86_64). Programs built
-# this way cannot run here. What it shows: the code and the CMake build compile and link
+# x86_64). Programs built this way cannot run here. What it shows: the code and the CMake build compile and link
 # for macOS, and the library's objects make only fl_* symbols visible. The macOS way of
 # waiting (parked flock waiters, a pipe wake-up) runs on Linux in scripts/test.sh.
 #
