@@ -15,6 +15,7 @@
 #include "support.hpp"
 
 using etcdtest::ms_since;
+using etcdtest::secure_url;
 using etcdtest::mono_ns;
 using etcdtest::status_of;
 using filelock::Lock;
@@ -22,11 +23,6 @@ using filelock::LockMode;
 using filelock::Status;
 
 namespace {
-
-std::string env(const char *name) {
-  const char *value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
 
 // The TTL etcd granted the lease of the oldest key in the lock's queue: a keep-alive
 // answers with it.
@@ -56,28 +52,14 @@ TEST(EtcdOptions, ALeaseTtlFromTheOptionsTakesEffect) {
   EXPECT_LT(waited, 2000 + 3000);  // TTL + slack (etcd checks expiry every 500 ms)
 }
 
-#define REQUIRE_SECURE_ETCD()                                                                \
-  do {                                                                                      \
-    if (env("FILELOCK_TEST_ETCD_SECURE").empty())                                           \
-      GTEST_SKIP() << "FILELOCK_TEST_ETCD_SECURE is not set (tests/etcd/run.sh starts one)"; \
-  } while (0)
-
-std::string tls(const std::string &file) { return env("FILELOCK_TEST_ETCD_TLS") + "/" + file; }
-
-// A name on the secure member with no settings in it: they all come from the options.
-std::string secure_url(const std::string &name) {
-  const auto *test = ::testing::UnitTest::GetInstance()->current_test_info();
-  return "etcd://" + env("FILELOCK_TEST_ETCD_SECURE") + "/fltest/secure-" + test->name() + "/" + name;
-}
-
 filelock::LockOptions secure_options() {
   filelock::LockOptions options;
   options.etcd.ttl_ms = 2000;
-  options.etcd.tls_ca = tls("ca.pem");
-  options.etcd.tls_cert = tls("client.pem");
-  options.etcd.tls_key = tls("client-key.pem");
+  options.etcd.tls_ca = etcdtest::tls_file("ca.pem");
+  options.etcd.tls_cert = etcdtest::tls_file("client.pem");
+  options.etcd.tls_key = etcdtest::tls_file("client-key.pem");
   options.etcd.user = "root";
-  options.etcd.password_file = tls("password");
+  options.etcd.password_file = etcdtest::tls_file("password");
   return options;
 }
 
@@ -104,12 +86,12 @@ TEST(EtcdOptions, TlsAndAPasswordFromTheOptionsReachTheSecureMember) {
 TEST(EtcdOptions, SettingsInTheNameAndTheOptionsCombine) {
   REQUIRE_SECURE_ETCD();
   // TLS in the name, the password in the options: either source works.
-  const std::string url = secure_url("job") + "?tls_ca=" + tls("ca.pem") + "&tls_cert=" + tls("client.pem") +
-                          "&tls_key=" + tls("client-key.pem") + "&ttl=2s";
+  const std::string url = secure_url("job") + "?tls_ca=" + etcdtest::tls_file("ca.pem") + "&tls_cert=" + etcdtest::tls_file("client.pem") +
+                          "&tls_key=" + etcdtest::tls_file("client-key.pem") + "&ttl=2s";
   filelock::LockOptions options;
   options.etcd.ttl_ms = 2000;  // the same value as the name's: no disagreement
   options.etcd.user = "root";
-  options.etcd.password_file = tls("password");
+  options.etcd.password_file = etcdtest::tls_file("password");
   auto lock = Lock::open(url, options);
   lock->lock(LockMode::exclusive, filelock::kNoWait);
   lock->unlock();

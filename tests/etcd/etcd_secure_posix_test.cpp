@@ -17,6 +17,7 @@
 #include "state/state.hpp"
 #include "support.hpp"
 
+using etcdtest::secure_url;
 using etcdtest::status_of;
 using filelock::Lock;
 using filelock::LockMode;
@@ -24,34 +25,14 @@ using filelock::Status;
 
 namespace {
 
-std::string env(const char *name) {
-  const char *value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
-
-#define REQUIRE_SECURE_ETCD()                                                                \
-  do {                                                                                      \
-    if (env("FILELOCK_TEST_ETCD_SECURE").empty())                                           \
-      GTEST_SKIP() << "FILELOCK_TEST_ETCD_SECURE is not set (tests/etcd/run.sh starts one)"; \
-  } while (0)
-
-std::string tls(const std::string &file) { return env("FILELOCK_TEST_ETCD_TLS") + "/" + file; }
-
-// An etcd:// URL on the secure member for `name`, with `settings`.
-std::string secure_url(const std::string &name, const std::string &settings) {
-  const auto *test = ::testing::UnitTest::GetInstance()->current_test_info();
-  return "etcd://" + env("FILELOCK_TEST_ETCD_SECURE") + "/fltest/secure-" + test->name() + "/" + name + "?" +
-         settings;
-}
-
 std::string all_settings(const std::string &password_file) {
-  return "ttl=2&tls_ca=" + tls("ca.pem") + "&tls_cert=" + tls("client.pem") + "&tls_key=" +
-         tls("client-key.pem") + "&user=root&password_file=" + password_file;
+  return "ttl=2&tls_ca=" + etcdtest::tls_file("ca.pem") + "&tls_cert=" + etcdtest::tls_file("client.pem") + "&tls_key=" +
+         etcdtest::tls_file("client-key.pem") + "&user=root&password_file=" + password_file;
 }
 
 TEST(EtcdSecure, LocksAndStateWorkOverTlsWithAPasswordAndOutliveTheToken) {
   REQUIRE_SECURE_ETCD();
-  const std::string settings = all_settings(tls("password"));
+  const std::string settings = all_settings(etcdtest::tls_file("password"));
   auto lock = Lock::open(secure_url("job", settings), {});
   lock->lock(LockMode::exclusive, filelock::kNoWait);
   lock->unlock();
@@ -91,9 +72,9 @@ TEST(EtcdSecure, AWrongPasswordIsRefusedWithoutShowingIt) {
 TEST(EtcdSecure, AMemberWhoseCertificateTheCaDidNotSignIsRefused) {
   REQUIRE_SECURE_ETCD();
   // The client's own certificate as the CA: the member's certificate does not verify.
-  const std::string settings = "tls_ca=" + tls("client.pem") + "&tls_cert=" + tls("client.pem") +
-                               "&tls_key=" + tls("client-key.pem") + "&user=root&password_file=" +
-                               tls("password") + "&request_timeout=2s";
+  const std::string settings = "tls_ca=" + etcdtest::tls_file("client.pem") + "&tls_cert=" + etcdtest::tls_file("client.pem") +
+                               "&tls_key=" + etcdtest::tls_file("client-key.pem") + "&user=root&password_file=" +
+                               etcdtest::tls_file("password") + "&request_timeout=2s";
   std::string message;
   EXPECT_EQ(status_of([&] { Lock::open(secure_url("job", settings), {}); }, &message), Status::io);
   EXPECT_NE(message.find("https://"), std::string::npos) << message;
@@ -102,7 +83,7 @@ TEST(EtcdSecure, AMemberWhoseCertificateTheCaDidNotSignIsRefused) {
 
 TEST(EtcdSecure, WithoutAClientCertificateTheMemberRefusesTheConnection) {
   REQUIRE_SECURE_ETCD();
-  const std::string settings = "tls_ca=" + tls("ca.pem") + "&user=root&password_file=" + tls("password") +
+  const std::string settings = "tls_ca=" + etcdtest::tls_file("ca.pem") + "&user=root&password_file=" + etcdtest::tls_file("password") +
                                "&request_timeout=2s";
   std::string message;
   EXPECT_EQ(status_of([&] { Lock::open(secure_url("job", settings), {}); }, &message), Status::io);

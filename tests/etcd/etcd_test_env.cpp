@@ -15,6 +15,23 @@ std::string endpoints() {
   return value != nullptr ? value : "";
 }
 
+namespace {
+std::string env(const char *name) {
+  const char *value = std::getenv(name);
+  return value != nullptr ? value : "";
+}
+}  // namespace
+
+std::string secure_endpoint() { return env("FILELOCK_TEST_ETCD_SECURE"); }
+
+std::string tls_file(const std::string &file) { return env("FILELOCK_TEST_ETCD_TLS") + "/" + file; }
+
+std::string secure_url(const std::string &name, const std::string &settings) {
+  const auto *test = ::testing::UnitTest::GetInstance()->current_test_info();
+  return "etcd://" + secure_endpoint() + "/fltest/secure-" + test->name() + "/" + name +
+         (settings.empty() ? "" : "?" + settings);
+}
+
 std::string url(const std::string &name, const std::string &query) {
   static std::atomic<int> counter{0};
   const auto *test = ::testing::UnitTest::GetInstance()->current_test_info();

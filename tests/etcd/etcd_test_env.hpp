@@ -22,6 +22,14 @@ std::string url(const std::string &name, const std::string &query = "ttl=2");
 int64_t mono_ns();  // CLOCK_MONOTONIC: comparable across processes
 int64_t ms_since(int64_t start_ns);
 
+// The member with TLS, client certificates and passwords (tests/etcd/run.sh sets
+// FILELOCK_TEST_ETCD_SECURE to it, FILELOCK_TEST_ETCD_TLS to its files' directory), or "".
+std::string secure_endpoint();
+std::string tls_file(const std::string &file);
+// An etcd:// URL on the secure member for `name`, under this test's prefix, with
+// `settings` as its query (none when empty).
+std::string secure_url(const std::string &name, const std::string &settings = "");
+
 // How many keys the lock's queue holds right now (leftovers show here).
 size_t queued_keys(const std::string &lock_url);
 
@@ -30,6 +38,12 @@ filelock::Status status_of(const std::function<void()> &fn, std::string *message
 }  // namespace etcdtest
 
 // In a test body: skips (with the reason) when no cluster is running.
+#define REQUIRE_SECURE_ETCD()                                                                \
+  do {                                                                                      \
+    if (etcdtest::secure_endpoint().empty())                                                \
+      GTEST_SKIP() << "FILELOCK_TEST_ETCD_SECURE is not set (tests/etcd/run.sh starts one)"; \
+  } while (0)
+
 #define REQUIRE_ETCD()                                                                  \
   do {                                                                                 \
     if (etcdtest::endpoints().empty())                                                 \

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
+#include <string_view>
 
 #include "etcd_test_env.hpp"
 
