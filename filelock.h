@@ -565,6 +565,13 @@ FL_API void fl_state_close(fl_state *st); /* NULL-safe */
  * read under the shared lock. FL_ECORRUPT for a damaged file, naming the newest valid
  * backup; FL_ENOTFOUND if the file was deleted (fl_state_restore brings it back). */
 FL_API int fl_state_read(fl_state *st, char **json_out, uint64_t *generation_out);
+/* Since 1.4. The value at an RFC 6901 JSON pointer ("" = the whole document, "/a/0" =
+ * member a's first element), compact, and the document's generation (may be NULL),
+ * under the shared lock. FL_ENOTFOUND when the pointer names nothing. A handle with a
+ * journal (journal_max_bytes) answers from its parsed copy: after another handle's small
+ * commit it applies the new journal records only, so the call costs the change and the
+ * value, not the document (fl_state_read prints the whole document). */
+FL_API int fl_state_get(fl_state *st, const char *pointer, char **json_out, uint64_t *generation_out);
 /* A commit of the whole document. Writing the document that is already there changes
  * nothing (the generation counts changes). */
 FL_API int fl_state_write(fl_state *st, const char *json);
@@ -636,6 +643,8 @@ FL_API int fl_state_cancel(fl_state *st);
  * fl_state_cancel(st) still works during them. */
 FL_API int fl_state_read_with(fl_state *st, char **json_out, uint64_t *generation_out,
                               const fl_wait_opts *wait);
+FL_API int fl_state_get_with(fl_state *st, const char *pointer, char **json_out,
+                             uint64_t *generation_out, const fl_wait_opts *wait);
 FL_API int fl_state_write_with(fl_state *st, const char *json, const fl_wait_opts *wait);
 FL_API int fl_state_write_if_with(fl_state *st, const char *json, uint64_t expected_generation,
                                   const fl_wait_opts *wait);

@@ -3,6 +3,8 @@
 //                                       waiter's fl_state_wait returns: the commit itself
 //                                       included, so an upper bound on the wake-up
 //   state.wait_commit_median_us         that commit alone (the committer's call)
+//   state.wait_journal_*                the same with a journal: the commit is a
+//                                       one-key transaction appended to it
 // The state is ATOMIC with backups and the audit log off, so the commit is little more
 // than the rename that wakes the waiter. (Measured from the call's return instead, the
 // figure goes below zero: the waiter is often back before the committer, which still
@@ -41,12 +43,15 @@ bool read_byte(int fd) {
   return n == 1;
 }
 
-fl_state *open_state(const std::string &path) {
+// journal: commits append to the journal (journal_max_bytes) instead of rewriting.
+fl_state *open_state(const std::string &path, bool journal) {
   fl_state_options o;
   fl_state_options_init(&o);
   o.durability = FL_DURABILITY_ATOMIC;
   o.max_backups = 0;
   o.audit_log = 0;
+  o.initial_json = "{\"round\":-1}";
+  if (journal) o.journal_max_bytes = int64_t{1} << 30;
   fl_state *st = nullptr;
   check_fl(fl_state_open(&st, path.c_str(), &o), "fl_state_open");
   return st;
@@ -63,24 +68,31 @@ struct Wakeups {
 // One committer process per series: told "go", it sleeps 2 ms (so the waiter is surely
 // asleep) and commits, stamping the times around the call. This process waits for each
 // commit.
-Wakeups wakeups(const std::string &path, int rounds) {
+Wakeups wakeups(const std::string &path, int rounds, bool journal) {
   auto *stamps = static_cast<Stamps *>(
       ::mmap(nullptr, sizeof(Stamps), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   check_os(stamps != MAP_FAILED, "mmap");
   int go[2];
   check_os(::pipe(go) == 0, "pipe");
-  fl_state *st = open_state(path);
+  fl_state *st = open_state(path, journal);
   const pid_t pid = ::fork();
   check_os(pid >= 0, "fork");
   if (pid == 0) {
     ::close(go[1]);  // else the parent's close would never end this loop
-    fl_state *mine = open_state(path);
+    fl_state *mine = open_state(path, journal);
     for (int r = 0; read_byte(go[0]); ++r) {
       struct timespec pause = {0, 2000000};
       ::nanosleep(&pause, nullptr);
       const std::string doc = "{\"round\":" + std::to_string(r) + "}";
       stamps->started.store(now_us());
-      check_fl(fl_state_write(mine, doc.c_str()), "fl_state_write");
+      if (journal) {
+        fl_txn *txn = nullptr;
+        check_fl(fl_txn_begin(mine, &txn), "fl_txn_begin");
+        check_fl(fl_txn_set(txn, "/round", std::to_string(r).c_str()), "fl_txn_set");
+        check_fl(fl_txn_commit(txn), "fl_txn_commit");
+      } else {
+        check_fl(fl_state_write(mine, doc.c_str()), "fl_state_write");
+      }
       stamps->committed.store(now_us());
     }
     fl_state_close(mine);
@@ -114,15 +126,19 @@ Wakeups wakeups(const std::string &path, int rounds) {
 
 void run_state_wait_suite(const Config &cfg) {
   const int series = cfg.quick ? 1 : 4, rounds = cfg.quick ? 3 : 50;
-  Wakeups all;
-  for (int s = 0; s < series; ++s) {
-    const Wakeups w = wakeups(cfg.dir + "/state_wait_" + std::to_string(s) + ".json", rounds);
-    all.wake_us.insert(all.wake_us.end(), w.wake_us.begin(), w.wake_us.end());
-    all.commit_us.insert(all.commit_us.end(), w.commit_us.begin(), w.commit_us.end());
+  for (const bool journal : {false, true}) {
+    Wakeups all;
+    for (int s = 0; s < series; ++s) {
+      const std::string name = std::string(journal ? "state_wait_journal_" : "state_wait_") + std::to_string(s);
+      const Wakeups w = wakeups(cfg.dir + "/" + name + ".json", rounds, journal);
+      all.wake_us.insert(all.wake_us.end(), w.wake_us.begin(), w.wake_us.end());
+      all.commit_us.insert(all.commit_us.end(), w.commit_us.begin(), w.commit_us.end());
+    }
+    const std::string prefix = journal ? "state.wait_journal_" : "state.wait_";
+    emit(prefix + "wake_median_us", median(all.wake_us));
+    emit(prefix + "wake_p99_us", percentile(all.wake_us, 0.99));
+    emit(prefix + "commit_median_us", median(all.commit_us));
   }
-  emit("state.wait_wake_median_us", median(all.wake_us));
-  emit("state.wait_wake_p99_us", percentile(all.wake_us, 0.99));
-  emit("state.wait_commit_median_us", median(all.commit_us));
 }
 
 }  // namespace bench

@@ -144,6 +144,23 @@ FL_API int fl_state_read_with(fl_state *st, char **json_out, uint64_t *generatio
   });
 }
 
+FL_API int fl_state_get(fl_state *st, const char *pointer, char **json_out, uint64_t *generation_out) {
+  return fl_state_get_with(st, pointer, json_out, generation_out, nullptr);
+}
+
+FL_API int fl_state_get_with(fl_state *st, const char *pointer, char **json_out, uint64_t *generation_out,
+                             const fl_wait_opts *wait) {
+  return guard([&] {
+    if (json_out != nullptr) *json_out = nullptr;
+    require(st, "fl_state_get", "st");
+    require(pointer, "fl_state_get", "pointer");
+    require(json_out, "fl_state_get", "json_out");
+    auto snap = st->impl->get(pointer, to_call_wait(wait, "fl_state_get"));
+    *json_out = dup_string(snap.json);
+    if (generation_out != nullptr) *generation_out = snap.generation;
+  });
+}
+
 FL_API int fl_state_write(fl_state *st, const char *json) {
   return fl_state_write_with(st, json, nullptr);
 }

@@ -152,6 +152,41 @@ func (s *State) ReadContext(ctx context.Context, v any) error {
 	return nil
 }
 
+// GetRaw returns the value at an RFC 6901 JSON pointer ("" = the whole document,
+// "/jobs/0/status") as JSON, and the document's generation; a pointer that names
+// nothing is a CodeNotFound error. With a journal (StateOptions.JournalMaxBytes) a
+// long-lived State answers from its parsed copy, so after another handle's small
+// commit the call costs the change and the value, not the document.
+func (s *State) GetRaw(pointer string) (value []byte, generation uint64, err error) {
+	return s.GetRawContext(context.Background(), pointer)
+}
+
+// GetRawContext is GetRaw that gives up when ctx is done (see State).
+func (s *State) GetRawContext(ctx context.Context, pointer string) (value []byte, generation uint64, err error) {
+	var out string
+	err = s.use(ctx, "state get", func() error {
+		return s.wait(ctx, "state get", func(h native.Fl_state, w native.Fl_wait_opts) *native.Status {
+			return native.Fl_state_get_with(h, pointer, &out, &generation, w)
+		})
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return []byte(out), generation, nil
+}
+
+// Get decodes the value at pointer into v, as Read does the whole document.
+func (s *State) Get(pointer string, v any) error {
+	value, _, err := s.GetRawContext(context.Background(), pointer)
+	if err != nil {
+		return err
+	}
+	if err := decodeJSON(value, v); err != nil {
+		return goError(CodeInvalid, "state get", s.path, err)
+	}
+	return nil
+}
+
 // Write replaces the whole document with v (encoded as json.Marshal does; JSON given
 // as json.RawMessage passes through) in one commit.
 func (s *State) Write(v any) error {

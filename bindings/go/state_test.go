@@ -549,6 +549,47 @@ func TestJournalCommitsAppendAndEveryHandleReadsThem(t *testing.T) {
 	}
 }
 
+func TestGetReadsOneValueWithItsGeneration(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pipeline.json")
+	st, err := OpenState(path, StateOptions{JournalMaxBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Write(map[string]any{"phases": map[string]any{"a/b": []any{1, "done"}}}); err != nil {
+		t.Fatal(err)
+	}
+	reader := openTestStateAt(t, path)
+	txn, err := st.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Set("/phases/a~1b/1", "again"); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	raw, generation, err := reader.GetRaw("/phases/a~1b")
+	if err != nil || string(raw) != `[1,"again"]` {
+		t.Fatalf("GetRaw = %s, %v", raw, err)
+	}
+	if _, want, _ := st.ReadRaw(); generation != want {
+		t.Fatalf("generation %d, the state's is %d", generation, want)
+	}
+	var status string
+	if err := reader.Get("/phases/a~1b/1", &status); err != nil || status != "again" {
+		t.Fatalf("Get = %q, %v", status, err)
+	}
+	_, _, err = reader.GetRaw("/phases/missing")
+	var fe *Error
+	if !errors.As(err, &fe) || fe.Code != CodeNotFound || !errors.Is(err, ErrNotFound) ||
+		!strings.Contains(err.Error(), "state get") || !strings.Contains(err.Error(), "/phases/missing") {
+		t.Fatalf("missing pointer: %v", err)
+	}
+}
+
 func openTestStateAt(t *testing.T, path string) *State {
 	t.Helper()
 	st, err := OpenState(path, StateOptions{})

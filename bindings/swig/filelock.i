@@ -250,6 +250,8 @@ void fl_cancel_token_reset(fl_cancel_token *token);
 fl_status fl_lock_with(fl_handle *h, int mode, const fl_wait_opts *wait);
 fl_status fl_state_read_with(fl_state *st, char **json_out, uint64_t *generation_out,
                              const fl_wait_opts *wait);
+fl_status fl_state_get_with(fl_state *st, const char *pointer, char **json_out, uint64_t *generation_out,
+                            const fl_wait_opts *wait);
 fl_status fl_state_write_with(fl_state *st, const char *json, const fl_wait_opts *wait);
 fl_status fl_state_write_if_with(fl_state *st, const char *json, uint64_t expected_generation,
                                  const fl_wait_opts *wait);

@@ -8,6 +8,7 @@
 // hosts (NFS), which no local watch sees.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "platform/file.hpp"
@@ -27,24 +28,22 @@ class DirectoryWatch {
   DirectoryWatch &operator=(const DirectoryWatch &) = delete;
 
   NativeFile native() const noexcept { return fd_; }
-  // Whether an `arrived` watch also wakes for a file written in place and closed
-  // (inotify's IN_CLOSE_WRITE, a Windows change notification's LAST_WRITE/SIZE); not
-  // on macOS, whose kqueue watch on a directory sees its entries only.
-  static constexpr bool sees_writes_in_place() noexcept {
-#ifdef __APPLE__
-    return false;
-#else
-    return true;
-#endif
-  }
-  // Consumes pending events; true if one may concern the name (always, where events
-  // carry no names).
+  // Also wakes, on the same native(), when `name` arrives in `dir` or is written there
+  // in place and closed (inotify's IN_CLOSE_WRITE, a Windows change notification's
+  // LAST_WRITE/SIZE): one sleep covers a state's document and its journal. False where
+  // the platform cannot (macOS: a kqueue watch on a directory sees its entries only; a
+  // watch limit): the caller re-checks every retry interval instead. Once per watch.
+  bool also_arrivals(const std::string &dir, const std::string &name) noexcept;
+  // Consumes pending events; true if one may concern a watched name (always, where
+  // events carry no names).
   bool drain() noexcept;
 
  private:
+  struct More;  // what also_arrivals() adds, per platform
   NativeFile fd_;
   std::string name_;
   NativeFile dir_ = kInvalidFile;  // the watched directory, where a watch needs it open
+  std::unique_ptr<More> more_;
 };
 
 }  // namespace filelock::platform

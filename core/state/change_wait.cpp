@@ -1,14 +1,13 @@
 // Waiting for a change of a state file: State::wait_for_change and State::cancel.
-// A commit renames its temp file onto the state file, so a watch on the file's
-// directory (inotify, kqueue, a change notification) wakes the waiter; each wake
+// A commit renames its temp file onto the state file (or appends to the journal in
+// meta_dir), so a watch on both directories (inotify, kqueue, a change notification)
+// wakes the waiter; each wake
 // re-reads the generation without the lock, so a long transaction elsewhere never
 // holds a waiter up, and the watch is armed before the first look, so a commit between
 // the look and the sleep is not missed.
 #include <algorithm>
 #include <chrono>
-#include <memory>
 #include <string>
-#include <thread>
 
 #include "common/cancel_token.hpp"
 #include "common/deadline.hpp"
@@ -16,7 +15,6 @@
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
 #include "platform/dir_watch.hpp"
-#include "platform/threads.hpp"
 #include "platform/wakeup.hpp"
 #include "state/state.hpp"
 
@@ -30,63 +28,6 @@ struct State::ChangeWait final : CancelLink {
     canceled.store(true, std::memory_order_release);
     wakeup.signal();
   }
-};
-
-// A watch on meta_dir for the journal being written (each append and each new start
-// closes the file after writing it), kept by a thread of its own that signals the
-// waiter's wake-up: the waiter sleeps on one descriptor, the document's directory.
-class State::JournalWatch {
- public:
-  JournalWatch(const std::string &journal, ChangeWait &wait)
-      : watch_(io::dir_of(journal), io::base_of(journal), platform::DirectoryWatch::Event::arrived),
-        wait_(wait) {
-    if (!watching()) return;
-    // A library helper: no reason for a lock wait to count this process multi-threaded.
-    platform::helper_thread_starting();
-    try {
-      thread_ = std::thread([this] {
-        run();
-        platform::helper_thread_ending();
-      });
-    } catch (...) {
-      platform::helper_thread_ending();
-      throw;
-    }
-  }
-  ~JournalWatch() {
-    if (!thread_.joinable()) return;
-    stop_.store(true, std::memory_order_release);
-    stopper_.signal();
-    thread_.join();
-  }
-  JournalWatch(const JournalWatch &) = delete;
-  JournalWatch &operator=(const JournalWatch &) = delete;
-  // False where no watch sees the journal's appends: the waiter then re-checks every
-  // retry interval instead.
-  bool watching() const {
-    return platform::DirectoryWatch::sees_writes_in_place() && watch_.native() != platform::kInvalidFile;
-  }
-  // Whether the journal changed since the last call.
-  bool take() { return changed_.exchange(false, std::memory_order_acq_rel); }
-
- private:
-  void run() {
-    while (!stop_.load(std::memory_order_acquire)) {
-      const bool woke = stopper_.wait_until_either(watch_.native(), true, {});
-      if (stop_.load(std::memory_order_acquire)) return;
-      if (woke && watch_.drain()) {
-        changed_.store(true, std::memory_order_release);
-        wait_.wakeup.signal();
-      }
-    }
-  }
-
-  platform::DirectoryWatch watch_;
-  ChangeWait &wait_;
-  platform::Wakeup stopper_;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> changed_{false};
-  std::thread thread_;
 };
 
 namespace {
@@ -124,15 +65,37 @@ void State::cancel() noexcept {
 // The journal is read after the document. A value read across a checkpoint's steps can
 // be too low (an old file beside the new journal), never too high; the step after it
 // (the rename, the journal's new start) leaves an event that makes the waiter read again.
-uint64_t State::committed_generation() {
+// A wake after a journal commit reads the journal's new records only, and the document
+// again only when it is another file, or was written, since the last look (its
+// checksum otherwise stands, as for a handle's kept tree, State::load_from_cache).
+struct State::Seen {
+  bool doc_known = false;
+  platform::FileInfo doc;
+  uint64_t checksum = 0;
+  JournalScan journal;
+};
+
+uint64_t State::committed_generation(Seen &seen) {
   for (int attempt = 0;; ++attempt) {
     const GenerationRecord before = generation_->load();
-    std::string bytes;
-    const bool exists = io::read_file(path_, bytes);
-    const JournalScan journal = journal_.scan();
+    platform::FileInfo info;
+    const bool unchanged = seen.doc_known && !platform::path_info(path_, info) && info.dev == seen.doc.dev &&
+                           info.ino == seen.doc.ino && info.size == seen.doc.size &&
+                           info.mtime_ms == seen.doc.mtime_ms;
+    bool exists = true;
+    if (!unchanged) {
+      std::string bytes;
+      exists = io::read_file(path_, bytes, &info);
+      seen.doc_known = exists;
+      seen.doc = info;
+      seen.checksum = exists ? io::hash64(bytes) : 0;
+    }
+    const JournalScan &last = seen.journal;
+    seen.journal = last.header_ok ? journal_.scan(last.end, &last.header, last.last_generation) : journal_.scan();
+    seen.journal.payloads.clear();  // only their count and the last generation matter
     const GenerationRecord after = generation_->load();
     if (same_record(before, after) || attempt >= kMaxRereads) {
-      return resolve_with_journal(after, exists, exists ? io::hash64(bytes) : 0, journal).generation;
+      return resolve_with_journal(after, exists, exists ? seen.checksum : 0, seen.journal).generation;
     }
   }
 }
@@ -171,16 +134,20 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
   platform::DirectoryWatch watch(io::dir_of(path_), io::base_of(path_),
                                  platform::DirectoryWatch::Event::arrived);
   bool watching = watch.native() != platform::kInvalidFile;
-  std::unique_ptr<JournalWatch> journal_watch;
+  bool journal_watched = false;
+  Seen seen;
   while (true) {
-    const uint64_t now_generation = committed_generation();
+    const uint64_t now_generation = committed_generation(seen);
     if (now_generation > after) return now_generation;
-    // Journal commits touch only meta_dir/journal. It is created before the rename of the
-    // first checkpoint that starts it, so once the generation read is that one's (or
-    // later) the journal is there to be watched; read again once the watch is armed.
-    if (!journal_watch && platform_exists(journal_.path())) {
-      journal_watch = std::make_unique<JournalWatch>(journal_.path(), wait);
-      if (!journal_watch->watching()) watching = false;  // re-check every retry interval
+    // Journal commits touch only meta_dir/journal (each append closes it after writing).
+    // It is created before the rename of the first checkpoint that starts it, so once
+    // the generation read is that one's (or later) the journal is there to be watched,
+    // on the same descriptor; read again once the watch is armed.
+    if (!journal_watched && platform_exists(journal_.path())) {
+      journal_watched = true;
+      if (!watch.also_arrivals(io::dir_of(journal_.path()), io::base_of(journal_.path()))) {
+        watching = false;  // re-check every retry interval
+      }
       continue;
     }
     // Sleeps until an event may concern the file; without a watch (a watch limit),
@@ -202,7 +169,6 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
       }
       const bool woke = wait.wakeup.wait_until_either(watch.native(), forever && watching, next);
       if (!watching) break;
-      if (journal_watch && journal_watch->take()) break;
       if (woke && watch.drain()) break;
     }
   }

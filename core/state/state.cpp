@@ -711,6 +711,24 @@ State::Snapshot State::read(const CallWait &wait) {
   return {std::move(cur.bytes), cur.generation};
 }
 
+// From the kept tree (journal mode): a long-lived handle's get after a small commit
+// costs the new records and the value, not the document.
+Store::Snapshot State::get(const std::string &pointer, const CallWait &wait) {
+  Current cur;
+  {
+    Held held(*this, read_mode(), wait);
+    cur = load(LoadNeeds{true, false, false});
+  }
+  if (options_.validate_on_read && schema_) {
+    with_context("state get", path_, [&] { schema_->check(cur.tree.get()); });
+  }
+  Snapshot out{value_at("state get", path_, cur.tree.get(), pointer), cur.generation};
+  // Back to the cache when it still describes this generation (a load took it).
+  std::lock_guard<std::mutex> lk(cache_mutex_);
+  if (cache_.known && !cache_.tree && cache_.generation == cur.generation) cache_.tree = std::move(cur.tree);
+  return out;
+}
+
 uint64_t State::write(std::string_view json, const uint64_t *expected, const CallWait &wait) {
   const json::Doc next = parse_input("write state", path_, json);
   Held held(*this, LockMode::exclusive, wait);

@@ -56,6 +56,7 @@ class State final : public Store {
 
   // Every call that takes the lock waits for it as `wait` says.
   Snapshot read(const CallWait &wait = {}) override;
+  Snapshot get(const std::string &pointer, const CallWait &wait = {}) override;
   // Replaces the whole document; with `expected`, only if the generation is still that
   // (Status::conflict otherwise). Returns the new generation.
   uint64_t write(std::string_view json, const uint64_t *expected, const CallWait &wait = {}) override;
@@ -112,10 +113,11 @@ class State final : public Store {
   void log(const AuditEntry &entry, bool keep = false);
   std::string damaged_message(const std::string &reason);
   void lock_for(LockMode mode, const CallWait &wait);  // lock_->lock, clearing a consumed cancel
-  // The committed document's generation, read without the lock (change_wait.cpp).
-  uint64_t committed_generation();
+  // The committed document's generation, read without the lock (change_wait.cpp);
+  // `seen` carries what the last look found, so the next reads only what changed.
+  struct Seen;
+  uint64_t committed_generation(Seen &seen);
   struct ChangeWait;
-  class JournalWatch;
 
   std::string path_;
   StateOptions options_;

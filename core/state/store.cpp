@@ -44,6 +44,16 @@ std::vector<std::string> changes_from(const Current &current, const cJSON *after
   return changed_members(before.get(), after);
 }
 
+Store::Snapshot Store::get(const std::string &pointer, const CallWait &wait) {
+  Snapshot whole = read(wait);
+  const json::Doc doc = parse_input("state get", path(), whole.json);
+  return {value_at("state get", path(), doc.get(), pointer), whole.generation};
+}
+
+std::string value_at(const char *op, const std::string &path, const cJSON *tree, const std::string &pointer) {
+  return with_context(op, path, [&] { return json::print(json::get(tree, pointer), false); });
+}
+
 // The tree parsed at begin becomes the private copy: the stored document is the original.
 Transaction::Transaction(Store &store, Current current)
     : store_(store),
@@ -67,8 +77,7 @@ void Transaction::end() noexcept {
 
 std::string Transaction::get(const std::string &pointer) const {
   if (!work_) throw_error(Status::invalid, "transaction get", store_.path(), "the transaction has ended");
-  return with_context("transaction get", store_.path(),
-                      [&] { return json::print(json::get(work_.get(), pointer), false); });
+  return value_at("transaction get", store_.path(), work_.get(), pointer);
 }
 
 void Transaction::set(const std::string &pointer, std::string_view json) {

@@ -88,6 +88,10 @@ class Store {
   };
   // Every call that takes the lock waits for it as `wait` says.
   virtual Snapshot read(const CallWait &wait = {}) = 0;
+  // The value at an RFC 6901 pointer ("" = the whole document), compact, and the
+  // generation, under the shared lock. This default reads the whole document; a store
+  // that keeps its parsed copy answers from it.
+  virtual Snapshot get(const std::string &pointer, const CallWait &wait = {});
   // Replaces the whole document; with `expected`, only if the generation is still that
   // (Status::conflict otherwise). Returns the new generation.
   virtual uint64_t write(std::string_view json, const uint64_t *expected, const CallWait &wait = {}) = 0;
@@ -158,6 +162,8 @@ auto with_context(const char *op, const std::string &path, Fn &&fn) -> decltype(
   }
 }
 json::Doc parse_input(const char *op, const std::string &path, std::string_view text);
+// The value at `pointer` in `tree`, compact; a missing one is an Error naming op and path.
+std::string value_at(const char *op, const std::string &path, const cJSON *tree, const std::string &pointer);
 
 // At most this many entries in an audit record's "changed".
 inline constexpr size_t kMaxChanged = 32;

@@ -82,6 +82,21 @@ TEST_P(StateOnBothStores, WritesCountGenerationsAndWriteIfRefusesAStaleOne) {
   EXPECT_GT(store->write(R"({"n": 7})", &second), second);
 }
 
+TEST_P(StateOnBothStores, GetReadsTheValueAtAPointer) {
+  auto store = open();
+  const uint64_t g = store->write(R"({"n": 3, "job": {"a/b": [1, {"s": "x"}]}})", nullptr);
+  EXPECT_EQ(store->get("/n").json, "3");
+  EXPECT_EQ(store->get("/n").generation, g);
+  EXPECT_EQ(store->get("/job/a~1b/1").json, R"({"s":"x"})");
+  EXPECT_EQ(counter_of(store->get("").json), 3);
+  std::string message;
+  EXPECT_EQ(status_of([&] { store->get("/missing"); }, &message), Status::not_found);
+  EXPECT_NE(message.find("state get '" + path_ + "'"), std::string::npos) << message;
+  EXPECT_EQ(status_of([&] { store->get("n"); }), Status::invalid);
+  add_one(*store);
+  EXPECT_EQ(store->get("/n").json, "4");
+}
+
 TEST_P(StateOnBothStores, ATransactionCommitsWholeOrNotAtAll) {
   auto store = open();
   {

@@ -60,6 +60,23 @@ TEST_F(CapiState, PipelineWorkflow) {
   EXPECT_EQ(got.str(), R"({"duration":42.0})");
   EXPECT_EQ(fl_txn_commit(txn), FL_OK);
 
+  // One value without the whole document.
+  Owned status;
+  uint64_t at = 0;
+  ASSERT_EQ(fl_state_get(st, "/phase1/status", &status.p, &at), FL_OK) << fl_last_error();
+  EXPECT_EQ(status.str(), R"("success")");
+  EXPECT_EQ(at, 2u);
+  Owned missing;
+  missing.p = reinterpret_cast<char *>(&at);  // must be reset to NULL on failure
+  EXPECT_EQ(fl_state_get(st, "/phase9", &missing.p, nullptr), FL_ENOTFOUND);
+  EXPECT_EQ(missing.p, nullptr);
+  EXPECT_NE(std::string(fl_last_error()).find("state get '" + reported + "'"), std::string::npos)
+      << fl_last_error();
+  EXPECT_NE(std::string(fl_last_error()).find("'/phase9'"), std::string::npos) << fl_last_error();
+  EXPECT_EQ(fl_state_get(st, "phase1", &missing.p, nullptr), FL_EINVAL);
+  EXPECT_EQ(fl_state_get(st, nullptr, &missing.p, nullptr), FL_EINVAL);
+  EXPECT_EQ(fl_state_get(st, "", nullptr, nullptr), FL_EINVAL);
+
   // A failing phase rolls back: state unchanged.
   Owned before;
   uint64_t gen = 0;

@@ -81,6 +81,28 @@ public class StateTests
     }
 
     [Fact]
+    public void GetReadsOneValueWithItsGeneration()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("pipeline.json");
+        using var state = new JsonState(path, new StateOptions { JournalMaxBytes = 1 << 20 });
+        state.Write(new JsonObject { ["phases"] = new JsonObject { ["a/b"] = new JsonArray(1, "done") } });
+        using var reader = new JsonState(path);
+        using (var txn = state.BeginTransaction())
+        {
+            txn.Data!["phases"]!["a/b"]![1] = "again";
+            txn.Commit();
+        }
+        Assert.Equal("again", reader.Get("/phases/a~1b/1", out var generation)!.GetValue<string>());
+        Assert.Equal(state.Generation, generation);
+        Assert.Equal(2, reader.Get("/phases/a~1b")!.AsArray().Count);
+        var e = Assert.ThrowsAny<FileLockException>(() => reader.Get("/phases/missing"));
+        Assert.Equal(ErrorCode.NotFound, e.Code);
+        Assert.Contains("state get", e.Message);
+        Assert.Contains("/phases/missing", e.Message);
+    }
+
+    [Fact]
     public void DisposingWithoutCommitRollsBack()
     {
         using var dir = new TempDir();

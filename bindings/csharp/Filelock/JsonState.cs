@@ -69,6 +69,27 @@ public sealed class JsonState : IDisposable, IAsyncDisposable
         return Json.Parse(json);
     }
 
+    /// <summary>The value at an RFC 6901 JSON pointer ("" = the whole document,
+    /// "/jobs/0/status"). With a journal (<see cref="StateOptions.JournalMaxBytes"/>) a
+    /// long-lived instance answers from its parsed copy: after another handle's small
+    /// commit the call costs the change and the value, not the document.</summary>
+    /// <exception cref="FileLockException">Code <see cref="ErrorCode.NotFound"/>: the
+    /// pointer names nothing.</exception>
+    public JsonNode? Get(string pointer) => Get(pointer, out _);
+
+    /// <summary>The value at <paramref name="pointer"/> and the document's generation;
+    /// <paramref name="cancellationToken"/> ends a wait for the lock.</summary>
+    public JsonNode? Get(string pointer, out ulong generation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pointer);
+        string? json = null;
+        ulong read = 0;
+        Waiting(cancellationToken, (StateHandle h, ref WaitOptionsNative w) =>
+            FilelockNative.fl_state_get_with(h, pointer, out json, out read, ref w));
+        generation = read;
+        return Json.Parse(json);
+    }
+
     /// <summary>The whole document, waiting for the lock on a thread-pool thread.</summary>
     public Task<JsonNode?> ReadAsync(CancellationToken cancellationToken = default) =>
         Task.Run(() => Read(cancellationToken), CancellationToken.None);

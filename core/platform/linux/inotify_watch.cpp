@@ -1,25 +1,54 @@
-// DirectoryWatch on Linux: an inotify watch on the directory for a name going or arriving.
+// DirectoryWatch on Linux: an inotify watch on the directory for a name going or arriving,
+// and a second directory's on the same descriptor (also_arrivals).
 #include "platform/dir_watch.hpp"
 
 #include <sys/inotify.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <new>
 #include <string>
 
 namespace filelock::platform {
+
+namespace {
+constexpr uint32_t kArrivals = IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE;
+}  // namespace
+
+// Events carry the watch they came from: the name counts only in its own directory.
+struct DirectoryWatch::More {
+  int first = -1, second = -1;
+  std::string second_name;
+};
 
 DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event event) noexcept
     : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), name_(name) {
   if (fd_ < 0) return;
   // A release deletes the lock name (or a breaker renames it away); a commit renames
   // its temp file onto the name, an editor may write it in place.
-  const uint32_t mask = event == Event::gone ? (IN_DELETE | IN_MOVED_FROM)
-                                             : (IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE);
-  if (::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR) < 0) {
+  const uint32_t mask = event == Event::gone ? (IN_DELETE | IN_MOVED_FROM) : kArrivals;
+  const int wd = ::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR);
+  if (wd < 0) {
     ::close(fd_);
     fd_ = kInvalidFile;
+    return;
   }
+  more_ = std::unique_ptr<More>(new (std::nothrow) More{wd, -1, {}});
+}
+
+bool DirectoryWatch::also_arrivals(const std::string &dir, const std::string &name) noexcept {
+  if (fd_ < 0 || !more_ || more_->second >= 0) return false;
+  // The same directory gives the same watch back, its mask widened (IN_MASK_ADD).
+  const int wd = ::inotify_add_watch(fd_, dir.c_str(), kArrivals | IN_ONLYDIR | IN_MASK_ADD);
+  if (wd < 0) return false;
+  more_->second = wd;
+  try {
+    more_->second_name = name;
+  } catch (...) {
+    more_->second = -1;
+    return false;
+  }
+  return true;
 }
 
 DirectoryWatch::~DirectoryWatch() {
@@ -37,8 +66,10 @@ bool DirectoryWatch::drain() noexcept {
     for (char *p = buf; p < buf + n;) {
       const auto *ev = reinterpret_cast<const struct inotify_event *>(p);
       // A lost event (queue overflow) or the watched directory gone: may be ours.
+      const bool first = !more_ || ev->wd == more_->first;
+      const bool second = more_ && ev->wd == more_->second;
       if ((ev->mask & (IN_Q_OVERFLOW | IN_IGNORED)) != 0 ||
-          (ev->len > 0 && name_ == ev->name))
+          (ev->len > 0 && ((first && name_ == ev->name) || (second && more_->second_name == ev->name))))
         concerned = true;
       p += sizeof(struct inotify_event) + ev->len;
     }

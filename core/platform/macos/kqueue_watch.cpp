@@ -26,6 +26,11 @@ DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, 
   }
 }
 
+struct DirectoryWatch::More {};
+
+// A kqueue watch on a directory sees its entries, not a file written in place.
+bool DirectoryWatch::also_arrivals(const std::string &, const std::string &) noexcept { return false; }
+
 DirectoryWatch::~DirectoryWatch() {
   if (fd_ >= 0) ::close(fd_);
   if (dir_ >= 0) ::close(dir_);

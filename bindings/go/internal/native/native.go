@@ -127,21 +127,23 @@ typedef _gostring_ swig_type_94;
 typedef _gostring_ swig_type_95;
 typedef _gostring_ swig_type_96;
 typedef _gostring_ swig_type_97;
-typedef long long swig_type_98;
+typedef _gostring_ swig_type_98;
 typedef _gostring_ swig_type_99;
-typedef _gostring_ swig_type_100;
+typedef long long swig_type_100;
 typedef _gostring_ swig_type_101;
 typedef _gostring_ swig_type_102;
 typedef _gostring_ swig_type_103;
 typedef _gostring_ swig_type_104;
 typedef _gostring_ swig_type_105;
-typedef long long swig_type_106;
+typedef _gostring_ swig_type_106;
 typedef _gostring_ swig_type_107;
-typedef _gostring_ swig_type_108;
+typedef long long swig_type_108;
 typedef _gostring_ swig_type_109;
 typedef _gostring_ swig_type_110;
 typedef _gostring_ swig_type_111;
-typedef long long swig_type_112;
+typedef _gostring_ swig_type_112;
+typedef _gostring_ swig_type_113;
+typedef long long swig_type_114;
 extern void _wrap_Swig_free_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_native_e881cb13ab96011f(swig_intgo arg1);
 extern swig_intgo _wrap_FL_OK_native_e881cb13ab96011f(void);
@@ -296,19 +298,20 @@ extern swig_intgo _wrap_fl_cancel_token_is_triggered_native_e881cb13ab96011f(uin
 extern void _wrap_fl_cancel_token_reset_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_type_92 _wrap_fl_lock_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
 extern swig_type_93 _wrap_fl_state_read_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_94 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_95 arg2, uintptr_t arg3);
-extern swig_type_96 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_97 arg2, swig_type_98 arg3, uintptr_t arg4);
-extern swig_type_99 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_100 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_101 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_102 arg2, uintptr_t arg3);
-extern swig_type_103 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_104 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_105 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_106 arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_107 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_108 arg1, swig_type_109 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
-extern swig_type_110 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_94 _wrap_fl_state_get_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_95 arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern swig_type_96 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_97 arg2, uintptr_t arg3);
+extern swig_type_98 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_99 arg2, swig_type_100 arg3, uintptr_t arg4);
+extern swig_type_101 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_102 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_103 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_104 arg2, uintptr_t arg3);
+extern swig_type_105 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_106 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_107 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_108 arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_109 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_110 arg1, swig_type_111 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
+extern swig_type_112 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_fl_lock_lost_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_wait_fd_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_111 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_112 arg3, swig_intgo arg4);
+extern swig_type_113 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_114 arg3, swig_intgo arg4);
 #undef intgo
 */
 import "C"
@@ -1865,12 +1868,34 @@ func Fl_state_read_with(arg1 Fl_state, arg2 *string, arg3 *uint64, arg4 Fl_wait_
 	return swig_r_1
 }
 
+func Fl_state_get_with(arg1 Fl_state, arg2 string, arg3 *string, arg4 *uint64, arg5 Fl_wait_opts) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := getSwigcptr(arg5)
+	swig_r_p := C._wrap_fl_state_get_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+
+	if arg3 != nil && len(*arg3) > 0 {
+		*arg3 = swigCopyString(*arg3)
+	}
+
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
 func Fl_state_write_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1886,7 +1911,7 @@ func Fl_state_write_if_with(arg1 Fl_state, arg2 string, arg3 uint64, arg4 Fl_wai
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_1)), C.swig_type_98(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_1)), C.swig_type_100(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1930,7 +1955,7 @@ func Fl_state_restore_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_102)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_104)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1981,7 +2006,7 @@ func Fl_state_wait_with(arg1 Fl_state, arg2 uint64, arg3 *uint64, arg4 Fl_wait_o
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_106(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_108(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1995,7 +2020,7 @@ func Fl_append_with(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int, ar
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_108)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_109)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
+	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_110)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_111)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -2039,7 +2064,7 @@ func Fl_lock_waited(arg1 Fl_handle, arg2 int, arg3 int64, arg4 int) (_swig_ret *
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_112(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_114(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
