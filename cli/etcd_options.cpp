@@ -52,7 +52,8 @@ void etcd_options_from(const ParsedArgs &args, const std::string &path, fl_lock_
   opts->etcd_password_file = text_value(args, "etcd-password-file");
   opts->etcd_ttl_ms = positive_duration(args, "etcd-ttl");
   if (opts->etcd_ttl_ms % 1000 != 0)
-    throw UsageError("--etcd-ttl: '" + args.get("etcd-ttl") + "' is not a whole number of seconds (etcd's leases count seconds)");
+    throw UsageError("--etcd-ttl: '" + args.get("etcd-ttl") +
+                     "' is not a whole number of seconds (etcd's leases count seconds)");
   opts->etcd_dial_timeout_ms = positive_duration(args, "etcd-dial-timeout");
   opts->etcd_request_timeout_ms = positive_duration(args, "etcd-request-timeout");
 }

@@ -33,7 +33,8 @@ const char *const kLockInfoHelp =
 
 int lock_info_main(const Args &args) {
   ParsedArgs p =
-      parse_args(args, with_etcd_options({kLockOptionSpecs[0], kLockOptionSpecs[1], {0, "json", OptionSpec::none}}));
+      parse_args(args, with_etcd_options(
+                           {kLockOptionSpecs[0], kLockOptionSpecs[1], {0, "json", OptionSpec::none}}));
   if (p.help) {
     std::cout << kLockInfoHelp;
     return kExitOk;

@@ -144,7 +144,8 @@ int watch(const std::string &dir, bool json, int64_t interval_ms, const fl_lock_
 
 int status_main(const Args &args) {
   ParsedArgs p = parse_args(
-      args, with_etcd_options({{0, "json", OptionSpec::none}, {0, "watch", OptionSpec::optional, is_duration}}));
+      args,
+      with_etcd_options({{0, "json", OptionSpec::none}, {0, "watch", OptionSpec::optional, is_duration}}));
   if (p.help) {
     std::cout << kStatusHelp;
     return kExitOk;
