@@ -157,8 +157,9 @@ if [[ -x "$cli" ]]; then
     { echo "etcd tests: filelock state history on an etcd:// name lists no commit" >&2; exit 1; }
   echo "etcd tests: the CLI's run, lock-info, status and state on etcd:// names: ok"
   # Its --etcd-* flags (TLS files, user, password file) on the secure member.
-  python3 "$ROOT/tests/cli/test_cli.py" "$cli" EtcdSecureMember 2>&1 | tail -3
-  [[ ${PIPESTATUS[0]} -eq 0 ]] || { echo "etcd tests: the CLI's --etcd-* flags on the secure member failed" >&2; exit 1; }
+  out=$(python3 "$ROOT/tests/cli/test_cli.py" "$cli" EtcdSecureMember 2>&1) ||
+    { echo "$out" >&2; echo "etcd tests: the CLI's --etcd-* flags on the secure member failed" >&2; exit 1; }
+  tail -3 <<<"$out"
 fi
 
 # The README's two-host example: two network namespaces, etcd in one (root only).
