@@ -412,6 +412,12 @@ FL_API int fl_query(const char *path, const fl_lock_options *opts, char **info_j
  * true if fl_clean_stale would remove it
  * (min_age_ms 0), "reason" why or why not. */
 FL_API int fl_scan(const char *dir, char **report_json);
+/* fl_scan with options (since 1.4): for an etcd:// prefix, the etcd_* fields of opts
+ * (TLS files, user and password file, timeouts) apply as for fl_open; a backend other
+ * than AUTO is FL_EINVAL. A directory takes opts at their defaults only: an etcd_*
+ * field, or any other field set, is FL_EINVAL naming it. NULL opts: the defaults
+ * (fl_scan). */
+FL_API int fl_scan_with(const char *dir, const fl_lock_options *opts, char **report_json);
 /* Removes lock files under dir that nobody holds and that are older than min_age_ms,
  * dead holders' lock-file-backend locks, legacy locks whose pid names no process (once
  * older than min_age_ms, aged by locked_at or mtime; a live one is kept with a reason

@@ -3,6 +3,7 @@
 
 #include "args.hpp"
 #include "cli.hpp"
+#include "etcd_options.hpp"
 #include "filelock.h"
 #include "format.hpp"
 #include "json.hpp"
@@ -11,7 +12,7 @@
 namespace filelock::cli {
 
 const char *const kLockInfoHelp =
-    "Usage: filelock lock-info PATH [--no-sidecar] [--backend NAME] [--json]\n"
+    "Usage: filelock lock-info PATH [--no-sidecar] [--backend NAME] [--json] [--etcd-...]\n"
     "\n"
     "Shows the state of the lock of PATH (its lock file PATH.lock): whether it is held,\n"
     "in which mode, by which process (pid, host, owner label, since when), and whether\n"
@@ -24,6 +25,7 @@ const char *const kLockInfoHelp =
     "  --backend NAME the backend the holders use, if not auto (see 'run --help')\n"
     "  --json         print the library's report as JSON\n"
     "  -h, --help     show this help\n"
+    FILELOCK_CLI_ETCD_HELP
     "\n"
     "Examples:\n"
     "  filelock lock-info pipeline.json\n"
@@ -31,15 +33,17 @@ const char *const kLockInfoHelp =
 
 int lock_info_main(const Args &args) {
   ParsedArgs p =
-      parse_args(args, {kLockOptionSpecs[0], kLockOptionSpecs[1], {0, "json", OptionSpec::none}});
+      parse_args(args, with_etcd_options(
+                           {kLockOptionSpecs[0], kLockOptionSpecs[1], {0, "json", OptionSpec::none}}));
   if (p.help) {
     std::cout << kLockInfoHelp;
     return kExitOk;
   }
   if (p.positional.size() != 1) throw UsageError("expects exactly one PATH");
   fl_lock_options opts;
-  lock_options_from(p, &opts);
   const std::string &path = p.positional[0];
+  lock_options_from(p, &opts);
+  etcd_options_from(p, path, &opts);
   LibString info;
   check(fl_query(path.c_str(), &opts, info.out()));
   if (p.has("json")) {

@@ -22,6 +22,7 @@
 
 #include "args.hpp"
 #include "cli.hpp"
+#include "etcd_options.hpp"
 #include "filelock.h"
 #include "format.hpp"
 #include "json.hpp"
@@ -60,6 +61,7 @@ const char *const kRunHelp =
     "                             (lockfile/lockdir need no kernel locks; see filelock(1))\n"
     "  -q, --quiet                say nothing when the lock cannot be had\n"
     "  -h, --help                 show this help\n"
+    FILELOCK_CLI_ETCD_HELP
     "\n"
     "Exit status: COMMAND's status; 128+N if COMMAND was killed by signal N; 1 (or -E's\n"
     "N) if the lock could not be had; 126 if COMMAND cannot be executed; 127 if it is\n"
@@ -68,7 +70,8 @@ const char *const kRunHelp =
     "Examples:\n"
     "  filelock run pipeline.json -- ./update-pipeline.sh\n"
     "  filelock run -n -E 75 /var/lock/backup -- rsync -a /src /dst\n"
-    "  filelock run -s -w 10s pipeline.json -c 'cat pipeline.json'\n";
+    "  filelock run -s -w 10s pipeline.json -c 'cat pipeline.json'\n"
+    "  filelock run --etcd-cacert ca.pem --etcd-ttl 10s etcd://10.0.0.5:2379/jobs/nightly -- ./nightly.sh\n";
 
 namespace {
 
@@ -229,7 +232,7 @@ int wait_for(pid_t pid) {
 
 int run_main(const Args &args) {
   ParsedArgs p = parse_args(args,
-                            {{'x', "exclusive", OptionSpec::none},
+                            with_etcd_options({{'x', "exclusive", OptionSpec::none},
                              {'e', "exclusive", OptionSpec::none},
                              {'s', "shared", OptionSpec::none},
                              {'n', "nonblock", OptionSpec::none},
@@ -239,7 +242,7 @@ int run_main(const Args &args) {
                              kLockOptionSpecs[0],
                              kLockOptionSpecs[1],
                              kLockOptionSpecs[2],
-                             {'q', "quiet", OptionSpec::none}},
+                             {'q', "quiet", OptionSpec::none}}),
                             1);
   if (p.help) {
     std::cout << kRunHelp;
@@ -281,6 +284,7 @@ int run_main(const Args &args) {
 
   fl_lock_options opts;
   lock_options_from(p, &opts);
+  etcd_options_from(p, path, &opts);
 
   Handle lock;
   // Busy at open: a live legacy lock directory at the lock name (no kernel lock fits it).

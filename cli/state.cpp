@@ -9,6 +9,7 @@
 
 #include "args.hpp"
 #include "cli.hpp"
+#include "etcd_options.hpp"
 #include "filelock.h"
 #include "format.hpp"
 #include "json.hpp"
@@ -49,6 +50,7 @@ const char *const kStateHelp =
     "      --meta-dir DIR   where backups and the log live, if not the default\n"
     "                       (.FILE.filelock/ beside FILE)\n"
     "  -h, --help           show this help\n"
+    FILELOCK_CLI_ETCD_HELP
     "\n"
     "Exit status: 0 ok; 2 invalid JSON or pointer; 3 FILE, pointer target or backup\n"
     "not found; 1 the lock was not had in time; 5 FILE is damaged (verify found\n"
@@ -109,10 +111,9 @@ State open_state(const Context &c, bool may_create) {
   fl_lock_options lock;
   fl_lock_options_init(&lock);
   const std::string owner = c.args.get("owner");
-  if (!owner.empty()) {
-    lock.owner = owner.c_str();
-    opts.lock = &lock;
-  }
+  if (!owner.empty()) lock.owner = owner.c_str();
+  etcd_options_from(c.args, c.file, &lock);
+  opts.lock = &lock;
   fl_state *st = nullptr;
   check(fl_state_open(&st, c.file.c_str(), &opts));
   return State(st);
@@ -343,14 +344,14 @@ int state_main(const Args &args) {
   if (!is_state_command(c.sub))
     throw UsageError("unknown state command '" + c.sub +
                      "' (get, set, remove, merge, history, backups, restore, verify, watch)");
-  c.args = parse_args(Args(args.begin() + 1, args.end()), {{0, "json", OptionSpec::none},
+  c.args = parse_args(Args(args.begin() + 1, args.end()), with_etcd_options({{0, "json", OptionSpec::none},
                                                            {'r', "raw", OptionSpec::none},
                                                            {'n', "limit", OptionSpec::required},
                                                            {0, "once", OptionSpec::none},
                                                            {0, "after", OptionSpec::required},
                                                            {'w', "timeout", OptionSpec::required},
                                                            {0, "meta-dir", OptionSpec::required},
-                       {0, "owner", OptionSpec::required}});
+                       {0, "owner", OptionSpec::required}}));
   if (c.args.help) {
     std::cout << kStateHelp;
     return kExitOk;
@@ -363,6 +364,9 @@ int state_main(const Args &args) {
   if (c.args.positional.empty()) throw UsageError("FILE is missing");
   c.file = c.args.positional[0];
   c.json = c.args.has("json");
+  fl_lock_options checked;  // --etcd-* with a file path: a usage error before anything else
+  fl_lock_options_init(&checked);
+  etcd_options_from(c.args, c.file, &checked);
 
   const auto &pos = c.args.positional;
   if (c.sub == "get") return get(c);

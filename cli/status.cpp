@@ -7,6 +7,7 @@
 
 #include "args.hpp"
 #include "cli.hpp"
+#include "etcd_options.hpp"
 #include "filelock.h"
 #include "format.hpp"
 #include "json.hpp"
@@ -15,7 +16,7 @@
 namespace filelock::cli {
 
 const char *const kStatusHelp =
-    "Usage: filelock status [DIR] [--json] [--watch [INTERVAL]]\n"
+    "Usage: filelock status [DIR] [--json] [--watch [INTERVAL]] [--etcd-...]\n"
     "\n"
     "Lists the lock files under DIR (default: the current directory, not recursive):\n"
     "whether each is held, in which mode, the holder's pid, host and owner label, how\n"
@@ -31,21 +32,24 @@ const char *const kStatusHelp =
     "  --watch [INTERVAL]   redraw every INTERVAL (default 2s) until interrupted;\n"
     "                       write --watch=INTERVAL if DIR could look like a duration\n"
     "  -h, --help           show this help\n"
+    FILELOCK_CLI_ETCD_HELP
     "\n"
     "Examples:\n"
     "  filelock status\n"
     "  filelock status /var/lib/pipeline --json\n"
     "  filelock status /var/lib/pipeline --watch 500ms\n"
-    "  filelock status etcd://10.0.0.5:2379/pipeline\n";
+    "  filelock status etcd://10.0.0.5:2379/pipeline\n"
+    "  filelock status --etcd-cacert ca.pem --etcd-user ops --etcd-password-file pw \\\n"
+    "      etcd://10.0.0.5:2379/pipeline\n";
 
 namespace {
 
 volatile sig_atomic_t g_interrupted = 0;
 void on_interrupt(int) { g_interrupted = 1; }
 
-std::string scan(const std::string &dir) {
+std::string scan(const std::string &dir, const fl_lock_options &opts) {
   LibString report;
-  check(fl_scan(dir.c_str(), report.out()));
+  check(fl_scan_with(dir.c_str(), &opts, report.out()));
   return report.str();
 }
 
@@ -89,8 +93,8 @@ void print_table(const std::string &dir, const std::string &report_json) {
   }
 }
 
-void print_once(const std::string &dir, bool json) {
-  std::string report = scan(dir);
+void print_once(const std::string &dir, bool json, const fl_lock_options &opts) {
+  std::string report = scan(dir, opts);
   if (json)
     std::cout << pretty(report) << "\n";
   else
@@ -108,7 +112,7 @@ bool pause_for(int64_t ms) {
   return !g_interrupted;
 }
 
-int watch(const std::string &dir, bool json, int64_t interval_ms) {
+int watch(const std::string &dir, bool json, int64_t interval_ms, const fl_lock_options &opts) {
   struct sigaction sa = {};
   sa.sa_handler = on_interrupt;
   sigemptyset(&sa.sa_mask);
@@ -116,7 +120,7 @@ int watch(const std::string &dir, bool json, int64_t interval_ms) {
   sigaction(SIGTERM, &sa, nullptr);
   const bool tty = isatty(STDOUT_FILENO) == 1;
   for (bool first = true; !g_interrupted; first = false) {
-    std::string report = scan(dir);  // before clearing, so a failure leaves the last view
+    std::string report = scan(dir, opts);  // before clearing, so a failure leaves the last view
     if (tty)
       std::cout << "\033[H\033[2J";
     else if (!first)
@@ -140,7 +144,8 @@ int watch(const std::string &dir, bool json, int64_t interval_ms) {
 
 int status_main(const Args &args) {
   ParsedArgs p = parse_args(
-      args, {{0, "json", OptionSpec::none}, {0, "watch", OptionSpec::optional, is_duration}});
+      args,
+      with_etcd_options({{0, "json", OptionSpec::none}, {0, "watch", OptionSpec::optional, is_duration}}));
   if (p.help) {
     std::cout << kStatusHelp;
     return kExitOk;
@@ -149,13 +154,16 @@ int status_main(const Args &args) {
     throw UsageError("expects at most one DIR, got '" + p.positional[1] + "' too");
   const std::string dir = p.positional.empty() ? "." : p.positional[0];
   const bool json = p.has("json");
+  fl_lock_options opts;
+  fl_lock_options_init(&opts);
+  etcd_options_from(p, dir, &opts);
   if (!p.has("watch")) {
-    print_once(dir, json);
+    print_once(dir, json, opts);
     return kExitOk;
   }
   int64_t interval = duration_option("--watch", p.get("watch", "2s"));
   if (interval <= 0) throw UsageError("--watch: the interval must be more than 0");
-  return watch(dir, json, interval);
+  return watch(dir, json, interval, opts);
 }
 
 }  // namespace filelock::cli

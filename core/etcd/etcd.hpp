@@ -18,8 +18,9 @@ std::unique_ptr<Lock> open_lock(const std::string &url, const LockOptions &optio
 // fl_query on an etcd:// name: the holders from the key's queue.
 LockReport query_lock(const std::string &url, const LockOptions &options);
 // fl_scan on "etcd://.../prefix": every lock whose queue is under the prefix, at any
-// depth, each named by its own etcd:// URL.
-ScanReport scan_locks(const std::string &url);
+// depth, each named by its own etcd:// URL. `options`: its etcd settings (TLS, user...)
+// as for a lock; a backend other than automatic is refused.
+ScanReport scan_locks(const std::string &url, const LockOptions &options = {});
 // fl_state_open on an etcd:// name (etcd_state.hpp).
 std::shared_ptr<state::Store> open_state(const std::string &url, const state::StateOptions &options);
 

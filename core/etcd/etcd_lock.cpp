@@ -41,6 +41,7 @@ void EtcdLock::forget_inherited() noexcept {
   held_ = false;
   lease_ = 0;
   (void)keep_alive_.release();  // its thread is the parent's: nothing to stop here
+  (void)retired_.release();
 }
 
 EtcdLock::~EtcdLock() {
@@ -53,6 +54,7 @@ EtcdLock::~EtcdLock() {
     }
   }
   keep_alive_.reset();
+  retired_.reset();
   if (lease_ != 0) {
     try {
       client_.revoke("close lock", lease_);  // deletes whatever key still uses it
@@ -94,6 +96,12 @@ bool EtcdLock::lease_alive(const char *op) {
     if (e.status() == Status::not_found) return false;
     throw;
   }
+}
+
+void EtcdLock::retire_keep_alive() noexcept {
+  if (!keep_alive_) return;
+  keep_alive_->stop();
+  retired_ = std::move(keep_alive_);  // joins the one before, stopped a lock ago
 }
 
 void EtcdLock::leave_queue() noexcept {
@@ -145,6 +153,7 @@ bool EtcdLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token, ReadA
     key_ = prefix_ + hex(lease_);
     queue = client_.put_and_range(op, key_, record(mode), lease_, prefix_, also);
   }
+  retired_.reset();
   keep_alive_ = std::make_unique<KeepAlive>(client_, lease_, target_.ttl_s, lease_valid_until_ms_);
   bool waited = false;
   try {
@@ -203,7 +212,7 @@ void EtcdLock::unlock() {
   cancel_request_.store(false);
   cancel_.reset();
   const bool lost = keep_alive_->lost();
-  keep_alive_.reset();
+  retire_keep_alive();
   held_ = false;
   // Our key already gone: the lease expired (or was revoked) while we held; unless a
   // first attempt whose answer was lost deleted it, which a lease still alive proves.
@@ -222,7 +231,7 @@ int64_t EtcdLock::fencing_token() const {
 void EtcdLock::released_with_transaction() noexcept {
   if (!held_) return;
   cancel_.reset();
-  keep_alive_.reset();
+  retire_keep_alive();
   held_ = false;
 }
 

@@ -73,6 +73,10 @@ class EtcdLock final : public Lock {
   int64_t lease_ = 0;
   std::atomic<int64_t> lease_valid_until_ms_{0};  // steady_ms
   std::unique_ptr<KeepAlive> keep_alive_;
+  // The keep-alive of the last release, told to stop but joined only later (by the next
+  // acquisition or the handle's close), when its thread has long ended.
+  std::unique_ptr<KeepAlive> retired_;
+  void retire_keep_alive() noexcept;
   // What a wait watches: set by cancel() (which also keeps its request for the next
   // call) or by the call's cancel token (forgotten when the next call begins).
   Interrupt cancel_;

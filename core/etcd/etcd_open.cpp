@@ -77,9 +77,9 @@ LockReport query_lock(const std::string &url, const LockOptions &options) {
   return r;
 }
 
-ScanReport scan_locks(const std::string &url) {
+ScanReport scan_locks(const std::string &url, const LockOptions &options) {
   const char *op = "scan locks";
-  Target target = checked_target(url, {}, op);
+  Target target = checked_target(url, options, op);
   Client client(target, op);
   const RangeResult all = client.range_subtree(op, target.name + "/");
   // Each lock's queue, its keys still oldest first; locks in name order.

@@ -13,7 +13,7 @@ namespace {
 
 std::unique_ptr<Lock> open_lock(const std::string &url, const LockOptions &) { refuse("open lock", url); }
 LockReport query_lock(const std::string &url, const LockOptions &) { refuse("query lock", url); }
-ScanReport scan_locks(const std::string &url) { refuse("scan locks", url); }
+ScanReport scan_locks(const std::string &url, const LockOptions &) { refuse("scan locks", url); }
 std::shared_ptr<state::Store> open_state(const std::string &url, const state::StateOptions &) {
   refuse("open state", url);
 }

@@ -26,13 +26,18 @@ KeepAlive::KeepAlive(Client &client, int64_t lease, int64_t ttl_s,
   }
 }
 
-KeepAlive::~KeepAlive() {
+void KeepAlive::stop() noexcept {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return;
     stop_ = true;
   }
   interrupt_.trigger();
   cv_.notify_all();
+}
+
+KeepAlive::~KeepAlive() {
+  stop();
   thread_.join();
 }
 

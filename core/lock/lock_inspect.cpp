@@ -497,8 +497,8 @@ LockReport query_lock(const std::string &path, const LockOptions &options) {
   return r;
 }
 
-ScanReport scan_locks(const std::string &dir) {
-  if (etcd::is_etcd_url(dir)) return etcd::scan_locks(dir);
+ScanReport scan_locks(const std::string &dir, const LockOptions &options) {
+  if (etcd::is_etcd_url(dir)) return etcd::scan_locks(dir, options);
   auto names = io::list_dir(dir);
   std::sort(names.begin(), names.end());
   ScanReport report;

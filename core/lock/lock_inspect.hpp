@@ -72,7 +72,9 @@ struct CleanReport {
 };
 
 LockReport query_lock(const std::string &path, const LockOptions &options);
-ScanReport scan_locks(const std::string &dir);
+// `options` apply to an etcd:// prefix only (its connection settings); a directory's
+// scan takes none (the caller refuses them).
+ScanReport scan_locks(const std::string &dir, const LockOptions &options = {});
 CleanReport clean_stale_locks(const std::string &dir, int64_t min_age_ms);
 
 }  // namespace filelock

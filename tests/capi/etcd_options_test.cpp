@@ -75,6 +75,31 @@ TEST(CapiEtcdOptions, OnAFilePathAreRefusedNamingTheField) {
   EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "something was created";
 }
 
+// fl_scan_with of a directory takes its options at their defaults only: an etcd_*
+// field is refused as fl_open refuses it, any other field by name.
+TEST(CapiEtcdOptions, ADirectoryScanTakesOnlyDefaultOptions) {
+  fltest::TempDir dir;
+  fl_lock_options o;
+  fl_lock_options_init(&o);
+  char *report = nullptr;
+  ASSERT_EQ(fl_scan_with(dir.path().c_str(), &o, &report), FL_OK) << fl_last_error();
+  EXPECT_TRUE(mentions(report, "\"locks\":[]")) << report;
+  fl_free(report);
+  report = nullptr;
+  ASSERT_EQ(fl_scan_with(dir.path().c_str(), nullptr, &report), FL_OK) << fl_last_error();
+  fl_free(report);
+  report = nullptr;
+  o.etcd_password_file = "pw";
+  EXPECT_EQ(fl_scan_with(dir.path().c_str(), &o, &report), FL_EINVAL);
+  EXPECT_EQ(report, nullptr);
+  EXPECT_TRUE(mentions(fl_last_error(), "etcd_password_file")) << fl_last_error();
+  EXPECT_EQ(std::string(fl_last_error_path()), dir.path());
+  fl_lock_options_init(&o);
+  o.owner = "nightly";
+  EXPECT_EQ(fl_scan_with(dir.path().c_str(), &o, &report), FL_EINVAL);
+  EXPECT_TRUE(mentions(fl_last_error(), "owner")) << fl_last_error();
+}
+
 TEST(CapiEtcdOptions, BadValuesAreRefusedNamingTheField) {
   const char *url = "etcd://127.0.0.1:1/jobs/nightly";
   struct Case {

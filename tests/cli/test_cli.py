@@ -191,6 +191,42 @@ class HelpAndUsage(CliTest):
             self.assertExit(r, 2)
             self.assertIn(message, r.stderr, args)
 
+    ETCD_FLAGS = ["--etcd-cacert", "--etcd-cert", "--etcd-key", "--etcd-user", "--etcd-password-file",
+                  "--etcd-ttl", "--etcd-dial-timeout", "--etcd-request-timeout"]
+
+    def test_etcd_flags_are_in_the_help_of_every_command_that_opens_etcd_names(self):
+        for sub in ["status", "run", "lock-info", "state"]:
+            r = run(sub, "--help")
+            self.assertExit(r, 0)
+            for flag in self.ETCD_FLAGS:
+                self.assertIn(flag + " ", r.stdout, sub)
+
+    def test_etcd_flags_with_a_file_path_are_usage_errors(self):
+        f = self.path("f")
+        for flag in self.ETCD_FLAGS:
+            value = "5s" if flag in ("--etcd-ttl", "--etcd-dial-timeout", "--etcd-request-timeout") else "x"
+            for args in (["run", flag, value, f, "--", "true"], ["lock-info", flag, value, f],
+                         ["status", flag, value, self.dir], ["state", "set", flag, value, f, "/a", "1"],
+                         ["state", "get", flag, value, f]):
+                r = run(*args)
+                self.assertExit(r, 2)
+                self.assertIn(flag + " applies to etcd:// names only", r.stderr, args)
+        self.assertEqual(os.listdir(self.dir), [], "a usage error must not create anything")
+
+    def test_etcd_flag_values_are_checked(self):
+        url = "etcd://127.0.0.1:1/jobs/nightly"  # nothing listens: refused before any connection
+        cases = [
+            (["--etcd-ttl", "1500ms"], "--etcd-ttl: '1500ms' is not a whole number of seconds"),
+            (["--etcd-ttl", "soon"], "--etcd-ttl: 'soon' is not a duration"),
+            (["--etcd-dial-timeout", "0"], "--etcd-dial-timeout: must be more than 0"),
+            (["--etcd-request-timeout", "0s"], "--etcd-request-timeout: must be more than 0"),
+            (["--etcd-cacert", ""], "--etcd-cacert: the value is empty"),
+        ]
+        for flags, message in cases:
+            r = run("run", *flags, url, "--", "true")
+            self.assertExit(r, 2)
+            self.assertIn(message, r.stderr, flags)
+
     def test_state_set_refuses_text_that_is_not_json(self):
         f = self.path("s.json")
         r = run("state", "set", f, "/name", "hello")
@@ -1025,6 +1061,54 @@ class StateWatch(CliTest):
         self.assertIn("--once and --after are for 'state watch' only", r.stderr)
         r = run("state", "watch", "--help")
         self.assertIn("filelock state watch FILE", r.stdout)
+
+
+@unittest.skipUnless(os.environ.get("FILELOCK_TEST_ETCD_SECURE"),
+                     "FILELOCK_TEST_ETCD_SECURE is not set (tests/etcd/run.sh runs this class)")
+class EtcdSecureMember(CliTest):
+    """The --etcd-* flags against the member with TLS, client certificates and passwords
+    that tests/etcd/run.sh starts: without them the member cannot be reached."""
+
+    def setUp(self):
+        super().setUp()
+        tls = os.environ["FILELOCK_TEST_ETCD_TLS"]
+        self.flags = ["--etcd-cacert", os.path.join(tls, "ca.pem"),
+                      "--etcd-cert", os.path.join(tls, "client.pem"),
+                      "--etcd-key", os.path.join(tls, "client-key.pem"),
+                      "--etcd-user", "root", "--etcd-password-file", os.path.join(tls, "password"),
+                      "--etcd-request-timeout", "3s"]
+        self.prefix = "etcd://%s/fltest/cli-secure-%d-%s" % (
+            os.environ["FILELOCK_TEST_ETCD_SECURE"], os.getpid(), self._testMethodName)
+
+    def test_state_run_lock_info_and_status_reach_it(self):
+        doc, job = self.prefix + "/doc", self.prefix + "/job"
+        self.assertExit(run("state", "set", *self.flags, doc, "/phase", '"build"'), 0)
+        r = run("state", "get", *self.flags, doc, "/phase", "-r")
+        self.assertExit(r, 0)
+        self.assertEqual(r.stdout, "build\n")
+        with Holder(job, *self.flags, "--etcd-ttl", "2s") as holder:
+            r = run("lock-info", *self.flags, job)
+            self.assertExit(r, 0)
+            self.assertRegex(r.stdout, r"state: +held")
+            r = run("status", *self.flags, self.prefix)
+            self.assertExit(r, 0)
+            self.assertRegex(r.stdout, r"\njob +held +exclusive +%d " % holder.pid)
+            r = run("run", "-n", *self.flags, job, "--", "true")
+            self.assertExit(r, 1)
+            self.assertIn("is held by pid %d" % holder.pid, r.stderr)
+            holder.signal(signal.SIGTERM)
+            holder.wait()
+        self.assertExit(run("run", "-n", *self.flags, job, "--", "true"), 0)
+
+    def test_without_the_flags_or_with_a_wrong_user_it_refuses(self):
+        r = run("status", "--etcd-request-timeout", "2s", self.prefix)
+        self.assertExit(r, 4)
+        self.assertIn(self.prefix, r.stderr)
+        wrong = list(self.flags)
+        wrong[wrong.index("root")] = "nobody"
+        r = run("state", "get", *wrong, self.prefix + "/doc")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("etcd refused user 'nobody'", r.stderr)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "etcd/base64.hpp"
+#include "etcd/client.hpp"
+#include "etcd/http.hpp"
 #include "etcd_test_env.hpp"
 #include "json/json.hpp"
 #include "state/state.hpp"
@@ -38,6 +41,32 @@ long long number_of(const cJSON *object, const char *name) {
 long long counter_of(const std::string &json) {
   filelock::json::Doc doc = filelock::json::parse(json);
   return number_of(doc.get(), "n");
+}
+
+// Whether `key` existed at the store's `revision` (a range read at that revision).
+bool existed_at(const std::string &url, const std::string &key, int64_t revision) {
+  const filelock::etcd::Target target = filelock::etcd::parse_target(url, "test");
+  filelock::etcd::Http http(target, "test");
+  const filelock::etcd::Response r =
+      http.post("test", "/v3/kv/range",
+                "{\"key\":\"" + filelock::etcd::base64_encode(key) + "\",\"revision\":\"" +
+                    std::to_string(revision) + "\",\"count_only\":true}");
+  EXPECT_EQ(r.status, 200) << r.body;
+  filelock::json::Doc doc = filelock::json::parse(r.body);
+  // int64 as a string ("1"); the gateway leaves out a zero count.
+  const cJSON *count = cJSON_GetObjectItemCaseSensitive(doc.get(), "count");
+  if (cJSON_IsString(count)) return std::stoll(count->valuestring) > 0;
+  return number_of(doc.get(), "count") > 0;
+}
+
+// The keys of the lock a state at `url` takes ("<name>/lock/<lease hex>").
+std::vector<std::string> state_lock_keys(const std::string &url) {
+  const std::string lock_url = url.substr(0, url.find('?')) + "/lock";
+  const filelock::etcd::Target target = filelock::etcd::parse_target(lock_url, "test");
+  filelock::etcd::Client client(target, "test");
+  std::vector<std::string> keys;
+  for (const auto &kv : client.range_prefix("test", target.name + "/").kvs) keys.push_back(kv.key);
+  return keys;
 }
 
 void add_one(Store &store) {
@@ -221,6 +250,7 @@ TEST(EtcdState, AHolderPausedPastItsLeaseCannotCommit) {
   EXPECT_NE(outcome.find(url), std::string::npos) << outcome;
   EXPECT_EQ(fltest::wait_exit(paused), 0);
   EXPECT_EQ(counter_of(store->read().json), 1);  // ours; the paused holder's 100 never landed
+  EXPECT_TRUE(state_lock_keys(url).empty());  // and its refused commit left no lock behind
 }
 
 TEST(EtcdState, ADocumentOverEtcdsRequestLimitIsRefusedAndNothingChanges) {
@@ -272,6 +302,58 @@ TEST(EtcdState, BeginReadsTheDocumentInTheLocksOwnTransaction) {
   EXPECT_EQ(store->read().generation, txn->generation());
 }
 
+// A commit releases the transaction's lock in its own fenced etcd transaction: one
+// request, and the lock key is gone at the revision the document was written at, so
+// another handle takes the lock at once.
+TEST(EtcdState, ACommitReleasesTheLockInItsOwnTransaction) {
+  REQUIRE_ETCD();
+  etcdtest::TcpProxy proxy(etcdtest::first_member_port());
+  const std::string direct = etcdtest::url("release", "ttl=5");
+  auto store = open_store(etcdtest::proxied(direct, proxy.port()), {});
+  store->write(R"({"n": 1})", nullptr);  // lists the backups once
+  auto txn = store->begin();
+  const std::vector<std::string> keys = state_lock_keys(direct);
+  ASSERT_EQ(keys.size(), 1u);
+  txn->set("/n", "2");
+  proxy.take_requests();
+  const uint64_t generation = txn->commit();
+  std::vector<std::string> kv;
+  for (std::string &path : proxy.take_requests())  // lease keep-alives may pass too
+    if (path.rfind("/v3/kv/", 0) == 0) kv.push_back(std::move(path));
+  EXPECT_EQ(kv, std::vector<std::string>{"/v3/kv/txn"});
+  EXPECT_TRUE(existed_at(direct, keys[0], static_cast<int64_t>(generation) - 1));
+  EXPECT_FALSE(existed_at(direct, keys[0], static_cast<int64_t>(generation)));
+  EXPECT_TRUE(state_lock_keys(direct).empty());
+  // Another handle, and another process, take the lock without waiting.
+  auto other = open_store(direct, {});
+  other->begin({filelock::kNoWait, nullptr})->commit();
+  auto child = fltest::spawn_helper("state_try_begin", {direct});
+  EXPECT_EQ(fltest::read_line(child), "ok");
+  EXPECT_EQ(fltest::wait_exit(child), 0);
+}
+
+// A commit whose compare fails (the document written meanwhile by a writer that takes
+// no lock) writes nothing, leaves that writer's document, and still lets the lock go.
+TEST(EtcdState, ARefusedCompareWritesNothingAndReleasesTheLock) {
+  REQUIRE_ETCD();
+  const std::string url = etcdtest::url("refused", "ttl=5");
+  StateOptions options;
+  options.initial_json = R"({"n": 0})";
+  auto store = open_store(url, options);
+  auto txn = store->begin();
+  txn->set("/n", "1");
+  const filelock::etcd::Target target = filelock::etcd::parse_target(url, "test");
+  filelock::etcd::Client client(target, "test");
+  client.put("test", target.name + "/doc", "{\"n\": 7}\n");
+  std::string message;
+  EXPECT_EQ(status_of([&] { txn->commit(); }, &message), Status::conflict);
+  EXPECT_NE(message.find("changed since it was read"), std::string::npos) << message;
+  EXPECT_EQ(counter_of(store->read().json), 7);
+  EXPECT_TRUE(state_lock_keys(url).empty());
+  auto other = open_store(url, {});
+  other->begin({filelock::kNoWait, nullptr});
+}
+
 TEST(EtcdState, MetaDirDoesNotApply) {
   REQUIRE_ETCD();
   StateOptions options;
@@ -290,6 +372,16 @@ FLTEST_HELPER("state_add") {
   auto store = open_store(args.at(0), {});
   for (int i = 0, rounds = std::stoi(args.at(1)); i < rounds; ++i) add_one(*store);
   std::printf("done\n");
+  std::fflush(stdout);
+  return 0;
+}
+
+// URL: a transaction begun without waiting and committed; prints "ok" or the failure.
+FLTEST_HELPER("state_try_begin") {
+  auto store = open_store(args.at(0), {});
+  std::string message;
+  const Status status = status_of([&] { store->begin({filelock::kNoWait, nullptr})->commit(); }, &message);
+  std::printf("%s\n", status == Status::ok ? "ok" : message.c_str());
   std::fflush(stdout);
   return 0;
 }

@@ -156,6 +156,10 @@ if [[ -x "$cli" ]]; then
   "$cli" state history "$state" | grep -q "commit" ||
     { echo "etcd tests: filelock state history on an etcd:// name lists no commit" >&2; exit 1; }
   echo "etcd tests: the CLI's run, lock-info, status and state on etcd:// names: ok"
+  # Its --etcd-* flags (TLS files, user, password file) on the secure member.
+  out=$(python3 "$ROOT/tests/cli/test_cli.py" "$cli" EtcdSecureMember 2>&1) ||
+    { echo "$out" >&2; echo "etcd tests: the CLI's --etcd-* flags on the secure member failed" >&2; exit 1; }
+  tail -3 <<<"$out"
 fi
 
 # The README's two-host example: two network namespaces, etcd in one (root only).
