@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
+#include "io/os_objects.hpp"
 #include "platform/dir_watch.hpp"
 #include "platform/threads.hpp"
 #include "platform/wakeup.hpp"
@@ -64,7 +65,8 @@ class State::JournalWatch {
   // False where no watch sees the journal's appends: the waiter then re-checks every
   // retry interval instead.
   bool watching() const {
-    return platform::DirectoryWatch::sees_writes_in_place() && watch_.native() != platform::kInvalidFile;
+    return platform::DirectoryWatch::sees_writes_in_place() && watch_.native() != platform::kInvalidFile &&
+           !stopper_.error();
   }
   // Whether the journal changed since the last call.
   bool take() { return changed_.exchange(false, std::memory_order_acq_rel); }
@@ -143,6 +145,7 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
                 "timeout " + std::to_string(timeout_ms) + " ms: use FL_NOWAIT, FL_FOREVER or a positive value");
   }
   ChangeWait wait;
+  io::check_wakeup(wait.wakeup, path_);
   {
     std::lock_guard<std::mutex> lk(waits_mutex_);
     // A request made while no wait was in progress is this wait's; the lock's copy goes.

@@ -7,16 +7,18 @@
 #include <cerrno>
 #include <string>
 
+#include "platform/posix/syscall.hpp"
+
 namespace filelock::platform {
 
 DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event event) noexcept
-    : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), name_(name) {
+    : fd_(injected(Syscall::watch) ? -1 : ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), name_(name) {
   if (fd_ < 0) return;
   // A release deletes the lock name (or a breaker renames it away); a commit renames
   // its temp file onto the name, an editor may write it in place.
   const uint32_t mask = event == Event::gone ? (IN_DELETE | IN_MOVED_FROM)
                                              : (IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE);
-  if (::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR) < 0) {
+  if (injected(Syscall::watch_add) || ::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR) < 0) {
     ::close(fd_);
     fd_ = kInvalidFile;
   }

@@ -2,7 +2,7 @@
 // directory is created, deleted or renamed, and can be waited on like any event.
 #include "platform/dir_watch.hpp"
 
-#include "platform/windows/win_util.hpp"
+#include "platform/windows/win_file.hpp"
 
 namespace filelock::platform {
 
@@ -15,6 +15,7 @@ DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, 
   if (!win::widen(dir, wide)) return;  // no watch: callers re-check every retry interval
   DWORD filter = FILE_NOTIFY_CHANGE_FILE_NAME | FILE_NOTIFY_CHANGE_DIR_NAME;
   if (event == Event::arrived) filter |= FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_SIZE;
+  if (win::injected(Syscall::watch) != 0) return;  // the same
   HANDLE h = ::FindFirstChangeNotificationW(wide.c_str(), FALSE, filter);
   if (h != INVALID_HANDLE_VALUE) fd_ = h;  // else: the same
 }
