@@ -15,6 +15,7 @@
 #include "platform/paths.hpp"
 #include "platform/syscalls.hpp"
 #include "platform/wakeup.hpp"
+#include "state/state.hpp"
 #include "support.hpp"
 
 namespace filelock {
@@ -174,6 +175,38 @@ TEST(SyscallTable, AWaitWhoseWakeUpCannotBeMadeFailsCleanly) {
   EXPECT_FALSE(waiter->locked());
   holder->unlock();
   EXPECT_NO_THROW(waiter->lock(LockMode::exclusive, 5000));  // the next wait makes one
+}
+
+// A state's wait for a change sleeps on a wake-up too: the same clean failure, naming
+// the state's path.
+TEST(SyscallTable, AStateChangeWaitWhoseWakeUpCannotBeMadeFailsCleanly) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("doc.json");
+  state::State st(path, state::StateOptions{});
+  const uint64_t seen = st.read().generation;
+  std::string msg;
+  Status s;
+  {
+    Failing f(Syscall::wakeup, 1, EMFILE);
+    try {
+      st.wait_for_change(seen, 5000);
+      s = Status::ok;
+    } catch (const Error &e) {
+      s = e.status();
+      msg = e.what();
+    }
+  }
+  EXPECT_EQ(s, Status::io) << msg;
+  EXPECT_NE(msg.find("create wake-up event '"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("doc.json'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(errno_text(EMFILE)), std::string::npos) << msg;
+  // The next wait makes its wake-up and waits out its timeout.
+  try {
+    st.wait_for_change(seen, 20);
+    ADD_FAILURE() << "changed";
+  } catch (const Error &e) {
+    EXPECT_EQ(e.status(), Status::timeout) << e.what();
+  }
 }
 
 }  // namespace
