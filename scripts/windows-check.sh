@@ -252,7 +252,7 @@ EOF
 LOCK_TESTS="lock_test_util.cpp;lock_helpers.cpp;exclusion_test.cpp;waiting_test.cpp;unlink_race_test.cpp"
 LOCK_TESTS+=";safety_test.cpp;name_lock_test.cpp;inspect_test.cpp;options_test.cpp"
 LOCK_TESTS+=";leftovers_test.cpp;unsupported_fs_test.cpp;mixed_backends_test.cpp;deadlock_test.cpp"
-LOCK_TESTS+=";local_wait_test.cpp"
+LOCK_TESTS+=";local_wait_test.cpp;syscall_table_test.cpp"
 
 cmake -S "$PROJECT" -B "$OUT" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_TOOLCHAIN_FILE="$ROOT/cmake/toolchain-mingw64.cmake" \

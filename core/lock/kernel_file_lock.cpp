@@ -11,6 +11,7 @@
 #include "lock/lock_entry.hpp"
 #include "platform/file.hpp"
 #include "io/lock_io.hpp"
+#include "io/os_objects.hpp"
 #include "platform/process.hpp"
 
 namespace filelock {
@@ -262,6 +263,7 @@ platform::Wakeup &KernelFileLock::cancel_wakeup() {
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
   if (!wakeup) {
     wakeup = std::make_shared<platform::Wakeup>();
+    io::check_wakeup(*wakeup, path_);  // kept only once made: the next wait tries again
     std::atomic_store(&wakeup_, wakeup);
   }
   return *wakeup;

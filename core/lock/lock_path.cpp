@@ -5,6 +5,7 @@
 
 #include "common/error.hpp"
 #include "io/lock_io.hpp"
+#include "io/os_objects.hpp"
 #include "platform/file.hpp"
 #include "platform/paths.hpp"
 
@@ -46,7 +47,7 @@ std::string resolve_lock_path(const std::string &path, const LockOptions &option
                 "is a directory; a lock is taken on a file path, not a directory");
   if (!options.sidecar) return path;
   if (options.lock_dir.empty()) return path + ".lock";
-  const std::string absolute = platform::absolute_path(path);
+  const std::string absolute = io::absolute_path(path);
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(fnv1a64(absolute)));
   return platform::join_path(options.lock_dir,

@@ -15,6 +15,7 @@
 #include "lock/lock_entry.hpp"
 #include "platform/dir_watch.hpp"
 #include "io/lock_io.hpp"
+#include "io/os_objects.hpp"
 #include "platform/paths.hpp"
 #include "platform/process.hpp"
 
@@ -26,7 +27,7 @@ namespace {
 platform::FileInfo path_identity(const std::string &lock_path) {
   platform::FileInfo id;
   id.dev = ~uint64_t{0};
-  id.ino = std::hash<std::string>{}(platform::absolute_path(lock_path));
+  id.ino = std::hash<std::string>{}(io::absolute_path(lock_path));
   return id;
 }
 
@@ -34,11 +35,8 @@ platform::FileInfo path_identity(const std::string &lock_path) {
 // opened, even once a symlink on the way is retargeted (unlock must remove what lock
 // placed). A directory that cannot be resolved yet is used as given.
 std::string resolved_at_open(const std::string &lock_path) {
-  try {
-    return platform::absolute_path(lock_path);
-  } catch (const Error &) {
-    return lock_path;
-  }
+  std::string resolved;
+  return platform::absolute_path(lock_path, resolved) ? lock_path : resolved;
 }
 
 uint64_t next_handle_id() {
@@ -62,6 +60,7 @@ NameLock::NameLock(std::string lock_path, const LockOptions &options, bool direc
     throw_error(Status::invalid, "open lock", path_,
                 "the LOCKFILE and LOCKDIR backends create and delete their lock; they need a "
                 "sidecar lock name, not the file itself");
+  io::check_wakeup(wakeup_, path_);
   entry_ = InodeRegistry::instance().join(path_identity(path_), &slot_);
 }
 

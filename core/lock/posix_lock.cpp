@@ -10,6 +10,7 @@
 #include "lock/wait_loop.hpp"
 #include "lock/wait_rules.hpp"
 #include "io/lock_io.hpp"
+#include "io/os_objects.hpp"
 #include "platform/file.hpp"
 #include "platform/kernel_lock.hpp"
 #include "platform/process.hpp"
@@ -29,6 +30,7 @@ PosixLock::PosixLock(std::string lock_path, const LockOptions &options)
       fork_generation_(platform::fork_generation()) {
   if (options_.record_holder)
     record_ = HolderRecordTemplate(platform::self_identity(), options_.owner, "posix");
+  io::check_wakeup(*wakeup_, path_);
   open_file();
 }
 

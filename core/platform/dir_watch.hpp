@@ -2,8 +2,9 @@
 // macOS), so the lock-file backends learn of a release without polling; or, watching
 // for arrivals, when a name is renamed or written into it (a state commit). Where events
 // carry names (inotify) only the watched name counts: other waiters' temporary files
-// and breakers' claims come and go in the same directory. Where no watch
-// is available (a watch limit) native() is kInvalidFile and callers fall back to
+// and breakers' claims come and go in the same directory. Where no watch is available (a
+// watch limit, or any failed call: Syscall::watch, watch_add in platform/syscalls.hpp)
+// native() is kInvalidFile and callers fall back to
 // re-checking every retry_interval_ms; they do so anyway, for releases made on other
 // hosts (NFS), which no local watch sees.
 #pragma once

@@ -1,9 +1,9 @@
 // The system calls the platform layer makes, as one table (the shape of SQLite's
-// aSyscall): every file, directory and lock call in core/platform/{posix,linux,windows} asks
-// its entry first, so a test can make the nth call of an entry fail with a chosen errno
-// (the call is then not made, except a checked close, which still releases the handle),
-// or record the sequence of entries an operation goes through. Unarmed, asking costs
-// one relaxed atomic load.
+// aSyscall): every file, directory, lock, path, wake-up and watch call in
+// core/platform/{posix,linux,macos,windows} asks its entry first, so a test can make the
+// nth call of an entry fail with a chosen errno (the call is then not made, except a
+// checked close, which still releases the handle), or record the sequence of entries an
+// operation goes through. Unarmed, asking costs one relaxed atomic load.
 #pragma once
 
 #include <atomic>
@@ -30,6 +30,10 @@ enum class Syscall : uint8_t {
   opendir,   // opendir / FindFirstFileW
   lock,      // flock, fcntl F_SETLK(W)/F_OFD_SETLK(W) / LockFileEx
   unlock,    // flock LOCK_UN, fcntl F_UNLCK / UnlockFileEx
+  realpath,  // realpath of a directory / GetFinalPathNameByHandleW (its open: `open`)
+  wakeup,    // eventfd, pipe (a Wakeup's event) / CreateEventW
+  watch,     // inotify_init1, kqueue / FindFirstChangeNotificationW (a DirectoryWatch)
+  watch_add, // inotify_add_watch, kevent(EV_ADD) (a DirectoryWatch's directory)
   count_
 };
 

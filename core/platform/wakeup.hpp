@@ -1,6 +1,7 @@
 // A wake-up a thread can sleep on with a deadline and another thread can trigger:
 // the one waiting primitive of the engine (eventfd on Linux, a pipe on other POSIX
-// systems, an event on Windows).
+// systems, an event on Windows). Nothing here throws: a wake-up the system could not make
+// says so in error(), which its maker checks (io::check_wakeup) before anything uses it.
 #pragma once
 
 #include <chrono>
@@ -11,10 +12,14 @@ namespace filelock::platform {
 
 class Wakeup {
  public:
-  Wakeup();  // throws Error
+  Wakeup() noexcept;  // through the system-call table (Syscall::wakeup)
   ~Wakeup();
   Wakeup(const Wakeup &) = delete;
   Wakeup &operator=(const Wakeup &) = delete;
+
+  // Why the wake-up could not be made (err 0: it was). A failed one's waits return false
+  // at once and its signals do nothing.
+  OsError error() const noexcept { return error_; }
 
   void signal() noexcept;  // async-signal-safe; may be called from any thread
   void drain() noexcept;   // forget earlier signals
@@ -28,6 +33,7 @@ class Wakeup {
  private:
   NativeFile event_;
   NativeFile write_end_ = kInvalidFile;  // where the wake-up is a pipe
+  OsError error_;
 };
 
 }  // namespace filelock::platform

@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "io/checksum.hpp"
 #include "io/file_io.hpp"
+#include "io/os_objects.hpp"
 #include "platform/dir_watch.hpp"
 #include "platform/wakeup.hpp"
 #include "state/state.hpp"
@@ -106,6 +107,7 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
                 "timeout " + std::to_string(timeout_ms) + " ms: use FL_NOWAIT, FL_FOREVER or a positive value");
   }
   ChangeWait wait;
+  io::check_wakeup(wait.wakeup, path_);
   {
     std::lock_guard<std::mutex> lk(waits_mutex_);
     // A request made while no wait was in progress is this wait's; the lock's copy goes.

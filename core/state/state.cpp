@@ -18,6 +18,7 @@
 #include "lock/holder_record.hpp"
 #include "platform/kernel_lock.hpp"
 #include "io/lock_io.hpp"
+#include "io/os_objects.hpp"
 #include "platform/file.hpp"
 #include "platform/paths.hpp"
 
@@ -33,7 +34,7 @@ std::string default_meta_dir(const std::string &path) {
 // path or one ending in '/' is kept as given for the constructor to refuse.
 std::string resolve_path(const std::string &path) {
   if (path.empty() || path.back() == '/') return path;
-  return platform::absolute_path(path);
+  return io::absolute_path(path);
 }
 
 bool path_exists(const std::string &path) {

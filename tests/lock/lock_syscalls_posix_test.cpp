@@ -1,8 +1,9 @@
 // Every system call of a lock wait and of lock inspection goes through the platform's
 // system-call table (platform/syscalls.hpp), and each can be failed (the acquire and
 // release without waiting: tests/state/syscall_table_posix_test.cpp):
-//  - a wait that times out on a lock another process holds (its waiter thread's lock
-//    call, the try after the wait ended, the /proc reads of the holder's identity), and
+//  - a wait that times out on a lock another process holds (its wake-up, its waiter
+//    thread's lock call, the try after the wait ended, the /proc reads of the holder's
+//    identity, a name lock's directory resolved and watched), and
 //    a query, a scan and a clean-up of a held lock and of an unheld leftover (lock
 //    probes, /proc/locks, the entry-lock probe of a name lock), are recorded through the
 //    table while this binary counts the C library's own calls: none may bypass it;
@@ -10,6 +11,9 @@
 //    naming the path and the reason (or still ends as it would have); afterwards no lock
 //    is left held (another process gets it at once once the holder lets go, so no waiter
 //    thread lingers on it), and no file is left but what a clean run leaves.
+// A wait's wake-up that cannot be made fails the lock call cleanly, a directory that
+// cannot be resolved the open, and a wait without a directory watch still sees the
+// release (it re-checks every retry interval).
 // POSIX only: the C library's functions are counted by defining them in this binary
 // (tests/support/libc_calls_posix.cpp).
 #include <dirent.h>
@@ -35,6 +39,7 @@
 namespace filelock {
 namespace {
 
+using fltest::SyscallRecording;
 using platform::Syscall;
 namespace syscalls = platform::syscalls;
 
@@ -164,6 +169,17 @@ TEST_P(WaitCalls, EveryCallOfATimedOutWaitGoesThroughTheTableAndCanFail) {
   if (backend == Backend::flock || backend == Backend::ofd || backend == Backend::posix) {
     EXPECT_GE(std::count(calls.begin(), calls.end(), Syscall::lock), 3) << fltest::call_list(calls);
   }
+  // Each handle makes its wake-up (kernel locks for their first wait, the others at
+  // open); a name lock resolves its directory and watches it while it waits. The C
+  // library saw them too, so the bypass check above covered these entries.
+  EXPECT_GT(fltest::nth_call(calls, Syscall::wakeup), 0) << fltest::call_list(calls);
+  EXPECT_GT(fltest::libc_count(Syscall::wakeup), 0);
+  if (backend == Backend::lockfile || backend == Backend::lockdir) {
+    for (const Syscall c : {Syscall::realpath, Syscall::watch, Syscall::watch_add}) {
+      EXPECT_GT(fltest::nth_call(calls, c), 0) << platform::syscall_name(c) << ": " << fltest::call_list(calls);
+      EXPECT_GT(fltest::libc_count(c), 0) << platform::syscall_name(c);
+    }
+  }
 
   for (size_t i = 0; i < calls.size(); ++i) {
     SCOPED_TRACE(trace(calls, i));
@@ -182,6 +198,73 @@ TEST_P(WaitCalls, EveryCallOfATimedOutWaitGoesThroughTheTableAndCanFail) {
     // Nothing of this process holds it or waits for it: another process gets it at once.
     EXPECT_EQ(lock_elsewhere(path, backend, 5000), Status::ok);
     EXPECT_EQ(entries(dir.path()), clean_names);
+  }
+}
+
+// --- A wait's own objects: its wake-up, its directory, its watch ------------------
+
+class WaitObjects : public ::testing::TestWithParam<Backend> {};
+
+// The wake-up a wait sleeps on cannot be made: the lock call fails cleanly, naming the
+// operation and the lock, and holds nothing.
+TEST_P(WaitObjects, AWakeUpThatCannotBeMadeFailsTheWaitCleanly) {
+  const Backend backend = GetParam();
+  fltest::TempDir dir, signals;
+  const std::string path = dir.file("data");
+  const std::string go = signals.file("go");
+  {
+    Holder holder(path, backend, go);
+    ASSERT_TRUE(holder.locked());
+    syscalls::fail(Syscall::wakeup, 1, EMFILE);
+    std::string msg;
+    const Status s = status_of([&] { Lock::open(path, options_for(backend))->lock(LockMode::exclusive, 5000); }, &msg);
+    syscalls::clear();
+    EXPECT_EQ(s, Status::io) << msg;
+    EXPECT_NE(msg.find("create wake-up event"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(dir.path()), std::string::npos) << msg;
+    EXPECT_NE(msg.find("errno " + std::to_string(EMFILE)), std::string::npos) << msg;
+  }
+  EXPECT_EQ(lock_elsewhere(path, backend, 5000), Status::ok);
+  // Once the system can make one again, a wait gets the lock.
+  auto lock = Lock::open(path, options_for(backend));
+  EXPECT_EQ(status_of([&] { lock->lock(LockMode::exclusive, 5000); }), Status::ok);
+}
+
+// A name lock's directory cannot be resolved: the open fails naming the operation and the
+// directory.
+TEST(WaitObjectsNameLock, ADirectoryThatCannotBeResolvedFailsTheOpenCleanly) {
+  fltest::TempDir dir;
+  const std::string path = dir.file("data");
+  syscalls::fail(Syscall::realpath, 1, EACCES, true);
+  std::string msg;
+  const Status s = status_of([&] { Lock::open(path, options_for(Backend::lockfile))->lock(LockMode::exclusive, 0); }, &msg);
+  syscalls::clear();
+  EXPECT_EQ(s, Status::permission) << msg;
+  EXPECT_NE(msg.find("resolve directory '" + dir.path()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("errno " + std::to_string(EACCES)), std::string::npos) << msg;
+  EXPECT_EQ(entries(dir.path()), std::vector<std::string>{});
+}
+
+// No directory watch can be made (a watch limit): a name lock's wait falls back to
+// re-checking every retry interval and still gets the lock once its holder lets go.
+TEST(WaitObjectsNameLock, AWaitWithoutAWatchStillSeesTheRelease) {
+  for (const Syscall failing : {Syscall::watch, Syscall::watch_add}) {
+    SCOPED_TRACE(platform::syscall_name(failing));
+    fltest::TempDir dir, signals;
+    const std::string path = dir.file("data");
+    Holder holder(path, Backend::lockfile, signals.file("go"));
+    ASSERT_TRUE(holder.locked());
+    auto lock = Lock::open(path, options_for(Backend::lockfile));
+    syscalls::fail(failing, 1, ENOSPC, true);
+    SyscallRecording rec;
+    std::thread releaser([&] { holder.release(); });
+    const Status s = status_of([&] { lock->lock(LockMode::exclusive, 20000); });
+    rec.stop();
+    syscalls::clear();
+    releaser.join();
+    EXPECT_EQ(s, Status::ok);
+    EXPECT_GT(fltest::nth_call(rec.calls, failing), 0) << fltest::call_list(rec.calls);
+    lock->unlock();
   }
 }
 
@@ -297,6 +380,13 @@ std::string backend_name(const ::testing::TestParamInfo<Backend> &info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, WaitCalls,
+                         ::testing::Values(Backend::flock,
+#ifdef __linux__
+                                           Backend::ofd,
+#endif
+                                           Backend::posix, Backend::lockfile, Backend::lockdir),
+                         backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, WaitObjects,
                          ::testing::Values(Backend::flock,
 #ifdef __linux__
                                            Backend::ofd,

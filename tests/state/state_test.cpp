@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "platform/syscalls.hpp"
-#include "platform/paths.hpp"
+#include "io/os_objects.hpp"
 #include "state/state.hpp"
 #include "state_test_util.hpp"
 #include "support.hpp"
@@ -26,7 +26,7 @@ struct StateTest : ::testing::Test {
   std::string path = dir.file("state.json");
   std::string meta = dir.file(".state.json.filelock");
   // Messages name the path in the engine's absolute form (backslashed on Windows).
-  std::string reported = platform::absolute_path(path);
+  std::string reported = io::absolute_path(path);
 
   std::unique_ptr<State> open(StateOptions options = {}) {
     return std::make_unique<State>(path, std::move(options));

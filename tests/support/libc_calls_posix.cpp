@@ -9,6 +9,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#endif
+#ifdef __APPLE__
+#include <sys/event.h>
+#endif
 
 #include <atomic>
 #include <mutex>
@@ -236,6 +243,67 @@ int rmdir(const char *path) {
   static const auto fn = real<int (*)(const char *)>("rmdir");
   return fn(path);
 }
+
+// A path resolved, a wake-up's event made, a directory watched.
+char *realpath(const char *path, char *out) {
+  count(Syscall::realpath);
+  static const auto fn = real<char *(*)(const char *, char *)>("realpath");
+  return fn(path, out);
+}
+
+int pipe(int fds[2]) {
+  count(Syscall::wakeup);
+  static const auto fn = real<int (*)(int *)>("pipe");
+  return fn(fds);
+}
+
+#ifdef __linux__
+char *__realpath_chk(const char *path, char *out, size_t size) {  // realpath, fortified
+  count(Syscall::realpath);
+  static const auto fn = real<char *(*)(const char *, char *, size_t)>("__realpath_chk");
+  return fn(path, out, size);
+}
+
+int pipe2(int fds[2], int flags) {
+  count(Syscall::wakeup);
+  static const auto fn = real<int (*)(int *, int)>("pipe2");
+  return fn(fds, flags);
+}
+
+int eventfd(unsigned value, int flags) {
+  count(Syscall::wakeup);
+  static const auto fn = real<int (*)(unsigned, int)>("eventfd");
+  return fn(value, flags);
+}
+
+int inotify_init1(int flags) {
+  count(Syscall::watch);
+  static const auto fn = real<int (*)(int)>("inotify_init1");
+  return fn(flags);
+}
+
+int inotify_add_watch(int fd, const char *path, uint32_t mask) {
+  count(Syscall::watch_add);
+  static const auto fn = real<int (*)(int, const char *, uint32_t)>("inotify_add_watch");
+  return fn(fd, path, mask);
+}
+#endif
+
+#ifdef __APPLE__
+int kqueue() {
+  count(Syscall::watch);
+  static const auto fn = real<int (*)()>("kqueue");
+  return fn();
+}
+
+int kevent(int kq, const struct kevent *changes, int nchanges, struct kevent *events, int nevents,
+           const struct timespec *timeout) {
+  if (nchanges > 0) count(Syscall::watch_add);  // a registration, not a drain
+  static const auto fn = real<int (*)(int, const struct kevent *, int, struct kevent *, int,
+                                      const struct timespec *)>("kevent");
+  return fn(kq, changes, nchanges, events, nevents, timeout);
+}
+#endif
 
 int flock(int fd, int op) {
   count((op & LOCK_UN) ? Syscall::unlock : Syscall::lock);

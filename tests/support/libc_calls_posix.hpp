@@ -2,7 +2,8 @@
 // calls the platform's system-call table saw (platform/syscalls.hpp): a call the table did
 // not see is a bypass, which a test must not find. A binary that includes this links
 // tests/support/libc_calls_posix.cpp, which defines the C library's functions (open,
-// read, fstat, fcntl, flock, ...) to count them: POSIX only.
+// read, fstat, fcntl, flock, realpath, eventfd, pipe, inotify_init1, inotify_add_watch,
+// kqueue, kevent, ...) to count them: POSIX only.
 #pragma once
 
 #include <gtest/gtest.h>

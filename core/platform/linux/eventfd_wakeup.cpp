@@ -8,17 +8,21 @@
 #include <cerrno>
 #include <cstdint>
 
-#include "common/error.hpp"
+#include "platform/posix/syscall.hpp"
 
 namespace filelock::platform {
 
-Wakeup::Wakeup() : event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  if (event_ < 0) throw_os_error("create wake-up event", "eventfd", errno);
+Wakeup::Wakeup() noexcept
+    : event_(injected(Syscall::wakeup) ? -1 : ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (event_ < 0) error_ = OsError{errno, 0, nullptr};
 }
 
-Wakeup::~Wakeup() { ::close(event_); }
+Wakeup::~Wakeup() {
+  if (event_ >= 0) ::close(event_);
+}
 
 void Wakeup::signal() noexcept {
+  if (event_ < 0) return;
   uint64_t one = 1;
   // A raw system call, not write(): write() is a cancellation point, and the waiter
   // thread signals right after a pthread_cancel may have been sent to it. glibc 2.36
@@ -30,6 +34,7 @@ void Wakeup::signal() noexcept {
 }
 
 void Wakeup::drain() noexcept {
+  if (event_ < 0) return;
   uint64_t value;
   while (::read(event_, &value, sizeof value) < 0 && errno == EINTR) {
   }

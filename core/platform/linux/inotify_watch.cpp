@@ -9,6 +9,8 @@
 #include <new>
 #include <string>
 
+#include "platform/posix/syscall.hpp"
+
 namespace filelock::platform {
 
 namespace {
@@ -22,12 +24,12 @@ struct DirectoryWatch::More {
 };
 
 DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event event) noexcept
-    : fd_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), name_(name) {
+    : fd_(injected(Syscall::watch) ? -1 : ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), name_(name) {
   if (fd_ < 0) return;
   // A release deletes the lock name (or a breaker renames it away); a commit renames
   // its temp file onto the name, an editor may write it in place.
   const uint32_t mask = event == Event::gone ? (IN_DELETE | IN_MOVED_FROM) : kArrivals;
-  const int wd = ::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR);
+  const int wd = injected(Syscall::watch_add) ? -1 : ::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR);
   if (wd < 0) {
     ::close(fd_);
     fd_ = kInvalidFile;
@@ -39,7 +41,9 @@ DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, 
 bool DirectoryWatch::also_arrivals(const std::string &dir, const std::string &name) noexcept {
   if (fd_ < 0 || !more_ || more_->second >= 0) return false;
   // The same directory gives the same watch back, its mask widened (IN_MASK_ADD).
-  const int wd = ::inotify_add_watch(fd_, dir.c_str(), kArrivals | IN_ONLYDIR | IN_MASK_ADD);
+  const int wd = injected(Syscall::watch_add)
+                     ? -1
+                     : ::inotify_add_watch(fd_, dir.c_str(), kArrivals | IN_ONLYDIR | IN_MASK_ADD);
   if (wd < 0) return false;
   more_->second = wd;
   try {

@@ -6,19 +6,20 @@
 #include <unistd.h>
 
 #include "platform/dir_watch.hpp"
+#include "platform/posix/syscall.hpp"
 
 namespace filelock::platform {
 
 // A name renamed into the directory writes it as well (NOTE_WRITE): one filter for both events.
 DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event) noexcept
-    : fd_(::kqueue()), name_(name) {
+    : fd_(injected(Syscall::watch) ? -1 : ::kqueue()), name_(name) {
   if (fd_ < 0) return;
   ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
   // O_EVTONLY: watching must not keep the directory's volume from being unmounted.
-  dir_ = ::open(dir.c_str(), O_EVTONLY | O_DIRECTORY | O_CLOEXEC);
+  dir_ = injected(Syscall::open) ? -1 : ::open(dir.c_str(), O_EVTONLY | O_DIRECTORY | O_CLOEXEC);
   struct kevent change;
   EV_SET(&change, dir_, EVFILT_VNODE, EV_ADD | EV_CLEAR, NOTE_WRITE | NOTE_DELETE, 0, nullptr);
-  if (dir_ < 0 || ::kevent(fd_, &change, 1, nullptr, 0, nullptr) != 0) {
+  if (dir_ < 0 || injected(Syscall::watch_add) || ::kevent(fd_, &change, 1, nullptr, 0, nullptr) != 0) {
     if (dir_ >= 0) ::close(dir_);
     ::close(fd_);
     fd_ = kInvalidFile;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "platform/posix/syscall.hpp"
 
@@ -81,17 +82,13 @@ OsError make_dir(const std::string &path, unsigned mode) {
 OsError list_dir(const std::string &dir, const std::function<void(std::string_view)> &each) {
   DIR *d = injected(Syscall::opendir) ? nullptr : ::opendir(dir.c_str());
   if (d == nullptr) return last_error();
+  // Closed however the listing ends, `each` throwing included.
+  const std::unique_ptr<DIR, int (*)(DIR *)> closer(d, &::closedir);
   while (const dirent *e = ::readdir(d)) {
     const std::string_view name = e->d_name;
     if (name == "." || name == "..") continue;
-    try {
-      each(name);
-    } catch (...) {
-      ::closedir(d);
-      throw;
-    }
+    each(name);
   }
-  ::closedir(d);
   return ok();
 }
 

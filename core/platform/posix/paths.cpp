@@ -3,7 +3,7 @@
 #include <climits>
 #include <cstdlib>
 
-#include "common/error.hpp"
+#include "platform/posix/syscall.hpp"
 
 namespace filelock::platform {
 
@@ -23,13 +23,15 @@ std::string join_path(const std::string &dir, const std::string &name) {
   return dir.empty() || dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
-std::string absolute_path(const std::string &path) {
+OsError absolute_path(const std::string &path, std::string &out) {
   const std::string dir = dir_name(path);
   char buf[PATH_MAX];
-  if (::realpath(dir.c_str(), buf) == nullptr) throw_os_error("resolve directory", dir, errno);
-  std::string out(buf);
+  if (injected(Syscall::realpath) || ::realpath(dir.c_str(), buf) == nullptr)
+    return OsError{errno, 0, nullptr};
+  out = buf;
   if (out != "/") out += '/';
-  return out + base_name(path);
+  out += base_name(path);
+  return OsError{};
 }
 
 }  // namespace filelock::platform

@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-#include "common/error.hpp"
+#include "platform/posix/syscall.hpp"
 #include "platform/wakeup.hpp"
 
 namespace filelock::platform {
@@ -23,9 +23,12 @@ void set_flags(int fd) {
 }  // namespace
 
 // event_ is the pipe's read end (what waiters poll), write_end_ its write end.
-Wakeup::Wakeup() : event_(kInvalidFile) {
+Wakeup::Wakeup() noexcept : event_(kInvalidFile) {
   int fds[2];
-  if (::pipe(fds) != 0) throw_os_error("create wake-up event", "pipe", errno);
+  if (injected(Syscall::wakeup) || ::pipe(fds) != 0) {
+    error_ = OsError{errno, 0, nullptr};
+    return;
+  }
   set_flags(fds[0]);
   set_flags(fds[1]);
   event_ = fds[0];
@@ -33,11 +36,12 @@ Wakeup::Wakeup() : event_(kInvalidFile) {
 }
 
 Wakeup::~Wakeup() {
-  ::close(event_);
-  ::close(write_end_);
+  if (event_ >= 0) ::close(event_);
+  if (write_end_ >= 0) ::close(write_end_);
 }
 
 void Wakeup::signal() noexcept {
+  if (write_end_ < 0) return;
   const char one = 1;
   // A full pipe already holds a pending signal: EAGAIN is fine. On glibc, a raw system
   // call for the reason eventfd_wakeup.cpp gives (a late pthread_cancel).
@@ -51,6 +55,7 @@ void Wakeup::signal() noexcept {
 }
 
 void Wakeup::drain() noexcept {
+  if (event_ < 0) return;
   char buf[64];
   while (true) {
     ssize_t n = ::read(event_, buf, sizeof buf);

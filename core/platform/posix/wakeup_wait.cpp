@@ -49,6 +49,7 @@ bool Wakeup::wait_until(bool forever, std::chrono::steady_clock::time_point dead
 
 bool Wakeup::wait_until_either(NativeFile other, bool forever,
                                std::chrono::steady_clock::time_point deadline) noexcept {
+  if (event_ < 0) return false;  // never made (error()): nothing could wake it
   struct pollfd fds[2] = {{event_, POLLIN, 0}, {other, POLLIN, 0}};
   if (!poll_until(fds, other >= 0 ? 2 : 1, forever, deadline)) return false;
   if (fds[0].revents & POLLIN) drain();

@@ -3,6 +3,8 @@
 // without REPLACE_EXISTING. Every system call goes through the table (win_file.hpp).
 #include "platform/dir.hpp"
 
+#include <memory>
+
 #include "platform/windows/win_file.hpp"
 
 namespace filelock::platform {
@@ -102,19 +104,14 @@ OsError list_dir(const std::string &dir, const std::function<void(std::string_vi
   WIN32_FIND_DATAW entry;
   HANDLE find = ::FindFirstFileW(pattern.c_str(), &entry);
   if (find == INVALID_HANDLE_VALUE) return last_error();
-  DWORD err = ERROR_NO_MORE_FILES;
-  try {
-    do {
-      const std::wstring_view name = entry.cFileName;
-      if (name == L"." || name == L"..") continue;
-      each(win::narrow(name.data(), name.size()));
-    } while (::FindNextFileW(find, &entry));
-    err = ::GetLastError();
-  } catch (...) {
-    ::FindClose(find);
-    throw;
-  }
-  ::FindClose(find);
+  // Closed however the listing ends, `each` throwing included.
+  const std::unique_ptr<void, BOOL(WINAPI *)(HANDLE)> closer(find, &::FindClose);
+  do {
+    const std::wstring_view name = entry.cFileName;
+    if (name == L"." || name == L"..") continue;
+    each(win::narrow(name.data(), name.size()));
+  } while (::FindNextFileW(find, &entry));
+  const DWORD err = ::GetLastError();
   return err == ERROR_NO_MORE_FILES ? ok() : from_win32(err);
 }
 

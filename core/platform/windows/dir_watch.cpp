@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "platform/threads.hpp"
-#include "platform/windows/win_util.hpp"
+#include "platform/windows/win_file.hpp"
 
 namespace filelock::platform {
 
@@ -16,7 +16,7 @@ namespace {
 
 HANDLE notification(const std::string &dir, DWORD filter) {
   std::wstring wide;
-  if (!win::widen(dir, wide)) return INVALID_HANDLE_VALUE;
+  if (!win::widen(dir, wide) || win::injected(Syscall::watch) != 0) return INVALID_HANDLE_VALUE;
   return ::FindFirstChangeNotificationW(wide.c_str(), FALSE, filter);
 }
 
@@ -69,6 +69,7 @@ bool DirectoryWatch::also_arrivals(const std::string &dir, const std::string &) 
   std::unique_ptr<More> more(new (std::nothrow) More);
   if (!more) return false;
   more->second = notification(dir, kNames | kWrites);
+  if (win::injected(Syscall::wakeup) != 0) return false;
   more->merged = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
   more->stop = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
   if (more->second == INVALID_HANDLE_VALUE || more->merged == nullptr || more->stop == nullptr) return false;

@@ -61,9 +61,21 @@ OsError with_op(OsError e, const char *op) {
   return e;
 }
 
-// Holds an event handle for the duration of one call.
+// Holds an event handle for the duration of one call; made through the system-call
+// table's wakeup entry, as every event the platform makes.
 struct Event {
-  HANDLE h = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  HANDLE h = nullptr;
+  OsError error;
+  Event() {
+    if (const int err = syscalls::enter(Syscall::wakeup)) {
+      error = lock_error(err);
+      return;
+    }
+    h = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    if (h == nullptr) error = win::last_error();
+  }
+  Event(const Event &) = delete;
+  Event &operator=(const Event &) = delete;
   ~Event() {
     if (h != nullptr) ::CloseHandle(h);
   }
@@ -117,7 +129,7 @@ OsError kernel_try_lock(NativeFile file, KernelLockKind kind, LockMode mode, boo
   if (const int err = require_lockfileex(kind)) return lock_error(err);
   if (const int err = syscalls::enter(Syscall::lock)) return lock_error(err);
   Event event;
-  if (event.h == nullptr) return with_op(win::last_error(), "lock (create event)");
+  if (event.h == nullptr) return with_op(event.error, "lock (create event)");
   OVERLAPPED ov = lock_range(event.h);
   BOOL ok = ::LockFileEx(file, lock_flags(mode, false), 0, 1, 0, &ov);
   DWORD err = ok ? ERROR_SUCCESS : ::GetLastError();
@@ -155,7 +167,7 @@ OsError kernel_wait_lock(NativeFile &file, KernelLockKind kind, LockMode mode, b
     return wait_by_retry(file, kind, mode, forever, deadline, wakeup, cancel, outcome);
 
   Event event;
-  if (event.h == nullptr) return with_op(win::last_error(), "lock (create event)");
+  if (event.h == nullptr) return with_op(event.error, "lock (create event)");
   if (const int err = syscalls::enter(Syscall::lock)) return lock_error(err);
   OVERLAPPED ov = lock_range(event.h);
   if (::LockFileEx(file, lock_flags(mode, true), 0, 1, 0, &ov)) return OsError{};

@@ -4,7 +4,7 @@
 
 #include <cerrno>
 
-#include "platform/windows/win_util.hpp"
+#include "platform/windows/win_file.hpp"
 
 namespace filelock::platform {
 
@@ -39,26 +39,33 @@ std::string join_path(const std::string &dir, const std::string &name) {
   return dir + "\\" + name;
 }
 
-std::string absolute_path(const std::string &path) {
+OsError absolute_path(const std::string &path, std::string &out) {
   const std::string dir = dir_name(path);
   std::wstring wide;
-  if (!win::widen(dir, wide))
-    throw_error(Status::invalid, "resolve directory", dir, "is not valid UTF-8 (paths are UTF-8)",
-                EINVAL);
+  if (!win::widen(dir, wide)) return win::bad_path();
   // Open the directory itself so junctions and symlinks in it resolve as the system sees
   // them, the counterpart of realpath().
-  HANDLE h = ::CreateFileW(wide.c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                           nullptr, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
-  if (h == INVALID_HANDLE_VALUE) win::throw_win32("resolve directory", dir, ::GetLastError());
-  wchar_t buf[32768];
-  const DWORD n = ::GetFinalPathNameByHandleW(h, buf, 32768, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
-  const DWORD err = ::GetLastError();
-  ::CloseHandle(h);
-  if (n == 0 || n >= 32768) win::throw_win32("resolve directory", dir, err);
-  std::string out = win::narrow(strip_verbatim(std::wstring(buf, n)).c_str(),
-                                strip_verbatim(std::wstring(buf, n)).size());
+  if (const int err = win::injected(Syscall::open)) return win::injected_error(err);
+  HANDLE h = ::CreateFileW(wide.c_str(), 0, win::kShareAll, nullptr, OPEN_EXISTING,
+                           FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return win::last_error();
+  constexpr DWORD kMax = 32768;
+  std::wstring buf(kMax, L'\0');
+  DWORD n = 0;
+  OsError e;
+  if (const int err = win::injected(Syscall::realpath)) {
+    e = win::injected_error(err);
+  } else {
+    n = ::GetFinalPathNameByHandleW(h, buf.data(), kMax, FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+    if (n == 0 || n >= kMax) e = win::last_error();
+  }
+  ::CloseHandle(h);  // opened for no access: nothing a failed close could lose
+  if (e) return e;
+  const std::wstring plain = strip_verbatim(buf.substr(0, n));
+  out = win::narrow(plain.c_str(), plain.size());
   if (out.empty() || (out.back() != '\\' && out.back() != '/')) out += '\\';
-  return out + base_name(path);
+  out += base_name(path);
+  return OsError{};
 }
 
 }  // namespace filelock::platform

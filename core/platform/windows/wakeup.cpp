@@ -3,7 +3,7 @@
 // change notification).
 #include "platform/wakeup.hpp"
 
-#include "platform/windows/win_util.hpp"
+#include "platform/windows/win_file.hpp"
 
 namespace filelock::platform {
 
@@ -24,15 +24,26 @@ DWORD wait_ms(bool forever, std::chrono::steady_clock::time_point deadline, bool
 
 }  // namespace
 
-Wakeup::Wakeup() : event_(::CreateEventW(nullptr, FALSE, FALSE, nullptr)) {
-  if (event_ == nullptr) win::throw_win32("create wake-up event", "CreateEvent", ::GetLastError());
+Wakeup::Wakeup() noexcept : event_(nullptr) {
+  if (const int err = win::injected(Syscall::wakeup)) {
+    error_ = win::injected_error(err);
+    return;
+  }
+  event_ = ::CreateEventW(nullptr, FALSE, FALSE, nullptr);
+  if (event_ == nullptr) error_ = win::last_error();
 }
 
-Wakeup::~Wakeup() { ::CloseHandle(event_); }
+Wakeup::~Wakeup() {
+  if (event_ != nullptr) ::CloseHandle(event_);
+}
 
-void Wakeup::signal() noexcept { ::SetEvent(event_); }
+void Wakeup::signal() noexcept {
+  if (event_ != nullptr) ::SetEvent(event_);
+}
 
-void Wakeup::drain() noexcept { ::ResetEvent(event_); }
+void Wakeup::drain() noexcept {
+  if (event_ != nullptr) ::ResetEvent(event_);
+}
 
 bool Wakeup::wait_until(bool forever, std::chrono::steady_clock::time_point deadline) noexcept {
   return wait_until_either(kInvalidFile, forever, deadline);
@@ -40,6 +51,7 @@ bool Wakeup::wait_until(bool forever, std::chrono::steady_clock::time_point dead
 
 bool Wakeup::wait_until_either(NativeFile other, bool forever,
                                std::chrono::steady_clock::time_point deadline) noexcept {
+  if (event_ == nullptr) return false;  // never made (error()): nothing could wake it
   HANDLE handles[2] = {event_, other};
   const DWORD count = other != kInvalidFile && other != nullptr ? 2 : 1;
   while (true) {

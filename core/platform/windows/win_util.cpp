@@ -72,40 +72,6 @@ std::string win32_reason(DWORD err) {
   return message + " (Win32 error " + std::to_string(err) + ")";
 }
 
-void throw_win32(const char *op, const std::string &path, DWORD err) {
-  throw_win32(status_from_win32(err), op, path, err);
-}
-
-// The errno a binding shows for a Win32 error (Python's OSError does the same mapping).
-int errno_from_win32(DWORD err) noexcept {
-  switch (err) {
-    case ERROR_FILE_NOT_FOUND: case ERROR_PATH_NOT_FOUND: case ERROR_INVALID_DRIVE:
-      return ENOENT;
-    case ERROR_ACCESS_DENIED: case ERROR_SHARING_VIOLATION: case ERROR_WRITE_PROTECT:
-    case ERROR_PRIVILEGE_NOT_HELD: case ERROR_CANT_ACCESS_FILE:
-      return EACCES;
-    case ERROR_LOCK_VIOLATION: return EWOULDBLOCK;
-    case ERROR_NOT_ENOUGH_MEMORY: case ERROR_OUTOFMEMORY: return ENOMEM;
-    case ERROR_DISK_FULL: case ERROR_HANDLE_DISK_FULL: return ENOSPC;
-    case ERROR_FILE_TOO_LARGE: return EFBIG;
-    case ERROR_FILE_EXISTS: case ERROR_ALREADY_EXISTS: return EEXIST;
-    case ERROR_INVALID_NAME: case ERROR_INVALID_PARAMETER: case ERROR_BAD_PATHNAME:
-      return EINVAL;
-    case ERROR_DIRECTORY: return ENOTDIR;
-    case ERROR_FILENAME_EXCED_RANGE: return ENAMETOOLONG;
-    case ERROR_NOT_SUPPORTED: case ERROR_INVALID_FUNCTION: case ERROR_CALL_NOT_IMPLEMENTED:
-      return ENOSYS;
-    case ERROR_OPERATION_ABORTED: return ECANCELED;
-    case ERROR_TIMEOUT: case WAIT_TIMEOUT: return ETIMEDOUT;
-    case ERROR_POSSIBLE_DEADLOCK: return EDEADLK;
-    default: return EIO;
-  }
-}
-
-void throw_win32(Status status, const char *op, const std::string &path, DWORD err) {
-  throw_error(status, op, path, win32_reason(err), errno_from_win32(err));
-}
-
 uint64_t filetime_ticks(const FILETIME &ft) noexcept {
   return (static_cast<uint64_t>(ft.dwHighDateTime) << 32) | ft.dwLowDateTime;
 }

@@ -1,5 +1,5 @@
-// Shared by the Windows platform files: UTF-8 <-> UTF-16 paths and Win32 errors turned
-// into the engine's Error with the operation, the path and the system's own message.
+// Shared by the Windows platform files: UTF-8 <-> UTF-16 paths, and a Win32 error's
+// status and the system's own message (for native_status, native_reason in file.hpp).
 #pragma once
 
 #include <windows.h>
@@ -28,9 +28,6 @@ std::string narrow(const wchar_t *utf16, size_t length);
 Status status_from_win32(DWORD err) noexcept;
 // "<system message> (Win32 error N)"
 std::string win32_reason(DWORD err);
-// "<op> '<path>': <system message> (Win32 error N)"
-[[noreturn]] void throw_win32(const char *op, const std::string &path, DWORD err);
-[[noreturn]] void throw_win32(Status status, const char *op, const std::string &path, DWORD err);
 
 // FILETIME (100 ns since 1601) as milliseconds since the Unix epoch.
 int64_t filetime_to_unix_ms(const FILETIME &ft) noexcept;
