@@ -146,7 +146,9 @@ TEST(SyscallTable, EveryCallOfAJournalCommitAndCheckpointGoesThroughTheTable) {
     EXPECT_GT(fltest::nth_call(calls, Syscall::pwrite), 0) << fltest::call_list(calls);
     EXPECT_GT(fltest::nth_call(calls, Syscall::fsync), 0) << fltest::call_list(calls);
     EXPECT_EQ(fltest::nth_call(calls, Syscall::rename) > 0, bound < 100) << fltest::call_list(calls);
-    if (bound < 100) EXPECT_GT(fltest::nth_call(calls, Syscall::truncate, Syscall::rename), 0) << fltest::call_list(calls);
+    if (bound < 100) {
+      EXPECT_GT(fltest::nth_call(calls, Syscall::truncate, Syscall::rename), 0) << fltest::call_list(calls);
+    }
   }
 }
 
