@@ -227,8 +227,10 @@ class JsonState:
         initial: the document created when the file is missing.
         journal_max_bytes: > 0: a transaction's commit appends its changes to a journal
             beside the document (the cost of the change, not of the document); the commit
-            that would take it past this many bytes rewrites the document whole. 0 (the
-            default): every commit rewrites the document. Every handle reads the journal.
+            that would take it past this many bytes rewrites the document whole. A
+            transaction sends the members it changed (lists and values whole), so its
+            record is the size of the change. 0 (the default): every commit rewrites the
+            document. Every handle reads the journal.
         etcd_ttl, etcd_dial_timeout, etcd_request_timeout (seconds), etcd_tls_ca,
             etcd_tls_cert, etcd_tls_key, etcd_user, etcd_password_file: an etcd:// name's
             connection settings, as for FileLock (for the document and its lock).
