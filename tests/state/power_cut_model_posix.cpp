@@ -1,6 +1,9 @@
 #include "power_cut_model_posix.hpp"
 
 #include <fcntl.h>
+
+#include <algorithm>
+#include <cstddef>
 #include <sys/stat.h>
 #ifdef __linux__
 #include <sys/sysmacros.h>
@@ -175,6 +178,11 @@ void Recorder::diff(const Snapshot &now) {
     if (old == bytes) continue;
     Op op;
     op.object = id;
+    for (const auto &[d, names] : now.dirs) {
+      for (const auto &[name, object] : names) {
+        if (object == id) op.name = name;
+      }
+    }
     op.before = old;
     op.after = bytes;
     pending_.push_back(std::move(op));
@@ -223,7 +231,9 @@ DiskImage Recorder::image_of(const Snapshot &s) const {
   return out;
 }
 
-DiskImage Recorder::image(const std::vector<bool> &wanted, Persist how) const {
+DiskImage Recorder::image(const std::vector<bool> &keep, Persist how) const { return image(keep, how, Tear{}); }
+
+DiskImage Recorder::image(const std::vector<bool> &wanted, Persist how, Tear tear) const {
   // What may persist: an operation whose predecessors on the same name or file did
   // (with holes: a file's data in any order).
   std::vector<bool> keep = wanted;
@@ -249,7 +259,12 @@ DiskImage Recorder::image(const std::vector<bool> &wanted, Persist how) const {
       continue;
     }
     std::string &bytes = data[op.object];
-    if (how == Persist::holes && is_append(op)) {
+    if (i == tear.op && tear.zeroed) {
+      bytes = op.after;
+      std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(op.before.size() + tear.length), bytes.end() - 8, '\0');
+    } else if (i == tear.op) {
+      bytes = is_append(op) ? op.after.substr(0, op.before.size() + tear.length) : op.after.substr(0, tear.length);
+    } else if (how == Persist::holes && is_append(op)) {
       // An earlier append that did not persist reads as zeros below this one's size.
       bytes.resize(op.before.size(), '\0');
       bytes += op.after.substr(op.before.size());
@@ -304,6 +319,7 @@ void Recorder::take_cuts(const std::string &label) {
     add("first " + std::to_string(i) + " pending", prefix);
     if (is_append(pending_[i])) add("all but pending #" + std::to_string(i) + ", a hole in its place", all_but, Persist::holes);
   }
+  take_tears(label);
   if (n <= 5) {
     for (unsigned mask = 0; mask < (1u << n); ++mask) {
       std::vector<bool> keep(n);
@@ -314,15 +330,40 @@ void Recorder::take_cuts(const std::string &label) {
   if (image(std::vector<bool>(n, true), Persist::in_order) != image_of(prev_)) model_errors_.push_back(label);
 }
 
-void Recorder::add_cut(const std::string &label, DiskImage image) {
+// Each pending data operation on a file named in tear_names_ torn at every byte
+// (stride), with every other pending operation kept but the later ones on that file.
+void Recorder::take_tears(const std::string &label) {
+  const size_t n = pending_.size();
+  for (size_t i = 0; i < n; ++i) {
+    const Op &op = pending_[i];
+    if (op.names || tear_names_.count(op.name) == 0) continue;
+    std::vector<bool> keep(n, true);
+    for (size_t j = i + 1; j < n; ++j) {
+      if (ordered(op, pending_[j])) keep[j] = false;
+    }
+    const size_t added = is_append(op) ? op.after.size() - op.before.size() : op.after.size();
+    for (size_t length = 0; length < added; length += tear_stride_) {
+      add_cut(label + ", pending #" + std::to_string(i) + " (" + op.name + ") torn after " + std::to_string(length) +
+                  " bytes",
+              image(keep, Persist::in_order, {i, length, false}));
+    }
+    for (size_t length = 0; is_append(op) && length + 8 < added; length += 8) {
+      add_cut(label + ", pending #" + std::to_string(i) + " (" + op.name + ") zeros from byte " +
+                  std::to_string(length) + " to its last word",
+              image(keep, Persist::in_order, {i, length, true}), true);
+    }
+  }
+}
+
+void Recorder::add_cut(const std::string &label, DiskImage image, bool zeroed_record) {
   ++built_;
-  Cut cut{label, std::move(image), min_generation_, max_generation_, {}};
+  Cut cut{label, std::move(image), min_generation_, max_generation_, zeroed_record, {}};
   for (const auto &[dir, file] : durable_files_) {
     const auto &live = prev_.dirs[dir];
     const auto it = live.find(file.first);
     if (it != live.end() && prev_.data[it->second] == file.second) cut.durable[{dir, file.first}] = file.second;
   }
-  std::string key = std::to_string(cut.min_generation) + "/" + std::to_string(cut.max_generation);
+  std::string key = std::to_string(cut.min_generation) + "/" + std::to_string(cut.max_generation) + (zeroed_record ? "z" : "");
   for (const auto &[file, bytes] : cut.durable) key += "|" + file.first + "/" + file.second;
   for (const auto &[dir, files] : cut.image) {
     for (const auto &[name, bytes] : files) key += std::string("\0", 1) + dir + "/" + name + '\0' + bytes;

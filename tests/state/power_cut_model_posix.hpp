@@ -39,6 +39,7 @@ struct Op {
   std::string dir;                                  // name operation
   std::vector<std::pair<std::string, Object>> set;  // name -> object, 0: removed
   Object object = 0;                                // data operation
+  std::string name;                                 // ... on the file of this name
   std::string before, after;                        // its contents before and after
 };
 
@@ -48,6 +49,9 @@ struct Cut {
   DiskImage image;
   uint64_t min_generation = 0;  // of the last returned commit or restore
   uint64_t max_generation = 0;  // ... or of the one in flight
+  // A journal record persisted with zeros inside (Tear::zeroed): verify may call it
+  // damage, as it cannot tell it from a damaged record with bytes after it.
+  bool zeroed_record = false;
   // Returned durable files (backups) still live: (directory, name) -> bytes.
   std::map<std::pair<std::string, std::string>, std::string> durable;
 };
@@ -69,6 +73,14 @@ class Recorder {
   // not rotated away; `dir` as given to the constructor.
   void durable_file(const std::string &dir, const std::string &name, const std::string &bytes);
   void stop();  // removes the observer
+  // Data operations on files of this name (the journal) are also torn at every byte
+  // (every `stride`-th): an append keeps the old bytes and a prefix of the new ones; a
+  // rewrite (cut back, then written) leaves a prefix of the new contents, empty too. An
+  // append also persists whole but for zeros from each 8th byte up to its last word.
+  void tear_every_byte(const std::string &name, size_t stride = 1) {
+    tear_names_.insert(name);
+    tear_stride_ = stride == 0 ? 1 : stride;
+  }
 
   // Distinct cut states (duplicates dropped), and how many were built before that.
   const std::vector<Cut> &cuts() const { return cuts_; }
@@ -91,10 +103,20 @@ class Recorder {
   // last kept append of each file torn; or in any order, an append that did not
   // persist below a later one reading as zeros (XFS, ext4 data=writeback).
   enum class Persist { in_order, torn, holes };
+  // One pending data operation kept only up to `length` bytes (see tear_every_byte).
+  struct Tear {
+    size_t op = SIZE_MAX;
+    size_t length = 0;
+    // An append whose new bytes persisted but for zeros from `length` up to its last
+    // word (a sector in the middle lost; the last word is a record's hash).
+    bool zeroed = false;
+  };
   DiskImage image(const std::vector<bool> &keep, Persist how) const;
+  DiskImage image(const std::vector<bool> &keep, Persist how, Tear tear) const;
+  void take_tears(const std::string &label);
   DiskImage image_of(const Snapshot &s) const;
   void take_cuts(const std::string &label);
-  void add_cut(const std::string &label, DiskImage image);
+  void add_cut(const std::string &label, DiskImage image, bool zeroed_record = false);
 
   std::string root_;
   std::vector<std::string> dirs_;
@@ -112,6 +134,8 @@ class Recorder {
   size_t built_ = 0;
   std::vector<std::string> model_errors_;
   bool observing_ = true;
+  std::set<std::string> tear_names_;
+  size_t tear_stride_ = 1;
 };
 
 }  // namespace filelock::state::powercut

@@ -20,6 +20,7 @@ from ._errors import FL_ETIMEOUT, LockBusyError, LockTimeout
 from ._native import PathLike, loads, native, timeout_ms
 from .lock import EXCLUSIVE, SHARED, FileLock
 from .schema import check_model
+from .state import _send_changes
 
 if TYPE_CHECKING:
     from .state import JsonState
@@ -245,6 +246,7 @@ class AsyncStateTransaction:
         self._handle: Any = None
         self._key: Any = None
         self._txn: Any = None
+        self._original: Optional[str] = None  # as StateTransaction's
         self.data: Any = None
         self.generation: Optional[int] = None
 
@@ -266,8 +268,13 @@ class AsyncStateTransaction:
             raise
         try:
             self.generation = native.fl_txn_generation(txn)
-            self.data = (loads(native.fl_txn_get(txn, "")) if self._seed is None
-                         else copy.deepcopy(self._seed))
+            if self._seed is None:
+                text = native.fl_txn_get(txn, "")
+                self.data = loads(text)
+                if state._diffs:
+                    self._original = text
+            else:
+                self.data = copy.deepcopy(self._seed)
         except BaseException:
             native.fl_txn_rollback(txn)
             state._return_async_handle(key, handle)
@@ -290,7 +297,11 @@ class AsyncStateTransaction:
             try:
                 if self._validate:
                     check_model(state.schema, self.data, "fl_txn_commit", str(state.path))
-                native.fl_txn_set(txn, "", state._encode(self.data, "fl_txn_commit"))
+                text = state._encode(self.data, "fl_txn_commit")
+                if self._original is None:
+                    native.fl_txn_set(txn, "", text)
+                else:
+                    _send_changes(txn, self._original, self.data, text)
             except BaseException as refused:
                 native.fl_txn_rollback(txn)
                 state._record_rollback(self.generation, refused)

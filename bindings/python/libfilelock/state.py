@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Ty
 from ._cancel import CallCancel, with_form
 from ._errors import (FL_EBUSY, FL_ETIMEOUT, FL_EVALIDATION, FileLockError,
                       StateError, StateValidationError)
-from . import _numbers
+from . import _diff, _numbers
 from ._interrupt import call_interruptibly
 from ._native import (PathLike, check_etcd_settings, dumps, fspath, loads, lock_options, native,
                       timeout_ms)
@@ -84,6 +84,8 @@ class StateTransaction:
         self._validate = validate
         self._seed = seed_data
         self._txn: Any = None
+        # The document's text at begin, when the commit sends only what changed.
+        self._original: Optional[str] = None
         self.data: Any = None
         self.generation: Optional[int] = None
 
@@ -96,7 +98,10 @@ class StateTransaction:
         try:
             self.generation = native.fl_txn_generation(txn)
             if self._seed is None:
-                self.data = _numbers.loads(native.fl_txn_get(txn, ""))  # a str here
+                text = native.fl_txn_get(txn, "")  # a str here
+                self.data = _numbers.loads(text)
+                if state._diffs:
+                    self._original = text
             else:
                 self.data = copy.deepcopy(self._seed)
         except BaseException:
@@ -124,7 +129,10 @@ class StateTransaction:
                 text = _numbers.dumps(self.data)
             except (TypeError, ValueError) as exc:
                 raise state._not_storable(exc, "fl_txn_commit") from exc
-            native.fl_txn_set(txn, "", text)
+            if self._original is None:
+                native.fl_txn_set(txn, "", text)
+            else:
+                _send_changes(txn, self._original, self.data, text)
         except BaseException as refused:
             native.fl_txn_rollback(txn)
             state._record_rollback(self.generation, refused)
@@ -133,6 +141,21 @@ class StateTransaction:
         if _log.isEnabledFor(logging.DEBUG):
             _log.debug("committed transaction on %s (from generation %s)", state.path,
                        self.generation)
+
+
+def _send_changes(txn: Any, original: str, data: Any, text: str) -> None:
+    """The transaction's edits as operations on ``txn`` (its journal record is then the
+    change, not the document): ``original`` is the document's text at begin, ``text``
+    the edited ``data``'s. Nothing changed: no operation (the commit writes nothing)."""
+    ops = _diff.changes(_numbers.loads(original), data, text, _numbers.dumps)
+    if ops is None:
+        native.fl_txn_set(txn, "", text)
+        return
+    for kind, pointer, value in ops:
+        if value is None:
+            native.fl_txn_remove(txn, pointer)
+        else:
+            native.fl_txn_set(txn, pointer, value)
 
 
 def _is_etcd(path: Any) -> bool:
@@ -204,8 +227,10 @@ class JsonState:
         initial: the document created when the file is missing.
         journal_max_bytes: > 0: a transaction's commit appends its changes to a journal
             beside the document (the cost of the change, not of the document); the commit
-            that would take it past this many bytes rewrites the document whole. 0 (the
-            default): every commit rewrites the document. Every handle reads the journal.
+            that would take it past this many bytes rewrites the document whole. A
+            transaction sends the members it changed (lists and values whole), so its
+            record is the size of the change. 0 (the default): every commit rewrites the
+            document. Every handle reads the journal.
         etcd_ttl, etcd_dial_timeout, etcd_request_timeout (seconds), etcd_tls_ca,
             etcd_tls_cert, etcd_tls_key, etcd_user, etcd_password_file: an etcd:// name's
             connection settings, as for FileLock (for the document and its lock).
@@ -230,6 +255,9 @@ class JsonState:
         self._meta_dir = meta_dir
         self._initial_json = None if initial is None else dumps(initial)
         self._journal_max_bytes = journal_max_bytes
+        # A journaled commit appends the transaction's operations: transactions send
+        # what they changed rather than the whole document (etcd keeps no journal).
+        self._diffs = journal_max_bytes > 0 and not _is_etcd(self.path)
         # Library handles are single-threaded: each thread opens its own, and they
         # exclude each other like handles in different processes.
         self._local = threading.local()
