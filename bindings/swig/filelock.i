@@ -218,6 +218,7 @@ fl_status fl_clean_stale(const char *dir, int64_t min_age_ms, char **json_out);
 fl_status fl_state_open(fl_state **out, const char *path, const fl_state_options *opts);
 void fl_state_close(fl_state *st);
 fl_status fl_state_read(fl_state *st, char **json_out, uint64_t *generation_out);
+fl_status fl_state_get(fl_state *st, const char *pointer, char **json_out, uint64_t *generation_out);
 fl_status fl_state_write(fl_state *st, const char *json);
 fl_status fl_state_write_if(fl_state *st, const char *json, uint64_t expected_generation);
 

@@ -283,6 +283,19 @@ class JsonState:
             check_model(self.schema, data, "fl_state_read", str(self.path))
         return data, generation
 
+    def get(self, pointer: str) -> Any:
+        """The value at an RFC 6901 JSON pointer (``""`` is the whole document,
+        ``"/phases/build/status"`` one member). A pointer that names nothing raises
+        :class:`StateReadError` with code ``FL_ENOTFOUND``. With ``journal_max_bytes`` a
+        long-lived handle keeps the parsed document, so after another handle's small
+        commit this costs the change and the value, not the document."""
+        return self.get_versioned(pointer)[0]
+
+    def get_versioned(self, pointer: str) -> Tuple[Any, int]:
+        """The value at ``pointer`` and the document's generation."""
+        text, generation = self._locked_call(True, self.validate_on_read, native.fl_state_get, pointer)
+        return loads(text), generation
+
     def write(self, data: Any, validate: bool = True) -> None:
         """Replaces the document atomically (backed up, logged)."""
         if validate:

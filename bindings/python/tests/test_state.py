@@ -449,3 +449,22 @@ def test_journal_commits_append_and_every_handle_reads_them(tmp_path):
     assert (tmp_path / ".pipeline.json.filelock" / "journal").stat().st_size > 0
     assert state.read()["phase1"]["status"] == "success"
     assert JsonState(path).read()["phase1"]["status"] == "success"
+
+
+def test_get_reads_one_value_with_its_generation(tmp_path):
+    path = tmp_path / "pipeline.json"
+    state = JsonState(path, journal_max_bytes=1 << 20)
+    state.write({"phases": {"a/b": [1, "done"], "big": 12345678901234567890123}})
+    reader = JsonState(path)
+    with state.transaction() as txn:
+        txn.data["phases"]["a/b"][1] = "again"
+    value, generation = reader.get_versioned("/phases/a~1b/1")
+    assert value == "again"
+    assert generation == state.read_versioned()[1]
+    assert reader.get("/phases/a~1b") == [1, "again"]
+    assert reader.get("/phases/big") == 12345678901234567890123
+    assert reader.get("")["phases"]["a/b"] == [1, "again"]
+    with pytest.raises(StateReadError) as missing:
+        reader.get("/phases/missing")
+    assert missing.value.code == native.FL_ENOTFOUND
+    assert "state get" in str(missing.value) and "/phases/missing" in str(missing.value)

@@ -92,9 +92,9 @@ typedef _gostring_ swig_type_59;
 typedef _gostring_ swig_type_60;
 typedef _gostring_ swig_type_61;
 typedef _gostring_ swig_type_62;
-typedef long long swig_type_63;
+typedef _gostring_ swig_type_63;
 typedef _gostring_ swig_type_64;
-typedef _gostring_ swig_type_65;
+typedef long long swig_type_65;
 typedef _gostring_ swig_type_66;
 typedef _gostring_ swig_type_67;
 typedef _gostring_ swig_type_68;
@@ -103,19 +103,19 @@ typedef _gostring_ swig_type_70;
 typedef _gostring_ swig_type_71;
 typedef _gostring_ swig_type_72;
 typedef _gostring_ swig_type_73;
-typedef long long swig_type_74;
+typedef _gostring_ swig_type_74;
 typedef _gostring_ swig_type_75;
-typedef _gostring_ swig_type_76;
+typedef long long swig_type_76;
 typedef _gostring_ swig_type_77;
 typedef _gostring_ swig_type_78;
 typedef _gostring_ swig_type_79;
 typedef _gostring_ swig_type_80;
 typedef _gostring_ swig_type_81;
 typedef _gostring_ swig_type_82;
-typedef long long swig_type_83;
-typedef long long swig_type_84;
-typedef _gostring_ swig_type_85;
-typedef _gostring_ swig_type_86;
+typedef _gostring_ swig_type_83;
+typedef _gostring_ swig_type_84;
+typedef long long swig_type_85;
+typedef long long swig_type_86;
 typedef _gostring_ swig_type_87;
 typedef _gostring_ swig_type_88;
 typedef _gostring_ swig_type_89;
@@ -129,21 +129,23 @@ typedef _gostring_ swig_type_96;
 typedef _gostring_ swig_type_97;
 typedef _gostring_ swig_type_98;
 typedef _gostring_ swig_type_99;
-typedef long long swig_type_100;
+typedef _gostring_ swig_type_100;
 typedef _gostring_ swig_type_101;
-typedef _gostring_ swig_type_102;
+typedef long long swig_type_102;
 typedef _gostring_ swig_type_103;
 typedef _gostring_ swig_type_104;
 typedef _gostring_ swig_type_105;
 typedef _gostring_ swig_type_106;
 typedef _gostring_ swig_type_107;
-typedef long long swig_type_108;
+typedef _gostring_ swig_type_108;
 typedef _gostring_ swig_type_109;
-typedef _gostring_ swig_type_110;
+typedef long long swig_type_110;
 typedef _gostring_ swig_type_111;
 typedef _gostring_ swig_type_112;
 typedef _gostring_ swig_type_113;
-typedef long long swig_type_114;
+typedef _gostring_ swig_type_114;
+typedef _gostring_ swig_type_115;
+typedef long long swig_type_116;
 extern void _wrap_Swig_free_native_e881cb13ab96011f(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_native_e881cb13ab96011f(swig_intgo arg1);
 extern swig_intgo _wrap_FL_OK_native_e881cb13ab96011f(void);
@@ -273,45 +275,46 @@ extern swig_type_53 _wrap_fl_clean_stale_native_e881cb13ab96011f(swig_type_54 ar
 extern swig_type_56 _wrap_fl_state_open_native_e881cb13ab96011f(swig_voidp arg1, swig_type_57 arg2, uintptr_t arg3);
 extern void _wrap_fl_state_close_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_type_58 _wrap_fl_state_read_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
-extern swig_type_59 _wrap_fl_state_write_native_e881cb13ab96011f(uintptr_t arg1, swig_type_60 arg2);
-extern swig_type_61 _wrap_fl_state_write_if_native_e881cb13ab96011f(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
-extern swig_type_64 _wrap_fl_txn_begin_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_65 _wrap_fl_txn_get_native_e881cb13ab96011f(uintptr_t arg1, swig_type_66 arg2, swig_voidp arg3);
-extern swig_type_67 _wrap_fl_txn_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_68 arg2, swig_type_69 arg3);
-extern swig_type_70 _wrap_fl_txn_remove_native_e881cb13ab96011f(uintptr_t arg1, swig_type_71 arg2);
-extern swig_type_72 _wrap_fl_txn_merge_native_e881cb13ab96011f(uintptr_t arg1, swig_type_73 arg2);
-extern swig_type_74 _wrap_fl_txn_generation_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_75 _wrap_fl_txn_commit_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_59 _wrap_fl_state_get_native_e881cb13ab96011f(uintptr_t arg1, swig_type_60 arg2, swig_voidp arg3, swig_voidp arg4);
+extern swig_type_61 _wrap_fl_state_write_native_e881cb13ab96011f(uintptr_t arg1, swig_type_62 arg2);
+extern swig_type_63 _wrap_fl_state_write_if_native_e881cb13ab96011f(uintptr_t arg1, swig_type_64 arg2, swig_type_65 arg3);
+extern swig_type_66 _wrap_fl_txn_begin_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_67 _wrap_fl_txn_get_native_e881cb13ab96011f(uintptr_t arg1, swig_type_68 arg2, swig_voidp arg3);
+extern swig_type_69 _wrap_fl_txn_set_native_e881cb13ab96011f(uintptr_t arg1, swig_type_70 arg2, swig_type_71 arg3);
+extern swig_type_72 _wrap_fl_txn_remove_native_e881cb13ab96011f(uintptr_t arg1, swig_type_73 arg2);
+extern swig_type_74 _wrap_fl_txn_merge_native_e881cb13ab96011f(uintptr_t arg1, swig_type_75 arg2);
+extern swig_type_76 _wrap_fl_txn_generation_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_77 _wrap_fl_txn_commit_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_txn_rollback_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_76 _wrap_fl_state_backup_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_77 _wrap_fl_state_backups_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_78 _wrap_fl_state_restore_native_e881cb13ab96011f(uintptr_t arg1, swig_type_79 arg2);
-extern swig_type_80 _wrap_fl_state_history_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
-extern swig_type_81 _wrap_fl_state_verify_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_82 _wrap_fl_state_wait_native_e881cb13ab96011f(uintptr_t arg1, swig_type_83 arg2, swig_type_84 arg3, swig_voidp arg4);
-extern swig_type_85 _wrap_fl_state_cancel_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_86 _wrap_fl_append_native_e881cb13ab96011f(swig_type_87 arg1, swig_type_88 arg2, uintptr_t arg3);
-extern swig_type_89 _wrap_fl_append_ex_native_e881cb13ab96011f(swig_type_90 arg1, swig_type_91 arg2, uintptr_t arg3, swig_intgo arg4);
+extern swig_type_78 _wrap_fl_state_backup_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_79 _wrap_fl_state_backups_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_80 _wrap_fl_state_restore_native_e881cb13ab96011f(uintptr_t arg1, swig_type_81 arg2);
+extern swig_type_82 _wrap_fl_state_history_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3);
+extern swig_type_83 _wrap_fl_state_verify_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_84 _wrap_fl_state_wait_native_e881cb13ab96011f(uintptr_t arg1, swig_type_85 arg2, swig_type_86 arg3, swig_voidp arg4);
+extern swig_type_87 _wrap_fl_state_cancel_native_e881cb13ab96011f(uintptr_t arg1);
+extern swig_type_88 _wrap_fl_append_native_e881cb13ab96011f(swig_type_89 arg1, swig_type_90 arg2, uintptr_t arg3);
+extern swig_type_91 _wrap_fl_append_ex_native_e881cb13ab96011f(swig_type_92 arg1, swig_type_93 arg2, uintptr_t arg3, swig_intgo arg4);
 extern swig_intgo _wrap_FL_TIMEOUT_DEFAULT_native_e881cb13ab96011f(void);
 extern void _wrap_fl_cancel_token_trigger_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_cancel_token_is_triggered_native_e881cb13ab96011f(uintptr_t arg1);
 extern void _wrap_fl_cancel_token_reset_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_92 _wrap_fl_lock_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
-extern swig_type_93 _wrap_fl_state_read_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_94 _wrap_fl_state_get_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_95 arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
-extern swig_type_96 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_97 arg2, uintptr_t arg3);
-extern swig_type_98 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_99 arg2, swig_type_100 arg3, uintptr_t arg4);
-extern swig_type_101 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_102 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_103 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_104 arg2, uintptr_t arg3);
-extern swig_type_105 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_106 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
-extern swig_type_107 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_108 arg2, swig_voidp arg3, uintptr_t arg4);
-extern swig_type_109 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_110 arg1, swig_type_111 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
-extern swig_type_112 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_94 _wrap_fl_lock_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, uintptr_t arg3);
+extern swig_type_95 _wrap_fl_state_read_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_96 _wrap_fl_state_get_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_97 arg2, swig_voidp arg3, swig_voidp arg4, uintptr_t arg5);
+extern swig_type_98 _wrap_fl_state_write_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_99 arg2, uintptr_t arg3);
+extern swig_type_100 _wrap_fl_state_write_if_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_101 arg2, swig_type_102 arg3, uintptr_t arg4);
+extern swig_type_103 _wrap_fl_txn_begin_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_104 _wrap_fl_state_backup_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_105 _wrap_fl_state_restore_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_106 arg2, uintptr_t arg3);
+extern swig_type_107 _wrap_fl_state_history_with_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_108 _wrap_fl_state_verify_with_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2, uintptr_t arg3);
+extern swig_type_109 _wrap_fl_state_wait_with_native_e881cb13ab96011f(uintptr_t arg1, swig_type_110 arg2, swig_voidp arg3, uintptr_t arg4);
+extern swig_type_111 _wrap_fl_append_with_native_e881cb13ab96011f(swig_type_112 arg1, swig_type_113 arg2, uintptr_t arg3, swig_intgo arg4, uintptr_t arg5);
+extern swig_type_114 _wrap_fl_fencing_token_native_e881cb13ab96011f(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_fl_lock_lost_native_e881cb13ab96011f(uintptr_t arg1);
 extern swig_intgo _wrap_fl_wait_fd_native_e881cb13ab96011f(uintptr_t arg1);
-extern swig_type_113 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_114 arg3, swig_intgo arg4);
+extern swig_type_115 _wrap_fl_lock_waited_native_e881cb13ab96011f(uintptr_t arg1, swig_intgo arg2, swig_type_116 arg3, swig_intgo arg4);
 #undef intgo
 */
 import "C"
@@ -1547,11 +1550,32 @@ func Fl_state_read(arg1 Fl_state, arg2 *string, arg3 *uint64) (_swig_ret *Status
 	return swig_r_1
 }
 
+func Fl_state_get(arg1 Fl_state, arg2 string, arg3 *string, arg4 *uint64) (_swig_ret *Status) {
+	var swig_r string
+	_swig_i_0 := getSwigcptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r_p := C._wrap_fl_state_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+
+	if arg3 != nil && len(*arg3) > 0 {
+		*arg3 = swigCopyString(*arg3)
+	}
+
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	var swig_r_1 *Status
+ swig_r_1 = swigStatus(swig_r) 
+	return swig_r_1
+}
+
 func Fl_state_write(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_write_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_60)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_write_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1566,7 +1590,7 @@ func Fl_state_write_if(arg1 Fl_state, arg2 string, arg3 uint64) (_swig_ret *Stat
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_state_write_if_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), C.swig_type_63(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_if_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_64)(unsafe.Pointer(&_swig_i_1)), C.swig_type_65(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1592,7 +1616,7 @@ func Fl_txn_get(arg1 Fl_txn, arg2 string, arg3 *string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_66)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
+	swig_r_p := C._wrap_fl_txn_get_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1612,7 +1636,7 @@ func Fl_txn_set(arg1 Fl_txn, arg2 string, arg3 string) (_swig_ret *Status) {
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_fl_txn_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_68)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_69)(unsafe.Pointer(&_swig_i_2)))
+	swig_r_p := C._wrap_fl_txn_set_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_70)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_2)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1629,7 +1653,7 @@ func Fl_txn_remove(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_remove_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_71)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_remove_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1643,7 +1667,7 @@ func Fl_txn_merge(arg1 Fl_txn, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_txn_merge_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_73)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_txn_merge_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_75)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1711,7 +1735,7 @@ func Fl_state_restore(arg1 Fl_state, arg2 string) (_swig_ret *Status) {
 	var swig_r string
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_fl_state_restore_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_79)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_fl_state_restore_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_81)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1760,7 +1784,7 @@ func Fl_state_wait(arg1 Fl_state, arg2 uint64, arg3 int64, arg4 *uint64) (_swig_
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_state_wait_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_83(_swig_i_1), C.swig_type_84(_swig_i_2), C.swig_voidp(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_85(_swig_i_1), C.swig_type_86(_swig_i_2), C.swig_voidp(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -1782,7 +1806,7 @@ func Fl_append(arg1 string, arg2 string, arg3 Fl_lock_options) (_swig_ret *Statu
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_append_native_e881cb13ab96011f(*(*C.swig_type_87)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_88)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_append_native_e881cb13ab96011f(*(*C.swig_type_89)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_90)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1801,7 +1825,7 @@ func Fl_append_ex(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_append_ex_native_e881cb13ab96011f(*(*C.swig_type_90)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_91)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_append_ex_native_e881cb13ab96011f(*(*C.swig_type_92)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_93)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -1875,7 +1899,7 @@ func Fl_state_get_with(arg1 Fl_state, arg2 string, arg3 *string, arg4 *uint64, a
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r_p := C._wrap_fl_state_get_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_95)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4))
+	swig_r_p := C._wrap_fl_state_get_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.uintptr_t(_swig_i_4))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 
 	if arg3 != nil && len(*arg3) > 0 {
@@ -1895,7 +1919,7 @@ func Fl_state_write_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig_r
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_97)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_write_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1911,7 +1935,7 @@ func Fl_state_write_if_with(arg1 Fl_state, arg2 string, arg3 uint64, arg4 Fl_wai
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_99)(unsafe.Pointer(&_swig_i_1)), C.swig_type_100(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_write_if_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_101)(unsafe.Pointer(&_swig_i_1)), C.swig_type_102(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -1955,7 +1979,7 @@ func Fl_state_restore_with(arg1 Fl_state, arg2 string, arg3 Fl_wait_opts) (_swig
 	_swig_i_0 := getSwigcptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := getSwigcptr(arg3)
-	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_104)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
+	swig_r_p := C._wrap_fl_state_restore_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), *(*C.swig_type_106)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -2006,7 +2030,7 @@ func Fl_state_wait_with(arg1 Fl_state, arg2 uint64, arg3 *uint64, arg4 Fl_wait_o
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := getSwigcptr(arg4)
-	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_108(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
+	swig_r_p := C._wrap_fl_state_wait_with_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_type_110(_swig_i_1), C.swig_voidp(_swig_i_2), C.uintptr_t(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 
@@ -2020,7 +2044,7 @@ func Fl_append_with(arg1 string, arg2 string, arg3 Fl_lock_options, arg4 int, ar
 	_swig_i_2 := getSwigcptr(arg3)
 	_swig_i_3 := arg4
 	_swig_i_4 := getSwigcptr(arg5)
-	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_110)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_111)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
+	swig_r_p := C._wrap_fl_append_with_native_e881cb13ab96011f(*(*C.swig_type_112)(unsafe.Pointer(&_swig_i_0)), *(*C.swig_type_113)(unsafe.Pointer(&_swig_i_1)), C.uintptr_t(_swig_i_2), C.swig_intgo(_swig_i_3), C.uintptr_t(_swig_i_4))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -2064,7 +2088,7 @@ func Fl_lock_waited(arg1 Fl_handle, arg2 int, arg3 int64, arg4 int) (_swig_ret *
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_114(_swig_i_2), C.swig_intgo(_swig_i_3))
+	swig_r_p := C._wrap_fl_lock_waited_native_e881cb13ab96011f(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_116(_swig_i_2), C.swig_intgo(_swig_i_3))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 *Status
  swig_r_1 = swigStatus(swig_r) 

@@ -1957,6 +1957,36 @@ _gostring_ _wrap_fl_state_read_native_e881cb13ab96011f(struct fl_state *_swig_go
 }
 
 
+_gostring_ _wrap_fl_state_get_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1, _gostring_* _swig_go_2, long long *_swig_go_3) {
+  fl_state *arg1 = (fl_state *) 0 ;
+  char *arg2 = (char *) 0 ;
+  char **arg3 = (char **) 0 ;
+  uint64_t *arg4 = (uint64_t *) 0 ;
+  char *tmp3 = NULL ;
+  fl_status result;
+  _gostring_ _swig_go_result;
+  
+  arg1 = *(fl_state **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  arg3 = &tmp3; 
+  arg4 = (uint64_t *)_swig_go_3; 
+  
+  result = (fl_status)fl_state_get(arg1,(char const *)arg2,arg3,arg4);
+  _swig_go_result = fl_go_status(result); 
+  
+  if (tmp3 && *tmp3)
+  *_swig_go_2 = Swig_AllocateString(tmp3, strlen(tmp3));
+  
+  free(arg2); 
+  fl_free(tmp3); 
+  return _swig_go_result;
+}
+
+
 _gostring_ _wrap_fl_state_write_native_e881cb13ab96011f(struct fl_state *_swig_go_0, _gostring_ _swig_go_1) {
   fl_state *arg1 = (fl_state *) 0 ;
   char *arg2 = (char *) 0 ;
