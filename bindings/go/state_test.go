@@ -524,16 +524,7 @@ func TestJournalCommitsAppendAndEveryHandleReadsThem(t *testing.T) {
 		t.Fatal(err)
 	}
 	onDisk, _ := os.ReadFile(path)
-	txn, err := st.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := txn.Set("/phase1/status", "success"); err != nil {
-		t.Fatal(err)
-	}
-	if err := txn.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	setInTransaction(t, st, "/phase1/status", "success")
 	// The commit went to the journal: the file is as the write left it.
 	if now, _ := os.ReadFile(path); string(now) != string(onDisk) {
 		t.Fatalf("the document file changed: %s", now)
@@ -561,16 +552,7 @@ func TestGetReadsOneValueWithItsGeneration(t *testing.T) {
 		t.Fatal(err)
 	}
 	reader := openTestStateAt(t, path)
-	txn, err := st.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := txn.Set("/phases/a~1b/1", "again"); err != nil {
-		t.Fatal(err)
-	}
-	if err := txn.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	setInTransaction(t, st, "/phases/a~1b/1", "again")
 	raw, generation, err := reader.GetRaw("/phases/a~1b")
 	if err != nil || string(raw) != `[1,"again"]` {
 		t.Fatalf("GetRaw = %s, %v", raw, err)
@@ -587,6 +569,21 @@ func TestGetReadsOneValueWithItsGeneration(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Code != CodeNotFound || !errors.Is(err, ErrNotFound) ||
 		!strings.Contains(err.Error(), "state get") || !strings.Contains(err.Error(), "/phases/missing") {
 		t.Fatalf("missing pointer: %v", err)
+	}
+}
+
+// setInTransaction commits one Set in a transaction of its own.
+func setInTransaction(t *testing.T, st *State, pointer string, v any) {
+	t.Helper()
+	txn, err := st.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Set(pointer, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := txn.Commit(); err != nil {
+		t.Fatal(err)
 	}
 }
 

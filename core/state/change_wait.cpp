@@ -1,10 +1,9 @@
 // Waiting for a change of a state file: State::wait_for_change and State::cancel.
 // A commit renames its temp file onto the state file (or appends to the journal in
 // meta_dir), so a watch on both directories (inotify, kqueue, a change notification)
-// wakes the waiter; each wake
-// re-reads the generation without the lock, so a long transaction elsewhere never
-// holds a waiter up, and the watch is armed before the first look, so a commit between
-// the look and the sleep is not missed.
+// wakes the waiter; each wake re-reads the generation without the lock, so a long
+// transaction elsewhere never holds a waiter up, and the watch is armed before the first
+// look, so a commit between the look and the sleep is not missed.
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -68,7 +67,7 @@ void State::cancel() noexcept {
 // (the rename, the journal's new start) leaves an event that makes the waiter read again.
 // A wake after a journal commit reads the journal's new records only, and the document
 // again only when it is another file, or was written, since the last look (its
-// checksum otherwise stands, as for a handle's kept tree, State::load_from_cache).
+// checksum otherwise stands, as for a handle's kept tree: same_document).
 struct State::Seen {
   bool doc_known = false;
   platform::FileInfo doc;
@@ -80,9 +79,7 @@ uint64_t State::committed_generation(Seen &seen) {
   for (int attempt = 0;; ++attempt) {
     const GenerationRecord before = generation_->load();
     platform::FileInfo info;
-    const bool unchanged = seen.doc_known && !platform::path_info(path_, info) && info.dev == seen.doc.dev &&
-                           info.ino == seen.doc.ino && info.size == seen.doc.size &&
-                           info.mtime_ms == seen.doc.mtime_ms;
+    const bool unchanged = seen.doc_known && !platform::path_info(path_, info) && same_document(seen.doc, info);
     bool exists = true;
     if (!unchanged) {
       std::string bytes;

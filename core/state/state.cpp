@@ -351,12 +351,6 @@ bool same_record(const GenerationRecord &a, const GenerationRecord &b) {
          a.backups_epoch == b.backups_epoch;
 }
 
-// The document file is still the one a cache describes: the same file (a commit
-// renames a new one in), the same size and modification time (an edit in place).
-bool same_document(const platform::FileInfo &a, int64_t a_mtime, const platform::FileInfo &b) {
-  return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a_mtime == b.mtime_ms;
-}
-
 void apply_records(json::Doc &tree, const std::vector<std::string> &payloads, uint64_t first_generation) {
   uint64_t generation = first_generation;
   for (const auto &payload : payloads) {
@@ -386,7 +380,7 @@ bool State::load_from_cache(Current &cur, const LoadNeeds &needs) {
   Cache &c = cache_;
   if (!c.known || !c.tree || !same_record(cur.record, c.record)) return false;
   platform::FileInfo info;
-  if (platform::path_info(path_, info) || !same_document(c.doc, c.doc_mtime_ms, info)) return false;
+  if (platform::path_info(path_, info) || !same_document(c.doc, info)) return false;
   const JournalScan js = journal_.scan(c.end, &c.header, c.generation);
   if (!js.header_ok || !(js.header == c.header) || js.from != c.end) return false;
   if (!js.payloads.empty()) {
@@ -445,7 +439,6 @@ Current State::load(LoadNeeds needs) {
   cache_.known = true;
   cache_.record = cur.record;
   cache_.doc = info;
-  cache_.doc_mtime_ms = info.mtime_ms;
   cache_.checksum = cur.checksum;
   cache_.file_generation = cur.file_generation;
   cache_.mode = cur.mode;

@@ -135,6 +135,11 @@ class State final : public Store {
   std::atomic<bool> cancel_requested_{false};
 
   Journal journal_;
+  // The document file is still the one `seen` describes: the same file (a commit renames
+  // a new one in), the same size and modification time (an edit in place).
+  static bool same_document(const platform::FileInfo &seen, const platform::FileInfo &now) {
+    return seen.dev == now.dev && seen.ino == now.ino && seen.size == now.size && seen.mtime_ms == now.mtime_ms;
+  }
   // What the last load under the lock found, so the next one reads only the journal
   // records added since (a long-lived handle keeps up at the cost of the change) while
   // the generation record and the document file (identity, size, time) are unchanged.
@@ -142,7 +147,6 @@ class State final : public Store {
     bool known = false;  // the fields below describe a journal that applied
     GenerationRecord record;
     platform::FileInfo doc;
-    int64_t doc_mtime_ms = 0;
     uint64_t checksum = 0, file_generation = 0;
     unsigned mode = 0;
     JournalHeader header;

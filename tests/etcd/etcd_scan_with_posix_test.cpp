@@ -22,13 +22,17 @@ TEST(EtcdScanWith, ReachesTheSecureMemberWithTlsAndAPassword) {
   const std::string ca = etcdtest::tls_file("ca.pem"), cert = etcdtest::tls_file("client.pem"),
                     key = etcdtest::tls_file("client-key.pem"), password = etcdtest::tls_file("password");
   fl_lock_options o;
-  fl_lock_options_init(&o);
-  o.etcd_tls_ca = ca.c_str();
-  o.etcd_tls_cert = cert.c_str();
-  o.etcd_tls_key = key.c_str();
-  o.etcd_user = "root";
-  o.etcd_password_file = password.c_str();
-  o.etcd_request_timeout_ms = 3000;
+  // The member's TLS files and password, as `user`.
+  const auto secure = [&](const char *user) {
+    fl_lock_options_init(&o);
+    o.etcd_tls_ca = ca.c_str();
+    o.etcd_tls_cert = cert.c_str();
+    o.etcd_tls_key = key.c_str();
+    o.etcd_user = user;
+    o.etcd_password_file = password.c_str();
+    o.etcd_request_timeout_ms = 3000;
+  };
+  secure("root");
   const std::string job = etcdtest::secure_url("jobs/build");
   const std::string prefix = job.substr(0, job.rfind("/jobs/build"));
   fl_handle *h = nullptr;
@@ -53,12 +57,7 @@ TEST(EtcdScanWith, ReachesTheSecureMemberWithTlsAndAPassword) {
   EXPECT_EQ(plain.json, nullptr);
   EXPECT_NE(std::string(fl_last_error()).find(prefix), std::string::npos) << fl_last_error();
   // A wrong password is refused as such.
-  fl_lock_options_init(&o);
-  o.etcd_tls_ca = ca.c_str();
-  o.etcd_tls_cert = cert.c_str();
-  o.etcd_tls_key = key.c_str();
-  o.etcd_user = "nobody";
-  o.etcd_password_file = password.c_str();
+  secure("nobody");
   EXPECT_EQ(fl_scan_with(prefix.c_str(), &o, &plain.json), FL_EPERM) << fl_last_error();
   // A backend is not an etcd setting.
   fl_lock_options_init(&o);
