@@ -48,12 +48,16 @@ LOCKS = [
      "filelock lock handoff, p99", "lock.fl_handoff_p99_us", None),
     ("  the commit alone (ATOMIC, no backup/log)", "state.wait_commit_median_us",
      "filelock lock handoff", "lock.fl_handoff_median_us", None),
+    ("  from the commit's return (< 0: the waiter first)", "state.wait_after_commit_median_us",
+     "filelock lock handoff", "lock.fl_handoff_median_us", None),
     ("fl_state_wait wake-up, journal, median (commit incl.)",
      "state.wait_journal_wake_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", 2.0),
     ("fl_state_wait wake-up, journal, p99 (commit incl.)", "state.wait_journal_wake_p99_us",
      "filelock lock handoff, p99", "lock.fl_handoff_p99_us", None),
     ("  the journal commit alone (ATOMIC, one key)", "state.wait_journal_commit_median_us",
      "filelock lock handoff", "lock.fl_handoff_median_us", None),
+    ("  from the journal commit's return (< 0: the waiter first)",
+     "state.wait_journal_after_commit_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", None),
 ]
 STATE = [
     ("txn 1 KiB, FULL", "state.fl_full_1k_us",

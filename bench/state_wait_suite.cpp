@@ -3,12 +3,14 @@
 //                                       waiter's fl_state_wait returns: the commit itself
 //                                       included, so an upper bound on the wake-up
 //   state.wait_commit_median_us         that commit alone (the committer's call)
+//   state.wait_after_commit_median_us   from the commit call's return to the waiter's
+//                                       return: below zero when the waiter is back first
 //   state.wait_journal_*                the same with a journal: the commit is a
 //                                       one-key transaction appended to it
 // The state is ATOMIC with backups and the audit log off, so the commit is little more
 // than the rename that wakes the waiter. (Measured from the call's return instead, the
 // figure goes below zero: the waiter is often back before the committer, which still
-// unlocks after its rename.) Beside lock.fl_handoff_median_us, the same hand-over for a
+// unlocks after its rename: wait_after_commit.) Beside lock.fl_handoff_median_us, the same hand-over for a
 // lock.
 #include <sched.h>
 #include <sys/mman.h>
@@ -62,7 +64,7 @@ struct Stamps {
 };
 
 struct Wakeups {
-  std::vector<double> wake_us, commit_us;
+  std::vector<double> wake_us, commit_us, after_commit_us;
 };
 
 // One committer process per series: told "go", it sleeps 2 ms (so the waiter is surely
@@ -111,6 +113,7 @@ Wakeups wakeups(const std::string &path, int rounds, bool journal) {
     while ((done = stamps->committed.load()) == 0) ::sched_yield();
     out.wake_us.push_back(woke - stamps->started.load());
     out.commit_us.push_back(done - stamps->started.load());
+    out.after_commit_us.push_back(woke - done);
   }
   ::close(go[1]);
   int status = 0;
@@ -133,11 +136,13 @@ void run_state_wait_suite(const Config &cfg) {
       const Wakeups w = wakeups(cfg.dir + "/" + name + ".json", rounds, journal);
       all.wake_us.insert(all.wake_us.end(), w.wake_us.begin(), w.wake_us.end());
       all.commit_us.insert(all.commit_us.end(), w.commit_us.begin(), w.commit_us.end());
+      all.after_commit_us.insert(all.after_commit_us.end(), w.after_commit_us.begin(), w.after_commit_us.end());
     }
     const std::string prefix = journal ? "state.wait_journal_" : "state.wait_";
     emit(prefix + "wake_median_us", median(all.wake_us));
     emit(prefix + "wake_p99_us", percentile(all.wake_us, 0.99));
     emit(prefix + "commit_median_us", median(all.commit_us));
+    emit(prefix + "after_commit_median_us", median(all.after_commit_us));
   }
 }
 

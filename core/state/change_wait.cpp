@@ -15,6 +15,7 @@
 #include "io/file_io.hpp"
 #include "io/os_objects.hpp"
 #include "platform/dir_watch.hpp"
+#include "platform/process.hpp"
 #include "platform/wakeup.hpp"
 #include "state/state.hpp"
 
@@ -130,10 +131,38 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
 
   const bool forever = timeout_ms < 0;
   const auto deadline = deadline_after(timeout_ms);
-  platform::DirectoryWatch watch(io::dir_of(path_), io::base_of(path_),
-                                 platform::DirectoryWatch::Event::arrived);
+  // Closing an inotify instance waits for the kernel to tear its watches down (an RCU
+  // grace period: hundreds of µs), which the waiter would pay between its wake-up and
+  // its return; so the handle keeps the watch for its next wait. A watch made before a
+  // fork is the parent's too (one event queue): the child makes its own.
+  struct Kept {
+    State &st;
+    std::unique_ptr<platform::DirectoryWatch> watch;
+    bool journal = false;
+    bool keep = true;
+    ~Kept() {
+      if (!keep || !watch || watch->native() == platform::kInvalidFile) return;
+      std::lock_guard<std::mutex> lk(st.waits_mutex_);
+      if (st.kept_watch_) return;  // another wait's is kept: this one closes
+      st.kept_watch_ = std::move(watch);
+      st.kept_watch_journal_ = journal;
+      st.kept_watch_fork_ = platform::fork_generation();
+    }
+  } kept{*this, nullptr};
+  {
+    std::lock_guard<std::mutex> lk(waits_mutex_);
+    if (kept_watch_ && kept_watch_fork_ == platform::fork_generation()) {
+      kept.watch = std::move(kept_watch_);
+      kept.journal = kept_watch_journal_;
+    }
+    kept_watch_.reset();
+  }
+  if (!kept.watch)
+    kept.watch = std::make_unique<platform::DirectoryWatch>(io::dir_of(path_), io::base_of(path_),
+                                                            platform::DirectoryWatch::Event::arrived);
+  platform::DirectoryWatch &watch = *kept.watch;
   bool watching = watch.native() != platform::kInvalidFile;
-  bool journal_watched = false;
+  bool &journal_watched = kept.journal;
   Seen seen;
   while (true) {
     const uint64_t now_generation = committed_generation(seen);
@@ -146,6 +175,7 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
       journal_watched = true;
       if (!watch.also_arrivals(io::dir_of(journal_.path()), io::base_of(journal_.path()))) {
         watching = false;  // re-check every retry interval
+        kept.keep = false;
       }
       continue;
     }

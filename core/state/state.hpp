@@ -15,6 +15,7 @@
 #include "json/json.hpp"
 #include "json/schema.hpp"
 #include "lock/lock.hpp"
+#include "platform/dir_watch.hpp"
 #include "state/audit_log.hpp"
 #include "state/backups.hpp"
 #include "state/generation.hpp"
@@ -133,6 +134,10 @@ class State final : public Store {
   std::mutex waits_mutex_;
   std::vector<ChangeWait *> waits_;
   std::atomic<bool> cancel_requested_{false};
+  // The last change wait's watch, for the next (change_wait.cpp); under waits_mutex_.
+  std::unique_ptr<platform::DirectoryWatch> kept_watch_;
+  bool kept_watch_journal_ = false;  // it watches the journal's directory too
+  uint64_t kept_watch_fork_ = 0;     // the fork generation it was made in
 
   Journal journal_;
   // The document file is still the one `seen` describes: the same file (a commit renames

@@ -3,6 +3,11 @@
 // handle; with real processes, injected faults, crashes at each step and damage.
 #include <gtest/gtest.h>
 
+#ifndef _WIN32
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
@@ -352,6 +357,62 @@ TEST(Journal, ChangeWaitWakesOnAJournalCommit) {
   EXPECT_LT(std::chrono::steady_clock::now() - committed, std::chrono::seconds(10));
   // And one that begins after the journal's commit returns at once.
   EXPECT_EQ(waiter.wait_for_change(seen, kNoWait), seen + 1);
+}
+
+// The handle keeps the watch of one wait for the next (closing an inotify instance
+// costs a kernel grace period between the wake-up and the return): the next wait makes
+// no watch, and the kept one still wakes it. In a forked child the kept watch is the
+// parent's too (one event queue): the child's wait makes its own.
+uint64_t wait_for_next_commit(State &waiter, State &writer, uint64_t seen) {
+  std::atomic<uint64_t> woke{0};
+  std::thread t([&] {
+    try {
+      woke = waiter.wait_for_change(seen, 20000);
+    } catch (const Error &) {
+      woke = 0;
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  increment(writer);
+  t.join();
+  return woke.load();
+}
+
+TEST(Journal, ChangeWaitKeepsItsWatchForTheNextWait) {
+  Paths p;
+  State writer(p.doc, journal_options());
+  increment(writer);
+  StateOptions o;
+  o.lock.retry_interval_ms = 600000;  // only a watch wakes it in time
+  State waiter(p.doc, o);
+  uint64_t seen = waiter.read().generation;
+  EXPECT_THROW(waiter.wait_for_change(seen, 1), Error);  // made the watch, and timed out
+  fltest::SyscallRecording rec;
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(wait_for_next_commit(waiter, writer, seen), seen + 1);
+  rec.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10));
+#ifndef __APPLE__  // a kqueue watch cannot follow the journal: not kept
+  EXPECT_EQ(fltest::nth_call(rec.calls, platform::Syscall::watch), 0) << fltest::call_list(rec.calls);
+#endif
+  ++seen;
+#ifndef _WIN32
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    fltest::SyscallRecording in_child;
+    const bool woke = wait_for_next_commit(waiter, writer, seen) == seen + 1;
+    in_child.stop();
+    ::_exit(!woke ? 1 : fltest::nth_call(in_child.calls, platform::Syscall::watch) != 1 ? 2 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the child's wait was not woken; 2: it made no watch of its own";
+  ++seen;
+  // The parent's kept watch still serves it.
+  EXPECT_EQ(wait_for_next_commit(waiter, writer, seen), seen + 1);
+#endif
 }
 
 // ---- Several processes -----------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <new>
 #include <string>
 
@@ -67,6 +68,9 @@ bool DirectoryWatch::drain() noexcept {
     ssize_t n = ::read(fd_, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
+    // A read returns every event that fits: one that left room for the largest took the
+    // last, so no second read just to be told EAGAIN.
+    const bool last = static_cast<size_t>(n) + sizeof(struct inotify_event) + NAME_MAX + 1 <= sizeof buf;
     for (char *p = buf; p < buf + n;) {
       const auto *ev = reinterpret_cast<const struct inotify_event *>(p);
       // A lost event (queue overflow) or the watched directory gone: may be ours.
@@ -77,6 +81,7 @@ bool DirectoryWatch::drain() noexcept {
         concerned = true;
       p += sizeof(struct inotify_event) + ev->len;
     }
+    if (last) break;
   }
   return concerned;
 }
