@@ -23,6 +23,19 @@ uint64_t word_at(const std::string &buf, size_t at) {
   return v;
 }
 
+// Whether a whole record of `generation` starts anywhere in body after `p` (the one
+// after a record that failed its checksum, whose size field cannot be trusted).
+bool record_follows(const std::string &body, size_t p, uint64_t generation) {
+  for (size_t q = p + 1; q + Journal::kRecordOverhead <= body.size(); ++q) {
+    if (word_at(body, q + 8) != generation) continue;
+    const uint64_t payload = word_at(body, q);
+    if (payload > body.size() - q - Journal::kRecordOverhead) continue;
+    if (word_at(body, q + 16 + payload) == io::hash64(std::string_view(body.data() + q, 16 + payload)))
+      return true;
+  }
+  return false;
+}
+
 void put_word(std::string &buf, uint64_t v) { buf.append(reinterpret_cast<const char *>(&v), sizeof v); }
 
 std::string header_bytes(const JournalHeader &h) {
@@ -92,6 +105,7 @@ JournalScan Journal::scan(uint64_t from, const JournalHeader *known, uint64_t la
   const std::string body = read_range(f, at, s.size - at, path_);
   s.size = at + body.size();
   size_t p = 0;
+  bool torn_checksum = false;
   while (p < body.size()) {
     if (body.size() - p < kRecordOverhead) {
       s.tail_error = "the last record is incomplete (a crash mid-append)";
@@ -108,6 +122,7 @@ JournalScan Journal::scan(uint64_t from, const JournalHeader *known, uint64_t la
     if (sum != io::hash64(std::string_view(body.data() + p, 16 + payload))) {
       s.tail_error = "the record after generation " + std::to_string(s.last_generation) +
                      " fails its checksum (torn or damaged)";
+      torn_checksum = true;
       break;
     }
     if (generation != s.last_generation + 1) {
@@ -121,8 +136,12 @@ JournalScan Journal::scan(uint64_t from, const JournalHeader *known, uint64_t la
   }
   s.end = at + p;
   if (!s.tail_error.empty() && s.tail_error.find("incomplete") == std::string::npos) {
-    s.tail_damaged = body.find_first_not_of('\0', p) != std::string::npos;
-    if (!s.tail_damaged) s.tail_error = "the last record is zero bytes (lost to a power cut)";
+    const bool zeros = body.find_first_not_of('\0', p) == std::string::npos;
+    // A record that fails its checksum is damage only if a good one follows it: a power
+    // cut may tear the last append anywhere (its sectors written or zero in any order),
+    // and the next commit cuts that off.
+    s.tail_damaged = !zeros && (!torn_checksum || record_follows(body, p, s.last_generation + 2));
+    if (zeros) s.tail_error = "the last record is zero bytes (lost to a power cut)";
   }
   return s;
 }

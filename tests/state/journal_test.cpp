@@ -175,6 +175,30 @@ TEST(Journal, TornTailIsIgnoredReportedAndCutOffByTheNextCommit) {
   EXPECT_EQ(counter_in(st.read().json), 3);
 }
 
+// A power cut can keep an unsynced append's first bytes and zero the rest: the last
+// record fails its checksum with nothing after it. That is a torn tail (readers skip it,
+// the next commit cuts it off), not damage.
+TEST(Journal, LastRecordTornWithZerosIsATornTailNotDamage) {
+  Paths p;
+  State st(p.doc, journal_options());
+  for (int i = 0; i < 3; ++i) increment(st);
+  Journal j(p.journal);
+  const JournalScan before = j.scan();
+  ASSERT_EQ(before.payloads.size(), 3u);
+  std::string journal = slurp(p.journal);
+  const size_t last = journal.size() - (Journal::kRecordOverhead + before.payloads.back().size());
+  for (size_t i = last + 24; i < journal.size(); ++i) journal[i] = '\0';  // from an 8-byte boundary on
+  spit(p.journal, journal);
+  State reader(p.doc, journal_options());
+  EXPECT_EQ(counter_in(reader.read().json), 2);
+  const VerifyReport r = reader.verify();
+  EXPECT_TRUE(r.ok) << (r.problems.empty() ? "" : r.problems[0]);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("cut off by the next journal commit"), std::string::npos) << r.problems[0];
+  EXPECT_EQ(increment(reader), 4u);
+  EXPECT_TRUE(reader.verify().problems.empty());
+}
+
 TEST(Journal, DamagedRecordBeforeOthersIsReportedAsDamage) {
   Paths p;
   State st(p.doc, journal_options());
