@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Optional, Type
+from typing import TYPE_CHECKING, Any, Optional, Type, TypeVar
 
 from . import _diff, _numbers
 from ._errors import FL_EINVAL, StateError
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .state import JsonState
 
 _log = logging.getLogger("libfilelock")
+_Self = TypeVar("_Self", bound="_Transaction")  # what a with/async with gives back
 
 
 class _Transaction:
@@ -76,7 +77,7 @@ class _Transaction:
 class _SyncScope(_Transaction):
     """``with``: the lock wait on the calling thread (Ctrl-C ends it), then the block."""
 
-    def __enter__(self) -> Any:
+    def __enter__(self: _Self) -> _Self:
         self._start(self._state._locked_call(self._validate, False, native.fl_txn_begin,
                                              undo=native.fl_txn_rollback))
         return self

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from types import TracebackType
-from typing import Any, Callable, Optional, Tuple, Type
+from typing import Any, Callable, Optional, Tuple, Type, TypeVar
 
 from ._cancel import CallCancel
 from ._errors import FL_ETIMEOUT, LockBusyError, LockTimeout
@@ -22,6 +22,7 @@ from .lock import EXCLUSIVE, SHARED, FileLock
 
 _log = logging.getLogger("libfilelock")
 _Outcome = Tuple[str, Any]  # ("result", value) or ("error", exception)
+_AsyncSelf = TypeVar("_AsyncSelf", bound="_AsyncScope")  # what async with gives back
 
 
 async def run_blocking(call: Callable[[], Any], cancel: Callable[[], None],
@@ -236,7 +237,7 @@ class _AsyncScope(_Transaction):
     _key: Any = None
     _handle: Any = None
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self: _AsyncSelf) -> _AsyncSelf:
         state = self._state
         key, handle = state._borrow_async_handle(self._validate)
         call = CallCancel()  # the wait's own: a late cancel leaves the handle reusable
