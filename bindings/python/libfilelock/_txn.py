@@ -20,6 +20,8 @@ _log = logging.getLogger("libfilelock")
 _Self = TypeVar("_Self", bound="_Transaction")  # what a with/async with gives back
 
 
+# The commit path is a small share of a durable commit's time only if it stays short:
+# no call or attribute lookup it does not need (bench/bindings/py_binding.py).
 class _Transaction:
     """A transaction's bookkeeping: taking over the begun ``fl_txn``, the state's count
     of open transactions, rollback (recorded in the history) or the commit's last

@@ -18,8 +18,7 @@ from ._native import (PathLike, check_etcd_settings, dumps, fspath, loads, lock_
                       timeout_ms)
 from .jsonl import append_jsonl
 from .schema import check_model, schema_json
-# The transaction objects live in _txn; importable from here as before.
-from ._txn import StateEdit, StateTransaction, _send_changes  # noqa: F401
+from ._txn import StateEdit, StateTransaction  # defined there, importable from here
 
 if TYPE_CHECKING:
     from .aio import AsyncStateEdit, AsyncStateTransaction
