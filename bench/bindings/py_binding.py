@@ -4,7 +4,10 @@ overhead: the same operations through `libfilelock`.
 Prints "binding.py_lock_us V" (FileLock acquire+release, exclusive, uncontended, on an
 open lock) and "binding.py_txn_1k_us V" (one `with state.transaction()` incrementing a
 counter in a ~1 KiB document: FULL durability, backups and audit log on, as
-state.fl_full_1k_us). Beside each, "_native_us" (the same steps as direct calls of the
+state.fl_full_1k_us), "binding.py_edit_1k_us" (the same through `state.edit()`), and
+"binding.py_txn_1m_journal_us" / "binding.py_edit_1m_journal_us" (both ways on a ~1 MiB
+document with journal_max_bytes, so each commit appends a small record: the first
+parses and prints the document in Python, the second only the counter). Beside each, "_native_us" (the same steps as direct calls of the
 native functions on the same handle and file) and "_overhead_us", so fsync variance
 between runs does not pass for the binding's cost.
 
@@ -26,11 +29,16 @@ from libfilelock._native import lock_options, native
 
 
 def make_doc(nbytes):
-    """The document bench/state_suite.cpp commits: a counter and small records."""
+    """The document bench/state_suite.cpp commits: a counter and small records. Its
+    compact size is kept as it grows (printing it whole per record made 1 MiB take
+    minutes)."""
     doc = {"counter": 0, "items": []}
-    while len(json.dumps(doc, separators=(",", ":"))) + 70 < nbytes:
+    size = len(json.dumps(doc, separators=(",", ":")))
+    while size + 70 < nbytes:
         i = len(doc["items"])
-        doc["items"].append({"id": i, "name": f"item-{i:06d}", "status": "success", "ms": 42.5})
+        item = {"id": i, "name": f"item-{i:06d}", "status": "success", "ms": 42.5}
+        doc["items"].append(item)
+        size += len(json.dumps(item, separators=(",", ":"))) + (1 if i else 0)  # its comma
     return doc
 
 
@@ -85,6 +93,28 @@ def interleaved(name, api, raw, pairs):
     print(f"{name}_pairs {pairs}")
 
 
+def one_key_changes(state):
+    """Three ways to add one to the document's counter: a whole-document transaction,
+    edit(), and the native calls on the handle the binding's own calls use."""
+    def txn():
+        with state.transaction() as t:
+            t.data["counter"] += 1
+
+    def edit():
+        with state.edit() as e:
+            e.set("/counter", e.get("/counter") + 1)
+
+    handle = state._native(False)
+
+    def native_txn():
+        t = native.fl_txn_begin(handle)
+        counter = int(native.fl_txn_get(t, "/counter"))
+        native.fl_txn_set(t, "/counter", str(counter + 1))
+        native.fl_txn_commit(t)
+
+    return txn, edit, native_txn
+
+
 def main():
     quick = "--quick" in sys.argv
     directory = [a for a in sys.argv[1:] if a != "--quick"][0]
@@ -108,24 +138,29 @@ def main():
     lock.close()
 
     state = JsonState(f"{directory}/py_binding_txn.json", initial=make_doc(1024))
-
-    def txn():
-        with state.transaction() as t:
-            t.data["counter"] += 1
-
-    state_handle = state._native(False)  # the handle the binding's own calls use
-
-    def native_txn():
-        t = native.fl_txn_begin(state_handle)
-        counter = int(native.fl_txn_get(t, "/counter"))
-        native.fl_txn_set(t, "/counter", str(counter + 1))
-        native.fl_txn_commit(t)
-
+    txn, edit, native_txn = one_key_changes(state)
     for _ in range(3 if quick else 20):  # warm: files, handles, caches
         txn()
+        edit()
         native_txn()
     interleaved("binding.py_txn_1k", txn, native_txn, 40 if quick else 3000)
+    interleaved("binding.py_edit_1k", edit, native_txn, 40 if quick else 3000)
     state.close()
+
+    # A one-key change of a 1 MiB journaled document: the whole-document transaction
+    # parses, diffs and prints the document in Python, edit() sends the one value; both
+    # append a small journal record, as the native twin does.
+    state = JsonState(f"{directory}/py_binding_txn_1m.json", initial=make_doc(1 << 20),
+                      journal_max_bytes=1 << 30)  # no checkpoint within the run
+    txn, edit, native_txn = one_key_changes(state)
+    for _ in range(2 if quick else 5):
+        txn()
+        edit()
+        native_txn()
+    interleaved("binding.py_txn_1m_journal", txn, native_txn, 10 if quick else 200)
+    interleaved("binding.py_edit_1m_journal", edit, native_txn, 40 if quick else 3000)
+    state.close()
+
 
 if __name__ == "__main__":
     main()

@@ -35,7 +35,7 @@ from ._errors import (
 )
 from ._native import native as _native_module
 from ._numbers import ExactDecimal
-from .aio import AsyncAcquireReturnProxy, AsyncFileLock, AsyncStateTransaction
+from .aio import AsyncAcquireReturnProxy, AsyncFileLock, AsyncStateEdit, AsyncStateTransaction
 from .jsonl import append_jsonl
 from .lock import EXCLUSIVE, SHARED, AcquireReturnProxy, Backend, FileLock
 from .monitor import (
@@ -51,7 +51,7 @@ from .monitor import (
     wait_for_lock_release,
 )
 from .state import (PIPELINE_SCHEMA, Backup, BackupManager, JsonState, PipelineState,
-                    StateTransaction)
+                    StateEdit, StateTransaction)
 
 Timeout = LockTimeout  # the name py-filelock users know
 
@@ -68,13 +68,14 @@ def library_version() -> str:
 __version__ = "1.4.0"
 
 __all__ = [
-    "AcquireReturnProxy", "AsyncAcquireReturnProxy", "AsyncFileLock",
-    "AsyncStateTransaction", "Backend", "Backup", "BackupManager", "EXCLUSIVE", "ExactDecimal", "FileLock",
-    "FileLockError", "JsonState", "LockBusyError", "LockCancelledError", "LockError",
-    "LockFileNotFoundError", "LockOSError", "LockPermissionError", "LockTimeout",
-    "PIPELINE_SCHEMA", "PipelineState", "SHARED", "StateConflictError", "StateError",
-    "StateFileNotFoundError", "StateLockError", "StateOSError", "StatePermissionError",
-    "StateReadError", "StateTransaction", "StateValidationError", "Timeout", "append_jsonl",
+    "AcquireReturnProxy", "AsyncAcquireReturnProxy", "AsyncFileLock", "AsyncStateEdit",
+    "AsyncStateTransaction", "Backend", "Backup", "BackupManager", "EXCLUSIVE",
+    "ExactDecimal", "FileLock", "FileLockError", "JsonState", "LockBusyError",
+    "LockCancelledError", "LockError", "LockFileNotFoundError", "LockOSError",
+    "LockPermissionError", "LockTimeout", "PIPELINE_SCHEMA", "PipelineState", "SHARED",
+    "StateConflictError", "StateError", "StateFileNotFoundError", "StateLockError",
+    "StateOSError", "StatePermissionError", "StateEdit", "StateReadError",
+    "StateTransaction", "StateValidationError", "Timeout", "append_jsonl",
     "cleanup_stale_locks", "get_lock_age", "get_lock_holder_pid", "get_lock_info",
     "get_locked_files", "is_file_locked", "is_lock_stale", "is_process_running",
     "library_version", "print_lock_status", "wait_for_lock_release",

@@ -8,25 +8,21 @@ native wait and returns once it has ended, leaving nothing held.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import threading
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Type
+from typing import Any, Callable, Optional, Tuple, Type, TypeVar
 
 from ._cancel import CallCancel
 from ._errors import FL_ETIMEOUT, LockBusyError, LockTimeout
-from ._native import PathLike, loads, native, timeout_ms
+from ._native import PathLike, native, timeout_ms
+from ._txn import _Document, _Pointers, _Transaction
 from .lock import EXCLUSIVE, SHARED, FileLock
-from .schema import check_model
-from .state import _send_changes
-
-if TYPE_CHECKING:
-    from .state import JsonState
 
 _log = logging.getLogger("libfilelock")
 _Outcome = Tuple[str, Any]  # ("result", value) or ("error", exception)
+_AsyncSelf = TypeVar("_AsyncSelf", bound="_AsyncScope")  # what async with gives back
 
 
 async def run_blocking(call: Callable[[], Any], cancel: Callable[[], None],
@@ -234,23 +230,14 @@ class AsyncFileLock:
         return "<Async" + repr(self._sync)[1:]
 
 
-class AsyncStateTransaction:
-    """``async with state.atransaction() as txn:``: a :class:`StateTransaction` whose
-    lock wait and commit run off the event loop; cancelling the task while it waits
-    leaves the document, the lock and the state object as they were."""
+class _AsyncScope(_Transaction):
+    """``async with``: the lock wait and the commit on threads of their own, on a handle
+    no other transaction uses (async transactions of one loop may overlap)."""
 
-    def __init__(self, state: "JsonState", validate: bool, seed_data: Any) -> None:
-        self._state = state
-        self._validate = validate
-        self._seed = seed_data
-        self._handle: Any = None
-        self._key: Any = None
-        self._txn: Any = None
-        self._original: Optional[str] = None  # as StateTransaction's
-        self.data: Any = None
-        self.generation: Optional[int] = None
+    _key: Any = None
+    _handle: Any = None
 
-    async def __aenter__(self) -> "AsyncStateTransaction":
+    async def __aenter__(self: _AsyncSelf) -> _AsyncSelf:
         state = self._state
         key, handle = state._borrow_async_handle(self._validate)
         call = CallCancel()  # the wait's own: a late cancel leaves the handle reusable
@@ -261,58 +248,40 @@ class AsyncStateTransaction:
                 native.fl_txn_rollback(value)
 
         try:
-            txn = await run_blocking(lambda: native.fl_txn_begin_with(handle, call.opts),
-                                     call.trigger, settle)
+            self._start(await run_blocking(lambda: native.fl_txn_begin_with(handle, call.opts),
+                                           call.trigger, settle))
         except BaseException:
             state._return_async_handle(key, handle)
             raise
-        try:
-            self.generation = native.fl_txn_generation(txn)
-            if self._seed is None:
-                text = native.fl_txn_get(txn, "")
-                self.data = loads(text)
-                if state._diffs:
-                    self._original = text
-            else:
-                self.data = copy.deepcopy(self._seed)
-        except BaseException:
-            native.fl_txn_rollback(txn)
-            state._return_async_handle(key, handle)
-            raise
-        self._key, self._handle, self._txn = key, handle, txn
-        state._count_transaction(+1)
+        self._key, self._handle = key, handle
         return self
 
     async def __aexit__(self, exc_type: Optional[Type[BaseException]],
                         exc_val: Optional[BaseException], exc_tb: Optional[TracebackType]) -> None:
-        state = self._state
-        txn, self._txn = self._txn, None
         handle, self._handle = self._handle, None
-        state._count_transaction(-1)
         try:
-            if exc_type is not None:
-                native.fl_txn_rollback(txn)
-                state._record_rollback(self.generation, exc_val or exc_type())
+            txn = self._finish(exc_type, exc_val)
+            if txn is None:
                 return
-            try:
-                if self._validate:
-                    check_model(state.schema, self.data, "fl_txn_commit", str(state.path))
-                text = state._encode(self.data, "fl_txn_commit")
-                if self._original is None:
-                    native.fl_txn_set(txn, "", text)
-                else:
-                    _send_changes(txn, self._original, self.data, text)
-            except BaseException as refused:
-                native.fl_txn_rollback(txn)
-                state._record_rollback(self.generation, refused)
-                raise
             # The commit (fsync, rename) is not interrupted: a cancel waits for it.
             await run_blocking(lambda: native.fl_txn_commit(txn), lambda: None, lambda _: None)
-            if _log.isEnabledFor(logging.DEBUG):
-                _log.debug("committed transaction on %s (from generation %s)", state.path,
-                           self.generation)
+            self._committed()
         finally:
-            state._return_async_handle(self._key, handle)
+            self._state._return_async_handle(self._key, handle)
 
 
-__all__ = ["AsyncAcquireReturnProxy", "AsyncFileLock", "AsyncStateTransaction", "run_blocking"]
+class AsyncStateTransaction(_AsyncScope, _Document):
+    """``async with state.atransaction() as txn:``: a :class:`StateTransaction` whose
+    lock wait and commit run off the event loop; cancelling the task while it waits
+    leaves the document, the lock and the state object as they were."""
+
+
+class AsyncStateEdit(_AsyncScope, _Pointers):
+    """``async with state.aedit() as edit:``: a :class:`StateEdit` whose lock wait and
+    commit run off the event loop; cancelling the task while it waits leaves the
+    document, the lock and the state object as they were. ``get``, ``set``, ``remove``
+    and ``merge`` work on the library's copy in memory and do not wait."""
+
+
+__all__ = ["AsyncAcquireReturnProxy", "AsyncFileLock", "AsyncStateEdit", "AsyncStateTransaction",
+           "run_blocking"]

@@ -2,28 +2,26 @@
 with backups and an audit log kept by the library."""
 from __future__ import annotations
 
-import copy
 import datetime
 import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ._cancel import CallCancel, with_form
 from ._errors import (FL_EBUSY, FL_ETIMEOUT, FL_EVALIDATION, FileLockError,
                       StateError, StateValidationError)
-from . import _diff, _numbers
 from ._interrupt import call_interruptibly
 from ._native import (PathLike, check_etcd_settings, dumps, fspath, loads, lock_options, native,
                       timeout_ms)
 from .jsonl import append_jsonl
 from .schema import check_model, schema_json
+from ._txn import StateEdit, StateTransaction  # defined there, importable from here
 
 if TYPE_CHECKING:
-    from .aio import AsyncStateTransaction
+    from .aio import AsyncStateEdit, AsyncStateTransaction
 
 _log = logging.getLogger("libfilelock")
 # Transactions that roll back never reach the library's audit log (nothing was
@@ -69,93 +67,6 @@ def _normalize_record(record: Dict[str, Any]) -> Dict[str, Any]:
             found = next((record[c] for c in candidates if c in record), None)
             out[key] = found if key != "success" else bool(found if found is not None else True)
     return out
-
-
-class StateTransaction:
-    """An update of the whole document under the exclusive lock.
-
-    ``data`` is the document (a dict for object documents); edit it in place. Leaving
-    the ``with`` block normally validates and commits it atomically; an exception rolls
-    back and leaves the file exactly as it was.
-    """
-
-    def __init__(self, state: "JsonState", validate: bool, seed_data: Any) -> None:
-        self._state = state  # kept alive as long as the transaction
-        self._validate = validate
-        self._seed = seed_data
-        self._txn: Any = None
-        # The document's text at begin, when the commit sends only what changed.
-        self._original: Optional[str] = None
-        self.data: Any = None
-        self.generation: Optional[int] = None
-
-    # The commit path is a small share of a durable commit's time only if it stays
-    # short: no call or attribute lookup it does not need (bench/bindings/py_binding.py).
-    def __enter__(self) -> "StateTransaction":
-        state = self._state
-        txn = state._locked_call(self._validate, False, native.fl_txn_begin,
-                                 undo=native.fl_txn_rollback)
-        try:
-            self.generation = native.fl_txn_generation(txn)
-            if self._seed is None:
-                text = native.fl_txn_get(txn, "")  # a str here
-                self.data = _numbers.loads(text)
-                if state._diffs:
-                    self._original = text
-            else:
-                self.data = copy.deepcopy(self._seed)
-        except BaseException:
-            native.fl_txn_rollback(txn)
-            raise
-        self._txn = txn
-        with state._mutex:
-            state._active += 1
-        return self
-
-    def __exit__(self, exc_type: Optional[Type[BaseException]],
-                 exc_val: Optional[BaseException], exc_tb: Optional[TracebackType]) -> None:
-        txn, self._txn = self._txn, None
-        state = self._state
-        with state._mutex:
-            state._active -= 1
-        if exc_type is not None:
-            native.fl_txn_rollback(txn)
-            state._record_rollback(self.generation, exc_val or exc_type())
-            return
-        try:
-            if self._validate and state.schema is not None:
-                check_model(state.schema, self.data, "fl_txn_commit", str(state.path))
-            try:
-                text = _numbers.dumps(self.data)
-            except (TypeError, ValueError) as exc:
-                raise state._not_storable(exc, "fl_txn_commit") from exc
-            if self._original is None:
-                native.fl_txn_set(txn, "", text)
-            else:
-                _send_changes(txn, self._original, self.data, text)
-        except BaseException as refused:
-            native.fl_txn_rollback(txn)
-            state._record_rollback(self.generation, refused)
-            raise
-        native.fl_txn_commit(txn)  # consumes the transaction even when it fails
-        if _log.isEnabledFor(logging.DEBUG):
-            _log.debug("committed transaction on %s (from generation %s)", state.path,
-                       self.generation)
-
-
-def _send_changes(txn: Any, original: str, data: Any, text: str) -> None:
-    """The transaction's edits as operations on ``txn`` (its journal record is then the
-    change, not the document): ``original`` is the document's text at begin, ``text``
-    the edited ``data``'s. Nothing changed: no operation (the commit writes nothing)."""
-    ops = _diff.changes(_numbers.loads(original), data, text, _numbers.dumps)
-    if ops is None:
-        native.fl_txn_set(txn, "", text)
-        return
-    for kind, pointer, value in ops:
-        if value is None:
-            native.fl_txn_remove(txn, pointer)
-        else:
-            native.fl_txn_set(txn, pointer, value)
 
 
 def _is_etcd(path: Any) -> bool:
@@ -315,7 +226,9 @@ class JsonState:
         """A read-modify-write of the document under the lock (use with ``with``).
 
         ``seed_data`` starts the transaction from that document instead of the current
-        one (a full replacement).
+        one (a full replacement). ``txn.data`` is the whole document, parsed at begin
+        and printed at the commit: for a few values of a large document, :meth:`edit`
+        costs the change instead.
         """
         return StateTransaction(self, validate, seed_data)
 
@@ -323,8 +236,33 @@ class JsonState:
         """:meth:`transaction` for asyncio: ``async with state.atransaction() as txn:``.
         The lock wait and the commit run off the event loop; cancelling the task while
         it waits for the lock leaves everything as it was."""
-        from .aio import AsyncStateTransaction
+        from .aio import AsyncStateEdit, AsyncStateTransaction
         return AsyncStateTransaction(self, validate, seed_data)
+
+    def edit(self, validate: bool = True) -> StateEdit:
+        """A transaction on values at JSON pointers (use with ``with``)::
+
+            with state.edit() as edit:
+                edit.set("/phases/build/status", "done")
+                runs = edit.get("/runs")
+                edit.remove("/phases/old")
+                edit.merge({"updated_by": "ci", "tmp": None})  # RFC 7386
+
+        Commits on normal exit, rolls back on an exception (in the history with
+        ``success: False``). Unlike :meth:`transaction` it never parses or prints the
+        whole document in Python, so its cost follows the values it touches; with
+        ``journal_max_bytes`` the commit appends only the change. ``validate`` checks
+        the committed document against the schema: a JSON Schema dict in the library;
+        a pydantic model here, which reads the whole document once at the commit.
+        """
+        return StateEdit(self, validate)
+
+    def aedit(self, validate: bool = True) -> "AsyncStateEdit":
+        """:meth:`edit` for asyncio: ``async with state.aedit() as edit:``. The lock
+        wait and the commit run off the event loop; cancelling the task while it waits
+        for the lock leaves everything as it was."""
+        from .aio import AsyncStateEdit
+        return AsyncStateEdit(self, validate)
 
     async def aupdate(self, fn: Callable[[Any], Any], validate: bool = True) -> Any:
         """Applies ``fn`` to the document in an async transaction and returns the
