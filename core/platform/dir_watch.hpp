@@ -30,11 +30,14 @@ class DirectoryWatch {
 
   NativeFile native() const noexcept { return fd_; }
   // Also wakes, on the same native(), when `name` arrives in `dir` or is written there
-  // in place and closed (inotify's IN_CLOSE_WRITE, a Windows change notification's
-  // LAST_WRITE/SIZE): one sleep covers a state's document and its journal. False where
-  // the platform cannot (macOS: a kqueue watch on a directory sees its entries only; a
+  // in place (inotify's IN_CLOSE_WRITE, a Windows change notification's LAST_WRITE/SIZE,
+  // a kqueue vnode filter on the file, followed when the name gets another file): one
+  // sleep covers a state's document and its journal. False where the platform cannot (a
   // watch limit): the caller re-checks every retry interval instead. Once per watch.
   bool also_arrivals(const std::string &dir, const std::string &name) noexcept;
+  // False once something asked of the watch can no longer be watched (macOS: the file
+  // of also_arrivals made again and not opened): the caller re-checks on its interval.
+  bool complete() const noexcept;
   // Consumes pending events; true if one may concern a watched name (always, where
   // events carry no names).
   bool drain() noexcept;

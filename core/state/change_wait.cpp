@@ -198,7 +198,13 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
       }
       const bool woke = wait.wakeup.wait_until_either(watch.native(), forever && watching, next);
       if (!watching) break;
-      if (woke && watch.drain()) break;
+      if (woke && watch.drain()) {
+        if (!watch.complete()) {
+          watching = false;  // re-check every retry interval from here on
+          kept.keep = false;
+        }
+        break;
+      }
     }
   }
 }

@@ -42,6 +42,14 @@ std::string name_from(FuzzedDataProvider &in) {
   return in.ConsumeRandomLengthString(64);
 }
 
+// The backup id a planted name stands for ("" if it is no "<id>.json": a name that only
+// begins with an id, e.g. "<id>61124", is not that backup).
+std::string id_of(const std::string &name) {
+  const std::string ext = ".json";
+  if (name.size() <= ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext) != 0) return "";
+  return name.substr(0, name.size() - ext.size());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -78,8 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ids.insert(b.id);
   }
   for (const auto &name : planted) {
-    const std::string id = name.size() > 5 ? name.substr(0, name.size() - 5) : name;
-    if (ids.count(id)) continue;
+    if (ids.count(id_of(name))) continue;
     try {
       backups.file_of(name);
       FUZZ_CHECK(name.size() == state::Backups::kIdSize);  // well-formed, just not a .json file
@@ -92,8 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const auto after = names_in(dir);
   size_t kept = 0;
   for (const auto &name : planted) {
-    const std::string id = name.size() > 5 ? name.substr(0, name.size() - 5) : name;
-    if (!ids.count(id)) {
+    if (!ids.count(id_of(name))) {
       FUZZ_CHECK(after.count(name) == 1);  // not a backup: never removed
       continue;
     }

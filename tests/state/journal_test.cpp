@@ -356,11 +356,8 @@ TEST(Journal, ChangeWaitWakesOnAJournalCommit) {
   State writer(p.doc, journal_options());
   increment(writer);  // the journal exists from here
   StateOptions o;
-#ifndef __APPLE__
-  // Only the watch on the journal can wake it in time (macOS re-checks instead: its
-  // directory watch does not see a file written in place).
+  // Only the watch on the journal can wake it in time.
   o.lock.retry_interval_ms = 600000;
-#endif
   State waiter(p.doc, o);
   const uint64_t seen = waiter.read().generation;
   std::atomic<uint64_t> woke{0};
@@ -416,9 +413,7 @@ TEST(Journal, ChangeWaitKeepsItsWatchForTheNextWait) {
   EXPECT_EQ(wait_for_next_commit(waiter, writer, seen), seen + 1);
   rec.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10));
-#ifndef __APPLE__  // a kqueue watch cannot follow the journal: not kept
   EXPECT_EQ(fltest::nth_call(rec.calls, platform::Syscall::watch), 0) << fltest::call_list(rec.calls);
-#endif
   ++seen;
 #ifndef _WIN32
   const pid_t pid = ::fork();

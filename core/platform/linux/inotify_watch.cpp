@@ -60,6 +60,8 @@ DirectoryWatch::~DirectoryWatch() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+bool DirectoryWatch::complete() const noexcept { return fd_ >= 0; }
+
 bool DirectoryWatch::drain() noexcept {
   if (fd_ < 0) return true;
   bool concerned = false;

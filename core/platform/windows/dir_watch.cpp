@@ -100,6 +100,8 @@ DirectoryWatch::~DirectoryWatch() {
   }
 }
 
+bool DirectoryWatch::complete() const noexcept { return fd_ != kInvalidFile; }
+
 bool DirectoryWatch::drain() noexcept {
   // Re-arms the notification; changes since the last call signal it again at once.
   // With two, the thread re-armed them: the waiter's look after this sees what fired.
