@@ -8,10 +8,10 @@
 //   state.wait_journal_*                the same with a journal: the commit is a
 //                                       one-key transaction appended to it
 // The state is ATOMIC with backups and the audit log off, so the commit is little more
-// than the rename that wakes the waiter. (Measured from the call's return instead, the
-// figure goes below zero: the waiter is often back before the committer, which still
-// unlocks after its rename: wait_after_commit.) Beside lock.fl_handoff_median_us, the same hand-over for a
-// lock.
+// than the rename that wakes the waiter. Measured from the call's return
+// (wait_after_commit), the figure can go below zero: the waiter is often back before the
+// committer, which still unlocks after its rename. Beside lock.fl_handoff_median_us,
+// the same hand-over for a lock.
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -134,9 +134,9 @@ void run_state_wait_suite(const Config &cfg) {
     for (int s = 0; s < series; ++s) {
       const std::string name = std::string(journal ? "state_wait_journal_" : "state_wait_") + std::to_string(s);
       const Wakeups w = wakeups(cfg.dir + "/" + name + ".json", rounds, journal);
-      all.wake_us.insert(all.wake_us.end(), w.wake_us.begin(), w.wake_us.end());
-      all.commit_us.insert(all.commit_us.end(), w.commit_us.begin(), w.commit_us.end());
-      all.after_commit_us.insert(all.after_commit_us.end(), w.after_commit_us.begin(), w.after_commit_us.end());
+      for (auto [to, from] : {std::pair{&all.wake_us, &w.wake_us}, std::pair{&all.commit_us, &w.commit_us},
+                              std::pair{&all.after_commit_us, &w.after_commit_us}})
+        to->insert(to->end(), from->begin(), from->end());
     }
     const std::string prefix = journal ? "state.wait_journal_" : "state.wait_";
     emit(prefix + "wake_median_us", median(all.wake_us));

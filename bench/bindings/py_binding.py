@@ -115,6 +115,21 @@ def one_key_changes(state):
     return txn, edit, native_txn
 
 
+
+def one_key_rows(directory, name, options, doc, suffix, warm, txn_rounds, edit_rounds):
+    """binding.py_txn_<suffix> and binding.py_edit_<suffix>: a one-key change through
+    transaction() and through edit(), each interleaved with the same change made with
+    the native calls, on a state made with ``options`` from ``doc``."""
+    state = JsonState(f"{directory}/{name}.json", initial=doc, **options)
+    txn, edit, native_txn = one_key_changes(state)
+    for _ in range(warm):  # warm: files, handles, caches
+        txn()
+        edit()
+        native_txn()
+    interleaved(f"binding.py_txn_{suffix}", txn, native_txn, txn_rounds)
+    interleaved(f"binding.py_edit_{suffix}", edit, native_txn, edit_rounds)
+    state.close()
+
 def main():
     quick = "--quick" in sys.argv
     directory = [a for a in sys.argv[1:] if a != "--quick"][0]
@@ -137,29 +152,14 @@ def main():
     native.fl_close(handle)
     lock.close()
 
-    state = JsonState(f"{directory}/py_binding_txn.json", initial=make_doc(1024))
-    txn, edit, native_txn = one_key_changes(state)
-    for _ in range(3 if quick else 20):  # warm: files, handles, caches
-        txn()
-        edit()
-        native_txn()
-    interleaved("binding.py_txn_1k", txn, native_txn, 40 if quick else 3000)
-    interleaved("binding.py_edit_1k", edit, native_txn, 40 if quick else 3000)
-    state.close()
-
+    one_key_rows(directory, "py_binding_txn", {}, make_doc(1024), "1k", 3 if quick else 20,
+                 40 if quick else 3000, 40 if quick else 3000)
     # A one-key change of a 1 MiB journaled document: the whole-document transaction
     # parses, diffs and prints the document in Python, edit() sends the one value; both
     # append a small journal record, as the native twin does.
-    state = JsonState(f"{directory}/py_binding_txn_1m.json", initial=make_doc(1 << 20),
-                      journal_max_bytes=1 << 30)  # no checkpoint within the run
-    txn, edit, native_txn = one_key_changes(state)
-    for _ in range(2 if quick else 5):
-        txn()
-        edit()
-        native_txn()
-    interleaved("binding.py_txn_1m_journal", txn, native_txn, 10 if quick else 200)
-    interleaved("binding.py_edit_1m_journal", edit, native_txn, 40 if quick else 3000)
-    state.close()
+    one_key_rows(directory, "py_binding_txn_1m", {"journal_max_bytes": 1 << 30},  # no checkpoint within the run
+                 make_doc(1 << 20), "1m_journal", 2 if quick else 5, 10 if quick else 200,
+                 40 if quick else 3000)
 
 
 if __name__ == "__main__":

@@ -351,39 +351,8 @@ TEST(Journal, GetAfterAnotherHandlesCommitReadsOnlyTheNewRecords) {
   EXPECT_EQ(writer.get("/counter").json, "4");
 }
 
-TEST(Journal, ChangeWaitWakesOnAJournalCommit) {
-  Paths p;
-  State writer(p.doc, journal_options());
-  increment(writer);  // the journal exists from here
-  StateOptions o;
-  // Only the watch on the journal can wake it in time.
-  o.lock.retry_interval_ms = 600000;
-  State waiter(p.doc, o);
-  const uint64_t seen = waiter.read().generation;
-  std::atomic<uint64_t> woke{0};
-  std::thread t([&] {
-    try {
-      woke = waiter.wait_for_change(seen, 20000);
-    } catch (const Error &) {
-      woke = 0;
-    }
-  });
-  // Whether or not the wait has begun, the commit is after `seen`.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const auto committed = std::chrono::steady_clock::now();
-  increment(writer);
-  t.join();
-  EXPECT_EQ(woke.load(), seen + 1);
-  // Woken by the commit, not by the wait's end (which also finds the new generation).
-  EXPECT_LT(std::chrono::steady_clock::now() - committed, std::chrono::seconds(10));
-  // And one that begins after the journal's commit returns at once.
-  EXPECT_EQ(waiter.wait_for_change(seen, kNoWait), seen + 1);
-}
-
-// The handle keeps the watch of one wait for the next (closing an inotify instance
-// costs a kernel grace period between the wake-up and the return): the next wait makes
-// no watch, and the kept one still wakes it. In a forked child the kept watch is the
-// parent's too (one event queue): the child's wait makes its own.
+// A commit of `writer` while `waiter` waits for a change after `seen` (the wait has
+// begun, or begins at once after the commit): what the wait returned, 0 for an error.
 uint64_t wait_for_next_commit(State &waiter, State &writer, uint64_t seen) {
   std::atomic<uint64_t> woke{0};
   std::thread t([&] {
@@ -399,6 +368,27 @@ uint64_t wait_for_next_commit(State &waiter, State &writer, uint64_t seen) {
   return woke.load();
 }
 
+TEST(Journal, ChangeWaitWakesOnAJournalCommit) {
+  Paths p;
+  State writer(p.doc, journal_options());
+  increment(writer);  // the journal exists from here
+  StateOptions o;
+  // Only the watch on the journal can wake it in time.
+  o.lock.retry_interval_ms = 600000;
+  State waiter(p.doc, o);
+  const uint64_t seen = waiter.read().generation;
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_EQ(wait_for_next_commit(waiter, writer, seen), seen + 1);
+  // Woken by the commit, not by the wait's end (which also finds the new generation).
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10));
+  // And one that begins after the journal's commit returns at once.
+  EXPECT_EQ(waiter.wait_for_change(seen, kNoWait), seen + 1);
+}
+
+// The handle keeps the watch of one wait for the next (closing an inotify instance
+// costs a kernel grace period between the wake-up and the return): the next wait makes
+// no watch, and the kept one still wakes it. In a forked child the kept watch is the
+// parent's too (one event queue): the child's wait makes its own.
 TEST(Journal, ChangeWaitKeepsItsWatchForTheNextWait) {
   Paths p;
   State writer(p.doc, journal_options());

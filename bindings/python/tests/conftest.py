@@ -1,6 +1,7 @@
 """Shared fixtures: child Python processes that hold locks or run snippets."""
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -97,3 +98,33 @@ def hold(children: List[Child]):
         return child
 
     return start
+
+
+@pytest.fixture
+def off_the_loop():
+    """off_the_loop(child, body) -> (body's result, ticks): awaits the coroutine function
+    ``body`` in a new event loop while a task counts the loop's turns (one per 10 ms);
+    ``child`` (a hold() child) lets its lock go after 0.5 s. A wait that blocked the loop
+    leaves 1 or 2 ticks; one that ran off it, about 50."""
+
+    def run(child: "Child", body):
+        async def main():
+            ticks, stop = [0], asyncio.Event()
+
+            async def tick():
+                while not stop.is_set():
+                    ticks[0] += 1
+                    await asyncio.sleep(0.01)
+
+            ticker = asyncio.create_task(tick())
+            asyncio.get_running_loop().call_later(0.5, child.send, "go")
+            try:
+                result = await body()
+            finally:
+                stop.set()
+                await ticker
+            return result, ticks[0]
+
+        return asyncio.run(main())
+
+    return run

@@ -11,12 +11,6 @@ import pytest
 from libfilelock import AsyncFileLock, JsonState, Timeout, is_file_locked
 
 
-async def _ticker(counter, stop):
-    while not stop.is_set():
-        counter[0] += 1
-        await asyncio.sleep(0.01)
-
-
 def test_async_with_is_reentrant_and_acquire_gives_a_proxy(tmp_path):
     async def main():
         lock = AsyncFileLock(tmp_path / "f")
@@ -36,25 +30,19 @@ def test_async_with_is_reentrant_and_acquire_gives_a_proxy(tmp_path):
     asyncio.run(main())
 
 
-def test_waiting_task_leaves_the_event_loop_running(tmp_path, hold):
+def test_waiting_task_leaves_the_event_loop_running(tmp_path, hold, off_the_loop):
     child = hold(tmp_path / "f")  # another process holds the lock
 
-    async def main():
-        ticks, stop = [0], asyncio.Event()
-        ticker = asyncio.create_task(_ticker(ticks, stop))
-        loop = asyncio.get_running_loop()
-        loop.call_later(0.5, child.send, "go")
+    async def body():
         start = time.monotonic()
         async with AsyncFileLock(tmp_path / "f", timeout=10) as lock:
             waited = time.monotonic() - start
             assert lock.is_locked
-        stop.set()
-        await ticker
-        return ticks[0], waited
+        return waited
 
-    ticks, waited = asyncio.run(main())
+    waited, ticks = off_the_loop(child, body)
     assert waited >= 0.4
-    assert ticks >= 5  # ~50 at 10 ms during the 0.5 s wait; a blocked loop gives 1 or 2
+    assert ticks >= 5
 
 
 def test_timeout_raises_timeout(tmp_path, hold):
@@ -129,23 +117,17 @@ def test_tasks_sharing_one_object_exclude_each_other(tmp_path):
     asyncio.run(main())
 
 
-def test_async_transaction_waits_off_the_loop_and_commits(tmp_path, hold):
+def test_async_transaction_waits_off_the_loop_and_commits(tmp_path, hold, off_the_loop):
     path = tmp_path / "state.json"
     state = JsonState(path, initial={"n": 0}, timeout=None)
     child = hold(path)  # holds <path>.lock, the state's lock
 
-    async def main():
-        ticks, stop = [0], asyncio.Event()
-        ticker = asyncio.create_task(_ticker(ticks, stop))
-        asyncio.get_running_loop().call_later(0.5, child.send, "go")
+    async def body():
         async with state.atransaction() as txn:
             txn.data["n"] += 1
-        result = await state.aupdate(lambda doc: {"n": doc["n"] + 10})
-        stop.set()
-        await ticker
-        return ticks[0], result
+        return await state.aupdate(lambda doc: {"n": doc["n"] + 10})
 
-    ticks, result = asyncio.run(main())
+    result, ticks = off_the_loop(child, body)
     assert ticks >= 5
     assert result == {"n": 11} == state.read()
 

@@ -174,30 +174,19 @@ def test_a_one_key_edit_of_a_large_journaled_document_appends_a_small_record(tmp
     assert "key1" not in JsonState(path).read() and state.get("/added") is True
 
 
-async def _ticker(ticks, stop):
-    while not stop.is_set():
-        ticks[0] += 1
-        await asyncio.sleep(0.02)
-
-
-def test_async_edit_waits_off_the_loop_and_commits(tmp_path, hold):
+def test_async_edit_waits_off_the_loop_and_commits(tmp_path, hold, off_the_loop):
     path = tmp_path / "state.json"
     state = JsonState(path, initial={"n": 0}, timeout=None)
     child = hold(path)  # holds <path>.lock, the state's lock
 
-    async def main():
-        ticks, stop = [0], asyncio.Event()
-        ticker = asyncio.create_task(_ticker(ticks, stop))
-        asyncio.get_running_loop().call_later(0.5, child.send, "go")
+    async def body():
         async with state.aedit() as edit:
             assert isinstance(edit, AsyncStateEdit)
             edit.set("/n", edit.get("/n") + 1)
             edit.merge({"by": "task"})
-        stop.set()
-        await ticker
-        return ticks[0]
 
-    assert asyncio.run(main()) >= 5  # the loop ran while the edit waited for the lock
+    _, ticks = off_the_loop(child, body)
+    assert ticks >= 5  # the loop ran while the edit waited for the lock
     assert state.read() == {"n": 1, "by": "task"}
     assert read_elsewhere(path, "/n") == "1"
     state.close()  # the async handle went back, nothing left open
