@@ -27,7 +27,7 @@ OpenedFile open_lock_file(const std::string &path, unsigned mode) {
 
 platform::FileInfo identify(platform::NativeFile file, const std::string &path) {
   platform::FileInfo id;
-  if (const platform::OsError e = platform::info(file, id)) fail("stat lock file", path, e);
+  if (const platform::OsError e = platform::link_info(file, id)) fail("stat lock file", path, e);
   return id;
 }
 

@@ -27,7 +27,8 @@ struct OpenedFile {
 // else not a regular file Status::invalid.
 OpenedFile open_lock_file(const std::string &path, unsigned mode);
 
-// Identity of the open lock file `file` (named `path` in errors).
+// Identity, link count and size of the open lock file `file` (named `path` in errors);
+// no timestamps (platform::link_info).
 platform::FileInfo identify(platform::NativeFile file, const std::string &path);
 // Identity of what `path` names now (not following a final symlink); false if missing.
 bool identify_path(const std::string &path, platform::FileInfo &out);

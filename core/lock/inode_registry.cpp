@@ -100,8 +100,17 @@ void InodeEntry::released() noexcept {
   // seq_cst, paired with LocalWait's increment: a waiter that registered before its
   // last try either saw the lock free or is counted here.
   if (waiter_count_.load() == 0) return;
-  std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
-  for (platform::Wakeup *w : waiters_) w->signal();
+  constexpr size_t kCopied = 8;  // beyond these few, signalled under the mutex
+  std::shared_ptr<platform::Wakeup> woken[kCopied];
+  size_t n = 0;
+  {
+    std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
+    for (const auto &w : waiters_) {
+      if (n < kCopied) woken[n++] = w;
+      else w->signal();
+    }
+  }
+  for (size_t i = 0; i < n; ++i) woken[i]->signal();
 }
 
 void InodeRegistry::forget_local_waiters() noexcept {
@@ -111,16 +120,17 @@ void InodeRegistry::forget_local_waiters() noexcept {
   }
 }
 
-LocalWait::LocalWait(InodeEntry &entry, platform::Wakeup &wakeup) : entry_(entry), wakeup_(wakeup) {
+LocalWait::LocalWait(InodeEntry &entry, std::shared_ptr<platform::Wakeup> wakeup)
+    : entry_(entry), wakeup_(std::move(wakeup)) {
   std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
-  entry_.waiters_.push_back(&wakeup_);
+  entry_.waiters_.push_back(wakeup_);
   entry_.waiter_count_.fetch_add(1);
 }
 
 LocalWait::~LocalWait() {
   std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
   auto &w = entry_.waiters_;
-  w.erase(std::find(w.begin(), w.end(), &wakeup_));
+  w.erase(std::find(w.begin(), w.end(), wakeup_));
   entry_.waiter_count_.fetch_sub(1);
 }
 

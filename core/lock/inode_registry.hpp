@@ -47,21 +47,26 @@ struct InodeEntry {
   friend class LocalWait;
   friend class InodeRegistry;
   std::atomic<int> waiter_count_{0};
-  std::vector<platform::Wakeup *> waiters_;  // guarded by the registry mutex
+  // Guarded by the registry mutex. Shared, so released() can signal them after letting
+  // go of the mutex: a waiter woken while the releaser still held it would block on it
+  // again on its way out (its LocalWait ends), costing two more context switches.
+  std::vector<std::shared_ptr<platform::Wakeup>> waiters_;
 };
 
 // A wait registered on an entry for as long as it lives: released() signals `wakeup`.
-// Register before the last try, so that a release after that try is never missed.
+// Register before the last try, so that a release after that try is never missed. A
+// signal can come after the wait ended (released() copied the list just before): the
+// next wait on that wake-up then wakes once for nothing, which every wait allows.
 class LocalWait {
  public:
-  LocalWait(InodeEntry &entry, platform::Wakeup &wakeup);
+  LocalWait(InodeEntry &entry, std::shared_ptr<platform::Wakeup> wakeup);
   ~LocalWait();
   LocalWait(const LocalWait &) = delete;
   LocalWait &operator=(const LocalWait &) = delete;
 
  private:
   InodeEntry &entry_;
-  platform::Wakeup &wakeup_;
+  std::shared_ptr<platform::Wakeup> wakeup_;
 };
 
 class InodeRegistry {

@@ -216,7 +216,7 @@ void KernelFileLock::on_acquired(LockMode mode) noexcept {
 // elsewhere: the kernel wait follows, which other tools' releases wake too).
 std::optional<WaitStep> KernelFileLock::wait_for_local_release(LockMode mode,
                                                                const WaitBudget &w,
-                                                               platform::Wakeup &wakeup) {
+                                                               const std::shared_ptr<platform::Wakeup> &wakeup) {
   std::shared_ptr<InodeEntry> entry = inode_;
   // Nobody here holds it: no registration and no second try before the kernel wait.
   if (!InodeRegistry::instance().held_here(*entry, &slot_, mode)) return std::nullopt;
@@ -233,7 +233,7 @@ std::optional<WaitStep> KernelFileLock::wait_for_local_release(LockMode mode,
       continue;
     }
     if (!InodeRegistry::instance().held_here(*entry, &slot_, mode)) return std::nullopt;
-    if (!wakeup.wait_until(w.forever, w.deadline) && !w.forever) return WaitStep::timed_out;
+    if (!wakeup->wait_until(w.forever, w.deadline) && !w.forever) return WaitStep::timed_out;
     if (cancel_.load()) return WaitStep::canceled;
   }
 }
@@ -273,7 +273,7 @@ platform::Wakeup &KernelFileLock::cancel_wakeup() {
 WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
   cancel_wakeup();
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
-  if (auto step = wait_for_local_release(mode, w, *wakeup)) return *step;
+  if (auto step = wait_for_local_release(mode, w, wakeup)) return *step;
   switch (wait_kernel(mode, w.forever, w.deadline, wakeup)) {
     case platform::WaitOutcome::acquired:
       return keep_if_linked();

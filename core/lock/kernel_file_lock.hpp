@@ -85,7 +85,7 @@ class KernelFileLock final : public Lock {
                                     std::chrono::steady_clock::time_point deadline,
                                     const std::shared_ptr<platform::Wakeup> &wakeup);
   std::optional<WaitStep> wait_for_local_release(LockMode mode, const WaitBudget &w,
-                                                 platform::Wakeup &wakeup);
+                                                 const std::shared_ptr<platform::Wakeup> &wakeup);
 
   const std::string path_;
   const LockOptions options_;

@@ -96,6 +96,11 @@ void close(NativeFile file) noexcept;
 OsError close_checked(NativeFile file);
 
 OsError info(NativeFile file, FileInfo &out);
+// info() without the timestamps (mtime_ms is 0): what a lock's checks after each
+// acquisition need. Where the kernel gives a file's next write a fine-grained timestamp
+// once its ctime has been read (Linux 6.13+), fstat() there would make every holder
+// record write update the inode through the journal.
+OsError link_info(NativeFile file, FileInfo &out);
 // What `path` names now, following symlinks (stat); ENOENT if nothing. On Windows its
 // nlink does not count a pending deletion (info and entry_info do, at one call more).
 OsError path_info(const std::string &path, FileInfo &out);

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <functional>
 #include <string>
 #include <thread>
@@ -371,6 +372,7 @@ TEST(InspectCalls, EveryCallOfRemovingAnUnheldLeftoverGoesThroughTheTableAndCanF
 
 std::string backend_name(const ::testing::TestParamInfo<Backend> &info) {
   switch (info.param) {
+    case Backend::automatic: return "auto";
     case Backend::flock: return "flock";
     case Backend::ofd: return "ofd";
     case Backend::posix: return "posix";
@@ -378,6 +380,46 @@ std::string backend_name(const ::testing::TestParamInfo<Backend> &info) {
     default: return "lockdir";
   }
 }
+
+#ifdef __linux__
+// Acquiring checks the lock file is still linked after each lock call, then writes the
+// holder record. Asking for the file's ctime there (fstat) would, on kernels that give a
+// file fine-grained timestamps once they are read (6.13+), make every record write update
+// the inode through the journal: a third of an uncontended lock+unlock.
+class KernelAcquisition : public ::testing::TestWithParam<Backend> {};
+
+TEST_P(KernelAcquisition, ReadsNoTimestamps) {
+  fltest::TempDir dir;
+  auto lock = Lock::open(dir.file("data"), options_for(GetParam()));
+  auto other = Lock::open(dir.file("data"), options_for(GetParam()));
+  fltest::libc_reset();
+  fltest::libc_counting(true);
+  for (int i = 0; i < 3; ++i) {
+    lock->lock(LockMode::exclusive, 0);
+    lock->unlock();
+  }
+  // A wait that ends acquired: another handle of this process lets go meanwhile.
+  other->lock(LockMode::exclusive, 0);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    other->unlock();
+  });
+  lock->lock(LockMode::exclusive, 5000);
+  releaser.join();
+  lock->unlock();
+  fltest::libc_counting(false);
+  EXPECT_GT(fltest::libc_count(Syscall::stat), 0) << "no stat was counted: this check proves nothing";
+  EXPECT_EQ(fltest::libc_timestamp_queries(), 0);
+  std::ifstream record(dir.file("data.lock"));
+  const std::string text((std::istreambuf_iterator<char>(record)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"pid\":"), std::string::npos) << "no holder record was written";
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, KernelAcquisition,
+                         ::testing::Values(Backend::automatic, Backend::flock, Backend::ofd,
+                                           Backend::posix),
+                         backend_name);
+#endif
 
 INSTANTIATE_TEST_SUITE_P(Backends, WaitCalls,
                          ::testing::Values(Backend::flock,

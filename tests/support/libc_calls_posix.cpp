@@ -28,8 +28,16 @@ using filelock::platform::Syscall;
 std::atomic<bool> counting{false};
 std::atomic<int> libc_calls[static_cast<int>(Syscall::count_)];
 
+std::atomic<int> timestamp_queries{0};
+
 void count(Syscall call) {
   if (counting.load(std::memory_order_relaxed)) libc_calls[static_cast<int>(call)].fetch_add(1);
+}
+
+// A stat that reads a file's ctime: on kernels with fine-grained timestamps on demand, the
+// file's next write then updates the inode (platform::link_info).
+void count_timestamp_query() {
+  if (counting.load(std::memory_order_relaxed)) timestamp_queries.fetch_add(1);
 }
 
 // Descriptors of files opened while counting: only their reads, writes and closes are
@@ -94,10 +102,12 @@ namespace fltest {
 void libc_counting(bool on) { counting.store(on); }
 void libc_reset() {
   for (auto &c : libc_calls) c.store(0);
+  timestamp_queries.store(0);
   std::lock_guard<std::mutex> hold(fds_mutex);
   opened_fds.clear();
 }
 int libc_count(Syscall call) { return libc_calls[static_cast<int>(call)].load(); }
+int libc_timestamp_queries() { return timestamp_queries.load(); }
 }  // namespace fltest
 
 extern "C" {
@@ -144,21 +154,33 @@ ssize_t pread(int fd, void *data, size_t size, off_t offset) {
 
 int fstat(int fd, struct stat *st) {
   count(Syscall::stat);
+  count_timestamp_query();
   static const auto fn = real<int (*)(int, struct stat *)>("fstat");
   return fn(fd, st);
 }
 
 int stat(const char *path, struct stat *st) {
   count(Syscall::stat);
+  count_timestamp_query();
   static const auto fn = real<int (*)(const char *, struct stat *)>("stat");
   return fn(path, st);
 }
 
 int lstat(const char *path, struct stat *st) {
   count(Syscall::stat);
+  count_timestamp_query();
   static const auto fn = real<int (*)(const char *, struct stat *)>("lstat");
   return fn(path, st);
 }
+
+#if defined(__linux__)
+int statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *st) {
+  count(Syscall::stat);
+  if ((mask & (STATX_CTIME | STATX_MTIME)) != 0) count_timestamp_query();
+  static const auto fn = real<int (*)(int, const char *, int, unsigned, struct statx *)>("statx");
+  return fn(dirfd, path, flags, mask, st);
+}
+#endif
 
 int fcntl(int fd, int cmd, ...) {
   va_list ap;

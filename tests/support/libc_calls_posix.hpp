@@ -22,6 +22,9 @@ void libc_reset();
 // The calls of `call`'s kind counted so far (reads, writes and closes only of files
 // opened while counting: a wake-up's eventfd or pipe is no file).
 int libc_count(Syscall call);
+// The stat calls counted so far that asked for a file's timestamps (any fstat, stat or
+// lstat; a statx whose mask has STATX_CTIME or STATX_MTIME).
+int libc_timestamp_queries();
 
 // The table entries `op` goes through; fails the test if the C library saw a call of a
 // counted kind beyond them.

@@ -4,6 +4,9 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#ifdef __linux__
+#include <sys/sysmacros.h>
+#endif
 #include <unistd.h>
 
 #include <algorithm>
@@ -157,6 +160,31 @@ OsError info(NativeFile file, FileInfo &out) {
   out = from_stat(st);
   return ok();
 }
+
+#if defined(__linux__)
+OsError link_info(NativeFile file, FileInfo &out) {
+  struct statx st {};
+  if ((injected(Syscall::stat) ? -1
+                               : ::statx(file, "", AT_EMPTY_PATH,
+                                         STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_INO | STATX_SIZE,
+                                         &st)) != 0) {
+    // Kernels before 4.11, and container filters of that time, have no statx.
+    if (errno == ENOSYS || errno == EPERM) return info(file, out);
+    return last_error();
+  }
+  out = FileInfo{};
+  out.dev = makedev(st.stx_dev_major, st.stx_dev_minor);
+  out.ino = st.stx_ino;
+  out.nlink = st.stx_nlink;
+  out.size = st.stx_size;
+  out.mode = st.stx_mode & 07777;
+  out.regular = S_ISREG(st.stx_mode);
+  out.directory = S_ISDIR(st.stx_mode);
+  return ok();
+}
+#else
+OsError link_info(NativeFile file, FileInfo &out) { return info(file, out); }
+#endif
 
 OsError path_info(const std::string &path, FileInfo &out) {
   struct stat st {};
