@@ -38,6 +38,15 @@ void check_os(bool ok, const char *what) {
   if (!ok) die(std::string(what) + ": " + std::strerror(errno));
 }
 
+// The unlink rule's check as the library makes it: links and identity, no timestamps
+// (asking for ctime would make the next record write update the inode; link_info).
+bool still_linked(int fd) {
+  struct statx st;
+  return ::statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_INO | STATX_SIZE,
+                 &st) == 0 &&
+         st.stx_nlink > 0;
+}
+
 int open_lock_file(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   check_os(fd >= 0, "open lock file");
@@ -79,12 +88,11 @@ void uncontended(const Config &cfg) {
          check_os(::flock(flock_fd, LOCK_EX) == 0, "flock");
          ::flock(flock_fd, LOCK_UN);
        }},
-      // The unlink rule: after the lock, an fstat proves the file is still linked.
+      // The unlink rule: after the lock, a statx proves the file is still linked.
       {"lock.floor_flock_us",
        [&] {
          check_os(::flock(floor_fd, LOCK_EX | LOCK_NB) == 0, "flock");
-         struct stat st;
-         check_os(::fstat(floor_fd, &st) == 0 && st.st_nlink > 0, "fstat");
+         check_os(still_linked(floor_fd), "statx");
          ::flock(floor_fd, LOCK_UN);
        }},
       {"lock.raw_ofd_us", [&] { ofd_set(ofd_fd, F_WRLCK); ofd_set(ofd_fd, F_UNLCK); }},
@@ -146,7 +154,7 @@ class RawFlock : public Locker {
 
 // A wait that can be cancelled and timed out without a signal handler, as raw
 // syscalls: a try, then a thread started for the wait blocks in flock and wakes the
-// caller through an eventfd; then the unlink rule's fstat.
+// caller through an eventfd; then the unlink rule's statx.
 class ThreadedFlock : public Locker {
  public:
   explicit ThreadedFlock(const std::string &path)
@@ -171,8 +179,7 @@ class ThreadedFlock : public Locker {
       check_os(::read(event_, &n, sizeof n) == sizeof n, "read eventfd");
       ::pthread_detach(thread);
     }
-    struct stat st;
-    check_os(::fstat(fd_, &st) == 0 && st.st_nlink > 0, "fstat");
+    check_os(still_linked(fd_), "statx");
   }
   void unlock() override { ::flock(fd_, LOCK_UN); }
 

@@ -9,9 +9,10 @@
 // anyway (BSDs, macOS) or where flock is unsupported, only the backend's own lock is
 // taken (platform::flock_apart_from_fcntl). FLOCK is unchanged: one lock call.
 //
-// Hot path (uncontended): one non-blocking lock call, one fstat (the file may have been
-// unlinked by fl_clean_stale between our open and our lock: then re-open and retry), and,
-// for a recorded exclusive holder, one pwrite of the holder record.
+// Hot path (uncontended): one non-blocking lock call, one stat without timestamps
+// (platform::link_info: the file may have been unlinked by fl_clean_stale between our
+// open and our lock: then re-open and retry), and, for a recorded exclusive holder, one
+// pwrite of the holder record.
 // After fork() the child shares the parent's open file description and with it the lock:
 // an inherited handle never unlocks in the child; locking it again re-opens the file.
 #pragma once
