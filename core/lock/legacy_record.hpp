@@ -63,11 +63,11 @@ bool break_legacy_lock(const std::string &lock_path, const LegacyLock &judged);
 bool break_dead_legacy_at(const std::string &lock_path, const platform::FileInfo &id,
                           const std::string &bytes, std::string &why);
 
-// Kernel backends, right after the kernel lock was taken on `file` (just stat'ed as
-// `id`, without timestamps): true if the file is a legacy lock of a pid that may be alive, which holds the
-// lock by the file's existence; `why` names it. Only a file whose size is neither 0 nor
-// a holder record's is read, so the uncontended path reads nothing. A dead pid's file is
-// simply taken over (false).
+// Kernel backends, right after the kernel lock was taken on `file` (just stat'ed as `id`,
+// without timestamps: the verdict takes no age): true if the file is a legacy lock of a
+// pid that may be alive, which holds the lock by the file's existence; `why` names it.
+// Only a file whose size is neither 0 nor a holder record's is read, so the uncontended
+// path reads nothing. A dead pid's file is simply taken over (false).
 bool held_by_legacy_lock(platform::NativeFile file, const platform::FileInfo &id,
                          const std::string &path, std::string &why);
 

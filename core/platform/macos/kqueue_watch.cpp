@@ -15,6 +15,7 @@
 #include <string>
 
 #include "platform/dir_watch.hpp"
+#include "platform/paths.hpp"
 #include "platform/posix/syscall.hpp"
 
 namespace filelock::platform {
@@ -69,7 +70,7 @@ bool DirectoryWatch::also_arrivals(const std::string &dir, const std::string &na
   std::unique_ptr<More> m(new (std::nothrow) More);
   if (!m) return false;
   try {
-    m->path = dir + "/" + name;
+    m->path = join_path(dir, name);
   } catch (...) {
     return false;
   }
@@ -86,7 +87,8 @@ bool DirectoryWatch::also_arrivals(const std::string &dir, const std::string &na
 
 bool DirectoryWatch::More::follow(int kq) {
   struct stat st;
-  const bool exists = ::stat(path.c_str(), &st) == 0;
+  const bool exists = !injected(Syscall::stat) && ::stat(path.c_str(), &st) == 0;
+  if (!exists && errno != ENOENT) return false;
   if (file >= 0 && exists && st.st_dev == dev && st.st_ino == ino) return true;
   if (file >= 0) ::close(file);  // its filter goes with it
   file = -1;
@@ -94,7 +96,7 @@ bool DirectoryWatch::More::follow(int kq) {
   const int fd = open_watched(path, 0);
   if (fd < 0) return errno == ENOENT;
   struct stat opened;
-  if (::fstat(fd, &opened) != 0 || !add_vnode(kq, fd, kFileNotes)) {
+  if (injected(Syscall::stat) || ::fstat(fd, &opened) != 0 || !add_vnode(kq, fd, kFileNotes)) {
     ::close(fd);
     return false;
   }

@@ -254,7 +254,8 @@ OsError info_of_path(const std::string &path, DWORD flags, FileInfo &out, bool n
 }  // namespace
 
 OsError info(NativeFile file, FileInfo &out) { return info_of(file, out, true); }
-OsError link_info(NativeFile file, FileInfo &out) { return info_of(file, out, true); }
+// Windows has no timestamp read that changes how a later write stamps the file.
+OsError link_info(NativeFile file, FileInfo &out) { return info(file, out); }
 
 // Called at every commit (the audit log's check): without the delete-pending query,
 // which only lock files need.
