@@ -75,7 +75,8 @@ KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options
 }
 
 KernelFileLock::~KernelFileLock() {
-  if (held_.load() != 0 && !inherited()) {
+  const bool release = held_.load() != 0 && !inherited();
+  if (release) {
     try {
       release_kernel();
     } catch (const Error &) {
@@ -83,6 +84,7 @@ KernelFileLock::~KernelFileLock() {
     }
   }
   close_file();
+  if (release) wake_.released();
 }
 
 int KernelFileLock::inheritable_fd() const noexcept {
@@ -107,6 +109,7 @@ void KernelFileLock::open_file() {
   }
   fd_ = f.file;
   read_only_ = f.read_only;
+  wake_ = platform::ReleaseWake::for_file(f.id);
   with_flock_ = kind_ != platform::KernelLockKind::flock && platform::flock_apart_from_fcntl(fd_);
 }
 
@@ -202,6 +205,7 @@ void KernelFileLock::on_acquired(LockMode mode) noexcept {
   slot_.generation.store(fork_generation_, std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
   held_.store(static_cast<int>(mode), std::memory_order_release);
+  if (mode == LockMode::exclusive) wake_.held();
   if (mode == LockMode::exclusive && options_.record_holder && !read_only_) {
     record_.render(platform::wall_clock_ms(), record_buf_);
     // The record is advisory (fl_query): a full disk must not make the lock fail.
@@ -269,11 +273,54 @@ platform::Wakeup &KernelFileLock::cancel_wakeup() {
   return *wakeup;
 }
 
-// The local wait first (a holder in this process wakes it), then the kernel's.
+// While another filelock process holds the lock exclusively, its release wakes us through
+// the release-wake table (platform/release_wake.hpp): one wake-up, no waiter thread; its
+// death wakes us through a HolderWatch. Ends acquired, timed_out, canceled or legacy;
+// nothing when the holder is not one that wakes us (then at once), or after
+// kReleaseWakeSpan (see there): the kernel wait follows.
+std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
+    LockMode mode, const WaitBudget &w, const std::shared_ptr<platform::Wakeup> &wakeup) {
+  const platform::ReleaseWake slot = wake_;
+  if (!slot) return std::nullopt;
+  auto until = std::chrono::steady_clock::now() + platform::kReleaseWakeSpan;
+  if (!w.forever && w.deadline < until) until = w.deadline;
+  struct Joined {
+    const platform::ReleaseWake &s;
+    explicit Joined(const platform::ReleaseWake &slot) : s(slot) { s.join(); }
+    ~Joined() { s.leave(); }
+  } joined{slot};
+  std::optional<platform::HolderWatch> watch;
+  while (true) {
+    // Both read before the try: a release or a cancel after it changes what we sleep on.
+    const uint32_t generation = slot.generation();
+    const uint32_t signals = wakeup->signals();
+    if (cancel_.load()) return WaitStep::canceled;
+    if (try_acquire(mode)) return WaitStep::acquired;
+    if (!legacy_.empty()) return WaitStep::legacy;
+    const int32_t holder = wake_ == slot ? slot.waking_holder() : 0;
+    if (holder == 0) return std::nullopt;
+    if (!watch || watch->pid() != holder) {
+      watch.reset();
+      watch.emplace(holder, wakeup);
+      if (!*watch) return std::nullopt;  // gone already: the kernel's wait has its lock
+    }
+    const bool woken = slot.sleep(generation, *wakeup, signals, until) !=
+                       platform::ReleaseWake::Sleep::timed_out;
+    const auto now = std::chrono::steady_clock::now();
+    if (woken && now < until) continue;
+    if (w.forever || now < w.deadline) return std::nullopt;
+    // The deadline: a release in its last moment still counts, as in the kernel wait.
+    return try_acquire(mode) ? WaitStep::acquired : WaitStep::timed_out;
+  }
+}
+
+// The local wait first (a holder in this process wakes it), then the release-wake one (a
+// filelock holder elsewhere wakes it), then the kernel's.
 WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
   cancel_wakeup();
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
   if (auto step = wait_for_local_release(mode, w, wakeup)) return *step;
+  if (auto step = wait_for_release_wake(mode, w, wakeup)) return *step;
   switch (wait_kernel(mode, w.forever, w.deadline, wakeup)) {
     case platform::WaitOutcome::acquired:
       return keep_if_linked();
@@ -335,7 +382,10 @@ void KernelFileLock::unlock() {
   slot_.thread.store(0, std::memory_order_release);
   slot_.mode.store(0, std::memory_order_release);
   // In a forked child the lock is the parent's: forget it here, never release it.
-  if (!inherited()) release_kernel();
+  if (!inherited()) {
+    release_kernel();
+    wake_.released();
+  }
   held_.store(0, std::memory_order_release);
   inode_->released();
 }

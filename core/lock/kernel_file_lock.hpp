@@ -29,6 +29,7 @@
 #include "lock/lock.hpp"
 #include "lock/wait_loop.hpp"
 #include "platform/kernel_lock.hpp"
+#include "platform/release_wake.hpp"
 #include "platform/wakeup.hpp"
 
 namespace filelock {
@@ -87,6 +88,8 @@ class KernelFileLock final : public Lock {
                                     const std::shared_ptr<platform::Wakeup> &wakeup);
   std::optional<WaitStep> wait_for_local_release(LockMode mode, const WaitBudget &w,
                                                  const std::shared_ptr<platform::Wakeup> &wakeup);
+  std::optional<WaitStep> wait_for_release_wake(LockMode mode, const WaitBudget &w,
+                                                const std::shared_ptr<platform::Wakeup> &wakeup);
 
   const std::string path_;
   const LockOptions options_;
@@ -97,6 +100,7 @@ class KernelFileLock final : public Lock {
   uint64_t fork_generation_;
   HolderSlot slot_;
   std::shared_ptr<InodeEntry> inode_;
+  platform::ReleaseWake wake_;  // this file's slot of the release-wake table
   std::shared_ptr<platform::Wakeup> wakeup_;
   platform::ParkedWait parked_;
   std::atomic<bool> cancel_{false};

@@ -34,6 +34,8 @@ enum class Syscall : uint8_t {
   wakeup,    // eventfd, pipe (a Wakeup's event) / CreateEventW
   watch,     // inotify_init1, kqueue / FindFirstChangeNotificationW (a DirectoryWatch)
   watch_add, // inotify_add_watch, kevent(EV_ADD) (a DirectoryWatch's directory)
+  wake_table,  // shm_open of the release-wake table (release_wake.hpp)
+  wake_sleep,  // futex_waitv on a release-wake word
   count_
 };
 

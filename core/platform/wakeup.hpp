@@ -4,7 +4,9 @@
 // says so in error(), which its maker checks (io::check_wakeup) before anything uses it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 
 #include "platform/file.hpp"
 
@@ -22,6 +24,9 @@ class Wakeup {
   OsError error() const noexcept { return error_; }
 
   void signal() noexcept;  // async-signal-safe; may be called from any thread
+  // How many times it was signalled (wrapping): a sleep on a release-wake word
+  // (release_wake.hpp) ends on a signal given after this was read.
+  uint32_t signals() const noexcept { return signals_.load(); }
   void drain() noexcept;   // forget earlier signals
   // Sleeps until signalled (true, consuming the signal) or the deadline (false).
   bool wait_until(bool forever, std::chrono::steady_clock::time_point deadline) noexcept;
@@ -34,6 +39,11 @@ class Wakeup {
   NativeFile event_;
   NativeFile write_end_ = kInvalidFile;  // where the wake-up is a pipe
   OsError error_;
+  // Bumped by every signal(); a release-wake sleep also sleeps on it (a futex where
+  // there is one), and signal() wakes it only while one does.
+  std::atomic<uint32_t> signals_{0};
+  std::atomic<uint32_t> word_sleepers_{0};
+  friend class ReleaseWake;
 };
 
 }  // namespace filelock::platform

@@ -1,11 +1,13 @@
 // Wakeup on an eventfd (waiting on it: posix/wakeup_wait.cpp).
 #include "platform/wakeup.hpp"
 
+#include <linux/futex.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdint>
 
 #include "platform/posix/syscall.hpp"
@@ -23,6 +25,9 @@ Wakeup::~Wakeup() {
 
 void Wakeup::signal() noexcept {
   if (event_ < 0) return;
+  signals_.fetch_add(1);
+  if (word_sleepers_.load() != 0)  // a release-wake sleep (release_wake.hpp)
+    ::syscall(SYS_futex, &signals_, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
   uint64_t one = 1;
   // A raw system call, not write(): write() is a cancellation point, and the waiter
   // thread signals right after a pthread_cancel may have been sent to it. glibc 2.36
