@@ -81,7 +81,13 @@ tsan_suite() {
   echo "tsan: $(basename "$1"): once more: $failed"
   "$1" --gtest_brief=1 --gtest_filter="$failed" || { cat "$log"; return 1; }
 }
-tsan_suite build-tsan/bin/lock_tests -Inspect.QueryShowsAnotherProcessAsHolder
+# TSan cannot start threads in a child forked from a multi-threaded process, and a wait
+# for another filelock process leaves this process its holder watcher thread
+# (release_wake.hpp): the tests whose forked children wait run in a process of their
+# own, and the one that forks after starting the watcher on purpose is left out here.
+tsan_suite build-tsan/bin/lock_tests \
+  '-Inspect.QueryShowsAnotherProcessAsHolder:*ForkWait.*:ReleaseWake.AForkedChild*'
+tsan_suite build-tsan/bin/lock_tests '*ForkWait.*'
 tsan_suite build-tsan/bin/state_core_test -Json*:Regex.*:SchemaPattern.*:Pointer.*
 tsan_suite build-tsan/bin/state_capi_test '*'
 unset TSAN_OPTIONS
