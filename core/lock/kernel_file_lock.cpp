@@ -289,20 +289,29 @@ std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
     explicit Joined(const platform::ReleaseWake &slot) : s(slot) { s.join(); }
     ~Joined() { s.leave(); }
   } joined{slot};
-  std::optional<platform::HolderWatch> watch;
+  // A watch of an earlier wait may have fired already: each wait makes its own, and
+  // keeps it past its return only when it acquired (unlock() ends it).
+  watch_.reset();
+  struct KeepIfAcquired {
+    std::optional<platform::HolderWatch> &watch;
+    bool acquired = false;
+    ~KeepIfAcquired() {
+      if (!acquired) watch.reset();
+    }
+  } keep{watch_};
   while (true) {
     // Both read before the try: a release or a cancel after it changes what we sleep on.
     const uint32_t generation = slot.generation();
     const uint32_t signals = wakeup->signals();
     if (cancel_.load()) return WaitStep::canceled;
-    if (try_acquire(mode)) return WaitStep::acquired;
+    if ((keep.acquired = try_acquire(mode))) return WaitStep::acquired;
     if (!legacy_.empty()) return WaitStep::legacy;
     const int32_t holder = wake_ == slot ? slot.waking_holder() : 0;
     if (holder == 0) return std::nullopt;
-    if (!watch || watch->pid() != holder) {
-      watch.reset();
-      watch.emplace(holder, wakeup);
-      if (!*watch) return std::nullopt;  // gone already: the kernel's wait has its lock
+    if (!watch_ || watch_->pid() != holder) {
+      watch_.reset();
+      watch_.emplace(holder, wakeup);
+      if (!*watch_) return std::nullopt;  // gone already: the kernel's wait has its lock
     }
     const bool woken = slot.sleep(generation, *wakeup, signals, until) !=
                        platform::ReleaseWake::Sleep::timed_out;
@@ -310,7 +319,7 @@ std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
     if (woken && now < until) continue;
     if (w.forever || now < w.deadline) return std::nullopt;
     // The deadline: a release in its last moment still counts, as in the kernel wait.
-    return try_acquire(mode) ? WaitStep::acquired : WaitStep::timed_out;
+    return (keep.acquired = try_acquire(mode)) ? WaitStep::acquired : WaitStep::timed_out;
   }
 }
 
@@ -388,6 +397,7 @@ void KernelFileLock::unlock() {
   }
   held_.store(0, std::memory_order_release);
   inode_->released();
+  watch_.reset();
 }
 
 void KernelFileLock::cancel() noexcept {

@@ -22,7 +22,7 @@ namespace {
 
 struct Watcher {
   std::atomic<int> epoll{-1};
-  int64_t owner = 0;  // the process it serves: a forked child needs its own
+  uint64_t owner = 0;  // the process it serves (its fork generation): a forked child needs its own
   std::mutex mutex;
   uint64_t next_id = 1;
   struct Entry {
@@ -52,7 +52,7 @@ void *watcher_main(void *arg) {
 // taking any lock the fork may have left held.
 std::atomic<Watcher *> current{nullptr};
 
-Watcher *start_watcher(Watcher *inherited, int64_t self) noexcept {
+Watcher *start_watcher(Watcher *inherited, uint64_t self) noexcept {
   auto *w = new (std::nothrow) Watcher;
   if (w == nullptr) return nullptr;
   w->owner = self;
@@ -84,10 +84,17 @@ Watcher *start_watcher(Watcher *inherited, int64_t self) noexcept {
   return w;
 }
 
-Watcher *watcher() noexcept {
+// This process's watcher if it has one (never starts one).
+Watcher *own_watcher() noexcept {
   Watcher *w = current.load();
-  const int64_t self = current_pid();
-  if (w != nullptr && w->owner == self) return w->epoll >= 0 ? w : nullptr;
+  return w != nullptr && w->owner == fork_generation() && w->epoll >= 0 ? w : nullptr;
+}
+
+Watcher *watcher() noexcept {
+  if (Watcher *w = own_watcher()) return w;
+  Watcher *w = current.load();
+  const uint64_t self = fork_generation();
+  if (w != nullptr && w->owner == self) return nullptr;  // one that could not start
   return start_watcher(w, self);
 }
 
@@ -114,8 +121,8 @@ HolderWatch::HolderWatch(int32_t pid, const std::shared_ptr<Wakeup> &wakeup) noe
 
 HolderWatch::~HolderWatch() {
   if (id_ == 0) return;
-  Watcher *w = watcher();
-  if (w == nullptr) return;
+  Watcher *w = own_watcher();
+  if (w == nullptr) return;  // made before a fork: the parent's to end
   std::lock_guard<std::mutex> guard(w->mutex);
   auto it = w->entries.find(id_);
   if (it == w->entries.end()) return;  // made in the parent before a fork
