@@ -68,9 +68,10 @@ class ReleaseWake {
 
  private:
   ReleaseWakeSlot *slot_ = nullptr;
-  uint64_t key_ = 0;   // the file's
-  int32_t self_ = 0;   // this process, as the holder field names it
-  uint32_t pid_ns_ = 0;
+  // Read only where there is a table.
+  [[maybe_unused]] uint64_t key_ = 0;   // the file's
+  [[maybe_unused]] int32_t self_ = 0;   // this process, as the holder field names it
+  [[maybe_unused]] uint32_t pid_ns_ = 0;
 };
 
 // While it lives, the end of process `pid` signals `wakeup` (one watcher thread per

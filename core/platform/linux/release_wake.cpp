@@ -97,9 +97,9 @@ ReleaseWake ReleaseWake::for_file(const FileInfo &id) noexcept {
 // names a file or process that is not the one it sleeps on, and goes to the kernel).
 void ReleaseWake::held() const noexcept {
   if (slot_ == nullptr) return;
-  slot_->key.store(key_);
-  slot_->pid_ns.store(pid_ns_);
-  slot_->holder.store(self_);
+  slot_->key.store(key_, std::memory_order_relaxed);
+  slot_->pid_ns.store(pid_ns_, std::memory_order_relaxed);
+  slot_->holder.store(self_, std::memory_order_release);
 }
 
 void ReleaseWake::released() const noexcept {
@@ -118,7 +118,7 @@ uint32_t ReleaseWake::generation() const noexcept { return slot_->generation.loa
 
 int32_t ReleaseWake::waking_holder() const noexcept {
   if (!waitv_works.load(std::memory_order_relaxed)) return 0;
-  const int32_t pid = slot_->holder.load();
+  const int32_t pid = slot_->holder.load(std::memory_order_acquire);
   if (pid <= 0 || pid == self_ || slot_->key.load() != key_ || slot_->pid_ns.load() != pid_ns_)
     return 0;
   return pid;
