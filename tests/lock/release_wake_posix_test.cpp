@@ -239,6 +239,55 @@ TEST(ReleaseWake, AForkedChildWatchesHoldersWithItsOwnThread) {
   fltest::wait_exit(p);
 }
 
+// A holder in another PID namespace that shares /dev/shm (`unshare --pid`): its pid
+// names another process here (pid 1 is our init), so its mark is not believed and its
+// death, which no watch of ours would see, is waited for in the kernel.
+TEST(ReleaseWake, AHolderInAnotherPidNamespaceIsWaitedForInTheKernel) {
+  fltest::TempDir dir;
+  char exe[4096];
+  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  ASSERT_GT(n, 0);
+  exe[n] = '\0';
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    const std::string path = dir.file("x");
+    execlp("unshare", "unshare", "--pid", "--mount-proc", "--kill-child", exe, "--helper", "hold",
+           path.c_str(), "exclusive", "20000", static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  FILE *from = fdopen(out[0], "r");
+  char line[64] = {};
+  if (fgets(line, sizeof line, from) == nullptr) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    fclose(from);
+    GTEST_SKIP() << "unshare --pid --mount-proc failed here (it needs root or user "
+                    "namespaces); exit status " << status;
+  }
+  ASSERT_EQ(std::string(line), "locked\n");
+  REQUIRE_TABLE(dir.file("x"));
+  EXPECT_EQ(slot_of(dir.file("x")).waking_holder(), 0) << "a pid of another namespace";
+  auto b = open_lock(dir.file("x"));
+  SleepCounter counter;
+  Waiter w(*b, 10000);
+  sleep_ms(100);
+  const int64_t killed_at = mono_ns();
+  kill(pid, SIGKILL);  // unshare --kill-child takes the holder with it
+  w.thread.join();
+  EXPECT_EQ(w.status.load(), Status::ok);
+  EXPECT_EQ(counter.sleeps.load(), 0);
+  EXPECT_LT((w.at.load() - killed_at) / 1000000, locktest::kSchedulingSlackMs);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  fclose(from);
+}
+
 TEST(ReleaseWake, CancelEndsASleepOnTheTablePromptly) {
   fltest::TempDir dir;
   auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "3000"});
