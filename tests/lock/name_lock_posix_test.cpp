@@ -15,6 +15,7 @@
 #include "lock/holder_judge.hpp"
 #include "lock/lock_entry.hpp"
 #include "name_lock_fixture.hpp"
+#include "pid_namespace_posix.hpp"
 
 using filelock::LockMode;
 using locktest::NameLocks;
@@ -95,35 +96,11 @@ TEST_P(NameLocks, AHolderInAnotherPidNamespaceIsNeverBroken) {
 #ifndef __linux__
   GTEST_SKIP() << "PID namespaces are Linux's";
 #else
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  ASSERT_GT(n, 0);
-  exe[n] = '\0';
   const std::string go = dir.file("go");
-  int out[2];
-  ASSERT_EQ(pipe(out), 0);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    close(out[0]);
-    close(out[1]);
-    const std::string base = dir.file("x"), backend = backend_arg();
-    execlp("unshare", "unshare", "--pid", "--mount-proc", "--kill-child", exe, "--helper",
-           "try_hold_until", base.c_str(), go.c_str(), backend.c_str(), static_cast<char *>(nullptr));
-    _exit(127);
-  }
-  close(out[1]);
-  FILE *from = fdopen(out[0], "r");
-  char line[64] = {};
-  const bool got = fgets(line, sizeof line, from) != nullptr;
-  if (!got) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    fclose(from);
-    GTEST_SKIP() << "unshare --pid --mount-proc failed here (it needs root or user "
-                    "namespaces); exit status " << status;
-  }
-  EXPECT_EQ(std::string(line), "0\n") << "the holder in the namespace did not get the lock";
+  locktest::NamespacedHelper holder =
+      locktest::spawn_in_pid_namespace("try_hold_until", {dir.file("x"), go, backend_arg()});
+  if (holder.first_line.empty()) GTEST_SKIP() << locktest::no_namespace_reason(holder.wait());
+  EXPECT_EQ(holder.first_line, "0\n") << "the holder in the namespace did not get the lock";
   auto a = open_lock(dir.file("x"), opts());
   EXPECT_EQ(locktest::status_of([&] { a->lock(LockMode::exclusive, 0); }), filelock::Status::busy)
       << "a live holder in another PID namespace was judged dead";
@@ -131,9 +108,7 @@ TEST_P(NameLocks, AHolderInAnotherPidNamespaceIsNeverBroken) {
       locktest::slurp(is_dir() ? lock_path() + "/holder.json" : lock_path()), 0, 0);
   EXPECT_NE(j.reason.find("another PID namespace"), std::string::npos) << j.reason;
   std::ofstream(go) << "go";
-  int status = 0;
-  waitpid(pid, &status, 0);
-  fclose(from);
+  const int status = holder.wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_FALSE(lock_exists()) << "the holder's own unlock failed";
 #endif

@@ -15,6 +15,7 @@
 #include "io/lock_io.hpp"
 #include "lock/lock_path.hpp"
 #include "lock_test_util.hpp"
+#include "pid_namespace_posix.hpp"
 #include "platform/release_wake.hpp"
 #include "platform/syscalls.hpp"
 #include "platform/threads.hpp"
@@ -85,10 +86,27 @@ struct Waiter {
   std::thread thread;
 };
 
+// Once the waiter sleeps (well within kReleaseWakeSpan), does `end_the_wait` and says how
+// many ms later the wait returned.
+template <class Fn>
+int64_t ms_to_return_after(Waiter &w, Fn end_the_wait) {
+  sleep_ms(100);
+  const int64_t start = mono_ns();
+  end_the_wait();
+  w.thread.join();
+  return (w.at.load() - start) / 1000000;
+}
+
+// A filelock process holding `path` exclusively for `hold_ms`, once it holds.
+fltest::Process filelock_holder(const std::string &path, int hold_ms) {
+  auto p = fltest::spawn_helper("hold", {path, "exclusive", std::to_string(hold_ms)});
+  EXPECT_EQ(fltest::read_line(p), "locked");
+  return p;
+}
+
 TEST(ReleaseWake, WaitForAnotherProcessIsWokenByItsReleaseWithNoWaiterThread) {
   fltest::TempDir dir;
-  auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "400"});
-  ASSERT_EQ(fltest::read_line(p), "locked");
+  auto p = filelock_holder(dir.file("x"), 400);
   REQUIRE_TABLE(dir.file("x"));
   EXPECT_NE(slot_of(dir.file("x")).waking_holder(), 0) << "the holder marked its slot";
   auto b = open_lock(dir.file("x"));
@@ -185,17 +203,12 @@ TEST(ReleaseWake, AFalseMarkDelaysAWaitForAForeignHolderByAtMostTheSpan) {
 // Its death bumps no word: the waiter's watch of it wakes the waiter.
 TEST(ReleaseWake, AHolderKilledWhileWaitedForFreesTheWaiterAtOnce) {
   fltest::TempDir dir;
-  auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "20000"});
-  ASSERT_EQ(fltest::read_line(p), "locked");
+  auto p = filelock_holder(dir.file("x"), 20000);
   REQUIRE_TABLE(dir.file("x"));
   auto b = open_lock(dir.file("x"));
   Waiter w(*b, 10000);
-  sleep_ms(100);
-  const int64_t killed_at = mono_ns();
-  fltest::kill_hard(p);
-  w.thread.join();
+  EXPECT_LT(ms_to_return_after(w, [&] { fltest::kill_hard(p); }), locktest::kSchedulingSlackMs);
   EXPECT_EQ(w.status.load(), Status::ok);
-  EXPECT_LT((w.at.load() - killed_at) / 1000000, locktest::kSchedulingSlackMs);
   fltest::wait_exit(p);
 }
 
@@ -203,8 +216,7 @@ TEST(ReleaseWake, AHolderKilledWhileWaitedForFreesTheWaiterAtOnce) {
 // are served by one of its own, so a holder's death still wakes them at once.
 TEST(ReleaseWake, AForkedChildWatchesHoldersWithItsOwnThread) {
   fltest::TempDir dir;
-  auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "20000"});
-  ASSERT_EQ(fltest::read_line(p), "locked");
+  auto p = filelock_holder(dir.file("x"), 20000);
   REQUIRE_TABLE(dir.file("x"));
   {
     auto b = open_lock(dir.file("x"));  // starts this process's watcher
@@ -244,66 +256,33 @@ TEST(ReleaseWake, AForkedChildWatchesHoldersWithItsOwnThread) {
 // death, which no watch of ours would see, is waited for in the kernel.
 TEST(ReleaseWake, AHolderInAnotherPidNamespaceIsWaitedForInTheKernel) {
   fltest::TempDir dir;
-  char exe[4096];
-  const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  ASSERT_GT(n, 0);
-  exe[n] = '\0';
-  int out[2];
-  ASSERT_EQ(pipe(out), 0);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    close(out[0]);
-    close(out[1]);
-    const std::string path = dir.file("x");
-    execlp("unshare", "unshare", "--pid", "--mount-proc", "--kill-child", exe, "--helper", "hold",
-           path.c_str(), "exclusive", "20000", static_cast<char *>(nullptr));
-    _exit(127);
-  }
-  close(out[1]);
-  FILE *from = fdopen(out[0], "r");
-  char line[64] = {};
-  if (fgets(line, sizeof line, from) == nullptr) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    fclose(from);
-    GTEST_SKIP() << "unshare --pid --mount-proc failed here (it needs root or user "
-                    "namespaces); exit status " << status;
-  }
-  ASSERT_EQ(std::string(line), "locked\n");
+  locktest::NamespacedHelper holder =
+      locktest::spawn_in_pid_namespace("hold", {dir.file("x"), "exclusive", "20000"});
+  if (holder.first_line.empty()) GTEST_SKIP() << locktest::no_namespace_reason(holder.wait());
+  ASSERT_EQ(holder.first_line, "locked\n");
   REQUIRE_TABLE(dir.file("x"));
   EXPECT_EQ(slot_of(dir.file("x")).waking_holder(), 0) << "a pid of another namespace";
   auto b = open_lock(dir.file("x"));
   SleepCounter counter;
   Waiter w(*b, 10000);
-  sleep_ms(100);
-  const int64_t killed_at = mono_ns();
-  kill(pid, SIGKILL);  // unshare --kill-child takes the holder with it
-  w.thread.join();
+  EXPECT_LT(ms_to_return_after(w, [&] { kill(holder.pid, SIGKILL); }),  // takes the holder along
+            locktest::kSchedulingSlackMs);
   EXPECT_EQ(w.status.load(), Status::ok);
   EXPECT_EQ(counter.sleeps.load(), 0);
-  EXPECT_LT((w.at.load() - killed_at) / 1000000, locktest::kSchedulingSlackMs);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  fclose(from);
+  holder.wait();
 }
 
 TEST(ReleaseWake, CancelEndsASleepOnTheTablePromptly) {
   fltest::TempDir dir;
-  auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "3000"});
-  ASSERT_EQ(fltest::read_line(p), "locked");
+  auto p = filelock_holder(dir.file("x"), 3000);
   REQUIRE_TABLE(dir.file("x"));
   auto b = open_lock(dir.file("x"));
   SleepCounter counter;
   Waiter w(*b, filelock::kForever);
   // Within the span, so the wait is still on the table when it is cancelled.
-  sleep_ms(kSpanMs / 4);
-  const int64_t canceled_at = mono_ns();
-  b->cancel();
-  w.thread.join();
+  EXPECT_LT(ms_to_return_after(w, [&] { b->cancel(); }), locktest::kSchedulingSlackMs);
   EXPECT_EQ(w.status.load(), Status::canceled);
   EXPECT_GE(counter.sleeps.load(), 1);
-  EXPECT_LT((w.at.load() - canceled_at) / 1000000, locktest::kSchedulingSlackMs);
   EXPECT_FALSE(b->locked());
   fltest::kill_hard(p);
   fltest::wait_exit(p);
@@ -311,8 +290,7 @@ TEST(ReleaseWake, CancelEndsASleepOnTheTablePromptly) {
 
 TEST(ReleaseWake, TimeoutsEndOnTimeWhileSleepingOnTheTable) {
   fltest::TempDir dir;
-  auto p = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "5000"});
-  ASSERT_EQ(fltest::read_line(p), "locked");
+  auto p = filelock_holder(dir.file("x"), 5000);
   REQUIRE_TABLE(dir.file("x"));
   auto b = open_lock(dir.file("x"));
   // Within the span, and past it (the kernel's wait then takes over).
