@@ -248,6 +248,7 @@ void KernelFileLock::after_fork() {
   reopen();
   std::atomic_store(&wakeup_, std::shared_ptr<platform::Wakeup>());  // the parent's
   parked_.forget();  // the parent's waiter thread, which the child does not have
+  watch_.reset();    // the parent's watch (ending it here leaves the parent's alone)
   make_record();
   fork_generation_ = platform::fork_generation();
 }
@@ -289,26 +290,17 @@ std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
     explicit Joined(const platform::ReleaseWake &slot) : s(slot) { s.join(); }
     ~Joined() { s.leave(); }
   } joined{slot};
-  // A watch of an earlier wait may have fired already: each wait makes its own, and
-  // keeps it past its return only when it acquired (unlock() ends it).
-  watch_.reset();
-  struct KeepIfAcquired {
-    std::optional<platform::HolderWatch> &watch;
-    bool acquired = false;
-    ~KeepIfAcquired() {
-      if (!acquired) watch.reset();
-    }
-  } keep{watch_};
   while (true) {
     // Both read before the try: a release or a cancel after it changes what we sleep on.
     const uint32_t generation = slot.generation();
     const uint32_t signals = wakeup->signals();
     if (cancel_.load()) return WaitStep::canceled;
-    if ((keep.acquired = try_acquire(mode))) return WaitStep::acquired;
+    if (try_acquire(mode)) return WaitStep::acquired;
     if (!legacy_.empty()) return WaitStep::legacy;
     const int32_t holder = wake_ == slot ? slot.waking_holder() : 0;
     if (holder == 0) return std::nullopt;
-    if (!watch_ || watch_->pid() != holder) {
+    // A watch kept from an earlier wait serves while its process lives.
+    if (!watch_ || watch_->pid() != holder || !watch_->live()) {
       watch_.reset();
       watch_.emplace(holder, wakeup);
       if (!*watch_) return std::nullopt;  // gone already: the kernel's wait has its lock
@@ -319,7 +311,7 @@ std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
     if (woken && now < until) continue;
     if (w.forever || now < w.deadline) return std::nullopt;
     // The deadline: a release in its last moment still counts, as in the kernel wait.
-    return (keep.acquired = try_acquire(mode)) ? WaitStep::acquired : WaitStep::timed_out;
+    return try_acquire(mode) ? WaitStep::acquired : WaitStep::timed_out;
   }
 }
 
@@ -397,7 +389,6 @@ void KernelFileLock::unlock() {
   }
   held_.store(0, std::memory_order_release);
   inode_->released();
-  watch_.reset();
 }
 
 void KernelFileLock::cancel() noexcept {

@@ -84,6 +84,9 @@ class HolderWatch {
   HolderWatch &operator=(const HolderWatch &) = delete;
   explicit operator bool() const noexcept { return id_ != 0; }
   int32_t pid() const noexcept { return pid_; }
+  // Made, in this process, and the process it watches has not ended: it can serve
+  // another wait for the same holder.
+  bool live() const noexcept;
 
  private:
   uint64_t id_ = 0;

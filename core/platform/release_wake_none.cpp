@@ -19,6 +19,7 @@ ReleaseWake::Sleep ReleaseWake::sleep(uint32_t, Wakeup &, uint32_t,
 }
 HolderWatch::HolderWatch(int32_t pid, const std::shared_ptr<Wakeup> &) noexcept : pid_(pid) {}
 HolderWatch::~HolderWatch() = default;
+bool HolderWatch::live() const noexcept { return false; }
 
 }  // namespace filelock::platform
 

@@ -28,6 +28,7 @@ struct Watcher {
   struct Entry {
     int pidfd;
     std::shared_ptr<Wakeup> wakeup;
+    bool ended = false;  // the process ended (and its wake-up was signalled)
   };
   std::unordered_map<uint64_t, Entry> entries;
 };
@@ -41,7 +42,9 @@ void *watcher_main(void *arg) {
     std::lock_guard<std::mutex> guard(w->mutex);
     for (int i = 0; i < n; ++i) {
       auto it = w->entries.find(events[i].data.u64);
-      if (it != w->entries.end()) it->second.wakeup->signal();
+      if (it == w->entries.end()) continue;
+      it->second.ended = true;
+      it->second.wakeup->signal();
     }
   }
 }
@@ -117,6 +120,14 @@ HolderWatch::HolderWatch(int32_t pid, const std::shared_ptr<Wakeup> &wakeup) noe
   }
   w->entries.emplace(id, Watcher::Entry{pidfd, wakeup});
   id_ = id;
+}
+
+bool HolderWatch::live() const noexcept {
+  Watcher *w = id_ != 0 ? own_watcher() : nullptr;
+  if (w == nullptr) return false;
+  std::lock_guard<std::mutex> guard(w->mutex);
+  auto it = w->entries.find(id_);
+  return it != w->entries.end() && !it->second.ended;
 }
 
 HolderWatch::~HolderWatch() {
