@@ -76,6 +76,7 @@ KernelFileLock::KernelFileLock(std::string lock_path, const LockOptions &options
 
 KernelFileLock::~KernelFileLock() {
   const bool release = held_.load() != 0 && !inherited();
+  const bool exclusive = held_.load() == static_cast<int>(LockMode::exclusive);
   if (release) {
     try {
       release_kernel();
@@ -84,7 +85,7 @@ KernelFileLock::~KernelFileLock() {
     }
   }
   close_file();
-  if (release) wake_.released();
+  if (release && exclusive) wake_.released();
 }
 
 int KernelFileLock::inheritable_fd() const noexcept {
@@ -282,7 +283,9 @@ platform::Wakeup &KernelFileLock::cancel_wakeup() {
 std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
     LockMode mode, const WaitBudget &w, const std::shared_ptr<platform::Wakeup> &wakeup) {
   const platform::ReleaseWake slot = wake_;
-  if (!slot) return std::nullopt;
+  // Not a filelock holder that wakes us (flock(1), gofrs, a shared holder...): straight
+  // to the kernel, without the extra try the loop makes once joined.
+  if (!slot || slot.waking_holder() == 0) return std::nullopt;
   auto until = std::chrono::steady_clock::now() + platform::kReleaseWakeSpan;
   if (!w.forever && w.deadline < until) until = w.deadline;
   struct Joined {
@@ -385,7 +388,8 @@ void KernelFileLock::unlock() {
   // In a forked child the lock is the parent's: forget it here, never release it.
   if (!inherited()) {
     release_kernel();
-    wake_.released();
+    if (held_.load(std::memory_order_relaxed) == static_cast<int>(LockMode::exclusive))
+      wake_.released();
   }
   held_.store(0, std::memory_order_release);
   inode_->released();

@@ -8,7 +8,7 @@
 // The words live in a table shared by the user's processes: a shared-memory file of the
 // user's own (mode 0600; one owned by anyone else is not used), one slot per lock file,
 // chosen by a hash of its device and inode:
-//   generation  bumped by every filelock release of a kernel lock of the file
+//   generation  bumped by every filelock release of an exclusive kernel lock of the file
 //   waiters     how many waits sleep on the slot: a release with none makes no call
 //   holder      the process holding the file exclusively through filelock, 0 if none,
 //               with its PID namespace and the file's key (two files may share a slot)
@@ -48,7 +48,8 @@ class ReleaseWake {
   bool operator==(const ReleaseWake &o) const noexcept { return slot_ == o.slot_; }
   bool operator!=(const ReleaseWake &o) const noexcept { return slot_ != o.slot_; }
 
-  // The holder's side: after an exclusive acquisition; after any unlock (wakes sleepers).
+  // The holder's side: after an exclusive acquisition; after its unlock (wakes sleepers).
+  // Only an exclusive holder is slept on, so a shared one calls neither.
   void held() const noexcept;
   void released() const noexcept;
 

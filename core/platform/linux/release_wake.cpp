@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "platform/posix/os_process.hpp"
 #include "platform/posix/syscall.hpp"
 #include "platform/process.hpp"
 
@@ -67,14 +68,6 @@ ReleaseWakeSlot *table() noexcept {
   return t;
 }
 
-uint32_t own_pid_ns() noexcept {
-  static const uint32_t ns = [] {
-    struct stat st;
-    return ::stat("/proc/self/ns/pid", &st) == 0 ? static_cast<uint32_t>(st.st_ino) : 0u;
-  }();
-  return ns;
-}
-
 long futex(std::atomic<uint32_t> *word, int op, uint32_t value) noexcept {
   return ::syscall(SYS_futex, word, op, value, nullptr, nullptr, 0);
 }
@@ -89,7 +82,8 @@ ReleaseWake ReleaseWake::for_file(const FileInfo &id) noexcept {
   w.slot_ = t + ((h >> 32) % kSlots);
   w.key_ = h | 1;
   w.self_ = static_cast<int32_t>(current_pid());
-  w.pid_ns_ = own_pid_ns();
+  static const uint32_t pid_ns = static_cast<uint32_t>(os::pid_namespace());
+  w.pid_ns_ = pid_ns;
   return w;
 }
 
