@@ -1,11 +1,13 @@
 // Handoff as users run it: filelock (default options: AUTO backend, holder recorded)
 // beside raw blocking flock(2), both on the sidecar "<path>.lock", same run, rounds
-// alternating between the two so machine load hits both alike.
-//   handoff.{fl,raw}_fresh_{median,p99}_us   a new holder process per round: it locks,
+// alternating between them so machine load hits all alike. fl_norec is filelock with
+// the holder record off: the lock alone, without the record's pwrite (on ext4 the
+// first write after a clock tick dirties the inode's times, 3-5 us after a handoff).
+//   handoff.{fl,fl_norec,raw}_fresh_*_us     a new holder process per round: it locks,
 //                                            says so, holds 2 ms, releases and exits
 //                                            (a job runner, `filelock run`, a forking
 //                                            orchestrator)
-//   handoff.{fl,raw}_thread_{median,p99}_us  the holder is a thread of the waiter's
+//   handoff.{fl,fl_norec,raw}_thread_*_us    the holder is a thread of the waiter's
 //                                            process, started per round with a lock of
 //                                            its own
 //   handoff.{fl,raw}_fair_*                  4 processes each re-locking at once for a
@@ -43,12 +45,18 @@ void check_fl(int rc, const char *what) {
   if (rc != FL_OK) die(std::string(what) + ": " + fl_last_error());
 }
 
-// One open lock on `path`: filelock as a user opens it, or a raw fd on its sidecar.
+enum class Kind { raw, fl, fl_norec };
+
+// One open lock on `path`: filelock as a user opens it (with or without the holder
+// record), or a raw fd on its sidecar.
 class Lock {
  public:
-  Lock(bool filelock, const std::string &path) {
-    if (filelock) {
-      check_fl(fl_open(&h_, path.c_str(), nullptr), "fl_open");
+  Lock(Kind kind, const std::string &path) {
+    if (kind != Kind::raw) {
+      fl_lock_options o;
+      fl_lock_options_init(&o);
+      o.record_holder = kind == Kind::fl ? 1 : 0;
+      check_fl(fl_open(&h_, path.c_str(), &o), "fl_open");
     } else {
       fd_ = ::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       check(fd_ >= 0, "open lock file");
@@ -112,7 +120,7 @@ struct Pipe {
 };
 
 struct Round {
-  bool filelock;
+  Kind kind;
   std::string path;
   Lock *waiter;
   std::atomic<double> *released_us;  // stamped by the holder just before its unlock
@@ -121,7 +129,7 @@ struct Round {
 
 // The holder's part of a round: lock, say so, hold 2 ms, stamp, release, close.
 void hold_once(const Round &r) {
-  Lock lk(r.filelock, r.path);
+  Lock lk(r.kind, r.path);
   lk.lock();
   r.held->signal();
   struct timespec hold = {0, 2000000};
@@ -164,26 +172,33 @@ double thread_round(const Round &r) {
   return latency;
 }
 
-// Rounds alternate raw, filelock, raw, ... after one unrecorded warm-up round each.
+// Rounds alternate raw, filelock, filelock without the record, raw, ... after one
+// unrecorded warm-up round each.
 void handoff_rows(const Config &cfg, const char *name, double (*round)(const Round &),
                   int rounds) {
   auto *stamp = shared_map<std::atomic<double>>();
   Pipe held;
   const std::string base = cfg.dir + "/" + name;
-  Lock raw_waiter(false, base + "_raw"), fl_waiter(true, base + "_fl");
-  const Round raw = {false, base + "_raw", &raw_waiter, stamp, &held};
-  const Round fl = {true, base + "_fl", &fl_waiter, stamp, &held};
-  round(raw);
-  round(fl);
-  std::vector<double> raw_us, fl_us;
-  for (int i = 0; i < rounds; ++i) {
-    raw_us.push_back(round(raw));
-    fl_us.push_back(round(fl));
+  struct Series {
+    const char *name;
+    Kind kind;
+    Lock waiter;
+    Round round;
+    std::vector<double> us;
+  };
+  Series all[] = {{"raw", Kind::raw, {Kind::raw, base + "_raw"}, {}, {}},
+                  {"fl", Kind::fl, {Kind::fl, base + "_fl"}, {}, {}},
+                  {"fl_norec", Kind::fl_norec, {Kind::fl_norec, base + "_fl_norec"}, {}, {}}};
+  for (Series &s : all) {
+    s.round = {s.kind, base + "_" + s.name, &s.waiter, stamp, &held};
+    round(s.round);
   }
-  for (auto [kind, v] : {std::pair{"raw", &raw_us}, std::pair{"fl", &fl_us}}) {
-    const std::string prefix = std::string("handoff.") + kind + "_" + name;
-    emit(prefix + "_median_us", median(*v));
-    emit(prefix + "_p99_us", percentile(*v, 0.99));
+  for (int i = 0; i < rounds; ++i)
+    for (Series &s : all) s.us.push_back(round(s.round));
+  for (const Series &s : all) {
+    const std::string prefix = std::string("handoff.") + s.name + "_" + name;
+    emit(prefix + "_median_us", median(s.us));
+    emit(prefix + "_p99_us", percentile(s.us, 0.99));
   }
   ::munmap(stamp, sizeof *stamp);
 }
@@ -195,7 +210,7 @@ struct Contender {
   double worst_wait_us;
 };
 
-void contend(bool filelock, const std::string &path, double run_us, const char *kind) {
+void contend(Kind lock_kind, const std::string &path, double run_us, const char *kind) {
   auto *result = shared_map<Contender>(kContenders);
   auto *start_us = shared_map<std::atomic<double>>();
   Pipe ready, go;
@@ -205,7 +220,7 @@ void contend(bool filelock, const std::string &path, double run_us, const char *
     check(pids[i] >= 0, "fork");
     if (pids[i] != 0) continue;
     go.close_write();
-    Lock lk(filelock, path);
+    Lock lk(lock_kind, path);
     ready.signal();
     char b;
     if (::read(go.fd[0], &b, 1) != 0) ::_exit(1);  // the parent closes its end: all start
@@ -252,8 +267,8 @@ void run_handoff_suite(const Config &cfg) {
   handoff_rows(cfg, "fresh", fresh_process_round, rounds);
   handoff_rows(cfg, "thread", thread_round, rounds);
   const double run_us = cfg.quick ? 50e3 : 2e6;
-  contend(false, cfg.dir + "/fair_raw", run_us, "raw");
-  contend(true, cfg.dir + "/fair_fl", run_us, "fl");
+  contend(Kind::raw, cfg.dir + "/fair_raw", run_us, "raw");
+  contend(Kind::fl, cfg.dir + "/fair_fl", run_us, "fl");
 }
 
 }  // namespace bench

@@ -5,6 +5,7 @@
 //   lock.*handoff_*_us      release in another process -> the blocked waiter holds it
 //   lock.*wait_cpu_us       CPU time (all threads) the waiter spends per ~2 ms wait:
 //                           near zero unless waiting polls
+//   lock.fl_norec_*         filelock with the holder record off: the lock alone
 //   lock.floor_*            the design's floor written as raw syscalls: what filelock's
 //                           rules cost before any of its own code runs (see BENCHMARKS.md)
 #include <fcntl.h>
@@ -197,8 +198,9 @@ class ThreadedFlock : public Locker {
 class FilelockHandle : public Locker {
  public:
   // Default options: what a user gets (AUTO backend, holder recorded).
-  explicit FilelockHandle(const std::string &path, int backend = FL_BACKEND_AUTO)
-      : h_(open_handle(path, backend, true)) {}
+  explicit FilelockHandle(const std::string &path, int backend = FL_BACKEND_AUTO,
+                          bool record_holder = true)
+      : h_(open_handle(path, backend, record_holder)) {}
   ~FilelockHandle() override { fl_close(h_); }
   void lock() override { check_fl(fl_lock(h_, FL_EXCLUSIVE, FL_FOREVER), "fl_lock"); }
   void unlock() override { check_fl(fl_unlock(h_), "fl_unlock"); }
@@ -287,6 +289,11 @@ void handoffs(const Config &cfg) {
   LockerFactory make_raw = [&] { return std::make_unique<RawFlock>(raw); };
   LockerFactory make_floor = [&] { return std::make_unique<ThreadedFlock>(floor); };
   LockerFactory make_fl = [&] { return std::make_unique<FilelockHandle>(fl); };
+  // Without the holder record: the lock alone (the record's pwrite is its share).
+  const std::string fl_norec = cfg.dir + "/fl_norec_handoff";
+  LockerFactory make_fl_norec = [&] {
+    return std::make_unique<FilelockHandle>(fl_norec, FL_BACKEND_AUTO, false);
+  };
   // The lock-file backends wait on the directory (inotify), not in the kernel's lock.
   const std::string fl_file = cfg.dir + "/fl_handoff_lockfile", fl_dir = cfg.dir + "/fl_handoff_lockdir";
   LockerFactory make_lockfile = [&] {
@@ -295,7 +302,7 @@ void handoffs(const Config &cfg) {
   LockerFactory make_lockdir = [&] {
     return std::make_unique<FilelockHandle>(fl_dir, FL_BACKEND_LOCKDIR);
   };
-  Handoffs raw_all, floor_all, fl_all, lockfile_all, lockdir_all;
+  Handoffs raw_all, floor_all, fl_all, fl_norec_all, lockfile_all, lockdir_all;
   auto add = [](Handoffs &all, const Handoffs &h) {
     all.latency_us.insert(all.latency_us.end(), h.latency_us.begin(), h.latency_us.end());
     all.cpu_us += h.cpu_us;
@@ -305,12 +312,14 @@ void handoffs(const Config &cfg) {
     add(raw_all, handoff(make_raw, rounds));
     add(floor_all, handoff(make_floor, rounds));
     add(fl_all, handoff(make_fl, rounds));
+    add(fl_norec_all, handoff(make_fl_norec, rounds));
     add(lockfile_all, handoff(make_lockfile, rounds));
     add(lockdir_all, handoff(make_lockdir, rounds));
   }
   const double waits = static_cast<double>(series) * rounds;
   for (auto [name, h] : {std::pair{"raw", &raw_all}, std::pair{"floor", &floor_all},
-                         std::pair{"fl", &fl_all}, std::pair{"fl_lockfile", &lockfile_all},
+                         std::pair{"fl", &fl_all}, std::pair{"fl_norec", &fl_norec_all},
+                         std::pair{"fl_lockfile", &lockfile_all},
                          std::pair{"fl_lockdir", &lockdir_all}}) {
     const std::string prefix = std::string("lock.") + name;
     emit(prefix + "_handoff_median_us", median(h->latency_us));
