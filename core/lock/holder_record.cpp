@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <charconv>
 #include <cstring>
 
 namespace filelock {
@@ -85,9 +86,10 @@ HolderRecordTemplate::HolderRecordTemplate(const platform::ProcessIdentity &self
 void HolderRecordTemplate::render(int64_t acquired_at_ms, char *out) const noexcept {
   std::memset(out, ' ', kHolderRecordSize);
   std::memcpy(out, prefix_.data(), prefix_.size());
-  char digits[24];
-  int n = std::snprintf(digits, sizeof digits, "%lld}", static_cast<long long>(acquired_at_ms));
-  std::memcpy(out + prefix_.size(), digits, static_cast<size_t>(n));
+  // to_chars, not snprintf: this runs at every exclusive acquisition, and printf's
+  // machinery was 3% of an uncontended lock+unlock.
+  char *end = std::to_chars(out + prefix_.size(), out + kHolderRecordSize - 2, acquired_at_ms).ptr;
+  *end = '}';
   out[kHolderRecordSize - 1] = '\n';
 }
 
