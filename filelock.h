@@ -149,7 +149,7 @@ typedef enum fl_backend {
  * Kernel-lock waits are woken the moment the holder releases (no polling, no signal
  * handlers installed): by the release itself when the holder is a filelock process of
  * the same user (on Linux, through a futex word in the user's shared-memory table
- * /dev/shm/filelock-wake-<uid>-v2, and that holder's death wakes the waiter too), by the
+ * /dev/shm/filelock-wake-<uid>-v3, and that holder's death wakes the waiter too), by the
  * kernel otherwise. After fork() a child never releases its parent's lock
  * through an inherited handle: fl_unlock/fl_close there only forget it, and a later
  * fl_lock in the child takes a lock of its own. */

@@ -284,15 +284,10 @@ std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
     LockMode mode, const WaitBudget &w, const std::shared_ptr<platform::Wakeup> &wakeup) {
   const platform::ReleaseWake slot = wake_;
   // Not a filelock holder that wakes us (flock(1), gofrs, a shared holder...): straight
-  // to the kernel, without the extra try the loop makes once joined.
+  // to the kernel, without the extra try the loop makes.
   if (!slot || slot.waking_holder() == 0) return std::nullopt;
   auto until = std::chrono::steady_clock::now() + platform::kReleaseWakeSpan;
   if (!w.forever && w.deadline < until) until = w.deadline;
-  struct Joined {
-    const platform::ReleaseWake &s;
-    explicit Joined(const platform::ReleaseWake &slot) : s(slot) { s.join(); }
-    ~Joined() { s.leave(); }
-  } joined{slot};
   while (true) {
     // Both read before the try: a release or a cancel after it changes what we sleep on.
     const uint32_t generation = slot.generation();

@@ -9,7 +9,9 @@
 // user's own (mode 0600; one owned by anyone else is not used), one slot per lock file,
 // chosen by a hash of its device and inode:
 //   generation  bumped by every filelock release of an exclusive kernel lock of the file
-//   waiters     how many waits sleep on the slot: a release with none makes no call
+//   sleepers    set by each wait before it sleeps on the slot, cleared by the release
+//               that wakes them: a release with none set makes no call, and one left
+//               by a killed waiter costs the next release one call, not every later one
 //   holder      the process holding the file exclusively through filelock, 0 if none,
 //               with its PID namespace and the file's key (two files may share a slot)
 // Only a live holder that is another process of our PID namespace, holding this very
@@ -53,12 +55,11 @@ class ReleaseWake {
   void held() const noexcept;
   void released() const noexcept;
 
-  // A waiter's side. While joined, releases wake it; it reads the generation before it
-  // tries the lock, and sleeps only if the try failed and waking_holder() names one,
-  // watched (HolderWatch).
-  void join() const noexcept;
-  void leave() const noexcept;
+  // A waiter's side: it reads the generation before it tries the lock, and sleeps only
+  // if the try failed and waking_holder() names one, watched (HolderWatch).
   uint32_t generation() const noexcept;
+  // Whether the slot's next release makes the wake call (see above).
+  bool sleepers() const noexcept;
   // The process whose release will wake us (see above), or 0.
   int32_t waking_holder() const noexcept;
   enum class Sleep { changed, signalled, timed_out };

@@ -9,9 +9,8 @@ namespace filelock::platform {
 ReleaseWake ReleaseWake::for_file(const FileInfo &) noexcept { return ReleaseWake(); }
 void ReleaseWake::held() const noexcept {}
 void ReleaseWake::released() const noexcept {}
-void ReleaseWake::join() const noexcept {}
-void ReleaseWake::leave() const noexcept {}
 uint32_t ReleaseWake::generation() const noexcept { return 0; }
+bool ReleaseWake::sleepers() const noexcept { return false; }
 int32_t ReleaseWake::waking_holder() const noexcept { return 0; }
 ReleaseWake::Sleep ReleaseWake::sleep(uint32_t, Wakeup &, uint32_t,
                                       std::chrono::steady_clock::time_point) const noexcept {

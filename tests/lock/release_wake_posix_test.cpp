@@ -2,7 +2,8 @@
 // another process sleeps on the table and is woken by the release itself, with no
 // waiter thread; a holder that is not filelock's is waited for in the kernel at once; a
 // holder that dies wakes it at once (in a forked child too); a mark that lies costs at
-// most kReleaseWakeSpan; cancel and timeouts keep their promises while it sleeps there.
+// most kReleaseWakeSpan, and a sleeper that dies one release's wake call; cancel and
+// timeouts keep their promises while it sleeps there.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -210,6 +211,27 @@ TEST(ReleaseWake, AHolderKilledWhileWaitedForFreesTheWaiterAtOnce) {
   EXPECT_LT(ms_to_return_after(w, [&] { fltest::kill_hard(p); }), locktest::kSchedulingSlackMs);
   EXPECT_EQ(w.status.load(), Status::ok);
   fltest::wait_exit(p);
+}
+
+// A waiter killed while it sleeps on the table leaves its slot marked; the next release
+// clears the mark (one wake call for nobody), so later releases make no call at all.
+TEST(ReleaseWake, AWaiterKilledInItsSleepCostsOneReleaseACallNotEveryLaterOne) {
+  fltest::TempDir dir;
+  auto a = open_lock(dir.file("x"));
+  a->lock(LockMode::exclusive, filelock::kForever);
+  REQUIRE_TABLE(dir.file("x"));
+  const ReleaseWake slot = slot_of(dir.file("x"));
+  auto waiter = fltest::spawn_helper("hold", {dir.file("x"), "exclusive", "0"});
+  for (int i = 0; i < 500 && !slot.sleepers(); ++i) sleep_ms(10);
+  ASSERT_TRUE(slot.sleepers()) << "the waiter process never slept on the table";
+  fltest::kill_hard(waiter);
+  fltest::wait_exit(waiter);
+  EXPECT_TRUE(slot.sleepers()) << "nothing cleared the dead sleeper's mark";
+  a->unlock();
+  EXPECT_FALSE(slot.sleepers()) << "the release left the dead sleeper's mark for the next";
+  a->lock(LockMode::exclusive, filelock::kForever);
+  a->unlock();
+  EXPECT_FALSE(slot.sleepers());
 }
 
 // The watcher thread a forked child inherits does not exist there: the child's waits

@@ -24,7 +24,7 @@ namespace filelock::platform {
 
 struct ReleaseWakeSlot {
   std::atomic<uint32_t> generation;
-  std::atomic<uint32_t> waiters;
+  std::atomic<uint32_t> sleepers;  // non-zero: a wait may sleep on generation
   std::atomic<int32_t> holder;
   std::atomic<uint32_t> pid_ns;  // the holder's (low bits of its inode)
   std::atomic<uint64_t> key;     // the held file's
@@ -49,7 +49,7 @@ ReleaseWakeSlot *open_table() noexcept {
   return nullptr;  // the macOS way of waiting, tested on Linux: no table there
 #else
   char name[64];
-  std::snprintf(name, sizeof name, "/filelock-wake-%u-v2", static_cast<unsigned>(::geteuid()));
+  std::snprintf(name, sizeof name, "/filelock-wake-%u-v3", static_cast<unsigned>(::geteuid()));
   const int fd = injected(Syscall::wake_table) ? -1 : ::shm_open(name, O_RDWR | O_CREAT, 0600);
   if (fd < 0) return nullptr;
   void *map = MAP_FAILED;
@@ -101,14 +101,16 @@ void ReleaseWake::released() const noexcept {
   int32_t self = self_;
   slot_->holder.compare_exchange_strong(self, 0);  // a later holder's mark stays
   slot_->generation.fetch_add(1);
-  // Pairs with join() then generation(): either the waiter reads the new generation or
-  // this reads its registration (both sequentially consistent).
-  if (slot_->waiters.load() != 0) futex(&slot_->generation, FUTEX_WAKE, INT_MAX);
+  // Pairs with sleep()'s mark then the kernel's read of the generation: either the
+  // sleeper's read finds the new generation, or this finds its mark (all sequentially
+  // consistent). Clearing the mark wakes every sleeper, and each marks again before it
+  // sleeps again, so a sleeper that died or left marks it for one release, not forever.
+  if (slot_->sleepers.load() != 0 && slot_->sleepers.exchange(0) != 0)
+    futex(&slot_->generation, FUTEX_WAKE, INT_MAX);
 }
 
-void ReleaseWake::join() const noexcept { slot_->waiters.fetch_add(1); }
-void ReleaseWake::leave() const noexcept { slot_->waiters.fetch_sub(1); }
 uint32_t ReleaseWake::generation() const noexcept { return slot_->generation.load(); }
+bool ReleaseWake::sleepers() const noexcept { return slot_->sleepers.load() != 0; }
 
 int32_t ReleaseWake::waking_holder() const noexcept {
   if (!waitv_works.load(std::memory_order_relaxed)) return 0;
@@ -132,6 +134,7 @@ ReleaseWake::Sleep ReleaseWake::sleep(uint32_t generation, Wakeup &wakeup, uint3
   struct timespec ts;
   ts.tv_sec = static_cast<time_t>(ns / 1000000000);
   ts.tv_nsec = static_cast<long>(ns % 1000000000);
+  slot_->sleepers.store(1);
   wakeup.word_sleepers_.fetch_add(1);
   const long rc = ::syscall(SYS_futex_waitv, words, 2, 0, &ts, CLOCK_MONOTONIC);
   const int err = errno;
