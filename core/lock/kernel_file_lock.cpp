@@ -84,7 +84,7 @@ KernelFileLock::~KernelFileLock() {
       // Closing the descriptor below releases the lock anyway.
     }
   }
-  close_file();
+  close_file(release);
   if (release && exclusive) wake_.released();
 }
 
@@ -124,12 +124,15 @@ void KernelFileLock::reopen() {
   platform::close(old_fd);
 }
 
-void KernelFileLock::close_file() noexcept {
+void KernelFileLock::close_file(bool released) noexcept {
   std::shared_ptr<InodeEntry> entry = std::move(inode_);
   InodeRegistry::instance().leave(entry, &slot_);
   platform::close(fd_);
   fd_ = platform::kInvalidFile;
-  if (entry) entry->released();  // a lock this handle held is gone with the descriptor
+  // A lock this handle held is gone with the descriptor: local waiters look again. One
+  // that held nothing changes nothing for them, and a signal would only wake them for
+  // nothing (or end the next wait's first sleep at once).
+  if (entry && released) entry->released();
 }
 
 bool KernelFileLock::inherited() const noexcept {

@@ -78,7 +78,7 @@ class KernelFileLock final : public Lock {
 
   void make_record();
   void open_file();
-  void close_file() noexcept;
+  void close_file(bool released) noexcept;  // released: it held a lock until now
   bool inherited() const noexcept;
   bool try_acquire(LockMode mode);
   WaitStep keep_if_linked();
