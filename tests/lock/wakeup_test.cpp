@@ -1,7 +1,7 @@
 // The engine's one waiting primitive (platform/wakeup.hpp): a wait returns true once for
 // any number of signals given before it, a signal from another thread ends a sleep at
-// once, drain() forgets what came before, and a wait that also watches a descriptor
-// ends when that one is ready.
+// once, whichever way it sleeps, drain() forgets what came before, and a wait that also
+// watches a descriptor ends when that one is ready.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -68,6 +68,27 @@ TEST(WakeupWait, DrainForgetsEarlierSignals) {
   EXPECT_FALSE(wait_for(w, 30ms));
   w.signal();
   EXPECT_TRUE(wait_for(w, 5s)) << "a signal after the drain was lost";
+}
+
+// On Linux wait_until sleeps on the signal word and wait_until_either polls the event:
+// a signal one of them took is not seen again by the other (an event write it left
+// behind is drained, not taken for a new signal), and each is woken across threads.
+TEST(WakeupWait, ASignalTakenByOneKindOfSleepDoesNotEndTheOther) {
+  Wakeup w;
+  auto on_word = [&](Clock::duration d) { return wait_for(w, d); };
+  auto on_event = [&](Clock::duration d) {
+    return w.wait_until_either(kInvalidFile, false, Clock::now() + d);
+  };
+  for (int first = 0; first < 2; ++first) {
+    std::thread t([&] {
+      std::this_thread::sleep_for(5ms);
+      w.signal();
+    });
+    EXPECT_TRUE(first == 0 ? on_word(10s) : on_event(10s));
+    t.join();
+    EXPECT_FALSE(on_event(30ms)) << "round " << first;
+    EXPECT_FALSE(on_word(30ms)) << "round " << first;
+  }
 }
 
 #ifndef _WIN32

@@ -42,6 +42,8 @@ Wakeup::~Wakeup() {
 
 void Wakeup::signal() noexcept {
   if (write_end_ < 0) return;
+  signals_.fetch_add(1);
+  if (fd_sleepers_.load() == 0) return;
   const char one = 1;
   // A full pipe already holds a pending signal: EAGAIN is fine. On glibc, a raw system
   // call for the reason eventfd_wakeup.cpp gives (a late pthread_cancel).
@@ -54,8 +56,11 @@ void Wakeup::signal() noexcept {
 #endif
 }
 
-void Wakeup::drain() noexcept {
-  if (event_ < 0) return;
+bool Wakeup::wait_until(bool forever, std::chrono::steady_clock::time_point deadline) noexcept {
+  return wait_until_either(kInvalidFile, forever, deadline);
+}
+
+void Wakeup::drain_event() noexcept {
   char buf[64];
   while (true) {
     ssize_t n = ::read(event_, buf, sizeof buf);

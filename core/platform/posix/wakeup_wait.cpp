@@ -1,5 +1,7 @@
-// Sleeping on a Wakeup, the same for its eventfd (linux/) and pipe (posix/pipe_wakeup.cpp)
-// forms: poll the event's read side, and another descriptor if given, until the deadline.
+// Sleeping on a Wakeup's event, the same for its eventfd (linux/) and pipe
+// (posix/pipe_wakeup.cpp) forms: poll the event's read side, and another descriptor if
+// given, until the deadline. The event only says "look at the signal word": one written
+// for a signal an earlier wait took is drained and the poll goes on.
 // ppoll takes a nanosecond deadline where it exists (Linux); elsewhere poll's
 // millisecond timeout is rounded up, so a deadline is never cut short.
 #include <poll.h>
@@ -43,17 +45,29 @@ bool poll_until(struct pollfd *fds, nfds_t count, bool forever,
 
 }  // namespace
 
-bool Wakeup::wait_until(bool forever, std::chrono::steady_clock::time_point deadline) noexcept {
-  return wait_until_either(kInvalidFile, forever, deadline);
+void Wakeup::drain() noexcept {
+  if (event_ < 0) return;
+  seen_.store(signals_.load());
+  drain_event();
 }
 
 bool Wakeup::wait_until_either(NativeFile other, bool forever,
                                std::chrono::steady_clock::time_point deadline) noexcept {
   if (event_ < 0) return false;  // never made (error()): nothing could wake it
-  struct pollfd fds[2] = {{event_, POLLIN, 0}, {other, POLLIN, 0}};
-  if (!poll_until(fds, other >= 0 ? 2 : 1, forever, deadline)) return false;
-  if (fds[0].revents & POLLIN) drain();
-  return true;
+  fd_sleepers_.fetch_add(1);     // from here on every signal() writes the event
+  bool woke = false;
+  while (!(woke = take())) {
+    struct pollfd fds[2] = {{event_, POLLIN, 0}, {other, POLLIN, 0}};
+    if (!poll_until(fds, other >= 0 ? 2 : 1, forever, deadline)) break;
+    if (fds[0].revents & POLLIN) drain_event();
+    if (other >= 0 && (fds[1].revents & POLLIN)) {
+      take();
+      woke = true;
+      break;
+    }
+  }
+  fd_sleepers_.fetch_sub(1);
+  return woke;
 }
 
 }  // namespace filelock::platform
