@@ -6,6 +6,8 @@
 //   lock.*wait_cpu_us       CPU time (all threads) the waiter spends per ~2 ms wait:
 //                           near zero unless waiting polls
 //   lock.fl_norec_*         filelock with the holder record off: the lock alone
+//   lock.fl_foreign_*       filelock waiting for a raw flock holder (flock(1), gofrs):
+//                           the waiter-thread path
 //   lock.floor_*            the design's floor written as raw syscalls: what filelock's
 //                           rules cost before any of its own code runs (see BENCHMARKS.md)
 #include <fcntl.h>
@@ -238,7 +240,7 @@ double cpu_time_us() {
   return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
 }
 
-Handoffs handoff(const LockerFactory &make, int rounds) {
+Handoffs handoff(const LockerFactory &make_holder, const LockerFactory &make_waiter, int rounds) {
   auto *stamp = static_cast<Stamp *>(
       ::mmap(nullptr, sizeof(Stamp), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   check_os(stamp != MAP_FAILED, "mmap");
@@ -247,7 +249,7 @@ Handoffs handoff(const LockerFactory &make, int rounds) {
   pid_t pid = ::fork();
   check_os(pid >= 0, "fork");
   if (pid == 0) {
-    auto lk = make();
+    auto lk = make_holder();
     for (int r = 0; r < rounds; ++r) {
       lk->lock();
       write_byte(held[1]);
@@ -262,7 +264,7 @@ Handoffs handoff(const LockerFactory &make, int rounds) {
   }
   Handoffs out;
   {
-    auto lk = make();
+    auto lk = make_waiter();
     const double cpu_before = cpu_time_us();
     for (int r = 0; r < rounds; ++r) {
       if (!read_byte(held[0])) die("handoff: holder process ended early");
@@ -302,23 +304,32 @@ void handoffs(const Config &cfg) {
   LockerFactory make_lockdir = [&] {
     return std::make_unique<FilelockHandle>(fl_dir, FL_BACKEND_LOCKDIR);
   };
-  Handoffs raw_all, floor_all, fl_all, fl_norec_all, lockfile_all, lockdir_all;
+    // A holder that is not filelock (flock(1), gofrs/flock, py-filelock): raw flock on the
+  // sidecar, waited for by filelock through its waiter thread.
+  const std::string fl_foreign = cfg.dir + "/fl_foreign_handoff";
+  LockerFactory make_foreign_holder = [&] {
+    return std::make_unique<RawFlock>(fl_foreign + ".lock");
+  };
+  LockerFactory make_fl_foreign = [&] { return std::make_unique<FilelockHandle>(fl_foreign); };
+  Handoffs raw_all, floor_all, fl_all, fl_norec_all, fl_foreign_all, lockfile_all, lockdir_all;
   auto add = [](Handoffs &all, const Handoffs &h) {
     all.latency_us.insert(all.latency_us.end(), h.latency_us.begin(), h.latency_us.end());
     all.cpu_us += h.cpu_us;
   };
   // Series alternate so both see the same machine load.
   for (int s = 0; s < series; ++s) {
-    add(raw_all, handoff(make_raw, rounds));
-    add(floor_all, handoff(make_floor, rounds));
-    add(fl_all, handoff(make_fl, rounds));
-    add(fl_norec_all, handoff(make_fl_norec, rounds));
-    add(lockfile_all, handoff(make_lockfile, rounds));
-    add(lockdir_all, handoff(make_lockdir, rounds));
+    add(raw_all, handoff(make_raw, make_raw, rounds));
+    add(floor_all, handoff(make_floor, make_floor, rounds));
+    add(fl_all, handoff(make_fl, make_fl, rounds));
+    add(fl_norec_all, handoff(make_fl_norec, make_fl_norec, rounds));
+    add(fl_foreign_all, handoff(make_foreign_holder, make_fl_foreign, rounds));
+    add(lockfile_all, handoff(make_lockfile, make_lockfile, rounds));
+    add(lockdir_all, handoff(make_lockdir, make_lockdir, rounds));
   }
   const double waits = static_cast<double>(series) * rounds;
   for (auto [name, h] : {std::pair{"raw", &raw_all}, std::pair{"floor", &floor_all},
                          std::pair{"fl", &fl_all}, std::pair{"fl_norec", &fl_norec_all},
+                         std::pair{"fl_foreign", &fl_foreign_all},
                          std::pair{"fl_lockfile", &lockfile_all},
                          std::pair{"fl_lockdir", &lockdir_all}}) {
     const std::string prefix = std::string("lock.") + name;
