@@ -2,7 +2,7 @@
 // beside raw blocking flock(2), both on the sidecar "<path>.lock", same run, rounds
 // alternating between them so machine load hits all alike. fl_norec is filelock with
 // the holder record off: the lock alone, without the record's pwrite (on ext4 the
-// first write after a clock tick dirties the inode's times, 3-5 us after a handoff).
+// first write after a clock tick dirties the inode's times, 3.5-5.5 us after a handoff).
 //   handoff.{fl,fl_norec,raw}_fresh_*_us     a new holder process per round: it locks,
 //                                            says so, holds 2 ms, releases and exits
 //                                            (a job runner, `filelock run`, a forking
@@ -181,18 +181,17 @@ void handoff_rows(const Config &cfg, const char *name, double (*round)(const Rou
   const std::string base = cfg.dir + "/" + name;
   struct Series {
     const char *name;
-    Kind kind;
     Lock waiter;
     Round round;
     std::vector<double> us;
+    Series(const char *n, Kind k, const std::string &path, std::atomic<double> *stamp,
+           const Pipe *held)
+        : name(n), waiter(k, path), round{k, path, &waiter, stamp, held} {}
   };
-  Series all[] = {{"raw", Kind::raw, {Kind::raw, base + "_raw"}, {}, {}},
-                  {"fl", Kind::fl, {Kind::fl, base + "_fl"}, {}, {}},
-                  {"fl_norec", Kind::fl_norec, {Kind::fl_norec, base + "_fl_norec"}, {}, {}}};
-  for (Series &s : all) {
-    s.round = {s.kind, base + "_" + s.name, &s.waiter, stamp, &held};
-    round(s.round);
-  }
+  Series all[] = {{"raw", Kind::raw, base + "_raw", stamp, &held},
+                  {"fl", Kind::fl, base + "_fl", stamp, &held},
+                  {"fl_norec", Kind::fl_norec, base + "_fl_norec", stamp, &held}};
+  for (Series &s : all) round(s.round);  // warm-up
   for (int i = 0; i < rounds; ++i)
     for (Series &s : all) s.us.push_back(round(s.round));
   for (const Series &s : all) {
@@ -210,7 +209,7 @@ struct Contender {
   double worst_wait_us;
 };
 
-void contend(Kind lock_kind, const std::string &path, double run_us, const char *kind) {
+void contend(Kind kind, const std::string &path, double run_us, const char *label) {
   auto *result = shared_map<Contender>(kContenders);
   auto *start_us = shared_map<std::atomic<double>>();
   Pipe ready, go;
@@ -220,7 +219,7 @@ void contend(Kind lock_kind, const std::string &path, double run_us, const char 
     check(pids[i] >= 0, "fork");
     if (pids[i] != 0) continue;
     go.close_write();
-    Lock lk(lock_kind, path);
+    Lock lk(kind, path);
     ready.signal();
     char b;
     if (::read(go.fd[0], &b, 1) != 0) ::_exit(1);  // the parent closes its end: all start
@@ -251,7 +250,7 @@ void contend(Kind lock_kind, const std::string &path, double run_us, const char 
     total += result[i].acquisitions;
     worst = std::max(worst, result[i].worst_wait_us);
   }
-  const std::string prefix = std::string("handoff.") + kind + "_fair_";
+  const std::string prefix = std::string("handoff.") + label + "_fair_";
   emit(prefix + "worst_wait_us", worst);
   emit(prefix + "min_acquisitions", static_cast<double>(lo));
   emit(prefix + "max_acquisitions", static_cast<double>(hi));

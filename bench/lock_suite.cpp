@@ -304,7 +304,7 @@ void handoffs(const Config &cfg) {
   LockerFactory make_lockdir = [&] {
     return std::make_unique<FilelockHandle>(fl_dir, FL_BACKEND_LOCKDIR);
   };
-    // A holder that is not filelock (flock(1), gofrs/flock, py-filelock): raw flock on the
+  // A holder that is not filelock (flock(1), gofrs/flock, py-filelock): raw flock on the
   // sidecar, waited for by filelock through its waiter thread.
   const std::string fl_foreign = cfg.dir + "/fl_foreign_handoff";
   LockerFactory make_foreign_holder = [&] {
