@@ -152,6 +152,9 @@ BINDING_OTHERS = [
     ("lock+unlock", "binding.py_lock_us", "py-filelock", "pylock.py_filelock_us"),
     ("lock+unlock", "binding.py_lock_us", "portalocker", "pylock.portalocker_us"),
     ("lock+unlock", "binding.go_lock_us", "gofrs/flock", "golock.gofrs_flock_us"),
+    # gofrs/flock's own benchmark program with its import switched to the drop-in.
+    ("lock+unlock, gofrs's program on filelock.dev/filelock/flock", "golock.filelock_dropin_us",
+     "gofrs/flock", "golock.gofrs_flock_us"),
     ("txn 1 KiB, FULL", "binding.py_txn_1k_us", "py-filelock + JSON replace",
      "pylock.py_filelock_txn_1k_us"),
     ("txn 1 KiB, FULL", "binding.py_txn_1k_us", "portalocker + JSON replace",

@@ -50,6 +50,18 @@ go_bench() {
   else
     skip "gofrs/flock (apt-get install golang-go golang-github-gofrs-flock-dev)"
   fi
+  if command -v go >/dev/null && [ -f "$build/bindings/go/pkgconfig/filelock.pc" ]; then
+    # The same program with its import switched to the drop-in filelock.dev/filelock/flock.
+    mkdir -p "$work/dropin"
+    sed 's|"github.com/gofrs/flock"|"filelock.dev/filelock/flock"|; s|golock.gofrs_flock_us|golock.filelock_dropin_us|' \
+      "$anchors/gofrs_flock.go" >"$work/dropin/main.go"
+    printf 'module dropin\n\ngo 1.19\n\nrequire filelock.dev/filelock v0.0.0\n\nreplace filelock.dev/filelock => %s\n' \
+      "$repo/bindings/go" >"$work/dropin/go.mod"
+    (cd "$work/dropin" &&
+      env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
+        GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
+        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 go run . "$work/dropin.lock")
+  fi
   if [ -f /usr/include/boost/interprocess/sync/file_lock.hpp ]; then
     g++ -O2 -std=c++17 -o "$work/boost_file_lock" "$anchors/boost_file_lock.cpp" -lpthread &&
       "$work/boost_file_lock" "$work/boost.lock"

@@ -1,6 +1,7 @@
 package filelock
 
 import (
+	"io/fs"
 	"time"
 
 	"filelock.dev/filelock/internal/native"
@@ -52,6 +53,10 @@ type Options struct {
 	// to exclude them on that file. Kernel backends only (LOCKFILE/LOCKDIR delete their
 	// lock, so they refuse it); not for OpenState, whose lock must be a sidecar.
 	NoSidecar bool
+	// FileMode is the permission bits of a lock file this Lock creates (the umask
+	// applies; an existing file keeps its own); zero: 0644. Anything beyond the
+	// permission bits (fs.ModePerm, setuid, setgid, sticky) is ErrInvalid at Lock.
+	FileMode fs.FileMode
 	// Etcd holds an etcd:// name's connection settings, as an alternative to the name's
 	// query; a file path refuses any of them (ErrInvalid).
 	Etcd EtcdOptions
@@ -86,6 +91,9 @@ func nativeLockOptions(o Options) native.Fl_lock_options {
 	if o.NoSidecar {
 		n.SetSidecar(0)
 	}
+	if o.FileMode != 0 {
+		n.SetFile_mode(unixMode(o.FileMode))
+	}
 	if o.RetryDelay > 0 {
 		n.SetRetry_interval_ms(int(ceilMillis(o.RetryDelay)))
 	}
@@ -116,6 +124,24 @@ func applyEtcdOptions(n native.Fl_lock_options, e EtcdOptions) {
 			s.set(s.value)
 		}
 	}
+}
+
+// unixMode is m as a mode_t: Go keeps setuid, setgid and sticky outside the low bits,
+// and anything else non-permission passes through above 07777, which the library refuses.
+func unixMode(m fs.FileMode) uint {
+	u := uint(m & fs.ModePerm)
+	for _, b := range []struct {
+		bit fs.FileMode
+		val uint
+	}{{fs.ModeSetuid, 04000}, {fs.ModeSetgid, 02000}, {fs.ModeSticky, 01000}} {
+		if m&b.bit != 0 {
+			u |= b.val
+		}
+	}
+	if m&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0 {
+		u |= 1 << 16
+	}
+	return u
 }
 
 // timeoutMillis maps a non-zero timeout onto fl_lock's timeout_ms: positive waits,

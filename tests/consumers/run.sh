@@ -111,7 +111,7 @@ if [ -n "$go_deb" ]; then
   depends_on "$go_deb" "libfilelock-dev (= $version)"
   depends_on "$go_deb" golang-go
   [ "$(dpkg-deb -f "$go_deb" Architecture)" = all ] || fail "golang-filelock-dev is not Architecture: all"
-  for f in go.mod lock.go state.go internal/native/native.go internal/native/native_wrap.c; do
+  for f in go.mod lock.go state.go flock/flock.go internal/native/native.go internal/native/native_wrap.c; do
     grep -q " \.$go_dir/$f\$" "$work/go.contents" || fail "golang-filelock-dev lacks $go_dir/$f"
   done
   if grep -q '_test\.go$' "$work/go.contents"; then fail "golang-filelock-dev ships tests"; fi

@@ -2,10 +2,12 @@
 """filelock against the tools that lock a path itself, with real processes both ways.
 
 Usage: neighbours.py --filelock PATH/TO/filelock [--gofrs PATH/TO/gofrs-locker]
+                     [--gofrs-dropin PATH/TO/gofrs-locker-on-filelock]
                      [--neighbour-python PYTHON]
 
 Sides that lock the path itself: `filelock run --no-sidecar`, the Python binding's
-FileLock(lock_file=PATH) (neighbour.py), and the neighbours: flock(1), gofrs/flock (a Go
+FileLock(lock_file=PATH) (neighbour.py), the gofrs/flock program built with its import
+switched to filelock.dev/filelock/flock (--gofrs-dropin), and the neighbours: flock(1), gofrs/flock (a Go
 program built against Debian's golang-github-gofrs-flock-dev), py-filelock, portalocker
 (all flock(2)) and fasteners (fcntl record locks, met by filelock's OFD backend).
 py-filelock on "X.lock" also meets the binding's default FileLock("X") (the sidecar).
@@ -173,6 +175,9 @@ def add_tests():
         "fcntl": [shell_side("filelock-run-ofd", [cli, "run", "--no-sidecar", "--backend", "ofd"]),
                   python_side("libfilelock-ofd", sys.executable)],
     }
+    if ARGS.gofrs_dropin:
+        ours["flock"].append(Side("gofrs-dropin",
+                                  lambda action, path: [ARGS.gofrs_dropin, action, path]))
     npy = ARGS.neighbour_python
     theirs = {
         "flock(1)": ("flock", shell_side("flock1", ["flock"])),
@@ -204,6 +209,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--filelock", required=True)
     parser.add_argument("--gofrs")
+    parser.add_argument("--gofrs-dropin")
     parser.add_argument("--neighbour-python", default=sys.executable)
     parser.add_argument("--require", action="store_true",
                         help="fail, rather than skip, when a neighbour is missing")

@@ -1,6 +1,7 @@
 // A Go program outside the source tree that uses filelock.dev/filelock as installed by
 // golang-filelock-dev: checks the library version, takes a lock another handle cannot
-// get, commits a state transaction and reads it back, then prints where
+// get, takes one through the gofrs/flock-shaped package filelock.dev/filelock/flock,
+// commits a state transaction and reads it back, then prints where
 // libfilelock.so.1 was loaded from and "ok VERSION".
 //
 //	consumer VERSION DIR
@@ -15,6 +16,7 @@ import (
 	"strings"
 
 	"filelock.dev/filelock"
+	"filelock.dev/filelock/flock"
 )
 
 func main() {
@@ -45,6 +47,17 @@ func run(version, dir string) error {
 	}
 	if err := holder.Unlock(); err != nil {
 		return err
+	}
+
+	job := flock.New(filepath.Join(dir, "job.pid"))
+	if ok, err := job.TryLock(); !ok || err != nil {
+		return fmt.Errorf("flock TryLock: %v %v", ok, err)
+	}
+	if err := job.Close(); err != nil {
+		return err
+	}
+	if err := flock.New(filepath.Join(dir, "missing", "job.pid")).Lock(); !os.IsNotExist(err) {
+		return fmt.Errorf("flock Lock in a missing folder: %v, want an error os.IsNotExist accepts", err)
 	}
 
 	path := filepath.Join(dir, "pipeline.json")
