@@ -23,6 +23,12 @@ if [ ${#targets[@]} -eq 0 ]; then
   for dir in tests/fuzz/corpus/*/; do targets+=("$(basename "$dir")"); done
 fi
 mkdir -p "$build/artifacts"
+# The targets' scratch files, removed afterwards (a run ends without exit handlers).
+scratch_base=/dev/shm
+[ -w "$scratch_base" ] || scratch_base=${TMPDIR:-/tmp}
+FILELOCK_FUZZ_DIR=$(mktemp -d "$scratch_base/filelock-fuzz-run-XXXXXX")
+export FILELOCK_FUZZ_DIR
+trap 'rm -rf "$FILELOCK_FUZZ_DIR"' EXIT
 failed=()
 total=0
 for t in "${targets[@]}"; do

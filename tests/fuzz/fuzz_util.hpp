@@ -65,11 +65,14 @@ inline std::string text_of(const cJSON *node) {
 
 namespace fuzz {
 
-// A private directory for the whole run, removed at exit: in /dev/shm where there is
-// one (file-backed targets run thousands of times a second), else in TMPDIR.
+// A private directory for the whole run: in FILELOCK_FUZZ_DIR when set (scripts/fuzz.sh
+// makes one and removes it afterwards: libFuzzer ends a run without the atexit handlers
+// below), else in /dev/shm where there is one (file-backed targets run thousands of
+// times a second), else in TMPDIR; removed at exit where exit handlers run.
 inline const std::string &scratch_dir() {
   static const std::string dir = [] {
-    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : std::getenv("TMPDIR");
+    const char *base = std::getenv("FILELOCK_FUZZ_DIR");
+    if (base == nullptr) base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : std::getenv("TMPDIR");
     std::string tmpl = std::string(base ? base : "/tmp") + "/filelock-fuzz-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     std::atexit([] {
