@@ -4,13 +4,17 @@
 // holder that dies wakes it at once (in a forked child too); a mark that lies costs at
 // most kReleaseWakeSpan, and a sleeper that dies one release's wake call; cancel and
 // timeouts keep their promises while it sleeps there.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "io/lock_io.hpp"
@@ -327,6 +331,27 @@ TEST(ReleaseWake, TimeoutsEndOnTimeWhileSleepingOnTheTable) {
   }
   fltest::kill_hard(p);
   fltest::wait_exit(p);
+}
+
+// The previous version's table goes when a process first opens this version's.
+TEST(ReleaseWake, ThePreviousVersionsTableIsRemoved) {
+  fltest::TempDir dir;
+  auto a = open_lock(dir.file("x"));
+  REQUIRE_TABLE(dir.file("x"));
+  const std::string v2 = "/filelock-wake-" + std::to_string(::geteuid()) + "-v2";
+  const int fd = ::shm_open(v2.c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ::close(fd);
+  auto p = filelock_holder(dir.file("x"), 0);  // a new process: it opens the table
+  EXPECT_EQ(fltest::wait_exit(p), 0);
+  const int again = ::shm_open(v2.c_str(), O_RDONLY, 0);
+  const int err = errno;
+  if (again >= 0) {
+    ::close(again);
+    ::shm_unlink(v2.c_str());
+  }
+  EXPECT_EQ(again, -1);
+  EXPECT_EQ(err, ENOENT);
 }
 
 // With no table to open, waits go to the kernel and are woken all the same.

@@ -59,7 +59,13 @@ ReleaseWakeSlot *open_table() noexcept {
       (st.st_size >= static_cast<off_t>(kTableBytes) || ::ftruncate(fd, kTableBytes) == 0))
     map = ::mmap(nullptr, kTableBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   ::close(fd);
-  return map == MAP_FAILED ? nullptr : static_cast<ReleaseWakeSlot *>(map);
+  if (map == MAP_FAILED) return nullptr;
+  // The previous version's table (a waiter count where v3 has a sleeper mark) would stay
+  // in /dev/shm until reboot. Processes of that version keep their mapping; a later one
+  // of theirs makes a fresh table, and waits between the two go to the kernel.
+  std::snprintf(name, sizeof name, "/filelock-wake-%u-v2", static_cast<unsigned>(::geteuid()));
+  ::shm_unlink(name);
+  return static_cast<ReleaseWakeSlot *>(map);
 #endif
 }
 
