@@ -16,11 +16,19 @@ import (
 // processes with their own lock tables, killable at will.
 const helperEnv = "FILELOCK_GO_HELPER"
 
+// afterTests run once every test has ended (os.Exit skips deferred calls): cleanups of
+// what tests share, such as a program built once for all of them.
+var afterTests []func()
+
 func TestMain(m *testing.M) {
 	if role := os.Getenv(helperEnv); role != "" {
 		os.Exit(runHelper(role, os.Args[len(os.Args)-2:]))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range afterTests {
+		f()
+	}
+	os.Exit(code)
 }
 
 // platformHelpers are the roles that test files for one system add.

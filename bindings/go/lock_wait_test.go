@@ -305,6 +305,7 @@ func gofrsLocker(t testing.TB) string {
 			gofrsOnce.err = err
 			return
 		}
+		afterTests = append(afterTests, func() { os.RemoveAll(dir) })
 		out := filepath.Join(dir, "gofrs-locker")
 		src, _ := filepath.Abs("../../tests/interop/gofrs/main.go")
 		cmd := exec.Command("go", "build", "-o", out, src)
