@@ -75,33 +75,41 @@ func (f *Flock) String() string { return f.path }
 // Lock takes the exclusive lock, waiting as long as it takes; nil at once if it is
 // held already. A shared lock held is converted.
 func (f *Flock) Lock() error {
-	return f.wait(filelock.Exclusive)
+	_, err := f.take(filelock.Exclusive, func(l *filelock.Lock) (bool, error) { return waited(l.Lock()) })
+	return err
 }
 
 // RLock takes a shared lock, waiting as long as it takes; nil at once if one is held.
 func (f *Flock) RLock() error {
-	return f.wait(filelock.Shared)
+	_, err := f.take(filelock.Shared, func(l *filelock.Lock) (bool, error) { return waited(l.RLock()) })
+	return err
 }
 
 // TryLock takes the exclusive lock if it is free now: (false, nil) if it is not.
 func (f *Flock) TryLock() (bool, error) {
-	return f.try(filelock.Exclusive)
+	return f.take(filelock.Exclusive, (*filelock.Lock).TryLock)
 }
 
 // TryRLock takes a shared lock if no exclusive holder has the file now.
 func (f *Flock) TryRLock() (bool, error) {
-	return f.try(filelock.Shared)
+	return f.take(filelock.Shared, (*filelock.Lock).TryRLock)
 }
 
 // TryLockContext waits for the exclusive lock until it is taken (true, nil) or ctx is
 // done (false, ctx.Err()). The release wakes it: retryDelay is not needed.
 func (f *Flock) TryLockContext(ctx context.Context, retryDelay time.Duration) (bool, error) {
-	return f.tryContext(ctx, filelock.Exclusive)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return f.take(filelock.Exclusive, func(l *filelock.Lock) (bool, error) { return waited(l.LockContext(ctx)) })
 }
 
 // TryRLockContext waits for a shared lock as TryLockContext does.
 func (f *Flock) TryRLockContext(ctx context.Context, retryDelay time.Duration) (bool, error) {
-	return f.tryContext(ctx, filelock.Shared)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return f.take(filelock.Shared, func(l *filelock.Lock) (bool, error) { return waited(l.RLockContext(ctx)) })
 }
 
 // Unlock releases the lock; nil if none is held.
@@ -131,22 +139,10 @@ func (f *Flock) RLocked() bool {
 	return f.lk != nil && f.lk.RLocked()
 }
 
-func (f *Flock) wait(mode filelock.LockType) error {
-	f.m.Lock()
-	defer f.m.Unlock()
-	if f.holdsLocked(mode) {
-		return nil
-	}
-	if err := f.prepareLocked(); err != nil {
-		return err
-	}
-	if mode == filelock.Shared {
-		return osError(f.lk.RLock())
-	}
-	return osError(f.lk.Lock())
-}
-
-func (f *Flock) try(mode filelock.LockType) (bool, error) {
+// take holds mode through call, one of the Lock's calls for that mode, unless mode is
+// held already: (true, nil) then, as with gofrs/flock. A done context gives ctx.Err()
+// itself, as gofrs/flock does.
+func (f *Flock) take(mode filelock.LockType, call func(*filelock.Lock) (bool, error)) (bool, error) {
 	f.m.Lock()
 	defer f.m.Unlock()
 	if f.holdsLocked(mode) {
@@ -155,39 +151,12 @@ func (f *Flock) try(mode filelock.LockType) (bool, error) {
 	if err := f.prepareLocked(); err != nil {
 		return false, err
 	}
-	var ok bool
-	var err error
-	if mode == filelock.Shared {
-		ok, err = f.lk.TryRLock()
-	} else {
-		ok, err = f.lk.TryLock()
-	}
+	ok, err := call(f.lk)
 	return ok, osError(err)
 }
 
-func (f *Flock) tryContext(ctx context.Context, mode filelock.LockType) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	f.m.Lock()
-	defer f.m.Unlock()
-	if f.holdsLocked(mode) {
-		return true, nil
-	}
-	if err := f.prepareLocked(); err != nil {
-		return false, err
-	}
-	var err error
-	if mode == filelock.Shared {
-		err = f.lk.RLockContext(ctx)
-	} else {
-		err = f.lk.LockContext(ctx)
-	}
-	if err != nil {
-		return false, osError(err) // a done ctx gives ctx.Err() itself, as gofrs/flock
-	}
-	return true, nil
-}
+// waited gives a waiting call's result as a try's.
+func waited(err error) (bool, error) { return err == nil, err }
 
 func (f *Flock) holdsLocked(mode filelock.LockType) bool {
 	if f.lk == nil {
