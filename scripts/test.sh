@@ -56,6 +56,8 @@ bash scripts/fuzz.sh 8
 
 section "SIGKILL torture: C and binding workers killed at random while committing"
 BUILD=build bash scripts/torture.sh 30
+section "SIGKILL torture with a journal: appends and checkpoints killed at random"
+BUILD=build TORTURE_JOURNAL=4096 bash scripts/torture.sh 20
 
 section "ThreadSanitizer: the lock and state suites"
 cmake -S . -B build-tsan -DFILELOCK_BUILD_BINDINGS=OFF -DFILELOCK_BUILD_BENCHMARKS=OFF \

@@ -8,7 +8,9 @@
 #   every language reads the same count, `filelock state verify` finds no damage, and
 #   no temp file is left beside the state file.
 # Usage: scripts/torture.sh [SECONDS]   (default 45; BUILD=dir picks the build tree,
-# default build; TORTURE_DIR=dir keeps the state there instead of a temp dir)
+# default build; TORTURE_DIR=dir keeps the state there instead of a temp dir;
+# TORTURE_JOURNAL=BYTES gives every worker a journal of at most BYTES, so commits append
+# to it and, every few of them, one checkpoints it into the document)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-45}
@@ -27,6 +29,11 @@ fi
 args=()
 for w in "${workers[@]}"; do args+=(--worker "$w"); done
 [ -x "$build/bin/filelock" ] && args+=(--cli "$build/bin/filelock")
+if [ -n "${TORTURE_JOURNAL:-}" ]; then
+  # The document file lags the journal: the final count is read through the CLI.
+  [ -x "$build/bin/filelock" ] || { echo "torture: TORTURE_JOURNAL needs the CLI (in $build)" >&2; exit 2; }
+  export FILELOCK_WORKER_JOURNAL=$TORTURE_JOURNAL
+fi
 
 export PYTHONPATH="$build/python" LD_LIBRARY_PATH="$build/lib" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 exec /usr/bin/python3 - --seconds "$seconds" "${args[@]}" <<'EOF'
@@ -103,8 +110,15 @@ def main(workdir):
         kills[name] += 1
         acked[name] += w.acks
 
-    with open(path) as f:
-        doc = json.load(f)
+    if os.environ.get("FILELOCK_WORKER_JOURNAL"):
+        out = subprocess.run([args.cli, "state", "get", path], capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            print(f"torture: FAILED\n  filelock state get: exit {out.returncode}: {out.stderr.strip()}")
+            return 1
+        doc = json.loads(out.stdout)
+    else:
+        with open(path) as f:
+            doc = json.load(f)
     count, per = doc.get("count", 0), doc.get("workers", {})
     total_acked, total_kills = sum(acked.values()), sum(kills.values())
     if count != sum(per.values()):
@@ -132,7 +146,8 @@ def main(workdir):
         failures.append(f"stray files beside the state file: {leftovers}")
 
     lost = count - total_acked
-    print(f"torture: {args.seconds:g} s, {len(commands)} workers ({', '.join(sorted(commands))}): "
+    journal = os.environ.get("FILELOCK_WORKER_JOURNAL")
+    print(f"torture: {args.seconds:g} s{f', journal of {journal} bytes' if journal else ''}, {len(commands)} workers ({', '.join(sorted(commands))}): "
           f"{total_kills} kills, {total_acked} acknowledged commits, count {count} "
           f"({lost} committed but unacknowledged at a kill)")
     print("torture: per worker: " + ", ".join(f"{n} {acked[n]} acked/{kills[n]} kills/{per.get(n, 0)} in file"

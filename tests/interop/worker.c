@@ -1,7 +1,9 @@
 /* Interop worker in C: the same protocol as the Python, Go and C# workers.
  *   worker PATH ID N   N transactions, each adding one to /count and to /workers/ID,
  *                      printing "ack I" once commit I has returned FL_OK
- *   worker PATH read   prints the document's /count */
+ *   worker PATH read   prints the document's /count
+ * FILELOCK_WORKER_JOURNAL=BYTES in the environment opens the state with that
+ * journal_max_bytes (commits append to a journal, checkpointed past BYTES). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +45,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: worker PATH ID N | worker PATH read\n");
     return 2;
   }
-  if (fl_state_open(&st, argv[1], NULL) != FL_OK) return fail("open");
+  fl_state_options o;
+  fl_state_options_init(&o);
+  const char *journal = getenv("FILELOCK_WORKER_JOURNAL");
+  if (journal != NULL) o.journal_max_bytes = strtoll(journal, NULL, 10);
+  if (fl_state_open(&st, argv[1], &o) != FL_OK) return fail("open");
   if (strcmp(argv[2], "read") == 0) {
     fl_txn *t;
     long long count;

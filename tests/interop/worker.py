@@ -1,4 +1,5 @@
 """Interop worker in Python: the same protocol as worker.c (see there)."""
+import os
 import sys
 
 import libfilelock
@@ -6,7 +7,8 @@ import libfilelock
 
 def main() -> int:
     path, role = sys.argv[1], sys.argv[2]
-    with libfilelock.JsonState(path) as state:
+    journal = int(os.environ.get("FILELOCK_WORKER_JOURNAL", "0"))
+    with libfilelock.JsonState(path, journal_max_bytes=journal) as state:
         if role == "read":
             print(state.read().get("count", 0), flush=True)
             return 0

@@ -8,7 +8,8 @@ if (args.Length < 2)
     return 2;
 }
 var (path, role) = (args[0], args[1]);
-using var state = new JsonState(path);
+var journal = Environment.GetEnvironmentVariable("FILELOCK_WORKER_JOURNAL");
+using var state = new JsonState(path, journal is null ? null : new StateOptions { JournalMaxBytes = long.Parse(journal) });
 if (role == "read")
 {
     Console.WriteLine(state.Read()?["count"]?.GetValue<long>() ?? 0);

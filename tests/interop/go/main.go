@@ -21,7 +21,14 @@ func addOne(txn *filelock.Txn, pointer string) error {
 
 func run() error {
 	path, role := os.Args[1], os.Args[2]
-	state, err := filelock.OpenState(path, filelock.StateOptions{})
+	var err error
+	var opts filelock.StateOptions
+	if journal := os.Getenv("FILELOCK_WORKER_JOURNAL"); journal != "" {
+		if opts.JournalMaxBytes, err = strconv.ParseInt(journal, 10, 64); err != nil {
+			return err
+		}
+	}
+	state, err := filelock.OpenState(path, opts)
 	if err != nil {
 		return err
 	}
