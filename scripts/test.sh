@@ -4,7 +4,8 @@
 # cluster on 127.0.0.1 (tests/etcd/run.sh), the core and C API suites again under
 # AddressSanitizer + UndefinedBehaviorSanitizer and again built to wait the way macOS
 # does, the Windows build of the core, C API and Go binding suites under Wine, the macOS
-# cross-build, the fuzz targets, a SIGKILL torture run, the lock and state suites under
+# cross-build, the fuzz targets, SIGKILL torture runs (whole-document and journal
+# commits), the lock and state suites under
 # ThreadSanitizer, and the Debian package consumers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
