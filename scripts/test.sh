@@ -5,8 +5,8 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer and again built to wait the way macOS
 # does, the Windows build of the core, C API and Go binding suites under Wine, the macOS
 # cross-build, the fuzz targets, SIGKILL torture runs (whole-document and journal
-# commits), the lock and state suites under
-# ThreadSanitizer, and the Debian package consumers.
+# commits), the lock and state suites under ThreadSanitizer, and the Debian package
+# consumers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
