@@ -35,7 +35,10 @@ if [ -n "${TORTURE_JOURNAL:-}" ]; then
   export FILELOCK_WORKER_JOURNAL=$TORTURE_JOURNAL
 fi
 
+# DOTNET_EnableDiagnostics=0: a killed .NET process would leave its diagnostic pipes and
+# socket in /tmp (three files per kill).
 export PYTHONPATH="$build/python" LD_LIBRARY_PATH="$build/lib" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export DOTNET_EnableDiagnostics=0
 exec /usr/bin/python3 - --seconds "$seconds" "${args[@]}" <<'EOF'
 import argparse, json, os, random, shlex, shutil, signal, subprocess, sys, tempfile, threading, time
 

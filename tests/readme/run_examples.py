@@ -60,7 +60,8 @@ def csharp_example(code, work, build, src, env):
 </Project>
 """)
     shutil.copy(os.path.join(src, "bindings", "csharp", "nuget.config"), work)
-    denv = dict(env, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1")
+    # The dotnet CLI leaves empty directories in the temp folder: keep them in `work`.
+    denv = dict(env, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1", TMPDIR=work)
     run(["dotnet", "build", "Example.csproj", "-c", "Release", "-o", "out", "--disable-build-servers",
          "-nodeReuse:false", f"-p:FilelockBuildDir={build}"], work, denv)
     return run(["dotnet", os.path.join("out", "Example.dll")], work, denv)
