@@ -278,6 +278,9 @@ EOF
   go test -c -o "$OUT/bin/filelock_go_test.exe" .) || fail "Go test build failed"
 
 export WINEPREFIX="$BUILD/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+# Wine makes a directory in the temp folder per start and leaves it: not in /tmp.
+export TMPDIR="$BUILD/tmp"
+mkdir -p "$TMPDIR"
 if [[ ! -f "$WINEPREFIX/system.reg" ]]; then
   echo "windows-check: creating the Wine prefix (first run only)"
   "$WINE" wineboot -i >/dev/null 2>&1 || fail "wineboot failed"
