@@ -131,7 +131,8 @@ if [ -n "$cil_deb" ]; then
 fi
 # Every package as Debian would take it: lintian's errors fail, its warnings are shown.
 step "lintian"
-lintian --tag-display-limit 0 "$work"/debs/*.deb >"$work/lintian.log" 2>&1 || lintian_rc=$?
+# TMPDIR: lintian leaves its mldbm-* databases in the temp folder; $work goes at exit.
+TMPDIR="$work" lintian --tag-display-limit 0 "$work"/debs/*.deb >"$work/lintian.log" 2>&1 || lintian_rc=$?
 grep -v 'running with root privileges' "$work/lintian.log" || true
 [ "${lintian_rc:-0}" -eq 0 ] || fail "lintian found errors (E: above)"
 grep -q '^[EW]: ' "$work/lintian.log" || echo "lintian: no errors, no warnings"
@@ -338,9 +339,11 @@ if [ -n "$cil_deb" ] && command -v dotnet >/dev/null; then
     if [ -d "$sdk_feed" ]; then echo "<add key=\"sdk\" value=\"$sdk_feed\" />"; fi
     echo '</packageSources></configuration>'
   } >"$work/cs/nuget.config"
+  # TMPDIR: the dotnet CLI leaves empty directories in the temp folder.
+  mkdir -p "$work/cs/tmp"
   dotnet_env=(env -i PATH=/usr/bin:/bin HOME="$work/home" DOTNET_CLI_HOME="$work/home"
               DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-              NUGET_PACKAGES="$work/cs/packages")
+              NUGET_PACKAGES="$work/cs/packages" TMPDIR="$work/cs/tmp")
   "${dotnet_env[@]}" dotnet restore "$work/cs/app/SystemConsumer.csproj" --configfile "$work/cs/nuget.config" \
     --disable-build-servers >"$work/cs.log" 2>&1 || { cat "$work/cs.log" >&2; fail "restore the C# consumer"; }
   "${dotnet_env[@]}" dotnet build "$work/cs/app/SystemConsumer.csproj" --no-restore -c Release \
