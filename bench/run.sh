@@ -25,13 +25,14 @@ echo "filelock $(git -C "$repo" describe --always --dirty 2>/dev/null || echo un
      "on $(uname -sr), $(nproc) cores, $(stat -f -c %T "$dir") at $dir, $(date -u +%FT%TZ)"
 
 skip() { echo "skipped: $1" >&2; }
-# go_bench PATTERN BENCHTIME: the Go binding's benchmarks against this build's library.
+# Go programs built against the Go binding and this build's library.
+go_env=(env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib"
+        GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath"
+        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1)
+# go_bench PATTERN BENCHTIME: the Go binding's benchmarks.
 go_bench() {
   (cd "$repo/bindings/go" &&
-    env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
-      GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
-      GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 FILELOCK_BENCH_DIR="$work" \
-      go test -run '^$' -bench "$1" -benchtime "$2" .)
+    "${go_env[@]}" FILELOCK_BENCH_DIR="$work" go test -run '^$' -bench "$1" -benchtime "$2" .)
 }
 {
   "$build/bin/filelock-bench" "$work"
@@ -57,10 +58,7 @@ go_bench() {
       "$anchors/gofrs_flock.go" >"$work/dropin/main.go"
     printf 'module dropin\n\ngo 1.19\n\nrequire filelock.dev/filelock v0.0.0\n\nreplace filelock.dev/filelock => %s\n' \
       "$repo/bindings/go" >"$work/dropin/go.mod"
-    (cd "$work/dropin" &&
-      env PKG_CONFIG_PATH="$build/bindings/go/pkgconfig" LD_LIBRARY_PATH="$build/lib" \
-        GOCACHE="$build/bindings/go/gocache" GOPATH="$build/bindings/go/gopath" \
-        GOFLAGS=-mod=mod GOPROXY=off CGO_ENABLED=1 go run . "$work/dropin.lock")
+    (cd "$work/dropin" && "${go_env[@]}" go run . "$work/dropin.lock")
   fi
   if [ -f /usr/include/boost/interprocess/sync/file_lock.hpp ]; then
     g++ -O2 -std=c++17 -o "$work/boost_file_lock" "$anchors/boost_file_lock.cpp" -lpthread &&

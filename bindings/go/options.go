@@ -126,20 +126,20 @@ func applyEtcdOptions(n native.Fl_lock_options, e EtcdOptions) {
 	}
 }
 
-// unixMode is m as a mode_t: Go keeps setuid, setgid and sticky outside the low bits,
-// and anything else non-permission passes through above 07777, which the library refuses.
+// unixMode is m as a mode_t: Go keeps setuid, setgid and sticky outside the low bits.
 func unixMode(m fs.FileMode) uint {
-	u := uint(m & fs.ModePerm)
-	for _, b := range []struct {
-		bit fs.FileMode
-		val uint
-	}{{fs.ModeSetuid, 04000}, {fs.ModeSetgid, 02000}, {fs.ModeSticky, 01000}} {
-		if m&b.bit != 0 {
-			u |= b.val
-		}
+	u := uint(m.Perm())
+	if m&fs.ModeSetuid != 0 {
+		u |= 04000
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= 02000
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= 01000
 	}
 	if m&^(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != 0 {
-		u |= 1 << 16
+		u |= 1 << 16 // beyond 07777: the library refuses it
 	}
 	return u
 }

@@ -38,6 +38,13 @@ constexpr size_t kTableBytes = kSlots * sizeof(ReleaseWakeSlot);
 static_assert(sizeof(ReleaseWakeSlot) == 32);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 
+// The table's layout version, in its name: processes of two versions never share one.
+constexpr int kTableVersion = 3;
+
+void table_name(char (&name)[64], int version) noexcept {
+  std::snprintf(name, sizeof name, "/filelock-wake-%u-v%d", static_cast<unsigned>(::geteuid()), version);
+}
+
 // false once futex_waitv proved missing (before Linux 5.16): waits go to the kernel.
 std::atomic<bool> waitv_works{true};
 
@@ -49,7 +56,7 @@ ReleaseWakeSlot *open_table() noexcept {
   return nullptr;  // the macOS way of waiting, tested on Linux: no table there
 #else
   char name[64];
-  std::snprintf(name, sizeof name, "/filelock-wake-%u-v3", static_cast<unsigned>(::geteuid()));
+  table_name(name, kTableVersion);
   const int fd = injected(Syscall::wake_table) ? -1 : ::shm_open(name, O_RDWR | O_CREAT, 0600);
   if (fd < 0) return nullptr;
   void *map = MAP_FAILED;
@@ -63,7 +70,7 @@ ReleaseWakeSlot *open_table() noexcept {
   // The previous version's table (a waiter count where v3 has a sleeper mark) would stay
   // in /dev/shm until reboot. Processes of that version keep their mapping; a later one
   // of theirs makes a fresh table, and waits between the two go to the kernel.
-  std::snprintf(name, sizeof name, "/filelock-wake-%u-v2", static_cast<unsigned>(::geteuid()));
+  table_name(name, kTableVersion - 1);
   ::shm_unlink(name);
   return static_cast<ReleaseWakeSlot *>(map);
 #endif
