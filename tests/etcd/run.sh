@@ -122,8 +122,10 @@ if [[ -d "$BUILD/bindings/go/pkgconfig" ]] && command -v go >/dev/null; then
     GOTOOLCHAIN=local GOPROXY=off CGO_ENABLED=1 go test -count=1 -run '^TestEtcd' .)
 fi
 if [[ -f "$BUILD/bindings/csharp/dotnet-build.stamp" ]] && command -v dotnet >/dev/null; then
-  # As ctest's csharp_xunit runs the suite (bindings/csharp/CMakeLists.txt), its etcd tests only.
-  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 \
+  # As ctest's csharp_xunit runs the suite (bindings/csharp/CMakeLists.txt), its etcd tests
+  # only, with the same temp folder (a killed .NET process leaves its pipes there).
+  mkdir -p "$BUILD/dotnet-tmp"
+  DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1 TMPDIR="$BUILD/dotnet-tmp" \
     dotnet test "$ROOT/bindings/csharp/Filelock.Tests/Filelock.Tests.csproj" -c Release --no-build \
     --disable-build-servers -p:FilelockBuildDir="$BUILD" -p:FilelockCoreDir="$BUILD/bindings/csharp/native" \
     -nodeReuse:false --filter 'FullyQualifiedName~Filelock.Tests.EtcdTests'
