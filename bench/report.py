@@ -55,13 +55,15 @@ LOCKS = [
     ("  from the commit's return (< 0: the waiter first)", "state.wait_after_commit_median_us",
      "filelock lock handoff", "lock.fl_handoff_median_us", None),
     ("fl_state_wait wake-up, journal, median (commit incl.)",
-     "state.wait_journal_wake_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", 2.0),
+     "state.wait_journal_wake_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", None),
     ("fl_state_wait wake-up, journal, p99 (commit incl.)", "state.wait_journal_wake_p99_us",
      "filelock lock handoff, p99", "lock.fl_handoff_p99_us", None),
     ("  the journal commit alone (ATOMIC, one key)", "state.wait_journal_commit_median_us",
      "filelock lock handoff", "lock.fl_handoff_median_us", None),
     ("  from the journal commit's return (< 0: the waiter first)",
      "state.wait_journal_after_commit_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", None),
+    ("  from fl_txn_commit's call (as the handoff from fl_unlock's)",
+     "state.wait_journal_from_commit_call_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", 2.0),
 ]
 STATE = [
     ("txn 1 KiB, FULL", "state.fl_full_1k_us",

@@ -7,6 +7,10 @@
 //                                       return: below zero when the waiter is back first
 //   state.wait_journal_*                the same with a journal: the commit is a
 //                                       one-key transaction appended to it
+//   state.wait_journal_from_commit_call_median_us  from fl_txn_commit's start: the
+//                                       call that publishes, as fl_unlock is for the
+//                                       lock handoff (begin and set are the work done
+//                                       under the lock, as the holder's is there)
 // The state is ATOMIC with backups and the audit log off, so the commit is little more
 // than the rename that wakes the waiter. Measured from the call's return
 // (wait_after_commit), the figure can go below zero: the waiter is often back before the
@@ -60,11 +64,11 @@ fl_state *open_state(const std::string &path, bool journal) {
 }
 
 struct Stamps {
-  std::atomic<double> started{0}, committed{0};
+  std::atomic<double> started{0}, publishing{0}, committed{0};
 };
 
 struct Wakeups {
-  std::vector<double> wake_us, commit_us, after_commit_us;
+  std::vector<double> wake_us, commit_us, after_commit_us, from_commit_call_us;
 };
 
 // One committer process per series: told "go", it sleeps 2 ms (so the waiter is surely
@@ -87,10 +91,12 @@ Wakeups wakeups(const std::string &path, int rounds, bool journal) {
       ::nanosleep(&pause, nullptr);
       const std::string doc = "{\"round\":" + std::to_string(r) + "}";
       stamps->started.store(now_us());
+      stamps->publishing.store(stamps->started.load());
       if (journal) {
         fl_txn *txn = nullptr;
         check_fl(fl_txn_begin(mine, &txn), "fl_txn_begin");
         check_fl(fl_txn_set(txn, "/round", std::to_string(r).c_str()), "fl_txn_set");
+        stamps->publishing.store(now_us());
         check_fl(fl_txn_commit(txn), "fl_txn_commit");
       } else {
         check_fl(fl_state_write(mine, doc.c_str()), "fl_state_write");
@@ -114,6 +120,7 @@ Wakeups wakeups(const std::string &path, int rounds, bool journal) {
     out.wake_us.push_back(woke - stamps->started.load());
     out.commit_us.push_back(done - stamps->started.load());
     out.after_commit_us.push_back(woke - done);
+    out.from_commit_call_us.push_back(woke - stamps->publishing.load());
   }
   ::close(go[1]);
   int status = 0;
@@ -135,7 +142,8 @@ void run_state_wait_suite(const Config &cfg) {
       const std::string name = std::string(journal ? "state_wait_journal_" : "state_wait_") + std::to_string(s);
       const Wakeups w = wakeups(cfg.dir + "/" + name + ".json", rounds, journal);
       for (auto [to, from] : {std::pair{&all.wake_us, &w.wake_us}, std::pair{&all.commit_us, &w.commit_us},
-                              std::pair{&all.after_commit_us, &w.after_commit_us}})
+                              std::pair{&all.after_commit_us, &w.after_commit_us},
+                              std::pair{&all.from_commit_call_us, &w.from_commit_call_us}})
         to->insert(to->end(), from->begin(), from->end());
     }
     const std::string prefix = journal ? "state.wait_journal_" : "state.wait_";
@@ -143,6 +151,7 @@ void run_state_wait_suite(const Config &cfg) {
     emit(prefix + "wake_p99_us", percentile(all.wake_us, 0.99));
     emit(prefix + "commit_median_us", median(all.commit_us));
     emit(prefix + "after_commit_median_us", median(all.after_commit_us));
+    if (journal) emit(prefix + "from_commit_call_median_us", median(all.from_commit_call_us));
   }
 }
 

@@ -63,27 +63,44 @@ std::string read_range(platform::NativeFile f, uint64_t offset, uint64_t size, c
   return out;
 }
 
-// Closes a file opened here (unchecked: used on paths that already failed or only read).
-struct Closer {
-  platform::NativeFile f;
-  ~Closer() { platform::close(f); }
+}  // namespace
+
+struct Journal::Reader {
+  platform::NativeFile f = platform::kInvalidFile;
+  ~Reader() {
+    if (f != platform::kInvalidFile) platform::close(f);
+  }
 };
 
-}  // namespace
+// Empty when there is no journal.
+std::shared_ptr<Journal::Reader> Journal::reader(bool fresh) const {
+  std::lock_guard<std::mutex> lk(reader_mutex_);
+  if (reader_ && !fresh) return reader_;
+  reader_.reset();
+  auto r = std::make_shared<Reader>();
+  if (const platform::OsError e = platform::open_read(path_, r->f)) {
+    if (e.err == ENOENT) return nullptr;
+    io::fail("open journal", path_, e);
+  }
+  reader_ = r;
+  return r;
+}
 
 JournalScan Journal::scan(uint64_t from, const JournalHeader *known, uint64_t last) const {
   JournalScan s;
-  platform::NativeFile f = platform::kInvalidFile;
-  if (const platform::OsError e = platform::open_read(path_, f)) {
-    if (e.err == ENOENT) return s;
-    io::fail("open journal", path_, e);
-  }
-  Closer closer{f};
-  s.exists = true;
+  std::shared_ptr<Reader> r = reader(false);
   platform::FileInfo info;
-  platform::OsError e = platform::info(f, info);
-  if (!e && !info.regular) e = platform::OsError{platform::kNotRegularFile, 0, nullptr};
-  if (e) io::fail("stat journal", path_, e);
+  for (int attempt = 0;; ++attempt) {
+    if (!r) return s;
+    // No timestamps: reading them would make the next append update the inode.
+    platform::OsError e = platform::link_info(r->f, info);
+    if (!e && !info.regular) e = platform::OsError{platform::kNotRegularFile, 0, nullptr};
+    if (e) io::fail("stat journal", path_, e);
+    if (info.nlink > 0 || attempt > 0) break;
+    r = reader(true);  // removed or replaced since the last scan: the file there now
+  }
+  const platform::NativeFile f = r->f;
+  s.exists = true;
   s.size = info.size;
   const std::string head = read_range(f, 0, kHeaderSize, path_);
   if (head.size() < kHeaderSize || word_at(head, 0) != kMagic ||

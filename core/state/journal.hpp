@@ -14,10 +14,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "platform/file.hpp"
 #include "state/generation.hpp"
 
 namespace filelock::state {
@@ -58,6 +61,8 @@ class Journal {
   // `known`, last generation `last`), reads only what follows it, as long as the header
   // is still `known`; otherwise (or when it changed) the whole file. No lock needed:
   // a concurrent append is seen whole or not at all (its hash). Throws Error on I/O.
+  // Reads through a descriptor kept from the last scan while the file is still linked:
+  // a change wait's and a re-read's look at a few new records is then three calls.
   JournalScan scan(uint64_t from = 0, const JournalHeader *known = nullptr, uint64_t last = 0) const;
 
   // Under the exclusive lock. Makes sure the file exists (creating it empty; with
@@ -73,7 +78,13 @@ class Journal {
   static uint64_t record_size(size_t payload) { return kRecordOverhead + payload; }
 
  private:
+  struct Reader;
+  // The kept descriptor, replaced once its file is unlinked; shared, so a scan in
+  // another thread keeps reading the one it took.
+  std::shared_ptr<Reader> reader(bool fresh) const;
   std::string path_;
+  mutable std::mutex reader_mutex_;
+  mutable std::shared_ptr<Reader> reader_;
 };
 
 // Which generation a store is at: the document file's (GenerationFile::resolve), or,

@@ -7,36 +7,99 @@
 
 #include <cerrno>
 #include <climits>
+#include <mutex>
 #include <new>
 #include <string>
 
 #include "platform/posix/syscall.hpp"
+#include "platform/process.hpp"
 
 namespace filelock::platform {
 
 namespace {
 constexpr uint32_t kArrivals = IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE;
+
+// Closing an inotify instance that had watches waits for the kernel to free them (an RCU
+// grace period: 0.05 to 20 ms on an idle machine), and a waiter would pay that between
+// its wake-up and its return. Removing a watch does not wait, so a watch's instance is
+// kept, without watches, for this process's next DirectoryWatch: one, since instances
+// count against a per-user limit (128 by default) shared by every process. An instance
+// inherited across fork is the parent's too (one event queue): the child never reuses it.
+class IdleInstances {
+ public:
+  static IdleInstances &get() {
+    static IdleInstances *pool = new IdleInstances;  // outlives every watch, even at exit
+    return *pool;
+  }
+  int take() noexcept {
+    std::lock_guard<std::mutex> lk(mutex_);
+    forget_inherited();
+    return n_ > 0 ? fds_[--n_] : -1;
+  }
+  // Takes `fd` (no watches, events drained) or closes it.
+  void give(int fd) noexcept {
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      forget_inherited();
+      if (n_ < kKept) {
+        fds_[n_++] = fd;
+        return;
+      }
+    }
+    ::close(fd);
+  }
+
+ private:
+  static constexpr int kKept = 1;
+  void forget_inherited() noexcept {
+    const uint64_t now = fork_generation();
+    if (generation_ == now) return;
+    // Closing our copy leaves the parent's instance open: no wait here.
+    for (int i = 0; i < n_; ++i) ::close(fds_[i]);
+    n_ = 0;
+    generation_ = now;
+  }
+  std::mutex mutex_;
+  int fds_[kKept] = {};
+  int n_ = 0;
+  uint64_t generation_ = fork_generation();
+};
+
+int new_instance() noexcept {
+  if (injected(Syscall::watch)) return -1;
+  const int fd = IdleInstances::get().take();
+  return fd >= 0 ? fd : ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+}
+
+// Reads and drops whatever is queued (IN_IGNORED for removed watches, events before it).
+void discard_events(int fd) noexcept {
+  alignas(struct inotify_event) char buf[4096];
+  ssize_t n;
+  do n = ::read(fd, buf, sizeof buf);
+  while (n > 0 || (n < 0 && errno == EINTR));
+}
 }  // namespace
 
 // Events carry the watch they came from: the name counts only in its own directory.
 struct DirectoryWatch::More {
   int first = -1, second = -1;
   std::string second_name;
+  uint64_t fork_generation = platform::fork_generation();  // whose instance it is
 };
 
 DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, Event event) noexcept
-    : fd_(injected(Syscall::watch) ? -1 : ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)), name_(name) {
+    : fd_(new_instance()), name_(name) {
   if (fd_ < 0) return;
   // A release deletes the lock name (or a breaker renames it away); a commit renames
   // its temp file onto the name, an editor may write it in place.
   const uint32_t mask = event == Event::gone ? (IN_DELETE | IN_MOVED_FROM) : kArrivals;
   const int wd = injected(Syscall::watch_add) ? -1 : ::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR);
   if (wd < 0) {
-    ::close(fd_);
+    IdleInstances::get().give(fd_);
     fd_ = kInvalidFile;
     return;
   }
-  more_ = std::unique_ptr<More>(new (std::nothrow) More{wd, -1, {}});
+  more_ = std::unique_ptr<More>(new (std::nothrow) More{wd, -1, {}, fork_generation()});
 }
 
 bool DirectoryWatch::also_arrivals(const std::string &dir, const std::string &name) noexcept {
@@ -57,7 +120,17 @@ bool DirectoryWatch::also_arrivals(const std::string &dir, const std::string &na
 }
 
 DirectoryWatch::~DirectoryWatch() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ < 0) return;
+  // Watches we cannot name to remove, or the parent's (a forked child's copy: removing
+  // them would end the parent's watch): our descriptor goes, nothing else.
+  if (!more_ || more_->fork_generation != fork_generation()) {
+    ::close(fd_);
+    return;
+  }
+  ::inotify_rm_watch(fd_, more_->first);
+  if (more_->second >= 0 && more_->second != more_->first) ::inotify_rm_watch(fd_, more_->second);
+  discard_events(fd_);
+  IdleInstances::get().give(fd_);
 }
 
 bool DirectoryWatch::complete() const noexcept { return fd_ >= 0; }
@@ -78,7 +151,7 @@ bool DirectoryWatch::drain() noexcept {
       // A lost event (queue overflow) or the watched directory gone: may be ours.
       const bool first = !more_ || ev->wd == more_->first;
       const bool second = more_ && ev->wd == more_->second;
-      if ((ev->mask & (IN_Q_OVERFLOW | IN_IGNORED)) != 0 ||
+      if ((ev->mask & IN_Q_OVERFLOW) != 0 || ((ev->mask & IN_IGNORED) != 0 && (first || second)) ||
           (ev->len > 0 && ((first && name_ == ev->name) || (second && more_->second_name == ev->name))))
         concerned = true;
       p += sizeof(struct inotify_event) + ev->len;
