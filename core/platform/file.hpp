@@ -73,9 +73,11 @@ enum class Create {
 OsError open_read(const std::string &path, NativeFile &out);
 // Opens for writing (and reading), never following a final symlink (ELOOP), never
 // blocking, and only a regular file (anything else: kNotRegularFile). `append`: every
-// write goes to the current end of the file (write_append).
+// write goes to the current end of the file (write_append). With `opened`, what the
+// file is, as link_info() tells it (no timestamps: reading them would make the next
+// write update the inode through the filesystem's journal).
 OsError open_write(const std::string &path, Create create, bool append, unsigned mode,
-                   NativeFile &out);
+                   NativeFile &out, FileInfo *opened = nullptr);
 
 // Opens (creating with `mode` if missing) a regular file to lock. Never follows a
 // symlink (ELOOP), never blocks on a FIFO and refuses a directory (EISDIR) or anything

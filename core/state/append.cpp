@@ -15,14 +15,15 @@ namespace {
 struct OpenedFile {
   io::File file = platform::kInvalidFile;
   bool created = false;
+  platform::FileInfo info;
 };
 
 // Opens for appending (and reading its last byte); under the lock, so "did we create it" is exact.
 OpenedFile open_for_append(const std::string &path) {
   OpenedFile f;
-  platform::OsError e = platform::open_write(path, platform::Create::never, true, 0644, f.file);
+  platform::OsError e = platform::open_write(path, platform::Create::never, true, 0644, f.file, &f.info);
   if (e.err == ENOENT) {
-    e = platform::open_write(path, platform::Create::exclusive, true, 0644, f.file);
+    e = platform::open_write(path, platform::Create::exclusive, true, 0644, f.file, &f.info);
     f.created = !e;
   }
   if (e) io::fail("append", path, e);
@@ -45,10 +46,9 @@ void append_line(const std::string &path, std::string_view json, const LockOptio
   lock->lock(LockMode::exclusive, timeout_ms, token);
 
   const OpenedFile f = open_for_append(path);
-  platform::FileInfo st;
+  const platform::FileInfo &st = f.info;
   size_t written = 0;
   try {
-    if (const platform::OsError e = platform::info(f.file, st)) io::fail("append", path, e);
     // A file that does not end in a newline (written by someone else, or torn by a
     // crash) gets one first, so this line stays a line of its own.
     char last = '\n';

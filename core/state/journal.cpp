@@ -205,13 +205,12 @@ void Journal::append(uint64_t end, uint64_t generation, std::string_view payload
   record.append(payload);
   put_word(record, io::hash64(record));
   platform::NativeFile f = platform::kInvalidFile;
-  if (const platform::OsError e = platform::open_write(path_, platform::Create::never, false, 0644, f)) {
+  platform::FileInfo info;
+  if (const platform::OsError e = platform::open_write(path_, platform::Create::never, false, 0644, f, &info)) {
     io::fail("open journal", path_, e);
   }
   bool written = false;
   try {
-    platform::FileInfo info;
-    if (const platform::OsError e = platform::info(f, info)) io::fail("stat journal", path_, e);
     // A torn tail of a crashed append: cut off, so the new record follows the last good one.
     if (info.size > end) {
       if (const platform::OsError e = platform::truncate(f, end)) io::fail("truncate journal", path_, e);

@@ -67,21 +67,25 @@ OsError open_read(const std::string &path, NativeFile &out) {
 }
 
 OsError open_write(const std::string &path, Create create, bool append, unsigned mode,
-                   NativeFile &out) {
+                   NativeFile &out, FileInfo *opened) {
   // A new temp file is only written; files that are kept are also read back.
   const bool write_only = create == Create::exclusive && !append;
   int flags = O_CLOEXEC | O_NOFOLLOW | (write_only ? O_WRONLY : O_RDWR) | (append ? O_APPEND : 0);
   if (create == Create::if_missing) flags |= O_CREAT;
   if (create == Create::exclusive) flags |= O_CREAT | O_EXCL;
   // O_EXCL with O_CREAT can only make a new regular file; anything else is checked.
-  if (create == Create::exclusive) return open_retrying(path, flags, mode, out);
-  if (const OsError e = open_retrying(path, flags | O_NONBLOCK, mode, out)) return e;
-  struct stat st {};
-  const OsError e = fstat_call(out, st) != 0 ? last_error()
-                    : S_ISREG(st.st_mode)     ? ok()
-                                              : OsError{kNotRegularFile, 0, nullptr};
-  if (e) close(out);
-  return e;
+  const bool exclusive = create == Create::exclusive;
+  if (const OsError e = open_retrying(path, exclusive ? flags : flags | O_NONBLOCK, mode, out)) return e;
+  if (exclusive && opened == nullptr) return ok();
+  FileInfo st;
+  OsError e = link_info(out, st);
+  if (!e && !st.regular) e = OsError{kNotRegularFile, 0, nullptr};
+  if (e) {
+    close(out);
+    return e;
+  }
+  if (opened != nullptr) *opened = st;
+  return ok();
 }
 
 OsError open_lock_file(const std::string &path, unsigned mode, NativeFile &out, bool &read_only,

@@ -120,7 +120,7 @@ OsError open_read(const std::string &path, NativeFile &out) {
 }
 
 OsError open_write(const std::string &path, Create create, bool append, unsigned /*mode*/,
-                   NativeFile &out) {
+                   NativeFile &out, FileInfo *opened) {
   // New files get the directory's inherited ACL, the counterpart of mode & ~umask.
   const DWORD disposition = create == Create::never        ? OPEN_EXISTING
                             : create == Create::if_missing ? OPEN_ALWAYS
@@ -141,6 +141,7 @@ OsError open_write(const std::string &path, Create create, bool append, unsigned
     close(out);
     return OsError{ELOOP, 0, nullptr};
   }
+  if (opened != nullptr) *opened = from_info(info, false);
   return ok();
 }
 
