@@ -2,6 +2,7 @@
 // and a second directory's on the same descriptor (also_arrivals).
 #include "platform/dir_watch.hpp"
 
+#include <pthread.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -28,7 +29,14 @@ constexpr uint32_t kArrivals = IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE;
 class IdleInstances {
  public:
   static IdleInstances &get() {
-    static IdleInstances *pool = new IdleInstances;  // outlives every watch, even at exit
+    // Outlives every watch, even at exit. Its mutex is held across fork(), so the
+    // child's copy is never one another thread of the parent held.
+    static IdleInstances *pool = [] {
+      auto *p = new IdleInstances;
+      ::pthread_atfork([] { get().mutex_.lock(); }, [] { get().mutex_.unlock(); },
+                       [] { get().mutex_.unlock(); });
+      return p;
+    }();
     return *pool;
   }
   int take() noexcept {
