@@ -91,7 +91,6 @@ Wakeups wakeups(const std::string &path, int rounds, bool journal) {
       ::nanosleep(&pause, nullptr);
       const std::string doc = "{\"round\":" + std::to_string(r) + "}";
       stamps->started.store(now_us());
-      stamps->publishing.store(stamps->started.load());
       if (journal) {
         fl_txn *txn = nullptr;
         check_fl(fl_txn_begin(mine, &txn), "fl_txn_begin");
@@ -120,7 +119,7 @@ Wakeups wakeups(const std::string &path, int rounds, bool journal) {
     out.wake_us.push_back(woke - stamps->started.load());
     out.commit_us.push_back(done - stamps->started.load());
     out.after_commit_us.push_back(woke - done);
-    out.from_commit_call_us.push_back(woke - stamps->publishing.load());
+    if (journal) out.from_commit_call_us.push_back(woke - stamps->publishing.load());
   }
   ::close(go[1]);
   int status = 0;

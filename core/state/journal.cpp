@@ -88,16 +88,20 @@ std::shared_ptr<Journal::Reader> Journal::reader(bool fresh) const {
 
 JournalScan Journal::scan(uint64_t from, const JournalHeader *known, uint64_t last) const {
   JournalScan s;
-  std::shared_ptr<Reader> r = reader(false);
   platform::FileInfo info;
-  for (int attempt = 0;; ++attempt) {
-    if (!r) return s;
-    // No timestamps: reading them would make the next append update the inode.
-    platform::OsError e = platform::link_info(r->f, info);
+  // No timestamps: reading them would make the next append update the inode.
+  auto stat = [&](const Reader &r) {
+    platform::OsError e = platform::link_info(r.f, info);
     if (!e && !info.regular) e = platform::OsError{platform::kNotRegularFile, 0, nullptr};
     if (e) io::fail("stat journal", path_, e);
-    if (info.nlink > 0 || attempt > 0) break;
-    r = reader(true);  // removed or replaced since the last scan: the file there now
+  };
+  std::shared_ptr<Reader> r = reader(false);
+  if (!r) return s;
+  stat(*r);
+  if (info.nlink == 0) {  // removed or replaced since the last scan: the file there now
+    r = reader(true);
+    if (!r) return s;
+    stat(*r);
   }
   const platform::NativeFile f = r->f;
   s.exists = true;

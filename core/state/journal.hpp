@@ -20,7 +20,6 @@
 #include <string_view>
 #include <vector>
 
-#include "platform/file.hpp"
 #include "state/generation.hpp"
 
 namespace filelock::state {

@@ -48,6 +48,21 @@ uint64_t increment(State &st) {
   return txn->commit();
 }
 
+// Three commits on `st`, read back through `j`: the scan, the journal's bytes, and where
+// its last record begins (0 unless the scan found three).
+struct ThreeRecords {
+  JournalScan scan;
+  std::string bytes;
+  size_t last = 0;
+};
+ThreeRecords three_records(State &st, Journal &j) {
+  for (int i = 0; i < 3; ++i) increment(st);
+  ThreeRecords r{j.scan(), slurp(j.path())};
+  if (r.scan.payloads.size() == 3)
+    r.last = r.bytes.size() - (Journal::kRecordOverhead + r.scan.payloads.back().size());
+  return r;
+}
+
 
 uint64_t file_size(const std::string &path) {
   platform::FileInfo info;
@@ -182,12 +197,11 @@ TEST(Journal, TornTailIsIgnoredReportedAndCutOffByTheNextCommit) {
 TEST(Journal, LastRecordTornWithZerosIsATornTailNotDamage) {
   Paths p;
   State st(p.doc, journal_options());
-  for (int i = 0; i < 3; ++i) increment(st);
   Journal j(p.journal);
-  const JournalScan before = j.scan();
-  ASSERT_EQ(before.payloads.size(), 3u);
-  std::string journal = slurp(p.journal);
-  const size_t last = journal.size() - (Journal::kRecordOverhead + before.payloads.back().size());
+  ThreeRecords three = three_records(st, j);
+  ASSERT_EQ(three.scan.payloads.size(), 3u);
+  std::string &journal = three.bytes;
+  const size_t last = three.last;
   for (size_t i = last + 24; i < journal.size(); ++i) journal[i] = '\0';  // from an 8-byte boundary on
   spit(p.journal, journal);
   State reader(p.doc, journal_options());
@@ -205,12 +219,10 @@ TEST(Journal, LastRecordTornWithZerosIsATornTailNotDamage) {
 TEST(Journal, AScanAfterTheFileWasReplacedReadsTheFileThereNow) {
   Paths p;
   State st(p.doc, journal_options());
-  for (int i = 0; i < 3; ++i) increment(st);
   Journal j(p.journal);
-  const JournalScan before = j.scan();
-  ASSERT_EQ(before.payloads.size(), 3u);
-  std::string shorter = slurp(p.journal);
-  shorter.resize(shorter.size() - (Journal::kRecordOverhead + before.payloads.back().size()));
+  ThreeRecords three = three_records(st, j);
+  ASSERT_EQ(three.scan.payloads.size(), 3u);
+  std::string shorter = three.bytes.substr(0, three.last);
   spit(p.journal + ".new", shorter);
   ASSERT_EQ(std::rename((p.journal + ".new").c_str(), p.journal.c_str()), 0);
   EXPECT_EQ(j.scan().payloads.size(), 2u);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "platform/posix/syscall.hpp"
 #include "platform/process.hpp"
@@ -26,31 +27,35 @@ constexpr uint32_t kArrivals = IN_MOVED_TO | IN_CREATE | IN_CLOSE_WRITE;
 // kept, without watches, for this process's next DirectoryWatch: one, since instances
 // count against a per-user limit (128 by default) shared by every process. An instance
 // inherited across fork is the parent's too (one event queue): the child never reuses it.
-class IdleInstances {
+class IdleInstance {
  public:
-  static IdleInstances &get() {
+  static IdleInstance &get() {
     // Outlives every watch, even at exit. Its mutex is held across fork(), so the
-    // child's copy is never one another thread of the parent held.
-    static IdleInstances *pool = [] {
-      auto *p = new IdleInstances;
+    // child's copy is never one another thread of the parent held; the child closes
+    // its copy of the instance (the parent's stays open: no wait there).
+    static IdleInstance *kept = [] {
+      auto *k = new IdleInstance;
       ::pthread_atfork([] { get().mutex_.lock(); }, [] { get().mutex_.unlock(); },
-                       [] { get().mutex_.unlock(); });
-      return p;
+                       [] {
+                         IdleInstance &self = get();
+                         if (self.fd_ >= 0) ::close(self.fd_);
+                         self.fd_ = -1;
+                         self.mutex_.unlock();
+                       });
+      return k;
     }();
-    return *pool;
+    return *kept;
   }
   int take() noexcept {
     std::lock_guard<std::mutex> lk(mutex_);
-    forget_inherited();
-    return n_ > 0 ? fds_[--n_] : -1;
+    return std::exchange(fd_, -1);
   }
-  // Takes `fd` (no watches, events drained) or closes it.
+  // Keeps `fd` (no watches, events drained), or closes it if one is kept already.
   void give(int fd) noexcept {
     {
       std::lock_guard<std::mutex> lk(mutex_);
-      forget_inherited();
-      if (n_ < kKept) {
-        fds_[n_++] = fd;
+      if (fd_ < 0) {
+        fd_ = fd;
         return;
       }
     }
@@ -58,24 +63,13 @@ class IdleInstances {
   }
 
  private:
-  static constexpr int kKept = 1;
-  void forget_inherited() noexcept {
-    const uint64_t now = fork_generation();
-    if (generation_ == now) return;
-    // Closing our copy leaves the parent's instance open: no wait here.
-    for (int i = 0; i < n_; ++i) ::close(fds_[i]);
-    n_ = 0;
-    generation_ = now;
-  }
   std::mutex mutex_;
-  int fds_[kKept] = {};
-  int n_ = 0;
-  uint64_t generation_ = fork_generation();
+  int fd_ = -1;
 };
 
 int new_instance() noexcept {
   if (injected(Syscall::watch)) return -1;
-  const int fd = IdleInstances::get().take();
+  const int fd = IdleInstance::get().take();
   return fd >= 0 ? fd : ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 }
 
@@ -103,11 +97,11 @@ DirectoryWatch::DirectoryWatch(const std::string &dir, const std::string &name, 
   const uint32_t mask = event == Event::gone ? (IN_DELETE | IN_MOVED_FROM) : kArrivals;
   const int wd = injected(Syscall::watch_add) ? -1 : ::inotify_add_watch(fd_, dir.c_str(), mask | IN_ONLYDIR);
   if (wd < 0) {
-    IdleInstances::get().give(fd_);
+    IdleInstance::get().give(fd_);
     fd_ = kInvalidFile;
     return;
   }
-  more_ = std::unique_ptr<More>(new (std::nothrow) More{wd, -1, {}, fork_generation()});
+  more_ = std::unique_ptr<More>(new (std::nothrow) More{wd, -1, {}});
 }
 
 bool DirectoryWatch::also_arrivals(const std::string &dir, const std::string &name) noexcept {
@@ -138,7 +132,7 @@ DirectoryWatch::~DirectoryWatch() {
   ::inotify_rm_watch(fd_, more_->first);
   if (more_->second >= 0 && more_->second != more_->first) ::inotify_rm_watch(fd_, more_->second);
   discard_events(fd_);
-  IdleInstances::get().give(fd_);
+  IdleInstance::get().give(fd_);
 }
 
 bool DirectoryWatch::complete() const noexcept { return fd_ >= 0; }
