@@ -38,9 +38,11 @@ class DirectoryWatch {
   // False once something asked of the watch can no longer be watched (macOS: the file
   // of also_arrivals made again and not opened): the caller re-checks on its interval.
   bool complete() const noexcept;
-  // Consumes pending events; true if one may concern a watched name (always, where
-  // events carry no names).
-  bool drain() noexcept;
+  // Consumes pending events; which watched names they may concern: kName (the
+  // constructor's), kAlso (also_arrivals's), or both (kEither: where events carry no
+  // names, or some were lost); kNone when none do.
+  enum Concerns : unsigned { kNone = 0, kName = 1, kAlso = 2, kEither = 3 };
+  unsigned drain() noexcept;
 
  private:
   struct More;  // what also_arrivals() adds, per platform

@@ -22,12 +22,13 @@
 namespace filelock::state {
 
 struct State::ChangeWait final : CancelLink {
-  platform::Wakeup wakeup;
+  explicit ChangeWait(std::unique_ptr<platform::Wakeup> w) : wakeup(std::move(w)) {}
+  std::unique_ptr<platform::Wakeup> wakeup;
   std::atomic<bool> canceled{false};
   // cancel() and the call's token end the wait alike.
   void fire() noexcept override {
     canceled.store(true, std::memory_order_release);
-    wakeup.signal();
+    wakeup->signal();
   }
 };
 
@@ -69,14 +70,38 @@ void State::cancel() noexcept {
 // A wake after a journal commit reads the journal's new records only, and the document
 // again only when it is another file, or was written, since the last look (its
 // checksum otherwise stands, as for a handle's kept tree: same_document).
+// A wake whose events named the journal only (doc_quiet) reads the journal alone. The
+// document's watch was armed before the last look, so a rename onto it or a write to it
+// since would have named it. The generation record changes only with the document (a
+// commit stores it before its rename; a failed one leaves the old file, which the
+// record's previous fields still resolve), so the last look's record and checksum still
+// describe the file there, or one a rename still to come replaces, whose event makes
+// the next look read it: too low then, never too high. A journal started again since
+// (another header) takes the whole look.
 struct State::Seen {
   bool doc_known = false;
+  bool doc_quiet = false;  // set by the wait for the next look only
   platform::FileInfo doc;
   uint64_t checksum = 0;
+  GenerationRecord record;
   JournalScan journal;
 };
 
 uint64_t State::committed_generation(Seen &seen) {
+  const auto scan_journal = [this](const JournalScan &last) {
+    JournalScan s = last.header_ok ? journal_.scan(last.end, &last.header, last.last_generation) : journal_.scan();
+    s.payloads.clear();  // only their count and the last generation matter
+    return s;
+  };
+  if (seen.doc_known && seen.doc_quiet && seen.journal.header_ok) {
+    seen.doc_quiet = false;
+    JournalScan now = scan_journal(seen.journal);
+    if (now.header_ok && now.header == seen.journal.header) {
+      seen.journal = std::move(now);
+      return resolve_with_journal(seen.record, true, seen.checksum, seen.journal).generation;
+    }
+  }
+  seen.doc_quiet = false;
   for (int attempt = 0;; ++attempt) {
     const GenerationRecord before = generation_->load();
     platform::FileInfo info;
@@ -89,11 +114,10 @@ uint64_t State::committed_generation(Seen &seen) {
       seen.doc = info;
       seen.checksum = exists ? io::hash64(bytes) : 0;
     }
-    const JournalScan &last = seen.journal;
-    seen.journal = last.header_ok ? journal_.scan(last.end, &last.header, last.last_generation) : journal_.scan();
-    seen.journal.payloads.clear();  // only their count and the last generation matter
+    seen.journal = scan_journal(seen.journal);
     const GenerationRecord after = generation_->load();
     if (same_record(before, after) || attempt >= kMaxRereads) {
+      seen.record = after;
       return resolve_with_journal(after, exists, exists ? seen.checksum : 0, seen.journal).generation;
     }
   }
@@ -104,8 +128,31 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
     throw_error(Status::invalid, "wait for a change", path_,
                 "timeout " + std::to_string(timeout_ms) + " ms: use FL_NOWAIT, FL_FOREVER or a positive value");
   }
-  ChangeWait wait;
-  io::check_wakeup(wait.wakeup, path_);
+  // The last wait's wake-up serves this one (an eventfd fewer to make and close, the
+  // close on the way back from a wake); a forked child's copy shares the parent's.
+  std::unique_ptr<platform::Wakeup> reused;
+  {
+    std::lock_guard<std::mutex> lk(waits_mutex_);
+    if (kept_wakeup_fork_ == platform::fork_generation()) reused = std::move(kept_wakeup_);
+    kept_wakeup_.reset();
+  }
+  if (reused) {
+    reused->drain();  // a signal meant for the wait that kept it
+  } else {
+    reused = std::make_unique<platform::Wakeup>();
+    io::check_wakeup(*reused, path_);
+  }
+  ChangeWait wait(std::move(reused));
+  struct KeepWakeup {
+    State &st;
+    ChangeWait &w;
+    ~KeepWakeup() {
+      std::lock_guard<std::mutex> lk(st.waits_mutex_);
+      if (st.kept_wakeup_) return;  // another wait's is kept: this one closes
+      st.kept_wakeup_ = std::move(w.wakeup);
+      st.kept_wakeup_fork_ = platform::fork_generation();
+    }
+  } keep_wakeup{*this, wait};
   {
     std::lock_guard<std::mutex> lk(waits_mutex_);
     // A request made while no wait was in progress is this wait's; the lock's copy goes.
@@ -196,9 +243,11 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
         next = now + std::chrono::milliseconds(std::max<int32_t>(options_.lock.retry_interval_ms, 1));
         if (!forever) next = std::min(next, deadline);
       }
-      const bool woke = wait.wakeup.wait_until_either(watch.native(), forever && watching, next);
+      const bool woke = wait.wakeup->wait_until_either(watch.native(), forever && watching, next);
       if (!watching) break;
-      if (woke && watch.drain()) {
+      const unsigned concerns = woke ? watch.drain() : platform::DirectoryWatch::kNone;
+      if (concerns != platform::DirectoryWatch::kNone) {
+        seen.doc_quiet = concerns == platform::DirectoryWatch::kAlso;
         if (!watch.complete()) {
           watching = false;  // re-check every retry interval from here on
           kept.keep = false;

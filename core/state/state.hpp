@@ -16,6 +16,7 @@
 #include "json/schema.hpp"
 #include "lock/lock.hpp"
 #include "platform/dir_watch.hpp"
+#include "platform/wakeup.hpp"
 #include "state/audit_log.hpp"
 #include "state/backups.hpp"
 #include "state/generation.hpp"
@@ -134,10 +135,13 @@ class State final : public Store {
   std::mutex waits_mutex_;
   std::vector<ChangeWait *> waits_;
   std::atomic<bool> cancel_requested_{false};
-  // The last change wait's watch, for the next (change_wait.cpp); under waits_mutex_.
+  // The last change wait's watch and wake-up, for the next (change_wait.cpp); under
+  // waits_mutex_. Each was made in the fork generation beside it.
   std::unique_ptr<platform::DirectoryWatch> kept_watch_;
   bool kept_watch_journal_ = false;  // it watches the journal's directory too
-  uint64_t kept_watch_fork_ = 0;     // the fork generation it was made in
+  uint64_t kept_watch_fork_ = 0;
+  std::unique_ptr<platform::Wakeup> kept_wakeup_;
+  uint64_t kept_wakeup_fork_ = 0;
 
   Journal journal_;
   // The document file is still the one `seen` describes: the same file (a commit renames

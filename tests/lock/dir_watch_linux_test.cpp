@@ -2,7 +2,9 @@
 // for the process's next watch: closing an instance that had watches waits for an RCU
 // grace period (up to tens of ms), which a LOCKFILE or LOCKDIR waiter paid between its
 // wake-up and its return. The kept instance must carry nothing into the next watch, and
-// a forked child, which inherits it, must not share it with its parent.
+// a forked child, which inherits it, must not share it with its parent. And drain()
+// names which watched name had events (a state's change wait then reads only what
+// changed).
 #ifdef __linux__
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -125,6 +127,31 @@ TEST_F(DirWatchReuse, AForkedChildEndingAnInheritedWatchLeavesTheParentsWatching
   touch_and_remove(a_ + "/x.lock");
   ASSERT_TRUE(readable(watch->native(), 2000));
   EXPECT_TRUE(watch->drain());
+}
+
+TEST_F(DirWatchReuse, DrainSaysWhichWatchedNameHadAnEvent) {
+  const auto write_close = [](const std::string &path) { std::ofstream(path).put('x'); };
+  const auto drained_after = [](DirectoryWatch &w) {
+    EXPECT_TRUE(readable(w.native(), 2000));
+    return w.drain();
+  };
+  DirectoryWatch w(a_, "doc.json", DirectoryWatch::Event::arrived);
+  ASSERT_TRUE(w.also_arrivals(b_, "journal"));
+  write_close(b_ + "/journal");
+  EXPECT_EQ(drained_after(w), DirectoryWatch::kAlso);
+  write_close(a_ + "/doc.json");
+  EXPECT_EQ(drained_after(w), DirectoryWatch::kName);
+  write_close(a_ + "/journal");   // the journal's name, in the document's directory
+  write_close(b_ + "/doc.json");  // and the other way round
+  EXPECT_EQ(drained_after(w), DirectoryWatch::kNone);
+  // Both names in one directory, so one watch: each name still counts for itself.
+  DirectoryWatch same(b_, "doc.json", DirectoryWatch::Event::arrived);
+  ASSERT_TRUE(same.also_arrivals(b_, "journal"));
+  write_close(b_ + "/journal");
+  EXPECT_EQ(drained_after(same), DirectoryWatch::kAlso);
+  write_close(b_ + "/journal");
+  write_close(b_ + "/doc.json");
+  EXPECT_EQ(drained_after(same), DirectoryWatch::kEither);
 }
 
 }  // namespace

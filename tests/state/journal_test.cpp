@@ -8,6 +8,7 @@
 #include <unistd.h>
 #endif
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -439,6 +440,8 @@ TEST(Journal, ChangeWaitKeepsItsWatchForTheNextWait) {
   rec.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10));
   EXPECT_EQ(fltest::nth_call(rec.calls, platform::Syscall::watch), 0) << fltest::call_list(rec.calls);
+  // Nor a wake-up: the last wait's event serves (its close was on the way back).
+  EXPECT_EQ(fltest::nth_call(rec.calls, platform::Syscall::wakeup), 0) << fltest::call_list(rec.calls);
   ++seen;
 #ifndef _WIN32
   const pid_t pid = ::fork();
@@ -447,17 +450,127 @@ TEST(Journal, ChangeWaitKeepsItsWatchForTheNextWait) {
     fltest::SyscallRecording in_child;
     const bool woke = wait_for_next_commit(waiter, writer, seen) == seen + 1;
     in_child.stop();
-    ::_exit(!woke ? 1 : fltest::nth_call(in_child.calls, platform::Syscall::watch) != 1 ? 2 : 0);
+    ::_exit(!woke                                                              ? 1
+            : fltest::nth_call(in_child.calls, platform::Syscall::watch) != 1  ? 2
+            : fltest::nth_call(in_child.calls, platform::Syscall::wakeup) != 1 ? 3
+                                                                               : 0);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the child's wait was not woken; 2: it made no watch of its own";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the child's wait was not woken; 2: it made no watch of its own; "
+                                       "3: it made no wake-up of its own";
   ++seen;
   // The parent's kept watch still serves it.
   EXPECT_EQ(wait_for_next_commit(waiter, writer, seen), seen + 1);
 #endif
 }
+
+#ifndef _WIN32
+// A child that, told by a byte on `go`, makes each commit of `commits` on `doc` with a
+// journal of `max_bytes` (its second may then be a checkpoint).
+pid_t committer(const std::string &doc, int64_t max_bytes, int commits, int go) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  State writer(doc, journal_options(max_bytes));
+  char c;
+  for (int i = 0; i < commits; ++i) {
+    if (::read(go, &c, 1) != 1) ::_exit(1);
+    increment(writer);
+  }
+  ::_exit(0);
+}
+
+bool ended_well(pid_t pid) {
+  int status = 0;
+  return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+size_t count_of(const std::vector<platform::Syscall> &calls, platform::Syscall call) {
+  return static_cast<size_t>(std::count(calls.begin(), calls.end(), call));
+}
+
+// A wake whose events name the journal only reads the journal alone: the document is not
+// looked at and the generation record not read (calls between another process's commit
+// and the waiter's return).
+TEST(Journal, AWakeByAJournalCommitReadsTheJournalAlone) {
+  Paths p;
+  {
+    State writer(p.doc, journal_options());
+    increment(writer);  // the journal exists from here
+  }
+  StateOptions o;
+  o.lock.retry_interval_ms = 600000;  // only a watch wakes it in time
+  State waiter(p.doc, o);
+  const uint64_t seen = waiter.read().generation;
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t pid = committer(p.doc, 1 << 20, 1, go[0]);
+  ASSERT_GE(pid, 0);
+  std::atomic<uint64_t> woke{0};
+  std::thread t([&] {
+    try {
+      woke = waiter.wait_for_change(seen, 20000);
+    } catch (const Error &) {
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // its first looks done, asleep
+  fltest::SyscallRecording rec;
+  ASSERT_EQ(::write(go[1], "x", 1), 1);
+  t.join();
+  rec.stop();
+  EXPECT_TRUE(ended_well(pid));
+  ::close(go[0]);
+  ::close(go[1]);
+  EXPECT_EQ(woke.load(), seen + 1);
+  // The journal's stat, its header and its new record.
+  EXPECT_EQ(count_of(rec.calls, platform::Syscall::stat), 1u) << fltest::call_list(rec.calls);
+  EXPECT_EQ(count_of(rec.calls, platform::Syscall::read), 2u) << fltest::call_list(rec.calls);
+  EXPECT_EQ(count_of(rec.calls, platform::Syscall::open), 0u) << fltest::call_list(rec.calls);
+}
+
+// In one wait: a journal commit (a quiet look, the generation not yet past), then a
+// checkpoint (the document renamed, the journal started again), which ends it.
+TEST(Journal, AWaitWokenByAJournalCommitStillSeesTheCheckpointAfterIt) {
+  Paths p;
+  const int64_t max_bytes = 200;  // two records of 66 bytes after the header fit, a third checkpoints
+  {
+    State writer(p.doc, journal_options(max_bytes));
+    increment(writer);
+  }
+  ASSERT_GT(file_size(p.journal), Journal::kHeaderSize);
+  StateOptions o;
+  o.lock.retry_interval_ms = 600000;
+  State waiter(p.doc, o);
+  const uint64_t seen = waiter.read().generation;
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t pid = committer(p.doc, max_bytes, 2, go[0]);
+  ASSERT_GE(pid, 0);
+  std::atomic<uint64_t> woke{0};
+  std::thread t([&] {
+    try {
+      woke = waiter.wait_for_change(seen + 1, 20000);
+    } catch (const Error &) {
+    }
+  });
+  const auto began = std::chrono::steady_clock::now();
+  const uint64_t one_record = file_size(p.journal);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(::write(go[1], "x", 1), 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_GT(file_size(p.journal), one_record) << "the first commit did not append";
+  ASSERT_EQ(::write(go[1], "x", 1), 1);
+  t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(10));
+  EXPECT_TRUE(ended_well(pid));
+  ::close(go[0]);
+  ::close(go[1]);
+  EXPECT_EQ(woke.load(), seen + 2);
+  EXPECT_EQ(file_size(p.journal), Journal::kHeaderSize) << "the second commit did not checkpoint";
+  EXPECT_EQ(waiter.read().generation, seen + 2);
+}
+#endif
 
 // ---- Several processes -----------------------------------------------------------
 

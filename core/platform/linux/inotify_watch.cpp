@@ -137,9 +137,9 @@ DirectoryWatch::~DirectoryWatch() {
 
 bool DirectoryWatch::complete() const noexcept { return fd_ >= 0; }
 
-bool DirectoryWatch::drain() noexcept {
-  if (fd_ < 0) return true;
-  bool concerned = false;
+unsigned DirectoryWatch::drain() noexcept {
+  if (fd_ < 0) return kEither;
+  unsigned concerned = kNone;
   alignas(struct inotify_event) char buf[4096];
   while (true) {
     ssize_t n = ::read(fd_, buf, sizeof buf);
@@ -153,9 +153,11 @@ bool DirectoryWatch::drain() noexcept {
       // A lost event (queue overflow) or the watched directory gone: may be ours.
       const bool first = !more_ || ev->wd == more_->first;
       const bool second = more_ && ev->wd == more_->second;
-      if ((ev->mask & IN_Q_OVERFLOW) != 0 || ((ev->mask & IN_IGNORED) != 0 && (first || second)) ||
-          (ev->len > 0 && ((first && name_ == ev->name) || (second && more_->second_name == ev->name))))
-        concerned = true;
+      if ((ev->mask & IN_Q_OVERFLOW) != 0) concerned = kEither;
+      // The two names may share a directory (one watch): each name counts for itself.
+      if (first && (((ev->mask & IN_IGNORED) != 0) || (ev->len > 0 && name_ == ev->name))) concerned |= kName;
+      if (second && (((ev->mask & IN_IGNORED) != 0) || (ev->len > 0 && more_->second_name == ev->name)))
+        concerned |= kAlso;
       p += sizeof(struct inotify_event) + ev->len;
     }
     if (last) break;

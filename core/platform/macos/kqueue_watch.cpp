@@ -117,8 +117,8 @@ DirectoryWatch::~DirectoryWatch() {
   if (dir_ >= 0) ::close(dir_);
 }
 
-bool DirectoryWatch::drain() noexcept {
-  if (fd_ < 0) return true;
+unsigned DirectoryWatch::drain() noexcept {
+  if (fd_ < 0) return kEither;
   struct kevent events[8];
   const struct timespec zero = {0, 0};
   while (::kevent(fd_, nullptr, 0, events, 8, &zero) > 0) {
@@ -126,7 +126,7 @@ bool DirectoryWatch::drain() noexcept {
   // The followed file may have been replaced or made again: watch the one there now (one
   // that cannot be watched leaves complete() false: the caller re-checks on its interval).
   if (more_ && !more_->follow(fd_)) more_->lost = true;
-  return true;  // a vnode event names no entry
+  return kEither;  // a vnode event names no entry
 }
 
 }  // namespace filelock::platform

@@ -102,7 +102,7 @@ DirectoryWatch::~DirectoryWatch() {
 
 bool DirectoryWatch::complete() const noexcept { return fd_ != kInvalidFile; }
 
-bool DirectoryWatch::drain() noexcept {
+unsigned DirectoryWatch::drain() noexcept {
   // Re-arms the notification; changes since the last call signal it again at once.
   // With two, the thread re-armed them: the waiter's look after this sees what fired.
   if (more_) {
@@ -110,7 +110,7 @@ bool DirectoryWatch::drain() noexcept {
   } else if (fd_ != kInvalidFile) {
     ::FindNextChangeNotification(fd_);
   }
-  return true;  // a change notification names no entry
+  return kEither;  // a change notification names no entry
 }
 
 }  // namespace filelock::platform
