@@ -64,6 +64,8 @@ LOCKS = [
      "state.wait_journal_after_commit_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", None),
     ("  from fl_txn_commit's call (as the handoff from fl_unlock's)",
      "state.wait_journal_from_commit_call_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", 2.0),
+    ("  the same beside its floor (append, close, inotify, read)",
+     "state.wait_journal_from_commit_call_median_us", "raw protocol", "state.wait_floor_median_us", None),
 ]
 STATE = [
     ("txn 1 KiB, FULL", "state.fl_full_1k_us",

@@ -11,15 +11,24 @@
 //                                       call that publishes, as fl_unlock is for the
 //                                       lock handoff (begin and set are the work done
 //                                       under the lock, as the holder's is there)
+//   state.wait_floor_median_us          the same hand-over without the library (Linux):
+//                                       the calls a journal commit and a waiter's look
+//                                       make at the least, from the committer's open
 // The state is ATOMIC with backups and the audit log off, so the commit is little more
 // than the rename that wakes the waiter. Measured from the call's return
 // (wait_after_commit), the figure can go below zero: the waiter is often back before the
 // committer, which still unlocks after its rename. Beside lock.fl_handoff_median_us,
 // the same hand-over for a lock.
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/inotify.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
@@ -131,6 +140,71 @@ Wakeups wakeups(const std::string &path, int rounds, bool journal) {
   return out;
 }
 
+#ifdef __linux__
+// The floor of a journal commit's hand-over: a committer process opens a file in a
+// watched directory, stats it for its size, appends a record and closes it (the event);
+// the waiter, asleep in poll on its inotify descriptor, reads the event, stats the file
+// and reads the new record. Microseconds from the committer's open to the waiter's read.
+std::vector<double> floor_wakeups(const std::string &dir, int rounds) {
+  check_os(::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST, "mkdir");
+  const std::string path = dir + "/journal";
+  const int made = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  check_os(made >= 0, "create");
+  ::close(made);
+  auto *started = static_cast<std::atomic<double> *>(
+      ::mmap(nullptr, sizeof(std::atomic<double>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+  check_os(started != MAP_FAILED, "mmap");
+  const int in = ::inotify_init1(IN_CLOEXEC);
+  check_os(in >= 0 && ::inotify_add_watch(in, dir.c_str(), IN_CLOSE_WRITE) >= 0, "inotify");
+  int go[2];
+  check_os(::pipe(go) == 0, "pipe");
+  const pid_t pid = ::fork();
+  check_os(pid >= 0, "fork");
+  if (pid == 0) {
+    ::close(go[1]);
+    const char record[64] = {'r'};
+    while (read_byte(go[0])) {
+      struct timespec pause = {0, 2000000};
+      ::nanosleep(&pause, nullptr);
+      started->store(now_us());
+      const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+      struct statx sx {};
+      if (fd < 0 || ::statx(fd, "", AT_EMPTY_PATH, STATX_SIZE | STATX_NLINK, &sx) != 0 ||
+          ::pwrite(fd, record, sizeof record, static_cast<off_t>(sx.stx_size)) != sizeof record)
+        ::_exit(1);
+      ::close(fd);
+    }
+    ::_exit(0);
+  }
+  ::close(go[0]);
+  const int reader = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  check_os(reader >= 0, "open");
+  std::vector<double> out;
+  alignas(struct inotify_event) char events[4096];
+  char record[64];
+  for (int r = 0; r < rounds; ++r) {
+    write_byte(go[1]);
+    struct pollfd p = {in, POLLIN, 0};
+    check_os(::poll(&p, 1, 10000) == 1, "poll");
+    check_os(::read(in, events, sizeof events) > 0, "read inotify");
+    struct statx sx {};
+    check_os(::statx(reader, "", AT_EMPTY_PATH, STATX_SIZE | STATX_NLINK, &sx) == 0, "statx");
+    check_os(::pread(reader, record, sizeof record, static_cast<off_t>(sx.stx_size - sizeof record)) ==
+                 sizeof record,
+             "pread");
+    out.push_back(now_us() - started->load());
+  }
+  ::close(go[1]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("state wait floor: committer process failed");
+  ::close(reader);
+  ::close(in);
+  ::munmap(started, sizeof(std::atomic<double>));
+  return out;
+}
+#endif
+
 }  // namespace
 
 void run_state_wait_suite(const Config &cfg) {
@@ -152,6 +226,14 @@ void run_state_wait_suite(const Config &cfg) {
     emit(prefix + "after_commit_median_us", median(all.after_commit_us));
     if (journal) emit(prefix + "from_commit_call_median_us", median(all.from_commit_call_us));
   }
+#ifdef __linux__
+  std::vector<double> floor;
+  for (int s = 0; s < series; ++s) {
+    const std::vector<double> w = floor_wakeups(cfg.dir + "/state_wait_floor_" + std::to_string(s), rounds);
+    floor.insert(floor.end(), w.begin(), w.end());
+  }
+  emit("state.wait_floor_median_us", median(floor));
+#endif
 }
 
 }  // namespace bench
