@@ -67,17 +67,17 @@ void State::cancel() noexcept {
 // The journal is read after the document. A value read across a checkpoint's steps can
 // be too low (an old file beside the new journal), never too high; the step after it
 // (the rename, the journal's new start) leaves an event that makes the waiter read again.
-// A wake after a journal commit reads the journal's new records only, and the document
-// again only when it is another file, or was written, since the last look (its
-// checksum otherwise stands, as for a handle's kept tree: same_document).
-// A wake whose events named the journal only (doc_quiet) reads the journal alone. The
-// document's watch was armed before the last look, so a rename onto it or a write to it
-// since would have named it. The generation record changes only with the document (a
-// commit stores it before its rename; a failed one leaves the old file, which the
-// record's previous fields still resolve), so the last look's record and checksum still
-// describe the file there, or one a rename still to come replaces, whose event makes
-// the next look read it: too low then, never too high. A journal started again since
-// (another header) takes the whole look.
+// A look reads the journal's new records only, and the document again only when it is
+// another file, or was written, since the last look (its checksum otherwise stands, as
+// for a handle's kept tree: same_document). A wake whose events named the journal only
+// (doc_quiet) reads the journal alone: the document's watch was armed before the last
+// look, so a rename onto it or a write to it since would have named it; and the
+// generation record changes only with the document (a commit stores it before its
+// rename; a failed one leaves the old file, which the record's previous fields still
+// resolve), so the last look's record and checksum still describe the file there, or
+// one a rename still to come replaces, whose event makes the next look read it: too low
+// then, never too high. A journal started again since (another header) takes the whole
+// look.
 struct State::Seen {
   bool doc_known = false;
   bool doc_quiet = false;  // set by the wait for the next look only
