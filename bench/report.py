@@ -63,7 +63,10 @@ LOCKS = [
     ("  from the journal commit's return (< 0: the waiter first)",
      "state.wait_journal_after_commit_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", None),
     ("  from fl_txn_commit's call (as the handoff from fl_unlock's)",
-     "state.wait_journal_from_commit_call_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", 2.0),
+     "state.wait_journal_from_commit_call_median_us", "filelock lock handoff", "lock.fl_handoff_median_us", None),
+    ("  the same, beside lock handoffs in the same rounds",
+     "state.wait_journal_from_commit_call_median_us", "lock handoff, same rounds",
+     "state.wait_journal_handoff_median_us", 2.0),
     ("  the same beside its floor (append, close, inotify, read)",
      "state.wait_journal_from_commit_call_median_us", "raw protocol", "state.wait_floor_median_us", None),
 ]

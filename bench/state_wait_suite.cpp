@@ -11,6 +11,12 @@
 //                                       call that publishes, as fl_unlock is for the
 //                                       lock handoff (begin and set are the work done
 //                                       under the lock, as the holder's is there)
+//   state.wait_handoff_median_us, state.wait_journal_handoff_median_us  a lock handoff
+//                                       between the same two processes, in rounds that
+//                                       alternate with the commits (fl_lock's default
+//                                       options; the holder releases after 2 ms): the
+//                                       reference for the change wait, taken in the same
+//                                       minutes, as every ratio here is
 //   state.wait_floor_median_us          the same hand-over without the library (Linux):
 //                                       the calls a journal commit and a waiter's look
 //                                       make at the least, from the committer's open
@@ -49,12 +55,13 @@ void check_fl(int rc, const char *what) {
 void check_os(bool ok, const char *what) {
   if (!ok) die(std::string(what) + ": " + std::strerror(errno));
 }
-void write_byte(int fd) { check_os(::write(fd, "x", 1) == 1, "write pipe"); }
-bool read_byte(int fd) {
+void write_byte(int fd, char c = 'x') { check_os(::write(fd, &c, 1) == 1, "write pipe"); }
+bool read_byte(int fd, char *got = nullptr) {
   char c;
   ssize_t n;
   do n = ::read(fd, &c, 1);
   while (n < 0 && errno == EINTR);
+  if (got != nullptr) *got = c;
   return n == 1;
 }
 
@@ -73,30 +80,48 @@ fl_state *open_state(const std::string &path, bool journal) {
 }
 
 struct Stamps {
-  std::atomic<double> started{0}, publishing{0}, committed{0};
+  std::atomic<double> started{0}, publishing{0}, committed{0}, released{0};
 };
 
 struct Wakeups {
-  std::vector<double> wake_us, commit_us, after_commit_us, from_commit_call_us;
+  std::vector<double> wake_us, commit_us, after_commit_us, from_commit_call_us, handoff_us;
 };
 
-// One committer process per series: told "go", it sleeps 2 ms (so the waiter is surely
-// asleep) and commits, stamping the times around the call. This process waits for each
-// commit.
+fl_handle *open_lock(const std::string &path) {
+  fl_handle *h = nullptr;
+  check_fl(fl_open(&h, path.c_str(), nullptr), "fl_open");
+  return h;
+}
+
+// One committer process per series. Told "c", it sleeps 2 ms (so the waiter is surely
+// asleep) and commits, stamping the times around the call; this process waits for each
+// commit. Told "l", it takes a lock, says so, holds it 2 ms and releases it, stamping the
+// release; this process waits in fl_lock. The two kinds alternate round by round.
 Wakeups wakeups(const std::string &path, int rounds, bool journal) {
   auto *stamps = static_cast<Stamps *>(
       ::mmap(nullptr, sizeof(Stamps), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
   check_os(stamps != MAP_FAILED, "mmap");
-  int go[2];
-  check_os(::pipe(go) == 0, "pipe");
+  int go[2], held[2];
+  check_os(::pipe(go) == 0 && ::pipe(held) == 0, "pipe");
+  const std::string lock_path = path + ".handoff";
   fl_state *st = open_state(path, journal);
   const pid_t pid = ::fork();
   check_os(pid >= 0, "fork");
   if (pid == 0) {
     ::close(go[1]);  // else the parent's close would never end this loop
     fl_state *mine = open_state(path, journal);
-    for (int r = 0; read_byte(go[0]); ++r) {
+    fl_handle *lock = open_lock(lock_path);
+    char what = 0;
+    for (int r = 0; read_byte(go[0], &what); ++r) {
       struct timespec pause = {0, 2000000};
+      if (what == 'l') {
+        check_fl(fl_lock(lock, FL_EXCLUSIVE, FL_FOREVER), "fl_lock");
+        write_byte(held[1]);
+        ::nanosleep(&pause, nullptr);
+        stamps->released.store(now_us());
+        check_fl(fl_unlock(lock), "fl_unlock");
+        continue;
+      }
       ::nanosleep(&pause, nullptr);
       const std::string doc = "{\"round\":" + std::to_string(r) + "}";
       stamps->started.store(now_us());
@@ -111,15 +136,23 @@ Wakeups wakeups(const std::string &path, int rounds, bool journal) {
       }
       stamps->committed.store(now_us());
     }
+    fl_close(lock);
     fl_state_close(mine);
     ::_exit(0);
   }
+  fl_handle *lock = open_lock(lock_path);
   Wakeups out;
   uint64_t seen = 0;
   check_fl(fl_state_read(st, nullptr, &seen), "fl_state_read");
   for (int r = 0; r < rounds; ++r) {
+    write_byte(go[1], 'l');
+    if (!read_byte(held[0])) die("state wait: the holder process ended early");
+    check_fl(fl_lock(lock, FL_EXCLUSIVE, FL_FOREVER), "fl_lock");
+    out.handoff_us.push_back(now_us() - stamps->released.load());
+    check_fl(fl_unlock(lock), "fl_unlock");
+
     stamps->committed.store(0);
-    write_byte(go[1]);
+    write_byte(go[1], 'c');
     check_fl(fl_state_wait(st, seen, 10000, &seen), "fl_state_wait");
     const double woke = now_us();
     // The committer may still be returning from its call: its stamps come next.
@@ -134,7 +167,8 @@ Wakeups wakeups(const std::string &path, int rounds, bool journal) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("state wait: committer process failed");
-  ::close(go[0]);
+  for (int fd : {go[0], held[0], held[1]}) ::close(fd);
+  fl_close(lock);
   fl_state_close(st);
   ::munmap(stamps, sizeof(Stamps));
   return out;
@@ -216,7 +250,8 @@ void run_state_wait_suite(const Config &cfg) {
       const Wakeups w = wakeups(cfg.dir + "/" + name + ".json", rounds, journal);
       for (auto [to, from] : {std::pair{&all.wake_us, &w.wake_us}, std::pair{&all.commit_us, &w.commit_us},
                               std::pair{&all.after_commit_us, &w.after_commit_us},
-                              std::pair{&all.from_commit_call_us, &w.from_commit_call_us}})
+                              std::pair{&all.from_commit_call_us, &w.from_commit_call_us},
+                              std::pair{&all.handoff_us, &w.handoff_us}})
         to->insert(to->end(), from->begin(), from->end());
     }
     const std::string prefix = journal ? "state.wait_journal_" : "state.wait_";
@@ -225,6 +260,7 @@ void run_state_wait_suite(const Config &cfg) {
     emit(prefix + "commit_median_us", median(all.commit_us));
     emit(prefix + "after_commit_median_us", median(all.after_commit_us));
     if (journal) emit(prefix + "from_commit_call_median_us", median(all.from_commit_call_us));
+    emit(prefix + "handoff_median_us", median(all.handoff_us));
   }
 #ifdef __linux__
   std::vector<double> floor;
