@@ -22,13 +22,13 @@
 namespace filelock::state {
 
 struct State::ChangeWait final : CancelLink {
-  explicit ChangeWait(std::unique_ptr<platform::Wakeup> w) : wakeup(std::move(w)) {}
-  std::unique_ptr<platform::Wakeup> wakeup;
+  explicit ChangeWait(platform::Wakeup &w) : wakeup(w) {}
+  platform::Wakeup &wakeup;
   std::atomic<bool> canceled{false};
   // cancel() and the call's token end the wait alike.
   void fire() noexcept override {
     canceled.store(true, std::memory_order_release);
-    wakeup->signal();
+    wakeup.signal();
   }
 };
 
@@ -128,31 +128,35 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
     throw_error(Status::invalid, "wait for a change", path_,
                 "timeout " + std::to_string(timeout_ms) + " ms: use FL_NOWAIT, FL_FOREVER or a positive value");
   }
-  // The last wait's wake-up serves this one (an eventfd fewer to make and close, the
-  // close on the way back from a wake); a forked child's copy shares the parent's.
-  std::unique_ptr<platform::Wakeup> reused;
+  // The last wait's watch and wake-up serve this one: closing an inotify instance waits
+  // for the kernel to tear its watches down (an RCU grace period: hundreds of µs), and
+  // the eventfd's close came between the wake-up and the return. What a forked child
+  // inherited is the parent's too (one event queue, one counter): it makes its own.
+  struct Kit {
+    State &st;
+    WaitKit kit;
+    bool keep_watch = true;
+    ~Kit() {
+      if (!keep_watch || (kit.watch && kit.watch->native() == platform::kInvalidFile)) kit.watch.reset();
+      if (!kit.wakeup || kit.wakeup->error()) return;  // one that could not be made is tried again
+      std::lock_guard<std::mutex> lk(st.waits_mutex_);
+      if (st.kept_wait_.wakeup) return;  // another wait's is kept: this one closes
+      kit.fork_generation = platform::fork_generation();
+      st.kept_wait_ = std::move(kit);
+    }
+  } kit{*this, {}};
   {
     std::lock_guard<std::mutex> lk(waits_mutex_);
-    if (kept_wakeup_fork_ == platform::fork_generation()) reused = std::move(kept_wakeup_);
-    kept_wakeup_.reset();
+    if (kept_wait_.fork_generation == platform::fork_generation()) kit.kit = std::move(kept_wait_);
+    kept_wait_ = WaitKit{};
   }
-  if (reused) {
-    reused->drain();  // a signal meant for the wait that kept it
+  if (kit.kit.wakeup) {
+    kit.kit.wakeup->drain();  // a signal meant for the wait that kept it
   } else {
-    reused = std::make_unique<platform::Wakeup>();
-    io::check_wakeup(*reused, path_);
+    kit.kit.wakeup = std::make_unique<platform::Wakeup>();
+    io::check_wakeup(*kit.kit.wakeup, path_);
   }
-  ChangeWait wait(std::move(reused));
-  struct KeepWakeup {
-    State &st;
-    ChangeWait &w;
-    ~KeepWakeup() {
-      std::lock_guard<std::mutex> lk(st.waits_mutex_);
-      if (st.kept_wakeup_) return;  // another wait's is kept: this one closes
-      st.kept_wakeup_ = std::move(w.wakeup);
-      st.kept_wakeup_fork_ = platform::fork_generation();
-    }
-  } keep_wakeup{*this, wait};
+  ChangeWait wait(*kit.kit.wakeup);
   {
     std::lock_guard<std::mutex> lk(waits_mutex_);
     // A request made while no wait was in progress is this wait's; the lock's copy goes.
@@ -178,38 +182,12 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
 
   const bool forever = timeout_ms < 0;
   const auto deadline = deadline_after(timeout_ms);
-  // Closing an inotify instance waits for the kernel to tear its watches down (an RCU
-  // grace period: hundreds of µs), which the waiter would pay between its wake-up and
-  // its return; so the handle keeps the watch for its next wait. A watch made before a
-  // fork is the parent's too (one event queue): the child makes its own.
-  struct Kept {
-    State &st;
-    std::unique_ptr<platform::DirectoryWatch> watch;
-    bool journal = false;
-    bool keep = true;
-    ~Kept() {
-      if (!keep || !watch || watch->native() == platform::kInvalidFile) return;
-      std::lock_guard<std::mutex> lk(st.waits_mutex_);
-      if (st.kept_watch_) return;  // another wait's is kept: this one closes
-      st.kept_watch_ = std::move(watch);
-      st.kept_watch_journal_ = journal;
-      st.kept_watch_fork_ = platform::fork_generation();
-    }
-  } kept{*this, nullptr};
-  {
-    std::lock_guard<std::mutex> lk(waits_mutex_);
-    if (kept_watch_ && kept_watch_fork_ == platform::fork_generation()) {
-      kept.watch = std::move(kept_watch_);
-      kept.journal = kept_watch_journal_;
-    }
-    kept_watch_.reset();
-  }
-  if (!kept.watch)
-    kept.watch = std::make_unique<platform::DirectoryWatch>(io::dir_of(path_), io::base_of(path_),
-                                                            platform::DirectoryWatch::Event::arrived);
-  platform::DirectoryWatch &watch = *kept.watch;
+  if (!kit.kit.watch)
+    kit.kit.watch = std::make_unique<platform::DirectoryWatch>(io::dir_of(path_), io::base_of(path_),
+                                                               platform::DirectoryWatch::Event::arrived);
+  platform::DirectoryWatch &watch = *kit.kit.watch;
   bool watching = watch.native() != platform::kInvalidFile;
-  bool &journal_watched = kept.journal;
+  bool &journal_watched = kit.kit.journal;
   Seen seen;
   while (true) {
     const uint64_t now_generation = committed_generation(seen);
@@ -222,7 +200,7 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
       journal_watched = true;
       if (!watch.also_arrivals(io::dir_of(journal_.path()), io::base_of(journal_.path()))) {
         watching = false;  // re-check every retry interval
-        kept.keep = false;
+        kit.keep_watch = false;
       }
       continue;
     }
@@ -243,14 +221,14 @@ uint64_t State::wait_for_change(uint64_t after, int64_t timeout_ms, CancelToken 
         next = now + std::chrono::milliseconds(std::max<int32_t>(options_.lock.retry_interval_ms, 1));
         if (!forever) next = std::min(next, deadline);
       }
-      const bool woke = wait.wakeup->wait_until_either(watch.native(), forever && watching, next);
+      const bool woke = wait.wakeup.wait_until_either(watch.native(), forever && watching, next);
       if (!watching) break;
       const unsigned concerns = woke ? watch.drain() : platform::DirectoryWatch::kNone;
       if (concerns != platform::DirectoryWatch::kNone) {
         seen.doc_quiet = concerns == platform::DirectoryWatch::kAlso;
         if (!watch.complete()) {
           watching = false;  // re-check every retry interval from here on
-          kept.keep = false;
+          kit.keep_watch = false;
         }
         break;
       }

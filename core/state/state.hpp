@@ -135,13 +135,15 @@ class State final : public Store {
   std::mutex waits_mutex_;
   std::vector<ChangeWait *> waits_;
   std::atomic<bool> cancel_requested_{false};
-  // The last change wait's watch and wake-up, for the next (change_wait.cpp); under
-  // waits_mutex_. Each was made in the fork generation beside it.
-  std::unique_ptr<platform::DirectoryWatch> kept_watch_;
-  bool kept_watch_journal_ = false;  // it watches the journal's directory too
-  uint64_t kept_watch_fork_ = 0;
-  std::unique_ptr<platform::Wakeup> kept_wakeup_;
-  uint64_t kept_wakeup_fork_ = 0;
+  // What a change wait sleeps on, kept by the last one for the next (change_wait.cpp);
+  // under waits_mutex_.
+  struct WaitKit {
+    std::unique_ptr<platform::DirectoryWatch> watch;  // none when not worth keeping
+    bool journal = false;                             // it watches the journal's directory too
+    std::unique_ptr<platform::Wakeup> wakeup;
+    uint64_t fork_generation = 0;                     // the one both were made in
+  };
+  WaitKit kept_wait_;
 
   Journal journal_;
   // The document file is still the one `seen` describes: the same file (a commit renames
