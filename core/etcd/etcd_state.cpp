@@ -410,10 +410,12 @@ std::string EtcdState::history(int limit, const state::CallWait &) {
     if (!record) throw_error(Status::corrupt, "read history", url_, "audit record '" + kv.key + "' is damaged");
     // A commit's record carries generation 0: its key was written with the commit.
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(record.get(), "ok");
-    const cJSON *generation = cJSON_GetObjectItemCaseSensitive(record.get(), "generation");
-    if (cJSON_IsTrue(ok) && cJSON_IsRaw(generation) && std::string(generation->valuestring) == "0")
-      cJSON_ReplaceItemInObjectCaseSensitive(
-          record.get(), "generation", cJSON_CreateRaw(std::to_string(kv.mod_revision).c_str()));
+    cJSON *generation = cJSON_GetObjectItemCaseSensitive(record.get(), "generation");
+    if (cJSON_IsTrue(ok) && cJSON_IsRaw(generation) && std::string(generation->valuestring) == "0") {
+      json::Doc revision(cJSON_CreateRaw(std::to_string(kv.mod_revision).c_str()));
+      if (!revision) throw std::bad_alloc();
+      json::replace(record.get(), generation, std::move(revision));
+    }
     cJSON_AddItemToArray(out.get(), record.release());
   }
   return json::print(out.get(), false);

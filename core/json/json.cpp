@@ -1,5 +1,7 @@
 #include "json/json.hpp"
 
+#include "json/node_blocks.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -48,11 +50,53 @@ Decimal to_decimal(std::string_view t) {
 
 }  // namespace
 
+void free_tree(cJSON *node) noexcept {
+  while (node != nullptr) {
+    cJSON *next = node->next;
+    if ((node->type & cJSON_IsReference) == 0) {
+      free_tree(node->child);
+      cJSON_free(node->valuestring);
+    }
+    if ((node->type & cJSON_StringIsConst) == 0) cJSON_free(node->string);
+    if ((node->type & blocks::kCarved) != 0) blocks::release(node);
+    else cJSON_free(node);
+    node = next;
+  }
+}
+
+void replace(cJSON *parent, cJSON *old, Doc fresh) {
+  cJSON *item = fresh.get();
+  if (old->string != nullptr) {
+    const size_t size = std::strlen(old->string) + 1;
+    auto *key = static_cast<char *>(cJSON_malloc(size));
+    if (key == nullptr) throw std::bad_alloc();
+    std::memcpy(key, old->string, size);
+    if ((item->type & cJSON_StringIsConst) == 0) cJSON_free(item->string);
+    item->string = key;
+    item->type &= ~cJSON_StringIsConst;
+  }
+  // The links as cJSON_ReplaceItemViaPointer sets them: the first child's prev is the last.
+  fresh.release();
+  item->next = old->next;
+  item->prev = old->prev;
+  if (item->next != nullptr) item->next->prev = item;
+  if (parent->child == old) {
+    if (old->prev == old) item->prev = item;
+    parent->child = item;
+  } else {
+    item->prev->next = item;
+    if (item->next == nullptr) parent->child->prev = item;
+  }
+  old->next = old->prev = nullptr;
+  free_tree(old);
+}
+
 // cJSON_Duplicate would share a key flagged StringIsConst with the original, and
 // parse() keeps keys that way (inside the node's block): each key is copied here.
 Doc duplicate(const cJSON *node) {
   Doc copy(cJSON_Duplicate(node, 0));
   if (!copy) throw std::bad_alloc();
+  copy->type &= ~blocks::kCarved;  // cJSON copies the type's bits; the copy is its own
   if ((copy->type & cJSON_StringIsConst) && copy->string != nullptr) {
     const size_t size = std::strlen(copy->string) + 1;
     auto *key = static_cast<char *>(cJSON_malloc(size));

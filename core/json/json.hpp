@@ -29,8 +29,12 @@ class JsonError : public std::runtime_error {
   Status status_;
 };
 
+// Frees a tree and its siblings as cJSON_Delete does, including the nodes parse()
+// carves from blocks (node_blocks.hpp), which cJSON_Delete cannot free.
+void free_tree(cJSON *node) noexcept;
+
 struct Deleter {
-  void operator()(cJSON *p) const noexcept { cJSON_Delete(p); }
+  void operator()(cJSON *p) const noexcept { free_tree(p); }
 };
 using Doc = std::unique_ptr<cJSON, Deleter>;
 
@@ -50,6 +54,10 @@ std::string print(const cJSON *node, bool pretty);
 void print(const cJSON *node, bool pretty, std::string &out);
 
 Doc duplicate(const cJSON *node);
+
+// Puts `fresh` in the place of `old`, a child of `parent` (with old's key in an
+// object), and frees old: cJSON_Replace* would free it with cJSON_Delete.
+void replace(cJSON *parent, cJSON *old, Doc fresh);
 
 // Numbers: cJSON numbers and the raw nodes parse() makes for exact-text numbers.
 bool is_number(const cJSON *node);

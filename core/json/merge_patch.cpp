@@ -12,12 +12,11 @@ void apply_object(cJSON *target, const cJSON *patch) {
   for (const cJSON *p = patch->child; p != nullptr; p = p->next) {
     cJSON *existing = cJSON_GetObjectItemCaseSensitive(target, p->string);
     if (cJSON_IsNull(p)) {
-      if (existing != nullptr) cJSON_Delete(cJSON_DetachItemViaPointer(target, existing));
+      if (existing != nullptr) free_tree(cJSON_DetachItemViaPointer(target, existing));
     } else if (cJSON_IsObject(p) && cJSON_IsObject(existing)) {
       apply_object(existing, p);
     } else if (existing != nullptr) {
-      // By name, not by pointer: cJSON's pointer form leaves the new member without a key.
-      cJSON_ReplaceItemInObjectCaseSensitive(target, p->string, patched_fresh(p).release());
+      replace(target, existing, patched_fresh(p));
     } else {
       cJSON_AddItemToObject(target, p->string, patched_fresh(p).release());
     }

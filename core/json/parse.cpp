@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "json/json.hpp"
+#include "json/node_blocks.hpp"
 #include "json/swar.hpp"
 
 namespace filelock::json {
@@ -19,17 +20,6 @@ namespace {
 // Objects up to this size are checked for duplicate keys pairwise (no allocation);
 // larger ones through a hash table, so that no object costs O(n^2).
 constexpr size_t kPairwiseKeys = 16;
-
-// Nodes of a document this large get blocks of at least kLargeNodeBlock bytes: past
-// glibc's largest "fast" size (128-byte chunks), so that a freed block merges at once
-// with its freed neighbour (a tree is freed in the order it was made) instead of
-// waiting, scattered on a free list, for the next large request to merge them all.
-// The next document's nodes are then carved in order from merged memory, and parse,
-// print and free walk memory in order: parse plus free ran 1.4x as fast on a 4 MiB
-// document for about a third more memory. Small documents, which stay in cache,
-// keep exact sizes.
-constexpr size_t kLargeText = 512 * 1024;
-constexpr size_t kLargeNodeBlock = 136;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -82,23 +72,20 @@ uint64_t key_hash(const char *p, size_t n) {
   return h ^ (h >> 29);
 }
 
-// One allocation per node: the key and the text of a string or number live in the
-// same block, flagged so that cJSON_Delete frees only the block (StringIsConst: the
-// key is not freed on its own; IsReference on a leaf: its valuestring is not). Three
-// mallocs per member made allocation most of a large document's parse.
+// One piece of memory per node, carved from the parse's blocks: the key and the text
+// of a string or number live right after the node, flagged so that free_tree frees
+// neither on its own (StringIsConst: the key; IsReference on a leaf: its valuestring).
 struct Piece {
   const char *data = nullptr;  // nullptr: none
   size_t size = 0;
 };
 
-cJSON *new_node(int type, Piece key, Piece text, size_t min_bytes) {
-  const size_t bytes =
-      std::max(min_bytes, sizeof(cJSON) + (key.data ? key.size + 1 : 0) + (text.data ? text.size + 1 : 0));
-  auto *block = static_cast<char *>(cJSON_malloc(bytes));
-  if (block == nullptr) throw std::bad_alloc();
+cJSON *new_node(blocks::Carver &carver, int type, Piece key, Piece text) {
+  const size_t bytes = sizeof(cJSON) + (key.data ? key.size + 1 : 0) + (text.data ? text.size + 1 : 0);
+  auto *block = static_cast<char *>(carver.take(bytes));
   auto *node = reinterpret_cast<cJSON *>(block);
   std::memset(node, 0, sizeof(cJSON));
-  node->type = type;
+  node->type = type | blocks::kCarved;
   char *next = block + sizeof(cJSON);
   if (key.data != nullptr) {
     std::memcpy(next, key.data, key.size);
@@ -133,7 +120,7 @@ void append_child(cJSON *parent, cJSON *item) {
 class Parser {
  public:
   explicit Parser(std::string_view text)
-      : s_(text), min_block_(text.size() >= kLargeText ? kLargeNodeBlock : 0) {}
+      : s_(text), carver_(text.size()) {}
 
   Doc run() {
     // A UTF-8 byte order mark is skipped, as cJSON did.
@@ -175,19 +162,19 @@ class Parser {
     if (c == '{' || c == '[') {
       const int type = c == '{' ? cJSON_Object : cJSON_Array;
       if (depth + 1 > kMaxDepth) fail(i_, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-      cJSON *node = new_node(type, key, Piece{}, min_block_);
+      cJSON *node = new_node(carver_, type, key, Piece{});
       attach(parent, node);
       container(node, depth);
     } else if (c == '"') {
       const Piece text = string(text_);
-      attach(parent, new_node(cJSON_String, key, text, min_block_));
+      attach(parent, new_node(carver_, cJSON_String, key, text));
     } else if (c == '-' || is_digit(c)) {
       const size_t start = i_;
       number();
-      attach(parent, new_node(cJSON_Raw, key, Piece{s_.data() + start, i_ - start}, min_block_));
+      attach(parent, new_node(carver_, cJSON_Raw, key, Piece{s_.data() + start, i_ - start}));
     } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
       const int type = literal();
-      cJSON *node = new_node(type, key, Piece{}, min_block_);
+      cJSON *node = new_node(carver_, type, key, Piece{});
       if (type == cJSON_True) node->valueint = 1;  // as cJSON sets it
       attach(parent, node);
     } else {
@@ -488,9 +475,9 @@ class Parser {
   }
 
   std::string_view s_;
-  size_t min_block_;  // see kLargeNodeBlock
   size_t i_ = 0;
   Doc root_;
+  blocks::Carver carver_;  // after root_: it goes first (node_blocks.hpp)
   std::string key_, text_;                     // unescaped strings, reused
   std::vector<const cJSON *> path_;         // open containers, root first
   std::vector<KeyRef> keys_;                   // keys of the open objects, outermost first

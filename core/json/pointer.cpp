@@ -146,8 +146,8 @@ void set(Doc &root, const std::string &pointer, Doc value) {
   }
   const std::string &last = tokens.back();
   if (cJSON_IsObject(node)) {
-    if (cJSON_GetObjectItemCaseSensitive(node, last.c_str()) != nullptr) {
-      cJSON_ReplaceItemInObjectCaseSensitive(node, last.c_str(), value.release());
+    if (cJSON *existing = cJSON_GetObjectItemCaseSensitive(node, last.c_str()); existing != nullptr) {
+      replace(node, existing, std::move(value));
     } else {
       cJSON_AddItemToObject(node, last.c_str(), value.release());
     }
@@ -161,7 +161,7 @@ void set(Doc &root, const std::string &pointer, Doc value) {
                                              std::to_string(size) + ")");
     }
     if (index == size) cJSON_AddItemToArray(node, value.release());
-    else cJSON_ReplaceItemInArray(node, static_cast<int>(index), value.release());
+    else replace(node, cJSON_GetArrayItem(node, static_cast<int>(index)), std::move(value));
     return;
   }
   throw JsonError(Status::invalid, "cannot set '" + pointer + "': '" +
@@ -174,7 +174,7 @@ void remove(Doc &root, const std::string &pointer) {
   cJSON *parent = walk(root.get(), tokens, tokens.size() - 1);
   cJSON *target = child(parent, tokens.back());
   if (target == nullptr) throw JsonError(Status::not_found, "no value at '" + pointer + "'");
-  cJSON_Delete(cJSON_DetachItemViaPointer(parent, target));
+  free_tree(cJSON_DetachItemViaPointer(parent, target));
 }
 
 }  // namespace filelock::json

@@ -105,7 +105,7 @@ TEST(JsonParse, DuplicateOutlivesTheOriginal) {
   EXPECT_EQ(print(copy.get(), false), R"({"k":{"inner":"v","n":[1,2.5]},"s":"x\ny"})");
   Doc target = parse(R"({"keep":1})");
   set(target, "/k", duplicate(copy->child));
-  cJSON_ReplaceItemInObjectCaseSensitive(target.get(), "keep", duplicate(copy->child->next).release());
+  replace(target.get(), target->child, duplicate(copy->child->next));
   EXPECT_EQ(print(target.get(), false), R"({"keep":"x\ny","k":{"inner":"v","n":[1,2.5]}})");
 }
 
