@@ -100,6 +100,13 @@ void free_kept_blocks() noexcept {
   }
 }
 
+namespace {
+// The kept blocks go with the library (a host that unloads it gets its memory back).
+struct FreeKeptAtUnload {
+  ~FreeKeptAtUnload() { free_kept_blocks(); }
+} g_free_kept_at_unload;
+}  // namespace
+
 Carver::Carver(size_t text_bytes) : block_bytes_(std::clamp(text_bytes * 5, kMinBlock, kMaxBlock)) {}
 
 Carver::~Carver() { retire(); }
