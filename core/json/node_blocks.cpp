@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <new>
 
 namespace filelock::json::blocks {
@@ -36,6 +37,15 @@ size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 constexpr size_t kKeptBlocks = 512;
 std::atomic<Block *> g_kept[kKeptBlocks];
 std::atomic<size_t> g_kept_count{0};  // about how many slots are full: where to look first
+std::atomic<size_t> g_blocks{0};      // allocated and not yet freed, kept ones included
+
+// Blocks come from malloc, not cJSON's hooks: cJSON never frees them, and a kept block
+// must not be freed by another allocator a host installed in cJSON since.
+void free_block(Block *block) noexcept {
+  block->~Block();
+  std::free(block);
+  g_blocks.fetch_sub(1, std::memory_order_relaxed);
+}
 
 Block *take_kept() noexcept {
   const size_t count = g_kept_count.load(std::memory_order_relaxed);
@@ -72,16 +82,16 @@ Block *new_block(size_t bytes) {
       return block;
     }
   }
-  void *memory = cJSON_malloc(sizeof(Block) + bytes);
+  void *memory = std::malloc(sizeof(Block) + bytes);
   if (memory == nullptr) throw std::bad_alloc();
+  g_blocks.fetch_add(1, std::memory_order_relaxed);
   return new (memory) Block{{1}, bytes};
 }
 
 void drop(Block *block, size_t count) noexcept {
   if (block->live.fetch_sub(count, std::memory_order_acq_rel) != count) return;
   if (block->bytes == kMaxBlock && keep(block)) return;
-  block->~Block();
-  cJSON_free(block);
+  free_block(block);
 }
 
 char *base(Block *block) { return reinterpret_cast<char *>(block) + sizeof(Block); }
@@ -89,13 +99,13 @@ char *base(Block *block) { return reinterpret_cast<char *>(block) + sizeof(Block
 }  // namespace
 
 size_t kept_blocks() noexcept { return g_kept_count.load(std::memory_order_relaxed); }
+size_t blocks_in_use() noexcept { return g_blocks.load(std::memory_order_relaxed); }
 
 void free_kept_blocks() noexcept {
   for (auto &slot : g_kept) {
     if (Block *block = slot.exchange(nullptr, std::memory_order_acquire); block != nullptr) {
       g_kept_count.fetch_sub(1, std::memory_order_relaxed);
-      block->~Block();
-      cJSON_free(block);
+      free_block(block);
     }
   }
 }

@@ -45,8 +45,10 @@ class Carver {
 // of the largest size are kept, up to a bound, for the next parse).
 void release(cJSON *node) noexcept;
 
-// The emptied blocks kept for the next parse, and a way to free them (tests).
+// For tests and the benchmark: the emptied blocks kept for the next parse, a way to
+// free them, and every block allocated and not yet freed (kept ones included).
 size_t kept_blocks() noexcept;
 void free_kept_blocks() noexcept;
+size_t blocks_in_use() noexcept;
 
 }  // namespace filelock::json::blocks
