@@ -195,10 +195,9 @@ uint64_t EtcdState::commit(state::Current &cur, const cJSON *next, const char *o
   std::string text;
   try {
     state::with_context("commit", url_, [&] {
-      json::check_depth(next);
+      json::print(next, true, text);  // refuses a document too deep to read back
       if (schema_) schema_->check(next);
     });
-    json::print(next, true, text);
     text += '\n';
   } catch (const Error &e) {
     entry.ok = false;

@@ -48,7 +48,8 @@ using Doc = std::unique_ptr<cJSON, Deleter>;
 Doc parse(std::string_view text);
 
 // Compact (one line) or indented text, exactly as cJSON_Print(Unformatted) would;
-// numbers print as their original text.
+// numbers print as their original text. A tree nested deeper than kMaxDepth, which
+// parse() would refuse, throws JsonError(invalid).
 std::string print(const cJSON *node, bool pretty);
 // The same, appended to `out` (a caller that knows the size can reserve it first).
 void print(const cJSON *node, bool pretty, std::string &out);

@@ -133,7 +133,17 @@ class Printer {
   }
 
  private:
+  // A tree deeper than parse() accepts could not be read back: refused here, so that
+  // a commit, which prints the whole document anyway, needs no walk of its own.
+  static void check_nesting(size_t depth) {
+    if (depth >= static_cast<size_t>(kMaxDepth)) [[unlikely]] too_deep();
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void too_deep() {
+    throw JsonError(Status::invalid, "document nests deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+
   void array(const cJSON *node, size_t depth) {
+    check_nesting(depth);
     w_.put('[');
     for (const cJSON *c = node->child; c != nullptr; c = c->next) {
       value(c, depth + 1);
@@ -146,6 +156,7 @@ class Printer {
   }
 
   void object(const cJSON *node, size_t depth) {
+    check_nesting(depth);
     w_.put('{');
     if (pretty_) w_.put('\n');
     for (const cJSON *c = node->child; c != nullptr; c = c->next) {

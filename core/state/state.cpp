@@ -537,12 +537,12 @@ uint64_t State::commit(Current &cur, const cJSON *next, const char *op, std::vec
   std::string text;
   try {
     with_context("commit", path_, [&] {
-      json::check_depth(next);
+      // Printed in place: a 4 MiB document should not be copied again to add the
+      // newline. Printing refuses a document too deep to read back.
+      text.reserve(cur.bytes.size() + 256);
+      json::print(next, true, text);
       if (schema_) schema_->check(next);
     });
-    // Printed in place: a 4 MiB document should not be copied again to add the newline.
-    text.reserve(cur.bytes.size() + 256);
-    json::print(next, true, text);
     text += '\n';
   } catch (const Error &e) {
     entry.ok = false;

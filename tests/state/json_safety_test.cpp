@@ -215,6 +215,32 @@ TEST(Pointer, ADeepValueUnderALongPointerIsRefusedAtSet) {
   check_depth(doc.get());
 }
 
+// A commit's print is its depth check: a tree built deeper than parse() accepts (no
+// operation makes one; this one is made by hand) is refused rather than written.
+TEST(Print, ATreeTooDeepToReadBackIsRefused) {
+  const auto chain = [](int levels, bool objects) {
+    Doc root(objects ? cJSON_CreateObject() : cJSON_CreateArray());
+    cJSON *node = root.get();
+    for (int i = 1; i < levels; ++i) {
+      cJSON *inner = objects ? cJSON_AddObjectToObject(node, "k") : cJSON_CreateArray();
+      if (!objects) cJSON_AddItemToArray(node, inner);
+      node = inner;
+    }
+    return root;
+  };
+  for (const bool objects : {false, true}) {
+    const std::string text = print(chain(kMaxDepth, objects).get(), true);
+    EXPECT_EQ(depth(parse(text).get()), kMaxDepth);
+    try {
+      print(chain(kMaxDepth + 1, objects).get(), true);
+      FAIL() << "printed";
+    } catch (const JsonError &e) {
+      EXPECT_EQ(e.status(), Status::invalid);
+      EXPECT_NE(std::string(e.what()).find("nests deeper than 256"), std::string::npos) << e.what();
+    }
+  }
+}
+
 struct StateSafety : ::testing::Test {
   fltest::TempDir dir;
   std::string path = dir.file("state.json");
