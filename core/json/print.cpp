@@ -136,7 +136,7 @@ class Printer {
   // A tree deeper than parse() accepts could not be read back: refused here, so that
   // a commit, which prints the whole document anyway, needs no walk of its own.
   static void check_nesting(size_t depth) {
-    if (depth >= static_cast<size_t>(kMaxDepth)) [[unlikely]] too_deep();
+    if (depth >= static_cast<size_t>(kMaxDepth)) too_deep();  // cold: the branch is laid out as unlikely
   }
   [[noreturn, gnu::cold, gnu::noinline]] static void too_deep() {
     throw JsonError(Status::invalid, "document nests deeper than " + std::to_string(kMaxDepth) + " levels");
