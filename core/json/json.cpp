@@ -64,17 +64,22 @@ void free_tree(cJSON *node) noexcept {
   }
 }
 
+namespace {
+// A key of its own for `node` (freed with it), copied from `key`.
+void own_key(cJSON *node, const char *key) {
+  const size_t size = std::strlen(key) + 1;
+  auto *copy = static_cast<char *>(cJSON_malloc(size));
+  if (copy == nullptr) throw std::bad_alloc();
+  std::memcpy(copy, key, size);
+  if ((node->type & cJSON_StringIsConst) == 0) cJSON_free(node->string);
+  node->string = copy;
+  node->type &= ~cJSON_StringIsConst;
+}
+}  // namespace
+
 void replace(cJSON *parent, cJSON *old, Doc fresh) {
   cJSON *item = fresh.get();
-  if (old->string != nullptr) {
-    const size_t size = std::strlen(old->string) + 1;
-    auto *key = static_cast<char *>(cJSON_malloc(size));
-    if (key == nullptr) throw std::bad_alloc();
-    std::memcpy(key, old->string, size);
-    if ((item->type & cJSON_StringIsConst) == 0) cJSON_free(item->string);
-    item->string = key;
-    item->type &= ~cJSON_StringIsConst;
-  }
+  if (old->string != nullptr) own_key(item, old->string);
   // The links as cJSON_ReplaceItemViaPointer sets them: the first child's prev is the last.
   fresh.release();
   item->next = old->next;
@@ -97,14 +102,7 @@ Doc duplicate(const cJSON *node) {
   Doc copy(cJSON_Duplicate(node, 0));
   if (!copy) throw std::bad_alloc();
   copy->type &= ~blocks::kCarved;  // cJSON copies the type's bits; the copy is its own
-  if ((copy->type & cJSON_StringIsConst) && copy->string != nullptr) {
-    const size_t size = std::strlen(copy->string) + 1;
-    auto *key = static_cast<char *>(cJSON_malloc(size));
-    if (key == nullptr) throw std::bad_alloc();
-    std::memcpy(key, copy->string, size);
-    copy->string = key;
-    copy->type &= ~cJSON_StringIsConst;
-  }
+  if ((copy->type & cJSON_StringIsConst) && copy->string != nullptr) own_key(copy.get(), copy->string);
   for (const cJSON *c = node->child; c != nullptr; c = c->next) {
     cJSON_AddItemToArray(copy.get(), duplicate(c).release());
   }
@@ -169,12 +167,6 @@ int depth(const cJSON *node) {
     if (deepest >= kMaxDepth) break;  // deep enough to refuse; no need to look further
   }
   return deepest + 1;
-}
-
-void check_depth(const cJSON *node) {
-  if (depth(node) > kMaxDepth) {
-    throw JsonError(Status::invalid, "document nests deeper than " + std::to_string(kMaxDepth) + " levels");
-  }
 }
 
 bool equal(const cJSON *a, const cJSON *b) {

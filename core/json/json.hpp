@@ -71,8 +71,6 @@ int compare_numbers(const cJSON *a, const cJSON *b);
 
 // Nesting depth (a scalar is 0, "[]" is 1).
 int depth(const cJSON *node);
-// Throws JsonError(invalid) if node nests deeper than kMaxDepth.
-void check_depth(const cJSON *node);
 
 // Deep equality; numbers compare by value.
 bool equal(const cJSON *a, const cJSON *b);

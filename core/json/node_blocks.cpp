@@ -22,7 +22,8 @@ constexpr size_t kSlot = (sizeof(Block *) + kAlign - 1) / kAlign * kAlign;  // t
 
 // A parsed node takes about five times its share of the text (a 64-byte cJSON, the
 // back pointer, its key and text). Blocks of about that, within these bounds: a small
-// value takes one small block, a large document a handful of large ones.
+// value takes one small block, a large document blocks of the largest size (64 KiB,
+// below glibc's threshold for a mapping of its own).
 constexpr size_t kMinBlock = 256;
 constexpr size_t kMaxBlock = 64u << 10;
 
@@ -88,10 +89,17 @@ Block *new_block(size_t bytes) {
   return new (memory) Block{{1}, bytes};
 }
 
-void drop(Block *block, size_t count) noexcept {
-  if (block->live.fetch_sub(count, std::memory_order_acq_rel) != count) return;
+// One node fewer (or its carver gone); the block goes, or is kept, with the last.
+void drop(Block *block) noexcept {
+  if (block->live.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   if (block->bytes == kMaxBlock && keep(block)) return;
   free_block(block);
+}
+
+// Node memory at `at` in `block`, after its pointer back to the block.
+void *place(Block *block, char *at) {
+  *reinterpret_cast<Block **>(at) = block;
+  return at + kSlot;
 }
 
 char *base(Block *block) { return reinterpret_cast<char *>(block) + sizeof(Block); }
@@ -126,7 +134,7 @@ void Carver::retire() noexcept {
   // Counted once here rather than per node: no node of a block in use can be freed
   // before its carver goes.
   block_->live.fetch_add(carved_, std::memory_order_relaxed);
-  drop(block_, 1);
+  drop(block_);
   block_ = nullptr;
   used_ = size_ = carved_ = 0;
 }
@@ -138,8 +146,7 @@ void *Carver::take(size_t bytes) {
       // A node this large (a long string) gets a block of its own; the block in use
       // keeps serving the small ones.
       Block *own = new_block(need);
-      *reinterpret_cast<Block **>(base(own)) = own;
-      return base(own) + kSlot;  // its count stays at the one it was made with
+      return place(own, base(own));  // its count stays at the one it was made with
     }
     retire();
     block_ = new_block(block_bytes_);
@@ -148,12 +155,11 @@ void *Carver::take(size_t bytes) {
   char *at = base(block_) + used_;
   used_ += need;
   ++carved_;
-  *reinterpret_cast<Block **>(at) = block_;
-  return at + kSlot;
+  return place(block_, at);
 }
 
 void release(cJSON *node) noexcept {
-  drop(*reinterpret_cast<Block **>(reinterpret_cast<char *>(node) - kSlot), 1);
+  drop(*reinterpret_cast<Block **>(reinterpret_cast<char *>(node) - kSlot));
 }
 
 }  // namespace filelock::json::blocks
