@@ -99,6 +99,19 @@ std::string HolderRecordTemplate::render(int64_t acquired_at_ms) const {
   return out;
 }
 
+void HolderRecordWriter::write(platform::NativeFile file) noexcept {
+  const int64_t now = platform::wall_clock_ms();
+  if (in_place_ && !page_ && ++written_ == 2) page_ = platform::RecordPage::map(file);
+  if (page_) {
+    record_.render(now, page_.stage());
+    if (page_.store(kHolderRecordSize)) return;
+  }
+  // No page, or the file was cut short under it (another tool's O_TRUNC): the write also
+  // gives the record its bytes back.
+  record_.render(now, buf_);
+  static_cast<void>(platform::write_at(file, 0, buf_, kHolderRecordSize));
+}
+
 bool parse_holder_record(const std::string &bytes, HolderRecord &out) {
   const char *end = nullptr;
   cJSON *root = cJSON_ParseWithLengthOpts(bytes.data(), bytes.size(), &end, 0);

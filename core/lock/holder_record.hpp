@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "lock/lock.hpp"
 #include "platform/process.hpp"
+#include "platform/record_page.hpp"
 
 namespace filelock {
 
@@ -46,6 +48,32 @@ class HolderRecordTemplate {
  private:
   std::string prefix_;  // ... "acquired_at":
 };
+
+// A handle's record, written into its lock file at each exclusive acquisition. Advisory
+// (fl_query): a failure (a full disk) never fails the lock.
+class HolderRecordWriter {
+ public:
+  HolderRecordWriter() = default;
+  // in_place: from the handle's second record on, write through platform::RecordPage
+  // (record_page.hpp has why); a handle that locks once never pays for the mapping.
+  HolderRecordWriter(HolderRecordTemplate record, bool in_place)
+      : record_(std::move(record)), in_place_(in_place) {}
+  void write(platform::NativeFile file) noexcept;
+  // The handle's descriptor changed (re-opened, closed, inherited at fork): the page
+  // mapped belongs to the old one.
+  void forget() noexcept {
+    page_ = platform::RecordPage();
+    written_ = 0;
+  }
+
+ private:
+  HolderRecordTemplate record_;
+  bool in_place_ = false;
+  unsigned written_ = 0;
+  platform::RecordPage page_;
+  char buf_[kHolderRecordSize];
+};
+static_assert(kHolderRecordSize <= platform::RecordPage::kMaxSize);
 
 const char *backend_name(Backend backend) noexcept;
 

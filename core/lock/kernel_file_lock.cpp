@@ -97,7 +97,8 @@ void KernelFileLock::make_record() {
   const Backend named = kind_ == platform::KernelLockKind::flock ? Backend::flock
                         : kind_ == platform::KernelLockKind::ofd ? Backend::ofd
                                                                  : Backend::posix;
-  record_ = HolderRecordTemplate(platform::self_identity(), options_.owner, backend_name(named));
+  record_ = HolderRecordWriter(
+      HolderRecordTemplate(platform::self_identity(), options_.owner, backend_name(named)), true);
 }
 
 void KernelFileLock::open_file() {
@@ -120,6 +121,7 @@ void KernelFileLock::reopen() {
   std::shared_ptr<InodeEntry> old_inode = inode_;
   const platform::NativeFile old_fd = fd_;
   open_file();
+  record_.forget();
   InodeRegistry::instance().leave(old_inode, &slot_);
   platform::close(old_fd);
 }
@@ -127,6 +129,7 @@ void KernelFileLock::reopen() {
 void KernelFileLock::close_file(bool released) noexcept {
   std::shared_ptr<InodeEntry> entry = std::move(inode_);
   InodeRegistry::instance().leave(entry, &slot_);
+  record_.forget();
   platform::close(fd_);
   fd_ = platform::kInvalidFile;
   // A lock this handle held is gone with the descriptor: local waiters look again. One
@@ -210,11 +213,7 @@ void KernelFileLock::on_acquired(LockMode mode) noexcept {
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
   held_.store(static_cast<int>(mode), std::memory_order_release);
   if (mode == LockMode::exclusive) wake_.held();
-  if (mode == LockMode::exclusive && options_.record_holder && !read_only_) {
-    record_.render(platform::wall_clock_ms(), record_buf_);
-    // The record is advisory (fl_query): a full disk must not make the lock fail.
-    static_cast<void>(platform::write_at(fd_, 0, record_buf_, kHolderRecordSize));
-  }
+  if (mode == LockMode::exclusive && options_.record_holder && !read_only_) record_.write(fd_);
 }
 
 // While another handle of this process holds the lock, its unlock wakes us directly: no

@@ -11,8 +11,8 @@
 //
 // Hot path (uncontended): one non-blocking lock call, one stat without timestamps
 // (platform::link_info: the file may have been unlinked by fl_clean_stale between our
-// open and our lock: then re-open and retry), and, for a recorded exclusive holder, one
-// pwrite of the holder record.
+// open and our lock: then re-open and retry), and, for a recorded exclusive holder, the
+// holder record (HolderRecordWriter: one pwrite, or one pread into a mapped page).
 // After fork() the child shares the parent's open file description and with it the lock:
 // an inherited handle never unlocks in the child; locking it again re-opens the file.
 #pragma once
@@ -109,8 +109,7 @@ class KernelFileLock final : public Lock {
   std::atomic<bool> cancel_{false};
   std::atomic<bool> cancel_request_{false};
   std::atomic<int> held_{0};  // LockMode value, 0: none
-  HolderRecordTemplate record_;
-  char record_buf_[kHolderRecordSize];
+  HolderRecordWriter record_;
   std::string legacy_;  // the live legacy lock the last attempt met (legacy_record.hpp)
 };
 

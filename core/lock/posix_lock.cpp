@@ -29,7 +29,8 @@ PosixLock::PosixLock(std::string lock_path, const LockOptions &options)
       options_(options),
       fork_generation_(platform::fork_generation()) {
   if (options_.record_holder)
-    record_ = HolderRecordTemplate(platform::self_identity(), options_.owner, "posix");
+    record_ = HolderRecordWriter(HolderRecordTemplate(platform::self_identity(), options_.owner, "posix"),
+                                 false);  // its descriptor is the process's, swapped at fork
   io::check_wakeup(*wakeup_, path_);
   open_file();
 }
@@ -275,11 +276,8 @@ void PosixLock::on_acquired(LockMode mode) noexcept {
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
   held_.store(static_cast<int>(mode), std::memory_order_release);
-  if (mode == LockMode::exclusive && options_.record_holder && !state_->read_only) {
-    record_.render(platform::wall_clock_ms(), record_buf_);
-    // Advisory only, as for the other kernel backends.
-    static_cast<void>(platform::write_at(state_->fd, 0, record_buf_, kHolderRecordSize));
-  }
+  if (mode == LockMode::exclusive && options_.record_holder && !state_->read_only)
+    record_.write(state_->fd);
 }
 
 void PosixLock::lock(LockMode mode, int64_t timeout_ms, CancelToken *token) {

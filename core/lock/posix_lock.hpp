@@ -106,8 +106,7 @@ class PosixLock final : public Lock {
   std::atomic<bool> cancel_{false};
   std::atomic<bool> cancel_request_{false};
   std::atomic<int> held_{0};
-  HolderRecordTemplate record_;
-  char record_buf_[kHolderRecordSize];
+  HolderRecordWriter record_;
   const char *busy_ = nullptr;  // why the last try failed; none: legacy_ holds it
   std::string legacy_;  // the live legacy lock the last attempt met (legacy_record.hpp)
 };

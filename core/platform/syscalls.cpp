@@ -8,7 +8,7 @@ const char *syscall_name(Syscall call) noexcept {
   static const char *const names[] = {"open",  "fcntl", "stat",   "read",   "write",  "pwrite", "truncate",
                                       "chmod", "fsync",  "close",  "rename", "link",   "unlink",
                                       "mkdir", "rmdir",  "opendir", "lock",  "unlock", "realpath",
-                                      "wakeup", "watch", "watch_add", "wake_table", "wake_sleep"};
+                                      "wakeup", "watch", "watch_add", "wake_table", "wake_sleep", "record_page"};
   static_assert(sizeof names / sizeof names[0] == static_cast<size_t>(Syscall::count_));
   const auto i = static_cast<size_t>(call);
   return i < static_cast<size_t>(Syscall::count_) ? names[i] : "?";

@@ -36,6 +36,7 @@ enum class Syscall : uint8_t {
   watch_add, // inotify_add_watch, kevent(EV_ADD) (a DirectoryWatch's directory)
   wake_table,  // shm_open of the release-wake table (release_wake.hpp)
   wake_sleep,  // futex_waitv on a release-wake word
+  record_page, // memfd_create and mmap of a holder record's page, pread storing a record (record_page.hpp)
   count_
 };
 

@@ -180,7 +180,9 @@ TEST_P(WaitCalls, EveryCallOfATimedOutWaitGoesThroughTheTableAndCanFail) {
       EXPECT_GT(fltest::nth_call(calls, c), 0) << platform::syscall_name(c) << ": " << fltest::call_list(calls);
       // An inotify instance kept from an earlier watch of this process serves this one
       // (platform/linux/inotify_watch.cpp): only the first makes one.
-      if (c != Syscall::watch) EXPECT_GT(fltest::libc_count(c), 0) << platform::syscall_name(c);
+      if (c != Syscall::watch) {
+        EXPECT_GT(fltest::libc_count(c), 0) << platform::syscall_name(c);
+      }
     }
   }
 

@@ -57,6 +57,16 @@ bool is_opened(int fd, bool forget) {
   return forget ? opened_fds.erase(fd) > 0 : opened_fds.count(fd) > 0;
 }
 
+// The holder records' staging memfd (platform/record_page.hpp): its calls are the table's
+// record_page entry, not a file's read or truncate.
+std::atomic<int> record_stage_fd{-1};
+
+bool record_stage(int fd) {
+  if (fd < 0 || fd != record_stage_fd.load(std::memory_order_relaxed)) return false;
+  count(Syscall::record_page);
+  return true;
+}
+
 template <typename Fn>
 Fn real(const char *name) {
   return reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, name));
@@ -140,6 +150,16 @@ int close(int fd) {
   return fn(fd);
 }
 
+#ifdef __linux__
+int memfd_create(const char *name, unsigned flags) {
+  count(Syscall::record_page);
+  static const auto fn = real<int (*)(const char *, unsigned)>("memfd_create");
+  const int fd = fn(name, flags);
+  if (fd >= 0) record_stage_fd.store(fd);
+  return fd;
+}
+#endif
+
 ssize_t read(int fd, void *data, size_t size) {
   if (is_opened(fd, false)) count(Syscall::read);
   static const auto fn = real<ssize_t (*)(int, void *, size_t)>("read");
@@ -147,7 +167,7 @@ ssize_t read(int fd, void *data, size_t size) {
 }
 
 ssize_t pread(int fd, void *data, size_t size, off_t offset) {
-  count(Syscall::read);
+  if (!record_stage(fd)) count(Syscall::read);
   static const auto fn = real<ssize_t (*)(int, void *, size_t, off_t)>("pread");
   return fn(fd, data, size, offset);
 }
@@ -217,7 +237,7 @@ int fsync(int fd) {
 }
 
 int ftruncate(int fd, off_t size) {
-  count(Syscall::truncate);
+  if (!record_stage(fd)) count(Syscall::truncate);
   static const auto fn = real<int (*)(int, off_t)>("ftruncate");
   return fn(fd, size);
 }

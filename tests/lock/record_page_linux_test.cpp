@@ -1,0 +1,220 @@
+// The holder record written in place (platform/record_page.hpp): from a handle's second
+// exclusive acquisition on, the record is copied by the kernel into a mapping of the lock
+// file, with no write() (whose file-time update goes through the filesystem's journal).
+// Whatever happens to the file, the record is still there and the host never gets a
+// SIGBUS: another tool cutting the file short (py-filelock opens it with O_TRUNC), a
+// failed copy, a fork.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+
+#include "libc_calls_posix.hpp"
+#include "lock/holder_record.hpp"
+#include "lock/lock.hpp"
+#include "platform/process.hpp"
+#include "support.hpp"
+
+namespace filelock {
+namespace {
+
+using platform::Syscall;
+namespace syscalls = platform::syscalls;
+
+LockOptions options_for(Backend backend) {
+  LockOptions o;
+  o.backend = backend;
+  return o;
+}
+
+std::string file_text(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+HolderRecord record_of(const std::string &lock_path) {
+  HolderRecord rec;
+  EXPECT_TRUE(parse_holder_record(file_text(lock_path), rec)) << "no holder record in " << lock_path;
+  return rec;
+}
+
+void lock_unlock(Lock &lock) {
+  lock.lock(LockMode::exclusive, 0);
+  lock.unlock();
+}
+
+// Descriptors of this process on a staging memfd of the records.
+int stage_descriptors() {
+  int n = 0;
+  DIR *d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return -1;
+  while (const dirent *e = ::readdir(d)) {
+    char target[256] = {};
+    const std::string link = std::string("/proc/self/fd/") + e->d_name;
+    if (::readlink(link.c_str(), target, sizeof target - 1) > 0 &&
+        std::string(target).find("memfd:filelock-record") != std::string::npos)
+      ++n;
+  }
+  ::closedir(d);
+  return n;
+}
+
+class InPlaceRecord : public ::testing::TestWithParam<Backend> {
+ protected:
+  void TearDown() override { syscalls::clear(); }
+};
+
+TEST_P(InPlaceRecord, LaterRecordsAreCopiedIntoTheMappedPageWithoutAWrite) {
+  fltest::TempDir dir;
+  auto lock = Lock::open(dir.file("data"), options_for(GetParam()));
+  fltest::libc_reset();
+  fltest::libc_counting(true);
+  lock_unlock(*lock);
+  fltest::libc_counting(false);
+  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 1) << "a handle's first record is written";
+
+  lock_unlock(*lock);  // maps the page
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const int64_t before = platform::wall_clock_ms();
+  fltest::libc_reset();
+  fltest::libc_counting(true);
+  lock->lock(LockMode::exclusive, 0);
+  fltest::libc_counting(false);
+  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
+  EXPECT_EQ(fltest::libc_count(Syscall::record_page), 1) << "one pread from the stage";
+  const HolderRecord rec = record_of(dir.file("data.lock"));
+  EXPECT_EQ(rec.pid, platform::current_pid());
+  EXPECT_GE(rec.acquired_at, before) << "the record is this acquisition's";
+  EXPECT_EQ(file_text(dir.file("data.lock")).size(), kHolderRecordSize);
+  lock->unlock();
+}
+
+// py-filelock opens the lock file with O_TRUNC before it tries the lock, so the file can
+// be cut to nothing under a mapped page at any moment, a holder's included. A store of
+// ours into the page would be a SIGBUS; the kernel's copy fails instead, and the write
+// puts the record back.
+TEST_P(InPlaceRecord, AFileCutShortUnderThePageGetsItsRecordBack) {
+  fltest::TempDir dir;
+  const std::string lock_file = dir.file("data.lock");
+  auto lock = Lock::open(dir.file("data"), options_for(GetParam()));
+  lock_unlock(*lock);
+  lock_unlock(*lock);  // mapped from here on
+  for (int round = 0; round < 3; ++round) {
+    const int cut = ::open(lock_file.c_str(), O_RDWR | O_TRUNC);
+    ASSERT_GE(cut, 0);
+    ::close(cut);
+    ASSERT_EQ(file_text(lock_file).size(), 0u);
+    fltest::libc_reset();
+    fltest::libc_counting(true);
+    lock->lock(LockMode::exclusive, 0);
+    fltest::libc_counting(false);
+    EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 1) << "round " << round;
+    EXPECT_EQ(record_of(lock_file).pid, platform::current_pid());
+    // Cut while held, too: the next acquisition finds the same.
+    const int cut_held = ::open(lock_file.c_str(), O_RDWR | O_TRUNC);
+    ASSERT_GE(cut_held, 0);
+    ::close(cut_held);
+    lock->unlock();
+    lock_unlock(*lock);
+    EXPECT_EQ(record_of(lock_file).pid, platform::current_pid());
+    EXPECT_EQ(file_text(lock_file).size(), kHolderRecordSize);
+  }
+  // Once whole again, records go through the page again.
+  fltest::libc_reset();
+  fltest::libc_counting(true);
+  lock_unlock(*lock);
+  fltest::libc_counting(false);
+  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
+}
+
+TEST_P(InPlaceRecord, AFailedCopyOrMappingFallsBackToTheWrite) {
+  fltest::TempDir dir;
+  const std::string lock_file = dir.file("data.lock");
+  auto lock = Lock::open(dir.file("data"), options_for(GetParam()));
+  lock_unlock(*lock);
+  lock_unlock(*lock);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const int64_t before = platform::wall_clock_ms();
+  syscalls::fail(Syscall::record_page, 1, EFAULT);
+  fltest::libc_reset();
+  fltest::libc_counting(true);
+  lock->lock(LockMode::exclusive, 0);
+  fltest::libc_counting(false);
+  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 1);
+  EXPECT_GE(record_of(lock_file).acquired_at, before);
+  lock->unlock();
+
+  // A handle whose mapping cannot be made writes every record.
+  auto other = Lock::open(dir.file("data"), options_for(GetParam()));
+  lock_unlock(*other);
+  syscalls::fail(Syscall::record_page, 1, ENOMEM, true);
+  fltest::libc_reset();
+  fltest::libc_counting(true);
+  for (int i = 0; i < 3; ++i) lock_unlock(*other);
+  fltest::libc_counting(false);
+  syscalls::clear();
+  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 3);
+  EXPECT_EQ(record_of(lock_file).pid, platform::current_pid());
+}
+
+// A child's records are its own, staged in its own memfd: the parent's stage is shared
+// memory, and a child staging there could have its bytes copied by the parent.
+TEST_P(InPlaceRecord, AForkedChildRecordsItselfAndLeavesTheParentsStage) {
+  fltest::TempDir dir;
+  const std::string lock_file = dir.file("data.lock");
+  auto lock = Lock::open(dir.file("data"), options_for(GetParam()));
+  lock_unlock(*lock);
+  lock_unlock(*lock);
+  ASSERT_EQ(stage_descriptors(), 1);
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(report[0]);
+    int failures = 0;
+    try {
+      for (int i = 0; i < 3; ++i) lock_unlock(*lock);  // re-opened, then mapped anew
+      lock->lock(LockMode::exclusive, 0);
+      HolderRecord rec;
+      if (!parse_holder_record(file_text(lock_file), rec) || rec.pid != ::getpid()) ++failures;
+      if (stage_descriptors() != 1) ++failures;  // its own, the parent's closed
+      lock->unlock();
+    } catch (...) {
+      ++failures;
+    }
+    const char verdict = failures == 0 ? 'y' : 'n';
+    static_cast<void>(::write(report[1], &verdict, 1));
+    ::_exit(0);
+  }
+  ::close(report[1]);
+  char verdict = 0;
+  EXPECT_EQ(::read(report[0], &verdict, 1), 1);
+  ::close(report[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_EQ(verdict, 'y') << "the child's record named someone else, or it kept the parent's stage";
+  lock->lock(LockMode::exclusive, 0);
+  EXPECT_EQ(record_of(lock_file).pid, platform::current_pid());
+  EXPECT_EQ(stage_descriptors(), 1);
+  lock->unlock();
+}
+
+std::string backend_name(const ::testing::TestParamInfo<Backend> &info) {
+  return info.param == Backend::automatic ? "auto" : info.param == Backend::flock ? "flock" : "ofd";
+}
+
+INSTANTIATE_TEST_SUITE_P(KernelBackends, InPlaceRecord,
+                         ::testing::Values(Backend::automatic, Backend::flock, Backend::ofd),
+                         backend_name);
+
+}  // namespace
+}  // namespace filelock
