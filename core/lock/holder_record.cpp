@@ -99,9 +99,16 @@ std::string HolderRecordTemplate::render(int64_t acquired_at_ms) const {
   return out;
 }
 
+void HolderRecordWriter::map_page(platform::NativeFile file) noexcept {
+  if (!in_place_ || mapped_) return;
+  mapped_ = true;
+  page_ = platform::RecordPage::map(file);
+}
+
 void HolderRecordWriter::write(platform::NativeFile file) noexcept {
   const int64_t now = platform::wall_clock_ms();
-  if (in_place_ && !page_ && ++written_ == 2) page_ = platform::RecordPage::map(file);
+  if (wrote_) map_page(file);
+  wrote_ = true;
   if (page_) {
     record_.render(now, page_.stage());
     if (page_.store(kHolderRecordSize)) return;

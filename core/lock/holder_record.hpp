@@ -54,22 +54,30 @@ class HolderRecordTemplate {
 class HolderRecordWriter {
  public:
   HolderRecordWriter() = default;
-  // in_place: from the handle's second record on, write through platform::RecordPage
-  // (record_page.hpp has why); a handle that locks once never pays for the mapping.
+  // in_place: write through platform::RecordPage (record_page.hpp has why) from the
+  // handle's second record on, or from its first wait: a handle that locks once without
+  // waiting never pays for the mapping.
   HolderRecordWriter(HolderRecordTemplate record, bool in_place)
       : record_(std::move(record)), in_place_(in_place) {}
   void write(platform::NativeFile file) noexcept;
+  // Before the handle sleeps in a wait: maps the page then, while another holds the
+  // lock, so the record after the wait is one copy.
+  void prepare(platform::NativeFile file) noexcept { map_page(file); }
   // The handle's descriptor changed (re-opened, closed, inherited at fork): the page
   // mapped belongs to the old one.
   void forget() noexcept {
     page_ = platform::RecordPage();
-    written_ = 0;
+    mapped_ = false;
+    wrote_ = false;
   }
 
  private:
+  void map_page(platform::NativeFile file) noexcept;
+
   HolderRecordTemplate record_;
   bool in_place_ = false;
-  unsigned written_ = 0;
+  bool mapped_ = false;  // tried already (on failure the record is written)
+  bool wrote_ = false;
   platform::RecordPage page_;
   char buf_[kHolderRecordSize];
 };

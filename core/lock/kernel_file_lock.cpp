@@ -319,6 +319,7 @@ std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
 // filelock holder elsewhere wakes it), then the kernel's.
 WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
   cancel_wakeup();
+  if (mode == LockMode::exclusive && options_.record_holder && !read_only_) record_.prepare(fd_);
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
   if (auto step = wait_for_local_release(mode, w, wakeup)) return *step;
   if (auto step = wait_for_release_wake(mode, w, wakeup)) return *step;

@@ -34,8 +34,8 @@ class RecordPage {
   RecordPage(const RecordPage &) = delete;
   RecordPage &operator=(const RecordPage &) = delete;
 
-  // The first page of `file` (open for writing), mapped, and a staging slot of kMaxSize
-  // bytes; empty where the system has neither or either could not be had
+  // The first page of `file` (open for writing), mapped and made writable, and a staging
+  // slot of kMaxSize bytes; empty where the system has neither or either could not be had
   // (Syscall::record_page).
   static RecordPage map(NativeFile file) noexcept;
   explicit operator bool() const noexcept { return page_ != nullptr; }

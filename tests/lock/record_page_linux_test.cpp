@@ -97,6 +97,27 @@ TEST_P(InPlaceRecord, LaterRecordsAreCopiedIntoTheMappedPageWithoutAWrite) {
   lock->unlock();
 }
 
+// A handle that waits maps the page before it sleeps: its first record, right after the
+// wait, is a copy too.
+TEST_P(InPlaceRecord, AWaitingHandlesFirstRecordIsACopy) {
+  fltest::TempDir dir;
+  auto holder = Lock::open(dir.file("data"), options_for(GetParam()));
+  auto waiter = Lock::open(dir.file("data"), options_for(GetParam()));
+  holder->lock(LockMode::exclusive, 0);
+  fltest::libc_reset();
+  fltest::libc_counting(true);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    holder->unlock();
+  });
+  waiter->lock(LockMode::exclusive, 5000);
+  fltest::libc_counting(false);
+  releaser.join();
+  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
+  EXPECT_EQ(record_of(dir.file("data.lock")).pid, platform::current_pid());
+  waiter->unlock();
+}
+
 // py-filelock opens the lock file with O_TRUNC before it tries the lock, so the file can
 // be cut to nothing under a mapped page at any moment, a holder's included. A store of
 // ours into the page would be a SIGBUS; the kernel's copy fails instead, and the write

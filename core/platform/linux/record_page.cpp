@@ -108,6 +108,13 @@ RecordPage RecordPage::map(NativeFile file) noexcept {
     stage->give_back(slot);
     return page;
   }
+#ifdef MADV_POPULATE_WRITE
+  // Made writable now, off the record's path: the first store into a clean page faults,
+  // and the fault updates the file's times through the journal, as a write would. The
+  // bytes stay as they are. Refused before Linux 5.14, or for a file cut short: the
+  // first store (or the write) pays then.
+  static_cast<void>(::madvise(mapped, kMaxSize, MADV_POPULATE_WRITE));
+#endif
   page.page_ = mapped;
   page.owner_ = stage;
   page.slot_ = slot;
