@@ -51,8 +51,9 @@ class RecordPage {
 
   void *page_ = nullptr;
   char *stage_ = nullptr;
-  RecordStage *owner_ = nullptr;  // the process's staging file the slot belongs to
-  size_t slot_ = 0;
+  // The process's staging file the slot belongs to (unused where records are written).
+  [[maybe_unused]] RecordStage *owner_ = nullptr;
+  [[maybe_unused]] size_t slot_ = 0;
 };
 
 }  // namespace filelock::platform
