@@ -46,6 +46,15 @@ HolderRecord record_of(const std::string &lock_path) {
   return rec;
 }
 
+// The C library's calls made by `op` (libc_count tells them).
+template <typename Op>
+void count_calls(Op &&op) {
+  fltest::libc_reset();
+  fltest::libc_counting(true);
+  op();
+  fltest::libc_counting(false);
+}
+
 void lock_unlock(Lock &lock) {
   lock.lock(LockMode::exclusive, 0);
   lock.unlock();
@@ -75,19 +84,13 @@ class InPlaceRecord : public ::testing::TestWithParam<Backend> {
 TEST_P(InPlaceRecord, LaterRecordsAreCopiedIntoTheMappedPageWithoutAWrite) {
   fltest::TempDir dir;
   auto lock = Lock::open(dir.file("data"), options_for(GetParam()));
-  fltest::libc_reset();
-  fltest::libc_counting(true);
-  lock_unlock(*lock);
-  fltest::libc_counting(false);
+  count_calls([&] { lock_unlock(*lock); });
   EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 1) << "a handle's first record is written";
 
   lock_unlock(*lock);  // maps the page
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const int64_t before = platform::wall_clock_ms();
-  fltest::libc_reset();
-  fltest::libc_counting(true);
-  lock->lock(LockMode::exclusive, 0);
-  fltest::libc_counting(false);
+  count_calls([&] { lock->lock(LockMode::exclusive, 0); });
   EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
   EXPECT_EQ(fltest::libc_count(Syscall::record_page), 1) << "one pread from the stage";
   const HolderRecord rec = record_of(dir.file("data.lock"));
@@ -104,14 +107,14 @@ TEST_P(InPlaceRecord, AWaitingHandlesFirstRecordIsACopy) {
   auto holder = Lock::open(dir.file("data"), options_for(GetParam()));
   auto waiter = Lock::open(dir.file("data"), options_for(GetParam()));
   holder->lock(LockMode::exclusive, 0);
-  fltest::libc_reset();
-  fltest::libc_counting(true);
-  std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    holder->unlock();
+  std::thread releaser;
+  count_calls([&] {
+    releaser = std::thread([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      holder->unlock();
+    });
+    waiter->lock(LockMode::exclusive, 5000);
   });
-  waiter->lock(LockMode::exclusive, 5000);
-  fltest::libc_counting(false);
   releaser.join();
   EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
   EXPECT_EQ(record_of(dir.file("data.lock")).pid, platform::current_pid());
@@ -133,10 +136,7 @@ TEST_P(InPlaceRecord, AFileCutShortUnderThePageGetsItsRecordBack) {
     ASSERT_GE(cut, 0);
     ::close(cut);
     ASSERT_EQ(file_text(lock_file).size(), 0u);
-    fltest::libc_reset();
-    fltest::libc_counting(true);
-    lock->lock(LockMode::exclusive, 0);
-    fltest::libc_counting(false);
+    count_calls([&] { lock->lock(LockMode::exclusive, 0); });
     EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 1) << "round " << round;
     EXPECT_EQ(record_of(lock_file).pid, platform::current_pid());
     // Cut while held, too: the next acquisition finds the same.
@@ -149,10 +149,7 @@ TEST_P(InPlaceRecord, AFileCutShortUnderThePageGetsItsRecordBack) {
     EXPECT_EQ(file_text(lock_file).size(), kHolderRecordSize);
   }
   // Once whole again, records go through the page again.
-  fltest::libc_reset();
-  fltest::libc_counting(true);
-  lock_unlock(*lock);
-  fltest::libc_counting(false);
+  count_calls([&] { lock_unlock(*lock); });
   EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
 }
 
@@ -165,10 +162,7 @@ TEST_P(InPlaceRecord, AFailedCopyOrMappingFallsBackToTheWrite) {
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const int64_t before = platform::wall_clock_ms();
   syscalls::fail(Syscall::record_page, 1, EFAULT);
-  fltest::libc_reset();
-  fltest::libc_counting(true);
-  lock->lock(LockMode::exclusive, 0);
-  fltest::libc_counting(false);
+  count_calls([&] { lock->lock(LockMode::exclusive, 0); });
   EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 1);
   EXPECT_GE(record_of(lock_file).acquired_at, before);
   lock->unlock();
@@ -177,10 +171,7 @@ TEST_P(InPlaceRecord, AFailedCopyOrMappingFallsBackToTheWrite) {
   auto other = Lock::open(dir.file("data"), options_for(GetParam()));
   lock_unlock(*other);
   syscalls::fail(Syscall::record_page, 1, ENOMEM, true);
-  fltest::libc_reset();
-  fltest::libc_counting(true);
-  for (int i = 0; i < 3; ++i) lock_unlock(*other);
-  fltest::libc_counting(false);
+  count_calls([&] { for (int i = 0; i < 3; ++i) lock_unlock(*other); });
   syscalls::clear();
   EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 3);
   EXPECT_EQ(record_of(lock_file).pid, platform::current_pid());
