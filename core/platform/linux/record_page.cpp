@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -21,6 +22,8 @@ struct RecordStage {
   static constexpr size_t kSlots = 1024;
   static constexpr size_t kBytes = kSlots * RecordPage::kMaxSize;
   int fd = -1;
+  ino_t ino = 0;  // the memfd's: a child that closed its inherited descriptors may have
+                  // reused the number, and then ours is not to close
   char *base = nullptr;
   uint64_t generation = 0;
   std::atomic<uint64_t> taken[kSlots / 64] = {};
@@ -42,7 +45,9 @@ struct RecordStage {
   }
   void unmap() noexcept {
     if (base != nullptr) ::munmap(base, kBytes);
-    if (fd >= 0) ::close(fd);
+    struct stat st;
+    if (fd >= 0 && !injected(Syscall::record_page) && ::fstat(fd, &st) == 0 && st.st_ino == ino)
+      ::close(fd);
     base = nullptr;
     fd = -1;
   }
@@ -54,13 +59,18 @@ namespace {
 // object of each generation before its own, never a descriptor or a mapping.
 std::atomic<RecordStage *> g_stage{nullptr};
 
+// Each call asks the table (platform/syscalls.hpp) first, as every call of the layer does.
 RecordStage *make_stage(uint64_t generation) noexcept {
-  if (injected(Syscall::record_page)) return nullptr;
-  const int fd = ::memfd_create("filelock-record", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  const int fd = injected(Syscall::record_page)
+                     ? -1
+                     : ::memfd_create("filelock-record", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return nullptr;
   void *base = MAP_FAILED;
+  struct stat st;
   // Sealed against shrinking: the stage itself can never fault under our own stores.
-  if (::ftruncate(fd, RecordStage::kBytes) == 0 && ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0)
+  if (!injected(Syscall::record_page) && ::fstat(fd, &st) == 0 &&
+      !injected(Syscall::record_page) && ::ftruncate(fd, RecordStage::kBytes) == 0 &&
+      ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0)
     base = ::mmap(nullptr, RecordStage::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
     ::close(fd);
@@ -73,6 +83,7 @@ RecordStage *make_stage(uint64_t generation) noexcept {
     return nullptr;
   }
   stage->fd = fd;
+  stage->ino = st.st_ino;
   stage->base = static_cast<char *>(base);
   stage->generation = generation;
   return stage;
