@@ -201,7 +201,7 @@ TEST_P(InPlaceRecord, AForkedChildRecordsItselfAndLeavesTheParentsStage) {
     // parent's stage goes to a file of its own: filelock must not close that one.
     const int own = ::open("/dev/null", O_RDONLY);
     if (own < 0 || ::dup2(own, stage[0]) != stage[0]) ++failures;
-    ::close(own);
+    if (own != stage[0]) ::close(own);
     try {
       for (int i = 0; i < 3; ++i) lock_unlock(*lock);  // re-opened, then mapped anew
       lock->lock(LockMode::exclusive, 0);

@@ -4,6 +4,7 @@
 // holder that dies wakes it at once (in a forked child too); a mark that lies costs at
 // most kReleaseWakeSpan, and a sleeper that dies one release's wake call; cancel and
 // timeouts keep their promises while it sleeps there.
+#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -13,9 +14,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "io/lock_io.hpp"
 #include "lock/lock_path.hpp"
@@ -238,8 +242,26 @@ TEST(ReleaseWake, AWaiterKilledInItsSleepCostsOneReleaseACallNotEveryLaterOne) {
   EXPECT_FALSE(slot.sleepers());
 }
 
+// The descriptor numbers of this process's epoll sets.
+std::vector<int> epoll_descriptors() {
+  std::vector<int> found;
+  DIR *d = opendir("/proc/self/fd");
+  if (d == nullptr) return found;
+  while (const dirent *e = readdir(d)) {
+    char target[64] = {};
+    const std::string link = std::string("/proc/self/fd/") + e->d_name;
+    if (readlink(link.c_str(), target, sizeof target - 1) > 0 &&
+        std::string(target) == "anon_inode:[eventpoll]")
+      found.push_back(std::atoi(e->d_name));
+  }
+  closedir(d);
+  return found;
+}
+
 // The watcher thread a forked child inherits does not exist there: the child's waits
-// are served by one of its own, so a holder's death still wakes them at once.
+// are served by one of its own, so a holder's death still wakes them at once. The
+// parent's epoll set is closed in the child at the fork: a child that then gives its
+// number to a file of its own (as a daemon does, closing what it inherited) keeps it.
 TEST(ReleaseWake, AForkedChildWatchesHoldersWithItsOwnThread) {
   fltest::TempDir dir;
   auto p = filelock_holder(dir.file("x"), 20000);
@@ -248,16 +270,25 @@ TEST(ReleaseWake, AForkedChildWatchesHoldersWithItsOwnThread) {
     auto b = open_lock(dir.file("x"));  // starts this process's watcher
     EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 5); }), Status::timeout);
   }
+  const std::vector<int> parents_set = epoll_descriptors();
+  ASSERT_EQ(parents_set.size(), 1u) << "the watcher's epoll set";
   int report[2];
   ASSERT_EQ(pipe(report), 0);
   const pid_t child = fork();
   if (child == 0) {
+    const int own = open("/dev/null", O_RDONLY);
+    if (own < 0 || dup2(own, parents_set[0]) != parents_set[0]) _exit(2);
+    if (own != parents_set[0]) close(own);  // the number may have been free already
     auto b = open_lock(dir.file("x"));
     const char ready = 'r';
     if (write(report[1], &ready, 1) != 1) _exit(2);
     const Status got = status_of([&] { b->lock(LockMode::exclusive, 10000); });
     const long long at = mono_ns();
     if (write(report[1], &at, sizeof at) != sizeof at) _exit(2);
+    char target[64] = {};
+    const std::string link = "/proc/self/fd/" + std::to_string(parents_set[0]);
+    if (readlink(link.c_str(), target, sizeof target - 1) <= 0 || std::string(target) != "/dev/null")
+      _exit(3);  // a file of its own was closed for the parent's set
     _exit(got == Status::ok ? 0 : 1);
   }
   char ready = 0;
@@ -269,7 +300,7 @@ TEST(ReleaseWake, AForkedChildWatchesHoldersWithItsOwnThread) {
   EXPECT_EQ(read(report[0], &at, sizeof at), static_cast<ssize_t>(sizeof at));
   int status = 0;
   waitpid(child, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit status " << WEXITSTATUS(status);
   EXPECT_LT((at - killed_at) / 1000000, locktest::kSchedulingSlackMs)
       << "woken by the holder's death, not by the end of the span";
   close(report[0]);

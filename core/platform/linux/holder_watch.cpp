@@ -55,6 +55,19 @@ void *watcher_main(void *arg) {
 // taking any lock the fork may have left held.
 std::atomic<Watcher *> current{nullptr};
 
+// The parent's epoll descriptor goes in the child at the fork itself, while its number
+// still names it: a daemon child closes what it inherited, and the number may be one of
+// its own files by the time it first waits.
+const bool g_atfork_registered = [] {
+  ::pthread_atfork(nullptr, nullptr, [] {
+    if (Watcher *w = current.load()) {
+      const int fd = w->epoll.exchange(-1);
+      if (fd >= 0) ::close(fd);
+    }
+  });
+  return true;
+}();
+
 Watcher *start_watcher(Watcher *inherited, uint64_t self) noexcept {
   auto *w = new (std::nothrow) Watcher;
   if (w == nullptr) return nullptr;
@@ -65,7 +78,6 @@ Watcher *start_watcher(Watcher *inherited, uint64_t self) noexcept {
     delete w;
     return inherited != nullptr && inherited->owner == self ? inherited : nullptr;  // lost a race
   }
-  if (inherited != nullptr && inherited->epoll >= 0) ::close(inherited->epoll);  // the parent's set
   pthread_attr_t attr;
   ::pthread_attr_init(&attr);
   ::pthread_attr_setstacksize(&attr, 64 * 1024);
