@@ -58,7 +58,7 @@ bool is_opened(int fd, bool forget) {
 }
 
 // The holder records' staging memfd (platform/record_page.hpp): its calls are the table's
-// record_page entry, not a file's read, stat or truncate.
+// record_page entry, not a file's read or truncate.
 std::atomic<int> record_stage_fd{-1};
 
 bool record_stage(int fd) {
@@ -173,10 +173,8 @@ ssize_t pread(int fd, void *data, size_t size, off_t offset) {
 }
 
 int fstat(int fd, struct stat *st) {
-  if (!record_stage(fd)) {
-    count(Syscall::stat);
-    count_timestamp_query();
-  }
+  count(Syscall::stat);
+  count_timestamp_query();
   static const auto fn = real<int (*)(int, struct stat *)>("fstat");
   return fn(fd, st);
 }

@@ -2,8 +2,8 @@
 #include "platform/record_page.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,13 +17,12 @@ namespace filelock::platform {
 // The process's staging file: kSlots slots of kMaxSize bytes in one memfd, taken and given
 // back through an atomic bitmap (no mutex a fork could leave held). Its mapping is
 // shared, so a child must not stage there (its parent could be copying that slot): each
-// fork generation makes its own, and the parent's is closed in the child.
+// fork generation makes its own, and the parent's is closed in the child at the fork,
+// while its number still names it (as holder_watch.cpp does with its epoll set).
 struct RecordStage {
   static constexpr size_t kSlots = 1024;
   static constexpr size_t kBytes = kSlots * RecordPage::kMaxSize;
   int fd = -1;
-  ino_t ino = 0;  // the memfd's: a child that closed its inherited descriptors may have
-                  // reused the number, and then ours is not to close
   char *base = nullptr;
   uint64_t generation = 0;
   std::atomic<uint64_t> taken[kSlots / 64] = {};
@@ -45,9 +44,7 @@ struct RecordStage {
   }
   void unmap() noexcept {
     if (base != nullptr) ::munmap(base, kBytes);
-    struct stat st;
-    if (fd >= 0 && !injected(Syscall::record_page) && ::fstat(fd, &st) == 0 && st.st_ino == ino)
-      ::close(fd);
+    if (fd >= 0) ::close(fd);
     base = nullptr;
     fd = -1;
   }
@@ -59,6 +56,13 @@ namespace {
 // object of each generation before its own, never a descriptor or a mapping.
 std::atomic<RecordStage *> g_stage{nullptr};
 
+const bool g_atfork_registered = [] {
+  ::pthread_atfork(nullptr, nullptr, [] {
+    if (RecordStage *parents = g_stage.load()) parents->unmap();
+  });
+  return true;
+}();
+
 // Each call asks the table (platform/syscalls.hpp) first, as every call of the layer does.
 RecordStage *make_stage(uint64_t generation) noexcept {
   const int fd = injected(Syscall::record_page)
@@ -66,10 +70,8 @@ RecordStage *make_stage(uint64_t generation) noexcept {
                      : ::memfd_create("filelock-record", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) return nullptr;
   void *base = MAP_FAILED;
-  struct stat st;
   // Sealed against shrinking: the stage itself can never fault under our own stores.
-  if (!injected(Syscall::record_page) && ::fstat(fd, &st) == 0 &&
-      !injected(Syscall::record_page) && ::ftruncate(fd, RecordStage::kBytes) == 0 &&
+  if (!injected(Syscall::record_page) && ::ftruncate(fd, RecordStage::kBytes) == 0 &&
       ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0)
     base = ::mmap(nullptr, RecordStage::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (base == MAP_FAILED) {
@@ -83,7 +85,6 @@ RecordStage *make_stage(uint64_t generation) noexcept {
     return nullptr;
   }
   stage->fd = fd;
-  stage->ino = st.st_ino;
   stage->base = static_cast<char *>(base);
   stage->generation = generation;
   return stage;
@@ -95,10 +96,7 @@ RecordStage *this_process_stage() noexcept {
   if (current != nullptr && current->generation == generation) return current;
   RecordStage *made = make_stage(generation);
   if (made == nullptr) return nullptr;
-  if (g_stage.compare_exchange_strong(current, made, std::memory_order_acq_rel)) {
-    if (current != nullptr) current->unmap();  // the parent's, inherited at fork
-    return made;
-  }
+  if (g_stage.compare_exchange_strong(current, made, std::memory_order_acq_rel)) return made;
   made->unmap();  // another thread made this generation's first
   delete made;
   return current->generation == generation ? current : nullptr;
