@@ -4,7 +4,6 @@
 // Whatever happens to the file, the record is still there and the host never gets a
 // SIGBUS: another tool cutting the file short (py-filelock opens it with O_TRUNC), a
 // failed copy, a fork.
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
@@ -13,7 +12,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -64,20 +62,7 @@ void lock_unlock(Lock &lock) {
 }
 
 // This process's descriptors on a staging memfd of the records.
-std::vector<int> stage_descriptors() {
-  std::vector<int> found;
-  DIR *d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return found;
-  while (const dirent *e = ::readdir(d)) {
-    char target[256] = {};
-    const std::string link = std::string("/proc/self/fd/") + e->d_name;
-    if (::readlink(link.c_str(), target, sizeof target - 1) > 0 &&
-        std::string(target).find("memfd:filelock-record") != std::string::npos)
-      found.push_back(std::atoi(e->d_name));
-  }
-  ::closedir(d);
-  return found;
-}
+std::vector<int> stage_descriptors() { return fltest::descriptors_linked_to("/memfd:filelock-record"); }
 
 class InPlaceRecord : public ::testing::TestWithParam<Backend> {
  protected:

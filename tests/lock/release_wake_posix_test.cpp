@@ -4,7 +4,6 @@
 // holder that dies wakes it at once (in a forked child too); a mark that lies costs at
 // most kReleaseWakeSpan, and a sleeper that dies one release's wake call; cancel and
 // timeouts keep their promises while it sleeps there.
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -14,7 +13,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -244,22 +242,6 @@ TEST(ReleaseWake, AWaiterKilledInItsSleepCostsOneReleaseACallNotEveryLaterOne) {
   EXPECT_FALSE(slot.sleepers());
 }
 
-// The descriptor numbers of this process's epoll sets.
-std::vector<int> epoll_descriptors() {
-  std::vector<int> found;
-  DIR *d = opendir("/proc/self/fd");
-  if (d == nullptr) return found;
-  while (const dirent *e = readdir(d)) {
-    char target[64] = {};
-    const std::string link = std::string("/proc/self/fd/") + e->d_name;
-    if (readlink(link.c_str(), target, sizeof target - 1) > 0 &&
-        std::string(target) == "anon_inode:[eventpoll]")
-      found.push_back(std::atoi(e->d_name));
-  }
-  closedir(d);
-  return found;
-}
-
 // The watcher thread a forked child inherits does not exist there: the child's waits
 // are served by one of its own, so a holder's death still wakes them at once. The
 // parent's epoll set is closed in the child at the fork: a child that then gives its
@@ -272,7 +254,7 @@ TEST(ReleaseWake, AForkedChildWatchesHoldersWithItsOwnThread) {
     auto b = open_lock(dir.file("x"));  // starts this process's watcher
     EXPECT_EQ(status_of([&] { b->lock(LockMode::exclusive, 5); }), Status::timeout);
   }
-  const std::vector<int> parents_set = epoll_descriptors();
+  const std::vector<int> parents_set = fltest::descriptors_linked_to("anon_inode:[eventpoll]");
   ASSERT_EQ(parents_set.size(), 1u) << "the watcher's epoll set";
   int report[2];
   ASSERT_EQ(pipe(report), 0);

@@ -62,6 +62,12 @@ int wait_exit(Process &p);
 // Sends SIGKILL (TerminateProcess on Windows).
 void kill_hard(Process &p);
 
+#ifndef _WIN32
+// This process's descriptors whose /proc/self/fd link starts with `target` (an epoll set
+// is "anon_inode:[eventpoll]", a memfd "/memfd:NAME"); none where there is no /proc.
+std::vector<int> descriptors_linked_to(const std::string &target);
+#endif
+
 // Test main: dispatches "--helper ROLE ARGS..." or runs GoogleTest.
 int run_main(int argc, char **argv);
 

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <fcntl.h>
 #ifdef __APPLE__
 #include <mach-o/dyld.h>
@@ -133,6 +134,21 @@ int run_main(int argc, char **argv) {
   }
   testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
+}
+
+std::vector<int> descriptors_linked_to(const std::string &target) {
+  std::vector<int> found;
+  DIR *d = ::opendir("/proc/self/fd");
+  if (d == nullptr) return found;
+  while (const dirent *e = ::readdir(d)) {
+    char link[256] = {};
+    const std::string at = std::string("/proc/self/fd/") + e->d_name;
+    if (::readlink(at.c_str(), link, sizeof link - 1) > 0 &&
+        std::string(link).compare(0, target.size(), target) == 0)
+      found.push_back(std::atoi(e->d_name));
+  }
+  ::closedir(d);
+  return found;
 }
 
 }  // namespace fltest
