@@ -183,7 +183,7 @@ FL_API const char *fl_lock_path(const fl_handle *h) {
 
 FL_API int fl_lock_fd(const fl_handle *h) { return h == nullptr ? -1 : h->lock->inheritable_fd(); }
 
-FL_API int fl_wait_fd(const fl_handle *h) { return h == nullptr ? -1 : h->lock->caller_wait_fd(); }
+FL_API int fl_wait_fd(const fl_handle *h) { return h == nullptr ? -1 : h->lock->wait_fd(); }
 
 FL_API int fl_fencing_token(const fl_handle *h, int64_t *token) {
   return guard([&] {

@@ -347,13 +347,6 @@ int KernelFileLock::wait_fd() const noexcept {
   return platform::inheritable_descriptor(fd_, platform::KernelLockKind::flock);  // -1: Windows
 }
 
-// The mode is not known here: a handle that records maps the page for either (once).
-int KernelFileLock::caller_wait_fd() noexcept {
-  const int fd = wait_fd();
-  if (fd >= 0 && options_.record_holder && !read_only_) record_.prepare(fd_);
-  return fd;
-}
-
 // What lock() does once its kernel wait got flock, without waiting for anything else.
 bool KernelFileLock::lock_waited(LockMode mode) {
   if (held_.load(std::memory_order_acquire) != 0) wait_rules::already_held(path_);

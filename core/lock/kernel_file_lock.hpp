@@ -58,7 +58,6 @@ class KernelFileLock final : public Lock {
   const std::string &lock_path() const noexcept override { return path_; }
   int inheritable_fd() const noexcept override;
   int wait_fd() const noexcept override;
-  int caller_wait_fd() noexcept override;
   bool lock_waited(LockMode mode) override;
 
  private:

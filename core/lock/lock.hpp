@@ -71,9 +71,6 @@ class Lock {
   // descriptor to block on, or -1 where this lock is not a flock on a descriptor (the
   // POSIX and lock-file backends, Windows) or is held.
   virtual int wait_fd() const noexcept { return -1; }
-  // wait_fd() taken for such a wait (fl_wait_fd): the handle also gets ready for it, as
-  // lock() does before it sleeps (the holder record's page mapped).
-  virtual int caller_wait_fd() noexcept { return wait_fd(); }
   // Ends such a wait after flock(wait_fd(), mode) returned 0: completes the lock as
   // lock() would (the OFD lock on top, the file's identity, a legacy lock, the holder
   // record) and returns true; or lets go of everything and returns false when something

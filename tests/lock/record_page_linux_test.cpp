@@ -6,7 +6,6 @@
 // failed copy, a fork.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,32 +104,6 @@ TEST_P(InPlaceRecord, AWaitingHandlesFirstRecordIsACopy) {
   });
   releaser.join();
   EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
-  EXPECT_EQ(record_of(dir.file("data.lock")).pid, platform::current_pid());
-  waiter->unlock();
-}
-
-// The same for a wait made by the caller's own flock on fl_wait_fd's descriptor (the Go
-// binding's): taking the descriptor maps the page.
-TEST_P(InPlaceRecord, ACallersOwnWaitsFirstRecordIsACopy) {
-  fltest::TempDir dir;
-  auto holder = Lock::open(dir.file("data"), options_for(GetParam()));
-  auto waiter = Lock::open(dir.file("data"), options_for(GetParam()));
-  holder->lock(LockMode::exclusive, 0);
-  EXPECT_THROW(waiter->lock(LockMode::exclusive, 0), Error);
-  const int fd = waiter->caller_wait_fd();
-  ASSERT_GE(fd, 0);
-  std::thread releaser;
-  count_calls([&] {
-    releaser = std::thread([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      holder->unlock();
-    });
-    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
-    ASSERT_TRUE(waiter->lock_waited(LockMode::exclusive));
-  });
-  releaser.join();
-  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
-  EXPECT_EQ(fltest::libc_count(Syscall::record_page), 1) << "one pread from the stage";
   EXPECT_EQ(record_of(dir.file("data.lock")).pid, platform::current_pid());
   waiter->unlock();
 }
