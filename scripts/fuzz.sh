@@ -5,7 +5,8 @@
 # New inputs collect in <build>/corpus/<target> (kept between runs, never committed);
 # a crash or broken invariant saves its input as <build>/artifacts/<target>-crash-*.
 # Usage: scripts/fuzz.sh [SECONDS-PER-TARGET] [TARGET...]   (default 60, all targets;
-# BUILD_FUZZ=dir picks the build tree, default build-fuzz; JOBS=n the build's jobs)
+# BUILD_FUZZ=dir picks the build tree, default build-fuzz; JOBS=n the build's jobs and
+# the fuzzers run at once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -29,20 +30,30 @@ scratch_base=/dev/shm
 FILELOCK_FUZZ_DIR=$(mktemp -d "$scratch_base/filelock-fuzz-run-XXXXXX")
 export FILELOCK_FUZZ_DIR
 trap 'rm -rf "$FILELOCK_FUZZ_DIR"' EXIT
+# One fuzzer per job at a time (each runs on one core), each with its own scratch folder.
+run_target() {
+  local t=$1 log="$build/artifacts/$1.log"
+  mkdir -p "$build/corpus/$t" "$FILELOCK_FUZZ_DIR/$t"
+  # -timeout: one input taking this long is a finding (every parser here is linear).
+  if FILELOCK_FUZZ_DIR="$FILELOCK_FUZZ_DIR/$t" "$build/bin/fuzz_$t" -max_total_time="$seconds" \
+      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" \
+      "$build/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
+    echo ok >"$build/artifacts/$t.status"
+  else
+    echo FAILED >"$build/artifacts/$t.status"
+  fi
+}
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  run_target "$t" &
+done
+wait
 failed=()
 total=0
 for t in "${targets[@]}"; do
-  mkdir -p "$build/corpus/$t"
   log="$build/artifacts/$t.log"
-  # -timeout: one input taking this long is a finding (every parser here is linear).
-  if "$build/bin/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" \
-      "$build/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
-    status=ok
-  else
-    status=FAILED
-    failed+=("$t")
-  fi
+  status=$(cat "$build/artifacts/$t.status" 2>/dev/null || echo FAILED)
+  [ "$status" = ok ] || failed+=("$t")
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   corpus=$(ls "$build/corpus/$t" | wc -l)
   total=$((total + ${execs:-0}))

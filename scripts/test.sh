@@ -41,8 +41,9 @@ ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 \
   bash tests/etcd/run.sh build-asan  # the etcd:// suite against a cluster, under ASan + UBSan
 
 section "the macOS way of waiting, on Linux: parked flock waiters, a pipe wake-up"
+# Debug, as the ASan build: the suites wait and write files, -O0 runs them as fast.
 cmake -S . -B build-macwaits -DFILELOCK_MACOS_WAITS=ON -DFILELOCK_BUILD_BINDINGS=OFF \
-  -DFILELOCK_BUILD_BENCHMARKS=OFF >/dev/null
+  -DFILELOCK_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-macwaits -j"$jobs"
 (cd build-macwaits && ctest --output-on-failure -j"$jobs" --timeout 600 -L sanitize)
 
@@ -74,15 +75,23 @@ cmake --build build-tsan --target lock_tests state_core_test state_capi_test -j"
 # Every report goes to a file (helper processes' too), so none can hide behind a rerun.
 rm -rf build-tsan/reports && mkdir -p build-tsan/reports
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp log_path=$PWD/build-tsan/reports/tsan"
-# A suite; tests that failed run once more on their own: the lock tests' timing
-# asserts allow 40 ms of scheduling slack, which TSan's slowdown can use up.
+# A suite, in two shards at once (a wait leaves its core idle); tests that failed run
+# once more on their own: the lock tests' timing asserts allow 40 ms of scheduling
+# slack, which TSan's slowdown can use up.
 tsan_suite() {
-  local log="build-tsan/reports/$(basename "$1").out" failed
-  "$1" --gtest_brief=1 --gtest_filter="$2" >"$log" 2>&1 && return 0
-  failed=$(sed -n 's/^\[  FAILED  \] \([^ ,]*\.[^ ,]*\)[ ,].*/\1/p' "$log" | sort -u | paste -sd:)
-  [ -n "$failed" ] || { cat "$log" build-tsan/reports/tsan.* 2>/dev/null; return 1; }
+  local log="build-tsan/reports/$(basename "$1")" failed shard pids=()
+  for shard in 0 1; do
+    GTEST_TOTAL_SHARDS=2 GTEST_SHARD_INDEX=$shard "$1" --gtest_brief=1 --gtest_filter="$2" \
+      >"$log.$shard.out" 2>&1 &
+    pids+=($!)
+  done
+  failed=0
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  [ $failed = 0 ] && return 0
+  failed=$(sed -n 's/^\[  FAILED  \] \([^ ,]*\.[^ ,]*\)[ ,].*/\1/p' "$log".*.out | sort -u | paste -sd:)
+  [ -n "$failed" ] || { cat "$log".*.out build-tsan/reports/tsan.* 2>/dev/null; return 1; }
   echo "tsan: $(basename "$1"): once more: $failed"
-  "$1" --gtest_brief=1 --gtest_filter="$failed" || { cat "$log"; return 1; }
+  "$1" --gtest_brief=1 --gtest_filter="$failed" || { cat "$log".*.out; return 1; }
 }
 # TSan cannot start threads in a child forked from a multi-threaded process, and a wait
 # for another filelock process leaves this process its holder watcher thread

@@ -48,7 +48,8 @@ class DirectoryWatch {
   struct More;  // what also_arrivals() adds, per platform
   NativeFile fd_;
   std::string name_;
-  NativeFile dir_ = kInvalidFile;  // the watched directory, where a watch needs it open
+  // The watched directory, where a watch needs it open (macOS).
+  [[maybe_unused]] NativeFile dir_ = kInvalidFile;
   std::unique_ptr<More> more_;
 };
 

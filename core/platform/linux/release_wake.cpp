@@ -41,7 +41,8 @@ static_assert(std::atomic<uint64_t>::is_always_lock_free);
 // The table's layout version, in its name: processes of two versions never share one.
 constexpr int kTableVersion = 3;
 
-void table_name(char (&name)[64], int version) noexcept {
+// Unused where waits park (FL_FLOCK_WAIT_PARKS): no table there.
+[[maybe_unused]] void table_name(char (&name)[64], int version) noexcept {
   std::snprintf(name, sizeof name, "/filelock-wake-%u-v%d", static_cast<unsigned>(::geteuid()), version);
 }
 
