@@ -96,21 +96,25 @@ bool InodeRegistry::held_here(const InodeEntry &entry, const HolderSlot *self, L
   return false;
 }
 
+std::shared_ptr<platform::Wakeup> InodeEntry::take_next() noexcept {
+  for (Waiter &w : waiters_) {
+    if (w.woken) continue;
+    w.woken = true;
+    return w.wakeup;
+  }
+  return nullptr;
+}
+
 void InodeEntry::released() noexcept {
   // seq_cst, paired with LocalWait's increment: a waiter that registered before its
   // last try either saw the lock free or is counted here.
   if (waiter_count_.load() == 0) return;
-  constexpr size_t kCopied = 8;  // beyond these few, signalled under the mutex
-  std::shared_ptr<platform::Wakeup> woken[kCopied];
-  size_t n = 0;
+  std::shared_ptr<platform::Wakeup> next;
   {
     std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
-    for (const auto &w : waiters_) {
-      if (n < kCopied) woken[n++] = w;
-      else w->signal();
-    }
+    next = take_next();
   }
-  for (size_t i = 0; i < n; ++i) woken[i]->signal();
+  if (next) next->signal();
 }
 
 void InodeRegistry::forget_local_waiters() noexcept {
@@ -123,15 +127,26 @@ void InodeRegistry::forget_local_waiters() noexcept {
 LocalWait::LocalWait(InodeEntry &entry, std::shared_ptr<platform::Wakeup> wakeup)
     : entry_(entry), wakeup_(std::move(wakeup)) {
   std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
-  entry_.waiters_.push_back(wakeup_);
+  entry_.waiters_.push_back({wakeup_, false});
   entry_.waiter_count_.fetch_add(1);
 }
 
-LocalWait::~LocalWait() {
+void LocalWait::retrying() noexcept {
   std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
-  auto &w = entry_.waiters_;
-  w.erase(std::find(w.begin(), w.end(), wakeup_));
-  entry_.waiter_count_.fetch_sub(1);
+  for (InodeEntry::Waiter &w : entry_.waiters_)
+    if (w.wakeup == wakeup_) w.woken = false;
+}
+
+LocalWait::~LocalWait() {
+  std::shared_ptr<platform::Wakeup> next;
+  {
+    std::lock_guard<std::mutex> guard(InodeRegistry::instance().mutex());
+    auto &w = entry_.waiters_;
+    w.erase(std::find_if(w.begin(), w.end(), [&](const InodeEntry::Waiter &x) { return x.wakeup == wakeup_; }));
+    entry_.waiter_count_.fetch_sub(1);
+    if (!holds_baton_) next = entry_.take_next();
+  }
+  if (next) next->signal();
 }
 
 bool InodeRegistry::would_deadlock(const InodeEntry &entry, const HolderSlot *self,

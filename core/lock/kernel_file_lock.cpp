@@ -201,16 +201,43 @@ bool KernelFileLock::try_acquire(LockMode mode) {
       if (with_flock_) io::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
       return false;
     }
-    const WaitStep kept = keep_if_linked();
-    if (kept != WaitStep::replaced) return kept == WaitStep::acquired;
+    // Shown held at once: a handle of this process that fails its try while we check
+    // the file sees a holder here to wait for, not a free lock to wait for in the kernel
+    // (a waiter thread). Taken back, with a look again for local waiters, if not kept.
+    publish(mode);
+    WaitStep kept;
+    try {
+      kept = keep_if_linked();
+    } catch (...) {  // the file could not be checked: not kept
+      unpublish();
+      try {
+        release_kernel();
+      } catch (const Error &) {
+      }
+      inode_->released();
+      throw;
+    }
+    if (kept == WaitStep::acquired) return true;
+    unpublish();
+    inode_->released();
+    if (kept != WaitStep::replaced) return false;
     reopen();
   }
 }
 
-void KernelFileLock::on_acquired(LockMode mode) noexcept {
+void KernelFileLock::publish(LockMode mode) noexcept {
   slot_.mode.store(static_cast<int>(mode), std::memory_order_relaxed);
   slot_.generation.store(fork_generation_, std::memory_order_relaxed);
   slot_.thread.store(platform::current_thread_id(), std::memory_order_release);
+}
+
+void KernelFileLock::unpublish() noexcept {
+  slot_.thread.store(0, std::memory_order_release);
+  slot_.mode.store(0, std::memory_order_release);
+}
+
+void KernelFileLock::on_acquired(LockMode mode) noexcept {
+  publish(mode);
   held_.store(static_cast<int>(mode), std::memory_order_release);
   if (mode == LockMode::exclusive) wake_.held();
   if (mode == LockMode::exclusive && options_.record_holder && !read_only_) record_.write(fd_);
@@ -232,7 +259,10 @@ std::optional<WaitStep> KernelFileLock::wait_for_local_release(LockMode mode,
   // the releaser may still hold.
   std::optional<LocalWait> registered(std::in_place, *entry, wakeup);
   while (true) {
-    if (try_acquire(mode)) return WaitStep::acquired;
+    if (try_acquire(mode)) {
+      if (mode == LockMode::exclusive) registered->acquired_exclusive();
+      return WaitStep::acquired;
+    }
     if (inode_ != entry) {  // re-opened (the file was replaced): wait on the new one
       registered.reset();
       entry = inode_;
@@ -242,6 +272,7 @@ std::optional<WaitStep> KernelFileLock::wait_for_local_release(LockMode mode,
     if (!InodeRegistry::instance().held_here(*entry, &slot_, mode)) return std::nullopt;
     if (!wakeup->wait_until(w.forever, w.deadline) && !w.forever) return WaitStep::timed_out;
     if (cancel_.load()) return WaitStep::canceled;
+    registered->retrying();
   }
 }
 
@@ -323,6 +354,10 @@ WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
   std::shared_ptr<platform::Wakeup> wakeup = std::atomic_load(&wakeup_);
   if (auto step = wait_for_local_release(mode, w, wakeup)) return *step;
   if (auto step = wait_for_release_wake(mode, w, wakeup)) return *step;
+  // One more try before a waiter thread (tens of µs): the holder that made the last try
+  // fail may be gone already, above all one of this process (a pool of threads).
+  if (try_acquire(mode)) return WaitStep::acquired;
+  if (!legacy_.empty()) return WaitStep::legacy;
   switch (wait_kernel(mode, w.forever, w.deadline, wakeup)) {
     case platform::WaitOutcome::acquired:
       return keep_if_linked();
@@ -381,14 +416,15 @@ void KernelFileLock::unlock() {
     throw_error(Status::not_locked, "unlock", path_, "this handle holds no lock");
   cancel_request_.store(false);
   cancel_.store(false, std::memory_order_release);
-  slot_.thread.store(0, std::memory_order_release);
-  slot_.mode.store(0, std::memory_order_release);
   // In a forked child the lock is the parent's: forget it here, never release it.
   if (!inherited()) {
     release_kernel();
     if (held_.load(std::memory_order_relaxed) == static_cast<int>(LockMode::exclusive))
       wake_.released();
   }
+  // Shown held until the kernel let go: a handle of this process whose try failed before
+  // that waits for our release (inode_->released() below), not in the kernel.
+  unpublish();
   held_.store(0, std::memory_order_release);
   inode_->released();
 }

@@ -72,6 +72,9 @@ class KernelFileLock final : public Lock {
   std::string still_held() const { return "the lock is still held"; }
   void abandon() noexcept {}
   void on_acquired(LockMode mode) noexcept;
+  // Shows this handle as the holder in its slot (InodeRegistry::held_here), or not.
+  void publish(LockMode mode) noexcept;
+  void unpublish() noexcept;
   platform::Wakeup &legacy_wakeup() { return *wakeup_; }
   platform::Wakeup &cancel_wakeup();
   void reopen();

@@ -3,10 +3,14 @@
 // stays for holders elsewhere, and for a local holder that is gone without unlocking.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "lock_test_util.hpp"
+#include "platform/syscalls.hpp"
 #include "platform/threads.hpp"
 
 using filelock::LockMode;
@@ -103,6 +107,73 @@ TEST_P(LocalWait, TimeoutAndCancelEndTheWait) {
   EXPECT_EQ(got, Status::canceled);
   holder->unlock();
   EXPECT_EQ(status_of([&] { waiter->lock(LockMode::exclusive, 0); }), Status::ok);
+}
+
+// An unlock wakes one local waiter, as the kernel wakes one of its flock waiters: the
+// others sleep on instead of each making a try that fails (with 200 threads in a pool,
+// 199 failed tries and signals a release).
+TEST_P(LocalWait, AnUnlockWakesOneWaiterNotAll) {
+  fltest::TempDir dir;
+  auto holder = open_lock(dir.file("x"), options());
+  holder->lock(LockMode::exclusive, 0);
+  constexpr int kWaiters = 6;
+  std::vector<std::unique_ptr<filelock::Lock>> waiters;
+  for (int i = 0; i < kWaiters; ++i) waiters.push_back(open_lock(dir.file("x"), options()));
+  std::atomic<bool> go{false};
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiters; ++i)
+    threads.emplace_back([&, i] {
+      waiters[i]->lock(LockMode::exclusive, filelock::kForever);
+      while (!go.load()) std::this_thread::sleep_for(1ms);
+      waiters[i]->unlock();
+      done.fetch_add(1);
+    });
+  std::this_thread::sleep_for(100ms);  // every one asleep in its wait
+
+  static std::atomic<int> tries{0};
+  tries.store(0);
+  filelock::platform::syscalls::set_recorder(
+      [](filelock::platform::Syscall call, void *) {
+        if (call == filelock::platform::Syscall::lock) tries.fetch_add(1);
+      },
+      nullptr);
+  holder->unlock();
+  std::this_thread::sleep_for(100ms);  // one waiter has it and holds it
+  filelock::platform::syscalls::set_recorder(nullptr, nullptr);
+  // One try, two calls where the backend takes a companion flock first; waking all six
+  // made at least seven.
+  EXPECT_GE(tries.load(), 1);
+  EXPECT_LE(tries.load(), 2);
+  go.store(true);
+  for (auto &t : threads) t.join();
+  EXPECT_EQ(done.load(), kWaiters);
+}
+
+// A waiter that leaves its wait without the lock hands its wake-up on, so the others are
+// never left asleep beside a free lock.
+TEST_P(LocalWait, AWaiterThatLeavesHandsTheWakeUpOn) {
+  fltest::TempDir dir;
+  auto holder = open_lock(dir.file("x"), options());
+  auto first = open_lock(dir.file("x"), options());
+  auto second = open_lock(dir.file("x"), options());
+  holder->lock(LockMode::exclusive, 0);
+  Status first_got = Status::io, second_got = Status::io;
+  std::thread t1([&] { first_got = status_of([&] { first->lock(LockMode::exclusive, filelock::kForever); }); });
+  std::this_thread::sleep_for(50ms);  // the first in line
+  std::thread t2([&] { second_got = status_of([&] { second->lock(LockMode::exclusive, filelock::kForever); }); });
+  std::this_thread::sleep_for(50ms);
+  // The unlock's one wake-up goes to the first, which is cancelled at the same moment
+  // and leaves without the lock: the second must be woken all the same.
+  first->cancel();
+  holder->unlock();
+  t1.join();
+  const int64_t start = locktest::mono_ns();
+  t2.join();
+  EXPECT_LT(locktest::elapsed_ms_since(start), 1000) << "the second was left asleep";
+  EXPECT_EQ(second_got, Status::ok);
+  if (first_got == Status::ok) first->unlock();
+  if (second_got == Status::ok) second->unlock();
 }
 
 INSTANTIATE_TEST_SUITE_P(KernelBackends, LocalWait,

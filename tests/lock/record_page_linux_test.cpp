@@ -87,25 +87,33 @@ TEST_P(InPlaceRecord, LaterRecordsAreCopiedIntoTheMappedPageWithoutAWrite) {
   lock->unlock();
 }
 
-// A handle that waits maps the page before it sleeps: its first record, right after the
-// wait, is a copy too.
-TEST_P(InPlaceRecord, AWaitingHandlesFirstRecordIsACopy) {
+// A handle that has recorded once maps the page before it sleeps in a wait: its record
+// right after the wait is a copy. One that waits before its first record does not map
+// (a pool of threads, each job a new handle, would map and unmap a page for every job):
+// that record is written.
+TEST_P(InPlaceRecord, AWaitMapsThePageOnlyForAHandleThatRecordedBefore) {
   fltest::TempDir dir;
   auto holder = Lock::open(dir.file("data"), options_for(GetParam()));
   auto waiter = Lock::open(dir.file("data"), options_for(GetParam()));
-  holder->lock(LockMode::exclusive, 0);
-  std::thread releaser;
-  count_calls([&] {
-    releaser = std::thread([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      holder->unlock();
+  const auto wait_for_holder = [&] {
+    holder->lock(LockMode::exclusive, 0);
+    std::thread releaser;
+    count_calls([&] {
+      releaser = std::thread([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        holder->unlock();
+      });
+      waiter->lock(LockMode::exclusive, 5000);
     });
-    waiter->lock(LockMode::exclusive, 5000);
-  });
-  releaser.join();
-  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0);
-  EXPECT_EQ(record_of(dir.file("data.lock")).pid, platform::current_pid());
-  waiter->unlock();
+    releaser.join();
+    EXPECT_EQ(record_of(dir.file("data.lock")).pid, platform::current_pid());
+    waiter->unlock();
+  };
+  wait_for_holder();
+  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 1) << "a first record after a wait is written";
+  EXPECT_EQ(fltest::libc_count(Syscall::record_page), 0) << "and no page mapped for it";
+  wait_for_holder();
+  EXPECT_EQ(fltest::libc_count(Syscall::pwrite), 0) << "the second, after a wait, is copied";
 }
 
 // py-filelock opens the lock file with O_TRUNC before it tries the lock, so the file can
