@@ -30,12 +30,13 @@ scratch_base=/dev/shm
 FILELOCK_FUZZ_DIR=$(mktemp -d "$scratch_base/filelock-fuzz-run-XXXXXX")
 export FILELOCK_FUZZ_DIR
 trap 'rm -rf "$FILELOCK_FUZZ_DIR"' EXIT
-# One fuzzer per job at a time (each runs on one core), each with its own scratch folder.
+# One fuzzer per job at a time (each runs on one core; each makes its own scratch folder
+# in FILELOCK_FUZZ_DIR).
 run_target() {
   local t=$1 log="$build/artifacts/$1.log"
-  mkdir -p "$build/corpus/$t" "$FILELOCK_FUZZ_DIR/$t"
+  mkdir -p "$build/corpus/$t"
   # -timeout: one input taking this long is a finding (every parser here is linear).
-  if FILELOCK_FUZZ_DIR="$FILELOCK_FUZZ_DIR/$t" "$build/bin/fuzz_$t" -max_total_time="$seconds" \
+  if "$build/bin/fuzz_$t" -max_total_time="$seconds" \
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" \
       "$build/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     echo ok >"$build/artifacts/$t.status"

@@ -176,13 +176,33 @@ platform::WaitOutcome KernelFileLock::wait_kernel(LockMode mode, bool forever,
 // After a lock call succeeded: kept (acquired), or let go again because a live legacy
 // lock holds the file (legacy) or someone unlinked it (fl_clean_stale): a lock on it
 // protects nothing, the next acquirer creates a new file (replaced: re-open it).
-WaitStep KernelFileLock::keep_if_linked() {
-  const platform::FileInfo id = io::identify(fd_, path_);
-  const bool legacy =
-      id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
-  if (id.nlink > 0 && !legacy) return WaitStep::acquired;
+// Shown held from the start: a handle of this process whose try fails while we check
+// the file sees a holder here to wait for (a local wait), not a free lock to wait for in
+// the kernel (a waiter thread). Taken back, with a look again for local waiters, if the
+// lock is not kept.
+WaitStep KernelFileLock::keep_if_linked(LockMode mode) {
+  publish(mode);
+  WaitStep kept;
+  try {
+    const platform::FileInfo id = io::identify(fd_, path_);
+    const bool legacy =
+        id.nlink > 0 && options_.sidecar && held_by_legacy_lock(fd_, id, path_, legacy_);
+    if (id.nlink > 0 && !legacy) return WaitStep::acquired;
+    kept = legacy ? WaitStep::legacy : WaitStep::replaced;
+  } catch (...) {  // the file could not be checked: not kept
+    try {
+      release_kernel();
+    } catch (const Error &) {
+      // The error being thrown says more; closing the descriptor releases it anyway.
+    }
+    unpublish();
+    inode_->released();
+    throw;
+  }
   release_kernel();
-  return legacy ? WaitStep::legacy : WaitStep::replaced;
+  unpublish();
+  inode_->released();
+  return kept;
 }
 
 // Non-blocking attempt; an unlinked file is re-opened and tried again.
@@ -201,26 +221,8 @@ bool KernelFileLock::try_acquire(LockMode mode) {
       if (with_flock_) io::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
       return false;
     }
-    // Shown held at once: a handle of this process that fails its try while we check
-    // the file sees a holder here to wait for, not a free lock to wait for in the kernel
-    // (a waiter thread). Taken back, with a look again for local waiters, if not kept.
-    publish(mode);
-    WaitStep kept;
-    try {
-      kept = keep_if_linked();
-    } catch (...) {  // the file could not be checked: not kept
-      unpublish();
-      try {
-        release_kernel();
-      } catch (const Error &) {
-      }
-      inode_->released();
-      throw;
-    }
-    if (kept == WaitStep::acquired) return true;
-    unpublish();
-    inode_->released();
-    if (kept != WaitStep::replaced) return false;
+    const WaitStep kept = keep_if_linked(mode);
+    if (kept != WaitStep::replaced) return kept == WaitStep::acquired;
     reopen();
   }
 }
@@ -236,8 +238,8 @@ void KernelFileLock::unpublish() noexcept {
   slot_.mode.store(0, std::memory_order_release);
 }
 
+// Shown held in the slot already (keep_if_linked).
 void KernelFileLock::on_acquired(LockMode mode) noexcept {
-  publish(mode);
   held_.store(static_cast<int>(mode), std::memory_order_release);
   if (mode == LockMode::exclusive) wake_.held();
   if (mode == LockMode::exclusive && options_.record_holder && !read_only_) record_.write(fd_);
@@ -252,7 +254,7 @@ std::optional<WaitStep> KernelFileLock::wait_for_local_release(LockMode mode,
                                                                const WaitBudget &w,
                                                                const std::shared_ptr<platform::Wakeup> &wakeup) {
   std::shared_ptr<InodeEntry> entry = inode_;
-  // Nobody here holds it: no registration and no second try before the kernel wait.
+  // Nobody here holds it: no registration; the other waits follow.
   if (!InodeRegistry::instance().held_here(*entry, &slot_, mode)) return std::nullopt;
   // Registered before the next try, so no release after it is missed; kept across
   // wake-ups, so a woken waiter tries at once instead of queueing on the registry mutex
@@ -316,8 +318,8 @@ platform::Wakeup &KernelFileLock::cancel_wakeup() {
 std::optional<WaitStep> KernelFileLock::wait_for_release_wake(
     LockMode mode, const WaitBudget &w, const std::shared_ptr<platform::Wakeup> &wakeup) {
   const platform::ReleaseWake slot = wake_;
-  // Not a filelock holder that wakes us (flock(1), gofrs, a shared holder...): straight
-  // to the kernel, without the extra try the loop makes.
+  // Not a filelock holder that wakes us (flock(1), gofrs, a shared holder...): on to the
+  // kernel (wait_once), without this loop's try and sleep.
   if (!slot || slot.waking_holder() == 0) return std::nullopt;
   auto until = std::chrono::steady_clock::now() + platform::kReleaseWakeSpan;
   if (!w.forever && w.deadline < until) until = w.deadline;
@@ -360,7 +362,7 @@ WaitStep KernelFileLock::wait_once(LockMode mode, const WaitBudget &w) {
   if (!legacy_.empty()) return WaitStep::legacy;
   switch (wait_kernel(mode, w.forever, w.deadline, wakeup)) {
     case platform::WaitOutcome::acquired:
-      return keep_if_linked();
+      return keep_if_linked(mode);
     case platform::WaitOutcome::timed_out:
       return WaitStep::timed_out;
     case platform::WaitOutcome::canceled:
@@ -392,7 +394,7 @@ bool KernelFileLock::lock_waited(LockMode mode) {
       io::kernel_unlock(fd_, platform::KernelLockKind::flock, path_);
       return false;  // a foreign fcntl holder: lock() waits for it
     }
-    const WaitStep kept = keep_if_linked();
+    const WaitStep kept = keep_if_linked(mode);
     if (kept == WaitStep::acquired) {
       on_acquired(mode);
       return true;

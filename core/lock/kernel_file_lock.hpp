@@ -84,7 +84,7 @@ class KernelFileLock final : public Lock {
   void close_file(bool released) noexcept;  // released: it held a lock until now
   bool inherited() const noexcept;
   bool try_acquire(LockMode mode);
-  WaitStep keep_if_linked();
+  WaitStep keep_if_linked(LockMode mode);
   void release_kernel();
   platform::WaitOutcome wait_kernel(LockMode mode, bool forever,
                                     std::chrono::steady_clock::time_point deadline,
